@@ -1,0 +1,19 @@
+// softmaxkit::Error — the one exception type the library throws for bad input.
+//
+// Every public function validates its arguments at the boundary and throws
+// Error with a message that names the offending argument, file, line or byte
+// offset. Inner kernels assume valid input. The library never aborts and never
+// prints to stdout.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace softmaxkit {
+
+class Error : public std::invalid_argument {
+public:
+  using std::invalid_argument::invalid_argument;
+};
+
+}  // namespace softmaxkit
