@@ -1,0 +1,34 @@
+// Registration helpers: every kernel gets <kernel>/reference/<size>, <kernel>/simd/<size> and
+// <kernel>/simd_<isa>/<size> entries. Each checks its output against the reference once, outside
+// the timed loop, and fails the entry (SkipWithError) if they disagree.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <functional>
+#include <string>
+
+#include "softmaxkit/isa.hpp"
+
+namespace softmaxkit::bench {
+
+struct Variant {
+  // Runs the kernel once on prepared data. Called repeatedly inside the timed loop.
+  std::function<void()> run;
+  // Returns an empty string if the output after run() is acceptable, otherwise why not.
+  std::function<std::string()> check;
+};
+
+struct KernelBenchmark {
+  std::string kernel;  // e.g. "exp" or "exp_f64"
+  std::string size;    // e.g. "4096" or "4096x1000"
+  double items = 0;    // items processed per run (for items/s)
+  double bytes = 0;    // bytes moved per run (for bytes/s)
+  std::function<Variant()> make_reference;
+  std::function<Variant()> make_simd;  // built under the ISA being measured
+  bool multithreaded = false;
+};
+
+void register_kernel_benchmark(const KernelBenchmark& spec);
+
+}  // namespace softmaxkit::bench

@@ -1,0 +1,6 @@
+// The one list of benchmark families; each bench_<kernel>.cpp provides its register function.
+namespace softmaxkit::bench {
+void register_exp_benchmarks();
+}
+
+void register_all_benchmarks() { softmaxkit::bench::register_exp_benchmarks(); }

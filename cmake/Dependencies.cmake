@@ -1,0 +1,16 @@
+# Every external dependency, found in one place. All come from Debian packages;
+# nothing is downloaded at configure time.
+find_package(xsimd 8.1 CONFIG REQUIRED)
+find_package(TBB CONFIG REQUIRED)
+include(OpenBLASTarget)
+
+# What a consumer of the static library needs too (see softmaxkitConfig.cmake.in).
+set(SOFTMAXKIT_PUBLIC_DEPENDENCIES TBB::tbb)
+set(SOFTMAXKIT_PRIVATE_DEPENDENCIES OpenBLAS::OpenBLAS)
+
+if(SOFTMAXKIT_BUILD_TESTS)
+  find_package(doctest CONFIG REQUIRED)
+endif()
+if(SOFTMAXKIT_BUILD_BENCH)
+  find_package(benchmark CONFIG REQUIRED)
+endif()

@@ -1,0 +1,30 @@
+# One object library per instruction set. Every file named kernels/<kernel>/<kernel>_<isa>.cpp is a
+# one-line explicit instantiation of that kernel's SIMD body; these are the only files compiled
+# with ISA flags. The dispatcher (built at baseline) picks among them at run time.
+set(SOFTMAXKIT_FLAGS_sse2 "")
+set(SOFTMAXKIT_FLAGS_avx2 -mavx2 -mfma)
+set(SOFTMAXKIT_FLAGS_avx512 -mavx2 -mfma -mavx512f -mavx512bw -mavx512dq -mavx512vl)
+
+function(softmaxkit_add_isa_objects library isa)
+  file(GLOB sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/*/*_${isa}.cpp)
+  if(NOT sources)
+    return()
+  endif()
+  set(objects ${library}_${isa})
+  add_library(${objects} OBJECT ${sources})
+  target_include_directories(${objects} PRIVATE ${PROJECT_SOURCE_DIR}/include
+                                                ${PROJECT_SOURCE_DIR}/kernels)
+  # xsimd is header-only; take its include path without its link interface (which names xtl).
+  target_include_directories(${objects} SYSTEM PRIVATE
+                             $<TARGET_PROPERTY:xsimd,INTERFACE_INCLUDE_DIRECTORIES>)
+  target_link_libraries(${objects} PRIVATE TBB::tbb)
+  # -ffp-contract=off: results are exactly what the kernel code says on every ISA, so the
+  # error analysis in each kernel's header holds and fused operations are explicit.
+  target_compile_options(${objects} PRIVATE ${SOFTMAXKIT_FLAGS_${isa}} -ffp-contract=off)
+  set_target_properties(${objects} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  softmaxkit_apply_warnings(${objects})
+  # GCC 12 reports its own _mm512_undefined_* intrinsics as maybe-uninitialized (a known false
+  # positive in avx512fintrin.h); the warning stays on everywhere else.
+  target_compile_options(${objects} PRIVATE -Wno-maybe-uninitialized)
+  target_sources(${library} PRIVATE $<TARGET_OBJECTS:${objects}>)
+endfunction()

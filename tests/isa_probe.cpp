@@ -1,0 +1,50 @@
+// Run with SOFTMAXKIT_ISA set: prints which ISA is active and which per-ISA kernel produced
+// softmaxkit::exp's output (by comparing it bitwise with each instantiation), so ctest can prove
+// the override reaches the kernels.
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "exp/exp_kernel.hpp"
+#include "softmaxkit/softmaxkit.hpp"
+
+int main(int argc, char** argv) {
+  try {
+    const softmaxkit::Isa expected = softmaxkit::parse_isa(argc > 1 ? argv[1] : "sse2");
+    if (!softmaxkit::is_supported(expected)) {
+      std::printf("%s not supported by this CPU\n", argv[1]);
+      return 0;
+    }
+    const softmaxkit::Isa active = softmaxkit::active_isa();
+    // Float inputs where FMA and non-FMA arithmetic round differently in some lanes, so the
+    // output tells which family of kernels ran (avx2 and avx512 agree bitwise with each other).
+    std::mt19937 generator(7);
+    std::uniform_real_distribution<float> distribution(-80.0f, 80.0f);
+    std::vector<float> input(1 << 16), output(input.size()), candidate(input.size());
+    for (float& value : input) value = distribution(generator);
+    softmaxkit::exp(input, output);
+    using softmaxkit::Isa;
+    using Function = void (*)(const float*, float*, std::size_t);
+    const std::pair<Isa, Function> kernels[] = {
+        {Isa::sse2, &softmaxkit::detail::ExpKernel<Isa::sse2>::apply},
+        {Isa::avx2, &softmaxkit::detail::ExpKernel<Isa::avx2>::apply},
+        {Isa::avx512, &softmaxkit::detail::ExpKernel<Isa::avx512>::apply}};
+    std::string matches;
+    for (auto [isa, kernel] : kernels) {
+      if (!softmaxkit::is_supported(isa)) continue;
+      kernel(input.data(), candidate.data(), input.size());
+      if (candidate == output) {
+        matches += ' ';
+        matches += softmaxkit::to_string(isa);
+      }
+    }
+    std::printf("active=%s output matches:%s\n", softmaxkit::to_string(active).data(),
+                matches.c_str());
+    return active == expected ? 0 : 1;
+  } catch (const softmaxkit::Error& error) {
+    std::fprintf(stderr, "error: %s\n", error.what());
+    std::printf("error: %s\n", error.what());
+    return 2;
+  }
+}
