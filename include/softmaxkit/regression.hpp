@@ -1,0 +1,57 @@
+// Softmax-regression loss, gradient and Hessian-vector product.
+//
+//   J = (1/sum w) sum_i w_i CE(softmax(W x_i + b), y_i) + (l2/2) ||W||_F^2   (b not penalised)
+//   grad_W = (1/sum w) (P - Y)^T diag(w) X + l2 W,   grad_b = (1/sum w) (P - Y)^T w
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "softmaxkit/matrix.hpp"
+
+namespace softmaxkit {
+
+template <class T>
+struct RegressionProblem {
+  MatrixView<const T> features;              // m x n
+  std::span<const std::int32_t> labels;      // m class indices in [0, num_classes), or empty
+  MatrixView<const T> target_probabilities;  // m x num_classes soft targets, or empty
+  std::span<const T> sample_weights;         // m non-negative weights, or empty (all 1)
+  std::size_t num_classes = 0;
+  double l2 = 0;                             // lambda >= 0
+  bool fit_intercept = true;                 // false: the intercept is fixed at 0
+};
+
+// Parameters: weights K x n row-major (contiguous), intercept K.
+// Validates the problem once at construction (throws Error naming what is wrong); keeps views,
+// so the data must outlive the object. Reuses its workspace: no allocation per call in steady
+// state. Runs in the calling thread's TBB arena (use tbb::task_arena to limit threads);
+// results are bitwise identical for any number of threads. Not thread-safe per object.
+template <class T>
+class LossGradient {
+public:
+  explicit LossGradient(const RegressionProblem<T>& problem);
+  ~LossGradient();
+  LossGradient(LossGradient&&) noexcept;
+  LossGradient& operator=(LossGradient&&) noexcept;
+
+  // Returns J; writes the gradients unless the spans are empty.
+  double evaluate(std::span<const T> weights, std::span<const T> intercept,
+                  std::span<T> weights_gradient, std::span<T> intercept_gradient);
+  // H(W, b) * (V, v): the Hessian of J at (weights, intercept) applied to a direction.
+  void hessian_vector(std::span<const T> weights, std::span<const T> intercept,
+                      std::span<const T> direction_weights, std::span<const T> direction_intercept,
+                      std::span<T> product_weights, std::span<T> product_intercept);
+
+  std::size_t num_samples() const;
+  std::size_t num_features() const;
+  std::size_t num_classes() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace softmaxkit
