@@ -610,6 +610,33 @@ TEST_CASE("Newton-CG without hessian_vector throws Error") {
   CHECK(minimize(o, x, opt).reason == StopReason::converged);
 }
 
+TEST_CASE("an exception from the callback propagates") {
+  for (SolverKind kind : kBoth) {
+    CAPTURE(kind_name(kind));
+    SolverOptions opt = options_for(kind);
+    opt.callback = [](const softmaxkit::IterationReport& rep) -> bool {
+      if (rep.iteration == 2) throw std::runtime_error("stop here");
+      return true;
+    };
+    std::vector<double> x{-1.2, 1.0};
+    CHECK_THROWS_AS(minimize(rosenbrock(), x, opt), std::runtime_error);
+  }
+}
+
+TEST_CASE("an empty problem is converged after one evaluation") {
+  Objective o;
+  o.size = 0;
+  o.value_and_gradient = [](std::span<const double>, std::span<double>) { return 4.0; };
+  o.hessian_vector = [](std::span<const double>, std::span<const double>, std::span<double>) {};
+  for (SolverKind kind : kBoth) {
+    std::vector<double> x;
+    const SolverResult r = minimize(o, x, options_for(kind));
+    CHECK(r.reason == StopReason::converged);
+    CHECK(r.objective == 4.0);
+    CHECK(r.evaluations == 1);
+  }
+}
+
 TEST_CASE("to_string names every StopReason") {
   CHECK(softmaxkit::to_string(StopReason::converged) == "converged");
   CHECK(softmaxkit::to_string(StopReason::max_iterations) == "max_iterations");
