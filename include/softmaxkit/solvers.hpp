@@ -1,0 +1,81 @@
+// softmaxkit::minimize — generic optimisers over a flat vector of doubles.
+//
+// Two solvers share one interface:
+//   * SolverKind::lbfgs      L-BFGS through liblbfgs; with l1 > 0 it becomes OWL-QN and minimises
+//                            f(x) + l1 * sum_{i in [l1_begin, l1_end)} |x_i|.
+//   * SolverKind::newton_cg  trust-region Newton-CG (Steihaug-Toint); needs hessian_vector.
+//
+// Stopping rule (both): ||g(x)||_2 <= tolerance * max(1, ||g(x0)||_2), where g is the gradient, or,
+// with OWL-QN, the pseudo-gradient (the minimum-norm subgradient of the penalised objective).
+// SolverResult::objective is the value of the full objective (including the L1 term) at the
+// returned x, and gradient_norm the norm that the stopping rule tests, at the same x.
+//
+// Bad arguments throw softmaxkit::Error naming the argument. Exceptions thrown by the objective's
+// functions propagate out of minimize (x then holds the last accepted point).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <string_view>
+
+namespace softmaxkit {
+
+// Objective: value and gradient at x (sizes n). Hessian-vector product optional (needed by
+// Newton-CG): hessian_vector(x, v, Hv) computes H(x) v; the solver always calls value_and_gradient
+// at x before asking for H(x) v at that same x, so an objective may cache per-point quantities.
+struct Objective {
+  std::size_t size = 0;
+  std::function<double(std::span<const double> x, std::span<double> gradient)> value_and_gradient;
+  std::function<void(std::span<const double> x, std::span<const double> v, std::span<double> hv)>
+      hessian_vector;  // may be empty
+};
+
+struct IterationReport {
+  int iteration;           // 1-based outer iteration
+  double objective;        // objective at the current (accepted) point, L1 term included
+  double gradient_norm;    // norm tested by the stopping rule, at the current point
+  double step;             // ||x_k - x_{k-1}||_2; 0 for a rejected trust-region step
+  int evaluations;         // cumulative: value+gradient evaluations + Hessian-vector products
+  double elapsed_seconds;  // since minimize() was entered (steady clock)
+};
+using IterationCallback = std::function<bool(const IterationReport&)>;  // return false to stop
+
+enum class SolverKind { lbfgs, newton_cg };
+
+struct SolverOptions {
+  SolverKind kind = SolverKind::lbfgs;
+  double tolerance = 1e-5;  // stop when ||g||_2 <= tolerance * max(1, ||g0||_2)
+  int max_iterations = 1000;
+  int lbfgs_memory = 10;
+  double l1 = 0;  // > 0: OWL-QN (L-BFGS only; newton_cg with l1 > 0 -> Error)
+  // Range of x that the L1 penalty applies to (e.g. weights but not the intercept);
+  // l1_end == 0 means the end of the vector.
+  std::size_t l1_begin = 0, l1_end = 0;
+  IterationCallback callback;  // optional
+};
+
+enum class StopReason {
+  converged,
+  max_iterations,
+  callback_stopped,
+  line_search_failed,
+  no_progress
+};
+
+struct SolverResult {
+  double objective;
+  double gradient_norm;
+  int iterations;
+  int evaluations;
+  double seconds;
+  StopReason reason;
+};
+
+// x: in, the starting point; out, the final (best accepted) point.
+SolverResult minimize(const Objective& objective, std::span<double> x,
+                      const SolverOptions& options);
+
+std::string_view to_string(StopReason reason);
+
+}  // namespace softmaxkit

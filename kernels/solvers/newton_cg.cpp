@@ -1,0 +1,119 @@
+// Newton-CG: truncated Newton in a trust region, subproblems solved by Steihaug-Toint CG
+// (Nocedal & Wright, Algorithms 4.1 and 7.2).
+//
+// Why a trust region rather than the line-search Newton-CG of scikit-learn: Steihaug CG copes
+// with indefinite or singular Hessians (Rosenbrock away from its minimum; an unregularised softmax
+// model, whose Hessian is singular along the redundant class direction) by stopping on the
+// boundary along the offending direction, and the radius bounds every step. A line-search variant
+// has to abandon CG at the first non-positive curvature and can propose huge steps along nearly
+// flat directions, which the line search must then backtrack through.
+//
+// Contract: needs objective.hessian_vector. Each outer iteration solves one subproblem to the
+// relative residual eta = min(0.5, sqrt(||g||)) (forcing sequence, N&W 7.1), evaluates the trial
+// point, and accepts it when the actual/predicted reduction ratio exceeds 1e-4 (or, once
+// the predicted reduction is below rounding level of f, when the gradient norm decreases).
+// Hessian-vector products are only requested at the current point right after value_and_gradient
+// was called there; after a rejected trial the current point is re-evaluated (and counted) first.
+// Every outer iteration counts, accepted or not (a rejected one reports step 0).
+// Stopping rule, checked after each iteration: converged (||g|| <= tolerance * max(1, ||g0||)),
+// then callback_stopped, then no_progress (radius below rounding level of x), then max_iterations.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "solver_common.hpp"
+#include "steihaug_cg.hpp"
+
+namespace softmaxkit::solvers_detail {
+
+namespace {
+constexpr double kAcceptRatio = 1e-4;
+constexpr double kShrinkRatio = 0.25, kGrowRatio = 0.75;
+constexpr int kMaxCgIterations = 200;  // per subproblem, as scikit-learn's maxinner
+constexpr double kEps = std::numeric_limits<double>::epsilon();
+}  // namespace
+
+SolverResult minimize_newton_cg(const Objective& objective, std::span<double> x,
+                                const SolverOptions& options, Start start) {
+  const std::size_t n = x.size();
+  std::vector<double> g = std::move(start.gradient), p(n), x_trial(n), g_trial(n);
+  double f = start.objective;
+  double gnorm = start.gradient_norm;
+  int evaluations = start.evaluations;
+  double radius = std::max(1.0, norm2(x));
+  const double max_radius = 1e10 * radius;
+  const int max_cg =
+      static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(2 * n, 10), kMaxCgIterations));
+  bool evaluated_at_x = true;  // was the last value_and_gradient call at x?
+  const HessianVectorProduct hessian_vector = [&](std::span<const double> v, std::span<double> hv) {
+    objective.hessian_vector(x, v, hv);
+  };
+
+  int iteration = 0;
+  StopReason reason = StopReason::max_iterations;
+  while (iteration < options.max_iterations) {
+    if (!evaluated_at_x) {
+      f = objective.value_and_gradient(x, g);
+      ++evaluations;
+      gnorm = norm2(g);
+      evaluated_at_x = true;
+    }
+    ++iteration;
+    const double eta = std::min(0.5, std::sqrt(gnorm));
+    const SteihaugResult sub = steihaug_cg(hessian_vector, g, radius, eta * gnorm, max_cg, p);
+    evaluations += sub.products;
+    const double step_norm = norm2(p);
+
+    for (std::size_t i = 0; i < n; ++i) x_trial[i] = x[i] + p[i];
+    const double f_trial = objective.value_and_gradient(x_trial, g_trial);
+    ++evaluations;
+    evaluated_at_x = false;
+    const double gnorm_trial = norm2(g_trial);
+
+    bool accept = false;
+    double rho = -std::numeric_limits<double>::infinity();
+    if (std::isfinite(f_trial) && std::isfinite(gnorm_trial) && sub.model_decrease > 0) {
+      rho = (f - f_trial) / sub.model_decrease;
+      const bool below_rounding = sub.model_decrease <= 10 * kEps * std::max(1.0, std::abs(f));
+      accept = below_rounding
+                   ? (f_trial <= f + 10 * kEps * std::max(1.0, std::abs(f)) && gnorm_trial < gnorm)
+                   : rho > kAcceptRatio;
+      if (below_rounding && accept) rho = 1;  // treat as a model-quality step
+    }
+    if (rho < kShrinkRatio) {
+      radius = kShrinkRatio * std::min(radius, step_norm);
+    } else if (rho > kGrowRatio && sub.on_boundary) {
+      radius = std::min(2 * radius, max_radius);
+    }
+    if (accept) {
+      std::swap(g, g_trial);
+      std::copy(x_trial.begin(), x_trial.end(), x.begin());
+      f = f_trial;
+      gnorm = gnorm_trial;
+      evaluated_at_x = true;
+    }
+
+    const bool converged = gnorm <= start.threshold;
+    bool keep_going = true;
+    if (options.callback) {
+      keep_going = options.callback(IterationReport{iteration, f, gnorm, accept ? step_norm : 0.0,
+                                                    evaluations, seconds_since(start.t0)});
+    }
+    if (converged) {
+      reason = StopReason::converged;
+      break;
+    }
+    if (!keep_going) {
+      reason = StopReason::callback_stopped;
+      break;
+    }
+    if (radius <= kEps * std::max(1.0, norm2(x))) {
+      reason = StopReason::no_progress;
+      break;
+    }
+  }
+  return SolverResult{f, gnorm, iteration, evaluations, seconds_since(start.t0), reason};
+}
+
+}  // namespace softmaxkit::solvers_detail

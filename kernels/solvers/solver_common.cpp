@@ -1,0 +1,55 @@
+// Vector helpers and the L1 penalty / pseudo-gradient used by OWL-QN reporting.
+#include "solver_common.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace softmaxkit::solvers_detail {
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double dot(std::span<const double> a, std::span<const double> b) {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
+double norm2(std::span<const double> v) {
+  // Scaled to avoid overflow/underflow for extreme gradients.
+  double scale = 0;
+  for (double e : v) scale = std::max(scale, std::abs(e));
+  if (scale == 0 || !std::isfinite(scale)) return scale;
+  double s = 0;
+  for (double e : v) s += (e / scale) * (e / scale);
+  return scale * std::sqrt(s);
+}
+
+double L1Penalty::value(std::span<const double> x) const {
+  if (!active()) return 0;
+  double s = 0;
+  for (std::size_t i = begin; i < end; ++i) s += std::abs(x[i]);
+  return weight * s;
+}
+
+double L1Penalty::pseudo_gradient_norm(std::span<const double> x, std::span<const double> g) const {
+  if (!active()) return norm2(g);
+  std::vector<double> pg(g.begin(), g.end());
+  for (std::size_t i = begin; i < end; ++i) {
+    if (x[i] > 0) {
+      pg[i] = g[i] + weight;
+    } else if (x[i] < 0) {
+      pg[i] = g[i] - weight;
+    } else if (g[i] + weight < 0) {
+      pg[i] = g[i] + weight;  // moving right decreases the objective
+    } else if (g[i] - weight > 0) {
+      pg[i] = g[i] - weight;  // moving left decreases the objective
+    } else {
+      pg[i] = 0;  // 0 is in the subdifferential
+    }
+  }
+  return norm2(pg);
+}
+
+}  // namespace softmaxkit::solvers_detail

@@ -1,0 +1,646 @@
+// Tests for softmaxkit::minimize (L-BFGS, OWL-QN, Newton-CG). doctest; main is supplied by the
+// build.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "softmaxkit/error.hpp"
+#include "softmaxkit/solvers.hpp"
+
+using softmaxkit::minimize;
+using softmaxkit::Objective;
+using softmaxkit::SolverKind;
+using softmaxkit::SolverOptions;
+using softmaxkit::SolverResult;
+using softmaxkit::StopReason;
+
+namespace {
+
+using Matrix = std::vector<std::vector<double>>;
+
+// Solves A x = b by Gaussian elimination with partial pivoting (small dense reference solves).
+std::vector<double> solve(Matrix a, std::vector<double> b) {
+  const std::size_t n = b.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    std::size_t piv = k;
+    for (std::size_t i = k + 1; i < n; ++i)
+      if (std::abs(a[i][k]) > std::abs(a[piv][k])) piv = i;
+    std::swap(a[k], a[piv]);
+    std::swap(b[k], b[piv]);
+    for (std::size_t i = k + 1; i < n; ++i) {
+      const double m = a[i][k] / a[k][k];
+      for (std::size_t j = k; j < n; ++j) a[i][j] -= m * a[k][j];
+      b[i] -= m * b[k];
+    }
+  }
+  std::vector<double> x(n);
+  for (std::size_t k = n; k-- > 0;) {
+    double s = b[k];
+    for (std::size_t j = k + 1; j < n; ++j) s -= a[k][j] * x[j];
+    x[k] = s / a[k][k];
+  }
+  return x;
+}
+
+double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+  return m;
+}
+
+// f(x) = 0.5 x'Ax - b'x with A = M'M + n I (SPD); minimiser A^{-1} b.
+struct Quadratic {
+  std::size_t n;
+  Matrix a;
+  std::vector<double> b;
+  explicit Quadratic(std::size_t size) : n(size), a(size, std::vector<double>(size)), b(size) {
+    Matrix m(n, std::vector<double>(n));
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j) m[i][j] = std::sin(double(7 * i + 3 * j + 1));
+    for (std::size_t i = 0; i < n; ++i) {
+      b[i] = std::cos(double(i)) * 3;
+      for (std::size_t j = 0; j < n; ++j) {
+        for (std::size_t k = 0; k < n; ++k) a[i][j] += m[k][i] * m[k][j];
+        if (i == j) a[i][j] += double(n);
+      }
+    }
+  }
+  Objective objective() const {
+    Objective o;
+    o.size = n;
+    o.value_and_gradient = [this](std::span<const double> x, std::span<double> g) {
+      double f = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        double ax = 0;
+        for (std::size_t j = 0; j < n; ++j) ax += a[i][j] * x[j];
+        g[i] = ax - b[i];
+        f += 0.5 * x[i] * ax - b[i] * x[i];
+      }
+      return f;
+    };
+    o.hessian_vector = [this](std::span<const double>, std::span<const double> v,
+                              std::span<double> hv) {
+      for (std::size_t i = 0; i < n; ++i) {
+        hv[i] = 0;
+        for (std::size_t j = 0; j < n; ++j) hv[i] += a[i][j] * v[j];
+      }
+    };
+    return o;
+  }
+};
+
+Objective rosenbrock() {
+  Objective o;
+  o.size = 2;
+  o.value_and_gradient = [](std::span<const double> x, std::span<double> g) {
+    const double t = x[1] - x[0] * x[0];
+    g[0] = -2 * (1 - x[0]) - 400 * x[0] * t;
+    g[1] = 200 * t;
+    return (1 - x[0]) * (1 - x[0]) + 100 * t * t;
+  };
+  o.hessian_vector = [](std::span<const double> x, std::span<const double> v,
+                        std::span<double> hv) {
+    const double h00 = 2 - 400 * x[1] + 1200 * x[0] * x[0], h01 = -400 * x[0], h11 = 200;
+    hv[0] = h00 * v[0] + h01 * v[1];
+    hv[1] = h01 * v[0] + h11 * v[1];
+  };
+  return o;
+}
+
+// Deterministic uniform numbers in [0, 1).
+struct Lcg {
+  std::uint64_t s;
+  double next() {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return double(s >> 11) * (1.0 / 9007199254740992.0);
+  }
+};
+
+// Binary logistic regression, mean log-loss + 0.5 * lambda * ||w||^2 (intercept unpenalised).
+// Parameters: 3 weights then the intercept. The Hessian-vector product uses probabilities cached
+// by the last value_and_gradient call and counts calls that break the solver's contract.
+struct Logistic {
+  static constexpr std::size_t d = 3, n = d + 1;
+  std::size_t m = 200;
+  double lambda = 1e-2;
+  std::vector<std::vector<double>> features;
+  std::vector<double> labels;
+  mutable std::vector<double> cached_x, cached_p;
+  mutable int contract_violations = 0;
+
+  Logistic() {
+    Lcg rng{42};
+    const double w[d] = {1.5, -2.0, 0.5}, bias = 0.3;
+    for (std::size_t i = 0; i < m; ++i) {
+      std::vector<double> row(d);
+      double z = bias;
+      for (std::size_t j = 0; j < d; ++j) {
+        row[j] = 2 * rng.next() - 1;
+        z += w[j] * row[j];
+      }
+      labels.push_back(rng.next() < 1 / (1 + std::exp(-z)) ? 1.0 : 0.0);
+      features.push_back(row);
+    }
+  }
+  double margin(std::span<const double> x, std::size_t i) const {
+    double z = x[d];
+    for (std::size_t j = 0; j < d; ++j) z += x[j] * features[i][j];
+    return z;
+  }
+  double value_and_gradient(std::span<const double> x, std::span<double> g) const {
+    cached_x.assign(x.begin(), x.end());
+    cached_p.assign(m, 0);
+    std::fill(g.begin(), g.end(), 0.0);
+    double f = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+      const double z = margin(x, i);
+      // log(1 + e^z) - y z, computed stably
+      f += (z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z))) - labels[i] * z;
+      const double p = 1 / (1 + std::exp(-z));
+      cached_p[i] = p;
+      for (std::size_t j = 0; j < d; ++j) g[j] += (p - labels[i]) * features[i][j];
+      g[d] += p - labels[i];
+    }
+    f /= double(m);
+    for (std::size_t j = 0; j < n; ++j) g[j] /= double(m);
+    for (std::size_t j = 0; j < d; ++j) {
+      f += 0.5 * lambda * x[j] * x[j];
+      g[j] += lambda * x[j];
+    }
+    return f;
+  }
+  void hessian_vector(std::span<const double> x, std::span<const double> v,
+                      std::span<double> hv) const {
+    if (!std::equal(x.begin(), x.end(), cached_x.begin(), cached_x.end())) ++contract_violations;
+    std::fill(hv.begin(), hv.end(), 0.0);
+    for (std::size_t i = 0; i < m; ++i) {
+      double xv = v[d];
+      for (std::size_t j = 0; j < d; ++j) xv += features[i][j] * v[j];
+      const double w = cached_p[i] * (1 - cached_p[i]) * xv / double(m);
+      for (std::size_t j = 0; j < d; ++j) hv[j] += w * features[i][j];
+      hv[d] += w;
+    }
+    for (std::size_t j = 0; j < d; ++j) hv[j] += lambda * v[j];
+  }
+  Objective objective() const {
+    Objective o;
+    o.size = n;
+    o.value_and_gradient = [this](std::span<const double> x, std::span<double> g) {
+      return value_and_gradient(x, g);
+    };
+    o.hessian_vector = [this](std::span<const double> x, std::span<const double> v,
+                              std::span<double> hv) { hessian_vector(x, v, hv); };
+    return o;
+  }
+  // Reference: plain Newton with the dense Hessian, to machine precision.
+  std::vector<double> reference() const {
+    std::vector<double> x(n, 0.0), g(n), e(n), hv(n);
+    for (int it = 0; it < 100; ++it) {
+      value_and_gradient(x, g);
+      Matrix h(n, std::vector<double>(n));
+      for (std::size_t k = 0; k < n; ++k) {
+        std::fill(e.begin(), e.end(), 0.0);
+        e[k] = 1;
+        hessian_vector(x, e, hv);
+        for (std::size_t j = 0; j < n; ++j) h[j][k] = hv[j];
+      }
+      const std::vector<double> step = solve(h, g);
+      double s = 0;
+      for (std::size_t j = 0; j < n; ++j) {
+        x[j] -= step[j];
+        s += std::abs(step[j]);
+      }
+      if (s < 1e-15) break;
+    }
+    return x;
+  }
+};
+
+// Separable lasso: f(x) = 0.5 sum d_i (x_i - c_i)^2 (+ l1 |x|_1 added by the solver).
+Objective separable(const std::vector<double>& d, const std::vector<double>& c) {
+  Objective o;
+  o.size = d.size();
+  o.value_and_gradient = [d, c](std::span<const double> x, std::span<double> g) {
+    double f = 0;
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      g[i] = d[i] * (x[i] - c[i]);
+      f += 0.5 * d[i] * (x[i] - c[i]) * (x[i] - c[i]);
+    }
+    return f;
+  };
+  return o;
+}
+
+double value_at(const Objective& o, const std::vector<double>& x) {
+  std::vector<double> g(x.size());
+  return o.value_and_gradient(x, g);
+}
+
+SolverOptions options_for(SolverKind kind, double tolerance = 1e-10) {
+  SolverOptions opt;
+  opt.kind = kind;
+  opt.tolerance = tolerance;
+  return opt;
+}
+
+std::string kind_name(SolverKind k) {
+  return k == SolverKind::lbfgs ? "lbfgs" : "newton_cg";
+}
+
+const SolverKind kBoth[] = {SolverKind::lbfgs, SolverKind::newton_cg};
+
+}  // namespace
+
+TEST_CASE("quadratic: both solvers reach A^{-1} b") {
+  const Quadratic q(8);
+  const std::vector<double> expected = solve(q.a, q.b);
+  for (SolverKind kind : kBoth) {
+    CAPTURE(kind_name(kind));
+    std::vector<double> x(q.n, 0.0);
+    const SolverResult r = minimize(q.objective(), x, options_for(kind));
+    CHECK(r.reason == StopReason::converged);
+    CHECK(max_abs_diff(x, expected) < 1e-8);
+    CHECK(r.objective == value_at(q.objective(), x));
+    CHECK(r.iterations > 0);
+    CHECK(r.seconds >= 0);
+  }
+}
+
+TEST_CASE("quadratic: a start that already satisfies the rule costs one evaluation") {
+  const Quadratic q(5);
+  for (SolverKind kind : kBoth) {
+    CAPTURE(kind_name(kind));
+    std::vector<double> x = solve(q.a, q.b);
+    const std::vector<double> x0 = x;
+    const SolverResult r = minimize(q.objective(), x, options_for(kind, 1e-8));
+    CHECK(r.reason == StopReason::converged);
+    CHECK(r.iterations == 0);
+    CHECK(r.evaluations == 1);
+    CHECK(x == x0);
+  }
+}
+
+TEST_CASE("rosenbrock: both solvers reach (1, 1) to 1e-6") {
+  for (SolverKind kind : kBoth) {
+    CAPTURE(kind_name(kind));
+    std::vector<double> x{-1.2, 1.0};
+    const SolverResult r = minimize(rosenbrock(), x, options_for(kind));
+    CHECK(r.reason == StopReason::converged);
+    CHECK(std::abs(x[0] - 1) < 1e-6);
+    CHECK(std::abs(x[1] - 1) < 1e-6);
+    CHECK(r.objective == value_at(rosenbrock(), x));
+    CHECK(r.gradient_norm <= 1e-10 * std::max(1.0, std::hypot(215.6, 88.0)));
+  }
+}
+
+TEST_CASE("logistic regression matches a converged dense-Newton reference") {
+  const Logistic lr;
+  const std::vector<double> expected = lr.reference();
+  for (SolverKind kind : kBoth) {
+    CAPTURE(kind_name(kind));
+    std::vector<double> x(Logistic::n, 0.0);
+    lr.contract_violations = 0;
+    const SolverResult r = minimize(lr.objective(), x, options_for(kind, 1e-9));
+    CHECK(r.reason == StopReason::converged);
+    CHECK(max_abs_diff(x, expected) < 1e-6);
+    CHECK(lr.contract_violations == 0);  // Hv only at the point last evaluated
+  }
+}
+
+TEST_CASE("OWL-QN: exact zeros and values of the soft-threshold solution") {
+  const std::vector<double> d{1, 2, 0.5, 4, 1, 3}, c{3, -0.2, 0.1, -2, 0.5, 0.4};
+  const double l1 = 0.6;
+  auto soft = [&](std::size_t i) {
+    const double t = l1 / d[i];
+    return c[i] > t ? c[i] - t : (c[i] < -t ? c[i] + t : 0.0);
+  };
+  SUBCASE("whole vector penalised") {
+    SolverOptions opt = options_for(SolverKind::lbfgs);
+    opt.l1 = l1;
+    std::vector<double> x(d.size(), 1.0);
+    const SolverResult r = minimize(separable(d, c), x, opt);
+    CHECK(r.reason == StopReason::converged);
+    double penalty = 0;
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      CAPTURE(i);
+      const double want = soft(i);
+      if (want == 0) {
+        CHECK(x[i] == 0.0);  // exact zero, not merely small
+      } else {
+        CHECK(std::abs(x[i] - want) < 1e-8);
+      }
+      penalty += l1 * std::abs(x[i]);
+    }
+    CHECK(soft(1) == 0.0);  // the problem does have zeros to find
+    CHECK(soft(2) == 0.0);
+    CHECK(soft(4) == 0.0);
+    // objective includes the L1 term; gradient_norm is the pseudo-gradient norm
+    CHECK(r.objective == doctest::Approx(value_at(separable(d, c), x) + penalty).epsilon(1e-14));
+    CHECK(r.gradient_norm <= 1e-10 * std::max(1.0, r.gradient_norm));
+  }
+  SUBCASE("penalty restricted to [l1_begin, l1_end)") {
+    SolverOptions opt = options_for(SolverKind::lbfgs);
+    opt.l1 = l1;
+    opt.l1_begin = 1;
+    opt.l1_end = 5;  // x[0] and x[5] unpenalised
+    std::vector<double> x(d.size(), 0.0);
+    const SolverResult r = minimize(separable(d, c), x, opt);
+    CHECK(r.reason == StopReason::converged);
+    CHECK(std::abs(x[0] - c[0]) < 1e-8);
+    CHECK(std::abs(x[5] - c[5]) < 1e-8);
+    for (std::size_t i = 1; i < 5; ++i) {
+      CAPTURE(i);
+      if (soft(i) == 0) {
+        CHECK(x[i] == 0.0);
+      } else {
+        CHECK(std::abs(x[i] - soft(i)) < 1e-8);
+      }
+    }
+  }
+}
+
+TEST_CASE("callback returning false stops with callback_stopped") {
+  for (SolverKind kind : kBoth) {
+    CAPTURE(kind_name(kind));
+    SolverOptions opt = options_for(kind);
+    int calls = 0;
+    opt.callback = [&](const softmaxkit::IterationReport& rep) {
+      ++calls;
+      return rep.iteration < 3;
+    };
+    std::vector<double> x{-1.2, 1.0};
+    const SolverResult r = minimize(rosenbrock(), x, opt);
+    CHECK(r.reason == StopReason::callback_stopped);
+    CHECK(r.iterations == 3);
+    CHECK(calls == 3);
+    CHECK(r.objective == value_at(rosenbrock(), x));
+  }
+}
+
+TEST_CASE("iteration reports: numbered, monotone in evaluations and time, match the result") {
+  for (SolverKind kind : kBoth) {
+    CAPTURE(kind_name(kind));
+    std::vector<softmaxkit::IterationReport> reports;
+    SolverOptions opt = options_for(kind);
+    opt.callback = [&](const softmaxkit::IterationReport& rep) {
+      reports.push_back(rep);
+      return true;
+    };
+    std::vector<double> x{-1.2, 1.0};
+    const SolverResult r = minimize(rosenbrock(), x, opt);
+    REQUIRE(!reports.empty());
+    CHECK(reports.size() == static_cast<std::size_t>(r.iterations));
+    int previous_evaluations = 1;  // the evaluation at x0
+    double previous_time = 0;
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+      CAPTURE(i);
+      CHECK(reports[i].iteration == static_cast<int>(i) + 1);
+      CHECK(reports[i].evaluations > previous_evaluations);
+      CHECK(reports[i].elapsed_seconds >= previous_time);
+      CHECK(reports[i].step >= 0);
+      previous_evaluations = reports[i].evaluations;
+      previous_time = reports[i].elapsed_seconds;
+    }
+    CHECK(reports.back().evaluations == r.evaluations);
+    CHECK(reports.back().objective == r.objective);
+    CHECK(reports.back().gradient_norm == r.gradient_norm);
+    if (kind == SolverKind::lbfgs) {  // every L-BFGS iteration accepts a step and decreases f
+      for (std::size_t i = 1; i < reports.size(); ++i)
+        CHECK(reports[i].objective < reports[i - 1].objective);
+    }
+  }
+}
+
+TEST_CASE("max_iterations is honoured") {
+  for (SolverKind kind : kBoth) {
+    CAPTURE(kind_name(kind));
+    SolverOptions opt = options_for(kind);
+    opt.max_iterations = 5;
+    std::vector<double> x{-1.2, 1.0};
+    SolverResult r = minimize(rosenbrock(), x, opt);
+    CHECK(r.reason == StopReason::max_iterations);
+    CHECK(r.iterations == 5);
+    CHECK(r.objective == value_at(rosenbrock(), x));
+
+    opt.max_iterations = 0;
+    x = {-1.2, 1.0};
+    r = minimize(rosenbrock(), x, opt);
+    CHECK(r.reason == StopReason::max_iterations);
+    CHECK(r.iterations == 0);
+    CHECK(r.evaluations == 1);
+    CHECK(x == std::vector<double>{-1.2, 1.0});
+  }
+}
+
+TEST_CASE("evaluations count value+gradient calls plus Hessian-vector products") {
+  for (SolverKind kind : kBoth) {
+    CAPTURE(kind_name(kind));
+    const Objective base = rosenbrock();
+    int vg = 0, hv = 0;
+    Objective counted = base;
+    counted.value_and_gradient = [&](std::span<const double> x, std::span<double> g) {
+      ++vg;
+      return base.value_and_gradient(x, g);
+    };
+    counted.hessian_vector = [&](std::span<const double> x, std::span<const double> v,
+                                 std::span<double> out) {
+      ++hv;
+      base.hessian_vector(x, v, out);
+    };
+    std::vector<double> x{-1.2, 1.0};
+    const SolverResult r = minimize(counted, x, options_for(kind));
+    CHECK(r.reason == StopReason::converged);
+    CHECK(r.evaluations == vg + hv);
+    if (kind == SolverKind::lbfgs) {
+      CHECK(hv == 0);
+    } else {
+      CHECK(hv > 0);
+    }
+  }
+}
+
+TEST_CASE("an unreachable tolerance ends honestly at the best point found") {
+  // Rounding keeps the computed gradient of this quadratic away from 0, so 1e-300 cannot be met.
+  const Quadratic q(8);
+  const std::vector<double> expected = solve(q.a, q.b);
+  for (SolverKind kind : kBoth) {
+    CAPTURE(kind_name(kind));
+    std::vector<double> x(q.n, 0.0);
+    const SolverResult r = minimize(q.objective(), x, options_for(kind, 1e-300));
+    CAPTURE(softmaxkit::to_string(r.reason));
+    CHECK((r.reason == StopReason::line_search_failed || r.reason == StopReason::no_progress));
+    CHECK(r.gradient_norm > 0);     // the rule really does not hold ...
+    CHECK(r.gradient_norm < 1e-6);  // ... although the point is good,
+    CHECK(max_abs_diff(x, expected) < 1e-8);
+    CHECK(r.objective == value_at(q.objective(), x));  // and x is the point reported
+  }
+}
+
+namespace {
+// f(x) = 0.5 ||x||^2 with the gradient's sign flipped: no method can make progress with it.
+Objective lying_gradient() {
+  Objective o;
+  o.size = 3;
+  o.value_and_gradient = [](std::span<const double> x, std::span<double> g) {
+    double f = 0;
+    for (std::size_t i = 0; i < 3; ++i) {
+      g[i] = -x[i];
+      f += 0.5 * x[i] * x[i];
+    }
+    return f;
+  };
+  o.hessian_vector = [](std::span<const double>, std::span<const double> v, std::span<double> hv) {
+    std::copy(v.begin(), v.end(), hv.begin());
+  };
+  return o;
+}
+}  // namespace
+
+TEST_CASE("a failing line search is reported and x keeps the last accepted point") {
+  const std::vector<double> x0{1.0, -2.0, 0.5};
+  SUBCASE("L-BFGS") {
+    std::vector<double> x = x0;
+    const SolverResult r = minimize(lying_gradient(), x, options_for(SolverKind::lbfgs));
+    CHECK(r.reason == StopReason::line_search_failed);
+    CHECK(r.iterations == 0);
+    CHECK(x == x0);
+    CHECK(r.objective == value_at(lying_gradient(), x0));
+  }
+  SUBCASE("OWL-QN") {
+    SolverOptions opt = options_for(SolverKind::lbfgs);
+    opt.l1 = 1e-3;
+    std::vector<double> x = x0;
+    const SolverResult r = minimize(lying_gradient(), x, opt);
+    CHECK(r.reason == StopReason::line_search_failed);
+    CHECK(r.iterations == 0);
+    CHECK(x == x0);
+  }
+  SUBCASE("Newton-CG: every trial is rejected until the radius vanishes") {
+    std::vector<double> x = x0;
+    const SolverResult r = minimize(lying_gradient(), x, options_for(SolverKind::newton_cg));
+    CHECK(r.reason == StopReason::no_progress);
+    CHECK(x == x0);
+    CHECK(r.objective == value_at(lying_gradient(), x0));
+  }
+}
+
+TEST_CASE("an exception from the objective propagates") {
+  for (SolverKind kind : kBoth) {
+    CAPTURE(kind_name(kind));
+    const Objective base = rosenbrock();
+    int calls = 0;
+    Objective failing = base;
+    failing.value_and_gradient = [&](std::span<const double> x, std::span<double> g) {
+      if (++calls == 4) throw std::runtime_error("boom");
+      return base.value_and_gradient(x, g);
+    };
+    std::vector<double> x{-1.2, 1.0};
+    CHECK_THROWS_AS(minimize(failing, x, options_for(kind)), std::runtime_error);
+    CHECK(std::isfinite(x[0]));
+    CHECK(std::isfinite(x[1]));
+  }
+}
+
+namespace {
+// Runs minimize and returns the Error message ("" if nothing was thrown).
+std::string error_of(const Objective& o, std::vector<double> x, const SolverOptions& opt) {
+  try {
+    minimize(o, x, opt);
+  } catch (const softmaxkit::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+bool mentions(const std::string& message, const std::string& word) {
+  return message.find(word) != std::string::npos;
+}
+}  // namespace
+
+TEST_CASE("bad arguments throw Error naming the argument") {
+  const Objective o = rosenbrock();
+  const std::vector<double> x{-1.2, 1.0};
+  SolverOptions opt;
+
+  opt.tolerance = 0;
+  CHECK(mentions(error_of(o, x, opt), "tolerance"));
+  opt.tolerance = -1;
+  CHECK(mentions(error_of(o, x, opt), "tolerance"));
+  opt.tolerance = std::nan("");
+  CHECK(mentions(error_of(o, x, opt), "tolerance"));
+  opt = {};
+  opt.max_iterations = -1;
+  CHECK(mentions(error_of(o, x, opt), "max_iterations"));
+  opt = {};
+  opt.l1 = -0.5;
+  CHECK(mentions(error_of(o, x, opt), "l1"));
+  opt = {};
+  opt.lbfgs_memory = 0;
+  CHECK(mentions(error_of(o, x, opt), "lbfgs_memory"));
+  opt = {};
+  opt.l1 = 1;
+  opt.l1_end = 3;
+  CHECK(mentions(error_of(o, x, opt), "l1_end"));
+  opt.l1_begin = 2;
+  opt.l1_end = 1;
+  CHECK(mentions(error_of(o, x, opt), "l1_begin"));
+  opt = {};
+  opt.kind = SolverKind::newton_cg;
+  opt.l1 = 0.1;
+  CHECK(mentions(error_of(o, x, opt), "l1"));
+
+  CHECK(mentions(error_of(o, {1.0, 2.0, 3.0}, SolverOptions{}), "size"));
+  Objective empty = o;
+  empty.value_and_gradient = nullptr;
+  CHECK(mentions(error_of(empty, x, SolverOptions{}), "value_and_gradient"));
+}
+
+TEST_CASE("Newton-CG without hessian_vector throws Error") {
+  Objective o = rosenbrock();
+  o.hessian_vector = nullptr;
+  std::vector<double> x{-1.2, 1.0};
+  SolverOptions opt;
+  opt.kind = SolverKind::newton_cg;
+  CHECK_THROWS_AS(minimize(o, x, opt), softmaxkit::Error);
+  CHECK(mentions(error_of(o, x, opt), "hessian_vector"));
+  opt.kind = SolverKind::lbfgs;  // L-BFGS does not need it
+  CHECK(minimize(o, x, opt).reason == StopReason::converged);
+}
+
+TEST_CASE("an exception from the callback propagates") {
+  for (SolverKind kind : kBoth) {
+    CAPTURE(kind_name(kind));
+    SolverOptions opt = options_for(kind);
+    opt.callback = [](const softmaxkit::IterationReport& rep) -> bool {
+      if (rep.iteration == 2) throw std::runtime_error("stop here");
+      return true;
+    };
+    std::vector<double> x{-1.2, 1.0};
+    CHECK_THROWS_AS(minimize(rosenbrock(), x, opt), std::runtime_error);
+  }
+}
+
+TEST_CASE("an empty problem is converged after one evaluation") {
+  Objective o;
+  o.size = 0;
+  o.value_and_gradient = [](std::span<const double>, std::span<double>) { return 4.0; };
+  o.hessian_vector = [](std::span<const double>, std::span<const double>, std::span<double>) {};
+  for (SolverKind kind : kBoth) {
+    std::vector<double> x;
+    const SolverResult r = minimize(o, x, options_for(kind));
+    CHECK(r.reason == StopReason::converged);
+    CHECK(r.objective == 4.0);
+    CHECK(r.evaluations == 1);
+  }
+}
+
+TEST_CASE("to_string names every StopReason") {
+  CHECK(softmaxkit::to_string(StopReason::converged) == "converged");
+  CHECK(softmaxkit::to_string(StopReason::max_iterations) == "max_iterations");
+  CHECK(softmaxkit::to_string(StopReason::callback_stopped) == "callback_stopped");
+  CHECK(softmaxkit::to_string(StopReason::line_search_failed) == "line_search_failed");
+  CHECK(softmaxkit::to_string(StopReason::no_progress) == "no_progress");
+}
