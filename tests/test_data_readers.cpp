@@ -61,9 +61,10 @@ TEST_CASE("IDX uint8 images and labels, plain and gzip") {
   const std::string images_gz = dir.write("images.idx.gz", gzip(images));
   const std::string labels_gz = dir.write("labels.idx.gz", gzip(labels));
 
-  for (const auto& [img, lab] :
-       {std::pair{images_path, labels_path}, std::pair{images_gz, labels_gz},
-        std::pair{images_path, labels_gz}}) {
+  for (const auto& files : {std::pair{images_path, labels_path}, std::pair{images_gz, labels_gz},
+                            std::pair{images_path, labels_gz}}) {
+    const std::string& img = files.first;
+    const std::string& lab = files.second;
     CAPTURE(img);
     const softmaxkit::Dataset data = softmaxkit::read_idx(img, lab);
     REQUIRE(data.rows == 2);

@@ -52,12 +52,12 @@ class ByteReader {
   explicit ByteReader(std::string_view bytes) : bytes_(bytes) {}
   std::size_t offset() const { return offset_; }
   // Callers have checked the total length, so reads stay in bounds.
-  std::uint64_t le(int count) {
+  std::uint64_t le(std::size_t count) {
     std::uint64_t value = 0;
-    for (int i = 0; i < count; ++i) {
+    for (std::size_t i = 0; i < count; ++i) {
       value |= std::uint64_t{static_cast<unsigned char>(bytes_[offset_ + i])} << (8 * i);
     }
-    offset_ += static_cast<std::size_t>(count);
+    offset_ += count;
     return value;
   }
   double f64() { return std::bit_cast<double>(le(8)); }
