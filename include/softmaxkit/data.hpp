@@ -1,0 +1,55 @@
+// Dataset readers: IDX (MNIST style, plain or gzip), CSV and LibSVM/svmlight.
+//
+// Every reader returns a dense, row-major Dataset of float features and the raw
+// integer labels found in the file. Bad input throws softmaxkit::Error whose
+// message names the file and the line (text formats) or byte offset (IDX).
+// Only regular files are read; directories and FIFOs are rejected.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace softmaxkit {
+
+struct Dataset {  // dense, row-major
+  std::size_t rows = 0, cols = 0;
+  std::vector<float> features;       // rows * cols
+  std::vector<std::int32_t> labels;  // rows (raw label values from the file)
+};
+
+// IDX files: big-endian magic 00 00 <type> <ndims>, ndims big-endian uint32
+// dimensions, then the data. Types: 0x08 ubyte, 0x09 sbyte, 0x0B short,
+// 0x0C int, 0x0D float, 0x0E double. rows = dim0, cols = product of the rest.
+struct IdxOptions {
+  bool scale_to_unit = true;  // uint8 data only: divide by 255 into [0, 1]
+};
+Dataset read_idx(const std::string& images_path, const std::string& labels_path,
+                 const IdxOptions& options = {});
+Dataset read_idx_images(const std::string& images_path, const IdxOptions& options = {});
+std::vector<std::int32_t> read_idx_labels(const std::string& labels_path);
+
+struct CsvOptions {
+  int label_column = 0;  // -1 = last column
+  bool has_header = false;
+  char delimiter = ',';
+};
+Dataset read_csv(const std::string& path, const CsvOptions& options = {});
+
+struct LibsvmOptions {
+  std::size_t num_features = 0;  // 0 = infer from the largest index
+};
+Dataset read_libsvm(const std::string& path, const LibsvmOptions& options = {});
+
+// Parsing from memory (used by fuzzers); name_for_errors stands in for the path.
+Dataset parse_csv(std::string_view text, const CsvOptions& options,
+                  const std::string& name_for_errors);
+Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
+                     const std::string& name_for_errors);
+// labels_bytes may be empty: the result then has no labels. Either part may be gzip.
+Dataset parse_idx(std::string_view images_bytes, std::string_view labels_bytes,
+                  const IdxOptions& options, const std::string& name_for_errors);
+
+}  // namespace softmaxkit

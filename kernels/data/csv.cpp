@@ -1,0 +1,160 @@
+// CSV reader.
+//
+// Contract: one record per line ('\n' or "\r\n"), an optional header line
+// (skipped, but its field count must match), fields separated by
+// options.delimiter with surrounding spaces/tabs ignored. Every record has the
+// same number of fields (at least two). The label column (label_column, -1 =
+// last) holds an integer ("3" or "3.0", not "3.5"); every other field is a
+// finite float. No quoting. Blank lines are allowed only at the end of the
+// file. Errors name file:line:column and the 1-based field number.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "file_io.hpp"
+#include "number_text.hpp"
+#include "softmaxkit/data.hpp"
+#include "softmaxkit/error.hpp"
+#include "text_lines.hpp"
+
+namespace softmaxkit {
+namespace {
+
+struct Field {
+  std::string_view text;
+  std::size_t column = 0;  // 1-based byte column of the field's first character
+};
+
+// Splits a line into trimmed fields; reuses `fields` to avoid per-line allocation.
+void split_fields(std::string_view line, char delimiter, std::vector<Field>& fields) {
+  const char all_padding[] = {' ', '\t', '\0'};
+  std::string padding;
+  for (const char* p = all_padding; *p; ++p) {
+    if (*p != delimiter) padding += *p;
+  }
+  fields.clear();
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = line.find(delimiter, start);
+    if (end == std::string_view::npos) end = line.size();
+    std::string_view text = line.substr(start, end - start);
+    std::size_t column = start + 1;
+    const std::size_t first = text.find_first_not_of(padding);
+    if (first == std::string_view::npos) {
+      text = {};
+    } else {
+      column += first;
+      text = text.substr(first, text.find_last_not_of(padding) - first + 1);
+    }
+    fields.push_back({text, column});
+    if (end == line.size()) break;
+    start = end + 1;
+  }
+}
+
+std::string where(const std::string& name, std::size_t line, std::size_t column) {
+  return name + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
+}
+
+void check_options(const CsvOptions& options, const std::string& name) {
+  if (options.label_column < -1) {
+    throw Error(name + ": label_column " + std::to_string(options.label_column) +
+                " is invalid (use a 0-based column index or -1 for the last column)");
+  }
+  const char d = options.delimiter;
+  if (d == '\n' || d == '\r' || d == '.' || d == '+' || d == '-' || (d >= '0' && d <= '9')) {
+    throw Error(name + ": delimiter character code " + std::to_string(static_cast<int>(d)) +
+                " cannot separate numbers");
+  }
+}
+
+}  // namespace
+
+Dataset parse_csv(std::string_view text, const CsvOptions& options,
+                  const std::string& name_for_errors) {
+  const std::string& name = name_for_errors;
+  check_options(options, name);
+  detail::TextLines lines(text);
+  std::string_view line;
+  std::vector<Field> fields;
+  std::size_t header_fields = 0;
+  if (options.has_header) {
+    if (!lines.next(line) || detail::is_blank(line)) {
+      throw Error(name + ":1: missing header line");
+    }
+    split_fields(line, options.delimiter, fields);
+    header_fields = fields.size();
+  }
+  Dataset result;
+  std::size_t num_fields = 0;
+  std::size_t label_index = 0;
+  std::size_t first_blank_line = 0;
+  while (lines.next(line)) {
+    const std::size_t line_number = lines.line_number();
+    if (detail::is_blank(line)) {
+      if (first_blank_line == 0) first_blank_line = line_number;
+      continue;
+    }
+    if (first_blank_line != 0) {
+      throw Error(name + ":" + std::to_string(first_blank_line) +
+                  ": blank line in the middle of the data (more data follows on line " +
+                  std::to_string(line_number) + ")");
+    }
+    split_fields(line, options.delimiter, fields);
+    if (num_fields == 0) {
+      num_fields = fields.size();
+      if (num_fields < 2) {
+        throw Error(name + ":" + std::to_string(line_number) +
+                    ": a record needs a label and at least one feature, found " +
+                    std::to_string(num_fields) + " field");
+      }
+      if (options.has_header && header_fields != num_fields) {
+        throw Error(name + ":1: header has " + std::to_string(header_fields) + " fields but line " +
+                    std::to_string(line_number) + " has " + std::to_string(num_fields));
+      }
+      if (options.label_column == -1) {
+        label_index = num_fields - 1;
+      } else if (static_cast<std::size_t>(options.label_column) >= num_fields) {
+        throw Error(name + ":" + std::to_string(line_number) + ": label_column " +
+                    std::to_string(options.label_column) + " is beyond the " +
+                    std::to_string(num_fields) + " fields of the record");
+      } else {
+        label_index = static_cast<std::size_t>(options.label_column);
+      }
+      result.cols = num_fields - 1;
+    } else if (fields.size() != num_fields) {
+      throw Error(name + ":" + std::to_string(line_number) + ": expected " +
+                  std::to_string(num_fields) + " fields (as on the first record), found " +
+                  std::to_string(fields.size()));
+    }
+    for (std::size_t f = 0; f < fields.size(); ++f) {
+      detail::NumberStatus status;
+      if (f == label_index) {
+        std::int32_t label = 0;
+        status = detail::parse_label_value(fields[f].text, label);
+        if (status == detail::NumberStatus::kOk) result.labels.push_back(label);
+      } else {
+        float value = 0;
+        status = detail::parse_feature_value(fields[f].text, value);
+        if (status == detail::NumberStatus::kOk) result.features.push_back(value);
+      }
+      if (status != detail::NumberStatus::kOk) {
+        throw Error(where(name, line_number, fields[f].column) + "field " + std::to_string(f + 1) +
+                    (f == label_index ? " (label)" : "") + ": " +
+                    detail::describe_number_problem(status, fields[f].text));
+      }
+    }
+    ++result.rows;
+  }
+  if (result.rows == 0) {
+    throw Error(name + ":" + std::to_string(std::max<std::size_t>(1, lines.line_number())) +
+                ": no data records");
+  }
+  return result;
+}
+
+Dataset read_csv(const std::string& path, const CsvOptions& options) {
+  return parse_csv(detail::read_whole_file(path), options, path);
+}
+
+}  // namespace softmaxkit

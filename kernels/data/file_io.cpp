@@ -1,0 +1,160 @@
+// Whole-file reading and gzip inflation; see file_io.hpp for the contract.
+#include "file_io.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <system_error>
+
+#include "softmaxkit/error.hpp"
+
+namespace softmaxkit::detail {
+namespace {
+
+std::string errno_text(int err) {
+  return std::generic_category().message(err);
+}
+
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+class InflateStream {
+ public:
+  explicit InflateStream(const std::string& name) {
+    // 16 + MAX_WBITS: accept the gzip wrapper only.
+    if (inflateInit2(&stream_, 16 + MAX_WBITS) != Z_OK) {
+      throw Error(name + ": cannot initialise gzip decompression");
+    }
+  }
+  InflateStream(const InflateStream&) = delete;
+  InflateStream& operator=(const InflateStream&) = delete;
+  ~InflateStream() { inflateEnd(&stream_); }
+  z_stream* get() { return &stream_; }
+
+ private:
+  z_stream stream_{};
+};
+
+}  // namespace
+
+std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
+  if (path.find('\0') != std::string::npos) {
+    throw Error("cannot open '" + path + "': path contains a NUL character");
+  }
+  // O_NONBLOCK keeps open() from waiting for a writer when the path is a FIFO.
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (fd.get() < 0) {
+    throw Error("cannot open '" + path + "': " + errno_text(errno));
+  }
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) {
+    throw Error("cannot stat '" + path + "': " + errno_text(errno));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    throw Error("cannot read '" + path + "': it is " + file_kind(info.st_mode) +
+                ", not a regular file");
+  }
+  if (info.st_size < 0 || static_cast<std::uint64_t>(info.st_size) > max_bytes) {
+    throw Error("cannot read '" + path + "': file size " + std::to_string(info.st_size) +
+                " bytes exceeds the limit of " + std::to_string(max_bytes) + " bytes");
+  }
+  std::string data;
+  data.reserve(static_cast<std::size_t>(info.st_size));
+  char buffer[1 << 16];
+  while (true) {
+    const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw Error("cannot read '" + path + "': " + errno_text(errno));
+    }
+    if (got == 0) break;
+    if (static_cast<std::size_t>(got) > max_bytes - data.size()) {
+      throw Error("cannot read '" + path + "': file grew beyond the limit of " +
+                  std::to_string(max_bytes) + " bytes");
+    }
+    data.append(buffer, static_cast<std::size_t>(got));
+  }
+  return data;
+}
+
+bool has_gzip_magic(std::string_view bytes) {
+  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
+         static_cast<unsigned char>(bytes[1]) == 0x8b;
+}
+
+std::string gunzip(std::string_view compressed, std::size_t max_output, GunzipLimit limit,
+                   const std::string& name_for_errors) {
+  InflateStream inflater(name_for_errors);
+  z_stream* zs = inflater.get();
+  std::string out;
+  std::size_t fed_until = 0;  // compressed bytes handed to zlib so far
+  unsigned char buffer[1 << 16];
+  while (true) {
+    if (zs->avail_in == 0 && fed_until < compressed.size()) {
+      const std::size_t chunk = std::min<std::size_t>(compressed.size() - fed_until, 1u << 30);
+      zs->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data() + fed_until));
+      zs->avail_in = static_cast<uInt>(chunk);
+      fed_until += chunk;
+    }
+    zs->next_out = buffer;
+    zs->avail_out = sizeof buffer;
+    const int rc = inflate(zs, Z_NO_FLUSH);
+    const std::size_t consumed = fed_until - zs->avail_in;
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      if (rc == Z_BUF_ERROR && consumed == compressed.size()) {
+        throw Error(name_for_errors + ": gzip data truncated at compressed byte offset " +
+                    std::to_string(consumed));
+      }
+      throw Error(name_for_errors + ": corrupt gzip data near compressed byte offset " +
+                  std::to_string(consumed) + ": " + (zs->msg ? zs->msg : "inflate failed"));
+    }
+    const std::size_t produced = sizeof buffer - zs->avail_out;
+    if (produced > max_output - out.size()) {
+      if (limit == GunzipLimit::kStopAtLimit) {
+        out.append(reinterpret_cast<const char*>(buffer), max_output - out.size());
+        return out;
+      }
+      throw Error(name_for_errors + ": decompressed data exceeds the expected " +
+                  std::to_string(max_output) +
+                  " bytes (trailing data at decompressed byte offset " +
+                  std::to_string(max_output) + ")");
+    }
+    out.append(reinterpret_cast<const char*>(buffer), produced);
+    if (rc == Z_STREAM_END) {
+      if (consumed == compressed.size()) return out;
+      if (!has_gzip_magic(compressed.substr(consumed))) {
+        throw Error(name_for_errors +
+                    ": trailing bytes after gzip data at compressed byte offset " +
+                    std::to_string(consumed));
+      }
+      inflateReset(zs);  // another concatenated gzip member follows
+    }
+  }
+}
+
+}  // namespace softmaxkit::detail

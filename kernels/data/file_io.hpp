@@ -1,0 +1,32 @@
+// Whole-file reading and gzip inflation shared by the dataset and model readers.
+//
+// Contract:
+//  - read_whole_file accepts only regular files. Directories, FIFOs, sockets and
+//    devices are rejected without blocking (the file is opened with O_NONBLOCK
+//    and checked with fstat before any read). Files larger than max_bytes are
+//    rejected. Every failure throws softmaxkit::Error naming the path.
+//  - gunzip inflates one or more concatenated gzip members and never produces
+//    more than max_output bytes: either it stops there (GunzipLimit::kStopAtLimit)
+//    or throws (GunzipLimit::kThrowBeyondLimit). Corrupt, truncated or trailing
+//    non-gzip data throws Error naming the compressed byte offset.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace softmaxkit::detail {
+
+// Largest file the readers load into memory (2 GiB).
+inline constexpr std::size_t kMaxInputFileBytes = std::size_t{1} << 31;
+
+std::string read_whole_file(const std::string& path, std::size_t max_bytes = kMaxInputFileBytes);
+
+bool has_gzip_magic(std::string_view bytes);
+
+enum class GunzipLimit { kStopAtLimit, kThrowBeyondLimit };
+
+std::string gunzip(std::string_view compressed, std::size_t max_output, GunzipLimit limit,
+                   const std::string& name_for_errors);
+
+}  // namespace softmaxkit::detail

@@ -1,0 +1,78 @@
+// Strict number parsing; see number_text.hpp for the contract.
+#include "number_text.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <system_error>
+
+namespace softmaxkit::detail {
+namespace {
+
+std::string_view strip_plus(std::string_view text) {
+  if (text.size() >= 2 && text[0] == '+' && text[1] != '-' && text[1] != '+') {
+    return text.substr(1);
+  }
+  return text;
+}
+
+template <class T>
+NumberStatus parse_whole(std::string_view text, T& value) {
+  if (text.empty()) return NumberStatus::kEmpty;
+  text = strip_plus(text);
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec == std::errc::invalid_argument || ptr != end) return NumberStatus::kNotANumber;
+  if (ec == std::errc::result_out_of_range) return NumberStatus::kOutOfRange;
+  if (!std::isfinite(value)) return NumberStatus::kNotFinite;
+  return NumberStatus::kOk;
+}
+
+}  // namespace
+
+NumberStatus parse_feature_value(std::string_view text, float& value) {
+  NumberStatus status = parse_whole(text, value);
+  if (status != NumberStatus::kOutOfRange) return status;
+  // Too small for float (underflow) parses fine as double and rounds towards zero.
+  double wide = 0;
+  status = parse_whole(text, wide);
+  if (status != NumberStatus::kOk || std::fabs(wide) > std::numeric_limits<float>::max()) {
+    return NumberStatus::kOutOfRange;
+  }
+  value = static_cast<float>(wide);
+  return NumberStatus::kOk;
+}
+
+NumberStatus parse_label_value(std::string_view text, std::int32_t& value) {
+  double wide = 0;
+  const NumberStatus status = parse_whole(text, wide);
+  if (status != NumberStatus::kOk) return status;
+  if (wide != std::trunc(wide)) return NumberStatus::kNotInteger;
+  if (wide < std::numeric_limits<std::int32_t>::min() ||
+      wide > std::numeric_limits<std::int32_t>::max()) {
+    return NumberStatus::kOutOfRange;
+  }
+  value = static_cast<std::int32_t>(wide);
+  return NumberStatus::kOk;
+}
+
+std::string describe_number_problem(NumberStatus status, std::string_view text) {
+  const std::string quoted = "'" + std::string(text.substr(0, 64)) + "'";
+  switch (status) {
+    case NumberStatus::kOk:
+      return "ok";
+    case NumberStatus::kEmpty:
+      return "empty field";
+    case NumberStatus::kNotANumber:
+      return quoted + " is not a number";
+    case NumberStatus::kNotFinite:
+      return quoted + " is not finite (NaN and infinity are rejected)";
+    case NumberStatus::kOutOfRange:
+      return quoted + " is out of range";
+    case NumberStatus::kNotInteger:
+      return quoted + " is not an integer label";
+  }
+  return "invalid number";
+}
+
+}  // namespace softmaxkit::detail

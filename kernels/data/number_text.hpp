@@ -1,0 +1,24 @@
+// Strict number parsing shared by the CSV and LibSVM readers.
+//
+// Contract: the whole text must be one number in std::from_chars general
+// format, optionally preceded by '+'. No surrounding whitespace. Features
+// must be finite and fit in float (values below the float range round to
+// zero); labels must be finite integers in int32 range ("3" and "3.0" are
+// accepted, "3.5" is not).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace softmaxkit::detail {
+
+enum class NumberStatus { kOk, kEmpty, kNotANumber, kNotFinite, kOutOfRange, kNotInteger };
+
+NumberStatus parse_feature_value(std::string_view text, float& value);
+NumberStatus parse_label_value(std::string_view text, std::int32_t& value);
+
+// "empty field", "'abc' is not a number", ... for use in Error messages.
+std::string describe_number_problem(NumberStatus status, std::string_view text);
+
+}  // namespace softmaxkit::detail

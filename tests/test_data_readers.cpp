@@ -1,0 +1,341 @@
+// Dataset readers: IDX (plain and gzip), CSV and LibSVM. Fixtures are written
+// into a fresh temporary directory by each test case.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "softmaxkit/data.hpp"
+#include "test_files.hpp"
+
+using softmaxkit::test::contains;
+using softmaxkit::test::error_message;
+using softmaxkit::test::gzip;
+using softmaxkit::test::TempDir;
+
+// Checks that expr throws softmaxkit::Error whose message contains every part.
+#define CHECK_ERROR(expr, ...)                                                          \
+  do {                                                                                  \
+    const std::string message_ = error_message([&] { (void)(expr); });                  \
+    INFO("message: ", message_);                                                        \
+    for (std::string_view part_ : std::initializer_list<std::string_view>{__VA_ARGS__}) \
+      CHECK(contains(message_, part_));                                                 \
+  } while (0)
+
+namespace {
+
+void put_be(std::string& out, std::uint64_t value, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
+}
+
+std::string idx_header(unsigned char type, const std::vector<std::uint32_t>& dims) {
+  std::string out = {'\0', '\0', static_cast<char>(type), static_cast<char>(dims.size())};
+  for (const std::uint32_t d : dims) put_be(out, d, 4);
+  return out;
+}
+
+std::string idx_ubyte(const std::vector<std::uint32_t>& dims, const std::vector<unsigned char>& v) {
+  std::string out = idx_header(0x08, dims);
+  for (const unsigned char b : v) out.push_back(static_cast<char>(b));
+  return out;
+}
+
+// Two 2x3 images and their labels.
+const std::vector<unsigned char> kPixels = {0, 51, 255, 1, 128, 7, 9, 10, 11, 12, 13, 14};
+const std::vector<unsigned char> kLabels = {3, 9};
+
+}  // namespace
+
+TEST_CASE("IDX uint8 images and labels, plain and gzip") {
+  TempDir dir;
+  const std::string images = idx_ubyte({2, 2, 3}, kPixels);
+  const std::string labels = idx_ubyte({2}, kLabels);
+  const std::string images_path = dir.write("images.idx", images);
+  const std::string labels_path = dir.write("labels.idx", labels);
+  const std::string images_gz = dir.write("images.idx.gz", gzip(images));
+  const std::string labels_gz = dir.write("labels.idx.gz", gzip(labels));
+
+  for (const auto& files : {std::pair{images_path, labels_path}, std::pair{images_gz, labels_gz},
+                            std::pair{images_path, labels_gz}}) {
+    const std::string& img = files.first;
+    const std::string& lab = files.second;
+    CAPTURE(img);
+    const softmaxkit::Dataset data = softmaxkit::read_idx(img, lab);
+    REQUIRE(data.rows == 2);
+    REQUIRE(data.cols == 6);
+    REQUIRE(data.features.size() == 12);
+    for (std::size_t i = 0; i < kPixels.size(); ++i) {
+      CHECK(data.features[i] == static_cast<float>(kPixels[i]) / 255.0f);
+    }
+    CHECK(data.labels == std::vector<std::int32_t>{3, 9});
+  }
+  CHECK(softmaxkit::read_idx(images_path, labels_path).features[2] == 1.0f);
+
+  const softmaxkit::Dataset raw = softmaxkit::read_idx_images(images_gz, {.scale_to_unit = false});
+  CHECK(raw.labels.empty());
+  for (std::size_t i = 0; i < kPixels.size(); ++i) CHECK(raw.features[i] == kPixels[i]);
+  CHECK(softmaxkit::read_idx_labels(labels_gz) == std::vector<std::int32_t>{3, 9});
+
+  // Concatenated gzip members are one stream.
+  const std::string split =
+      dir.write("split.gz", gzip(images.substr(0, 10)) + gzip(images.substr(10)));
+  CHECK(softmaxkit::read_idx_images(split).features ==
+        softmaxkit::read_idx_images(images_path).features);
+}
+
+TEST_CASE("IDX other element types and dimension counts") {
+  TempDir dir;
+  SUBCASE("sbyte 1-D: one column, not scaled") {
+    std::string bytes = idx_header(0x09, {3});
+    bytes += {'\x80', '\x7f', '\xff'};
+    const auto data = softmaxkit::parse_idx(bytes, {}, {}, "s");
+    CHECK(data.rows == 3);
+    CHECK(data.cols == 1);
+    CHECK(data.features == std::vector<float>{-128, 127, -1});
+  }
+  SUBCASE("int16 and int32 4-D") {
+    std::string shorts = idx_header(0x0B, {2, 1, 1, 2});
+    for (const std::int16_t v : {-300, 5, 32767, -32768})
+      put_be(shorts, static_cast<std::uint16_t>(v), 2);
+    const auto s = softmaxkit::read_idx_images(dir.write("s.idx", shorts));
+    CHECK(s.rows == 2);
+    CHECK(s.cols == 2);
+    CHECK(s.features == std::vector<float>{-300, 5, 32767, -32768});
+    std::string ints = idx_header(0x0C, {1, 2});
+    for (const std::int32_t v : {-70000, 16777216}) put_be(ints, static_cast<std::uint32_t>(v), 4);
+    CHECK(softmaxkit::parse_idx(ints, {}, {}, "i").features ==
+          std::vector<float>{-70000, 16777216});
+  }
+  SUBCASE("float32 and float64, with float labels") {
+    std::string floats = idx_header(0x0D, {2, 1});
+    for (const float v : {0.1f, -2.5e30f}) put_be(floats, std::bit_cast<std::uint32_t>(v), 4);
+    std::string doubles = idx_header(0x0E, {2});
+    for (const double v : {0.25, -1e-3}) put_be(doubles, std::bit_cast<std::uint64_t>(v), 8);
+    std::string labels = idx_header(0x0E, {2});
+    for (const double v : {-4.0, 7.0}) put_be(labels, std::bit_cast<std::uint64_t>(v), 8);
+    const auto f = softmaxkit::parse_idx(floats, labels, {}, "f");
+    CHECK(f.features == std::vector<float>{0.1f, -2.5e30f});
+    CHECK(f.labels == std::vector<std::int32_t>{-4, 7});
+    CHECK(softmaxkit::parse_idx(doubles, {}, {}, "d").features ==
+          std::vector<float>{0.25f, static_cast<float>(-1e-3)});
+  }
+  SUBCASE("int32 labels keep their sign") {
+    std::string labels = idx_header(0x0C, {2});
+    put_be(labels, static_cast<std::uint32_t>(-5), 4);
+    put_be(labels, 100000, 4);
+    CHECK(softmaxkit::read_idx_labels(dir.write("l.idx", labels)) ==
+          std::vector<std::int32_t>{-5, 100000});
+  }
+}
+
+TEST_CASE("IDX malformed files name the file and the byte offset") {
+  TempDir dir;
+  const std::string good = idx_ubyte({2, 2, 3}, kPixels);
+  const std::string labels = dir.write("labels.idx", idx_ubyte({2}, kLabels));
+  auto images_error = [&](const std::string& bytes) {
+    return error_message([&] { softmaxkit::read_idx_images(dir.write("bad.idx", bytes)); });
+  };
+  SUBCASE("bad magic") {
+    std::string bytes = good;
+    bytes[0] = 1;
+    const std::string m = images_error(bytes);
+    CHECK(contains(m, "bad.idx: byte offset 0"));
+    CHECK(contains(m, "magic"));
+    bytes = good;
+    bytes[2] = 0x0A;  // no such element type
+    CHECK(contains(images_error(bytes), "bad.idx: byte offset 0: bad IDX magic number 0x00000a03"));
+  }
+  SUBCASE("zero dimensions, zero-sized dimension") {
+    CHECK(contains(images_error(idx_header(0x08, {})), "bad.idx: byte offset 3"));
+    CHECK(contains(images_error(idx_ubyte({2, 0, 3}, {})),
+                   "bad.idx: byte offset 8: dimension 1 is zero"));
+  }
+  SUBCASE("truncated header and data") {
+    CHECK(contains(images_error(""), "bad.idx: byte offset 0: truncated"));
+    CHECK(contains(images_error(good.substr(0, 3)), "bad.idx: byte offset 3: truncated"));
+    CHECK(contains(images_error(good.substr(0, 10)),
+                   "bad.idx: byte offset 10: truncated IDX header"));
+    const std::string m = images_error(good.substr(0, good.size() - 1));
+    CHECK(contains(m, "bad.idx: byte offset 27: truncated IDX data"));
+    CHECK(contains(m, "ending at byte offset 28"));
+  }
+  SUBCASE("trailing garbage") {
+    CHECK(contains(images_error(good + "xy"), "bad.idx: byte offset 28: 2 trailing bytes"));
+  }
+  SUBCASE("dimension product overflow") {
+    const std::string m = images_error(idx_header(0x0E, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}));
+    CHECK(contains(m, "bad.idx: byte offset"));
+    CHECK(contains(m, "overflow"));
+  }
+  SUBCASE("non-finite and out-of-range floating-point values") {
+    std::string floats = idx_header(0x0D, {1, 2});
+    put_be(floats, std::bit_cast<std::uint32_t>(1.0f), 4);
+    put_be(floats, std::bit_cast<std::uint32_t>(std::numeric_limits<float>::quiet_NaN()), 4);
+    CHECK(
+        contains(images_error(floats), "bad.idx: byte offset 16: value nan is not a finite float"));
+    std::string doubles = idx_header(0x0E, {1});
+    put_be(doubles, std::bit_cast<std::uint64_t>(1e300), 8);
+    CHECK(contains(images_error(doubles), "bad.idx: byte offset 8"));
+  }
+  SUBCASE("labels: count mismatch, several values per item, fractional") {
+    const std::string three = dir.write("three.idx", idx_ubyte({3}, {1, 2, 3}));
+    const std::string images = dir.write("images.idx", good);
+    CHECK_ERROR(softmaxkit::read_idx(images, three), "images.idx has 2 items",
+                "three.idx has 3 labels");
+    CHECK_ERROR(softmaxkit::read_idx_labels(images), "images.idx: byte offset 8",
+                "one label per item");
+    std::string frac = idx_header(0x0D, {1});
+    put_be(frac, std::bit_cast<std::uint32_t>(2.5f), 4);
+    CHECK_ERROR(softmaxkit::read_idx_labels(dir.write("frac.idx", frac)), "frac.idx: byte offset 8",
+                "not an integer");
+    CHECK_ERROR(softmaxkit::parse_idx(good, idx_ubyte({1}, {1}), {}, "mem"),
+                "mem [images] has 2 items");
+  }
+  SUBCASE("gzip: truncated, corrupt, trailing bytes") {
+    const std::string gz = gzip(good);
+    CHECK(contains(images_error(gz.substr(0, gz.size() - 5)), "bad.idx: gzip data truncated"));
+    std::string corrupt = gz;
+    corrupt[12] = static_cast<char>(corrupt[12] ^ 0x55);
+    corrupt[13] = static_cast<char>(corrupt[13] ^ 0x55);
+    CHECK(contains(images_error(corrupt), "bad.idx"));
+    CHECK(contains(images_error(gz + "junk"),
+                   "bad.idx: trailing bytes after gzip data at compressed byte offset"));
+    CHECK(contains(images_error(gzip(good + "z")),
+                   "bad.idx: decompressed data exceeds the expected 28 bytes"));
+    CHECK(contains(images_error(gzip(good.substr(0, 20))),
+                   "bad.idx (decompressed): byte offset 20: truncated"));
+  }
+  SUBCASE("gzip bomb stops at the size the header declares") {
+    // Header declares 4 bytes of data; the stream inflates to 64 MiB of zeros.
+    std::string bomb = idx_header(0x08, {4});
+    bomb.append(std::size_t{64} << 20, '\0');
+    CHECK(contains(images_error(gzip(bomb)), "exceeds the expected 12 bytes"));
+    // Header declares 2^29 values but the stream holds only a few.
+    CHECK(
+        contains(images_error(gzip(idx_header(0x08, {1u << 15, 1u << 14}) + "abc")), "truncated"));
+  }
+}
+
+TEST_CASE("readers reject missing files, directories and FIFOs without blocking") {
+  TempDir dir;
+  const std::string missing = dir.file("missing.csv");
+  CHECK_ERROR(softmaxkit::read_csv(missing), "missing.csv", "No such file");
+  const std::string directory = dir.path().string();
+  CHECK_ERROR(softmaxkit::read_libsvm(directory), directory, "directory");
+  CHECK_ERROR(softmaxkit::read_idx_images(directory), directory, "directory");
+  const std::string fifo = dir.file("pipe");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_ERROR(softmaxkit::read_csv(fifo), "pipe", "FIFO");
+  CHECK_ERROR(softmaxkit::read_idx_labels(fifo), "pipe", "FIFO");
+}
+
+TEST_CASE("CSV good files") {
+  TempDir dir;
+  SUBCASE("header, CRLF, label first, blank last lines") {
+    const std::string path = dir.write("a.csv", "y,x1,x2\r\n3,0.5,-1e3\r\n1.0, 2 ,+4\r\n\r\n\n");
+    const auto data = softmaxkit::read_csv(path, {.has_header = true});
+    CHECK(data.rows == 2);
+    CHECK(data.cols == 2);
+    CHECK(data.features == std::vector<float>{0.5f, -1000.0f, 2.0f, 4.0f});
+    CHECK(data.labels == std::vector<std::int32_t>{3, 1});
+  }
+  SUBCASE("label last, no trailing newline, semicolons") {
+    const auto data =
+        softmaxkit::parse_csv("1.25;2;-7\n3;4;0", {.label_column = -1, .delimiter = ';'}, "m");
+    CHECK(data.features == std::vector<float>{1.25f, 2, 3, 4});
+    CHECK(data.labels == std::vector<std::int32_t>{-7, 0});
+  }
+  SUBCASE("label in the middle, tab delimiter, tiny values round to zero") {
+    const auto data = softmaxkit::parse_csv("1\t2\t3\n1e-50\t5\t6\n",
+                                            {.label_column = 1, .delimiter = '\t'}, "m");
+    CHECK(data.features == std::vector<float>{1, 3, 0, 6});
+    CHECK(data.labels == std::vector<std::int32_t>{2, 5});
+  }
+}
+
+TEST_CASE("CSV malformed files name file:line:column") {
+  TempDir dir;
+  auto csv_error = [&](const std::string& text, softmaxkit::CsvOptions options = {}) {
+    return error_message([&] { softmaxkit::read_csv(dir.write("d.csv", text), options); });
+  };
+  CHECK(contains(csv_error("1,2,3\n4,5\n"), "d.csv:2: expected 3 fields"));
+  CHECK(contains(csv_error("1,2,3\n4,5,6,7\n"), "d.csv:2: expected 3 fields"));
+  CHECK(contains(csv_error("1,2,3\n4,,6\n"), "d.csv:2:3: field 2: empty field"));
+  CHECK(contains(csv_error("1,2,3\n4,5,abc\n"), "d.csv:2:5: field 3: 'abc' is not a number"));
+  CHECK(contains(csv_error("1,2,3\n4,5,6x\n"), "d.csv:2:5: field 3: '6x' is not a number"));
+  CHECK(contains(csv_error("1,nan,3\n"), "d.csv:1:3: field 2: 'nan' is not finite"));
+  CHECK(contains(csv_error("1,2,-inf\n"), "d.csv:1:5: field 3: '-inf' is not finite"));
+  CHECK(contains(csv_error("1,2,1e39\n"), "d.csv:1:5: field 3: '1e39' is out of range"));
+  CHECK(contains(csv_error("0,1\n3.5,2\n"),
+                 "d.csv:2:1: field 1 (label): '3.5' is not an integer label"));
+  CHECK(contains(csv_error("0,1\n1e10,2\n"), "d.csv:2:1: field 1 (label): '1e10' is out of range"));
+  CHECK(contains(csv_error("1,2\n\n3,4\n"), "d.csv:2: blank line in the middle"));
+  CHECK(contains(csv_error("1,2\n", {.label_column = 2}), "d.csv:1: label_column 2 is beyond"));
+  CHECK(contains(csv_error("1,2\n", {.label_column = -2}), "d.csv: label_column -2 is invalid"));
+  CHECK(contains(csv_error("5\n6\n"), "d.csv:1: a record needs a label and at least one feature"));
+  CHECK(contains(csv_error(""), "d.csv:1: no data records"));
+  CHECK(contains(csv_error("\n\n"), "d.csv:2: no data records"));
+  CHECK(contains(csv_error("", {.has_header = true}), "d.csv:1: missing header"));
+  CHECK(contains(csv_error("a,b\n", {.has_header = true}), "d.csv:1: no data records"));
+  CHECK(contains(csv_error("a,b,c\n1,2\n", {.has_header = true}),
+                 "d.csv:1: header has 3 fields but line 2 has 2"));
+  CHECK(contains(csv_error("\"1\",2\n"), "d.csv:1:1: field 1 (label): '\"1\"' is not a number"));
+}
+
+TEST_CASE("LibSVM good files") {
+  TempDir dir;
+  const std::string path = dir.write("a.svm",
+                                     "# leading comment\n"
+                                     "+1 1:0.5 3:-2\n"
+                                     "\n"
+                                     "-1 qid:7 2:1e-2   4:8 # trailing comment\r\n"
+                                     "3\n"
+                                     "2.0\t1:1\n");
+  const auto inferred = softmaxkit::read_libsvm(path);
+  CHECK(inferred.rows == 4);
+  CHECK(inferred.cols == 4);
+  CHECK(inferred.labels == std::vector<std::int32_t>{1, -1, 3, 2});
+  CHECK(inferred.features == std::vector<float>{0.5f, 0, -2, 0,  //
+                                                0, 0.01f, 0, 8,  //
+                                                0, 0, 0, 0,      //
+                                                1, 0, 0, 0});
+  const auto wide = softmaxkit::read_libsvm(path, {.num_features = 6});
+  CHECK(wide.cols == 6);
+  CHECK(wide.features[6 + 3] == 8.0f);
+  CHECK(wide.features[6 + 5] == 0.0f);
+  // A file of labels only needs num_features.
+  CHECK(softmaxkit::parse_libsvm("1\n2\n", {.num_features = 2}, "m").features.size() == 4);
+}
+
+TEST_CASE("LibSVM malformed files name file:line:column") {
+  TempDir dir;
+  auto svm_error = [&](const std::string& text, softmaxkit::LibsvmOptions options = {}) {
+    return error_message([&] { softmaxkit::read_libsvm(dir.write("d.svm", text), options); });
+  };
+  CHECK(contains(svm_error("1 1:1\n1 0:2\n"), "d.svm:2:3: feature index 0 is invalid"));
+  CHECK(
+      contains(svm_error("1 -3:2\n"), "d.svm:1:3: feature index '-3' must be a positive integer"));
+  CHECK(contains(svm_error("1 2:1 2:3\n"),
+                 "d.svm:1:7: feature index 2 is not greater than the previous index 2"));
+  CHECK(contains(svm_error("1 5:1 2:3\n"), "d.svm:1:7: feature index 2 is not greater"));
+  CHECK(contains(svm_error("1 1:1 7\n"), "d.svm:1:7: malformed token '7'"));
+  CHECK(contains(svm_error("1 x:1\n"), "d.svm:1:3: feature index 'x' is not an integer"));
+  CHECK(contains(svm_error("1 :1\n"), "d.svm:1:3: missing feature index"));
+  CHECK(contains(svm_error("1 1:\n"), "d.svm:1:3: value of feature 1: empty field"));
+  CHECK(contains(svm_error("1 1:abc\n"), "d.svm:1:3: value of feature 1: 'abc' is not a number"));
+  CHECK(contains(svm_error("1 1:nan\n"), "d.svm:1:3: value of feature 1: 'nan' is not finite"));
+  CHECK(contains(svm_error("1 1:1\n1 3:1\n", {.num_features = 2}),
+                 "d.svm:2:3: feature index 3 exceeds num_features 2"));
+  CHECK(contains(svm_error("1.5 1:1\n"), "d.svm:1:1: label: '1.5' is not an integer label"));
+  CHECK(contains(svm_error("1:1 2:2\n"), "d.svm:1:1: label: '1:1' is not a number"));
+  CHECK(contains(svm_error("1 99999999999999999999:1\n"), "d.svm:1:3: feature index"));
+  CHECK(contains(svm_error("1 1000000000:1\n"), "exceeds the limit"));
+  CHECK(contains(svm_error("# nothing\n\n"), "d.svm:2: no data records"));
+  CHECK(contains(svm_error("1\n2\n"), "d.svm:2: no feature indices found"));
+}
