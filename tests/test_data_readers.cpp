@@ -101,7 +101,7 @@ TEST_CASE("IDX other element types and dimension counts") {
   }
   SUBCASE("int16 and int32 4-D") {
     std::string shorts = idx_header(0x0B, {2, 1, 1, 2});
-    for (const std::int16_t v : {-300, 5, 32767, -32768})
+    for (const std::int16_t v : {std::int16_t{-300}, std::int16_t{5}, std::int16_t{32767}, std::int16_t{-32768}})
       put_be(shorts, static_cast<std::uint16_t>(v), 2);
     const auto s = softmaxkit::read_idx_images(dir.write("s.idx", shorts));
     CHECK(s.rows == 2);
