@@ -38,6 +38,7 @@ struct IterationReport {
   double step;             // ||x_k - x_{k-1}||_2; 0 for a rejected trust-region step
   int evaluations;         // cumulative: value+gradient evaluations + Hessian-vector products
   double elapsed_seconds;  // since minimize() was entered (steady clock)
+  std::span<const double> point{};  // the current (accepted) point; valid during the callback
 };
 using IterationCallback = std::function<bool(const IterationReport&)>;  // return false to stop
 

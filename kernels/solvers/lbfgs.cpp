@@ -105,7 +105,8 @@ int progress(void* instance, const lbfgsfloatval_t* x, const lbfgsfloatval_t* g,
                                  c.gnorm_accepted,
                                  std::sqrt(step2),
                                  c.evaluations,
-                                 seconds_since(c.start.t0)};
+                                 seconds_since(c.start.t0),
+                                 xs};
     try {
       keep_going = c.options.callback(report);
     } catch (...) {

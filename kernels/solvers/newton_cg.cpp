@@ -98,7 +98,8 @@ SolverResult minimize_newton_cg(const Objective& objective, std::span<double> x,
     bool keep_going = true;
     if (options.callback) {
       keep_going = options.callback(IterationReport{iteration, f, gnorm, accept ? step_norm : 0.0,
-                                                    evaluations, seconds_since(start.t0)});
+                                                    evaluations, seconds_since(start.t0),
+                                                    std::span<const double>(x)});
     }
     if (converged) {
       reason = StopReason::converged;
