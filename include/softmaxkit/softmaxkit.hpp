@@ -1,7 +1,13 @@
 // Umbrella header: everything softmaxkit offers.
 #pragma once
 
+#include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/isa.hpp"
 #include "softmaxkit/kernels.hpp"
+#include "softmaxkit/matrix.hpp"
+#include "softmaxkit/model.hpp"
+#include "softmaxkit/model_file.hpp"
 #include "softmaxkit/reference.hpp"
+#include "softmaxkit/regression.hpp"
+#include "softmaxkit/solvers.hpp"

@@ -1,0 +1,105 @@
+// SoftmaxRegression: multinomial logistic regression with fit / predict_proba / predict / score /
+// save / load, trained by L-BFGS (with OWL-QN for L1) or trust-region Newton-CG on the library's
+// deterministic loss-and-gradient kernel.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "softmaxkit/matrix.hpp"
+#include "softmaxkit/solvers.hpp"
+
+namespace softmaxkit {
+
+struct FitOptions {
+  // L2 strength lambda in J = mean CE + (lambda/2)||W||^2. If `C` is set it wins:
+  // lambda = 1 / (C * sum of sample weights), scikit-learn's convention (C * sum CE + ||W||^2/2,
+  // divided by C * m).
+  double l2 = 0;
+  std::optional<double> C{};
+  double l1 = 0;  // > 0: L1 penalty on W (not b) through OWL-QN; needs the lbfgs solver
+  bool fit_intercept = true;
+  SolverKind solver = SolverKind::lbfgs;
+  // Stop when ||gradient|| <= tolerance * max(1, ||initial gradient||), or after max_iterations.
+  double tolerance = 1e-5;
+  int max_iterations = 1000;
+  bool warm_start = false;  // start from the current parameters (same classes and features)
+  int threads = 0;          // 0: every core; otherwise a TBB arena of this many threads
+  bool use_double = false;  // compute in double even for float data
+  // Early stopping: hold out this fraction of the rows (deterministic split), evaluate validation
+  // accuracy every iteration, stop after `patience` iterations without improvement and keep the
+  // best parameters. 0 disables it.
+  double validation_fraction = 0;
+  int patience = 10;
+  IterationCallback callback{};  // optional; return false to stop training
+};
+
+struct FitReport {
+  double objective = 0;  // at the returned parameters (penalties included)
+  double gradient_norm = 0;
+  double initial_gradient_norm = 0;
+  int iterations = 0;
+  int evaluations = 0;  // value-and-gradient evaluations + Hessian-vector products
+  double seconds = 0;
+  StopReason reason = StopReason::converged;
+  std::optional<double> validation_accuracy;  // with early stopping: the best one reached
+};
+
+class SoftmaxRegression {
+public:
+  SoftmaxRegression() = default;
+  explicit SoftmaxRegression(FitOptions options) : options_(std::move(options)) {}
+
+  FitOptions& options() { return options_; }
+  const FitOptions& options() const { return options_; }
+
+  // Labels are any int32 values; the model's classes are the sorted distinct labels seen.
+  // sample_weight: one non-negative weight per row, or empty for all 1.
+  FitReport fit(MatrixView<const float> features, std::span<const std::int32_t> labels,
+                std::span<const float> sample_weight = {});
+  FitReport fit(MatrixView<const double> features, std::span<const std::int32_t> labels,
+                std::span<const double> sample_weight = {});
+
+  // rows x num_classes() probabilities (row-major). Throws Error before fit or on a feature
+  // count that differs from the model's.
+  std::vector<double> predict_proba(MatrixView<const float> features) const;
+  std::vector<double> predict_proba(MatrixView<const double> features) const;
+  std::vector<std::int32_t> predict(MatrixView<const float> features) const;
+  std::vector<std::int32_t> predict(MatrixView<const double> features) const;
+  // Fraction of rows whose predicted label equals the given one.
+  double score(MatrixView<const float> features, std::span<const std::int32_t> labels) const;
+  double score(MatrixView<const double> features, std::span<const std::int32_t> labels) const;
+
+  // Atomic save (temporary file, fsync, rename) in the versioned binary format; load rejects
+  // truncated or corrupt files. save then load round-trips bitwise.
+  void save(const std::string& path) const;
+  static SoftmaxRegression load(const std::string& path);
+
+  bool is_fitted() const { return !class_labels_.empty(); }
+  std::size_t num_classes() const { return class_labels_.size(); }
+  std::size_t num_features() const { return num_features_; }
+  const std::vector<std::int32_t>& class_labels() const { return class_labels_; }
+  const std::vector<double>& weights() const { return weights_; }      // K x n row-major
+  const std::vector<double>& intercept() const { return intercept_; }  // K
+  // The lambda the last fit used (C converted).
+  double effective_l2() const { return effective_l2_; }
+
+private:
+  template <class T>
+  FitReport fit_impl(MatrixView<const T> features, std::span<const std::int32_t> labels,
+                     std::span<const T> sample_weight);
+  template <class T>
+  std::vector<double> predict_proba_impl(MatrixView<const T> features) const;
+
+  FitOptions options_;
+  std::vector<std::int32_t> class_labels_;
+  std::size_t num_features_ = 0;
+  std::vector<double> weights_, intercept_;
+  double effective_l2_ = 0;
+  bool trained_in_double_ = false;
+};
+
+}  // namespace softmaxkit

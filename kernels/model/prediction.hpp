@@ -1,0 +1,18 @@
+// Class probabilities for a trained model: logits W x + b, then a stable softmax, in double.
+// Rows are independent and processed in parallel; the result does not depend on thread count.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "softmaxkit/matrix.hpp"
+
+namespace softmaxkit::detail {
+
+template <class T>
+std::vector<double> softmax_regression_probabilities(MatrixView<const T> features,
+                                                     const std::vector<double>& weights,
+                                                     const std::vector<double>& intercept,
+                                                     std::size_t num_classes);
+
+}  // namespace softmaxkit::detail

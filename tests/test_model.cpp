@@ -1,0 +1,301 @@
+// SoftmaxRegression end to end on small synthetic problems, against an independent dense Newton
+// solve in double (finite-difference Hessian of a hand-written gradient), plus L1, files,
+// determinism, warm start, early stopping and bad options.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <vector>
+
+#include "softmaxkit/softmaxkit.hpp"
+
+namespace {
+
+struct Synthetic {
+  std::size_t rows, cols, classes;
+  std::vector<double> features;
+  std::vector<std::int32_t> labels;
+  softmaxkit::MatrixView<const double> view() const { return {features.data(), rows, cols}; }
+  std::vector<float> features_float() const { return {features.begin(), features.end()}; }
+};
+
+// Gaussian blobs; `separation` large makes them (almost surely) separable.
+Synthetic make_blobs(std::size_t rows, std::size_t cols, std::size_t classes, double separation,
+                     unsigned seed) {
+  Synthetic data{rows, cols, classes, {}, {}};
+  std::mt19937 generator(seed);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto label = static_cast<std::int32_t>(i % classes);
+    for (std::size_t j = 0; j < cols; ++j) {
+      const double center = (j % classes == static_cast<std::size_t>(label)) ? separation : 0.0;
+      data.features.push_back(center + noise(generator));
+    }
+    data.labels.push_back(label * 3 + 1);  // labels need not be 0..K-1
+  }
+  return data;
+}
+
+// The objective and gradient written out directly from the definition, in long double.
+double reference_objective(const Synthetic& data, const std::vector<double>& x, double l2,
+                           std::vector<double>* gradient) {
+  const std::size_t n = data.cols, k_count = data.classes;
+  long double total = 0;
+  std::vector<long double> g(x.size(), 0.0L);
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    std::vector<long double> z(k_count);
+    long double maximum = -INFINITY;
+    for (std::size_t k = 0; k < k_count; ++k) {
+      z[k] = x[k_count * n + k];
+      for (std::size_t j = 0; j < n; ++j) z[k] += x[k * n + j] * data.features[i * n + j];
+      maximum = std::max(maximum, z[k]);
+    }
+    long double sum = 0;
+    for (std::size_t k = 0; k < k_count; ++k) sum += std::exp(z[k] - maximum);
+    const long double log_sum = maximum + std::log(sum);
+    const auto y = static_cast<std::size_t>((data.labels[i] - 1) / 3);
+    total += log_sum - z[y];
+    for (std::size_t k = 0; k < k_count; ++k) {
+      const long double residual = std::exp(z[k] - log_sum) - (k == y ? 1.0L : 0.0L);
+      for (std::size_t j = 0; j < n; ++j) g[k * n + j] += residual * data.features[i * n + j];
+      g[k_count * n + k] += residual;
+    }
+  }
+  const auto m = static_cast<long double>(data.rows);
+  long double penalty = 0;
+  for (std::size_t q = 0; q < k_count * n; ++q) penalty += static_cast<long double>(x[q]) * x[q];
+  if (gradient) {
+    gradient->resize(x.size());
+    for (std::size_t q = 0; q < x.size(); ++q)
+      (*gradient)[q] = static_cast<double>(g[q] / m + (q < k_count * n ? l2 * x[q] : 0.0));
+  }
+  return static_cast<double>(total / m + 0.5L * l2 * penalty);
+}
+
+// Newton's method with a finite-difference Hessian and Gaussian elimination: slow, simple, and
+// shares no code with the library.
+double independent_minimum(const Synthetic& data, double l2) {
+  const std::size_t size = data.classes * data.cols + data.classes;
+  std::vector<double> x(size, 0.0), g, g_plus, g_minus;
+  for (int iteration = 0; iteration < 50; ++iteration) {
+    reference_objective(data, x, l2, &g);
+    double norm = 0;
+    for (double v : g) norm += v * v;
+    if (std::sqrt(norm) < 1e-12) break;
+    std::vector<std::vector<double>> hessian(size, std::vector<double>(size + 1));
+    const double h = 1e-5;
+    for (std::size_t c = 0; c < size; ++c) {
+      std::vector<double> shifted = x;
+      shifted[c] += h;
+      reference_objective(data, shifted, l2, &g_plus);
+      shifted[c] -= 2 * h;
+      reference_objective(data, shifted, l2, &g_minus);
+      for (std::size_t r = 0; r < size; ++r) hessian[r][c] = (g_plus[r] - g_minus[r]) / (2 * h);
+    }
+    // The softmax Hessian is singular along "add a constant to every class"; a tiny ridge fixes
+    // the step without changing the minimum's value.
+    for (std::size_t r = 0; r < size; ++r) {
+      hessian[r][r] += 1e-10;
+      hessian[r][size] = -g[r];
+    }
+    for (std::size_t p = 0; p < size; ++p) {
+      std::size_t pivot = p;
+      for (std::size_t r = p + 1; r < size; ++r)
+        if (std::fabs(hessian[r][p]) > std::fabs(hessian[pivot][p])) pivot = r;
+      std::swap(hessian[p], hessian[pivot]);
+      for (std::size_t r = p + 1; r < size; ++r) {
+        const double factor = hessian[r][p] / hessian[p][p];
+        for (std::size_t c = p; c <= size; ++c) hessian[r][c] -= factor * hessian[p][c];
+      }
+    }
+    std::vector<double> step(size);
+    for (std::size_t p = size; p-- > 0;) {
+      double value = hessian[p][size];
+      for (std::size_t c = p + 1; c < size; ++c) value -= hessian[p][c] * step[c];
+      step[p] = value / hessian[p][p];
+    }
+    for (std::size_t q = 0; q < size; ++q) x[q] += step[q];
+  }
+  return reference_objective(data, x, l2, nullptr);
+}
+
+std::vector<double> model_parameters(const softmaxkit::SoftmaxRegression& model) {
+  std::vector<double> x = model.weights();
+  x.insert(x.end(), model.intercept().begin(), model.intercept().end());
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("fit reaches the optimum of an independent double-precision solve") {
+  for (double separation : {0.7, 4.0}) {       // overlapping and separable blobs
+    for (double l2 : {1e-2, 1e-1}) {           // separable data needs the penalty for a minimum
+      const Synthetic data = make_blobs(240, 3, 3, separation, 11);
+      const double expected = independent_minimum(data, l2);
+      for (auto solver : {softmaxkit::SolverKind::lbfgs, softmaxkit::SolverKind::newton_cg}) {
+        softmaxkit::FitOptions options;
+        options.l2 = l2;
+        options.solver = solver;
+        options.tolerance = 1e-8;
+        softmaxkit::SoftmaxRegression model(options);
+        const auto report = model.fit(data.view(), data.labels);
+        INFO("separation " << separation << " l2 " << l2 << " solver " << static_cast<int>(solver));
+        CHECK(report.reason == softmaxkit::StopReason::converged);
+        CHECK(report.gradient_norm <= 1e-8 * std::max(1.0, report.initial_gradient_norm));
+        CHECK(report.objective == doctest::Approx(expected).epsilon(1e-9));
+        std::vector<double> gradient;
+        const double at_model = reference_objective(data, model_parameters(model), l2, &gradient);
+        CHECK(at_model == doctest::Approx(expected).epsilon(1e-9));
+        double norm = 0;
+        for (double v : gradient) norm += v * v;
+        CHECK(std::sqrt(norm) < 1e-6);
+      }
+    }
+  }
+}
+
+TEST_CASE("float data trains to the same optimum within float accuracy") {
+  const Synthetic data = make_blobs(300, 4, 3, 1.0, 5);
+  const std::vector<float> features = data.features_float();
+  softmaxkit::FitOptions options;
+  options.l2 = 0.05;
+  options.tolerance = 1e-6;
+  softmaxkit::SoftmaxRegression model(options);
+  const auto report =
+      model.fit(softmaxkit::MatrixView<const float>(features.data(), data.rows, data.cols),
+                data.labels);
+  Synthetic rounded = data;
+  rounded.features.assign(features.begin(), features.end());
+  CHECK(report.objective == doctest::Approx(independent_minimum(rounded, 0.05)).epsilon(1e-5));
+}
+
+TEST_CASE("the C convention means lambda = 1 / (C m)") {
+  const Synthetic data = make_blobs(200, 3, 2, 1.0, 3);
+  softmaxkit::FitOptions options;
+  options.C = 2.0;
+  softmaxkit::SoftmaxRegression model(options);
+  model.fit(data.view(), data.labels);
+  CHECK(model.effective_l2() == doctest::Approx(1.0 / (2.0 * 200)));
+}
+
+TEST_CASE("L1 gives exact zeros that satisfy the optimality conditions") {
+  const Synthetic data = make_blobs(300, 8, 3, 1.5, 9);
+  const double l1 = 0.05;
+  softmaxkit::FitOptions options;
+  options.l1 = l1;
+  options.tolerance = 1e-9;
+  options.max_iterations = 5000;
+  softmaxkit::SoftmaxRegression model(options);
+  model.fit(data.view(), data.labels);
+  std::vector<double> gradient;
+  reference_objective(data, model_parameters(model), 0.0, &gradient);
+  std::size_t zeros = 0;
+  for (std::size_t q = 0; q < model.weights().size(); ++q) {
+    const double w = model.weights()[q];
+    if (w == 0.0) {
+      ++zeros;
+      CHECK(std::fabs(gradient[q]) <= l1 + 1e-6);  // 0 is in the subdifferential
+    } else {
+      CHECK(gradient[q] + l1 * (w > 0 ? 1.0 : -1.0) == doctest::Approx(0.0).epsilon(1e-5).scale(1));
+    }
+  }
+  CHECK(zeros >= 6);  // the 8 - 3 noise features per class are mostly switched off
+}
+
+TEST_CASE("save then load round-trips bitwise, and predictions agree") {
+  const Synthetic data = make_blobs(150, 4, 3, 2.0, 21);
+  softmaxkit::SoftmaxRegression model(softmaxkit::FitOptions{.l2 = 0.01});
+  model.fit(data.view(), data.labels);
+  const auto path = std::filesystem::temp_directory_path() / "softmaxkit_test_model.skm";
+  model.save(path.string());
+  const auto loaded = softmaxkit::SoftmaxRegression::load(path.string());
+  std::filesystem::remove(path);
+  CHECK(loaded.class_labels() == model.class_labels());
+  CHECK(loaded.weights() == model.weights());  // bitwise: == on doubles, none are NaN
+  CHECK(loaded.intercept() == model.intercept());
+  CHECK(loaded.predict_proba(data.view()) == model.predict_proba(data.view()));
+  CHECK(loaded.score(data.view(), data.labels) > 0.8);
+}
+
+TEST_CASE("training is bitwise reproducible for any number of threads") {
+  const Synthetic data = make_blobs(5000, 20, 4, 0.8, 33);
+  std::vector<std::vector<double>> results;
+  for (int threads : {1, 2, 3}) {
+    softmaxkit::SoftmaxRegression model(softmaxkit::FitOptions{.l2 = 1e-3, .threads = threads});
+    model.fit(data.view(), data.labels);
+    results.push_back(model_parameters(model));
+  }
+  CHECK(results[0] == results[1]);
+  CHECK(results[0] == results[2]);
+}
+
+TEST_CASE("warm start from a converged model needs almost no work") {
+  const Synthetic data = make_blobs(400, 5, 3, 1.0, 2);
+  softmaxkit::SoftmaxRegression model(softmaxkit::FitOptions{.l2 = 0.01, .tolerance = 1e-7});
+  const auto first = model.fit(data.view(), data.labels);
+  model.options().warm_start = true;
+  const auto second = model.fit(data.view(), data.labels);
+  CHECK(second.evaluations <= 3);
+  CHECK(second.evaluations < first.evaluations);
+  CHECK(second.objective == doctest::Approx(first.objective).epsilon(1e-10));
+}
+
+TEST_CASE("early stopping keeps the best validation parameters") {
+  const Synthetic data = make_blobs(2000, 10, 3, 0.5, 8);
+  softmaxkit::FitOptions options;
+  options.validation_fraction = 0.2;
+  options.patience = 3;
+  options.tolerance = 1e-12;
+  softmaxkit::SoftmaxRegression model(options);
+  const auto report = model.fit(data.view(), data.labels);
+  REQUIRE(report.validation_accuracy.has_value());
+  CHECK(*report.validation_accuracy > 0.5);
+  CHECK(report.reason == softmaxkit::StopReason::callback_stopped);
+}
+
+TEST_CASE("the iteration callback sees progress and can stop training") {
+  const Synthetic data = make_blobs(500, 5, 3, 0.5, 4);
+  int calls = 0;
+  int last_evaluations = 0;
+  softmaxkit::FitOptions options;
+  options.callback = [&](const softmaxkit::IterationReport& report) {
+    ++calls;
+    CHECK(report.evaluations >= last_evaluations);
+    last_evaluations = report.evaluations;
+    return report.iteration < 3;
+  };
+  softmaxkit::SoftmaxRegression model(options);
+  const auto report = model.fit(data.view(), data.labels);
+  CHECK(calls == 3);
+  CHECK(report.reason == softmaxkit::StopReason::callback_stopped);
+}
+
+TEST_CASE("bad options and data are refused with a message naming them") {
+  const Synthetic data = make_blobs(30, 2, 2, 1.0, 1);
+  auto fails_with = [&](softmaxkit::FitOptions options, const char* text) {
+    softmaxkit::SoftmaxRegression model(options);
+    CHECK_THROWS_WITH_AS(model.fit(data.view(), data.labels), doctest::Contains(text),
+                         softmaxkit::Error);
+  };
+  fails_with({.l2 = -1}, "l2");
+  fails_with({.C = 0.0}, "C");
+  fails_with({.l1 = 0.1, .solver = softmaxkit::SolverKind::newton_cg}, "l1");
+  fails_with({.tolerance = 0}, "tolerance");
+  fails_with({.validation_fraction = 1.0}, "validation_fraction");
+  softmaxkit::SoftmaxRegression model;
+  CHECK_THROWS_WITH_AS(model.predict(data.view()), doctest::Contains("not fitted"),
+                       softmaxkit::Error);
+  std::vector<std::int32_t> short_labels(10, 0);
+  CHECK_THROWS_WITH_AS(model.fit(data.view(), short_labels), doctest::Contains("labels"),
+                       softmaxkit::Error);
+  std::vector<std::int32_t> one_class(30, 4);
+  CHECK_THROWS_WITH_AS(model.fit(data.view(), one_class), doctest::Contains("2 classes"),
+                       softmaxkit::Error);
+  model.fit(data.view(), data.labels);
+  std::vector<double> wrong_width(30 * 3, 0.0);
+  CHECK_THROWS_WITH_AS(
+      model.predict(softmaxkit::MatrixView<const double>(wrong_width.data(), 30, 3)),
+      doctest::Contains("columns"), softmaxkit::Error);
+}
