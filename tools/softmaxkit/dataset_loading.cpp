@@ -1,0 +1,34 @@
+#include "dataset_loading.hpp"
+
+#include "softmaxkit/error.hpp"
+
+namespace softmaxkit::cli {
+
+Dataset load_dataset(const DataSource& source) {
+  if (source.format == "idx") {
+    if (source.labels_path.empty()) {
+      throw Error("--format idx needs a labels file for " + source.path +
+                  " (--train-labels, --test-labels or --data-labels)");
+    }
+    IdxOptions options;
+    options.scale_to_unit = source.scale;
+    return read_idx(source.path, source.labels_path, options);
+  }
+  if (!source.labels_path.empty()) {
+    throw Error("a separate labels file is only for --format idx (got " + source.labels_path + ")");
+  }
+  if (source.format == "csv") {
+    CsvOptions options;
+    options.label_column = source.label_column;
+    options.has_header = source.header;
+    return read_csv(source.path, options);
+  }
+  if (source.format == "libsvm") {
+    LibsvmOptions options;
+    options.num_features = source.num_features;
+    return read_libsvm(source.path, options);
+  }
+  throw Error("unknown --format '" + source.format + "' (expected idx, csv or libsvm)");
+}
+
+}  // namespace softmaxkit::cli
