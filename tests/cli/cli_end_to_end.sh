@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# End-to-end test of the softmaxkit command on tiny data sets made here: exit codes, JSON
+# fields, predict/evaluate output, and one clear error line for bad input.
+# Usage: cli_end_to_end.sh PATH_TO_SOFTMAXKIT
+set -u
+cli=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+check() {  # check DESCRIPTION COMMAND...: passes when the command succeeds
+  local description=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAILED: $description"
+  fi
+}
+
+expect_exit() {  # expect_exit CODE DESCRIPTION -- softmaxkit arguments...
+  local code=$1 description=$2
+  shift 3
+  "$cli" "$@" >"$work/out" 2>"$work/err"
+  local actual=$?
+  if [[ $actual -eq $code ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAILED: $description: exit $actual, expected $code; stderr: $(cat "$work/err")"
+  fi
+}
+
+# Three well separated classes (labels 10, 20, 30) in three features: y*2 + small jitter.
+awk 'BEGIN { for (i = 0; i < 90; i++) { c = i % 3; j = (i * 7919 % 101) / 101.0 - 0.5;
+  printf "%d,%.4f,%.4f,%.4f\n", (c + 1) * 10, (c == 0) * 2 + j, (c == 1) * 2 - j, (c == 2) * 2 + j / 2 } }' \
+  >"$work/train.csv"
+awk -F, '{ printf "%s 1:%s 2:%s 3:%s\n", $1, $2, $3, $4 }' "$work/train.csv" >"$work/train.svm"
+
+expect_exit 0 "train csv with --json" -- train --format csv --train "$work/train.csv" \
+  --test "$work/train.csv" --C 10 --json --model "$work/model.skm"
+for field in objective grad_norm iterations evaluations fit_seconds train_accuracy test_accuracy; do
+  check "JSON has $field" grep -q "\"$field\": " "$work/out"
+done
+check "JSON is one line" test "$(wc -l <"$work/out")" -eq 1
+check "separable data is learned" grep -q '"train_accuracy": 1[,.}]' "$work/out"
+check "model file written" test -s "$work/model.skm"
+
+expect_exit 0 "predict" -- predict --model "$work/model.skm" --format csv --data "$work/train.csv"
+check "one prediction per row" test "$(wc -l <"$work/out")" -eq 90
+check "predictions are the original labels" \
+  cmp -s <(cut -d, -f1 "$work/train.csv") "$work/out"
+expect_exit 0 "predict --proba" -- predict --model "$work/model.skm" --format csv \
+  --data "$work/train.csv" --proba
+check "three probabilities per row" test "$(head -1 "$work/out" | tr ',' '\n' | wc -l)" -eq 3
+expect_exit 0 "evaluate" -- evaluate --model "$work/model.skm" --format csv --data "$work/train.csv"
+check "evaluate prints accuracy 1" grep -q "accuracy 1.0000" "$work/out"
+
+expect_exit 0 "train libsvm" -- train --format libsvm --train "$work/train.svm" --l2 0.01 --quiet \
+  --model "$work/svm.skm"
+expect_exit 0 "evaluate libsvm" -- evaluate --model "$work/svm.skm" --format libsvm --data "$work/train.svm"
+expect_exit 0 "train newton" -- train --format csv --train "$work/train.csv" --solver newton --quiet
+
+# IDX: 4 images of 2x2 uint8 pixels and their labels.
+printf '\x00\x00\x08\x03\x00\x00\x00\x04\x00\x00\x00\x02\x00\x00\x00\x02' >"$work/images.idx"
+printf '\xff\x00\x00\x00\x00\xff\x00\x00\xf0\x00\x00\x10\x00\xf0\x10\x00' >>"$work/images.idx"
+printf '\x00\x00\x08\x01\x00\x00\x00\x04\x00\x01\x00\x01' >"$work/labels.idx"
+expect_exit 0 "train idx" -- train --format idx --train "$work/images.idx" \
+  --train-labels "$work/labels.idx" --l2 0.1 --json
+check "idx JSON has 4 features" grep -q '"features": 4' "$work/out"
+
+expect_exit 2 "negative C" -- train --format csv --train "$work/train.csv" --C -1
+expect_exit 2 "negative l2" -- train --format csv --train "$work/train.csv" --l2 -0.5
+expect_exit 2 "C and l2 together" -- train --format csv --train "$work/train.csv" --C 1 --l2 1
+expect_exit 2 "missing file" -- train --format csv --train "$work/absent.csv"
+check "missing file error names the file" grep -q "absent.csv" "$work/err"
+check "an error is one line" test "$(wc -l <"$work/err")" -eq 1
+expect_exit 2 "unknown format" -- train --format parquet --train "$work/train.csv"
+expect_exit 2 "no subcommand"
+expect_exit 2 "idx without labels" -- train --format idx --train "$work/images.idx"
+printf 'not a model' >"$work/corrupt.skm"
+expect_exit 2 "corrupt model" -- evaluate --model "$work/corrupt.skm" --format csv --data "$work/train.csv"
+check "corrupt model error names the file" grep -q "corrupt.skm" "$work/err"
+printf '10,1,2\n20,1\n' >"$work/ragged.csv"
+expect_exit 2 "ragged csv" -- train --format csv --train "$work/ragged.csv"
+check "ragged csv error names the line" grep -q "ragged.csv:2" "$work/err"
+expect_exit 0 "help" -- --help
+
+echo "cli: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
