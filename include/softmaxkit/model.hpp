@@ -20,9 +20,11 @@ struct FitOptions {
   // divided by C * m).
   double l2 = 0;
   std::optional<double> C{};
-  double l1 = 0;  // > 0: L1 penalty on W (not b) through OWL-QN; needs the lbfgs solver
+  double l1 = 0;  // > 0: L1 penalty on W (not b) through OWL-QN; needs L-BFGS
   bool fit_intercept = true;
-  SolverKind solver = SolverKind::lbfgs;
+  // Empty: trust-region Newton-CG (measured fastest to the optimum on Fashion-MNIST), or
+  // L-BFGS/OWL-QN when l1 > 0.
+  std::optional<SolverKind> solver{};
   // Stop when ||gradient|| <= tolerance * max(1, ||initial gradient||), or after max_iterations.
   double tolerance = 1e-5;
   int max_iterations = 1000;
@@ -86,6 +88,8 @@ public:
   const std::vector<double>& intercept() const { return intercept_; }  // K
   // The lambda the last fit used (C converted).
   double effective_l2() const { return effective_l2_; }
+  // The solver the last fit ran (options().solver, or the automatic choice).
+  SolverKind solver_used() const { return solver_used_; }
 
 private:
   template <class T>
@@ -100,6 +104,7 @@ private:
   std::vector<double> weights_, intercept_;
   double effective_l2_ = 0;
   bool trained_in_double_ = false;
+  SolverKind solver_used_ = SolverKind::newton_cg;
 };
 
 }  // namespace softmaxkit

@@ -24,7 +24,7 @@ void check_options(const FitOptions& options) {
   if (options.C && (!(*options.C > 0) || !std::isfinite(*options.C)))
     fail("C must be finite and > 0");
   if (!(options.l1 >= 0) || !std::isfinite(options.l1)) fail("l1 must be finite and >= 0");
-  if (options.l1 > 0 && options.solver != SolverKind::lbfgs)
+  if (options.l1 > 0 && options.solver && *options.solver != SolverKind::lbfgs)
     fail("l1 needs the lbfgs solver (OWL-QN)");
   if (!(options.tolerance > 0)) fail("tolerance must be > 0");
   if (options.max_iterations < 0) fail("max_iterations must be >= 0");
@@ -148,7 +148,8 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
     };
 
     SolverOptions solver;
-    solver.kind = options_.solver;
+    solver.kind = options_.solver.value_or(options_.l1 > 0 ? SolverKind::lbfgs
+                                                           : SolverKind::newton_cg);
     solver.tolerance = options_.tolerance;
     solver.max_iterations = options_.max_iterations;
     solver.l1 = options_.l1;
@@ -207,6 +208,7 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
     split_parameters(x, num_classes, num_features, options_.fit_intercept, weights_, intercept_);
     effective_l2_ = l2;
     trained_in_double_ = in_double;
+    solver_used_ = solver.kind;
     return report;
   };
 

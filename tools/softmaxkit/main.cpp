@@ -42,7 +42,7 @@ struct TrainArguments {
   DataSource train, test;
   std::optional<double> l2, C;
   double l1 = 0;
-  std::string solver = "lbfgs";
+  std::string solver = "auto";
   double tolerance = 1e-5;
   int max_iterations = 1000;
   int threads = 0;
@@ -65,8 +65,8 @@ int run_train(const TrainArguments& arguments) {
   if (arguments.l2) options.l2 = *arguments.l2;
   if (arguments.C) options.C = *arguments.C;
   options.l1 = arguments.l1;
-  options.solver = arguments.solver == "newton" ? softmaxkit::SolverKind::newton_cg
-                                                : softmaxkit::SolverKind::lbfgs;
+  if (arguments.solver == "newton") options.solver = softmaxkit::SolverKind::newton_cg;
+  if (arguments.solver == "lbfgs") options.solver = softmaxkit::SolverKind::lbfgs;
   options.tolerance = arguments.tolerance;
   options.max_iterations = arguments.max_iterations;
   options.threads = arguments.threads;
@@ -101,6 +101,8 @@ int run_train(const TrainArguments& arguments) {
     if (report.validation_accuracy) json.add("validation_accuracy", *report.validation_accuracy);
     json.add_bool("converged", converged);
     json.add("stop_reason", std::string(softmaxkit::to_string(report.reason)));
+    json.add("solver", std::string(model.solver_used() == softmaxkit::SolverKind::lbfgs
+                                       ? "lbfgs" : "newton"));
     json.add("l2", model.effective_l2());
     json.add("rows", static_cast<long long>(train.rows));
     json.add("features", static_cast<long long>(train.cols));
@@ -110,7 +112,7 @@ int run_train(const TrainArguments& arguments) {
   } else if (!arguments.quiet) {
     std::printf("trained on %zu rows x %zu features, %zu classes, l2 = %.6g, solver %s\n",
                 train.rows, train.cols, model.num_classes(), model.effective_l2(),
-                arguments.solver.c_str());
+                model.solver_used() == softmaxkit::SolverKind::lbfgs ? "lbfgs" : "newton");
     std::printf("stop: %s; gradient norm %.3e (initial %.3e, relative %.2e)\n",
                 std::string(softmaxkit::to_string(report.reason)).c_str(), report.gradient_norm,
                 report.initial_gradient_norm,
@@ -184,8 +186,9 @@ int main(int argc, char** argv) {
       ->excludes(l2_option);
   train_command->add_option("--l1", train.l1, "L1 strength (OWL-QN, lbfgs only)")
       ->check(non_negative);
-  train_command->add_option("--solver", train.solver, "lbfgs | newton")
-      ->check(CLI::IsMember({"lbfgs", "newton"}));
+  train_command->add_option("--solver", train.solver,
+                            "auto (newton; lbfgs with --l1) | lbfgs | newton")
+      ->check(CLI::IsMember({"auto", "lbfgs", "newton"}));
   train_command->add_option("--tol", train.tolerance, "relative gradient-norm tolerance")
       ->check(positive);
   train_command->add_option("--max-iter", train.max_iterations, "iteration limit")
