@@ -41,7 +41,7 @@ void softmax_row(const T* input, T* output, std::size_t cols) {
       });
   const Batch sum(row_sum(sums));
   row_transform<T, Arch>(output, output, cols, T(0),
-                         [&](std::size_t, const Batch& e) { return e / sum; });
+                         [&](std::size_t, const Batch& e, std::size_t) { return e / sum; });
 }
 
 template <class T, class Arch>
@@ -50,8 +50,9 @@ void log_softmax_row(const T* input, T* output, std::size_t cols) {
   const T max = row_max<T, Arch>(input, cols);
   const auto sums = row_exp_sum<T, Arch>(input, cols, max, [](auto&&...) {});
   const Batch shift(max), log_sum(static_cast<T>(row_log_sum(sums)));
-  row_transform<T, Arch>(input, output, cols, T(0),
-                         [&](std::size_t, const Batch& z) { return (z - shift) - log_sum; });
+  row_transform<T, Arch>(input, output, cols, T(0), [&](std::size_t, const Batch& z, std::size_t) {
+    return (z - shift) - log_sum;
+  });
 }
 
 template <Isa isa>
