@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include <tbb/task_arena.h>
+
 #include <memory>
 #include <optional>
 
@@ -10,22 +12,30 @@ void run_variant(benchmark::State& state, const KernelBenchmark& spec,
                  const std::function<Variant()>& make, std::optional<Isa> isa) {
   std::optional<ScopedIsa> scoped;
   if (isa) scoped.emplace(*isa);
+  std::optional<tbb::task_arena> arena;
+  if (spec.threads > 0) arena.emplace(spec.threads);
+  auto run = [&](const Variant& v) {
+    if (arena) {
+      arena->execute([&] { v.run(); });
+    } else {
+      v.run();
+    }
+  };
   Variant variant = make();
-  variant.run();
+  run(variant);
   if (std::string problem = variant.check(); !problem.empty()) {
     state.SkipWithError(problem.c_str());
     return;
   }
   for (auto _ : state) {
-    variant.run();
+    run(variant);
     benchmark::ClobberMemory();
   }
   const auto iterations = static_cast<double>(state.iterations());
   state.counters["items/s"] =
       benchmark::Counter(spec.items * iterations, benchmark::Counter::kIsRate);
-  state.counters["bytes/s"] = benchmark::Counter(spec.bytes * iterations,
-                                                 benchmark::Counter::kIsRate,
-                                                 benchmark::Counter::kIs1024);
+  state.counters["bytes/s"] = benchmark::Counter(
+      spec.bytes * iterations, benchmark::Counter::kIsRate, benchmark::Counter::kIs1024);
   state.SetLabel(isa ? std::string(to_string(*isa)) : std::string("scalar"));
 }
 
@@ -36,12 +46,15 @@ void register_kernel_benchmark(const KernelBenchmark& input_spec) {
   auto add = [&](const std::string& variant_name, const std::function<Variant()>& make,
                  std::optional<Isa> isa) {
     auto* registered = benchmark::RegisterBenchmark(
-        (spec->kernel + "/" + variant_name + "/" + spec->size).c_str(),
+        (spec->kernel + "/" + variant_name + "/" + spec->size +
+         (spec->threads > 0 ? "/threads:" + std::to_string(spec->threads) : std::string()))
+            .c_str(),
         [spec, make, isa](benchmark::State& state) { run_variant(state, *spec, make, isa); });
     registered->UseRealTime()->Unit(benchmark::kMicrosecond);
   };
   if (spec->make_reference) add("reference", spec->make_reference, std::nullopt);
   add("simd", spec->make_simd, active_isa());
+  if (!spec->per_isa) return;
   for (Isa isa : supported_isas()) {
     add("simd_" + std::string(to_string(isa)), spec->make_simd, isa);
   }

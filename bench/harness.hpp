@@ -27,6 +27,10 @@ struct KernelBenchmark {
   std::function<Variant()> make_reference;
   std::function<Variant()> make_simd;  // built under the ISA being measured
   bool multithreaded = false;
+  // > 0: every variant runs inside a tbb::task_arena of this many threads and the name ends in
+  // "/threads:N"; 0: the default arena, no suffix.
+  int threads = 0;
+  bool per_isa = true;  // also register simd_<isa> entries
 };
 
 void register_kernel_benchmark(const KernelBenchmark& spec);

@@ -1,12 +1,40 @@
-// Scalar reference implementations: plain loops, no SIMD, no threads. The benchmark measures
-// each kernel against its reference; they assume valid arguments.
+// Scalar reference implementations: plain loops with std::exp / std::log in the input type, no
+// SIMD, no threads. The benchmark measures each kernel against its reference; they assume valid
+// arguments (no checks) and follow the semantics documented in kernels.hpp.
 #pragma once
 
+#include <cstdint>
 #include <span>
+
+#include "softmaxkit/kernels.hpp"
+#include "softmaxkit/matrix.hpp"
 
 namespace softmaxkit::reference {
 
 void exp(std::span<const float> input, std::span<float> output);
 void exp(std::span<const double> input, std::span<double> output);
+
+void logsumexp_rows(MatrixView<const float> logits, std::span<float> output);
+void logsumexp_rows(MatrixView<const double> logits, std::span<double> output);
+
+void softmax_rows(MatrixView<const float> logits, MatrixView<float> output);
+void softmax_rows(MatrixView<const double> logits, MatrixView<double> output);
+void log_softmax_rows(MatrixView<const float> logits, MatrixView<float> output);
+void log_softmax_rows(MatrixView<const double> logits, MatrixView<double> output);
+
+CrossEntropyResult cross_entropy(MatrixView<const float> logits,
+                                 std::span<const std::int32_t> labels,
+                                 const CrossEntropyOptions<float>& options,
+                                 MatrixView<float> gradient, std::span<float> losses);
+CrossEntropyResult cross_entropy(MatrixView<const double> logits,
+                                 std::span<const std::int32_t> labels,
+                                 const CrossEntropyOptions<double>& options,
+                                 MatrixView<double> gradient, std::span<double> losses);
+CrossEntropyResult cross_entropy(MatrixView<const float> logits, MatrixView<const float> targets,
+                                 const CrossEntropyOptions<float>& options,
+                                 MatrixView<float> gradient, std::span<float> losses);
+CrossEntropyResult cross_entropy(MatrixView<const double> logits, MatrixView<const double> targets,
+                                 const CrossEntropyOptions<double>& options,
+                                 MatrixView<double> gradient, std::span<double> losses);
 
 }  // namespace softmaxkit::reference

@@ -19,8 +19,8 @@ template <class T>
 void check_not_null(std::string_view function, std::string_view argument, const T* data,
                     std::size_t count) {
   if (data == nullptr && count != 0) {
-    fail(function, std::string(argument) + " is null but has " + std::to_string(count) +
-                       " elements");
+    fail(function,
+         std::string(argument) + " is null but has " + std::to_string(count) + " elements");
   }
 }
 
@@ -37,8 +37,7 @@ bool overlaps_partially(const T* a, std::size_t a_count, const U* b, std::size_t
 
 // An element-wise kernel's input and output: same length, not null, identical or disjoint.
 template <class T>
-void check_elementwise(std::string_view function, std::span<const T> input,
-                       std::span<T> output) {
+void check_elementwise(std::string_view function, std::span<const T> input, std::span<T> output) {
   check_not_null(function, "input", input.data(), input.size());
   check_not_null(function, "output", output.data(), output.size());
   if (input.size() != output.size()) {
@@ -47,6 +46,50 @@ void check_elementwise(std::string_view function, std::span<const T> input,
   }
   if (overlaps_partially(input.data(), input.size(), output.data(), output.size())) {
     fail(function, "input and output overlap partially (in place means the same array)");
+  }
+}
+
+// Elements a row-major view spans from its first element: (rows - 1) * stride + cols.
+template <class View>
+std::size_t view_extent(const View& view) {
+  return view.empty() ? 0 : (view.rows() - 1) * view.stride() + view.cols();
+}
+
+template <class View>
+void check_shape(std::string_view function, std::string_view argument, const View& view,
+                 std::size_t rows, std::size_t cols) {
+  if (view.rows() != rows || view.cols() != cols) {
+    fail(function, std::string(argument) + " is " + std::to_string(view.rows()) + " x " +
+                       std::to_string(view.cols()) + " but must be " + std::to_string(rows) +
+                       " x " + std::to_string(cols));
+  }
+}
+
+template <class T>
+void check_length(std::string_view function, std::string_view argument, std::span<T> values,
+                  std::size_t expected) {
+  if (values.size() != expected) {
+    fail(function, std::string(argument) + " has " + std::to_string(values.size()) +
+                       " elements but must have " + std::to_string(expected));
+  }
+  check_not_null(function, argument, values.data(), values.size());
+}
+
+// A row kernel's output: the input itself (same memory and stride: in place) or disjoint.
+template <class In, class Out>
+void check_same_or_disjoint(std::string_view function, const In& input, const Out& output) {
+  const bool same =
+      static_cast<const void*>(input.data()) == static_cast<const void*>(output.data()) &&
+      input.stride() == output.stride();
+  if (same) return;
+  const auto in_begin = reinterpret_cast<std::uintptr_t>(input.data());
+  const auto out_begin = reinterpret_cast<std::uintptr_t>(output.data());
+  const auto in_end = in_begin + view_extent(input) * sizeof(*input.data());
+  const auto out_end = out_begin + view_extent(output) * sizeof(*output.data());
+  if (in_begin < out_end && out_begin < in_end) {
+    fail(function,
+         "input and output overlap but are not the same matrix (in place means the same data "
+         "and stride)");
   }
 }
 

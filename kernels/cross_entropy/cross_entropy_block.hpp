@@ -12,11 +12,11 @@ template <class T>
 struct CrossEntropyBlock {
   T* logits = nullptr;  // rows x classes, row stride `stride`; overwritten by the gradient
   std::size_t rows = 0, classes = 0, stride = 0;
-  const std::int32_t* labels = nullptr;        // hard targets in [0, classes), or null
-  const T* target_probabilities = nullptr;     // soft targets rows x classes, or null
+  const std::int32_t* labels = nullptr;     // hard targets in [0, classes), or null
+  const T* target_probabilities = nullptr;  // soft targets rows x classes, or null
   std::size_t target_stride = 0;
-  const T* sample_weights = nullptr;           // null: every weight is 1
-  T gradient_scale = T(1);                     // multiplies every gradient row
+  const T* sample_weights = nullptr;  // null: every weight is 1
+  T gradient_scale = T(1);            // multiplies every gradient row
   bool want_gradient = true;
 };
 

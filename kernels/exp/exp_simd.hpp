@@ -25,6 +25,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <xsimd/xsimd.hpp>
 
 #include "common/arch.hpp"
@@ -40,7 +41,7 @@ xsimd::batch<float, Arch> exp_float_in_normal_range(const xsimd::batch<float, Ar
   const Batch shifter(0x1.8p23f);  // adding it rounds to an integer held in the low bits
   const Batch k_shifted = fused_multiply_add(x, Batch(1.44269504088896341f), shifter);
   const Batch k = k_shifted - shifter;
-  const Batch r = x - k * Batch(0.693359375f);  // exact: C1 has 9 bits, |k| <= 127
+  const Batch r = x - k * Batch(0.693359375f);    // exact: C1 has 9 bits, |k| <= 127
   const Batch r_low = k * Batch(2.12194440e-4f);  // -C2
   const Batch y = r + r_low;
   const Batch y_error = (r - y) + r_low;  // what rounding y lost
@@ -52,8 +53,7 @@ xsimd::batch<float, Arch> exp_float_in_normal_range(const xsimd::batch<float, Ar
   q = fused_multiply_add(q, y, Batch(5.0000001201e-1f));
   const Batch tail = fused_multiply_add(y * y, q, y_error);
   const Batch mantissa = Batch(1.0f) + (y + tail);
-  const IntBatch exponent_bits =
-      (xsimd::bitwise_cast<IntBatch>(k_shifted) + IntBatch(127)) << 23;
+  const IntBatch exponent_bits = (xsimd::bitwise_cast<IntBatch>(k_shifted) + IntBatch(127)) << 23;
   return mantissa * xsimd::bitwise_cast<Batch>(exponent_bits);
 }
 
@@ -76,8 +76,7 @@ xsimd::batch<double, Arch> exp_double_in_normal_range(const xsimd::batch<double,
   p = fused_multiply_add(p, t, Batch(1.66666666666666019037e-01));
   const Batch c = r - t * p;
   const Batch y = Batch(1.0) - ((low - (r * c) / (Batch(2.0) - c)) - high);
-  const IntBatch exponent_bits =
-      (xsimd::bitwise_cast<IntBatch>(k_shifted) + IntBatch(1023)) << 52;
+  const IntBatch exponent_bits = (xsimd::bitwise_cast<IntBatch>(k_shifted) + IntBatch(1023)) << 52;
   return y * xsimd::bitwise_cast<Batch>(exponent_bits);
 }
 
@@ -86,13 +85,22 @@ struct ExpHotRange;
 template <>
 struct ExpHotRange<float> {
   static constexpr float low = -87.0f, high = 88.0f;
-  static float cold(float x) { return static_cast<float>(std::exp(static_cast<double>(x))); }
 };
 template <>
 struct ExpHotRange<double> {
   static constexpr double low = -708.0, high = 709.0;
-  static double cold(double x) { return std::exp(x); }
 };
+
+// The cold path's scalar exp. Templated on Arch (not a plain inline function) so each ISA's
+// copy is a distinct symbol: the linker must never pick the AVX-512 copy for an SSE2 caller.
+template <class T, class Arch>
+T exp_cold(T x) {
+  if constexpr (std::is_same_v<T, float>) {
+    return static_cast<float>(std::exp(static_cast<double>(x)));
+  } else {
+    return std::exp(x);
+  }
+}
 
 template <class T, class Arch>
 xsimd::batch<T, Arch> exp_in_normal_range(const xsimd::batch<T, Arch>& x) {
@@ -103,29 +111,48 @@ xsimd::batch<T, Arch> exp_in_normal_range(const xsimd::batch<T, Arch>& x) {
   }
 }
 
+// exp of one batch over the whole range (the contract above): the hot path when every lane is in
+// the normal range, otherwise a per-lane cold path.
+template <class T, class Arch>
+xsimd::batch<T, Arch> exp_batch(const xsimd::batch<T, Arch>& x) {
+  using Batch = xsimd::batch<T, Arch>;
+  using Range = ExpHotRange<T>;
+  const auto in_range = (x >= Batch(Range::low)) && (x <= Batch(Range::high));  // NaN: false
+  if (xsimd::all(in_range)) [[likely]] {
+    return exp_in_normal_range(x);
+  }
+  alignas(64) T values[Batch::size];
+  x.store_aligned(values);
+  for (std::size_t lane = 0; lane < Batch::size; ++lane) {
+    values[lane] = exp_cold<T, Arch>(values[lane]);
+  }
+  return Batch::load_aligned(values);
+}
+
+// (xsimd 8.1's x != x is an ordered compare on AVX: false for NaN, hence xsimd::isnan.)
+// exp for x <= 0 (or NaN), branch-free, for the row kernels' exp(z - max): results below the
+// smallest normal number are flushed to +0 (an absolute error below 1.2e-38 for float and
+// 2.3e-308 for double, invisible next to a row sum >= 1); exp(-inf) = 0; NaN -> NaN.
+template <class T, class Arch>
+xsimd::batch<T, Arch> exp_nonpositive(const xsimd::batch<T, Arch>& x) {
+  using Batch = xsimd::batch<T, Arch>;
+  const auto in_range = x >= Batch(ExpHotRange<T>::low);
+  const Batch result = exp_in_normal_range(xsimd::select(in_range, x, Batch(T(0))));
+  return xsimd::select(in_range, result, xsimd::select(xsimd::isnan(x), x, Batch(T(0))));
+}
+
 template <class T, class Arch>
 void exp_batches(const T* input, T* output, std::size_t count) {
   using Batch = xsimd::batch<T, Arch>;
   constexpr std::size_t width = Batch::size;
-  using Range = ExpHotRange<T>;
-  auto one_batch = [](const T* in, T* out) {
-    const Batch x = Batch::load_unaligned(in);
-    const auto in_range = (x >= Batch(Range::low)) && (x <= Batch(Range::high));  // NaN: false
-    if (xsimd::all(in_range)) [[likely]] {
-      exp_in_normal_range(x).store_unaligned(out);
-    } else {
-      alignas(64) T values[width];
-      x.store_aligned(values);
-      for (std::size_t lane = 0; lane < width; ++lane) values[lane] = Range::cold(values[lane]);
-      Batch::load_aligned(values).store_unaligned(out);
-    }
-  };
   std::size_t index = 0;
-  for (; index + width <= count; index += width) one_batch(input + index, output + index);
+  for (; index + width <= count; index += width) {
+    exp_batch(Batch::load_unaligned(input + index)).store_unaligned(output + index);
+  }
   if (index < count) {  // the tail goes through the same code, padded with zeros
     alignas(64) T padded[width] = {};
     for (std::size_t lane = 0; index + lane < count; ++lane) padded[lane] = input[index + lane];
-    one_batch(padded, padded);
+    exp_batch(Batch::load_aligned(padded)).store_aligned(padded);
     for (std::size_t lane = 0; index + lane < count; ++lane) output[index + lane] = padded[lane];
   }
 }

@@ -1,0 +1,2 @@
+#include "cross_entropy/cross_entropy_simd.hpp"
+template struct softmaxkit::detail::CrossEntropyKernel<softmaxkit::Isa::avx2>;

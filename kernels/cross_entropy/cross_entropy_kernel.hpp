@@ -1,0 +1,45 @@
+// Declaration of the per-ISA cross-entropy kernel (loss and fused gradient over a block of rows);
+// the body is cross_entropy_simd.hpp, instantiated in cross_entropy_<isa>.cpp. Both the public
+// cross_entropy and detail::cross_entropy_block run through it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "softmaxkit/isa.hpp"
+
+namespace softmaxkit::detail {
+
+// Arguments are valid (checked at the public boundary). Per row i, with target q_i (one-hot of
+// labels[i], or the soft-target row), smoothed to (1 - eps) q_i + eps / K, class weights c:
+//   a_i = c * q_i,  A_i = sum_k a_ik,  row weight w_i = sample weight (times c_{y_i} on the
+//   sparse path, where a_i = e_{y_i})
+//   loss_i = sum_k a_ik (log-sum-exp(z_i) - z_ik)     (terms with a_ik = 0 skipped)
+//   gradient_i = w_i * gradient_scale * (A_i softmax(z_i) - a_i)
+template <class T>
+struct CrossEntropyRows {
+  const T* logits = nullptr;  // rows x classes
+  std::size_t logits_stride = 0;
+  T* gradient = nullptr;  // null: no gradient; may equal logits (same stride): in place
+  std::size_t gradient_stride = 0;
+  std::size_t rows = 0, classes = 0;
+  const std::int32_t* labels = nullptr;  // hard targets, or null
+  const T* targets = nullptr;            // soft targets rows x classes, or null
+  std::size_t targets_stride = 0;
+  const T* class_weights = nullptr;   // classes, or null (all 1)
+  const T* sample_weights = nullptr;  // rows, or null (all 1)
+  bool has_ignore_index = false;      // rows with labels[i] == ignore_index: loss 0, gradient 0
+  std::int32_t ignore_index = 0;
+  T label_smoothing = 0;
+  T gradient_scale = 1;
+  T* losses = nullptr;  // rows: w_i * loss_i, or null
+};
+
+template <Isa isa>
+struct CrossEntropyKernel {
+  // Returns sum_i w_i * loss_i, accumulated in double in row order.
+  static double apply(const CrossEntropyRows<float>& rows);
+  static double apply(const CrossEntropyRows<double>& rows);
+};
+
+}  // namespace softmaxkit::detail

@@ -1,0 +1,2 @@
+#include "logsumexp/logsumexp_simd.hpp"
+template struct softmaxkit::detail::LogSumExpKernel<softmaxkit::Isa::avx512>;

@@ -1,0 +1,88 @@
+// Vectorised softmax and log-softmax of each row: the bodies behind softmaxkit::softmax_rows and
+// softmaxkit::log_softmax_rows.
+//
+// Contract (every ISA; measured by tests/test_softmax.cpp against long double):
+// - softmax: within 2^-23 absolute for float (2^-52 for double) of the true probability; rows
+//   sum to 1 within 1e-6. Worst measured (widths 1..1100, logits uniform in [-1, 1], [-20, 20],
+//   [-50, 50], +-3e38): 0.66 x 2^-23 float (logits in [-20, 20]), 0.70 x 2^-52 double; worst
+//   |row sum - 1| 2.8e-7 float.
+// - log-softmax: within 4 ULP, or 4 ULP of 1 where |result| < 1. Worst measured: 1.56 ULP float
+//   (logits in [-20, 20]), 1.71 ULP double (logits in [-50, 50]).
+// - Safe for any finite logits; -inf entries (masked classes) give probability 0 and log -inf
+//   while one entry is finite; a row holding +inf or NaN, or only -inf, becomes all NaN.
+// - In place or out of place; deterministic per row (see common/row_simd.hpp).
+//
+// Method: softmax reads the row twice (max; exp(z - max) stored to the output while summing)
+// and then divides the stored values by the sum in place — a true division, not a reciprocal
+// multiply, so each probability has at most 1.5 ULP of error on top of exp's 1 ULP.
+// log-softmax is (z - max) - log(sum): never z - logsumexp, which would cancel catastrophically
+// for huge logits (z - (max + log s) rounds to 0 once |max| >> log s).
+#pragma once
+
+#include <cstddef>
+
+#include "common/arch.hpp"
+#include "common/row_simd.hpp"
+#include "softmax/softmax_kernel.hpp"
+
+namespace softmaxkit::detail {
+
+template <class T, class Arch>
+void softmax_row(const T* input, T* output, std::size_t cols) {
+  using Batch = xsimd::batch<T, Arch>;
+  const T max = row_max<T, Arch>(input, cols);
+  const auto sums = row_exp_sum<T, Arch>(
+      input, cols, max, [output](std::size_t k, const Batch&, const Batch& e, std::size_t lanes) {
+        if (lanes == Batch::size) {
+          e.store_unaligned(output + k);
+        } else {
+          store_partial<T, Arch>(output + k, e, lanes);
+        }
+      });
+  const Batch sum(row_sum(sums));
+  row_transform<T, Arch>(output, output, cols, T(0),
+                         [&](std::size_t, const Batch& e, std::size_t) { return e / sum; });
+}
+
+template <class T, class Arch>
+void log_softmax_row(const T* input, T* output, std::size_t cols) {
+  using Batch = xsimd::batch<T, Arch>;
+  const T max = row_max<T, Arch>(input, cols);
+  const auto sums = row_exp_sum<T, Arch>(input, cols, max, [](auto&&...) {});
+  const Batch shift(max), log_sum(static_cast<T>(row_log_sum(sums)));
+  row_transform<T, Arch>(input, output, cols, T(0), [&](std::size_t, const Batch& z, std::size_t) {
+    return (z - shift) - log_sum;
+  });
+}
+
+template <Isa isa>
+void SoftmaxKernel<isa>::softmax(const float* input, std::size_t input_stride, float* output,
+                                 std::size_t output_stride, std::size_t rows, std::size_t cols) {
+  for (std::size_t i = 0; i < rows; ++i)
+    softmax_row<float, Arch<isa>>(input + i * input_stride, output + i * output_stride, cols);
+}
+
+template <Isa isa>
+void SoftmaxKernel<isa>::softmax(const double* input, std::size_t input_stride, double* output,
+                                 std::size_t output_stride, std::size_t rows, std::size_t cols) {
+  for (std::size_t i = 0; i < rows; ++i)
+    softmax_row<double, Arch<isa>>(input + i * input_stride, output + i * output_stride, cols);
+}
+
+template <Isa isa>
+void SoftmaxKernel<isa>::log_softmax(const float* input, std::size_t input_stride, float* output,
+                                     std::size_t output_stride, std::size_t rows,
+                                     std::size_t cols) {
+  for (std::size_t i = 0; i < rows; ++i)
+    log_softmax_row<float, Arch<isa>>(input + i * input_stride, output + i * output_stride, cols);
+}
+
+template <Isa isa>
+void SoftmaxKernel<isa>::log_softmax(const double* input, std::size_t input_stride, double* output,
+                                     std::size_t output_stride, std::size_t rows,
+                                     std::size_t cols) {
+  for (std::size_t i = 0; i < rows; ++i)
+    log_softmax_row<double, Arch<isa>>(input + i * input_stride, output + i * output_stride, cols);
+}
+
+}  // namespace softmaxkit::detail

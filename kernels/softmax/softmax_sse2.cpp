@@ -1,0 +1,2 @@
+#include "softmax/softmax_simd.hpp"
+template struct softmaxkit::detail::SoftmaxKernel<softmaxkit::Isa::sse2>;

@@ -1,0 +1,373 @@
+// cross_entropy (and detail::cross_entropy_block) on every ISA: loss and gradient against a long
+// double oracle for hard and soft targets with every option, gradient rows summing to 0, closed
+// forms, edge semantics, errors naming the row or argument, determinism across blocks and threads.
+#include <doctest/doctest.h>
+#include <tbb/task_arena.h>
+
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cross_entropy/cross_entropy_block.hpp"
+#include "isa_each.hpp"
+#include "row_oracle.hpp"
+#include "softmaxkit/softmaxkit.hpp"
+
+using namespace softmaxkit::testing;
+using softmaxkit::CrossEntropyOptions;
+using softmaxkit::Reduction;
+
+namespace {
+
+// The textbook loss and gradient in long double from an explicit target matrix a = c * q.
+struct Oracle {
+  std::vector<long double> losses;  // s_i * loss_i
+  std::vector<long double> gradient;
+  std::vector<long double> gradient_terms;  // s_i scale (A_i p_ik + a_ik): the cancelling terms
+  long double loss = 0, total_weight = 0;
+};
+
+template <class T>
+Oracle oracle(const Matrix<T>& z, const std::vector<long double>& a,
+              const std::vector<long double>& sample, const std::vector<bool>& counted,
+              const std::vector<long double>& row_weight, Reduction reduction) {
+  const std::size_t n = z.cols;
+  Oracle o;
+  o.losses.assign(z.rows, 0);
+  o.gradient.assign(z.rows * n, 0);
+  o.gradient_terms.assign(z.rows * n, 0);
+  for (std::size_t i = 0; i < z.rows; ++i)
+    if (counted[i]) o.total_weight += row_weight[i];
+  const long double scale =
+      reduction == Reduction::mean ? (o.total_weight > 0 ? 1 / o.total_weight : 0) : 1;
+  for (std::size_t i = 0; i < z.rows; ++i) {
+    if (!counted[i]) continue;
+    const OracleRow row = oracle_row(&z.data[i * z.stride], n);
+    long double loss = 0, mass = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const long double ak = a[i * n + k];
+      if (ak != 0) loss -= ak * row.log_softmax(z(i, k));
+      mass += ak;
+    }
+    o.losses[i] = sample[i] * loss;
+    o.loss += o.losses[i];
+    for (std::size_t k = 0; k < n; ++k) {
+      o.gradient[i * n + k] = sample[i] * scale * (mass * row.softmax(z(i, k)) - a[i * n + k]);
+      o.gradient_terms[i * n + k] =
+          sample[i] * scale * (mass * row.softmax(z(i, k)) + a[i * n + k]);
+    }
+  }
+  if (reduction == Reduction::mean) o.loss *= scale;
+  return o;
+}
+
+struct Case {
+  std::size_t rows, cols;
+  bool soft;
+  bool class_weights, sample_weights, ignore;
+  double smoothing;
+  Reduction reduction;
+};
+
+template <class T>
+double relative(long double got, long double want) {
+  return static_cast<double>(std::fabs(got - want) / std::fmax(std::fabs(want), 1e-30L));
+}
+
+template <class T>
+void check_case(const Case& c, unsigned seed, double& worst_loss, double& worst_gradient) {
+  const auto z = random_logits<T>(c.rows, c.cols, T(-8), T(8), seed);
+  std::mt19937 generator(seed);
+  std::uniform_int_distribution<std::int32_t> pick(0, static_cast<std::int32_t>(c.cols) - 1);
+  std::uniform_real_distribution<T> unit(T(0.1), T(2));
+  std::vector<std::int32_t> labels(c.rows);
+  Matrix<T> soft(c.rows, c.cols, 2);
+  std::vector<T> class_weights, sample_weights;
+  if (c.class_weights)
+    for (std::size_t k = 0; k < c.cols; ++k) class_weights.push_back(unit(generator));
+  if (c.sample_weights)
+    for (std::size_t i = 0; i < c.rows; ++i) sample_weights.push_back(unit(generator));
+  std::vector<long double> a(c.rows * c.cols), sample(c.rows, 1), row_weight(c.rows);
+  std::vector<bool> counted(c.rows, true);
+  const long double eps = static_cast<T>(c.smoothing);
+  for (std::size_t i = 0; i < c.rows; ++i) {
+    labels[i] = pick(generator);
+    if (c.ignore && i % 5 == 2) labels[i] = -100, counted[i] = false;
+    if (c.soft) {  // a random distribution, normalised in T
+      T total = 0;
+      for (std::size_t k = 0; k < c.cols; ++k) total += (soft(i, k) = unit(generator));
+      for (std::size_t k = 0; k < c.cols; ++k) soft(i, k) /= total;
+    }
+    if (c.sample_weights) sample[i] = sample_weights[i];
+    for (std::size_t k = 0; k < c.cols; ++k) {
+      const long double q =
+          c.soft ? soft(i, k) : (labels[i] == static_cast<std::int32_t>(k) ? 1 : 0);
+      const long double cw = c.class_weights ? class_weights[k] : 1;
+      a[i * c.cols + k] = counted[i] ? cw * ((1 - eps) * q + eps / c.cols) : 0;
+    }
+    row_weight[i] =
+        sample[i] * (!c.soft && c.class_weights && counted[i] ? class_weights[labels[i]] : 1);
+  }
+  const Oracle o = oracle(z, a, sample, counted, row_weight, c.reduction);
+  CrossEntropyOptions<T> options;
+  options.reduction = c.reduction;
+  if (c.ignore) options.ignore_index = -100;
+  options.label_smoothing = c.smoothing;
+  options.class_weights = class_weights;
+  options.sample_weights = sample_weights;
+  Matrix<T> gradient(c.rows, c.cols, 1);
+  std::vector<T> losses(c.rows);
+  const auto result =
+      c.soft ? softmaxkit::cross_entropy(z.const_view(), soft.const_view(), options,
+                                         gradient.view(), losses)
+             : softmaxkit::cross_entropy(z.const_view(), labels, options, gradient.view(), losses);
+  INFO("rows " << c.rows << " cols " << c.cols << " soft " << c.soft << " smoothing "
+               << c.smoothing);
+  CHECK(static_cast<long double>(result.total_weight) ==
+        doctest::Approx(static_cast<double>(o.total_weight)).epsilon(1e-9));
+  worst_loss = std::fmax(worst_loss, relative<T>(result.loss, o.loss));
+  const long double scale = c.reduction == Reduction::mean ? 1 / o.total_weight : 1;
+  for (std::size_t i = 0; i < c.rows; ++i) {
+    worst_loss = std::fmax(worst_loss, relative<T>(losses[i], o.losses[i]) *
+                                           (o.losses[i] == 0 && losses[i] == 0 ? 0 : 1));
+    long double row_sum = 0;
+    for (std::size_t k = 0; k < c.cols; ++k) {
+      const long double want = o.gradient[i * c.cols + k];
+      // Relative to |g| where the gradient is large against its terms A p - a; where those
+      // cancel (a soft target close to p), relative to the terms: float holds them to 2^-24.
+      const long double magnitude = std::fmax(std::fabs(want), o.gradient_terms[i * c.cols + k]);
+      const double error = static_cast<double>(std::fabs(gradient(i, k) - want) / magnitude);
+      worst_gradient = std::fmax(worst_gradient, error);
+      row_sum += gradient(i, k);
+    }
+    CHECK(std::fabs(row_sum) <= 1e-6L * sample[i] * scale * (c.class_weights ? 2 : 1));
+  }
+}
+
+template <class T>
+void check_all_cases() {
+  double worst_loss = 0, worst_gradient = 0;
+  unsigned seed = 1;
+  for (std::size_t cols : {1, 2, 7, 10, 16, 17, 33, 100, 1000}) {
+    for (bool soft : {false, true}) {
+      for (Reduction reduction : {Reduction::none, Reduction::sum, Reduction::mean}) {
+        check_case<T>({37, cols, soft, false, false, false, 0.0, reduction}, seed++, worst_loss,
+                      worst_gradient);
+        check_case<T>({37, cols, soft, true, true, !soft, 0.0, reduction}, seed++, worst_loss,
+                      worst_gradient);
+        check_case<T>({37, cols, soft, true, false, !soft, 0.1, reduction}, seed++, worst_loss,
+                      worst_gradient);
+      }
+    }
+  }
+  MESSAGE("worst cross_entropy " << std::string(sizeof(T) == 4 ? "float" : "double") << ": loss "
+                                 << worst_loss << " relative, gradient " << worst_gradient
+                                 << " relative");
+  CHECK(worst_loss <= 1e-6);
+  CHECK(worst_gradient <= 1e-6);
+}
+
+}  // namespace
+
+TEST_CASE("cross_entropy: loss and gradient within 1e-6 of long double, every option, every ISA") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    check_all_cases<float>();
+    check_all_cases<double>();
+  }
+}
+
+TEST_CASE("cross_entropy: closed forms — equal logits give log K and (1/K - onehot) / N") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (std::size_t cols : {1, 3, 10, 100}) {
+      Matrix<double> z(4, cols);
+      for (std::size_t i = 0; i < 4; ++i)
+        for (std::size_t k = 0; k < cols; ++k) z(i, k) = 1.5;
+      std::vector<std::int32_t> labels = {0, static_cast<std::int32_t>(cols - 1), 0, 0};
+      Matrix<double> g(4, cols);
+      const auto r = softmaxkit::cross_entropy(z.const_view(), labels, {}, g.view());
+      CHECK(r.loss == doctest::Approx(std::log(static_cast<double>(cols))).epsilon(1e-15));
+      CHECK(r.total_weight == 4.0);
+      for (std::size_t i = 0; i < 4; ++i)
+        for (std::size_t k = 0; k < cols; ++k)
+          CHECK(
+              g(i, k) ==
+              doctest::Approx((1.0 / static_cast<double>(cols) - (labels[i] == int(k) ? 1 : 0)) / 4)
+                  .epsilon(1e-14));
+    }
+  }
+}
+
+TEST_CASE("cross_entropy: masked classes, -inf target, +inf and NaN rows, K = 1, zero rows") {
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    auto z = random_logits<float>(5, 20, -3.0f, 3.0f, 4);
+    z(0, 5) = -inf;  // masked, not the target
+    z(1, 3) = -inf;  // the target
+    z(2, 7) = inf;
+    z(3, 19) = std::numeric_limits<float>::quiet_NaN();
+    std::vector<std::int32_t> labels = {2, 3, 1, 1, 0};
+    Matrix<float> g(5, 20);
+    std::vector<float> losses(5);
+    CrossEntropyOptions<float> none;
+    none.reduction = Reduction::none;
+    softmaxkit::cross_entropy(z.const_view(), labels, none, g.view(), losses);
+    const OracleRow row0 = oracle_row(&z(0, 0), 20);
+    CHECK(relative<float>(losses[0], -row0.log_softmax(z(0, 2))) <= 1e-6);
+    CHECK(g(0, 5) == 0.0f);
+    CHECK(losses[1] == inf);
+    for (std::size_t i : {2, 3}) {
+      CHECK(std::isnan(losses[i]));
+      for (std::size_t k = 0; k < 20; ++k) CHECK(std::isnan(g(i, k)));
+    }
+    const OracleRow row4 = oracle_row(&z(4, 0), 20);
+    CHECK(relative<float>(losses[4], -row4.log_softmax(z(4, 0))) <= 1e-6);
+    for (std::size_t k = 0; k < 20; ++k) CHECK(std::isfinite(g(4, k)));
+
+    Matrix<float> single(3, 1);
+    single(0, 0) = 4.0f, single(1, 0) = -1e30f, single(2, 0) = 0.0f;
+    Matrix<float> g1(3, 1);
+    const auto r1 = softmaxkit::cross_entropy(single.const_view(),
+                                              std::vector<std::int32_t>{0, 0, 0}, {}, g1.view());
+    CHECK(r1.loss == 0.0);
+    for (std::size_t i = 0; i < 3; ++i) CHECK(g1(i, 0) == 0.0f);
+
+    for (Reduction reduction : {Reduction::none, Reduction::sum, Reduction::mean}) {
+      CrossEntropyOptions<float> options;
+      options.reduction = reduction;
+      const auto r0 = softmaxkit::cross_entropy(softmaxkit::MatrixView<const float>(nullptr, 0, 10),
+                                                std::span<const std::int32_t>(), options, {}, {});
+      CHECK(r0.loss == 0.0);
+      CHECK(r0.total_weight == 0.0);
+    }
+    // Mean over zero total weight (every row ignored) is 0 with a zero gradient.
+    CrossEntropyOptions<float> ignore_all;
+    ignore_all.ignore_index = 7;
+    Matrix<float> g2(5, 20, 0);
+    const auto r2 = softmaxkit::cross_entropy(z.const_view(), std::vector<std::int32_t>(5, 7),
+                                              ignore_all, g2.view());
+    CHECK(r2.loss == 0.0);
+    CHECK(r2.total_weight == 0.0);
+    for (float value : g2.data) CHECK((value == 0.0f || std::isnan(value)));
+    for (std::size_t i = 0; i < 5; ++i)
+      for (std::size_t k = 0; k < 20; ++k) CHECK(g2(i, k) == 0.0f);
+  }
+}
+
+TEST_CASE("cross_entropy: invariant to adding a constant to a row") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    auto base = random_logits<double>(30, 12, -6.0, 6.0, 8);
+    auto shifted = base;
+    for (std::size_t i = 0; i < base.rows; ++i) {
+      for (std::size_t k = 0; k < base.cols; ++k) {
+        base(i, k) = std::ldexp(std::round(std::ldexp(base(i, k), 30)), -30);
+        shifted(i, k) = base(i, k) - 2048.0;
+      }
+    }
+    std::vector<std::int32_t> labels(30);
+    for (std::size_t i = 0; i < 30; ++i) labels[i] = static_cast<std::int32_t>(i % 12);
+    Matrix<double> g(30, 12), h(30, 12);
+    const auto r = softmaxkit::cross_entropy(base.const_view(), labels, {}, g.view());
+    const auto s = softmaxkit::cross_entropy(shifted.const_view(), labels, {}, h.view());
+    CHECK(r.loss == doctest::Approx(s.loss).epsilon(1e-13));
+    for (std::size_t i = 0; i < 30; ++i)
+      for (std::size_t k = 0; k < 12; ++k) CHECK(std::fabs(g(i, k) - h(i, k)) <= 1e-15);
+  }
+}
+
+TEST_CASE("cross_entropy: parallel is bitwise serial for 1, 2, 3 threads; block matches the API") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (std::size_t cols : {10, 1000}) {
+      const std::size_t rows = cols == 10 ? 9000 : 300;
+      const auto z = random_logits<float>(rows, cols, -10.0f, 10.0f, 31);
+      std::vector<std::int32_t> labels(rows);
+      for (std::size_t i = 0; i < rows; ++i) labels[i] = static_cast<std::int32_t>((i * 7) % cols);
+      Matrix<float> g(rows, cols, 0);
+      const auto serial = softmaxkit::cross_entropy(z.const_view(), labels, {}, g.view());
+      for (int threads : {1, 2, 3}) {
+        Matrix<float> gp(rows, cols, 0);
+        softmaxkit::CrossEntropyResult parallel;
+        tbb::task_arena arena(threads);
+        arena.execute([&] {
+          parallel = softmaxkit::cross_entropy_parallel(z.const_view(), labels, {}, gp.view());
+        });
+        CHECK(parallel.loss == serial.loss);
+        bool same = true;
+        for (std::size_t i = 0; i < rows; ++i)
+          for (std::size_t k = 0; k < cols; ++k) same = same && gp(i, k) == g(i, k);
+        CHECK(same);
+      }
+      // The block, in place over a copy, on an arbitrary split: same gradient bits per row, and a
+      // row's result does not depend on the block it is in.
+      CrossEntropyOptions<float> sum;
+      sum.reduction = Reduction::sum;
+      Matrix<float> gs(rows, cols, 0);
+      const auto summed = softmaxkit::cross_entropy(z.const_view(), labels, sum, gs.view());
+      auto work = z;
+      double total = 0;
+      for (std::size_t first : {std::size_t{0}, std::size_t{3}, rows / 2}) {
+        const std::size_t last = first == 0 ? 3 : first == 3 ? rows / 2 : rows;
+        softmaxkit::detail::CrossEntropyBlock<float> block;
+        block.logits = work.view().row(first);
+        block.rows = last - first;
+        block.classes = cols;
+        block.stride = work.stride;
+        block.labels = labels.data() + first;
+        total += softmaxkit::detail::cross_entropy_block(block);
+      }
+      CHECK(total == doctest::Approx(summed.loss).epsilon(1e-12));
+      bool same = true;
+      for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t k = 0; k < cols; ++k) same = same && work(i, k) == gs(i, k);
+      CHECK(same);
+    }
+  }
+}
+
+TEST_CASE("cross_entropy: bad arguments name the row or the argument") {
+  Matrix<float> z(4, 3);
+  for (float& v : z.data) v = 0.5f;
+  auto view = z.const_view();
+  using softmaxkit::Error;
+  CHECK_THROWS_WITH_AS(softmaxkit::cross_entropy(view, std::vector<std::int32_t>{0, 1, 3, 0}),
+                       doctest::Contains("labels[2] (row 2) is 3, outside [0, 3)"), Error);
+  CHECK_THROWS_WITH_AS(softmaxkit::cross_entropy(view, std::vector<std::int32_t>{0, -1, 0, 0}),
+                       doctest::Contains("row 1"), Error);
+  CrossEntropyOptions<float> ignore;
+  ignore.ignore_index = -1;
+  CHECK_NOTHROW(softmaxkit::cross_entropy(view, std::vector<std::int32_t>{0, -1, 0, 0}, ignore));
+  CHECK_THROWS_WITH_AS(softmaxkit::cross_entropy(view, std::vector<std::int32_t>{0, 1, 2}),
+                       doctest::Contains("labels has 3 elements but must have 4"), Error);
+  std::vector<float> weights = {1, 1, -2, 1};
+  CrossEntropyOptions<float> negative;
+  negative.sample_weights = weights;
+  CHECK_THROWS_WITH_AS(
+      softmaxkit::cross_entropy(view, std::vector<std::int32_t>{0, 0, 0, 0}, negative),
+      doctest::Contains("sample_weights[2] (row 2)"), Error);
+  std::vector<float> class_weights = {1, 2};
+  CrossEntropyOptions<float> short_weights;
+  short_weights.class_weights = class_weights;
+  CHECK_THROWS_WITH_AS(
+      softmaxkit::cross_entropy(view, std::vector<std::int32_t>{0, 0, 0, 0}, short_weights),
+      doctest::Contains("class_weights has 2 elements but must have 3"), Error);
+  Matrix<float> soft(4, 3);
+  for (std::size_t i = 0; i < 4; ++i) soft(i, 0) = 0.5f, soft(i, 1) = 0.25f, soft(i, 2) = 0.25f;
+  soft(1, 2) = -0.25f, soft(1, 1) = 0.75f;
+  CHECK_THROWS_WITH_AS(softmaxkit::cross_entropy(view, soft.const_view()),
+                       doctest::Contains("targets row 1 has entry 2"), Error);
+  soft(1, 2) = 0.25f, soft(1, 1) = 0.25f, soft(3, 0) = 0.9f;
+  CHECK_THROWS_WITH_AS(softmaxkit::cross_entropy(view, soft.const_view()),
+                       doctest::Contains("targets row 3 sums to"), Error);
+  Matrix<float> wrong(4, 2);
+  CHECK_THROWS_WITH_AS(softmaxkit::cross_entropy(view, wrong.const_view()),
+                       doctest::Contains("targets is 4 x 2"), Error);
+  Matrix<float> g(3, 3);
+  CHECK_THROWS_WITH_AS(
+      softmaxkit::cross_entropy(view, std::vector<std::int32_t>{0, 0, 0, 0}, {}, g.view()),
+      doctest::Contains("gradient is 3 x 3"), Error);
+  CrossEntropyOptions<float> none;
+  none.reduction = Reduction::none;
+  CHECK_THROWS_WITH_AS(softmaxkit::cross_entropy(view, std::vector<std::int32_t>{0, 0, 0, 0}, none),
+                       doctest::Contains("losses has 0 elements but must have 4"), Error);
+}
