@@ -901,3 +901,26 @@ TEST_CASE("a bad preconditioner throws Error naming it, before the objective is 
   opt.preconditioner = {1.0, 2.0, 3.0};
   CHECK(mentions(error_of(o, x, opt), "size 3"));
 }
+
+TEST_CASE("Newton-CG: a rejected trial always shrinks the radius, also below rounding level of f") {
+  // Unpreconditioned on the badly scaled quadratic, 1e-12 is out of reach (the predicted decreases
+  // fall below rounding level of f while ||g|| ~ 1e-8). Every rejection must shrink the radius
+  // by at least 4x, so ~30 in a row reach rounding level of x; a rejection that kept the noisy
+  // ratio used to leave the radius as it was and repeat the same trial until max_iterations.
+  const BadlyScaledQuadratic q;
+  int products = 0;
+  SolverOptions opt = options_for(SolverKind::newton_cg, 1e-12);
+  opt.max_iterations = 300;
+  int run = 0, longest_run = 0;
+  opt.callback = [&](const softmaxkit::IterationReport& rep) {
+    run = rep.step == 0 ? run + 1 : 0;
+    longest_run = std::max(longest_run, run);
+    return true;
+  };
+  std::vector<double> x(q.n, 0.0);
+  const SolverResult r = minimize(q.objective(&products), x, opt);
+  CAPTURE(softmaxkit::to_string(r.reason));
+  CHECK(longest_run < 60);
+  CHECK(r.gradient_norm < 1e-7);
+  CHECK(r.objective == value_at(q.objective(&products), x));
+}

@@ -101,7 +101,10 @@ SolverResult minimize_newton_cg(const Objective& objective, std::span<double> x,
       accept = below_rounding
                    ? (f_trial <= f + 10 * kEps * std::max(1.0, std::abs(f)) && gnorm_trial < gnorm)
                    : rho > kAcceptRatio;
-      if (below_rounding && accept) rho = 1;  // treat as a model-quality step
+      // Below rounding level of f, rho is noise: an accepted step counts as a model-quality step,
+      // a rejected one as a failure. (Keeping the noisy rho for a rejected step could leave the
+      // radius unchanged or even grow it, so the same trial was rejected until max_iterations.)
+      if (below_rounding) rho = accept ? 1.0 : 0.0;
     }
     if (rho < kShrinkRatio) {
       radius = kShrinkRatio * std::min(radius, sub.step_norm);
