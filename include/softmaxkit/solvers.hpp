@@ -4,6 +4,9 @@
 //   * SolverKind::lbfgs      L-BFGS through liblbfgs; with l1 > 0 it becomes OWL-QN and minimises
 //                            f(x) + l1 * sum_{i in [l1_begin, l1_end)} |x_i|.
 //   * SolverKind::newton_cg  trust-region Newton-CG (Steihaug-Toint); needs hessian_vector.
+//                            Optionally preconditioned by a fixed positive diagonal M
+//                            (SolverOptions::preconditioner): preconditioned Steihaug CG with the
+//                            trust region measured in ||p||_M = sqrt(p' M p).
 //
 // Stopping rule (both): ||g(x)||_2 <= tolerance * max(1, ||g(x0)||_2), where g is the gradient, or,
 // with OWL-QN, the pseudo-gradient (the minimum-norm subgradient of the penalised objective).
@@ -18,6 +21,7 @@
 #include <functional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace softmaxkit {
 
@@ -53,6 +57,13 @@ struct SolverOptions {
   // Range of x that the L1 penalty applies to (e.g. weights but not the intercept);
   // l1_end == 0 means the end of the vector.
   std::size_t l1_begin = 0, l1_end = 0;
+  // Optional fixed diagonal preconditioner for newton_cg: empty = none; otherwise objective.size
+  // entries, each finite and > 0 (with a finite reciprocal), approximating the diagonal of the
+  // Hessian in scale as well as shape (e.g. diag(X'WX)/m + lambda for a GLM), since the trust
+  // region is measured in the norm sqrt(p' M p). Only the inner CG iterations and the
+  // trust-region geometry change; the stopping rule, the reports and the evaluation count do
+  // not. Validated for both kinds, but L-BFGS ignores it.
+  std::vector<double> preconditioner;
   IterationCallback callback;  // optional
 };
 

@@ -4,6 +4,7 @@
 // x0 is evaluated once; if it already satisfies the stopping rule the result is `converged` with
 // 0 iterations, and with max_iterations == 0 it is `max_iterations` with 0 iterations. Otherwise
 // the chosen solver continues from that evaluation (it is not repeated).
+#include <charconv>
 #include <climits>
 #include <cmath>
 #include <string>
@@ -15,6 +16,12 @@
 namespace softmaxkit {
 
 namespace {
+
+std::string shortest(double v) {  // round-trip text of v ("1e-320", "nan", "-0")
+  char buffer[32];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, v).ptr;
+  return std::string(buffer, end);
+}
 
 void validate(const Objective& objective, std::span<const double> x, const SolverOptions& options) {
   if (!objective.value_and_gradient) {
@@ -41,6 +48,20 @@ void validate(const Objective& objective, std::span<const double> x, const Solve
   if (options.l1_begin > end) {
     throw Error("minimize: options.l1_begin (" + std::to_string(options.l1_begin) +
                 ") is past options.l1_end");
+  }
+  if (!options.preconditioner.empty()) {
+    if (options.preconditioner.size() != x.size()) {
+      throw Error("minimize: options.preconditioner has size " +
+                  std::to_string(options.preconditioner.size()) + " but objective.size is " +
+                  std::to_string(x.size()) + " (leave it empty for none)");
+    }
+    for (std::size_t i = 0; i < options.preconditioner.size(); ++i) {
+      const double m = options.preconditioner[i];
+      if (!(m > 0) || !std::isfinite(m) || !std::isfinite(1 / m)) {
+        throw Error("minimize: options.preconditioner[" + std::to_string(i) +
+                    "] must be positive and finite with a finite reciprocal, not " + shortest(m));
+      }
+    }
   }
   switch (options.kind) {
     case SolverKind::lbfgs:

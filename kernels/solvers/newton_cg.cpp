@@ -8,10 +8,22 @@
 // has to abandon CG at the first non-positive curvature and can propose huge steps along nearly
 // flat directions, which the line search must then backtrack through.
 //
+// Preconditioning (options.preconditioner, a fixed positive diagonal M ~ diag(H); empty = none):
+// the subproblems are solved by preconditioned Steihaug CG and the trust region is the ellipsoid
+// ||p||_M = sqrt(p.M p) <= radius, equivalently plain Steihaug on the scaled variables M^{1/2} p.
+// Every radius quantity uses that one norm: the initial radius max(1, ||x0||_M), the shrink
+// min(radius, ||p||_M) after a poor step, the boundary test for growth. So M should approximate the
+// Hessian diagonal in scale, not only in shape (||p||_M^2 ~ p.H p, twice the model change). The
+// no_progress test asks whether the longest axis of the ellipsoid, radius * max_i m_i^{-1/2}, is
+// below rounding level of x. Without a preconditioner M = I and all of this is the plain method.
+//
 // Contract: needs objective.hessian_vector. Each outer iteration solves one subproblem to the
-// relative residual eta = min(0.5, sqrt(||g||)) (forcing sequence, N&W 7.1), evaluates the trial
-// point, and accepts it when the actual/predicted reduction ratio exceeds 1e-4 (or, once
-// the predicted reduction is below rounding level of f, when the gradient norm decreases).
+// relative residual ||r||_{M^{-1}} <= eta ||g||_{M^{-1}}, eta = min(0.5, sqrt(||g||_2)) (forcing
+// sequence, N&W 7.1; residuals in the M^{-1}-norm, the norm preconditioned CG monitors for free
+// as sqrt(r.M^{-1}r), and in which the ratio is invariant to rescaling M), at most
+// min(max(2n, 10), 200) products, evaluates the trial point, and accepts it when the
+// actual/predicted reduction ratio exceeds 1e-4 (or, once the predicted reduction is below
+// rounding level of f, when the gradient norm decreases).
 // Hessian-vector products are only requested at the current point right after value_and_gradient
 // was called there; after a rejected trial the current point is re-evaluated (and counted) first.
 // Every outer iteration counts, accepted or not (a rejected one reports step 0).
@@ -41,7 +53,15 @@ SolverResult minimize_newton_cg(const Objective& objective, std::span<double> x,
   double f = start.objective;
   double gnorm = start.gradient_norm;
   int evaluations = start.evaluations;
-  double radius = std::max(1.0, norm2(x));
+  std::vector<double> m_inv(options.preconditioner.size());
+  // max_i m_i^{-1/2}: the Euclidean length of the longest semi-axis of the unit M-ball.
+  double max_axis = m_inv.empty() ? 1.0 : 0.0;
+  for (std::size_t i = 0; i < m_inv.size(); ++i) {
+    m_inv[i] = 1 / options.preconditioner[i];
+    max_axis = std::max(max_axis, std::sqrt(m_inv[i]));
+  }
+  const DiagonalMetric metric{options.preconditioner, m_inv};
+  double radius = std::max(1.0, metric.norm(x));
   const double max_radius = 1e10 * radius;
   const int max_cg =
       static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(2 * n, 10), kMaxCgIterations));
@@ -61,9 +81,11 @@ SolverResult minimize_newton_cg(const Objective& objective, std::span<double> x,
     }
     ++iteration;
     const double eta = std::min(0.5, std::sqrt(gnorm));
-    const SteihaugResult sub = steihaug_cg(hessian_vector, g, radius, eta * gnorm, max_cg, p);
+    const double g_dual = metric.identity() ? gnorm : metric.dual_norm(g);  // ||g||_{M^{-1}}
+    const SteihaugResult sub =
+        steihaug_cg(hessian_vector, g, metric, radius, eta * g_dual, max_cg, p);
     evaluations += sub.products;
-    const double step_norm = norm2(p);
+    const double step_norm = norm2(p);  // Euclidean, for the report
 
     for (std::size_t i = 0; i < n; ++i) x_trial[i] = x[i] + p[i];
     const double f_trial = objective.value_and_gradient(x_trial, g_trial);
@@ -79,10 +101,13 @@ SolverResult minimize_newton_cg(const Objective& objective, std::span<double> x,
       accept = below_rounding
                    ? (f_trial <= f + 10 * kEps * std::max(1.0, std::abs(f)) && gnorm_trial < gnorm)
                    : rho > kAcceptRatio;
-      if (below_rounding && accept) rho = 1;  // treat as a model-quality step
+      // Below rounding level of f, rho is noise: an accepted step counts as a model-quality step,
+      // a rejected one as a failure. (Keeping the noisy rho for a rejected step could leave the
+      // radius unchanged or even grow it, so the same trial was rejected until max_iterations.)
+      if (below_rounding) rho = accept ? 1.0 : 0.0;
     }
     if (rho < kShrinkRatio) {
-      radius = kShrinkRatio * std::min(radius, step_norm);
+      radius = kShrinkRatio * std::min(radius, sub.step_norm);
     } else if (rho > kGrowRatio && sub.on_boundary) {
       radius = std::min(2 * radius, max_radius);
     }
@@ -109,7 +134,7 @@ SolverResult minimize_newton_cg(const Objective& objective, std::span<double> x,
       reason = StopReason::callback_stopped;
       break;
     }
-    if (radius <= kEps * std::max(1.0, norm2(x))) {
+    if (radius * max_axis <= kEps * std::max(1.0, norm2(x))) {
       reason = StopReason::no_progress;
       break;
     }
