@@ -9,7 +9,6 @@
 #include <string>
 
 #include "model/class_labels.hpp"
-#include "model/hessian_preconditioner.hpp"
 #include "model/prediction.hpp"
 #include "model/training_objective.hpp"
 #include "model/validation_split.hpp"
@@ -156,10 +155,6 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
     solver.l1 = options_.l1;
     solver.l1_begin = 0;
     solver.l1_end = num_classes * num_features;
-    if (solver.kind == SolverKind::newton_cg) {
-      solver.preconditioner = detail::softmax_hessian_diagonal<C>(
-          training.view(), training.weights, num_classes, l2, options_.fit_intercept);
-    }
 
     double best_accuracy = -1;
     std::vector<double> best_x;
