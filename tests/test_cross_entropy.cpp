@@ -5,6 +5,7 @@
 #include <tbb/task_arena.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -77,8 +78,9 @@ double relative(long double got, long double want) {
 }
 
 template <class T>
-void check_case(const Case& c, unsigned seed, double& worst_loss, double& worst_gradient) {
-  const auto z = random_logits<T>(c.rows, c.cols, T(-8), T(8), seed);
+void check_case(const Case& c, unsigned seed, double& worst_loss, double& worst_gradient,
+                T spread = T(8)) {
+  const auto z = random_logits<T>(c.rows, c.cols, -spread, spread, seed);
   std::mt19937 generator(seed);
   std::uniform_int_distribution<std::int32_t> pick(0, static_cast<std::int32_t>(c.cols) - 1);
   std::uniform_real_distribution<T> unit(T(0.1), T(2));
@@ -175,6 +177,119 @@ TEST_CASE("cross_entropy: loss and gradient within 1e-6 of long double, every op
   SOFTMAXKIT_FOR_EACH_ISA(isa) {
     check_all_cases<float>();
     check_all_cases<double>();
+  }
+}
+
+// The small-K path (K <= 32: W rows at once, one per lane): every option, rows not a multiple of
+// any lane count (the padded tail), strides > K.
+template <class T>
+void check_small_k() {
+  double worst_loss = 0, worst_gradient = 0;
+  unsigned seed = 1000;
+  for (std::size_t cols : {1, 2, 3, 5, 10, 17, 31, 32}) {
+    for (std::size_t rows : {1, 7, 53}) {
+      for (bool soft : {false, true}) {
+        // Logits in [-8, 8] as above. At [-12, 12] double shows 5e-11: the oracle's long double
+        // log(1 + tiny) (no log1p form) is the limit there, so wider spreads are not checked.
+        check_case<T>({rows, cols, soft, false, false, false, 0.0, Reduction::sum}, seed++,
+                      worst_loss, worst_gradient, T(8));
+        check_case<T>({rows, cols, soft, true, true, !soft, 0.0, Reduction::mean}, seed++,
+                      worst_loss, worst_gradient, T(8));
+        check_case<T>({rows, cols, soft, true, false, !soft, 0.1, Reduction::none}, seed++,
+                      worst_loss, worst_gradient, T(8));
+      }
+    }
+  }
+  MESSAGE("worst small-K cross_entropy " << std::string(sizeof(T) == 4 ? "float" : "double")
+                                         << ": loss " << worst_loss << " relative, gradient "
+                                         << worst_gradient << " relative");
+  CHECK(worst_loss <= 1e-6);
+  CHECK(worst_gradient <= 1e-6);
+}
+
+TEST_CASE("cross_entropy small K: loss and gradient within 1e-6 of long double, every ISA") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    check_small_k<float>();
+    check_small_k<double>();
+  }
+}
+
+// A row's bits must not depend on where it sits: in a full batch of lanes or in the padded
+// tail, after any first row. Each suffix of the matrix is run on its own and compared.
+template <class T>
+void check_position_independence(std::size_t cols, bool soft) {
+  const std::size_t rows = 45;
+  auto z = random_logits<T>(rows, cols, T(-9), T(9), 77);
+  z(4, 0) = -std::numeric_limits<T>::infinity();
+  z(20, cols - 1) = std::numeric_limits<T>::quiet_NaN();
+  z(33, 0) = std::numeric_limits<T>::infinity();
+  std::vector<std::int32_t> labels(rows);
+  Matrix<T> targets(rows, cols, 5);
+  std::vector<T> class_weights(cols), sample_weights(rows);
+  for (std::size_t k = 0; k < cols; ++k) class_weights[k] = T(0.5) + T(k % 3);
+  for (std::size_t i = 0; i < rows; ++i) {
+    labels[i] = static_cast<std::int32_t>((i * 5) % cols);
+    if (i % 7 == 3) labels[i] = -1;
+    sample_weights[i] = T(1) + T(i % 4) / T(4);
+    for (std::size_t k = 0; k < cols; ++k) targets(i, k) = T(1) / T(cols);
+  }
+  CrossEntropyOptions<T> options;
+  options.reduction = Reduction::none;
+  if (!soft) options.ignore_index = -1, options.label_smoothing = 0.05;
+  options.class_weights = class_weights;
+  auto run = [&](std::size_t first, Matrix<T>& g, std::vector<T>& losses) {
+    softmaxkit::MatrixView<const T> part(z.data.data() + first * z.stride, rows - first, cols,
+                                         z.stride);
+    softmaxkit::MatrixView<T> gradient(g.data.data() + first * g.stride, rows - first, cols,
+                                       g.stride);
+    CrossEntropyOptions<T> o = options;
+    o.sample_weights = std::span<const T>(sample_weights).subspan(first);
+    if (soft) {
+      softmaxkit::MatrixView<const T> t(targets.data.data() + first * targets.stride,
+                                        rows - first, cols, targets.stride);
+      softmaxkit::cross_entropy(part, t, o, gradient, std::span<T>(losses).subspan(first));
+    } else {
+      softmaxkit::cross_entropy(part, std::span<const std::int32_t>(labels).subspan(first), o,
+                                gradient, std::span<T>(losses).subspan(first));
+    }
+  };
+  Matrix<T> g0(rows, cols, 2);
+  std::vector<T> losses0(rows);
+  run(0, g0, losses0);
+  auto same_bits = [](T a, T b) {
+    return std::memcmp(&a, &b, sizeof(T)) == 0 || (std::isnan(a) && std::isnan(b));
+  };
+  for (std::size_t first = 1; first < 18; ++first) {
+    Matrix<T> g(rows, cols, 2);
+    std::vector<T> losses(rows);
+    run(first, g, losses);
+    bool same = true;
+    for (std::size_t i = first; i < rows; ++i) {
+      same = same && same_bits(losses[i], losses0[i]);
+      for (std::size_t k = 0; k < cols; ++k) same = same && same_bits(g(i, k), g0(i, k));
+    }
+    INFO("cols " << cols << " soft " << soft << " first row " << first);
+    CHECK(same);
+  }
+  CHECK(std::isnan(losses0[20]));
+  CHECK(std::isnan(losses0[33]));
+  // Row 4's masked class 0 carries target mass (smoothing, or the uniform soft target): +inf;
+  // with K = 1 the row is all -inf, which has no maximum: NaN.
+  if (cols == 1) {
+    CHECK(std::isnan(losses0[4]));
+  } else {
+    CHECK(losses0[4] == std::numeric_limits<T>::infinity());
+  }
+}
+
+TEST_CASE("cross_entropy small K: a row's bits do not depend on its position or the tail") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (std::size_t cols : {1, 3, 10, 31}) {
+      for (bool soft : {false, true}) {
+        check_position_independence<float>(cols, soft);
+        check_position_independence<double>(cols, soft);
+      }
+    }
   }
 }
 

@@ -1,0 +1,2 @@
+#include "log/log_simd.hpp"
+template struct softmaxkit::detail::LogKernel<softmaxkit::Isa::sse2>;
