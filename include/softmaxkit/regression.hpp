@@ -20,19 +20,45 @@ struct RegressionProblem {
   MatrixView<const T> target_probabilities;  // m x num_classes soft targets, or empty
   std::span<const T> sample_weights;         // m non-negative weights, or empty (all 1)
   std::size_t num_classes = 0;
-  double l2 = 0;                             // lambda >= 0
-  bool fit_intercept = true;                 // false: the intercept is fixed at 0
+  double l2 = 0;              // lambda >= 0
+  bool fit_intercept = true;  // false: the intercept is fixed at 0
 };
 
-// Parameters: weights K x n row-major (contiguous), intercept K.
+// How a block's two matrix products (logits X_blk W^T and gradient G^T X_blk) are computed.
+// `blas`: OpenBLAS sgemm/dgemm, single-threaded inside each TBB task. `small_k`: softmaxkit's
+// register-blocked SIMD kernel, faster for few classes. `automatic`: small_k when
+// num_classes <= small_k_max_classes (the crossover measured by bench/bench_loss_gradient.cpp).
+enum class ProductPath { automatic, blas, small_k };
+inline constexpr std::size_t small_k_max_classes = 48;
+
+struct LossGradientOptions {
+  ProductPath path = ProductPath::automatic;
+  // Rows per block; 0 picks it from the shape (about 512 KiB of features, so a block stays in L2
+  // between its two products). Never depends on the thread count. Results depend on it.
+  std::size_t block_rows = 0;
+};
+
+// Parameters: weights K x n row-major (contiguous), intercept K (when fit_intercept is false the
+// intercept spans may be empty; if given, the intercept is read as 0 and its gradient is 0).
+//
+// Validation at construction: labels length, soft-target shape, weights length, num_classes > 0,
+// labels in range, weights finite and non-negative, not all zero. NaN or inf in the features is
+// not checked: it propagates to a NaN loss and gradient.
+//
+// Memory: besides views of the data, the object owns about
+//   chunks * (K n + K + block_rows * K') + K' n + block_rows * K  elements (K' = 2K),
+// where chunks = min(blocks, 64, max(4, 64 MiB / (K n sizeof(T)))) depends only on the shape:
+// each chunk accumulates a fixed run of blocks and chunks are summed in order, which is what
+// makes the result independent of the thread count. Never an m x K matrix.
 // Validates the problem once at construction (throws Error naming what is wrong); keeps views,
 // so the data must outlive the object. Reuses its workspace: no allocation per call in steady
 // state. Runs in the calling thread's TBB arena (use tbb::task_arena to limit threads);
 // results are bitwise identical for any number of threads. Not thread-safe per object.
 template <class T>
 class LossGradient {
-public:
+ public:
   explicit LossGradient(const RegressionProblem<T>& problem);
+  LossGradient(const RegressionProblem<T>& problem, const LossGradientOptions& options);
   ~LossGradient();
   LossGradient(LossGradient&&) noexcept;
   LossGradient& operator=(LossGradient&&) noexcept;
@@ -48,8 +74,11 @@ public:
   std::size_t num_samples() const;
   std::size_t num_features() const;
   std::size_t num_classes() const;
+  // The path and block size in use (automatic resolved).
+  ProductPath product_path() const;
+  std::size_t block_rows() const;
 
-private:
+ private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

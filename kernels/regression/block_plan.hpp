@@ -1,0 +1,47 @@
+// How the rows are cut: fixed-size blocks, and a fixed number of chunks that each own a
+// contiguous run of blocks. Both depend only on the problem's shape, never on the thread count,
+// which is what makes the loss and gradient bitwise reproducible under any TBB arena.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+
+namespace softmaxkit::detail {
+
+struct BlockPlan {
+  std::size_t rows = 0, block_rows = 1, blocks = 0, chunks = 0;
+
+  // Chunk c owns blocks [first_block(c), first_block(c + 1)): an even split.
+  std::size_t first_block(std::size_t chunk) const { return chunk * blocks / chunks; }
+  std::size_t block_begin(std::size_t block) const { return block * block_rows; }
+  std::size_t block_size(std::size_t block) const {
+    return std::min(block_rows, rows - block_begin(block));
+  }
+};
+
+// Each block's features are about this many bytes, so they stay in L2 between a block's logits
+// product and its gradient product (X is read from memory once per call).
+inline constexpr std::size_t kBlockBytes = 512 * 1024;
+// Upper bounds on the chunks: enough for load balance on many cores; their accumulators
+// (K n elements each) limited to about kChunkBytes unless that leaves fewer than kMinChunks.
+inline constexpr std::size_t kMaxChunks = 64, kMinChunks = 4;
+inline constexpr std::size_t kChunkBytes = std::size_t{64} << 20;
+
+inline BlockPlan make_block_plan(std::size_t rows, std::size_t features, std::size_t classes,
+                                 std::size_t element_size, std::size_t requested_block_rows) {
+  BlockPlan plan;
+  plan.rows = rows;
+  if (requested_block_rows != 0) {
+    plan.block_rows = requested_block_rows;
+  } else {
+    const std::size_t fitting = kBlockBytes / std::max<std::size_t>(1, features * element_size);
+    plan.block_rows = std::clamp<std::size_t>(fitting / 8 * 8, 16, 2048);
+  }
+  plan.blocks = (rows + plan.block_rows - 1) / plan.block_rows;
+  const std::size_t accumulator_bytes = std::max<std::size_t>(1, classes * features * element_size);
+  const std::size_t affordable = std::max(kMinChunks, kChunkBytes / accumulator_bytes);
+  plan.chunks = std::min({plan.blocks, kMaxChunks, affordable});
+  return plan;
+}
+
+}  // namespace softmaxkit::detail
