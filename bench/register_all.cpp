@@ -1,6 +1,10 @@
 // The one list of benchmark families; each bench_<kernel>.cpp provides its register function.
 namespace softmaxkit::bench {
 void register_exp_benchmarks();
-}
+void register_loss_gradient_benchmarks();
+}  // namespace softmaxkit::bench
 
-void register_all_benchmarks() { softmaxkit::bench::register_exp_benchmarks(); }
+void register_all_benchmarks() {
+  softmaxkit::bench::register_exp_benchmarks();
+  softmaxkit::bench::register_loss_gradient_benchmarks();
+}
