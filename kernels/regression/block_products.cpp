@@ -23,7 +23,8 @@ void blas_logits(const T* x, std::size_t x_stride, std::size_t rows, std::size_t
 
 template <class T>
 void blas_accumulate(const T* g, std::size_t g_stride, std::size_t rows, std::size_t classes,
-                     const T* x, std::size_t x_stride, std::size_t n, T* acc, bool overwrite) {
+                     const T* x, std::size_t x_stride, std::size_t n, T* acc, bool overwrite,
+                     const void* /*prefetch: OpenBLAS packs its own panels*/, std::size_t) {
   gemm(true, false, classes, n, rows, T(1), g, g_stride, x, x_stride, overwrite ? T(0) : T(1), acc,
        n);
 }

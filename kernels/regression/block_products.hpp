@@ -13,7 +13,8 @@ struct BlockProducts {
                           std::size_t z_stride);
   using Accumulate = void (*)(const T* g, std::size_t g_stride, std::size_t rows,
                               std::size_t classes, const T* x, std::size_t x_stride, std::size_t n,
-                              T* acc, bool overwrite);
+                              T* acc, bool overwrite, const void* prefetch,
+                              std::size_t prefetch_bytes);
   Logits logits = nullptr;
   Accumulate accumulate = nullptr;
   bool uses_blas = false;

@@ -56,8 +56,12 @@ double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace,
       loss += row_step(begin, rows, z);
       if (!input.accumulate) continue;
       const bool overwrite = block == first;
+      // The chunk's next block, fetched while this block's gradient is computed.
+      const T* next = block + 1 < last ? input.features.row(begin + rows) : nullptr;
+      const std::size_t next_bytes =
+          next == nullptr ? 0 : ((plan.block_size(block + 1) - 1) * x.stride() + n) * sizeof(T);
       products.accumulate(z, input.logit_columns, rows, classes, x.data(), x.stride(), n,
-                          weight_sums, overwrite);
+                          weight_sums, overwrite, next, next_bytes);
       if (overwrite) std::fill(intercept_sums, intercept_sums + classes, T(0));
       for (std::size_t i = 0; i < rows; ++i) {
         const T* g = z + i * input.logit_columns;

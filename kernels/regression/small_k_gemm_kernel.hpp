@@ -27,13 +27,17 @@ struct SmallKGemmKernel {
                      const double* p, std::size_t classes, const double* bias, double* z,
                      std::size_t z_stride);
   // acc (classes x n contiguous) = g^T x (overwrite) or acc + g^T x, where g is rows x classes
-  // with row stride g_stride and x is rows x n with row stride x_stride.
+  // with row stride g_stride and x is rows x n with row stride x_stride. While it computes, it
+  // prefetches [prefetch, prefetch + prefetch_bytes) into L2 (the next block's features), so
+  // memory transfers overlap this compute-bound product; prefetch may be null.
   static void accumulate(const float* g, std::size_t g_stride, std::size_t rows,
                          std::size_t classes, const float* x, std::size_t x_stride, std::size_t n,
-                         float* acc, bool overwrite);
+                         float* acc, bool overwrite, const void* prefetch,
+                         std::size_t prefetch_bytes);
   static void accumulate(const double* g, std::size_t g_stride, std::size_t rows,
                          std::size_t classes, const double* x, std::size_t x_stride, std::size_t n,
-                         double* acc, bool overwrite);
+                         double* acc, bool overwrite, const void* prefetch,
+                         std::size_t prefetch_bytes);
 };
 
 }  // namespace softmaxkit::detail

@@ -113,10 +113,25 @@ void small_k_logits(const T* x, std::size_t x_stride, std::size_t rows, std::siz
   }
 }
 
+// Walks a byte range one step per call, prefetching into L2: spreads the next block's loads
+// over the current block's compute instead of issuing them in one burst.
+struct PrefetchCursor {
+  const char* next = nullptr;
+  const char* end = nullptr;
+  void step() {
+    if (next < end) {
+      _mm_prefetch(next, _MM_HINT_T1);
+      _mm_prefetch(next + 64, _MM_HINT_T1);
+      next += 128;
+    }
+  }
+};
+
 // acc[c][v] (+)= sum over rows of g[i][c] * x[i][v-th vector], for C classes and V vectors.
 template <class T, class Arch, int C, int V>
 void gradient_tile(const T* g, std::size_t g_stride, std::size_t rows, const T* x,
-                   std::size_t x_stride, T* acc, std::size_t acc_stride, bool overwrite) {
+                   std::size_t x_stride, T* acc, std::size_t acc_stride, bool overwrite,
+                   PrefetchCursor& prefetch) {
   using Batch = xsimd::batch<T, Arch>;
   constexpr std::size_t width = Batch::size;
   Batch sum[C][V];
@@ -125,6 +140,7 @@ void gradient_tile(const T* g, std::size_t g_stride, std::size_t rows, const T* 
 #pragma GCC unroll 32
     for (int v = 0; v < V; ++v) sum[c][v] = Batch(T(0));
   for (std::size_t i = 0; i < rows; ++i) {
+    prefetch.step();
     Batch row[V];
 #pragma GCC unroll 32
     for (int v = 0; v < V; ++v) row[v] = Batch::load_unaligned(x + i * x_stride + v * width);
@@ -147,13 +163,14 @@ void gradient_tile(const T* g, std::size_t g_stride, std::size_t rows, const T* 
 template <class T, class Arch, int C, int V>
 void gradient_narrow_tile(std::size_t vectors, const T* g, std::size_t g_stride, std::size_t rows,
                           const T* x, std::size_t x_stride, T* acc, std::size_t acc_stride,
-                          bool overwrite) {
+                          bool overwrite, PrefetchCursor& prefetch) {
   if constexpr (V > 0) {
     if (vectors == V) {
-      gradient_tile<T, Arch, C, V>(g, g_stride, rows, x, x_stride, acc, acc_stride, overwrite);
+      gradient_tile<T, Arch, C, V>(g, g_stride, rows, x, x_stride, acc, acc_stride, overwrite,
+                                   prefetch);
     } else {
       gradient_narrow_tile<T, Arch, C, V - 1>(vectors, g, g_stride, rows, x, x_stride, acc,
-                                              acc_stride, overwrite);
+                                              acc_stride, overwrite, prefetch);
     }
   }
 }
@@ -161,16 +178,18 @@ void gradient_narrow_tile(std::size_t vectors, const T* g, std::size_t g_stride,
 // C classes over all n columns: full column tiles, then narrower ones, then a scalar tail.
 template <class T, class Arch, int C>
 void gradient_classes(const T* g, std::size_t g_stride, std::size_t rows, const T* x,
-                      std::size_t x_stride, std::size_t n, T* acc, bool overwrite) {
+                      std::size_t x_stride, std::size_t n, T* acc, bool overwrite,
+                      PrefetchCursor& prefetch) {
   constexpr std::size_t width = xsimd::batch<T, Arch>::size;
   constexpr int V = SmallKTiles<Arch>::gradient_vectors;
   std::size_t j = 0;
   for (; j + V * width <= n; j += V * width) {
-    gradient_tile<T, Arch, C, V>(g, g_stride, rows, x + j, x_stride, acc + j, n, overwrite);
+    gradient_tile<T, Arch, C, V>(g, g_stride, rows, x + j, x_stride, acc + j, n, overwrite,
+                                 prefetch);
   }
   const std::size_t vectors = (n - j) / width;
   gradient_narrow_tile<T, Arch, C, V - 1>(vectors, g, g_stride, rows, x + j, x_stride, acc + j, n,
-                                          overwrite);
+                                          overwrite, prefetch);
   for (j += vectors * width; j < n; ++j) {
     for (int c = 0; c < C; ++c) {
       T total = T(0);
@@ -183,27 +202,32 @@ void gradient_classes(const T* g, std::size_t g_stride, std::size_t rows, const 
 template <class T, class Arch, int C>
 void gradient_narrow_classes(std::size_t classes, const T* g, std::size_t g_stride,
                              std::size_t rows, const T* x, std::size_t x_stride, std::size_t n,
-                             T* acc, bool overwrite) {
+                             T* acc, bool overwrite, PrefetchCursor& prefetch) {
   if constexpr (C > 0) {
     if (classes == C) {
-      gradient_classes<T, Arch, C>(g, g_stride, rows, x, x_stride, n, acc, overwrite);
+      gradient_classes<T, Arch, C>(g, g_stride, rows, x, x_stride, n, acc, overwrite, prefetch);
     } else {
       gradient_narrow_classes<T, Arch, C - 1>(classes, g, g_stride, rows, x, x_stride, n, acc,
-                                              overwrite);
+                                              overwrite, prefetch);
     }
   }
 }
 
 template <class T, class Arch>
 void small_k_accumulate(const T* g, std::size_t g_stride, std::size_t rows, std::size_t classes,
-                        const T* x, std::size_t x_stride, std::size_t n, T* acc, bool overwrite) {
+                        const T* x, std::size_t x_stride, std::size_t n, T* acc, bool overwrite,
+                        const void* prefetch_begin, std::size_t prefetch_bytes) {
   constexpr int C = SmallKTiles<Arch>::gradient_classes;
+  const char* prefetch_start = static_cast<const char*>(prefetch_begin);
+  PrefetchCursor prefetch{prefetch_start,
+                          prefetch_start == nullptr ? nullptr : prefetch_start + prefetch_bytes};
   std::size_t k = 0;
   for (; k + C <= classes; k += C) {
-    gradient_classes<T, Arch, C>(g + k, g_stride, rows, x, x_stride, n, acc + k * n, overwrite);
+    gradient_classes<T, Arch, C>(g + k, g_stride, rows, x, x_stride, n, acc + k * n, overwrite,
+                                 prefetch);
   }
   gradient_narrow_classes<T, Arch, C - 1>(classes - k, g + k, g_stride, rows, x, x_stride, n,
-                                          acc + k * n, overwrite);
+                                          acc + k * n, overwrite, prefetch);
 }
 
 template <Isa isa>
@@ -223,15 +247,19 @@ void SmallKGemmKernel<isa>::logits(const double* x, std::size_t x_stride, std::s
 template <Isa isa>
 void SmallKGemmKernel<isa>::accumulate(const float* g, std::size_t g_stride, std::size_t rows,
                                        std::size_t classes, const float* x, std::size_t x_stride,
-                                       std::size_t n, float* acc, bool overwrite) {
-  small_k_accumulate<float, Arch<isa>>(g, g_stride, rows, classes, x, x_stride, n, acc, overwrite);
+                                       std::size_t n, float* acc, bool overwrite,
+                                       const void* prefetch, std::size_t prefetch_bytes) {
+  small_k_accumulate<float, Arch<isa>>(g, g_stride, rows, classes, x, x_stride, n, acc, overwrite,
+                                       prefetch, prefetch_bytes);
 }
 
 template <Isa isa>
 void SmallKGemmKernel<isa>::accumulate(const double* g, std::size_t g_stride, std::size_t rows,
                                        std::size_t classes, const double* x, std::size_t x_stride,
-                                       std::size_t n, double* acc, bool overwrite) {
-  small_k_accumulate<double, Arch<isa>>(g, g_stride, rows, classes, x, x_stride, n, acc, overwrite);
+                                       std::size_t n, double* acc, bool overwrite,
+                                       const void* prefetch, std::size_t prefetch_bytes) {
+  small_k_accumulate<double, Arch<isa>>(g, g_stride, rows, classes, x, x_stride, n, acc, overwrite,
+                                        prefetch, prefetch_bytes);
 }
 
 }  // namespace softmaxkit::detail
