@@ -219,9 +219,9 @@ void register_loss_gradient_benchmarks() {
       [small](benchmark::State& s) { run_reference(s, small); });
   add("loss_grad/simd/" + small.name(),
       [small](benchmark::State& s) { run_simd(s, small, ProductPath::automatic, 0); });
-  // The crossover between the two paths: K from 16 to 96 at n = 784.
-  for (std::size_t classes : {16, 32, 48, 64, 96}) {
-    const Shape shape{16384, 784, classes};
+  // The crossover between the two paths (small_k_max_classes): K from 32 to 512 at n = 784.
+  for (std::size_t classes : {32, 64, 128, 256, 512}) {
+    const Shape shape{8192, 784, classes};
     add("loss_grad_crossover/simd_blas/" + shape.name(),
         [shape](benchmark::State& s) { run_simd(s, shape, ProductPath::blas, 0); });
     add("loss_grad_crossover/simd_smallk/" + shape.name(),

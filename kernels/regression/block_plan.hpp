@@ -19,9 +19,14 @@ struct BlockPlan {
   }
 };
 
-// Each block's features are about this many bytes, so they stay in L2 between a block's logits
-// product and its gradient product (X is read from memory once per call).
-inline constexpr std::size_t kBlockBytes = 512 * 1024;
+// Each block's features are about this many bytes, so they stay in L2 (1 MiB per core here)
+// between a block's logits product and its gradient product while the next block is prefetched
+// (X is read from memory once per call). With many classes the products are compute-bound and
+// taller blocks amortise OpenBLAS's panel packing: measured at n = 784, K = 256 and 1000, 320-row
+// blocks were 5-25% faster than 80-row ones; at K <= 128 80-row blocks were as fast or faster
+// (OpenBLAS at K = 10 took 62 ms with 160-row blocks against 38 ms with 80).
+inline constexpr std::size_t kBlockBytes = 256 * 1024;
+inline constexpr std::size_t kManyClasses = 128, kManyClassesBlockBytes = 1024 * 1024;
 // Upper bounds on the chunks: enough for load balance on many cores; their accumulators
 // (K n elements each) limited to about kChunkBytes unless that leaves fewer than kMinChunks.
 inline constexpr std::size_t kMaxChunks = 64, kMinChunks = 4;
@@ -34,7 +39,8 @@ inline BlockPlan make_block_plan(std::size_t rows, std::size_t features, std::si
   if (requested_block_rows != 0) {
     plan.block_rows = requested_block_rows;
   } else {
-    const std::size_t fitting = kBlockBytes / std::max<std::size_t>(1, features * element_size);
+    const std::size_t bytes = classes > kManyClasses ? kManyClassesBlockBytes : kBlockBytes;
+    const std::size_t fitting = bytes / std::max<std::size_t>(1, features * element_size);
     plan.block_rows = std::clamp<std::size_t>(fitting / 8 * 8, 16, 2048);
   }
   plan.blocks = (rows + plan.block_rows - 1) / plan.block_rows;
