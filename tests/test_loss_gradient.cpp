@@ -248,3 +248,32 @@ TEST_CASE("loss gradient: bad input throws Error naming what is wrong") {
       objective.evaluate(data.parameters, data.intercept, std::span<float>(gradient).first(3), {}),
       doctest::Contains("weights_gradient has 3 elements"), Error);
 }
+
+TEST_CASE("predict_logits: X W^T + b on both paths, and a wrong shape is refused") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (ProductPath path : kPaths) {
+      ProblemShape shape;
+      shape.features = 19;
+      RandomProblem<double> data(shape);
+      LossGradient<double> objective(data.problem(), options_for(path));
+      std::vector<double> logits(shape.rows * (shape.classes + 2));
+      objective.predict_logits(data.parameters, data.intercept,
+                               softmaxkit::MatrixView<double>(logits.data(), shape.rows,
+                                                              shape.classes, shape.classes + 2));
+      const std::size_t stride = shape.features + shape.stride_padding;
+      for (std::size_t i = 0; i < shape.rows; ++i) {
+        for (std::size_t k = 0; k < shape.classes; ++k) {
+          double expected = data.intercept[k];
+          for (std::size_t j = 0; j < shape.features; ++j)
+            expected += data.parameters[k * shape.features + j] * data.features[i * stride + j];
+          CHECK(logits[i * (shape.classes + 2) + k] == doctest::Approx(expected).epsilon(1e-13));
+        }
+      }
+      CHECK_THROWS_WITH_AS(
+          objective.predict_logits(
+              data.parameters, data.intercept,
+              softmaxkit::MatrixView<double>(logits.data(), shape.rows - 1, shape.classes)),
+          doctest::Contains("logits is 39 x 4, expected 40 x 4"), softmaxkit::Error);
+    }
+  }
+}

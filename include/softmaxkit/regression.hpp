@@ -75,6 +75,11 @@ class LossGradient {
                       std::span<const T> direction_weights, std::span<const T> direction_intercept,
                       std::span<T> product_weights, std::span<T> product_intercept);
 
+  // For prediction: logits (m x K, any row stride) = X W^T + b, by the same block products and
+  // threads; each row depends only on its own features, so the result is thread-independent.
+  void predict_logits(std::span<const T> weights, std::span<const T> intercept,
+                      MatrixView<T> logits);
+
   std::size_t num_samples() const;
   std::size_t num_features() const;
   std::size_t num_classes() const;

@@ -1,8 +1,14 @@
 // LossGradient: validation, the choice of product path, and the two blocked passes (loss and
 // gradient; Hessian-vector product). The per-block work is in blocked_pass.hpp.
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <string>
 
+#include "common/validate.hpp"
 #include "cross_entropy/cross_entropy_block.hpp"
 #include "regression/blas.hpp"
 #include "regression/block_plan.hpp"
@@ -180,6 +186,38 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
                          direction_weights.data(), product_weights.data(),
                          product_intercept.empty() ? nullptr : product_intercept.data(),
                          fit_intercept);
+}
+
+template <class T>
+void LossGradient<T>::predict_logits(std::span<const T> weights, std::span<const T> intercept,
+                                     MatrixView<T> logits) {
+  const Impl& impl = *impl_;
+  const bool fit_intercept = impl.problem.fit_intercept;
+  constexpr std::string_view function = "LossGradient::predict_logits";
+  detail::check_span_size(function, "weights", weights.size(), impl.classes() * impl.features(),
+                          false);
+  detail::check_span_size(function, "intercept", intercept.size(), impl.classes(), !fit_intercept);
+  if (logits.rows() != num_samples() || logits.cols() != impl.classes()) {
+    detail::fail(function, "logits is " + std::to_string(logits.rows()) + " x " +
+                               std::to_string(logits.cols()) + ", expected " +
+                               std::to_string(num_samples()) + " x " +
+                               std::to_string(impl.classes()));
+  }
+  const detail::BlockProducts<T> products = impl.products();
+  std::optional<detail::SingleThreadedBlas> single_threaded_blas;
+  if (products.uses_blas) single_threaded_blas.emplace();
+  const detail::BlockPlan& plan = impl.plan;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, plan.blocks, 1),
+                    [&](const tbb::blocked_range<std::size_t>& blocks) {
+                      for (std::size_t block = blocks.begin(); block != blocks.end(); ++block) {
+                        const std::size_t begin = plan.block_begin(block);
+                        const auto x =
+                            impl.problem.features.row_block(begin, plan.block_size(block));
+                        products.logits(x.data(), x.stride(), x.rows(), x.cols(), weights.data(),
+                                        impl.classes(), fit_intercept ? intercept.data() : nullptr,
+                                        logits.row(begin), logits.stride());
+                      }
+                    });
 }
 
 template <class T>
