@@ -49,6 +49,11 @@ struct LossGradientOptions {
 // labels in range, weights finite and non-negative, not all zero. NaN or inf in the features is
 // not checked: it propagates to a NaN loss and gradient.
 //
+// Accuracy: products in T (fused multiply-add where the ISA has it), each row's cross-entropy
+// and the loss sum in double; against a plain double-precision reference the tests see relative
+// errors below 1e-5 (float) and 1e-12 (double). Results depend on the ISA, the path and
+// block_rows, never on the thread count.
+//
 // Memory: besides views of the data, the object owns about
 //   chunks * (K n + K + block_rows * K') + K' n + block_rows * K  elements (K' = 2K),
 // where chunks = min(blocks, 64, max(4, 64 MiB / (K n sizeof(T)))) depends only on the shape:
