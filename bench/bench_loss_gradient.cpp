@@ -16,7 +16,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -112,22 +111,28 @@ void run_simd(benchmark::State& state, const Shape& shape, ProductPath path, int
   options.path = path;
   LossGradient<float> objective(data->problem(), options);
   std::vector<float> gradient(data->weights.size()), intercept_gradient(shape.classes);
-  std::optional<tbb::task_arena> arena;
-  if (threads > 0) arena.emplace(threads);
   double loss = 0;
   auto evaluate = [&] {
     loss = objective.evaluate(data->weights, data->intercept, gradient, intercept_gradient);
   };
-  auto run = [&] { arena ? arena->execute(evaluate) : evaluate(); };
-  run();
-  if (std::string problem = check_against_double(*data, loss, gradient); !problem.empty()) {
-    state.SkipWithError(problem.c_str());
-    return;
-  }
-  for (auto _ : state) {
-    run();
-    benchmark::DoNotOptimize(loss);
-    benchmark::ClobberMemory();
+  // The whole timed loop runs inside the arena: entering it once per call would let its worker
+  // wander off between calls and time the rejoin instead of the kernel.
+  auto measure = [&] {
+    evaluate();
+    if (std::string problem = check_against_double(*data, loss, gradient); !problem.empty()) {
+      state.SkipWithError(problem.c_str());
+      return;
+    }
+    for (auto _ : state) {
+      evaluate();
+      benchmark::DoNotOptimize(loss);
+      benchmark::ClobberMemory();
+    }
+  };
+  if (threads > 0) {
+    tbb::task_arena(threads).execute(measure);
+  } else {
+    measure();
   }
   set_counters(state, shape);
   state.SetLabel(objective.product_path() == ProductPath::small_k ? "smallk" : "blas");
