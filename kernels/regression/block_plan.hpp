@@ -31,6 +31,7 @@ inline constexpr std::size_t kManyClasses = 128, kManyClassesBlockBytes = 1024 *
 // (K n elements each) limited to about kChunkBytes unless that leaves fewer than kMinChunks.
 inline constexpr std::size_t kMaxChunks = 64, kMinChunks = 4;
 inline constexpr std::size_t kChunkBytes = std::size_t{64} << 20;
+inline constexpr std::size_t kBlocksPerChunk = 4, kBalancedChunks = 16;
 
 inline BlockPlan make_block_plan(std::size_t rows, std::size_t features, std::size_t classes,
                                  std::size_t element_size, std::size_t requested_block_rows) {
@@ -46,7 +47,12 @@ inline BlockPlan make_block_plan(std::size_t rows, std::size_t features, std::si
   plan.blocks = (rows + plan.block_rows - 1) / plan.block_rows;
   const std::size_t accumulator_bytes = std::max<std::size_t>(1, classes * features * element_size);
   const std::size_t affordable = std::max(kMinChunks, kChunkBytes / accumulator_bytes);
-  plan.chunks = std::min({plan.blocks, kMaxChunks, affordable});
+  // About kBlocksPerChunk blocks per chunk, so most blocks have a successor in their chunk whose
+  // features are prefetched during their gradient product (4096 x 784 x 10: 2.9 -> 2.3 ms on one
+  // thread), but at least kBalancedChunks chunks (when there are as many blocks) to balance load.
+  const std::size_t grouped = (plan.blocks + kBlocksPerChunk - 1) / kBlocksPerChunk;
+  const std::size_t wanted = std::max(grouped, std::min(plan.blocks, kBalancedChunks));
+  plan.chunks = std::min({wanted, kMaxChunks, affordable});
   return plan;
 }
 
