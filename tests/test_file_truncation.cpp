@@ -46,14 +46,18 @@ softmaxkit::ModelFileContents large_model() {
   return m;
 }
 
-// Cuts the file at `path` to successive lengths and writes `content` back over it, again and
-// again, until told to stop. Every byte a reader can see is the right byte of `content`; only
+// Writes `content` to the file at `path`, then cuts the file to successive lengths and writes
+// `content` back over it, again and again, until told to stop; leaves the file whole. Every byte a reader can see is the right byte of `content`; only
 // the length changes, so whatever a reader gets is a prefix of `content`.
 class Truncator {
  public:
   Truncator(const std::string& path, const std::string& content) : content_(content) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd_ < 0) throw std::runtime_error("cannot open " + path);
+    if (!restore()) {
+      ::close(fd_);
+      throw std::runtime_error("cannot rewrite " + path);
+    }
     thread_ = std::thread([this] { run(); });
   }
   Truncator(const Truncator&) = delete;
@@ -61,8 +65,8 @@ class Truncator {
   ~Truncator() {
     stop_ = true;
     thread_.join();
-    // Leave the file whole for whoever reads it next.
-    if (::ftruncate(fd_, static_cast<off_t>(content_.size())) != 0) failed_ = true;
+    // Leave the file whole for whoever reads it next (the thread may not have run at all).
+    if (!restore()) failed_ = true;
     ::close(fd_);
   }
   bool failed() const { return failed_; }
@@ -72,15 +76,19 @@ class Truncator {
     for (std::size_t round = 1; !stop_; ++round) {
       // Never below an eighth, so a reader always gets past the magic number.
       const auto cut = static_cast<off_t>(content_.size() * (round % 7 + 1) / 8);
-      if (::ftruncate(fd_, cut) != 0 ||
-          ::pwrite(fd_, content_.data(), content_.size(), 0) !=
-              static_cast<ssize_t>(content_.size())) {
+      if (::ftruncate(fd_, cut) != 0 || !restore()) {
         failed_ = true;
         return;
       }
       // Whole for a moment, so that some reads succeed and both outcomes are exercised.
       std::this_thread::sleep_for(std::chrono::microseconds(500));
     }
+  }
+
+  bool restore() {
+    return ::pwrite(fd_, content_.data(), content_.size(), 0) ==
+               static_cast<ssize_t>(content_.size()) &&
+           ::ftruncate(fd_, static_cast<off_t>(content_.size())) == 0;
   }
 
   std::string content_;
