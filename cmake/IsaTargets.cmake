@@ -25,7 +25,10 @@ function(softmaxkit_add_isa_objects library isa)
   softmaxkit_apply_warnings(${objects})
   # GCC 12 reports its own _mm512_undefined_* intrinsics as maybe-uninitialized (a known false
   # positive in avx512fintrin.h), and as plain -Wuninitialized once _mm512_max_ps/_pd and
-  # _mm512_extractf64x4_pd are inlined (the row kernels); both stay on everywhere else.
-  target_compile_options(${objects} PRIVATE -Wno-maybe-uninitialized -Wno-uninitialized)
+  # _mm512_extractf64x4_pd are inlined (the row kernels); both stay on everywhere else. Clang has
+  # no such false positive.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${objects} PRIVATE -Wno-maybe-uninitialized -Wno-uninitialized)
+  endif()
   target_sources(${library} PRIVATE $<TARGET_OBJECTS:${objects}>)
 endfunction()

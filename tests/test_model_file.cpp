@@ -253,6 +253,23 @@ TEST_CASE("a failed save leaves the previous model file intact") {
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
   }
+  SUBCASE("directory not writable (in a child process, without root's override)") {
+    // Root ignores permission bits, so when the tests run as root the child gives up root
+    // for "nobody" before saving; otherwise the mode bits alone must stop the save.
+    REQUIRE(::chmod(dir.path().c_str(), 0555) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(2);
+      const std::string m = error_message([&] { softmaxkit::save_model_file(path, big_model); });
+      ::_exit(contains(m, path) && contains(m, "Permission denied") ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
   CHECK(read_bytes(path) == old_bytes);
   check_equal(softmaxkit::load_model_file(path), old_model);
   for (const auto& name : directory_entries(dir.path())) {
