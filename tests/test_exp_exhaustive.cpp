@@ -58,31 +58,31 @@ long double float_exp_reference(float x) {
   return std::exp(static_cast<long double>(x));
 }
 
-}  // namespace
+constexpr std::uint64_t kBlock = 1 << 16;
+using PerIsaWorst = std::vector<Worst>;
 
-TEST_CASE("exp float: all 2^32 inputs within 1 ULP on every ISA") {
-  const auto kernels = supported_kernels<float>();
-  constexpr std::uint64_t block = 1 << 16;
-  using PerIsaWorst = std::vector<Worst>;
-  // The long double reference is the expensive part: compute it once per block for all ISAs.
-  const PerIsaWorst worst = tbb::parallel_reduce(
-      tbb::blocked_range<std::uint64_t>(0, (std::uint64_t{1} << 32) / block),
-      PerIsaWorst(kernels.size()),
-      [&](const tbb::blocked_range<std::uint64_t>& blocks, PerIsaWorst found) {
-        std::vector<float> input(block), output(block);
-        std::vector<long double> reference(block);
-        for (std::uint64_t b = blocks.begin(); b != blocks.end(); ++b) {
-          for (std::uint64_t i = 0; i < block; ++i) {
-            input[i] = std::bit_cast<float>(static_cast<std::uint32_t>(b * block + i));
-            reference[i] = float_exp_reference(input[i]);
-          }
+// Runs every supported ISA's kernel over `blocks` blocks of kBlock inputs made by
+// fill(block_index, inputs, references). The reference is the expensive part, so it is computed
+// once per block for all ISAs. A zero result must be +0 (exp is positive).
+template <class T, class Fill>
+PerIsaWorst sweep_every_isa(std::uint64_t blocks, const Fill& fill) {
+  const auto kernels = supported_kernels<T>();
+  PerIsaWorst worst = tbb::parallel_reduce(
+      tbb::blocked_range<std::uint64_t>(0, blocks), PerIsaWorst(kernels.size()),
+      [&](const tbb::blocked_range<std::uint64_t>& range, PerIsaWorst found) {
+        std::vector<T> input(kBlock), output(kBlock);
+        std::vector<long double> reference(kBlock);
+        for (std::uint64_t b = range.begin(); b != range.end(); ++b) {
+          fill(b, input, reference);
           for (std::size_t k = 0; k < kernels.size(); ++k) {
-            kernels[k].second(input.data(), output.data(), block);
-            for (std::uint64_t i = 0; i < block; ++i) {
+            kernels[k].second(input.data(), output.data(), kBlock);
+            for (std::uint64_t i = 0; i < kBlock; ++i) {
               const double error = ulp_error(output[i], reference[i]);
-              const bool wrong_zero_sign = output[i] == 0.0f && std::signbit(output[i]);
+              const bool wrong_zero_sign = output[i] == T(0) && std::signbit(output[i]);
               if (error > 1.0 || wrong_zero_sign) ++found[k].failures;
-              if (error > found[k].error) found[k] = Worst{error, input[i], found[k].failures};
+              if (error > found[k].error) {
+                found[k] = Worst{error, static_cast<double>(input[i]), found[k].failures};
+              }
             }
           }
         }
@@ -94,58 +94,51 @@ TEST_CASE("exp float: all 2^32 inputs within 1 ULP on every ISA") {
         return merged;
       });
   for (std::size_t k = 0; k < kernels.size(); ++k) {
-    std::printf("exp float %-6s max %.4f ULP at x = %.9g (%a); inputs over 1 ULP: %llu\n",
+    std::printf("exp %-6s %-6s max %.4f ULP at x = %.17g (%a); inputs over 1 ULP: %llu\n",
+                sizeof(T) == 4 ? "float" : "double",
                 softmaxkit::to_string(kernels[k].first).data(), worst[k].error, worst[k].input,
                 worst[k].input, static_cast<unsigned long long>(worst[k].failures));
-    CHECK(worst[k].failures == 0);
-    CHECK(worst[k].error <= 1.0);
+  }
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("exp float: all 2^32 inputs within 1 ULP on every ISA") {
+  const PerIsaWorst worst = sweep_every_isa<float>(
+      (std::uint64_t{1} << 32) / kBlock,
+      [](std::uint64_t b, std::vector<float>& input, std::vector<long double>& reference) {
+        for (std::uint64_t i = 0; i < kBlock; ++i) {
+          input[i] = std::bit_cast<float>(static_cast<std::uint32_t>(b * kBlock + i));
+          reference[i] = float_exp_reference(input[i]);
+        }
+      });
+  for (const Worst& isa_worst : worst) {
+    CHECK(isa_worst.failures == 0);
+    CHECK(isa_worst.error <= 1.0);
   }
 }
 
 TEST_CASE("exp double: 10^8 random inputs over the whole range within 1 ULP on every ISA") {
-  const auto kernels = supported_kernels<double>();
-  constexpr std::uint64_t block = 1 << 16;
-  constexpr std::uint64_t blocks = 100'000'000 / block + 1;
-  using PerIsaWorst = std::vector<Worst>;
-  const PerIsaWorst worst = tbb::parallel_reduce(
-      tbb::blocked_range<std::uint64_t>(0, blocks), PerIsaWorst(kernels.size()),
-      [&](const tbb::blocked_range<std::uint64_t>& range, PerIsaWorst found) {
-        std::vector<double> input(block), output(block);
-        std::vector<long double> reference(block);
-        for (std::uint64_t b = range.begin(); b != range.end(); ++b) {
-          // A seed per block: the same inputs whatever the thread split.
-          std::mt19937_64 generator(b);
-          std::uniform_real_distribution<double> wide(-746.0, 710.0);
-          std::uniform_real_distribution<double> narrow(-1.0, 1.0);
-          for (std::uint64_t i = 0; i < block; ++i) {
-            switch (i % 4) {
-              case 0: input[i] = wide(generator); break;
-              case 1: input[i] = narrow(generator); break;
-              case 2: input[i] = std::bit_cast<double>(generator()); break;  // any bit pattern
-              default: input[i] = std::ldexp(narrow(generator), -static_cast<int>(i % 60)); break;
-            }
-            reference[i] = std::exp(static_cast<long double>(input[i]));
+  const PerIsaWorst worst = sweep_every_isa<double>(
+      100'000'000 / kBlock + 1,
+      [](std::uint64_t b, std::vector<double>& input, std::vector<long double>& reference) {
+        // A seed per block: the same inputs whatever the thread split.
+        std::mt19937_64 generator(b);
+        std::uniform_real_distribution<double> wide(-746.0, 710.0);
+        std::uniform_real_distribution<double> narrow(-1.0, 1.0);
+        for (std::uint64_t i = 0; i < kBlock; ++i) {
+          switch (i % 4) {
+            case 0: input[i] = wide(generator); break;
+            case 1: input[i] = narrow(generator); break;
+            case 2: input[i] = std::bit_cast<double>(generator()); break;  // any bit pattern
+            default: input[i] = std::ldexp(narrow(generator), -static_cast<int>(i % 60)); break;
           }
-          for (std::size_t k = 0; k < kernels.size(); ++k) {
-            kernels[k].second(input.data(), output.data(), block);
-            for (std::uint64_t i = 0; i < block; ++i) {
-              const double error = ulp_error(output[i], reference[i]);
-              if (error > 1.0) ++found[k].failures;
-              if (error > found[k].error) found[k] = Worst{error, input[i], found[k].failures};
-            }
-          }
+          reference[i] = std::exp(static_cast<long double>(input[i]));
         }
-        return found;
-      },
-      [](const PerIsaWorst& a, const PerIsaWorst& b) {
-        PerIsaWorst merged(a.size());
-        for (std::size_t k = 0; k < a.size(); ++k) merged[k] = a[k].merge(b[k]);
-        return merged;
       });
-  for (std::size_t k = 0; k < kernels.size(); ++k) {
-    std::printf("exp double %-6s max %.4f ULP at x = %.17g (%a); inputs over 1 ULP: %llu\n",
-                softmaxkit::to_string(kernels[k].first).data(), worst[k].error, worst[k].input,
-                worst[k].input, static_cast<unsigned long long>(worst[k].failures));
-    CHECK(worst[k].failures == 0);
+  for (const Worst& isa_worst : worst) {
+    CHECK(isa_worst.failures == 0);
+    CHECK(isa_worst.error <= 1.0);
   }
 }
