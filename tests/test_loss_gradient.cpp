@@ -232,6 +232,17 @@ TEST_CASE("loss gradient: bad input throws Error naming what is wrong") {
     throws_with(p, "target_probabilities is 40 x 3 but expected 40 x 4");
   }
   {
+    std::vector<float> targets(40 * 4, 0.25f);
+    targets[5 * 4 + 1] = -0.25f;  // row 5: negative entry
+    targets[5 * 4 + 2] = 0.75f;
+    auto p = problem;
+    p.labels = {};
+    p.target_probabilities = softmaxkit::MatrixView<const float>(targets.data(), 40, 4);
+    throws_with(p, "target_probabilities row 5 has entry -0.25");
+    targets[5 * 4 + 1] = 0.25f;  // row 5 now sums to 1.5
+    throws_with(p, "target_probabilities row 5 sums to 1.5");
+  }
+  {
     auto p = problem;
     p.l2 = -1;
     throws_with(p, "l2 is -1");

@@ -1,6 +1,8 @@
 #include "regression/problem_checks.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "common/validate.hpp"
@@ -47,6 +49,28 @@ double check_problem(const RegressionProblem<T>& problem) {
          "target_probabilities is " +
              shape(problem.target_probabilities.rows(), problem.target_probabilities.cols()) +
              " but expected " + shape(m, classes) + " (rows x num_classes)");
+  }
+  if (soft) {
+    // Each target row must be a distribution: the gradient P - Y assumes it sums to 1. The
+    // tolerance is the row kernels' own (max(1e-5, 4 K epsilon)).
+    const double tolerance =
+        std::max(1e-5, 4.0 * static_cast<double>(classes) * std::numeric_limits<T>::epsilon());
+    for (std::size_t i = 0; i < m; ++i) {
+      const T* row = problem.target_probabilities.row(i);
+      double sum = 0;
+      for (std::size_t k = 0; k < classes; ++k) {
+        if (!(row[k] >= T(0)) || !std::isfinite(row[k])) {
+          fail(kFunction, "target_probabilities row " + std::to_string(i) + " has entry " +
+                              std::to_string(row[k]) + " at class " + std::to_string(k) +
+                              " (must be finite and non-negative)");
+        }
+        sum += static_cast<double>(row[k]);
+      }
+      if (std::fabs(sum - 1.0) > tolerance) {
+        fail(kFunction, "target_probabilities row " + std::to_string(i) + " sums to " +
+                            std::to_string(sum) + ", not 1");
+      }
+    }
   }
   double weight_sum = static_cast<double>(m);
   if (!problem.sample_weights.empty()) {
