@@ -11,6 +11,21 @@
 
 namespace softmaxkit::detail {
 
+#if defined(__AVX2__)
+// AVX2 lane mask for the first `count` lanes of a batch of T: all ones in lanes [0, count).
+// A template on Arch so each ISA's copy is its own symbol.
+template <class T, class Arch>
+__m256i avx2_lane_mask(std::size_t count) {
+  if constexpr (std::is_same_v<T, float>) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  } else {
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(count)),
+                              _mm256_setr_epi64x(0, 1, 2, 3));
+  }
+}
+#endif
+
 // Lanes [0, count) from memory, the rest `fill`.
 template <class T, class Arch>
 xsimd::batch<T, Arch> load_partial(const T* source, std::size_t count, T fill) {
@@ -28,15 +43,11 @@ xsimd::batch<T, Arch> load_partial(const T* source, std::size_t count, T fill) {
 #endif
 #if defined(__AVX2__)
       if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
+    const __m256i mask = avx2_lane_mask<T, Arch>(count);
     if constexpr (std::is_same_v<T, float>) {
-      const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lanes);
       const __m256 loaded = _mm256_maskload_ps(source, mask);
       return Batch(_mm256_blendv_ps(_mm256_set1_ps(fill), loaded, _mm256_castsi256_ps(mask)));
     } else {
-      const __m256i lanes = _mm256_setr_epi64x(0, 1, 2, 3);
-      const __m256i mask =
-          _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(count)), lanes);
       const __m256d loaded = _mm256_maskload_pd(source, mask);
       return Batch(_mm256_blendv_pd(_mm256_set1_pd(fill), loaded, _mm256_castsi256_pd(mask)));
     }
@@ -66,14 +77,10 @@ void store_partial(T* destination, const xsimd::batch<T, Arch>& value, std::size
 #endif
 #if defined(__AVX2__)
       if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
+    const __m256i mask = avx2_lane_mask<T, Arch>(count);
     if constexpr (std::is_same_v<T, float>) {
-      const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lanes);
       _mm256_maskstore_ps(destination, mask, value);
     } else {
-      const __m256i lanes = _mm256_setr_epi64x(0, 1, 2, 3);
-      const __m256i mask =
-          _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(count)), lanes);
       _mm256_maskstore_pd(destination, mask, value);
     }
     return;
