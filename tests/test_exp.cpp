@@ -104,6 +104,50 @@ void check_random_inputs(std::size_t count) {
   CHECK(worst <= 1.0);
 }
 
+// An element's result must not depend on its neighbours: in-range inputs computed among
+// themselves and again scattered among inputs that take the cold path (NaN, infinities,
+// overflowing and subnormal-result inputs) give the same bits.
+template <class T>
+void check_position_independence() {
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  std::mt19937_64 generator(777);
+  const T hot_low = sizeof(T) == 4 ? T(-87) : T(-708);
+  const T hot_high = sizeof(T) == 4 ? T(88) : T(709);
+  std::uniform_real_distribution<T> in_range(hot_low, hot_high);
+  const T cold_values[] = {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
+                           -std::numeric_limits<T>::infinity(), hot_high + T(0.5),
+                           hot_low - T(10), hot_low - T(0.5)};
+  std::vector<T> alone(200);
+  for (T& value : alone) value = in_range(generator);
+  std::vector<T> alone_result(alone.size());
+  softmaxkit::exp(alone, alone_result);
+  std::vector<T> mixed;
+  std::vector<std::size_t> position;
+  for (std::size_t i = 0; i < alone.size(); ++i) {
+    for (std::size_t extra = generator() % 3; extra > 0; --extra)
+      mixed.push_back(cold_values[generator() % std::size(cold_values)]);
+    position.push_back(mixed.size());
+    mixed.push_back(alone[i]);
+  }
+  std::vector<T> mixed_result(mixed.size());
+  softmaxkit::exp(mixed, mixed_result);
+  for (std::size_t i = 0; i < alone.size(); ++i) {
+    INFO("x = " << alone[i]);
+    CHECK(std::bit_cast<Bits>(mixed_result[position[i]]) == std::bit_cast<Bits>(alone_result[i]));
+  }
+  for (std::size_t i = 0; i < mixed.size(); ++i) {
+    INFO("x = " << mixed[i]);
+    const long double exact = std::exp(static_cast<long double>(mixed[i]));
+    if (std::isnan(mixed[i])) {
+      CHECK(std::isnan(mixed_result[i]));
+    } else if (std::isinf(exact) || exact == 0) {
+      CHECK(mixed_result[i] == static_cast<T>(exact));
+    } else {
+      CHECK(ulp_error(mixed_result[i], exact) <= 1.0);
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("exp: special values and exact edges, float and double, every ISA") {
@@ -117,6 +161,13 @@ TEST_CASE("exp: random inputs within 1 ULP of long double, every ISA") {
   SOFTMAXKIT_FOR_EACH_ISA(isa) {
     check_random_inputs<float>(1 << 20);
     check_random_inputs<double>(1 << 20);
+  }
+}
+
+TEST_CASE("exp: a result does not depend on its neighbours, every ISA") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    check_position_independence<float>();
+    check_position_independence<double>();
   }
 }
 
