@@ -38,8 +38,8 @@ T largest_finite_exp_input() {
   T x = static_cast<T>(std::log(static_cast<long double>(std::numeric_limits<T>::max())));
   while (std::isinf(static_cast<T>(std::exp(static_cast<long double>(x)))))
     x = std::nextafter(x, T(0));
-  while (!std::isinf(static_cast<T>(std::exp(static_cast<long double>(
-      std::nextafter(x, std::numeric_limits<T>::infinity()))))))
+  while (!std::isinf(static_cast<T>(
+      std::exp(static_cast<long double>(std::nextafter(x, std::numeric_limits<T>::infinity()))))))
     x = std::nextafter(x, std::numeric_limits<T>::infinity());
   return x;
 }
@@ -89,7 +89,8 @@ void check_random_inputs(std::size_t count) {
   std::uniform_real_distribution<T> wide(low, high);
   std::uniform_real_distribution<T> narrow(T(-2), T(2));
   std::vector<T> input(count), output(count);
-  for (std::size_t i = 0; i < count; ++i) input[i] = (i % 2 == 0) ? wide(generator) : narrow(generator);
+  for (std::size_t i = 0; i < count; ++i)
+    input[i] = (i % 2 == 0) ? wide(generator) : narrow(generator);
   softmaxkit::exp(input, output);
   double worst = 0;
   T worst_input = 0;
@@ -114,9 +115,12 @@ void check_position_independence() {
   const T hot_low = sizeof(T) == 4 ? T(-87) : T(-708);
   const T hot_high = sizeof(T) == 4 ? T(88) : T(709);
   std::uniform_real_distribution<T> in_range(hot_low, hot_high);
-  const T cold_values[] = {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
-                           -std::numeric_limits<T>::infinity(), hot_high + T(0.5),
-                           hot_low - T(10), hot_low - T(0.5)};
+  const T cold_values[] = {std::numeric_limits<T>::quiet_NaN(),
+                           std::numeric_limits<T>::infinity(),
+                           -std::numeric_limits<T>::infinity(),
+                           hot_high + T(0.5),
+                           hot_low - T(10),
+                           hot_low - T(0.5)};
   std::vector<T> alone(200);
   for (T& value : alone) value = in_range(generator);
   std::vector<T> alone_result(alone.size());
@@ -191,9 +195,10 @@ TEST_CASE("exp: bad arguments name what is wrong") {
   std::vector<float> input(8, 1.0f), output(7);
   CHECK_THROWS_WITH_AS(softmaxkit::exp(input, output), doctest::Contains("output has 7"),
                        softmaxkit::Error);
-  CHECK_THROWS_WITH_AS(softmaxkit::exp(std::span<const float>(static_cast<const float*>(nullptr), 4),
-                                       std::span<float>(output.data(), 4)),
-                       doctest::Contains("input is null"), softmaxkit::Error);
+  CHECK_THROWS_WITH_AS(
+      softmaxkit::exp(std::span<const float>(static_cast<const float*>(nullptr), 4),
+                      std::span<float>(output.data(), 4)),
+      doctest::Contains("input is null"), softmaxkit::Error);
   std::vector<double> buffer(16, 0.5);
   CHECK_THROWS_WITH_AS(softmaxkit::exp(std::span<const double>(buffer.data(), 8),
                                        std::span<double>(buffer.data() + 4, 8)),

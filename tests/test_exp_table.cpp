@@ -41,5 +41,9 @@ void check_table() {
 
 }  // namespace
 
-TEST_CASE("exp table of 2^(j/8) (AVX2)") { check_table<3>(); }
-TEST_CASE("exp table of 2^(j/16) (AVX-512)") { check_table<4>(); }
+TEST_CASE("exp table of 2^(j/8) (AVX2)") {
+  check_table<3>();
+}
+TEST_CASE("exp table of 2^(j/16) (AVX-512)") {
+  check_table<4>();
+}

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <type_traits>
 #include <xsimd/xsimd.hpp>
 
 #include "common/partial.hpp"
@@ -50,6 +51,23 @@ T row_max(const T* row, std::size_t count) {
   return reduce_max(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)));
 }
 
+// accumulator + (mask ? value : 0): one masked add on AVX-512, a select and an add elsewhere.
+template <class T, class Arch>
+xsimd::batch<T, Arch> add_where(const xsimd::batch<T, Arch>& accumulator,
+                                const xsimd::batch_bool<T, Arch>& mask,
+                                const xsimd::batch<T, Arch>& value) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+    if constexpr (std::is_same_v<T, float>) {
+      return _mm512_mask_add_ps(accumulator, mask, accumulator, value);
+    } else {
+      return _mm512_mask_add_pd(accumulator, mask, accumulator, value);
+    }
+  }
+#endif
+  return accumulator + xsimd::select(mask, value, xsimd::batch<T, Arch>(T(0)));
+}
+
 // sum_k exp(z_k - max) split into the entries equal to the maximum (each contributes exactly 1)
 // and the rest, so log(sum) = log1p((ties - 1) + rest) keeps full relative precision when the
 // row is dominated by its maximum (a confident prediction: loss ~ rest, not ~ rounding of 1 +
@@ -72,11 +90,32 @@ double row_log_sum(const RowExpSum<T, Arch>& sums) {
   return std::log1p((static_cast<double>(sums.ties) - 1.0) + static_cast<double>(sums.rest));
 }
 
+// Asks for the cache lines of next_row[begin, begin + count) (count elements of T). The exp pass
+// over one row is long and issues no memory reads (the row is in L1 after the max pass), so
+// without this the next row's read from DRAM waits for the next max pass: with two threads the
+// row kernels then reached half the memory bandwidth a plain read gets.
+template <class T>
+inline void prefetch_span(const T* next_row, std::size_t begin, std::size_t count) {
+  if (next_row == nullptr) return;
+  constexpr std::size_t line = 64 / sizeof(T);
+  for (std::size_t k = begin - begin % line; k < begin + count; k += line) {
+    __builtin_prefetch(next_row + k, 0, 3);
+  }
+}
+
+// Row i + 1 of a matrix, or null after the last row: the row to prefetch while working on row i.
+template <class T>
+const T* next_row(const T* matrix, std::size_t stride, std::size_t rows, std::size_t i) {
+  return i + 1 < rows ? matrix + (i + 1) * stride : nullptr;
+}
+
 // One pass over the row computing exp(z_k - max); calls visit(k, z_batch, exp_batch, lanes) for
 // each batch (lanes < width only for the tail, whose padding lanes hold z = -inf, exp = 0) so a
-// kernel can store exp or accumulate target terms in the same pass.
+// kernel can store exp or accumulate target terms in the same pass. next_row (may be null): the
+// row the caller reads next, prefetched along the way.
 template <class T, class Arch, class Visit>
-RowExpSum<T, Arch> row_exp_sum(const T* row, std::size_t count, T max, Visit&& visit) {
+RowExpSum<T, Arch> row_exp_sum(const T* row, std::size_t count, T max, Visit&& visit,
+                               const T* next_row = nullptr) {
   using Batch = xsimd::batch<T, Arch>;
   constexpr std::size_t width = Batch::size;
   const Batch shift(max);
@@ -86,17 +125,19 @@ RowExpSum<T, Arch> row_exp_sum(const T* row, std::size_t count, T max, Visit&& v
   auto step = [&](std::size_t k, const Batch& z, std::size_t lanes, Batch& rest) {
     const Batch e = exp_nonpositive(z - shift);
     const auto is_max = z == shift;
-    ties += xsimd::select(is_max, Batch(T(1)), Batch(T(0)));
-    rest += xsimd::select(is_max, Batch(T(0)), e);  // NaN in z makes e, hence rest, NaN
+    ties = add_where(ties, is_max, Batch(T(1)));
+    rest = add_where(rest, !is_max, e);  // NaN in z makes e, hence rest, NaN
     visit(k, z, e, lanes);
   };
   std::size_t k = 0;
   for (; k + 4 * width <= count; k += 4 * width) {
+    prefetch_span(next_row, k, 4 * width);
     step(k, Batch::load_unaligned(row + k), width, rest0);
     step(k + width, Batch::load_unaligned(row + k + width), width, rest1);
     step(k + 2 * width, Batch::load_unaligned(row + k + 2 * width), width, rest2);
     step(k + 3 * width, Batch::load_unaligned(row + k + 3 * width), width, rest3);
   }
+  prefetch_span(next_row, k, count - k);
   for (; k + width <= count; k += width) step(k, Batch::load_unaligned(row + k), width, rest0);
   if (k < count) {
     step(k, load_partial<T, Arch>(row + k, count - k, -std::numeric_limits<T>::infinity()),

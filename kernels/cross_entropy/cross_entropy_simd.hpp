@@ -22,9 +22,10 @@
 // one per SIMD lane, vectorised log (log/log_simd.hpp) — everything else the row path below.
 //
 // Method (row path): per row, the max; then one pass computing e = exp(z - max) (stored in the
-// gradient row), the row sum, and the target terms sum_k a_k (max - z_k); loss = that + A log(sum); then
-// the gradient in place from the stored e: w (A e / sum - a). Two reads of the logits, the second
-// from L1. Hard targets without smoothing take a sparse path: only z[label] is a target term.
+// gradient row), the row sum, and the target terms sum_k a_k (max - z_k); loss = that + A log(sum);
+// then the gradient in place from the stored e: w (A e / sum - a). Two reads of the logits, the
+// second from L1. Hard targets without smoothing take a sparse path: only z[label] is a target
+// term.
 #pragma once
 
 #include <cstddef>
@@ -87,9 +88,11 @@ double cross_entropy_row_sparse(const CrossEntropyRows<T>& block, std::size_t i)
   const T max = row_max<T, Arch>(z, n);
   const T target_logit = z[label];  // read before g (possibly z itself) is overwritten
   const auto sums = row_exp_sum<T, Arch>(
-      z, n, max, [g](std::size_t k, const Batch&, const Batch& e, std::size_t lanes) {
+      z, n, max,
+      [g](std::size_t k, const Batch&, const Batch& e, std::size_t lanes) {
         if (g != nullptr) store_lanes<T, Arch>(g + k, e, lanes);
-      });
+      },
+      next_row(block.logits, block.logits_stride, block.rows, i));
   const double loss =
       (static_cast<double>(max) - static_cast<double>(target_logit)) + row_log_sum(sums);
   if (g != nullptr) {
@@ -152,12 +155,14 @@ double cross_entropy_row_dense(const CrossEntropyRows<T>& block, std::size_t i) 
   const Batch shift(max);
   Batch mass(T(0)), gap(T(0));
   const auto sums = row_exp_sum<T, Arch>(
-      z, n, max, [&](std::size_t k, const Batch& x, const Batch& e, std::size_t count) {
+      z, n, max,
+      [&](std::size_t k, const Batch& x, const Batch& e, std::size_t count) {
         const Batch a = target_mass(k, count);
         mass += a;
         gap += xsimd::select(a != Batch(T(0)), a * (shift - x), Batch(T(0)));
         if (g != nullptr) store_lanes<T, Arch>(g + k, e, count);
-      });
+      },
+      next_row(block.logits, block.logits_stride, block.rows, i));
   const T total_mass = xsimd::hadd(mass);
   const double loss =
       static_cast<double>(xsimd::hadd(gap)) + static_cast<double>(total_mass) * row_log_sum(sums);

@@ -69,7 +69,6 @@ xsimd::batch<float, Arch> exp_float_by_polynomial(const xsimd::batch<float, Arch
   return mantissa * xsimd::bitwise_cast<Batch>(exponent_bits);
 }
 
-
 // Table-driven exp where a table of 2^(j/N) fits in one register (AVX2: N = 8, AVX-512: N = 16):
 // x = (k/N) ln2 + r, |r| <= ln2/(2N), exp(x) = 2^(k/N) exp(r). With r that small, a degree-4
 // (N = 8) or degree-3 (N = 16) polynomial has relative error 2^-32.3 / 2^-29.2 (Remez, float
@@ -264,16 +263,15 @@ bool both_in_exp_hot_range(const xsimd::batch<T, Arch>& first,
                     (second >= Batch(Range::low)) && (second <= Batch(Range::high)));
 }
 
-// (xsimd 8.1's x != x is an ordered compare on AVX: false for NaN, hence xsimd::isnan.)
 // exp for x <= 0 (or NaN), branch-free, for the row kernels' exp(z - max): results below the
 // smallest normal number are flushed to +0 (an absolute error below 1.2e-38 for float and
-// 2.3e-308 for double, invisible next to a row sum >= 1); exp(-inf) = 0; NaN -> NaN.
+// 2.3e-308 for double, invisible next to a row sum >= 1); exp(-inf) = 0; NaN -> NaN. Below the
+// hot range the hot path's value is meaningless (the scale's exponent wraps) and is replaced by
+// 0; NaN compares false there and the hot path carries it through (NaN times anything).
 template <class T, class Arch>
 xsimd::batch<T, Arch> exp_nonpositive(const xsimd::batch<T, Arch>& x) {
   using Batch = xsimd::batch<T, Arch>;
-  const auto in_range = x >= Batch(ExpHotRange<T>::low);
-  const Batch result = exp_in_normal_range(xsimd::select(in_range, x, Batch(T(0))));
-  return xsimd::select(in_range, result, xsimd::select(xsimd::isnan(x), x, Batch(T(0))));
+  return xsimd::select(x < Batch(ExpHotRange<T>::low), Batch(T(0)), exp_in_normal_range(x));
 }
 
 // Out of line and reloading from memory, so the hot loop keeps its inputs in registers instead of
@@ -300,7 +298,8 @@ void exp_batches(const T* input, T* output, std::size_t count) {
     for (; index + 2 * width <= count; index += 2 * width) {
       const Batch first = Batch::load_unaligned(input + index);
       const Batch second = Batch::load_unaligned(input + index + width);
-      if (!both_in_exp_hot_range(first, second)) [[unlikely]] break;
+      if (!both_in_exp_hot_range(first, second)) [[unlikely]]
+        break;
       exp_in_normal_range(first).store_unaligned(output + index);
       exp_in_normal_range(second).store_unaligned(output + index + width);
     }

@@ -24,8 +24,14 @@ struct ExpTable<3> {
       0x1.6a09e6p+0f, 0x1.8ace54p+0f, 0x1.ae89fap+0f, 0x1.d5818ep+0f,
   };
   alignas(32) static constexpr float relative_remainder[8] = {
-      0.0f,           -0x1.9c0c22p-27f, 0x1.125002p-25f,  -0x1.0a3550p-25f,
-      0x1.26055cp-26f, 0x1.67a1cap-28f, -0x1.f9c304p-27f, -0x1.a5217cp-28f,
+      0.0f,
+      -0x1.9c0c22p-27f,
+      0x1.125002p-25f,
+      -0x1.0a3550p-25f,
+      0x1.26055cp-26f,
+      0x1.67a1cap-28f,
+      -0x1.f9c304p-27f,
+      -0x1.a5217cp-28f,
   };
 };
 
@@ -38,10 +44,22 @@ struct ExpTable<4> {
       0x1.ae89fap+0f, 0x1.c199bep+0f, 0x1.d5818ep+0f, 0x1.ea4afap+0f,
   };
   alignas(64) static constexpr float relative_remainder[16] = {
-      0.0f,            0x1.8d96d4p-25f,  -0x1.9c0c22p-27f, 0x1.964904p-25f,
-      0x1.125002p-25f,  0x1.370be4p-25f, -0x1.0a3550p-25f, -0x1.00d8acp-27f,
-      0x1.26055cp-26f, -0x1.05cb44p-25f,  0x1.67a1cap-28f,  0x1.a3b5e4p-28f,
-      -0x1.f9c304p-27f, -0x1.6961b4p-28f, -0x1.a5217cp-28f, 0x1.61428ep-28f,
+      0.0f,
+      0x1.8d96d4p-25f,
+      -0x1.9c0c22p-27f,
+      0x1.964904p-25f,
+      0x1.125002p-25f,
+      0x1.370be4p-25f,
+      -0x1.0a3550p-25f,
+      -0x1.00d8acp-27f,
+      0x1.26055cp-26f,
+      -0x1.05cb44p-25f,
+      0x1.67a1cap-28f,
+      0x1.a3b5e4p-28f,
+      -0x1.f9c304p-27f,
+      -0x1.6961b4p-28f,
+      -0x1.a5217cp-28f,
+      0x1.61428ep-28f,
   };
 };
 
