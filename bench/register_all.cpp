@@ -3,10 +3,12 @@ namespace softmaxkit::bench {
 void register_exp_benchmarks();
 void register_row_benchmarks();
 void register_loss_gradient_benchmarks();
+void register_memory_benchmarks();
 }  // namespace softmaxkit::bench
 
 void register_all_benchmarks() {
   softmaxkit::bench::register_exp_benchmarks();
   softmaxkit::bench::register_row_benchmarks();
   softmaxkit::bench::register_loss_gradient_benchmarks();
+  softmaxkit::bench::register_memory_benchmarks();
 }
