@@ -186,6 +186,31 @@ TEST_CASE("softmax, log_softmax: parallel forms are bitwise the serial forms, 1.
   }
 }
 
+// Outputs of 32 MiB and more are written with streaming stores (common/streaming_policy.hpp):
+// the same bits as the ordinary path, which rows of a small matrix take, and padding between
+// rows (stride > cols, rows starting at every alignment) untouched.
+TEST_CASE("log_softmax: a matrix large enough to stream gives the small-matrix bits, every ISA") {
+  const std::size_t cols = 1001, rows = 8400;  // 33.6 MB of output
+  const auto logits = random_logits<float>(rows, cols, -30.0f, 30.0f, 77);
+  Matrix<float> streamed(rows, cols, 3);
+  Matrix<float> row_alone(1, cols, 3);
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    softmaxkit::log_softmax_rows_parallel(logits.const_view(), streamed.view());
+    bool same = true, padding_untouched = true;
+    for (std::size_t i = 0; i < rows; i += 97) {
+      softmaxkit::log_softmax_rows(
+          softmaxkit::MatrixView<const float>(logits.data.data() + i * logits.stride, 1, cols),
+          row_alone.view());
+      for (std::size_t k = 0; k < cols; ++k) same = same && streamed(i, k) == row_alone(0, k);
+    }
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t k = cols; k < streamed.stride; ++k)
+        padding_untouched = padding_untouched && std::isnan(streamed.data[i * streamed.stride + k]);
+    CHECK(same);
+    CHECK(padding_untouched);
+  }
+}
+
 TEST_CASE("softmax, log_softmax: bad arguments name the argument") {
   Matrix<float> m(4, 5);
   Matrix<float> wrong(4, 6);

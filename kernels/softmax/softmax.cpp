@@ -1,6 +1,7 @@
 // softmaxkit::softmax_rows and log_softmax_rows: argument checks, then the active ISA's kernel
 // (on fixed row blocks for the parallel forms).
 #include "common/row_blocks.hpp"
+#include "common/streaming_policy.hpp"
 #include "common/validate.hpp"
 #include "dispatch/dispatch.hpp"
 #include "softmax/softmax_kernel.hpp"
@@ -16,21 +17,28 @@ void run_rows(const char* function, Form form, MatrixView<const T> input, Matrix
               bool parallel) {
   detail::check_shape(function, "output", output, input.rows(), input.cols());
   detail::check_same_or_disjoint(function, input, output);
-  using Function = void (*)(const T*, std::size_t, T*, std::size_t, std::size_t, std::size_t);
-  static constexpr detail::PerIsa<Function> softmax_kernels{
+  using SoftmaxFunction =
+      void (*)(const T*, std::size_t, T*, std::size_t, std::size_t, std::size_t);
+  using LogSoftmaxFunction =
+      void (*)(const T*, std::size_t, T*, std::size_t, std::size_t, std::size_t, bool);
+  static constexpr detail::PerIsa<SoftmaxFunction> softmax_kernels{
       &detail::SoftmaxKernel<Isa::sse2>::softmax, &detail::SoftmaxKernel<Isa::avx2>::softmax,
       &detail::SoftmaxKernel<Isa::avx512>::softmax};
-  static constexpr detail::PerIsa<Function> log_softmax_kernels{
+  static constexpr detail::PerIsa<LogSoftmaxFunction> log_softmax_kernels{
       &detail::SoftmaxKernel<Isa::sse2>::log_softmax,
       &detail::SoftmaxKernel<Isa::avx2>::log_softmax,
       &detail::SoftmaxKernel<Isa::avx512>::log_softmax};
-  const Function kernel =
-      form == Form::softmax ? softmax_kernels.active() : log_softmax_kernels.active();
-  detail::for_each_row_block(input.rows(), input.cols(), parallel,
-                             [&](std::size_t, std::size_t first, std::size_t count) {
-                               kernel(input.row(first), input.stride(), output.row(first),
-                                      output.stride(), count, input.cols());
-                             });
+  const bool stream = detail::streams_output(input.rows(), input.cols(), sizeof(T));
+  detail::for_each_row_block(
+      input.rows(), input.cols(), parallel, [&](std::size_t, std::size_t first, std::size_t count) {
+        if (form == Form::softmax) {
+          softmax_kernels.active()(input.row(first), input.stride(), output.row(first),
+                                   output.stride(), count, input.cols());
+        } else {
+          log_softmax_kernels.active()(input.row(first), input.stride(), output.row(first),
+                                       output.stride(), count, input.cols(), stream);
+        }
+      });
 }
 
 }  // namespace

@@ -15,10 +15,14 @@ struct SoftmaxKernel {
                       std::size_t output_stride, std::size_t rows, std::size_t cols);
   static void softmax(const double* input, std::size_t input_stride, double* output,
                       std::size_t output_stride, std::size_t rows, std::size_t cols);
+  // stream: write output with streaming stores (common/streaming_store.hpp), for outputs too
+  // large for the cache; the values are the same either way.
   static void log_softmax(const float* input, std::size_t input_stride, float* output,
-                          std::size_t output_stride, std::size_t rows, std::size_t cols);
+                          std::size_t output_stride, std::size_t rows, std::size_t cols,
+                          bool stream);
   static void log_softmax(const double* input, std::size_t input_stride, double* output,
-                          std::size_t output_stride, std::size_t rows, std::size_t cols);
+                          std::size_t output_stride, std::size_t rows, std::size_t cols,
+                          bool stream);
 };
 
 }  // namespace softmaxkit::detail

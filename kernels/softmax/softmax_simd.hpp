@@ -24,6 +24,7 @@
 
 #include "common/arch.hpp"
 #include "common/row_simd.hpp"
+#include "common/streaming_store.hpp"
 #include "softmax/softmax_kernel.hpp"
 
 namespace softmaxkit::detail {
@@ -60,16 +61,34 @@ void softmax_row(const T* input, T* output, std::size_t cols, const T* next_inpu
   }
 }
 
+// stream: write the row with streaming stores. Measured on 65536 x 1000 (262 MB out): two
+// threads 16.3-17.1 ms streaming vs 18.8-20.8 ms without. (softmax and cross_entropy, whose
+// last pass reads exp from a scratch row instead of the input, measured no gain and do not.)
 template <class T, class Arch>
-void log_softmax_row(const T* input, T* output, std::size_t cols, const T* next_input) {
+void log_softmax_row(const T* input, T* output, std::size_t cols, const T* next_input,
+                     bool stream) {
   using Batch = xsimd::batch<T, Arch>;
   const T max = row_max<T, Arch>(input, cols);
   const auto sums = row_exp_sum<T, Arch>(
       input, cols, max, [](auto&&...) {}, next_input);
   const Batch shift(max), log_sum(static_cast<T>(row_log_sum(sums)));
-  row_transform<T, Arch>(input, output, cols, T(0), [&](std::size_t, const Batch& z, std::size_t) {
-    return (z - shift) - log_sum;
-  });
+  auto shifted = [&](std::size_t, const Batch& z, std::size_t) { return (z - shift) - log_sum; };
+  if (stream) {
+    row_transform_streaming<T, Arch>(input, output, cols, T(0), shifted);
+  } else {
+    row_transform<T, Arch>(input, output, cols, T(0), shifted);
+  }
+}
+
+template <class T, class Arch>
+void log_softmax_rows_simd(const T* input, std::size_t input_stride, T* output,
+                           std::size_t output_stride, std::size_t rows, std::size_t cols,
+                           bool stream) {
+  for (std::size_t i = 0; i < rows; ++i) {
+    log_softmax_row<T, Arch>(input + i * input_stride, output + i * output_stride, cols,
+                             next_row(input, input_stride, rows, i), stream);
+  }
+  if (stream) streaming_fence();
 }
 
 template <Isa isa>
@@ -90,20 +109,18 @@ void SoftmaxKernel<isa>::softmax(const double* input, std::size_t input_stride, 
 
 template <Isa isa>
 void SoftmaxKernel<isa>::log_softmax(const float* input, std::size_t input_stride, float* output,
-                                     std::size_t output_stride, std::size_t rows,
-                                     std::size_t cols) {
-  for (std::size_t i = 0; i < rows; ++i)
-    log_softmax_row<float, Arch<isa>>(input + i * input_stride, output + i * output_stride, cols,
-                                      next_row(input, input_stride, rows, i));
+                                     std::size_t output_stride, std::size_t rows, std::size_t cols,
+                                     bool stream) {
+  log_softmax_rows_simd<float, Arch<isa>>(input, input_stride, output, output_stride, rows, cols,
+                                          stream);
 }
 
 template <Isa isa>
 void SoftmaxKernel<isa>::log_softmax(const double* input, std::size_t input_stride, double* output,
-                                     std::size_t output_stride, std::size_t rows,
-                                     std::size_t cols) {
-  for (std::size_t i = 0; i < rows; ++i)
-    log_softmax_row<double, Arch<isa>>(input + i * input_stride, output + i * output_stride, cols,
-                                       next_row(input, input_stride, rows, i));
+                                     std::size_t output_stride, std::size_t rows, std::size_t cols,
+                                     bool stream) {
+  log_softmax_rows_simd<double, Arch<isa>>(input, input_stride, output, output_stride, rows, cols,
+                                           stream);
 }
 
 }  // namespace softmaxkit::detail
