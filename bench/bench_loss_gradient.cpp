@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "memory_sum.hpp"
 #include "softmaxkit/reference.hpp"
 #include "softmaxkit/regression.hpp"
 
@@ -157,18 +158,6 @@ void run_reference(benchmark::State& state, const Shape& shape) {
   state.SetLabel("scalar");
 }
 
-// Sixteen independent partial sums per row so the loop is bound by memory, not by add latency.
-float sum_row(const float* x, std::size_t n) {
-  float partial[16] = {};
-  std::size_t j = 0;
-  for (; j + 16 <= n; j += 16)
-    for (int lane = 0; lane < 16; ++lane) partial[lane] += x[j + lane];
-  float total = 0;
-  for (; j < n; ++j) total += x[j];
-  for (float value : partial) total += value;
-  return total;
-}
-
 void run_stream_read(benchmark::State& state, const Shape& shape) {
   auto data = data_for(shape);
   auto sum = [&] {
@@ -176,7 +165,7 @@ void run_stream_read(benchmark::State& state, const Shape& shape) {
         tbb::blocked_range<std::size_t>(0, shape.rows, 64), 0.0,
         [&](const tbb::blocked_range<std::size_t>& rows, double total) {
           for (std::size_t i = rows.begin(); i != rows.end(); ++i)
-            total += sum_row(data->features.data() + i * shape.features, shape.features);
+            total += memory_bound_sum(data->features.data() + i * shape.features, shape.features);
           return total;
         },
         [](double a, double b) { return a + b; });

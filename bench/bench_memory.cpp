@@ -14,22 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "memory_sum.hpp"
+
 namespace softmaxkit::bench {
 namespace {
 
 constexpr std::size_t rows = 65536, cols = 1000, rows_per_task = 32;
-
-// Sixteen independent partial sums so the loop is bound by memory, not by add latency.
-double sum_rows(const float* x, std::size_t count) {
-  float partial[16] = {};
-  std::size_t j = 0;
-  for (; j + 16 <= count; j += 16)
-    for (int lane = 0; lane < 16; ++lane) partial[lane] += x[j + lane];
-  double total = 0;
-  for (; j < count; ++j) total += x[j];
-  for (float value : partial) total += value;
-  return total;
-}
 
 void run_read(benchmark::State& state, int threads) {
   const std::vector<float> matrix(rows * cols, 0.5f);
@@ -39,7 +29,8 @@ void run_read(benchmark::State& state, int threads) {
       return tbb::parallel_reduce(
           tbb::blocked_range<std::size_t>(0, rows, rows_per_task), 0.0,
           [&](const tbb::blocked_range<std::size_t>& block, double total) {
-            return total + sum_rows(matrix.data() + block.begin() * cols, block.size() * cols);
+            return total +
+                   memory_bound_sum(matrix.data() + block.begin() * cols, block.size() * cols);
           },
           [](double a, double b) { return a + b; });
     });
