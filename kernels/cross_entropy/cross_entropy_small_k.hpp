@@ -6,7 +6,9 @@
 // Per batch: the W x K logit tile is copied transposed into a stack tile (class k's lane vector
 // holds z[row_lane][k]) by scalar loads — measured as fast as AVX2 / AVX-512 gathers (and
 // AVX-512 scatters for the gradient) on Zen 4 at 60000x10 (within the run-to-run noise of a
-// loaded machine), simpler, and free of 32-bit offset limits. Then max over k,
+// loaded machine), simpler, and free of 32-bit offset limits — except for float on AVX-512 with
+// K <= 16 and a full batch, where one masked load per row and a 16 x 16 in-register transpose
+// do it (and the same backwards for the gradient): about 10 % faster at 60000x10. Then max over k,
 // e_k = exp_nonpositive(z_k - max) with the ties / rest split of row_exp_sum,
 // L = log1p_nonnegative((ties - 1) + rest), and the gradient copied back transposed by scalar
 // stores (only the batch's real rows are written). The row tail (rows % W)
@@ -40,8 +42,8 @@ inline constexpr std::size_t small_k_max_classes = 32;
 // Loads `lanes` rows x `classes` of `source` (row stride `stride`) into tile[k * W + lane];
 // lanes >= `lanes` are `fill`.
 template <class T, class Arch>
-void load_tile(const T* source, std::size_t stride, std::size_t classes, std::size_t lanes,
-               T fill, T* tile) {
+void load_tile(const T* source, std::size_t stride, std::size_t classes, std::size_t lanes, T fill,
+               T* tile) {
   constexpr std::size_t width = xsimd::batch<T, Arch>::size;
   for (std::size_t lane = 0; lane < width; ++lane) {
     const T* row = source + lane * stride;
@@ -58,6 +60,78 @@ void store_tile(const T* tile, std::size_t classes, std::size_t lanes, T* destin
     T* row = destination + lane * stride;
     for (std::size_t k = 0; k < classes; ++k) row[k] = tile[k * width + lane];
   }
+}
+
+#if defined(__AVX512F__)
+// rows[i] = column i of the 16 x 16 float matrix held in rows[0..15] (an in-register transpose:
+// 64 shuffles instead of 256 scalar loads and stores).
+template <class Arch>
+void transpose_16x16(__m512 rows[16]) {
+  __m512 pairs[16], quads[16];
+  for (int i = 0; i < 16; i += 2) {
+    pairs[i] = _mm512_unpacklo_ps(rows[i], rows[i + 1]);
+    pairs[i + 1] = _mm512_unpackhi_ps(rows[i], rows[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    quads[i] = _mm512_shuffle_ps(pairs[i], pairs[i + 2], 0x44);
+    quads[i + 1] = _mm512_shuffle_ps(pairs[i], pairs[i + 2], 0xee);
+    quads[i + 2] = _mm512_shuffle_ps(pairs[i + 1], pairs[i + 3], 0x44);
+    quads[i + 3] = _mm512_shuffle_ps(pairs[i + 1], pairs[i + 3], 0xee);
+  }
+  for (int i = 0; i < 4; ++i) {
+    pairs[i] = _mm512_shuffle_f32x4(quads[i], quads[i + 4], 0x88);
+    pairs[i + 4] = _mm512_shuffle_f32x4(quads[i], quads[i + 4], 0xdd);
+    pairs[i + 8] = _mm512_shuffle_f32x4(quads[i + 8], quads[i + 12], 0x88);
+    pairs[i + 12] = _mm512_shuffle_f32x4(quads[i + 8], quads[i + 12], 0xdd);
+  }
+  for (int i = 0; i < 4; ++i) {
+    rows[i] = _mm512_shuffle_f32x4(pairs[i], pairs[i + 8], 0x88);
+    rows[i + 8] = _mm512_shuffle_f32x4(pairs[i], pairs[i + 8], 0xdd);
+    rows[i + 4] = _mm512_shuffle_f32x4(pairs[i + 4], pairs[i + 12], 0x88);
+    rows[i + 12] = _mm512_shuffle_f32x4(pairs[i + 4], pairs[i + 12], 0xdd);
+  }
+}
+#endif
+
+// AVX-512 float, a full batch of 16 rows and at most 16 classes: the tile through one masked
+// load per row and an in-register transpose. Returns false where it does not apply.
+template <class T, class Arch>
+bool load_tile_by_transpose(const T* source, std::size_t stride, std::size_t classes,
+                            std::size_t lanes, T* tile) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<Arch, xsimd::avx512bw> && std::is_same_v<T, float>) {
+    if (lanes != 16 || classes > 16) return false;
+    const auto mask = static_cast<__mmask16>((1u << classes) - 1u);
+    __m512 rows[16];
+    for (std::size_t lane = 0; lane < 16; ++lane)
+      rows[lane] = _mm512_maskz_loadu_ps(mask, source + lane * stride);
+    transpose_16x16<Arch>(rows);
+    for (std::size_t k = 0; k < classes; ++k) _mm512_store_ps(tile + k * 16, rows[k]);
+    return true;
+  }
+#endif
+  (void)source, (void)stride, (void)classes, (void)lanes, (void)tile;
+  return false;
+}
+
+template <class T, class Arch>
+bool store_tile_by_transpose(const T* tile, std::size_t classes, std::size_t lanes, T* destination,
+                             std::size_t stride) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<Arch, xsimd::avx512bw> && std::is_same_v<T, float>) {
+    if (lanes != 16 || classes > 16) return false;
+    const auto mask = static_cast<__mmask16>((1u << classes) - 1u);
+    __m512 columns[16];
+    for (std::size_t k = 0; k < 16; ++k)
+      columns[k] = k < classes ? _mm512_load_ps(tile + k * 16) : _mm512_setzero_ps();
+    transpose_16x16<Arch>(columns);
+    for (std::size_t lane = 0; lane < 16; ++lane)
+      _mm512_mask_storeu_ps(destination + lane * stride, mask, columns[lane]);
+    return true;
+  }
+#endif
+  (void)tile, (void)classes, (void)lanes, (void)destination, (void)stride;
+  return false;
 }
 
 template <class T, class Arch>
@@ -99,8 +173,11 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
       weight_lanes[lane] = weight;
       ignored_lanes[lane] = ignored ? T(1) : T(0);
     }
-    load_tile<T, Arch>(block.logits + first * block.logits_stride, block.logits_stride, n, lanes,
-                       T(0), tile);
+    if (!load_tile_by_transpose<T, Arch>(block.logits + first * block.logits_stride,
+                                         block.logits_stride, n, lanes, tile)) {
+      load_tile<T, Arch>(block.logits + first * block.logits_stride, block.logits_stride, n, lanes,
+                         T(0), tile);
+    }
     if (block.targets != nullptr) {
       load_tile<T, Arch>(block.targets + first * block.targets_stride, block.targets_stride, n,
                          lanes, T(0), target_tile);
@@ -109,17 +186,18 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
 
     // a_k for the lanes (dense path).
     auto target_mass = [&](std::size_t k) {
-      const Batch q = block.targets != nullptr
-                          ? Batch::load_aligned(target_tile + k * width)
-                          : xsimd::select(label_batch == Batch(static_cast<T>(k)), Batch(T(1)),
-                                          Batch(T(0)));
+      const Batch q =
+          block.targets != nullptr
+              ? Batch::load_aligned(target_tile + k * width)
+              : xsimd::select(label_batch == Batch(static_cast<T>(k)), Batch(T(1)), Batch(T(0)));
       Batch a = keep * q + spread;
       if (block.class_weights != nullptr) a *= Batch(block.class_weights[k]);
       return a;
     };
 
     Batch max(-infinity);
-    for (std::size_t k = 0; k < n; ++k) max = xsimd::max(max, Batch::load_aligned(tile + k * width));
+    for (std::size_t k = 0; k < n; ++k)
+      max = xsimd::max(max, Batch::load_aligned(tile + k * width));
     Batch ties(T(0)), rest(T(0)), target_logit(T(0)), mass(T(0)), gap(T(0));
     for (std::size_t k = 0; k < n; ++k) {
       const Batch z = Batch::load_aligned(tile + k * width);
@@ -166,8 +244,12 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
           xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
         }
       }
-      store_tile<T, Arch>(tile, n, lanes, block.gradient + first * block.gradient_stride,
-                          block.gradient_stride);
+      if (!store_tile_by_transpose<T, Arch>(tile, n, lanes,
+                                            block.gradient + first * block.gradient_stride,
+                                            block.gradient_stride)) {
+        store_tile<T, Arch>(tile, n, lanes, block.gradient + first * block.gradient_stride,
+                            block.gradient_stride);
+      }
     }
 
     // Losses per row in double, added in row order.
@@ -181,12 +263,11 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
       double weighted = 0;
       if (ignored_lanes[lane] == T(0)) {
         const double log_sum = static_cast<double>(log_lanes[lane]);
-        const double loss =
-            sparse ? (static_cast<double>(max_lanes[lane]) -
-                      static_cast<double>(target_logit_lanes[lane])) +
-                         log_sum
-                   : static_cast<double>(gap_lanes[lane]) +
-                         static_cast<double>(mass_lanes[lane]) * log_sum;
+        const double loss = sparse ? (static_cast<double>(max_lanes[lane]) -
+                                      static_cast<double>(target_logit_lanes[lane])) +
+                                         log_sum
+                                   : static_cast<double>(gap_lanes[lane]) +
+                                         static_cast<double>(mass_lanes[lane]) * log_sum;
         weighted = static_cast<double>(weight_lanes[lane]) * loss;
       }
       if (block.losses != nullptr) block.losses[first + lane] = static_cast<T>(weighted);
