@@ -90,16 +90,16 @@ double row_log_sum(const RowExpSum<T, Arch>& sums) {
   return std::log1p((static_cast<double>(sums.ties) - 1.0) + static_cast<double>(sums.rest));
 }
 
-// Asks for the cache lines of next_row[begin, begin + count) (count elements of T). The exp pass
+// Asks for the cache lines of row[begin, begin + count) (count elements of T), the next row. The exp pass
 // over one row is long and issues no memory reads (the row is in L1 after the max pass), so
 // without this the next row's read from DRAM waits for the next max pass: with two threads the
 // row kernels then reached half the memory bandwidth a plain read gets.
 template <class T>
-inline void prefetch_span(const T* next_row, std::size_t begin, std::size_t count) {
-  if (next_row == nullptr) return;
+inline void prefetch_span(const T* row, std::size_t begin, std::size_t count) {
+  if (row == nullptr) return;
   constexpr std::size_t line = 64 / sizeof(T);
   for (std::size_t k = begin - begin % line; k < begin + count; k += line) {
-    __builtin_prefetch(next_row + k, 0, 3);
+    __builtin_prefetch(row + k, 0, 3);
   }
 }
 
@@ -111,11 +111,11 @@ const T* next_row(const T* matrix, std::size_t stride, std::size_t rows, std::si
 
 // One pass over the row computing exp(z_k - max); calls visit(k, z_batch, exp_batch, lanes) for
 // each batch (lanes < width only for the tail, whose padding lanes hold z = -inf, exp = 0) so a
-// kernel can store exp or accumulate target terms in the same pass. next_row (may be null): the
-// row the caller reads next, prefetched along the way.
+// kernel can store exp or accumulate target terms in the same pass. prefetch_row (may be null):
+// the row the caller reads next, prefetched along the way.
 template <class T, class Arch, class Visit>
 RowExpSum<T, Arch> row_exp_sum(const T* row, std::size_t count, T max, Visit&& visit,
-                               const T* next_row = nullptr) {
+                               const T* prefetch_row = nullptr) {
   using Batch = xsimd::batch<T, Arch>;
   constexpr std::size_t width = Batch::size;
   const Batch shift(max);
@@ -131,13 +131,13 @@ RowExpSum<T, Arch> row_exp_sum(const T* row, std::size_t count, T max, Visit&& v
   };
   std::size_t k = 0;
   for (; k + 4 * width <= count; k += 4 * width) {
-    prefetch_span(next_row, k, 4 * width);
+    prefetch_span(prefetch_row, k, 4 * width);
     step(k, Batch::load_unaligned(row + k), width, rest0);
     step(k + width, Batch::load_unaligned(row + k + width), width, rest1);
     step(k + 2 * width, Batch::load_unaligned(row + k + 2 * width), width, rest2);
     step(k + 3 * width, Batch::load_unaligned(row + k + 3 * width), width, rest3);
   }
-  prefetch_span(next_row, k, count - k);
+  prefetch_span(prefetch_row, k, count - k);
   for (; k + width <= count; k += width) step(k, Batch::load_unaligned(row + k), width, rest0);
   if (k < count) {
     step(k, load_partial<T, Arch>(row + k, count - k, -std::numeric_limits<T>::infinity()),

@@ -27,11 +27,11 @@
 namespace softmaxkit::detail {
 
 template <class T, class Arch>
-T logsumexp_row(const T* row, std::size_t cols, const T* next_row) {
+T logsumexp_row(const T* row, std::size_t cols, const T* prefetch_row) {
   const T max = row_max<T, Arch>(row, cols);
   if (max == -std::numeric_limits<T>::infinity()) return max;  // every entry -inf: log(0)
   const auto sums = row_exp_sum<T, Arch>(
-      row, cols, max, [](auto&&...) {}, next_row);
+      row, cols, max, [](auto&&...) {}, prefetch_row);
   return static_cast<T>(static_cast<double>(max) + row_log_sum(sums));
 }
 
