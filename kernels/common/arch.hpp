@@ -57,4 +57,21 @@ inline xsimd::batch<T, Arch> fused_multiply_add(const xsimd::batch<T, Arch>& a,
   }
 }
 
+// accumulator + (mask ? value : 0): one masked add on AVX-512, a select and an add elsewhere.
+template <class T, class Arch>
+xsimd::batch<T, Arch> add_where(const xsimd::batch<T, Arch>& accumulator,
+                                const xsimd::batch_bool<T, Arch>& mask,
+                                const xsimd::batch<T, Arch>& value) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+    if constexpr (std::is_same_v<T, float>) {
+      return _mm512_mask_add_ps(accumulator, mask, accumulator, value);
+    } else {
+      return _mm512_mask_add_pd(accumulator, mask, accumulator, value);
+    }
+  }
+#endif
+  return accumulator + xsimd::select(mask, value, xsimd::batch<T, Arch>(T(0)));
+}
+
 }  // namespace softmaxkit::detail

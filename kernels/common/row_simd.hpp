@@ -9,11 +9,12 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
-#include <type_traits>
 #include <xsimd/xsimd.hpp>
 
 #include "common/partial.hpp"
+#include "common/streaming_store.hpp"
 #include "exp/exp_simd.hpp"
 
 namespace softmaxkit::detail {
@@ -51,23 +52,6 @@ T row_max(const T* row, std::size_t count) {
   return reduce_max(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)));
 }
 
-// accumulator + (mask ? value : 0): one masked add on AVX-512, a select and an add elsewhere.
-template <class T, class Arch>
-xsimd::batch<T, Arch> add_where(const xsimd::batch<T, Arch>& accumulator,
-                                const xsimd::batch_bool<T, Arch>& mask,
-                                const xsimd::batch<T, Arch>& value) {
-#if defined(__AVX512F__)
-  if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
-    if constexpr (std::is_same_v<T, float>) {
-      return _mm512_mask_add_ps(accumulator, mask, accumulator, value);
-    } else {
-      return _mm512_mask_add_pd(accumulator, mask, accumulator, value);
-    }
-  }
-#endif
-  return accumulator + xsimd::select(mask, value, xsimd::batch<T, Arch>(T(0)));
-}
-
 // sum_k exp(z_k - max) split into the entries equal to the maximum (each contributes exactly 1)
 // and the rest, so log(sum) = log1p((ties - 1) + rest) keeps full relative precision when the
 // row is dominated by its maximum (a confident prediction: loss ~ rest, not ~ rounding of 1 +
@@ -90,9 +74,9 @@ double row_log_sum(const RowExpSum<T, Arch>& sums) {
   return std::log1p((static_cast<double>(sums.ties) - 1.0) + static_cast<double>(sums.rest));
 }
 
-// Asks for the cache lines of row[begin, begin + count) (count elements of T), the next row. The exp pass
-// over one row is long and issues no memory reads (the row is in L1 after the max pass), so
-// without this the next row's read from DRAM waits for the next max pass: with two threads the
+// Asks for the cache lines of row[begin, begin + count) (count elements of T), the next row. The
+// exp pass over one row is long and issues no memory reads (the row is in L1 after the max pass),
+// so without this the next row's read from DRAM waits for the next max pass: with two threads the
 // row kernels then reached half the memory bandwidth a plain read gets.
 template <class T>
 inline void prefetch_span(const T* row, std::size_t begin, std::size_t count) {
@@ -151,14 +135,30 @@ RowExpSum<T, Arch> row_exp_sum(const T* row, std::size_t count, T max, Visit&& v
 }
 
 // Applies out = f(k, batch of `source` at k, lanes) over a row, tail included (lanes < width only
-// for the tail, whose padding lanes read `fill`).
-template <class T, class Arch, class Function>
+// for the tail, whose padding lanes read `fill`). Lanes map one to one to elements, so the
+// values never depend on where the row is cut. streaming: the destination's aligned middle is
+// written with streaming stores (common/streaming_store.hpp; the caller fences), its unaligned
+// head and the tail with ordinary partial stores.
+template <class T, class Arch, bool streaming = false, class Function>
 void row_transform(const T* source, T* destination, std::size_t count, T fill, Function&& f) {
   using Batch = xsimd::batch<T, Arch>;
   constexpr std::size_t width = Batch::size;
   std::size_t k = 0;
+  if constexpr (streaming) {
+    constexpr std::size_t alignment = width * sizeof(T);
+    const std::size_t misalignment = reinterpret_cast<std::uintptr_t>(destination) % alignment;
+    const std::size_t head = misalignment == 0 ? 0 : (alignment - misalignment) / sizeof(T);
+    k = head < count ? head : count;
+    if (k > 0)
+      store_partial<T, Arch>(destination, f(0, load_partial<T, Arch>(source, k, fill), k), k);
+  }
   for (; k + width <= count; k += width) {
-    f(k, Batch::load_unaligned(source + k), width).store_unaligned(destination + k);
+    const Batch value = f(k, Batch::load_unaligned(source + k), width);
+    if constexpr (streaming) {
+      store_streaming<T, Arch>(destination + k, value);
+    } else {
+      value.store_unaligned(destination + k);
+    }
   }
   if (k < count) {
     store_partial<T, Arch>(destination + k,

@@ -44,19 +44,11 @@ xsimd::batch<float, Arch> exp_float_by_polynomial(const xsimd::batch<float, Arch
   const Batch shifter(0x1.8p23f);  // adding it rounds to an integer held in the low bits
   const Batch k_shifted = fused_multiply_add(x, Batch(1.44269504088896341f), shifter);
   const Batch k = k_shifted - shifter;
-  Batch y, y_error;  // y + y_error = x - k ln2 to about 2^-48 relative
-  if constexpr (has_fused_multiply_add<Arch>) {
-    // r = x - k C1 is exact (C1 has 9 bits, |k| <= 127); one fused rounding adds k |C2|, and
-    // a second fused operation recovers what that rounding lost.
-    const Batch r = fused_multiply_add(k, Batch(-0.693359375f), x);
-    y = fused_multiply_add(k, Batch(2.12194440e-4f), r);
-    y_error = fused_multiply_add(k, Batch(2.12194440e-4f), r - y);
-  } else {
-    const Batch r = x - k * Batch(0.693359375f);
-    const Batch r_low = k * Batch(2.12194440e-4f);  // -C2
-    y = r + r_low;
-    y_error = (r - y) + r_low;
-  }
+  // y + y_error = x - k ln2 to about 2^-48 relative.
+  const Batch r = x - k * Batch(0.693359375f);    // exact: C1 has 9 bits, |k| <= 127
+  const Batch r_low = k * Batch(2.12194440e-4f);  // -C2
+  const Batch y = r + r_low;
+  const Batch y_error = (r - y) + r_low;  // what rounding y lost
   // q(y) by Estrin's scheme: the same operations as Horner's, half the dependency chain.
   const Batch y2 = y * y;
   const Batch q01 = fused_multiply_add(Batch(1.6666665459e-1f), y, Batch(5.0000001201e-1f));

@@ -24,7 +24,6 @@
 
 #include "common/arch.hpp"
 #include "common/row_simd.hpp"
-#include "common/streaming_store.hpp"
 #include "softmax/softmax_kernel.hpp"
 
 namespace softmaxkit::detail {
@@ -74,7 +73,7 @@ void log_softmax_row(const T* input, T* output, std::size_t cols, const T* next_
   const Batch shift(max), log_sum(static_cast<T>(row_log_sum(sums)));
   auto shifted = [&](std::size_t, const Batch& z, std::size_t) { return (z - shift) - log_sum; };
   if (stream) {
-    row_transform_streaming<T, Arch>(input, output, cols, T(0), shifted);
+    row_transform<T, Arch, true>(input, output, cols, T(0), shifted);
   } else {
     row_transform<T, Arch>(input, output, cols, T(0), shifted);
   }
