@@ -25,7 +25,8 @@
 // gradient row), the row sum, and the target terms sum_k a_k (max - z_k); loss = that + A log(sum);
 // then the gradient in place from the stored e: w (A e / sum - a). Two reads of the logits, the
 // second from L1. Hard targets without smoothing take a sparse path: only z[label] is a target
-// term.
+// term, and the gradient pass is one multiply per element, e (w / sum), with the target's entry
+// w (p - 1) written on its own.
 #pragma once
 
 #include <cstddef>
@@ -96,20 +97,18 @@ double cross_entropy_row_sparse(const CrossEntropyRows<T>& block, std::size_t i)
   const double loss =
       (static_cast<double>(max) - static_cast<double>(target_logit)) + row_log_sum(sums);
   if (g != nullptr) {
-    const Batch inverse_sum(T(1) / row_sum(sums)), scale(weight * block.gradient_scale);
-    const Batch lanes = lane_indices<T, Arch>();
-    const T label_value = static_cast<T>(label);
-    row_transform<T, Arch>(g, g, n, T(0), [&](std::size_t k, const Batch& e, std::size_t) {
-      const auto is_target = lanes == Batch(label_value - static_cast<T>(k));
-      return (e * inverse_sum - xsimd::select(is_target, Batch(T(1)), Batch(T(0)))) * scale;
-    });
+    // Every entry but the target's is w p_k = e_k (w / sum): one multiply per element; the
+    // target's entry, w (p - 1), is written on its own afterwards.
+    const T row_weight = weight * block.gradient_scale, sum = row_sum(sums);
+    const T target_exp = g[label];
+    const Batch factor(row_weight / sum);
+    row_transform<T, Arch>(g, g, n, T(0),
+                           [&](std::size_t, const Batch& e, std::size_t) { return e * factor; });
     // When the target holds the maximum, p - 1 cancels: take it as -(sum of the others) / sum,
     // whose parts are known exactly apart from rest's rounding (a confident, correct prediction
     // then still gets a gradient accurate to a few ULP rather than to 2^-24 absolute).
-    if (target_logit == max) {
-      g[label] =
-          -(weight * block.gradient_scale) * (((sums.ties - T(1)) + sums.rest) / row_sum(sums));
-    }
+    g[label] = target_logit == max ? -row_weight * (((sums.ties - T(1)) + sums.rest) / sum)
+                                   : row_weight * (target_exp / sum - T(1));
   }
   const double weighted = static_cast<double>(weight) * loss;
   if (block.losses != nullptr) block.losses[i] = static_cast<T>(weighted);
