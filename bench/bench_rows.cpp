@@ -1,7 +1,7 @@
 // Row kernels: logsumexp, softmax, log_softmax and cross_entropy (hard labels, mean, fused
 // gradient) as <kernel>/reference|simd|simd_<isa>/<rows>x<K> (float; _f64 for double), and the
-// parallel forms as <kernel>_mt/simd/65536x1000/threads:N. Each checks its output against the
-// scalar reference once, outside the timed loop.
+// parallel forms as <kernel>_mt/simd/65536x1000/threads:N and .../paired (paired_scaling.hpp). Each
+// checks its output against the scalar reference once, outside the timed loop.
 #include <cmath>
 #include <memory>
 #include <random>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "paired_scaling.hpp"
 #include "softmaxkit/kernels.hpp"
 #include "softmaxkit/reference.hpp"
 
@@ -90,16 +91,20 @@ std::string check(Kernel kernel, RowData<T>& d) {
   return "";
 }
 
+// Builds the data when the entry runs, not when it is registered.
+template <class T>
+Variant make_variant(Kernel kernel, std::size_t rows, std::size_t cols, bool simd, bool parallel) {
+  auto data = std::make_shared<RowData<T>>(kernel, rows, cols);
+  Variant variant;
+  variant.run = [=] { run_kernel(kernel, *data, simd, parallel); };
+  variant.check = [=] { return check(kernel, *data); };
+  return variant;
+}
+
 template <class T>
 void register_rows(Kernel kernel, const std::string& name, std::size_t rows, std::size_t cols,
                    bool parallel = false, int threads = 0) {
-  auto make = [=](bool simd) {
-    auto data = std::make_shared<RowData<T>>(kernel, rows, cols);
-    Variant variant;
-    variant.run = [=] { run_kernel(kernel, *data, simd, parallel); };
-    variant.check = [=] { return check(kernel, *data); };
-    return variant;
-  };
+  auto make = [=](bool simd) { return make_variant<T>(kernel, rows, cols, simd, parallel); };
   KernelBenchmark spec;
   spec.kernel = name;
   spec.size = std::to_string(rows) + "x" + std::to_string(cols);
@@ -129,6 +134,11 @@ void register_row_benchmarks() {
   for (const auto& [kernel, name] : kernels) {
     for (int threads : {1, 2})
       register_rows<float>(kernel, name + "_mt", 65536, 1000, true, threads);
+  }
+  for (const auto& [kernel, name] : kernels) {
+    register_paired_scaling(name + "_mt/simd/65536x1000", [kernel = kernel] {
+      return make_variant<float>(kernel, 65536, 1000, true, true);
+    });
   }
 }
 

@@ -60,4 +60,18 @@ void register_kernel_benchmark(const KernelBenchmark& input_spec) {
   }
 }
 
+bool time_in_arena(benchmark::State& state, const Variant& variant, int threads) {
+  tbb::task_arena arena(threads);
+  arena.execute([&] { variant.run(); });
+  if (std::string problem = variant.check(); !problem.empty()) {
+    state.SkipWithError(problem.c_str());
+    return false;
+  }
+  for (auto _ : state) {
+    arena.execute([&] { variant.run(); });
+    benchmark::ClobberMemory();
+  }
+  return true;
+}
+
 }  // namespace softmaxkit::bench
