@@ -68,8 +68,16 @@ void log_softmax_row(const T* input, T* output, std::size_t cols, const T* next_
                      bool stream) {
   using Batch = xsimd::batch<T, Arch>;
   const T max = row_max<T, Arch>(input, cols);
+  // The exp pass stores nothing, so without help the output pass's ordinary stores would all
+  // miss at once and stall on their lines' read-for-ownership; asking for the output lines
+  // (for writing) along the exp pass overlaps that with the compute. 4096 x 1000, one thread:
+  // faster in 8 of 8 alternated runs, by 2-22 %. Streaming stores need no lines.
   const auto sums = row_exp_sum<T, Arch>(
-      input, cols, max, [](auto&&...) {}, next_input);
+      input, cols, max,
+      [output, stream](std::size_t k, const Batch&, const Batch&, std::size_t) {
+        if (!stream) __builtin_prefetch(output + k, 1, 3);
+      },
+      next_input);
   const Batch shift(max), log_sum(static_cast<T>(row_log_sum(sums)));
   auto shifted = [&](std::size_t, const Batch& z, std::size_t) { return (z - shift) - log_sum; };
   if (stream) {
