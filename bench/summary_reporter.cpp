@@ -26,19 +26,31 @@ void SummaryReporter::ReportRuns(const std::vector<Run>& runs) {
       scaling_[entry][0] = counter("ratio");  // the median of the pairs' ratios
       continue;
     }
-    if (auto threads = name.find("/threads:"); threads != std::string::npos) {
+    // <entry>/threads:N (a TBB arena of N threads) or <entry>/tbb_threads:N (loss_grad's).
+    std::size_t threads = name.find("/threads:"), count_at = threads + 9;
+    if (threads == std::string::npos) {
+      threads = name.find("/tbb_threads:");
+      count_at = threads + 13;
+    }
+    if (threads != std::string::npos) {
       const std::string entry = name.substr(0, threads);
       if (!scaling_.count(entry)) scaling_order_.push_back(entry);
-      scaling_[entry][std::stoi(name.substr(threads + 9))] = seconds;
+      scaling_[entry][std::stoi(name.substr(count_at))] = seconds;
       continue;
     }
-    const auto first = name.find('/');
-    const auto second = name.find('/', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    const std::string kernel = name.substr(0, first);
-    const std::string variant = name.substr(first + 1, second - first - 1);
-    std::string size = name.substr(second + 1);
-    if (auto suffix = size.find("/real_time"); suffix != std::string::npos) size.resize(suffix);
+    // <kernel>/<variant>/<size>/real_time, or <kernel>/<size>/real_time for entries with no
+    // variant (stream_read).
+    std::string stripped = name;
+    if (auto suffix = stripped.find("/real_time"); suffix != std::string::npos)
+      stripped.resize(suffix);
+    const auto first = stripped.find('/');
+    if (first == std::string::npos) continue;
+    const auto second = stripped.find('/', first + 1);
+    const std::string kernel = stripped.substr(0, first);
+    const std::string variant = second == std::string::npos
+                                    ? std::string("-")
+                                    : stripped.substr(first + 1, second - first - 1);
+    const std::string size = stripped.substr(second == std::string::npos ? first + 1 : second + 1);
     const auto key = std::make_pair(kernel, size);
     if (!rows_.count(key)) order_.push_back(key);
     Row& row = rows_[key];
@@ -57,13 +69,24 @@ void SummaryReporter::print_summary() const {
               "time (us)", "speedup");
   for (const auto& key : order_) {
     const Row& row = rows_.at(key);
+    // The dispatched entry ("simd") repeats the best ISA's when per-ISA entries exist; otherwise
+    // it is the only SIMD entry and shows as "auto".
+    const bool has_isa_entries = row.variant_seconds.count("simd_sse2") ||
+                                 row.variant_seconds.count("simd_avx2") ||
+                                 row.variant_seconds.count("simd_avx512");
     for (const auto& [variant, seconds] : row.variant_seconds) {
-      if (variant == "simd") continue;  // the dispatched entry repeats the best ISA
-      const std::string isa = variant.rfind("simd_", 0) == 0 ? variant.substr(5) : variant;
-      const auto items = row.variant_items_per_second.find(variant);
-      std::printf("%-22s %-16s %-8s %14.4g %12.2f ", key.first.c_str(), key.second.c_str(),
-                  isa.c_str(), items == row.variant_items_per_second.end() ? 0.0 : items->second,
-                  seconds * 1e6);
+      if (variant == "simd" && has_isa_entries) continue;
+      const std::string isa = variant == "simd"                ? std::string("auto")
+                              : variant.rfind("simd_", 0) == 0 ? variant.substr(5)
+                                                               : variant;
+      std::printf("%-22s %-16s %-8s ", key.first.c_str(), key.second.c_str(), isa.c_str());
+      if (const auto items = row.variant_items_per_second.find(variant);
+          items != row.variant_items_per_second.end()) {
+        std::printf("%14.4g ", items->second);
+      } else {
+        std::printf("%14s ", "-");
+      }
+      std::printf("%12.2f ", seconds * 1e6);
       if (row.reference_seconds > 0) {
         std::printf("%9.1fx\n", row.reference_seconds / seconds);
       } else {

@@ -1,7 +1,7 @@
 // A console reporter that also remembers each run, then prints one line per kernel and size:
 // reference time, SIMD time per ISA, and the speed-up over the reference; then, for entries run
-// as threads:1 and threads:2 (<entry>/threads:N), the ratio of the two times, and for paired
-// entries (paired_scaling.hpp) their median times and median ratio. With
+// as threads:1 and threads:2 (<entry>/threads:N or /tbb_threads:N), the ratio of the two times,
+// and for paired entries (paired_scaling.hpp) their median times and median ratio. With
 // --benchmark_repetitions every time is the median of the repetitions.
 #pragma once
 
