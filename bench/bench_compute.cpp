@@ -42,7 +42,7 @@ Variant make_exp_in_l1() {
 }
 
 void run_in_arena(benchmark::State& state, int threads) {
-  if (!time_in_arena(state, make_exp_in_l1(), threads)) return;
+  if (!time_variant(state, make_exp_in_l1(), threads)) return;
   state.SetItemsProcessed(state.iterations() * std::int64_t(tasks) * calls_per_task *
                           std::int64_t(buffer_floats));
 }

@@ -69,7 +69,7 @@ Variant make_copy() {
 
 void run_in_arena(benchmark::State& state, const Variant& variant, int threads,
                   double bytes_per_call) {
-  if (!time_in_arena(state, variant, threads)) return;
+  if (!time_variant(state, variant, threads)) return;
   state.SetBytesProcessed(static_cast<std::int64_t>(double(state.iterations()) * bytes_per_call));
 }
 

@@ -12,25 +12,7 @@ void run_variant(benchmark::State& state, const KernelBenchmark& spec,
                  const std::function<Variant()>& make, std::optional<Isa> isa) {
   std::optional<ScopedIsa> scoped;
   if (isa) scoped.emplace(*isa);
-  std::optional<tbb::task_arena> arena;
-  if (spec.threads > 0) arena.emplace(spec.threads);
-  auto run = [&](const Variant& v) {
-    if (arena) {
-      arena->execute([&] { v.run(); });
-    } else {
-      v.run();
-    }
-  };
-  Variant variant = make();
-  run(variant);
-  if (std::string problem = variant.check(); !problem.empty()) {
-    state.SkipWithError(problem.c_str());
-    return;
-  }
-  for (auto _ : state) {
-    run(variant);
-    benchmark::ClobberMemory();
-  }
+  if (!time_variant(state, make(), spec.threads)) return;
   const auto iterations = static_cast<double>(state.iterations());
   state.counters["items/s"] =
       benchmark::Counter(spec.items * iterations, benchmark::Counter::kIsRate);
@@ -60,15 +42,23 @@ void register_kernel_benchmark(const KernelBenchmark& input_spec) {
   }
 }
 
-bool time_in_arena(benchmark::State& state, const Variant& variant, int threads) {
-  tbb::task_arena arena(threads);
-  arena.execute([&] { variant.run(); });
+bool time_variant(benchmark::State& state, const Variant& variant, int threads) {
+  std::optional<tbb::task_arena> arena;
+  if (threads > 0) arena.emplace(threads);
+  auto run = [&] {
+    if (arena) {
+      arena->execute([&] { variant.run(); });
+    } else {
+      variant.run();
+    }
+  };
+  run();
   if (std::string problem = variant.check(); !problem.empty()) {
     state.SkipWithError(problem.c_str());
     return false;
   }
   for (auto _ : state) {
-    arena.execute([&] { variant.run(); });
+    run();
     benchmark::ClobberMemory();
   }
   return true;

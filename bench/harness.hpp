@@ -35,9 +35,10 @@ struct KernelBenchmark {
 
 void register_kernel_benchmark(const KernelBenchmark& spec);
 
-// For entries outside the kernel families (memory floors, compute ceiling): runs the variant once
-// in a TBB arena of `threads`, checks it, then times it in the state's loop. Returns false when
-// the check fails (the entry is then skipped with its message).
-bool time_in_arena(benchmark::State& state, const Variant& variant, int threads);
+// Runs the variant once (in a TBB arena of `threads` when > 0, else on the calling thread),
+// checks it, then times it in the state's loop. Returns false when the check fails (the entry is
+// then skipped with its message). The kernel families use it; so do the memory floors and the
+// compute ceiling.
+bool time_variant(benchmark::State& state, const Variant& variant, int threads);
 
 }  // namespace softmaxkit::bench
