@@ -73,7 +73,7 @@ void log_softmax_row(const T* input, T* output, std::size_t cols, const T* next_
   // faster in 8 of 8 alternated runs, by 2-22 %. Streaming stores need no lines.
   const auto sums = row_exp_sum<T, Arch>(
       input, cols, max,
-      [output](std::size_t k, const Batch&, const Batch&, std::size_t) {
+      [=](std::size_t k, const Batch&, const Batch&, std::size_t) {
         if constexpr (!streaming) __builtin_prefetch(output + k, 1, 3);
       },
       next_input);
