@@ -779,7 +779,11 @@ TEST_CASE("a preconditioner of ones reproduces the unpreconditioned Newton-CG ex
   const Quadratic q(8);
   const std::vector<std::pair<Objective, std::vector<double>>> problems{
       {rosenbrock(), {-1.2, 1.0}}, {q.objective(), std::vector<double>(q.n, 0.0)}};
-  for (const auto& [objective, x0] : problems) {
+  for (const auto& problem : problems) {
+    // Named references, not a structured binding: clang 14 cannot capture a binding in the
+    // lambdas below (CAPTURE's and the callback).
+    const Objective& objective = problem.first;
+    const std::vector<double>& x0 = problem.second;
     CAPTURE(objective.size);
     std::vector<std::vector<double>> points[2];
     SolverResult results[2];
