@@ -1,15 +1,13 @@
-# One object library per instruction set. Every file named kernels/<kernel>/<kernel>_<isa>.cpp is a
-# one-line explicit instantiation of that kernel's SIMD body; these are the only files compiled
-# with ISA flags. The dispatcher (built at baseline) picks among them at run time.
+# One object library per instruction set, from kernels/simd/<isa>.cpp: that ISA's kernel table and
+# every body it lists, inside namespace softmaxkit::simd::<isa>. These are the only files compiled
+# with ISA flags; the dispatcher (built at baseline) picks a table at run time, and
+# scripts/check-isa-symbols proves from the object files that no symbol escapes its namespace.
 set(SOFTMAXKIT_FLAGS_sse2 "")
 set(SOFTMAXKIT_FLAGS_avx2 -mavx2 -mfma)
 set(SOFTMAXKIT_FLAGS_avx512 -mavx2 -mfma -mavx512f -mavx512bw -mavx512dq -mavx512vl)
 
 function(softmaxkit_add_isa_objects library isa)
-  file(GLOB sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/*/*_${isa}.cpp)
-  if(NOT sources)
-    return()
-  endif()
+  set(sources ${PROJECT_SOURCE_DIR}/kernels/simd/${isa}.cpp)
   set(objects ${library}_${isa})
   add_library(${objects} OBJECT ${sources})
   target_include_directories(${objects} PRIVATE ${PROJECT_SOURCE_DIR}/include
@@ -17,10 +15,13 @@ function(softmaxkit_add_isa_objects library isa)
   # xsimd is header-only; take its include path without its link interface (which names xtl).
   target_include_directories(${objects} SYSTEM PRIVATE
                              $<TARGET_PROPERTY:xsimd,INTERFACE_INCLUDE_DIRECTORIES>)
-  target_link_libraries(${objects} PRIVATE TBB::tbb)
   # -ffp-contract=off: results are exactly what the kernel code says on every ISA, so the
   # error analysis in each kernel's header holds and fused operations are explicit.
   target_compile_options(${objects} PRIVATE ${SOFTMAXKIT_FLAGS_${isa}} -ffp-contract=off)
+  # Unoptimised, xsimd's and the standard library's inline functions would be emitted as weak
+  # symbols outside the ISA's namespace (scripts/check-isa-symbols): per-ISA code is always
+  # optimised, so they are inlined.
+  target_compile_options(${objects} PRIVATE $<$<CONFIG:Debug>:-O2>)
   set_target_properties(${objects} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   softmaxkit_apply_warnings(${objects})
   # GCC 12 reports its own _mm512_undefined_* intrinsics as maybe-uninitialized (a known false

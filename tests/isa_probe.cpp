@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "exp/exp_kernel.hpp"
+#include "dispatch/kernel_table.hpp"
 #include "softmaxkit/softmaxkit.hpp"
 
 int main(int argc, char** argv) {
@@ -25,15 +25,10 @@ int main(int argc, char** argv) {
     for (float& value : input) value = distribution(generator);
     softmaxkit::exp(input, output);
     using softmaxkit::Isa;
-    using Function = void (*)(const float*, float*, std::size_t);
-    const std::pair<Isa, Function> kernels[] = {
-        {Isa::sse2, &softmaxkit::detail::ExpKernel<Isa::sse2>::apply},
-        {Isa::avx2, &softmaxkit::detail::ExpKernel<Isa::avx2>::apply},
-        {Isa::avx512, &softmaxkit::detail::ExpKernel<Isa::avx512>::apply}};
     std::string matches;
-    for (auto [isa, kernel] : kernels) {
+    for (Isa isa : {Isa::sse2, Isa::avx2, Isa::avx512}) {
       if (!softmaxkit::is_supported(isa)) continue;
-      kernel(input.data(), candidate.data(), input.size());
+      softmaxkit::detail::kernel_table(isa).f32.exp(input.data(), candidate.data(), input.size());
       if (candidate == output) {
         matches += ' ';
         matches += softmaxkit::to_string(isa);

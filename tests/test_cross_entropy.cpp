@@ -1,6 +1,7 @@
-// cross_entropy (and detail::cross_entropy_block) on every ISA: loss and gradient against a long
-// double oracle for hard and soft targets with every option, gradient rows summing to 0, closed
-// forms, edge semantics, errors naming the row or argument, determinism across blocks and threads.
+// cross_entropy (and the row-block call the loss engine makes) on every ISA: loss and gradient
+// against a long double oracle for hard and soft targets with every option, gradient rows summing
+// to 0, closed forms, edge semantics, errors naming the row or argument, determinism across blocks
+// and threads.
 #include <doctest/doctest.h>
 #include <tbb/task_arena.h>
 
@@ -11,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "cross_entropy/cross_entropy_block.hpp"
+#include "dispatch/kernel_table.hpp"
 #include "isa_each.hpp"
 #include "row_oracle.hpp"
 #include "softmaxkit/softmaxkit.hpp"
@@ -245,8 +246,8 @@ void check_position_independence(std::size_t cols, bool soft) {
     CrossEntropyOptions<T> o = options;
     o.sample_weights = std::span<const T>(sample_weights).subspan(first);
     if (soft) {
-      softmaxkit::MatrixView<const T> t(targets.data.data() + first * targets.stride,
-                                        rows - first, cols, targets.stride);
+      softmaxkit::MatrixView<const T> t(targets.data.data() + first * targets.stride, rows - first,
+                                        cols, targets.stride);
       softmaxkit::cross_entropy(part, t, o, gradient, std::span<T>(losses).subspan(first));
     } else {
       softmaxkit::cross_entropy(part, std::span<const std::int32_t>(labels).subspan(first), o,
@@ -423,13 +424,15 @@ TEST_CASE("cross_entropy: parallel is bitwise serial for 1, 2, 3 threads; block 
       double total = 0;
       for (std::size_t first : {std::size_t{0}, std::size_t{3}, rows / 2}) {
         const std::size_t last = first == 0 ? 3 : first == 3 ? rows / 2 : rows;
-        softmaxkit::detail::CrossEntropyBlock<float> block;
+        softmaxkit::detail::CrossEntropyRows<float> block;
         block.logits = work.view().row(first);
+        block.logits_stride = work.stride;
+        block.gradient = work.view().row(first);
+        block.gradient_stride = work.stride;
         block.rows = last - first;
         block.classes = cols;
-        block.stride = work.stride;
         block.labels = labels.data() + first;
-        total += softmaxkit::detail::cross_entropy_block(block);
+        total += softmaxkit::detail::active_kernels<float>().cross_entropy_rows(block);
       }
       CHECK(total == doctest::Approx(summed.loss).epsilon(1e-12));
       bool same = true;

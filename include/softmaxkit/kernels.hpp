@@ -5,7 +5,7 @@
 // form and a `_parallel` form that splits the rows into fixed blocks (their size depends on the
 // row length only) run with TBB in the calling thread's arena (limit threads with
 // tbb::task_arena). The two forms give bitwise identical results for any number of threads.
-// Accuracy per kernel is stated in kernels/<kernel>/<kernel>_simd.hpp; in short: logsumexp and
+// Accuracy per kernel is stated in kernels/simd/<kernel>.hpp; in short: logsumexp and
 // log-softmax within 4 ULP (4 ULP of 1 near zero), softmax within 2^-23 absolute (float), loss
 // and gradient within 1e-6 relative.
 #pragma once

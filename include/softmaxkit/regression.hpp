@@ -57,7 +57,7 @@ struct LossGradientOptions {
 // Memory: besides views of the data, the object owns about
 //   chunks * (K n + K + block_rows * K') + K' n + block_rows * K  elements (K' = 2K),
 // where chunks = min(max(blocks / 4, min(blocks, 16)), 64, max(4, 64 MiB / (K n sizeof(T))))
-// depends only on the shape (see kernels/regression/block_plan.hpp):
+// depends only on the shape (see kernels/loss/block_plan.hpp):
 // each chunk accumulates a fixed run of blocks and chunks are summed in order, which is what
 // makes the result independent of the thread count. Never an m x K matrix.
 // Validates the problem once at construction (throws Error naming what is wrong); keeps views,

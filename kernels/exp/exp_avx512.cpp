@@ -1,2 +1,0 @@
-#include "exp/exp_simd.hpp"
-template struct softmaxkit::detail::ExpKernel<softmaxkit::Isa::avx512>;

@@ -1,2 +1,0 @@
-#include "log/log_simd.hpp"
-template struct softmaxkit::detail::LogKernel<softmaxkit::Isa::avx512>;

@@ -1,2 +1,0 @@
-#include "logsumexp/logsumexp_simd.hpp"
-template struct softmaxkit::detail::LogSumExpKernel<softmaxkit::Isa::sse2>;

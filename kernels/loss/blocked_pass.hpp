@@ -1,0 +1,113 @@
+// One pass over the rows, shared by the loss-gradient and the Hessian-vector product.
+//
+// Per block, in one TBB task and while the block's features are in cache:
+//   Z = X_blk P^T + bias   (P has `logit_columns` rows: W, or [W; V] for the Hessian)
+//   loss += row_step(first_row, rows, Z)   (turns Z's first K columns into G)
+//   chunk's sums += G^T X_blk, column sums of G
+// Chunks run in parallel; each walks its blocks in order, and combine_chunks adds the chunks in
+// order, so every result is the same for any number of threads.
+#pragma once
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+
+#include <cstddef>
+#include <optional>
+
+#include "loss/blas.hpp"
+#include "loss/block_plan.hpp"
+#include "loss/block_products.hpp"
+#include "loss/workspace.hpp"
+#include "softmaxkit/matrix.hpp"
+
+namespace softmaxkit::detail {
+
+template <class T>
+struct PassInput {
+  MatrixView<const T> features;
+  const T* parameters = nullptr;  // logit_columns x n
+  const T* bias = nullptr;        // logit_columns, or null
+  std::size_t logit_columns = 0;
+  std::size_t classes = 0;  // G's width: the first `classes` columns of Z
+  bool accumulate = true;   // false: loss only
+};
+
+// Returns the sum of the row steps' results, added chunk by chunk in order.
+template <class T, class RowStep>
+double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace,
+                        const BlockProducts<T>& products, const PassInput<T>& input,
+                        const RowStep& row_step) {
+  std::optional<SingleThreadedBlas> single_threaded_blas;
+  if (products.uses_blas) single_threaded_blas.emplace();
+  const std::size_t n = input.features.cols();
+  const std::size_t classes = input.classes;
+  auto run_chunk = [&](std::size_t chunk) {
+    T* z = workspace.logits(chunk, plan.block_rows);
+    T* weight_sums = workspace.weight_sums(chunk);
+    T* intercept_sums = workspace.intercept_sums(chunk);
+    double loss = 0;
+    const std::size_t first = plan.first_block(chunk), last = plan.first_block(chunk + 1);
+    for (std::size_t block = first; block < last; ++block) {
+      const std::size_t begin = plan.block_begin(block), rows = plan.block_size(block);
+      const MatrixView<const T> x = input.features.row_block(begin, rows);
+      products.logits(x.data(), x.stride(), rows, n, input.parameters, input.logit_columns,
+                      input.bias, z, input.logit_columns);
+      loss += row_step(begin, rows, z);
+      if (!input.accumulate) continue;
+      const bool overwrite = block == first;
+      // The chunk's next block, fetched while this block's gradient is computed.
+      const T* next = block + 1 < last ? input.features.row(begin + rows) : nullptr;
+      const std::size_t next_bytes =
+          next == nullptr ? 0 : ((plan.block_size(block + 1) - 1) * x.stride() + n) * sizeof(T);
+      products.accumulate(z, input.logit_columns, rows, classes, x.data(), x.stride(), n,
+                          weight_sums, overwrite, next, next_bytes);
+      if (overwrite) std::fill(intercept_sums, intercept_sums + classes, T(0));
+      for (std::size_t i = 0; i < rows; ++i) {
+        const T* g = z + i * input.logit_columns;
+        for (std::size_t k = 0; k < classes; ++k) intercept_sums[k] += g[k];
+      }
+    }
+    workspace.chunk_loss[chunk] = loss;
+  };
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, plan.chunks, 1),
+      [&](const tbb::blocked_range<std::size_t>& chunks) {
+        for (std::size_t chunk = chunks.begin(); chunk != chunks.end(); ++chunk) run_chunk(chunk);
+      },
+      tbb::simple_partitioner());
+  double total = 0;
+  for (std::size_t chunk = 0; chunk < plan.chunks; ++chunk) total += workspace.chunk_loss[chunk];
+  return total;
+}
+
+// weights_out = sum over chunks (in order) of their weight sums + l2 * weights; intercept_out
+// likewise without the penalty (or zero without an intercept). Empty outputs are skipped.
+// Parallel over elements: each element's sum has a fixed order whatever the split.
+template <class T>
+void combine_chunks(const BlockPlan& plan, Workspace<T>& workspace, T l2, const T* weights,
+                    T* weights_out, T* intercept_out, bool fit_intercept) {
+  const std::size_t size = workspace.classes * workspace.features;
+  const std::size_t chunks = plan.chunks;
+  if (weights_out != nullptr) {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, size, 4096),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+                        for (std::size_t e = range.begin(); e != range.end(); ++e) {
+                          T total = workspace.chunk_weight_sums[e];
+                          for (std::size_t c = 1; c < chunks; ++c)
+                            total += workspace.chunk_weight_sums[c * size + e];
+                          weights_out[e] = total + l2 * weights[e];
+                        }
+                      });
+  }
+  if (intercept_out != nullptr) {
+    for (std::size_t k = 0; k < workspace.classes; ++k) {
+      T total = T(0);
+      for (std::size_t c = 0; c < chunks && fit_intercept; ++c)
+        total += workspace.chunk_intercept_sums[c * workspace.classes + k];
+      intercept_out[k] = total;
+    }
+  }
+}
+
+}  // namespace softmaxkit::detail

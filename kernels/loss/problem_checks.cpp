@@ -1,0 +1,106 @@
+#include "loss/problem_checks.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "common/validate.hpp"
+
+namespace softmaxkit::detail {
+namespace {
+
+constexpr std::string_view kFunction = "LossGradient";
+
+std::string shape(std::size_t rows, std::size_t cols) {
+  return std::to_string(rows) + " x " + std::to_string(cols);
+}
+
+}  // namespace
+
+template <class T>
+double check_problem(const RegressionProblem<T>& problem) {
+  const std::size_t m = problem.features.rows(), classes = problem.num_classes;
+  if (classes == 0) fail(kFunction, "num_classes is 0");
+  if (problem.features.cols() == 0) fail(kFunction, "features has no columns");
+  if (!(problem.l2 >= 0) || !std::isfinite(problem.l2)) {
+    fail(kFunction, "l2 is " + std::to_string(problem.l2) + " (must be finite and >= 0)");
+  }
+  const bool hard = !problem.labels.empty();
+  const bool soft = problem.target_probabilities.rows() != 0;
+  if (hard && soft) fail(kFunction, "give labels or target_probabilities, not both");
+  if (!hard && !soft && m != 0) fail(kFunction, "give labels or target_probabilities");
+  if (hard) {
+    if (problem.labels.size() != m) {
+      fail(kFunction, "labels has " + std::to_string(problem.labels.size()) +
+                          " entries but features has " + std::to_string(m) + " rows");
+    }
+    for (std::size_t i = 0; i < m; ++i) {
+      const std::int32_t label = problem.labels[i];
+      if (label < 0 || static_cast<std::size_t>(label) >= classes) {
+        fail(kFunction, "label " + std::to_string(label) + " at row " + std::to_string(i) +
+                            " is outside [0, " + std::to_string(classes) + ")");
+      }
+    }
+  }
+  if (soft && (problem.target_probabilities.rows() != m ||
+               problem.target_probabilities.cols() != classes)) {
+    fail(kFunction,
+         "target_probabilities is " +
+             shape(problem.target_probabilities.rows(), problem.target_probabilities.cols()) +
+             " but expected " + shape(m, classes) + " (rows x num_classes)");
+  }
+  if (soft) {
+    // Each target row must be a distribution: the gradient P - Y assumes it sums to 1. The
+    // tolerance is the row kernels' own (max(1e-5, 4 K epsilon)).
+    const double tolerance =
+        std::max(1e-5, 4.0 * static_cast<double>(classes) * std::numeric_limits<T>::epsilon());
+    for (std::size_t i = 0; i < m; ++i) {
+      const T* row = problem.target_probabilities.row(i);
+      double sum = 0;
+      for (std::size_t k = 0; k < classes; ++k) {
+        if (!(row[k] >= T(0)) || !std::isfinite(row[k])) {
+          fail(kFunction, "target_probabilities row " + std::to_string(i) + " has entry " +
+                              std::to_string(row[k]) + " at class " + std::to_string(k) +
+                              " (must be finite and non-negative)");
+        }
+        sum += static_cast<double>(row[k]);
+      }
+      if (std::fabs(sum - 1.0) > tolerance) {
+        fail(kFunction, "target_probabilities row " + std::to_string(i) + " sums to " +
+                            std::to_string(sum) + ", not 1");
+      }
+    }
+  }
+  double weight_sum = static_cast<double>(m);
+  if (!problem.sample_weights.empty()) {
+    if (problem.sample_weights.size() != m) {
+      fail(kFunction, "sample_weights has " + std::to_string(problem.sample_weights.size()) +
+                          " entries but features has " + std::to_string(m) + " rows");
+    }
+    weight_sum = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+      const T weight = problem.sample_weights[i];
+      if (!std::isfinite(weight) || weight < T(0)) {
+        fail(kFunction, "sample weight at row " + std::to_string(i) + " is " +
+                            std::to_string(weight) + " (must be finite and non-negative)");
+      }
+      weight_sum += static_cast<double>(weight);
+    }
+  }
+  if (m == 0) fail(kFunction, "features has no rows");
+  if (!(weight_sum > 0)) fail(kFunction, "all sample weights are zero");
+  return weight_sum;
+}
+
+void check_span_size(std::string_view function, std::string_view argument, std::size_t size,
+                     std::size_t expected, bool may_be_empty) {
+  if (size == expected || (may_be_empty && size == 0)) return;
+  fail(function, std::string(argument) + " has " + std::to_string(size) + " elements, expected " +
+                     std::to_string(expected) + (may_be_empty ? " (or none)" : ""));
+}
+
+template double check_problem<float>(const RegressionProblem<float>&);
+template double check_problem<double>(const RegressionProblem<double>&);
+
+}  // namespace softmaxkit::detail

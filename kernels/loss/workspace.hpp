@@ -1,0 +1,39 @@
+// The buffers one LossGradient reuses across calls (sizes in regression.hpp's memory note).
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "loss/block_plan.hpp"
+
+namespace softmaxkit::detail {
+
+template <class T>
+struct Workspace {
+  std::size_t classes = 0, features = 0;
+  std::vector<T> chunk_weight_sums;     // chunks x (K n): each chunk's sum of G^T X_blk
+  std::vector<T> chunk_intercept_sums;  // chunks x K: each chunk's column sums of G
+  std::vector<double> chunk_loss;       // chunks: each chunk's sum of w_i CE_i
+  std::vector<T> chunk_logits;          // chunks x block_rows x 2K: one block's logits (+ HV)
+  // Hessian-vector only, sized at its first call: [W; V], [b; v], zero targets for softmax.
+  std::vector<T> stacked_parameters, stacked_intercepts;
+
+  Workspace() = default;
+  Workspace(const BlockPlan& plan, std::size_t num_classes, std::size_t num_features)
+      : classes(num_classes),
+        features(num_features),
+        chunk_weight_sums(plan.chunks * num_classes * num_features),
+        chunk_intercept_sums(plan.chunks * num_classes),
+        chunk_loss(plan.chunks),
+        chunk_logits(plan.chunks * plan.block_rows * 2 * num_classes) {}
+
+  T* weight_sums(std::size_t chunk) {
+    return chunk_weight_sums.data() + chunk * classes * features;
+  }
+  T* intercept_sums(std::size_t chunk) { return chunk_intercept_sums.data() + chunk * classes; }
+  T* logits(std::size_t chunk, std::size_t block_rows) {
+    return chunk_logits.data() + chunk * block_rows * 2 * classes;
+  }
+};
+
+}  // namespace softmaxkit::detail

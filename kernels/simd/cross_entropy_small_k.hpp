@@ -1,0 +1,263 @@
+// The small-K path of the cross-entropy kernel (K <= small_k_max_classes): one row per SIMD lane,
+// a batch of W rows at once (W = the batch size: 16 floats / 8 doubles on AVX-512, 8 / 4 on AVX2,
+// 4 / 2 on SSE2), so the row max, the sum of exp, the log and the target terms are all vertical
+// (no horizontal reductions, one vector log per W rows instead of a scalar log1p per row).
+//
+// Per batch: the W x K logit tile is copied transposed into a stack tile (class k's lane vector
+// holds z[row_lane][k]) by scalar loads — measured as fast as AVX2 / AVX-512 gathers (and
+// AVX-512 scatters for the gradient) on Zen 4 at 60000x10 (within the run-to-run noise of a
+// loaded machine), simpler, and free of 32-bit offset limits — except for float on AVX-512 with
+// K <= 16 and a full batch, where one masked load per row and a 16 x 16 in-register transpose
+// do it (and the same backwards for the gradient): about 10 % faster at 60000x10. Then max over k,
+// e_k = exp_nonpositive(z_k - max) with the ties / rest split of row_exp_sum,
+// L = log1p_nonnegative((ties - 1) + rest), and the gradient copied back transposed by scalar
+// stores (only the batch's real rows are written). The row tail (rows % W)
+// runs the same vector code on a padded tile, so every row's results are bitwise the same
+// wherever it sits — in a full batch or the tail, in any block split.
+// Losses are then finished per row in double and added in row order. Semantics (edge cases,
+// options, the confident-target gradient) are those of the row path in simd/cross_entropy.hpp;
+// the bits may differ from it (class terms are summed in another order), which never mixes:
+// the path is chosen by K alone, the same for every row and block of a matrix.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <xsimd/xsimd.hpp>
+
+#include "common/cross_entropy_rows.hpp"
+#include "simd/arch.hpp"
+#include "simd/exp.hpp"
+#include "simd/log.hpp"
+
+namespace softmaxkit::simd::SOFTMAXKIT_SIMD_ISA {
+
+using detail::CrossEntropyRows;
+
+// Up to this many classes the batch-of-rows path runs. Measured (bench/bench_rows.cpp): at
+// K = 10 it is ~3x the row path on AVX-512; at K = 100 the row path is faster (AVX-512: 424-484 us
+// against 562 us for 4096x100; AVX2 about even), so the crossover lies between; 32 is a
+// conservative choice, not a measured optimum (the tiles are 2 x 32 x W on the stack).
+inline constexpr std::size_t small_k_max_classes = 32;
+
+#if defined(__AVX512F__)
+// rows[i] = column i of the 16 x 16 float matrix held in rows[0..15] (an in-register transpose:
+// 64 shuffles instead of 256 scalar loads and stores).
+template <class Arch>
+void transpose_16x16(__m512 rows[16]) {
+  __m512 pairs[16], quads[16];
+  for (int i = 0; i < 16; i += 2) {
+    pairs[i] = _mm512_unpacklo_ps(rows[i], rows[i + 1]);
+    pairs[i + 1] = _mm512_unpackhi_ps(rows[i], rows[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    quads[i] = _mm512_shuffle_ps(pairs[i], pairs[i + 2], 0x44);
+    quads[i + 1] = _mm512_shuffle_ps(pairs[i], pairs[i + 2], 0xee);
+    quads[i + 2] = _mm512_shuffle_ps(pairs[i + 1], pairs[i + 3], 0x44);
+    quads[i + 3] = _mm512_shuffle_ps(pairs[i + 1], pairs[i + 3], 0xee);
+  }
+  for (int i = 0; i < 4; ++i) {
+    pairs[i] = _mm512_shuffle_f32x4(quads[i], quads[i + 4], 0x88);
+    pairs[i + 4] = _mm512_shuffle_f32x4(quads[i], quads[i + 4], 0xdd);
+    pairs[i + 8] = _mm512_shuffle_f32x4(quads[i + 8], quads[i + 12], 0x88);
+    pairs[i + 12] = _mm512_shuffle_f32x4(quads[i + 8], quads[i + 12], 0xdd);
+  }
+  for (int i = 0; i < 4; ++i) {
+    rows[i] = _mm512_shuffle_f32x4(pairs[i], pairs[i + 8], 0x88);
+    rows[i + 8] = _mm512_shuffle_f32x4(pairs[i], pairs[i + 8], 0xdd);
+    rows[i + 4] = _mm512_shuffle_f32x4(pairs[i + 4], pairs[i + 12], 0x88);
+    rows[i + 12] = _mm512_shuffle_f32x4(pairs[i + 4], pairs[i + 12], 0xdd);
+  }
+}
+#endif
+
+// Loads `lanes` rows x `classes` of `source` (row stride `stride`) into tile[k * W + lane];
+// lanes >= `lanes` are `fill`. AVX-512 float with a full batch and at most 16 classes: one masked
+// load per row and the in-register transpose above (about 10 % faster at 60000 x 10).
+template <class T, class Arch>
+void load_tile(const T* source, std::size_t stride, std::size_t classes, std::size_t lanes, T fill,
+               T* tile) {
+  constexpr std::size_t width = xsimd::batch<T, Arch>::size;
+#if defined(__AVX512F__)
+  if constexpr (is_avx512<Arch> && std::is_same_v<T, float>) {
+    if (lanes == width && classes <= width) {
+      const auto mask = static_cast<__mmask16>((1u << classes) - 1u);
+      __m512 rows[16];
+      for (std::size_t lane = 0; lane < 16; ++lane)
+        rows[lane] = _mm512_maskz_loadu_ps(mask, source + lane * stride);
+      transpose_16x16<Arch>(rows);
+      for (std::size_t k = 0; k < classes; ++k) _mm512_store_ps(tile + k * 16, rows[k]);
+      return;
+    }
+  }
+#endif
+  for (std::size_t lane = 0; lane < width; ++lane) {
+    const T* row = source + lane * stride;
+    for (std::size_t k = 0; k < classes; ++k) tile[k * width + lane] = lane < lanes ? row[k] : fill;
+  }
+}
+
+// Writes tile[k * W + lane] to destination[lane * stride + k] for lanes < `lanes` (the same
+// transpose as load_tile where it applies).
+template <class T, class Arch>
+void store_tile(const T* tile, std::size_t classes, std::size_t lanes, T* destination,
+                std::size_t stride) {
+  constexpr std::size_t width = xsimd::batch<T, Arch>::size;
+#if defined(__AVX512F__)
+  if constexpr (is_avx512<Arch> && std::is_same_v<T, float>) {
+    if (lanes == width && classes <= width) {
+      const auto mask = static_cast<__mmask16>((1u << classes) - 1u);
+      __m512 columns[16];
+      for (std::size_t k = 0; k < 16; ++k)
+        columns[k] = k < classes ? _mm512_load_ps(tile + k * 16) : _mm512_setzero_ps();
+      transpose_16x16<Arch>(columns);
+      for (std::size_t lane = 0; lane < 16; ++lane)
+        _mm512_mask_storeu_ps(destination + lane * stride, mask, columns[lane]);
+      return;
+    }
+  }
+#endif
+  for (std::size_t lane = 0; lane < lanes; ++lane) {
+    T* row = destination + lane * stride;
+    for (std::size_t k = 0; k < classes; ++k) row[k] = tile[k * width + lane];
+  }
+}
+
+template <class T, class Arch>
+double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
+  using Batch = xsimd::batch<T, Arch>;
+  constexpr std::size_t width = Batch::size;
+  constexpr T infinity = std::numeric_limits<T>::infinity();
+  const std::size_t n = block.classes;
+  const bool sparse = block.labels != nullptr && block.label_smoothing == T(0);
+  const Batch keep(T(1) - block.label_smoothing);
+  const Batch spread(block.label_smoothing / static_cast<T>(n));
+
+  alignas(64) T tile[small_k_max_classes * width];  // logits, then exp, then the gradient
+  alignas(64) T target_tile[small_k_max_classes * width];
+  alignas(64) T label_lanes[width], weight_lanes[width], ignored_lanes[width];
+  alignas(64) T max_lanes[width], target_logit_lanes[width], gap_lanes[width], mass_lanes[width],
+      log_lanes[width];
+
+  double total = 0;
+  for (std::size_t first = 0; first < block.rows; first += width) {
+    const std::size_t lanes = block.rows - first < width ? block.rows - first : width;
+    // Per-row scalars: label, ignored, the row weight (sparse: sample x class weight).
+    for (std::size_t lane = 0; lane < width; ++lane) {
+      std::int32_t label = 0;
+      bool ignored = false;
+      T weight = T(1);
+      if (lane < lanes) {
+        const std::size_t i = first + lane;
+        if (block.labels != nullptr) {
+          label = block.labels[i];
+          if (block.has_ignore_index && label == block.ignore_index) ignored = true, label = 0;
+        }
+        if (block.sample_weights != nullptr) weight = block.sample_weights[i];
+        if (sparse && block.class_weights != nullptr && !ignored) {
+          weight *= block.class_weights[label];
+        }
+      }
+      label_lanes[lane] = static_cast<T>(label);
+      weight_lanes[lane] = weight;
+      ignored_lanes[lane] = ignored ? T(1) : T(0);
+    }
+    load_tile<T, Arch>(block.logits + first * block.logits_stride, block.logits_stride, n, lanes,
+                       T(0), tile);
+    if (block.targets != nullptr) {
+      load_tile<T, Arch>(block.targets + first * block.targets_stride, block.targets_stride, n,
+                         lanes, T(0), target_tile);
+    }
+    const Batch label_batch = Batch::load_aligned(label_lanes);
+
+    // a_k for the lanes (dense path).
+    auto target_mass = [&](std::size_t k) {
+      const Batch q =
+          block.targets != nullptr
+              ? Batch::load_aligned(target_tile + k * width)
+              : xsimd::select(label_batch == Batch(static_cast<T>(k)), Batch(T(1)), Batch(T(0)));
+      Batch a = keep * q + spread;
+      if (block.class_weights != nullptr) a *= Batch(block.class_weights[k]);
+      return a;
+    };
+
+    Batch max(-infinity);
+    for (std::size_t k = 0; k < n; ++k)
+      max = xsimd::max(max, Batch::load_aligned(tile + k * width));
+    Batch ties(T(0)), rest(T(0)), target_logit(T(0)), mass(T(0)), gap(T(0));
+    for (std::size_t k = 0; k < n; ++k) {
+      const Batch z = Batch::load_aligned(tile + k * width);
+      const Batch e = exp_nonpositive(z - max);
+      const auto is_max = z == max;
+      ties = add_where(ties, is_max, Batch(T(1)));
+      rest = add_where(rest, !is_max, e);  // NaN in z makes e, hence rest, NaN
+      if (sparse) {
+        target_logit = xsimd::select(label_batch == Batch(static_cast<T>(k)), z, target_logit);
+      } else {
+        const Batch a = target_mass(k);
+        mass += a;
+        gap += xsimd::select(a != Batch(T(0)), a * (max - z), Batch(T(0)));
+      }
+      e.store_aligned(tile + k * width);
+    }
+    // A +inf entry is the maximum, so exp(z - max) never sees it as NaN: mark the row here.
+    rest = xsimd::select(max < Batch(infinity), rest, Batch(std::numeric_limits<T>::quiet_NaN()));
+    const Batch excess = (ties - Batch(T(1))) + rest;  // sum - 1, exact part apart
+    const Batch sum = ties + rest;
+    log1p_nonnegative<T, Arch>(excess).store_aligned(log_lanes);
+    max.store_aligned(max_lanes);
+
+    if (block.gradient != nullptr) {
+      const auto ignored = Batch::load_aligned(ignored_lanes) != Batch(T(0));
+      const Batch scale = Batch::load_aligned(weight_lanes) * Batch(block.gradient_scale);
+      if (sparse) {
+        const Batch inverse_sum = Batch(T(1)) / sum;
+        // When the target holds the maximum, p - 1 cancels: take it as -(sum of the others) / sum.
+        const auto target_is_max = target_logit == max;
+        const Batch target_value = -scale * (excess / sum);
+        for (std::size_t k = 0; k < n; ++k) {
+          const Batch e = Batch::load_aligned(tile + k * width);
+          const auto is_target = label_batch == Batch(static_cast<T>(k));
+          Batch g = (e * inverse_sum - xsimd::select(is_target, Batch(T(1)), Batch(T(0)))) * scale;
+          g = xsimd::select(is_target && target_is_max, target_value, g);
+          xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
+        }
+      } else {
+        const Batch mass_over_sum = mass / sum;
+        for (std::size_t k = 0; k < n; ++k) {
+          const Batch e = Batch::load_aligned(tile + k * width);
+          const Batch g = (e * mass_over_sum - target_mass(k)) * scale;
+          xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
+        }
+      }
+      store_tile<T, Arch>(tile, n, lanes, block.gradient + first * block.gradient_stride,
+                          block.gradient_stride);
+    }
+
+    // Losses per row in double, added in row order.
+    if (sparse) {
+      target_logit.store_aligned(target_logit_lanes);
+    } else {
+      gap.store_aligned(gap_lanes);
+      mass.store_aligned(mass_lanes);
+    }
+    for (std::size_t lane = 0; lane < lanes; ++lane) {
+      double weighted = 0;
+      if (ignored_lanes[lane] == T(0)) {
+        const double log_sum = static_cast<double>(log_lanes[lane]);
+        const double loss = sparse ? (static_cast<double>(max_lanes[lane]) -
+                                      static_cast<double>(target_logit_lanes[lane])) +
+                                         log_sum
+                                   : static_cast<double>(gap_lanes[lane]) +
+                                         static_cast<double>(mass_lanes[lane]) * log_sum;
+        weighted = static_cast<double>(weight_lanes[lane]) * loss;
+      }
+      if (block.losses != nullptr) block.losses[first + lane] = static_cast<T>(weighted);
+      total += weighted;
+    }
+  }
+  return total;
+}
+
+}  // namespace softmaxkit::simd::SOFTMAXKIT_SIMD_ISA

@@ -1,2 +1,0 @@
-#include "softmax/softmax_simd.hpp"
-template struct softmaxkit::detail::SoftmaxKernel<softmaxkit::Isa::avx512>;

@@ -1,0 +1,80 @@
+// Adapts LossGradient<T> (parameters in T, W and b apart) to the solvers' flat double vector
+// x = [W row-major (K*n), b (K, only with an intercept)].
+#pragma once
+
+#include <algorithm>
+#include <span>
+#include <vector>
+
+#include "softmaxkit/regression.hpp"
+#include "softmaxkit/solvers.hpp"
+
+namespace softmaxkit::detail {
+
+template <class T>
+class TrainingObjective {
+ public:
+  explicit TrainingObjective(const RegressionProblem<T>& problem)
+      : loss_(problem),
+        classes_(problem.num_classes),
+        features_(problem.features.cols()),
+        fit_intercept_(problem.fit_intercept),
+        weights_(classes_ * features_),
+        intercept_(classes_),
+        weights_out_(classes_ * features_),
+        intercept_out_(classes_),
+        direction_weights_(classes_ * features_),
+        direction_intercept_(classes_) {}
+
+  std::size_t size() const { return classes_ * features_ + (fit_intercept_ ? classes_ : 0); }
+
+  double value_and_gradient(std::span<const double> x, std::span<double> gradient) {
+    load(x, weights_, intercept_);
+    const double value = loss_.evaluate(weights_, intercept_, weights_out_, intercept_out_);
+    store(weights_out_, intercept_out_, gradient);
+    return value;
+  }
+
+  void hessian_vector(std::span<const double> x, std::span<const double> v,
+                      std::span<double> product) {
+    load(x, weights_, intercept_);
+    load(v, direction_weights_, direction_intercept_);
+    loss_.hessian_vector(weights_, intercept_, direction_weights_, direction_intercept_,
+                         weights_out_, intercept_out_);
+    store(weights_out_, intercept_out_, product);
+  }
+
+  Objective as_objective() {
+    Objective objective;
+    objective.size = size();
+    objective.value_and_gradient = [this](std::span<const double> x, std::span<double> g) {
+      return value_and_gradient(x, g);
+    };
+    objective.hessian_vector = [this](std::span<const double> x, std::span<const double> v,
+                                      std::span<double> hv) { hessian_vector(x, v, hv); };
+    return objective;
+  }
+
+ private:
+  void load(std::span<const double> x, std::vector<T>& weights, std::vector<T>& intercept) const {
+    const std::size_t count = classes_ * features_;
+    for (std::size_t i = 0; i < count; ++i) weights[i] = static_cast<T>(x[i]);
+    for (std::size_t k = 0; k < classes_; ++k)
+      intercept[k] = fit_intercept_ ? static_cast<T>(x[count + k]) : T(0);
+  }
+  void store(const std::vector<T>& weights, const std::vector<T>& intercept,
+             std::span<double> out) const {
+    const std::size_t count = classes_ * features_;
+    for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<double>(weights[i]);
+    if (fit_intercept_)
+      for (std::size_t k = 0; k < classes_; ++k) out[count + k] = static_cast<double>(intercept[k]);
+  }
+
+  LossGradient<T> loss_;
+  std::size_t classes_, features_;
+  bool fit_intercept_;
+  std::vector<T> weights_, intercept_, weights_out_, intercept_out_, direction_weights_,
+      direction_intercept_;
+};
+
+}  // namespace softmaxkit::detail

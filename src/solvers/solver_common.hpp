@@ -1,0 +1,51 @@
+// Internal helpers shared by the solvers in src/solvers/ (not part of the public API).
+//
+// minimize() validates the options, evaluates the objective once at x0 and decides whether x0
+// already satisfies the stopping rule; the solvers continue from that Start and never re-validate.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "softmaxkit/solvers.hpp"
+
+namespace softmaxkit::solvers_detail {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0);
+
+double norm2(std::span<const double> v);
+double dot(std::span<const double> a, std::span<const double> b);
+
+// The L1 penalty of OWL-QN: weight * sum_{i in [begin, end)} |x_i|.
+struct L1Penalty {
+  double weight = 0;
+  std::size_t begin = 0, end = 0;
+  bool active() const { return weight > 0; }
+  double value(std::span<const double> x) const;
+  // Euclidean norm of the pseudo-gradient (minimum-norm subgradient) of f + penalty, given the
+  // gradient g of f. Equals norm2(g) when the penalty is inactive.
+  double pseudo_gradient_norm(std::span<const double> x, std::span<const double> g) const;
+};
+
+// What minimize() knows after its first evaluation at x0.
+struct Start {
+  Clock::time_point t0;
+  double objective = 0;          // full objective at x0 (L1 term included)
+  double smooth_objective = 0;   // value_and_gradient's value at x0 (L1 term excluded)
+  std::vector<double> gradient;  // gradient of the smooth part at x0
+  double gradient_norm = 0;      // tested norm at x0
+  double threshold = 0;          // tolerance * max(1, gradient_norm)
+  int evaluations = 0;           // evaluations spent so far
+  L1Penalty penalty;
+};
+
+SolverResult minimize_lbfgs(const Objective& objective, std::span<double> x,
+                            const SolverOptions& options, Start start);
+SolverResult minimize_newton_cg(const Objective& objective, std::span<double> x,
+                                const SolverOptions& options, Start start);
+
+}  // namespace softmaxkit::solvers_detail
