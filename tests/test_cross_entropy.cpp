@@ -1,7 +1,6 @@
-// cross_entropy (and the row-block call the loss engine makes) on every ISA: loss and gradient
-// against a long double oracle for hard and soft targets with every option, gradient rows summing
-// to 0, closed forms, edge semantics, errors naming the row or argument, determinism across blocks
-// and threads.
+// cross_entropy (and the row-block call the loss engine makes) on every ISA: loss and gradient against a long
+// double oracle for hard and soft targets with every option, gradient rows summing to 0, closed
+// forms, edge semantics, errors naming the row or argument, determinism across blocks and threads.
 #include <doctest/doctest.h>
 #include <tbb/task_arena.h>
 
@@ -246,8 +245,8 @@ void check_position_independence(std::size_t cols, bool soft) {
     CrossEntropyOptions<T> o = options;
     o.sample_weights = std::span<const T>(sample_weights).subspan(first);
     if (soft) {
-      softmaxkit::MatrixView<const T> t(targets.data.data() + first * targets.stride, rows - first,
-                                        cols, targets.stride);
+      softmaxkit::MatrixView<const T> t(targets.data.data() + first * targets.stride,
+                                        rows - first, cols, targets.stride);
       softmaxkit::cross_entropy(part, t, o, gradient, std::span<T>(losses).subspan(first));
     } else {
       softmaxkit::cross_entropy(part, std::span<const std::int32_t>(labels).subspan(first), o,

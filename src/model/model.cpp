@@ -125,8 +125,8 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
     detail::TrainingObjective<C> objective(problem);
 
     std::vector<double> x(objective.size(), 0.0);
-    const bool warm =
-        options_.warm_start && class_labels_ == classes && num_features_ == num_features;
+    const bool warm = options_.warm_start && class_labels_ == classes &&
+                      num_features_ == num_features;
     if (warm) {
       std::copy(weights_.begin(), weights_.end(), x.begin());
       if (options_.fit_intercept)
@@ -148,8 +148,8 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
     };
 
     SolverOptions solver;
-    solver.kind =
-        options_.solver.value_or(options_.l1 > 0 ? SolverKind::lbfgs : SolverKind::newton_cg);
+    solver.kind = options_.solver.value_or(options_.l1 > 0 ? SolverKind::lbfgs
+                                                           : SolverKind::newton_cg);
     solver.tolerance = options_.tolerance;
     solver.max_iterations = options_.max_iterations;
     solver.l1 = options_.l1;
@@ -165,10 +165,10 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
       if (validation.rows > 0) {
         split_parameters(report.point, num_classes, num_features, options_.fit_intercept,
                          scratch_weights, scratch_intercept);
-        const double current =
-            accuracy(detail::softmax_regression_probabilities<C>(validation.view(), scratch_weights,
-                                                                 scratch_intercept, num_classes),
-                     num_classes, validation.labels);
+        const double current = accuracy(
+            detail::softmax_regression_probabilities<C>(validation.view(), scratch_weights,
+                                                        scratch_intercept, num_classes),
+            num_classes, validation.labels);
         if (current > best_accuracy) {
           best_accuracy = current;
           best_x.assign(report.point.begin(), report.point.end());
@@ -180,7 +180,8 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
       return keep_going;
     };
 
-    tbb::task_arena arena(options_.threads > 0 ? options_.threads : tbb::task_arena::automatic);
+    tbb::task_arena arena(options_.threads > 0 ? options_.threads
+                                               : tbb::task_arena::automatic);
     SolverResult result;
     arena.execute([&] { result = minimize(solver_objective, x, solver); });
 
@@ -242,6 +243,7 @@ FitReport SoftmaxRegression::fit(MatrixView<const double> features,
   return fit_impl<double>(features, labels, sample_weight);
 }
 
+
 template <class T>
 std::vector<double> SoftmaxRegression::predict_proba_impl(MatrixView<const T> features) const {
   if (!is_fitted()) throw Error("SoftmaxRegression::predict: the model is not fitted");
@@ -252,8 +254,8 @@ std::vector<double> SoftmaxRegression::predict_proba_impl(MatrixView<const T> fe
   std::vector<double> probabilities;
   tbb::task_arena arena(options_.threads > 0 ? options_.threads : tbb::task_arena::automatic);
   arena.execute([&] {
-    probabilities =
-        detail::softmax_regression_probabilities<T>(features, weights_, intercept_, num_classes());
+    probabilities = detail::softmax_regression_probabilities<T>(features, weights_, intercept_,
+                                                                num_classes());
   });
   return probabilities;
 }

@@ -43,13 +43,9 @@ std::vector<double> softmax_regression_probabilities(MatrixView<const T> feature
   return probabilities;
 }
 
-template std::vector<double> softmax_regression_probabilities<float>(MatrixView<const float>,
-                                                                     const std::vector<double>&,
-                                                                     const std::vector<double>&,
-                                                                     std::size_t);
-template std::vector<double> softmax_regression_probabilities<double>(MatrixView<const double>,
-                                                                      const std::vector<double>&,
-                                                                      const std::vector<double>&,
-                                                                      std::size_t);
+template std::vector<double> softmax_regression_probabilities<float>(
+    MatrixView<const float>, const std::vector<double>&, const std::vector<double>&, std::size_t);
+template std::vector<double> softmax_regression_probabilities<double>(
+    MatrixView<const double>, const std::vector<double>&, const std::vector<double>&, std::size_t);
 
 }  // namespace softmaxkit::detail
