@@ -18,6 +18,7 @@
 #include "loss/blas.hpp"
 #include "loss/block_plan.hpp"
 #include "loss/block_products.hpp"
+#include "loss/l2_penalty.hpp"
 #include "loss/workspace.hpp"
 #include "softmaxkit/matrix.hpp"
 
@@ -81,12 +82,13 @@ double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace,
   return total;
 }
 
-// weights_out = sum over chunks (in order) of their weight sums + l2 * weights; intercept_out
+// weights_out = sum over chunks (in order) of their weight sums + the penalty's gradient at
+// `weights`; intercept_out
 // likewise without the penalty (or zero without an intercept). Empty outputs are skipped.
 // Parallel over elements: each element's sum has a fixed order whatever the split.
 template <class T>
-void combine_chunks(const BlockPlan& plan, Workspace<T>& workspace, T l2, const T* weights,
-                    T* weights_out, T* intercept_out, bool fit_intercept) {
+void combine_chunks(const BlockPlan& plan, Workspace<T>& workspace, const L2Penalty<T>& penalty,
+                    const T* weights, T* weights_out, T* intercept_out, bool fit_intercept) {
   const std::size_t size = workspace.classes * workspace.features;
   const std::size_t chunks = plan.chunks;
   if (weights_out != nullptr) {
@@ -96,7 +98,7 @@ void combine_chunks(const BlockPlan& plan, Workspace<T>& workspace, T l2, const 
                           T total = workspace.chunk_weight_sums[e];
                           for (std::size_t c = 1; c < chunks; ++c)
                             total += workspace.chunk_weight_sums[c * size + e];
-                          weights_out[e] = total + l2 * weights[e];
+                          weights_out[e] = total + penalty.gradient(weights[e]);
                         }
                       });
   }

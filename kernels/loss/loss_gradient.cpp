@@ -58,11 +58,7 @@ struct LossGradient<T>::Impl {
     block.gradient_scale = static_cast<T>(1.0 / weight_sum);
     return block;
   }
-  double penalty(std::span<const T> weights) const {
-    double squares = 0;
-    for (T value : weights) squares += double(value) * double(value);
-    return 0.5 * problem.l2 * squares;
-  }
+  detail::L2Penalty<T> penalty() const { return {problem.l2}; }
 };
 
 template <class T>
@@ -123,12 +119,12 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
   const double loss =
       detail::run_blocked_pass(impl.plan, impl.workspace, impl.products(), input, row_step);
   if (want_gradient) {
-    detail::combine_chunks(
-        impl.plan, impl.workspace, static_cast<T>(impl.problem.l2), weights.data(),
-        weights_gradient.empty() ? nullptr : weights_gradient.data(),
-        intercept_gradient.empty() ? nullptr : intercept_gradient.data(), fit_intercept);
+    detail::combine_chunks(impl.plan, impl.workspace, impl.penalty(), weights.data(),
+                           weights_gradient.empty() ? nullptr : weights_gradient.data(),
+                           intercept_gradient.empty() ? nullptr : intercept_gradient.data(),
+                           fit_intercept);
   }
-  return loss / impl.weight_sum + impl.penalty(weights);
+  return loss / impl.weight_sum + impl.penalty().value(weights);
 }
 
 template <class T>
@@ -180,10 +176,9 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
     return 0.0;
   };
   detail::run_blocked_pass(impl.plan, workspace, impl.products(), input, row_step);
-  detail::combine_chunks(impl.plan, workspace, static_cast<T>(impl.problem.l2),
-                         direction_weights.data(), product_weights.data(),
-                         product_intercept.empty() ? nullptr : product_intercept.data(),
-                         fit_intercept);
+  detail::combine_chunks(
+      impl.plan, workspace, impl.penalty(), direction_weights.data(), product_weights.data(),
+      product_intercept.empty() ? nullptr : product_intercept.data(), fit_intercept);
 }
 
 template <class T>
