@@ -10,22 +10,22 @@ namespace softmaxkit::detail {
 namespace {
 
 template <class T>
-void blas_logits(const T* x, std::size_t x_stride, std::size_t rows, std::size_t n, const T* p,
-                 std::size_t classes, const T* bias, T* z, std::size_t z_stride) {
+void blas_logits(const T* x, std::size_t x_stride, std::size_t rows, std::size_t features,
+                 const T* p, std::size_t classes, const T* bias, T* z, std::size_t z_stride) {
   T beta = T(0);
   if (bias != nullptr) {  // z = bias + x p^T: start z at the bias and let gemm add
     for (std::size_t i = 0; i < rows; ++i) std::copy(bias, bias + classes, z + i * z_stride);
     beta = T(1);
   }
-  gemm(false, true, rows, classes, n, T(1), x, x_stride, p, n, beta, z, z_stride);
+  gemm(false, true, rows, classes, features, T(1), x, x_stride, p, features, beta, z, z_stride);
 }
 
 template <class T>
 void blas_accumulate(const T* g, std::size_t g_stride, std::size_t rows, std::size_t classes,
-                     const T* x, std::size_t x_stride, std::size_t n, T* acc, bool overwrite,
+                     const T* x, std::size_t x_stride, std::size_t features, T* acc, bool overwrite,
                      const void* /*prefetch: OpenBLAS packs its own panels*/, std::size_t) {
-  gemm(true, false, classes, n, rows, T(1), g, g_stride, x, x_stride, overwrite ? T(0) : T(1), acc,
-       n);
+  gemm(true, false, classes, features, rows, T(1), g, g_stride, x, x_stride,
+       overwrite ? T(0) : T(1), acc, features);
 }
 
 }  // namespace

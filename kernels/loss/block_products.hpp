@@ -8,12 +8,12 @@ namespace softmaxkit::detail {
 
 template <class T>
 struct BlockProducts {
-  using Logits = void (*)(const T* x, std::size_t x_stride, std::size_t rows, std::size_t n,
+  using Logits = void (*)(const T* x, std::size_t x_stride, std::size_t rows, std::size_t features,
                           const T* p, std::size_t classes, const T* bias, T* z,
                           std::size_t z_stride);
   using Accumulate = void (*)(const T* g, std::size_t g_stride, std::size_t rows,
-                              std::size_t classes, const T* x, std::size_t x_stride, std::size_t n,
-                              T* acc, bool overwrite, const void* prefetch,
+                              std::size_t classes, const T* x, std::size_t x_stride,
+                              std::size_t features, T* acc, bool overwrite, const void* prefetch,
                               std::size_t prefetch_bytes);
   Logits logits = nullptr;
   Accumulate accumulate = nullptr;

@@ -27,7 +27,7 @@ namespace softmaxkit::detail {
 template <class T>
 struct PassInput {
   MatrixView<const T> features;
-  const T* parameters = nullptr;  // logit_columns x n
+  const T* parameters = nullptr;  // logit_columns x features
   const T* bias = nullptr;        // logit_columns, or null
   std::size_t logit_columns = 0;
   std::size_t classes = 0;  // G's width: the first `classes` columns of Z
@@ -41,7 +41,7 @@ double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace,
                         const RowStep& row_step) {
   std::optional<SingleThreadedBlas> single_threaded_blas;
   if (products.uses_blas) single_threaded_blas.emplace();
-  const std::size_t n = input.features.cols();
+  const std::size_t features = input.features.cols();
   const std::size_t classes = input.classes;
   auto run_chunk = [&](std::size_t chunk) {
     T* z = workspace.logits(chunk, plan.block_rows);
@@ -52,7 +52,7 @@ double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace,
     for (std::size_t block = first; block < last; ++block) {
       const std::size_t begin = plan.block_begin(block), rows = plan.block_size(block);
       const MatrixView<const T> x = input.features.row_block(begin, rows);
-      products.logits(x.data(), x.stride(), rows, n, input.parameters, input.logit_columns,
+      products.logits(x.data(), x.stride(), rows, features, input.parameters, input.logit_columns,
                       input.bias, z, input.logit_columns);
       loss += row_step(begin, rows, z);
       if (!input.accumulate) continue;
@@ -60,8 +60,9 @@ double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace,
       // The chunk's next block, fetched while this block's gradient is computed.
       const T* next = block + 1 < last ? input.features.row(begin + rows) : nullptr;
       const std::size_t next_bytes =
-          next == nullptr ? 0 : ((plan.block_size(block + 1) - 1) * x.stride() + n) * sizeof(T);
-      products.accumulate(z, input.logit_columns, rows, classes, x.data(), x.stride(), n,
+          next == nullptr ? 0
+                          : ((plan.block_size(block + 1) - 1) * x.stride() + features) * sizeof(T);
+      products.accumulate(z, input.logit_columns, rows, classes, x.data(), x.stride(), features,
                           weight_sums, overwrite, next, next_bytes);
       if (overwrite) std::fill(intercept_sums, intercept_sums + classes, T(0));
       for (std::size_t i = 0; i < rows; ++i) {

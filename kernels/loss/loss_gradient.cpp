@@ -133,7 +133,7 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
                                      std::span<const T> direction_intercept,
                                      std::span<T> product_weights, std::span<T> product_intercept) {
   Impl& impl = *impl_;
-  const std::size_t classes = impl.classes(), n = impl.features(), size = classes * n;
+  const std::size_t classes = impl.classes(), features = impl.features(), size = classes * features;
   const bool fit_intercept = impl.problem.fit_intercept;
   constexpr std::string_view function = "LossGradient::hessian_vector";
   detail::check_span_size(function, "weights", weights.size(), size, false);

@@ -50,8 +50,8 @@ T horizontal_sum(const xsimd::batch<T, Arch>& value) {
 }
 
 template <class T, class Arch, int R, int C>
-void logits_tile(const T* x, std::size_t x_stride, std::size_t n, const T* p, const T* bias, T* z,
-                 std::size_t z_stride) {
+void logits_tile(const T* x, std::size_t x_stride, std::size_t features, const T* p, const T* bias,
+                 T* z, std::size_t z_stride) {
   using Batch = xsimd::batch<T, Arch>;
   constexpr std::size_t width = Batch::size;
   Batch sum[R][C];
@@ -60,13 +60,13 @@ void logits_tile(const T* x, std::size_t x_stride, std::size_t n, const T* p, co
 #pragma GCC unroll 32
     for (int c = 0; c < C; ++c) sum[r][c] = Batch(T(0));
   std::size_t j = 0;
-  for (; j + width <= n; j += width) {
+  for (; j + width <= features; j += width) {
     Batch row[R];
 #pragma GCC unroll 32
     for (int r = 0; r < R; ++r) row[r] = Batch::load_unaligned(x + r * x_stride + j);
 #pragma GCC unroll 32
     for (int c = 0; c < C; ++c) {
-      const Batch weights = Batch::load_unaligned(p + c * n + j);
+      const Batch weights = Batch::load_unaligned(p + c * features + j);
 #pragma GCC unroll 32
       for (int r = 0; r < R; ++r) sum[r][c] = fused_multiply_add(row[r], weights, sum[r][c]);
     }
@@ -74,8 +74,8 @@ void logits_tile(const T* x, std::size_t x_stride, std::size_t n, const T* p, co
   for (int r = 0; r < R; ++r) {
     for (int c = 0; c < C; ++c) {
       T total = horizontal_sum(sum[r][c]);
-      for (std::size_t tail = j; tail < n; ++tail)
-        total += x[r * x_stride + tail] * p[c * n + tail];
+      for (std::size_t tail = j; tail < features; ++tail)
+        total += x[r * x_stride + tail] * p[c * features + tail];
       z[r * z_stride + c] = bias == nullptr ? total : total + bias[c];
     }
   }
@@ -83,42 +83,42 @@ void logits_tile(const T* x, std::size_t x_stride, std::size_t n, const T* p, co
 
 // The last classes % C classes: tiles narrower than C, picked at run time.
 template <class T, class Arch, int R, int C>
-void logits_narrow_tile(std::size_t classes, const T* x, std::size_t x_stride, std::size_t n,
+void logits_narrow_tile(std::size_t classes, const T* x, std::size_t x_stride, std::size_t features,
                         const T* p, const T* bias, T* z, std::size_t z_stride) {
   if constexpr (C > 0) {
     if (classes == C) {
-      logits_tile<T, Arch, R, C>(x, x_stride, n, p, bias, z, z_stride);
+      logits_tile<T, Arch, R, C>(x, x_stride, features, p, bias, z, z_stride);
     } else {
-      logits_narrow_tile<T, Arch, R, C - 1>(classes, x, x_stride, n, p, bias, z, z_stride);
+      logits_narrow_tile<T, Arch, R, C - 1>(classes, x, x_stride, features, p, bias, z, z_stride);
     }
   }
 }
 
 template <class T, class Arch, int R>
-void logits_rows(const T* x, std::size_t x_stride, std::size_t n, const T* p, std::size_t classes,
-                 const T* bias, T* z, std::size_t z_stride) {
+void logits_rows(const T* x, std::size_t x_stride, std::size_t features, const T* p,
+                 std::size_t classes, const T* bias, T* z, std::size_t z_stride) {
   constexpr int C = SmallKTiles<Arch>::logit_classes;
   std::size_t k = 0;
   for (; k + C <= classes; k += C) {
-    logits_tile<T, Arch, R, C>(x, x_stride, n, p + k * n, bias == nullptr ? nullptr : bias + k,
-                               z + k, z_stride);
+    logits_tile<T, Arch, R, C>(x, x_stride, features, p + k * features,
+                               bias == nullptr ? nullptr : bias + k, z + k, z_stride);
   }
-  logits_narrow_tile<T, Arch, R, C - 1>(classes - k, x, x_stride, n, p + k * n,
+  logits_narrow_tile<T, Arch, R, C - 1>(classes - k, x, x_stride, features, p + k * features,
                                         bias == nullptr ? nullptr : bias + k, z + k, z_stride);
 }
 
 template <class T, class Arch>
-void small_k_logits(const T* x, std::size_t x_stride, std::size_t rows, std::size_t n, const T* p,
-                    std::size_t classes, const T* bias, T* z, std::size_t z_stride) {
+void small_k_logits(const T* x, std::size_t x_stride, std::size_t rows, std::size_t features,
+                    const T* p, std::size_t classes, const T* bias, T* z, std::size_t z_stride) {
   constexpr int R = SmallKTiles<Arch>::logit_rows;
   std::size_t i = 0;
   for (; i + R <= rows; i += R) {
-    logits_rows<T, Arch, R>(x + i * x_stride, x_stride, n, p, classes, bias, z + i * z_stride,
-                            z_stride);
+    logits_rows<T, Arch, R>(x + i * x_stride, x_stride, features, p, classes, bias,
+                            z + i * z_stride, z_stride);
   }
   for (; i < rows; ++i) {
-    logits_rows<T, Arch, 1>(x + i * x_stride, x_stride, n, p, classes, bias, z + i * z_stride,
-                            z_stride);
+    logits_rows<T, Arch, 1>(x + i * x_stride, x_stride, features, p, classes, bias,
+                            z + i * z_stride, z_stride);
   }
 }
 
@@ -187,56 +187,58 @@ void gradient_narrow_tile(std::size_t vectors, const T* g, std::size_t g_stride,
 // C classes over all n columns: full column tiles, then narrower ones, then a scalar tail.
 template <class T, class Arch, int C>
 void gradient_classes(const T* g, std::size_t g_stride, std::size_t rows, const T* x,
-                      std::size_t x_stride, std::size_t n, T* acc, bool overwrite,
+                      std::size_t x_stride, std::size_t features, T* acc, bool overwrite,
                       PrefetchCursor& prefetch) {
   constexpr std::size_t width = xsimd::batch<T, Arch>::size;
   constexpr int V = SmallKTiles<Arch>::gradient_vectors;
   std::size_t j = 0;
-  for (; j + V * width <= n; j += V * width) {
-    gradient_tile<T, Arch, C, V>(g, g_stride, rows, x + j, x_stride, acc + j, n, overwrite,
+  for (; j + V * width <= features; j += V * width) {
+    gradient_tile<T, Arch, C, V>(g, g_stride, rows, x + j, x_stride, acc + j, features, overwrite,
                                  prefetch);
   }
-  const std::size_t vectors = (n - j) / width;
-  gradient_narrow_tile<T, Arch, C, V - 1>(vectors, g, g_stride, rows, x + j, x_stride, acc + j, n,
-                                          overwrite, prefetch);
-  for (j += vectors * width; j < n; ++j) {
+  const std::size_t vectors = (features - j) / width;
+  gradient_narrow_tile<T, Arch, C, V - 1>(vectors, g, g_stride, rows, x + j, x_stride, acc + j,
+                                          features, overwrite, prefetch);
+  for (j += vectors * width; j < features; ++j) {
     for (int c = 0; c < C; ++c) {
       T total = T(0);
       for (std::size_t i = 0; i < rows; ++i) total += g[i * g_stride + c] * x[i * x_stride + j];
-      acc[c * n + j] = overwrite ? total : acc[c * n + j] + total;
+      acc[c * features + j] = overwrite ? total : acc[c * features + j] + total;
     }
   }
 }
 
 template <class T, class Arch, int C>
 void gradient_narrow_classes(std::size_t classes, const T* g, std::size_t g_stride,
-                             std::size_t rows, const T* x, std::size_t x_stride, std::size_t n,
-                             T* acc, bool overwrite, PrefetchCursor& prefetch) {
+                             std::size_t rows, const T* x, std::size_t x_stride,
+                             std::size_t features, T* acc, bool overwrite,
+                             PrefetchCursor& prefetch) {
   if constexpr (C > 0) {
     if (classes == C) {
-      gradient_classes<T, Arch, C>(g, g_stride, rows, x, x_stride, n, acc, overwrite, prefetch);
+      gradient_classes<T, Arch, C>(g, g_stride, rows, x, x_stride, features, acc, overwrite,
+                                   prefetch);
     } else {
-      gradient_narrow_classes<T, Arch, C - 1>(classes, g, g_stride, rows, x, x_stride, n, acc,
-                                              overwrite, prefetch);
+      gradient_narrow_classes<T, Arch, C - 1>(classes, g, g_stride, rows, x, x_stride, features,
+                                              acc, overwrite, prefetch);
     }
   }
 }
 
 template <class T, class Arch>
 void small_k_accumulate(const T* g, std::size_t g_stride, std::size_t rows, std::size_t classes,
-                        const T* x, std::size_t x_stride, std::size_t n, T* acc, bool overwrite,
-                        const void* prefetch_begin, std::size_t prefetch_bytes) {
+                        const T* x, std::size_t x_stride, std::size_t features, T* acc,
+                        bool overwrite, const void* prefetch_begin, std::size_t prefetch_bytes) {
   constexpr int C = SmallKTiles<Arch>::gradient_classes;
   const char* prefetch_start = static_cast<const char*>(prefetch_begin);
   PrefetchCursor prefetch{prefetch_start,
                           prefetch_start == nullptr ? nullptr : prefetch_start + prefetch_bytes};
   std::size_t k = 0;
   for (; k + C <= classes; k += C) {
-    gradient_classes<T, Arch, C>(g + k, g_stride, rows, x, x_stride, n, acc + k * n, overwrite,
-                                 prefetch);
+    gradient_classes<T, Arch, C>(g + k, g_stride, rows, x, x_stride, features, acc + k * features,
+                                 overwrite, prefetch);
   }
-  gradient_narrow_classes<T, Arch, C - 1>(classes - k, g + k, g_stride, rows, x, x_stride, n,
-                                          acc + k * n, overwrite, prefetch);
+  gradient_narrow_classes<T, Arch, C - 1>(classes - k, g + k, g_stride, rows, x, x_stride, features,
+                                          acc + k * features, overwrite, prefetch);
 }
 
 }  // namespace softmaxkit::simd::SOFTMAXKIT_SIMD_ISA
