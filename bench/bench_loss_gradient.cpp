@@ -213,7 +213,7 @@ void register_loss_gradient_benchmarks() {
       [small](benchmark::State& s) { run_reference(s, small); });
   add("loss_grad/simd/" + small.name(),
       [small](benchmark::State& s) { run_simd(s, small, ProductPath::automatic, 0); });
-  // The crossover between the two paths (small_k_max_classes): K from 32 to 512 at n = 784.
+  // The crossover between the two paths (small_k_product_max_classes): K from 32 to 512 at n = 784.
   for (std::size_t classes : {32, 64, 128, 256, 512}) {
     const Shape shape{8192, 784, classes};
     add("loss_grad_crossover/simd_blas/" + shape.name(),

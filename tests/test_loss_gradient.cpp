@@ -132,7 +132,7 @@ TEST_CASE("loss gradient: the automatic path and block size resolve from the sha
   LossGradient<float> small(data.problem());
   CHECK(small.product_path() == ProductPath::small_k);
   CHECK(small.block_rows() >= 16);
-  shape.classes = softmaxkit::small_k_max_classes + 1;
+  shape.classes = softmaxkit::small_k_product_max_classes + 1;
   RandomProblem<float> wide(shape);
   LossGradient<float> large(wide.problem());
   CHECK(large.product_path() == ProductPath::blas);

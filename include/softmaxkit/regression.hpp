@@ -26,13 +26,12 @@ struct RegressionProblem {
 
 // How a block's two matrix products (logits X_blk W^T and gradient G^T X_blk) are computed.
 // `blas`: OpenBLAS sgemm/dgemm, single-threaded inside each TBB task. `small_k`: softmaxkit's
-// register-blocked SIMD kernel, faster for few classes. `automatic`: small_k when
-// num_classes <= small_k_max_classes: the crossover measured with bench/bench_loss_gradient.cpp
-// (loss_grad_crossover) at n = 784, float, one thread, on AVX-512 with OpenBLAS's Cooperlake
-// kernels: small_k faster at K = 10 (31 vs 38 ms for 60000 rows) up to K = 128 (362 vs 370 ms),
-// OpenBLAS faster from K = 256 (101 vs 109 ms for 8192 rows) to 1000 (377 vs 399 ms).
+// register-blocked SIMD kernel, faster for few classes because it keeps a tile of outputs in
+// registers instead of packing panels sized for large matrices. `automatic`: small_k when
+// num_classes <= small_k_product_max_classes, the crossover that bench/bench_loss_gradient.cpp
+// (loss_grad_crossover) measures; README, "Design choices and their measurements".
 enum class ProductPath { automatic, blas, small_k };
-inline constexpr std::size_t small_k_max_classes = 128;
+inline constexpr std::size_t small_k_product_max_classes = 128;
 
 struct LossGradientOptions {
   ProductPath path = ProductPath::automatic;

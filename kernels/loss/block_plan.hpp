@@ -22,9 +22,9 @@ struct BlockPlan {
 // Each block's features are about this many bytes, so they stay in L2 (1 MiB per core here)
 // between a block's logits product and its gradient product while the next block is prefetched
 // (X is read from memory once per call). With many classes the products are compute-bound and
-// taller blocks amortise OpenBLAS's panel packing: measured at n = 784, K = 256 and 1000, 320-row
-// blocks were 5-25% faster than 80-row ones; at K <= 128 80-row blocks were as fast or faster
-// (OpenBLAS at K = 10 took 62 ms with 160-row blocks against 38 ms with 80).
+// taller blocks amortise OpenBLAS's panel packing, so above kManyClasses blocks are taller; with
+// few classes short blocks were as fast or faster (README, "Design choices and their
+// measurements").
 inline constexpr std::size_t kBlockBytes = 256 * 1024;
 inline constexpr std::size_t kManyClasses = 128, kManyClassesBlockBytes = 1024 * 1024;
 // Upper bounds on the chunks: enough for load balance on many cores; their accumulators
@@ -48,8 +48,9 @@ inline BlockPlan make_block_plan(std::size_t rows, std::size_t features, std::si
   const std::size_t accumulator_bytes = std::max<std::size_t>(1, classes * features * element_size);
   const std::size_t affordable = std::max(kMinChunks, kChunkBytes / accumulator_bytes);
   // About kBlocksPerChunk blocks per chunk, so most blocks have a successor in their chunk whose
-  // features are prefetched during their gradient product (4096 x 784 x 10: 2.9 -> 2.3 ms on one
-  // thread), but at least kBalancedChunks chunks (when there are as many blocks) to balance load.
+  // features are prefetched during their gradient product (README, "Design choices and their
+  // measurements"), but at least kBalancedChunks chunks (when there are as many blocks) to
+  // balance load.
   const std::size_t grouped = (plan.blocks + kBlocksPerChunk - 1) / kBlocksPerChunk;
   const std::size_t wanted = std::max(grouped, std::min(plan.blocks, kBalancedChunks));
   plan.chunks = std::min({wanted, kMaxChunks, affordable});

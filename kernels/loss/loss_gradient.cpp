@@ -74,7 +74,7 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
   impl_->path = options.path;
   if (impl_->path == ProductPath::automatic) {
     impl_->path =
-        problem.num_classes <= small_k_max_classes ? ProductPath::small_k : ProductPath::blas;
+        problem.num_classes <= small_k_product_max_classes ? ProductPath::small_k : ProductPath::blas;
   }
   if (impl_->path == ProductPath::blas) detail::warn_once_if_blas_core_is_slow();
   impl_->plan = detail::make_block_plan(problem.features.rows(), problem.features.cols(),
