@@ -9,13 +9,15 @@
 #include <memory>
 #include <span>
 
+#include "softmaxkit/csr.hpp"
 #include "softmaxkit/matrix.hpp"
 
 namespace softmaxkit {
 
 template <class T>
 struct RegressionProblem {
-  MatrixView<const T> features;              // m x n
+  MatrixView<const T> features;              // m x n dense, or empty when sparse_features is given
+  CsrMatrixView<T> sparse_features;          // m x n CSR (validated by its constructor), or empty
   std::span<const std::int32_t> labels;      // m class indices in [0, num_classes), or empty
   MatrixView<const T> target_probabilities;  // m x num_classes soft targets, or empty
   std::span<const T> sample_weights;         // m non-negative weights, or empty (all 1)
@@ -30,7 +32,8 @@ struct RegressionProblem {
 // registers instead of packing panels sized for large matrices. `automatic`: small_k when
 // num_classes <= small_k_product_max_classes, the crossover that bench/bench_loss_gradient.cpp
 // (loss_grad_crossover) measures; README, "Design choices and their measurements".
-enum class ProductPath { automatic, blas, small_k };
+// `csr`: CSR features (sparse_features); the only path for them, chosen by automatic.
+enum class ProductPath { automatic, blas, small_k, csr };
 inline constexpr std::size_t small_k_product_max_classes = 128;
 
 struct LossGradientOptions {

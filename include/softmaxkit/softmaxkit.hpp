@@ -1,6 +1,7 @@
 // Umbrella header: everything softmaxkit offers.
 #pragma once
 
+#include "softmaxkit/csr.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/isa.hpp"

@@ -26,22 +26,50 @@ namespace softmaxkit::detail {
 
 template <class T>
 struct PassInput {
-  MatrixView<const T> features;
-  const T* parameters = nullptr;  // logit_columns x features
+  const T* parameters = nullptr;  // logit_columns x features (dense); features x logit_columns
+                                  // for a sparse source (FeatureSource::transposed_parameters)
   const T* bias = nullptr;        // logit_columns, or null
   std::size_t logit_columns = 0;
   std::size_t classes = 0;  // G's width: the first `classes` columns of Z
   bool accumulate = true;   // false: loss only
 };
 
-// Returns the sum of the row steps' results, added chunk by chunk in order.
-template <class T, class RowStep>
-double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace,
-                        const BlockProducts<T>& products, const PassInput<T>& input,
-                        const RowStep& row_step) {
+// Dense features through a BlockProducts path. The chunk's accumulator is classes x features.
+template <class T>
+struct DenseFeatures {
+  MatrixView<const T> features;
+  BlockProducts<T> products;
+
+  static constexpr bool transposed_parameters = false;
+  bool uses_blas() const { return products.uses_blas; }
+  std::size_t cols() const { return features.cols(); }
+  // z (rows x logit_columns, row stride z_stride) = X_blk P^T + bias.
+  void logits(std::size_t begin, std::size_t rows, const PassInput<T>& input, T* z,
+              std::size_t z_stride) const {
+    const MatrixView<const T> x = features.row_block(begin, rows);
+    products.logits(x.data(), x.stride(), rows, x.cols(), input.parameters, input.logit_columns,
+                    input.bias, z, z_stride);
+  }
+  // sums (classes x features) = or += G^T X_blk; the next `next_rows` rows (the chunk's next
+  // block, or none) are fetched into cache meanwhile.
+  void accumulate(std::size_t begin, std::size_t rows, std::size_t next_rows, const T* g,
+                  std::size_t g_stride, std::size_t classes, T* sums, bool overwrite) const {
+    const MatrixView<const T> x = features.row_block(begin, rows);
+    const T* next = next_rows == 0 ? nullptr : features.row(begin + rows);
+    const std::size_t next_bytes =
+        next == nullptr ? 0 : ((next_rows - 1) * x.stride() + x.cols()) * sizeof(T);
+    products.accumulate(g, g_stride, rows, classes, x.data(), x.stride(), x.cols(), sums, overwrite,
+                        next, next_bytes);
+  }
+};
+
+// Returns the sum of the row steps' results, added chunk by chunk in order. `source` gives the
+// block products: DenseFeatures above, or CsrFeatures (loss/csr_features.hpp).
+template <class T, class Source, class RowStep>
+double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace, const Source& source,
+                        const PassInput<T>& input, const RowStep& row_step) {
   std::optional<SingleThreadedBlas> single_threaded_blas;
-  if (products.uses_blas) single_threaded_blas.emplace();
-  const std::size_t features = input.features.cols();
+  if (source.uses_blas()) single_threaded_blas.emplace();
   const std::size_t classes = input.classes;
   auto run_chunk = [&](std::size_t chunk) {
     T* z = workspace.logits(chunk, plan.block_rows);
@@ -51,19 +79,13 @@ double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace,
     const std::size_t first = plan.first_block(chunk), last = plan.first_block(chunk + 1);
     for (std::size_t block = first; block < last; ++block) {
       const std::size_t begin = plan.block_begin(block), rows = plan.block_size(block);
-      const MatrixView<const T> x = input.features.row_block(begin, rows);
-      products.logits(x.data(), x.stride(), rows, features, input.parameters, input.logit_columns,
-                      input.bias, z, input.logit_columns);
+      source.logits(begin, rows, input, z, input.logit_columns);
       loss += row_step(begin, rows, z);
       if (!input.accumulate) continue;
       const bool overwrite = block == first;
-      // The chunk's next block, fetched while this block's gradient is computed.
-      const T* next = block + 1 < last ? input.features.row(begin + rows) : nullptr;
-      const std::size_t next_bytes =
-          next == nullptr ? 0
-                          : ((plan.block_size(block + 1) - 1) * x.stride() + features) * sizeof(T);
-      products.accumulate(z, input.logit_columns, rows, classes, x.data(), x.stride(), features,
-                          weight_sums, overwrite, next, next_bytes);
+      const std::size_t next_rows = block + 1 < last ? plan.block_size(block + 1) : 0;
+      source.accumulate(begin, rows, next_rows, z, input.logit_columns, classes, weight_sums,
+                        overwrite);
       if (overwrite) std::fill(intercept_sums, intercept_sums + classes, T(0));
       for (std::size_t i = 0; i < rows; ++i) {
         const T* g = z + i * input.logit_columns;
@@ -83,22 +105,27 @@ double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace,
   return total;
 }
 
-// weights_out = sum over chunks (in order) of their weight sums + the penalty's gradient at
-// `weights`; intercept_out
-// likewise without the penalty (or zero without an intercept). Empty outputs are skipped.
-// Parallel over elements: each element's sum has a fixed order whatever the split.
+// weights_out (classes x features) = sum over chunks (in order) of their weight sums (classes x
+// features, or features x classes with transposed_sums) + the penalty's gradient at `weights`;
+// intercept_out likewise without the penalty (or zero without an intercept). Empty outputs are
+// skipped. Parallel over elements: each element's sum has a fixed order whatever the split.
 template <class T>
 void combine_chunks(const BlockPlan& plan, Workspace<T>& workspace, const L2Penalty<T>& penalty,
-                    const T* weights, T* weights_out, T* intercept_out, bool fit_intercept) {
-  const std::size_t size = workspace.classes * workspace.features;
+                    const T* weights, T* weights_out, T* intercept_out, bool fit_intercept,
+                    bool transposed_sums = false) {
+  const std::size_t classes = workspace.classes, features = workspace.features;
+  const std::size_t size = classes * features;
   const std::size_t chunks = plan.chunks;
   if (weights_out != nullptr) {
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, size, 4096),
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         for (std::size_t e = range.begin(); e != range.end(); ++e) {
-                          T total = workspace.chunk_weight_sums[e];
+                          // e = k * features + j; a sparse source's sums are features x classes.
+                          const std::size_t at =
+                              transposed_sums ? (e % features) * classes + e / features : e;
+                          T total = workspace.chunk_weight_sums[at];
                           for (std::size_t c = 1; c < chunks; ++c)
-                            total += workspace.chunk_weight_sums[c * size + e];
+                            total += workspace.chunk_weight_sums[c * size + at];
                           weights_out[e] = total + penalty.gradient(weights[e]);
                         }
                       });

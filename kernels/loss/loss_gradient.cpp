@@ -14,6 +14,7 @@
 #include "loss/block_plan.hpp"
 #include "loss/block_products.hpp"
 #include "loss/blocked_pass.hpp"
+#include "loss/csr_features.hpp"
 #include "loss/hessian_rows.hpp"
 #include "loss/problem_checks.hpp"
 #include "loss/workspace.hpp"
@@ -31,10 +32,29 @@ struct LossGradient<T>::Impl {
   detail::Workspace<T> workspace;
 
   std::size_t classes() const { return problem.num_classes; }
-  std::size_t features() const { return problem.features.cols(); }
+  bool sparse() const { return path == ProductPath::csr; }
+  std::size_t rows() const {
+    return sparse() ? problem.sparse_features.rows() : problem.features.rows();
+  }
+  std::size_t features() const {
+    return sparse() ? problem.sparse_features.cols() : problem.features.cols();
+  }
   detail::BlockProducts<T> products() const {
     return path == ProductPath::small_k ? detail::small_k_block_products<T>()
                                         : detail::blas_block_products<T>();
+  }
+  // Calls f with the pass's feature source, and parameters (logit_columns x features) in the
+  // layout that source takes: as they are, or transposed into the workspace for CSR.
+  template <class F>
+  auto with_source(const T* parameters, std::size_t logit_columns, F&& f) {
+    if (sparse()) {
+      workspace.transposed_parameters.resize(logit_columns * features());
+      detail::transpose_into(parameters, logit_columns, features(),
+                             workspace.transposed_parameters.data());
+      return f(detail::CsrFeatures<T>{problem.sparse_features},
+               static_cast<const T*>(workspace.transposed_parameters.data()));
+    }
+    return f(detail::DenseFeatures<T>{problem.features, products()}, parameters);
   }
   // Cross-entropy arguments for rows [begin, begin + rows) with logits z (row stride `stride`),
   // the gradient written over the logits when asked for.
@@ -71,16 +91,18 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
     : impl_(std::make_unique<Impl>()) {
   impl_->weight_sum = detail::check_problem(problem);
   impl_->problem = problem;
-  impl_->path = options.path;
-  if (impl_->path == ProductPath::automatic) {
-    impl_->path =
-        problem.num_classes <= small_k_product_max_classes ? ProductPath::small_k : ProductPath::blas;
-  }
+  impl_->path = detail::choose_path(problem, options.path);
   if (impl_->path == ProductPath::blas) detail::warn_once_if_blas_core_is_slow();
-  impl_->plan = detail::make_block_plan(problem.features.rows(), problem.features.cols(),
-                                        problem.num_classes, sizeof(T), options.block_rows);
-  impl_->workspace =
-      detail::Workspace<T>(impl_->plan, problem.num_classes, problem.features.cols());
+  const bool sparse = impl_->sparse();
+  const std::size_t block_rows =
+      options.block_rows != 0 || !sparse
+          ? options.block_rows
+          : detail::csr_block_rows(problem.sparse_features.rows(), problem.sparse_features.nnz(),
+                                   sizeof(T));
+  impl_->plan = detail::make_block_plan(impl_->rows(), impl_->features(), problem.num_classes,
+                                        sizeof(T), block_rows);
+  detail::check_workspace_fits(impl_->plan, problem.num_classes, impl_->features(), sizeof(T));
+  impl_->workspace = detail::Workspace<T>(impl_->plan, problem.num_classes, impl_->features());
 }
 
 template <class T>
@@ -105,8 +127,6 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
   const bool want_gradient = !weights_gradient.empty() || !intercept_gradient.empty();
 
   detail::PassInput<T> input;
-  input.features = impl.problem.features;
-  input.parameters = weights.data();
   input.bias = fit_intercept ? intercept.data() : nullptr;
   input.logit_columns = impl.classes();
   input.classes = impl.classes();
@@ -116,13 +136,16 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
     return cross_entropy_rows(
         impl.cross_entropy_rows(begin, rows, z, impl.classes(), want_gradient));
   };
-  const double loss =
-      detail::run_blocked_pass(impl.plan, impl.workspace, impl.products(), input, row_step);
+  const double loss = impl.with_source(
+      weights.data(), impl.classes(), [&](const auto& source, const T* parameters) {
+        input.parameters = parameters;
+        return detail::run_blocked_pass(impl.plan, impl.workspace, source, input, row_step);
+      });
   if (want_gradient) {
     detail::combine_chunks(impl.plan, impl.workspace, impl.penalty(), weights.data(),
                            weights_gradient.empty() ? nullptr : weights_gradient.data(),
                            intercept_gradient.empty() ? nullptr : intercept_gradient.data(),
-                           fit_intercept);
+                           fit_intercept, impl.sparse());
   }
   return loss / impl.weight_sum + impl.penalty().value(weights);
 }
@@ -159,8 +182,6 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
   }
 
   detail::PassInput<T> input;
-  input.features = impl.problem.features;
-  input.parameters = workspace.stacked_parameters.data();
   input.bias = fit_intercept ? workspace.stacked_intercepts.data() : nullptr;
   input.logit_columns = 2 * classes;
   input.classes = classes;
@@ -175,16 +196,20 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
     detail::hessian_rows(z, 2 * classes, rows, classes, weights_of_block, scale);
     return 0.0;
   };
-  detail::run_blocked_pass(impl.plan, workspace, impl.products(), input, row_step);
+  impl.with_source(workspace.stacked_parameters.data(), 2 * classes,
+                   [&](const auto& source, const T* parameters) {
+                     input.parameters = parameters;
+                     return detail::run_blocked_pass(impl.plan, workspace, source, input, row_step);
+                   });
   detail::combine_chunks(
       impl.plan, workspace, impl.penalty(), direction_weights.data(), product_weights.data(),
-      product_intercept.empty() ? nullptr : product_intercept.data(), fit_intercept);
+      product_intercept.empty() ? nullptr : product_intercept.data(), fit_intercept, impl.sparse());
 }
 
 template <class T>
 void LossGradient<T>::predict_logits(std::span<const T> weights, std::span<const T> intercept,
                                      MatrixView<T> logits) {
-  const Impl& impl = *impl_;
+  Impl& impl = *impl_;
   const bool fit_intercept = impl.problem.fit_intercept;
   constexpr std::string_view function = "LossGradient::predict_logits";
   detail::check_span_size(function, "weights", weights.size(), impl.classes() * impl.features(),
@@ -196,26 +221,30 @@ void LossGradient<T>::predict_logits(std::span<const T> weights, std::span<const
                                std::to_string(num_samples()) + " x " +
                                std::to_string(impl.classes()));
   }
-  const detail::BlockProducts<T> products = impl.products();
-  std::optional<detail::SingleThreadedBlas> single_threaded_blas;
-  if (products.uses_blas) single_threaded_blas.emplace();
+  detail::PassInput<T> input;
+  input.bias = fit_intercept ? intercept.data() : nullptr;
+  input.logit_columns = impl.classes();
+  input.classes = impl.classes();
   const detail::BlockPlan& plan = impl.plan;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, plan.blocks, 1),
-                    [&](const tbb::blocked_range<std::size_t>& blocks) {
-                      for (std::size_t block = blocks.begin(); block != blocks.end(); ++block) {
-                        const std::size_t begin = plan.block_begin(block);
-                        const auto x =
-                            impl.problem.features.row_block(begin, plan.block_size(block));
-                        products.logits(x.data(), x.stride(), x.rows(), x.cols(), weights.data(),
-                                        impl.classes(), fit_intercept ? intercept.data() : nullptr,
-                                        logits.row(begin), logits.stride());
-                      }
-                    });
+  impl.with_source(weights.data(), impl.classes(), [&](const auto& source, const T* parameters) {
+    input.parameters = parameters;
+    std::optional<detail::SingleThreadedBlas> single_threaded_blas;
+    if (source.uses_blas()) single_threaded_blas.emplace();
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, plan.blocks, 1),
+                      [&](const tbb::blocked_range<std::size_t>& blocks) {
+                        for (std::size_t block = blocks.begin(); block != blocks.end(); ++block) {
+                          const std::size_t begin = plan.block_begin(block);
+                          source.logits(begin, plan.block_size(block), input, logits.row(begin),
+                                        logits.stride());
+                        }
+                      });
+    return 0;
+  });
 }
 
 template <class T>
 std::size_t LossGradient<T>::num_samples() const {
-  return impl_->problem.features.rows();
+  return impl_->rows();
 }
 template <class T>
 std::size_t LossGradient<T>::num_features() const {

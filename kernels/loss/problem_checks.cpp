@@ -1,7 +1,10 @@
 #include "loss/problem_checks.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 
@@ -20,9 +23,14 @@ std::string shape(std::size_t rows, std::size_t cols) {
 
 template <class T>
 double check_problem(const RegressionProblem<T>& problem) {
-  const std::size_t m = problem.features.rows(), classes = problem.num_classes;
+  const bool dense = problem.features.rows() != 0 || problem.features.cols() != 0;
+  const bool sparse = problem.sparse_features.rows() != 0 || problem.sparse_features.cols() != 0;
+  if (dense && sparse) fail(kFunction, "give features or sparse_features, not both");
+  const std::size_t m = sparse ? problem.sparse_features.rows() : problem.features.rows();
+  const std::size_t classes = problem.num_classes;
   if (classes == 0) fail(kFunction, "num_classes is 0");
-  if (problem.features.cols() == 0) fail(kFunction, "features has no columns");
+  if ((sparse ? problem.sparse_features.cols() : problem.features.cols()) == 0)
+    fail(kFunction, "features has no columns");
   if (!(problem.l2 >= 0) || !std::isfinite(problem.l2)) {
     fail(kFunction, "l2 is " + std::to_string(problem.l2) + " (must be finite and >= 0)");
   }
@@ -93,6 +101,49 @@ double check_problem(const RegressionProblem<T>& problem) {
   return weight_sum;
 }
 
+template <class T>
+ProductPath choose_path(const RegressionProblem<T>& problem, ProductPath requested) {
+  const bool sparse = problem.sparse_features.rows() != 0 || problem.sparse_features.cols() != 0;
+  if (sparse) {
+    if (requested != ProductPath::automatic && requested != ProductPath::csr)
+      fail(kFunction, "sparse_features take the csr product path (or automatic)");
+    return ProductPath::csr;
+  }
+  if (requested == ProductPath::csr) fail(kFunction, "the csr product path needs sparse_features");
+  if (requested != ProductPath::automatic) return requested;
+  return problem.num_classes <= small_k_product_max_classes ? ProductPath::small_k
+                                                            : ProductPath::blas;
+}
+
+std::size_t csr_block_rows(std::size_t rows, std::size_t nnz, std::size_t element_size) {
+  const std::size_t per_row = std::max<std::size_t>(1, nnz / std::max<std::size_t>(1, rows));
+  const std::size_t fitting = kBlockBytes / (per_row * (element_size + sizeof(std::int32_t)));
+  return std::clamp<std::size_t>(fitting / 8 * 8, 16, 2048);
+}
+
+void check_workspace_fits(const BlockPlan& plan, std::size_t classes, std::size_t features,
+                          std::size_t element_size) {
+  // In elements, with overflow in mind: classes and features can each be near 2^31.
+  const long double accumulators = static_cast<long double>(plan.chunks) *
+                                   static_cast<long double>(classes) *
+                                   static_cast<long double>(features);
+  const long double logits = static_cast<long double>(plan.chunks) *
+                             static_cast<long double>(plan.block_rows) * 2.0L *
+                             static_cast<long double>(classes);
+  const long double bytes = (accumulators + logits) * static_cast<long double>(element_size);
+  const long double physical = static_cast<long double>(sysconf(_SC_PHYS_PAGES)) *
+                               static_cast<long double>(sysconf(_SC_PAGESIZE));
+  if (physical > 0 && bytes > physical) {
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "the workspace for %zu classes x %zu features would need %.3Lg GiB (%zu chunks "
+                  "of classes x features accumulators, plus logits), more than this machine's "
+                  "%.3Lg GiB of memory",
+                  classes, features, bytes / 1073741824.0L, plan.chunks, physical / 1073741824.0L);
+    fail(kFunction, text);
+  }
+}
+
 void check_span_size(std::string_view function, std::string_view argument, std::size_t size,
                      std::size_t expected, bool may_be_empty) {
   if (size == expected || (may_be_empty && size == 0)) return;
@@ -102,5 +153,7 @@ void check_span_size(std::string_view function, std::string_view argument, std::
 
 template double check_problem<float>(const RegressionProblem<float>&);
 template double check_problem<double>(const RegressionProblem<double>&);
+template ProductPath choose_path<float>(const RegressionProblem<float>&, ProductPath);
+template ProductPath choose_path<double>(const RegressionProblem<double>&, ProductPath);
 
 }  // namespace softmaxkit::detail

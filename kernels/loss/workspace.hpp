@@ -17,6 +17,8 @@ struct Workspace {
   std::vector<T> chunk_logits;          // chunks x block_rows x 2K: one block's logits (+ HV)
   // Hessian-vector only, sized at its first call: [W; V], [b; v], zero targets for softmax.
   std::vector<T> stacked_parameters, stacked_intercepts;
+  // CSR features only, sized at first use: the parameters transposed (features x logit columns).
+  std::vector<T> transposed_parameters;
 
   Workspace() = default;
   Workspace(const BlockPlan& plan, std::size_t num_classes, std::size_t num_features)
