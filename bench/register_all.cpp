@@ -3,6 +3,7 @@ namespace softmaxkit::bench {
 void register_exp_benchmarks();
 void register_row_benchmarks();
 void register_loss_gradient_benchmarks();
+void register_loss_gradient_csr_benchmarks();
 void register_memory_benchmarks();
 void register_compute_benchmarks();
 }  // namespace softmaxkit::bench
@@ -11,6 +12,7 @@ void register_all_benchmarks() {
   softmaxkit::bench::register_exp_benchmarks();
   softmaxkit::bench::register_row_benchmarks();
   softmaxkit::bench::register_loss_gradient_benchmarks();
+  softmaxkit::bench::register_loss_gradient_csr_benchmarks();
   softmaxkit::bench::register_memory_benchmarks();
   softmaxkit::bench::register_compute_benchmarks();
 }

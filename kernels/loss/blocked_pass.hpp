@@ -13,7 +13,9 @@
 #include <tbb/partitioner.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "loss/blas.hpp"
 #include "loss/block_plan.hpp"
@@ -106,28 +108,53 @@ double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace, const So
 }
 
 // weights_out (classes x features) = sum over chunks (in order) of their weight sums (classes x
-// features, or features x classes with transposed_sums) + the penalty's gradient at `weights`;
+// features; or, with slot_of, features x classes with feature j at row slot_of[j]) + the
+// penalty's gradient at `weights`;
 // intercept_out likewise without the penalty (or zero without an intercept). Empty outputs are
 // skipped. Parallel over elements: each element's sum has a fixed order whatever the split.
 template <class T>
 void combine_chunks(const BlockPlan& plan, Workspace<T>& workspace, const L2Penalty<T>& penalty,
                     const T* weights, T* weights_out, T* intercept_out, bool fit_intercept,
-                    bool transposed_sums = false) {
+                    const std::int32_t* slot_of = nullptr) {
   const std::size_t classes = workspace.classes, features = workspace.features;
   const std::size_t size = classes * features;
   const std::size_t chunks = plan.chunks;
-  if (weights_out != nullptr) {
+  if (weights_out != nullptr && slot_of == nullptr) {
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, size, 4096),
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         for (std::size_t e = range.begin(); e != range.end(); ++e) {
-                          // e = k * features + j; a sparse source's sums are features x classes.
-                          const std::size_t at =
-                              transposed_sums ? (e % features) * classes + e / features : e;
-                          T total = workspace.chunk_weight_sums[at];
+                          T total = workspace.chunk_weight_sums[e];
                           for (std::size_t c = 1; c < chunks; ++c)
-                            total += workspace.chunk_weight_sums[c * size + at];
+                            total += workspace.chunk_weight_sums[c * size + e];
                           weights_out[e] = total + penalty.gradient(weights[e]);
                         }
+                      });
+  }
+  if (weights_out != nullptr && slot_of != nullptr) {
+    // Tiles of features: each feature's row of each chunk (classes contiguous) is added in chunk
+    // order into a small buffer, which is written out transposed (classes x features).
+    constexpr std::size_t tile = 64;
+    auto combine_tile = [&](std::size_t first, std::size_t count, T* sums) {
+      for (std::size_t j = 0; j < count; ++j) {
+        const T* row = workspace.chunk_weight_sums.data() +
+                       static_cast<std::size_t>(slot_of[first + j]) * classes;
+        T* sum = sums + j * classes;
+        std::copy(row, row + classes, sum);
+        for (std::size_t c = 1; c < chunks; ++c)
+          for (std::size_t k = 0; k < classes; ++k) sum[k] += row[c * size + k];
+      }
+      for (std::size_t k = 0; k < classes; ++k) {
+        for (std::size_t j = 0; j < count; ++j) {
+          const std::size_t e = k * features + first + j;
+          weights_out[e] = sums[j * classes + k] + penalty.gradient(weights[e]);
+        }
+      }
+    };
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, (features + tile - 1) / tile, 1),
+                      [&](const tbb::blocked_range<std::size_t>& tiles) {
+                        std::vector<T> sums(tile * classes);
+                        for (std::size_t t = tiles.begin(); t != tiles.end(); ++t)
+                          combine_tile(t * tile, std::min(tile, features - t * tile), sums.data());
                       });
   }
   if (intercept_out != nullptr) {

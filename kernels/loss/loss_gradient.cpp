@@ -30,6 +30,7 @@ struct LossGradient<T>::Impl {
   ProductPath path = ProductPath::blas;
   detail::BlockPlan plan;
   detail::Workspace<T> workspace;
+  detail::FeatureSlots slots;  // CSR features only
 
   std::size_t classes() const { return problem.num_classes; }
   bool sparse() const { return path == ProductPath::csr; }
@@ -49,9 +50,9 @@ struct LossGradient<T>::Impl {
   auto with_source(const T* parameters, std::size_t logit_columns, F&& f) {
     if (sparse()) {
       workspace.transposed_parameters.resize(logit_columns * features());
-      detail::transpose_into(parameters, logit_columns, features(),
+      detail::transpose_into(parameters, logit_columns, features(), slots,
                              workspace.transposed_parameters.data());
-      return f(detail::CsrFeatures<T>{problem.sparse_features},
+      return f(detail::CsrFeatures<T>{problem.sparse_features, &slots},
                static_cast<const T*>(workspace.transposed_parameters.data()));
     }
     return f(detail::DenseFeatures<T>{problem.features, products()}, parameters);
@@ -103,6 +104,7 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
                                         sizeof(T), block_rows);
   detail::check_workspace_fits(impl_->plan, problem.num_classes, impl_->features(), sizeof(T));
   impl_->workspace = detail::Workspace<T>(impl_->plan, problem.num_classes, impl_->features());
+  if (sparse) impl_->slots = detail::FeatureSlots(problem.sparse_features);
 }
 
 template <class T>
@@ -145,7 +147,7 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
     detail::combine_chunks(impl.plan, impl.workspace, impl.penalty(), weights.data(),
                            weights_gradient.empty() ? nullptr : weights_gradient.data(),
                            intercept_gradient.empty() ? nullptr : intercept_gradient.data(),
-                           fit_intercept, impl.sparse());
+                           fit_intercept, impl.sparse() ? impl.slots.slot_of.data() : nullptr);
   }
   return loss / impl.weight_sum + impl.penalty().value(weights);
 }
@@ -201,9 +203,10 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
                      input.parameters = parameters;
                      return detail::run_blocked_pass(impl.plan, workspace, source, input, row_step);
                    });
-  detail::combine_chunks(
-      impl.plan, workspace, impl.penalty(), direction_weights.data(), product_weights.data(),
-      product_intercept.empty() ? nullptr : product_intercept.data(), fit_intercept, impl.sparse());
+  detail::combine_chunks(impl.plan, workspace, impl.penalty(), direction_weights.data(),
+                         product_weights.data(),
+                         product_intercept.empty() ? nullptr : product_intercept.data(),
+                         fit_intercept, impl.sparse() ? impl.slots.slot_of.data() : nullptr);
 }
 
 template <class T>
