@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 #include "common/cross_entropy_rows.hpp"
@@ -50,6 +51,14 @@ struct TypedKernels {
                              std::size_t classes, const T* x, std::size_t x_stride,
                              std::size_t features, T* acc, bool overwrite, const void* prefetch,
                              std::size_t prefetch_bytes);
+  // One CSR row (entries `entries`, column indices mapped to table rows by slot_of):
+  // z (columns) += sum_e values[e] * transposed[slot_of[indices[e]] * columns + :].
+  void (*csr_row_logits)(const std::int32_t* indices, const T* values, std::size_t entries,
+                         const std::int32_t* slot_of, const T* transposed, std::size_t columns,
+                         T* z);
+  // sums[slot_of[indices[e]] * classes + :] += values[e] * g (classes), for every entry e.
+  void (*csr_row_accumulate)(const std::int32_t* indices, const T* values, std::size_t entries,
+                             const std::int32_t* slot_of, const T* g, std::size_t classes, T* sums);
 };
 
 struct KernelTable {

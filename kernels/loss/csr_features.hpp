@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dispatch/kernel_table.hpp"
 #include "loss/blocked_pass.hpp"
 #include "softmaxkit/csr.hpp"
 
@@ -63,8 +64,7 @@ struct CsrFeatures {
   void logits(std::size_t begin, std::size_t rows, const PassInput<T>& input, T* z,
               std::size_t z_stride) const {
     const std::size_t columns = input.logit_columns;
-    const auto indices = features.column_indices();
-    const auto values = features.values();
+    const auto row_logits = active_kernels<T>().csr_row_logits;
     for (std::size_t i = 0; i < rows; ++i) {
       T* zi = z + i * z_stride;
       if (input.bias != nullptr) {
@@ -72,26 +72,22 @@ struct CsrFeatures {
       } else {
         std::fill(zi, zi + columns, T(0));
       }
-      for (std::size_t k = features.row_begin(begin + i); k < features.row_end(begin + i); ++k) {
-        const T value = values[k];
-        const T* p = input.parameters + (*slots)(indices[k]) * columns;
-        for (std::size_t c = 0; c < columns; ++c) zi[c] += value * p[c];
-      }
+      const std::size_t first = features.row_begin(begin + i);
+      row_logits(features.column_indices().data() + first, features.values().data() + first,
+                 features.row_end(begin + i) - first, slots->slot_of.data(), input.parameters,
+                 columns, zi);
     }
   }
 
   void accumulate(std::size_t begin, std::size_t rows, std::size_t /*next_rows*/, const T* g,
                   std::size_t g_stride, std::size_t classes, T* sums, bool overwrite) const {
     if (overwrite) std::fill(sums, sums + features.cols() * classes, T(0));
-    const auto indices = features.column_indices();
-    const auto values = features.values();
+    const auto row_accumulate = active_kernels<T>().csr_row_accumulate;
     for (std::size_t i = 0; i < rows; ++i) {
-      const T* gi = g + i * g_stride;
-      for (std::size_t k = features.row_begin(begin + i); k < features.row_end(begin + i); ++k) {
-        const T value = values[k];
-        T* s = sums + (*slots)(indices[k]) * classes;
-        for (std::size_t c = 0; c < classes; ++c) s[c] += value * gi[c];
-      }
+      const std::size_t first = features.row_begin(begin + i);
+      row_accumulate(features.column_indices().data() + first, features.values().data() + first,
+                     features.row_end(begin + i) - first, slots->slot_of.data(), g + i * g_stride,
+                     classes, sums);
     }
   }
 };

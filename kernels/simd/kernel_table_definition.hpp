@@ -5,6 +5,7 @@
 #include "dispatch/kernel_table.hpp"
 #include "simd/arch.hpp"
 #include "simd/cross_entropy.hpp"
+#include "simd/csr_rows.hpp"
 #include "simd/exp.hpp"
 #include "simd/log.hpp"
 #include "simd/logsumexp.hpp"
@@ -24,6 +25,8 @@ constexpr detail::TypedKernels<T> typed_kernels() {
       .cross_entropy_rows = &cross_entropy_rows_simd<T, IsaArch>,
       .small_k_logits = &small_k_logits<T, IsaArch>,
       .small_k_accumulate = &small_k_accumulate<T, IsaArch>,
+      .csr_row_logits = &csr_row_logits<T, IsaArch>,
+      .csr_row_accumulate = &csr_row_accumulate<T, IsaArch>,
   };
 }
 

@@ -1,0 +1,137 @@
+// The inner steps of the CSR products (loss/csr_features.hpp), one sparse row at a time:
+//   csr_row_logits:     z += sum over the row's entries e of value_e * P^T[slot(index_e), :]
+//   csr_row_accumulate: S[slot(index_e), :] += value_e * g   for every entry e
+// P^T and S have `columns` (`classes`) contiguous elements per row. Columns are walked in tiles
+// of up to kCsrTileVectors vectors held in registers: z's tile (logits) or g's tile (accumulate)
+// stays in registers across the row's entries, so only P^T rows are loaded and S rows updated.
+// Each element is a sum over the row's entries in order, fused multiply-add where the ISA has
+// it: deterministic per ISA, independent of threads and of where the row sits.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <xsimd/xsimd.hpp>
+
+#include "simd/arch.hpp"
+#include "simd/partial.hpp"
+
+namespace softmaxkit::simd::SOFTMAXKIT_SIMD_ISA {
+
+inline constexpr int kCsrTileVectors = 8;
+
+template <class T, class Arch>
+xsimd::batch<T, Arch> load_lanes_or_full(const T* source, std::size_t lanes) {
+  using Batch = xsimd::batch<T, Arch>;
+  return lanes == Batch::size ? Batch::load_unaligned(source)
+                              : load_partial<T, Arch>(source, lanes, T(0));
+}
+
+template <class T, class Arch>
+void store_lanes_or_full(T* destination, const xsimd::batch<T, Arch>& value, std::size_t lanes) {
+  if (lanes == xsimd::batch<T, Arch>::size) {
+    value.store_unaligned(destination);
+  } else {
+    store_partial<T, Arch>(destination, value, lanes);
+  }
+}
+
+// A tile of N vectors whose last one has `last_lanes` lanes (1..width).
+template <class T, class Arch, int N>
+void csr_logits_tile(const std::int32_t* indices, const T* values, std::size_t entries,
+                     const std::int32_t* slot_of, const T* transposed, std::size_t columns, T* z,
+                     std::size_t last_lanes) {
+  using Batch = xsimd::batch<T, Arch>;
+  constexpr std::size_t width = Batch::size;
+  Batch accumulator[N];
+  for (int v = 0; v < N; ++v)
+    accumulator[v] = load_lanes_or_full<T, Arch>(z + v * width, v + 1 < N ? width : last_lanes);
+  for (std::size_t e = 0; e < entries; ++e) {
+    const Batch value(values[e]);
+    const T* p = transposed + static_cast<std::size_t>(slot_of[indices[e]]) * columns;
+    for (int v = 0; v < N; ++v) {
+      const Batch row = load_lanes_or_full<T, Arch>(p + v * width, v + 1 < N ? width : last_lanes);
+      accumulator[v] = fused_multiply_add(value, row, accumulator[v]);
+    }
+  }
+  for (int v = 0; v < N; ++v)
+    store_lanes_or_full<T, Arch>(z + v * width, accumulator[v], v + 1 < N ? width : last_lanes);
+}
+
+template <class T, class Arch, int N>
+void csr_accumulate_tile(const std::int32_t* indices, const T* values, std::size_t entries,
+                         const std::int32_t* slot_of, const T* g, std::size_t classes, T* sums,
+                         std::size_t last_lanes) {
+  using Batch = xsimd::batch<T, Arch>;
+  constexpr std::size_t width = Batch::size;
+  Batch gradient[N];
+  for (int v = 0; v < N; ++v)
+    gradient[v] = load_lanes_or_full<T, Arch>(g + v * width, v + 1 < N ? width : last_lanes);
+  for (std::size_t e = 0; e < entries; ++e) {
+    const Batch value(values[e]);
+    T* s = sums + static_cast<std::size_t>(slot_of[indices[e]]) * classes;
+    for (int v = 0; v < N; ++v) {
+      const std::size_t lanes = v + 1 < N ? width : last_lanes;
+      const Batch updated =
+          fused_multiply_add(value, gradient[v], load_lanes_or_full<T, Arch>(s + v * width, lanes));
+      store_lanes_or_full<T, Arch>(s + v * width, updated, lanes);
+    }
+  }
+}
+
+// Calls tile<N>(offset, last_lanes) over [0, count) in tiles of up to kCsrTileVectors vectors.
+template <class T, class Arch, class Tile>
+void for_each_column_tile(std::size_t count, const Tile& tile) {
+  constexpr std::size_t width = xsimd::batch<T, Arch>::size;
+  for (std::size_t first = 0; first < count; first += kCsrTileVectors * width) {
+    const std::size_t lanes = std::min(count - first, kCsrTileVectors * width);
+    const std::size_t vectors = (lanes + width - 1) / width;
+    const std::size_t last_lanes = lanes - (vectors - 1) * width;
+    switch (vectors) {
+      case 1:
+        tile(std::integral_constant<int, 1>{}, first, last_lanes);
+        break;
+      case 2:
+        tile(std::integral_constant<int, 2>{}, first, last_lanes);
+        break;
+      case 3:
+        tile(std::integral_constant<int, 3>{}, first, last_lanes);
+        break;
+      case 4:
+        tile(std::integral_constant<int, 4>{}, first, last_lanes);
+        break;
+      case 5:
+        tile(std::integral_constant<int, 5>{}, first, last_lanes);
+        break;
+      case 6:
+        tile(std::integral_constant<int, 6>{}, first, last_lanes);
+        break;
+      case 7:
+        tile(std::integral_constant<int, 7>{}, first, last_lanes);
+        break;
+      default:
+        tile(std::integral_constant<int, 8>{}, first, last_lanes);
+        break;
+    }
+  }
+}
+
+template <class T, class Arch>
+void csr_row_logits(const std::int32_t* indices, const T* values, std::size_t entries,
+                    const std::int32_t* slot_of, const T* transposed, std::size_t columns, T* z) {
+  for_each_column_tile<T, Arch>(columns, [&](auto vectors, std::size_t first, std::size_t lanes) {
+    csr_logits_tile<T, Arch, decltype(vectors)::value>(
+        indices, values, entries, slot_of, transposed + first, columns, z + first, lanes);
+  });
+}
+
+template <class T, class Arch>
+void csr_row_accumulate(const std::int32_t* indices, const T* values, std::size_t entries,
+                        const std::int32_t* slot_of, const T* g, std::size_t classes, T* sums) {
+  for_each_column_tile<T, Arch>(classes, [&](auto vectors, std::size_t first, std::size_t lanes) {
+    csr_accumulate_tile<T, Arch, decltype(vectors)::value>(indices, values, entries, slot_of,
+                                                           g + first, classes, sums + first, lanes);
+  });
+}
+
+}  // namespace softmaxkit::simd::SOFTMAXKIT_SIMD_ISA
