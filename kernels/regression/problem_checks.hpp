@@ -3,7 +3,9 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "softmaxkit/regression.hpp"
 
@@ -16,5 +18,38 @@ double check_problem(const RegressionProblem<T>& problem);
 // `argument` must have `expected` elements, or be empty when `may_be_empty`.
 void check_span_size(std::string_view function, std::string_view argument, std::size_t size,
                      std::size_t expected, bool may_be_empty);
+
+[[noreturn]] void fail_argument(std::string_view function, std::string_view argument,
+                                const std::string& message);
+
+// Null data with a nonzero size in a call's span argument.
+template <class T>
+void check_span_not_null(std::string_view function, std::string_view argument,
+                         std::span<T> values) {
+  if (values.data() == nullptr && !values.empty()) {
+    fail_argument(function, argument, "is null but has " + std::to_string(values.size()) +
+                                          " elements");
+  }
+}
+
+// A named byte range of an argument (empty: no memory).
+struct Region {
+  std::string_view name;
+  const void* data = nullptr;
+  std::size_t bytes = 0;
+};
+template <class T>
+Region region(std::string_view name, std::span<T> values) {
+  return {name, values.data(), values.size_bytes()};
+}
+// The memory a problem's views span: features, labels, target_probabilities, sample_weights.
+template <class T>
+std::vector<Region> problem_regions(const RegressionProblem<T>& problem);
+
+// Each output must share no byte with any input nor with another output (a gradient written
+// over the parameters or the data it is computed from gives wrong numbers). Throws Error naming
+// both arguments.
+void check_outputs_disjoint(std::string_view function, std::span<const Region> outputs,
+                            std::span<const Region> inputs);
 
 }  // namespace softmaxkit::detail
