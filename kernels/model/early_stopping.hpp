@@ -39,7 +39,7 @@ inline double accuracy(const std::vector<double>& probabilities, std::size_t cla
 
 template <class T>
 class EarlyStopping {
-public:
+ public:
   EarlyStopping(const Rows<T>& validation, std::size_t classes, std::size_t features,
                 bool fit_intercept, int patience)
       : validation_(validation),
@@ -54,10 +54,9 @@ public:
   bool observe(std::span<const double> point) {
     if (!active()) return true;
     split_parameters(point, classes_, features_, fit_intercept_, weights_, intercept_);
-    const double current =
-        accuracy(softmax_regression_probabilities<T>(validation_.view(), weights_, intercept_,
-                                                     classes_),
-                 classes_, validation_.labels);
+    const double current = accuracy(
+        softmax_regression_probabilities<T>(validation_.view(), weights_, intercept_, classes_),
+        classes_, validation_.labels);
     if (current > best_accuracy_) {
       best_accuracy_ = current;
       best_point_.assign(point.begin(), point.end());
@@ -71,7 +70,7 @@ public:
   const std::vector<double>& best_point() const { return best_point_; }
   double best_accuracy() const { return best_accuracy_; }
 
-private:
+ private:
   const Rows<T>& validation_;
   std::size_t classes_, features_;
   bool fit_intercept_;

@@ -66,8 +66,9 @@ double check_fit_arguments(const FitOptions& options, MatrixView<const T> featur
              std::to_string(features.rows()) + " rows");
   }
   if (!(training_total > 0)) {
-    fit_fail("sample_weight: the weights of the training rows (those not held out by "
-             "validation_fraction) are all zero");
+    fit_fail(
+        "sample_weight: the weights of the training rows (those not held out by "
+        "validation_fraction) are all zero");
   }
   return training_total;
 }

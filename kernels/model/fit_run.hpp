@@ -23,8 +23,7 @@ struct FitOutcome {
 inline SolverOptions solver_options(const FitOptions& options, std::size_t classes,
                                     std::size_t features) {
   SolverOptions solver;
-  solver.kind =
-      options.solver.value_or(options.l1 > 0 ? SolverKind::lbfgs : SolverKind::newton_cg);
+  solver.kind = options.solver.value_or(options.l1 > 0 ? SolverKind::lbfgs : SolverKind::newton_cg);
   solver.tolerance = options.tolerance;
   solver.max_iterations = options.max_iterations;
   solver.l1 = options.l1;

@@ -29,40 +29,45 @@ std::vector<double> softmax_regression_probabilities(MatrixView<const T> feature
   if (rows == 0 || classes == 0) return probabilities;
   const std::size_t blocks = (rows + kPredictionBlockRows - 1) / kPredictionBlockRows;
   SingleThreadedBlas single_threaded_blas;  // our TBB tasks already use every core
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, blocks, 1),
-      [&](const tbb::blocked_range<std::size_t>& range) {
-        std::vector<double> widened;  // float rows as double, once per task
-        if constexpr (std::is_same_v<T, float>) widened.resize(kPredictionBlockRows * cols);
-        for (std::size_t block = range.begin(); block != range.end(); ++block) {
-          const std::size_t begin = block * kPredictionBlockRows;
-          const std::size_t count = std::min(kPredictionBlockRows, rows - begin);
-          const double* x = nullptr;
-          std::size_t x_stride = cols;
-          if constexpr (std::is_same_v<T, float>) {
-            for (std::size_t i = 0; i < count; ++i) {
-              const float* row = features.row(begin + i);
-              std::copy(row, row + cols, widened.begin() + static_cast<std::ptrdiff_t>(i * cols));
-            }
-            x = widened.data();
-          } else {
-            x = features.row(begin);
-            x_stride = features.stride();
-          }
-          double* z = probabilities.data() + begin * classes;
-          for (std::size_t i = 0; i < count; ++i)
-            std::copy(intercept.begin(), intercept.end(), z + i * classes);
-          gemm(false, true, count, classes, cols, 1.0, x, x_stride, weights.data(), cols, 1.0, z,
-               classes);
-          softmax_rows(MatrixView<double>(z, count, classes));
-        }
-      });
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 1),
+                    [&](const tbb::blocked_range<std::size_t>& range) {
+                      std::vector<double> widened;  // float rows as double, once per task
+                      if constexpr (std::is_same_v<T, float>)
+                        widened.resize(kPredictionBlockRows * cols);
+                      for (std::size_t block = range.begin(); block != range.end(); ++block) {
+                        const std::size_t begin = block * kPredictionBlockRows;
+                        const std::size_t count = std::min(kPredictionBlockRows, rows - begin);
+                        const double* x = nullptr;
+                        std::size_t x_stride = cols;
+                        if constexpr (std::is_same_v<T, float>) {
+                          for (std::size_t i = 0; i < count; ++i) {
+                            const float* row = features.row(begin + i);
+                            std::copy(row, row + cols,
+                                      widened.begin() + static_cast<std::ptrdiff_t>(i * cols));
+                          }
+                          x = widened.data();
+                        } else {
+                          x = features.row(begin);
+                          x_stride = features.stride();
+                        }
+                        double* z = probabilities.data() + begin * classes;
+                        for (std::size_t i = 0; i < count; ++i)
+                          std::copy(intercept.begin(), intercept.end(), z + i * classes);
+                        gemm(false, true, count, classes, cols, 1.0, x, x_stride, weights.data(),
+                             cols, 1.0, z, classes);
+                        softmax_rows(MatrixView<double>(z, count, classes));
+                      }
+                    });
   return probabilities;
 }
 
-template std::vector<double> softmax_regression_probabilities<float>(
-    MatrixView<const float>, const std::vector<double>&, const std::vector<double>&, std::size_t);
-template std::vector<double> softmax_regression_probabilities<double>(
-    MatrixView<const double>, const std::vector<double>&, const std::vector<double>&, std::size_t);
+template std::vector<double> softmax_regression_probabilities<float>(MatrixView<const float>,
+                                                                     const std::vector<double>&,
+                                                                     const std::vector<double>&,
+                                                                     std::size_t);
+template std::vector<double> softmax_regression_probabilities<double>(MatrixView<const double>,
+                                                                      const std::vector<double>&,
+                                                                      const std::vector<double>&,
+                                                                      std::size_t);
 
 }  // namespace softmaxkit::detail
