@@ -161,14 +161,18 @@ TEST_CASE("NaN in the data ends the fit with StopReason::nan and leaves the mode
   }
 }
 
-TEST_CASE("an overflowing penalty in float stops with StopReason::nan, not converged") {
+TEST_CASE("a penalty beyond float's range is refused in float and trains in double") {
   const Blobs data = make_blobs(100, 3, 2, 1.0, 14);
-  // lambda = 1e39 is inf in float: the gradient l2 * W is inf * 0 = NaN at W = 0.
+  // lambda = 1e39 is inf in float: its gradient l2 * W would be inf * 0 = NaN at W = 0.
   for (const auto solver : {softmaxkit::SolverKind::newton_cg, softmaxkit::SolverKind::lbfgs}) {
     SoftmaxRegression model(FitOptions{.l2 = 1e39, .solver = solver});
-    const auto report = model.fit(data.view(), data.labels);
-    CHECK(report.reason == StopReason::nan);
+    CHECK_THROWS_WITH_AS(model.fit(data.view(), data.labels), doctest::Contains("l2"),
+                         softmaxkit::Error);
     CHECK_FALSE(model.is_fitted());
+    model.options().use_double = true;
+    const auto report = model.fit(data.view(), data.labels);
+    CHECK(report.reason != StopReason::nan);
+    CHECK(model.is_fitted());
   }
 }
 

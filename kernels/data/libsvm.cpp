@@ -144,9 +144,12 @@ Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
   if (result.cols == 0) {
     throw Error(at_end + ": no feature indices found; set LibsvmOptions::num_features");
   }
+  const std::string width_source =
+      options.num_features != 0 ? " (num_features " + std::to_string(options.num_features) + ")"
+                                : " (the largest feature index)";
   if (result.rows > kMaxDenseValues / result.cols) {
     throw Error(at_end + ": dense matrix of " + std::to_string(result.rows) + " x " +
-                std::to_string(result.cols) + " exceeds the limit of " +
+                std::to_string(result.cols) + width_source + " exceeds the limit of " +
                 std::to_string(kMaxDenseValues) + " values");
   }
   // Stored densely for now: refuse a matrix the file's size does not justify (a few bytes naming

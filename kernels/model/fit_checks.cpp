@@ -1,9 +1,18 @@
 #include "model/fit_checks.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <string>
 
 namespace softmaxkit::detail {
+namespace {
+
+std::string shortest(double value) {  // "1e-310", "nan", not std::to_string's "0.000000"
+  char buffer[32];
+  return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+}
+
+}  // namespace
 
 void check_fit_options(const FitOptions& options) {
   if (!(options.l1 >= 0) || !std::isfinite(options.l1)) fit_fail("l1 must be finite and >= 0");
@@ -19,25 +28,26 @@ void check_fit_options(const FitOptions& options) {
     fit_fail("threads is " + std::to_string(options.threads) + " (must be in [0, " +
              std::to_string(max_threads) + "])");
   if (!(options.validation_fraction >= 0 && options.validation_fraction < 1))
-    fit_fail("validation_fraction must be in [0, 1)");
+    fit_fail("validation_fraction is " + shortest(options.validation_fraction) +
+             " (must be in [0, 1))");
   if (options.patience < 1) fit_fail("patience must be >= 1");
 }
 
 double regularization_strength(const FitOptions& options, double weight_total) {
   if (!options.C) {
     if (!(options.l2 >= 0) || !std::isfinite(options.l2)) {
-      fit_fail("l2 is " + std::to_string(options.l2) + " (must be finite and >= 0)");
+      fit_fail("l2 is " + shortest(options.l2) + " (must be finite and >= 0)");
     }
     return options.l2;
   }
   const double C = *options.C;
   if (!(C > 0) || !std::isfinite(C)) {
-    fit_fail("C is " + std::to_string(C) + " (must be finite and > 0)");
+    fit_fail("C is " + shortest(C) + " (must be finite and > 0)");
   }
   const double lambda = 1.0 / (C * weight_total);
   if (!std::isfinite(lambda)) {
-    fit_fail("C = " + std::to_string(C) + " with sample weights summing to " +
-             std::to_string(weight_total) + " gives lambda = 1 / (C * sum w) = inf");
+    fit_fail("C = " + shortest(C) + " with sample weights summing to " + shortest(weight_total) +
+             " gives lambda = 1 / (C * sum w) = inf");
   }
   return lambda;
 }

@@ -52,7 +52,8 @@ double check_fit_arguments(const FitOptions& options, MatrixView<const T> featur
   for (std::size_t i = 0; i < features.rows(); ++i) {
     const double weight = sample_weight.empty() ? 1.0 : static_cast<double>(sample_weight[i]);
     if (!std::isfinite(weight) || weight < 0) {
-      fit_fail("sample_weight[" + std::to_string(i) + "] is " + std::to_string(weight) +
+      fit_fail("sample_weight[" + std::to_string(i) + "] is " +
+               (std::isnan(weight) ? std::string("nan") : std::to_string(weight)) +
                " (must be finite and >= 0)");
     }
     total += weight;
@@ -62,7 +63,7 @@ double check_fit_arguments(const FitOptions& options, MatrixView<const T> featur
   }
   if (!(total > 0)) fit_fail("sample_weight: all weights are zero");
   if (training_rows == 0) {
-    fit_fail("validation_fraction " + std::to_string(fraction) + " holds out every one of the " +
+    fit_fail("validation_fraction holds out every one of the " +
              std::to_string(features.rows()) + " rows");
   }
   if (!(training_total > 0)) {

@@ -27,6 +27,12 @@ double check_problem(const RegressionProblem<T>& problem) {
   if (!(problem.l2 >= 0) || !std::isfinite(problem.l2)) {
     fail(kFunction, "l2 is " + std::to_string(problem.l2) + " (must be finite and >= 0)");
   }
+  // The penalty's gradient l2 * W is computed in T: an l2 beyond T's range would make it
+  // inf * 0 = NaN at W = 0.
+  if (!std::isfinite(static_cast<T>(problem.l2))) {
+    fail(kFunction, "l2 is " + std::to_string(problem.l2) + ", not finite in " +
+                        (sizeof(T) == 4 ? "float" : "double") + " (compute in double)");
+  }
   const bool hard = !problem.labels.empty();
   const bool soft = problem.target_probabilities.rows() != 0;
   if (hard && soft) fail(kFunction, "give labels or target_probabilities, not both");

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <vector>
 
 #include "json_writer.hpp"
@@ -32,6 +33,16 @@ const CLI::Validator non_negative =
 const CLI::Validator fraction =
     finite_number([](double v) { return v >= 0 && v < 1; }, "a number in [0, 1)");
 
+// Whole numbers only: CLI11 reads an empty value as 0.
+const CLI::Validator whole_number(
+    [](std::string& text) {
+      const std::size_t digits = text.find_first_not_of("0123456789", text[0] == '-' ? 1 : 0);
+      return !text.empty() && text != "-" && digits == std::string::npos
+                 ? std::string()
+                 : "must be a whole number, not '" + text + "'";
+    },
+    "INT");
+
 // A flag given twice is a mistake like an option given twice.
 CLI::Option* once(CLI::Option* option) {
   return option->multi_option_policy(CLI::MultiOptionPolicy::Throw);
@@ -48,6 +59,11 @@ void check_model_target(const std::string& path) {
   struct stat info {};
   if (::lstat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
     throw Error("--model '" + path + "' exists and is not a regular file; refusing to replace it");
+  }
+  std::string directory = std::filesystem::path(path).parent_path().string();
+  if (directory.empty()) directory = ".";
+  if (::stat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    throw Error("--model '" + path + "': directory '" + directory + "' does not exist");
   }
 }
 
@@ -154,7 +170,9 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
   once(c->add_option("--solver", a.solver, "auto (newton; lbfgs with --l1) | lbfgs | newton")
            ->check(CLI::IsMember({"auto", "lbfgs", "newton"})));
   once(c->add_option("--tol", a.tolerance, "relative gradient-norm tolerance")->check(positive));
-  once(c->add_option("--max-iter", a.max_iterations, "iteration limit")->check(non_negative));
+  once(c->add_option("--max-iter", a.max_iterations, "iteration limit")
+           ->check(whole_number)
+           ->check(non_negative));
   once(c->add_option("--threads", a.threads,
                      "threads (0: all cores; at most " + std::to_string(max_threads) + ")")
            ->check(CLI::Range(0, max_threads)));
@@ -169,9 +187,11 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
   once(c->add_flag("--no-scale", a.no_scale, "idx: keep raw uint8 values"));
   once(c->add_flag("--header", a.train.header, "csv: skip a header line"));
   once(c->add_option("--label-column", a.train.label_column,
-                     "csv: label column, 0-based, -1 for the last"));
+                     "csv: label column, 0-based, -1 for the last")
+           ->check(whole_number));
   once(c->add_option("--num-features", a.train.num_features,
-                     "libsvm: feature count (default: inferred)"));
+                     "libsvm: feature count (default: inferred)")
+           ->check(whole_number));
   return c;
 }
 

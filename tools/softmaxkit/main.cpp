@@ -21,6 +21,15 @@ int main(int argc, char** argv) {
   CLI::App* predict_command = softmaxkit::cli::add_predict_command(app, predict);
   CLI::App* evaluate_command = softmaxkit::cli::add_evaluate_command(app, evaluate);
 
+  // CLI11 would take an unknown first word for a stray argument and say only that a subcommand
+  // is required.
+  if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "train" &&
+      std::string(argv[1]) != "predict" && std::string(argv[1]) != "evaluate") {
+    std::fprintf(stderr,
+                 "softmaxkit: unknown subcommand '%s' (expected train, predict or evaluate)\n",
+                 argv[1]);
+    return softmaxkit::cli::kExitBadInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
