@@ -66,6 +66,9 @@ TEST_CASE("MatrixView refuses a stride below cols and null data with a nonzero s
 TEST_CASE("isa: unknown names and unsupported ISAs are refused") {
   refused([] { softmaxkit::parse_isa("avx1024"); }, {"avx1024"});
   refused([] { softmaxkit::parse_isa(""); }, {"unknown ISA"});
+  // A value outside the enum (a bad cast) is not supported and not accepted.
+  CHECK_FALSE(softmaxkit::is_supported(static_cast<softmaxkit::Isa>(9)));
+  refused([] { softmaxkit::set_active_isa(static_cast<softmaxkit::Isa>(9)); }, {"set_active_isa"});
   for (const softmaxkit::Isa isa :
        {softmaxkit::Isa::sse2, softmaxkit::Isa::avx2, softmaxkit::Isa::avx512}) {
     if (!softmaxkit::is_supported(isa)) {
@@ -329,6 +332,17 @@ TEST_CASE("readers: missing files, directories, devices and bad options") {
   refused([&] { softmaxkit::parse_libsvm("1 1:2\n", {.num_features = std::size_t{1} << 40}, "m"); },
           {"num_features"});
   refused([&] { softmaxkit::parse_idx("", "", {}, "mem.idx"); }, {"mem.idx"});
+  // Null text with a nonzero size (a string_view built from a null pointer and a length).
+  const std::string_view null_text(static_cast<const char*>(nullptr), 0);
+  CHECK(null_text.empty());
+  auto null_bytes = [](std::size_t size) {
+    return std::string_view(static_cast<const char*>(nullptr), size);
+  };
+  refused([&] { softmaxkit::parse_csv(null_bytes(5), {}, "n.csv"); }, {"n.csv", "text is null"});
+  refused([&] { softmaxkit::parse_libsvm(null_bytes(5), {}, "n.svm"); }, {"n.svm", "null"});
+  refused([&] { softmaxkit::parse_idx(null_bytes(16), "", {}, "n.idx"); }, {"images_bytes"});
+  refused([&] { softmaxkit::parse_idx("", null_bytes(8), {}, "n.idx"); }, {"labels_bytes"});
+  refused([&] { softmaxkit::deserialize_model(null_bytes(64), "n.skm"); }, {"n.skm", "null"});
 }
 
 TEST_CASE("minimize refuses every bad argument before calling the objective") {
@@ -352,6 +366,7 @@ TEST_CASE("minimize refuses every bad argument before calling the objective") {
   using Objective = softmaxkit::Objective;
   with([](Options&, Objective& o) { o.value_and_gradient = nullptr; }, "value_and_gradient");
   with([](Options&, Objective& o) { o.size = 3; }, "objective.size");
+  refused([&] { softmaxkit::minimize(objective, null_span<double>(2), Options{}); }, {"x is null"});
   with([](Options& s, Objective&) { s.tolerance = kNan; }, "tolerance");
   with([](Options& s, Objective&) { s.tolerance = kInf; }, "tolerance");
   with([](Options& s, Objective&) { s.tolerance = 0; }, "tolerance");

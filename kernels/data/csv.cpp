@@ -88,6 +88,9 @@ void check_options(const CsvOptions& options, const std::string& name) {
 Dataset parse_csv(std::string_view text, const CsvOptions& options,
                   const std::string& name_for_errors) {
   const std::string& name = name_for_errors;
+  if (text.data() == nullptr && !text.empty()) {
+    throw Error(name + ": text is null but has " + std::to_string(text.size()) + " bytes");
+  }
   check_options(options, name);
   text = detail::without_utf8_bom(text);
   std::string padding;  // spaces and tabs, unless one of them is the delimiter

@@ -68,6 +68,9 @@ std::string parse_index(std::string_view text, std::size_t& index) {
 Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
                      const std::string& name_for_errors) {
   const std::string& name = name_for_errors;
+  if (text.data() == nullptr && !text.empty()) {
+    throw Error(name + ": text is null but has " + std::to_string(text.size()) + " bytes");
+  }
   if (options.num_features > kMaxDenseValues) {
     throw Error(name + ": num_features " + std::to_string(options.num_features) +
                 " exceeds the limit of " + std::to_string(kMaxDenseValues));

@@ -27,6 +27,9 @@ void validate(const Objective& objective, std::span<const double> x, const Solve
   if (!objective.value_and_gradient) {
     throw Error("minimize: objective.value_and_gradient is empty");
   }
+  if (x.data() == nullptr && !x.empty()) {
+    throw Error("minimize: x is null but has " + std::to_string(x.size()) + " elements");
+  }
   if (x.size() != objective.size) {
     throw Error("minimize: x has size " + std::to_string(x.size()) + " but objective.size is " +
                 std::to_string(objective.size));
