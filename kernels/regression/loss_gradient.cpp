@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -108,9 +109,9 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
   detail::check_span_not_null(function, "weights_gradient", weights_gradient);
   detail::check_span_not_null(function, "intercept_gradient", intercept_gradient);
   {
-    std::vector<detail::Region> inputs = detail::problem_regions(impl.problem);
-    inputs.push_back(detail::region("weights", weights));
-    inputs.push_back(detail::region("intercept", intercept));
+    const auto inputs = detail::call_inputs(
+        impl.problem,
+        std::array{detail::region("weights", weights), detail::region("intercept", intercept)});
     const detail::Region outputs[] = {detail::region("weights_gradient", weights_gradient),
                                       detail::region("intercept_gradient", intercept_gradient)};
     detail::check_outputs_disjoint(function, outputs, inputs);
@@ -164,11 +165,11 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
   detail::check_span_not_null(function, "product_weights", product_weights);
   detail::check_span_not_null(function, "product_intercept", product_intercept);
   {
-    std::vector<detail::Region> inputs = detail::problem_regions(impl.problem);
-    inputs.push_back(detail::region("weights", weights));
-    inputs.push_back(detail::region("intercept", intercept));
-    inputs.push_back(detail::region("direction_weights", direction_weights));
-    inputs.push_back(detail::region("direction_intercept", direction_intercept));
+    const auto inputs = detail::call_inputs(
+        impl.problem, std::array{detail::region("weights", weights),
+                                 detail::region("intercept", intercept),
+                                 detail::region("direction_weights", direction_weights),
+                                 detail::region("direction_intercept", direction_intercept)});
     const detail::Region outputs[] = {detail::region("product_weights", product_weights),
                                       detail::region("product_intercept", product_intercept)};
     detail::check_outputs_disjoint(function, outputs, inputs);
@@ -221,9 +222,9 @@ void LossGradient<T>::predict_logits(std::span<const T> weights, std::span<const
   detail::check_span_not_null(function, "weights", weights);
   detail::check_span_not_null(function, "intercept", intercept);
   {
-    std::vector<detail::Region> inputs = detail::problem_regions(impl.problem);
-    inputs.push_back(detail::region("weights", weights));
-    inputs.push_back(detail::region("intercept", intercept));
+    const auto inputs = detail::call_inputs(
+        impl.problem,
+        std::array{detail::region("weights", weights), detail::region("intercept", intercept)});
     const detail::Region outputs[] = {
         detail::Region{"logits", logits.data(), detail::view_extent(logits) * sizeof(T)}};
     detail::check_outputs_disjoint(function, outputs, inputs);

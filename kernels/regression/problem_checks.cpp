@@ -120,7 +120,7 @@ void fail_argument(std::string_view function, std::string_view argument,
 }
 
 template <class T>
-std::vector<Region> problem_regions(const RegressionProblem<T>& problem) {
+std::array<Region, 4> problem_regions(const RegressionProblem<T>& problem) {
   return {Region{"features", problem.features.data(), view_extent(problem.features) * sizeof(T)},
           region("labels", problem.labels),
           Region{"target_probabilities", problem.target_probabilities.data(),
@@ -152,8 +152,8 @@ void check_outputs_disjoint(std::string_view function, std::span<const Region> o
   }
 }
 
-template std::vector<Region> problem_regions<float>(const RegressionProblem<float>&);
-template std::vector<Region> problem_regions<double>(const RegressionProblem<double>&);
+template std::array<Region, 4> problem_regions<float>(const RegressionProblem<float>&);
+template std::array<Region, 4> problem_regions<double>(const RegressionProblem<double>&);
 template double check_problem<float>(const RegressionProblem<float>&);
 template double check_problem<double>(const RegressionProblem<double>&);
 

@@ -1,11 +1,12 @@
 // Validation of a RegressionProblem and of the parameter spans passed to each call.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "softmaxkit/regression.hpp"
 
@@ -44,7 +45,19 @@ Region region(std::string_view name, std::span<T> values) {
 }
 // The memory a problem's views span: features, labels, target_probabilities, sample_weights.
 template <class T>
-std::vector<Region> problem_regions(const RegressionProblem<T>& problem);
+std::array<Region, 4> problem_regions(const RegressionProblem<T>& problem);
+
+// The problem's regions followed by a call's own inputs, in a fixed array: the checks run on
+// every call, which must not allocate.
+template <class T, std::size_t N>
+std::array<Region, 4 + N> call_inputs(const RegressionProblem<T>& problem,
+                                      const std::array<Region, N>& own) {
+  std::array<Region, 4 + N> all{};
+  const std::array<Region, 4> shared = problem_regions(problem);
+  std::copy(shared.begin(), shared.end(), all.begin());
+  std::copy(own.begin(), own.end(), all.begin() + 4);
+  return all;
+}
 
 // Each output must share no byte with any input nor with another output (a gradient written
 // over the parameters or the data it is computed from gives wrong numbers). Throws Error naming
