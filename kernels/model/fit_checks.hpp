@@ -63,8 +63,8 @@ double check_fit_arguments(const FitOptions& options, MatrixView<const T> featur
   }
   if (!(total > 0)) fit_fail("sample_weight: all weights are zero");
   if (training_rows == 0) {
-    fit_fail("validation_fraction holds out every one of the " +
-             std::to_string(features.rows()) + " rows");
+    fit_fail("validation_fraction holds out every one of the " + std::to_string(features.rows()) +
+             " rows");
   }
   if (!(training_total > 0)) {
     fit_fail(

@@ -166,10 +166,10 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
   detail::check_span_not_null(function, "product_intercept", product_intercept);
   {
     const auto inputs = detail::call_inputs(
-        impl.problem, std::array{detail::region("weights", weights),
-                                 detail::region("intercept", intercept),
-                                 detail::region("direction_weights", direction_weights),
-                                 detail::region("direction_intercept", direction_intercept)});
+        impl.problem,
+        std::array{detail::region("weights", weights), detail::region("intercept", intercept),
+                   detail::region("direction_weights", direction_weights),
+                   detail::region("direction_intercept", direction_intercept)});
     const detail::Region outputs[] = {detail::region("product_weights", product_weights),
                                       detail::region("product_intercept", product_intercept)};
     detail::check_outputs_disjoint(function, outputs, inputs);

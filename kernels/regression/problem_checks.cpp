@@ -1,8 +1,8 @@
 #include "regression/problem_checks.hpp"
 
 #include <algorithm>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -145,8 +145,8 @@ void check_outputs_disjoint(std::string_view function, std::span<const Region> o
     }
     for (std::size_t j = i + 1; j < outputs.size(); ++j) {
       if (overlap(outputs[i], outputs[j])) {
-        fail(function, std::string(outputs[i].name) + " overlaps " +
-                           std::string(outputs[j].name) + " (outputs must be disjoint)");
+        fail(function, std::string(outputs[i].name) + " overlaps " + std::string(outputs[j].name) +
+                           " (outputs must be disjoint)");
       }
     }
   }

@@ -28,8 +28,8 @@ template <class T>
 void check_span_not_null(std::string_view function, std::string_view argument,
                          std::span<T> values) {
   if (values.data() == nullptr && !values.empty()) {
-    fail_argument(function, argument, "is null but has " + std::to_string(values.size()) +
-                                          " elements");
+    fail_argument(function, argument,
+                  "is null but has " + std::to_string(values.size()) + " elements");
   }
 }
 

@@ -108,8 +108,8 @@ SolverResult minimize(const Objective& objective, std::span<double> x,
   start.threshold = options.tolerance * std::max(1.0, start.gradient_norm);
 
   if (not_finite(start.objective, start.gradient_norm)) {
-    return SolverResult{start.objective,     start.gradient_norm, 0, start.evaluations,
-                        seconds_since(start.t0), StopReason::nan};
+    return SolverResult{start.objective,   start.gradient_norm,     0,
+                        start.evaluations, seconds_since(start.t0), StopReason::nan};
   }
   const bool converged = start.gradient_norm <= start.threshold;
   if (converged || options.max_iterations == 0) {

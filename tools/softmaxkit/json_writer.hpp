@@ -6,14 +6,14 @@
 namespace softmaxkit::cli {
 
 class JsonObject {
- public:
+public:
   void add(const std::string& key, double value);
   void add(const std::string& key, long long value);
   void add(const std::string& key, const std::string& value);
   void add_bool(const std::string& key, bool value);
   std::string str() const { return "{" + body_ + "}"; }
 
- private:
+private:
   void key(const std::string& name);
   std::string body_;
 };
