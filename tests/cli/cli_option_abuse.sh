@@ -179,6 +179,8 @@ done
 # evaluate: a label the model never saw.
 sed '1s/^3,/5,/' "$work/d.csv" >"$work/unseen.csv"
 bad -- "label 5" evaluate --model "$work/m.skm" --format csv --data "$work/unseen.csv"
+bad -- "--test.*label 5" train "${csv[@]}" --test "$work/unseen.csv" --model "$work/unseen.skm"
+[[ ! -e $work/unseen.skm ]] && passed=$((passed + 1)) || fail "a model was written despite exit 2"
 
 # ---- non-finite data: exit 2; a fit that overflows on finite data: exit 3, no model ----
 # IDX float images (type 0x0D) of 2 x 1 values: NaN in the second.

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -100,6 +101,19 @@ FitOptions fit_options(const TrainArguments& arguments) {
   options.use_double = arguments.use_double;
   options.validation_fraction = arguments.validation_fraction;
   return options;
+}
+
+// A test label that never occurs in training cannot be predicted: refuse it before training
+// (score would refuse it after, exit 2 either way).
+void check_test_labels(const Dataset& train, const Dataset& test, const std::string& test_path) {
+  std::vector<std::int32_t> known = train.labels;
+  std::sort(known.begin(), known.end());
+  for (std::size_t i = 0; i < test.labels.size(); ++i) {
+    if (!std::binary_search(known.begin(), known.end(), test.labels[i])) {
+      throw Error("--test " + test_path + ": label " + std::to_string(test.labels[i]) + " in row " +
+                  std::to_string(i) + " does not occur in the training data");
+    }
+  }
 }
 
 struct TrainResult {
@@ -226,6 +240,7 @@ int run_train(TrainArguments arguments) {
     // Sparse files infer their width from the largest index; a test set must match training's.
     if (source.num_features == 0) source.num_features = train.cols;
     test = load_dataset(source);
+    check_test_labels(train, *test, source.path);
   }
 
   FitOptions options = fit_options(arguments);
