@@ -256,9 +256,11 @@ TEST_CASE("a shared const model predicts from several threads the same as sequen
   const std::vector<double> proba_f = model.predict_proba(ff), proba_d = model.predict_proba(fd);
   const std::vector<std::int32_t> predicted_f = model.predict(ff), predicted_d = model.predict(fd);
   REQUIRE(proba_f.size() == rows * classes);
-  // Labels that agree with the prediction on every third row, so score is neither 0 nor 1.
+  // Labels that disagree with the prediction on every third row (another of the model's classes:
+  // score refuses labels the model does not know), so score is neither 0 nor 1.
   std::vector<std::int32_t> labels = predicted_f;
-  for (std::size_t i = 0; i < rows; i += 3) labels[i] = 1000;
+  const std::vector<std::int32_t>& known = model.class_labels();
+  for (std::size_t i = 0; i < rows; i += 3) labels[i] = labels[i] == known[0] ? known[1] : known[0];
   const double score_f = model.score(ff, labels), score_d = model.score(fd, labels);
   CHECK(score_f > 0);
   CHECK(score_f < 1);

@@ -3,7 +3,8 @@
 // Every reader returns a dense, row-major Dataset of float features and the raw
 // integer labels found in the file. Bad input throws softmaxkit::Error whose
 // message names the file and the line (text formats) or byte offset (IDX).
-// Only regular files are read; directories and FIFOs are rejected.
+// Only regular files are read; directories and FIFOs are rejected. Text files (CSV, LibSVM) may
+// start with a UTF-8 byte order mark, which is skipped.
 #pragma once
 
 #include <cstddef>
@@ -41,6 +42,19 @@ Dataset read_csv(const std::string& path, const CsvOptions& options = {});
 struct LibsvmOptions {
   std::size_t num_features = 0;  // 0 = infer from the largest index
 };
+// LibSVM data are returned dense (rows x cols floats). A sparse file may name a feature index
+// far beyond what its bytes justify (20 bytes naming index 2^27 would need 512 MiB, and training
+// on it several GiB), so read_libsvm / parse_libsvm refuse, with an Error naming the file, the
+// shape and the bytes needed, a dense matrix larger than libsvm_max_dense_bytes(text size):
+// 64 MiB, or 64 bytes of floats per byte of text when that is more (a file of explicit index:value
+// pairs spends at least 4 bytes per stored value, so this allows about 1 stored value in 64).
+inline constexpr std::size_t libsvm_dense_floor_bytes = std::size_t{64} << 20;
+inline constexpr std::size_t libsvm_dense_bytes_per_input_byte = 64;
+constexpr std::size_t libsvm_max_dense_bytes(std::size_t input_bytes) {
+  return input_bytes > libsvm_dense_floor_bytes / libsvm_dense_bytes_per_input_byte
+             ? input_bytes * libsvm_dense_bytes_per_input_byte
+             : libsvm_dense_floor_bytes;
+}
 Dataset read_libsvm(const std::string& path, const LibsvmOptions& options = {});
 
 // Parsing from memory (used by fuzzers); name_for_errors stands in for the path.

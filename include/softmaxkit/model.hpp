@@ -14,6 +14,10 @@
 
 namespace softmaxkit {
 
+// Largest FitOptions::threads accepted (fit and predict throw Error above it): TBB itself fails
+// on arenas of about 65536 threads, and no machine this library targets has more cores.
+inline constexpr int max_threads = 4096;
+
 struct FitOptions {
   // L2 strength lambda in J = mean CE + (lambda/2)||W||^2. If `C` is set it wins:
   // lambda = 1 / (C * sum of sample weights), scikit-learn's convention (C * sum CE + ||W||^2/2,
@@ -29,7 +33,7 @@ struct FitOptions {
   double tolerance = 1e-5;
   int max_iterations = 1000;
   bool warm_start = false;  // start from the current parameters (same classes and features)
-  int threads = 0;          // 0: every core; otherwise a TBB arena of this many threads
+  int threads = 0;  // 0: every core; otherwise a TBB arena of this many (at most max_threads)
   bool use_double = false;  // compute in double even for float data
   // Early stopping: hold out this fraction of the rows (deterministic split), evaluate validation
   // accuracy every iteration, stop after `patience` iterations without improvement and keep the
@@ -59,7 +63,13 @@ public:
   const FitOptions& options() const { return options_; }
 
   // Labels are any int32 values; the model's classes are the sorted distinct labels seen.
-  // sample_weight: one non-negative weight per row, or empty for all 1.
+  // sample_weight: one finite non-negative weight per row, not all zero, or empty for all 1.
+  // Arguments are checked first (Error naming the option or argument: sample weights before
+  // lambda, so NaN or all-zero weights with C are reported as such), then the data are prepared
+  // (rows held out for early stopping only when validation_fraction > 0, whatever the precision).
+  // Non-finite data: NaN or inf in the features (or a gradient that overflows, e.g. an absurd l2
+  // in float) ends the fit with reason StopReason::nan; the model is then left as it was before
+  // the call (unfitted if it was) and the report is not a solution.
   FitReport fit(MatrixView<const float> features, std::span<const std::int32_t> labels,
                 std::span<const float> sample_weight = {});
   FitReport fit(MatrixView<const double> features, std::span<const std::int32_t> labels,
@@ -71,7 +81,8 @@ public:
   std::vector<double> predict_proba(MatrixView<const double> features) const;
   std::vector<std::int32_t> predict(MatrixView<const float> features) const;
   std::vector<std::int32_t> predict(MatrixView<const double> features) const;
-  // Fraction of rows whose predicted label equals the given one.
+  // Fraction of rows whose predicted label equals the given one. A label that is not one of the
+  // model's classes is an Error naming it and its row (it could never be predicted).
   double score(MatrixView<const float> features, std::span<const std::int32_t> labels) const;
   double score(MatrixView<const double> features, std::span<const std::int32_t> labels) const;
 

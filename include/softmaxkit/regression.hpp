@@ -48,7 +48,11 @@ struct LossGradientOptions {
 // intercept spans may be empty; if given, the intercept is read as 0 and its gradient is 0).
 //
 // Validation at construction: labels length, soft-target shape, weights length, num_classes > 0,
-// labels in range, weights finite and non-negative, not all zero. NaN or inf in the features is
+// labels in range, weights finite and non-negative, not all zero, no null data with a nonzero
+// size (labels, sample_weights). Each call checks its spans' sizes and null pointers, and that
+// every output (gradients, Hessian-vector products, logits) shares no memory with any input (the
+// parameters, the direction, the problem's features, labels, targets and weights) or with the
+// other output: an Error names both arguments. NaN or inf in the features is
 // not checked: it propagates to a NaN loss and gradient.
 //
 // Accuracy: products in T (fused multiply-add where the ISA has it), each row's cross-entropy

@@ -8,6 +8,10 @@
 //                            (SolverOptions::preconditioner): preconditioned Steihaug CG with the
 //                            trust region measured in ||p||_M = sqrt(p' M p).
 //
+// Non-finite values: if the objective or the gradient norm at x0 is NaN or infinite, minimize
+// returns StopReason::nan after that one evaluation; a later point whose values are not finite is
+// never accepted (Newton-CG rejects the step; L-BFGS stops with StopReason::nan).
+//
 // Stopping rule (both): ||g(x)||_2 <= tolerance * max(1, ||g(x0)||_2), where g is the gradient, or,
 // with OWL-QN, the pseudo-gradient (the minimum-norm subgradient of the penalised objective).
 // SolverResult::objective is the value of the full objective (including the L1 term) at the
@@ -72,7 +76,12 @@ enum class StopReason {
   max_iterations,
   callback_stopped,
   line_search_failed,
-  no_progress
+  no_progress,
+  // The objective or the tested gradient norm is NaN or infinite (NaN or inf in the data, or an
+  // overflow such as an absurd penalty in float). Never reported as converged: a NaN norm does
+  // not pass the stopping rule. The result carries the last point whose values were finite
+  // (x0 itself when x0 is already non-finite); callers must not use it as a solution.
+  nan
 };
 
 struct SolverResult {

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 
 #include "softmaxkit/error.hpp"
@@ -64,7 +65,8 @@ Isa parse_isa(std::string_view name) {
 
 bool is_supported(Isa isa) {
   static const bool supported[] = {cpu_has(Isa::sse2), cpu_has(Isa::avx2), cpu_has(Isa::avx512)};
-  return supported[static_cast<int>(isa)];
+  const auto index = static_cast<unsigned>(isa);  // a value outside the enum is not supported
+  return index < std::size(supported) && supported[index];
 }
 
 std::vector<Isa> supported_isas() {

@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -126,6 +127,18 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
   detail::check_span_size(function, "weights_gradient", weights_gradient.size(), size, true);
   detail::check_span_size(function, "intercept_gradient", intercept_gradient.size(), impl.classes(),
                           true);
+  detail::check_span_not_null(function, "weights", weights);
+  detail::check_span_not_null(function, "intercept", intercept);
+  detail::check_span_not_null(function, "weights_gradient", weights_gradient);
+  detail::check_span_not_null(function, "intercept_gradient", intercept_gradient);
+  {
+    const auto inputs = detail::call_inputs(
+        impl.problem,
+        std::array{detail::region("weights", weights), detail::region("intercept", intercept)});
+    const detail::Region outputs[] = {detail::region("weights_gradient", weights_gradient),
+                                      detail::region("intercept_gradient", intercept_gradient)};
+    detail::check_outputs_disjoint(function, outputs, inputs);
+  }
   const bool want_gradient = !weights_gradient.empty() || !intercept_gradient.empty();
 
   detail::PassInput<T> input;
@@ -169,6 +182,22 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
   detail::check_span_size(function, "product_weights", product_weights.size(), size, false);
   detail::check_span_size(function, "product_intercept", product_intercept.size(), classes,
                           !fit_intercept);
+  detail::check_span_not_null(function, "weights", weights);
+  detail::check_span_not_null(function, "intercept", intercept);
+  detail::check_span_not_null(function, "direction_weights", direction_weights);
+  detail::check_span_not_null(function, "direction_intercept", direction_intercept);
+  detail::check_span_not_null(function, "product_weights", product_weights);
+  detail::check_span_not_null(function, "product_intercept", product_intercept);
+  {
+    const auto inputs = detail::call_inputs(
+        impl.problem,
+        std::array{detail::region("weights", weights), detail::region("intercept", intercept),
+                   detail::region("direction_weights", direction_weights),
+                   detail::region("direction_intercept", direction_intercept)});
+    const detail::Region outputs[] = {detail::region("product_weights", product_weights),
+                                      detail::region("product_intercept", product_intercept)};
+    detail::check_outputs_disjoint(function, outputs, inputs);
+  }
 
   // One product gives both the logits and the direction's logits: P = [W; V], bias = [b; v].
   detail::Workspace<T>& workspace = impl.workspace;
@@ -218,6 +247,16 @@ void LossGradient<T>::predict_logits(std::span<const T> weights, std::span<const
   detail::check_span_size(function, "weights", weights.size(), impl.classes() * impl.features(),
                           false);
   detail::check_span_size(function, "intercept", intercept.size(), impl.classes(), !fit_intercept);
+  detail::check_span_not_null(function, "weights", weights);
+  detail::check_span_not_null(function, "intercept", intercept);
+  {
+    const auto inputs = detail::call_inputs(
+        impl.problem,
+        std::array{detail::region("weights", weights), detail::region("intercept", intercept)});
+    const detail::Region outputs[] = {
+        detail::Region{"logits", logits.data(), detail::view_extent(logits) * sizeof(T)}};
+    detail::check_outputs_disjoint(function, outputs, inputs);
+  }
   if (logits.rows() != num_samples() || logits.cols() != impl.classes()) {
     detail::fail(function, "logits is " + std::to_string(logits.rows()) + " x " +
                                std::to_string(logits.cols()) + ", expected " +

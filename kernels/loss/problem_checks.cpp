@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -34,10 +35,23 @@ double check_problem(const RegressionProblem<T>& problem) {
   if (!(problem.l2 >= 0) || !std::isfinite(problem.l2)) {
     fail(kFunction, "l2 is " + std::to_string(problem.l2) + " (must be finite and >= 0)");
   }
+  // The penalty's gradient l2 * W is computed in T: an l2 beyond T's range would make it
+  // inf * 0 = NaN at W = 0.
+  if (!std::isfinite(static_cast<T>(problem.l2))) {
+    fail(kFunction, "l2 is " + std::to_string(problem.l2) + ", not finite in " +
+                        (sizeof(T) == 4 ? "float" : "double") + " (compute in double)");
+  }
   const bool hard = !problem.labels.empty();
   const bool soft = problem.target_probabilities.rows() != 0;
   if (hard && soft) fail(kFunction, "give labels or target_probabilities, not both");
   if (!hard && !soft && m != 0) fail(kFunction, "give labels or target_probabilities");
+  if (problem.labels.data() == nullptr && !problem.labels.empty()) {
+    fail(kFunction, "labels is null but has " + std::to_string(problem.labels.size()) + " entries");
+  }
+  if (problem.sample_weights.data() == nullptr && !problem.sample_weights.empty()) {
+    fail(kFunction, "sample_weights is null but has " +
+                        std::to_string(problem.sample_weights.size()) + " entries");
+  }
   if (hard) {
     if (problem.labels.size() != m) {
       fail(kFunction, "labels has " + std::to_string(problem.labels.size()) +
@@ -151,6 +165,49 @@ void check_span_size(std::string_view function, std::string_view argument, std::
                      std::to_string(expected) + (may_be_empty ? " (or none)" : ""));
 }
 
+void fail_argument(std::string_view function, std::string_view argument,
+                   const std::string& message) {
+  fail(function, std::string(argument) + " " + message);
+}
+
+template <class T>
+std::array<Region, kProblemRegions> problem_regions(const RegressionProblem<T>& problem) {
+  return {Region{"features", problem.features.data(), view_extent(problem.features) * sizeof(T)},
+          region("sparse_features row_offsets", problem.sparse_features.row_offsets()),
+          region("sparse_features column_indices", problem.sparse_features.column_indices()),
+          region("sparse_features values", problem.sparse_features.values()),
+          region("labels", problem.labels),
+          Region{"target_probabilities", problem.target_probabilities.data(),
+                 view_extent(problem.target_probabilities) * sizeof(T)},
+          region("sample_weights", problem.sample_weights)};
+}
+
+void check_outputs_disjoint(std::string_view function, std::span<const Region> outputs,
+                            std::span<const Region> inputs) {
+  auto overlap = [](const Region& a, const Region& b) {
+    if (a.bytes == 0 || b.bytes == 0 || a.data == nullptr || b.data == nullptr) return false;
+    const auto a_begin = reinterpret_cast<std::uintptr_t>(a.data);
+    const auto b_begin = reinterpret_cast<std::uintptr_t>(b.data);
+    return a_begin < b_begin + b.bytes && b_begin < a_begin + a.bytes;
+  };
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    for (const Region& input : inputs) {
+      if (overlap(outputs[i], input)) {
+        fail(function, std::string(outputs[i].name) + " overlaps " + std::string(input.name) +
+                           " (outputs must not share memory with any input)");
+      }
+    }
+    for (std::size_t j = i + 1; j < outputs.size(); ++j) {
+      if (overlap(outputs[i], outputs[j])) {
+        fail(function, std::string(outputs[i].name) + " overlaps " + std::string(outputs[j].name) +
+                           " (outputs must be disjoint)");
+      }
+    }
+  }
+}
+
+template std::array<Region, kProblemRegions> problem_regions<float>(const RegressionProblem<float>&);
+template std::array<Region, kProblemRegions> problem_regions<double>(const RegressionProblem<double>&);
 template double check_problem<float>(const RegressionProblem<float>&);
 template double check_problem<double>(const RegressionProblem<double>&);
 template ProductPath choose_path<float>(const RegressionProblem<float>&, ProductPath);

@@ -3,6 +3,7 @@
 #include "atomic_write.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,7 +70,51 @@ void sync_directory(const std::string& path, const std::string& directory) {
   if (rc != 0 && err != EINVAL) fail(path, "fsync of directory '" + directory + "'", err);
 }
 
+// A temporary's name: ".<file name>.tmp.<pid>.<6 random characters>" (mkostemp).
+std::string temporary_prefix(const std::string& file_name) {
+  return "." + file_name + ".tmp.";
+}
+
+bool process_is_alive(pid_t pid) {
+  return ::kill(pid, 0) == 0 || errno == EPERM;  // EPERM: alive but another user's
+}
+
 }  // namespace
+
+void remove_stale_temporaries_or_throw(const std::string& directory, const std::string& file_name);
+
+void remove_stale_temporaries(const std::string& directory, const std::string& file_name) {
+  try {  // cleaning is best effort; the save itself reports real problems
+    remove_stale_temporaries_or_throw(directory, file_name);
+  } catch (const std::exception&) {
+  }
+}
+
+void remove_stale_temporaries_or_throw(const std::string& directory, const std::string& file_name) {
+  const std::string prefix = temporary_prefix(file_name);
+  std::error_code error;
+  std::filesystem::directory_iterator entries(directory, error);
+  if (error) return;
+  const auto now = std::filesystem::file_time_type::clock::now();
+  for (const auto& entry : entries) {
+    const std::string name = entry.path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    // "<pid>.XXXXXX": digits, a dot, exactly six characters.
+    const std::string rest = name.substr(prefix.size());
+    const std::size_t dot = rest.find('.');
+    if (dot == 0 || dot == std::string::npos || rest.size() - dot - 1 != 6 || dot > 9) continue;
+    if (rest.find_first_not_of("0123456789") != dot) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(rest.substr(0, dot)));
+    struct stat info {};
+    if (::lstat(entry.path().c_str(), &info) != 0 || !S_ISREG(info.st_mode) ||
+        info.st_uid != ::geteuid())
+      continue;
+    const auto modified = entry.last_write_time(error);
+    if (error) continue;
+    if (pid == ::getpid() || process_is_alive(pid) || now - modified < kStaleTemporaryAge) continue;
+    ::unlink(entry.path().c_str());
+  }
+}
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
   if (path.empty() || path.find('\0') != std::string::npos) {
@@ -82,7 +127,14 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   }
   std::string directory = target.parent_path().string();
   if (directory.empty()) directory = ".";
-  std::string pattern = directory + "/." + file_name + ".tmp.XXXXXX";
+  // Never replace a device, directory, FIFO, socket or symbolic link by a regular file.
+  struct stat existing {};
+  if (::lstat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
+    throw Error("cannot save '" + path + "': it exists and is not a regular file");
+  }
+  remove_stale_temporaries(directory, file_name);
+  std::string pattern =
+      directory + "/" + temporary_prefix(file_name) + std::to_string(::getpid()) + ".XXXXXX";
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');
   const int fd = ::mkostemp(name.data(), O_CLOEXEC);

@@ -4,12 +4,28 @@
 // (durably: data and directory entry fsync'ed) or throws softmaxkit::Error
 // naming the path and the failing system call's strerror, leaving any previous
 // file at `path` intact and no temporary file behind.
+//
+// Refused (Error naming the path): a `path` that exists and is not a regular file (a device such
+// as /dev/null, a directory, a FIFO, a socket, a symbolic link); it is never replaced.
+//
+// Temporary files are named ".<file name>.tmp.<pid>.<6 random characters>" in the target's
+// directory. A process killed mid-save leaves its temporary behind; every later save to the same
+// path first removes the temporaries of that path that are stale: regular files owned by the
+// current user, whose <pid> is not a live process on this machine, and last modified at least
+// kStaleTemporaryAge ago (so a concurrent writer's live temporary, on this machine or, by its
+// age, another one sharing the directory, is never touched).
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
 namespace softmaxkit::detail {
+
+inline constexpr std::chrono::seconds kStaleTemporaryAge{60};
+
+// Removes the stale temporaries of `directory`/`file_name` (best effort, never throws).
+void remove_stale_temporaries(const std::string& directory, const std::string& file_name);
 
 void write_file_atomically(const std::string& path, std::string_view bytes);
 

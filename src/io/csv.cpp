@@ -6,7 +6,11 @@
 // same number of fields (at least two). The label column (label_column, -1 =
 // last) holds an integer ("3" or "3.0", not "3.5"); every other field is a
 // finite float. No quoting. Blank lines are allowed only at the end of the
-// file. Errors name file:line:column and the 1-based field number.
+// file. A UTF-8 byte order mark at the start is skipped. Errors name
+// file:line:column and the 1-based field number.
+//
+// Memory: the file's text plus the values (4 bytes per field); fields are
+// parsed in place, never stored as objects.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -25,31 +29,42 @@ struct Field {
   std::size_t column = 0;  // 1-based byte column of the field's first character
 };
 
-// Splits a line into trimmed fields; reuses `fields` to avoid per-line allocation.
-void split_fields(std::string_view line, char delimiter, std::vector<Field>& fields) {
-  const char all_padding[] = {' ', '\t', '\0'};
-  std::string padding;
-  for (const char* p = all_padding; *p; ++p) {
-    if (*p != delimiter) padding += *p;
-  }
-  fields.clear();
-  std::size_t start = 0;
-  while (true) {
-    std::size_t end = line.find(delimiter, start);
-    if (end == std::string_view::npos) end = line.size();
-    std::string_view text = line.substr(start, end - start);
-    std::size_t column = start + 1;
-    const std::size_t first = text.find_first_not_of(padding);
+// Walks a line's fields one at a time, trimmed of spaces and tabs (those that are not the
+// delimiter): no per-field storage, so a record of millions of fields costs only its values.
+class FieldCursor {
+ public:
+  FieldCursor(std::string_view line, char delimiter, std::string_view padding)
+      : line_(line), delimiter_(delimiter), padding_(padding) {}
+
+  bool next(Field& field) {
+    if (done_) return false;
+    std::size_t end = line_.find(delimiter_, start_);
+    if (end == std::string_view::npos) end = line_.size();
+    std::string_view text = line_.substr(start_, end - start_);
+    std::size_t column = start_ + 1;
+    const std::size_t first = text.find_first_not_of(padding_);
     if (first == std::string_view::npos) {
       text = {};
     } else {
       column += first;
-      text = text.substr(first, text.find_last_not_of(padding) - first + 1);
+      text = text.substr(first, text.find_last_not_of(padding_) - first + 1);
     }
-    fields.push_back({text, column});
-    if (end == line.size()) break;
-    start = end + 1;
+    field = {text, column};
+    done_ = end == line_.size();
+    start_ = end + 1;
+    return true;
   }
+
+ private:
+  std::string_view line_;
+  char delimiter_;
+  std::string_view padding_;
+  std::size_t start_ = 0;
+  bool done_ = false;
+};
+
+std::size_t count_fields(std::string_view line, char delimiter) {
+  return static_cast<std::size_t>(std::count(line.begin(), line.end(), delimiter)) + 1;
 }
 
 std::string where(const std::string& name, std::size_t line, std::size_t column) {
@@ -73,17 +88,22 @@ void check_options(const CsvOptions& options, const std::string& name) {
 Dataset parse_csv(std::string_view text, const CsvOptions& options,
                   const std::string& name_for_errors) {
   const std::string& name = name_for_errors;
+  if (text.data() == nullptr && !text.empty()) {
+    throw Error(name + ": text is null but has " + std::to_string(text.size()) + " bytes");
+  }
   check_options(options, name);
+  text = detail::without_utf8_bom(text);
+  std::string padding;  // spaces and tabs, unless one of them is the delimiter
+  for (const char c : {' ', '\t'})
+    if (c != options.delimiter) padding += c;
   detail::TextLines lines(text);
   std::string_view line;
-  std::vector<Field> fields;
   std::size_t header_fields = 0;
   if (options.has_header) {
     if (!lines.next(line) || detail::is_blank(line)) {
       throw Error(name + ":1: missing header line");
     }
-    split_fields(line, options.delimiter, fields);
-    header_fields = fields.size();
+    header_fields = count_fields(line, options.delimiter);
   }
   Dataset result;
   std::size_t num_fields = 0;
@@ -100,9 +120,9 @@ Dataset parse_csv(std::string_view text, const CsvOptions& options,
                   ": blank line in the middle of the data (more data follows on line " +
                   std::to_string(line_number) + ")");
     }
-    split_fields(line, options.delimiter, fields);
+    const std::size_t fields = count_fields(line, options.delimiter);
     if (num_fields == 0) {
-      num_fields = fields.size();
+      num_fields = fields;
       if (num_fields < 2) {
         throw Error(name + ":" + std::to_string(line_number) +
                     ": a record needs a label and at least one feature, found " +
@@ -122,26 +142,33 @@ Dataset parse_csv(std::string_view text, const CsvOptions& options,
         label_index = static_cast<std::size_t>(options.label_column);
       }
       result.cols = num_fields - 1;
-    } else if (fields.size() != num_fields) {
+      // At most one record per remaining line: reserve once instead of growing by doubling.
+      const std::size_t lines_left =
+          static_cast<std::size_t>(std::count(line.end(), text.end(), '\n')) + 1;
+      result.features.reserve(lines_left * result.cols);
+      result.labels.reserve(lines_left);
+    } else if (fields != num_fields) {
       throw Error(name + ":" + std::to_string(line_number) + ": expected " +
                   std::to_string(num_fields) + " fields (as on the first record), found " +
-                  std::to_string(fields.size()));
+                  std::to_string(fields));
     }
-    for (std::size_t f = 0; f < fields.size(); ++f) {
+    FieldCursor cursor(line, options.delimiter, padding);
+    Field field;
+    for (std::size_t f = 0; cursor.next(field); ++f) {
       detail::NumberStatus status;
       if (f == label_index) {
         std::int32_t label = 0;
-        status = detail::parse_label_value(fields[f].text, label);
+        status = detail::parse_label_value(field.text, label);
         if (status == detail::NumberStatus::kOk) result.labels.push_back(label);
       } else {
         float value = 0;
-        status = detail::parse_feature_value(fields[f].text, value);
+        status = detail::parse_feature_value(field.text, value);
         if (status == detail::NumberStatus::kOk) result.features.push_back(value);
       }
       if (status != detail::NumberStatus::kOk) {
-        throw Error(where(name, line_number, fields[f].column) + "field " + std::to_string(f + 1) +
+        throw Error(where(name, line_number, field.column) + "field " + std::to_string(f + 1) +
                     (f == label_index ? " (label)" : "") + ": " +
-                    detail::describe_number_problem(status, fields[f].text));
+                    detail::describe_number_problem(status, field.text));
       }
     }
     ++result.rows;

@@ -243,6 +243,14 @@ Dataset combine(Dataset images, std::vector<std::int32_t> labels, const std::str
 Dataset parse_idx(std::string_view images_bytes, std::string_view labels_bytes,
                   const IdxOptions& options, const std::string& name_for_errors) {
   const std::string images_name = name_for_errors + " [images]";
+  if (images_bytes.data() == nullptr && !images_bytes.empty()) {
+    throw Error(name_for_errors + ": images_bytes is null but has " +
+                std::to_string(images_bytes.size()) + " bytes");
+  }
+  if (labels_bytes.data() == nullptr && !labels_bytes.empty()) {
+    throw Error(name_for_errors + ": labels_bytes is null but has " +
+                std::to_string(labels_bytes.size()) + " bytes");
+  }
   Dataset images = parse_images(images_bytes, options, images_name);
   if (labels_bytes.empty()) return images;
   const std::string labels_name = name_for_errors + " [labels]";

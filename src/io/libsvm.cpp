@@ -7,8 +7,9 @@
 // finite floats. "# comment" runs to the end of the line; blank and
 // comment-only lines are skipped. Missing indices are zero in the dense result.
 // cols = options.num_features, or the largest index when that is 0; an index
-// above num_features is an error. The dense result is limited to 2^28 values.
-// Errors name file:line:column.
+// above num_features is an error. The dense result is limited to 2^28 values
+// and to libsvm_max_dense_bytes(file size) bytes (data.hpp). A UTF-8 byte order
+// mark at the start is skipped. Errors name file:line:column.
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
@@ -67,10 +68,15 @@ std::string parse_index(std::string_view text, std::size_t& index) {
 Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
                      const std::string& name_for_errors) {
   const std::string& name = name_for_errors;
+  if (text.data() == nullptr && !text.empty()) {
+    throw Error(name + ": text is null but has " + std::to_string(text.size()) + " bytes");
+  }
   if (options.num_features > kMaxDenseValues) {
     throw Error(name + ": num_features " + std::to_string(options.num_features) +
                 " exceeds the limit of " + std::to_string(kMaxDenseValues));
   }
+  const std::size_t input_bytes = text.size();
+  text = detail::without_utf8_bom(text);
   detail::TextLines lines(text);
   std::string_view line;
   std::vector<SparseEntry> entries;
@@ -141,10 +147,26 @@ Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
   if (result.cols == 0) {
     throw Error(at_end + ": no feature indices found; set LibsvmOptions::num_features");
   }
+  const std::string width_source =
+      options.num_features != 0 ? " (num_features " + std::to_string(options.num_features) + ")"
+                                : " (the largest feature index)";
   if (result.rows > kMaxDenseValues / result.cols) {
     throw Error(at_end + ": dense matrix of " + std::to_string(result.rows) + " x " +
-                std::to_string(result.cols) + " exceeds the limit of " +
+                std::to_string(result.cols) + width_source + " exceeds the limit of " +
                 std::to_string(kMaxDenseValues) + " values");
+  }
+  // Stored densely for now: refuse a matrix the file's size does not justify (a few bytes naming
+  // a huge feature index) before allocating it, and say what it would need.
+  const std::size_t dense_bytes = result.rows * result.cols * sizeof(float);
+  const std::size_t allowed = libsvm_max_dense_bytes(input_bytes);
+  if (dense_bytes > allowed) {
+    throw Error(at_end + ": the dense " + std::to_string(result.rows) + " x " +
+                std::to_string(result.cols) + " feature matrix would need " +
+                std::to_string(dense_bytes) + " bytes, more than the " + std::to_string(allowed) +
+                " bytes allowed for a " + std::to_string(input_bytes) +
+                "-byte file (max(libsvm_dense_floor_bytes, libsvm_dense_bytes_per_input_byte x "
+                "file size)); the largest feature index is " +
+                std::to_string(result.cols));
   }
   result.features.assign(result.rows * result.cols, 0.0f);
   row_starts.push_back(entries.size());

@@ -142,6 +142,9 @@ std::string serialize_model(const ModelFileContents& m) {
 }
 
 ModelFileContents deserialize_model(std::string_view bytes, const std::string& name) {
+  if (bytes.data() == nullptr && !bytes.empty()) {
+    throw Error(name + ": bytes is null but has " + std::to_string(bytes.size()) + " bytes");
+  }
   const std::size_t magic_checked = std::min(bytes.size(), sizeof kMagic);
   if (magic_checked == 0 || std::memcmp(bytes.data(), kMagic, magic_checked) != 0) {
     throw Error(at(name, 0) + "not a softmaxkit model file (bad magic)");

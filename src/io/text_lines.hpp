@@ -31,6 +31,12 @@ class TextLines {
   std::size_t line_number_ = 0;
 };
 
+// A UTF-8 byte order mark at the start of a text file (written by some spreadsheet programs)
+// carries no data: the text readers skip it.
+inline std::string_view without_utf8_bom(std::string_view text) {
+  return text.substr(0, 3) == "\xEF\xBB\xBF" ? text.substr(3) : text;
+}
+
 inline bool is_blank(std::string_view line) {
   return line.find_first_not_of(" \t") == std::string_view::npos;
 }

@@ -9,227 +9,53 @@
 #include <string>
 
 #include "model/class_labels.hpp"
+#include "model/early_stopping.hpp"
+#include "model/fit_checks.hpp"
+#include "model/fit_data.hpp"
+#include "model/fit_run.hpp"
 #include "model/prediction.hpp"
-#include "model/training_objective.hpp"
-#include "model/validation_split.hpp"
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/model_file.hpp"
 
 namespace softmaxkit {
-namespace {
 
-void check_options(const FitOptions& options) {
-  auto fail = [](const std::string& message) { throw Error("SoftmaxRegression::fit: " + message); };
-  if (!(options.l2 >= 0) || !std::isfinite(options.l2)) fail("l2 must be finite and >= 0");
-  if (options.C && (!(*options.C > 0) || !std::isfinite(*options.C)))
-    fail("C must be finite and > 0");
-  if (!(options.l1 >= 0) || !std::isfinite(options.l1)) fail("l1 must be finite and >= 0");
-  if (options.l1 > 0 && options.solver && *options.solver != SolverKind::lbfgs)
-    fail("l1 needs the lbfgs solver (OWL-QN)");
-  if (!(options.tolerance > 0)) fail("tolerance must be > 0");
-  if (options.max_iterations < 0) fail("max_iterations must be >= 0");
-  if (options.threads < 0) fail("threads must be >= 0");
-  if (!(options.validation_fraction >= 0 && options.validation_fraction < 1))
-    fail("validation_fraction must be in [0, 1)");
-  if (options.patience < 1) fail("patience must be >= 1");
-}
-
-template <class T>
-struct Rows {  // some rows of a data set: copied into `features`, or borrowed through `borrowed`
-  std::vector<T> features;
-  MatrixView<const T> borrowed;
-  std::size_t rows = 0, cols = 0;
-  std::vector<std::int32_t> labels;  // class indices
-  std::vector<T> weights;
-  MatrixView<const T> view() const {
-    return borrowed.rows() != 0 ? borrowed : MatrixView<const T>(features.data(), rows, cols);
-  }
-};
-
-template <class Out, class In>
-Rows<Out> copy_rows(MatrixView<const In> features, const std::vector<std::int32_t>& labels,
-                    std::span<const In> weights, double fraction, bool held_out) {
-  Rows<Out> rows;
-  rows.cols = features.cols();
-  for (std::size_t i = 0; i < features.rows(); ++i) {
-    if (fraction > 0 && detail::is_held_out(i, fraction) != held_out) continue;
-    const In* row = features.row(i);
-    for (std::size_t j = 0; j < rows.cols; ++j) rows.features.push_back(static_cast<Out>(row[j]));
-    rows.labels.push_back(labels[i]);
-    if (!weights.empty()) rows.weights.push_back(static_cast<Out>(weights[i]));
-    ++rows.rows;
-  }
-  return rows;
-}
-
-double accuracy(const std::vector<double>& probabilities, std::size_t classes,
-                std::span<const std::int32_t> class_indices) {
-  if (class_indices.empty()) return 0;
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < class_indices.size(); ++i) {
-    const double* row = probabilities.data() + i * classes;
-    correct += static_cast<std::size_t>(std::max_element(row, row + classes) - row) ==
-               static_cast<std::size_t>(class_indices[i]);
-  }
-  return static_cast<double>(correct) / static_cast<double>(class_indices.size());
-}
-
-void split_parameters(std::span<const double> x, std::size_t classes, std::size_t features,
-                      bool fit_intercept, std::vector<double>& weights,
-                      std::vector<double>& intercept) {
-  weights.assign(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(classes * features));
-  intercept.assign(classes, 0.0);
-  if (fit_intercept)
-    std::copy(x.begin() + static_cast<std::ptrdiff_t>(classes * features), x.end(),
-              intercept.begin());
-}
-
-}  // namespace
-
+// fit = checks (fit_checks.hpp), data preparation (fit_data.hpp), problem setup, solver run,
+// early stopping and report (fit_run.hpp, early_stopping.hpp); the model changes only when the
+// run produced finite parameters.
 template <class T>
 FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
                                       std::span<const std::int32_t> labels,
                                       std::span<const T> sample_weight) {
-  check_options(options_);
-  if (features.empty()) throw Error("SoftmaxRegression::fit: features are empty");
-  if (labels.size() != features.rows()) {
-    throw Error("SoftmaxRegression::fit: labels has " + std::to_string(labels.size()) +
-                " entries but features has " + std::to_string(features.rows()) + " rows");
-  }
-  if (!sample_weight.empty() && sample_weight.size() != features.rows()) {
-    throw Error("SoftmaxRegression::fit: sample_weight has " +
-                std::to_string(sample_weight.size()) + " entries but features has " +
-                std::to_string(features.rows()) + " rows");
-  }
+  detail::check_fit_options(options_);
+  const double weight_total =
+      detail::check_fit_arguments(options_, features, labels, sample_weight);
+  const double lambda = detail::regularization_strength(options_, weight_total);
   const std::vector<std::int32_t> classes = detail::distinct_sorted(labels);
-  if (classes.size() < 2) throw Error("SoftmaxRegression::fit: labels hold fewer than 2 classes");
+  if (classes.size() < 2) detail::fit_fail("labels hold fewer than 2 classes");
   const std::vector<std::int32_t> indices = detail::to_class_indices(labels, classes, "fit");
-  const std::size_t num_classes = classes.size(), num_features = features.cols();
+
+  std::vector<double> start;
+  if (options_.warm_start && class_labels_ == classes && num_features_ == features.cols()) {
+    start = weights_;
+    if (options_.fit_intercept) start.insert(start.end(), intercept_.begin(), intercept_.end());
+  }
   const bool in_double = options_.use_double || std::is_same_v<T, double>;
   const double fraction = options_.validation_fraction;
-
-  auto train = [&]<class C>(const Rows<C>& training, const Rows<C>& validation) -> FitReport {
-    double weight_total = static_cast<double>(training.rows);
-    if (!training.weights.empty()) {
-      weight_total = 0;
-      for (C w : training.weights) weight_total += static_cast<double>(w);
-    }
-    const double l2 = options_.C ? 1.0 / (*options_.C * weight_total) : options_.l2;
-    RegressionProblem<C> problem;
-    problem.features = training.view();
-    problem.labels = training.labels;
-    problem.sample_weights = training.weights;
-    problem.num_classes = num_classes;
-    problem.l2 = l2;
-    problem.fit_intercept = options_.fit_intercept;
-    detail::TrainingObjective<C> objective(problem);
-
-    std::vector<double> x(objective.size(), 0.0);
-    const bool warm = options_.warm_start && class_labels_ == classes &&
-                      num_features_ == num_features;
-    if (warm) {
-      std::copy(weights_.begin(), weights_.end(), x.begin());
-      if (options_.fit_intercept)
-        std::copy(intercept_.begin(), intercept_.end(),
-                  x.begin() + static_cast<std::ptrdiff_t>(weights_.size()));
-    }
-
-    Objective solver_objective = objective.as_objective();
-    double initial_gradient_norm = -1;
-    solver_objective.value_and_gradient = [&](std::span<const double> point,
-                                              std::span<double> gradient) {
-      const double value = objective.value_and_gradient(point, gradient);
-      if (initial_gradient_norm < 0) {
-        double sum = 0;
-        for (double g : gradient) sum += g * g;
-        initial_gradient_norm = std::sqrt(sum);
-      }
-      return value;
-    };
-
-    SolverOptions solver;
-    solver.kind = options_.solver.value_or(options_.l1 > 0 ? SolverKind::lbfgs
-                                                           : SolverKind::newton_cg);
-    solver.tolerance = options_.tolerance;
-    solver.max_iterations = options_.max_iterations;
-    solver.l1 = options_.l1;
-    solver.l1_begin = 0;
-    solver.l1_end = num_classes * num_features;
-
-    double best_accuracy = -1;
-    std::vector<double> best_x;
-    int since_best = 0;
-    std::vector<double> scratch_weights, scratch_intercept;
-    solver.callback = [&](const IterationReport& report) {
-      bool keep_going = !options_.callback || options_.callback(report);
-      if (validation.rows > 0) {
-        split_parameters(report.point, num_classes, num_features, options_.fit_intercept,
-                         scratch_weights, scratch_intercept);
-        const double current = accuracy(
-            detail::softmax_regression_probabilities<C>(validation.view(), scratch_weights,
-                                                        scratch_intercept, num_classes),
-            num_classes, validation.labels);
-        if (current > best_accuracy) {
-          best_accuracy = current;
-          best_x.assign(report.point.begin(), report.point.end());
-          since_best = 0;
-        } else if (++since_best >= options_.patience) {
-          keep_going = false;
-        }
-      }
-      return keep_going;
-    };
-
-    tbb::task_arena arena(options_.threads > 0 ? options_.threads
-                                               : tbb::task_arena::automatic);
-    SolverResult result;
-    arena.execute([&] { result = minimize(solver_objective, x, solver); });
-
-    FitReport report;
-    report.objective = result.objective;
-    report.gradient_norm = result.gradient_norm;
-    report.initial_gradient_norm = std::max(initial_gradient_norm, 0.0);
-    report.iterations = result.iterations;
-    report.evaluations = result.evaluations;
-    report.seconds = result.seconds;
-    report.reason = result.reason;
-    if (validation.rows > 0 && !best_x.empty()) {
-      x = best_x;
-      report.validation_accuracy = best_accuracy;
-      std::vector<double> gradient(x.size());
-      arena.execute([&] { report.objective = objective.value_and_gradient(x, gradient); });
-      double sum = 0;
-      for (double g : gradient) sum += g * g;
-      report.gradient_norm = std::sqrt(sum);
-      ++report.evaluations;
-    }
-    class_labels_ = classes;
-    num_features_ = num_features;
-    split_parameters(x, num_classes, num_features, options_.fit_intercept, weights_, intercept_);
-    effective_l2_ = l2;
-    trained_in_double_ = in_double;
-    solver_used_ = solver.kind;
-    return report;
+  auto train_in = [&]<class C>(C) {  // C: the precision the fit computes in
+    return detail::run_fit(
+        options_, detail::prepare_fit_data<C>(features, indices, sample_weight, fraction),
+        classes.size(), lambda, std::move(start));
   };
-
-  if constexpr (std::is_same_v<T, float>) {
-    if (in_double) {
-      return train(copy_rows<double>(features, indices, sample_weight, fraction, false),
-                   copy_rows<double>(features, indices, sample_weight, fraction, true));
-    }
-  }
-  if (fraction > 0) {
-    return train(copy_rows<T>(features, indices, sample_weight, fraction, false),
-                 copy_rows<T>(features, indices, sample_weight, fraction, true));
-  }
-  // No split and no conversion: train on the caller's data without copying it.
-  Rows<T> training;
-  training.borrowed = features;
-  training.rows = features.rows();
-  training.cols = features.cols();
-  training.labels = indices;
-  training.weights.assign(sample_weight.begin(), sample_weight.end());
-  return train(training, Rows<T>{});
+  const detail::FitOutcome outcome = in_double ? train_in(double{}) : train_in(T{});
+  if (outcome.report.reason == StopReason::nan) return outcome.report;  // model unchanged
+  class_labels_ = classes;
+  num_features_ = features.cols();
+  detail::split_parameters(outcome.parameters, classes.size(), num_features_,
+                           options_.fit_intercept, weights_, intercept_);
+  effective_l2_ = lambda;
+  trained_in_double_ = in_double;
+  solver_used_ = outcome.solver;
+  return outcome.report;
 }
 
 FitReport SoftmaxRegression::fit(MatrixView<const float> features,
@@ -251,8 +77,13 @@ std::vector<double> SoftmaxRegression::predict_proba_impl(MatrixView<const T> fe
     throw Error("SoftmaxRegression::predict: features have " + std::to_string(features.cols()) +
                 " columns but the model has " + std::to_string(num_features_));
   }
+  if (options_.threads < 0 || options_.threads > max_threads) {
+    throw Error("SoftmaxRegression::predict: options().threads is " +
+                std::to_string(options_.threads) + " (must be in [0, " +
+                std::to_string(max_threads) + "])");
+  }
   std::vector<double> probabilities;
-  tbb::task_arena arena(options_.threads > 0 ? options_.threads : tbb::task_arena::automatic);
+  tbb::task_arena arena = detail::fit_arena(options_.threads);
   arena.execute([&] {
     probabilities = detail::softmax_regression_probabilities<T>(features, weights_, intercept_,
                                                                 num_classes());
@@ -279,7 +110,14 @@ double score_of(const SoftmaxRegression& model, MatrixView<const T> features,
     throw Error("SoftmaxRegression::score: labels has " + std::to_string(labels.size()) +
                 " entries but features has " + std::to_string(features.rows()) + " rows");
   }
+  if (labels.data() == nullptr && !labels.empty()) {
+    throw Error("SoftmaxRegression::score: labels is null but has " +
+                std::to_string(labels.size()) + " entries");
+  }
   if (labels.empty()) throw Error("SoftmaxRegression::score: no rows");
+  // A label the model never saw cannot be predicted: an accuracy over it would be meaningless.
+  if (model.is_fitted())
+    detail::to_class_indices(labels, model.class_labels(), "SoftmaxRegression::score");
   const std::vector<std::int32_t> predicted = model.predict(features);
   std::size_t correct = 0;
   for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];

@@ -1,12 +1,23 @@
+// Class probabilities through the library's kernels: logits X W^T + b by OpenBLAS dgemm, then
+// softmax_rows, both in double (features in float are widened first, exactly).
 #include "model/prediction.hpp"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
-#include <cmath>
+#include <type_traits>
+
+#include "loss/blas.hpp"
+#include "softmaxkit/kernels.hpp"
 
 namespace softmaxkit::detail {
+namespace {
+
+// Rows per block: fixed, so which rows share a dgemm call never depends on the thread count.
+constexpr std::size_t kPredictionBlockRows = 256;
+
+}  // namespace
 
 template <class T>
 std::vector<double> softmax_regression_probabilities(MatrixView<const T> features,
@@ -14,38 +25,49 @@ std::vector<double> softmax_regression_probabilities(MatrixView<const T> feature
                                                      const std::vector<double>& intercept,
                                                      std::size_t num_classes) {
   const std::size_t rows = features.rows(), cols = features.cols(), classes = num_classes;
-  // W transposed (n x K) so the inner loop runs over classes and vectorises without reordering
-  // any sum.
-  std::vector<double> transposed(cols * classes);
-  for (std::size_t k = 0; k < classes; ++k)
-    for (std::size_t j = 0; j < cols; ++j) transposed[j * classes + k] = weights[k * cols + j];
   std::vector<double> probabilities(rows * classes);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 256),
+  if (rows == 0 || classes == 0) return probabilities;
+  const std::size_t blocks = (rows + kPredictionBlockRows - 1) / kPredictionBlockRows;
+  SingleThreadedBlas single_threaded_blas;  // our TBB tasks already use every core
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 1),
                     [&](const tbb::blocked_range<std::size_t>& range) {
-                      for (std::size_t i = range.begin(); i != range.end(); ++i) {
-                        double* logits = probabilities.data() + i * classes;
-                        std::copy(intercept.begin(), intercept.end(), logits);
-                        const T* x = features.row(i);
-                        for (std::size_t j = 0; j < cols; ++j) {
-                          const double value = static_cast<double>(x[j]);
-                          const double* w = transposed.data() + j * classes;
-                          for (std::size_t k = 0; k < classes; ++k) logits[k] += value * w[k];
+                      std::vector<double> widened;  // float rows as double, once per task
+                      if constexpr (std::is_same_v<T, float>)
+                        widened.resize(kPredictionBlockRows * cols);
+                      for (std::size_t block = range.begin(); block != range.end(); ++block) {
+                        const std::size_t begin = block * kPredictionBlockRows;
+                        const std::size_t count = std::min(kPredictionBlockRows, rows - begin);
+                        const double* x = nullptr;
+                        std::size_t x_stride = cols;
+                        if constexpr (std::is_same_v<T, float>) {
+                          for (std::size_t i = 0; i < count; ++i) {
+                            const float* row = features.row(begin + i);
+                            std::copy(row, row + cols,
+                                      widened.begin() + static_cast<std::ptrdiff_t>(i * cols));
+                          }
+                          x = widened.data();
+                        } else {
+                          x = features.row(begin);
+                          x_stride = features.stride();
                         }
-                        const double maximum = *std::max_element(logits, logits + classes);
-                        double sum = 0;
-                        for (std::size_t k = 0; k < classes; ++k) {
-                          logits[k] = std::exp(logits[k] - maximum);
-                          sum += logits[k];
-                        }
-                        for (std::size_t k = 0; k < classes; ++k) logits[k] /= sum;
+                        double* z = probabilities.data() + begin * classes;
+                        for (std::size_t i = 0; i < count; ++i)
+                          std::copy(intercept.begin(), intercept.end(), z + i * classes);
+                        gemm(false, true, count, classes, cols, 1.0, x, x_stride, weights.data(),
+                             cols, 1.0, z, classes);
+                        softmax_rows(MatrixView<double>(z, count, classes));
                       }
                     });
   return probabilities;
 }
 
-template std::vector<double> softmax_regression_probabilities<float>(
-    MatrixView<const float>, const std::vector<double>&, const std::vector<double>&, std::size_t);
-template std::vector<double> softmax_regression_probabilities<double>(
-    MatrixView<const double>, const std::vector<double>&, const std::vector<double>&, std::size_t);
+template std::vector<double> softmax_regression_probabilities<float>(MatrixView<const float>,
+                                                                     const std::vector<double>&,
+                                                                     const std::vector<double>&,
+                                                                     std::size_t);
+template std::vector<double> softmax_regression_probabilities<double>(MatrixView<const double>,
+                                                                      const std::vector<double>&,
+                                                                      const std::vector<double>&,
+                                                                      std::size_t);
 
 }  // namespace softmaxkit::detail

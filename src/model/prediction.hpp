@@ -1,4 +1,6 @@
-// Class probabilities for a trained model: logits W x + b, then a stable softmax, in double.
+// Class probabilities for a trained model: logits W x + b (OpenBLAS dgemm over fixed blocks of
+// rows), then softmax_rows, in double: each probability within softmax_rows' double bound of the
+// softmax of the double logits.
 // Rows are independent and processed in parallel; the result does not depend on thread count.
 #pragma once
 

@@ -8,6 +8,8 @@
 //   callback_stopped  the user callback returned false (checked after convergence)
 //   max_iterations    options.max_iterations iterations done
 //   no_progress       an accepted step left x unchanged
+//   nan               liblbfgs accepted a point whose value or gradient is NaN or infinite (x
+//                     keeps the previous point)
 //   line_search_failed liblbfgs gave up inside a line search (rounding error, minimum/maximum
 //                     step, too many trials, ...). We stop as soon as the rule holds, so this is
 //                     only reported when the last accepted point did NOT meet the tolerance; the
@@ -86,6 +88,11 @@ int progress(void* instance, const lbfgsfloatval_t* x, const lbfgsfloatval_t* g,
   if (c.error) return LBFGSERR_CANCELED;
   const std::span<const double> xs(x, static_cast<std::size_t>(n));
   const std::span<const double> gs(g, static_cast<std::size_t>(n));
+  if (not_finite(fx, c.start.penalty.pseudo_gradient_norm(xs, gs))) {
+    // liblbfgs accepted a point whose value or gradient is NaN/inf: keep the previous point.
+    c.reason = StopReason::nan;
+    return LBFGS_STOP;
+  }
 
   double step2 = 0;
   for (std::size_t i = 0; i < xs.size(); ++i) {

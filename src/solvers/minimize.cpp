@@ -27,6 +27,9 @@ void validate(const Objective& objective, std::span<const double> x, const Solve
   if (!objective.value_and_gradient) {
     throw Error("minimize: objective.value_and_gradient is empty");
   }
+  if (x.data() == nullptr && !x.empty()) {
+    throw Error("minimize: x is null but has " + std::to_string(x.size()) + " elements");
+  }
   if (x.size() != objective.size) {
     throw Error("minimize: x has size " + std::to_string(x.size()) + " but objective.size is " +
                 std::to_string(objective.size));
@@ -104,6 +107,10 @@ SolverResult minimize(const Objective& objective, std::span<double> x,
   start.gradient_norm = start.penalty.pseudo_gradient_norm(x, start.gradient);
   start.threshold = options.tolerance * std::max(1.0, start.gradient_norm);
 
+  if (not_finite(start.objective, start.gradient_norm)) {
+    return SolverResult{start.objective,   start.gradient_norm,     0,
+                        start.evaluations, seconds_since(start.t0), StopReason::nan};
+  }
   const bool converged = start.gradient_norm <= start.threshold;
   if (converged || options.max_iterations == 0) {
     return SolverResult{start.objective,
@@ -131,6 +138,8 @@ std::string_view to_string(StopReason reason) {
       return "line_search_failed";
     case StopReason::no_progress:
       return "no_progress";
+    case StopReason::nan:
+      return "nan";
   }
   return "unknown";
 }

@@ -86,6 +86,11 @@ SolverResult minimize_newton_cg(const Objective& objective, std::span<double> x,
         steihaug_cg(hessian_vector, g, metric, radius, eta * g_dual, max_cg, p);
     evaluations += sub.products;
     const double step_norm = norm2(p);  // Euclidean, for the report
+    if (!std::isfinite(step_norm)) {
+      // A NaN/inf Hessian-vector product: no trust radius can make the model usable.
+      reason = StopReason::nan;
+      break;
+    }
 
     for (std::size_t i = 0; i < n; ++i) x_trial[i] = x[i] + p[i];
     const double f_trial = objective.value_and_gradient(x_trial, g_trial);

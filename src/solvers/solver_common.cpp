@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace softmaxkit::solvers_detail {
 
@@ -17,9 +18,13 @@ double dot(std::span<const double> a, std::span<const double> b) {
 }
 
 double norm2(std::span<const double> v) {
-  // Scaled to avoid overflow/underflow for extreme gradients.
+  // Scaled to avoid overflow/underflow for extreme gradients. A NaN entry makes the norm NaN:
+  // std::max would skip it and a NaN gradient would then look like a zero one (converged).
   double scale = 0;
-  for (double e : v) scale = std::max(scale, std::abs(e));
+  for (double e : v) {
+    if (std::isnan(e)) return e;
+    scale = std::max(scale, std::abs(e));
+  }
   if (scale == 0 || !std::isfinite(scale)) return scale;
   double s = 0;
   for (double e : v) s += (e / scale) * (e / scale);
@@ -37,7 +42,9 @@ double L1Penalty::pseudo_gradient_norm(std::span<const double> x, std::span<cons
   if (!active()) return norm2(g);
   std::vector<double> pg(g.begin(), g.end());
   for (std::size_t i = begin; i < end; ++i) {
-    if (x[i] > 0) {
+    if (std::isnan(g[i]) || std::isnan(x[i])) {
+      pg[i] = std::numeric_limits<double>::quiet_NaN();  // never a zero subgradient
+    } else if (x[i] > 0) {
       pg[i] = g[i] + weight;
     } else if (x[i] < 0) {
       pg[i] = g[i] - weight;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <span>
 #include <vector>
@@ -17,7 +18,13 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0);
 
+// Euclidean norm; NaN when any entry is NaN (so it never passes a `<=` test), inf with an inf.
 double norm2(std::span<const double> v);
+// True when an objective value or a tested gradient norm means the point is unusable: NaN or
+// infinite (the solvers then stop with StopReason::nan).
+inline bool not_finite(double objective, double gradient_norm) {
+  return !std::isfinite(objective) || !std::isfinite(gradient_norm);
+}
 double dot(std::span<const double> a, std::span<const double> b);
 
 // The L1 penalty of OWL-QN: weight * sum_{i in [begin, end)} |x_i|.

@@ -1,10 +1,15 @@
 #include "dataset_loading.hpp"
 
+#include <cmath>
+#include <string>
+
 #include "softmaxkit/error.hpp"
 
 namespace softmaxkit::cli {
 
-Dataset load_dataset(const DataSource& source) {
+namespace {
+
+Dataset load(const DataSource& source) {
   if (source.format == "idx") {
     if (source.labels_path.empty()) {
       throw Error("--format idx needs a labels file for " + source.path +
@@ -29,6 +34,22 @@ Dataset load_dataset(const DataSource& source) {
     return read_libsvm(source.path, options);
   }
   throw Error("unknown --format '" + source.format + "' (expected idx, csv or libsvm)");
+}
+
+}  // namespace
+
+Dataset load_dataset(const DataSource& source) {
+  Dataset data = load(source);
+  // IDX float files can hold NaN or inf (and doubles can overflow float): the text readers
+  // already refuse them. A fit on them could only stop with a NaN objective.
+  for (std::size_t i = 0; i < data.features.size(); ++i) {
+    if (!std::isfinite(data.features[i])) {
+      throw Error(source.path + ": feature " + std::to_string(i % data.cols) + " of row " +
+                  std::to_string(i / data.cols) + " is " + std::to_string(data.features[i]) +
+                  " (the data must be finite)");
+    }
+  }
+  return data;
 }
 
 }  // namespace softmaxkit::cli

@@ -17,6 +17,7 @@ struct DataSource {
   std::size_t num_features = 0;  // libsvm: 0 infers
 };
 
+// Throws Error naming the file when the data hold NaN or infinity (possible in IDX float files).
 Dataset load_dataset(const DataSource& source);
 
 }  // namespace softmaxkit::cli

@@ -1,0 +1,84 @@
+// Early stopping for SoftmaxRegression::fit: after every solver iteration, the accuracy on the
+// held-out rows; stop after `patience` iterations without improvement and remember the best
+// point. Inactive (never stops, no best point) when there are no held-out rows.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "model/fit_data.hpp"
+#include "model/prediction.hpp"
+
+namespace softmaxkit::detail {
+
+// x = [W row-major (classes * features), b (classes, only with an intercept)] -> W, b.
+inline void split_parameters(std::span<const double> x, std::size_t classes, std::size_t features,
+                             bool fit_intercept, std::vector<double>& weights,
+                             std::vector<double>& intercept) {
+  weights.assign(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(classes * features));
+  intercept.assign(classes, 0.0);
+  if (fit_intercept)
+    std::copy(x.begin() + static_cast<std::ptrdiff_t>(classes * features), x.end(),
+              intercept.begin());
+}
+
+// Fraction of rows whose most probable class (first on ties) is the row's class index.
+inline double accuracy(const std::vector<double>& probabilities, std::size_t classes,
+                       std::span<const std::int32_t> class_indices) {
+  if (class_indices.empty()) return 0;
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < class_indices.size(); ++i) {
+    const double* row = probabilities.data() + i * classes;
+    correct += static_cast<std::size_t>(std::max_element(row, row + classes) - row) ==
+               static_cast<std::size_t>(class_indices[i]);
+  }
+  return static_cast<double>(correct) / static_cast<double>(class_indices.size());
+}
+
+template <class T>
+class EarlyStopping {
+ public:
+  EarlyStopping(const Rows<T>& validation, std::size_t classes, std::size_t features,
+                bool fit_intercept, int patience)
+      : validation_(validation),
+        classes_(classes),
+        features_(features),
+        fit_intercept_(fit_intercept),
+        patience_(patience) {}
+
+  bool active() const { return validation_.rows > 0; }
+
+  // Called with each accepted point; false: stop training.
+  bool observe(std::span<const double> point) {
+    if (!active()) return true;
+    split_parameters(point, classes_, features_, fit_intercept_, weights_, intercept_);
+    const double current = accuracy(
+        softmax_regression_probabilities<T>(validation_.view(), weights_, intercept_, classes_),
+        classes_, validation_.labels);
+    if (current > best_accuracy_) {
+      best_accuracy_ = current;
+      best_point_.assign(point.begin(), point.end());
+      since_best_ = 0;
+      return true;
+    }
+    return ++since_best_ < patience_;
+  }
+
+  bool has_best() const { return !best_point_.empty(); }
+  const std::vector<double>& best_point() const { return best_point_; }
+  double best_accuracy() const { return best_accuracy_; }
+
+ private:
+  const Rows<T>& validation_;
+  std::size_t classes_, features_;
+  bool fit_intercept_;
+  int patience_;
+  double best_accuracy_ = -1;
+  std::vector<double> best_point_;
+  int since_best_ = 0;
+  std::vector<double> weights_, intercept_;
+};
+
+}  // namespace softmaxkit::detail

@@ -1,0 +1,55 @@
+#include "model/fit_checks.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <string>
+
+namespace softmaxkit::detail {
+namespace {
+
+std::string shortest(double value) {  // "1e-310", "nan", not std::to_string's "0.000000"
+  char buffer[32];
+  return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+}
+
+}  // namespace
+
+void check_fit_options(const FitOptions& options) {
+  if (!(options.l1 >= 0) || !std::isfinite(options.l1)) fit_fail("l1 must be finite and >= 0");
+  if (options.l1 > 0 && options.solver && *options.solver != SolverKind::lbfgs)
+    fit_fail("l1 needs the lbfgs solver (OWL-QN)");
+  if (options.solver && *options.solver != SolverKind::lbfgs &&
+      *options.solver != SolverKind::newton_cg)
+    fit_fail("solver is not a SolverKind");
+  if (!(options.tolerance > 0) || !std::isfinite(options.tolerance))
+    fit_fail("tolerance must be finite and > 0");
+  if (options.max_iterations < 0) fit_fail("max_iterations must be >= 0");
+  if (options.threads < 0 || options.threads > max_threads)
+    fit_fail("threads is " + std::to_string(options.threads) + " (must be in [0, " +
+             std::to_string(max_threads) + "])");
+  if (!(options.validation_fraction >= 0 && options.validation_fraction < 1))
+    fit_fail("validation_fraction is " + shortest(options.validation_fraction) +
+             " (must be in [0, 1))");
+  if (options.patience < 1) fit_fail("patience must be >= 1");
+}
+
+double regularization_strength(const FitOptions& options, double weight_total) {
+  if (!options.C) {
+    if (!(options.l2 >= 0) || !std::isfinite(options.l2)) {
+      fit_fail("l2 is " + shortest(options.l2) + " (must be finite and >= 0)");
+    }
+    return options.l2;
+  }
+  const double C = *options.C;
+  if (!(C > 0) || !std::isfinite(C)) {
+    fit_fail("C is " + shortest(C) + " (must be finite and > 0)");
+  }
+  const double lambda = 1.0 / (C * weight_total);
+  if (!std::isfinite(lambda)) {
+    fit_fail("C = " + shortest(C) + " with sample weights summing to " + shortest(weight_total) +
+             " gives lambda = 1 / (C * sum w) = inf");
+  }
+  return lambda;
+}
+
+}  // namespace softmaxkit::detail

@@ -1,0 +1,77 @@
+// Argument checks of SoftmaxRegression::fit, run once before any data is copied. Every failure
+// throws Error("SoftmaxRegression::fit: ...") naming the option or argument.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "model/validation_split.hpp"
+#include "softmaxkit/error.hpp"
+#include "softmaxkit/matrix.hpp"
+#include "softmaxkit/model.hpp"
+
+namespace softmaxkit::detail {
+
+[[noreturn]] inline void fit_fail(const std::string& message) {
+  throw Error("SoftmaxRegression::fit: " + message);
+}
+
+// Every option except l2 and C, which regularization_strength checks (the one place lambda is).
+void check_fit_options(const FitOptions& options);
+
+// The L2 strength the fit uses: options.l2, or 1 / (C * weight_total) with C. The only check of
+// l2, C and the resulting lambda (finite and >= 0) in the model layer.
+double regularization_strength(const FitOptions& options, double weight_total);
+
+// Shapes and null pointers of fit's arguments, then the sample weights: each finite and >= 0,
+// not all zero. Returns the sum of the weights of the rows that will be trained on (all rows, or
+// those not held out for early stopping); that sum is > 0.
+template <class T>
+double check_fit_arguments(const FitOptions& options, MatrixView<const T> features,
+                           std::span<const std::int32_t> labels, std::span<const T> sample_weight) {
+  if (features.empty()) fit_fail("features are empty");
+  if (labels.data() == nullptr && !labels.empty()) {
+    fit_fail("labels is null but has " + std::to_string(labels.size()) + " entries");
+  }
+  if (sample_weight.data() == nullptr && !sample_weight.empty()) {
+    fit_fail("sample_weight is null but has " + std::to_string(sample_weight.size()) + " entries");
+  }
+  if (labels.size() != features.rows()) {
+    fit_fail("labels has " + std::to_string(labels.size()) + " entries but features has " +
+             std::to_string(features.rows()) + " rows");
+  }
+  if (!sample_weight.empty() && sample_weight.size() != features.rows()) {
+    fit_fail("sample_weight has " + std::to_string(sample_weight.size()) +
+             " entries but features has " + std::to_string(features.rows()) + " rows");
+  }
+  const double fraction = options.validation_fraction;
+  double training_total = 0, total = 0;
+  std::size_t training_rows = 0;
+  for (std::size_t i = 0; i < features.rows(); ++i) {
+    const double weight = sample_weight.empty() ? 1.0 : static_cast<double>(sample_weight[i]);
+    if (!std::isfinite(weight) || weight < 0) {
+      fit_fail("sample_weight[" + std::to_string(i) + "] is " +
+               (std::isnan(weight) ? std::string("nan") : std::to_string(weight)) +
+               " (must be finite and >= 0)");
+    }
+    total += weight;
+    if (fraction > 0 && is_held_out(i, fraction)) continue;
+    training_total += weight;
+    ++training_rows;
+  }
+  if (!(total > 0)) fit_fail("sample_weight: all weights are zero");
+  if (training_rows == 0) {
+    fit_fail("validation_fraction holds out every one of the " + std::to_string(features.rows()) +
+             " rows");
+  }
+  if (!(training_total > 0)) {
+    fit_fail(
+        "sample_weight: the weights of the training rows (those not held out by "
+        "validation_fraction) are all zero");
+  }
+  return training_total;
+}
+
+}  // namespace softmaxkit::detail

@@ -1,0 +1,111 @@
+// Problem setup, the solver run and the report of SoftmaxRegression::fit, on prepared data.
+#pragma once
+
+#include <tbb/task_arena.h>
+
+#include <cmath>
+#include <optional>
+#include <vector>
+
+#include "model/early_stopping.hpp"
+#include "model/fit_data.hpp"
+#include "model/training_objective.hpp"
+#include "softmaxkit/model.hpp"
+
+namespace softmaxkit::detail {
+
+struct FitOutcome {
+  FitReport report;
+  std::vector<double> parameters;  // x = [W, b]; use only when report.reason != StopReason::nan
+  SolverKind solver = SolverKind::newton_cg;
+};
+
+inline SolverOptions solver_options(const FitOptions& options, std::size_t classes,
+                                    std::size_t features) {
+  SolverOptions solver;
+  solver.kind = options.solver.value_or(options.l1 > 0 ? SolverKind::lbfgs : SolverKind::newton_cg);
+  solver.tolerance = options.tolerance;
+  solver.max_iterations = options.max_iterations;
+  solver.l1 = options.l1;
+  solver.l1_begin = 0;
+  solver.l1_end = classes * features;  // W only, not the intercept
+  return solver;
+}
+
+inline FitReport report_of(const SolverResult& result, double initial_gradient_norm) {
+  FitReport report;
+  report.objective = result.objective;
+  report.gradient_norm = result.gradient_norm;
+  report.initial_gradient_norm = initial_gradient_norm;
+  report.iterations = result.iterations;
+  report.evaluations = result.evaluations;
+  report.seconds = result.seconds;
+  report.reason = result.reason;
+  return report;
+}
+
+inline tbb::task_arena fit_arena(int threads) {
+  return tbb::task_arena(threads > 0 ? threads : tbb::task_arena::automatic);
+}
+
+// Trains on data.training from `start` (zeros, or the previous parameters for a warm start).
+template <class T>
+FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_t classes,
+                   double lambda, std::vector<double> start) {
+  const std::size_t features = data.training.cols;
+  RegressionProblem<T> problem;
+  problem.features = data.training.view();
+  problem.labels = data.training.labels;
+  problem.sample_weights = data.training.weights;
+  problem.num_classes = classes;
+  problem.l2 = lambda;
+  problem.fit_intercept = options.fit_intercept;
+  TrainingObjective<T> objective(problem);
+
+  FitOutcome outcome;
+  outcome.parameters = std::move(start);
+  outcome.parameters.resize(objective.size(), 0.0);
+
+  Objective solver_objective = objective.as_objective();
+  std::optional<double> initial_gradient_norm;
+  solver_objective.value_and_gradient = [&](std::span<const double> point,
+                                            std::span<double> gradient) {
+    const double value = objective.value_and_gradient(point, gradient);
+    if (!initial_gradient_norm) {
+      double sum = 0;
+      for (double g : gradient) sum += g * g;
+      initial_gradient_norm = std::sqrt(sum);
+    }
+    return value;
+  };
+
+  EarlyStopping<T> early_stopping(data.validation, classes, features, options.fit_intercept,
+                                  options.patience);
+  SolverOptions solver = solver_options(options, classes, features);
+  solver.callback = [&](const IterationReport& report) {
+    const bool keep_going = !options.callback || options.callback(report);
+    return early_stopping.observe(report.point) && keep_going;
+  };
+
+  tbb::task_arena arena = fit_arena(options.threads);
+  SolverResult result;
+  arena.execute([&] { result = minimize(solver_objective, outcome.parameters, solver); });
+  outcome.solver = solver.kind;
+  outcome.report = report_of(result, initial_gradient_norm.value_or(0.0));
+  if (early_stopping.has_best() && result.reason != StopReason::nan) {
+    // Keep the best validation point; its objective and gradient norm are evaluated again.
+    outcome.parameters = early_stopping.best_point();
+    outcome.report.validation_accuracy = early_stopping.best_accuracy();
+    std::vector<double> gradient(outcome.parameters.size());
+    arena.execute([&] {
+      outcome.report.objective = objective.value_and_gradient(outcome.parameters, gradient);
+    });
+    double sum = 0;
+    for (double g : gradient) sum += g * g;
+    outcome.report.gradient_norm = std::sqrt(sum);
+    ++outcome.report.evaluations;
+  }
+  return outcome;
+}
+
+}  // namespace softmaxkit::detail

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Option abuse: every option of every subcommand at its boundary values. A bad value (negative,
+# zero where it must be positive, huge, NaN, inf, garbage, empty), a missing file, a directory or
+# a device where a file belongs, an empty file, an option given twice: exit 2 with exactly one
+# line on stderr that names the option (or the file), within a time limit, never exit 1, a
+# crash or a hang. The valid boundary values succeed (exit 0).
+# Usage: cli_option_abuse.sh PATH_TO_SOFTMAXKIT
+set -u
+cli=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+limit=60  # seconds; every case here finishes in well under one
+
+fail() {
+  failed=$((failed + 1))
+  echo "FAILED: $*"
+}
+
+run() {  # run ARGS...: sets $code, $work/out, $work/err
+  timeout "$limit" "$cli" "$@" >"$work/out" 2>"$work/err"
+  code=$?
+}
+
+# bad NAME_PATTERN ARGS...: exit 2, one stderr line matching NAME_PATTERN (grep -iE).
+bad() {  # (a leading "--" before the pattern is skipped)
+  [[ $1 == -- ]] && shift
+  local pattern=$1
+  shift
+  run "$@"
+  local lines
+  lines=$(wc -l <"$work/err")
+  if [[ $code -ne 2 ]]; then
+    fail "[$*]: exit $code (expected 2); stderr: $(head -c 300 "$work/err")"
+  elif [[ $lines -ne 1 ]]; then
+    fail "[$*]: $lines stderr lines (expected 1): $(head -c 300 "$work/err")"
+  elif ! grep -qiE -- "$pattern" "$work/err"; then
+    fail "[$*]: stderr does not name '$pattern': $(cat "$work/err")"
+  else
+    passed=$((passed + 1))
+  fi
+}
+
+good() {  # good ARGS...: exit 0
+  run "$@"
+  if [[ $code -ne 0 ]]; then
+    fail "[$*]: exit $code (expected 0); stderr: $(head -c 300 "$work/err")"
+  else
+    passed=$((passed + 1))
+  fi
+}
+
+# Two separable classes (labels 3 and 7) in two features; the same as LibSVM.
+awk 'BEGIN { for (i = 0; i < 40; i++) { c = i % 2; j = (i * 37 % 11) / 11.0;
+  printf "%d,%.3f,%.3f\n", c ? 7 : 3, c * 2 + j, (1 - c) * 2 - j } }' >"$work/d.csv"
+awk -F, '{ printf "%s 1:%s 2:%s\n", $1, $2, $3 }' "$work/d.csv" >"$work/d.svm"
+: >"$work/empty"
+mkdir "$work/dir"
+printf '\xEF\xBB\xBFlabel,a,b\n' >"$work/bom.csv"
+cat "$work/d.csv" >>"$work/bom.csv"
+csv=(--format csv --train "$work/d.csv")
+good train "${csv[@]}" --quiet --model "$work/m.skm"
+model=(--model "$work/m.skm" --format csv --data "$work/d.csv")
+
+# ---- numbers: every bad value for every numeric option of train ----
+for value in -1 nan NaN inf -inf 1e400 abc "" 0x 1,5; do
+  bad -- '--l2' train "${csv[@]}" --l2 "$value"
+  bad -- '--l1' train "${csv[@]}" --l1 "$value"
+  bad -- '--tol' train "${csv[@]}" --tol "$value"
+  bad -- '--max-iter' train "${csv[@]}" --max-iter "$value"
+  bad -- '--threads' train "${csv[@]}" --threads "$value"
+  bad -- '--validation-fraction' train "${csv[@]}" --validation-fraction "$value"
+  bad -- '--num-features|num_features' train --format libsvm --train "$work/d.svm" \
+    --num-features "$value"
+done
+for value in 0 -1 -0 nan inf -inf 1e400 abc ""; do
+  bad -- '--C' train "${csv[@]}" --C "$value"
+done
+for value in 0 -0; do bad -- '--tol' train "${csv[@]}" --tol "$value"; done
+bad -- '--tol' train "${csv[@]}" --tol 1e-400  # underflows to 0
+for value in 1 1.5 99 1e9; do
+  bad -- '--validation-fraction' train "${csv[@]}" --validation-fraction "$value"
+done
+for value in 1.5 1e20 99999999999999999999 2147483648; do
+  bad -- '--max-iter' train "${csv[@]}" --max-iter "$value"
+done
+for value in 4097 65535 65536 70000 2147483647 2147483648 1e6; do
+  bad -- '--threads' train "${csv[@]}" --threads "$value"
+done
+bad -- 'label' train "${csv[@]}" --label-column 2  # a column of non-integers
+for value in -2 -100 3 1000000 2147483648 1.5 x ""; do
+  bad -- '--label-column|label_column' train "${csv[@]}" --label-column "$value"
+done
+for value in 1 134217728 18446744073709551615 18446744073709551616; do
+  bad -- '--num-features|num_features' train --format libsvm --train "$work/d.svm" \
+    --num-features "$value"
+done
+bad -- '--C|\bC\b' train "${csv[@]}" --C 1e-310  # lambda = 1/(C m) overflows
+bad -- '--l2|\bl2\b' train "${csv[@]}" --l2 1e39  # inf in float: refused up front
+good train "${csv[@]}" --quiet --l2 1e39 --double
+
+# ---- choices and flags ----
+for value in "" parquet CSV idx2; do bad -- '--format' train --format "$value" --train "$work/d.csv"; done
+for value in "" sgd NEWTON; do bad -- '--solver' train "${csv[@]}" --solver "$value"; done
+bad -- '--l1|\bl1\b' train "${csv[@]}" --l1 0.1 --solver newton
+bad -- '--C|--l2' train "${csv[@]}" --C 1 --l2 1
+bad -- '--test' train "${csv[@]}" --test-labels "$work/d.csv"
+bad -- '--format' train --train "$work/d.csv"
+bad -- '--train' train --format csv
+bad -- 'subcommand|required' ""
+bad -- 'subcommand|required'
+bad -- 'bogus|extra|unexpected|following' train "${csv[@]}" --bogus
+bad -- 'bogus' bogus
+bad -- 'bogus' bogus train "${csv[@]}"
+bad -- '--no-intercept' train "${csv[@]}" --no-intercept=maybe
+
+# ---- duplicates: every option and flag given twice ----
+bad -- '--format' train "${csv[@]}" --format csv
+bad -- '--train' train "${csv[@]}" --train "$work/d.csv"
+for option in --l2 --l1 --tol --max-iter --threads --validation-fraction --label-column; do
+  bad -- "$option" train "${csv[@]}" "$option" 0 "$option" 0
+done
+bad -- '--C' train "${csv[@]}" --C 1 --C 2
+bad -- '--solver' train "${csv[@]}" --solver lbfgs --solver newton
+bad -- '--model' train "${csv[@]}" --model "$work/a.skm" --model "$work/b.skm"
+bad -- '--test' train "${csv[@]}" --test "$work/d.csv" --test "$work/d.csv"
+for flag in --no-intercept --double --json --quiet --no-scale --header; do
+  bad -- "$flag" train "${csv[@]}" "$flag" "$flag"
+done
+bad -- '--model' predict "${model[@]}" --model "$work/m.skm"
+bad -- '--data' evaluate "${model[@]}" --data "$work/d.csv"
+bad -- '--proba' predict "${model[@]}" --proba --proba
+bad -- '--json' evaluate "${model[@]}" --json --json
+
+# ---- files: missing, directory, device, FIFO, empty, wrong content ----
+for option in --train --test; do
+  extra=()
+  [[ $option == --test ]] && extra=(--train "$work/d.csv")
+  [[ $option == --train ]] && extra=()
+  bad -- "$work/absent" train --format csv "${extra[@]}" "$option" "$work/absent"
+  bad -- "$work/dir" train --format csv "${extra[@]}" "$option" "$work/dir"
+  bad -- "/dev/null" train --format csv "${extra[@]}" "$option" /dev/null
+  bad -- "$work/empty" train --format csv "${extra[@]}" "$option" "$work/empty"
+done
+mkfifo "$work/fifo"
+bad -- "$work/fifo" train --format csv --train "$work/fifo"
+bad -- "$work/empty" train --format libsvm --train "$work/empty"
+bad -- "$work/d.svm" train --format csv --train "$work/d.svm"
+bad -- "$work/d.csv" train --format idx --train "$work/d.csv" --train-labels "$work/d.csv"
+bad -- "labels file|--train-labels" train --format idx --train "$work/d.csv"
+bad -- "labels file|$work/d.csv" train --format csv --train "$work/d.csv" --train-labels "$work/d.csv"
+printf '3 134217728:1\n' >"$work/huge.svm"
+bad -- "$work/huge.svm" train --format libsvm --train "$work/huge.svm"
+for target in /dev/null "$work/dir" "$work/fifo" /; do
+  bad -- "--model" train "${csv[@]}" --model "$target"
+done
+bad -- "$work/absent/m.skm" train "${csv[@]}" --model "$work/absent/m.skm"
+for sub in predict evaluate; do
+  bad -- "$work/absent" "$sub" --model "$work/absent" --format csv --data "$work/d.csv"
+  bad -- "$work/dir" "$sub" --model "$work/dir" --format csv --data "$work/d.csv"
+  bad -- "/dev/null" "$sub" --model /dev/null --format csv --data "$work/d.csv"
+  bad -- "$work/empty" "$sub" --model "$work/empty" --format csv --data "$work/d.csv"
+  bad -- "$work/d.csv" "$sub" --model "$work/d.csv" --format csv --data "$work/d.csv"
+  bad -- "$work/absent" "$sub" --model "$work/m.skm" --format csv --data "$work/absent"
+  bad -- "$work/dir" "$sub" --model "$work/m.skm" --format csv --data "$work/dir"
+  bad -- "$work/empty" "$sub" --model "$work/m.skm" --format csv --data "$work/empty"
+  bad -- "--format" "$sub" --model "$work/m.skm" --format xml --data "$work/d.csv"
+  bad -- "--model" "$sub" --format csv --data "$work/d.csv"
+  bad -- "--data" "$sub" --model "$work/m.skm" --format csv
+  bad -- "--label-column|label_column" "$sub" "${model[@]}" --label-column 9
+  bad -- "--label-column" "$sub" "${model[@]}" --label-column nan
+  bad -- "--num-features|num_features" "$sub" --model "$work/m.skm" --format libsvm \
+    --data "$work/d.svm" --num-features -3
+  # A different feature count from the model's.
+  bad -- "columns|num_features|features" "$sub" --model "$work/m.skm" --format libsvm \
+    --data "$work/d.svm" --num-features 5
+done
+# evaluate: a label the model never saw.
+sed '1s/^3,/5,/' "$work/d.csv" >"$work/unseen.csv"
+bad -- "label 5" evaluate --model "$work/m.skm" --format csv --data "$work/unseen.csv"
+bad -- "--test.*label 5" train "${csv[@]}" --test "$work/unseen.csv" --model "$work/unseen.skm"
+[[ ! -e $work/unseen.skm ]] && passed=$((passed + 1)) || fail "a model was written despite exit 2"
+
+# ---- non-finite data: exit 2; a fit that overflows on finite data: exit 3, no model ----
+# IDX float images (type 0x0D) of 2 x 1 values: NaN in the second.
+printf '\x00\x00\x0d\x02\x00\x00\x00\x02\x00\x00\x00\x01\x3f\x80\x00\x00\x7f\xc0\x00\x00' >"$work/nan.idx"
+printf '\x00\x00\x08\x01\x00\x00\x00\x02\x00\x01' >"$work/nan-labels.idx"
+bad -- "$work/nan.idx.*nan|nan.*$work/nan.idx" train --format idx --train "$work/nan.idx" \
+  --train-labels "$work/nan-labels.idx"
+# Features near FLT_MAX for one class only: logits overflow on any step. The fit may end
+# without converging (exit 0, an honest stop_reason) or with a NaN objective (exit 3, no model);
+# never a crash, an internal error or "converged".
+awk -F, '{ printf "%s,%s,%s\n", $1, $2, ($1 == 7 ? "3e38" : "0") }' "$work/d.csv" >"$work/huge-values.csv"
+for solver in newton lbfgs; do
+  run train --format csv --train "$work/huge-values.csv" --solver "$solver" --json \
+    --model "$work/huge-$solver.skm"
+  if [[ $code -eq 0 ]] && ! grep -q '"converged": true' "$work/out"; then
+    passed=$((passed + 1))
+  elif [[ $code -eq 3 && ! -e $work/huge-$solver.skm ]] && grep -q "nan" "$work/err"; then
+    passed=$((passed + 1))
+  else
+    fail "overflowing fit ($solver): exit $code; $(cat "$work/out" "$work/err")"
+  fi
+done
+
+# ---- valid boundaries succeed ----
+good train "${csv[@]}" --quiet --tol 1e-320 --max-iter 5
+good train "${csv[@]}" --quiet --l2 0
+good train "${csv[@]}" --quiet --l2 1e6
+good train "${csv[@]}" --quiet --C 1e-6
+good train "${csv[@]}" --quiet --C 1e6
+good train "${csv[@]}" --quiet --l1 0
+good train "${csv[@]}" --quiet --l1 0.01 --solver lbfgs
+good train "${csv[@]}" --quiet --tol 1e-300
+good train "${csv[@]}" --quiet --tol 1e300
+good train "${csv[@]}" --quiet --max-iter 0
+good train "${csv[@]}" --quiet --max-iter 2147483647
+good train "${csv[@]}" --quiet --threads 0
+good train "${csv[@]}" --quiet --threads 1
+good train "${csv[@]}" --quiet --threads 4096
+good train "${csv[@]}" --quiet --validation-fraction 0
+good train "${csv[@]}" --quiet --validation-fraction 0.5
+good train "${csv[@]}" --quiet --validation-fraction 0.9
+good train "${csv[@]}" --quiet --label-column 0
+awk -F, '{ printf "%s,%s,%s\n", $2, $3, $1 }' "$work/d.csv" >"$work/last.csv"
+good train --format csv --train "$work/last.csv" --quiet --label-column -1 --double --no-intercept
+good train --format csv --train "$work/last.csv" --quiet --label-column 2
+good train --format csv --train "$work/bom.csv" --header --quiet
+good train --format libsvm --train "$work/d.svm" --num-features 2 --quiet
+good train --format libsvm --train "$work/d.svm" --num-features 1000 --quiet
+good train "${csv[@]}" --json --model "$work/m2.skm"
+good predict "${model[@]}" --proba
+good evaluate "${model[@]}" --json
+
+echo "cli_option_abuse: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]

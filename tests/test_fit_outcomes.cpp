@@ -1,0 +1,325 @@
+// What a fit reports must be true of what it returns: converged means the gradient, recomputed
+// independently in long double, is below the tolerance; precision conversion never changes which
+// rows are trained; NaN anywhere ends the fit with StopReason::nan, never "converged", and leaves
+// the model as it was; predictions agree with a long-double softmax of the model's logits.
+#include <doctest/doctest.h>
+#include <tbb/task_arena.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "softmaxkit/softmaxkit.hpp"
+
+namespace {
+
+using softmaxkit::FitOptions;
+using softmaxkit::MatrixView;
+using softmaxkit::SoftmaxRegression;
+using softmaxkit::StopReason;
+
+struct Blobs {
+  std::size_t rows, cols, classes;
+  std::vector<float> features;  // float, so that widening to double is exact
+  std::vector<std::int32_t> labels;
+  MatrixView<const float> view() const { return {features.data(), rows, cols}; }
+  std::vector<double> widened() const { return {features.begin(), features.end()}; }
+  MatrixView<const double> view(const std::vector<double>& wide) const {
+    return {wide.data(), rows, cols};
+  }
+};
+
+Blobs make_blobs(std::size_t rows, std::size_t cols, std::size_t classes, double separation,
+                 unsigned seed) {
+  Blobs data{rows, cols, classes, {}, {}};
+  std::mt19937 generator(seed);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto label = static_cast<std::int32_t>(i % classes);
+    for (std::size_t j = 0; j < cols; ++j) {
+      const double center = (j % classes == static_cast<std::size_t>(label)) ? separation : 0.0;
+      data.features.push_back(static_cast<float>(center + noise(generator)));
+    }
+    data.labels.push_back(label * 5 - 3);
+  }
+  return data;
+}
+
+// Long-double logits and probabilities of a model at one row of features, from its parameters.
+std::vector<long double> reference_probabilities(const SoftmaxRegression& model, const float* x) {
+  const std::size_t k_count = model.num_classes(), n = model.num_features();
+  std::vector<long double> z(k_count);
+  long double maximum = -INFINITY;
+  for (std::size_t k = 0; k < k_count; ++k) {
+    z[k] = model.intercept()[k];
+    for (std::size_t j = 0; j < n; ++j)
+      z[k] += static_cast<long double>(model.weights()[k * n + j]) * x[j];
+    maximum = std::max(maximum, z[k]);
+  }
+  long double sum = 0;
+  for (long double& v : z) sum += (v = std::exp(v - maximum));
+  for (long double& v : z) v /= sum;
+  return z;
+}
+
+// ||gradient of mean CE + (l2/2)||W||^2|| at the model's parameters, in long double, over the
+// given rows (the class index of a row is the position of its label among the model's classes).
+double reference_gradient_norm(const SoftmaxRegression& model, const Blobs& data, double l2) {
+  const std::size_t k_count = model.num_classes(), n = model.num_features();
+  std::vector<long double> g(k_count * n + k_count, 0.0L);
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    const float* x = data.features.data() + i * n;
+    const std::vector<long double> p = reference_probabilities(model, x);
+    std::size_t y = 0;
+    while (model.class_labels()[y] != data.labels[i]) ++y;
+    for (std::size_t k = 0; k < k_count; ++k) {
+      const long double residual = p[k] - (k == y ? 1.0L : 0.0L);
+      for (std::size_t j = 0; j < n; ++j) g[k * n + j] += residual * x[j];
+      g[k_count * n + k] += residual;
+    }
+  }
+  long double sum = 0;
+  for (std::size_t q = 0; q < g.size(); ++q) {
+    long double v = g[q] / static_cast<long double>(data.rows);
+    if (q < k_count * n) v += static_cast<long double>(l2) * model.weights()[q];
+    sum += v * v;
+  }
+  return static_cast<double>(std::sqrt(sum));
+}
+
+std::vector<double> parameters(const SoftmaxRegression& model) {
+  std::vector<double> x = model.weights();
+  x.insert(x.end(), model.intercept().begin(), model.intercept().end());
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("use_double on float data trains on every row, exactly as on the widened data") {
+  const Blobs data = make_blobs(600, 6, 3, 0.7, 11);
+  const std::vector<double> wide = data.widened();
+  for (const auto solver : {softmaxkit::SolverKind::newton_cg, softmaxkit::SolverKind::lbfgs}) {
+    CAPTURE(static_cast<int>(solver));
+    const FitOptions options{.l2 = 1e-3, .solver = solver, .tolerance = 1e-6};
+    SoftmaxRegression converted(options);
+    converted.options().use_double = true;
+    const softmaxkit::FitReport report = converted.fit(data.view(), data.labels);
+    SoftmaxRegression reference(options);
+    const softmaxkit::FitReport reference_report = reference.fit(data.view(wide), data.labels);
+
+    // No early stopping was asked for: none may happen.
+    CHECK_FALSE(report.validation_accuracy.has_value());
+    CHECK(report.reason == StopReason::converged);
+    CHECK(report.iterations == reference_report.iterations);
+    CHECK(parameters(converted) == parameters(reference));  // bitwise
+    // "converged" is true of the returned parameters, by an independent gradient.
+    const double threshold = options.tolerance * std::max(1.0, report.initial_gradient_norm);
+    CHECK(reference_gradient_norm(converted, data, 1e-3) <= 2 * threshold);
+  }
+}
+
+TEST_CASE("use_double with early stopping holds out the same rows as float") {
+  const Blobs data = make_blobs(1000, 5, 3, 0.5, 12);
+  const std::vector<double> wide = data.widened();
+  const FitOptions options{
+      .l2 = 1e-3, .tolerance = 1e-10, .validation_fraction = 0.25, .patience = 2};
+  SoftmaxRegression converted(options);
+  converted.options().use_double = true;
+  const auto report = converted.fit(data.view(), data.labels);
+  SoftmaxRegression reference(options);
+  const auto reference_report = reference.fit(data.view(wide), data.labels);
+  REQUIRE(report.validation_accuracy.has_value());
+  CHECK(*report.validation_accuracy == *reference_report.validation_accuracy);
+  CHECK(parameters(converted) == parameters(reference));
+}
+
+TEST_CASE("NaN in the data ends the fit with StopReason::nan and leaves the model unchanged") {
+  Blobs data = make_blobs(200, 4, 3, 1.0, 13);
+  for (const float poison :
+       {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    for (const auto solver : {softmaxkit::SolverKind::newton_cg, softmaxkit::SolverKind::lbfgs}) {
+      CAPTURE(poison);
+      CAPTURE(static_cast<int>(solver));
+      Blobs bad = data;
+      bad.features[37] = poison;
+      SoftmaxRegression fresh(FitOptions{.l2 = 1e-2, .solver = solver});
+      const auto report = fresh.fit(bad.view(), bad.labels);
+      CHECK(report.reason == StopReason::nan);
+      CHECK(softmaxkit::to_string(report.reason) == "nan");
+      CHECK_FALSE(report.gradient_norm <= 1e-5);  // NaN or inf, never "small"
+      CHECK_FALSE(fresh.is_fitted());
+      CHECK_THROWS_AS(fresh.save("/nonexistent-dir/never.skm"), softmaxkit::Error);
+
+      SoftmaxRegression fitted(FitOptions{.l2 = 1e-2, .solver = solver});
+      fitted.fit(data.view(), data.labels);
+      const std::vector<double> before = parameters(fitted);
+      CHECK(fitted.fit(bad.view(), bad.labels).reason == StopReason::nan);
+      CHECK(parameters(fitted) == before);
+    }
+  }
+}
+
+TEST_CASE("a penalty beyond float's range is refused in float and trains in double") {
+  const Blobs data = make_blobs(100, 3, 2, 1.0, 14);
+  // lambda = 1e39 is inf in float: its gradient l2 * W would be inf * 0 = NaN at W = 0.
+  for (const auto solver : {softmaxkit::SolverKind::newton_cg, softmaxkit::SolverKind::lbfgs}) {
+    SoftmaxRegression model(FitOptions{.l2 = 1e39, .solver = solver});
+    CHECK_THROWS_WITH_AS(model.fit(data.view(), data.labels), doctest::Contains("l2"),
+                         softmaxkit::Error);
+    CHECK_FALSE(model.is_fitted());
+    model.options().use_double = true;
+    const auto report = model.fit(data.view(), data.labels);
+    CHECK(report.reason != StopReason::nan);
+    CHECK(model.is_fitted());
+  }
+}
+
+TEST_CASE("minimize never calls a NaN gradient converged") {
+  // f(x) = |x|^2 / 2 with one NaN gradient entry: the old max-based norm skipped the NaN and
+  // reported norm 0, converged.
+  softmaxkit::Objective objective;
+  objective.size = 2;
+  objective.value_and_gradient = [](std::span<const double> x, std::span<double> g) {
+    g[0] = std::numeric_limits<double>::quiet_NaN();
+    g[1] = x[1];
+    return 0.5 * (x[0] * x[0] + x[1] * x[1]);
+  };
+  objective.hessian_vector = [](std::span<const double>, std::span<const double> v,
+                                std::span<double> hv) {
+    std::copy(v.begin(), v.end(), hv.begin());
+  };
+  for (const auto kind : {softmaxkit::SolverKind::lbfgs, softmaxkit::SolverKind::newton_cg}) {
+    std::vector<double> x{0.0, 0.0};
+    softmaxkit::SolverOptions options;
+    options.kind = kind;
+    const softmaxkit::SolverResult result = softmaxkit::minimize(objective, x, options);
+    CHECK(result.reason == StopReason::nan);
+    CHECK(std::isnan(result.gradient_norm));
+    CHECK(result.iterations == 0);
+  }
+  // With OWL-QN the pseudo-gradient of a NaN entry at x = 0 is NaN too (not "0 is a subgradient").
+  std::vector<double> x{0.0, 0.0};
+  softmaxkit::SolverOptions options;
+  options.l1 = 0.5;
+  CHECK(softmaxkit::minimize(objective, x, options).reason == StopReason::nan);
+}
+
+TEST_CASE("minimize stops with StopReason::nan when the objective turns NaN on the way") {
+  // f(x) = (x - 3)^2 / 2, but NaN (value and gradient) beyond x = 1: every solver must stop at a
+  // finite point without claiming convergence.
+  softmaxkit::Objective objective;
+  objective.size = 1;
+  objective.value_and_gradient = [](std::span<const double> x, std::span<double> g) {
+    if (x[0] > 1) {
+      g[0] = std::numeric_limits<double>::quiet_NaN();
+      return std::numeric_limits<double>::quiet_NaN();
+    }
+    g[0] = x[0] - 3;
+    return 0.5 * (x[0] - 3) * (x[0] - 3);
+  };
+  objective.hessian_vector = [](std::span<const double>, std::span<const double> v,
+                                std::span<double> hv) { hv[0] = v[0]; };
+  for (const auto kind : {softmaxkit::SolverKind::lbfgs, softmaxkit::SolverKind::newton_cg}) {
+    CAPTURE(static_cast<int>(kind));
+    std::vector<double> x{0.0};
+    softmaxkit::SolverOptions options;
+    options.kind = kind;
+    options.max_iterations = 200;
+    const softmaxkit::SolverResult result = softmaxkit::minimize(objective, x, options);
+    CHECK(result.reason != StopReason::converged);
+    CHECK(std::isfinite(result.objective));
+    CHECK(x[0] <= 1);
+  }
+}
+
+TEST_CASE("sample weights are checked and named before lambda is computed from them") {
+  const Blobs data = make_blobs(40, 3, 2, 1.0, 15);
+  auto message = [&](std::vector<float> weights, FitOptions options) {
+    SoftmaxRegression model(options);
+    try {
+      model.fit(data.view(), data.labels, weights);
+    } catch (const softmaxkit::Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("<no error>");
+  };
+  std::vector<float> weights(40, 1.0f);
+  weights[7] = std::numeric_limits<float>::quiet_NaN();
+  for (const FitOptions& options : {FitOptions{.C = 1.0}, FitOptions{.l2 = 0.1}}) {
+    std::string m = message(weights, options);
+    CHECK(m.find("sample_weight[7]") != std::string::npos);
+    CHECK(m.find("l2") == std::string::npos);
+    m = message(std::vector<float>(40, 0.0f), options);
+    CHECK(m.find("sample_weight") != std::string::npos);
+    CHECK(m.find("all weights are zero") != std::string::npos);
+    std::vector<float> negative(40, 1.0f);
+    negative[3] = -1;
+    CHECK(message(negative, options).find("sample_weight[3]") != std::string::npos);
+    std::vector<float> infinite(40, 1.0f);
+    infinite[0] = std::numeric_limits<float>::infinity();
+    CHECK(message(infinite, options).find("sample_weight[0]") != std::string::npos);
+  }
+  // C so small that 1 / (C sum w) overflows: named as C with the weights' sum.
+  CHECK(message(std::vector<float>(40, 1e-30f), FitOptions{.C = 1e-300}).find("C =") !=
+        std::string::npos);
+}
+
+TEST_CASE("predictions match a long-double softmax of the model's logits, for any thread count") {
+  const Blobs data = make_blobs(700, 9, 4, 0.6, 16);  // 700 rows: several prediction blocks
+  SoftmaxRegression model(FitOptions{.l2 = 1e-3});
+  model.fit(data.view(), data.labels);
+  const std::vector<double> wide = data.widened();
+  const std::vector<double> from_float = model.predict_proba(data.view());
+  const std::vector<double> from_double = model.predict_proba(data.view(wide));
+  CHECK(from_float == from_double);  // float features are widened exactly
+  const std::vector<std::int32_t> predicted = model.predict(data.view());
+  double worst = 0;
+  std::size_t argmax_mismatches = 0;
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    const std::vector<long double> p =
+        reference_probabilities(model, data.features.data() + i * data.cols);
+    std::size_t best = 0;
+    for (std::size_t k = 0; k < model.num_classes(); ++k) {
+      worst = std::max(worst, static_cast<double>(std::fabs(p[k] - from_float[i * 4 + k])));
+      if (p[k] > p[best]) best = k;
+    }
+    argmax_mismatches += model.class_labels()[best] != predicted[i];
+  }
+  // softmax_rows' double bound (2^-52 absolute) plus the dgemm logits' rounding (a few ulp of
+  // |z| <= 10, times p(1-p) <= 1/4).
+  CHECK(worst <= 1e-14);
+  CHECK(argmax_mismatches == 0);
+
+  for (int threads : {1, 3}) {
+    tbb::task_arena arena(threads);
+    std::vector<double> again;
+    arena.execute([&] { again = model.predict_proba(data.view()); });
+    CHECK(again == from_float);
+  }
+}
+
+TEST_CASE("score refuses a label the model does not know, naming it and its row") {
+  const Blobs data = make_blobs(60, 3, 3, 2.0, 17);
+  SoftmaxRegression model(FitOptions{.l2 = 1e-2});
+  model.fit(data.view(), data.labels);
+  std::vector<std::int32_t> labels = data.labels;
+  labels[41] = 12345;
+  CHECK_THROWS_WITH_AS(model.score(data.view(), labels), doctest::Contains("label 12345 in row 41"),
+                       softmaxkit::Error);
+}
+
+TEST_CASE("threads above max_threads are refused by fit and predict") {
+  const Blobs data = make_blobs(30, 2, 2, 1.0, 18);
+  SoftmaxRegression model(FitOptions{.threads = softmaxkit::max_threads + 1});
+  CHECK_THROWS_WITH_AS(model.fit(data.view(), data.labels), doctest::Contains("threads"),
+                       softmaxkit::Error);
+  model.options().threads = 65536;
+  CHECK_THROWS_WITH_AS(model.fit(data.view(), data.labels), doctest::Contains("threads"),
+                       softmaxkit::Error);
+  model.options().threads = 1;
+  model.fit(data.view(), data.labels);
+  model.options().threads = 70000;
+  CHECK_THROWS_WITH_AS(model.predict(data.view()), doctest::Contains("threads"), softmaxkit::Error);
+}

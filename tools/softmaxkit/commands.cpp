@@ -1,0 +1,309 @@
+#include "commands.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+#include "json_writer.hpp"
+#include "progress.hpp"
+#include "softmaxkit/softmaxkit.hpp"
+
+namespace softmaxkit::cli {
+namespace {
+
+// CLI11's range validators print the whole double range and let NaN through; these say what is
+// expected and refuse NaN and infinities.
+CLI::Validator finite_number(bool (*accept)(double), const std::string& expected) {
+  return CLI::Validator(
+      [accept, expected](std::string& text) {
+        double value = 0;
+        return CLI::detail::lexical_cast(text, value) && std::isfinite(value) && accept(value)
+                   ? std::string()
+                   : "must be " + expected + ", not '" + text + "'";
+      },
+      expected);
+}
+const CLI::Validator positive =
+    finite_number([](double v) { return v > 0; }, "a finite number > 0");
+const CLI::Validator non_negative =
+    finite_number([](double v) { return v >= 0; }, "a finite number >= 0");
+const CLI::Validator fraction =
+    finite_number([](double v) { return v >= 0 && v < 1; }, "a number in [0, 1)");
+
+// Whole numbers only: CLI11 reads an empty value as 0.
+const CLI::Validator whole_number(
+    [](std::string& text) {
+      const std::size_t digits = text.find_first_not_of("0123456789", text[0] == '-' ? 1 : 0);
+      return !text.empty() && text != "-" && digits == std::string::npos
+                 ? std::string()
+                 : "must be a whole number, not '" + text + "'";
+    },
+    "INT");
+
+// A flag given twice is a mistake like an option given twice.
+CLI::Option* once(CLI::Option* option) {
+  return option->multi_option_policy(CLI::MultiOptionPolicy::Throw);
+}
+
+MatrixView<const float> view_of(const Dataset& data) {
+  return {data.features.data(), data.rows, data.cols};
+}
+
+// Fails before any work when --model names something save could not (or must not) replace: an
+// existing non-regular file (device, directory, FIFO, symbolic link) or a missing directory.
+void check_model_target(const std::string& path) {
+  if (path.empty()) return;
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
+    throw Error("--model '" + path + "' exists and is not a regular file; refusing to replace it");
+  }
+  std::string directory = std::filesystem::path(path).parent_path().string();
+  if (directory.empty()) directory = ".";
+  if (::stat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    throw Error("--model '" + path + "': directory '" + directory + "' does not exist");
+  }
+}
+
+void add_data_source_options(CLI::App* command, DataArguments& arguments) {
+  once(command->add_option("--model", arguments.model_path, "model file")->required());
+  once(command->add_option("--format", arguments.data.format, "idx | csv | libsvm")
+           ->required()
+           ->check(CLI::IsMember({"idx", "csv", "libsvm"})));
+  once(command->add_option("--data", arguments.data.path, "data file")->required());
+  once(command->add_option("--data-labels", arguments.data.labels_path, "idx: labels file"));
+  once(command->add_flag("--no-scale", arguments.no_scale, "idx: keep raw uint8 values"));
+  once(command->add_flag("--header", arguments.data.header, "csv: skip a header line"));
+  once(command->add_option("--label-column", arguments.data.label_column, "csv: label column"));
+  once(command->add_option("--num-features", arguments.data.num_features, "libsvm: feature count"));
+}
+
+// The model's width for sparse files that do not say theirs.
+DataSource matching_model(DataSource source, const SoftmaxRegression& model) {
+  if (source.num_features == 0) source.num_features = model.num_features();
+  return source;
+}
+
+FitOptions fit_options(const TrainArguments& arguments) {
+  FitOptions options;
+  if (arguments.l2) options.l2 = *arguments.l2;
+  if (arguments.C) options.C = *arguments.C;
+  options.l1 = arguments.l1;
+  if (arguments.solver == "newton") options.solver = SolverKind::newton_cg;
+  if (arguments.solver == "lbfgs") options.solver = SolverKind::lbfgs;
+  options.tolerance = arguments.tolerance;
+  options.max_iterations = arguments.max_iterations;
+  options.threads = arguments.threads;
+  options.fit_intercept = !arguments.no_intercept;
+  options.use_double = arguments.use_double;
+  options.validation_fraction = arguments.validation_fraction;
+  return options;
+}
+
+// A test label that never occurs in training cannot be predicted: refuse it before training
+// (score would refuse it after, exit 2 either way).
+void check_test_labels(const Dataset& train, const Dataset& test, const std::string& test_path) {
+  std::vector<std::int32_t> known = train.labels;
+  std::sort(known.begin(), known.end());
+  for (std::size_t i = 0; i < test.labels.size(); ++i) {
+    if (!std::binary_search(known.begin(), known.end(), test.labels[i])) {
+      throw Error("--test " + test_path + ": label " + std::to_string(test.labels[i]) + " in row " +
+                  std::to_string(i) + " does not occur in the training data");
+    }
+  }
+}
+
+struct TrainResult {
+  FitReport report;
+  double train_accuracy = 0;
+  std::optional<double> test_accuracy;
+};
+
+std::string solver_name(const SoftmaxRegression& model) {
+  return model.solver_used() == SolverKind::lbfgs ? "lbfgs" : "newton";
+}
+
+void print_json(const TrainResult& result, const SoftmaxRegression& model, const Dataset& train) {
+  const FitReport& report = result.report;
+  JsonObject json;
+  json.add("objective", report.objective);
+  json.add("grad_norm", report.gradient_norm);
+  json.add("initial_grad_norm", report.initial_gradient_norm);
+  json.add("iterations", static_cast<long long>(report.iterations));
+  json.add("evaluations", static_cast<long long>(report.evaluations));
+  json.add("fit_seconds", report.seconds);
+  json.add("train_accuracy", result.train_accuracy);
+  if (result.test_accuracy) json.add("test_accuracy", *result.test_accuracy);
+  if (report.validation_accuracy) json.add("validation_accuracy", *report.validation_accuracy);
+  json.add_bool("converged", report.reason == StopReason::converged);
+  json.add("stop_reason", std::string(to_string(report.reason)));
+  json.add("solver", solver_name(model));
+  json.add("l2", model.effective_l2());
+  json.add("rows", static_cast<long long>(train.rows));
+  json.add("features", static_cast<long long>(train.cols));
+  json.add("classes", static_cast<long long>(model.num_classes()));
+  json.add("isa", std::string(to_string(active_isa())));
+  std::printf("%s\n", json.str().c_str());
+}
+
+void print_text(const TrainResult& result, const SoftmaxRegression& model, const Dataset& train,
+                const std::string& model_path) {
+  const FitReport& report = result.report;
+  std::printf("trained on %zu rows x %zu features, %zu classes, l2 = %.6g, solver %s\n", train.rows,
+              train.cols, model.num_classes(), model.effective_l2(), solver_name(model).c_str());
+  std::printf("stop: %s; gradient norm %.3e (initial %.3e, relative %.2e)\n",
+              std::string(to_string(report.reason)).c_str(), report.gradient_norm,
+              report.initial_gradient_norm,
+              report.gradient_norm / std::max(1.0, report.initial_gradient_norm));
+  std::printf("objective %.10g; %d iterations, %d evaluations, %.2f s\n", report.objective,
+              report.iterations, report.evaluations, report.seconds);
+  std::printf("train accuracy %.4f\n", result.train_accuracy);
+  if (result.test_accuracy) std::printf("test accuracy %.4f\n", *result.test_accuracy);
+  if (!model_path.empty()) std::printf("model written to %s\n", model_path.c_str());
+}
+
+}  // namespace
+
+CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
+  CLI::App* c = app.add_subcommand("train", "fit a model");
+  once(c->add_option("--format", a.train.format, "idx | csv | libsvm")
+           ->required()
+           ->check(CLI::IsMember({"idx", "csv", "libsvm"})));
+  once(c->add_option("--train", a.train.path, "training data")->required());
+  once(c->add_option("--train-labels", a.train.labels_path, "idx: training labels"));
+  CLI::Option* test = once(c->add_option("--test", a.test.path, "test data"));
+  once(c->add_option("--test-labels", a.test.labels_path, "idx: test labels")->needs(test));
+  CLI::Option* l2 = once(c->add_option("--l2", a.l2, "L2 strength lambda")->check(non_negative));
+  once(c->add_option("--C", a.C, "inverse regularisation, lambda = 1/(C m)")
+           ->check(positive)
+           ->excludes(l2));
+  once(c->add_option("--l1", a.l1, "L1 strength (OWL-QN, lbfgs only)")->check(non_negative));
+  once(c->add_option("--solver", a.solver, "auto (newton; lbfgs with --l1) | lbfgs | newton")
+           ->check(CLI::IsMember({"auto", "lbfgs", "newton"})));
+  once(c->add_option("--tol", a.tolerance, "relative gradient-norm tolerance")->check(positive));
+  once(c->add_option("--max-iter", a.max_iterations, "iteration limit")
+           ->check(whole_number)
+           ->check(non_negative));
+  once(c->add_option("--threads", a.threads,
+                     "threads (0: all cores; at most " + std::to_string(max_threads) + ")")
+           ->check(CLI::Range(0, max_threads)));
+  once(c->add_option("--validation-fraction", a.validation_fraction,
+                     "hold out this fraction for early stopping")
+           ->check(fraction));
+  once(c->add_flag("--no-intercept", a.no_intercept, "fit without an intercept"));
+  once(c->add_flag("--double", a.use_double, "compute in double precision"));
+  once(c->add_option("--model", a.model_path, "write the model here"));
+  once(c->add_flag("--json", a.json, "print one JSON object with the results"));
+  once(c->add_flag("--quiet", a.quiet, "print nothing but errors (and --json)"));
+  once(c->add_flag("--no-scale", a.no_scale, "idx: keep raw uint8 values"));
+  once(c->add_flag("--header", a.train.header, "csv: skip a header line"));
+  once(c->add_option("--label-column", a.train.label_column,
+                     "csv: label column, 0-based, -1 for the last")
+           ->check(whole_number));
+  once(c->add_option("--num-features", a.train.num_features,
+                     "libsvm: feature count (default: inferred)")
+           ->check(whole_number));
+  return c;
+}
+
+CLI::App* add_predict_command(CLI::App& app, PredictArguments& arguments) {
+  CLI::App* c = app.add_subcommand("predict", "print a label (or probabilities) per row");
+  add_data_source_options(c, arguments);
+  once(c->add_flag("--proba", arguments.probabilities, "print class probabilities"));
+  return c;
+}
+
+CLI::App* add_evaluate_command(CLI::App& app, EvaluateArguments& arguments) {
+  CLI::App* c = app.add_subcommand("evaluate", "print the accuracy on labelled data");
+  add_data_source_options(c, arguments);
+  once(c->add_flag("--json", arguments.json, "print one JSON object"));
+  return c;
+}
+
+int run_train(TrainArguments arguments) {
+  check_model_target(arguments.model_path);
+  arguments.train.scale = !arguments.no_scale;
+  // The test set is read like the training set.
+  arguments.test.format = arguments.train.format;
+  arguments.test.scale = arguments.train.scale;
+  arguments.test.header = arguments.train.header;
+  arguments.test.label_column = arguments.train.label_column;
+  arguments.test.num_features = arguments.train.num_features;
+
+  const Dataset train = load_dataset(arguments.train);
+  std::optional<Dataset> test;
+  if (!arguments.test.path.empty()) {
+    DataSource source = arguments.test;
+    // Sparse files infer their width from the largest index; a test set must match training's.
+    if (source.num_features == 0) source.num_features = train.cols;
+    test = load_dataset(source);
+    check_test_labels(train, *test, source.path);
+  }
+
+  FitOptions options = fit_options(arguments);
+  Progress progress(arguments.quiet || arguments.json);
+  options.callback = [&progress](const IterationReport& report) {
+    progress.report(report);
+    return true;
+  };
+  SoftmaxRegression model(options);
+  TrainResult result;
+  result.report = model.fit(view_of(train), train.labels);
+  progress.finish();
+  if (result.report.reason == StopReason::nan) {
+    // load_dataset refused non-finite data, so the fit itself overflowed.
+    throw TrainingFailed("training stopped after " + std::to_string(result.report.iterations) +
+                         " iterations: the objective or its gradient became NaN or infinite "
+                         "(stop_reason nan; an extreme --l2 or --C in float? try --double); no "
+                         "model written");
+  }
+  result.train_accuracy = model.score(view_of(train), train.labels);
+  if (test) result.test_accuracy = model.score(view_of(*test), test->labels);
+  if (!arguments.model_path.empty()) model.save(arguments.model_path);
+
+  if (arguments.json) {
+    print_json(result, model, train);
+  } else if (!arguments.quiet) {
+    print_text(result, model, train, arguments.model_path);
+  }
+  return 0;
+}
+
+int run_predict(PredictArguments arguments) {
+  arguments.data.scale = !arguments.no_scale;
+  const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
+  const Dataset data = load_dataset(matching_model(arguments.data, model));
+  if (arguments.probabilities) {
+    const std::vector<double> p = model.predict_proba(view_of(data));
+    for (std::size_t i = 0; i < data.rows; ++i) {
+      for (std::size_t k = 0; k < model.num_classes(); ++k)
+        std::printf(k == 0 ? "%.9g" : ",%.9g", p[i * model.num_classes() + k]);
+      std::printf("\n");
+    }
+  } else {
+    for (std::int32_t label : model.predict(view_of(data))) std::printf("%d\n", label);
+  }
+  return 0;
+}
+
+int run_evaluate(EvaluateArguments arguments) {
+  arguments.data.scale = !arguments.no_scale;
+  const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
+  const Dataset data = load_dataset(matching_model(arguments.data, model));
+  // score refuses labels the model does not know (Error, exit 2).
+  const double accuracy = model.score(view_of(data), data.labels);
+  if (arguments.json) {
+    JsonObject json;
+    json.add("accuracy", accuracy);
+    json.add("rows", static_cast<long long>(data.rows));
+    std::printf("%s\n", json.str().c_str());
+  } else {
+    std::printf("accuracy %.4f on %zu rows\n", accuracy, data.rows);
+  }
+  return 0;
+}
+
+}  // namespace softmaxkit::cli

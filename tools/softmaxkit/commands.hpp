@@ -1,0 +1,59 @@
+// The three subcommands: their options (one struct each), how they are declared to CLI11 and
+// how they run.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "dataset_loading.hpp"
+
+namespace softmaxkit::cli {
+
+inline constexpr int kExitInternal = 1;
+inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitTrainingFailed = 3;
+
+// The fit stopped with a non-finite objective or gradient on finite data (exit 3).
+class TrainingFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct TrainArguments {
+  DataSource train, test;
+  bool no_scale = false;
+  std::optional<double> l2, C;
+  double l1 = 0;
+  std::string solver = "auto";
+  double tolerance = 1e-5;
+  int max_iterations = 1000;
+  int threads = 0;
+  double validation_fraction = 0;
+  bool no_intercept = false, use_double = false, json = false, quiet = false;
+  std::string model_path;
+};
+
+// predict and evaluate read a model and one labelled (evaluate) or unlabelled data set.
+struct DataArguments {
+  std::string model_path;
+  DataSource data;
+  bool no_scale = false;
+};
+struct PredictArguments : DataArguments {
+  bool probabilities = false;
+};
+struct EvaluateArguments : DataArguments {
+  bool json = false;
+};
+
+CLI::App* add_train_command(CLI::App& app, TrainArguments& arguments);
+CLI::App* add_predict_command(CLI::App& app, PredictArguments& arguments);
+CLI::App* add_evaluate_command(CLI::App& app, EvaluateArguments& arguments);
+
+int run_train(TrainArguments arguments);
+int run_predict(PredictArguments arguments);
+int run_evaluate(EvaluateArguments arguments);
+
+}  // namespace softmaxkit::cli
