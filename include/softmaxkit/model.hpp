@@ -22,8 +22,8 @@ struct FitOptions {
   std::optional<double> C{};
   double l1 = 0;  // > 0: L1 penalty on W (not b) through OWL-QN; needs L-BFGS
   bool fit_intercept = true;
-  // Empty: trust-region Newton-CG (measured fastest to the optimum on Fashion-MNIST), or
-  // L-BFGS/OWL-QN when l1 > 0.
+  // Empty: SolverKind::structured (L-BFGS with a Kronecker-factored metric, README "Training"),
+  // or L-BFGS/OWL-QN when l1 > 0.
   std::optional<SolverKind> solver{};
   // Stop when ||gradient|| <= tolerance * max(1, ||initial gradient||), or after max_iterations.
   double tolerance = 1e-5;
@@ -44,7 +44,16 @@ struct FitReport {
   double gradient_norm = 0;
   double initial_gradient_norm = 0;
   int iterations = 0;
-  int evaluations = 0;  // value-and-gradient evaluations + Hessian-vector products
+  int evaluations = 0;       // value-and-gradient evaluations (one pass over the data each)
+  int hessian_products = 0;  // Hessian-vector products (Newton-CG; one pass each)
+  // The structured solver's one-time setup over the data (the Gram matrix of a row sample and its
+  // eigendecomposition), and its metric's per-iteration work (A from a row sample, M^{-1}
+  // applications), each in pass equivalents (flops / the 4 m n K flops of one pass).
+  double setup_pass_equivalents = 0;
+  double metric_pass_equivalents = 0;
+  // evaluations + hessian_products + setup_pass_equivalents + metric_pass_equivalents.
+  double pass_equivalents = 0;
+  std::string metric;  // the structured solver's metric, e.g. "kronecker(G full 785, A full 10)"
   double seconds = 0;
   StopReason reason = StopReason::converged;
   std::optional<double> validation_accuracy;  // with early stopping: the best one reached
@@ -104,7 +113,7 @@ private:
   std::vector<double> weights_, intercept_;
   double effective_l2_ = 0;
   bool trained_in_double_ = false;
-  SolverKind solver_used_ = SolverKind::newton_cg;
+  SolverKind solver_used_ = SolverKind::structured;
 };
 
 }  // namespace softmaxkit

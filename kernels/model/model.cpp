@@ -4,12 +4,15 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <memory>
 #include <limits>
 #include <string>
 
 #include "model/class_labels.hpp"
 #include "model/prediction.hpp"
+#include "model/softmax_metric.hpp"
 #include "model/training_objective.hpp"
 #include "model/validation_split.hpp"
 #include "softmaxkit/error.hpp"
@@ -136,8 +139,15 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
 
     Objective solver_objective = objective.as_objective();
     double initial_gradient_norm = -1;
+    int value_evaluations = 0, hessian_products = 0;
+    solver_objective.hessian_vector = [&](std::span<const double> point,
+                                          std::span<const double> v, std::span<double> hv) {
+      ++hessian_products;
+      objective.hessian_vector(point, v, hv);
+    };
     solver_objective.value_and_gradient = [&](std::span<const double> point,
                                               std::span<double> gradient) {
+      ++value_evaluations;
       const double value = objective.value_and_gradient(point, gradient);
       if (initial_gradient_norm < 0) {
         double sum = 0;
@@ -149,7 +159,14 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
 
     SolverOptions solver;
     solver.kind = options_.solver.value_or(options_.l1 > 0 ? SolverKind::lbfgs
-                                                           : SolverKind::newton_cg);
+                                                           : SolverKind::structured);
+    std::shared_ptr<detail::SoftmaxMetric<C>> metric;
+    if (solver.kind == SolverKind::structured) {
+      solver.lbfgs_memory = detail::structured_memory(x.size());
+    }
+    auto passes_so_far = [&] {
+      return value_evaluations + hessian_products + (metric ? metric->pass_equivalents() : 0.0);
+    };
     solver.tolerance = options_.tolerance;
     solver.max_iterations = options_.max_iterations;
     solver.l1 = options_.l1;
@@ -160,7 +177,9 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
     std::vector<double> best_x;
     int since_best = 0;
     std::vector<double> scratch_weights, scratch_intercept;
-    solver.callback = [&](const IterationReport& report) {
+    solver.callback = [&](const IterationReport& solver_report) {
+      IterationReport report = solver_report;
+      report.pass_equivalents = passes_so_far();
       bool keep_going = !options_.callback || options_.callback(report);
       if (validation.rows > 0) {
         split_parameters(report.point, num_classes, num_features, options_.fit_intercept,
@@ -183,15 +202,31 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
     tbb::task_arena arena(options_.threads > 0 ? options_.threads
                                                : tbb::task_arena::automatic);
     SolverResult result;
-    arena.execute([&] { result = minimize(solver_objective, x, solver); });
+    const auto setup_start = std::chrono::steady_clock::now();
+    arena.execute([&] {
+      if (solver.kind == SolverKind::structured) {
+        metric = std::make_shared<detail::SoftmaxMetric<C>>(problem);
+        solver_objective.metric = metric;
+      }
+      result = minimize(solver_objective, x, solver);
+    });
+    const double setup_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count() -
+        result.seconds;
 
     FitReport report;
     report.objective = result.objective;
     report.gradient_norm = result.gradient_norm;
     report.initial_gradient_norm = std::max(initial_gradient_norm, 0.0);
     report.iterations = result.iterations;
-    report.evaluations = result.evaluations;
-    report.seconds = result.seconds;
+    report.evaluations = value_evaluations;
+    report.hessian_products = hessian_products;
+    if (metric) {
+      report.setup_pass_equivalents = metric->setup_pass_equivalents();
+      report.metric_pass_equivalents = metric->pass_equivalents() - report.setup_pass_equivalents;
+      report.metric = metric->describe();
+    }
+    report.seconds = result.seconds + std::max(setup_seconds, 0.0);
     report.reason = result.reason;
     if (validation.rows > 0 && !best_x.empty()) {
       x = best_x;
@@ -203,6 +238,8 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
       report.gradient_norm = std::sqrt(sum);
       ++report.evaluations;
     }
+    report.pass_equivalents = report.evaluations + report.hessian_products +
+                              report.setup_pass_equivalents + report.metric_pass_equivalents;
     class_labels_ = classes;
     num_features_ = num_features;
     split_parameters(x, num_classes, num_features, options_.fit_intercept, weights_, intercept_);
@@ -214,8 +251,14 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
 
   if constexpr (std::is_same_v<T, float>) {
     if (in_double) {
+      // Without a split there is no validation set (copy_rows with fraction 0 and held_out
+      // would copy every row, turning on early stopping against the training rows).
+      Rows<double> validation;
+      if (fraction > 0) {
+        validation = copy_rows<double>(features, indices, sample_weight, fraction, true);
+      }
       return train(copy_rows<double>(features, indices, sample_weight, fraction, false),
-                   copy_rows<double>(features, indices, sample_weight, fraction, true));
+                   validation);
     }
   }
   if (fraction > 0) {

@@ -51,6 +51,18 @@ struct TrainArguments {
   std::string model_path;
 };
 
+std::string solver_name(softmaxkit::SolverKind kind) {
+  switch (kind) {
+    case softmaxkit::SolverKind::lbfgs:
+      return "lbfgs";
+    case softmaxkit::SolverKind::newton_cg:
+      return "newton";
+    case softmaxkit::SolverKind::structured:
+      return "structured";
+  }
+  return "unknown";
+}
+
 int run_train(const TrainArguments& arguments) {
   const Dataset train = softmaxkit::cli::load_dataset(arguments.train);
   std::optional<Dataset> test;
@@ -67,6 +79,7 @@ int run_train(const TrainArguments& arguments) {
   options.l1 = arguments.l1;
   if (arguments.solver == "newton") options.solver = softmaxkit::SolverKind::newton_cg;
   if (arguments.solver == "lbfgs") options.solver = softmaxkit::SolverKind::lbfgs;
+  if (arguments.solver == "structured") options.solver = softmaxkit::SolverKind::structured;
   options.tolerance = arguments.tolerance;
   options.max_iterations = arguments.max_iterations;
   options.threads = arguments.threads;
@@ -95,14 +108,18 @@ int run_train(const TrainArguments& arguments) {
     json.add("initial_grad_norm", report.initial_gradient_norm);
     json.add("iterations", static_cast<long long>(report.iterations));
     json.add("evaluations", static_cast<long long>(report.evaluations));
+    json.add("hessian_products", static_cast<long long>(report.hessian_products));
+    json.add("setup_pass_equivalents", report.setup_pass_equivalents);
+    json.add("metric_pass_equivalents", report.metric_pass_equivalents);
+    json.add("pass_equivalents", report.pass_equivalents);
+    if (!report.metric.empty()) json.add("metric", report.metric);
     json.add("fit_seconds", report.seconds);
     json.add("train_accuracy", train_accuracy);
     if (test_accuracy) json.add("test_accuracy", *test_accuracy);
     if (report.validation_accuracy) json.add("validation_accuracy", *report.validation_accuracy);
     json.add_bool("converged", converged);
     json.add("stop_reason", std::string(softmaxkit::to_string(report.reason)));
-    json.add("solver", std::string(model.solver_used() == softmaxkit::SolverKind::lbfgs
-                                       ? "lbfgs" : "newton"));
+    json.add("solver", solver_name(model.solver_used()));
     json.add("l2", model.effective_l2());
     json.add("rows", static_cast<long long>(train.rows));
     json.add("features", static_cast<long long>(train.cols));
@@ -112,13 +129,17 @@ int run_train(const TrainArguments& arguments) {
   } else if (!arguments.quiet) {
     std::printf("trained on %zu rows x %zu features, %zu classes, l2 = %.6g, solver %s\n",
                 train.rows, train.cols, model.num_classes(), model.effective_l2(),
-                model.solver_used() == softmaxkit::SolverKind::lbfgs ? "lbfgs" : "newton");
+                solver_name(model.solver_used()).c_str());
     std::printf("stop: %s; gradient norm %.3e (initial %.3e, relative %.2e)\n",
                 std::string(softmaxkit::to_string(report.reason)).c_str(), report.gradient_norm,
                 report.initial_gradient_norm,
                 report.gradient_norm / std::max(1.0, report.initial_gradient_norm));
-    std::printf("objective %.10g; %d iterations, %d evaluations, %.2f s\n", report.objective,
-                report.iterations, report.evaluations, report.seconds);
+    std::printf("objective %.10g; %d iterations, %d evaluations, %d Hessian products, %.1f pass "
+                "equivalents (setup %.2f, metric %.2f), %.2f s\n",
+                report.objective, report.iterations, report.evaluations, report.hessian_products,
+                report.pass_equivalents, report.setup_pass_equivalents,
+                report.metric_pass_equivalents, report.seconds);
+    if (!report.metric.empty()) std::printf("metric %s\n", report.metric.c_str());
     std::printf("train accuracy %.4f\n", train_accuracy);
     if (test_accuracy) std::printf("test accuracy %.4f\n", *test_accuracy);
     if (!arguments.model_path.empty()) std::printf("model written to %s\n", arguments.model_path.c_str());
@@ -187,8 +208,8 @@ int main(int argc, char** argv) {
   train_command->add_option("--l1", train.l1, "L1 strength (OWL-QN, lbfgs only)")
       ->check(non_negative);
   train_command->add_option("--solver", train.solver,
-                            "auto (newton; lbfgs with --l1) | lbfgs | newton")
-      ->check(CLI::IsMember({"auto", "lbfgs", "newton"}));
+                            "auto (structured; lbfgs with --l1) | structured | lbfgs | newton")
+      ->check(CLI::IsMember({"auto", "structured", "lbfgs", "newton"}));
   train_command->add_option("--tol", train.tolerance, "relative gradient-norm tolerance")
       ->check(positive);
   train_command->add_option("--max-iter", train.max_iterations, "iteration limit")

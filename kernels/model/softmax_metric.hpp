@@ -1,0 +1,74 @@
+// The softmax-regression Metric for SolverKind::structured: the Kronecker factors of
+// solvers/kronecker_preconditioner.hpp, built from the problem.
+//
+//   setup (once): G = weighted mean of x~ x~^T over `gram_rows` rows (x~ = [x, 1] with an
+//           intercept), then its eigendecomposition. Cost counted as s n'^2 + 9 n'^3 flops (a
+//           symmetric rank-s update and dsyevd), divided by a pass's 4 m n K flops.
+//   update (each accepted point): A = weighted mean of diag(p) - p p^T over `class_rows` rows,
+//           with p from those rows' logits at x; counted as (2 s n K + 2 s K^2 + 9 K^3) flops.
+//   apply: counted as the preconditioner's 4 K n'^2 + 4 K^2 n' flops.
+// Row samples are chosen from the shape and a fixed seed only (a partial Fisher-Yates shuffle by
+// splitmix64, then sorted), and all the work runs in the calling thread with OpenBLAS
+// single-threaded: the metric, and so the fit, does not depend on the number of threads.
+// Memory: (gram_rows or 1024) x n' doubles while G is accumulated (in chunks of 1024 rows), n'^2
+// for G, class_rows x n' for the A sample, and the preconditioner's workspaces.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "softmaxkit/metric.hpp"
+#include "softmaxkit/regression.hpp"
+#include "solvers/kronecker_preconditioner.hpp"
+
+namespace softmaxkit::detail {
+
+struct SoftmaxMetricSettings {
+  std::size_t gram_rows = 10000;  // rows sampled for G
+  std::size_t class_rows = 2048;  // rows sampled for A at each update
+  std::uint64_t seed = 0x5eed17;
+};
+
+// count distinct indices in [0, rows), sorted, from (rows, count, seed) only.
+std::vector<std::size_t> sample_rows(std::size_t rows, std::size_t count, std::uint64_t seed);
+
+template <class T>
+class SoftmaxMetric final : public Metric {
+ public:
+  SoftmaxMetric(const RegressionProblem<T>& problem, const SoftmaxMetricSettings& settings = {});
+
+  void update(std::span<const double> x) override;
+  void apply(std::span<const double> in, std::span<double> out) override;
+  double pass_equivalents() const override;
+
+  double setup_pass_equivalents() const { return setup_passes_; }
+  std::string describe() const { return preconditioner_->describe(); }
+
+ private:
+  std::size_t classes_, features_;
+  bool intercept_;
+  double pass_flops_;
+  double setup_passes_ = 0, work_flops_ = 0;
+  std::unique_ptr<solvers_detail::KroneckerPreconditioner> preconditioner_;
+  std::vector<double> rows_, row_weights_;  // the A sample (s x n) and its weights
+  double row_weight_total_ = 0;
+  std::vector<double> logits_, a_, weights_scratch_;
+};
+
+}  // namespace softmaxkit::detail
+
+namespace softmaxkit::detail {
+
+// L-BFGS memory of the structured solver: 40 pairs (the prototype's choice), fewer when 2 x 40
+// vectors of the parameters' size would exceed 256 MiB (K = 1000, n = 512: 40 pairs take 328
+// MB), never fewer than 3.
+inline int structured_memory(std::size_t size) {
+  const std::size_t budget = (std::size_t{256} << 20) / (16 * std::max<std::size_t>(size, 1));
+  return static_cast<int>(std::clamp<std::size_t>(budget, 3, 40));
+}
+
+}  // namespace softmaxkit::detail
