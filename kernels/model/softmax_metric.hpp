@@ -30,6 +30,10 @@ namespace softmaxkit::detail {
 struct SoftmaxMetricSettings {
   std::size_t gram_rows = 10000;  // rows sampled for G
   std::size_t class_rows = 2048;  // rows sampled for A at each update
+  // Phase 2 (the subspace Hessian on the G sample) from ||g|| <= subspace_from ||g0||; rank r.
+  double subspace_from = 1e-2;
+  std::size_t subspace_rank = 100;
+  double subspace_drop = 1e-3;  // classes with p below this leave a row's Hessian term
   std::uint64_t seed = 0x5eed17;
 };
 
@@ -41,7 +45,7 @@ class SoftmaxMetric final : public Metric {
  public:
   SoftmaxMetric(const RegressionProblem<T>& problem, const SoftmaxMetricSettings& settings = {});
 
-  void update(std::span<const double> x) override;
+  void update(std::span<const double> x, double relative_gradient_norm) override;
   void apply(std::span<const double> in, std::span<double> out) override;
   double pass_equivalents() const override;
 
@@ -49,6 +53,13 @@ class SoftmaxMetric final : public Metric {
   std::string describe() const { return preconditioner_->describe(); }
 
  private:
+  void build_subspace(std::span<const double> x);
+
+  MatrixView<const T> features_view_;
+  std::span<const T> sample_weights_;
+  std::vector<std::size_t> gram_sample_;
+  bool gram_unweighted_ = false, subspace_tried_ = false;
+  SoftmaxMetricSettings settings_;
   std::size_t classes_, features_;
   bool intercept_;
   double pass_flops_;

@@ -108,26 +108,37 @@ void KroneckerPreconditioner::apply(std::span<const double> in, std::span<double
   }
   detail::SingleThreadedBlas single;
   const bool dense_a = dense_class_covariance();
-  // t2 = Q^T t1; then t1 = t2 U (or copies when a factor is diagonal).
-  if (dense_a) {
-    detail::gemm(true, false, k, n, k, 1.0, q_.data(), k, t1_.data(), n, 0.0, t2_.data(), n);
+  // t2 = t1 U (the eigenbasis of G'); the subspace's coordinates are its last rank_ columns.
+  if (dense_gram_) {
+    detail::gemm(false, false, k, n, n, 1.0, t1_.data(), n, u_.data(), n, 0.0, t2_.data(), n);
   } else {
     t2_ = t1_;
   }
-  if (dense_gram_) {
-    detail::gemm(false, false, k, n, n, 1.0, t2_.data(), n, u_.data(), n, 0.0, t1_.data(), n);
+  if (rank_ > 0) {
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t a = 0; a < rank_; ++a) rhs_[c * rank_ + a] = t2_[c * n + n - rank_ + a];
+  }
+  // t1 = Q^T t2, divided by s l^T + 1, and back: t2 = Q t1.
+  if (dense_a) {
+    detail::gemm(true, false, k, n, k, 1.0, q_.data(), k, t2_.data(), n, 0.0, t1_.data(), n);
   } else {
     t1_ = t2_;
   }
   for (std::size_t c = 0; c < k; ++c)
     for (std::size_t j = 0; j < n; ++j) t1_[c * n + j] /= s_[c] * l_[j] + 1;
-  if (dense_gram_) {
-    detail::gemm(false, true, k, n, n, 1.0, t1_.data(), n, u_.data(), n, 0.0, t2_.data(), n);
+  if (dense_a) {
+    detail::gemm(false, false, k, n, k, 1.0, q_.data(), k, t1_.data(), n, 0.0, t2_.data(), n);
   } else {
     t2_ = t1_;
   }
-  if (dense_a) {
-    detail::gemm(false, false, k, n, k, 1.0, q_.data(), k, t2_.data(), n, 0.0, t1_.data(), n);
+  if (rank_ > 0) {
+    const lapack_int size = static_cast<lapack_int>(k * rank_);
+    LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', size, 1, subspace_.data(), size, rhs_.data(), 1);
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t a = 0; a < rank_; ++a) t2_[c * n + n - rank_ + a] = rhs_[c * rank_ + a];
+  }
+  if (dense_gram_) {
+    detail::gemm(false, true, k, n, n, 1.0, t2_.data(), n, u_.data(), n, 0.0, t1_.data(), n);
   } else {
     t1_ = t2_;
   }
@@ -141,10 +152,68 @@ void KroneckerPreconditioner::apply(std::span<const double> in, std::span<double
   }
 }
 
+void KroneckerPreconditioner::basis(std::size_t rank, std::vector<double>& out) const {
+  const std::size_t n = cols_;
+  out.resize(n * rank);
+  for (std::size_t j = 0; j < n; ++j)
+    for (std::size_t a = 0; a < rank; ++a) out[j * rank + a] = scale_[j] * u_[j * n + n - rank + a];
+}
+
+double KroneckerPreconditioner::set_subspace(std::span<const double> z,
+                                             std::span<const double> probabilities,
+                                             std::span<const double> weights, std::size_t rows,
+                                             std::size_t rank, double drop) {
+  const std::size_t k = classes_, r = rank, size = k * r;
+  std::vector<double> h(size * size, 0.0);
+  std::vector<std::size_t> active(k);
+  double flops = 0;
+  // Row i adds w_i (diag(p_i) - p_i p_i^T) (x) z_i z_i^T. Classes with p_ic < drop are left out
+  // of that row's term (their entries are below drop in size): near the optimum most rows keep
+  // two or three classes, so this costs sum_i t_i (t_i + 1) r^2 flops instead of K (K + 1) r^2.
+  // Blocks (c, e) with c <= e are accumulated, in row order, then mirrored.
+  for (std::size_t i = 0; i < rows; ++i) {
+    const double* p = probabilities.data() + i * k;
+    const double* zi = z.data() + i * r;
+    std::size_t t = 0;
+    for (std::size_t c = 0; c < k; ++c)
+      if (p[c] >= drop) active[t++] = c;
+    for (std::size_t x = 0; x < t; ++x) {
+      const std::size_t c = active[x];
+      for (std::size_t y = x; y < t; ++y) {
+        const std::size_t e = active[y];
+        const double coefficient = weights[i] * ((c == e ? p[c] : 0.0) - p[c] * p[e]);
+        for (std::size_t a = 0; a < r; ++a) {
+          const double ca = coefficient * zi[a];
+          double* out = h.data() + (c * r + a) * size + e * r;
+          for (std::size_t b = 0; b < r; ++b) out[b] += ca * zi[b];
+        }
+      }
+    }
+    flops += static_cast<double>(t * (t + 1)) * static_cast<double>(r * r);
+  }
+  for (std::size_t c = 0; c < k; ++c)
+    for (std::size_t e = c + 1; e < k; ++e)
+      for (std::size_t a = 0; a < r; ++a)
+        for (std::size_t b = 0; b < r; ++b)
+          h[(e * r + b) * size + c * r + a] = h[(c * r + a) * size + e * r + b];
+  detail::SingleThreadedBlas single;
+  for (std::size_t i = 0; i < size; ++i) h[i * size + i] += 1;  // the whitened ridge R
+  const lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', static_cast<lapack_int>(size),
+                                         h.data(), static_cast<lapack_int>(size));
+  const double sd = static_cast<double>(size);
+  flops += sd * sd * sd / 3;
+  if (info != 0) return flops;  // not positive definite (non-finite input): stay in phase 1
+  subspace_ = std::move(h);
+  rank_ = r;
+  rhs_.assign(size, 0.0);
+  return flops;
+}
+
 double KroneckerPreconditioner::apply_flops() const {
   const double k = static_cast<double>(classes_), n = static_cast<double>(cols_);
-  return (dense_gram_ ? 4 * k * n * n : 0) + (dense_class_covariance() ? 4 * k * k * n : 0) +
-         4 * k * n;
+  const double kr = k * static_cast<double>(rank_);
+  return 2 * kr * kr + (dense_gram_ ? 4 * k * n * n : 0) +
+         (dense_class_covariance() ? 4 * k * k * n : 0) + 4 * k * n;
 }
 
 double KroneckerPreconditioner::update_flops() const {
@@ -155,7 +224,8 @@ double KroneckerPreconditioner::update_flops() const {
 std::string KroneckerPreconditioner::describe() const {
   return std::string("kronecker(G ") + (dense_gram_ ? "full " : "diagonal ") +
          std::to_string(cols_) + ", A " + (dense_class_covariance() ? "full " : "diagonal ") +
-         std::to_string(classes_) + ")";
+         std::to_string(classes_) +
+         (rank_ > 0 ? ", subspace Hessian rank " + std::to_string(rank_) : std::string()) + ")";
 }
 
 }  // namespace softmaxkit::solvers_detail

@@ -36,6 +36,7 @@ namespace softmaxkit::solvers_detail {
 
 inline constexpr std::size_t max_dense_features = 2048;
 inline constexpr std::size_t max_dense_classes = 1024;
+inline constexpr std::size_t max_subspace_size = 2048;  // K r: (K r)^2 doubles = 32 MiB
 
 class KroneckerPreconditioner {
  public:
@@ -54,6 +55,22 @@ class KroneckerPreconditioner {
   // not alias. Before the first set_class_covariance, A = (I - 11^T/K)/K (uniform p).
   void apply(std::span<const double> in, std::span<double> out) const;
 
+  // Phase 2: the Hessian of a row sample, all classes coupled, on the span of the top r
+  // eigenvectors of G' (whitened), Cholesky-factored; the Kronecker diagonal s l^T + 1 stays on
+  // the other directions. Needs a dense G and K r <= max_subspace_size. basis() gives the n' x r
+  // matrix R^{-1/2} U_r, so a row's subspace coordinates are z = x~^T basis. z: rows x r,
+  // probabilities: rows x K, weights: rows (summing to 1). Memory (K r)^2 doubles; cost
+  // at most K (K + 1) rows r^2 + (K r)^3 / 3 flops once (returned; classes with p < drop in a
+  // row are left out of its term) and 2 (K r)^2 more per application.
+  bool subspace_possible(std::size_t rank) const {
+    return dense_gram_ && rank > 0 && rank <= cols_ && classes_ * rank <= max_subspace_size;
+  }
+  void basis(std::size_t rank, std::vector<double>& out) const;
+  double set_subspace(std::span<const double> z, std::span<const double> probabilities,
+                      std::span<const double> weights, std::size_t rows, std::size_t rank,
+                      double drop);
+  std::size_t subspace_rank() const { return rank_; }
+
   // Flops of the one-time setup (the eigendecomposition of G) and of one apply / one update.
   double setup_flops() const { return setup_flops_; }
   double apply_flops() const;
@@ -67,6 +84,9 @@ class KroneckerPreconditioner {
   std::vector<double> u_, l_;  // eigenvectors (n' x n', column j = vector j) and values of G'
   std::vector<double> q_, s_;  // the same for A (K x K / K)
   double setup_flops_ = 0;
+  std::size_t rank_ = 0;
+  std::vector<double> subspace_;  // Cholesky factor (lower) of the K r x K r subspace Hessian
+  mutable std::vector<double> rhs_;
   mutable std::vector<double> t1_, t2_;  // K x n' workspaces
 };
 

@@ -119,7 +119,8 @@ StructuredResult minimize_structured(const Objective& objective, Metric* metric,
         metric ? metric->pass_equivalents() : 0.0};
   };
   if (!std::isfinite(f) || !std::isfinite(gnorm)) return finish(StopReason::line_search_failed);
-  if (metric) metric->update(x);
+  const double gnorm0 = std::max(gnorm, std::numeric_limits<double>::min());
+  if (metric) metric->update(x, 1.0);
 
   while (true) {
     memory.direction(g, gamma, metric, q, d);
@@ -190,11 +191,13 @@ StructuredResult minimize_structured(const Objective& objective, Metric* metric,
     f = f_new;
     gnorm = norm2(g);
     ++iterations;
-    if (metric) metric->update(x);
+    if (metric) metric->update(x, gnorm / gnorm0);
     if (sy > 0 && std::isfinite(sy)) {
       memory.push(s, y, sy);
       double ymy = 0;
-      if (metric) {
+      if (metric && metric->hessian_scaled()) {
+        ymy = sy;  // gamma = 1
+      } else if (metric) {
         metric->apply(y, my);
         ymy = dot(y, my);
       } else {
