@@ -26,7 +26,9 @@ struct FitOptions {
   // or L-BFGS/OWL-QN when l1 > 0.
   std::optional<SolverKind> solver{};
   // Stop when ||gradient|| <= tolerance * max(1, ||initial gradient||), or after max_iterations.
-  double tolerance = 1e-5;
+  // 1e-6 lands the default solver within 1e-6 relative of the optimum on digits and
+  // Fashion-MNIST (1e-5 stopped 2.7e-5 above it on digits, whose initial gradient is large).
+  double tolerance = 1e-6;
   int max_iterations = 1000;
   bool warm_start = false;  // start from the current parameters (same classes and features)
   int threads = 0;          // 0: every core; otherwise a TBB arena of this many threads

@@ -19,7 +19,9 @@ double dot(std::span<const double> a, std::span<const double> b) {
 double norm2(std::span<const double> v) {
   // Scaled to avoid overflow/underflow for extreme gradients.
   double scale = 0;
-  for (double e : v) scale = std::max(scale, std::abs(e));
+  for (double e : v) {
+    if (!(std::abs(e) <= scale)) scale = std::abs(e);  // NaN propagates (std::max drops it)
+  }
   if (scale == 0 || !std::isfinite(scale)) return scale;
   double s = 0;
   for (double e : v) s += (e / scale) * (e / scale);
