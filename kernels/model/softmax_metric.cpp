@@ -56,13 +56,16 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
 
   // Sample sizes from the shape: G's rank-s update costs s n'^2 flops, so s is held to about
   // 3 passes (12 m K / n' rows) but at least 2000 and at most settings_.gram_rows; A's sample is
-  // about m / 16 rows (a thirty-second of a pass per update), at least 256, at most class_rows.
+  // m n / (16 (n + K)) rows (its 2 s K (n + K) flops per update stay near a thirty-second of a
+  // pass), at least 256, at most class_rows.
   const double md = static_cast<double>(m);
   const std::size_t gram_rows = std::min(
       settings_.gram_rows,
       std::max<std::size_t>(2000, static_cast<std::size_t>(12 * md * static_cast<double>(k) /
                                                            static_cast<double>(cols))));
-  const std::size_t class_rows = std::min(settings_.class_rows, std::max<std::size_t>(256, m / 16));
+  const std::size_t class_rows =
+      std::min(settings_.class_rows,
+               std::max<std::size_t>(256, m * std::max<std::size_t>(n, 1) / (16 * (n + k))));
   // G over the sampled rows, in chunks of at most 1024 rows so the copy stays small.
   gram_sample_ = sample_rows(m, gram_rows, settings.seed);
   const std::vector<std::size_t>& gram_sample = gram_sample_;
@@ -98,8 +101,12 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
     }
   }
   for (double& g : gram) g /= total;
+  // A dense A costs a K x K eigendecomposition per update: kept while that is under a twentieth
+  // of a pass (for K = 1000, n = 512 it would cost about one pass per update below 100,000 rows).
+  const double kd = static_cast<double>(k);
+  const bool diagonal_classes = 9 * kd * kd * kd > pass_flops_ / 20;
   preconditioner_ = std::make_unique<solvers_detail::KroneckerPreconditioner>(
-      k, n, intercept_, problem.l2, gram, !dense);
+      k, n, intercept_, problem.l2, gram, !dense, diagonal_classes);
   const double s = static_cast<double>(gram_sample.size()), c = static_cast<double>(cols);
   setup_passes_ = ((dense ? s * c * c : 2 * s * c) + preconditioner_->setup_flops()) / pass_flops_;
 

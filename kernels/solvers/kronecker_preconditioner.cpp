@@ -41,12 +41,14 @@ void symmetric_eigen(std::vector<double>& a, std::vector<double>& values, std::s
 
 KroneckerPreconditioner::KroneckerPreconditioner(std::size_t classes, std::size_t features,
                                                  bool intercept, double l2,
-                                                 std::span<const double> gram, bool diagonal_gram)
+                                                 std::span<const double> gram, bool diagonal_gram,
+                                                 bool diagonal_classes)
     : classes_(classes),
       features_(features),
       cols_(features + (intercept ? 1 : 0)),
       intercept_(intercept),
-      dense_gram_(!diagonal_gram) {
+      dense_gram_(!diagonal_gram),
+      dense_classes_(!diagonal_classes && classes <= max_dense_classes) {
   const std::size_t n = cols_;
   double mean_diagonal = 0;
   for (std::size_t j = 0; j < n; ++j) mean_diagonal += dense_gram_ ? gram[j * n + j] : gram[j];

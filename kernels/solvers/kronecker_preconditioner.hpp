@@ -22,7 +22,8 @@
 //           4 K n'^2 flops per application; used while n' <= max_dense_features (2048: 32 MiB).
 //           Above, G diagonal: n' doubles (the second moments of the columns), U = I.
 //   A full: K^2 doubles, a K x K eigendecomposition per update (about 9 K^3 flops);
-//           used while K <= max_dense_classes (1024). Above, A diagonal: mean p (1 - p).
+//           used while K <= max_dense_classes (1024) and the caller allows it (SoftmaxMetric:
+//           while 9 K^3 <= pass / 20). Otherwise A diagonal: mean p (1 - p), K doubles.
 // Everything here runs in the calling thread with OpenBLAS held single-threaded, so the bits do
 // not depend on the number of threads.
 #pragma once
@@ -44,12 +45,13 @@ class KroneckerPreconditioner {
   // weighted mean of x~ x~^T over a row sample, intercept column last. l2: lambda (>= 0; a zero
   // penalty is replaced by a ridge of 1e-10 times the mean diagonal of G, so M stays invertible).
   KroneckerPreconditioner(std::size_t classes, std::size_t features, bool intercept, double l2,
-                          std::span<const double> gram, bool diagonal_gram);
+                          std::span<const double> gram, bool diagonal_gram,
+                          bool diagonal_classes = false);
 
   // A at the current point: K x K row-major (or its K diagonal entries when classes() >
   // max_dense_classes). Clamps negative eigenvalues from rounding to 0.
   void set_class_covariance(std::span<const double> a);
-  bool dense_class_covariance() const { return classes_ <= max_dense_classes; }
+  bool dense_class_covariance() const { return dense_classes_; }
 
   // out = M^{-1} in over the solver's flat layout [W (K x n, row-major), b (K)]. in and out may
   // not alias. Before the first set_class_covariance, A = (I - 11^T/K)/K (uniform p).
@@ -79,7 +81,7 @@ class KroneckerPreconditioner {
 
  private:
   std::size_t classes_, features_, cols_;  // cols_ = n'
-  bool intercept_, dense_gram_;
+  bool intercept_, dense_gram_, dense_classes_;
   std::vector<double> scale_;  // R^{-1/2}, n'
   std::vector<double> u_, l_;  // eigenvectors (n' x n', column j = vector j) and values of G'
   std::vector<double> q_, s_;  // the same for A (K x K / K)
