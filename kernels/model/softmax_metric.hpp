@@ -27,6 +27,12 @@
 
 namespace softmaxkit::detail {
 
+// Above this many classes the metric is the identity (plain L-BFGS with this solver's line
+// search and gamma scaling): each class's curvature then lives on its own rows, which one shared
+// G misses. Measured on a K = 1000, n = 512, m = 10,000 probe: liblbfgs reached its converged
+// objective in 48 evaluations, the Kronecker metric was still 3 % above it after 250.
+inline constexpr std::size_t max_kronecker_classes = 100;
+
 struct SoftmaxMetricSettings {
   std::size_t gram_rows = 10000;  // rows sampled for G
   std::size_t class_rows = 2048;  // rows sampled for A at each update
@@ -50,7 +56,11 @@ class SoftmaxMetric final : public Metric {
   double pass_equivalents() const override;
 
   double setup_pass_equivalents() const { return setup_passes_; }
-  std::string describe() const { return preconditioner_->describe(); }
+  std::string describe() const {
+    return preconditioner_ ? preconditioner_->describe()
+                           : "identity (" + std::to_string(classes_) + " classes > " +
+                                 std::to_string(max_kronecker_classes) + ")";
+  }
 
  private:
   void build_subspace(std::span<const double> x);
@@ -62,7 +72,7 @@ class SoftmaxMetric final : public Metric {
   SoftmaxMetricSettings settings_;
   std::size_t classes_, features_;
   bool intercept_;
-  double pass_flops_;
+  double pass_flops_ = 1;
   double setup_passes_ = 0, work_flops_ = 0;
   std::unique_ptr<solvers_detail::KroneckerPreconditioner> preconditioner_;
   std::vector<double> rows_, row_weights_;  // the A sample (s x n) and its weights
