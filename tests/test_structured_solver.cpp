@@ -415,3 +415,17 @@ TEST_CASE("structured: fallbacks for many classes and many features, named and s
     check_against_reference(d, lambda_of(1, d.rows), true, false);
   }
 }
+
+TEST_CASE("structured: NaN in the data is never converged") {
+  Data d = gaussian(100, 5, 3, 1.0, {1.0}, 13);
+  d.x[7 * d.features + 2] = std::numeric_limits<double>::quiet_NaN();
+  Typed<double> exact(d, lambda_of(1, d.rows), true);
+  CHECK(softmaxkit::detail::SoftmaxMetric<double>(exact.problem).describe() ==
+        "identity (non-finite data)");
+  const std::vector<float> x(d.x.begin(), d.x.end());
+  softmaxkit::SoftmaxRegression model(softmaxkit::FitOptions{.C = 1.0, .threads = 1});
+  softmaxkit::FitReport report;
+  CHECK_NOTHROW(report =
+                    model.fit(MatrixView<const float>(x.data(), d.rows, d.features), d.labels));
+  CHECK(report.reason != StopReason::converged);
+}

@@ -102,6 +102,12 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
     }
   }
   for (double& g : gram) g /= total;
+  for (double g : gram) {
+    if (!std::isfinite(g)) {  // NaN or inf in the data: no metric (the loss will be NaN too)
+      nonfinite_ = true;
+      return;
+    }
+  }
   // A dense A costs a K x K eigendecomposition per update: kept while that is under a twentieth
   // of a pass (for K = 1000, n = 512 it would cost about one pass per update below 100,000 rows).
   const double kd = static_cast<double>(k);

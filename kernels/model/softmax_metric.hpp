@@ -57,9 +57,10 @@ class SoftmaxMetric final : public Metric {
 
   double setup_pass_equivalents() const { return setup_passes_; }
   std::string describe() const {
-    return preconditioner_ ? preconditioner_->describe()
-                           : "identity (" + std::to_string(classes_) + " classes > " +
-                                 std::to_string(max_kronecker_classes) + ")";
+    if (preconditioner_) return preconditioner_->describe();
+    if (nonfinite_) return "identity (non-finite data)";
+    return "identity (" + std::to_string(classes_) + " classes > " +
+           std::to_string(max_kronecker_classes) + ")";
   }
 
  private:
@@ -68,7 +69,7 @@ class SoftmaxMetric final : public Metric {
   MatrixView<const T> features_view_;
   std::span<const T> sample_weights_;
   std::vector<std::size_t> gram_sample_;
-  bool gram_unweighted_ = false, subspace_tried_ = false;
+  bool gram_unweighted_ = false, subspace_tried_ = false, nonfinite_ = false;
   SoftmaxMetricSettings settings_;
   std::size_t classes_, features_;
   bool intercept_;
