@@ -429,3 +429,30 @@ TEST_CASE("structured: NaN in the data is never converged") {
                     model.fit(MatrixView<const float>(x.data(), d.rows, d.features), d.labels));
   CHECK(report.reason != StopReason::converged);
 }
+
+TEST_CASE("structured: a C search reuses the factorization of G, with the same bits as afresh") {
+  const Data d = digits_like(1000, 14);
+  const std::vector<float> x(d.x.begin(), d.x.end());
+  const MatrixView<const float> view(x.data(), d.rows, d.features);
+  softmaxkit::SoftmaxRegression search(softmaxkit::FitOptions{.C = 1.0, .threads = 1});
+  const softmaxkit::FitReport first = search.fit(view, d.labels);
+  search.options().C = 10.0;
+  const softmaxkit::FitReport second = search.fit(view, d.labels);
+  CHECK(first.metric.find("reused") == std::string::npos);
+  CHECK(second.metric.find("reused") != std::string::npos);
+  CHECK(second.setup_pass_equivalents < first.setup_pass_equivalents);
+
+  softmaxkit::SoftmaxRegression fresh(softmaxkit::FitOptions{.C = 10.0, .threads = 1});
+  const softmaxkit::FitReport alone = fresh.fit(view, d.labels);
+  CHECK(alone.metric.find("reused") == std::string::npos);
+  CHECK(fresh.weights() == search.weights());  // bitwise
+  CHECK(alone.objective == second.objective);
+  CHECK(alone.evaluations == second.evaluations);
+
+  // Other data (one value changed in a sampled row, or all rows scaled): not reused.
+  std::vector<float> scaled = x;
+  for (float& v : scaled) v *= 2;
+  const softmaxkit::FitReport other =
+      search.fit(MatrixView<const float>(scaled.data(), d.rows, d.features), d.labels);
+  CHECK(other.metric.find("reused") == std::string::npos);
+}

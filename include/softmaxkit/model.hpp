@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -13,6 +14,10 @@
 #include "softmaxkit/solvers.hpp"
 
 namespace softmaxkit {
+
+namespace solvers_detail {
+struct GramFactorization;  // the structured solver's setup, kept for the next fit on the same data
+}
 
 struct FitOptions {
   // L2 strength lambda in J = mean CE + (lambda/2)||W||^2. If `C` is set it wins:
@@ -116,6 +121,7 @@ private:
   double effective_l2_ = 0;
   bool trained_in_double_ = false;
   SolverKind solver_used_ = SolverKind::structured;
+  std::shared_ptr<solvers_detail::GramFactorization> gram_cache_;
 };
 
 }  // namespace softmaxkit

@@ -205,7 +205,9 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
     const auto setup_start = std::chrono::steady_clock::now();
     arena.execute([&] {
       if (solver.kind == SolverKind::structured) {
-        metric = std::make_shared<detail::SoftmaxMetric<C>>(problem);
+        // The factorization of G is kept for the next fit on the same rows (a C search).
+        metric = std::make_shared<detail::SoftmaxMetric<C>>(
+            problem, detail::SoftmaxMetricSettings{}, &gram_cache_);
         solver_objective.metric = metric;
       }
       result = minimize(solver_objective, x, solver);

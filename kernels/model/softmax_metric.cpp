@@ -2,6 +2,7 @@
 #include "model/softmax_metric.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <numeric>
 
@@ -32,7 +33,8 @@ std::vector<std::size_t> sample_rows(std::size_t rows, std::size_t count, std::u
 
 template <class T>
 SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
-                                const SoftmaxMetricSettings& settings)
+                                const SoftmaxMetricSettings& settings,
+                                std::shared_ptr<solvers_detail::GramFactorization>* cache)
     : features_view_(problem.features),
       sample_weights_(problem.sample_weights),
       settings_(settings),
@@ -73,9 +75,34 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
   const bool unweighted = all_zero(gram_sample);  // then fall back to plain means
   gram_unweighted_ = unweighted;
   const bool dense = cols <= solvers_detail::max_dense_features;
-  std::vector<double> gram(dense ? cols * cols : cols, 0.0);
+  // The factorization depends only on the sampled rows, their weights and the shape: a fit on the
+  // same data (a C search) finds it in the cache under the hash of exactly those values.
+  std::uint64_t key = 0xcbf29ce484222325ULL;
+  auto mix = [&key](std::uint64_t v) {
+    key ^= v;
+    key *= 0x100000001b3ULL;
+  };
+  mix(m);
+  mix(n);
+  mix(intercept_);
+  mix(sizeof(T));
+  mix(gram_sample.size());
+  for (std::size_t i : gram_sample) {
+    const T* row = problem.features.row(i);
+    for (std::size_t j = 0; j < n; ++j)
+      mix(std::bit_cast<std::uint64_t>(static_cast<double>(row[j])));
+    mix(std::bit_cast<std::uint64_t>(unweighted ? 1.0 : weight_of(i)));
+  }
+  const double s = static_cast<double>(gram_sample.size()), c = static_cast<double>(cols);
+  setup_passes_ = s * static_cast<double>(n) / pass_flops_;  // the reads of the hash
+  std::shared_ptr<const solvers_detail::GramFactorization> factorization;
+  if (cache != nullptr && *cache && (*cache)->key == key && (*cache)->cols == cols) {
+    factorization = *cache;
+    reused_setup_ = true;
+  }
+  std::vector<double> gram(factorization ? 0 : dense ? cols * cols : cols, 0.0);
   double total = 0;
-  {
+  if (!factorization) {
     constexpr std::size_t chunk = 1024;
     std::vector<double> block(std::min(chunk, gram_sample.size()) * cols);
     SingleThreadedBlas single;
@@ -108,14 +135,19 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
       return;
     }
   }
+  if (!factorization) {
+    auto fresh = solvers_detail::factorize_gram(gram, cols, intercept_, dense);
+    fresh->key = key;
+    setup_passes_ += ((dense ? s * c * c : 2 * s * c) + fresh->flops) / pass_flops_;
+    if (cache != nullptr) *cache = fresh;
+    factorization = std::move(fresh);
+  }
   // A dense A costs a K x K eigendecomposition per update: kept while that is under a twentieth
   // of a pass (for K = 1000, n = 512 it would cost about one pass per update below 100,000 rows).
   const double kd = static_cast<double>(k);
   const bool diagonal_classes = 9 * kd * kd * kd > pass_flops_ / 20;
   preconditioner_ = std::make_unique<solvers_detail::KroneckerPreconditioner>(
-      k, n, intercept_, problem.l2, gram, !dense, diagonal_classes);
-  const double s = static_cast<double>(gram_sample.size()), c = static_cast<double>(cols);
-  setup_passes_ = ((dense ? s * c * c : 2 * s * c) + preconditioner_->setup_flops()) / pass_flops_;
+      k, n, intercept_, problem.l2, std::move(factorization), diagonal_classes);
 
   // The rows A is estimated on.
   const std::vector<std::size_t> class_sample = sample_rows(m, class_rows, settings.seed + 1);

@@ -49,15 +49,19 @@ std::vector<std::size_t> sample_rows(std::size_t rows, std::size_t count, std::u
 template <class T>
 class SoftmaxMetric final : public Metric {
  public:
-  SoftmaxMetric(const RegressionProblem<T>& problem, const SoftmaxMetricSettings& settings = {});
+  // cache: where a fit on the same data left its factorization of G (see GramFactorization);
+  // reused when the sampled rows hash the same, replaced otherwise. May be null.
+  SoftmaxMetric(const RegressionProblem<T>& problem, const SoftmaxMetricSettings& settings = {},
+                std::shared_ptr<solvers_detail::GramFactorization>* cache = nullptr);
 
   void update(std::span<const double> x, double relative_gradient_norm) override;
   void apply(std::span<const double> in, std::span<double> out) override;
   double pass_equivalents() const override;
 
   double setup_pass_equivalents() const { return setup_passes_; }
+  bool reused_setup() const { return reused_setup_; }
   std::string describe() const {
-    if (preconditioner_) return preconditioner_->describe();
+    if (preconditioner_) return preconditioner_->describe() + (reused_setup_ ? " reused" : "");
     if (nonfinite_) return "identity (non-finite data)";
     return "identity (" + std::to_string(classes_) + " classes > " +
            std::to_string(max_kronecker_classes) + ")";
@@ -69,7 +73,7 @@ class SoftmaxMetric final : public Metric {
   MatrixView<const T> features_view_;
   std::span<const T> sample_weights_;
   std::vector<std::size_t> gram_sample_;
-  bool gram_unweighted_ = false, subspace_tried_ = false, nonfinite_ = false;
+  bool gram_unweighted_ = false, subspace_tried_ = false, nonfinite_ = false, reused_setup_ = false;
   SoftmaxMetricSettings settings_;
   std::size_t classes_, features_;
   bool intercept_;

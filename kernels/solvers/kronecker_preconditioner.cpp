@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -39,38 +40,52 @@ void symmetric_eigen(std::vector<double>& a, std::vector<double>& values, std::s
 
 }  // namespace
 
+std::shared_ptr<GramFactorization> factorize_gram(std::span<const double> gram, std::size_t cols,
+                                                  bool intercept, bool dense) {
+  auto out = std::make_shared<GramFactorization>();
+  const std::size_t n = cols;
+  out->cols = n;
+  out->dense = dense;
+  out->intercept = intercept;
+  std::vector<double> d(n, 1.0);
+  if (intercept && n > 0) d[n - 1] = 1 / std::sqrt(intercept_ridge);
+  for (std::size_t j = 0; j < n; ++j) out->mean_diagonal += dense ? gram[j * n + j] : gram[j];
+  out->mean_diagonal = n > 0 ? out->mean_diagonal / static_cast<double>(n) : 0;
+  if (dense) {
+    out->vectors.assign(n * n, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j) out->vectors[i * n + j] = d[i] * gram[i * n + j] * d[j];
+    symmetric_eigen(out->vectors, out->values, n);
+    out->flops = 9.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
+  } else {
+    out->values.resize(n);
+    for (std::size_t j = 0; j < n; ++j) out->values[j] = d[j] * gram[j] * d[j];
+  }
+  for (double& value : out->values) value = std::max(value, 0.0);
+  return out;
+}
+
 KroneckerPreconditioner::KroneckerPreconditioner(std::size_t classes, std::size_t features,
                                                  bool intercept, double l2,
-                                                 std::span<const double> gram, bool diagonal_gram,
+                                                 std::shared_ptr<const GramFactorization> gram,
                                                  bool diagonal_classes)
     : classes_(classes),
       features_(features),
       cols_(features + (intercept ? 1 : 0)),
       intercept_(intercept),
-      dense_gram_(!diagonal_gram),
-      dense_classes_(!diagonal_classes && classes <= max_dense_classes) {
+      dense_gram_(gram->dense),
+      dense_classes_(!diagonal_classes && classes <= max_dense_classes),
+      gram_(std::move(gram)) {
   const std::size_t n = cols_;
-  double mean_diagonal = 0;
-  for (std::size_t j = 0; j < n; ++j) mean_diagonal += dense_gram_ ? gram[j * n + j] : gram[j];
-  mean_diagonal = n > 0 ? mean_diagonal / static_cast<double>(n) : 0;
   // Without a penalty M would be singular wherever G is; a ridge far below the data's scale
   // keeps it invertible and lets the gamma scaling of the solver set the step length.
   double ridge = l2;
-  if (!(ridge > 0)) ridge = mean_diagonal > 0 ? 1e-10 * mean_diagonal : 1e-10;
+  if (!(ridge > 0)) ridge = gram_->mean_diagonal > 0 ? 1e-10 * gram_->mean_diagonal : 1e-10;
   scale_.assign(n, 1 / std::sqrt(ridge));
   if (intercept_) scale_[n - 1] = 1 / std::sqrt(intercept_ridge * ridge);
-
-  if (dense_gram_) {
-    u_.assign(n * n, 0.0);
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < n; ++j) u_[i * n + j] = scale_[i] * gram[i * n + j] * scale_[j];
-    symmetric_eigen(u_, l_, n);
-    for (double& value : l_) value = std::max(value, 0.0);
-    setup_flops_ = 9.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
-  } else {
-    l_.resize(n);
-    for (std::size_t j = 0; j < n; ++j) l_[j] = std::max(scale_[j] * gram[j] * scale_[j], 0.0);
-  }
+  l_.resize(n);
+  for (std::size_t j = 0; j < n; ++j) l_[j] = gram_->values[j] / ridge;
+  setup_flops_ = gram_->flops;
   // Uniform probabilities until the first update: A = (I - 11^T / K) / K.
   std::vector<double> a(dense_class_covariance() ? classes_ * classes_ : classes_);
   const double k = static_cast<double>(classes_);
@@ -112,7 +127,8 @@ void KroneckerPreconditioner::apply(std::span<const double> in, std::span<double
   const bool dense_a = dense_class_covariance();
   // t2 = t1 U (the eigenbasis of G'); the subspace's coordinates are its last rank_ columns.
   if (dense_gram_) {
-    detail::gemm(false, false, k, n, n, 1.0, t1_.data(), n, u_.data(), n, 0.0, t2_.data(), n);
+    detail::gemm(false, false, k, n, n, 1.0, t1_.data(), n, gram_->vectors.data(), n, 0.0,
+                 t2_.data(), n);
   } else {
     t2_ = t1_;
   }
@@ -140,7 +156,8 @@ void KroneckerPreconditioner::apply(std::span<const double> in, std::span<double
       for (std::size_t a = 0; a < rank_; ++a) t2_[c * n + n - rank_ + a] = rhs_[c * rank_ + a];
   }
   if (dense_gram_) {
-    detail::gemm(false, true, k, n, n, 1.0, t2_.data(), n, u_.data(), n, 0.0, t1_.data(), n);
+    detail::gemm(false, true, k, n, n, 1.0, t2_.data(), n, gram_->vectors.data(), n, 0.0,
+                 t1_.data(), n);
   } else {
     t1_ = t2_;
   }
@@ -158,7 +175,8 @@ void KroneckerPreconditioner::basis(std::size_t rank, std::vector<double>& out) 
   const std::size_t n = cols_;
   out.resize(n * rank);
   for (std::size_t j = 0; j < n; ++j)
-    for (std::size_t a = 0; a < rank; ++a) out[j * rank + a] = scale_[j] * u_[j * n + n - rank + a];
+    for (std::size_t a = 0; a < rank; ++a)
+      out[j * rank + a] = scale_[j] * gram_->vectors[j * n + n - rank + a];
 }
 
 double KroneckerPreconditioner::set_subspace(std::span<const double> z,

@@ -29,6 +29,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -39,13 +41,31 @@ inline constexpr std::size_t max_dense_features = 2048;
 inline constexpr std::size_t max_dense_classes = 1024;
 inline constexpr std::size_t max_subspace_size = 2048;  // K r: (K r)^2 doubles = 32 MiB
 
+// The lambda-free part of the setup, reusable across fits on the same data (a C search): the
+// eigendecomposition of D G D, D = diag(1, ..., 1, 1e-3^{-1/2}) (the intercept's ridge ratio).
+// The whitened G' = R^{-1/2} G R^{-1/2} of a penalty lambda is that matrix over lambda: same
+// eigenvectors, eigenvalues / lambda.
+struct GramFactorization {
+  std::uint64_t key = 0;  // what it was computed from (the caller's choice; 0 = none)
+  std::size_t cols = 0;
+  bool dense = true, intercept = true;
+  std::vector<double> vectors;  // n' x n', column j = vector j (empty when !dense)
+  std::vector<double> values;   // ascending, >= 0 (the diagonal of D G D when !dense)
+  double mean_diagonal = 0;     // of G, for the ridge that replaces a zero penalty
+  double flops = 0;             // of the eigendecomposition
+};
+
+// gram: n' x n' row-major (or, when !dense, only its n' diagonal entries): the weighted mean of
+// x~ x~^T over a row sample, intercept column last.
+std::shared_ptr<GramFactorization> factorize_gram(std::span<const double> gram, std::size_t cols,
+                                                  bool intercept, bool dense);
+
 class KroneckerPreconditioner {
  public:
-  // gram: n' x n' row-major (or, when `diagonal_gram`, only its n' diagonal entries): the
-  // weighted mean of x~ x~^T over a row sample, intercept column last. l2: lambda (>= 0; a zero
-  // penalty is replaced by a ridge of 1e-10 times the mean diagonal of G, so M stays invertible).
+  // l2: lambda (>= 0; a zero penalty is replaced by a ridge of 1e-10 times the mean diagonal of
+  // G, so M stays invertible).
   KroneckerPreconditioner(std::size_t classes, std::size_t features, bool intercept, double l2,
-                          std::span<const double> gram, bool diagonal_gram,
+                          std::shared_ptr<const GramFactorization> gram,
                           bool diagonal_classes = false);
 
   // A at the current point: K x K row-major (or its K diagonal entries when classes() >
@@ -82,9 +102,10 @@ class KroneckerPreconditioner {
  private:
   std::size_t classes_, features_, cols_;  // cols_ = n'
   bool intercept_, dense_gram_, dense_classes_;
-  std::vector<double> scale_;  // R^{-1/2}, n'
-  std::vector<double> u_, l_;  // eigenvectors (n' x n', column j = vector j) and values of G'
-  std::vector<double> q_, s_;  // the same for A (K x K / K)
+  std::vector<double> scale_;                      // R^{-1/2}, n'
+  std::shared_ptr<const GramFactorization> gram_;  // eigenvectors U of G' (and of D G D)
+  std::vector<double> l_;                          // eigenvalues of G'
+  std::vector<double> q_, s_;                      // the same for A (K x K / K)
   double setup_flops_ = 0;
   std::size_t rank_ = 0;
   std::vector<double> subspace_;  // Cholesky factor (lower) of the K r x K r subspace Hessian
