@@ -13,6 +13,7 @@
 #include <memory>
 #include <random>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -455,4 +456,29 @@ TEST_CASE("structured: a C search reuses the factorization of G, with the same b
   const softmaxkit::FitReport other =
       search.fit(MatrixView<const float>(scaled.data(), d.rows, d.features), d.labels);
   CHECK(other.metric.find("reused") == std::string::npos);
+}
+
+TEST_CASE(
+    "structured: an exception from the objective propagates; x holds the last accepted point") {
+  int calls = 0;
+  softmaxkit::Objective quadratic;
+  quadratic.size = 2;
+  quadratic.value_and_gradient = [&calls](std::span<const double> z, std::span<double> g) {
+    if (++calls == 6) throw std::runtime_error("objective failed");
+    g[0] = 2 * (z[0] - 1);
+    g[1] = 20 * (z[1] + 2);
+    return (z[0] - 1) * (z[0] - 1) + 10 * (z[1] + 2) * (z[1] + 2);
+  };
+  SolverOptions options;
+  options.kind = SolverKind::structured;
+  options.tolerance = 1e-12;
+  std::vector<double> z = {5.0, 5.0};
+  std::vector<std::vector<double>> accepted;
+  options.callback = [&accepted](const softmaxkit::IterationReport& report) {
+    accepted.emplace_back(report.point.begin(), report.point.end());
+    return true;
+  };
+  CHECK_THROWS_AS(softmaxkit::minimize(quadratic, z, options), std::runtime_error);
+  REQUIRE(!accepted.empty());  // the throw comes after the first accepted iteration
+  CHECK(z == accepted.back());
 }

@@ -206,6 +206,9 @@ StructuredResult minimize_structured(const Objective& objective, Metric* metric,
     }
     std::swap(x, xt);
     std::swap(g, gt);
+    // The caller's x always holds the last accepted point, also when the objective, the metric
+    // or the callback throws later (solvers.hpp's contract).
+    std::copy(x.begin(), x.end(), x_out.begin());
     f = f_new;
     gnorm = norm2(g);
     ++iterations;
