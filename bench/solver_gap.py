@@ -8,7 +8,7 @@ any run reached. scikit-learn's LogisticRegression(solver="lbfgs", C=1, tol=1e-6
 its time and final gap; it has no per-iteration hook, so only its end point is shown. Times are wall-clock on whatever else the machine runs:
 read them as ratios within one run.
 
-Usage: bench/solver_gap.py BUILD_DIR [digits|fashion|fashion10k] [--threads N]
+Usage: bench/solver_gap.py BUILD_DIR [digits|fashion|fashion10k ...] [--threads N]
 Needs python3-numpy and python3-sklearn (Debian); Fashion-MNIST from dataset-fashion-mnist.
 """
 import argparse
@@ -70,21 +70,27 @@ def run_cli(command, csv, solver, threads, tol):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("build")
-    parser.add_argument("data", nargs="?", default="digits",
+    parser.add_argument("data", nargs="*", default=["digits"],
                         choices=["digits", "fashion", "fashion10k"])
     parser.add_argument("--threads", type=int, default=1)
     options = parser.parse_args()
     command = os.path.join(options.build, "tools/softmaxkit/softmaxkit")
-    x, y = load(options.data)
+    os.environ["OMP_NUM_THREADS"] = str(options.threads)
+    os.environ["OPENBLAS_NUM_THREADS"] = str(options.threads)
+    for name in options.data:
+        report(command, name, options.threads)
+
+
+def report(command, name, threads):
+    x, y = load(name)
 
     with tempfile.TemporaryDirectory() as work:
         csv = os.path.join(work, "train.csv")
         np.savetxt(csv, np.column_stack([y, x]), fmt="%.9g", delimiter=",")
         traces = {}
         for solver, tol in (("structured", 1e-8), ("newton", 1e-8), ("lbfgs", 1e-8)):
-            traces[solver], _ = run_cli(command, csv, solver, options.threads, tol)
+            traces[solver], _ = run_cli(command, csv, solver, threads, tol)
 
-    os.environ["OMP_NUM_THREADS"] = str(options.threads)
     from sklearn.linear_model import LogisticRegression
     start = time.perf_counter()
     model = LogisticRegression(C=1.0, solver="lbfgs", tol=1e-6, max_iter=100000).fit(x, y)
@@ -93,7 +99,7 @@ def main():
 
     best = min([sklearn_objective] + [t[0] for trace in traces.values() for t in trace])
     target = best * (1 + 1e-6)
-    print(f"{options.data}: {x.shape[0]} x {x.shape[1]}, C = 1, {options.threads} thread(s); "
+    print(f"{name}: {x.shape[0]} x {x.shape[1]}, C = 1, {threads} thread(s); "
           f"J* = {best:.10g}, target J <= {target:.10g}")
     print(f"{'solver':<22} {'passes to target':>17} {'seconds to target':>18} {'final J':>15}")
     for solver, trace in traces.items():
