@@ -1,6 +1,7 @@
 // SoftmaxRegression: multinomial logistic regression with fit / predict_proba / predict / score /
-// save / load, trained by L-BFGS (with OWL-QN for L1) or trust-region Newton-CG on the library's
-// deterministic loss-and-gradient kernel.
+// save / load, trained by the structured L-BFGS (a Kronecker-factored metric; the default with
+// L2), L-BFGS (with OWL-QN for L1) or trust-region Newton-CG on the library's deterministic
+// loss-and-gradient kernel.
 #pragma once
 
 #include <cstdint>
