@@ -4,11 +4,12 @@ find_package(xsimd 8.1 CONFIG REQUIRED)
 find_package(TBB CONFIG REQUIRED)
 include(OpenBLASTarget)
 include(LbfgsTarget)
+include(LapackeTarget)
 find_package(ZLIB REQUIRED)
 
 # What a consumer of the static library needs too (see softmaxkitConfig.cmake.in).
 set(SOFTMAXKIT_PUBLIC_DEPENDENCIES TBB::tbb)
-set(SOFTMAXKIT_PRIVATE_DEPENDENCIES OpenBLAS::OpenBLAS Lbfgs::Lbfgs ZLIB::ZLIB)
+set(SOFTMAXKIT_PRIVATE_DEPENDENCIES OpenBLAS::OpenBLAS Lbfgs::Lbfgs Lapacke::Lapacke ZLIB::ZLIB)
 
 if(SOFTMAXKIT_BUILD_TESTS)
   find_package(doctest CONFIG REQUIRED)

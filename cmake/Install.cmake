@@ -13,4 +13,5 @@ install(FILES ${PROJECT_BINARY_DIR}/softmaxkitConfig.cmake
               ${PROJECT_BINARY_DIR}/softmaxkitConfigVersion.cmake
               ${PROJECT_SOURCE_DIR}/cmake/OpenBLASTarget.cmake
               ${PROJECT_SOURCE_DIR}/cmake/LbfgsTarget.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/LapackeTarget.cmake
         DESTINATION ${softmaxkit_config_dir})

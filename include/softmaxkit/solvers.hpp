@@ -7,6 +7,10 @@
 //                            Optionally preconditioned by a fixed positive diagonal M
 //                            (SolverOptions::preconditioner): preconditioned Steihaug CG with the
 //                            trust region measured in ||p||_M = sqrt(p' M p).
+//   * SolverKind::structured L-BFGS (memory lbfgs_memory, 40 is a good value) whose initial inverse
+//                            Hessian is gamma * M^{-1} for objective.metric (softmaxkit/metric.hpp;
+//                            none: M = I), with its own strong-Wolfe line search; no L1.
+//                            See kernels/solvers/structured_lbfgs.hpp.
 //
 // Non-finite values: if the objective or the gradient norm at x0 is NaN or infinite, minimize
 // returns StopReason::nan after that one evaluation; a later point whose values are not finite is
@@ -23,6 +27,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -32,11 +37,15 @@ namespace softmaxkit {
 // Objective: value and gradient at x (sizes n). Hessian-vector product optional (needed by
 // Newton-CG): hessian_vector(x, v, Hv) computes H(x) v; the solver always calls value_and_gradient
 // at x before asking for H(x) v at that same x, so an objective may cache per-point quantities.
+class Metric;  // softmaxkit/metric.hpp
+
 struct Objective {
   std::size_t size = 0;
   std::function<double(std::span<const double> x, std::span<double> gradient)> value_and_gradient;
   std::function<void(std::span<const double> x, std::span<const double> v, std::span<double> hv)>
       hessian_vector;  // may be empty
+  // Optional structure for SolverKind::structured (ignored by the other kinds).
+  std::shared_ptr<Metric> metric;
 };
 
 struct IterationReport {
@@ -47,10 +56,13 @@ struct IterationReport {
   int evaluations;         // cumulative: value+gradient evaluations + Hessian-vector products
   double elapsed_seconds;  // since minimize() was entered (steady clock)
   std::span<const double> point{};  // the current (accepted) point; valid during the callback
+  // Filled by SoftmaxRegression::fit (0 from minimize()): evaluations + Hessian-vector products +
+  // the structured metric's setup and work, in passes over the data (see FitReport).
+  double pass_equivalents = 0;
 };
 using IterationCallback = std::function<bool(const IterationReport&)>;  // return false to stop
 
-enum class SolverKind { lbfgs, newton_cg };
+enum class SolverKind { lbfgs, newton_cg, structured };
 
 struct SolverOptions {
   SolverKind kind = SolverKind::lbfgs;

@@ -3,12 +3,15 @@
 
 #include <tbb/task_arena.h>
 
+#include <chrono>
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "model/early_stopping.hpp"
 #include "model/fit_data.hpp"
+#include "model/softmax_metric.hpp"
 #include "model/training_objective.hpp"
 #include "softmaxkit/model.hpp"
 
@@ -17,13 +20,16 @@ namespace softmaxkit::detail {
 struct FitOutcome {
   FitReport report;
   std::vector<double> parameters;  // x = [W, b]; use only when report.reason != StopReason::nan
-  SolverKind solver = SolverKind::newton_cg;
+  SolverKind solver = SolverKind::structured;
 };
 
 inline SolverOptions solver_options(const FitOptions& options, std::size_t classes,
                                     std::size_t features) {
   SolverOptions solver;
-  solver.kind = options.solver.value_or(options.l1 > 0 ? SolverKind::lbfgs : SolverKind::newton_cg);
+  solver.kind = options.solver.value_or(options.l1 > 0 ? SolverKind::lbfgs : SolverKind::structured);
+  if (solver.kind == SolverKind::structured) {
+    solver.lbfgs_memory = structured_memory((classes * features) + classes);
+  }
   solver.tolerance = options.tolerance;
   solver.max_iterations = options.max_iterations;
   solver.l1 = options.l1;
@@ -49,9 +55,11 @@ inline tbb::task_arena fit_arena(int threads) {
 }
 
 // Trains on data.training from `start` (zeros, or the previous parameters for a warm start).
+// gram_cache: the structured solver's factorisation of G, reused when the rows are the same.
 template <class T>
 FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_t classes,
-                   double lambda, std::vector<double> start) {
+                   double lambda, std::vector<double> start,
+                   std::shared_ptr<solvers_detail::GramFactorization>* gram_cache) {
   const std::size_t features = data.training.cols;
   RegressionProblem<T> problem;
   problem.features = data.training.view();
@@ -68,8 +76,15 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
 
   Objective solver_objective = objective.as_objective();
   std::optional<double> initial_gradient_norm;
+  int value_evaluations = 0, hessian_products = 0;
+  solver_objective.hessian_vector = [&](std::span<const double> point, std::span<const double> v,
+                                        std::span<double> hv) {
+    ++hessian_products;
+    objective.hessian_vector(point, v, hv);
+  };
   solver_objective.value_and_gradient = [&](std::span<const double> point,
                                             std::span<double> gradient) {
+    ++value_evaluations;
     const double value = objective.value_and_gradient(point, gradient);
     if (!initial_gradient_norm) {
       double sum = 0;
@@ -82,16 +97,42 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
   EarlyStopping<T> early_stopping(data.validation, classes, features, options.fit_intercept,
                                   options.patience);
   SolverOptions solver = solver_options(options, classes, features);
-  solver.callback = [&](const IterationReport& report) {
+  std::shared_ptr<SoftmaxMetric<T>> metric;
+  auto passes_so_far = [&] {
+    return value_evaluations + hessian_products + (metric ? metric->pass_equivalents() : 0.0);
+  };
+  solver.callback = [&](const IterationReport& solver_report) {
+    IterationReport report = solver_report;
+    report.pass_equivalents = passes_so_far();
     const bool keep_going = !options.callback || options.callback(report);
     return early_stopping.observe(report.point) && keep_going;
   };
 
   tbb::task_arena arena = fit_arena(options.threads);
   SolverResult result;
-  arena.execute([&] { result = minimize(solver_objective, outcome.parameters, solver); });
+  const auto setup_start = std::chrono::steady_clock::now();
+  arena.execute([&] {
+    if (solver.kind == SolverKind::structured) {
+      // The factorisation of G is kept for the next fit on the same rows (a C search).
+      metric = std::make_shared<SoftmaxMetric<T>>(problem, SoftmaxMetricSettings{}, gram_cache);
+      solver_objective.metric = metric;
+    }
+    result = minimize(solver_objective, outcome.parameters, solver);
+  });
+  const double setup_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count() -
+      result.seconds;
   outcome.solver = solver.kind;
   outcome.report = report_of(result, initial_gradient_norm.value_or(0.0));
+  outcome.report.evaluations = value_evaluations;
+  outcome.report.hessian_products = hessian_products;
+  if (metric) {
+    outcome.report.setup_pass_equivalents = metric->setup_pass_equivalents();
+    outcome.report.metric_pass_equivalents =
+        metric->pass_equivalents() - outcome.report.setup_pass_equivalents;
+    outcome.report.metric = metric->describe();
+  }
+  outcome.report.seconds = result.seconds + std::max(setup_seconds, 0.0);
   if (early_stopping.has_best() && result.reason != StopReason::nan) {
     // Keep the best validation point; its objective and gradient norm are evaluated again.
     outcome.parameters = early_stopping.best_point();
@@ -105,6 +146,9 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
     outcome.report.gradient_norm = std::sqrt(sum);
     ++outcome.report.evaluations;
   }
+  outcome.report.pass_equivalents =
+      outcome.report.evaluations + outcome.report.hessian_products +
+      outcome.report.setup_pass_equivalents + outcome.report.metric_pass_equivalents;
   return outcome;
 }
 

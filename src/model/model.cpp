@@ -44,7 +44,7 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
   auto train_in = [&]<class C>(C) {  // C: the precision the fit computes in
     return detail::run_fit(
         options_, detail::prepare_fit_data<C>(features, indices, sample_weight, fraction),
-        classes.size(), lambda, std::move(start));
+        classes.size(), lambda, std::move(start), &gram_cache_);
   };
   const detail::FitOutcome outcome = in_double ? train_in(double{}) : train_in(T{});
   if (outcome.report.reason == StopReason::nan) return outcome.report;  // model unchanged

@@ -12,6 +12,7 @@
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/solvers.hpp"
 #include "solver_common.hpp"
+#include "solvers/structured_lbfgs.hpp"
 
 namespace softmaxkit {
 
@@ -83,6 +84,14 @@ void validate(const Objective& objective, std::span<const double> x, const Solve
         throw Error("minimize: SolverKind::newton_cg needs objective.hessian_vector");
       }
       break;
+    case SolverKind::structured:
+      if (options.lbfgs_memory < 1) {
+        throw Error("minimize: options.lbfgs_memory must be >= 1");
+      }
+      if (options.l1 > 0) {
+        throw Error("minimize: options.l1 > 0 needs SolverKind::lbfgs (OWL-QN), not structured");
+      }
+      break;
     default:
       throw Error("minimize: options.kind is not a SolverKind");
   }
@@ -122,6 +131,10 @@ SolverResult minimize(const Objective& objective, std::span<double> x,
   }
   if (options.kind == SolverKind::lbfgs) {
     return minimize_lbfgs(objective, x, options, std::move(start));
+  }
+  if (options.kind == SolverKind::structured) {
+    return minimize_structured(objective, objective.metric.get(), x, options, std::move(start))
+        .result;
   }
   return minimize_newton_cg(objective, x, options, std::move(start));
 }

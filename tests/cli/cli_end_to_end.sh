@@ -41,12 +41,14 @@ awk -F, '{ printf "%s 1:%s 2:%s 3:%s\n", $1, $2, $3, $4 }' "$work/train.csv" >"$
 
 expect_exit 0 "train csv with --json" -- train --format csv --train "$work/train.csv" \
   --test "$work/train.csv" --C 10 --json --model "$work/model.skm"
-for field in objective grad_norm iterations evaluations fit_seconds train_accuracy test_accuracy; do
+for field in objective grad_norm iterations evaluations hessian_products setup_pass_equivalents \
+    metric_pass_equivalents pass_equivalents metric fit_seconds train_accuracy test_accuracy; do
   check "JSON has $field" grep -q "\"$field\": " "$work/out"
 done
 check "JSON is one line" test "$(wc -l <"$work/out")" -eq 1
 check "separable data is learned" grep -q '"train_accuracy": 1[,.}]' "$work/out"
 check "model file written" test -s "$work/model.skm"
+check "the default solver is the structured one" grep -q '"solver": "structured"' "$work/out"
 
 expect_exit 0 "predict" -- predict --model "$work/model.skm" --format csv --data "$work/train.csv"
 check "one prediction per row" test "$(wc -l <"$work/out")" -eq 90

@@ -94,6 +94,7 @@ FitOptions fit_options(const TrainArguments& arguments) {
   options.l1 = arguments.l1;
   if (arguments.solver == "newton") options.solver = SolverKind::newton_cg;
   if (arguments.solver == "lbfgs") options.solver = SolverKind::lbfgs;
+  if (arguments.solver == "structured") options.solver = SolverKind::structured;
   options.tolerance = arguments.tolerance;
   options.max_iterations = arguments.max_iterations;
   options.threads = arguments.threads;
@@ -123,7 +124,15 @@ struct TrainResult {
 };
 
 std::string solver_name(const SoftmaxRegression& model) {
-  return model.solver_used() == SolverKind::lbfgs ? "lbfgs" : "newton";
+  switch (model.solver_used()) {
+    case SolverKind::lbfgs:
+      return "lbfgs";
+    case SolverKind::newton_cg:
+      return "newton";
+    case SolverKind::structured:
+      return "structured";
+  }
+  return "unknown";
 }
 
 void print_json(const TrainResult& result, const SoftmaxRegression& model, const Dataset& train) {
@@ -134,6 +143,11 @@ void print_json(const TrainResult& result, const SoftmaxRegression& model, const
   json.add("initial_grad_norm", report.initial_gradient_norm);
   json.add("iterations", static_cast<long long>(report.iterations));
   json.add("evaluations", static_cast<long long>(report.evaluations));
+  json.add("hessian_products", static_cast<long long>(report.hessian_products));
+  json.add("setup_pass_equivalents", report.setup_pass_equivalents);
+  json.add("metric_pass_equivalents", report.metric_pass_equivalents);
+  json.add("pass_equivalents", report.pass_equivalents);
+  if (!report.metric.empty()) json.add("metric", report.metric);
   json.add("fit_seconds", report.seconds);
   json.add("train_accuracy", result.train_accuracy);
   if (result.test_accuracy) json.add("test_accuracy", *result.test_accuracy);
@@ -158,8 +172,13 @@ void print_text(const TrainResult& result, const SoftmaxRegression& model, const
               std::string(to_string(report.reason)).c_str(), report.gradient_norm,
               report.initial_gradient_norm,
               report.gradient_norm / std::max(1.0, report.initial_gradient_norm));
-  std::printf("objective %.10g; %d iterations, %d evaluations, %.2f s\n", report.objective,
-              report.iterations, report.evaluations, report.seconds);
+  std::printf(
+      "objective %.10g; %d iterations, %d evaluations, %d Hessian products, %.1f pass "
+      "equivalents (setup %.2f, metric %.2f), %.2f s\n",
+      report.objective, report.iterations, report.evaluations, report.hessian_products,
+      report.pass_equivalents, report.setup_pass_equivalents, report.metric_pass_equivalents,
+      report.seconds);
+  if (!report.metric.empty()) std::printf("metric %s\n", report.metric.c_str());
   std::printf("train accuracy %.4f\n", result.train_accuracy);
   if (result.test_accuracy) std::printf("test accuracy %.4f\n", *result.test_accuracy);
   if (!model_path.empty()) std::printf("model written to %s\n", model_path.c_str());
@@ -181,8 +200,8 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
            ->check(positive)
            ->excludes(l2));
   once(c->add_option("--l1", a.l1, "L1 strength (OWL-QN, lbfgs only)")->check(non_negative));
-  once(c->add_option("--solver", a.solver, "auto (newton; lbfgs with --l1) | lbfgs | newton")
-           ->check(CLI::IsMember({"auto", "lbfgs", "newton"})));
+  once(c->add_option("--solver", a.solver, "auto (structured; lbfgs with --l1) | structured | lbfgs | newton")
+           ->check(CLI::IsMember({"auto", "structured", "lbfgs", "newton"})));
   once(c->add_option("--tol", a.tolerance, "relative gradient-norm tolerance")->check(positive));
   once(c->add_option("--max-iter", a.max_iterations, "iteration limit")
            ->check(whole_number)

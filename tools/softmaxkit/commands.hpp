@@ -27,7 +27,7 @@ struct TrainArguments {
   std::optional<double> l2, C;
   double l1 = 0;
   std::string solver = "auto";
-  double tolerance = 1e-5;
+  double tolerance = 1e-6;
   int max_iterations = 1000;
   int threads = 0;
   double validation_fraction = 0;

@@ -1,0 +1,251 @@
+// The Kronecker-factored metric M = A (x) G + I (x) R and its inverse (see the header).
+#include "solvers/kronecker_preconditioner.hpp"
+
+#include <lapacke.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "loss/blas.hpp"
+
+namespace softmaxkit::solvers_detail {
+namespace {
+
+constexpr double intercept_ridge = 1e-3;  // R's entry for the intercept column, times lambda
+
+// Eigendecomposition of the symmetric n x n row-major matrix in `a` (overwritten by the
+// eigenvectors, column j = vector j); eigenvalues ascending into `values`. LAPACK runs with
+// OpenBLAS single-threaded so its bits do not depend on a thread count.
+void symmetric_eigen(std::vector<double>& a, std::vector<double>& values, std::size_t n) {
+  values.assign(n, 0.0);
+  if (n == 0) return;
+  detail::SingleThreadedBlas single;
+  const lapack_int size = static_cast<lapack_int>(n);
+  const lapack_int info =
+      LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', size, a.data(), size, values.data());
+  if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR) {
+    throw std::bad_alloc();
+  }
+  if (info != 0) {
+    // dsyevd fails only if its QR iteration does not converge (info > 0), which for a finite
+    // symmetric matrix is not expected; a NaN in the input lands here too.
+    throw std::runtime_error("softmaxkit: LAPACKE_dsyevd failed with info " + std::to_string(info) +
+                             " (non-finite data?)");
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<GramFactorization> factorize_gram(std::span<const double> gram, std::size_t cols,
+                                                  bool intercept, bool dense) {
+  auto out = std::make_shared<GramFactorization>();
+  const std::size_t n = cols;
+  out->cols = n;
+  out->dense = dense;
+  out->intercept = intercept;
+  std::vector<double> d(n, 1.0);
+  if (intercept && n > 0) d[n - 1] = 1 / std::sqrt(intercept_ridge);
+  for (std::size_t j = 0; j < n; ++j) out->mean_diagonal += dense ? gram[j * n + j] : gram[j];
+  out->mean_diagonal = n > 0 ? out->mean_diagonal / static_cast<double>(n) : 0;
+  if (dense) {
+    out->vectors.assign(n * n, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j) out->vectors[i * n + j] = d[i] * gram[i * n + j] * d[j];
+    symmetric_eigen(out->vectors, out->values, n);
+    out->flops = 9.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
+  } else {
+    out->values.resize(n);
+    for (std::size_t j = 0; j < n; ++j) out->values[j] = d[j] * gram[j] * d[j];
+  }
+  for (double& value : out->values) value = std::max(value, 0.0);
+  return out;
+}
+
+KroneckerPreconditioner::KroneckerPreconditioner(std::size_t classes, std::size_t features,
+                                                 bool intercept, double l2,
+                                                 std::shared_ptr<const GramFactorization> gram,
+                                                 bool diagonal_classes)
+    : classes_(classes),
+      features_(features),
+      cols_(features + (intercept ? 1 : 0)),
+      intercept_(intercept),
+      dense_gram_(gram->dense),
+      dense_classes_(!diagonal_classes && classes <= max_dense_classes),
+      gram_(std::move(gram)) {
+  const std::size_t n = cols_;
+  // Without a penalty M would be singular wherever G is; a ridge far below the data's scale
+  // keeps it invertible and lets the gamma scaling of the solver set the step length.
+  double ridge = l2;
+  if (!(ridge > 0)) ridge = gram_->mean_diagonal > 0 ? 1e-10 * gram_->mean_diagonal : 1e-10;
+  scale_.assign(n, 1 / std::sqrt(ridge));
+  if (intercept_) scale_[n - 1] = 1 / std::sqrt(intercept_ridge * ridge);
+  l_.resize(n);
+  for (std::size_t j = 0; j < n; ++j) l_[j] = gram_->values[j] / ridge;
+  setup_flops_ = gram_->flops;
+  // Uniform probabilities until the first update: A = (I - 11^T / K) / K.
+  std::vector<double> a(dense_class_covariance() ? classes_ * classes_ : classes_);
+  const double k = static_cast<double>(classes_);
+  if (dense_class_covariance()) {
+    for (std::size_t r = 0; r < classes_; ++r)
+      for (std::size_t c = 0; c < classes_; ++c) a[r * classes_ + c] = ((r == c) - 1 / k) / k;
+  } else {
+    std::fill(a.begin(), a.end(), (1 - 1 / k) / k);
+  }
+  set_class_covariance(a);
+  t1_.resize(classes_ * n);
+  t2_.resize(classes_ * n);
+}
+
+void KroneckerPreconditioner::set_class_covariance(std::span<const double> a) {
+  if (dense_class_covariance()) {
+    q_.assign(a.begin(), a.end());
+    symmetric_eigen(q_, s_, classes_);
+  } else {
+    s_.assign(a.begin(), a.end());
+  }
+  for (double& value : s_) value = std::max(value, 0.0);
+}
+
+void KroneckerPreconditioner::apply(std::span<const double> in, std::span<double> out) const {
+  const std::size_t k = classes_, n = cols_, f = features_;
+  // Whitened K x n' matrix of the input, the intercept column centred over the classes.
+  for (std::size_t c = 0; c < k; ++c) {
+    for (std::size_t j = 0; j < f; ++j) t1_[c * n + j] = in[c * f + j] * scale_[j];
+    if (intercept_) t1_[c * n + f] = in[k * f + c];
+  }
+  if (intercept_) {
+    double mean = 0;
+    for (std::size_t c = 0; c < k; ++c) mean += t1_[c * n + f];
+    mean /= static_cast<double>(k);
+    for (std::size_t c = 0; c < k; ++c) t1_[c * n + f] = (t1_[c * n + f] - mean) * scale_[f];
+  }
+  detail::SingleThreadedBlas single;
+  const bool dense_a = dense_class_covariance();
+  // t2 = t1 U (the eigenbasis of G'); the subspace's coordinates are its last rank_ columns.
+  if (dense_gram_) {
+    detail::gemm(false, false, k, n, n, 1.0, t1_.data(), n, gram_->vectors.data(), n, 0.0,
+                 t2_.data(), n);
+  } else {
+    t2_ = t1_;
+  }
+  if (rank_ > 0) {
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t a = 0; a < rank_; ++a) rhs_[c * rank_ + a] = t2_[c * n + n - rank_ + a];
+  }
+  // t1 = Q^T t2, divided by s l^T + 1, and back: t2 = Q t1.
+  if (dense_a) {
+    detail::gemm(true, false, k, n, k, 1.0, q_.data(), k, t2_.data(), n, 0.0, t1_.data(), n);
+  } else {
+    t1_ = t2_;
+  }
+  for (std::size_t c = 0; c < k; ++c)
+    for (std::size_t j = 0; j < n; ++j) t1_[c * n + j] /= s_[c] * l_[j] + 1;
+  if (dense_a) {
+    detail::gemm(false, false, k, n, k, 1.0, q_.data(), k, t1_.data(), n, 0.0, t2_.data(), n);
+  } else {
+    t2_ = t1_;
+  }
+  if (rank_ > 0) {
+    const lapack_int size = static_cast<lapack_int>(k * rank_);
+    LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', size, 1, subspace_.data(), size, rhs_.data(), 1);
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t a = 0; a < rank_; ++a) t2_[c * n + n - rank_ + a] = rhs_[c * rank_ + a];
+  }
+  if (dense_gram_) {
+    detail::gemm(false, true, k, n, n, 1.0, t2_.data(), n, gram_->vectors.data(), n, 0.0,
+                 t1_.data(), n);
+  } else {
+    t1_ = t2_;
+  }
+  for (std::size_t c = 0; c < k; ++c)
+    for (std::size_t j = 0; j < f; ++j) out[c * f + j] = t1_[c * n + j] * scale_[j];
+  if (intercept_) {
+    double mean = 0;
+    for (std::size_t c = 0; c < k; ++c) mean += t1_[c * n + f];
+    mean /= static_cast<double>(k);
+    for (std::size_t c = 0; c < k; ++c) out[k * f + c] = (t1_[c * n + f] - mean) * scale_[f];
+  }
+}
+
+void KroneckerPreconditioner::basis(std::size_t rank, std::vector<double>& out) const {
+  const std::size_t n = cols_;
+  out.resize(n * rank);
+  for (std::size_t j = 0; j < n; ++j)
+    for (std::size_t a = 0; a < rank; ++a)
+      out[j * rank + a] = scale_[j] * gram_->vectors[j * n + n - rank + a];
+}
+
+double KroneckerPreconditioner::set_subspace(std::span<const double> z,
+                                             std::span<const double> probabilities,
+                                             std::span<const double> weights, std::size_t rows,
+                                             std::size_t rank, double drop) {
+  const std::size_t k = classes_, r = rank, size = k * r;
+  std::vector<double> h(size * size, 0.0);
+  std::vector<std::size_t> active(k);
+  double flops = 0;
+  // Row i adds w_i (diag(p_i) - p_i p_i^T) (x) z_i z_i^T. Classes with p_ic < drop are left out
+  // of that row's term (their entries are below drop in size): near the optimum most rows keep
+  // two or three classes, so this costs sum_i t_i (t_i + 1) r^2 flops instead of K (K + 1) r^2.
+  // Blocks (c, e) with c <= e are accumulated, in row order, then mirrored.
+  for (std::size_t i = 0; i < rows; ++i) {
+    const double* p = probabilities.data() + i * k;
+    const double* zi = z.data() + i * r;
+    std::size_t t = 0;
+    for (std::size_t c = 0; c < k; ++c)
+      if (p[c] >= drop) active[t++] = c;
+    for (std::size_t x = 0; x < t; ++x) {
+      const std::size_t c = active[x];
+      for (std::size_t y = x; y < t; ++y) {
+        const std::size_t e = active[y];
+        const double coefficient = weights[i] * ((c == e ? p[c] : 0.0) - p[c] * p[e]);
+        for (std::size_t a = 0; a < r; ++a) {
+          const double ca = coefficient * zi[a];
+          double* out = h.data() + (c * r + a) * size + e * r;
+          for (std::size_t b = 0; b < r; ++b) out[b] += ca * zi[b];
+        }
+      }
+    }
+    flops += static_cast<double>(t * (t + 1)) * static_cast<double>(r * r);
+  }
+  for (std::size_t c = 0; c < k; ++c)
+    for (std::size_t e = c + 1; e < k; ++e)
+      for (std::size_t a = 0; a < r; ++a)
+        for (std::size_t b = 0; b < r; ++b)
+          h[(e * r + b) * size + c * r + a] = h[(c * r + a) * size + e * r + b];
+  detail::SingleThreadedBlas single;
+  for (std::size_t i = 0; i < size; ++i) h[i * size + i] += 1;  // the whitened ridge R
+  const lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', static_cast<lapack_int>(size),
+                                         h.data(), static_cast<lapack_int>(size));
+  const double sd = static_cast<double>(size);
+  flops += sd * sd * sd / 3;
+  if (info != 0) return flops;  // not positive definite (non-finite input): stay in phase 1
+  subspace_ = std::move(h);
+  rank_ = r;
+  rhs_.assign(size, 0.0);
+  return flops;
+}
+
+double KroneckerPreconditioner::apply_flops() const {
+  const double k = static_cast<double>(classes_), n = static_cast<double>(cols_);
+  const double kr = k * static_cast<double>(rank_);
+  return 2 * kr * kr + (dense_gram_ ? 4 * k * n * n : 0) +
+         (dense_class_covariance() ? 4 * k * k * n : 0) + 4 * k * n;
+}
+
+double KroneckerPreconditioner::update_flops() const {
+  const double k = static_cast<double>(classes_);
+  return dense_class_covariance() ? 9 * k * k * k : 0;
+}
+
+std::string KroneckerPreconditioner::describe() const {
+  return std::string("kronecker(G ") + (dense_gram_ ? "full " : "diagonal ") +
+         std::to_string(cols_) + ", A " + (dense_class_covariance() ? "full " : "diagonal ") +
+         std::to_string(classes_) +
+         (rank_ > 0 ? ", subspace Hessian rank " + std::to_string(rank_) : std::string()) + ")";
+}
+
+}  // namespace softmaxkit::solvers_detail

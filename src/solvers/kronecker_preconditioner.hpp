@@ -1,0 +1,116 @@
+// The Kronecker-factored metric of the structured solver (kernels/solvers/structured_lbfgs.hpp).
+//
+// For softmax regression with parameters V = [W | b] (K x n', n' = n + 1 with an intercept) the
+// Hessian is  sum_i w_i (diag(p_i) - p_i p_i^T) (x) x~_i x~_i^T / sum w  +  lambda on W.  Its
+// Kronecker approximation, with the penalty in a column ridge R = diag(lambda, ..., lambda,
+// 1e-3 lambda) (the tiny ridge on the unpenalised intercept keeps M invertible without putting
+// the penalty where the objective has none), is
+//     M = A (x) G + I (x) R,   A = weighted mean of diag(p_i) - p_i p_i^T  (K x K),
+//                              G = weighted mean of x~_i x~_i^T            (n' x n'),
+// applied as a matrix map V -> A V G + V R. In whitened columns (V = V' R^{-1/2}, G' =
+// R^{-1/2} G R^{-1/2} = U diag(l) U^T, A = Q diag(s) Q^T):
+//     M^{-1} V = R^{-1/2} Q [(Q^T V R^{-1/2} U) / (s l^T + 1)] U^T R^{-1/2}
+// (elementwise division): two K x n' x n' and two K x K x n' products per application.
+//
+// The intercept's all-classes direction (1 (x) e_b) has zero curvature in the objective but
+// curvature 1e-3 lambda in M; it is an eigenvector of M, so projecting it out of input and output
+// (centring the intercept column over the classes) gives the exact inverse on the complement
+// instead of amplifying rounding error along it by 1e3 / lambda.
+//
+// Sizes, memory and cost, and the automatic fallbacks (the choice is reported by describe()):
+//   G full: n'^2 doubles plus an n' x n' eigendecomposition once (about 9 n'^3 flops) and
+//           4 K n'^2 flops per application; used while n' <= max_dense_features (2048: 32 MiB).
+//           Above, G diagonal: n' doubles (the second moments of the columns), U = I.
+//   A full: K^2 doubles, a K x K eigendecomposition per update (about 9 K^3 flops);
+//           used while K <= max_dense_classes (1024) and the caller allows it (SoftmaxMetric:
+//           while 9 K^3 <= pass / 20). Otherwise A diagonal: mean p (1 - p), K doubles.
+// Everything here runs in the calling thread with OpenBLAS held single-threaded, so the bits do
+// not depend on the number of threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace softmaxkit::solvers_detail {
+
+inline constexpr std::size_t max_dense_features = 2048;
+inline constexpr std::size_t max_dense_classes = 1024;
+inline constexpr std::size_t max_subspace_size = 2048;  // K r: (K r)^2 doubles = 32 MiB
+
+// The lambda-free part of the setup, reusable across fits on the same data (a C search): the
+// eigendecomposition of D G D, D = diag(1, ..., 1, 1e-3^{-1/2}) (the intercept's ridge ratio).
+// The whitened G' = R^{-1/2} G R^{-1/2} of a penalty lambda is that matrix over lambda: same
+// eigenvectors, eigenvalues / lambda.
+struct GramFactorization {
+  std::uint64_t key = 0;  // what it was computed from (the caller's choice; 0 = none)
+  std::size_t cols = 0;
+  bool dense = true, intercept = true;
+  std::vector<double> vectors;  // n' x n', column j = vector j (empty when !dense)
+  std::vector<double> values;   // ascending, >= 0 (the diagonal of D G D when !dense)
+  double mean_diagonal = 0;     // of G, for the ridge that replaces a zero penalty
+  double flops = 0;             // of the eigendecomposition
+};
+
+// gram: n' x n' row-major (or, when !dense, only its n' diagonal entries): the weighted mean of
+// x~ x~^T over a row sample, intercept column last.
+std::shared_ptr<GramFactorization> factorize_gram(std::span<const double> gram, std::size_t cols,
+                                                  bool intercept, bool dense);
+
+class KroneckerPreconditioner {
+ public:
+  // l2: lambda (>= 0; a zero penalty is replaced by a ridge of 1e-10 times the mean diagonal of
+  // G, so M stays invertible).
+  KroneckerPreconditioner(std::size_t classes, std::size_t features, bool intercept, double l2,
+                          std::shared_ptr<const GramFactorization> gram,
+                          bool diagonal_classes = false);
+
+  // A at the current point: K x K row-major (or its K diagonal entries when classes() >
+  // max_dense_classes). Clamps negative eigenvalues from rounding to 0.
+  void set_class_covariance(std::span<const double> a);
+  bool dense_class_covariance() const { return dense_classes_; }
+
+  // out = M^{-1} in over the solver's flat layout [W (K x n, row-major), b (K)]. in and out may
+  // not alias. Before the first set_class_covariance, A = (I - 11^T/K)/K (uniform p).
+  void apply(std::span<const double> in, std::span<double> out) const;
+
+  // Phase 2: the Hessian of a row sample, all classes coupled, on the span of the top r
+  // eigenvectors of G' (whitened), Cholesky-factored; the Kronecker diagonal s l^T + 1 stays on
+  // the other directions. Needs a dense G and K r <= max_subspace_size. basis() gives the n' x r
+  // matrix R^{-1/2} U_r, so a row's subspace coordinates are z = x~^T basis. z: rows x r,
+  // probabilities: rows x K, weights: rows (summing to 1). Memory (K r)^2 doubles; cost
+  // at most K (K + 1) rows r^2 + (K r)^3 / 3 flops once (returned; classes with p < drop in a
+  // row are left out of its term) and 2 (K r)^2 more per application.
+  bool subspace_possible(std::size_t rank) const {
+    return dense_gram_ && rank > 0 && rank <= cols_ && classes_ * rank <= max_subspace_size;
+  }
+  void basis(std::size_t rank, std::vector<double>& out) const;
+  double set_subspace(std::span<const double> z, std::span<const double> probabilities,
+                      std::span<const double> weights, std::size_t rows, std::size_t rank,
+                      double drop);
+  std::size_t subspace_rank() const { return rank_; }
+
+  // Flops of the one-time setup (the eigendecomposition of G) and of one apply / one update.
+  double setup_flops() const { return setup_flops_; }
+  double apply_flops() const;
+  double update_flops() const;
+  std::string describe() const;  // e.g. "kronecker(G full 785, A full 10)"
+
+ private:
+  std::size_t classes_, features_, cols_;  // cols_ = n'
+  bool intercept_, dense_gram_, dense_classes_;
+  std::vector<double> scale_;                      // R^{-1/2}, n'
+  std::shared_ptr<const GramFactorization> gram_;  // eigenvectors U of G' (and of D G D)
+  std::vector<double> l_;                          // eigenvalues of G'
+  std::vector<double> q_, s_;                      // the same for A (K x K / K)
+  double setup_flops_ = 0;
+  std::size_t rank_ = 0;
+  std::vector<double> subspace_;  // Cholesky factor (lower) of the K r x K r subspace Hessian
+  mutable std::vector<double> rhs_;
+  mutable std::vector<double> t1_, t2_;  // K x n' workspaces
+};
+
+}  // namespace softmaxkit::solvers_detail

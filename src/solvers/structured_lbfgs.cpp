@@ -1,0 +1,247 @@
+// Structured L-BFGS with a strong-Wolfe line search (see the header).
+#include "solvers/structured_lbfgs.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace softmaxkit::solvers_detail {
+namespace {
+
+constexpr double c1 = 1e-4, c2 = 0.9;
+constexpr int max_trials = 20;
+constexpr double max_step = 1e10;
+constexpr double noise_level = 1e-7;  // relative rounding level of f assumed by the line search
+
+void axpy_into(std::span<const double> x, double alpha, std::span<const double> d,
+               std::vector<double>& out) {
+  for (std::size_t i = 0; i < x.size(); ++i) out[i] = x[i] + alpha * d[i];
+}
+
+// Minimiser of the cubic through (a, fa, da) and (b, fb, db), safeguarded to the middle 80 % of
+// [min(a, b), max(a, b)]; bisection when the cubic has no usable minimiser.
+double interpolate(double a, double fa, double da, double b, double fb, double db) {
+  const double lo = std::min(a, b), hi = std::max(a, b), width = hi - lo;
+  double t = 0.5 * (a + b);
+  if (std::isfinite(fb) && std::isfinite(db)) {
+    const double d1 = da + db - 3 * (fa - fb) / (a - b);
+    const double disc = d1 * d1 - da * db;
+    if (disc >= 0) {
+      const double d2 = std::copysign(std::sqrt(disc), b - a);
+      const double denom = db - da + 2 * d2;
+      if (denom != 0) {
+        const double c = b - (b - a) * (db + d2 - d1) / denom;
+        if (std::isfinite(c)) t = c;
+      }
+    }
+  } else {
+    t = lo + 0.1 * width;  // the far end is non-finite: step back hard toward the good end
+    return a < b ? t : hi - 0.1 * width;
+  }
+  return std::clamp(t, lo + 0.1 * width, hi - 0.1 * width);
+}
+
+class Memory {
+ public:
+  Memory(std::size_t size, int pairs)
+      : size_(size),
+        capacity_(static_cast<std::size_t>(pairs)),
+        s_(capacity_ * size),
+        y_(capacity_ * size),
+        rho_(capacity_),
+        alpha_(capacity_) {}
+  std::size_t count() const { return count_; }
+  void clear() { count_ = 0; }
+  void push(std::span<const double> s, std::span<const double> y, double sy) {
+    const std::size_t slot = (first_ + count_) % capacity_;
+    if (count_ == capacity_) {
+      first_ = (first_ + 1) % capacity_;
+    } else {
+      ++count_;
+    }
+    std::copy(s.begin(), s.end(), s_.begin() + static_cast<std::ptrdiff_t>(slot * size_));
+    std::copy(y.begin(), y.end(), y_.begin() + static_cast<std::ptrdiff_t>(slot * size_));
+    rho_[slot] = 1 / sy;
+  }
+  std::span<const double> s(std::size_t slot) const { return {s_.data() + slot * size_, size_}; }
+  std::span<const double> y(std::size_t slot) const { return {y_.data() + slot * size_, size_}; }
+  // slot of the i-th pair, 0 = oldest
+  std::size_t slot(std::size_t i) const { return (first_ + i) % capacity_; }
+
+  // d = -H g with H0 = gamma * M^{-1} (M = I without a metric).
+  void direction(std::span<const double> g, double gamma, Metric* metric, std::vector<double>& q,
+                 std::span<double> d) {
+    q.assign(g.begin(), g.end());
+    for (std::size_t i = count_; i-- > 0;) {
+      const std::size_t k = slot(i);
+      alpha_[k] = rho_[k] * dot(s(k), q);
+      const auto yk = y(k);
+      for (std::size_t j = 0; j < size_; ++j) q[j] -= alpha_[k] * yk[j];
+    }
+    if (metric) {
+      metric->apply(q, d);
+    } else {
+      std::copy(q.begin(), q.end(), d.begin());
+    }
+    for (double& e : d) e *= gamma;
+    for (std::size_t i = 0; i < count_; ++i) {
+      const std::size_t k = slot(i);
+      const double beta = rho_[k] * dot(y(k), d);
+      const auto sk = s(k);
+      for (std::size_t j = 0; j < size_; ++j) d[j] += sk[j] * (alpha_[k] - beta);
+    }
+    for (double& e : d) e = -e;
+  }
+
+ private:
+  std::size_t size_, capacity_, first_ = 0, count_ = 0;
+  std::vector<double> s_, y_, rho_, alpha_;
+};
+
+}  // namespace
+
+StructuredResult minimize_structured(const Objective& objective, Metric* metric,
+                                     std::span<double> x_out, const SolverOptions& options,
+                                     Start start) {
+  const std::size_t size = x_out.size();
+  std::vector<double> x(x_out.begin(), x_out.end()), g = std::move(start.gradient);
+  std::vector<double> d(size), q(size), xt(size), gt(size), xlo(size), glo(size), s(size), y(size),
+      my(size);
+  double f = start.smooth_objective, gnorm = start.gradient_norm;
+  int evaluations = start.evaluations, iterations = 0;
+  Memory memory(size, std::max(1, options.lbfgs_memory));
+  double gamma = 1;
+
+  auto finish = [&](StopReason reason) {
+    std::copy(x.begin(), x.end(), x_out.begin());
+    return StructuredResult{
+        SolverResult{f, gnorm, iterations, evaluations, seconds_since(start.t0), reason},
+        metric ? metric->pass_equivalents() : 0.0};
+  };
+  if (!std::isfinite(f) || !std::isfinite(gnorm)) return finish(StopReason::line_search_failed);
+  const double gnorm0 = std::max(gnorm, std::numeric_limits<double>::min());
+  if (metric) metric->update(x, 1.0);
+
+  // d = -H g for the next line search, and dphi0 = g'd < 0.
+  double dphi0 = 0;
+  auto next_direction = [&] {
+    memory.direction(g, gamma, metric, q, d);
+    dphi0 = dot(g, d);
+    if (!(dphi0 < 0)) {  // rounding in an ill-conditioned memory: restart from the metric alone
+      memory.clear();
+      memory.direction(g, gamma, metric, q, d);
+      dphi0 = dot(g, d);
+      if (!(dphi0 < 0)) {
+        for (std::size_t i = 0; i < size; ++i) d[i] = -g[i];
+        dphi0 = -dot(g, g);
+      }
+    }
+  };
+  // The gap test: -g'd / 2 = g'Hg / 2 is the quasi-Newton model's estimate of f - f*.
+  const double gap_floor = 1e-3 * std::abs(f);
+  next_direction();
+
+  while (true) {
+    // Strong-Wolfe search along d from x.
+    double lo = 0, f_lo = f, d_lo = dphi0;
+    double hi = std::numeric_limits<double>::infinity(), f_hi = 0, d_hi = 0;
+    double alpha = 1;
+    bool accepted = false, have_lo = false;
+    double f_new = f;
+    for (int trial = 0; trial < max_trials; ++trial) {
+      axpy_into(x, alpha, d, xt);
+      double ft = objective.value_and_gradient(xt, gt);
+      ++evaluations;
+      double dt = dot(gt, d);
+      if (!std::isfinite(ft) || !std::isfinite(dt)) {
+        ft = std::numeric_limits<double>::infinity();
+        dt = std::numeric_limits<double>::quiet_NaN();
+      }
+      // Near the optimum of a float objective, rounding in f hides the decrease the Armijo
+      // test looks for while the gradient still carries it: accept Hager and Zhang's
+      // approximate Wolfe point (f within noise_level |f| of f(x), the slope reduced
+      // from dphi0 to within [0.9 dphi0, -0.8 dphi0]), which keeps s'y > 0.
+      if (ft <= f + noise_level * std::abs(f) && dt >= c2 * dphi0 && dt <= -0.8 * dphi0 &&
+          ft > f + c1 * alpha * dphi0) {
+        accepted = true;
+        f_new = ft;
+        break;
+      }
+      if (ft > f + c1 * alpha * dphi0 || ft >= f_lo) {
+        hi = alpha, f_hi = ft, d_hi = dt;
+      } else {
+        if (std::abs(dt) <= -c2 * dphi0) {
+          accepted = true;
+          f_new = ft;
+          break;
+        }
+        if (dt * (hi - lo) >= 0) hi = lo, f_hi = f_lo, d_hi = d_lo;
+        lo = alpha, f_lo = ft, d_lo = dt;
+        have_lo = true;
+        std::swap(xt, xlo);
+        std::swap(gt, glo);
+      }
+      if (std::isinf(hi)) {
+        alpha = std::min(4 * lo, max_step);
+        if (alpha == lo) break;
+      } else {
+        alpha = interpolate(lo, f_lo, d_lo, hi, f_hi, d_hi);
+        if (!(std::abs(hi - lo) > 1e-16 * std::max(1.0, std::abs(lo)))) break;
+      }
+    }
+    if (!accepted) {
+      if (!have_lo) return finish(StopReason::line_search_failed);
+      std::swap(xt, xlo);  // the best point meeting the Armijo condition
+      std::swap(gt, glo);
+      f_new = f_lo;
+    }
+
+    double step2 = 0, sy = 0;
+    for (std::size_t i = 0; i < size; ++i) {
+      s[i] = xt[i] - x[i];
+      y[i] = gt[i] - g[i];
+      step2 += s[i] * s[i];
+      sy += s[i] * y[i];
+    }
+    std::swap(x, xt);
+    std::swap(g, gt);
+    // The caller's x always holds the last accepted point, also when the objective, the metric
+    // or the callback throws later (solvers.hpp's contract).
+    std::copy(x.begin(), x.end(), x_out.begin());
+    f = f_new;
+    gnorm = norm2(g);
+    ++iterations;
+    if (metric) metric->update(x, gnorm / gnorm0);
+    if (sy > 0 && std::isfinite(sy)) {
+      memory.push(s, y, sy);
+      double ymy = 0;
+      if (metric && metric->hessian_scaled()) {
+        ymy = sy;  // gamma = 1
+      } else if (metric) {
+        metric->apply(y, my);
+        ymy = dot(y, my);
+      } else {
+        ymy = dot(y, y);
+      }
+      if (ymy > 0 && std::isfinite(ymy)) gamma = sy / ymy;
+    }
+
+    next_direction();
+    const bool converged =
+        gnorm <= start.threshold &&
+        -0.5 * dphi0 <= 0.01 * options.tolerance * std::max(std::abs(f), gap_floor);
+    bool keep_going = true;
+    if (options.callback) {
+      const IterationReport report{
+          iterations, f, gnorm, std::sqrt(step2), evaluations, seconds_since(start.t0), x};
+      keep_going = options.callback(report);
+    }
+    if (converged) return finish(StopReason::converged);
+    if (!keep_going) return finish(StopReason::callback_stopped);
+    if (iterations >= options.max_iterations) return finish(StopReason::max_iterations);
+    if (step2 == 0) return finish(StopReason::no_progress);
+  }
+}
+
+}  // namespace softmaxkit::solvers_detail

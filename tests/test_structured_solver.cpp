@@ -1,0 +1,484 @@
+// SolverKind::structured (L-BFGS with the Kronecker-factored metric and the phase-2 subspace
+// Hessian): the objective it reaches against an independent reference (a long run of the
+// trust-region Newton-CG at tolerance 1e-10, checked for convergence), bitwise reproducibility
+// across thread counts, honest accounting in FitReport, and degenerate problems.
+#include <doctest/doctest.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model/softmax_metric.hpp"
+#include "model/training_objective.hpp"
+#include "softmaxkit/softmaxkit.hpp"
+
+namespace {
+
+using softmaxkit::MatrixView;
+using softmaxkit::RegressionProblem;
+using softmaxkit::SolverKind;
+using softmaxkit::SolverOptions;
+using softmaxkit::SolverResult;
+using softmaxkit::StopReason;
+
+struct Data {
+  std::size_t rows = 0, features = 0, classes = 0;
+  std::vector<double> x;  // rows x features
+  std::vector<std::int32_t> labels;
+  std::vector<double> soft;     // rows x classes, or empty
+  std::vector<double> weights;  // rows, or empty
+};
+
+// Digits-like: integer "pixels" in [0, 16] around one noisy prototype per class.
+Data digits_like(std::size_t rows, unsigned seed) {
+  Data d{rows, 64, 10, {}, {}, {}, {}};
+  std::mt19937_64 generator(seed);
+  std::uniform_real_distribution<double> uniform(0, 16);
+  std::normal_distribution<double> noise(0, 4);
+  std::vector<double> prototypes(d.classes * d.features);
+  for (double& p : prototypes) p = uniform(generator) < 6 ? 0 : uniform(generator);
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto label = static_cast<std::int32_t>(i % d.classes);
+    d.labels.push_back(label);
+    for (std::size_t j = 0; j < d.features; ++j) {
+      const double base = prototypes[static_cast<std::size_t>(label) * d.features + j];
+      // Two border columns stay 0 everywhere, as in the real digits.
+      d.x.push_back(
+          j % 8 == 0 && j < 16 ? 0.0 : std::round(std::clamp(base + noise(generator), 0.0, 16.0)));
+    }
+  }
+  return d;
+}
+
+// Gaussian classes with the given feature scales (one scale per feature, cycled).
+Data gaussian(std::size_t rows, std::size_t features, std::size_t classes, double separation,
+              std::vector<double> scales, unsigned seed) {
+  Data d{rows, features, classes, {}, {}, {}, {}};
+  std::mt19937_64 generator(seed);
+  std::normal_distribution<double> normal(0, 1);
+  std::vector<double> means(classes * features);
+  for (double& m : means) m = separation * normal(generator);
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto label = static_cast<std::int32_t>(generator() % classes);
+    d.labels.push_back(label);
+    for (std::size_t j = 0; j < features; ++j)
+      d.x.push_back(scales[j % scales.size()] *
+                    (means[static_cast<std::size_t>(label) * features + j] + normal(generator)));
+  }
+  return d;
+}
+
+template <class T>
+struct Typed {
+  std::vector<T> x, soft, weights;
+  RegressionProblem<T> problem;
+  Typed(const Data& d, double l2, bool intercept) {
+    x.assign(d.x.begin(), d.x.end());
+    soft.assign(d.soft.begin(), d.soft.end());
+    weights.assign(d.weights.begin(), d.weights.end());
+    problem.features = MatrixView<const T>(x.data(), d.rows, d.features);
+    if (soft.empty()) {
+      problem.labels = d.labels;
+    } else {
+      problem.target_probabilities = MatrixView<const T>(soft.data(), d.rows, d.classes);
+    }
+    problem.sample_weights = weights;
+    problem.num_classes = d.classes;
+    problem.l2 = l2;
+    problem.fit_intercept = intercept;
+  }
+};
+
+struct Fit {
+  SolverResult result;
+  std::vector<double> x;
+  double metric_passes = 0;
+};
+
+template <class T>
+Fit run(const RegressionProblem<T>& problem, SolverKind kind, double tolerance, int threads = 1) {
+  softmaxkit::detail::TrainingObjective<T> training(problem);
+  softmaxkit::Objective objective = training.as_objective();
+  std::shared_ptr<softmaxkit::detail::SoftmaxMetric<T>> metric;
+  SolverOptions options;
+  options.kind = kind;
+  options.tolerance = tolerance;
+  options.max_iterations = 100000;
+  Fit fit;
+  fit.x.assign(training.size(), 0.0);
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    if (kind == SolverKind::structured) {
+      metric = std::make_shared<softmaxkit::detail::SoftmaxMetric<T>>(problem);
+      objective.metric = metric;
+      options.lbfgs_memory = softmaxkit::detail::structured_memory(training.size());
+    }
+    fit.result = softmaxkit::minimize(objective, fit.x, options);
+  });
+  if (metric) fit.metric_passes = metric->pass_equivalents();
+  return fit;
+}
+
+// The objective of x on the double-precision problem (for fits done in float).
+double objective_at(const RegressionProblem<double>& problem, const std::vector<double>& x) {
+  softmaxkit::detail::TrainingObjective<double> training(problem);
+  std::vector<double> gradient(x.size());
+  return training.value_and_gradient(x, gradient);
+}
+
+// The structured fit at the default tolerance lands within 1e-6 relative of the reference
+// optimum: Newton-CG at 1e-10, which must itself have converged.
+void check_against_reference(const Data& d, double l2, bool intercept, bool in_float) {
+  Typed<double> exact(d, l2, intercept);
+  const Fit reference = run(exact.problem, SolverKind::newton_cg, 1e-10);
+  REQUIRE(reference.result.reason == StopReason::converged);
+  const double optimum = reference.result.objective;
+  double reached = 0;
+  StopReason reason{};
+  if (in_float) {
+    Typed<float> single(d, l2, intercept);
+    const Fit fit = run(single.problem, SolverKind::structured, 1e-6);
+    reached = objective_at(exact.problem, fit.x);
+    reason = fit.result.reason;
+  } else {
+    const Fit fit = run(exact.problem, SolverKind::structured, 1e-6);
+    reached = fit.result.objective;
+    reason = fit.result.reason;
+    if (d.classes <= softmaxkit::detail::max_kronecker_classes) CHECK(fit.metric_passes > 0);
+  }
+  CAPTURE(l2);
+  CAPTURE(intercept);
+  CAPTURE(in_float);
+  CAPTURE(optimum);
+  CAPTURE(reached);
+  CHECK(reason == StopReason::converged);
+  CHECK(std::isfinite(reached));
+  CHECK(std::abs(reached - optimum) <= 1e-6 * std::abs(optimum));
+}
+
+double lambda_of(double C, std::size_t rows) {
+  return 1 / (C * static_cast<double>(rows));
+}
+
+}  // namespace
+
+TEST_CASE("structured: digits-like, C = 1, within 1e-6 of the Newton-CG optimum") {
+  const Data d = digits_like(500, 1);
+  for (bool intercept : {true, false})
+    check_against_reference(d, lambda_of(1, d.rows), intercept, false);
+  check_against_reference(d, lambda_of(1, d.rows), true, true);
+}
+
+TEST_CASE("structured: iris-like, C in {1e-4, 1, 1e4}, with and without intercept") {
+  const Data d = gaussian(150, 4, 3, 1.5, {1.0, 0.5, 2.0, 0.8}, 2);
+  for (double C : {1e-4, 1.0, 1e4})
+    for (bool intercept : {true, false})
+      check_against_reference(d, lambda_of(C, d.rows), intercept, false);
+}
+
+TEST_CASE("structured: features over 6 decades, K = 4, double and float") {
+  const Data d = gaussian(400, 12, 4, 1.0, {1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3}, 3);
+  check_against_reference(d, lambda_of(1, d.rows), true, false);
+  check_against_reference(d, lambda_of(1e4, d.rows), true, false);
+  check_against_reference(d, lambda_of(1, d.rows), true, true);
+}
+
+TEST_CASE("structured: K = 2, C in {1e-4, 1, 1e4}") {
+  const Data d = gaussian(300, 8, 2, 0.7, {1.0}, 4);
+  for (double C : {1e-4, 1.0, 1e4}) check_against_reference(d, lambda_of(C, d.rows), true, false);
+}
+
+TEST_CASE("structured: sample weights, class weights and soft targets") {
+  Data d = gaussian(300, 10, 5, 1.0, {1.0, 3.0}, 5);
+  SUBCASE("sample weights, some zero") {
+    for (std::size_t i = 0; i < d.rows; ++i)
+      d.weights.push_back(i % 9 == 4 ? 0.0 : 0.25 + static_cast<double>(i % 5));
+  }
+  SUBCASE("class weights (as per-row weights)") {
+    const double class_weight[5] = {0.5, 1.0, 2.0, 4.0, 1.5};
+    for (std::int32_t label : d.labels) d.weights.push_back(class_weight[label]);
+  }
+  SUBCASE("soft targets") {
+    for (std::size_t i = 0; i < d.rows; ++i)
+      for (std::size_t k = 0; k < d.classes; ++k)
+        d.soft.push_back(static_cast<std::int32_t>(k) == d.labels[i] ? 0.8 : 0.05);
+  }
+  check_against_reference(d, lambda_of(1, d.rows), true, false);
+  check_against_reference(d, lambda_of(1, d.rows), true, true);
+}
+
+TEST_CASE("structured: bitwise identical for 1, 2, 3 and 16 threads") {
+  const Data d = digits_like(3000, 6);  // several row blocks, and phase 2
+  for (bool in_float : {false, true}) {
+    CAPTURE(in_float);
+    std::vector<Fit> fits;
+    for (int threads : {1, 2, 3, 16}) {
+      if (in_float) {
+        Typed<float> single(d, lambda_of(1, d.rows), true);
+        fits.push_back(run(single.problem, SolverKind::structured, 1e-6, threads));
+      } else {
+        Typed<double> exact(d, lambda_of(1, d.rows), true);
+        fits.push_back(run(exact.problem, SolverKind::structured, 1e-6, threads));
+      }
+    }
+    for (const Fit& fit : fits) {
+      CHECK(fit.result.reason == StopReason::converged);
+      CHECK(fit.result.evaluations == fits[0].result.evaluations);
+      CHECK(fit.x == fits[0].x);  // bitwise
+      CHECK(fit.result.objective == fits[0].result.objective);
+    }
+  }
+}
+
+TEST_CASE("structured: SoftmaxRegression uses it by default and accounts for every pass") {
+  const Data d = digits_like(800, 7);
+  const std::vector<float> x(d.x.begin(), d.x.end());
+  softmaxkit::SoftmaxRegression model(softmaxkit::FitOptions{.C = 1.0, .threads = 1});
+  int last_iteration = 0;
+  double last_passes = 0;
+  model.options().callback = [&](const softmaxkit::IterationReport& report) {
+    CHECK(report.iteration == last_iteration + 1);
+    CHECK(report.pass_equivalents >= last_passes + 1);  // at least one evaluation per iteration
+    last_iteration = report.iteration;
+    last_passes = report.pass_equivalents;
+    return true;
+  };
+  const softmaxkit::FitReport report =
+      model.fit(MatrixView<const float>(x.data(), d.rows, d.features), d.labels);
+  CHECK(model.solver_used() == SolverKind::structured);
+  CHECK(report.reason == StopReason::converged);
+  CHECK(report.hessian_products == 0);
+  CHECK(report.setup_pass_equivalents > 0);
+  CHECK(report.metric_pass_equivalents > 0);
+  CHECK(report.metric.find("kronecker(G full 65, A full 10") == 0);
+  CHECK(report.pass_equivalents ==
+        doctest::Approx(report.evaluations + report.hessian_products +
+                        report.setup_pass_equivalents + report.metric_pass_equivalents));
+  CHECK(report.pass_equivalents >= last_passes);
+  CHECK(report.iterations == last_iteration);
+
+  // Newton-CG reports its Hessian-vector products apart from its evaluations.
+  softmaxkit::SoftmaxRegression newton(
+      softmaxkit::FitOptions{.C = 1.0, .solver = SolverKind::newton_cg, .threads = 1});
+  const softmaxkit::FitReport newton_report =
+      newton.fit(MatrixView<const float>(x.data(), d.rows, d.features), d.labels);
+  CHECK(newton_report.hessian_products > 0);
+  CHECK(newton_report.setup_pass_equivalents == 0);
+  CHECK(newton_report.metric.empty());
+  CHECK(newton_report.pass_equivalents ==
+        doctest::Approx(newton_report.evaluations + newton_report.hessian_products));
+}
+
+TEST_CASE("structured: degenerate problems end clearly and without NaN") {
+  auto check_finite = [](const Fit& fit) {
+    CHECK(std::isfinite(fit.result.objective));
+    CHECK(std::isfinite(fit.result.gradient_norm));
+    for (double v : fit.x) REQUIRE(std::isfinite(v));
+  };
+  SUBCASE("one class present of three") {
+    Data d = gaussian(100, 5, 3, 1.0, {1.0}, 8);
+    std::fill(d.labels.begin(), d.labels.end(), 1);
+    Typed<double> exact(d, lambda_of(1, d.rows), true);
+    const Fit fit = run(exact.problem, SolverKind::structured, 1e-6);
+    check_finite(fit);
+    CHECK(fit.result.reason == StopReason::converged);
+    CHECK(fit.result.objective < 1e-2);  // the present class takes (nearly) all the mass
+  }
+  SUBCASE("separable, no penalty: the loss goes to 0, the outcome is stated") {
+    Data d = gaussian(200, 4, 3, 8.0, {1.0}, 9);
+    Typed<double> exact(d, 0.0, true);
+    const Fit fit = run(exact.problem, SolverKind::structured, 1e-6);
+    check_finite(fit);
+    CHECK(fit.result.objective < 1e-4);
+    CHECK((fit.result.reason == StopReason::converged ||
+           fit.result.reason == StopReason::line_search_failed ||
+           fit.result.reason == StopReason::no_progress ||
+           fit.result.reason == StopReason::max_iterations));
+  }
+  SUBCASE("constant feature, duplicate rows and all-zero rows") {
+    Data d = gaussian(120, 6, 3, 1.0, {1.0}, 10);
+    for (std::size_t i = 0; i < d.rows; ++i) d.x[i * d.features + 2] = 5.0;  // constant
+    for (std::size_t i = 0; i < 20; ++i)                                     // duplicates of row 0
+      std::copy(d.x.begin(), d.x.begin() + 6,
+                d.x.begin() + static_cast<std::ptrdiff_t>((40 + i) * 6));
+    for (std::size_t i = 80; i < 100; ++i)
+      std::fill(d.x.begin() + static_cast<std::ptrdiff_t>(i * 6),
+                d.x.begin() + static_cast<std::ptrdiff_t>((i + 1) * 6), 0.0);
+    check_against_reference(d, lambda_of(1, d.rows), true, false);
+    check_against_reference(d, lambda_of(1, d.rows), false, false);
+  }
+}
+
+TEST_CASE("structured without a metric: Rosenbrock, and a NaN at x0 is never converged") {
+  softmaxkit::Objective rosenbrock;
+  rosenbrock.size = 2;
+  rosenbrock.value_and_gradient = [](std::span<const double> x, std::span<double> g) {
+    const double a = 1 - x[0], b = x[1] - x[0] * x[0];
+    g[0] = -2 * a - 400 * x[0] * b;
+    g[1] = 200 * b;
+    return a * a + 100 * b * b;
+  };
+  SolverOptions options;
+  options.kind = SolverKind::structured;
+  options.tolerance = 1e-10;
+  std::vector<double> x = {-1.2, 1.0};
+  const SolverResult result = softmaxkit::minimize(rosenbrock, x, options);
+  CHECK(result.reason == StopReason::converged);
+  CHECK(x[0] == doctest::Approx(1).epsilon(1e-6));
+  CHECK(x[1] == doctest::Approx(1).epsilon(1e-6));
+
+  softmaxkit::Objective nan_objective;
+  nan_objective.size = 2;
+  nan_objective.value_and_gradient = [](std::span<const double>, std::span<double> g) {
+    g[0] = g[1] = std::numeric_limits<double>::quiet_NaN();
+    return std::numeric_limits<double>::quiet_NaN();
+  };
+  std::vector<double> y = {0.5, 0.5};
+  const SolverResult nan_result = softmaxkit::minimize(nan_objective, y, options);
+  CHECK(nan_result.reason != StopReason::converged);
+
+  // NaN beyond a radius: the line search steps back instead of accepting it.
+  softmaxkit::Objective walled;
+  walled.size = 1;
+  walled.value_and_gradient = [](std::span<const double> z, std::span<double> g) {
+    if (std::abs(z[0]) > 3) {
+      g[0] = std::numeric_limits<double>::quiet_NaN();
+      return std::numeric_limits<double>::quiet_NaN();
+    }
+    g[0] = 2 * (z[0] - 2);
+    return (z[0] - 2) * (z[0] - 2);
+  };
+  std::vector<double> w = {-2.9};
+  const SolverResult walled_result = softmaxkit::minimize(walled, w, options);
+  CHECK(walled_result.reason == StopReason::converged);
+  CHECK(w[0] == doctest::Approx(2).epsilon(1e-8));
+}
+
+TEST_CASE("structured: row samples depend only on the shape and the seed") {
+  const auto a = softmaxkit::detail::sample_rows(1000, 100, 7);
+  const auto b = softmaxkit::detail::sample_rows(1000, 100, 7);
+  CHECK(a == b);
+  CHECK(a.size() == 100);
+  CHECK(std::is_sorted(a.begin(), a.end()));
+  CHECK(std::adjacent_find(a.begin(), a.end()) == a.end());
+  CHECK(a.back() < 1000);
+  CHECK(softmaxkit::detail::sample_rows(50, 100, 7).size() == 50);
+}
+
+TEST_CASE("structured: Fashion-MNIST, first 10,000 rows, C = 1: within 1e-6 of the optimum") {
+  const std::string directory = "/usr/share/datasets/fashion-mnist";
+  if (!std::filesystem::exists(directory + "/train-images-idx3-ubyte.gz")) {
+    MESSAGE("skipped: " << directory << " is absent (install dataset-fashion-mnist)");
+    return;
+  }
+  softmaxkit::Dataset train = softmaxkit::read_idx(directory + "/train-images-idx3-ubyte.gz",
+                                                   directory + "/train-labels-idx1-ubyte.gz");
+  const std::size_t rows = 10000;
+  // The optimum in double, from two other solvers run long on the same rows (trust-region
+  // Newton-CG at tolerance 1e-9 and liblbfgs's L-BFGS at 1e-9 both end at 0.275717687688).
+  const double optimum = 0.275717687688;
+  softmaxkit::SoftmaxRegression model(
+      softmaxkit::FitOptions{.C = 1.0, .threads = 1, .use_double = true});
+  const softmaxkit::FitReport report =
+      model.fit(MatrixView<const float>(train.features.data(), rows, train.cols),
+                std::span<const std::int32_t>(train.labels.data(), rows));
+  MESSAGE("fashion-mnist 10k: objective " << report.objective << ", " << report.evaluations
+                                          << " evaluations, " << report.pass_equivalents
+                                          << " pass-equivalents, " << report.metric);
+  CHECK(report.reason == StopReason::converged);
+  CHECK(std::abs(report.objective - optimum) <= 1e-6 * optimum);
+  CHECK(report.pass_equivalents <= 130);  // measured 112; Newton-CG needs 833 to converge
+}
+
+TEST_CASE("structured: fallbacks for many classes and many features, named and still exact") {
+  SUBCASE("K = 150: the identity metric") {
+    const Data d = gaussian(900, 8, 150, 1.0, {1.0}, 11);
+    Typed<double> exact(d, lambda_of(1, d.rows), true);
+    CHECK(softmaxkit::detail::SoftmaxMetric<double>(exact.problem).describe() ==
+          "identity (150 classes > 100)");
+    CHECK(softmaxkit::detail::SoftmaxMetric<double>(exact.problem).pass_equivalents() == 0);
+    check_against_reference(d, lambda_of(1, d.rows), true, false);
+  }
+  SUBCASE("n + 1 = 2101 > 2048: G diagonal") {
+    const Data d = gaussian(200, 2100, 3, 0.05, {1.0, 0.1}, 12);
+    Typed<double> exact(d, lambda_of(1, d.rows), true);
+    CHECK(softmaxkit::detail::SoftmaxMetric<double>(exact.problem).describe() ==
+          "kronecker(G diagonal 2101, A full 3)");
+    check_against_reference(d, lambda_of(1, d.rows), true, false);
+  }
+}
+
+TEST_CASE("structured: NaN in the data is never converged") {
+  Data d = gaussian(100, 5, 3, 1.0, {1.0}, 13);
+  d.x[7 * d.features + 2] = std::numeric_limits<double>::quiet_NaN();
+  Typed<double> exact(d, lambda_of(1, d.rows), true);
+  CHECK(softmaxkit::detail::SoftmaxMetric<double>(exact.problem).describe() ==
+        "identity (non-finite data)");
+  const std::vector<float> x(d.x.begin(), d.x.end());
+  softmaxkit::SoftmaxRegression model(softmaxkit::FitOptions{.C = 1.0, .threads = 1});
+  softmaxkit::FitReport report;
+  CHECK_NOTHROW(report =
+                    model.fit(MatrixView<const float>(x.data(), d.rows, d.features), d.labels));
+  CHECK(report.reason != StopReason::converged);
+}
+
+TEST_CASE("structured: a C search reuses the factorization of G, with the same bits as afresh") {
+  const Data d = digits_like(1000, 14);
+  const std::vector<float> x(d.x.begin(), d.x.end());
+  const MatrixView<const float> view(x.data(), d.rows, d.features);
+  softmaxkit::SoftmaxRegression search(softmaxkit::FitOptions{.C = 1.0, .threads = 1});
+  const softmaxkit::FitReport first = search.fit(view, d.labels);
+  search.options().C = 10.0;
+  const softmaxkit::FitReport second = search.fit(view, d.labels);
+  CHECK(first.metric.find("reused") == std::string::npos);
+  CHECK(second.metric.find("reused") != std::string::npos);
+  CHECK(second.setup_pass_equivalents < first.setup_pass_equivalents);
+
+  softmaxkit::SoftmaxRegression fresh(softmaxkit::FitOptions{.C = 10.0, .threads = 1});
+  const softmaxkit::FitReport alone = fresh.fit(view, d.labels);
+  CHECK(alone.metric.find("reused") == std::string::npos);
+  CHECK(fresh.weights() == search.weights());  // bitwise
+  CHECK(alone.objective == second.objective);
+  CHECK(alone.evaluations == second.evaluations);
+
+  // Other data (one value changed in a sampled row, or all rows scaled): not reused.
+  std::vector<float> scaled = x;
+  for (float& v : scaled) v *= 2;
+  const softmaxkit::FitReport other =
+      search.fit(MatrixView<const float>(scaled.data(), d.rows, d.features), d.labels);
+  CHECK(other.metric.find("reused") == std::string::npos);
+}
+
+TEST_CASE(
+    "structured: an exception from the objective propagates; x holds the last accepted point") {
+  int calls = 0;
+  softmaxkit::Objective quadratic;
+  quadratic.size = 2;
+  quadratic.value_and_gradient = [&calls](std::span<const double> z, std::span<double> g) {
+    if (++calls == 6) throw std::runtime_error("objective failed");
+    g[0] = 2 * (z[0] - 1);
+    g[1] = 20 * (z[1] + 2);
+    return (z[0] - 1) * (z[0] - 1) + 10 * (z[1] + 2) * (z[1] + 2);
+  };
+  SolverOptions options;
+  options.kind = SolverKind::structured;
+  options.tolerance = 1e-12;
+  std::vector<double> z = {5.0, 5.0};
+  std::vector<std::vector<double>> accepted;
+  options.callback = [&accepted](const softmaxkit::IterationReport& report) {
+    accepted.emplace_back(report.point.begin(), report.point.end());
+    return true;
+  };
+  CHECK_THROWS_AS(softmaxkit::minimize(quadratic, z, options), std::runtime_error);
+  REQUIRE(!accepted.empty());  // the throw comes after the first accepted iteration
+  CHECK(z == accepted.back());
+}
