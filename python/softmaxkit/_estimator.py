@@ -384,7 +384,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         The file stores int32 class labels, so the classes must be integers.
         """
         check_is_fitted(self)
-        if not np.array_equal(self._core.class_labels, self.classes_):
+        labels = self._core.class_labels
+        if self.classes_.dtype.kind not in "iu" or not np.array_equal(labels, self.classes_):
             raise ValueError(
                 "SoftmaxRegression.save: model files store int32 class labels, but this model's "
                 f"classes are {self.classes_!r}"
