@@ -54,7 +54,9 @@ template <class T>
 py::object to_python(const T& value) {
   return py::cast(value);
 }
-py::object to_python(smk::StopReason reason) { return py::str(std::string(smk::to_string(reason))); }
+py::object to_python(smk::StopReason reason) {
+  return py::str(std::string(smk::to_string(reason)));
+}
 template <class T>
 py::object to_python(const std::optional<T>& value) {
   return value ? to_python(*value) : py::none();
@@ -137,9 +139,8 @@ smk::MatrixView<const T> matrix_view(const py::array& array, const char* name) {
   const auto cols = static_cast<std::size_t>(array.shape(1));
   const auto item = static_cast<py::ssize_t>(sizeof(T));
   const bool rows_contiguous = cols <= 1 || array.strides(1) == item;
-  const bool stride_ok =
-      rows <= 1 || (array.strides(0) > 0 && array.strides(0) % item == 0 &&
-                    static_cast<std::size_t>(array.strides(0) / item) >= cols);
+  const bool stride_ok = rows <= 1 || (array.strides(0) > 0 && array.strides(0) % item == 0 &&
+                                       static_cast<std::size_t>(array.strides(0) / item) >= cols);
   if (!rows_contiguous || !stride_ok) {
     throw py::type_error(std::string(name) +
                          " must have contiguous rows (C order); convert it with "
@@ -153,8 +154,7 @@ smk::MatrixView<const T> matrix_view(const py::array& array, const char* name) {
 
 template <class T>
 std::span<const T> vector_view(const py::array& array, const char* name) {
-  if (!has_dtype<T>(array) || array.ndim() != 1 ||
-      !(array.flags() & py::array::c_style)) {
+  if (!has_dtype<T>(array) || array.ndim() != 1 || !(array.flags() & py::array::c_style)) {
     throw py::type_error(std::string(name) + " must be a contiguous 1-D array of " +
                          std::string(py::str(py::dtype::of<T>())));
   }
@@ -229,7 +229,8 @@ py::dict fit(Model& self, const py::array& features, const py::array& labels,
 // The vector's buffer becomes the array's, without a copy.
 py::array_t<double> to_array(std::vector<double>&& values, std::size_t rows, std::size_t cols) {
   auto* owned = new std::vector<double>(std::move(values));
-  py::capsule owner(owned, [](void* pointer) { delete static_cast<std::vector<double>*>(pointer); });
+  py::capsule owner(owned,
+                    [](void* pointer) { delete static_cast<std::vector<double>*>(pointer); });
   return py::array_t<double>({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)},
                              owned->data(), owner);
 }
@@ -247,7 +248,8 @@ py::array_t<double> predict_proba_typed(Model& self, const py::array& features) 
 
 py::array_t<double> predict_proba(Model& self, const py::array& features, int threads) {
   if (threads < 0) throw smk::Error("threads must be >= 0");
-  self.model.options().threads = threads;
+  // Written only when it changes, so concurrent predictions with one thread count do not race.
+  if (self.model.options().threads != threads) self.model.options().threads = threads;
   if (has_dtype<float>(features)) return predict_proba_typed<float>(self, features);
   if (has_dtype<double>(features)) return predict_proba_typed<double>(self, features);
   throw py::type_error("X must be float32 or float64");
@@ -319,9 +321,8 @@ PYBIND11_MODULE(_core, module) {
                              [](const Model& self) { return self.model.effective_l2(); })
       .def_property_readonly("solver_used",
                              [](const Model& self) {
-                               return self.model.solver_used() == smk::SolverKind::lbfgs
-                                          ? "lbfgs"
-                                          : "newton";
+                               return self.model.solver_used() == smk::SolverKind::lbfgs ? "lbfgs"
+                                                                                         : "newton";
                              })
       .def("save", [](const Model& self, const std::string& path) { self.model.save(path); })
       .def_static("load", [](const std::string& path) {
