@@ -349,7 +349,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ prediction
 
     def _prepare(self, X):
-        check_is_fitted(self)
+        check_is_fitted(self, "coef_")
         _refuse_sparse(X)
         return self._validate_data(X, dtype=_FLOAT_DTYPES, order="C", reset=False)
 
@@ -383,7 +383,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
         The file stores int32 class labels, so the classes must be integers.
         """
-        check_is_fitted(self)
+        check_is_fitted(self, "coef_")
         labels = self._core.class_labels
         if self.classes_.dtype.kind not in "iu" or not np.array_equal(labels, self.classes_):
             raise ValueError(
