@@ -103,7 +103,8 @@ def main():
     parser.add_argument("--sklearn-max-iter", type=int, default=5000)
     arguments = parser.parse_args()
 
-    X = (read_idx(f"{DATA}/train-images-idx3-ubyte.gz").reshape(60000, -1) / 255.0).astype(np.float32)
+    images = read_idx(f"{DATA}/train-images-idx3-ubyte.gz").reshape(60000, -1)
+    X = (images / 255.0).astype(np.float32)
     y = read_idx(f"{DATA}/train-labels-idx1-ubyte.gz").astype(np.int64)
 
     ours, our_trace, our_seconds = run_softmaxkit(X, y, arguments.C, arguments.threads)

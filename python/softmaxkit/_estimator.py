@@ -260,7 +260,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                     "SoftmaxRegression needs samples of at least 2 classes with positive "
                     "weight, but the sample weights leave only one class"
                 )
-        weight_total = float(X.shape[0]) if weights is None else float(np.sum(weights, dtype=np.float64))
+        if weights is None:
+            weight_total = float(X.shape[0])
+        else:
+            weight_total = float(np.sum(weights, dtype=np.float64))
 
         # The core keeps integer labels as they are (so model files carry them); other label
         # types go over as class indices.
@@ -283,7 +286,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             options["C"] = float(self.C)
         elif self.penalty == "l1":
             options["l2"] = 0.0
-            options["l1"] = 0.0 if not np.isfinite(self.C) else 1.0 / (float(self.C) * weight_total)
+            # sum_i w_i CE_i + ||W||_1 / C, divided by sum_i w_i (all rows, also with early
+            # stopping, where the core's mean runs over the training part only).
+            if np.isfinite(self.C):
+                options["l1"] = 1.0 / (float(self.C) * weight_total)
         else:
             options["l2"] = 0.0
         if self.early_stopping:
