@@ -1,0 +1,12 @@
+"""softmaxkit: multinomial logistic regression on a multithreaded SIMD C++ core.
+
+``SoftmaxRegression`` is a scikit-learn classifier (``ClassifierMixin``, ``BaseEstimator``);
+``load`` reads the model files that ``SoftmaxRegression.save`` and the ``softmaxkit`` command
+write.
+"""
+
+from softmaxkit import _core
+from softmaxkit._estimator import FitReport, SoftmaxRegression, load
+
+__all__ = ["FitReport", "SoftmaxRegression", "load"]
+__version__ = getattr(_core, "__version__", "0")

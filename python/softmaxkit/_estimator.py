@@ -1,0 +1,429 @@
+"""The scikit-learn estimator over softmaxkit._core (the C++ SoftmaxRegression)."""
+
+import numbers
+import os
+import tempfile
+import warnings
+
+import numpy as np
+import scipy.sparse
+from scipy.special import log_softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from softmaxkit import _core
+
+_FLOAT_DTYPES = [np.float64, np.float32]
+_INT32 = np.iinfo(np.int32)
+
+
+class FitReport:
+    """What the last fit did: one attribute per field of the C++ ``softmaxkit::FitReport``.
+
+    ``objective`` is softmaxkit's objective at the returned parameters,
+    ``(1 / sum w) * sum_i w_i CE_i + (lambda / 2) ||W||^2`` (plus the L1 term), i.e. scikit-learn's
+    ``sum_i w_i CE_i + ||W||^2 / (2 C)`` divided by the sum of the sample weights.
+    ``reason`` (also ``stop_reason``) is the solver's stop reason as the C++ library spells it
+    (``converged``, ``max_iterations``, ``callback_stopped``, ...), or ``interrupted`` after a
+    KeyboardInterrupt. Fields the C++ report gains later appear here without changes.
+    """
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    @property
+    def stop_reason(self):
+        return self.reason
+
+    def as_dict(self):
+        return dict(self.__dict__)
+
+    def __eq__(self, other):
+        return isinstance(other, FitReport) and self.__dict__ == other.__dict__
+
+    def __repr__(self):
+        fields = ", ".join(f"{key}={value!r}" for key, value in self.__dict__.items())
+        return f"FitReport({fields})"
+
+
+def _refuse_sparse(X):
+    if scipy.sparse.issparse(X):
+        raise ValueError(
+            "SoftmaxRegression does not support sparse input yet (got a scipy.sparse "
+            f"{type(X).__name__}); pass a dense array, e.g. X.toarray()"
+        )
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _core_to_bytes(core):
+    # The model file is the one complete, bit-exact serialisation the C++ API offers.
+    with tempfile.TemporaryDirectory(prefix="softmaxkit-") as directory:
+        path = os.path.join(directory, "model.skm")
+        core.save(path)
+        with open(path, "rb") as file:
+            return file.read()
+
+
+def _core_from_bytes(data):
+    with tempfile.TemporaryDirectory(prefix="softmaxkit-") as directory:
+        path = os.path.join(directory, "model.skm")
+        with open(path, "wb") as file:
+            file.write(data)
+        return _core.Model.load(path)
+
+
+class SoftmaxRegression(ClassifierMixin, BaseEstimator):
+    """Multinomial logistic regression (softmax regression) on softmaxkit's C++ core.
+
+    Minimises scikit-learn's ``LogisticRegression(multi_class="multinomial")`` objective
+    ``sum_i w_i CE_i + ||W||^2 / (2 C)`` (the intercept is not penalised; ``w_i`` are the sample
+    weights times the class weights). The C++ core minimises the same objective divided by
+    ``sum_i w_i``, so results do not depend on the scale of the weights once C is scaled the
+    other way, exactly as in scikit-learn.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse regularisation strength, > 0; ``numpy.inf`` means no penalty.
+    penalty : {'l2', 'l1', None}, default='l2'
+        'l1' minimises ``sum_i w_i CE_i + ||W||_1 / C`` with OWL-QN (needs solver 'auto' or
+        'lbfgs').
+    fit_intercept : bool, default=True
+    solver : {'auto', 'structured', 'newton', 'lbfgs'}, default='auto'
+        'structured' is L-BFGS with the library's Kronecker-factored metric (the default for
+        'l2' and None), 'newton' is trust-region Newton-CG, 'lbfgs' is L-BFGS (OWL-QN for
+        'l1'); 'auto' lets the library choose.
+    tol : float, default=1e-6
+        Stop when the gradient norm falls to ``tol`` times its initial value (at least 1).
+    max_iter : int, default=1000
+    class_weight : None, 'balanced' or dict, default=None
+        Multiplies the sample weights, as in scikit-learn ('balanced': ``n_samples /
+        (n_classes * count of the class)``).
+    warm_start : bool, default=False
+        Start from the previous solution when the classes and features are the same.
+    n_threads : int or None, default=None
+        Threads for fit and prediction; None uses every core. Results are bitwise identical for
+        any thread count.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows (a deterministic split), stop after
+        ``n_iter_no_change`` iterations without a better validation accuracy and keep the best
+        parameters.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+    verbose : int, default=0
+        > 0 prints one line per solver iteration.
+    callback : callable or None, default=None
+        Called after every solver iteration, on the thread that called ``fit``, with a dict
+        (iteration, objective, gradient_norm, step, evaluations, elapsed_seconds); returning
+        False stops the fit.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) for two classes, else (n_classes, n_features)
+        For two classes, the log-odds weights ``W[1] - W[0]`` (so ``decision_function`` is the
+        log-odds of ``classes_[1]``, as for scikit-learn's binary classifiers).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str (only when fit on a DataFrame with string column names)
+    n_iter_ : ndarray of shape (1,)
+        Solver iterations.
+    fit_report_ : FitReport
+        Objective, gradient norm, evaluations, seconds, stop reason of the last fit.
+
+    Interrupting a fit
+    ------------------
+    The GIL is released while the C++ solver runs; after every iteration the solver thread takes
+    it back to run Python's signal handlers and the callback. Ctrl-C (KeyboardInterrupt) therefore
+    stops the fit within one solver iteration. The estimator is then left **fitted at the last
+    complete iterate** (``fit_report_.reason == "interrupted"``; ``coef_``, ``predict`` etc. use
+    those unconverged parameters), and the KeyboardInterrupt propagates. An exception raised by
+    ``callback`` is handled the same way (reason ``callback_stopped``). A KeyboardInterrupt that
+    arrives before the solver started (during input validation) leaves the estimator as it was.
+    """
+
+    def __init__(
+        self,
+        C=1.0,
+        penalty="l2",
+        fit_intercept=True,
+        solver="auto",
+        tol=1e-6,
+        max_iter=1000,
+        class_weight=None,
+        warm_start=False,
+        n_threads=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        verbose=0,
+        callback=None,
+    ):
+        self.C = C
+        self.penalty = penalty
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.n_threads = n_threads
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.verbose = verbose
+        self.callback = callback
+
+    # ------------------------------------------------------------------ parameters
+
+    def _check_params(self):
+        def fail(name, expected):
+            value = getattr(self, name)
+            raise ValueError(f"SoftmaxRegression: {name} must be {expected}, got {value!r}")
+
+        if not (_is_real(self.C) and self.C > 0):
+            fail("C", "a number > 0 (numpy.inf for no penalty)")
+        if self.penalty not in ("l2", "l1", None):
+            fail("penalty", "'l2', 'l1' or None")
+        if not isinstance(self.fit_intercept, (bool, np.bool_)):
+            fail("fit_intercept", "a bool")
+        if self.solver not in ("auto", "structured", "newton", "lbfgs"):
+            fail("solver", "'auto', 'structured', 'newton' or 'lbfgs'")
+        if self.penalty == "l1" and self.solver in ("newton", "structured"):
+            fail("solver", "'auto' or 'lbfgs' with penalty='l1' (OWL-QN)")
+        if not (_is_real(self.tol) and self.tol > 0):
+            fail("tol", "a number > 0")
+        if not (_is_int(self.max_iter) and 0 <= self.max_iter <= _INT32.max):
+            fail("max_iter", "an int >= 0")
+        if not (
+            self.class_weight is None
+            or (isinstance(self.class_weight, str) and self.class_weight == "balanced")
+            or isinstance(self.class_weight, dict)
+        ):
+            fail("class_weight", "None, 'balanced' or a dict")
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            fail("warm_start", "a bool")
+        if not (self.n_threads is None or (_is_int(self.n_threads) and self.n_threads >= 1)):
+            fail("n_threads", "None or an int >= 1")
+        if not isinstance(self.early_stopping, (bool, np.bool_)):
+            fail("early_stopping", "a bool")
+        if not (_is_real(self.validation_fraction) and 0 < self.validation_fraction < 1):
+            fail("validation_fraction", "a number in (0, 1)")
+        if not (_is_int(self.n_iter_no_change) and self.n_iter_no_change >= 1):
+            fail("n_iter_no_change", "an int >= 1")
+        if not isinstance(self.verbose, (numbers.Integral, bool)):
+            fail("verbose", "an int")
+        if not (self.callback is None or callable(self.callback)):
+            fail("callback", "None or a callable")
+
+    def _threads(self):
+        return 0 if self.n_threads is None else int(self.n_threads)
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on X (n_samples, n_features) and labels y; returns self.
+
+        C-contiguous float32 or float64 X is read in place by the C++ core (float32 stays
+        float32); other layouts and dtypes are converted once. Sparse input is refused.
+        """
+        self._check_params()
+        _refuse_sparse(X)
+        X, y = self._validate_data(X, y, dtype=_FLOAT_DTYPES, order="C")
+        check_classification_targets(y)
+        classes, y_index = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                "SoftmaxRegression needs samples of at least 2 classes in the data, but the "
+                f"data contains only one class: {classes[0]!r}"
+            )
+
+        weights = None
+        if sample_weight is not None or self.class_weight is not None:
+            weights = _check_sample_weight(sample_weight, X, dtype=X.dtype, copy=True)
+            if self.class_weight is not None:
+                per_class = compute_class_weight(self.class_weight, classes=classes, y=y)
+                weights = (weights * per_class[y_index]).astype(X.dtype, copy=False)
+            weights = np.ascontiguousarray(weights, dtype=X.dtype)
+            class_totals = np.bincount(y_index, weights=weights, minlength=classes.size)
+            if np.count_nonzero(class_totals > 0) < 2:
+                raise ValueError(
+                    "SoftmaxRegression needs samples of at least 2 classes with positive "
+                    "weight, but the sample weights leave only one class"
+                )
+        if weights is None:
+            weight_total = float(X.shape[0])
+        else:
+            weight_total = float(np.sum(weights, dtype=np.float64))
+
+        # The core keeps integer labels as they are (so model files carry them); other label
+        # types go over as class indices.
+        if classes.dtype.kind in "iu" and classes[0] >= _INT32.min and classes[-1] <= _INT32.max:
+            labels = classes.astype(np.int32)[y_index]
+        else:
+            labels = y_index.astype(np.int32)
+
+        options = {
+            "fit_intercept": bool(self.fit_intercept),
+            "solver": None if self.solver == "auto" else self.solver,
+            "tolerance": float(self.tol),
+            "max_iterations": int(self.max_iter),
+            "warm_start": bool(self.warm_start),
+            "threads": self._threads(),
+        }
+        if self.penalty == "l2" and np.isfinite(self.C):
+            # scikit-learn: sum_i w_i CE_i + ||W||^2 / (2C); the core: the same divided by
+            # sum_i w_i, i.e. lambda = 1 / (C * sum_i w_i), which FitOptions::C computes.
+            options["C"] = float(self.C)
+        elif self.penalty == "l1":
+            options["l2"] = 0.0
+            # sum_i w_i CE_i + ||W||_1 / C, divided by sum_i w_i (all rows, also with early
+            # stopping, where the core's mean runs over the training part only).
+            if np.isfinite(self.C):
+                options["l1"] = 1.0 / (float(self.C) * weight_total)
+        else:
+            options["l2"] = 0.0
+        if self.early_stopping:
+            options["validation_fraction"] = float(self.validation_fraction)
+            options["patience"] = int(self.n_iter_no_change)
+
+        core = self.__dict__.get("_core") if self.warm_start else None
+        if core is None:
+            core = _core.Model()
+        on_iteration = self._iteration_hook()
+        try:
+            report = core.fit(X, labels, weights, options, on_iteration)
+        except BaseException as error:
+            if core.last_report is not None:
+                # The solver stopped on an exception from the iteration hook (KeyboardInterrupt
+                # or the callback's): keep its last complete iterate, then re-raise.
+                report = dict(core.last_report)
+                if isinstance(error, KeyboardInterrupt):
+                    report["reason"] = "interrupted"
+                self._set_fitted(core, classes, report)
+            raise
+        self._set_fitted(core, classes, report)
+        if report["reason"] == "max_iterations":
+            warnings.warn(
+                f"SoftmaxRegression did not converge in max_iter={self.max_iter} iterations "
+                f"(gradient norm {report['gradient_norm']:.3g}); increase max_iter or tol",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _iteration_hook(self):
+        verbose, callback = self.verbose, self.callback
+        if not verbose and callback is None:
+            return None
+
+        def on_iteration(info):
+            if verbose:
+                print(
+                    f"iteration {info['iteration']:4d}  objective {info['objective']:.10g}  "
+                    f"gradient norm {info['gradient_norm']:.3e}  evaluations "
+                    f"{info['evaluations']}  {info['elapsed_seconds']:.3f} s",
+                    flush=True,
+                )
+            if callback is not None:
+                return callback(info)
+            return True
+
+        return on_iteration
+
+    def _set_fitted(self, core, classes, report):
+        weights, intercept = core.weights, core.intercept
+        self._core = core
+        self.classes_ = classes
+        if classes.size == 2:
+            self.coef_ = (weights[1] - weights[0])[np.newaxis, :]
+            self.intercept_ = np.array([intercept[1] - intercept[0]])
+        else:
+            self.coef_ = weights
+            self.intercept_ = intercept
+        self.n_iter_ = np.array([0 if report is None else report["iterations"]], dtype=np.int32)
+        self.fit_report_ = None if report is None else FitReport(**report)
+
+    # ------------------------------------------------------------------ prediction
+
+    def _prepare(self, X):
+        check_is_fitted(self, "coef_")
+        _refuse_sparse(X)
+        return self._validate_data(X, dtype=_FLOAT_DTYPES, order="C", reset=False)
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes), computed by the C++ core."""
+        X = self._prepare(X)
+        return self._core.predict_proba(X, self._threads())
+
+    def predict(self, X):
+        """The most probable class of each row."""
+        probabilities = self.predict_proba(X)
+        return self.classes_.take(np.argmax(probabilities, axis=1))
+
+    def decision_function(self, X):
+        """Logits X W' + b; for two classes, the log-odds of classes_[1] (shape (n_samples,))."""
+        X = self._prepare(X)
+        scores = X @ self.coef_.T + self.intercept_
+        return scores.ravel() if self.classes_.size == 2 else scores
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities, from the logits (no underflow to -inf)."""
+        scores = self.decision_function(X)
+        if self.classes_.size == 2:
+            return -np.logaddexp(0.0, np.column_stack([scores, -scores]))
+        return log_softmax(scores, axis=1)
+
+    # ------------------------------------------------------------------ files, pickle
+
+    def save(self, path):
+        """Write the model file that the softmaxkit command and softmaxkit.load read.
+
+        The file stores int32 class labels, so the classes must be integers.
+        """
+        check_is_fitted(self, "coef_")
+        labels = self._core.class_labels
+        if self.classes_.dtype.kind not in "iu" or not np.array_equal(labels, self.classes_):
+            raise ValueError(
+                "SoftmaxRegression.save: model files store int32 class labels, but this model's "
+                f"classes are {self.classes_!r}"
+            )
+        self._core.save(os.fspath(path))
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        core = state.pop("_core", None)
+        if core is not None:
+            state["_core_file"] = _core_to_bytes(core)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        data = state.pop("_core_file", None)
+        if data is not None:
+            state["_core"] = _core_from_bytes(data)
+        super().__setstate__(state)
+
+
+def load(path):
+    """Read a model file written by SoftmaxRegression.save or the softmaxkit command.
+
+    Returns a fitted SoftmaxRegression (fit_intercept and penalty from the file, other
+    parameters at their defaults; fit_report_ is None). Saving it again writes the same bytes.
+    """
+    core = _core.Model.load(os.fspath(path))
+    estimator = SoftmaxRegression(
+        fit_intercept=bool(core.fit_intercept), penalty="l1" if core.l1 > 0 else "l2"
+    )
+    estimator._set_fitted(core, core.class_labels, None)
+    estimator.n_features_in_ = int(core.num_features)
+    return estimator

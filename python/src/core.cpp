@@ -1,0 +1,348 @@
+// softmaxkit._core: the pybind11 binding of the public C++ API (SoftmaxRegression, FitOptions,
+// FitReport, model files, Error). The scikit-learn estimator (softmaxkit/_estimator.py) does the
+// input validation and label mapping; this layer only moves buffers across without copying them.
+//
+// - Arrays: float32 / float64 matrices whose rows are contiguous (any row stride) are read in
+//   place through MatrixView; anything else is refused with TypeError (the Python layer converts
+//   once). last_input_address() reports the buffer the last fit / predict read, so the tests can
+//   check that no copy was made.
+// - The GIL is released during fit and prediction. The solver calls the iteration callback on the
+//   thread that called fit (TBB's arena.execute runs the solver on the calling thread; only the
+//   loss blocks run on the workers); the callback takes the GIL, runs the signal handlers
+//   (PyErr_CheckSignals, so Ctrl-C stops the fit within one iteration) and the Python callback.
+//   An exception there (KeyboardInterrupt or the callback's own) stops the solver; the model then
+//   holds the last complete iterate, Model.last_report describes it, and the exception is
+//   re-raised once the GIL is back.
+// - softmaxkit::Error becomes ValueError with the library's message.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "softmaxkit/error.hpp"
+#include "softmaxkit/matrix.hpp"
+#include "softmaxkit/model.hpp"
+#include "softmaxkit/solvers.hpp"
+
+namespace py = pybind11;
+namespace smk = softmaxkit;
+
+namespace {
+
+std::uintptr_t last_input_address = 0;
+
+// FitReport -> dict. A new FitReport field is one more X(name) here (its type needs a
+// to_python overload only if it is not a number, bool, optional or StopReason).
+#define SOFTMAXKIT_FIT_REPORT_FIELDS(X) \
+  X(objective)                          \
+  X(gradient_norm)                      \
+  X(initial_gradient_norm)              \
+  X(iterations)                         \
+  X(evaluations)                        \
+  X(hessian_products)                   \
+  X(setup_pass_equivalents)             \
+  X(metric_pass_equivalents)            \
+  X(pass_equivalents)                   \
+  X(metric)                             \
+  X(seconds)                            \
+  X(reason)                             \
+  X(validation_accuracy)
+
+template <class T>
+py::object to_python(const T& value) {
+  return py::cast(value);
+}
+py::object to_python(smk::StopReason reason) {
+  return py::str(std::string(smk::to_string(reason)));
+}
+template <class T>
+py::object to_python(const std::optional<T>& value) {
+  return value ? to_python(*value) : py::none();
+}
+
+py::dict report_to_dict(const smk::FitReport& report) {
+  py::dict out;
+#define SOFTMAXKIT_REPORT_ENTRY(name) out[#name] = to_python(report.name);
+  SOFTMAXKIT_FIT_REPORT_FIELDS(SOFTMAXKIT_REPORT_ENTRY)
+#undef SOFTMAXKIT_REPORT_ENTRY
+  return out;
+}
+
+py::dict iteration_to_dict(const smk::IterationReport& report) {
+  py::dict out;
+  out["iteration"] = report.iteration;
+  out["objective"] = report.objective;
+  out["gradient_norm"] = report.gradient_norm;
+  out["step"] = report.step;
+  out["evaluations"] = report.evaluations;
+  out["elapsed_seconds"] = report.elapsed_seconds;
+  return out;
+}
+
+// Options by name (the C++ member names), so the Python layer sets exactly what it means to and
+// a typo fails loudly.
+void apply_option(smk::FitOptions& options, const std::string& key, const py::handle& value) {
+  if (key == "C") {
+    options.C = value.is_none() ? std::nullopt : std::optional<double>(value.cast<double>());
+  } else if (key == "l2") {
+    options.l2 = value.cast<double>();
+  } else if (key == "l1") {
+    options.l1 = value.cast<double>();
+  } else if (key == "fit_intercept") {
+    options.fit_intercept = value.cast<bool>();
+  } else if (key == "solver") {
+    if (value.is_none()) {
+      options.solver.reset();
+    } else {
+      const auto name = value.cast<std::string>();
+      if (name == "newton") {
+        options.solver = smk::SolverKind::newton_cg;
+      } else if (name == "lbfgs") {
+        options.solver = smk::SolverKind::lbfgs;
+      } else if (name == "structured") {
+        options.solver = smk::SolverKind::structured;
+      } else {
+        throw smk::Error("solver must be None, 'structured', 'newton' or 'lbfgs', got '" + name +
+                         "'");
+      }
+    }
+  } else if (key == "tolerance") {
+    options.tolerance = value.cast<double>();
+  } else if (key == "max_iterations") {
+    options.max_iterations = value.cast<int>();
+  } else if (key == "warm_start") {
+    options.warm_start = value.cast<bool>();
+  } else if (key == "threads") {
+    options.threads = value.cast<int>();
+  } else if (key == "use_double") {
+    options.use_double = value.cast<bool>();
+  } else if (key == "validation_fraction") {
+    options.validation_fraction = value.cast<double>();
+  } else if (key == "patience") {
+    options.patience = value.cast<int>();
+  } else {
+    throw py::key_error("unknown fit option '" + key + "'");
+  }
+}
+
+template <class T>
+bool has_dtype(const py::array& array) {
+  return py::dtype::of<T>().equal(array.dtype());
+}
+
+// A row-major view of a 2-D array whose rows are contiguous, without copying.
+template <class T>
+smk::MatrixView<const T> matrix_view(const py::array& array, const char* name) {
+  if (array.ndim() != 2) {
+    throw py::type_error(std::string(name) + " must be a 2-D array");
+  }
+  const auto rows = static_cast<std::size_t>(array.shape(0));
+  const auto cols = static_cast<std::size_t>(array.shape(1));
+  const auto item = static_cast<py::ssize_t>(sizeof(T));
+  const bool rows_contiguous = cols <= 1 || array.strides(1) == item;
+  const bool stride_ok = rows <= 1 || (array.strides(0) > 0 && array.strides(0) % item == 0 &&
+                                       static_cast<std::size_t>(array.strides(0) / item) >= cols);
+  if (!rows_contiguous || !stride_ok) {
+    throw py::type_error(std::string(name) +
+                         " must have contiguous rows (C order); convert it with "
+                         "numpy.ascontiguousarray");
+  }
+  const std::size_t stride = rows <= 1 ? cols : static_cast<std::size_t>(array.strides(0) / item);
+  const auto* data = static_cast<const T*>(array.data());
+  last_input_address = reinterpret_cast<std::uintptr_t>(data);
+  return smk::MatrixView<const T>(data, rows, cols, stride);
+}
+
+template <class T>
+std::span<const T> vector_view(const py::array& array, const char* name) {
+  if (!has_dtype<T>(array) || array.ndim() != 1 || !(array.flags() & py::array::c_style)) {
+    throw py::type_error(std::string(name) + " must be a contiguous 1-D array of " +
+                         std::string(py::str(py::dtype::of<T>())));
+  }
+  return {static_cast<const T*>(array.data()), static_cast<std::size_t>(array.shape(0))};
+}
+
+// The model plus what the Python layer needs to see after an interrupted fit.
+struct Model {
+  smk::SoftmaxRegression model;
+  py::object last_report = py::none();
+};
+
+template <class T>
+py::dict fit_typed(Model& self, const py::array& features, const py::array& labels,
+                   const py::object& sample_weight, const py::object& on_iteration) {
+  const smk::MatrixView<const T> view = matrix_view<T>(features, "X");
+  const std::span<const std::int32_t> label_span = vector_view<std::int32_t>(labels, "labels");
+  std::span<const T> weight_span;
+  if (!sample_weight.is_none()) {
+    weight_span = vector_view<T>(sample_weight.cast<py::array>(), "sample_weight");
+  }
+
+  // Destroyed after the GIL is re-acquired (it is declared outside the released scope).
+  std::optional<py::error_already_set> callback_error;
+  self.model.options().callback = [&](const smk::IterationReport& report) {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) {
+      callback_error.emplace();
+      return false;
+    }
+    if (on_iteration.is_none()) return true;
+    try {
+      const py::object result = on_iteration(iteration_to_dict(report));
+      return result.is_none() || PyObject_IsTrue(result.ptr()) != 0;
+    } catch (py::error_already_set& error) {
+      callback_error.emplace(std::move(error));
+      return false;
+    }
+  };
+  // Whatever happens, the model must not keep a callback that refers to this frame.
+  struct ClearCallback {
+    smk::FitOptions& options;
+    ~ClearCallback() { options.callback = nullptr; }
+  } clear_callback{self.model.options()};
+
+  smk::FitReport report;
+  {
+    py::gil_scoped_release release;
+    report = self.model.fit(view, label_span, weight_span);
+  }
+  self.last_report = report_to_dict(report);
+  if (callback_error) throw *callback_error;
+  return self.last_report;
+}
+
+py::dict fit(Model& self, const py::array& features, const py::array& labels,
+             const py::object& sample_weight, const py::dict& options,
+             const py::object& on_iteration) {
+  self.last_report = py::none();
+  smk::FitOptions fresh;
+  for (const auto& [key, value] : options) apply_option(fresh, key.cast<std::string>(), value);
+  self.model.options() = std::move(fresh);
+  if (has_dtype<float>(features)) {
+    return fit_typed<float>(self, features, labels, sample_weight, on_iteration);
+  }
+  if (has_dtype<double>(features)) {
+    return fit_typed<double>(self, features, labels, sample_weight, on_iteration);
+  }
+  throw py::type_error("X must be float32 or float64");
+}
+
+// The vector's buffer becomes the array's, without a copy.
+py::array_t<double> to_array(std::vector<double>&& values, std::size_t rows, std::size_t cols) {
+  auto* owned = new std::vector<double>(std::move(values));
+  py::capsule owner(owned,
+                    [](void* pointer) { delete static_cast<std::vector<double>*>(pointer); });
+  return py::array_t<double>({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)},
+                             owned->data(), owner);
+}
+
+template <class T>
+py::array_t<double> predict_proba_typed(Model& self, const py::array& features) {
+  const smk::MatrixView<const T> view = matrix_view<T>(features, "X");
+  std::vector<double> probabilities;
+  {
+    py::gil_scoped_release release;
+    probabilities = self.model.predict_proba(view);
+  }
+  return to_array(std::move(probabilities), view.rows(), self.model.num_classes());
+}
+
+py::array_t<double> predict_proba(Model& self, const py::array& features, int threads) {
+  if (threads < 0) throw smk::Error("threads must be >= 0");
+  // Written only when it changes, so concurrent predictions with one thread count do not race.
+  if (self.model.options().threads != threads) self.model.options().threads = threads;
+  if (has_dtype<float>(features)) return predict_proba_typed<float>(self, features);
+  if (has_dtype<double>(features)) return predict_proba_typed<double>(self, features);
+  throw py::type_error("X must be float32 or float64");
+}
+
+template <class T>
+py::array_t<T> copy_to_array(const std::vector<T>& values, std::vector<py::ssize_t> shape) {
+  py::array_t<T> out(std::move(shape));
+  std::copy(values.begin(), values.end(), out.mutable_data());
+  return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, module) {
+  module.doc() = "softmaxkit's C++ core (see softmaxkit.SoftmaxRegression for the estimator)";
+#ifdef SOFTMAXKIT_VERSION
+  module.attr("__version__") = SOFTMAXKIT_VERSION;
+#endif
+
+  py::register_exception_translator([](std::exception_ptr pointer) {
+    try {
+      if (pointer) std::rethrow_exception(pointer);
+    } catch (const smk::Error& error) {
+      PyErr_SetString(PyExc_ValueError, error.what());
+    }
+  });
+
+  module.def(
+      "last_input_address", [] { return last_input_address; },
+      "Address of the feature buffer the last fit or prediction read (tests: no copy was made)");
+
+  py::class_<Model>(module, "Model")
+      .def(py::init<>())
+      .def("fit", &fit, py::arg("X"), py::arg("labels"), py::arg("sample_weight"),
+           py::arg("options"), py::arg("on_iteration"),
+           "Fit on X (float32/float64, contiguous rows), int32 labels and optional weights of "
+           "X's dtype; options are FitOptions members by name. Returns the FitReport as a dict.")
+      .def("predict_proba", &predict_proba, py::arg("X"), py::arg("threads"))
+      .def_readonly("last_report", &Model::last_report)
+      .def_property_readonly("is_fitted", [](const Model& self) { return self.model.is_fitted(); })
+      .def_property_readonly("num_classes",
+                             [](const Model& self) { return self.model.num_classes(); })
+      .def_property_readonly("num_features",
+                             [](const Model& self) { return self.model.num_features(); })
+      .def_property_readonly("class_labels",
+                             [](const Model& self) {
+                               const auto& labels = self.model.class_labels();
+                               return copy_to_array(labels,
+                                                    {static_cast<py::ssize_t>(labels.size())});
+                             })
+      .def_property_readonly("weights",
+                             [](const Model& self) {
+                               return copy_to_array(
+                                   self.model.weights(),
+                                   {static_cast<py::ssize_t>(self.model.num_classes()),
+                                    static_cast<py::ssize_t>(self.model.num_features())});
+                             })
+      .def_property_readonly("intercept",
+                             [](const Model& self) {
+                               return copy_to_array(
+                                   self.model.intercept(),
+                                   {static_cast<py::ssize_t>(self.model.num_classes())});
+                             })
+      .def_property_readonly("fit_intercept",
+                             [](const Model& self) { return self.model.options().fit_intercept; })
+      .def_property_readonly("l1", [](const Model& self) { return self.model.options().l1; })
+      .def_property_readonly("effective_l2",
+                             [](const Model& self) { return self.model.effective_l2(); })
+      .def_property_readonly("solver_used",
+                             [](const Model& self) {
+                               switch (self.model.solver_used()) {
+                                 case smk::SolverKind::lbfgs:
+                                   return "lbfgs";
+                                 case smk::SolverKind::newton_cg:
+                                   return "newton";
+                                 case smk::SolverKind::structured:
+                                   break;
+                               }
+                               return "structured";
+                             })
+      .def("save", [](const Model& self, const std::string& path) { self.model.save(path); })
+      .def_static("load", [](const std::string& path) {
+        Model loaded;
+        loaded.model = smk::SoftmaxRegression::load(path);
+        return loaded;
+      });
+}

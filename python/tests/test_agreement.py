@@ -1,0 +1,166 @@
+"""Same objective as scikit-learn, on the same data, for the same hyperparameters.
+
+The reference is scikit-learn 1.2's LogisticRegression(solver="lbfgs", tol=1e-10,
+max_iter=10000, multi_class="multinomial"), which minimises sum_i w_i CE_i + ||W||^2 / (2C)
+(w_i: sample weight times class weight; the intercept is not penalised). Both models'
+parameters are scored by one independent evaluation of that objective (numpy, float64,
+logsumexp); softmaxkit's must be within 1e-6 relative of scikit-learn's, or lower.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+from sklearn.datasets import load_digits, load_iris
+from sklearn.linear_model import LogisticRegression
+
+from softmaxkit import SoftmaxRegression
+
+RELATIVE = 1e-6
+
+
+def ill_conditioned_problem():
+    """Correlated features on scales from 1e-2 to 1e2, four classes from a noisy linear rule."""
+    rng = np.random.RandomState(7)
+    rows, features, classes = 600, 12, 4
+    mixing = rng.normal(size=(features, features)) + 3.0 * np.eye(features)
+    X = rng.normal(size=(rows, features)) @ mixing
+    X *= np.logspace(-2, 2, features)
+    truth = rng.normal(size=(features, classes)) / np.logspace(-2, 2, features)[:, None]
+    y = np.argmax(X @ truth + 2.0 * rng.gumbel(size=(rows, classes)), axis=1)
+    return X, y
+
+
+DATASETS = {
+    "iris": lambda: load_iris(return_X_y=True),
+    "digits": lambda: load_digits(return_X_y=True),
+    "ill_conditioned": ill_conditioned_problem,
+}
+
+
+def objective(weights, intercept, X, y, C, sample_weight):
+    """scikit-learn's objective for full per-class parameters (weights: K x n)."""
+    logits = X @ weights.T + intercept
+    cross_entropy = logsumexp(logits, axis=1) - logits[np.arange(len(y)), y]
+    return np.sum(sample_weight * cross_entropy) + np.sum(weights * weights) / (2.0 * C)
+
+
+def gradient(weights, intercept, X, y, C, sample_weight, fit_intercept):
+    """Gradient of objective() with respect to (weights, intercept if fitted), flattened."""
+    logits = X @ weights.T + intercept
+    residual = np.exp(logits - logsumexp(logits, axis=1, keepdims=True))
+    residual[np.arange(len(y)), y] -= 1.0
+    residual *= sample_weight[:, None]
+    parts = [(residual.T @ X + weights / C).ravel()]
+    if fit_intercept:
+        parts.append(residual.sum(axis=0))
+    return np.concatenate(parts)
+
+
+def effective_weights(y, sample_weight, class_weight):
+    weights = np.ones(len(y)) if sample_weight is None else sample_weight.astype(float)
+    if class_weight == "balanced":
+        counts = np.bincount(y)
+        weights = weights * (len(y) / (len(counts) * counts))[y]
+    return weights
+
+
+def configurations():
+    """Every (C, intercept, weighting) on iris and the ill-conditioned problem; on digits (where
+    scikit-learn's reference fits take longest) every (C, intercept) unweighted and both
+    weightings at C = 1."""
+    for dataset in sorted(DATASETS):
+        for C in (0.01, 1.0, 100.0):
+            for fit_intercept in (True, False):
+                for weighting in ("none", "sample_weight", "balanced"):
+                    if dataset == "digits" and weighting != "none" and C != 1.0:
+                        continue
+                    yield dataset, C, fit_intercept, weighting
+
+
+@pytest.mark.parametrize("dataset, C, fit_intercept, weighting", list(configurations()))
+def test_objective_and_predictions_match_scikit_learn(dataset, C, fit_intercept, weighting):
+    X, y = DATASETS[dataset]()
+    sample_weight = None
+    if weighting == "sample_weight":
+        sample_weight = np.random.RandomState(3).uniform(0.2, 3.0, size=len(y))
+    class_weight = "balanced" if weighting == "balanced" else None
+
+    reference = LogisticRegression(C=C, fit_intercept=fit_intercept, class_weight=class_weight,
+                                   solver="lbfgs", tol=1e-10, max_iter=10000,
+                                   multi_class="multinomial")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lbfgs may stop on its own criteria short of 1e-10
+        reference.fit(X, y, sample_weight=sample_weight)
+    model = SoftmaxRegression(C=C, fit_intercept=fit_intercept, class_weight=class_weight,
+                              tol=1e-10).fit(X, y, sample_weight=sample_weight)
+
+    weights = effective_weights(y, sample_weight, class_weight)
+    ours = objective(model._core.weights, model._core.intercept, X, y, C, weights)
+    theirs = objective(reference.coef_, reference.intercept_, X, y, C, weights)
+    assert ours <= theirs * (1 + RELATIVE), (ours, theirs, (ours - theirs) / theirs)
+    # Independently of scikit-learn's stopping rule (its lbfgs stops on a relative decrease
+    # short of the optimum on the ill-conditioned problems): the gradient of the objective,
+    # evaluated in numpy, vanishes at softmaxkit's parameters (to 1e-8 of its scale: asked for
+    # tol=1e-10, the default structured solver's line search meets double rounding at about
+    # 4e-9 and says so with reason 'line_search_failed').
+    at_zero = gradient(np.zeros_like(model._core.weights), np.zeros(len(model.classes_)), X, y, C,
+                       weights, fit_intercept)
+    at_ours = gradient(model._core.weights, model._core.intercept, X, y, C, weights, fit_intercept)
+    assert np.linalg.norm(at_ours) <= 1e-8 * max(np.sum(weights), np.linalg.norm(at_zero))
+    # The report's objective is the same one divided by the weight total.
+    assert model.fit_report_.objective * np.sum(weights) == pytest.approx(ours, rel=1e-9)
+
+    # Same predictions, except where scikit-learn's top two probabilities are closer than the
+    # largest probability difference between the two fits (scikit-learn stopping short of the
+    # optimum moves its probabilities by up to that much).
+    ours_proba, theirs_proba = model.predict_proba(X), reference.predict_proba(X)
+    difference = np.max(np.abs(ours_proba - theirs_proba))
+    top2 = np.sort(theirs_proba, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 2 * difference + 1e-9
+    predicted, reference_predicted = model.predict(X), reference.predict(X)
+    np.testing.assert_array_equal(predicted[clear], reference_predicted[clear])
+    assert np.mean(predicted == reference_predicted) >= 0.97
+
+
+@pytest.mark.parametrize("factor", [4.0, 3.0])
+def test_rescaling_sample_weights_and_C_gives_the_same_model(factor):
+    """scikit-learn's convention: (c * w, C / c) is the same problem as (w, C)."""
+    X, y = load_digits(return_X_y=True)
+    w = np.random.RandomState(5).uniform(0.5, 2.0, size=len(y))
+    base = SoftmaxRegression(C=2.0, tol=1e-10).fit(X, y, sample_weight=w)
+    scaled = SoftmaxRegression(C=2.0 / factor, tol=1e-10).fit(X, y, sample_weight=factor * w)
+    if factor == 4.0:  # a power of two scales every weight, sum and lambda exactly
+        np.testing.assert_array_equal(scaled.coef_, base.coef_)
+        np.testing.assert_array_equal(scaled.intercept_, base.intercept_)
+    else:  # the same optimum, reached to the solver's tolerance by a different rounding path
+        np.testing.assert_allclose(scaled.coef_, base.coef_, rtol=0, atol=1e-5)
+        np.testing.assert_allclose(scaled.predict_proba(X), base.predict_proba(X), rtol=0,
+                                   atol=1e-7)
+    assert scaled.fit_report_.objective == pytest.approx(base.fit_report_.objective, rel=1e-12)
+
+    # scikit-learn agrees that it is one problem (its objective scales by the factor).
+    for C, weights in ((2.0, w), (2.0 / factor, factor * w)):
+        ours = objective(base._core.weights, base._core.intercept, X, y, C, weights)
+        reference = objective(scaled._core.weights, scaled._core.intercept, X, y, C, weights)
+        assert ours == pytest.approx(reference, rel=1e-9)
+
+
+def test_no_penalty_is_C_infinity():
+    X, y = load_iris(return_X_y=True)
+    free = SoftmaxRegression(penalty=None, max_iter=50).fit(X, y)
+    infinite = SoftmaxRegression(C=np.inf, max_iter=50).fit(X, y)
+    assert free._core.effective_l2 == 0.0 and infinite._core.effective_l2 == 0.0
+    np.testing.assert_array_equal(free.coef_, infinite.coef_)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_coef_bitwise_identical_for_any_thread_count(dtype):
+    X, y = load_digits(return_X_y=True)
+    X = X.astype(dtype)
+    fits = [SoftmaxRegression(n_threads=threads).fit(X, y) for threads in (1, 2, 3)]
+    for other in fits[1:]:
+        assert other.coef_.tobytes() == fits[0].coef_.tobytes()
+        assert other.intercept_.tobytes() == fits[0].intercept_.tobytes()
+        assert other.predict_proba(X).tobytes() == fits[0].predict_proba(X).tobytes()

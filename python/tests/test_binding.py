@@ -1,0 +1,369 @@
+"""The binding's promises: no copies of C-contiguous input, the GIL released during fit, the
+callback on the fitting thread, Ctrl-C, errors, labels of any type, pickle, model files shared
+with the softmaxkit command."""
+
+import copy
+import os
+import pickle
+import signal
+import subprocess
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+from scipy.special import expit
+from sklearn.base import clone
+from sklearn.datasets import load_digits, load_iris
+from sklearn.exceptions import ConvergenceWarning
+
+import softmaxkit
+from softmaxkit import SoftmaxRegression, _core
+
+
+def random_problem(rows, features, classes, dtype=np.float64, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(rows, features)).astype(dtype)
+    y = np.argmax(X[:, :classes] + rng.normal(size=(rows, classes)), axis=1)
+    return X, y
+
+
+# ------------------------------------------------------------------ no copies
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_c_contiguous_input_reaches_the_core_in_place(dtype):
+    X, y = random_problem(500, 20, 3, dtype)
+    model = SoftmaxRegression().fit(X, y)
+    assert _core.last_input_address() == X.ctypes.data
+    model.predict_proba(X)
+    assert _core.last_input_address() == X.ctypes.data
+
+
+def test_other_layouts_are_converted():
+    X, y = random_problem(500, 20, 3)
+    fortran = np.asfortranarray(X)
+    model = SoftmaxRegression().fit(fortran, y)
+    assert _core.last_input_address() != fortran.ctypes.data
+    reference = SoftmaxRegression().fit(X, y)
+    assert model.coef_.tobytes() == reference.coef_.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fit_allocates_no_copy_of_X(dtype):
+    X, y = random_problem(8000, 250, 4, dtype)
+    tracemalloc.start()
+    try:
+        with pytest.warns(ConvergenceWarning):
+            SoftmaxRegression(max_iter=2).fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes / 4, (peak, X.nbytes)
+
+
+def model_file_dtype_byte(model, tmp_path):
+    path = tmp_path / "model.skm"
+    model.save(path)
+    return path.read_bytes()[12]  # 1 = float32, 2 = float64 (softmaxkit/model_file.hpp)
+
+
+def test_float32_stays_float32(tmp_path):
+    X, y = random_problem(300, 10, 3, np.float32)
+    assert model_file_dtype_byte(SoftmaxRegression().fit(X, y), tmp_path) == 1
+    assert model_file_dtype_byte(SoftmaxRegression().fit(X.astype(np.float64), y), tmp_path) == 2
+
+
+# ------------------------------------------------------------------ threads, callback, Ctrl-C
+
+
+def test_gil_is_released_while_the_solver_runs():
+    """A Python thread counts while the solver works between two callbacks; with the GIL held
+    through the C++ fit it could only run during the few microseconds of a callback."""
+    X, y = random_problem(20000, 60, 8)
+    counts = {}
+    counter = [0]
+    stop = threading.Event()
+
+    def count():
+        while not stop.is_set():
+            counter[0] += 1
+
+    def on_iteration(info):
+        counts[info["iteration"]] = counter[0]
+        return info["iteration"] < 4
+
+    worker = threading.Thread(target=count)
+    worker.start()
+    try:
+        SoftmaxRegression(solver="lbfgs", n_threads=1, callback=on_iteration).fit(X, y)
+    finally:
+        stop.set()
+        worker.join()
+    assert counts[4] - counts[2] > 1000, counts
+
+
+def test_callback_runs_on_the_thread_that_called_fit_and_can_stop_it():
+    X, y = load_digits(return_X_y=True)
+    seen = []
+
+    def on_iteration(info):
+        seen.append((threading.get_ident(), info["iteration"], sorted(info)))
+        return info["iteration"] < 3
+
+    result = {}
+
+    def fit():
+        result["thread"] = threading.get_ident()
+        result["model"] = SoftmaxRegression(callback=on_iteration, n_threads=2).fit(X, y)
+
+    thread = threading.Thread(target=fit)
+    thread.start()
+    thread.join()
+    model = result["model"]
+    assert {ident for ident, _, _ in seen} == {result["thread"]}
+    assert [iteration for _, iteration, _ in seen] == [1, 2, 3]
+    assert seen[0][2] == ["elapsed_seconds", "evaluations", "gradient_norm", "iteration",
+                          "objective", "step"]
+    assert model.n_iter_[0] == 3 and model.fit_report_.reason == "callback_stopped"
+
+
+def test_keyboard_interrupt_in_the_callback_keeps_the_last_complete_iterate():
+    X, y = load_digits(return_X_y=True)
+
+    def interrupt_at_2(info):
+        if info["iteration"] == 2:
+            signal.raise_signal(signal.SIGINT)
+        return True
+
+    model = SoftmaxRegression(callback=interrupt_at_2)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y)
+    assert model.fit_report_.reason == "interrupted" and model.n_iter_[0] == 2
+    with pytest.warns(ConvergenceWarning):
+        two_iterations = SoftmaxRegression(max_iter=2).fit(X, y)
+    assert model.coef_.tobytes() == two_iterations.coef_.tobytes()
+    np.testing.assert_array_equal(model.predict(X), two_iterations.predict(X))
+
+
+def test_ctrl_c_stops_a_long_fit_within_one_iteration():
+    """SIGINT from outside while the C++ solver runs (no Python callback): the binding's
+    per-iteration PyErr_CheckSignals turns it into KeyboardInterrupt."""
+    X, y = random_problem(20000, 200, 10, seed=1)
+    X *= np.logspace(-3, 3, 200)  # ill-conditioned: L-BFGS needs thousands of iterations
+    model = SoftmaxRegression(solver="lbfgs", C=1e4, tol=1e-14, max_iter=5000, n_threads=1)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    interrupted = False
+    try:
+        timer.start()
+        model.fit(X, y)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        timer.cancel()
+        timer.join()
+    assert interrupted
+    assert model.fit_report_.reason == "interrupted"
+    assert 1 <= model.n_iter_[0] < 5000
+    assert model.predict(X[:5]).shape == (5,)
+
+
+def test_an_exception_in_the_callback_propagates():
+    X, y = load_iris(return_X_y=True)
+
+    def fail(info):
+        raise RuntimeError("from the callback")
+
+    model = SoftmaxRegression(callback=fail)
+    with pytest.raises(RuntimeError, match="from the callback"):
+        model.fit(X, y)
+    assert model.fit_report_.reason == "callback_stopped" and model.n_iter_[0] == 1
+
+
+def test_verbose_prints_one_line_per_iteration(capsys):
+    X, y = load_iris(return_X_y=True)
+    model = SoftmaxRegression(verbose=1).fit(X, y)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("iteration")]
+    assert len(lines) == model.n_iter_[0]
+
+
+# ------------------------------------------------------------------ errors, labels, options
+
+
+def test_library_errors_become_value_errors_with_the_library_message():
+    X, y = load_iris(return_X_y=True)
+    weights = np.ones(len(y))
+    weights[3] = -1.0
+    with pytest.raises(ValueError, match=r"sample_weight\[3\]"):
+        SoftmaxRegression().fit(X, y, sample_weight=weights)
+    with pytest.raises(ValueError, match="not fitted"):
+        _core.Model().save("/nonexistent/model.skm")
+    with pytest.raises(ValueError, match="model.skm"):
+        softmaxkit.load("/nonexistent/model.skm")
+
+
+def test_sparse_input_is_refused_with_a_message_about_sparse_input():
+    import scipy.sparse
+
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="sparse input"):
+        SoftmaxRegression().fit(scipy.sparse.csr_matrix(X), y)
+    model = SoftmaxRegression().fit(X, y)
+    with pytest.raises(ValueError, match="sparse input"):
+        model.predict(scipy.sparse.csr_matrix(X))
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [np.array(["setosa", "versicolor", "virginica"]), np.array([-7, 3, 2**40]),
+     np.array([-1.0, 2.0, 10.0]), np.array([10, 20, 30], dtype=np.uint8)],
+)
+def test_any_label_type(labels):
+    X, y = load_iris(return_X_y=True)
+    model = SoftmaxRegression().fit(X, labels[y])
+    reference = SoftmaxRegression().fit(X, y)
+    np.testing.assert_array_equal(model.classes_, np.sort(labels))
+    np.testing.assert_array_equal(model.predict(X), np.sort(labels)[reference.predict(X)])
+    np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
+
+
+def test_save_refuses_labels_a_model_file_cannot_hold(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    model = SoftmaxRegression().fit(X, np.array(["a", "b", "c"])[y])
+    with pytest.raises(ValueError, match="int32 class labels"):
+        model.save(tmp_path / "model.skm")
+
+
+def test_class_weight_is_sample_weight():
+    X, y = load_digits(return_X_y=True)
+    counts = np.bincount(y)
+    balanced = SoftmaxRegression(class_weight="balanced").fit(X, y)
+    manual = SoftmaxRegression().fit(X, y, sample_weight=(len(y) / (10 * counts))[y])
+    assert balanced.coef_.tobytes() == manual.coef_.tobytes()
+    weights = {label: 1.0 + label for label in range(10)}
+    by_dict = SoftmaxRegression(class_weight=weights).fit(X, y)
+    explicit = SoftmaxRegression().fit(X, y, sample_weight=1.0 + y)
+    assert by_dict.coef_.tobytes() == explicit.coef_.tobytes()
+
+
+def test_binary_decision_function_is_the_log_odds():
+    X, y = load_iris(return_X_y=True)
+    keep = y > 0
+    model = SoftmaxRegression().fit(X[keep], y[keep])
+    decision = model.decision_function(X)
+    assert model.coef_.shape == (1, 4) and decision.shape == (len(X),)
+    np.testing.assert_allclose(model.predict_proba(X)[:, 1], expit(decision), rtol=1e-12)
+    far = np.full((1, 4), 1e3)
+    assert np.all(np.isfinite(model.predict_log_proba(far)))
+
+
+def test_l1_penalty_zeroes_coefficients_and_is_optimal():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    C = 0.05
+    model = SoftmaxRegression(penalty="l1", C=C, tol=1e-8, max_iter=5000).fit(X, y)
+    assert np.mean(model._core.weights == 0) > 0.3
+    # Optimality: every zero weight has |dF/dw| <= 1/C (the subgradient condition of
+    # sum CE + ||W||_1 / C), every nonzero one dF/dw = -sign(w)/C.
+    logits = X @ model._core.weights.T + model._core.intercept
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(len(y)), y] -= 1
+    grad = p.T @ X
+    zero = model._core.weights == 0
+    assert np.all(np.abs(grad[zero]) <= 1 / C * (1 + 1e-4))
+    np.testing.assert_allclose(grad[~zero], -np.sign(model._core.weights[~zero]) / C, atol=1e-3 / C)
+
+
+def test_warm_start_starts_from_the_previous_solution():
+    X, y = load_digits(return_X_y=True)
+    model = SoftmaxRegression(warm_start=True).fit(X, y)
+    first_objective, first_iterations = model.fit_report_.objective, model.n_iter_[0]
+    model.fit(X, y)
+    # (The tolerance is relative to the first gradient, now tiny: a few more steps are taken.)
+    assert model.n_iter_[0] < first_iterations / 2
+    assert model.fit_report_.objective <= first_objective
+    cold = SoftmaxRegression().fit(X, y)
+    assert cold.fit_report_.objective == first_objective
+
+
+def test_early_stopping_reports_validation_accuracy():
+    X, y = load_digits(return_X_y=True)
+    model = SoftmaxRegression(early_stopping=True, validation_fraction=0.2, n_iter_no_change=3)
+    model.fit(X, y)
+    assert 0.8 < model.fit_report_.validation_accuracy <= 1.0
+
+
+def test_invalid_parameters_are_refused_at_fit():
+    X, y = load_iris(return_X_y=True)
+    for parameters in ({"C": 0}, {"penalty": "elasticnet"}, {"solver": "sag"}, {"tol": -1},
+                       {"max_iter": 1.5}, {"n_threads": 0}, {"class_weight": "auto"},
+                       {"penalty": "l1", "solver": "newton"}, {"validation_fraction": 1.0}):
+        with pytest.raises(ValueError, match=next(iter(parameters))):
+            SoftmaxRegression(**parameters).fit(X, y)
+
+
+# ------------------------------------------------------------------ pickle, clone, files
+
+
+def test_pickle_clone_and_deepcopy():
+    X, y = load_digits(return_X_y=True)
+    model = SoftmaxRegression(C=0.5).fit(X.astype(np.float32), y)
+    for restored in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert restored.coef_.tobytes() == model.coef_.tobytes()
+        assert restored.predict_proba(X).tobytes() == model.predict_proba(X).tobytes()
+        assert restored.fit_report_ == model.fit_report_
+        assert restored.get_params() == model.get_params()
+    fresh = clone(model)
+    assert fresh.get_params() == model.get_params() and not hasattr(fresh, "coef_")
+
+
+def test_save_load_round_trip_is_bit_exact(tmp_path):
+    X, y = load_digits(return_X_y=True)
+    model = SoftmaxRegression().fit(X, y)
+    first, second = tmp_path / "first.skm", tmp_path / "second.skm"
+    model.save(first)
+    loaded = softmaxkit.load(first)
+    loaded.save(second)
+    assert first.read_bytes() == second.read_bytes()
+    assert loaded.predict_proba(X).tobytes() == model.predict_proba(X).tobytes()
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    assert loaded.n_features_in_ == 64 and loaded.fit_report_ is None
+
+
+@pytest.fixture
+def command():
+    path = os.environ.get("SOFTMAXKIT_CLI")
+    if not path:
+        pytest.fail("SOFTMAXKIT_CLI is not set (ctest sets it to the built softmaxkit command)")
+    return path
+
+
+def test_model_files_are_shared_with_the_command_bit_for_bit(command, tmp_path):
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(np.float32)
+    data = tmp_path / "iris.csv"
+    with open(data, "w") as file:
+        for label, row in zip(y, X):
+            file.write(",".join([str(label)] + [repr(float(value)) for value in row]) + "\n")
+
+    by_command = tmp_path / "command.skm"
+    subprocess.run([command, "train", "--format", "csv", "--train", str(data), "--label-column",
+                    "0", "--C", "0.5", "--tol", "1e-7", "--model", str(by_command), "--quiet"],
+                   check=True)
+    by_python = tmp_path / "python.skm"
+    model = SoftmaxRegression(C=0.5, tol=1e-7).fit(X, y)
+    model.save(by_python)
+    # Same data, same options, deterministic library: the same file, byte for byte.
+    assert by_python.read_bytes() == by_command.read_bytes()
+
+    # The command's file, loaded and saved again by Python, is unchanged.
+    again = tmp_path / "again.skm"
+    softmaxkit.load(by_command).save(again)
+    assert again.read_bytes() == by_command.read_bytes()
+
+    # The command predicts with Python's file what Python predicts.
+    output = subprocess.run([command, "predict", "--model", str(by_python), "--format", "csv",
+                             "--data", str(data), "--label-column", "0"],
+                            check=True, capture_output=True, text=True).stdout
+    np.testing.assert_array_equal(np.array(output.split(), dtype=int), model.predict(X))
