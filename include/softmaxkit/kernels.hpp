@@ -5,18 +5,51 @@
 // form and a `_parallel` form that splits the rows into fixed blocks (their size depends on the
 // row length only) run with TBB in the calling thread's arena (limit threads with
 // tbb::task_arena). The two forms give bitwise identical results for any number of threads.
-// Accuracy per kernel is stated in kernels/<kernel>/<kernel>_simd.hpp; in short: logsumexp and
-// log-softmax within 4 ULP (4 ULP of 1 near zero), softmax within 2^-23 absolute (float), loss
-// and gradient within 1e-6 relative.
+// Accuracy: the bounds below (every ISA, float and double, any finite logits), checked by
+// tests/test_randomized_rows.cpp against long double; how each kernel gets there is in
+// kernels/<kernel>/<kernel>_simd.hpp.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <type_traits>
 
 #include "softmaxkit/matrix.hpp"
 
 namespace softmaxkit {
+
+// ---- Accuracy bounds (the contracts as numbers; the tests assert these very constants). ----
+// ULP: |result - exact| in units in the last place of the output type at max(|exact|, 1), so
+// results near 0 are held to 4 ULP of 1 (a relative bound means nothing there).
+inline constexpr double kLogSumExpUlpBound = 4.0;
+inline constexpr double kLogSoftmaxUlpBound = 4.0;
+// softmax: |p - exact| <= this, absolute: 2^-23 (float), 2^-51 (double). Double's 2^-52 did not
+// hold: a probability in [0.5, 1) carries exp's error (up to 1 ULP) and the division's rounding
+// (0.5 ULP) on top of the sum's, about 2.2 ULP of 2^-53 at worst.
+template <class T>
+inline constexpr double kSoftmaxAbsoluteBound = std::is_same_v<T, float> ? 0x1p-23 : 0x1p-51;
+// |sum_k softmax(z)_k - 1| <= this.
+template <class T>
+inline constexpr double kSoftmaxRowSumBound = std::is_same_v<T, float> ? 2e-6 : 1e-13;
+// cross_entropy, float and double, with e = kCrossEntropyRelativeBound and
+// m = std::numeric_limits<T>::min() (below it values are subnormal and keep absolute accuracy):
+// - loss: each per-row loss within e relative (+ m absolute), the reduced loss within e relative;
+//   a per-row loss beyond T's range is +inf in `losses` while the (double) result stays finite.
+// - gradient: the ONE definition of its error, for every path (hard or soft targets, any option),
+//   in the notation of the cross-entropy section below (sigma: 1/W for mean, else 1):
+//     |g_ik - exact_ik| <= e * max(|exact_ik|, t_ik, f s_i sigma A_i) + m,
+//     t_ik = s_i sigma (A_i p_ik + a_ik),  f = kCrossEntropyGradientFloor<T>.
+//   That is, relative to the entry, or to the two terms it is the difference of where those
+//   cancel (a soft target close to p: T can only hold the terms), or, for entries below f of the
+//   row's scale s_i sigma A_i, absolute: float rounds z - max before exp, which alone moves a
+//   probability exp(z - max) by up to |z - max| 2^-24 relative (1.9e-6 at p ~ 1e-20).
+//   When all of a row's target mass sits on a class holding the row maximum (a hard target, or a
+//   one-hot soft target, without smoothing), that entry is formed without the cancellation of
+//   p - 1, so on a confident row it is accurate relative to |exact| itself.
+template <class T>
+inline constexpr double kCrossEntropyGradientFloor = std::is_same_v<T, float> ? 0x1p-22 : 0x1p-51;
+inline constexpr double kCrossEntropyRelativeBound = 1e-6;
 
 // exp over an array: at most 1 ULP (float: every input checked; double: 10^8 random inputs),
 // exact edges (overflow to +inf exactly where the true result exceeds the largest finite value,

@@ -52,6 +52,15 @@ T row_max(const T* row, std::size_t count) {
   return reduce_max(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)));
 }
 
+// Whether a row holds NaN. Only for rows whose maximum came out -inf (reduce_max skips NaN
+// lanes), to tell a row of only -inf (every class masked) from one holding NaN: rare, so scalar.
+template <class T>
+bool row_has_nan(const T* row, std::size_t count) {
+  for (std::size_t k = 0; k < count; ++k)
+    if (row[k] != row[k]) return true;
+  return false;
+}
+
 // sum_k exp(z_k - max) split into the entries equal to the maximum (each contributes exactly 1)
 // and the rest, so log(sum) = log1p((ties - 1) + rest) keeps full relative precision when the
 // row is dominated by its maximum (a confident prediction: loss ~ rest, not ~ rounding of 1 +

@@ -1,4 +1,4 @@
-// The small-K path of the cross-entropy kernel (K <= small_k_max_classes): one row per SIMD lane,
+// The small-K path of the cross-entropy kernel (K <= small_k_tile_max_classes): one row per SIMD lane,
 // a batch of W rows at once (W = the batch size: 16 floats / 8 doubles on AVX-512, 8 / 4 on AVX2,
 // 4 / 2 on SSE2), so the row max, the sum of exp, the log and the target terms are all vertical
 // (no horizontal reductions, one vector log per W rows instead of a scalar log1p per row).
@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -37,7 +38,7 @@ namespace softmaxkit::detail {
 // K = 10 it is ~3x the row path on AVX-512; at K = 100 the row path is faster (AVX-512: 424-484 us
 // against 562 us for 4096x100; AVX2 about even), so the crossover lies between; 32 is a
 // conservative choice, not a measured optimum (the tiles are 2 x 32 x W on the stack).
-inline constexpr std::size_t small_k_max_classes = 32;
+inline constexpr std::size_t small_k_tile_max_classes = 32;
 
 #if defined(__AVX512F__)
 // rows[i] = column i of the 16 x 16 float matrix held in rows[0..15] (an in-register transpose:
@@ -122,21 +123,48 @@ void store_tile(const T* tile, std::size_t classes, std::size_t lanes, T* destin
   }
 }
 
+// The dense path's gap sum_k a_k (max - z_k) for row i in double, for the rare lanes whose
+// vector sum is not finite: a_k (max - z_k) overflows T for logits near +-max, and then so does
+// the lane (or it is +inf because a target is masked, or NaN from a +inf / NaN row: recomputed
+// alike). float terms are exact in double; double takes max/2 - z/2 (exact) and doubles the sum.
+// a_k is formed as in the vector code. The row's logits are still intact here (the gradient is
+// stored, possibly over them, afterwards).
+template <class T>
+double dense_gap_wide(const CrossEntropyRows<T>& block, std::size_t i, T max) {
+  const T* z = block.logits + i * block.logits_stride;
+  const T* y = block.targets != nullptr ? block.targets + i * block.targets_stride : nullptr;
+  const std::int32_t label = block.labels != nullptr ? block.labels[i] : -1;
+  const T keep = block.label_keep, spread = block.label_spread;
+  constexpr bool halve = std::is_same_v<T, double>;
+  const double shift = halve ? 0.5 * static_cast<double>(max) : static_cast<double>(max);
+  double gap = 0;
+  for (std::size_t k = 0; k < block.classes; ++k) {
+    const T q = y != nullptr ? y[k] : (static_cast<std::int32_t>(k) == label ? T(1) : T(0));
+    T a = keep * q + spread;
+    if (block.class_weights != nullptr) a *= block.class_weights[k];
+    if (a == T(0)) continue;
+    const double x = halve ? 0.5 * static_cast<double>(z[k]) : static_cast<double>(z[k]);
+    gap += static_cast<double>(a) * (shift - x);
+  }
+  return halve ? 2.0 * gap : gap;
+}
+
 template <class T, class Arch>
 double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
   using Batch = xsimd::batch<T, Arch>;
   constexpr std::size_t width = Batch::size;
   constexpr T infinity = std::numeric_limits<T>::infinity();
-  const std::size_t n = block.classes;
+  const std::size_t classes = block.classes;
   const bool sparse = block.labels != nullptr && block.label_smoothing == T(0);
-  const Batch keep(T(1) - block.label_smoothing);
-  const Batch spread(block.label_smoothing / static_cast<T>(n));
+  const Batch keep(block.label_keep);
+  const Batch spread(block.label_spread);
 
-  alignas(64) T tile[small_k_max_classes * width];  // logits, then exp, then the gradient
-  alignas(64) T target_tile[small_k_max_classes * width];
+  alignas(64) T tile[small_k_tile_max_classes * width];  // logits, then exp, then the gradient
+  alignas(64) T target_tile[small_k_tile_max_classes * width];
   alignas(64) T label_lanes[width], weight_lanes[width], ignored_lanes[width];
   alignas(64) T max_lanes[width], target_logit_lanes[width], gap_lanes[width], mass_lanes[width],
       log_lanes[width];
+  bool zero_class_weight[width];  // sparse: the label's class weight is 0
 
   double total = 0;
   for (std::size_t first = 0; first < block.rows; first += width) {
@@ -146,6 +174,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
       std::int32_t label = 0;
       bool ignored = false;
       T weight = T(1);
+      zero_class_weight[lane] = false;
       if (lane < lanes) {
         const std::size_t i = first + lane;
         if (block.labels != nullptr) {
@@ -155,36 +184,38 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
         if (block.sample_weights != nullptr) weight = block.sample_weights[i];
         if (sparse && block.class_weights != nullptr && !ignored) {
           weight *= block.class_weights[label];
+          zero_class_weight[lane] = block.class_weights[label] == T(0);
         }
       }
       label_lanes[lane] = static_cast<T>(label);
       weight_lanes[lane] = weight;
       ignored_lanes[lane] = ignored ? T(1) : T(0);
     }
-    load_tile<T, Arch>(block.logits + first * block.logits_stride, block.logits_stride, n, lanes,
-                       T(0), tile);
+    load_tile<T, Arch>(block.logits + first * block.logits_stride, block.logits_stride, classes,
+                       lanes, T(0), tile);
     if (block.targets != nullptr) {
-      load_tile<T, Arch>(block.targets + first * block.targets_stride, block.targets_stride, n,
-                         lanes, T(0), target_tile);
+      load_tile<T, Arch>(block.targets + first * block.targets_stride, block.targets_stride,
+                         classes, lanes, T(0), target_tile);
     }
     const Batch label_batch = Batch::load_aligned(label_lanes);
 
-    // a_k for the lanes (dense path).
+    // a_k for the lanes (dense path; sparse: the one-hot of the label).
     auto target_mass = [&](std::size_t k) {
+      const Batch one_hot =
+          xsimd::select(label_batch == Batch(static_cast<T>(k)), Batch(T(1)), Batch(T(0)));
+      if (sparse) return one_hot;
       const Batch q =
-          block.targets != nullptr
-              ? Batch::load_aligned(target_tile + k * width)
-              : xsimd::select(label_batch == Batch(static_cast<T>(k)), Batch(T(1)), Batch(T(0)));
+          block.targets != nullptr ? Batch::load_aligned(target_tile + k * width) : one_hot;
       Batch a = keep * q + spread;
       if (block.class_weights != nullptr) a *= Batch(block.class_weights[k]);
       return a;
     };
 
     Batch max(-infinity);
-    for (std::size_t k = 0; k < n; ++k)
+    for (std::size_t k = 0; k < classes; ++k)
       max = xsimd::max(max, Batch::load_aligned(tile + k * width));
     Batch ties(T(0)), rest(T(0)), target_logit(T(0)), mass(T(0)), gap(T(0));
-    for (std::size_t k = 0; k < n; ++k) {
+    for (std::size_t k = 0; k < classes; ++k) {
       const Batch z = Batch::load_aligned(tile + k * width);
       const Batch e = exp_nonpositive(z - max);
       const auto is_max = z == max;
@@ -206,34 +237,8 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
     log1p_nonnegative<T, Arch>(excess).store_aligned(log_lanes);
     max.store_aligned(max_lanes);
 
-    if (block.gradient != nullptr) {
-      const auto ignored = Batch::load_aligned(ignored_lanes) != Batch(T(0));
-      const Batch scale = Batch::load_aligned(weight_lanes) * Batch(block.gradient_scale);
-      if (sparse) {
-        const Batch inverse_sum = Batch(T(1)) / sum;
-        // When the target holds the maximum, p - 1 cancels: take it as -(sum of the others) / sum.
-        const auto target_is_max = target_logit == max;
-        const Batch target_value = -scale * (excess / sum);
-        for (std::size_t k = 0; k < n; ++k) {
-          const Batch e = Batch::load_aligned(tile + k * width);
-          const auto is_target = label_batch == Batch(static_cast<T>(k));
-          Batch g = (e * inverse_sum - xsimd::select(is_target, Batch(T(1)), Batch(T(0)))) * scale;
-          g = xsimd::select(is_target && target_is_max, target_value, g);
-          xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
-        }
-      } else {
-        const Batch mass_over_sum = mass / sum;
-        for (std::size_t k = 0; k < n; ++k) {
-          const Batch e = Batch::load_aligned(tile + k * width);
-          const Batch g = (e * mass_over_sum - target_mass(k)) * scale;
-          xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
-        }
-      }
-      store_tile<T, Arch>(tile, n, lanes, block.gradient + first * block.gradient_stride,
-                          block.gradient_stride);
-    }
-
-    // Losses per row in double, added in row order.
+    // Losses per row in double, added in row order; before the gradient is stored, which may
+    // overwrite the logits the rare gap recomputation reads.
     if (sparse) {
       target_logit.store_aligned(target_logit_lanes);
     } else {
@@ -244,15 +249,65 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
       double weighted = 0;
       if (ignored_lanes[lane] == T(0)) {
         const double log_sum = static_cast<double>(log_lanes[lane]);
-        const double loss = sparse ? (static_cast<double>(max_lanes[lane]) -
-                                      static_cast<double>(target_logit_lanes[lane])) +
-                                         log_sum
-                                   : static_cast<double>(gap_lanes[lane]) +
-                                         static_cast<double>(mass_lanes[lane]) * log_sum;
+        double loss;
+        // All masked (see all_masked_row); log_sum is NaN if a NaN hid behind the -inf maximum.
+        if (max_lanes[lane] == -infinity && log_sum == log_sum) {
+          const bool has_mass = sparse ? !zero_class_weight[lane] : mass_lanes[lane] > T(0);
+          loss = has_mass ? std::numeric_limits<double>::infinity() : 0.0;
+        } else if (sparse) {
+          const std::size_t i = first + lane;
+          weighted = sparse_row_loss(
+              max_lanes[lane], target_logit_lanes[lane], log_sum,
+              block.sample_weights != nullptr ? block.sample_weights[i] : T(1),
+              block.class_weights != nullptr ? block.class_weights[block.labels[i]] : T(1));
+          if (block.losses != nullptr) block.losses[i] = static_cast<T>(weighted);
+          total += weighted;
+          continue;
+        } else {
+          double row_gap = static_cast<double>(gap_lanes[lane]);
+          if (!(std::fabs(row_gap) < std::numeric_limits<double>::infinity())) {
+            row_gap = dense_gap_wide(block, first + lane, max_lanes[lane]);
+          }
+          loss = row_gap + static_cast<double>(mass_lanes[lane]) * log_sum;
+        }
         weighted = static_cast<double>(weight_lanes[lane]) * loss;
       }
       if (block.losses != nullptr) block.losses[first + lane] = static_cast<T>(weighted);
       total += weighted;
+    }
+
+    if (block.gradient != nullptr) {
+      const auto ignored = Batch::load_aligned(ignored_lanes) != Batch(T(0));
+      const auto all_masked = max == Batch(-infinity) && excess == excess;
+      const Batch scale = Batch::load_aligned(weight_lanes) * Batch(block.gradient_scale);
+      const Batch inverse_sum = Batch(T(1)) / sum;
+      if (sparse) {
+        // When the target holds the maximum, p - 1 cancels: take it as -(sum of the others) / sum.
+        const auto target_is_max = target_logit == max;
+        const Batch target_value = -scale * (excess / sum);
+        for (std::size_t k = 0; k < classes; ++k) {
+          const Batch e = Batch::load_aligned(tile + k * width);
+          const Batch one_hot = target_mass(k);
+          const auto is_target = one_hot != Batch(T(0));
+          Batch g = (e * inverse_sum - one_hot) * scale;
+          g = xsimd::select(is_target && target_is_max, target_value, g);
+          g = xsimd::select(all_masked, -one_hot * scale, g);
+          xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
+        }
+      } else {
+        const Batch mass_over_sum = mass / sum;
+        for (std::size_t k = 0; k < classes; ++k) {
+          const Batch e = Batch::load_aligned(tile + k * width);
+          const Batch a = target_mass(k);
+          // At the row maximum (e = 1) without the cancellation of A p - a (row path's comment).
+          const Batch at_max = ((mass - a) - a * excess) * inverse_sum;
+          Batch g = xsimd::select(e == Batch(T(1)), at_max, e * mass_over_sum - a) * scale;
+          g = xsimd::select(all_masked, -a * scale, g);
+          xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
+        }
+      }
+      store_tile<T, Arch>(tile, classes, lanes, block.gradient + first * block.gradient_stride,
+                          block.gradient_stride);
     }
   }
   return total;

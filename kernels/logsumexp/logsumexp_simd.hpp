@@ -29,7 +29,8 @@ namespace softmaxkit::detail {
 template <class T, class Arch>
 T logsumexp_row(const T* row, std::size_t cols, const T* prefetch_row) {
   const T max = row_max<T, Arch>(row, cols);
-  if (max == -std::numeric_limits<T>::infinity()) return max;  // every entry -inf: log(0)
+  // Every entry -inf: log(0). (A NaN entry can hide behind a -inf maximum: the sum finds it.)
+  if (max == -std::numeric_limits<T>::infinity() && !row_has_nan(row, cols)) return max;
   const auto sums = row_exp_sum<T, Arch>(
       row, cols, max, [](auto&&...) {}, prefetch_row);
   return static_cast<T>(static_cast<double>(max) + row_log_sum(sums));
