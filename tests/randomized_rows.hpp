@@ -125,7 +125,7 @@ Case<T> make_case(std::uint64_t seed, const Budget& budget) {
     T* z = &c.logits(i, 0);
     const double scale = chance(g, 0.1) ? top : log_uniform(g, -3, scale_exponent_top);
     const auto s = static_cast<T>(std::min(scale, largest));
-    const std::size_t pattern = pick(g, 0, 6);
+    const std::size_t pattern = pick(g, 0, 7);
     for (std::size_t k = 0; k < cols; ++k) z[k] = uniform<T>(g, -s, s);
     if (pattern == 1 && s < T(1e6)) {  // a large common offset over a small spread
       const T offset = static_cast<T>(log_uniform(g, 0, std::min(30.0, scale_exponent_top))) *
@@ -146,6 +146,10 @@ Case<T> make_case(std::uint64_t seed, const Budget& budget) {
                                 (chance(g, 0.5) ? 1.0 : -1.0));
     } else if (pattern == 5) {  // all equal
       for (std::size_t k = 0; k < cols; ++k) z[k] = z[0];
+    } else if (pattern == 6 && s < T(1e6)) {  // confident over many equal runners-up
+      const T gap = uniform<T>(g, T(1), T(40));
+      for (std::size_t k = 0; k < cols; ++k) z[k] = s - gap;
+      z[pick(g, 0, cols - 1)] = s;
     }
     // Masked classes: one, a fraction, all but one, or all.
     if (chance(g, 0.3)) {
