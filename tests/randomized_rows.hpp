@@ -40,8 +40,7 @@ inline std::uint64_t rotating_seed() {
   if (const char* text = std::getenv("SOFTMAXKIT_TEST_SEED"); text != nullptr && *text != 0) {
     return std::strtoull(text, nullptr, 0);
   }
-  return static_cast<std::uint64_t>(
-             std::chrono::system_clock::now().time_since_epoch().count()) %
+  return static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) %
          1000000007ULL;
 }
 
@@ -88,7 +87,9 @@ template <class T>
 T uniform(std::mt19937_64& g, T low, T high) {
   return std::uniform_real_distribution<T>(low, high)(g);
 }
-inline bool chance(std::mt19937_64& g, double p) { return std::bernoulli_distribution(p)(g); }
+inline bool chance(std::mt19937_64& g, double p) {
+  return std::bernoulli_distribution(p)(g);
+}
 inline std::size_t pick(std::mt19937_64& g, std::size_t low, std::size_t high) {  // [low, high]
   return std::uniform_int_distribution<std::size_t>(low, high)(g);
 }
@@ -106,9 +107,15 @@ Case<T> make_case(std::uint64_t seed, const Budget& budget) {
   // Shape: classes log-uniform over 1..max_cols, with the edges and the small-K boundary often.
   std::size_t cols;
   switch (pick(g, 0, 9)) {
-    case 0: cols = 1; break;
-    case 1: cols = pick(g, 2, 40); break;  // around the small-K tile (32)
-    case 2: cols = budget.max_cols; break;
+    case 0:
+      cols = 1;
+      break;
+    case 1:
+      cols = pick(g, 2, 40);
+      break;  // around the small-K tile (32)
+    case 2:
+      cols = budget.max_cols;
+      break;
     default:
       cols = static_cast<std::size_t>(log_uniform(g, 0, std::log10(double(budget.max_cols))));
   }
@@ -154,7 +161,9 @@ Case<T> make_case(std::uint64_t seed, const Budget& budget) {
     // Masked classes: one, a fraction, all but one, or all.
     if (chance(g, 0.3)) {
       switch (pick(g, 0, 4)) {
-        case 0: z[pick(g, 0, cols - 1)] = -inf; break;
+        case 0:
+          z[pick(g, 0, cols - 1)] = -inf;
+          break;
         case 1:
           for (std::size_t k = 0; k < cols; ++k)
             if (chance(g, 0.3)) z[k] = -inf;
@@ -169,17 +178,19 @@ Case<T> make_case(std::uint64_t seed, const Budget& budget) {
           if (chance(g, 0.3))
             for (std::size_t k = 0; k < cols; ++k) z[k] = -inf;
           break;
-        default: z[cols - 1] = -inf;
+        default:
+          z[cols - 1] = -inf;
       }
     }
-    if (chance(g, 0.02)) z[pick(g, 0, cols - 1)] = chance(g, 0.5) ? inf : std::numeric_limits<T>::quiet_NaN();
+    if (chance(g, 0.02))
+      z[pick(g, 0, cols - 1)] = chance(g, 0.5) ? inf : std::numeric_limits<T>::quiet_NaN();
   }
   // Cross-entropy options.
   c.soft = chance(g, 0.4);
   c.reduction = static_cast<Reduction>(pick(g, 0, 2));
   const double smoothing_roll = uniform<double>(g, 0, 1);
-  c.smoothing = smoothing_roll < 0.5   ? 0.0
-                : smoothing_roll < 0.9 ? uniform<double>(g, 0, 1)
+  c.smoothing = smoothing_roll < 0.5    ? 0.0
+                : smoothing_roll < 0.9  ? uniform<double>(g, 0, 1)
                 : smoothing_roll < 0.95 ? 1.0
                                         : 1e-6;
   if (chance(g, 0.4)) {
@@ -219,10 +230,13 @@ Case<T> make_case(std::uint64_t seed, const Budget& budget) {
       double total = 0;
       for (std::size_t k = 0; k < cols; ++k) {
         T value = T(0);
-        if (kind == 1) value = chance(g, 0.05) || k == std::size_t(c.labels[i]) ? uniform<T>(g, T(0), T(1)) : T(0);
+        if (kind == 1)
+          value =
+              chance(g, 0.05) || k == std::size_t(c.labels[i]) ? uniform<T>(g, T(0), T(1)) : T(0);
         if (kind == 2) value = uniform<T>(g, T(0), T(1));
         if (kind == 3) value = T(1);
-        if (kind == 4) value = k == std::size_t(c.labels[i]) ? T(1000) : uniform<T>(g, T(0), T(1e-3));
+        if (kind == 4)
+          value = k == std::size_t(c.labels[i]) ? T(1000) : uniform<T>(g, T(0), T(1e-3));
         // Mostly no target mass on masked classes (that would make the loss +inf).
         if (z[k] == -inf && chance(g, 0.8)) value = T(0);
         q[k] = value;
@@ -250,10 +264,12 @@ Case<T> make_case(std::uint64_t seed, const Budget& budget) {
 // ---- The long double oracle ----
 
 struct RowTruth {
-  bool poisoned = false;    // holds +inf or NaN
-  bool all_masked = false;  // every entry -inf
+  bool poisoned = false;      // holds +inf or NaN
+  bool all_masked = false;    // every entry -inf
   Real max = 0, log_sum = 0;  // log sum_k exp(z_k - max), formed as log1p((ties - 1) + rest)
-  Real logsumexp() const { return all_masked ? -std::numeric_limits<Real>::infinity() : max + log_sum; }
+  Real logsumexp() const {
+    return all_masked ? -std::numeric_limits<Real>::infinity() : max + log_sum;
+  }
   Real log_softmax(Real z) const { return (z - max) - log_sum; }
   Real softmax(Real z) const {
     return z == -std::numeric_limits<Real>::infinity() ? 0 : std::exp((z - max) - log_sum);
@@ -351,7 +367,8 @@ void check_row_kernels(const Case<T>& c, const std::vector<RowTruth>& truth, con
   for (std::size_t i = 0; i < rows; ++i) {
     const RowTruth& r = truth[i];
     const std::string where = tag + " row " + std::to_string(i);
-    if (!same_bits(lse[i], lse_parallel[i])) failures.fail("logsumexp parallel != serial, " + where);
+    if (!same_bits(lse[i], lse_parallel[i]))
+      failures.fail("logsumexp parallel != serial, " + where);
     // logsumexp
     if (r.poisoned) {
       if (!std::isnan(lse[i])) failures.fail("logsumexp of a +inf/NaN row is not NaN, " + where);
@@ -372,8 +389,7 @@ void check_row_kernels(const Case<T>& c, const std::vector<RowTruth>& truth, con
       nan_row = nan_row && std::isnan(p(i, k)) && std::isnan(l(i, k));
       if (r.poisoned || r.all_masked) continue;
       const Real zk = z(i, k);
-      const double e_p =
-          static_cast<double>(std::fabs(static_cast<Real>(p(i, k)) - r.softmax(zk)));
+      const double e_p = static_cast<double>(std::fabs(static_cast<Real>(p(i, k)) - r.softmax(zk)));
       const double e_l = ulp_error_floor_one(l(i, k), r.log_softmax(zk));
       row_softmax = std::fmax(row_softmax, std::isnan(e_p) ? 1e300 : e_p);
       row_log = std::fmax(row_log, e_l);
@@ -381,7 +397,8 @@ void check_row_kernels(const Case<T>& c, const std::vector<RowTruth>& truth, con
     }
     if (!parallel_same) failures.fail("softmax/log_softmax parallel != serial, " + where);
     if (r.poisoned || r.all_masked) {
-      if (!nan_row) failures.fail("softmax/log_softmax of a +inf/NaN/all -inf row not NaN, " + where);
+      if (!nan_row)
+        failures.fail("softmax/log_softmax of a +inf/NaN/all -inf row not NaN, " + where);
       continue;
     }
     const double row_sum = static_cast<double>(std::fabs(sum - 1));
@@ -402,12 +419,12 @@ void check_row_kernels(const Case<T>& c, const std::vector<RowTruth>& truth, con
 
 template <class T>
 struct CrossEntropyTruth {
-  std::vector<Real> losses;     // s_i * loss_i
-  std::vector<Real> gradient;   // rows x cols
-  std::vector<Real> terms;      // s_i sigma (A p + a)
-  std::vector<Real> row_scale;  // s_i sigma A_i
-  std::vector<Real> loss_floor; // f s_i A_i
-  Real reduced_floor = 0;       // f sigma sum_i s_i A_i
+  std::vector<Real> losses;      // s_i * loss_i
+  std::vector<Real> gradient;    // rows x cols
+  std::vector<Real> terms;       // s_i sigma (A p + a)
+  std::vector<Real> row_scale;   // s_i sigma A_i
+  std::vector<Real> loss_floor;  // f s_i A_i
+  Real reduced_floor = 0;        // f sigma sum_i s_i A_i
   Real loss = 0, total_weight = 0;
 };
 
@@ -423,21 +440,29 @@ CrossEntropyTruth<T> cross_entropy_truth(const Case<T>& c, const std::vector<Row
   o.terms.assign(rows * cols, 0);
   o.row_scale.assign(rows, 0);
   o.loss_floor.assign(rows, 0);
-  auto ignored = [&](std::size_t i) { return !c.soft && c.ignore_index && c.labels[i] == *c.ignore_index; };
-  auto sample = [&](std::size_t i) -> Real { return c.sample_weights.empty() ? 1 : c.sample_weights[i]; };
-  auto klass = [&](std::size_t k) -> Real { return c.class_weights.empty() ? 1 : c.class_weights[k]; };
+  auto ignored = [&](std::size_t i) {
+    return !c.soft && c.ignore_index && c.labels[i] == *c.ignore_index;
+  };
+  auto sample = [&](std::size_t i) -> Real {
+    return c.sample_weights.empty() ? 1 : c.sample_weights[i];
+  };
+  auto klass = [&](std::size_t k) -> Real {
+    return c.class_weights.empty() ? 1 : c.class_weights[k];
+  };
   for (std::size_t i = 0; i < rows; ++i) {
     if (ignored(i)) continue;
     o.total_weight += c.soft ? sample(i) : sample(i) * klass(c.labels[i]);
   }
-  const Real sigma = c.reduction == Reduction::mean ? (o.total_weight > 0 ? 1 / o.total_weight : 0) : 1;
+  const Real sigma =
+      c.reduction == Reduction::mean ? (o.total_weight > 0 ? 1 / o.total_weight : 0) : 1;
   std::vector<Real> a(cols);
   for (std::size_t i = 0; i < rows; ++i) {
     if (ignored(i)) continue;
     const RowTruth& r = truth[i];
     Real mass = 0;
     for (std::size_t k = 0; k < cols; ++k) {
-      const Real q = c.soft ? static_cast<Real>(c.targets(i, k)) : (std::size_t(c.labels[i]) == k ? 1 : 0);
+      const Real q =
+          c.soft ? static_cast<Real>(c.targets(i, k)) : (std::size_t(c.labels[i]) == k ? 1 : 0);
       a[k] = klass(k) * ((1 - eps) * q + eps / static_cast<Real>(cols));
       mass += a[k];
     }
@@ -494,17 +519,21 @@ void check_cross_entropy(const Case<T>& c, const CrossEntropyTruth<T>& o, const 
     if (c.want_gradient) g = gradient.view();
     std::span<T> l = c.want_losses ? std::span<T>(losses) : std::span<T>();
     if (c.soft) {
-      return parallel ? softmaxkit::cross_entropy_parallel(logits, c.targets.const_view(), options, g, l)
-                      : softmaxkit::cross_entropy(logits, c.targets.const_view(), options, g, l);
+      return parallel
+                 ? softmaxkit::cross_entropy_parallel(logits, c.targets.const_view(), options, g, l)
+                 : softmaxkit::cross_entropy(logits, c.targets.const_view(), options, g, l);
     }
-    return parallel ? softmaxkit::cross_entropy_parallel(logits, std::span<const std::int32_t>(c.labels), options, g, l)
-                    : softmaxkit::cross_entropy(logits, std::span<const std::int32_t>(c.labels), options, g, l);
+    return parallel ? softmaxkit::cross_entropy_parallel(
+                          logits, std::span<const std::int32_t>(c.labels), options, g, l)
+                    : softmaxkit::cross_entropy(logits, std::span<const std::int32_t>(c.labels),
+                                                options, g, l);
   };
   Matrix<T> gradient(rows, cols, 1), gradient_parallel(rows, cols, 1);
   std::vector<T> losses(rows), losses_parallel(rows);
   const auto result = run(false, gradient, losses);
   const auto parallel = run(true, gradient_parallel, losses_parallel);
-  if (!same_bits(result.loss, parallel.loss)) failures.fail("cross_entropy parallel loss != serial, " + tag);
+  if (!same_bits(result.loss, parallel.loss))
+    failures.fail("cross_entropy parallel loss != serial, " + tag);
   bool parallel_same = true;
   for (std::size_t i = 0; i < rows; ++i) {
     parallel_same = parallel_same && (!c.want_losses || same_bits(losses[i], losses_parallel[i]));
@@ -528,8 +557,8 @@ void check_cross_entropy(const Case<T>& c, const CrossEntropyTruth<T>& o, const 
   for (std::size_t i = 0; i < rows; ++i) {
     const std::string where = tag + " row " + std::to_string(i);
     if (c.want_losses) {
-      if (!loss_within(losses[i], o.losses[i], o.loss_floor[i],
-                       Real(std::numeric_limits<T>::min()), error)) {
+      if (!loss_within(losses[i], o.losses[i], o.loss_floor[i], Real(std::numeric_limits<T>::min()),
+                       error)) {
         std::ostringstream m;
         m << "cross_entropy row loss " << losses[i] << " want " << static_cast<double>(o.losses[i])
           << ", " << where;
@@ -565,12 +594,14 @@ void check_cross_entropy(const Case<T>& c, const CrossEntropyTruth<T>& o, const 
 
 // Runs `budget.cases` cases from `base_seed` for type T on every supported ISA.
 template <class T>
-void run_cases(std::uint64_t base_seed, const Budget& budget, Worst& worst_all, Failures& failures) {
+void run_cases(std::uint64_t base_seed, const Budget& budget, Worst& worst_all,
+               Failures& failures) {
   for (std::size_t index = 0; index < budget.cases; ++index) {
     const std::uint64_t seed = base_seed * 1000003ULL + index;
     const Case<T> c = make_case<T>(seed, budget);
     std::vector<RowTruth> truth(c.logits.rows);
-    for (std::size_t i = 0; i < c.logits.rows; ++i) truth[i] = row_truth(&c.logits.data[i * c.logits.stride], c.logits.cols);
+    for (std::size_t i = 0; i < c.logits.rows; ++i)
+      truth[i] = row_truth(&c.logits.data[i * c.logits.stride], c.logits.cols);
     const auto ce = cross_entropy_truth(c, truth);
     ++worst_all.cases;
     worst_all.rows += c.logits.rows;
@@ -585,7 +616,8 @@ void run_cases(std::uint64_t base_seed, const Budget& budget, Worst& worst_all, 
       Worst local;
       check_row_kernels(c, truth, tag.str(), local, failures);
       check_cross_entropy(c, ce, tag.str(), local, failures);
-      for (const auto& [key, value] : local.value) worst.note(prefix + key, value, local.where[key]);
+      for (const auto& [key, value] : local.value)
+        worst.note(prefix + key, value, local.where[key]);
     }
   }
 }
@@ -594,7 +626,8 @@ inline void report(const Worst& worst, const std::string& title) {
   std::ostringstream m;
   m << title << ": " << worst.cases << " cases (" << worst.rows << " rows, " << worst.elements
     << " logits) per ISA";
-  for (const auto& [key, value] : worst.value) m << "\n  " << key << ": " << value << "  [" << worst.where.at(key) << "]";
+  for (const auto& [key, value] : worst.value)
+    m << "\n  " << key << ": " << value << "  [" << worst.where.at(key) << "]";
   MESSAGE(m.str());
 }
 

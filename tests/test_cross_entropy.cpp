@@ -246,8 +246,8 @@ void check_position_independence(std::size_t cols, bool soft) {
     CrossEntropyOptions<T> o = options;
     o.sample_weights = std::span<const T>(sample_weights).subspan(first);
     if (soft) {
-      softmaxkit::MatrixView<const T> t(targets.data.data() + first * targets.stride,
-                                        rows - first, cols, targets.stride);
+      softmaxkit::MatrixView<const T> t(targets.data.data() + first * targets.stride, rows - first,
+                                        cols, targets.stride);
       softmaxkit::cross_entropy(part, t, o, gradient, std::span<T>(losses).subspan(first));
     } else {
       softmaxkit::cross_entropy(part, std::span<const std::int32_t>(labels).subspan(first), o,

@@ -1,5 +1,5 @@
-// The long sweep of tests/test_randomized_rows.cpp (ctest label "slow"): 20 more base seeds (10000 cases) and
-// wider rows. SOFTMAXKIT_TEST_SEED sets the first base seed (default 1000).
+// The long sweep of tests/test_randomized_rows.cpp (ctest label "slow"): 20 more base seeds (10000
+// cases) and wider rows. SOFTMAXKIT_TEST_SEED sets the first base seed (default 1000).
 #include <doctest/doctest.h>
 
 #include <cstdint>

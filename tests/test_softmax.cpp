@@ -38,7 +38,8 @@ void check_accuracy(T low, T high) {
   // Softmax: absolute (kernels.hpp), reported in units of 2^-23 / 2^-52; log-softmax: ULP
   // floored at 1.
   const long double tolerance = std::ldexp(1.0L, -(std::numeric_limits<T>::digits - 1));
-  const double softmax_bound = softmaxkit::kSoftmaxAbsoluteBound<T> / static_cast<double>(tolerance);
+  const double softmax_bound =
+      softmaxkit::kSoftmaxAbsoluteBound<T> / static_cast<double>(tolerance);
   double worst_softmax = 0, worst_log = 0, worst_sum = 0;
   for (std::size_t cols : kWidths) {
     const auto logits = random_logits<T>(30, cols, low, high, 77 + static_cast<unsigned>(cols));
@@ -120,7 +121,8 @@ TEST_CASE("softmax, log_softmax: masked -inf, all -inf, +inf and NaN rows") {
           CHECK(std::isnan(l(i, k)));
         }
         // a clean row after them
-        CHECK(std::fabs(p(4, k) - row4.softmax(m(4, k))) <= softmaxkit::kSoftmaxAbsoluteBound<float>);
+        CHECK(std::fabs(p(4, k) - row4.softmax(m(4, k))) <=
+              softmaxkit::kSoftmaxAbsoluteBound<float>);
       }
     }
   }

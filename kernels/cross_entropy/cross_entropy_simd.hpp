@@ -18,8 +18,8 @@
 //   in double. Safe to call concurrently on disjoint blocks (a block reads and writes only its
 //   own rows). Threading is the caller's (cross_entropy_parallel: fixed TBB row blocks).
 //
-// Dispatch by K: K <= small_k_tile_max_classes (32) runs cross_entropy_small_k.hpp — W rows at once,
-// one per SIMD lane, vectorised log (log/log_simd.hpp) — everything else the row path below.
+// Dispatch by K: K <= small_k_tile_max_classes (32) runs cross_entropy_small_k.hpp — W rows at
+// once, one per SIMD lane, vectorised log (log/log_simd.hpp) — everything else the row path below.
 //
 // Method (row path): per row, the max; then one pass computing e = exp(z - max) (stored in the
 // gradient row), the row sum, and the target terms sum_k a_k (max - z_k); loss = that + A log(sum);
@@ -85,8 +85,8 @@ double ignored_row(const CrossEntropyRows<T>& block, std::size_t i) {
 // (-inf - -inf), so such rows are finished before the exp pass, alike on every path.
 // target_mass(k, count): a_k for the batch at k (the sparse path: the one-hot of the label).
 template <class T, class Arch, class TargetMass>
-double all_masked_row(const CrossEntropyRows<T>& block, std::size_t i, T row_weight,
-                      bool has_mass, TargetMass&& target_mass) {
+double all_masked_row(const CrossEntropyRows<T>& block, std::size_t i, T row_weight, bool has_mass,
+                      TargetMass&& target_mass) {
   using Batch = xsimd::batch<T, Arch>;
   if (block.gradient != nullptr) {
     T* g = block.gradient + i * block.gradient_stride;
@@ -144,9 +144,9 @@ double cross_entropy_row_sparse(const CrossEntropyRows<T>& block, std::size_t i)
     g[label] = target_logit == max ? -row_weight * (((sums.ties - T(1)) + sums.rest) / sum)
                                    : row_weight * (target_exp / sum - T(1));
   }
-  const double weighted =
-      sparse_row_loss(max, target_logit, row_log_sum(sums),
-                      block.sample_weights != nullptr ? block.sample_weights[i] : T(1), class_weight);
+  const double weighted = sparse_row_loss(
+      max, target_logit, row_log_sum(sums),
+      block.sample_weights != nullptr ? block.sample_weights[i] : T(1), class_weight);
   if (block.losses != nullptr) block.losses[i] = static_cast<T>(weighted);
   return weighted;
 }
@@ -162,7 +162,8 @@ std::pair<xsimd::batch<double, Arch>, xsimd::batch<double, Arch>> widen(
 #if defined(__AVX2__) && defined(__FMA__)
   else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
     const __m256 v = x;
-    return {_mm256_cvtps_pd(_mm256_castps256_ps128(v)), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
+    return {_mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+            _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
   }
 #endif
 #if defined(__AVX512F__)
@@ -185,7 +186,8 @@ struct TargetSums {
   using Wide = xsimd::batch<double, Arch>;
   Wide mass = Wide(0.0), gap = Wide(0.0), shift;
   explicit TargetSums(T max)
-      : shift(std::is_same_v<T, float> ? static_cast<double>(max) : static_cast<double>(max) * 0.5) {}
+      : shift(std::is_same_v<T, float> ? static_cast<double>(max)
+                                       : static_cast<double>(max) * 0.5) {}
   void add_wide(const Wide& a, const Wide& z) {
     mass += a;
     gap += xsimd::select(a != Wide(0.0), a * (shift - z), Wide(0.0));
@@ -264,14 +266,16 @@ double cross_entropy_row_dense(const CrossEntropyRows<T>& block, std::size_t i) 
     const T total_mass = static_cast<T>(mass), sum = row_sum(sums);
     const Batch mass_over_sum(total_mass / sum), scale(weight * block.gradient_scale),
         excess((sums.ties - T(1)) + sums.rest), inverse_sum(T(1) / sum), all_mass(total_mass);
-    row_transform<T, Arch>(g, g, classes, T(0), [&](std::size_t k, const Batch& e, std::size_t count) {
-      const Batch a = target_mass(k, count);
-      // Where e = 1 (the row maximum, p = 1 / sum), A p - a = ((A - a) - a (sum - 1)) / sum:
-      // no cancellation when the target mass sits there (a confident row: A - a is exactly 0 for
-      // a one-hot soft target, as p - 1 on the sparse path), where A e / sum - a would round to 0.
-      const Batch at_max = ((all_mass - a) - a * excess) * inverse_sum;
-      return xsimd::select(e == Batch(T(1)), at_max, e * mass_over_sum - a) * scale;
-    });
+    row_transform<T, Arch>(
+        g, g, classes, T(0), [&](std::size_t k, const Batch& e, std::size_t count) {
+          const Batch a = target_mass(k, count);
+          // Where e = 1 (the row maximum, p = 1 / sum), A p - a = ((A - a) - a (sum - 1)) / sum:
+          // no cancellation when the target mass sits there (a confident row: A - a is exactly 0
+          // for a one-hot soft target, as p - 1 on the sparse path), where A e / sum - a would
+          // round to 0.
+          const Batch at_max = ((all_mass - a) - a * excess) * inverse_sum;
+          return xsimd::select(e == Batch(T(1)), at_max, e * mass_over_sum - a) * scale;
+        });
   }
   const double weighted = static_cast<double>(weight) * loss;
   if (block.losses != nullptr) block.losses[i] = static_cast<T>(weighted);

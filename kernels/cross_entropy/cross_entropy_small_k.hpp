@@ -1,7 +1,7 @@
-// The small-K path of the cross-entropy kernel (K <= small_k_tile_max_classes): one row per SIMD lane,
-// a batch of W rows at once (W = the batch size: 16 floats / 8 doubles on AVX-512, 8 / 4 on AVX2,
-// 4 / 2 on SSE2), so the row max, the sum of exp, the log and the target terms are all vertical
-// (no horizontal reductions, one vector log per W rows instead of a scalar log1p per row).
+// The small-K path of the cross-entropy kernel (K <= small_k_tile_max_classes): one row per SIMD
+// lane, a batch of W rows at once (W = the batch size: 16 floats / 8 doubles on AVX-512, 8 / 4 on
+// AVX2, 4 / 2 on SSE2), so the row max, the sum of exp, the log and the target terms are all
+// vertical (no horizontal reductions, one vector log per W rows instead of a scalar log1p per row).
 //
 // Per batch: the W x K logit tile is copied transposed into a stack tile (class k's lane vector
 // holds z[row_lane][k]) by scalar loads — measured as fast as AVX2 / AVX-512 gathers (and
@@ -20,8 +20,8 @@
 // the path is chosen by K alone, the same for every row and block of a matrix.
 #pragma once
 
-#include <cstddef>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
