@@ -34,30 +34,31 @@ template <class T>
 Oracle oracle(const Matrix<T>& z, const std::vector<long double>& a,
               const std::vector<long double>& sample, const std::vector<bool>& counted,
               const std::vector<long double>& row_weight, Reduction reduction) {
-  const std::size_t n = z.cols;
+  const std::size_t classes = z.cols;
   Oracle o;
   o.losses.assign(z.rows, 0);
-  o.gradient.assign(z.rows * n, 0);
-  o.gradient_terms.assign(z.rows * n, 0);
+  o.gradient.assign(z.rows * classes, 0);
+  o.gradient_terms.assign(z.rows * classes, 0);
   for (std::size_t i = 0; i < z.rows; ++i)
     if (counted[i]) o.total_weight += row_weight[i];
   const long double scale =
       reduction == Reduction::mean ? (o.total_weight > 0 ? 1 / o.total_weight : 0) : 1;
   for (std::size_t i = 0; i < z.rows; ++i) {
     if (!counted[i]) continue;
-    const OracleRow row = oracle_row(&z.data[i * z.stride], n);
+    const OracleRow row = oracle_row(&z.data[i * z.stride], classes);
     long double loss = 0, mass = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-      const long double ak = a[i * n + k];
+    for (std::size_t k = 0; k < classes; ++k) {
+      const long double ak = a[i * classes + k];
       if (ak != 0) loss -= ak * row.log_softmax(z(i, k));
       mass += ak;
     }
     o.losses[i] = sample[i] * loss;
     o.loss += o.losses[i];
-    for (std::size_t k = 0; k < n; ++k) {
-      o.gradient[i * n + k] = sample[i] * scale * (mass * row.softmax(z(i, k)) - a[i * n + k]);
-      o.gradient_terms[i * n + k] =
-          sample[i] * scale * (mass * row.softmax(z(i, k)) + a[i * n + k]);
+    for (std::size_t k = 0; k < classes; ++k) {
+      o.gradient[i * classes + k] =
+          sample[i] * scale * (mass * row.softmax(z(i, k)) - a[i * classes + k]);
+      o.gradient_terms[i * classes + k] =
+          sample[i] * scale * (mass * row.softmax(z(i, k)) + a[i * classes + k]);
     }
   }
   if (reduction == Reduction::mean) o.loss *= scale;

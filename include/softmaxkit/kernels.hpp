@@ -93,6 +93,15 @@ void log_softmax_rows_parallel(MatrixView<const double> logits, MatrixView<doubl
 //   dloss_i/dZ_i = s_i (A_i softmax(Z_i) - c * q_i),  A_i = sum_k c_k q_ik
 // (A_i = 1 without class weights: the familiar s_i (softmax - q_i).) Terms with c_k q_ik = 0 are
 // skipped, so a masked class (logit -inf) is fine unless it is a target (then loss_i = +inf).
+// A row whose logits are all -inf has every class masked: no class has probability (p = 0), so
+// loss_i = +inf if A_i > 0 (else 0) and the gradient row is -s_i a_i (times the mean's 1/W) —
+// the same for hard and soft targets, on every ISA. (logsumexp gives -inf for it; softmax NaN.)
+// A zero sample weight times an infinite loss is NaN, as IEEE says.
+// Range: for float, each row's loss and the sums are formed in double, so no finite logits
+// overflow them; a per-row loss beyond FLT_MAX (e.g. 2 * 3.4e38 from logits +-3.4e38) is +inf in
+// `losses` while the returned loss, a double, holds it. For double, the row's loss before its
+// sample weight, the weighted loss and their sum are doubles: any of them beyond DBL_MAX is +inf
+// (a sample weight below 1, or the mean's 1/W, does not bring it back).
 //
 // Reductions: none (losses[i] = loss_i; returned loss is their sum), sum, or mean = sum / W with
 // W = sum_i s_i c_{y_i} over rows whose label is not ignore_index (hard targets, as PyTorch) or

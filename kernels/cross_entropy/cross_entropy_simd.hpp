@@ -1,18 +1,20 @@
 // Vectorised cross-entropy with its fused gradient over a block of rows: the body behind
 // softmaxkit::cross_entropy and detail::cross_entropy_block (formulas in cross_entropy_kernel.hpp).
 //
-// Contract (every ISA; measured by tests/test_cross_entropy.cpp against long double):
-// - Loss within 1e-6 relative; gradient entries within 1e-6 relative to max(|g|, w (A p + a)) —
-//   where A p and a cancel (a soft target near p) float can only hold the terms to ~2^-24.
-//   Worst measured (K in 1..1000, all options): float loss 6.1e-7, gradient 9.3e-7 (SSE2, K=1000,
-//   hard targets), 7.8e-7 (AVX2, AVX-512); double 1.3e-13 and 2.5e-15. Small-K path
-//   (K in 1..32, "small K" test, logits in [-8, 8]): float loss 5.5e-7, gradient 7.8e-7; double
-//   2.6e-14 and 1.5e-15 (all ISAs). A target holding the row maximum gets p - 1 as
-//   -(sum of the others) / sum, so confident predictions keep full relative accuracy.
-// - Safe for any finite logits. A masked class (logit -inf) is fine unless it carries target mass
-//   (then that row's loss is +inf). A row holding +inf or NaN gets NaN loss and NaN gradient;
-//   ignored rows get loss 0 and a zero gradient whatever their logits hold (the row path does not
-//   read them; the small-K path reads them into its tile and discards them).
+// Contract (every ISA, float and double): the bounds and the one definition of the gradient's
+// error in include/softmaxkit/kernels.hpp (kCrossEntropyRelativeBound = 1e-6, with the floor
+// kCrossEntropyGradientFloor), checked by tests/test_randomized_rows.cpp against long double over
+// the whole option space (worst measured: README, "Kernel contracts"). A target holding the row
+// maximum gets p - 1 as -(sum of the others) / sum on the sparse path, and A p - a as
+// ((A - a) - a (sum - 1)) / sum on the dense one, so a confident row's target entry keeps its
+// relative accuracy with hard and one-hot soft targets alike.
+// - Safe for any finite logits: max - z never overflows (float: in double; double: from halves),
+//   and the dense path sums A and sum_k a_k (max - z_k) in double. A masked class (logit -inf) is
+//   fine unless it carries target mass (then that row's loss is +inf); a row of only -inf gets
+//   loss +inf (0 without target mass) and gradient -w a (all_masked_row, on both paths). A row
+//   holding +inf or NaN gets NaN loss and NaN gradient; ignored rows get loss 0 and a zero
+//   gradient whatever their logits hold (the row path does not read them; the small-K path
+//   reads them into its tile and discards them).
 // - Deterministic and allocation-free: each row's results depend only on that row and K (never
 //   on its position, the block split or the thread count); the returned sum adds rows in order,
 //   in double. Safe to call concurrently on disjoint blocks (a block reads and writes only its
@@ -22,8 +24,9 @@
 // once, one per SIMD lane, vectorised log (log/log_simd.hpp) — everything else the row path below.
 //
 // Method (row path): per row, the max; then one pass computing e = exp(z - max) (stored in the
-// gradient row), the row sum, and the target terms sum_k a_k (max - z_k); loss = that + A log(sum);
-// then the gradient in place from the stored e: w (A e / sum - a). Two reads of the logits, the
+// gradient row), the row sum, and the target terms A and sum_k a_k (max - z_k) (in double,
+// TargetSums); loss = that + A log(sum); then the gradient in place from the stored e:
+// w (A e / sum - a). Two reads of the logits, the
 // second from L1. Hard targets without smoothing take a sparse path: only z[label] is a target
 // term, and the gradient pass is one multiply per element, e (w / sum), with the target's entry
 // w (p - 1) written on its own.

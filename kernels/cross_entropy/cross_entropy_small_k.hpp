@@ -14,10 +14,12 @@
 // stores (only the batch's real rows are written). The row tail (rows % W)
 // runs the same vector code on a padded tile, so every row's results are bitwise the same
 // wherever it sits — in a full batch or the tail, in any block split.
-// Losses are then finished per row in double and added in row order. Semantics (edge cases,
-// options, the confident-target gradient) are those of the row path in cross_entropy_simd.hpp;
-// the bits may differ from it (class terms are summed in another order), which never mixes:
-// the path is chosen by K alone, the same for every row and block of a matrix.
+// Losses are then finished per row in double and added in row order (the dense gap is summed in
+// T over at most 32 classes; a lane whose sum overflowed T is recomputed in double,
+// dense_gap_wide). A lane whose logits are all -inf is finished as all_masked_row does. Semantics
+// (edge cases, options, the confident-target gradient) are those of the row path in
+// cross_entropy_simd.hpp; the bits may differ from it (class terms are summed in another order),
+// which never mixes: the path is chosen by K alone, the same for every row and block of a matrix.
 #pragma once
 
 #include <cmath>
