@@ -26,8 +26,9 @@ inline constexpr double kLogSumExpUlpBound = 4.0;
 inline constexpr double kLogSoftmaxUlpBound = 4.0;
 // softmax: |p - exact| <= this, absolute: 2^-23 (float), 2^-51 (double). Double's former 2^-52
 // did not hold (1.08 x 2^-52 seen): a probability in [0.5, 1) carries exp's error (up to 1 ULP)
-// and the division's rounding (0.5 ULP) on top of the sum's. These are the bounds the randomized
-// search checks; a worst-case analysis of the method allows about 3 x 2^-24 / 3 x 2^-53 more.
+// and the division's rounding (0.5 ULP) on top of the sum's. These bounds are checked by the
+// randomized search, not proved: a worst-case analysis of the method allows up to about
+// 3 x 2^-23 (float) and 3 x 2^-52 (double).
 template <class T>
 inline constexpr double kSoftmaxAbsoluteBound = std::is_same_v<T, float> ? 0x1p-23 : 0x1p-51;
 // |sum_k softmax(z)_k - 1| <= this.
