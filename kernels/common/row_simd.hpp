@@ -72,6 +72,18 @@ struct RowExpSum {
   T rest;  // sum of exp(z_k - max) over the others; NaN if the row holds NaN or +inf
 };
 
+// One batch of the ties / rest split: entries equal to the maximum count exactly into ties, the
+// others' e = exp(z - max) into rest (NaN in z makes e, hence rest, NaN). Shared by row_exp_sum
+// (lanes along a row) and the small-K cross-entropy (one row per lane), so both split alike.
+template <class T, class Arch>
+inline void add_exp_term(xsimd::batch<T, Arch>& ties, xsimd::batch<T, Arch>& rest,
+                         const xsimd::batch<T, Arch>& z, const xsimd::batch<T, Arch>& max,
+                         const xsimd::batch<T, Arch>& e) {
+  const auto is_max = z == max;
+  ties = add_where(ties, is_max, xsimd::batch<T, Arch>(T(1)));
+  rest = add_where(rest, !is_max, e);
+}
+
 template <class T, class Arch>
 T row_sum(const RowExpSum<T, Arch>& sums) {
   return sums.ties + sums.rest;
@@ -132,9 +144,7 @@ RowExpSum<T, Arch> row_exp_sum(const T* row, std::size_t count, T max, Visit&& v
   };
   auto step = [&](std::size_t k, const Batch& z, std::size_t lanes, Batch& rest) {
     const Batch e = exp_nonpositive(z - shift);
-    const auto is_max = z == shift;
-    ties = add_where(ties, is_max, Batch(T(1)));
-    rest = add_where(rest, !is_max, e);  // NaN in z makes e, hence rest, NaN
+    add_exp_term(ties, rest, z, shift, e);
     visit(k, z, e, lanes);
   };
   std::size_t k = 0;

@@ -30,6 +30,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "common/arch.hpp"
+#include "common/row_simd.hpp"
 #include "cross_entropy/cross_entropy_kernel.hpp"
 #include "exp/exp_simd.hpp"
 #include "log/log_simd.hpp"
@@ -220,9 +221,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
     for (std::size_t k = 0; k < classes; ++k) {
       const Batch z = Batch::load_aligned(tile + k * width);
       const Batch e = exp_nonpositive(z - max);
-      const auto is_max = z == max;
-      ties = add_where(ties, is_max, Batch(T(1)));
-      rest = add_where(rest, !is_max, e);  // NaN in z makes e, hence rest, NaN
+      add_exp_term(ties, rest, z, max, e);  // the row path's split (common/row_simd.hpp)
       if (sparse) {
         target_logit = xsimd::select(label_batch == Batch(static_cast<T>(k)), z, target_logit);
       } else {
