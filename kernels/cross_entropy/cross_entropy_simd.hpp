@@ -2,10 +2,10 @@
 // softmaxkit::cross_entropy and detail::cross_entropy_block (formulas in cross_entropy_kernel.hpp).
 //
 // Contract (every ISA, float and double): the bounds and the one definition of the gradient's
-// error in include/softmaxkit/kernels.hpp (kCrossEntropyRelativeBound = 1e-6, with the floor
-// kCrossEntropyGradientFloor), checked by tests/test_randomized_rows.cpp against long double over
-// the whole option space (worst measured: README, "Kernel contracts"). A target holding the row
-// maximum gets p - 1 as -(sum of the others) / sum on the sparse path, and A p - a as
+// error in include/softmaxkit/kernels.hpp (kCrossEntropyRelativeBound = 1e-6), checked by
+// tests/test_randomized_rows.cpp against long double over the whole option space (worst measured:
+// README, "Kernel contracts"). A target holding the row maximum gets p - 1 as -(sum of the others)
+// / sum on the sparse path, and A p - a as
 // ((A - a) - a (sum - 1)) / sum on the dense one, so a confident row's target entry keeps its
 // relative accuracy with hard and one-hot soft targets alike.
 // - Safe for any finite logits: max - z never overflows (float: in double; double: from halves),
