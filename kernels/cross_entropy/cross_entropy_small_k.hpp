@@ -280,6 +280,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
     if (block.gradient != nullptr) {
       const auto ignored = Batch::load_aligned(ignored_lanes) != Batch(T(0));
       const auto all_masked = max == Batch(-infinity) && excess == excess;
+      const bool any_masked = xsimd::any(all_masked);  // rare: the common loop skips the select
       const Batch scale = Batch::load_aligned(weight_lanes) * Batch(block.gradient_scale);
       const Batch inverse_sum = Batch(T(1)) / sum;
       if (sparse) {
@@ -288,11 +289,11 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
         const Batch target_value = -scale * (excess / sum);
         for (std::size_t k = 0; k < classes; ++k) {
           const Batch e = Batch::load_aligned(tile + k * width);
-          const Batch one_hot = target_mass(k);
-          const auto is_target = one_hot != Batch(T(0));
+          const auto is_target = label_batch == Batch(static_cast<T>(k));
+          const Batch one_hot = xsimd::select(is_target, Batch(T(1)), Batch(T(0)));
           Batch g = (e * inverse_sum - one_hot) * scale;
           g = xsimd::select(is_target && target_is_max, target_value, g);
-          g = xsimd::select(all_masked, -one_hot * scale, g);
+          if (any_masked) g = xsimd::select(all_masked, -one_hot * scale, g);
           xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
         }
       } else {
@@ -303,7 +304,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
           // At the row maximum (e = 1) without the cancellation of A p - a (row path's comment).
           const Batch at_max = ((mass - a) - a * excess) * inverse_sum;
           Batch g = xsimd::select(e == Batch(T(1)), at_max, e * mass_over_sum - a) * scale;
-          g = xsimd::select(all_masked, -a * scale, g);
+          if (any_masked) g = xsimd::select(all_masked, -a * scale, g);
           xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
         }
       }
