@@ -7,6 +7,7 @@
 // the row sits in a matrix or which thread runs it.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -133,7 +134,6 @@ RowExpSum<T, Arch> row_exp_sum(const T* row, std::size_t count, T max, Visit&& v
   constexpr std::size_t flush_period = 8;
   Batch ties(T(0)), rest0(T(0)), rest1(T(0)), rest2(T(0)), rest3(T(0));
   Batch total(T(0)), compensation(T(0));
-  std::size_t since_flush = 0;
   auto flush = [&] {
     const Batch part = (rest0 + rest1) + (rest2 + rest3);
     const Batch sum = total + part;  // TwoSum: sum + error = total + part exactly
@@ -148,16 +148,18 @@ RowExpSum<T, Arch> row_exp_sum(const T* row, std::size_t count, T max, Visit&& v
     visit(k, z, e, lanes);
   };
   std::size_t k = 0;
-  for (; k + 4 * width <= count; k += 4 * width) {
-    prefetch_span(prefetch_row, k, 4 * width);
-    step(k, Batch::load_unaligned(row + k), width, rest0);
-    step(k + width, Batch::load_unaligned(row + k + width), width, rest1);
-    step(k + 2 * width, Batch::load_unaligned(row + k + 2 * width), width, rest2);
-    step(k + 3 * width, Batch::load_unaligned(row + k + 3 * width), width, rest3);
-    if (++since_flush == flush_period) {
-      flush();
-      since_flush = 0;
+  // Chunks of at most flush_period iterations (a plain counted loop inside), each then flushed.
+  while (k + 4 * width <= count) {
+    const std::size_t iterations = std::min(flush_period, (count - k) / (4 * width));
+    const std::size_t chunk_end = k + iterations * 4 * width;
+    for (; k < chunk_end; k += 4 * width) {
+      prefetch_span(prefetch_row, k, 4 * width);
+      step(k, Batch::load_unaligned(row + k), width, rest0);
+      step(k + width, Batch::load_unaligned(row + k + width), width, rest1);
+      step(k + 2 * width, Batch::load_unaligned(row + k + 2 * width), width, rest2);
+      step(k + 3 * width, Batch::load_unaligned(row + k + 3 * width), width, rest3);
     }
+    flush();
   }
   prefetch_span(prefetch_row, k, count - k);
   for (; k + width <= count; k += width) step(k, Batch::load_unaligned(row + k), width, rest0);
