@@ -2,6 +2,7 @@
 // the mean's denominator, then the active ISA's kernel over fixed row blocks whose partial sums
 // are added in block order — the same blocks for the serial and the parallel form, so the two
 // agree bitwise for any number of threads.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -59,6 +60,9 @@ CrossEntropyResult run(MatrixView<const T> logits, const CrossEntropyOptions<T>&
   rows.classes = logits.cols();
   rows.class_weights = options.class_weights.empty() ? nullptr : options.class_weights.data();
   rows.label_smoothing = static_cast<T>(options.label_smoothing);
+  rows.label_keep = static_cast<T>(1.0 - options.label_smoothing);
+  rows.label_spread = static_cast<T>(options.label_smoothing /
+                                     static_cast<double>(std::max<std::size_t>(logits.cols(), 1)));
   rows.gradient_scale = static_cast<T>(scale);
   const bool want_gradient = gradient.data() != nullptr && !gradient.empty();
   std::vector<double> partial(detail::block_count(logits.rows(), logits.cols()), 0.0);

@@ -5,18 +5,58 @@
 // form and a `_parallel` form that splits the rows into fixed blocks (their size depends on the
 // row length only) run with TBB in the calling thread's arena (limit threads with
 // tbb::task_arena). The two forms give bitwise identical results for any number of threads.
-// Accuracy per kernel is stated in kernels/simd/<kernel>.hpp; in short: logsumexp and
-// log-softmax within 4 ULP (4 ULP of 1 near zero), softmax within 2^-23 absolute (float), loss
-// and gradient within 1e-6 relative.
+// Accuracy: the bounds below (every ISA, float and double, any finite logits), checked by
+// tests/test_randomized_rows.cpp against long double; how each kernel gets there is in
+// kernels/simd/<kernel>.hpp.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <type_traits>
 
 #include "softmaxkit/matrix.hpp"
 
 namespace softmaxkit {
+
+// ---- Accuracy bounds (the contracts as numbers; the tests assert these very constants). ----
+// ULP: |result - exact| in units in the last place of the output type at max(|exact|, 1), so
+// results near 0 are held to 4 ULP of 1 (a relative bound means nothing there).
+inline constexpr double kLogSumExpUlpBound = 4.0;
+inline constexpr double kLogSoftmaxUlpBound = 4.0;
+// softmax: |p - exact| <= this, absolute: 2^-23 (float), 2^-51 (double). Double's former 2^-52
+// did not hold (1.08 x 2^-52 seen): a probability in [0.5, 1) carries exp's error (up to 1 ULP)
+// and the division's rounding (0.5 ULP) on top of the sum's. These bounds are checked by the
+// randomized search, not proved: a worst-case analysis of the method allows up to about
+// 3 x 2^-23 (float) and 3 x 2^-52 (double).
+template <class T>
+inline constexpr double kSoftmaxAbsoluteBound = std::is_same_v<T, float> ? 0x1p-23 : 0x1p-51;
+// |sum_k softmax(z)_k - 1| <= this.
+template <class T>
+inline constexpr double kSoftmaxRowSumBound = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+// cross_entropy, float and double, with e = kCrossEntropyRelativeBound and
+// m = std::numeric_limits<T>::min(): the row kernels flush exp results below m to 0, so each term
+// errs by up to m absolute, hence the absolute parts below (negligible beside any normal value).
+// "Exact" is the formulas of the cross-entropy section below with each exp taken at
+// d_ik = z_ik - max_i as rounded to T, the difference any softmax in T evaluates exp at (every
+// other quantity exact: max - z in the loss, A, the weights). The rounding of d moves exp(d) by
+// up to half an ULP of d, relative: for float 4.8e-7 where |d| < 16, 9.5e-7 where |d| < 32. Over
+// varied logits that averages out, well within e of the exact-logit values; where many classes
+// share one logit 16 to 32 below the maximum it adds up, and against the exact logits the loss
+// and gradient then reach 1.3e-6 (measured; double: 1e-13).
+// - loss: each per-row loss within e relative + m (1 + K s_i A_i) absolute, the reduced loss
+//   within e relative + the sum of those (times sigma);
+//   a per-row loss beyond T's range is +inf in `losses` while the (double) result stays finite.
+// - gradient: the ONE definition of its error, for every path (hard or soft targets, any option),
+//   in the notation of the cross-entropy section below (sigma: 1/W for mean, else 1):
+//     |g_ik - exact_ik| <= e * max(|exact_ik|, t_ik) + m (1 + s_i sigma A_i),
+//     t_ik = s_i sigma (A_i p_ik + a_ik).
+//   That is, relative to the entry, or to the two terms it is the difference of where those
+//   cancel (a soft target close to p: T can only hold the terms). When all of a row's target mass
+//   sits on a class holding the row maximum (a hard target, or a one-hot soft target, without
+//   smoothing), that entry is formed without the cancellation of p - 1, so on a confident row it
+//   is accurate relative to |exact| itself.
+inline constexpr double kCrossEntropyRelativeBound = 1e-6;
 
 // exp over an array: at most 1 ULP (float: every input checked; double: 10^8 random inputs),
 // exact edges (overflow to +inf exactly where the true result exceeds the largest finite value,
@@ -60,6 +100,15 @@ void log_softmax_rows_parallel(MatrixView<const double> logits, MatrixView<doubl
 //   dloss_i/dZ_i = s_i (A_i softmax(Z_i) - c * q_i),  A_i = sum_k c_k q_ik
 // (A_i = 1 without class weights: the familiar s_i (softmax - q_i).) Terms with c_k q_ik = 0 are
 // skipped, so a masked class (logit -inf) is fine unless it is a target (then loss_i = +inf).
+// A row whose logits are all -inf has every class masked: no class has probability (p = 0), so
+// loss_i = +inf if A_i > 0 (else 0) and the gradient row is -s_i a_i (times the mean's 1/W) —
+// the same for hard and soft targets, on every ISA. (logsumexp gives -inf for it; softmax NaN.)
+// A zero sample weight times an infinite loss is NaN, as IEEE says.
+// Range: for float, each row's loss and the sums are formed in double, so no finite logits
+// overflow them; a per-row loss beyond FLT_MAX (e.g. 2 * 3.4e38 from logits +-3.4e38) is +inf in
+// `losses` while the returned loss, a double, holds it. For double, the row's loss before its
+// sample weight, the weighted loss and their sum are doubles: any of them beyond DBL_MAX is +inf
+// (a sample weight below 1, or the mean's 1/W, does not bring it back).
 //
 // Reductions: none (losses[i] = loss_i; returned loss is their sum), sum, or mean = sum / W with
 // W = sum_i s_i c_{y_i} over rows whose label is not ignore_index (hard targets, as PyTorch) or

@@ -28,7 +28,9 @@ struct CrossEntropyRows {
   const T* sample_weights = nullptr;  // rows, or null (all 1)
   bool has_ignore_index = false;      // rows with labels[i] == ignore_index: loss 0, gradient 0
   std::int32_t ignore_index = 0;
-  T label_smoothing = 0;
+  T label_smoothing = 0;  // eps; the dense path uses keep and spread below
+  T label_keep = 1;       // 1 - eps, rounded once from double (1 - eps in T would carry eps's
+  T label_spread = 0;     // rounding: 5e-6 relative at eps = 0.99 in float); eps / classes
   T gradient_scale = 1;
   T* losses = nullptr;  // rows: w_i * loss_i, or null
 };

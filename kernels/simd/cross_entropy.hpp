@@ -1,29 +1,32 @@
 // Vectorised cross-entropy with its fused gradient over a block of rows: the body behind
 // softmaxkit::cross_entropy and the loss engine (formulas in common/cross_entropy_rows.hpp).
 //
-// Contract (every ISA; measured by tests/test_cross_entropy.cpp against long double):
-// - Loss within 1e-6 relative; gradient entries within 1e-6 relative to max(|g|, w (A p + a)) —
-//   where A p and a cancel (a soft target near p) float can only hold the terms to ~2^-24.
-//   Worst measured (K in 1..1000, all options): float loss 6.1e-7, gradient 9.3e-7 (SSE2, K=1000,
-//   hard targets), 7.8e-7 (AVX2, AVX-512); double 1.3e-13 and 2.5e-15. Small-K path
-//   (K in 1..32, "small K" test, logits in [-8, 8]): float loss 5.5e-7, gradient 7.8e-7; double
-//   2.6e-14 and 1.5e-15 (all ISAs). A target holding the row maximum gets p - 1 as
-//   -(sum of the others) / sum, so confident predictions keep full relative accuracy.
-// - Safe for any finite logits. A masked class (logit -inf) is fine unless it carries target mass
-//   (then that row's loss is +inf). A row holding +inf or NaN gets NaN loss and NaN gradient;
-//   ignored rows get loss 0 and a zero gradient whatever their logits hold (the row path does not
-//   read them; the small-K path reads them into its tile and discards them).
+// Contract (every ISA, float and double): the bounds and the one definition of the gradient's
+// error in include/softmaxkit/kernels.hpp (kCrossEntropyRelativeBound = 1e-6), checked by
+// tests/test_randomized_rows.cpp against long double over the whole option space (worst measured:
+// README, "Kernel contracts"). A target holding the row maximum gets p - 1 as -(sum of the others)
+// / sum on the sparse path, and A p - a as
+// ((A - a) - a (sum - 1)) / sum on the dense one, so a confident row's target entry keeps its
+// relative accuracy with hard and one-hot soft targets alike.
+// - Safe for any finite logits: max - z never overflows (float: in double; double: from halves),
+//   and the dense path sums A and sum_k a_k (max - z_k) in double. A masked class (logit -inf) is
+//   fine unless it carries target mass (then that row's loss is +inf); a row of only -inf gets
+//   loss +inf (0 without target mass) and gradient -w a (all_masked_row, on both paths). A row
+//   holding +inf or NaN gets NaN loss and NaN gradient; ignored rows get loss 0 and a zero
+//   gradient whatever their logits hold (the row path does not read them; the small-K path
+//   reads them into its tile and discards them).
 // - Deterministic and allocation-free: each row's results depend only on that row and K (never
 //   on its position, the block split or the thread count); the returned sum adds rows in order,
 //   in double. Safe to call concurrently on disjoint blocks (a block reads and writes only its
 //   own rows). Threading is the caller's (cross_entropy_parallel: fixed TBB row blocks).
 //
-// Dispatch by K: K <= small_k_max_classes (32) runs cross_entropy_small_k.hpp — W rows at once,
-// one per SIMD lane, vectorised log (simd/log.hpp) — everything else the row path below.
+// Dispatch by K: K <= small_k_tile_max_classes (32) runs cross_entropy_small_k.hpp — W rows at
+// once, one per SIMD lane, vectorised log (simd/log.hpp) — everything else the row path below.
 //
 // Method (row path): per row, the max; then one pass computing e = exp(z - max) (stored in the
-// gradient row), the row sum, and the target terms sum_k a_k (max - z_k); loss = that + A log(sum);
-// then the gradient in place from the stored e: w (A e / sum - a). Two reads of the logits, the
+// gradient row), the row sum, and the target terms A and sum_k a_k (max - z_k) (in double,
+// TargetSums); loss = that + A log(sum); then the gradient in place from the stored e:
+// w (A e / sum - a). Two reads of the logits, the
 // second from L1. Hard targets without smoothing take a sparse path: only z[label] is a target
 // term, and the gradient pass is one multiply per element, e (w / sum), with the target's entry
 // w (p - 1) written on its own.
@@ -31,6 +34,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <utility>
 
 #include "common/cross_entropy_rows.hpp"
 #include "simd/arch.hpp"
@@ -77,6 +83,30 @@ double ignored_row(const CrossEntropyRows<T>& block, std::size_t i) {
   return 0.0;
 }
 
+// A row whose logits are all -inf: every class is masked, so no class has probability (p = 0,
+// the masked-class rule applied to every class). loss_i = +inf if the row carries target mass
+// (A_i > 0; times the row weight, so a zero sample weight gives 0 * inf = NaN, as for any other
+// +inf loss), else 0; gradient = w sigma (A p - a) = -w sigma a. exp(z - max) would be NaN here
+// (-inf - -inf), so such rows are finished before the exp pass, alike on every path.
+// target_mass(k, count): a_k for the batch at k (the sparse path: the one-hot of the label).
+template <class T, class Arch, class TargetMass>
+double all_masked_row(const CrossEntropyRows<T>& block, std::size_t i, T row_weight, bool has_mass,
+                      TargetMass&& target_mass) {
+  using Batch = xsimd::batch<T, Arch>;
+  if (block.gradient != nullptr) {
+    T* g = block.gradient + i * block.gradient_stride;
+    const Batch scale(-row_weight * block.gradient_scale);
+    row_transform<T, Arch>(g, g, block.classes, T(0),
+                           [&](std::size_t k, const Batch&, std::size_t count) {
+                             return target_mass(k, count) * scale;
+                           });
+  }
+  const double loss = has_mass ? std::numeric_limits<double>::infinity() : 0.0;
+  const double weighted = static_cast<double>(row_weight) * loss;
+  if (block.losses != nullptr) block.losses[i] = static_cast<T>(weighted);
+  return weighted;
+}
+
 // Hard target, no smoothing: a = e_label, A = 1, class weight folded into the row weight.
 template <class T, class Arch>
 double cross_entropy_row_sparse(const CrossEntropyRows<T>& block, std::size_t i) {
@@ -84,27 +114,34 @@ double cross_entropy_row_sparse(const CrossEntropyRows<T>& block, std::size_t i)
   const std::int32_t label = block.labels[i];
   if (block.has_ignore_index && label == block.ignore_index) return ignored_row<T, Arch>(block, i);
   T weight = block.sample_weights != nullptr ? block.sample_weights[i] : T(1);
-  if (block.class_weights != nullptr) weight *= block.class_weights[label];
+  const T class_weight = block.class_weights != nullptr ? block.class_weights[label] : T(1);
+  weight *= class_weight;
   const T* z = block.logits + i * block.logits_stride;
   T* g = block.gradient != nullptr ? block.gradient + i * block.gradient_stride : nullptr;
-  const std::size_t n = block.classes;
-  const T max = row_max<T, Arch>(z, n);
+  const std::size_t classes = block.classes;
+  const T max = row_max<T, Arch>(z, classes);
+  if (max == -std::numeric_limits<T>::infinity() && !row_has_nan(z, classes)) {
+    const Batch lanes = lane_indices<T, Arch>();
+    return all_masked_row<T, Arch>(
+        block, i, weight, class_weight != T(0), [&](std::size_t k, std::size_t) {
+          return xsimd::select(lanes == Batch(static_cast<T>(label) - static_cast<T>(k)),
+                               Batch(T(1)), Batch(T(0)));
+        });
+  }
   const T target_logit = z[label];  // read before g (possibly z itself) is overwritten
   const auto sums = row_exp_sum<T, Arch>(
-      z, n, max,
+      z, classes, max,
       [g](std::size_t k, const Batch&, const Batch& e, std::size_t lanes) {
         if (g != nullptr) store_lanes<T, Arch>(g + k, e, lanes);
       },
       next_row(block.logits, block.logits_stride, block.rows, i));
-  const double loss =
-      (static_cast<double>(max) - static_cast<double>(target_logit)) + row_log_sum(sums);
   if (g != nullptr) {
     // Every entry but the target's is w p_k = e_k (w / sum): one multiply per element; the
     // target's entry, w (p - 1), is written on its own afterwards.
     const T row_weight = weight * block.gradient_scale, sum = row_sum(sums);
     const T target_exp = g[label];
     const Batch factor(row_weight / sum);
-    row_transform<T, Arch>(g, g, n, T(0),
+    row_transform<T, Arch>(g, g, classes, T(0),
                            [&](std::size_t, const Batch& e, std::size_t) { return e * factor; });
     // When the target holds the maximum, p - 1 cancels: take it as -(sum of the others) / sum,
     // whose parts are known exactly apart from rest's rounding (a confident, correct prediction
@@ -112,10 +149,69 @@ double cross_entropy_row_sparse(const CrossEntropyRows<T>& block, std::size_t i)
     g[label] = target_logit == max ? -row_weight * (((sums.ties - T(1)) + sums.rest) / sum)
                                    : row_weight * (target_exp / sum - T(1));
   }
-  const double weighted = static_cast<double>(weight) * loss;
+  const double weighted = sparse_row_loss(
+      max, target_logit, row_log_sum(sums),
+      block.sample_weights != nullptr ? block.sample_weights[i] : T(1), class_weight);
   if (block.losses != nullptr) block.losses[i] = static_cast<T>(weighted);
   return weighted;
 }
+
+// float x as two batches of double (lanes 0..W/2-1, then W/2..W-1).
+template <class Arch>
+std::pair<xsimd::batch<double, Arch>, xsimd::batch<double, Arch>> widen(
+    const xsimd::batch<float, Arch>& x) {
+  if constexpr (std::is_same_v<Arch, xsimd::sse2>) {
+    const __m128 v = x;
+    return {_mm_cvtps_pd(v), _mm_cvtps_pd(_mm_movehl_ps(v, v))};
+  }
+#if defined(__AVX2__) && defined(__FMA__)
+  else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
+    const __m256 v = x;
+    return {_mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+            _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
+  }
+#endif
+#if defined(__AVX512F__)
+  else if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+    const __m512 v = x;
+    return {_mm512_cvtps_pd(_mm512_castps512_ps256(v)),
+            _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)))};
+  }
+#endif
+}
+
+// The dense path's target sums over a row, A = sum_k a_k and gap = sum_k a_k (max - z_k), in
+// double: a float accumulator per lane summing K / W terms lost up to 3.6e-6 relative at K in the
+// thousands (SSE2), and a_k (max - z_k) overflows float for logits near +-FLT_MAX. float lanes are
+// widened to double; double keeps its lanes and takes the halves max/2 - z/2 (exact, and never
+// beyond the range), doubling the sum at the end (+inf only when the true value is beyond it).
+template <class T, class Arch>
+struct TargetSums {
+  using Batch = xsimd::batch<T, Arch>;
+  using Wide = xsimd::batch<double, Arch>;
+  Wide mass = Wide(0.0), gap = Wide(0.0), shift;
+  explicit TargetSums(T max)
+      : shift(std::is_same_v<T, float> ? static_cast<double>(max)
+                                       : static_cast<double>(max) * 0.5) {}
+  void add_wide(const Wide& a, const Wide& z) {
+    mass += a;
+    gap += xsimd::select(a != Wide(0.0), a * (shift - z), Wide(0.0));
+  }
+  void add(const Batch& a, const Batch& z) {
+    if constexpr (std::is_same_v<T, float>) {
+      const auto [a0, a1] = widen<Arch>(a);
+      const auto [z0, z1] = widen<Arch>(z);
+      add_wide(a0, z0);
+      add_wide(a1, z1);
+    } else {
+      add_wide(a, z * Batch(0.5));
+    }
+  }
+  double total_mass() const { return xsimd::hadd(mass); }
+  double total_gap() const {
+    return std::is_same_v<T, float> ? xsimd::hadd(gap) : 2.0 * xsimd::hadd(gap);
+  }
+};
 
 // Soft targets, or hard targets with label smoothing: a = c * ((1 - eps) q + eps / K).
 template <class T, class Arch>
@@ -134,10 +230,10 @@ double cross_entropy_row_dense(const CrossEntropyRows<T>& block, std::size_t i) 
   const T weight = block.sample_weights != nullptr ? block.sample_weights[i] : T(1);
   const T* z = block.logits + i * block.logits_stride;
   T* g = block.gradient != nullptr ? block.gradient + i * block.gradient_stride : nullptr;
-  const std::size_t n = block.classes;
+  const std::size_t classes = block.classes;
   const Batch lanes = lane_indices<T, Arch>();
-  const Batch keep(T(1) - block.label_smoothing);
-  const Batch spread(block.label_smoothing / static_cast<T>(n));
+  const Batch keep(block.label_keep);
+  const Batch spread(block.label_spread);
   const T label_value = static_cast<T>(label);
   // a_k for the batch at k (zero in padding lanes).
   auto target_mass = [&](std::size_t k, std::size_t count) {
@@ -152,26 +248,39 @@ double cross_entropy_row_dense(const CrossEntropyRows<T>& block, std::size_t i) 
     }
     return a;
   };
-  const T max = row_max<T, Arch>(z, n);
-  const Batch shift(max);
-  Batch mass(T(0)), gap(T(0));
+  const T max = row_max<T, Arch>(z, classes);
+  if (max == -std::numeric_limits<T>::infinity() && !row_has_nan(z, classes)) {
+    bool has_mass = false;  // any a_k > 0 (all a_k >= 0)
+    for (std::size_t k = 0; k < classes && !has_mass; k += Batch::size) {
+      const std::size_t count = classes - k < Batch::size ? classes - k : Batch::size;
+      has_mass = xsimd::any(target_mass(k, count) != Batch(T(0)));
+    }
+    return all_masked_row<T, Arch>(block, i, weight, has_mass, target_mass);
+  }
+  TargetSums<T, Arch> targets(max);
   const auto sums = row_exp_sum<T, Arch>(
-      z, n, max,
+      z, classes, max,
       [&](std::size_t k, const Batch& x, const Batch& e, std::size_t count) {
-        const Batch a = target_mass(k, count);
-        mass += a;
-        gap += xsimd::select(a != Batch(T(0)), a * (shift - x), Batch(T(0)));
+        targets.add(target_mass(k, count), x);
         if (g != nullptr) store_lanes<T, Arch>(g + k, e, count);
       },
       next_row(block.logits, block.logits_stride, block.rows, i));
-  const T total_mass = xsimd::hadd(mass);
-  const double loss =
-      static_cast<double>(xsimd::hadd(gap)) + static_cast<double>(total_mass) * row_log_sum(sums);
+  const double mass = targets.total_mass();
+  const double loss = targets.total_gap() + mass * row_log_sum(sums);
   if (g != nullptr) {
-    const Batch mass_over_sum(total_mass / row_sum(sums)), scale(weight * block.gradient_scale);
-    row_transform<T, Arch>(g, g, n, T(0), [&](std::size_t k, const Batch& e, std::size_t count) {
-      return (e * mass_over_sum - target_mass(k, count)) * scale;
-    });
+    const T total_mass = static_cast<T>(mass), sum = row_sum(sums);
+    const Batch mass_over_sum(total_mass / sum), scale(weight * block.gradient_scale),
+        excess((sums.ties - T(1)) + sums.rest), inverse_sum(T(1) / sum), all_mass(total_mass);
+    row_transform<T, Arch>(
+        g, g, classes, T(0), [&](std::size_t k, const Batch& e, std::size_t count) {
+          const Batch a = target_mass(k, count);
+          // Where e = 1 (the row maximum, p = 1 / sum), A p - a = ((A - a) - a (sum - 1)) / sum:
+          // no cancellation when the target mass sits there (a confident row: A - a is exactly 0
+          // for a one-hot soft target, as p - 1 on the sparse path), where A e / sum - a would
+          // round to 0.
+          const Batch at_max = ((all_mass - a) - a * excess) * inverse_sum;
+          return xsimd::select(e == Batch(T(1)), at_max, e * mass_over_sum - a) * scale;
+        });
   }
   const double weighted = static_cast<double>(weight) * loss;
   if (block.losses != nullptr) block.losses[i] = static_cast<T>(weighted);
@@ -180,7 +289,7 @@ double cross_entropy_row_dense(const CrossEntropyRows<T>& block, std::size_t i) 
 
 template <class T, class Arch>
 double cross_entropy_rows_simd(const CrossEntropyRows<T>& block) {
-  if (block.classes <= small_k_max_classes) return cross_entropy_rows_small_k<T, Arch>(block);
+  if (block.classes <= small_k_tile_max_classes) return cross_entropy_rows_small_k<T, Arch>(block);
   double total = 0;
   if (block.labels != nullptr && block.label_smoothing == T(0)) {
     for (std::size_t i = 0; i < block.rows; ++i)

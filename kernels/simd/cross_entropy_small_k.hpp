@@ -1,7 +1,7 @@
-// The small-K path of the cross-entropy kernel (K <= small_k_max_classes): one row per SIMD lane,
-// a batch of W rows at once (W = the batch size: 16 floats / 8 doubles on AVX-512, 8 / 4 on AVX2,
-// 4 / 2 on SSE2), so the row max, the sum of exp, the log and the target terms are all vertical
-// (no horizontal reductions, one vector log per W rows instead of a scalar log1p per row).
+// The small-K path of the cross-entropy kernel (K <= small_k_tile_max_classes): one row per SIMD
+// lane, a batch of W rows at once (W = the batch size: 16 floats / 8 doubles on AVX-512, 8 / 4 on
+// AVX2, 4 / 2 on SSE2), so the row max, the sum of exp, the log and the target terms are all
+// vertical (no horizontal reductions, one vector log per W rows instead of a scalar log1p per row).
 //
 // Per batch: the W x K logit tile is copied transposed into a stack tile (class k's lane vector
 // holds z[row_lane][k]) by scalar loads — measured as fast as AVX2 / AVX-512 gathers (and
@@ -14,12 +14,15 @@
 // stores (only the batch's real rows are written). The row tail (rows % W)
 // runs the same vector code on a padded tile, so every row's results are bitwise the same
 // wherever it sits — in a full batch or the tail, in any block split.
-// Losses are then finished per row in double and added in row order. Semantics (edge cases,
-// options, the confident-target gradient) are those of the row path in simd/cross_entropy.hpp;
-// the bits may differ from it (class terms are summed in another order), which never mixes:
-// the path is chosen by K alone, the same for every row and block of a matrix.
+// Losses are then finished per row in double and added in row order (the dense gap is summed in
+// T over at most 32 classes; a lane whose sum overflowed T is recomputed in double,
+// dense_gap_wide). A lane whose logits are all -inf is finished as all_masked_row does. Semantics
+// (edge cases, options, the confident-target gradient) are those of the row path in
+// simd/cross_entropy.hpp; the bits may differ from it (class terms are summed in another order),
+// which never mixes: the path is chosen by K alone, the same for every row and block of a matrix.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -30,16 +33,34 @@
 #include "simd/arch.hpp"
 #include "simd/exp.hpp"
 #include "simd/log.hpp"
+#include "simd/rows.hpp"
 
 namespace softmaxkit::simd::SOFTMAXKIT_SIMD_ISA {
 
 using detail::CrossEntropyRows;
 
+// The sparse paths' weighted row loss s (c L), L = (max - target logit) + log_sum: the loss
+// before the sample weight, c L, is what overflows (+inf) when beyond the range, whatever s.
+// float: all in double, which float logits cannot overflow. double: from the halves max/2 -
+// target/2 (exact), so a difference beyond the range (logits near +-DBL_MAX) does not overflow
+// when c L does not. A zero class weight removes the target's term (terms with c_k q_k = 0 are
+// skipped), even a masked target's (0 * inf); log_sum keeps a +inf / NaN row NaN.
+template <class T>
+double sparse_row_loss(T max, T target_logit, double log_sum, T sample_weight, T class_weight) {
+  const double s = static_cast<double>(sample_weight), c = static_cast<double>(class_weight);
+  if (class_weight == T(0)) return s * (0.0 * log_sum);
+  if constexpr (sizeof(T) < sizeof(double)) {
+    return s * (c * ((static_cast<double>(max) - static_cast<double>(target_logit)) + log_sum));
+  } else {
+    return s * ((c * ((0.5 * max - 0.5 * target_logit) + 0.5 * log_sum)) * 2.0);
+  }
+}
+
 // Up to this many classes the batch-of-rows path runs. Measured (bench/bench_rows.cpp): at
 // K = 10 it is ~3x the row path on AVX-512; at K = 100 the row path is faster (AVX-512: 424-484 us
 // against 562 us for 4096x100; AVX2 about even), so the crossover lies between; 32 is a
 // conservative choice, not a measured optimum (the tiles are 2 x 32 x W on the stack).
-inline constexpr std::size_t small_k_max_classes = 32;
+inline constexpr std::size_t small_k_tile_max_classes = 32;
 
 #if defined(__AVX512F__)
 // rows[i] = column i of the 16 x 16 float matrix held in rows[0..15] (an in-register transpose:
@@ -124,21 +145,48 @@ void store_tile(const T* tile, std::size_t classes, std::size_t lanes, T* destin
   }
 }
 
+// The dense path's gap sum_k a_k (max - z_k) for row i in double, for the rare lanes whose
+// vector sum is not finite: a_k (max - z_k) overflows T for logits near +-max, and then so does
+// the lane (or it is +inf because a target is masked, or NaN from a +inf / NaN row: recomputed
+// alike). float terms are exact in double; double takes max/2 - z/2 (exact) and doubles the sum.
+// a_k is formed as in the vector code. The row's logits are still intact here (the gradient is
+// stored, possibly over them, afterwards).
+template <class T>
+double dense_gap_wide(const CrossEntropyRows<T>& block, std::size_t i, T max) {
+  const T* z = block.logits + i * block.logits_stride;
+  const T* y = block.targets != nullptr ? block.targets + i * block.targets_stride : nullptr;
+  const std::int32_t label = block.labels != nullptr ? block.labels[i] : -1;
+  const T keep = block.label_keep, spread = block.label_spread;
+  constexpr bool halve = std::is_same_v<T, double>;
+  const double shift = halve ? 0.5 * static_cast<double>(max) : static_cast<double>(max);
+  double gap = 0;
+  for (std::size_t k = 0; k < block.classes; ++k) {
+    const T q = y != nullptr ? y[k] : (static_cast<std::int32_t>(k) == label ? T(1) : T(0));
+    T a = keep * q + spread;
+    if (block.class_weights != nullptr) a *= block.class_weights[k];
+    if (a == T(0)) continue;
+    const double x = halve ? 0.5 * static_cast<double>(z[k]) : static_cast<double>(z[k]);
+    gap += static_cast<double>(a) * (shift - x);
+  }
+  return halve ? 2.0 * gap : gap;
+}
+
 template <class T, class Arch>
 double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
   using Batch = xsimd::batch<T, Arch>;
   constexpr std::size_t width = Batch::size;
   constexpr T infinity = std::numeric_limits<T>::infinity();
-  const std::size_t n = block.classes;
+  const std::size_t classes = block.classes;
   const bool sparse = block.labels != nullptr && block.label_smoothing == T(0);
-  const Batch keep(T(1) - block.label_smoothing);
-  const Batch spread(block.label_smoothing / static_cast<T>(n));
+  const Batch keep(block.label_keep);
+  const Batch spread(block.label_spread);
 
-  alignas(64) T tile[small_k_max_classes * width];  // logits, then exp, then the gradient
-  alignas(64) T target_tile[small_k_max_classes * width];
+  alignas(64) T tile[small_k_tile_max_classes * width];  // logits, then exp, then the gradient
+  alignas(64) T target_tile[small_k_tile_max_classes * width];
   alignas(64) T label_lanes[width], weight_lanes[width], ignored_lanes[width];
   alignas(64) T max_lanes[width], target_logit_lanes[width], gap_lanes[width], mass_lanes[width],
       log_lanes[width];
+  bool zero_class_weight[width];  // sparse: the label's class weight is 0
 
   double total = 0;
   for (std::size_t first = 0; first < block.rows; first += width) {
@@ -148,6 +196,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
       std::int32_t label = 0;
       bool ignored = false;
       T weight = T(1);
+      zero_class_weight[lane] = false;
       if (lane < lanes) {
         const std::size_t i = first + lane;
         if (block.labels != nullptr) {
@@ -157,41 +206,41 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
         if (block.sample_weights != nullptr) weight = block.sample_weights[i];
         if (sparse && block.class_weights != nullptr && !ignored) {
           weight *= block.class_weights[label];
+          zero_class_weight[lane] = block.class_weights[label] == T(0);
         }
       }
       label_lanes[lane] = static_cast<T>(label);
       weight_lanes[lane] = weight;
       ignored_lanes[lane] = ignored ? T(1) : T(0);
     }
-    load_tile<T, Arch>(block.logits + first * block.logits_stride, block.logits_stride, n, lanes,
-                       T(0), tile);
+    load_tile<T, Arch>(block.logits + first * block.logits_stride, block.logits_stride, classes,
+                       lanes, T(0), tile);
     if (block.targets != nullptr) {
-      load_tile<T, Arch>(block.targets + first * block.targets_stride, block.targets_stride, n,
-                         lanes, T(0), target_tile);
+      load_tile<T, Arch>(block.targets + first * block.targets_stride, block.targets_stride,
+                         classes, lanes, T(0), target_tile);
     }
     const Batch label_batch = Batch::load_aligned(label_lanes);
 
-    // a_k for the lanes (dense path).
+    // a_k for the lanes (dense path; sparse: the one-hot of the label).
     auto target_mass = [&](std::size_t k) {
+      const Batch one_hot =
+          xsimd::select(label_batch == Batch(static_cast<T>(k)), Batch(T(1)), Batch(T(0)));
+      if (sparse) return one_hot;
       const Batch q =
-          block.targets != nullptr
-              ? Batch::load_aligned(target_tile + k * width)
-              : xsimd::select(label_batch == Batch(static_cast<T>(k)), Batch(T(1)), Batch(T(0)));
+          block.targets != nullptr ? Batch::load_aligned(target_tile + k * width) : one_hot;
       Batch a = keep * q + spread;
       if (block.class_weights != nullptr) a *= Batch(block.class_weights[k]);
       return a;
     };
 
     Batch max(-infinity);
-    for (std::size_t k = 0; k < n; ++k)
+    for (std::size_t k = 0; k < classes; ++k)
       max = xsimd::max(max, Batch::load_aligned(tile + k * width));
     Batch ties(T(0)), rest(T(0)), target_logit(T(0)), mass(T(0)), gap(T(0));
-    for (std::size_t k = 0; k < n; ++k) {
+    for (std::size_t k = 0; k < classes; ++k) {
       const Batch z = Batch::load_aligned(tile + k * width);
       const Batch e = exp_nonpositive(z - max);
-      const auto is_max = z == max;
-      ties = add_where(ties, is_max, Batch(T(1)));
-      rest = add_where(rest, !is_max, e);  // NaN in z makes e, hence rest, NaN
+      add_exp_term(ties, rest, z, max, e);  // the row path's split (common/row_simd.hpp)
       if (sparse) {
         target_logit = xsimd::select(label_batch == Batch(static_cast<T>(k)), z, target_logit);
       } else {
@@ -208,34 +257,8 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
     log1p_nonnegative<T, Arch>(excess).store_aligned(log_lanes);
     max.store_aligned(max_lanes);
 
-    if (block.gradient != nullptr) {
-      const auto ignored = Batch::load_aligned(ignored_lanes) != Batch(T(0));
-      const Batch scale = Batch::load_aligned(weight_lanes) * Batch(block.gradient_scale);
-      if (sparse) {
-        const Batch inverse_sum = Batch(T(1)) / sum;
-        // When the target holds the maximum, p - 1 cancels: take it as -(sum of the others) / sum.
-        const auto target_is_max = target_logit == max;
-        const Batch target_value = -scale * (excess / sum);
-        for (std::size_t k = 0; k < n; ++k) {
-          const Batch e = Batch::load_aligned(tile + k * width);
-          const auto is_target = label_batch == Batch(static_cast<T>(k));
-          Batch g = (e * inverse_sum - xsimd::select(is_target, Batch(T(1)), Batch(T(0)))) * scale;
-          g = xsimd::select(is_target && target_is_max, target_value, g);
-          xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
-        }
-      } else {
-        const Batch mass_over_sum = mass / sum;
-        for (std::size_t k = 0; k < n; ++k) {
-          const Batch e = Batch::load_aligned(tile + k * width);
-          const Batch g = (e * mass_over_sum - target_mass(k)) * scale;
-          xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
-        }
-      }
-      store_tile<T, Arch>(tile, n, lanes, block.gradient + first * block.gradient_stride,
-                          block.gradient_stride);
-    }
-
-    // Losses per row in double, added in row order.
+    // Losses per row in double, added in row order; before the gradient is stored, which may
+    // overwrite the logits the rare gap recomputation reads.
     if (sparse) {
       target_logit.store_aligned(target_logit_lanes);
     } else {
@@ -246,15 +269,66 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
       double weighted = 0;
       if (ignored_lanes[lane] == T(0)) {
         const double log_sum = static_cast<double>(log_lanes[lane]);
-        const double loss = sparse ? (static_cast<double>(max_lanes[lane]) -
-                                      static_cast<double>(target_logit_lanes[lane])) +
-                                         log_sum
-                                   : static_cast<double>(gap_lanes[lane]) +
-                                         static_cast<double>(mass_lanes[lane]) * log_sum;
+        double loss;
+        // All masked (see all_masked_row); log_sum is NaN if a NaN hid behind the -inf maximum.
+        if (max_lanes[lane] == -infinity && log_sum == log_sum) {
+          const bool has_mass = sparse ? !zero_class_weight[lane] : mass_lanes[lane] > T(0);
+          loss = has_mass ? std::numeric_limits<double>::infinity() : 0.0;
+        } else if (sparse) {
+          const std::size_t i = first + lane;
+          weighted = sparse_row_loss(
+              max_lanes[lane], target_logit_lanes[lane], log_sum,
+              block.sample_weights != nullptr ? block.sample_weights[i] : T(1),
+              block.class_weights != nullptr ? block.class_weights[block.labels[i]] : T(1));
+          if (block.losses != nullptr) block.losses[i] = static_cast<T>(weighted);
+          total += weighted;
+          continue;
+        } else {
+          double row_gap = static_cast<double>(gap_lanes[lane]);
+          if (!(std::fabs(row_gap) < std::numeric_limits<double>::infinity())) {
+            row_gap = dense_gap_wide(block, first + lane, max_lanes[lane]);
+          }
+          loss = row_gap + static_cast<double>(mass_lanes[lane]) * log_sum;
+        }
         weighted = static_cast<double>(weight_lanes[lane]) * loss;
       }
       if (block.losses != nullptr) block.losses[first + lane] = static_cast<T>(weighted);
       total += weighted;
+    }
+
+    if (block.gradient != nullptr) {
+      const auto ignored = Batch::load_aligned(ignored_lanes) != Batch(T(0));
+      const auto all_masked = max == Batch(-infinity) && excess == excess;
+      const bool any_masked = xsimd::any(all_masked);  // rare: the common loop skips the select
+      const Batch scale = Batch::load_aligned(weight_lanes) * Batch(block.gradient_scale);
+      const Batch inverse_sum = Batch(T(1)) / sum;
+      if (sparse) {
+        // When the target holds the maximum, p - 1 cancels: take it as -(sum of the others) / sum.
+        const auto target_is_max = target_logit == max;
+        const Batch target_value = -scale * (excess / sum);
+        for (std::size_t k = 0; k < classes; ++k) {
+          const Batch e = Batch::load_aligned(tile + k * width);
+          const auto is_target = label_batch == Batch(static_cast<T>(k));
+          const Batch one_hot = xsimd::select(is_target, Batch(T(1)), Batch(T(0)));
+          Batch g = (e * inverse_sum - one_hot) * scale;
+          g = xsimd::select(is_target && target_is_max, target_value, g);
+          if (any_masked) g = xsimd::select(all_masked, -one_hot * scale, g);
+          xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
+        }
+      } else {
+        const Batch mass_over_sum = mass / sum;
+        for (std::size_t k = 0; k < classes; ++k) {
+          const Batch e = Batch::load_aligned(tile + k * width);
+          const Batch a = target_mass(k);
+          // At the row maximum (e = 1) without the cancellation of A p - a (row path's comment).
+          const Batch at_max = ((mass - a) - a * excess) * inverse_sum;
+          Batch g = xsimd::select(e == Batch(T(1)), at_max, e * mass_over_sum - a) * scale;
+          if (any_masked) g = xsimd::select(all_masked, -a * scale, g);
+          xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
+        }
+      }
+      store_tile<T, Arch>(tile, classes, lanes, block.gradient + first * block.gradient_stride,
+                          block.gradient_stride);
     }
   }
   return total;

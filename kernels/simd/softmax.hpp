@@ -1,13 +1,12 @@
 // Vectorised softmax and log-softmax of each row: the bodies behind softmaxkit::softmax_rows and
 // softmaxkit::log_softmax_rows.
 //
-// Contract (every ISA; measured by tests/test_softmax.cpp against long double):
-// - softmax: within 2^-23 absolute for float (2^-52 for double) of the true probability; rows
-//   sum to 1 within 1e-6. Worst measured (widths 1..1100, logits uniform in [-1, 1], [-20, 20],
-//   [-50, 50], +-3e38): 0.66 x 2^-23 float (logits in [-20, 20]), 0.70 x 2^-52 double; worst
-//   |row sum - 1| 2.8e-7 float.
-// - log-softmax: within 4 ULP, or 4 ULP of 1 where |result| < 1. Worst measured: 1.30 ULP float
-//   (logits in [-1, 1]), 1.07 ULP double (logits in [-50, 50]).
+// Contract (every ISA; bounds in include/softmaxkit/kernels.hpp, checked against long double by
+// tests/test_randomized_rows.cpp and tests/test_softmax.cpp; measured worst: README):
+// - softmax: within kSoftmaxAbsoluteBound of the true probability, 2^-23 (float) and 2^-51
+//   (double: a probability in [0.5, 1) carries exp's up to 1 ULP and the division's 0.5 ULP, so
+//   2^-52 is not a bound); rows sum to 1 within kSoftmaxRowSumBound.
+// - log-softmax: within kLogSoftmaxUlpBound (4) ULP, or 4 ULP of 1 where |result| < 1.
 // - Safe for any finite logits; -inf entries (masked classes) give probability 0 and log -inf
 //   while one entry is finite; a row holding +inf or NaN, or only -inf, becomes all NaN.
 // - In place or out of place; deterministic per row (see simd/rows.hpp).
