@@ -440,10 +440,11 @@ struct CrossEntropyTruth {
   std::vector<Real> losses;    // s_i * loss_i
   std::vector<Real> gradient;  // rows x cols
   std::vector<Real> terms;     // s_i sigma (A p + a)
-  // Absolute allowances (kernels.hpp): exp results below the smallest normal m are flushed to 0.
-  std::vector<Real> gradient_absolute;  // m (1 + s_i sigma A_i)
-  std::vector<Real> loss_absolute;      // m (1 + K s_i A_i)
-  Real reduced_absolute = 0;            // sigma sum_i m (1 + K s_i A_i)
+  // Absolute allowances (kernels.hpp): exp results below about 1.5 x the smallest normal are
+  // flushed to 0; mu = 2 x the smallest normal.
+  std::vector<Real> gradient_absolute;  // mu (1 + s_i sigma A_i)
+  std::vector<Real> loss_absolute;      // mu (1 + K s_i A_i)
+  Real reduced_absolute = 0;            // sigma sum_i mu (1 + K s_i A_i)
   Real loss = 0, total_weight = 0;
 };
 
@@ -457,7 +458,7 @@ CrossEntropyTruth<T> cross_entropy_truth(const Case<T>& c, const std::vector<Row
   o.losses.assign(rows, 0);
   o.gradient.assign(rows * cols, 0);
   o.terms.assign(rows * cols, 0);
-  const Real m = std::numeric_limits<T>::min();
+  const Real m = 2 * static_cast<Real>(std::numeric_limits<T>::min());  // kernels.hpp's mu
   o.gradient_absolute.assign(rows, m);
   o.loss_absolute.assign(rows, m);
   auto ignored = [&](std::size_t i) {

@@ -35,8 +35,9 @@ inline constexpr double kSoftmaxAbsoluteBound = std::is_same_v<T, float> ? 0x1p-
 template <class T>
 inline constexpr double kSoftmaxRowSumBound = std::is_same_v<T, float> ? 1e-6 : 1e-14;
 // cross_entropy, float and double, with e = kCrossEntropyRelativeBound and
-// m = std::numeric_limits<T>::min(): the row kernels flush exp results below m to 0, so each term
-// errs by up to m absolute, hence the absolute parts below (negligible beside any normal value).
+// mu = 2 std::numeric_limits<T>::min(): the row kernels flush exp results below exp(-87) (float) /
+// exp(-708) (double), about 1.5 x the smallest normal, to 0, and values below the smallest normal
+// are subnormal: hence the absolute parts below (negligible beside any normal value).
 // "Exact" is the formulas of the cross-entropy section below with each exp taken at
 // d_ik = z_ik - max_i as rounded to T, the difference any softmax in T evaluates exp at (every
 // other quantity exact: max - z in the loss, A, the weights). The rounding of d moves exp(d) by
@@ -44,12 +45,12 @@ inline constexpr double kSoftmaxRowSumBound = std::is_same_v<T, float> ? 1e-6 : 
 // varied logits that averages out, well within e of the exact-logit values; where many classes
 // share one logit 16 to 32 below the maximum it adds up, and against the exact logits the loss
 // and gradient then reach 1.3e-6 (measured; double: 1e-13).
-// - loss: each per-row loss within e relative + m (1 + K s_i A_i) absolute, the reduced loss
+// - loss: each per-row loss within e relative + mu (1 + K s_i A_i) absolute, the reduced loss
 //   within e relative + the sum of those (times sigma);
 //   a per-row loss beyond T's range is +inf in `losses` while the (double) result stays finite.
 // - gradient: the ONE definition of its error, for every path (hard or soft targets, any option),
 //   in the notation of the cross-entropy section below (sigma: 1/W for mean, else 1):
-//     |g_ik - exact_ik| <= e * max(|exact_ik|, t_ik) + m (1 + s_i sigma A_i),
+//     |g_ik - exact_ik| <= e * max(|exact_ik|, t_ik) + mu (1 + s_i sigma A_i),
 //     t_ik = s_i sigma (A_i p_ik + a_ik).
 //   That is, relative to the entry, or to the two terms it is the difference of where those
 //   cancel (a soft target close to p: T can only hold the terms). When all of a row's target mass
