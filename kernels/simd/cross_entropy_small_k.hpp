@@ -4,11 +4,11 @@
 // vertical (no horizontal reductions, one vector log per W rows instead of a scalar log1p per row).
 //
 // Per batch: the W x K logit tile is copied transposed into a stack tile (class k's lane vector
-// holds z[row_lane][k]) by scalar loads — measured as fast as AVX2 / AVX-512 gathers (and
-// AVX-512 scatters for the gradient) on Zen 4 at 60000x10 (within the run-to-run noise of a
-// loaded machine), simpler, and free of 32-bit offset limits — except for float on AVX-512 with
-// K <= 16 and a full batch, where one masked load per row and a 16 x 16 in-register transpose
-// do it (and the same backwards for the gradient): about 10 % faster at 60000x10. Then max over k,
+// holds z[row_lane][k]) by scalar loads — as fast as AVX2 / AVX-512 gathers (and AVX-512
+// scatters for the gradient) when measured, simpler, and free of 32-bit offset limits — except
+// for float on AVX-512 with K <= 16 and a full batch, where one masked load per row and a
+// 16 x 16 in-register transpose do it (and the same backwards for the gradient), which measured
+// faster (README, "Design choices and their measurements"). Then max over k,
 // e_k = exp_nonpositive(z_k - max) with the ties / rest split of row_exp_sum,
 // L = log1p_nonnegative((ties - 1) + rest), and the gradient copied back transposed by scalar
 // stores (only the batch's real rows are written). The row tail (rows % W)
@@ -56,10 +56,10 @@ double sparse_row_loss(T max, T target_logit, double log_sum, T sample_weight, T
   }
 }
 
-// Up to this many classes the batch-of-rows path runs. Measured (bench/bench_rows.cpp): at
-// K = 10 it is ~3x the row path on AVX-512; at K = 100 the row path is faster (AVX-512: 424-484 us
-// against 562 us for 4096x100; AVX2 about even), so the crossover lies between; 32 is a
-// conservative choice, not a measured optimum (the tiles are 2 x 32 x W on the stack).
+// Up to this many classes the batch-of-rows path runs: much faster than the row path at K = 10,
+// slower at K = 100 (bench/bench_rows.cpp; README, "Design choices and their measurements"), so
+// the crossover lies between; 32 is a conservative choice, not a measured optimum (the tiles are
+// 2 x 32 x W on the stack).
 inline constexpr std::size_t small_k_tile_max_classes = 32;
 
 #if defined(__AVX512F__)
@@ -95,7 +95,7 @@ void transpose_16x16(__m512 rows[16]) {
 
 // Loads `lanes` rows x `classes` of `source` (row stride `stride`) into tile[k * W + lane];
 // lanes >= `lanes` are `fill`. AVX-512 float with a full batch and at most 16 classes: one masked
-// load per row and the in-register transpose above (about 10 % faster at 60000 x 10).
+// load per row and the in-register transpose above.
 template <class T, class Arch>
 void load_tile(const T* source, std::size_t stride, std::size_t classes, std::size_t lanes, T fill,
                T* tile) {

@@ -58,17 +58,17 @@ void softmax_row(const T* input, T* output, std::size_t cols, const T* next_inpu
   }
 }
 
-// streaming: write the row with streaming stores. Measured on 65536 x 1000 (262 MB out): two
-// threads 16.3-17.1 ms streaming vs 18.8-20.8 ms without. (softmax and cross_entropy, whose
-// last pass reads exp from a scratch row instead of the input, measured no gain and do not.)
+// streaming: write the row with streaming stores, which skip each output line's
+// read-for-ownership (faster for outputs beyond the cache; softmax and cross_entropy, whose last
+// pass reads exp from a scratch row, gained nothing and do not stream: README, "Measured").
 template <class T, class Arch, bool streaming>
 void log_softmax_row(const T* input, T* output, std::size_t cols, const T* next_input) {
   using Batch = xsimd::batch<T, Arch>;
   const T max = row_max<T, Arch>(input, cols);
   // The exp pass stores nothing, so without help the output pass's ordinary stores would all
   // miss at once and stall on their lines' read-for-ownership; asking for the output lines
-  // (for writing) along the exp pass overlaps that with the compute. 4096 x 1000, one thread:
-  // faster in 8 of 8 alternated runs, by 2-22 %. Streaming stores need no lines.
+  // (for writing) along the exp pass overlaps that with the compute (README, "Measured").
+  // Streaming stores need no lines.
   const auto sums = row_exp_sum<T, Arch>(
       input, cols, max,
       [=](std::size_t k, const Batch&, const Batch&, std::size_t) {
