@@ -56,22 +56,6 @@ xsimd::batch<T, Arch> lane_indices() {
 }
 
 template <class T, class Arch>
-xsimd::batch<T, Arch> load_lanes(const T* source, std::size_t lanes) {
-  using Batch = xsimd::batch<T, Arch>;
-  return lanes == Batch::size ? Batch::load_unaligned(source)
-                              : load_partial<T, Arch>(source, lanes, T(0));
-}
-
-template <class T, class Arch>
-void store_lanes(T* destination, const xsimd::batch<T, Arch>& value, std::size_t lanes) {
-  if (lanes == xsimd::batch<T, Arch>::size) {
-    value.store_unaligned(destination);
-  } else {
-    store_partial<T, Arch>(destination, value, lanes);
-  }
-}
-
-template <class T, class Arch>
 double ignored_row(const CrossEntropyRows<T>& block, std::size_t i) {
   using Batch = xsimd::batch<T, Arch>;
   if (block.gradient != nullptr) {

@@ -20,22 +20,6 @@ namespace softmaxkit::simd::SOFTMAXKIT_SIMD_ISA {
 
 inline constexpr int kCsrTileVectors = 8;
 
-template <class T, class Arch>
-xsimd::batch<T, Arch> load_lanes_or_full(const T* source, std::size_t lanes) {
-  using Batch = xsimd::batch<T, Arch>;
-  return lanes == Batch::size ? Batch::load_unaligned(source)
-                              : load_partial<T, Arch>(source, lanes, T(0));
-}
-
-template <class T, class Arch>
-void store_lanes_or_full(T* destination, const xsimd::batch<T, Arch>& value, std::size_t lanes) {
-  if (lanes == xsimd::batch<T, Arch>::size) {
-    value.store_unaligned(destination);
-  } else {
-    store_partial<T, Arch>(destination, value, lanes);
-  }
-}
-
 // A tile of N vectors whose last one has `last_lanes` lanes (1..width).
 template <class T, class Arch, int N>
 void csr_logits_tile(const std::int32_t* indices, const T* values, std::size_t entries,
@@ -45,17 +29,17 @@ void csr_logits_tile(const std::int32_t* indices, const T* values, std::size_t e
   constexpr std::size_t width = Batch::size;
   Batch accumulator[N];
   for (int v = 0; v < N; ++v)
-    accumulator[v] = load_lanes_or_full<T, Arch>(z + v * width, v + 1 < N ? width : last_lanes);
+    accumulator[v] = load_lanes<T, Arch>(z + v * width, v + 1 < N ? width : last_lanes);
   for (std::size_t e = 0; e < entries; ++e) {
     const Batch value(values[e]);
     const T* p = transposed + static_cast<std::size_t>(slot_of[indices[e]]) * columns;
     for (int v = 0; v < N; ++v) {
-      const Batch row = load_lanes_or_full<T, Arch>(p + v * width, v + 1 < N ? width : last_lanes);
+      const Batch row = load_lanes<T, Arch>(p + v * width, v + 1 < N ? width : last_lanes);
       accumulator[v] = fused_multiply_add(value, row, accumulator[v]);
     }
   }
   for (int v = 0; v < N; ++v)
-    store_lanes_or_full<T, Arch>(z + v * width, accumulator[v], v + 1 < N ? width : last_lanes);
+    store_lanes<T, Arch>(z + v * width, accumulator[v], v + 1 < N ? width : last_lanes);
 }
 
 template <class T, class Arch, int N>
@@ -66,15 +50,15 @@ void csr_accumulate_tile(const std::int32_t* indices, const T* values, std::size
   constexpr std::size_t width = Batch::size;
   Batch gradient[N];
   for (int v = 0; v < N; ++v)
-    gradient[v] = load_lanes_or_full<T, Arch>(g + v * width, v + 1 < N ? width : last_lanes);
+    gradient[v] = load_lanes<T, Arch>(g + v * width, v + 1 < N ? width : last_lanes);
   for (std::size_t e = 0; e < entries; ++e) {
     const Batch value(values[e]);
     T* s = sums + static_cast<std::size_t>(slot_of[indices[e]]) * classes;
     for (int v = 0; v < N; ++v) {
       const std::size_t lanes = v + 1 < N ? width : last_lanes;
       const Batch updated =
-          fused_multiply_add(value, gradient[v], load_lanes_or_full<T, Arch>(s + v * width, lanes));
-      store_lanes_or_full<T, Arch>(s + v * width, updated, lanes);
+          fused_multiply_add(value, gradient[v], load_lanes<T, Arch>(s + v * width, lanes));
+      store_lanes<T, Arch>(s + v * width, updated, lanes);
     }
   }
 }

@@ -93,4 +93,22 @@ void store_partial(T* destination, const xsimd::batch<T, Arch>& value, std::size
   }
 }
 
+// The first `lanes` (1..batch size) elements: a plain load or store for a full batch, the
+// masked forms above for a tail.
+template <class T, class Arch>
+xsimd::batch<T, Arch> load_lanes(const T* source, std::size_t lanes) {
+  using Batch = xsimd::batch<T, Arch>;
+  return lanes == Batch::size ? Batch::load_unaligned(source)
+                              : load_partial<T, Arch>(source, lanes, T(0));
+}
+
+template <class T, class Arch>
+void store_lanes(T* destination, const xsimd::batch<T, Arch>& value, std::size_t lanes) {
+  if (lanes == xsimd::batch<T, Arch>::size) {
+    value.store_unaligned(destination);
+  } else {
+    store_partial<T, Arch>(destination, value, lanes);
+  }
+}
+
 }  // namespace softmaxkit::simd::SOFTMAXKIT_SIMD_ISA
