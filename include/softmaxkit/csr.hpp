@@ -55,7 +55,7 @@ class CsrMatrixView {
 
 namespace csr_detail {
 [[noreturn]] inline void fail(const std::string& message) {
-  throw Error("CsrMatrixView: " + message);
+  detail::fail("CsrMatrixView", message);
 }
 inline void check_not_null(const char* argument, const void* data, std::size_t count) {
   if (data == nullptr && count != 0)

@@ -8,6 +8,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace softmaxkit {
 
@@ -15,5 +16,13 @@ class Error : public std::invalid_argument {
 public:
   using std::invalid_argument::invalid_argument;
 };
+
+namespace detail {
+// The one way the library reports bad input: Error("<where>: <message>"), where names the
+// function (or the file) and the message the argument, row, line or byte offset.
+[[noreturn]] inline void fail(std::string_view where, const std::string& message) {
+  throw Error(std::string(where) + ": " + message);
+}
+}  // namespace detail
 
 }  // namespace softmaxkit

@@ -11,10 +11,6 @@
 
 namespace softmaxkit::detail {
 
-[[noreturn]] inline void fail(std::string_view function, const std::string& message) {
-  throw Error(std::string(function) + ": " + message);
-}
-
 template <class T>
 void check_not_null(std::string_view function, std::string_view argument, const T* data,
                     std::size_t count) {

@@ -15,7 +15,7 @@
 namespace softmaxkit::detail {
 
 [[noreturn]] inline void fit_fail(const std::string& message) {
-  throw Error("SoftmaxRegression::fit: " + message);
+  fail("SoftmaxRegression::fit", message);
 }
 
 // Every option except l2 and C, which regularization_strength checks (the one place lambda is).
