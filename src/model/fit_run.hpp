@@ -56,10 +56,12 @@ inline tbb::task_arena fit_arena(int threads) {
 
 // Trains on data.training from `start` (zeros, or the previous parameters for a warm start).
 // gram_cache: the structured solver's factorisation of G, reused when the rows are the same.
+// share: data.training is a share of a data-parallel problem (softmaxkit::mpi), or null.
 template <class T>
 FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_t classes,
                    double lambda, std::vector<double> start,
-                   std::shared_ptr<solvers_detail::GramFactorization>* gram_cache) {
+                   std::shared_ptr<solvers_detail::GramFactorization>* gram_cache,
+                   const ChunkShare<T>* share = nullptr) {
   const std::size_t features = data.training.cols;
   RegressionProblem<T> problem;
   problem.features = data.training.view();
@@ -68,7 +70,7 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
   problem.num_classes = classes;
   problem.l2 = lambda;
   problem.fit_intercept = options.fit_intercept;
-  TrainingObjective<T> objective(problem);
+  TrainingObjective<T> objective(problem, share);
 
   FitOutcome outcome;
   outcome.parameters = std::move(start);
