@@ -87,7 +87,8 @@ struct ChainFold {
       }
     }
     MPI_Bcast(header, 2, MPI_DOUBLE, ranks - 1, comm);
-    if (with_sums) MPI_Bcast(running.data(), count_of(running.size()), datatype<T>(), ranks - 1, comm);
+    if (with_sums)
+      MPI_Bcast(running.data(), count_of(running.size()), datatype<T>(), ranks - 1, comm);
     if (rank == ranks - 1)
       counters.bytes_sent +=
           static_cast<double>(sizeof(header) + (with_sums ? running.size() * sizeof(T) : 0));
@@ -96,7 +97,8 @@ struct ChainFold {
       std::copy(weights, weights + size, weight_sums.data());
       std::copy(intercept, intercept + classes, intercept_sums.data());
     }
-    counters.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    counters.seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ++counters.folds;
   }
 };
@@ -106,7 +108,8 @@ template <class T>
 std::vector<T> all_gather(MPI_Comm comm, const std::vector<T>& local) {
   const int ranks = size_of(comm);
   const int count = count_of(local.size() * sizeof(T));
-  std::vector<int> counts(static_cast<std::size_t>(ranks)), offsets(static_cast<std::size_t>(ranks));
+  std::vector<int> counts(static_cast<std::size_t>(ranks)),
+      offsets(static_cast<std::size_t>(ranks));
   MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
   std::size_t total = 0;
   for (int r = 0; r < ranks; ++r) {
@@ -133,8 +136,8 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, MatrixView<con
       detail::fit_fail("validation_fraction is not supported in a data-parallel fit");
     if (options.warm_start) detail::fit_fail("warm_start is not supported in a data-parallel fit");
     if (labels.size() != features.rows())
-      detail::fit_fail("labels has " + std::to_string(labels.size()) + " entries but features has " +
-                       std::to_string(features.rows()) + " rows");
+      detail::fit_fail("labels has " + std::to_string(labels.size()) +
+                       " entries but features has " + std::to_string(features.rows()) + " rows");
     if (!sample_weight.empty() && sample_weight.size() != features.rows())
       detail::fit_fail("sample_weight has " + std::to_string(sample_weight.size()) +
                        " entries but features has " + std::to_string(features.rows()) + " rows");
@@ -181,14 +184,7 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, MatrixView<con
   });
   result.in_double = options.use_double || std::is_same_v<T, double>;
   result.num_features = n;
-  FitOptions run_options = options;
-  if (!run_options.solver) run_options.solver = options.l1 > 0 ? SolverKind::lbfgs : SolverKind::lbfgs;
-  if (*run_options.solver == SolverKind::structured) {
-    collectively(comm, [] {
-      throw Error("softmaxkit::mpi::fit: the structured solver is not supported yet (use lbfgs "
-                  "or newton)");
-    });
-  }
+  const FitOptions& run_options = options;
   // 4. This rank's rows must be whole chunks of the grid of the precision computed in.
   const std::size_t element_size = result.in_double ? sizeof(double) : sizeof(T);
   collectively(comm, [&] {
@@ -201,16 +197,48 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, MatrixView<con
   });
   // 5. The solver run, identical on every rank. An exception inside it (none is expected once
   // the inputs are agreed) would leave peers waiting in the fold: MPI_Abort then ends the job.
+  const bool structured =
+      options.solver.value_or(options.l1 > 0 ? SolverKind::lbfgs : SolverKind::structured) ==
+      SolverKind::structured;
   auto train_in = [&]<class C>(C) {
     const ChunkShare<C> share = make_share<C>(comm, global_rows, first_row, weight_total);
+    // The structured metric reads sampled rows of the whole problem: gathered to every rank once
+    // (rank order is row order, so they arrive sorted), in the precision computed in.
+    std::vector<C> sampled_features, sampled_weights;
+    if (structured) {
+      const std::vector<std::size_t> wanted =
+          detail::metric_rows(global_rows, n, classes, options.fit_intercept);
+      std::vector<C> local_features, local_weights;
+      for (std::size_t i : wanted) {
+        if (i < first_row || i >= first_row + features.rows()) continue;
+        const T* row = features.row(i - first_row);
+        for (std::size_t j = 0; j < n; ++j) local_features.push_back(static_cast<C>(row[j]));
+        if (!sample_weight.empty())
+          local_weights.push_back(static_cast<C>(sample_weight[i - first_row]));
+      }
+      sampled_features = all_gather(comm, local_features);
+      sampled_weights = all_gather(comm, local_weights);
+    }
+    std::vector<std::int32_t> no_labels;
+    auto make_metric = [&] {
+      RegressionProblem<C> sampled;
+      sampled.features =
+          MatrixView<const C>(sampled_features.data(), sampled_features.size() / n, n);
+      sampled.sample_weights = sampled_weights;
+      sampled.num_classes = classes;
+      sampled.l2 = result.l2;
+      sampled.fit_intercept = options.fit_intercept;
+      return std::make_shared<detail::SoftmaxMetric<C>>(sampled, global_rows);
+    };
+    const std::function<std::shared_ptr<detail::SoftmaxMetric<C>>()> factory = make_metric;
     if (features.rows() == 0) {
       detail::FitData<C> data;
       data.training.cols = n;
-      return detail::run_fit(run_options, data, classes, result.l2, {}, nullptr, &share);
+      return detail::run_fit(run_options, data, classes, result.l2, {}, nullptr, &share, factory);
     }
     return detail::run_fit(run_options,
                            detail::prepare_fit_data<C>(features, indices, sample_weight, 0.0),
-                           classes, result.l2, {}, nullptr, &share);
+                           classes, result.l2, {}, nullptr, &share, factory);
   };
   detail::FitOutcome outcome;
   try {
@@ -247,7 +275,8 @@ void agree(MPI_Comm comm, const std::string& local_error) {
   if (lowest == ranks) return;
   int length = rank == lowest ? count_of(local_error.size()) : 0;
   MPI_Bcast(&length, 1, MPI_INT, lowest, comm);
-  std::string message = rank == lowest ? local_error : std::string(static_cast<std::size_t>(length), ' ');
+  std::string message =
+      rank == lowest ? local_error : std::string(static_cast<std::size_t>(length), ' ');
   MPI_Bcast(message.data(), length, MPI_CHAR, lowest, comm);
   throw Error(message);
 }

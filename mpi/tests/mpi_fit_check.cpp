@@ -87,7 +87,8 @@ long long check_loss_gradient(MPI_Comm comm, const Dataset& data, std::size_t cl
   const mpi::RowRange mine =
       mpi::rows_of_rank(data.rows, data.cols, classes, sizeof(T), rank, ranks);
   RegressionProblem<T> part = whole;
-  part.features = MatrixView<const T>(features.data() + mine.first * data.cols, mine.count, data.cols);
+  part.features =
+      MatrixView<const T>(features.data() + mine.first * data.cols, mine.count, data.cols);
   part.labels = std::span<const std::int32_t>(indices).subspan(mine.first, mine.count);
   part.sample_weights = std::span<const T>(weights_of_rows).subspan(mine.first, mine.count);
   const double total = mpi::global_weight_sum<T>(comm, part.sample_weights, mine.count);
@@ -140,8 +141,10 @@ int main(int argc, char** argv) {
           std::lower_bound(classes.begin(), classes.end(), data.labels[i]) - classes.begin());
     long long mismatches = 0;
     if (bad_rank < 0 && kill_rank < 0) {
-      mismatches += check_loss_gradient<float>(MPI_COMM_WORLD, data, classes.size(), indices, rank, ranks);
-      mismatches += check_loss_gradient<double>(MPI_COMM_WORLD, data, classes.size(), indices, rank, ranks);
+      mismatches +=
+          check_loss_gradient<float>(MPI_COMM_WORLD, data, classes.size(), indices, rank, ranks);
+      mismatches +=
+          check_loss_gradient<double>(MPI_COMM_WORLD, data, classes.size(), indices, rank, ranks);
     }
 
     FitOptions options;
@@ -149,7 +152,9 @@ int main(int argc, char** argv) {
     options.threads = 1;
     options.tolerance = 1e-6;
     options.max_iterations = which == "fashion" ? 60 : 200;
-    options.solver = solver == "newton" ? SolverKind::newton_cg : SolverKind::lbfgs;
+    // "structured": the default (FitOptions::solver empty).
+    if (solver == "newton") options.solver = SolverKind::newton_cg;
+    if (solver == "lbfgs") options.solver = SolverKind::lbfgs;
     const mpi::RowRange mine =
         mpi::rows_of_rank(data.rows, data.cols, classes.size(), sizeof(float), rank, ranks);
     if (kill_rank == rank) {
@@ -170,8 +175,8 @@ int main(int argc, char** argv) {
     if (rank == 0) {
       SoftmaxRegression single(options);
       single.options().callback = nullptr;
-      const FitReport report =
-          single.fit(MatrixView<const float>(data.features.data(), data.rows, data.cols), data.labels);
+      const FitReport report = single.fit(
+          MatrixView<const float>(data.features.data(), data.rows, data.cols), data.labels);
       mismatches += !same_bits(report.objective, fit.report.objective);
       mismatches += report.iterations != fit.report.iterations;
       mismatches += report.evaluations != fit.report.evaluations;
@@ -180,10 +185,11 @@ int main(int argc, char** argv) {
         mismatches += !same_bits(single.weights()[e], fit.weights[e]);
       for (std::size_t k = 0; k < single.intercept().size(); ++k)
         mismatches += !same_bits(single.intercept()[k], fit.intercept[k]);
-      std::printf("%s %s ranks=%d rows=%zu: objective %.17g (single %.17g), %d iterations, %lld "
-                  "mismatches\n",
-                  which.c_str(), solver.c_str(), ranks, data.rows, fit.report.objective,
-                  report.objective, fit.report.iterations, mismatches);
+      std::printf(
+          "%s %s ranks=%d rows=%zu: objective %.17g (single %.17g), %d iterations, %lld "
+          "mismatches\n",
+          which.c_str(), solver.c_str(), ranks, data.rows, fit.report.objective, report.objective,
+          fit.report.iterations, mismatches);
     }
     long long total = 0;
     MPI_Allreduce(&mismatches, &total, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);

@@ -1,7 +1,7 @@
 // softmaxkit-mpi: `mpirun -np N softmaxkit-mpi train ...` trains data-parallel with the options of
 // `softmaxkit train` (same parsing, same output; only rank 0 prints and writes the model).
-// Differences (README "More than one machine"): --validation-fraction is refused, and the default
-// solver is lbfgs. --threads applies per rank. Exit codes as softmaxkit's, on every rank: a bad
+// Difference (README "More than one machine"): --validation-fraction is refused. --threads applies
+// per rank. Exit codes as softmaxkit's, on every rank: a bad
 // input on any rank is agreed on, and every rank exits 2 with rank 0 printing the message.
 #include <mpi.h>
 #include <unistd.h>
@@ -50,7 +50,8 @@ std::string solver_name(SolverKind kind) {
 // way the library builds a fitted model from parameters.
 SoftmaxRegression model_of(const mpi::DistributedFit& fit) {
   const char* directory = std::getenv("TMPDIR");
-  std::string path = std::string(directory != nullptr ? directory : "/tmp") + "/softmaxkit-mpi-XXXXXX";
+  std::string path =
+      std::string(directory != nullptr ? directory : "/tmp") + "/softmaxkit-mpi-XXXXXX";
   const int fd = ::mkstemp(path.data());
   if (fd < 0) throw Error("cannot create a temporary file in " + path);
   ::close(fd);
@@ -91,14 +92,15 @@ int run(TrainArguments a) {
   options.fit_intercept = !a.no_intercept;
   options.use_double = a.use_double;
   const std::size_t element_size = a.use_double ? sizeof(double) : sizeof(float);
-  const mpi::RowRange mine =
-      mpi::rows_of_rank(train.rows, train.cols, std::max<std::size_t>(classes.size(), 1),
-                        element_size, rank, ranks);
+  const mpi::RowRange mine = mpi::rows_of_rank(
+      train.rows, train.cols, std::max<std::size_t>(classes.size(), 1), element_size, rank, ranks);
   // Only this rank's rows stay in memory.
-  std::vector<float> local_features(train.features.begin() + static_cast<std::ptrdiff_t>(mine.first * train.cols),
-                                    train.features.begin() + static_cast<std::ptrdiff_t>((mine.first + mine.count) * train.cols));
-  std::vector<std::int32_t> local_labels(train.labels.begin() + static_cast<std::ptrdiff_t>(mine.first),
-                                         train.labels.begin() + static_cast<std::ptrdiff_t>(mine.first + mine.count));
+  std::vector<float> local_features(
+      train.features.begin() + static_cast<std::ptrdiff_t>(mine.first * train.cols),
+      train.features.begin() + static_cast<std::ptrdiff_t>((mine.first + mine.count) * train.cols));
+  std::vector<std::int32_t> local_labels(
+      train.labels.begin() + static_cast<std::ptrdiff_t>(mine.first),
+      train.labels.begin() + static_cast<std::ptrdiff_t>(mine.first + mine.count));
   const std::size_t rows = train.rows, cols = train.cols;
   train = Dataset{};
 
@@ -113,7 +115,8 @@ int run(TrainArguments a) {
   progress.finish();
   if (fit.report.reason == StopReason::nan) {
     if (rank == 0)
-      std::fprintf(stderr, "softmaxkit: training stopped after %d iterations: the objective or its "
+      std::fprintf(stderr,
+                   "softmaxkit: training stopped after %d iterations: the objective or its "
                    "gradient became NaN or infinite (stop_reason nan); no model written\n",
                    fit.report.iterations);
     return cli::kExitTrainingFailed;
@@ -135,8 +138,8 @@ int run(TrainArguments a) {
       cli::DataSource source = a.test;
       if (source.num_features == 0) source.num_features = cols;
       const Dataset test = cli::load_dataset(source);
-      test_accuracy = model.score(MatrixView<const float>(test.features.data(), test.rows, test.cols),
-                                  test.labels);
+      test_accuracy = model.score(
+          MatrixView<const float>(test.features.data(), test.rows, test.cols), test.labels);
     }
     if (!a.model_path.empty()) save_model_file(a.model_path, fit.contents());
   });

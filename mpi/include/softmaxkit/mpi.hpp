@@ -95,10 +95,10 @@ struct DistributedFit {
 // [first_row, first_row + rows)), which must be rows_of_rank(global rows, n, classes, element
 // size, rank, ranks) for the precision the fit computes in (float, or double with use_double);
 // the rows of the ranks in rank order are the whole data set. Same options as fit except:
-// validation_fraction and warm_start are refused; the default solver (options.solver empty, no
-// L1) is L-BFGS, not structured (the structured metric reads sampled rows of every rank; not
-// done yet). options.callback runs on every rank (with identical reports). Returns the same
-// parameters and report values (seconds aside) on every rank, bitwise equal to
+// validation_fraction and warm_start are refused. The structured solver's metric reads a fixed
+// sample of rows (chosen from the global shape only): those rows are gathered to every rank once
+// (about 12,000 rows at most). options.callback runs on every rank (with identical reports).
+// Returns the same parameters and report values (seconds aside) on every rank, bitwise equal to
 // SoftmaxRegression(options).fit on the concatenated rows with the same solver.
 DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const float> features,
                    std::span<const std::int32_t> labels, std::span<const float> sample_weight,
