@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -71,14 +72,6 @@ int run(TrainArguments a) {
   a.test.label_column = a.train.label_column;
   a.test.num_features = a.train.num_features;
 
-  // Every rank reads the file and keeps its rows (reading by byte ranges is not done yet).
-  Dataset train;
-  mpi::collectively(comm, [&] {
-    if (a.validation_fraction > 0)
-      throw Error("--validation-fraction is not supported by softmaxkit-mpi");
-    train = cli::load_dataset(a.train);
-  });
-  const std::vector<std::int32_t> classes = mpi::global_classes(comm, train.labels);
   FitOptions options;
   if (a.l2) options.l2 = *a.l2;
   if (a.C) options.C = *a.C;
@@ -92,17 +85,61 @@ int run(TrainArguments a) {
   options.fit_intercept = !a.no_intercept;
   options.use_double = a.use_double;
   const std::size_t element_size = a.use_double ? sizeof(double) : sizeof(float);
-  const mpi::RowRange mine = mpi::rows_of_rank(
-      train.rows, train.cols, std::max<std::size_t>(classes.size(), 1), element_size, rank, ranks);
-  // Only this rank's rows stay in memory.
-  std::vector<float> local_features(
-      train.features.begin() + static_cast<std::ptrdiff_t>(mine.first * train.cols),
-      train.features.begin() + static_cast<std::ptrdiff_t>((mine.first + mine.count) * train.cols));
-  std::vector<std::int32_t> local_labels(
-      train.labels.begin() + static_cast<std::ptrdiff_t>(mine.first),
-      train.labels.begin() + static_cast<std::ptrdiff_t>(mine.first + mine.count));
-  const std::size_t rows = train.rows, cols = train.cols;
-  train = Dataset{};
+
+  // This rank's rows: IDX files are read by rows (the classes first, from every rank's even
+  // share of the labels, since the chunk grid depends on their count); the text formats are read
+  // whole on every rank and cut (reading them by byte ranges is not done yet).
+  std::size_t rows = 0, cols = 0;
+  std::vector<std::int32_t> classes;
+  mpi::RowRange mine;
+  Dataset local;
+  const bool by_rows = a.train.format == "idx" && !a.train.labels_path.empty();
+  mpi::collectively(comm, [&] {
+    if (a.validation_fraction > 0)
+      throw Error("--validation-fraction is not supported by softmaxkit-mpi");
+    if (by_rows) {
+      const mpi::IdxShape shape = mpi::read_idx_shape(a.train.path);
+      rows = shape.items;
+      cols = shape.values_per_item;
+      const std::size_t first =
+          rows * static_cast<std::size_t>(rank) / static_cast<std::size_t>(ranks);
+      const std::size_t last =
+          rows * static_cast<std::size_t>(rank + 1) / static_cast<std::size_t>(ranks);
+      local.labels = mpi::read_idx_label_rows(a.train.labels_path, first, last - first);
+    } else {
+      local = cli::load_dataset(a.train);
+      rows = local.rows;
+      cols = local.cols;
+    }
+  });
+  classes = mpi::global_classes(comm, local.labels);
+  mine = mpi::rows_of_rank(rows, cols, std::max<std::size_t>(classes.size(), 1), element_size, rank,
+                           ranks);
+  mpi::collectively(comm, [&] {
+    if (by_rows) {
+      local = mpi::read_idx_rows(a.train.path, a.train.labels_path, a.train.scale, mine.first,
+                                 mine.count);
+      for (std::size_t i = 0; i < local.features.size(); ++i) {
+        if (!std::isfinite(local.features[i]))
+          throw Error(a.train.path + ": feature " + std::to_string(i % cols) + " of row " +
+                      std::to_string(mine.first + i / cols) +
+                      " is not finite (the data must be finite)");
+      }
+    } else {
+      Dataset all = std::move(local);
+      local = Dataset{};
+      local.rows = mine.count;
+      local.cols = cols;
+      local.features.assign(
+          all.features.begin() + static_cast<std::ptrdiff_t>(mine.first * cols),
+          all.features.begin() + static_cast<std::ptrdiff_t>((mine.first + mine.count) * cols));
+      local.labels.assign(
+          all.labels.begin() + static_cast<std::ptrdiff_t>(mine.first),
+          all.labels.begin() + static_cast<std::ptrdiff_t>(mine.first + mine.count));
+    }
+  });
+  const std::vector<float>& local_features = local.features;
+  const std::vector<std::int32_t>& local_labels = local.labels;
 
   cli::Progress progress(rank != 0 || a.quiet || a.json);
   options.callback = [&progress](const IterationReport& report) {
@@ -153,7 +190,10 @@ int run(TrainArguments a) {
     json.add("iterations", static_cast<long long>(report.iterations));
     json.add("evaluations", static_cast<long long>(report.evaluations));
     json.add("hessian_products", static_cast<long long>(report.hessian_products));
+    json.add("setup_pass_equivalents", report.setup_pass_equivalents);
+    json.add("metric_pass_equivalents", report.metric_pass_equivalents);
     json.add("pass_equivalents", report.pass_equivalents);
+    if (!report.metric.empty()) json.add("metric", report.metric);
     json.add("fit_seconds", report.seconds);
     json.add("train_accuracy", train_accuracy);
     if (test_accuracy) json.add("test_accuracy", *test_accuracy);

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "softmaxkit/data.hpp"
 #include "softmaxkit/model.hpp"
 #include "softmaxkit/model_file.hpp"
 #include "softmaxkit/regression.hpp"
@@ -106,6 +107,19 @@ DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const fl
 DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const double> features,
                    std::span<const std::int32_t> labels, std::span<const double> sample_weight,
                    std::size_t first_row);
+
+// IDX files read by rows (each rank only its own): the shape from the header, and rows
+// [first, first + count) with their labels, the values read_idx would give (ubyte / 255 with
+// scale). Plain files are seeked; gzip files are streamed and the earlier rows skipped.
+struct IdxShape {
+  unsigned char type = 0;
+  std::size_t header_bytes = 0, items = 0, values_per_item = 1;
+};
+IdxShape read_idx_shape(const std::string& path);
+Dataset read_idx_rows(const std::string& images_path, const std::string& labels_path, bool scale,
+                      std::size_t first, std::size_t count);
+std::vector<std::int32_t> read_idx_label_rows(const std::string& labels_path, std::size_t first,
+                                              std::size_t count);
 
 // The class labels every rank agrees on: the sorted union of every rank's labels.
 std::vector<std::int32_t> global_classes(MPI_Comm comm, std::span<const std::int32_t> labels);
