@@ -33,4 +33,28 @@ for solver in "$@"; do
   done
   rank_counts=3
 done
+# IDX, read by rows on each rank: Fashion-MNIST's test file (10,000 rows), gzip (streamed and
+# skipped) with 3 ranks and plain (seeked) with 2, 15 iterations of the default solver.
+fashion=/usr/share/datasets/fashion-mnist
+if [[ -r $fashion/t10k-images-idx3-ubyte.gz ]]; then
+  gzip -dc "$fashion/t10k-images-idx3-ubyte.gz" >"$work/images.idx"
+  "$single" train --format idx --train "$fashion/t10k-images-idx3-ubyte.gz" \
+    --train-labels "$fashion/t10k-labels-idx1-ubyte.gz" --threads 1 --max-iter 15 --quiet \
+    --model "$work/single.skm"
+  for setup in "3 $fashion/t10k-images-idx3-ubyte.gz" "2 $work/images.idx"; do
+    set -- $setup
+    "$mpiexec" -n "$1" "$parallel" train --format idx --train "$2" \
+      --train-labels "$fashion/t10k-labels-idx1-ubyte.gz" --threads 1 --max-iter 15 --quiet \
+      --model "$work/parallel.skm"
+    if cmp -s "$work/single.skm" "$work/parallel.skm"; then
+      echo "idx $(basename "$2"), $1 ranks: model identical"
+    else
+      echo "idx $(basename "$2"), $1 ranks: models DIFFER"
+      status=1
+    fi
+    rm -f "$work/parallel.skm"
+  done
+else
+  echo "idx case skipped: $fashion is absent (install dataset-fashion-mnist)"
+fi
 exit $status
