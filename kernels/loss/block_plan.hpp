@@ -83,7 +83,8 @@ inline BlockPlan share_of_plan(const BlockPlan& plan, std::size_t first, std::si
   share.first_chunk = first;
   share.chunks = last - first;
   share.rows = starts[last] - starts[first];
-  share.blocks = last * plan.grid_blocks / plan.grid_chunks - first * plan.grid_blocks / plan.grid_chunks;
+  share.blocks =
+      last * plan.grid_blocks / plan.grid_chunks - first * plan.grid_blocks / plan.grid_chunks;
   return share;
 }
 

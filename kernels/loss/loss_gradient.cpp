@@ -31,7 +31,7 @@ struct LossGradient<T>::Impl {
   ProductPath path = ProductPath::blas;
   detail::BlockPlan plan;
   detail::Workspace<T> workspace;
-  detail::FeatureSlots slots;  // CSR features only
+  detail::FeatureSlots slots;          // CSR features only
   std::optional<ChunkShare<T>> share;  // a data-parallel share: its chunks, then share->fold
 
   // After a pass over the share's chunks: the totals over the whole grid into the first chunk's
@@ -42,9 +42,9 @@ struct LossGradient<T>::Impl {
     share->fold(chunks, std::span<double>(workspace.chunk_loss.data(), slots_used),
                 with_sums ? std::span<T>(workspace.chunk_weight_sums.data(), slots_used * size)
                           : std::span<T>(),
-                with_sums ? std::span<T>(workspace.chunk_intercept_sums.data(),
-                                         slots_used * classes())
-                          : std::span<T>());
+                with_sums
+                    ? std::span<T>(workspace.chunk_intercept_sums.data(), slots_used * classes())
+                    : std::span<T>());
     detail::BlockPlan one = plan;
     one.chunks = 1;
     return one;
@@ -135,8 +135,8 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
     detail::fail(function, "sparse_features are not supported in a share");
   if (!share.fold) detail::fail(function, "share.fold is empty");
   if (!(share.global_weight_sum > 0) || !std::isfinite(share.global_weight_sum))
-    detail::fail(function, "share.global_weight_sum is " +
-                               std::to_string(share.global_weight_sum) + " (must be > 0)");
+    detail::fail(function, "share.global_weight_sum is " + std::to_string(share.global_weight_sum) +
+                               " (must be > 0)");
   impl_->weight_sum = share.global_weight_sum;
   impl_->problem = problem;
   impl_->path = detail::choose_path(problem, options.path);
@@ -146,9 +146,8 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
     detail::fail(function, "rows [" + std::to_string(share.first_row) + ", " +
                                std::to_string(share.first_row + rows) + ") are not inside [0, " +
                                std::to_string(share.global_rows) + ")");
-  const detail::BlockPlan whole =
-      detail::make_block_plan(share.global_rows, impl_->features(), problem.num_classes,
-                              sizeof(T), options.block_rows);
+  const detail::BlockPlan whole = detail::make_block_plan(
+      share.global_rows, impl_->features(), problem.num_classes, sizeof(T), options.block_rows);
   const std::vector<std::size_t> starts = detail::chunk_row_starts(whole);
   const auto first = std::find(starts.begin(), starts.end(), share.first_row);
   const auto last = std::find(starts.begin(), starts.end(), share.first_row + rows);

@@ -5,9 +5,9 @@
 #include <bit>
 #include <cmath>
 #include <iterator>
+#include <numeric>
 #include <string>
 #include <utility>
-#include <numeric>
 
 #include "loss/blas.hpp"
 #include "softmaxkit/error.hpp"
