@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "commands.hpp"
@@ -86,58 +87,76 @@ int run(TrainArguments a) {
   options.use_double = a.use_double;
   const std::size_t element_size = a.use_double ? sizeof(double) : sizeof(float);
 
-  // This rank's rows: IDX files are read by rows (the classes first, from every rank's even
-  // share of the labels, since the chunk grid depends on their count); the text formats are read
-  // whole on every rank and cut (reading them by byte ranges is not done yet).
+  // This rank's rows: plain CSV and LibSVM files by byte ranges (read_text_rows); IDX files by
+  // rows (the classes first, from every rank's even share of the labels, since the chunk grid
+  // depends on their count); gzip text files are read whole on every rank and cut.
   std::size_t rows = 0, cols = 0;
   std::vector<std::int32_t> classes;
   mpi::RowRange mine;
   Dataset local;
   const bool by_rows = a.train.format == "idx" && !a.train.labels_path.empty();
+  bool by_bytes = false;
   mpi::collectively(comm, [&] {
     if (a.validation_fraction > 0)
       throw Error("--validation-fraction is not supported by softmaxkit-mpi");
-    if (by_rows) {
-      const mpi::IdxShape shape = mpi::read_idx_shape(a.train.path);
-      rows = shape.items;
-      cols = shape.values_per_item;
-      const std::size_t first =
-          rows * static_cast<std::size_t>(rank) / static_cast<std::size_t>(ranks);
-      const std::size_t last =
-          rows * static_cast<std::size_t>(rank + 1) / static_cast<std::size_t>(ranks);
-      local.labels = mpi::read_idx_label_rows(a.train.labels_path, first, last - first);
-    } else {
-      local = cli::load_dataset(a.train);
-      rows = local.rows;
-      cols = local.cols;
-    }
+    by_bytes = a.train.format != "idx" && a.train.labels_path.empty() &&
+               std::filesystem::is_regular_file(a.train.path) && !mpi::is_gzip_file(a.train.path);
   });
-  classes = mpi::global_classes(comm, local.labels);
-  mine = mpi::rows_of_rank(rows, cols, std::max<std::size_t>(classes.size(), 1), element_size, rank,
-                           ranks);
-  mpi::collectively(comm, [&] {
-    if (by_rows) {
-      local = mpi::read_idx_rows(a.train.path, a.train.labels_path, a.train.scale, mine.first,
-                                 mine.count);
-      for (std::size_t i = 0; i < local.features.size(); ++i) {
-        if (!std::isfinite(local.features[i]))
-          throw Error(a.train.path + ": feature " + std::to_string(i % cols) + " of row " +
-                      std::to_string(mine.first + i / cols) +
-                      " is not finite (the data must be finite)");
+  if (by_bytes) {
+    CsvOptions csv;
+    csv.label_column = a.train.label_column;
+    csv.has_header = a.train.header;
+    mpi::TextRows text = mpi::read_text_rows(comm, a.train.format, a.train.path, csv,
+                                             a.train.num_features, element_size);
+    rows = text.global_rows;
+    cols = text.data.cols;
+    classes = std::move(text.classes);
+    mine = text.mine;
+    local = std::move(text.data);
+  } else {
+    mpi::collectively(comm, [&] {
+      if (by_rows) {
+        const mpi::IdxShape shape = mpi::read_idx_shape(a.train.path);
+        rows = shape.items;
+        cols = shape.values_per_item;
+        const std::size_t first =
+            rows * static_cast<std::size_t>(rank) / static_cast<std::size_t>(ranks);
+        const std::size_t last =
+            rows * static_cast<std::size_t>(rank + 1) / static_cast<std::size_t>(ranks);
+        local.labels = mpi::read_idx_label_rows(a.train.labels_path, first, last - first);
+      } else {
+        local = cli::load_dataset(a.train);
+        rows = local.rows;
+        cols = local.cols;
       }
-    } else {
-      Dataset all = std::move(local);
-      local = Dataset{};
-      local.rows = mine.count;
-      local.cols = cols;
-      local.features.assign(
-          all.features.begin() + static_cast<std::ptrdiff_t>(mine.first * cols),
-          all.features.begin() + static_cast<std::ptrdiff_t>((mine.first + mine.count) * cols));
-      local.labels.assign(
-          all.labels.begin() + static_cast<std::ptrdiff_t>(mine.first),
-          all.labels.begin() + static_cast<std::ptrdiff_t>(mine.first + mine.count));
-    }
-  });
+    });
+    classes = mpi::global_classes(comm, local.labels);
+    mine = mpi::rows_of_rank(rows, cols, std::max<std::size_t>(classes.size(), 1), element_size,
+                             rank, ranks);
+    mpi::collectively(comm, [&] {
+      if (by_rows) {
+        local = mpi::read_idx_rows(a.train.path, a.train.labels_path, a.train.scale, mine.first,
+                                   mine.count);
+        for (std::size_t i = 0; i < local.features.size(); ++i) {
+          if (!std::isfinite(local.features[i]))
+            throw Error(a.train.path + ": feature " + std::to_string(i % cols) + " of row " +
+                        std::to_string(mine.first + i / cols) +
+                        " is not finite (the data must be finite)");
+        }
+      } else {
+        Dataset all = std::move(local);
+        local = Dataset{};
+        local.rows = mine.count;
+        local.cols = cols;
+        local.features.assign(
+            all.features.begin() + static_cast<std::ptrdiff_t>(mine.first * cols),
+            all.features.begin() + static_cast<std::ptrdiff_t>((mine.first + mine.count) * cols));
+        local.labels.assign(
+            all.labels.begin() + static_cast<std::ptrdiff_t>(mine.first),
+            all.labels.begin() + static_cast<std::ptrdiff_t>(mine.first + mine.count));
+      }
+    });
+  }
   const std::vector<float>& local_features = local.features;
   const std::vector<std::int32_t>& local_labels = local.labels;
 

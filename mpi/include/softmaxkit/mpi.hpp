@@ -121,6 +121,24 @@ Dataset read_idx_rows(const std::string& images_path, const std::string& labels_
 std::vector<std::int32_t> read_idx_label_rows(const std::string& labels_path, std::size_t first,
                                               std::size_t count);
 
+// CSV and LibSVM (plain, not gzip) read by byte ranges: rank r parses the whole lines starting in
+// its 1/P of the file; the ranks agree on the columns (LibSVM: the largest inferred, or
+// libsvm_features when nonzero) and the classes; then the rows move to the ranks rows_of_rank
+// names (element_size: of the precision computed in). Returns this rank's rows, their range,
+// the global row count and the classes. The values are read_csv's / read_libsvm's; messages
+// name the file and, past rank 0, the line its part starts at. A blank line between data
+// records is reported only when both lie in one rank's part.
+struct TextRows {
+  Dataset data;
+  RowRange mine;
+  std::size_t global_rows = 0;
+  std::vector<std::int32_t> classes;
+};
+TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::string& path,
+                        const CsvOptions& csv, std::size_t libsvm_features,
+                        std::size_t element_size);
+bool is_gzip_file(const std::string& path);
+
 // The class labels every rank agrees on: the sorted union of every rank's labels.
 std::vector<std::int32_t> global_classes(MPI_Comm comm, std::span<const std::int32_t> labels);
 
