@@ -122,6 +122,15 @@ std::vector<T> all_gather(MPI_Comm comm, const std::vector<T>& local) {
   return all;
 }
 
+// The fit's own communicator: its point-to-point tags never meet the caller's messages.
+struct OwnComm {
+  MPI_Comm comm = MPI_COMM_NULL;
+  explicit OwnComm(MPI_Comm parent) { MPI_Comm_dup(parent, &comm); }
+  ~OwnComm() { MPI_Comm_free(&comm); }
+  OwnComm(const OwnComm&) = delete;
+  OwnComm& operator=(const OwnComm&) = delete;
+};
+
 template <class T>
 DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, MatrixView<const T> features,
                         std::span<const std::int32_t> labels, std::span<const T> sample_weight,
@@ -345,12 +354,14 @@ ModelFileContents DistributedFit::contents() const {
 DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const float> features,
                    std::span<const std::int32_t> labels, std::span<const float> sample_weight,
                    std::size_t first_row) {
-  return fit_impl<float>(comm, options, features, labels, sample_weight, first_row);
+  const OwnComm own(comm);
+  return fit_impl<float>(own.comm, options, features, labels, sample_weight, first_row);
 }
 DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const double> features,
                    std::span<const std::int32_t> labels, std::span<const double> sample_weight,
                    std::size_t first_row) {
-  return fit_impl<double>(comm, options, features, labels, sample_weight, first_row);
+  const OwnComm own(comm);
+  return fit_impl<double>(own.comm, options, features, labels, sample_weight, first_row);
 }
 
 }  // namespace softmaxkit::mpi
