@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 
@@ -44,6 +45,26 @@ struct LossGradientOptions {
   std::size_t block_rows = 0;
 };
 
+// One share of a data-parallel problem (softmaxkit::mpi builds these; include/softmaxkit/mpi.hpp).
+// The problem given with it holds rows [first_row, first_row + its rows) of a dense problem of
+// global_rows rows whose sample weights sum to global_weight_sum; those rows must be whole chunks
+// of the chunk grid cut for global_rows (the constructor throws otherwise). Each evaluation runs
+// the share's chunks, then calls `fold` with their partial sums, chunk by chunk in order:
+// `chunks` of them (possibly 0), loss (max(1, chunks) entries), weight_sums (max(1, chunks) x
+// K n, in the chunk accumulator's layout) and intercept_sums (max(1, chunks) x K), the last two
+// empty when the call computes the loss only. fold must leave in the first entries the sums over
+// all the grid's chunks as one process adds them: loss and intercept from 0 adding chunk 0, 1,
+// ...; weights starting from chunk 0's, adding chunk 1, 2, ... Then J, the gradient and Hv are the
+// whole problem's, bitwise. Dense features only.
+template <class T>
+struct ChunkShare {
+  std::size_t global_rows = 0, first_row = 0;
+  double global_weight_sum = 0;
+  std::function<void(std::size_t chunks, std::span<double> loss, std::span<T> weight_sums,
+                     std::span<T> intercept_sums)>
+      fold;
+};
+
 // Parameters: weights K x n row-major (contiguous), intercept K (when fit_intercept is false the
 // intercept spans may be empty; if given, the intercept is read as 0 and its gradient is 0).
 //
@@ -75,6 +96,9 @@ class LossGradient {
  public:
   explicit LossGradient(const RegressionProblem<T>& problem);
   LossGradient(const RegressionProblem<T>& problem, const LossGradientOptions& options);
+  // A share of a data-parallel problem (ChunkShare above).
+  LossGradient(const RegressionProblem<T>& problem, const LossGradientOptions& options,
+               ChunkShare<T> share);
   ~LossGradient();
   LossGradient(LossGradient&&) noexcept;
   LossGradient& operator=(LossGradient&&) noexcept;

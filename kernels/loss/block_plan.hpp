@@ -5,14 +5,22 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <vector>
 
 namespace softmaxkit::detail {
 
 struct BlockPlan {
   std::size_t rows = 0, block_rows = 1, blocks = 0, chunks = 0;
+  // The whole grid's chunks and blocks, and where this plan starts in it: a data-parallel share
+  // (share_of_plan) is chunks [first_chunk, first_chunk + chunks) of a grid cut for all the rows,
+  // its rows and blocks counted from that chunk's first. The whole plan: 0, chunks, blocks.
+  std::size_t first_chunk = 0, grid_chunks = 0, grid_blocks = 0;
 
-  // Chunk c owns blocks [first_block(c), first_block(c + 1)): an even split.
-  std::size_t first_block(std::size_t chunk) const { return chunk * blocks / chunks; }
+  // Chunk c owns blocks [first_block(c), first_block(c + 1)): an even split of the grid.
+  std::size_t first_block(std::size_t chunk) const {
+    return (first_chunk + chunk) * grid_blocks / grid_chunks -
+           first_chunk * grid_blocks / grid_chunks;
+  }
   std::size_t block_begin(std::size_t block) const { return block * block_rows; }
   std::size_t block_size(std::size_t block) const {
     return std::min(block_rows, rows - block_begin(block));
@@ -54,7 +62,30 @@ inline BlockPlan make_block_plan(std::size_t rows, std::size_t features, std::si
   const std::size_t grouped = (plan.blocks + kBlocksPerChunk - 1) / kBlocksPerChunk;
   const std::size_t wanted = std::max(grouped, std::min(plan.blocks, kBalancedChunks));
   plan.chunks = std::min({wanted, kMaxChunks, affordable});
+  plan.grid_chunks = plan.chunks;
+  plan.grid_blocks = plan.blocks;
   return plan;
+}
+
+// The first row of each of the grid's chunks, then the row count (chunks + 1 entries).
+inline std::vector<std::size_t> chunk_row_starts(const BlockPlan& plan) {
+  std::vector<std::size_t> starts(plan.grid_chunks + 1);
+  for (std::size_t c = 0; c <= plan.grid_chunks; ++c)
+    starts[c] = std::min(plan.rows, c * plan.grid_blocks / plan.grid_chunks * plan.block_rows);
+  return starts;
+}
+
+// The share of `plan` (a whole plan) made of chunks [first, last): its rows counted from the
+// first chunk's first row.
+inline BlockPlan share_of_plan(const BlockPlan& plan, std::size_t first, std::size_t last) {
+  const std::vector<std::size_t> starts = chunk_row_starts(plan);
+  BlockPlan share = plan;
+  share.first_chunk = first;
+  share.chunks = last - first;
+  share.rows = starts[last] - starts[first];
+  share.blocks =
+      last * plan.grid_blocks / plan.grid_chunks - first * plan.grid_blocks / plan.grid_chunks;
+  return share;
 }
 
 }  // namespace softmaxkit::detail

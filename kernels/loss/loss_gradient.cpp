@@ -31,7 +31,24 @@ struct LossGradient<T>::Impl {
   ProductPath path = ProductPath::blas;
   detail::BlockPlan plan;
   detail::Workspace<T> workspace;
-  detail::FeatureSlots slots;  // CSR features only
+  detail::FeatureSlots slots;          // CSR features only
+  std::optional<ChunkShare<T>> share;  // a data-parallel share: its chunks, then share->fold
+
+  // After a pass over the share's chunks: the totals over the whole grid into the first chunk's
+  // sums (share->fold), and a plan of that one chunk for combine_chunks.
+  detail::BlockPlan fold_share(bool with_sums) {
+    const std::size_t chunks = plan.chunks, size = classes() * features();
+    const std::size_t slots_used = std::max<std::size_t>(chunks, 1);
+    share->fold(chunks, std::span<double>(workspace.chunk_loss.data(), slots_used),
+                with_sums ? std::span<T>(workspace.chunk_weight_sums.data(), slots_used * size)
+                          : std::span<T>(),
+                with_sums
+                    ? std::span<T>(workspace.chunk_intercept_sums.data(), slots_used * classes())
+                    : std::span<T>());
+    detail::BlockPlan one = plan;
+    one.chunks = 1;
+    return one;
+  }
 
   std::size_t classes() const { return problem.num_classes; }
   bool sparse() const { return path == ProductPath::csr; }
@@ -109,6 +126,43 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
 }
 
 template <class T>
+LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
+                              const LossGradientOptions& options, ChunkShare<T> share)
+    : impl_(std::make_unique<Impl>()) {
+  constexpr std::string_view function = "LossGradient (data-parallel share)";
+  detail::check_problem(problem, true);
+  if (problem.sparse_features.rows() != 0 || problem.sparse_features.cols() != 0)
+    detail::fail(function, "sparse_features are not supported in a share");
+  if (!share.fold) detail::fail(function, "share.fold is empty");
+  if (!(share.global_weight_sum > 0) || !std::isfinite(share.global_weight_sum))
+    detail::fail(function, "share.global_weight_sum is " + std::to_string(share.global_weight_sum) +
+                               " (must be > 0)");
+  impl_->weight_sum = share.global_weight_sum;
+  impl_->problem = problem;
+  impl_->path = detail::choose_path(problem, options.path);
+  if (impl_->path == ProductPath::blas) detail::warn_once_if_blas_core_is_slow();
+  const std::size_t rows = problem.features.rows();
+  if (share.global_rows == 0 || share.first_row + rows > share.global_rows)
+    detail::fail(function, "rows [" + std::to_string(share.first_row) + ", " +
+                               std::to_string(share.first_row + rows) + ") are not inside [0, " +
+                               std::to_string(share.global_rows) + ")");
+  const detail::BlockPlan whole = detail::make_block_plan(
+      share.global_rows, impl_->features(), problem.num_classes, sizeof(T), options.block_rows);
+  const std::vector<std::size_t> starts = detail::chunk_row_starts(whole);
+  const auto first = std::find(starts.begin(), starts.end(), share.first_row);
+  const auto last = std::find(starts.begin(), starts.end(), share.first_row + rows);
+  if (first == starts.end() || last == starts.end())
+    detail::fail(function, "rows [" + std::to_string(share.first_row) + ", " +
+                               std::to_string(share.first_row + rows) +
+                               ") are not whole chunks of the grid");
+  impl_->plan = detail::share_of_plan(whole, static_cast<std::size_t>(first - starts.begin()),
+                                      static_cast<std::size_t>(last - starts.begin()));
+  detail::check_workspace_fits(impl_->plan, problem.num_classes, impl_->features(), sizeof(T));
+  impl_->workspace = detail::Workspace<T>(impl_->plan, problem.num_classes, impl_->features());
+  impl_->share = std::move(share);
+}
+
+template <class T>
 LossGradient<T>::~LossGradient() = default;
 template <class T>
 LossGradient<T>::LossGradient(LossGradient&&) noexcept = default;
@@ -151,13 +205,18 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
     return cross_entropy_rows(
         impl.cross_entropy_rows(begin, rows, z, impl.classes(), want_gradient));
   };
-  const double loss = impl.with_source(
+  double loss = impl.with_source(
       weights.data(), impl.classes(), [&](const auto& source, const T* parameters) {
         input.parameters = parameters;
         return detail::run_blocked_pass(impl.plan, impl.workspace, source, input, row_step);
       });
+  detail::BlockPlan combine_plan = impl.plan;
+  if (impl.share) {
+    combine_plan = impl.fold_share(want_gradient);
+    loss = impl.workspace.chunk_loss[0];
+  }
   if (want_gradient) {
-    detail::combine_chunks(impl.plan, impl.workspace, impl.penalty(), weights.data(),
+    detail::combine_chunks(combine_plan, impl.workspace, impl.penalty(), weights.data(),
                            weights_gradient.empty() ? nullptr : weights_gradient.data(),
                            intercept_gradient.empty() ? nullptr : intercept_gradient.data(),
                            fit_intercept, impl.sparse() ? impl.slots.slot_of.data() : nullptr);
@@ -232,7 +291,8 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
                      input.parameters = parameters;
                      return detail::run_blocked_pass(impl.plan, workspace, source, input, row_step);
                    });
-  detail::combine_chunks(impl.plan, workspace, impl.penalty(), direction_weights.data(),
+  const detail::BlockPlan combine_plan = impl.share ? impl.fold_share(true) : impl.plan;
+  detail::combine_chunks(combine_plan, workspace, impl.penalty(), direction_weights.data(),
                          product_weights.data(),
                          product_intercept.empty() ? nullptr : product_intercept.data(),
                          fit_intercept, impl.sparse() ? impl.slots.slot_of.data() : nullptr);

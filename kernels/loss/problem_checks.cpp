@@ -23,7 +23,7 @@ std::string shape(std::size_t rows, std::size_t cols) {
 }  // namespace
 
 template <class T>
-double check_problem(const RegressionProblem<T>& problem) {
+double check_problem(const RegressionProblem<T>& problem, bool share) {
   const bool dense = problem.features.rows() != 0 || problem.features.cols() != 0;
   const bool sparse = problem.sparse_features.rows() != 0 || problem.sparse_features.cols() != 0;
   if (dense && sparse) fail(kFunction, "give features or sparse_features, not both");
@@ -110,6 +110,7 @@ double check_problem(const RegressionProblem<T>& problem) {
       weight_sum += static_cast<double>(weight);
     }
   }
+  if (share) return weight_sum;
   if (m == 0) fail(kFunction, "features has no rows");
   if (!(weight_sum > 0)) fail(kFunction, "all sample weights are zero");
   return weight_sum;
@@ -208,8 +209,8 @@ void check_outputs_disjoint(std::string_view function, std::span<const Region> o
 
 template std::array<Region, kProblemRegions> problem_regions<float>(const RegressionProblem<float>&);
 template std::array<Region, kProblemRegions> problem_regions<double>(const RegressionProblem<double>&);
-template double check_problem<float>(const RegressionProblem<float>&);
-template double check_problem<double>(const RegressionProblem<double>&);
+template double check_problem<float>(const RegressionProblem<float>&, bool);
+template double check_problem<double>(const RegressionProblem<double>&, bool);
 template ProductPath choose_path<float>(const RegressionProblem<float>&, ProductPath);
 template ProductPath choose_path<double>(const RegressionProblem<double>&, ProductPath);
 

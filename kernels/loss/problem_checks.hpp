@@ -13,9 +13,11 @@
 
 namespace softmaxkit::detail {
 
-// Throws Error naming what is wrong; returns the sum of the sample weights (> 0).
+// Throws Error naming what is wrong; returns the sum of the sample weights (> 0). A share of a
+// data-parallel problem (`share`) may have no rows or only zero weights: the whole problem is
+// checked for those by its owner.
 template <class T>
-double check_problem(const RegressionProblem<T>& problem);
+double check_problem(const RegressionProblem<T>& problem, bool share = false);
 
 // The product path: `requested`, with automatic resolved (csr for CSR features, small_k up to
 // small_k_product_max_classes, blas above). CSR features take only automatic or csr; dense

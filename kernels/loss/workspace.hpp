@@ -1,6 +1,7 @@
 // The buffers one LossGradient reuses across calls (sizes in regression.hpp's memory note).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -21,12 +22,13 @@ struct Workspace {
   std::vector<T> transposed_parameters;
 
   Workspace() = default;
+  // At least one chunk's sums: a data-parallel share without rows receives the totals there.
   Workspace(const BlockPlan& plan, std::size_t num_classes, std::size_t num_features)
       : classes(num_classes),
         features(num_features),
-        chunk_weight_sums(plan.chunks * num_classes * num_features),
-        chunk_intercept_sums(plan.chunks * num_classes),
-        chunk_loss(plan.chunks),
+        chunk_weight_sums(std::max<std::size_t>(plan.chunks, 1) * num_classes * num_features),
+        chunk_intercept_sums(std::max<std::size_t>(plan.chunks, 1) * num_classes),
+        chunk_loss(std::max<std::size_t>(plan.chunks, 1)),
         chunk_logits(plan.chunks * plan.block_rows * 2 * num_classes) {}
 
   T* weight_sums(std::size_t chunk) {

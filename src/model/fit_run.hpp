@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -57,10 +58,14 @@ inline tbb::task_arena fit_arena(int threads) {
 
 // Trains on data.training from `start` (zeros, or the previous parameters for a warm start).
 // gram_cache: the structured solver's factorisation of G, reused when the rows are the same.
+// share: data.training is a share of a data-parallel problem (softmaxkit::mpi), or null; then
+// make_metric builds the structured solver's metric (from rows gathered from every share).
 template <class T>
 FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_t classes,
                    double lambda, std::vector<double> start,
-                   std::shared_ptr<solvers_detail::GramFactorization>* gram_cache) {
+                   std::shared_ptr<solvers_detail::GramFactorization>* gram_cache,
+                   const ChunkShare<T>* share = nullptr,
+                   const std::function<std::shared_ptr<SoftmaxMetric<T>>()>& make_metric = {}) {
   const std::size_t features = data.training.cols;
   RegressionProblem<T> problem;
   if (data.training.is_sparse) {
@@ -73,7 +78,7 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
   problem.num_classes = classes;
   problem.l2 = lambda;
   problem.fit_intercept = options.fit_intercept;
-  TrainingObjective<T> objective(problem);
+  TrainingObjective<T> objective(problem, share);
 
   FitOutcome outcome;
   outcome.parameters = std::move(start);
@@ -119,7 +124,9 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
   arena.execute([&] {
     if (solver.kind == SolverKind::structured) {
       // The factorisation of G is kept for the next fit on the same rows (a C search).
-      metric = std::make_shared<SoftmaxMetric<T>>(problem, SoftmaxMetricSettings{}, gram_cache);
+      metric = make_metric ? make_metric()
+                           : std::make_shared<SoftmaxMetric<T>>(problem, SoftmaxMetricSettings{},
+                                                                gram_cache);
       solver_objective.metric = metric;
     }
     result = minimize(solver_objective, outcome.parameters, solver);

@@ -4,9 +4,13 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <iterator>
 #include <numeric>
+#include <string>
+#include <utility>
 
 #include "loss/blas.hpp"
+#include "softmaxkit/error.hpp"
 
 namespace softmaxkit::detail {
 
@@ -31,20 +35,80 @@ std::vector<std::size_t> sample_rows(std::size_t rows, std::size_t count, std::u
   return index;
 }
 
+namespace {
+
+// Sample sizes from the shape: G's rank-s update costs s n'^2 flops, so s is held to about
+// 3 passes (12 m K / n' rows) but at least 2000 and at most settings.gram_rows; A's sample is
+// m n / (16 (n + K)) rows (its 2 s K (n + K) flops per update stay near a thirty-second of a
+// pass), at least 256, at most class_rows.
+std::pair<std::size_t, std::size_t> sample_sizes(std::size_t m, std::size_t n, std::size_t k,
+                                                 std::size_t cols,
+                                                 const SoftmaxMetricSettings& settings) {
+  const double md = static_cast<double>(m);
+  const std::size_t gram_rows = std::min(
+      settings.gram_rows,
+      std::max<std::size_t>(2000, static_cast<std::size_t>(12 * md * static_cast<double>(k) /
+                                                           static_cast<double>(cols))));
+  const std::size_t class_rows =
+      std::min(settings.class_rows,
+               std::max<std::size_t>(256, m * std::max<std::size_t>(n, 1) / (16 * (n + k))));
+  return {gram_rows, class_rows};
+}
+
+}  // namespace
+
+std::vector<std::size_t> metric_rows(std::size_t rows, std::size_t features, std::size_t classes,
+                                     bool intercept, const SoftmaxMetricSettings& settings) {
+  if (classes > max_kronecker_classes) return {};
+  const auto [gram_rows, class_rows] =
+      sample_sizes(rows, features, classes, features + (intercept ? 1 : 0), settings);
+  std::vector<std::size_t> gram = sample_rows(rows, gram_rows, settings.seed);
+  const std::vector<std::size_t> more = sample_rows(rows, class_rows, settings.seed + 1);
+  std::vector<std::size_t> all;
+  std::set_union(gram.begin(), gram.end(), more.begin(), more.end(), std::back_inserter(all));
+  return all;
+}
+
 template <class T>
 SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
                                 const SoftmaxMetricSettings& settings,
-                                std::shared_ptr<solvers_detail::GramFactorization>* cache)
-    : features_view_(problem.features),
-      sparse_view_(problem.sparse_features),
-      sparse_(problem.features.empty() && !problem.sparse_features.empty()),
-      sample_weights_(problem.sample_weights),
-      settings_(settings),
-      classes_(problem.num_classes),
-      features_(sparse_ ? problem.sparse_features.cols() : problem.features.cols()),
-      intercept_(problem.fit_intercept) {
-  const std::size_t m = sparse_ ? sparse_view_.rows() : features_view_.rows(), n = features_,
-                    k = classes_;
+                                std::shared_ptr<solvers_detail::GramFactorization>* cache) {
+  setup(problem,
+        problem.features.empty() ? problem.sparse_features.rows() : problem.features.rows(),
+        settings, cache);
+}
+
+template <class T>
+SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& sampled, std::size_t rows,
+                                const SoftmaxMetricSettings& settings) {
+  row_index_ = metric_rows(rows, sampled.features.cols(), sampled.num_classes,
+                           sampled.fit_intercept, settings);
+  if (sampled.num_classes <= max_kronecker_classes && sampled.features.rows() != row_index_.size())
+    throw Error("SoftmaxMetric: " + std::to_string(sampled.features.rows()) +
+                " sampled rows given, metric_rows names " + std::to_string(row_index_.size()));
+  setup(sampled, rows, settings, nullptr);
+}
+
+template <class T>
+std::size_t SoftmaxMetric<T>::at(std::size_t row) const {
+  if (row_index_.empty()) return row;
+  return static_cast<std::size_t>(std::lower_bound(row_index_.begin(), row_index_.end(), row) -
+                                  row_index_.begin());
+}
+
+template <class T>
+void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
+                             const SoftmaxMetricSettings& settings,
+                             std::shared_ptr<solvers_detail::GramFactorization>* cache) {
+  features_view_ = problem.features;
+  sparse_view_ = problem.sparse_features;
+  sparse_ = problem.features.empty() && !problem.sparse_features.empty();
+  sample_weights_ = problem.sample_weights;
+  settings_ = settings;
+  classes_ = problem.num_classes;
+  features_ = sparse_ ? problem.sparse_features.cols() : problem.features.cols();
+  intercept_ = problem.fit_intercept;
+  const std::size_t n = features_, k = classes_;
   const std::size_t cols = n + (intercept_ ? 1 : 0);
   if (k > max_kronecker_classes) return;  // identity: no setup, no work
   // A pass reads every stored value once per class: 4 m n K flops dense, 4 nnz K for CSR.
@@ -53,7 +117,8 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
   pass_flops_ =
       std::max(4.0 * std::max(stored, static_cast<double>(m)) * static_cast<double>(k), 1.0);
   auto weight_of = [&](std::size_t i) {
-    return problem.sample_weights.empty() ? 1.0 : static_cast<double>(problem.sample_weights[i]);
+    return problem.sample_weights.empty() ? 1.0
+                                          : static_cast<double>(problem.sample_weights[at(i)]);
   };
   auto all_zero = [&](const std::vector<std::size_t>& rows) {
     for (std::size_t i : rows)
@@ -61,22 +126,11 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
     return true;
   };
 
-  // Sample sizes from the shape: G's rank-s update costs s n'^2 flops, so s is held to about
-  // 3 passes (12 m K / n' rows) but at least 2000 and at most settings_.gram_rows; A's sample is
-  // m n / (16 (n + K)) rows (its 2 s K (n + K) flops per update stay near a thirty-second of a
-  // pass), at least 256, at most class_rows.
-  const double md = static_cast<double>(m);
+  const auto [shape_gram_rows, class_rows] = sample_sizes(m, n, k, cols, settings_);
   // CSR data with G diagonal: the sample costs only its entries, so it takes gram_rows.
-  const std::size_t gram_rows =
-      sparse_ && cols > solvers_detail::max_dense_features
-          ? settings_.gram_rows
-          : std::min(settings_.gram_rows,
-                     std::max<std::size_t>(
-                         2000, static_cast<std::size_t>(12 * md * static_cast<double>(k) /
-                                                        static_cast<double>(cols))));
-  const std::size_t class_rows =
-      std::min(settings_.class_rows,
-               std::max<std::size_t>(256, m * std::max<std::size_t>(n, 1) / (16 * (n + k))));
+  const std::size_t gram_rows = sparse_ && cols > solvers_detail::max_dense_features
+                                    ? std::min(settings_.gram_rows, m)
+                                    : shape_gram_rows;
   // G over the sampled rows, in chunks of at most 1024 rows so the copy stays small.
   gram_sample_ = sample_rows(m, gram_rows, settings.seed);
   const std::vector<std::size_t>& gram_sample = gram_sample_;
@@ -194,9 +248,9 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
     rows_.resize(static_cast<std::size_t>(counts[n]));
     for (std::size_t r = 0; r < class_sample.size(); ++r) {
       for_each_entry(class_sample[r], [&](std::size_t j, double value) {
-        const auto at = static_cast<std::size_t>(counts[j]++);
-        sample_column_rows_[at] = static_cast<std::int32_t>(r);
-        rows_[at] = value;
+        const auto at_column = static_cast<std::size_t>(counts[j]++);
+        sample_column_rows_[at_column] = static_cast<std::int32_t>(r);
+        rows_[at_column] = value;
       });
     }
   } else {
@@ -256,7 +310,7 @@ void SoftmaxMetric<T>::copy_row(std::size_t i, double* out) const {
     for_each_entry(i, [out](std::size_t j, double value) { out[j] = value; });
     return;
   }
-  const T* row = features_view_.row(i);
+  const T* row = features_view_.row(at(i));
   for (std::size_t j = 0; j < features_; ++j) out[j] = static_cast<double>(row[j]);
 }
 
@@ -270,7 +324,7 @@ void SoftmaxMetric<T>::for_each_entry(std::size_t i, F&& f) const {
       f(static_cast<std::size_t>(columns[e]), static_cast<double>(values[e]));
     return;
   }
-  const T* row = features_view_.row(i);
+  const T* row = features_view_.row(at(i));
   for (std::size_t j = 0; j < features_; ++j) f(j, static_cast<double>(row[j]));
 }
 
@@ -326,7 +380,7 @@ void SoftmaxMetric<T>::build_subspace(std::span<const double> x) {
       const std::size_t i = gram_sample_[start + r];
       w[start + r] = gram_unweighted_ || sample_weights_.empty()
                          ? 1.0
-                         : static_cast<double>(sample_weights_[i]);
+                         : static_cast<double>(sample_weights_[at(i)]);
       total += w[start + r];
       copy_row(i, block.data() + r * cols);
       if (intercept_) block[r * cols + n] = 1;

@@ -49,6 +49,11 @@ struct SoftmaxMetricSettings {
 // count distinct indices in [0, rows), sorted, from (rows, count, seed) only.
 std::vector<std::size_t> sample_rows(std::size_t rows, std::size_t count, std::uint64_t seed);
 
+// The rows (sorted, distinct) that a metric for a problem of this shape reads: its G and A
+// samples; empty above max_kronecker_classes.
+std::vector<std::size_t> metric_rows(std::size_t rows, std::size_t features, std::size_t classes,
+                                     bool intercept, const SoftmaxMetricSettings& settings = {});
+
 template <class T>
 class SoftmaxMetric final : public Metric {
  public:
@@ -56,6 +61,12 @@ class SoftmaxMetric final : public Metric {
   // reused when the sampled rows hash the same, replaced otherwise. May be null.
   SoftmaxMetric(const RegressionProblem<T>& problem, const SoftmaxMetricSettings& settings = {},
                 std::shared_ptr<solvers_detail::GramFactorization>* cache = nullptr);
+  // For a problem whose rows are elsewhere (softmaxkit::mpi gathers these to every process):
+  // `sampled` holds only the rows metric_rows(rows, ...) names, in that order (features and
+  // weights, if any); `rows` is the whole problem's row count. The same metric, bitwise, as the
+  // whole problem's.
+  SoftmaxMetric(const RegressionProblem<T>& sampled, std::size_t rows,
+                const SoftmaxMetricSettings& settings = {});
 
   void update(std::span<const double> x, double relative_gradient_norm) override;
   void apply(std::span<const double> in, std::span<double> out) override;
@@ -71,6 +82,9 @@ class SoftmaxMetric final : public Metric {
   }
 
  private:
+  void setup(const RegressionProblem<T>& problem, std::size_t rows,
+             const SoftmaxMetricSettings& settings,
+             std::shared_ptr<solvers_detail::GramFactorization>* cache);
   void build_subspace(std::span<const double> x);
   // Row i of the features as n doubles (zeros between a CSR row's entries).
   void copy_row(std::size_t i, double* out) const;
@@ -78,6 +92,9 @@ class SoftmaxMetric final : public Metric {
   template <class F>
   void for_each_entry(std::size_t i, F&& f) const;
   void sample_logits(std::span<const double> x);  // logits_ = sampled rows x W^T
+  std::size_t at(std::size_t row) const;          // a sampled row's index in features_view_
+
+  std::vector<std::size_t> row_index_;  // the sampled problem's rows; empty: all rows
 
   MatrixView<const T> features_view_;
   CsrMatrixView<T> sparse_view_;
@@ -90,8 +107,8 @@ class SoftmaxMetric final : public Metric {
   std::vector<std::size_t> gram_sample_;
   bool gram_unweighted_ = false, subspace_tried_ = false, nonfinite_ = false, reused_setup_ = false;
   SoftmaxMetricSettings settings_;
-  std::size_t classes_, features_;
-  bool intercept_;
+  std::size_t classes_ = 0, features_ = 0;
+  bool intercept_ = true;
   double pass_flops_ = 1;
   double setup_passes_ = 0, work_flops_ = 0;
   std::unique_ptr<solvers_detail::KroneckerPreconditioner> preconditioner_;

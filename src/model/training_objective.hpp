@@ -14,8 +14,11 @@ namespace softmaxkit::detail {
 template <class T>
 class TrainingObjective {
  public:
-  explicit TrainingObjective(const RegressionProblem<T>& problem)
-      : loss_(problem),
+  // share: a data-parallel share of the problem (ChunkShare in regression.hpp), or null.
+  explicit TrainingObjective(const RegressionProblem<T>& problem,
+                             const ChunkShare<T>* share = nullptr)
+      : loss_(share != nullptr ? LossGradient<T>(problem, LossGradientOptions{}, *share)
+                               : LossGradient<T>(problem)),
         classes_(problem.num_classes),
         features_(loss_.num_features()),
         fit_intercept_(problem.fit_intercept),

@@ -1,0 +1,145 @@
+// softmaxkit::mpi — data-parallel training over MPI, bitwise identical to the single-process fit
+// for any number of ranks (CMake: find_package(softmaxkit COMPONENTS mpi), target
+// softmaxkit::mpi; README "More than one machine").
+//
+// How: the loss engine cuts the rows into a chunk grid that depends only on the global shape
+// (rows, features, classes, precision), and one process adds the chunks' partial sums in chunk
+// order. Here each rank holds whole chunks (rows_of_rank), evaluates them, and the partial sums
+// are folded along the ranks in rank order (rank r receives the running sums of chunks before its
+// own, adds its chunks in order, passes them on; the last rank broadcasts the totals). Every
+// addition is the one a single process makes, in the same order, so J, the gradient and Hv, and
+// therefore every solver iterate, are the single-process bits (same ISA, same build).
+// Exchange per evaluation: (K n + K) elements of T plus 2 doubles on each of the P - 1 links of
+// the chain, then one broadcast of as many.
+//
+// Collective contract: every function here is collective over `comm` (every rank calls it, in the
+// same order, with the same options). A softmaxkit::Error on any rank (bad input, mismatched
+// shapes) is agreed on before any exchange that depends on it: every rank then throws an Error
+// with the message of the lowest failing rank, so no rank waits for a peer that has given up.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "softmaxkit/data.hpp"
+#include "softmaxkit/model.hpp"
+#include "softmaxkit/model_file.hpp"
+#include "softmaxkit/regression.hpp"
+
+namespace softmaxkit::mpi {
+
+// Agreement on a status: local_error empty means this rank is fine. Returns when every rank is;
+// otherwise every rank throws Error(message of the lowest failing rank).
+void agree(MPI_Comm comm, const std::string& local_error);
+
+// Runs f on every rank, then agrees: an Error (or other exception) thrown by f on any rank
+// becomes the same Error on every rank.
+template <class F>
+void collectively(MPI_Comm comm, F&& f) {
+  std::string error;
+  try {
+    f();
+  } catch (const std::exception& e) {
+    error = e.what();
+    if (error.empty()) error = "unknown error";
+  }
+  agree(comm, error);
+}
+
+// The rows [first, first + count) rank `rank` of `ranks` holds: a contiguous run of whole chunks
+// of the grid for this shape (element_size: 4 to compute in float, 8 in double), the chunks split
+// as evenly as their count allows (ranks beyond the chunk count hold none).
+struct RowRange {
+  std::size_t first = 0, count = 0;
+};
+RowRange rows_of_rank(std::size_t global_rows, std::size_t features, std::size_t classes,
+                      std::size_t element_size, int rank, int ranks);
+
+// The fold above as a ChunkShare for LossGradient (regression.hpp). Rows must be rows_of_rank's.
+template <class T>
+ChunkShare<T> make_share(MPI_Comm comm, std::size_t global_rows, std::size_t first_row,
+                         double global_weight_sum);
+
+// Bytes this rank sent and seconds it spent in the fold (waiting included) since the share was
+// made, for the bench.
+struct ExchangeCounters {
+  double bytes_sent = 0, seconds = 0;
+  long long folds = 0;
+};
+ExchangeCounters& exchange_counters();
+
+// The sum, in row order, of every rank's weights (1 per row when `weights` is empty), as one
+// process adds them (a double per row, from 0).
+template <class T>
+double global_weight_sum(MPI_Comm comm, std::span<const T> weights, std::size_t rows);
+
+struct DistributedFit {
+  FitReport report;
+  std::vector<std::int32_t> class_labels;
+  std::size_t num_features = 0;
+  std::vector<double> weights, intercept;  // K x n, K: identical on every rank
+  double l2 = 0;                           // lambda used (C converted)
+  SolverKind solver = SolverKind::lbfgs;
+  bool in_double = false;
+  FitOptions options;
+  // The model file contents (rank 0 writes them; save_model_file is atomic).
+  ModelFileContents contents() const;
+};
+
+// SoftmaxRegression::fit over the rows of all ranks: this rank's rows are `features` (global rows
+// [first_row, first_row + rows)), which must be rows_of_rank(global rows, n, classes, element
+// size, rank, ranks) for the precision the fit computes in (float, or double with use_double);
+// the rows of the ranks in rank order are the whole data set. Same options as fit except:
+// validation_fraction and warm_start are refused. The structured solver's metric reads a fixed
+// sample of rows (chosen from the global shape only): those rows are gathered to every rank once
+// (about 12,000 rows at most). options.callback runs on every rank (with identical reports).
+// Returns the same parameters and report values (seconds aside) on every rank, bitwise equal to
+// SoftmaxRegression(options).fit on the concatenated rows with the same solver.
+DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const float> features,
+                   std::span<const std::int32_t> labels, std::span<const float> sample_weight,
+                   std::size_t first_row);
+DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const double> features,
+                   std::span<const std::int32_t> labels, std::span<const double> sample_weight,
+                   std::size_t first_row);
+
+// IDX files read by rows (each rank only its own): the shape from the header, and rows
+// [first, first + count) with their labels, the values read_idx would give (ubyte / 255 with
+// scale). Plain files are seeked; gzip files are streamed and the earlier rows skipped.
+struct IdxShape {
+  unsigned char type = 0;
+  std::size_t header_bytes = 0, items = 0, values_per_item = 1;
+};
+IdxShape read_idx_shape(const std::string& path);
+Dataset read_idx_rows(const std::string& images_path, const std::string& labels_path, bool scale,
+                      std::size_t first, std::size_t count);
+std::vector<std::int32_t> read_idx_label_rows(const std::string& labels_path, std::size_t first,
+                                              std::size_t count);
+
+// CSV and LibSVM (plain, not gzip) read by byte ranges: rank r parses the whole lines starting in
+// its 1/P of the file; the ranks agree on the columns (LibSVM: the largest inferred, or
+// libsvm_features when nonzero) and the classes; then the rows move to the ranks rows_of_rank
+// names (element_size: of the precision computed in). Returns this rank's rows, their range,
+// the global row count and the classes. The values are read_csv's / read_libsvm's; messages
+// name the file and, past rank 0, the line its part starts at. A blank line between data
+// records is reported only when both lie in one rank's part.
+struct TextRows {
+  Dataset data;
+  RowRange mine;
+  std::size_t global_rows = 0;
+  std::vector<std::int32_t> classes;
+};
+TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::string& path,
+                        const CsvOptions& csv, std::size_t libsvm_features,
+                        std::size_t element_size);
+bool is_gzip_file(const std::string& path);
+
+// The class labels every rank agrees on: the sorted union of every rank's labels.
+std::vector<std::int32_t> global_classes(MPI_Comm comm, std::span<const std::int32_t> labels);
+
+}  // namespace softmaxkit::mpi

@@ -1,0 +1,367 @@
+// softmaxkit::mpi: the agreement, the chunk fold along the ranks and the distributed fit.
+#include "softmaxkit/mpi.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <type_traits>
+
+#include "loss/block_plan.hpp"
+#include "model/class_labels.hpp"
+#include "model/fit_checks.hpp"
+#include "model/fit_data.hpp"
+#include "model/fit_run.hpp"
+#include "softmaxkit/error.hpp"
+
+namespace softmaxkit::mpi {
+namespace {
+
+int rank_of(MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  return rank;
+}
+int size_of(MPI_Comm comm) {
+  int size = 0;
+  MPI_Comm_size(comm, &size);
+  return size;
+}
+
+template <class T>
+MPI_Datatype datatype() {
+  return std::is_same_v<T, float> ? MPI_FLOAT : MPI_DOUBLE;
+}
+
+// Counts in MPI calls are int: the fold sends K n + K elements at most, which the loss engine
+// already bounds far below 2^31 for any model that fits in memory; checked anyway.
+int count_of(std::size_t n) {
+  if (n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw Error("softmaxkit::mpi: a message of " + std::to_string(n) + " elements is too large");
+  return static_cast<int>(n);
+}
+
+// The fold of ChunkShare (regression.hpp) along the ranks, rank order = chunk order.
+template <class T>
+struct ChainFold {
+  MPI_Comm comm;
+  std::vector<T> running;  // K n weight sums, then K intercept sums
+
+  void operator()(std::size_t chunks, std::span<double> loss, std::span<T> weight_sums,
+                  std::span<T> intercept_sums) {
+    const auto start = std::chrono::steady_clock::now();
+    const int rank = rank_of(comm), ranks = size_of(comm);
+    const bool with_sums = !weight_sums.empty();
+    const std::size_t slots = std::max<std::size_t>(chunks, 1);
+    const std::size_t size = weight_sums.size() / slots, classes = intercept_sums.size() / slots;
+    // header: the running loss, and whether the running weight sums hold a chunk yet.
+    double header[2] = {0.0, 0.0};
+    if (with_sums) running.assign(size + classes, T(0));
+    T* weights = running.data();
+    T* intercept = running.data() + size;
+    ExchangeCounters& counters = exchange_counters();
+    if (rank > 0) {
+      MPI_Recv(header, 2, MPI_DOUBLE, rank - 1, 0, comm, MPI_STATUS_IGNORE);
+      if (with_sums)
+        MPI_Recv(running.data(), count_of(running.size()), datatype<T>(), rank - 1, 1, comm,
+                 MPI_STATUS_IGNORE);
+    }
+    for (std::size_t c = 0; c < chunks; ++c) {
+      header[0] += loss[c];
+      if (!with_sums) continue;
+      const T* chunk_weights = weight_sums.data() + c * size;
+      if (header[1] == 0.0) {
+        std::copy(chunk_weights, chunk_weights + size, weights);
+      } else {
+        for (std::size_t e = 0; e < size; ++e) weights[e] += chunk_weights[e];
+      }
+      const T* chunk_intercept = intercept_sums.data() + c * classes;
+      for (std::size_t k = 0; k < classes; ++k) intercept[k] += chunk_intercept[k];
+      header[1] = 1.0;
+    }
+    if (rank + 1 < ranks) {
+      MPI_Send(header, 2, MPI_DOUBLE, rank + 1, 0, comm);
+      counters.bytes_sent += static_cast<double>(sizeof(header));
+      if (with_sums) {
+        MPI_Send(running.data(), count_of(running.size()), datatype<T>(), rank + 1, 1, comm);
+        counters.bytes_sent += static_cast<double>(running.size() * sizeof(T));
+      }
+    }
+    MPI_Bcast(header, 2, MPI_DOUBLE, ranks - 1, comm);
+    if (with_sums)
+      MPI_Bcast(running.data(), count_of(running.size()), datatype<T>(), ranks - 1, comm);
+    if (rank == ranks - 1)
+      counters.bytes_sent +=
+          static_cast<double>(sizeof(header) + (with_sums ? running.size() * sizeof(T) : 0));
+    loss[0] = header[0];
+    if (with_sums) {
+      std::copy(weights, weights + size, weight_sums.data());
+      std::copy(intercept, intercept + classes, intercept_sums.data());
+    }
+    counters.seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ++counters.folds;
+  }
+};
+
+// Every rank's values, gathered on every rank in rank order.
+template <class T>
+std::vector<T> all_gather(MPI_Comm comm, const std::vector<T>& local) {
+  const int ranks = size_of(comm);
+  const int count = count_of(local.size() * sizeof(T));
+  std::vector<int> counts(static_cast<std::size_t>(ranks)),
+      offsets(static_cast<std::size_t>(ranks));
+  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
+  std::size_t total = 0;
+  for (int r = 0; r < ranks; ++r) {
+    offsets[static_cast<std::size_t>(r)] = count_of(total);
+    total += static_cast<std::size_t>(counts[static_cast<std::size_t>(r)]);
+  }
+  std::vector<T> all(total / sizeof(T));
+  MPI_Allgatherv(local.data(), count, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE,
+                 comm);
+  return all;
+}
+
+// The fit's own communicator: its point-to-point tags never meet the caller's messages.
+struct OwnComm {
+  MPI_Comm comm = MPI_COMM_NULL;
+  explicit OwnComm(MPI_Comm parent) { MPI_Comm_dup(parent, &comm); }
+  ~OwnComm() { MPI_Comm_free(&comm); }
+  OwnComm(const OwnComm&) = delete;
+  OwnComm& operator=(const OwnComm&) = delete;
+};
+
+template <class T>
+DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, MatrixView<const T> features,
+                        std::span<const std::int32_t> labels, std::span<const T> sample_weight,
+                        std::size_t first_row) {
+  const int rank = rank_of(comm), ranks = size_of(comm);
+  DistributedFit result;
+  result.options = options;
+  // 1. Local checks, agreed.
+  collectively(comm, [&] {
+    detail::check_fit_options(options);
+    if (options.validation_fraction > 0)
+      detail::fit_fail("validation_fraction is not supported in a data-parallel fit");
+    if (options.warm_start) detail::fit_fail("warm_start is not supported in a data-parallel fit");
+    if (labels.size() != features.rows())
+      detail::fit_fail("labels has " + std::to_string(labels.size()) +
+                       " entries but features has " + std::to_string(features.rows()) + " rows");
+    if (!sample_weight.empty() && sample_weight.size() != features.rows())
+      detail::fit_fail("sample_weight has " + std::to_string(sample_weight.size()) +
+                       " entries but features has " + std::to_string(features.rows()) + " rows");
+    for (std::size_t i = 0; i < sample_weight.size(); ++i) {
+      const double weight = static_cast<double>(sample_weight[i]);
+      if (!std::isfinite(weight) || weight < 0)
+        detail::fit_fail("sample_weight[" + std::to_string(first_row + i) + "] is " +
+                         std::to_string(weight) + " (must be finite and >= 0)");
+    }
+  });
+  // 2. The global shape: rows contiguous in rank order, one feature count.
+  const std::vector<unsigned long long> shapes = all_gather<unsigned long long>(
+      comm, {first_row, features.rows(), features.cols(), sample_weight.empty() ? 0ull : 1ull});
+  std::size_t global_rows = 0;
+  collectively(comm, [&] {
+    for (int r = 0; r < ranks; ++r) {
+      const unsigned long long* s = shapes.data() + 4 * r;
+      if (s[0] != global_rows)
+        throw Error("softmaxkit::mpi::fit: rank " + std::to_string(r) + " holds rows from " +
+                    std::to_string(s[0]) + ", expected " + std::to_string(global_rows) +
+                    " (the ranks' rows must follow each other in rank order)");
+      if (s[2] != shapes[2] && s[1] != 0)
+        throw Error("softmaxkit::mpi::fit: rank " + std::to_string(r) + " has " +
+                    std::to_string(s[2]) + " features, rank 0 has " + std::to_string(shapes[2]));
+      if (s[3] != shapes[3] && s[1] != 0)
+        throw Error("softmaxkit::mpi::fit: some ranks give sample weights and others do not");
+      global_rows += s[1];
+    }
+    if (global_rows == 0) detail::fit_fail("features are empty");
+  });
+  const std::size_t n = shapes[2];
+  // 3. Classes, the total weight and lambda.
+  result.class_labels = global_classes(comm, labels);
+  const std::size_t classes = result.class_labels.size();
+  std::vector<std::int32_t> indices;
+  collectively(comm, [&] {
+    if (classes < 2) detail::fit_fail("labels hold fewer than 2 classes");
+    indices = detail::to_class_indices(labels, result.class_labels, "fit");
+  });
+  const double weight_total = global_weight_sum<T>(comm, sample_weight, features.rows());
+  collectively(comm, [&] {
+    if (!(weight_total > 0)) detail::fit_fail("all sample weights are zero");
+    result.l2 = detail::regularization_strength(options, weight_total);
+  });
+  result.in_double = options.use_double || std::is_same_v<T, double>;
+  result.num_features = n;
+  const FitOptions& run_options = options;
+  // 4. This rank's rows must be whole chunks of the grid of the precision computed in.
+  const std::size_t element_size = result.in_double ? sizeof(double) : sizeof(T);
+  collectively(comm, [&] {
+    const RowRange expected = rows_of_rank(global_rows, n, classes, element_size, rank, ranks);
+    if (expected.first != first_row || expected.count != features.rows())
+      throw Error("softmaxkit::mpi::fit: rank " + std::to_string(rank) + " holds rows [" +
+                  std::to_string(first_row) + ", " + std::to_string(first_row + features.rows()) +
+                  "), not rows_of_rank's [" + std::to_string(expected.first) + ", " +
+                  std::to_string(expected.first + expected.count) + ")");
+  });
+  // 5. The solver run, identical on every rank. An exception inside it (none is expected once
+  // the inputs are agreed) would leave peers waiting in the fold: MPI_Abort then ends the job.
+  const bool structured =
+      options.solver.value_or(options.l1 > 0 ? SolverKind::lbfgs : SolverKind::structured) ==
+      SolverKind::structured;
+  auto train_in = [&]<class C>(C) {
+    const ChunkShare<C> share = make_share<C>(comm, global_rows, first_row, weight_total);
+    // The structured metric reads sampled rows of the whole problem: gathered to every rank once
+    // (rank order is row order, so they arrive sorted), in the precision computed in.
+    std::vector<C> sampled_features, sampled_weights;
+    if (structured) {
+      const std::vector<std::size_t> wanted =
+          detail::metric_rows(global_rows, n, classes, options.fit_intercept);
+      std::vector<C> local_features, local_weights;
+      for (std::size_t i : wanted) {
+        if (i < first_row || i >= first_row + features.rows()) continue;
+        const T* row = features.row(i - first_row);
+        for (std::size_t j = 0; j < n; ++j) local_features.push_back(static_cast<C>(row[j]));
+        if (!sample_weight.empty())
+          local_weights.push_back(static_cast<C>(sample_weight[i - first_row]));
+      }
+      sampled_features = all_gather(comm, local_features);
+      sampled_weights = all_gather(comm, local_weights);
+    }
+    std::vector<std::int32_t> no_labels;
+    auto make_metric = [&] {
+      RegressionProblem<C> sampled;
+      sampled.features =
+          MatrixView<const C>(sampled_features.data(), sampled_features.size() / n, n);
+      sampled.sample_weights = sampled_weights;
+      sampled.num_classes = classes;
+      sampled.l2 = result.l2;
+      sampled.fit_intercept = options.fit_intercept;
+      return std::make_shared<detail::SoftmaxMetric<C>>(sampled, global_rows);
+    };
+    const std::function<std::shared_ptr<detail::SoftmaxMetric<C>>()> factory = make_metric;
+    if (features.rows() == 0) {
+      detail::FitData<C> data;
+      data.training.cols = n;
+      return detail::run_fit(run_options, data, classes, result.l2, {}, nullptr, &share, factory);
+    }
+    return detail::run_fit(run_options,
+                           detail::prepare_fit_data<C>(features, indices, sample_weight, 0.0),
+                           classes, result.l2, {}, nullptr, &share, factory);
+  };
+  detail::FitOutcome outcome;
+  try {
+    outcome = result.in_double ? train_in(double{}) : train_in(T{});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "softmaxkit: rank %d: %s (aborting every rank)\n", rank, e.what());
+    MPI_Abort(comm, 1);
+  }
+  result.report = outcome.report;
+  result.solver = outcome.solver;
+  result.weights.assign(outcome.parameters.begin(),
+                        outcome.parameters.begin() + static_cast<std::ptrdiff_t>(classes * n));
+  if (options.fit_intercept) {
+    result.intercept.assign(outcome.parameters.begin() + static_cast<std::ptrdiff_t>(classes * n),
+                            outcome.parameters.end());
+  } else {
+    result.intercept.assign(classes, 0.0);
+  }
+  return result;
+}
+
+}  // namespace
+
+ExchangeCounters& exchange_counters() {
+  static ExchangeCounters counters;
+  return counters;
+}
+
+void agree(MPI_Comm comm, const std::string& local_error) {
+  const int rank = rank_of(comm), ranks = size_of(comm);
+  int failing = local_error.empty() ? ranks : rank;
+  int lowest = ranks;
+  MPI_Allreduce(&failing, &lowest, 1, MPI_INT, MPI_MIN, comm);
+  if (lowest == ranks) return;
+  int length = rank == lowest ? count_of(local_error.size()) : 0;
+  MPI_Bcast(&length, 1, MPI_INT, lowest, comm);
+  std::string message =
+      rank == lowest ? local_error : std::string(static_cast<std::size_t>(length), ' ');
+  MPI_Bcast(message.data(), length, MPI_CHAR, lowest, comm);
+  throw Error(message);
+}
+
+RowRange rows_of_rank(std::size_t global_rows, std::size_t features, std::size_t classes,
+                      std::size_t element_size, int rank, int ranks) {
+  if (global_rows == 0 || ranks <= 0) return {};
+  const detail::BlockPlan plan =
+      detail::make_block_plan(global_rows, features, classes, element_size, 0);
+  const std::vector<std::size_t> starts = detail::chunk_row_starts(plan);
+  const std::size_t chunks = plan.grid_chunks, r = static_cast<std::size_t>(rank),
+                    p = static_cast<std::size_t>(ranks);
+  const std::size_t first = r * chunks / p, last = (r + 1) * chunks / p;
+  return {starts[first], starts[last] - starts[first]};
+}
+
+template <class T>
+ChunkShare<T> make_share(MPI_Comm comm, std::size_t global_rows, std::size_t first_row,
+                         double global_weight_sum) {
+  ChunkShare<T> share;
+  share.global_rows = global_rows;
+  share.first_row = first_row;
+  share.global_weight_sum = global_weight_sum;
+  share.fold = ChainFold<T>{comm, {}};
+  return share;
+}
+template ChunkShare<float> make_share<float>(MPI_Comm, std::size_t, std::size_t, double);
+template ChunkShare<double> make_share<double>(MPI_Comm, std::size_t, std::size_t, double);
+
+template <class T>
+double global_weight_sum(MPI_Comm comm, std::span<const T> weights, std::size_t rows) {
+  const int rank = rank_of(comm), ranks = size_of(comm);
+  double running = 0;
+  if (rank > 0) MPI_Recv(&running, 1, MPI_DOUBLE, rank - 1, 2, comm, MPI_STATUS_IGNORE);
+  for (std::size_t i = 0; i < rows; ++i)
+    running += weights.empty() ? 1.0 : static_cast<double>(weights[i]);
+  if (rank + 1 < ranks) MPI_Send(&running, 1, MPI_DOUBLE, rank + 1, 2, comm);
+  MPI_Bcast(&running, 1, MPI_DOUBLE, ranks - 1, comm);
+  return running;
+}
+template double global_weight_sum<float>(MPI_Comm, std::span<const float>, std::size_t);
+template double global_weight_sum<double>(MPI_Comm, std::span<const double>, std::size_t);
+
+std::vector<std::int32_t> global_classes(MPI_Comm comm, std::span<const std::int32_t> labels) {
+  const std::vector<std::int32_t> local = detail::distinct_sorted(labels);
+  std::vector<std::int32_t> all = all_gather(comm, local);
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
+ModelFileContents DistributedFit::contents() const {
+  ModelFileContents contents;
+  contents.dtype = in_double ? "float64" : "float32";
+  contents.num_classes = class_labels.size();
+  contents.num_features = num_features;
+  contents.l2 = l2;
+  contents.l1 = options.l1;
+  contents.fit_intercept = options.fit_intercept;
+  contents.class_labels = class_labels;
+  contents.weights = weights;
+  contents.intercept = intercept;
+  return contents;
+}
+
+DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const float> features,
+                   std::span<const std::int32_t> labels, std::span<const float> sample_weight,
+                   std::size_t first_row) {
+  const OwnComm own(comm);
+  return fit_impl<float>(own.comm, options, features, labels, sample_weight, first_row);
+}
+DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const double> features,
+                   std::span<const std::int32_t> labels, std::span<const double> sample_weight,
+                   std::size_t first_row) {
+  const OwnComm own(comm);
+  return fit_impl<double>(own.comm, options, features, labels, sample_weight, first_row);
+}
+
+}  // namespace softmaxkit::mpi

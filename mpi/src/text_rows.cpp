@@ -1,0 +1,184 @@
+// CSV and LibSVM files read by byte ranges: rank r parses the whole lines that start in
+// [r S / P, (r + 1) S / P) of the S-byte file, the ranks agree on the columns and the classes,
+// and the rows move (MPI_Alltoallv) to the ranks rows_of_rank names, so no rank ever holds more
+// than its byte range and its rows.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "softmaxkit/error.hpp"
+#include "softmaxkit/mpi.hpp"
+
+namespace softmaxkit::mpi {
+namespace {
+
+int rank_of(MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  return rank;
+}
+int size_of(MPI_Comm comm) {
+  int size = 0;
+  MPI_Comm_size(comm, &size);
+  return size;
+}
+int as_int(std::size_t n) {
+  if (n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw Error("softmaxkit::mpi: a message of " + std::to_string(n) + " elements is too large");
+  return static_cast<int>(n);
+}
+
+// The first line start at or after `offset` (a line starts at 0 and after every '\n').
+std::size_t line_start_from(std::ifstream& file, std::size_t offset, std::size_t size) {
+  if (offset == 0 || offset >= size) return std::min(offset, size);
+  file.seekg(static_cast<std::streamoff>(offset - 1));
+  std::string buffer(1 << 16, '\0');
+  std::size_t position = offset - 1;
+  while (position < size) {
+    file.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const std::size_t got = static_cast<std::size_t>(file.gcount());
+    if (got == 0) break;
+    const std::size_t newline = std::string_view(buffer.data(), got).find('\n');
+    if (newline != std::string_view::npos) return position + newline + 1;
+    position += got;
+  }
+  file.clear();
+  return size;
+}
+
+bool blank(std::string_view text) {
+  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+}  // namespace
+
+bool is_gzip_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  unsigned char magic[2] = {0, 0};
+  file.read(reinterpret_cast<char*>(magic), 2);
+  return file.gcount() == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::string& path,
+                        const CsvOptions& csv, std::size_t libsvm_features,
+                        std::size_t element_size) {
+  const int rank = rank_of(comm), ranks = size_of(comm);
+  Dataset piece;
+  unsigned long long lines_in_piece = 0;
+  std::string text;
+  std::size_t start = 0;
+  collectively(comm, [&] {
+    std::error_code error;
+    const std::size_t size = std::filesystem::file_size(path, error);
+    if (error) throw Error(path + ": cannot read (" + error.message() + ")");
+    std::ifstream file(path, std::ios::binary);
+    if (!file) throw Error(path + ": cannot open");
+    const std::size_t r = static_cast<std::size_t>(rank), p = static_cast<std::size_t>(ranks);
+    start = line_start_from(file, size * r / p, size);
+    const std::size_t stop = line_start_from(file, size * (r + 1) / p, size);
+    text.resize(stop - start);
+    file.clear();
+    file.seekg(static_cast<std::streamoff>(start));
+    file.read(text.data(), static_cast<std::streamsize>(text.size()));
+    if (static_cast<std::size_t>(file.gcount()) != text.size())
+      throw Error(path + ": read failed at byte " + std::to_string(start));
+    lines_in_piece = static_cast<unsigned long long>(std::count(text.begin(), text.end(), '\n'));
+  });
+  // Line numbers in messages count from this rank's first line: say where that is.
+  unsigned long long lines_before = 0;
+  MPI_Exscan(&lines_in_piece, &lines_before, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
+  if (rank == 0) lines_before = 0;
+  const std::string name =
+      rank == 0 ? path : path + " (the part from line " + std::to_string(lines_before + 1) + ")";
+  collectively(comm, [&] {
+    const bool header_only =
+        rank == 0 && csv.has_header &&
+        blank(std::string_view(text).substr(std::min(text.size(), text.find('\n'))));
+    if (format == "csv") {
+      CsvOptions options = csv;
+      options.has_header = csv.has_header && rank == 0;
+      if (!blank(text) && !header_only) piece = parse_csv(text, options, name);
+      if (rank == 0 && csv.has_header && blank(text)) throw Error(path + ":1: missing header line");
+    } else {
+      LibsvmOptions options;
+      options.num_features = libsvm_features;
+      if (!blank(text)) piece = parse_libsvm(text, options, name);
+    }
+    text = std::string();
+  });
+  // The columns: one count for CSV; the largest inferred for LibSVM (narrower rows padded).
+  const unsigned long long local[2] = {piece.rows, piece.cols};
+  std::vector<unsigned long long> shapes(2 * static_cast<std::size_t>(ranks));
+  MPI_Allgather(local, 2, MPI_UNSIGNED_LONG_LONG, shapes.data(), 2, MPI_UNSIGNED_LONG_LONG, comm);
+  TextRows result;
+  std::size_t first_here = 0, cols = 0;
+  for (int r = 0; r < ranks; ++r) {
+    if (r < rank) first_here += shapes[2 * r];
+    result.global_rows += shapes[2 * r];
+    if (shapes[2 * r] != 0) cols = std::max<std::size_t>(cols, shapes[2 * r + 1]);
+  }
+  collectively(comm, [&] {
+    if (result.global_rows == 0) throw Error(path + ":1: no data records");
+    if (format == "csv" && piece.rows != 0 && piece.cols != cols)
+      throw Error(name + ": records have " + std::to_string(piece.cols + 1) + " fields here but " +
+                  std::to_string(cols + 1) + " elsewhere in the file");
+  });
+  if (piece.rows != 0 && piece.cols != cols) {  // LibSVM: pad to the widest part
+    std::vector<float> wide(piece.rows * cols, 0.0f);
+    for (std::size_t i = 0; i < piece.rows; ++i)
+      std::copy(piece.features.begin() + static_cast<std::ptrdiff_t>(i * piece.cols),
+                piece.features.begin() + static_cast<std::ptrdiff_t>((i + 1) * piece.cols),
+                wide.begin() + static_cast<std::ptrdiff_t>(i * cols));
+    piece.features = std::move(wide);
+    piece.cols = cols;
+  }
+  result.classes = global_classes(comm, piece.labels);
+  result.mine =
+      rows_of_rank(result.global_rows, cols, std::max<std::size_t>(result.classes.size(), 1),
+                   element_size, rank, ranks);
+  // Move the rows: this rank's [first_here, + rows) to the ranks whose ranges overlap it.
+  std::vector<int> send_rows(static_cast<std::size_t>(ranks)),
+      send_at(static_cast<std::size_t>(ranks));
+  std::vector<int> receive_rows(static_cast<std::size_t>(ranks)),
+      receive_at(static_cast<std::size_t>(ranks));
+  std::size_t theirs_first = 0;
+  for (int r = 0; r < ranks; ++r) {
+    const RowRange wanted =
+        rows_of_rank(result.global_rows, cols, std::max<std::size_t>(result.classes.size(), 1),
+                     element_size, r, ranks);
+    const std::size_t from = std::max(first_here, wanted.first);
+    const std::size_t to = std::min(first_here + piece.rows, wanted.first + wanted.count);
+    send_rows[static_cast<std::size_t>(r)] = as_int(to > from ? to - from : 0);
+    send_at[static_cast<std::size_t>(r)] = as_int(to > from ? from - first_here : 0);
+    // What rank r parsed, overlapping this rank's wanted rows.
+    const std::size_t parsed = shapes[2 * r];
+    const std::size_t in_from = std::max(theirs_first, result.mine.first);
+    const std::size_t in_to =
+        std::min(theirs_first + parsed, result.mine.first + result.mine.count);
+    receive_rows[static_cast<std::size_t>(r)] = as_int(in_to > in_from ? in_to - in_from : 0);
+    receive_at[static_cast<std::size_t>(r)] =
+        as_int(in_to > in_from ? in_from - result.mine.first : 0);
+    theirs_first += parsed;
+  }
+  result.data.rows = result.mine.count;
+  result.data.cols = cols;
+  result.data.labels.resize(result.mine.count);
+  result.data.features.resize(result.mine.count * cols);
+  MPI_Alltoallv(piece.labels.data(), send_rows.data(), send_at.data(), MPI_INT32_T,
+                result.data.labels.data(), receive_rows.data(), receive_at.data(), MPI_INT32_T,
+                comm);
+  auto scaled = [&](std::vector<int>& v) {
+    for (int& e : v) e = as_int(static_cast<std::size_t>(e) * cols);
+  };
+  scaled(send_rows);
+  scaled(send_at);
+  scaled(receive_rows);
+  scaled(receive_at);
+  MPI_Alltoallv(piece.features.data(), send_rows.data(), send_at.data(), MPI_FLOAT,
+                result.data.features.data(), receive_rows.data(), receive_at.data(), MPI_FLOAT,
+                comm);
+  return result;
+}
+
+}  // namespace softmaxkit::mpi

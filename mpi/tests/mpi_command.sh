@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# `mpiexec -n P softmaxkit-mpi train` against `softmaxkit train` on the same CSV, one thread per
+# rank: the model files must be byte-identical (every parameter, the classes and lambda) for
+# P = 1..4 with the first solver given, P = 3 with the others.
+# usage: mpi_command.sh MPIEXEC softmaxkit softmaxkit-mpi SOLVER...
+set -eu
+mpiexec=$1 single=$2 parallel=$3
+shift 3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# 4000 rows x 30 features, labels 0..3 from a noisy linear rule (a fixed LCG: the same file on
+# every run).
+awk 'BEGIN { s = 12345; for (i = 0; i < 4000; i++) { line = ""; z = 0;
+  for (j = 0; j < 30; j++) { s = (s * 1103515245 + 12345) % 2147483648; x = s / 2147483648 - 0.5;
+    line = line sprintf(",%.6f", x); if (j < 4) z += (j + 1) * x; }
+  s = (s * 1103515245 + 12345) % 2147483648; z += (s / 2147483648 - 0.5) * 0.8;
+  label = z < -0.6 ? 0 : (z < 0 ? 1 : (z < 0.6 ? 2 : 3)); print label line } }' >"$work/data.csv"
+status=0
+rank_counts="1 2 3 4"
+for solver in "$@"; do
+  "$single" train --format csv --train "$work/data.csv" --solver "$solver" --threads 1 --C 10 \
+    --quiet --model "$work/single.skm"
+  for ranks in $rank_counts; do
+    "$mpiexec" -n "$ranks" "$parallel" train --format csv --train "$work/data.csv" \
+      --solver "$solver" --threads 1 --C 10 --json --model "$work/parallel.skm" >"$work/json"
+    if cmp -s "$work/single.skm" "$work/parallel.skm"; then
+      echo "$solver, $ranks ranks: model identical ($(grep -o '"objective": [^,]*' "$work/json"))"
+    else
+      echo "$solver, $ranks ranks: models DIFFER"
+      status=1
+    fi
+    rm -f "$work/parallel.skm"
+  done
+  rank_counts=3
+done
+# CSV with a header and LibSVM (features below -0.3 left out), read by byte ranges (2 and 4 ranks): the ranks'
+# parts begin mid-file and the rows move to the chunk owners.
+{ echo "label$(seq -s, 1 30 | sed 's/^/,/;s/,/,f/g')"; cat "$work/data.csv"; } >"$work/header.csv"
+awk -F, '{ line = $1; for (j = 2; j <= NF; j++) if ($j >= -0.3) line = line " " (j - 1) ":" $j;
+  print line }' "$work/data.csv" >"$work/data.libsvm"
+for setup in "csv --header $work/header.csv" "libsvm $work/data.libsvm"; do
+  set -- $setup
+  format=$1
+  shift
+  "$single" train --format "$format" --train "${@: -1}" "${@:1:$#-1}" --threads 1 --C 10 --quiet \
+    --model "$work/single.skm"
+  for ranks in 2 4; do
+    "$mpiexec" -n "$ranks" "$parallel" train --format "$format" --train "${@: -1}" "${@:1:$#-1}" \
+      --threads 1 --C 10 --quiet --model "$work/parallel.skm"
+    if cmp -s "$work/single.skm" "$work/parallel.skm"; then
+      echo "$format by byte ranges, $ranks ranks: model identical"
+    else
+      echo "$format by byte ranges, $ranks ranks: models DIFFER"
+      status=1
+    fi
+    rm -f "$work/parallel.skm"
+  done
+done
+
+# IDX, read by rows on each rank: Fashion-MNIST's test file (10,000 rows), gzip (streamed and
+# skipped) with 3 ranks and plain (seeked) with 2, 15 iterations of the default solver.
+fashion=/usr/share/datasets/fashion-mnist
+if [[ -r $fashion/t10k-images-idx3-ubyte.gz ]]; then
+  gzip -dc "$fashion/t10k-images-idx3-ubyte.gz" >"$work/images.idx"
+  "$single" train --format idx --train "$fashion/t10k-images-idx3-ubyte.gz" \
+    --train-labels "$fashion/t10k-labels-idx1-ubyte.gz" --threads 1 --max-iter 15 --quiet \
+    --model "$work/single.skm"
+  for setup in "3 $fashion/t10k-images-idx3-ubyte.gz" "2 $work/images.idx"; do
+    set -- $setup
+    "$mpiexec" -n "$1" "$parallel" train --format idx --train "$2" \
+      --train-labels "$fashion/t10k-labels-idx1-ubyte.gz" --threads 1 --max-iter 15 --quiet \
+      --model "$work/parallel.skm"
+    if cmp -s "$work/single.skm" "$work/parallel.skm"; then
+      echo "idx $(basename "$2"), $1 ranks: model identical"
+    else
+      echo "idx $(basename "$2"), $1 ranks: models DIFFER"
+      status=1
+    fi
+    rm -f "$work/parallel.skm"
+  done
+else
+  echo "idx case skipped: $fashion is absent (install dataset-fashion-mnist)"
+fi
+exit $status

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Fault cases of the data-parallel fit: each must end every rank within a bounded time (timeout
+# 60 s, far above the seconds they take) with a clear message, and leave no model file.
+# usage: mpi_faults.sh MPIEXEC softmaxkit_mpi_check [softmaxkit-mpi]
+set -u
+mpiexec=$1 check=$2 command=${3:-}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+expect() {  # name, expected exit code ("nonzero" for any), message regex, model path, command...
+  local name=$1 code=$2 pattern=$3 model=$4
+  shift 4
+  local start=$SECONDS
+  timeout 60 "$@" >"$work/out" 2>&1
+  local got=$?
+  local elapsed=$((SECONDS - start))
+  local ok=1
+  if [[ $got -eq 124 ]]; then ok=0; echo "$name: timed out (a hang)"; fi
+  if [[ $code == nonzero ]]; then [[ $got -ne 0 ]] || ok=0; else [[ $got -eq $code ]] || ok=0; fi
+  grep -Eq "$pattern" "$work/out" || ok=0
+  if [[ -n $model && -e $model ]]; then ok=0; echo "$name: a model file was written"; fi
+  if ((ok)); then
+    echo "$name: ok (exit $got in ${elapsed} s)"
+  else
+    echo "$name: FAILED (exit $got, expected $code, pattern '$pattern'); output:"
+    cat "$work/out"
+    failures=$((failures + 1))
+  fi
+  ls "$work" | grep -v '^out$' | grep -q . && { echo "$name: stray files in $work"; ls "$work"; }
+}
+# A malformed shard on rank 1 of 3 (its labels one entry short): every rank exits 2 with rank 1's
+# message.
+expect malformed_shard 2 "rank [0-2]: softmaxkit: .*labels has [0-9]+ entries but features has" \
+  "$work/model_a.skm" "$mpiexec" -n 3 "$check" --case dense --bad-rank 1 --model "$work/model_a.skm"
+# Rank 1 of 3 killed (SIGKILL) at the third iteration: mpiexec ends the others; no model.
+expect killed_rank nonzero "." "$work/model_b.skm" \
+  "$mpiexec" -n 3 "$check" --case dense --kill-rank 1 --model "$work/model_b.skm"
+if [[ -n $command ]]; then
+  # A missing file: every rank fails to read it; exit 2 with the file named, no model.
+  expect missing_file 2 "no_such_file.csv" "$work/model_c.skm" \
+    "$mpiexec" -n 3 "$command" train --format csv --train "$work/no_such_file.csv" \
+    --model "$work/model_c.skm"
+  # A malformed CSV row: exit 2 naming the line, no model.
+  printf '0,1.0,2.0\n1,3.0,oops\n0,1.5,2.5\n1,3.5,4.5\n' >"$work/bad.csv"
+  expect malformed_csv 2 "bad.csv" "$work/model_d.skm" \
+    "$mpiexec" -n 2 "$command" train --format csv --train "$work/bad.csv" --model "$work/model_d.skm"
+  rm -f "$work/bad.csv"
+fi
+exit $((failures > 0))

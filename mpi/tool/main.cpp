@@ -1,0 +1,275 @@
+// softmaxkit-mpi: `mpirun -np N softmaxkit-mpi train ...` trains data-parallel with the options of
+// `softmaxkit train` (same parsing, same output; only rank 0 prints and writes the model).
+// Difference (README "More than one machine"): --validation-fraction is refused. --threads applies
+// per rank. Exit codes as softmaxkit's, on every rank: a bad
+// input on any rank is agreed on, and every rank exits 2 with rank 0 printing the message.
+#include <mpi.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "commands.hpp"
+#include "json_writer.hpp"
+#include "progress.hpp"
+#include "softmaxkit/mpi.hpp"
+#include "softmaxkit/softmaxkit.hpp"
+
+namespace {
+
+using namespace softmaxkit;
+using cli::TrainArguments;
+
+int rank_of() {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+int size_of() {
+  int size = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return size;
+}
+
+std::string solver_name(SolverKind kind) {
+  switch (kind) {
+    case SolverKind::lbfgs:
+      return "lbfgs";
+    case SolverKind::newton_cg:
+      return "newton";
+    case SolverKind::structured:
+      return "structured";
+  }
+  return "unknown";
+}
+
+// The fitted model as a SoftmaxRegression (for score): through a private temporary file, the one
+// way the library builds a fitted model from parameters.
+SoftmaxRegression model_of(const mpi::DistributedFit& fit) {
+  const char* directory = std::getenv("TMPDIR");
+  std::string path =
+      std::string(directory != nullptr ? directory : "/tmp") + "/softmaxkit-mpi-XXXXXX";
+  const int fd = ::mkstemp(path.data());
+  if (fd < 0) throw Error("cannot create a temporary file in " + path);
+  ::close(fd);
+  save_model_file(path, fit.contents());
+  SoftmaxRegression model = SoftmaxRegression::load(path);
+  std::remove(path.c_str());
+  return model;
+}
+
+int run(TrainArguments a) {
+  const int rank = rank_of(), ranks = size_of();
+  MPI_Comm comm = MPI_COMM_WORLD;
+  a.train.scale = !a.no_scale;
+  a.test.format = a.train.format;
+  a.test.scale = a.train.scale;
+  a.test.header = a.train.header;
+  a.test.label_column = a.train.label_column;
+  a.test.num_features = a.train.num_features;
+
+  FitOptions options;
+  if (a.l2) options.l2 = *a.l2;
+  if (a.C) options.C = *a.C;
+  options.l1 = a.l1;
+  if (a.solver == "newton") options.solver = SolverKind::newton_cg;
+  if (a.solver == "lbfgs") options.solver = SolverKind::lbfgs;
+  if (a.solver == "structured") options.solver = SolverKind::structured;
+  options.tolerance = a.tolerance;
+  options.max_iterations = a.max_iterations;
+  options.threads = a.threads;
+  options.fit_intercept = !a.no_intercept;
+  options.use_double = a.use_double;
+  const std::size_t element_size = a.use_double ? sizeof(double) : sizeof(float);
+
+  // This rank's rows: plain CSV and LibSVM files by byte ranges (read_text_rows); IDX files by
+  // rows (the classes first, from every rank's even share of the labels, since the chunk grid
+  // depends on their count); gzip text files are read whole on every rank and cut.
+  std::size_t rows = 0, cols = 0;
+  std::vector<std::int32_t> classes;
+  mpi::RowRange mine;
+  Dataset local;
+  const bool by_rows = a.train.format == "idx" && !a.train.labels_path.empty();
+  bool by_bytes = false;
+  mpi::collectively(comm, [&] {
+    if (a.validation_fraction > 0)
+      throw Error("--validation-fraction is not supported by softmaxkit-mpi");
+    by_bytes = a.train.format != "idx" && a.train.labels_path.empty() &&
+               std::filesystem::is_regular_file(a.train.path) && !mpi::is_gzip_file(a.train.path);
+  });
+  if (by_bytes) {
+    CsvOptions csv;
+    csv.label_column = a.train.label_column;
+    csv.has_header = a.train.header;
+    mpi::TextRows text = mpi::read_text_rows(comm, a.train.format, a.train.path, csv,
+                                             a.train.num_features, element_size);
+    rows = text.global_rows;
+    cols = text.data.cols;
+    classes = std::move(text.classes);
+    mine = text.mine;
+    local = std::move(text.data);
+  } else {
+    mpi::collectively(comm, [&] {
+      if (by_rows) {
+        const mpi::IdxShape shape = mpi::read_idx_shape(a.train.path);
+        rows = shape.items;
+        cols = shape.values_per_item;
+        const std::size_t first =
+            rows * static_cast<std::size_t>(rank) / static_cast<std::size_t>(ranks);
+        const std::size_t last =
+            rows * static_cast<std::size_t>(rank + 1) / static_cast<std::size_t>(ranks);
+        local.labels = mpi::read_idx_label_rows(a.train.labels_path, first, last - first);
+      } else {
+        local = cli::load_dataset(a.train);
+        rows = local.rows;
+        cols = local.cols;
+      }
+    });
+    classes = mpi::global_classes(comm, local.labels);
+    mine = mpi::rows_of_rank(rows, cols, std::max<std::size_t>(classes.size(), 1), element_size,
+                             rank, ranks);
+    mpi::collectively(comm, [&] {
+      if (by_rows) {
+        local = mpi::read_idx_rows(a.train.path, a.train.labels_path, a.train.scale, mine.first,
+                                   mine.count);
+        for (std::size_t i = 0; i < local.features.size(); ++i) {
+          if (!std::isfinite(local.features[i]))
+            throw Error(a.train.path + ": feature " + std::to_string(i % cols) + " of row " +
+                        std::to_string(mine.first + i / cols) +
+                        " is not finite (the data must be finite)");
+        }
+      } else {
+        Dataset all = std::move(local);
+        local = Dataset{};
+        local.rows = mine.count;
+        local.cols = cols;
+        local.features.assign(
+            all.features.begin() + static_cast<std::ptrdiff_t>(mine.first * cols),
+            all.features.begin() + static_cast<std::ptrdiff_t>((mine.first + mine.count) * cols));
+        local.labels.assign(
+            all.labels.begin() + static_cast<std::ptrdiff_t>(mine.first),
+            all.labels.begin() + static_cast<std::ptrdiff_t>(mine.first + mine.count));
+      }
+    });
+  }
+  const std::vector<float>& local_features = local.features;
+  const std::vector<std::int32_t>& local_labels = local.labels;
+
+  cli::Progress progress(rank != 0 || a.quiet || a.json);
+  options.callback = [&progress](const IterationReport& report) {
+    progress.report(report);
+    return true;
+  };
+  const mpi::DistributedFit fit =
+      mpi::fit(comm, options, MatrixView<const float>(local_features.data(), mine.count, cols),
+               local_labels, {}, mine.first);
+  progress.finish();
+  if (fit.report.reason == StopReason::nan) {
+    if (rank == 0)
+      std::fprintf(stderr,
+                   "softmaxkit: training stopped after %d iterations: the objective or its "
+                   "gradient became NaN or infinite (stop_reason nan); no model written\n",
+                   fit.report.iterations);
+    return cli::kExitTrainingFailed;
+  }
+  // Accuracy: each rank scores its rows; the correct counts are summed (integers, exact).
+  const SoftmaxRegression model = model_of(fit);
+  long long correct = 0, total_correct = 0;
+  if (mine.count != 0) {
+    const std::vector<std::int32_t> predicted =
+        model.predict(MatrixView<const float>(local_features.data(), mine.count, cols));
+    for (std::size_t i = 0; i < mine.count; ++i) correct += predicted[i] == local_labels[i];
+  }
+  MPI_Allreduce(&correct, &total_correct, 1, MPI_LONG_LONG, MPI_SUM, comm);
+  const double train_accuracy = static_cast<double>(total_correct) / static_cast<double>(rows);
+  std::optional<double> test_accuracy;
+  mpi::collectively(comm, [&] {
+    if (rank != 0) return;
+    if (!a.test.path.empty()) {
+      cli::DataSource source = a.test;
+      if (source.num_features == 0) source.num_features = cols;
+      const Dataset test = cli::load_dataset(source);
+      test_accuracy = model.score(
+          MatrixView<const float>(test.features.data(), test.rows, test.cols), test.labels);
+    }
+    if (!a.model_path.empty()) save_model_file(a.model_path, fit.contents());
+  });
+  if (rank != 0) return 0;
+  const FitReport& report = fit.report;
+  if (a.json) {
+    cli::JsonObject json;
+    json.add("objective", report.objective);
+    json.add("grad_norm", report.gradient_norm);
+    json.add("initial_grad_norm", report.initial_gradient_norm);
+    json.add("iterations", static_cast<long long>(report.iterations));
+    json.add("evaluations", static_cast<long long>(report.evaluations));
+    json.add("hessian_products", static_cast<long long>(report.hessian_products));
+    json.add("setup_pass_equivalents", report.setup_pass_equivalents);
+    json.add("metric_pass_equivalents", report.metric_pass_equivalents);
+    json.add("pass_equivalents", report.pass_equivalents);
+    if (!report.metric.empty()) json.add("metric", report.metric);
+    json.add("fit_seconds", report.seconds);
+    json.add("train_accuracy", train_accuracy);
+    if (test_accuracy) json.add("test_accuracy", *test_accuracy);
+    json.add_bool("converged", report.reason == StopReason::converged);
+    json.add("stop_reason", std::string(to_string(report.reason)));
+    json.add("solver", solver_name(fit.solver));
+    json.add("l2", fit.l2);
+    json.add("rows", static_cast<long long>(rows));
+    json.add("features", static_cast<long long>(cols));
+    json.add("classes", static_cast<long long>(classes.size()));
+    json.add("isa", std::string(to_string(active_isa())));
+    json.add("ranks", static_cast<long long>(ranks));
+    std::printf("%s\n", json.str().c_str());
+  } else if (!a.quiet) {
+    std::printf("trained on %zu rows x %zu features, %zu classes, l2 = %.6g, solver %s, %d ranks\n",
+                rows, cols, classes.size(), fit.l2, solver_name(fit.solver).c_str(), ranks);
+    std::printf("stop: %s; gradient norm %.3e (initial %.3e)\n",
+                std::string(to_string(report.reason)).c_str(), report.gradient_norm,
+                report.initial_gradient_norm);
+    std::printf("objective %.10g; %d iterations, %d evaluations, %d Hessian products, %.2f s\n",
+                report.objective, report.iterations, report.evaluations, report.hessian_products,
+                report.seconds);
+    std::printf("train accuracy %.4f\n", train_accuracy);
+    if (test_accuracy) std::printf("test accuracy %.4f\n", *test_accuracy);
+    if (!a.model_path.empty()) std::printf("model written to %s\n", a.model_path.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  const int rank = rank_of();
+  CLI::App app{"softmaxkit-mpi: data-parallel softmaxkit train over MPI"};
+  app.require_subcommand(1);
+  TrainArguments train;
+  CLI::App* train_command = cli::add_train_command(app, train);
+  int code = 0;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) {
+      if (rank == 0) app.exit(error);
+    } else {
+      if (rank == 0) std::fprintf(stderr, "softmaxkit: %s\n", error.what());
+      code = cli::kExitBadInput;
+    }
+    MPI_Finalize();
+    return code;
+  }
+  try {
+    code = *train_command ? run(train) : cli::kExitBadInput;
+  } catch (const Error& error) {
+    if (rank == 0) std::fprintf(stderr, "softmaxkit: %s\n", error.what());
+    code = cli::kExitBadInput;
+  }
+  MPI_Finalize();
+  return code;
+}

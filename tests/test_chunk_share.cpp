@@ -1,0 +1,184 @@
+// LossGradient with a ChunkShare (the hook softmaxkit::mpi builds on), without MPI: the rows are
+// split into shares of whole chunks, each share runs in its own thread, and the shares' partial
+// sums are folded in share order through shared memory as ChunkShare asks. J, the gradient and
+// Hv must equal the whole problem's bit for bit, for 1, 2, 3 and more shares than chunks (shares
+// without rows), weighted rows, float and double. Misaligned rows are refused.
+#include <doctest/doctest.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "loss/block_plan.hpp"
+#include "softmaxkit/error.hpp"
+#include "softmaxkit/regression.hpp"
+
+using namespace softmaxkit;
+
+namespace {
+
+// The fold of ChunkShare in one process: share r waits for its turn, adds its chunks to the
+// running sums, and every share copies the totals once the last has added.
+template <class T>
+struct Chain {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::size_t turn = 0, shares = 0;
+  double loss = 0;
+  bool started = false;
+  std::vector<T> weights, intercept;
+
+  void fold(std::size_t share, std::size_t chunks, std::span<double> chunk_loss,
+            std::span<T> weight_sums, std::span<T> intercept_sums) {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return turn == share; });
+    const std::size_t slots = std::max<std::size_t>(chunks, 1);
+    const std::size_t size = weight_sums.size() / slots, classes = intercept_sums.size() / slots;
+    if (weights.empty()) {
+      weights.assign(size, T(0));
+      intercept.assign(classes, T(0));
+    }
+    for (std::size_t c = 0; c < chunks; ++c) {
+      loss += chunk_loss[c];
+      if (weight_sums.empty()) continue;
+      for (std::size_t e = 0; e < size; ++e)
+        weights[e] = started ? weights[e] + weight_sums[c * size + e] : weight_sums[c * size + e];
+      for (std::size_t k = 0; k < classes; ++k) intercept[k] += intercept_sums[c * classes + k];
+      started = true;
+    }
+    ++turn;
+    changed.notify_all();
+    changed.wait(lock, [&] { return turn == shares; });
+    chunk_loss[0] = loss;
+    std::copy(weights.begin(), weights.end(), weight_sums.begin());
+    std::copy(intercept.begin(), intercept.end(), intercept_sums.begin());
+  }
+};
+
+template <class T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+template <class T>
+void check_shares(std::size_t rows, std::size_t features, std::size_t classes, std::size_t shares) {
+  std::mt19937 random(static_cast<unsigned>(rows + shares));
+  std::normal_distribution<T> normal(T(0), T(1));
+  std::vector<T> x(rows * features), weights(rows);
+  std::vector<std::int32_t> labels(rows);
+  for (T& v : x) v = normal(random);
+  for (std::size_t i = 0; i < rows; ++i) {
+    labels[i] = static_cast<std::int32_t>(random() % classes);
+    weights[i] = T(0.25) + T(i % 5);
+  }
+  RegressionProblem<T> whole;
+  whole.features = MatrixView<const T>(x.data(), rows, features);
+  whole.labels = labels;
+  whole.sample_weights = weights;
+  whole.num_classes = classes;
+  whole.l2 = 0.01;
+  double weight_sum = 0;
+  for (T w : weights) weight_sum += static_cast<double>(w);
+
+  const detail::BlockPlan plan = detail::make_block_plan(rows, features, classes, sizeof(T), 0);
+  const std::vector<std::size_t> starts = detail::chunk_row_starts(plan);
+  const std::size_t size = classes * features;
+  std::vector<T> w(size), b(classes), v(size), u(classes);
+  for (T& e : w) e = T(0.1) * normal(random);
+  for (T& e : b) e = T(0.1) * normal(random);
+  for (T& e : v) e = normal(random);
+  for (T& e : u) e = normal(random);
+
+  LossGradient<T> reference(whole);
+  std::vector<T> g(size), gb(classes), h(size), hb(classes);
+  const double j = reference.evaluate(w, b, g, gb);
+  const double j_only = reference.evaluate(w, b, {}, {});
+  reference.hessian_vector(w, b, v, u, h, hb);
+
+  // Three calls (gradient, loss only, Hv), each with a fresh chain, every share in a thread.
+  for (int call = 0; call < 3; ++call) {
+    Chain<T> chain;
+    chain.shares = shares;
+    std::vector<LossGradient<T>> parts;
+    for (std::size_t s = 0; s < shares; ++s) {
+      const std::size_t first = starts[s * plan.chunks / shares];
+      const std::size_t last = starts[(s + 1) * plan.chunks / shares];
+      RegressionProblem<T> part = whole;
+      part.features = MatrixView<const T>(x.data() + first * features, last - first, features);
+      part.labels = std::span<const std::int32_t>(labels).subspan(first, last - first);
+      part.sample_weights = std::span<const T>(weights).subspan(first, last - first);
+      ChunkShare<T> share;
+      share.global_rows = rows;
+      share.first_row = first;
+      share.global_weight_sum = weight_sum;
+      share.fold = [&chain, s](std::size_t chunks, std::span<double> l, std::span<T> ws,
+                               std::span<T> is) { chain.fold(s, chunks, l, ws, is); };
+      parts.emplace_back(part, LossGradientOptions{}, share);
+    }
+    std::vector<double> values(shares);
+    std::vector<std::vector<T>> out(shares, std::vector<T>(size)),
+        out_b(shares, std::vector<T>(classes));
+    std::vector<std::thread> threads;
+    for (std::size_t s = 0; s < shares; ++s) {
+      threads.emplace_back([&, s] {
+        if (call == 0) values[s] = parts[s].evaluate(w, b, out[s], out_b[s]);
+        if (call == 1) values[s] = parts[s].evaluate(w, b, {}, {});
+        if (call == 2) parts[s].hessian_vector(w, b, v, u, out[s], out_b[s]);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    for (std::size_t s = 0; s < shares; ++s) {
+      CAPTURE(s);
+      CAPTURE(call);
+      if (call == 0) {
+        CHECK(std::memcmp(&values[s], &j, sizeof j) == 0);
+        CHECK(same_bits(out[s], g));
+        CHECK(same_bits(out_b[s], gb));
+      }
+      if (call == 1) CHECK(std::memcmp(&values[s], &j_only, sizeof j) == 0);
+      if (call == 2) {
+        CHECK(same_bits(out[s], h));
+        CHECK(same_bits(out_b[s], hb));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("chunk shares folded in order give the whole problem's bits") {
+  // 3000 x 200, 4 classes: 10 chunks in float, 16 in double.
+  for (std::size_t shares : {1, 2, 3, 7}) {
+    CAPTURE(shares);
+    check_shares<float>(3000, 200, 4, shares);
+    check_shares<double>(3000, 200, 4, shares);
+  }
+  // One chunk only: every share but one has no rows.
+  check_shares<float>(200, 10, 3, 3);
+}
+
+TEST_CASE("a chunk share must hold whole chunks") {
+  std::vector<float> x(3000 * 40, 0.5f);
+  std::vector<std::int32_t> labels(3000, 1);
+  RegressionProblem<float> part;
+  part.features = MatrixView<const float>(x.data() + 40, 1000, 40);
+  part.labels = std::span<const std::int32_t>(labels).first(1000);
+  part.num_classes = 3;
+  ChunkShare<float> share;
+  share.global_rows = 3000;
+  share.first_row = 1;
+  share.global_weight_sum = 3000;
+  share.fold = [](std::size_t, std::span<double>, std::span<float>, std::span<float>) {};
+  CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share),
+                       doctest::Contains("are not whole chunks of the grid"), Error);
+  share.first_row = 2500;
+  CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share), doctest::Contains("are not inside"),
+                       Error);
+  share.first_row = 0;
+  share.fold = nullptr;
+  CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share),
+                       doctest::Contains("share.fold is empty"), Error);
+}
