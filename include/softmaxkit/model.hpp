@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "softmaxkit/csr.hpp"
 #include "softmaxkit/matrix.hpp"
 #include "softmaxkit/solvers.hpp"
 
@@ -72,7 +73,7 @@ struct FitReport {
 };
 
 class SoftmaxRegression {
-public:
+ public:
   SoftmaxRegression() = default;
   explicit SoftmaxRegression(FitOptions options) : options_(std::move(options)) {}
 
@@ -91,6 +92,14 @@ public:
                 std::span<const float> sample_weight = {});
   FitReport fit(MatrixView<const double> features, std::span<const std::int32_t> labels,
                 std::span<const double> sample_weight = {});
+  // CSR features (softmaxkit/csr.hpp): the same model, options and report. The caller's arrays
+  // are used in place (copied only for early stopping or use_double); the working set is the CSR
+  // data plus O(threads K n) (README "Sparse data"). The structured solver's metric uses G's
+  // diagonal (the column second moments) when n + 1 > 2048.
+  FitReport fit(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
+                std::span<const float> sample_weight = {});
+  FitReport fit(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
+                std::span<const double> sample_weight = {});
 
   // rows x num_classes() probabilities (row-major). Throws Error before fit or on a feature
   // count that differs from the model's.
@@ -102,6 +111,15 @@ public:
   // model's classes is an Error naming it and its row (it could never be predicted).
   double score(MatrixView<const float> features, std::span<const std::int32_t> labels) const;
   double score(MatrixView<const double> features, std::span<const std::int32_t> labels) const;
+  // CSR rows: logits summed over each row's entries in double (a transposed n x K copy of W is
+  // made per call), then the same softmax; a model fitted on dense data predicts CSR rows and
+  // the other way round.
+  std::vector<double> predict_proba(const CsrMatrixView<float>& features) const;
+  std::vector<double> predict_proba(const CsrMatrixView<double>& features) const;
+  std::vector<std::int32_t> predict(const CsrMatrixView<float>& features) const;
+  std::vector<std::int32_t> predict(const CsrMatrixView<double>& features) const;
+  double score(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels) const;
+  double score(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels) const;
 
   // Atomic save (temporary file, fsync, rename) in the versioned binary format; load rejects
   // truncated or corrupt files. save then load round-trips bitwise.
@@ -119,12 +137,12 @@ public:
   // The solver the last fit ran (options().solver, or the automatic choice).
   SolverKind solver_used() const { return solver_used_; }
 
-private:
-  template <class T>
-  FitReport fit_impl(MatrixView<const T> features, std::span<const std::int32_t> labels,
+ private:
+  template <class T, class Features>
+  FitReport fit_impl(const Features& features, std::span<const std::int32_t> labels,
                      std::span<const T> sample_weight);
-  template <class T>
-  std::vector<double> predict_proba_impl(MatrixView<const T> features) const;
+  template <class Features>
+  std::vector<double> predict_proba_impl(const Features& features) const;
 
   FitOptions options_;
   std::vector<std::int32_t> class_labels_;

@@ -49,12 +49,24 @@ class FitReport:
         return f"FitReport({fields})"
 
 
-def _refuse_sparse(X):
-    if scipy.sparse.issparse(X):
-        raise ValueError(
-            "SoftmaxRegression does not support sparse input yet (got a scipy.sparse "
-            f"{type(X).__name__}); pass a dense array, e.g. X.toarray()"
-        )
+def _core_features(X):
+    """X as the C++ core takes it: a dense array as it is; a scipy.sparse CSR matrix (already
+    validated and converted to CSR by _validate_data) as (rows, cols, indptr int64, indices
+    int32, data), in canonical form (sorted indices, duplicates summed) on a copy if needed."""
+    if not scipy.sparse.issparse(X):
+        return X
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    if X.shape[1] > 2**31:
+        raise ValueError(f"X has {X.shape[1]} columns; sparse input allows at most 2**31")
+    return (
+        int(X.shape[0]),
+        int(X.shape[1]),
+        np.ascontiguousarray(X.indptr, dtype=np.int64),
+        np.ascontiguousarray(X.indices, dtype=np.int32),
+        np.ascontiguousarray(X.data),
+    )
 
 
 def _is_real(value):
@@ -235,11 +247,13 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         """Fit on X (n_samples, n_features) and labels y; returns self.
 
         C-contiguous float32 or float64 X is read in place by the C++ core (float32 stays
-        float32); other layouts and dtypes are converted once. Sparse input is refused.
+        float32); other layouts and dtypes are converted once. scipy.sparse input is trained
+        as CSR without densifying (other sparse formats are converted to CSR once).
         """
         self._check_params()
-        _refuse_sparse(X)
-        X, y = self._validate_data(X, y, dtype=_FLOAT_DTYPES, order="C")
+        X, y = self._validate_data(
+            X, y, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C", accept_large_sparse=True
+        )
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
         if classes.size < 2:
@@ -302,7 +316,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             core = _core.Model()
         on_iteration = self._iteration_hook()
         try:
-            report = core.fit(X, labels, weights, options, on_iteration)
+            report = core.fit(_core_features(X), labels, weights, options, on_iteration)
         except BaseException as error:
             if core.last_report is not None:
                 # The solver stopped on an exception from the iteration hook (KeyboardInterrupt
@@ -357,13 +371,15 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
     def _prepare(self, X):
         check_is_fitted(self, "coef_")
-        _refuse_sparse(X)
-        return self._validate_data(X, dtype=_FLOAT_DTYPES, order="C", reset=False)
+        return self._validate_data(
+            X, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C", reset=False,
+            accept_large_sparse=True,
+        )
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), computed by the C++ core."""
         X = self._prepare(X)
-        return self._core.predict_proba(X, self._threads())
+        return self._core.predict_proba(_core_features(X), self._threads())
 
     def predict(self, X):
         """The most probable class of each row."""

@@ -175,10 +175,22 @@ struct Model {
   py::object last_report = py::none();
 };
 
+// A scipy.sparse CSR matrix as the tuple (rows, cols, indptr int64, indices int32, data T) that
+// the Python layer builds (canonical: sorted, no duplicates); validated by CsrMatrixView.
 template <class T>
-py::dict fit_typed(Model& self, const py::array& features, const py::array& labels,
+smk::CsrMatrixView<T> csr_view(const py::tuple& parts) {
+  if (parts.size() != 5) throw py::type_error("X: a CSR tuple has 5 parts");
+  const auto rows = parts[0].cast<std::size_t>(), cols = parts[1].cast<std::size_t>();
+  const auto offsets = vector_view<std::int64_t>(parts[2].cast<py::array>(), "X.indptr");
+  const auto indices = vector_view<std::int32_t>(parts[3].cast<py::array>(), "X.indices");
+  const auto values = vector_view<T>(parts[4].cast<py::array>(), "X.data");
+  last_input_address = reinterpret_cast<std::uintptr_t>(values.data());
+  return smk::CsrMatrixView<T>(rows, cols, offsets, indices, values);
+}
+
+template <class T, class View>
+py::dict fit_typed(Model& self, const View& view, const py::array& labels,
                    const py::object& sample_weight, const py::object& on_iteration) {
-  const smk::MatrixView<const T> view = matrix_view<T>(features, "X");
   const std::span<const std::int32_t> label_span = vector_view<std::int32_t>(labels, "labels");
   std::span<const T> weight_span;
   if (!sample_weight.is_none()) {
@@ -218,18 +230,38 @@ py::dict fit_typed(Model& self, const py::array& features, const py::array& labe
   return self.last_report;
 }
 
-py::dict fit(Model& self, const py::array& features, const py::array& labels,
+// The dtype of X: an array's, or a CSR tuple's data array's.
+py::array dtype_carrier(const py::object& features) {
+  if (py::isinstance<py::tuple>(features)) {
+    const auto parts = features.cast<py::tuple>();
+    if (parts.size() != 5) throw py::type_error("X: a CSR tuple has 5 parts");
+    return parts[4].cast<py::array>();
+  }
+  return features.cast<py::array>();
+}
+
+py::dict fit(Model& self, const py::object& features, const py::array& labels,
              const py::object& sample_weight, const py::dict& options,
              const py::object& on_iteration) {
   self.last_report = py::none();
   smk::FitOptions fresh;
   for (const auto& [key, value] : options) apply_option(fresh, key.cast<std::string>(), value);
   self.model.options() = std::move(fresh);
-  if (has_dtype<float>(features)) {
-    return fit_typed<float>(self, features, labels, sample_weight, on_iteration);
+  const bool sparse = py::isinstance<py::tuple>(features);
+  const py::array carrier = dtype_carrier(features);
+  if (has_dtype<float>(carrier)) {
+    if (sparse)
+      return fit_typed<float>(self, csr_view<float>(features), labels, sample_weight,
+                              on_iteration);
+    return fit_typed<float>(self, matrix_view<float>(carrier, "X"), labels, sample_weight,
+                            on_iteration);
   }
-  if (has_dtype<double>(features)) {
-    return fit_typed<double>(self, features, labels, sample_weight, on_iteration);
+  if (has_dtype<double>(carrier)) {
+    if (sparse)
+      return fit_typed<double>(self, csr_view<double>(features), labels, sample_weight,
+                               on_iteration);
+    return fit_typed<double>(self, matrix_view<double>(carrier, "X"), labels, sample_weight,
+                             on_iteration);
   }
   throw py::type_error("X must be float32 or float64");
 }
@@ -243,9 +275,8 @@ py::array_t<double> to_array(std::vector<double>&& values, std::size_t rows, std
                              owned->data(), owner);
 }
 
-template <class T>
-py::array_t<double> predict_proba_typed(Model& self, const py::array& features) {
-  const smk::MatrixView<const T> view = matrix_view<T>(features, "X");
+template <class View>
+py::array_t<double> predict_proba_typed(Model& self, const View& view) {
   std::vector<double> probabilities;
   {
     py::gil_scoped_release release;
@@ -254,12 +285,20 @@ py::array_t<double> predict_proba_typed(Model& self, const py::array& features) 
   return to_array(std::move(probabilities), view.rows(), self.model.num_classes());
 }
 
-py::array_t<double> predict_proba(Model& self, const py::array& features, int threads) {
+py::array_t<double> predict_proba(Model& self, const py::object& features, int threads) {
   if (threads < 0) throw smk::Error("threads must be >= 0");
   // Written only when it changes, so concurrent predictions with one thread count do not race.
   if (self.model.options().threads != threads) self.model.options().threads = threads;
-  if (has_dtype<float>(features)) return predict_proba_typed<float>(self, features);
-  if (has_dtype<double>(features)) return predict_proba_typed<double>(self, features);
+  const bool sparse = py::isinstance<py::tuple>(features);
+  const py::array carrier = dtype_carrier(features);
+  if (has_dtype<float>(carrier)) {
+    if (sparse) return predict_proba_typed(self, csr_view<float>(features));
+    return predict_proba_typed(self, matrix_view<float>(carrier, "X"));
+  }
+  if (has_dtype<double>(carrier)) {
+    if (sparse) return predict_proba_typed(self, csr_view<double>(features));
+    return predict_proba_typed(self, matrix_view<double>(carrier, "X"));
+  }
   throw py::type_error("X must be float32 or float64");
 }
 

@@ -202,15 +202,73 @@ def test_library_errors_become_value_errors_with_the_library_message():
         softmaxkit.load("/nonexistent/model.skm")
 
 
-def test_sparse_input_is_refused_with_a_message_about_sparse_input():
+def sparse_problem(rows, features, classes, density, dtype, seed=0):
     import scipy.sparse
 
-    X, y = load_iris(return_X_y=True)
-    with pytest.raises(ValueError, match="sparse input"):
-        SoftmaxRegression().fit(scipy.sparse.csr_matrix(X), y)
+    rng = np.random.RandomState(seed)
+    X = scipy.sparse.random(rows, features, density=density, format="csr", dtype=dtype,
+                            random_state=rng)
+    scores = X @ rng.normal(size=(features, classes)) + rng.normal(size=(rows, classes))
+    return X, np.argmax(scores, axis=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_input_trains_the_same_model_as_its_dense_copy(dtype):
+    X, y = sparse_problem(300, 50, 3, 0.2, dtype)
+    sparse = SoftmaxRegression(tol=1e-10).fit(X, y)
+    dense = SoftmaxRegression(tol=1e-10).fit(X.toarray(), y)
+    # Float products round differently along the two paths (1e-6 is the float path's bound).
+    rel = 1e-6 if dtype == np.float32 else 1e-9
+    assert sparse.fit_report_.objective == pytest.approx(dense.fit_report_.objective, rel=rel)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, atol=1e-3 if dtype == np.float32 else 1e-4)
+    np.testing.assert_allclose(sparse.predict_proba(X), sparse.predict_proba(X.toarray()),
+                               atol=1e-12)
+    np.testing.assert_array_equal(dense.predict(X), dense.predict(X.toarray()))
+    assert sparse.score(X, y) == sparse.score(X.toarray(), y)
+
+
+def test_sparse_input_in_place_and_in_any_scipy_format():
+    import scipy.sparse
+
+    X, y = sparse_problem(200, 40, 3, 0.25, np.float64, seed=1)
     model = SoftmaxRegression().fit(X, y)
-    with pytest.raises(ValueError, match="sparse input"):
-        model.predict(scipy.sparse.csr_matrix(X))
+    # A canonical float64 CSR matrix's data are read in place (no copy).
+    assert _core.last_input_address() == X.data.__array_interface__["data"][0]
+    reference = model.predict_proba(X)
+    for converted in (X.tocsc(), X.tocoo(), scipy.sparse.lil_matrix(X)):
+        np.testing.assert_array_equal(model.predict_proba(converted), reference)
+    # Unsorted indices and duplicate entries mean their sum, as in scipy.
+    coo = X.tocoo()
+    half = coo.data / 2
+    order = np.random.RandomState(0).permutation(2 * coo.nnz)
+    rows = np.concatenate([coo.row, coo.row])[order]
+    cols = np.concatenate([coo.col, coo.col])[order]
+    data = np.concatenate([half, half])[order]
+    messy = scipy.sparse.csr_matrix((data, (rows, cols)), shape=X.shape)
+    messy.has_canonical_format = False
+    np.testing.assert_allclose(model.predict_proba(messy), reference, atol=1e-14)
+    refit = SoftmaxRegression().fit(messy, y)
+    np.testing.assert_allclose(refit.coef_, model.coef_, atol=1e-10)
+
+
+def test_sparse_input_errors_are_value_errors():
+    X, y = sparse_problem(60, 10, 2, 0.3, np.float64)
+    bad = X.copy()
+    bad.data[3] = np.nan
+    with pytest.raises(ValueError):
+        SoftmaxRegression().fit(bad, y)
+    model = SoftmaxRegression().fit(X, y)
+    wider, _ = sparse_problem(5, 11, 2, 0.5, np.float64)
+    with pytest.raises(ValueError, match="11 features"):
+        model.predict(wider)
+    with pytest.raises(TypeError, match="X.indices"):
+        _core.Model().fit(
+            (2, 3, np.array([0, 1, 2], np.int64), np.array([0, 1], np.int64),
+             np.array([1.0, 2.0])), np.array([0, 1], np.int32), None, {}, None)
+    with pytest.raises(ValueError, match="column index 5"):
+        _core.Model().fit(
+            (2, 3, np.array([0, 1, 2], np.int64), np.array([0, 5], np.int32),
+             np.array([1.0, 2.0])), np.array([0, 1], np.int32), None, {}, None)
 
 
 @pytest.mark.parametrize(

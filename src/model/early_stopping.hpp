@@ -55,7 +55,10 @@ class EarlyStopping {
     if (!active()) return true;
     split_parameters(point, classes_, features_, fit_intercept_, weights_, intercept_);
     const double current = accuracy(
-        softmax_regression_probabilities<T>(validation_.view(), weights_, intercept_, classes_),
+        validation_.is_sparse ? softmax_regression_probabilities<T>(validation_.sparse_view(),
+                                                                    weights_, intercept_, classes_)
+                              : softmax_regression_probabilities<T>(validation_.view(), weights_,
+                                                                    intercept_, classes_),
         classes_, validation_.labels);
     if (current > best_accuracy_) {
       best_accuracy_ = current;

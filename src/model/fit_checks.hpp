@@ -28,8 +28,9 @@ double regularization_strength(const FitOptions& options, double weight_total);
 // Shapes and null pointers of fit's arguments, then the sample weights: each finite and >= 0,
 // not all zero. Returns the sum of the weights of the rows that will be trained on (all rows, or
 // those not held out for early stopping); that sum is > 0.
-template <class T>
-double check_fit_arguments(const FitOptions& options, MatrixView<const T> features,
+// Features: MatrixView<const T> or CsrMatrixView<T>.
+template <class Features, class T>
+double check_fit_arguments(const FitOptions& options, const Features& features,
                            std::span<const std::int32_t> labels, std::span<const T> sample_weight) {
   if (features.empty()) fit_fail("features are empty");
   if (labels.data() == nullptr && !labels.empty()) {

@@ -12,19 +12,29 @@
 #include <vector>
 
 #include "model/validation_split.hpp"
+#include "softmaxkit/csr.hpp"
 #include "softmaxkit/matrix.hpp"
 
 namespace softmaxkit::detail {
 
+// Some rows of a data set, dense or CSR: copied (`features` / `sparse`), or borrowed from the
+// caller (`borrowed` / `sparse_borrowed`).
 template <class T>
-struct Rows {  // some rows of a data set: copied into `features`, or borrowed through `borrowed`
+struct Rows {
+  bool is_sparse = false;
   std::vector<T> features;
   MatrixView<const T> borrowed;
+  CsrMatrix<T> sparse;
+  CsrMatrixView<T> sparse_borrowed;
+  bool sparse_is_borrowed = false;
   std::size_t rows = 0, cols = 0;
-  std::vector<std::int32_t> labels;  // class indices
-  std::vector<T> weights;            // empty: all 1
-  MatrixView<const T> view() const {
+  std::vector<std::int32_t> labels;   // class indices
+  std::vector<T> weights;             // empty: all 1
+  MatrixView<const T> view() const {  // dense rows only
     return borrowed.rows() != 0 ? borrowed : MatrixView<const T>(features.data(), rows, cols);
+  }
+  const CsrMatrixView<T>& sparse_view() const {  // sparse rows only
+    return sparse_is_borrowed ? sparse_borrowed : sparse.view();
   }
 };
 
@@ -61,9 +71,50 @@ Rows<Out> copy_rows(MatrixView<const In> features, std::span<const std::int32_t>
   return rows;
 }
 
-// Out: the precision the fit computes in (In, or double for float data with use_double).
+// The CSR counterpart of copy_rows: the selected rows' entries, values converted to Out.
 template <class Out, class In>
-FitData<Out> prepare_fit_data(MatrixView<const In> features, std::span<const std::int32_t> indices,
+Rows<Out> copy_rows(const CsrMatrixView<In>& features, std::span<const std::int32_t> labels,
+                    std::span<const In> weights, double fraction, RowSelection selection) {
+  Rows<Out> rows;
+  rows.is_sparse = true;
+  rows.cols = features.cols();
+  std::vector<std::int64_t> offsets{0};
+  std::vector<std::int32_t> columns;
+  std::vector<Out> values;
+  std::size_t entries = 0;
+  for (std::size_t i = 0; i < features.rows(); ++i) {
+    if (selection != RowSelection::all &&
+        is_held_out(i, fraction) != (selection == RowSelection::held_out))
+      continue;
+    ++rows.rows;
+    entries += features.row_end(i) - features.row_begin(i);
+  }
+  offsets.reserve(rows.rows + 1);
+  columns.reserve(entries);
+  values.reserve(entries);
+  rows.labels.reserve(rows.rows);
+  if (!weights.empty()) rows.weights.reserve(rows.rows);
+  for (std::size_t i = 0; i < features.rows(); ++i) {
+    if (selection != RowSelection::all &&
+        is_held_out(i, fraction) != (selection == RowSelection::held_out))
+      continue;
+    for (std::size_t e = features.row_begin(i); e < features.row_end(i); ++e) {
+      columns.push_back(features.column_indices()[e]);
+      values.push_back(static_cast<Out>(features.values()[e]));
+    }
+    offsets.push_back(static_cast<std::int64_t>(columns.size()));
+    rows.labels.push_back(labels[i]);
+    if (!weights.empty()) rows.weights.push_back(static_cast<Out>(weights[i]));
+  }
+  rows.sparse = CsrMatrix<Out>(rows.rows, rows.cols, std::move(offsets), std::move(columns),
+                               std::move(values));
+  return rows;
+}
+
+// Out: the precision the fit computes in (In, or double for float data with use_double).
+// Features: MatrixView<const In> or CsrMatrixView<In>.
+template <class Out, class In, class Features>
+FitData<Out> prepare_fit_data(const Features& features, std::span<const std::int32_t> indices,
                               std::span<const In> sample_weight, double validation_fraction) {
   FitData<Out> data;
   if (validation_fraction > 0) {
@@ -73,7 +124,13 @@ FitData<Out> prepare_fit_data(MatrixView<const In> features, std::span<const std
                                      RowSelection::held_out);
   } else if constexpr (std::is_same_v<Out, In>) {
     // No split and no conversion: train on the caller's data without copying it.
-    data.training.borrowed = features;
+    if constexpr (std::is_same_v<Features, CsrMatrixView<In>>) {
+      data.training.is_sparse = true;
+      data.training.sparse_borrowed = features;
+      data.training.sparse_is_borrowed = true;
+    } else {
+      data.training.borrowed = features;
+    }
     data.training.rows = features.rows();
     data.training.cols = features.cols();
     data.training.labels.assign(indices.begin(), indices.end());

@@ -26,7 +26,8 @@ struct FitOutcome {
 inline SolverOptions solver_options(const FitOptions& options, std::size_t classes,
                                     std::size_t features) {
   SolverOptions solver;
-  solver.kind = options.solver.value_or(options.l1 > 0 ? SolverKind::lbfgs : SolverKind::structured);
+  solver.kind =
+      options.solver.value_or(options.l1 > 0 ? SolverKind::lbfgs : SolverKind::structured);
   if (solver.kind == SolverKind::structured) {
     solver.lbfgs_memory = structured_memory((classes * features) + classes);
   }
@@ -62,7 +63,11 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
                    std::shared_ptr<solvers_detail::GramFactorization>* gram_cache) {
   const std::size_t features = data.training.cols;
   RegressionProblem<T> problem;
-  problem.features = data.training.view();
+  if (data.training.is_sparse) {
+    problem.sparse_features = data.training.sparse_view();
+  } else {
+    problem.features = data.training.view();
+  }
   problem.labels = data.training.labels;
   problem.sample_weights = data.training.weights;
   problem.num_classes = classes;
@@ -146,9 +151,9 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
     outcome.report.gradient_norm = std::sqrt(sum);
     ++outcome.report.evaluations;
   }
-  outcome.report.pass_equivalents =
-      outcome.report.evaluations + outcome.report.hessian_products +
-      outcome.report.setup_pass_equivalents + outcome.report.metric_pass_equivalents;
+  outcome.report.pass_equivalents = outcome.report.evaluations + outcome.report.hessian_products +
+                                    outcome.report.setup_pass_equivalents +
+                                    outcome.report.metric_pass_equivalents;
   return outcome;
 }
 

@@ -22,8 +22,8 @@ namespace softmaxkit {
 // fit = checks (fit_checks.hpp), data preparation (fit_data.hpp), problem setup, solver run,
 // early stopping and report (fit_run.hpp, early_stopping.hpp); the model changes only when the
 // run produced finite parameters.
-template <class T>
-FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
+template <class T, class Features>
+FitReport SoftmaxRegression::fit_impl(const Features& features,
                                       std::span<const std::int32_t> labels,
                                       std::span<const T> sample_weight) {
   detail::check_fit_options(options_);
@@ -42,9 +42,9 @@ FitReport SoftmaxRegression::fit_impl(MatrixView<const T> features,
   const bool in_double = options_.use_double || std::is_same_v<T, double>;
   const double fraction = options_.validation_fraction;
   auto train_in = [&]<class C>(C) {  // C: the precision the fit computes in
-    return detail::run_fit(
-        options_, detail::prepare_fit_data<C>(features, indices, sample_weight, fraction),
-        classes.size(), lambda, std::move(start), &gram_cache_);
+    return detail::run_fit(options_,
+                           detail::prepare_fit_data<C>(features, indices, sample_weight, fraction),
+                           classes.size(), lambda, std::move(start), &gram_cache_);
   };
   const detail::FitOutcome outcome = in_double ? train_in(double{}) : train_in(T{});
   if (outcome.report.reason == StopReason::nan) return outcome.report;  // model unchanged
@@ -63,15 +63,24 @@ FitReport SoftmaxRegression::fit(MatrixView<const float> features,
                                  std::span<const float> sample_weight) {
   return fit_impl<float>(features, labels, sample_weight);
 }
+FitReport SoftmaxRegression::fit(const CsrMatrixView<float>& features,
+                                 std::span<const std::int32_t> labels,
+                                 std::span<const float> sample_weight) {
+  return fit_impl<float>(features, labels, sample_weight);
+}
+FitReport SoftmaxRegression::fit(const CsrMatrixView<double>& features,
+                                 std::span<const std::int32_t> labels,
+                                 std::span<const double> sample_weight) {
+  return fit_impl<double>(features, labels, sample_weight);
+}
 FitReport SoftmaxRegression::fit(MatrixView<const double> features,
                                  std::span<const std::int32_t> labels,
                                  std::span<const double> sample_weight) {
   return fit_impl<double>(features, labels, sample_weight);
 }
 
-
-template <class T>
-std::vector<double> SoftmaxRegression::predict_proba_impl(MatrixView<const T> features) const {
+template <class Features>
+std::vector<double> SoftmaxRegression::predict_proba_impl(const Features& features) const {
   if (!is_fitted()) throw Error("SoftmaxRegression::predict: the model is not fitted");
   if (features.cols() != num_features_) {
     throw Error("SoftmaxRegression::predict: features have " + std::to_string(features.cols()) +
@@ -85,8 +94,8 @@ std::vector<double> SoftmaxRegression::predict_proba_impl(MatrixView<const T> fe
   std::vector<double> probabilities;
   tbb::task_arena arena = detail::fit_arena(options_.threads);
   arena.execute([&] {
-    probabilities = detail::softmax_regression_probabilities<T>(features, weights_, intercept_,
-                                                                num_classes());
+    probabilities =
+        detail::softmax_regression_probabilities(features, weights_, intercept_, num_classes());
   });
   return probabilities;
 }
@@ -103,8 +112,8 @@ std::vector<std::int32_t> most_probable(const std::vector<double>& probabilities
   return predicted;
 }
 
-template <class T>
-double score_of(const SoftmaxRegression& model, MatrixView<const T> features,
+template <class Features>
+double score_of(const SoftmaxRegression& model, const Features& features,
                 std::span<const std::int32_t> labels) {
   if (labels.size() != features.rows()) {
     throw Error("SoftmaxRegression::score: labels has " + std::to_string(labels.size()) +
@@ -142,6 +151,27 @@ double SoftmaxRegression::score(MatrixView<const float> features,
   return score_of(*this, features, labels);
 }
 double SoftmaxRegression::score(MatrixView<const double> features,
+                                std::span<const std::int32_t> labels) const {
+  return score_of(*this, features, labels);
+}
+
+std::vector<double> SoftmaxRegression::predict_proba(const CsrMatrixView<float>& features) const {
+  return predict_proba_impl(features);
+}
+std::vector<double> SoftmaxRegression::predict_proba(const CsrMatrixView<double>& features) const {
+  return predict_proba_impl(features);
+}
+std::vector<std::int32_t> SoftmaxRegression::predict(const CsrMatrixView<float>& features) const {
+  return most_probable(predict_proba_impl(features), class_labels_);
+}
+std::vector<std::int32_t> SoftmaxRegression::predict(const CsrMatrixView<double>& features) const {
+  return most_probable(predict_proba_impl(features), class_labels_);
+}
+double SoftmaxRegression::score(const CsrMatrixView<float>& features,
+                                std::span<const std::int32_t> labels) const {
+  return score_of(*this, features, labels);
+}
+double SoftmaxRegression::score(const CsrMatrixView<double>& features,
                                 std::span<const std::int32_t> labels) const {
   return score_of(*this, features, labels);
 }

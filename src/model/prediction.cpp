@@ -61,6 +61,51 @@ std::vector<double> softmax_regression_probabilities(MatrixView<const T> feature
   return probabilities;
 }
 
+template <class T>
+std::vector<double> softmax_regression_probabilities(const CsrMatrixView<T>& features,
+                                                     const std::vector<double>& weights,
+                                                     const std::vector<double>& intercept,
+                                                     std::size_t num_classes) {
+  const std::size_t rows = features.rows(), cols = features.cols(), classes = num_classes;
+  std::vector<double> probabilities(rows * classes);
+  if (rows == 0 || classes == 0) return probabilities;
+  std::vector<double> transposed(cols * classes);
+  for (std::size_t k = 0; k < classes; ++k)
+    for (std::size_t j = 0; j < cols; ++j) transposed[j * classes + k] = weights[k * cols + j];
+  const std::size_t blocks = (rows + kPredictionBlockRows - 1) / kPredictionBlockRows;
+  const std::int32_t* columns = features.column_indices().data();
+  const T* values = features.values().data();
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 1),
+                    [&](const tbb::blocked_range<std::size_t>& range) {
+                      for (std::size_t block = range.begin(); block != range.end(); ++block) {
+                        const std::size_t begin = block * kPredictionBlockRows;
+                        const std::size_t count = std::min(kPredictionBlockRows, rows - begin);
+                        double* z = probabilities.data() + begin * classes;
+                        for (std::size_t i = 0; i < count; ++i) {
+                          double* zi = z + i * classes;
+                          std::copy(intercept.begin(), intercept.end(), zi);
+                          for (std::size_t e = features.row_begin(begin + i);
+                               e < features.row_end(begin + i); ++e) {
+                            const double v = static_cast<double>(values[e]);
+                            const double* w =
+                                transposed.data() + static_cast<std::size_t>(columns[e]) * classes;
+                            for (std::size_t k = 0; k < classes; ++k) zi[k] += v * w[k];
+                          }
+                        }
+                        softmax_rows(MatrixView<double>(z, count, classes));
+                      }
+                    });
+  return probabilities;
+}
+
+template std::vector<double> softmax_regression_probabilities<float>(const CsrMatrixView<float>&,
+                                                                     const std::vector<double>&,
+                                                                     const std::vector<double>&,
+                                                                     std::size_t);
+template std::vector<double> softmax_regression_probabilities<double>(const CsrMatrixView<double>&,
+                                                                      const std::vector<double>&,
+                                                                      const std::vector<double>&,
+                                                                      std::size_t);
 template std::vector<double> softmax_regression_probabilities<float>(MatrixView<const float>,
                                                                      const std::vector<double>&,
                                                                      const std::vector<double>&,

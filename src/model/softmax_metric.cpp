@@ -36,18 +36,22 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
                                 const SoftmaxMetricSettings& settings,
                                 std::shared_ptr<solvers_detail::GramFactorization>* cache)
     : features_view_(problem.features),
+      sparse_view_(problem.sparse_features),
+      sparse_(problem.features.empty() && !problem.sparse_features.empty()),
       sample_weights_(problem.sample_weights),
       settings_(settings),
       classes_(problem.num_classes),
-      features_(problem.features.cols()),
+      features_(sparse_ ? problem.sparse_features.cols() : problem.features.cols()),
       intercept_(problem.fit_intercept) {
-  const std::size_t m = problem.features.rows(), n = features_, k = classes_;
+  const std::size_t m = sparse_ ? sparse_view_.rows() : features_view_.rows(), n = features_,
+                    k = classes_;
   const std::size_t cols = n + (intercept_ ? 1 : 0);
   if (k > max_kronecker_classes) return;  // identity: no setup, no work
+  // A pass reads every stored value once per class: 4 m n K flops dense, 4 nnz K for CSR.
+  const double stored = sparse_ ? static_cast<double>(sparse_view_.nnz())
+                                : static_cast<double>(m) * static_cast<double>(n);
   pass_flops_ =
-      std::max(4.0 * static_cast<double>(m) * static_cast<double>(std::max<std::size_t>(n, 1)) *
-                   static_cast<double>(k),
-               1.0);
+      std::max(4.0 * std::max(stored, static_cast<double>(m)) * static_cast<double>(k), 1.0);
   auto weight_of = [&](std::size_t i) {
     return problem.sample_weights.empty() ? 1.0 : static_cast<double>(problem.sample_weights[i]);
   };
@@ -62,10 +66,14 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
   // m n / (16 (n + K)) rows (its 2 s K (n + K) flops per update stay near a thirty-second of a
   // pass), at least 256, at most class_rows.
   const double md = static_cast<double>(m);
-  const std::size_t gram_rows = std::min(
-      settings_.gram_rows,
-      std::max<std::size_t>(2000, static_cast<std::size_t>(12 * md * static_cast<double>(k) /
-                                                           static_cast<double>(cols))));
+  // CSR data with G diagonal: the sample costs only its entries, so it takes gram_rows.
+  const std::size_t gram_rows =
+      sparse_ && cols > solvers_detail::max_dense_features
+          ? settings_.gram_rows
+          : std::min(settings_.gram_rows,
+                     std::max<std::size_t>(
+                         2000, static_cast<std::size_t>(12 * md * static_cast<double>(k) /
+                                                        static_cast<double>(cols))));
   const std::size_t class_rows =
       std::min(settings_.class_rows,
                std::max<std::size_t>(256, m * std::max<std::size_t>(n, 1) / (16 * (n + k))));
@@ -87,14 +95,18 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
   mix(intercept_);
   mix(sizeof(T));
   mix(gram_sample.size());
+  mix(sparse_);
+  double sample_entries = 0;
   for (std::size_t i : gram_sample) {
-    const T* row = problem.features.row(i);
-    for (std::size_t j = 0; j < n; ++j)
-      mix(std::bit_cast<std::uint64_t>(static_cast<double>(row[j])));
+    for_each_entry(i, [&](std::size_t j, double value) {
+      if (sparse_) mix(j);
+      mix(std::bit_cast<std::uint64_t>(value));
+      ++sample_entries;
+    });
     mix(std::bit_cast<std::uint64_t>(unweighted ? 1.0 : weight_of(i)));
   }
   const double s = static_cast<double>(gram_sample.size()), c = static_cast<double>(cols);
-  setup_passes_ = s * static_cast<double>(n) / pass_flops_;  // the reads of the hash
+  setup_passes_ = sample_entries / pass_flops_;  // the reads of the hash
   std::shared_ptr<const solvers_detail::GramFactorization> factorization;
   if (cache != nullptr && *cache && (*cache)->key == key && (*cache)->cols == cols) {
     factorization = *cache;
@@ -102,7 +114,7 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
   }
   std::vector<double> gram(factorization ? 0 : dense ? cols * cols : cols, 0.0);
   double total = 0;
-  if (!factorization) {
+  if (!factorization && dense) {
     constexpr std::size_t chunk = 1024;
     std::vector<double> block(std::min(chunk, gram_sample.size()) * cols);
     SingleThreadedBlas single;
@@ -113,19 +125,25 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
         const double w = unweighted ? 1.0 : weight_of(i);
         total += w;
         const double root = std::sqrt(w);
-        const T* row = problem.features.row(i);
         double* out = block.data() + r * cols;
-        for (std::size_t j = 0; j < n; ++j) out[j] = root * static_cast<double>(row[j]);
+        copy_row(i, out);
+        for (std::size_t j = 0; j < n; ++j) out[j] *= root;
         if (intercept_) out[n] = root;
       }
-      if (dense) {
-        gemm(true, false, cols, cols, count, 1.0, block.data(), cols, block.data(), cols, 1.0,
-             gram.data(), cols);
-      } else {
-        for (std::size_t r = 0; r < count; ++r)
-          for (std::size_t j = 0; j < cols; ++j)
-            gram[j] += block[r * cols + j] * block[r * cols + j];
-      }
+      gemm(true, false, cols, cols, count, 1.0, block.data(), cols, block.data(), cols, 1.0,
+           gram.data(), cols);
+    }
+  } else if (!factorization) {
+    // The diagonal, row by row from the stored entries (a dense row's zeros would add 0).
+    for (std::size_t i : gram_sample) {
+      const double w = unweighted ? 1.0 : weight_of(i);
+      total += w;
+      const double root = std::sqrt(w);
+      for_each_entry(i, [&](std::size_t j, double value) {
+        const double scaled = root * value;
+        gram[j] += scaled * scaled;
+      });
+      if (intercept_) gram[n] += root * root;
     }
   }
   for (double& g : gram) g /= total;
@@ -138,29 +156,55 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
   if (!factorization) {
     auto fresh = solvers_detail::factorize_gram(gram, cols, intercept_, dense);
     fresh->key = key;
-    setup_passes_ += ((dense ? s * c * c : 2 * s * c) + fresh->flops) / pass_flops_;
+    setup_passes_ +=
+        ((dense ? s * c * c : 2 * sample_entries + 2 * s) + fresh->flops) / pass_flops_;
     if (cache != nullptr) *cache = fresh;
     factorization = std::move(fresh);
   }
-  // A dense A costs a K x K eigendecomposition per update: kept while that is under a twentieth
-  // of a pass (for K = 1000, n = 512 it would cost about one pass per update below 100,000 rows).
+  // A dense A costs a K x K eigendecomposition per update and two K x K x n' products per
+  // application: kept while each is under a twentieth of a pass. (For K = 1000, n = 512 the
+  // first would cost about one pass per update below 100,000 rows; for CSR data a pass is cheap,
+  // 4 nnz K flops: on the rcv1 shape the products alone cost a pass per application.)
   const double kd = static_cast<double>(k);
-  const bool diagonal_classes = 9 * kd * kd * kd > pass_flops_ / 20;
+  const bool diagonal_classes = 9 * kd * kd * kd > pass_flops_ / 20 ||
+                                4 * kd * kd * static_cast<double>(cols) > pass_flops_ / 20;
   preconditioner_ = std::make_unique<solvers_detail::KroneckerPreconditioner>(
       k, n, intercept_, problem.l2, std::move(factorization), diagonal_classes);
 
   // The rows A is estimated on.
   const std::vector<std::size_t> class_sample = sample_rows(m, class_rows, settings.seed + 1);
   const bool class_unweighted = all_zero(class_sample);
-  rows_.resize(class_sample.size() * n);
   row_weights_.resize(class_sample.size());
   for (std::size_t r = 0; r < class_sample.size(); ++r) {
-    const T* row = problem.features.row(class_sample[r]);
-    for (std::size_t j = 0; j < n; ++j) rows_[r * n + j] = static_cast<double>(row[j]);
     row_weights_[r] = class_unweighted ? 1.0 : weight_of(class_sample[r]);
     row_weight_total_ += row_weights_[r];
   }
-  setup_passes_ += static_cast<double>(class_sample.size() * n) / pass_flops_;  // the copy
+  if (sparse_) {
+    // By columns (a counting sort of the sampled entries): the logits then read each row of W
+    // once, in increasing column order, instead of K scattered values per entry.
+    std::vector<std::int64_t> counts(n + 1, 0);
+    for (std::size_t r = 0; r < class_sample.size(); ++r)
+      for_each_entry(class_sample[r], [&](std::size_t j, double) { ++counts[j + 1]; });
+    for (std::size_t j = 0; j < n; ++j) {
+      if (counts[j + 1] > 0) sample_columns_.push_back(static_cast<std::int32_t>(j));
+      counts[j + 1] += counts[j];
+    }
+    sample_column_offsets_ = counts;
+    sample_column_rows_.resize(static_cast<std::size_t>(counts[n]));
+    rows_.resize(static_cast<std::size_t>(counts[n]));
+    for (std::size_t r = 0; r < class_sample.size(); ++r) {
+      for_each_entry(class_sample[r], [&](std::size_t j, double value) {
+        const auto at = static_cast<std::size_t>(counts[j]++);
+        sample_column_rows_[at] = static_cast<std::int32_t>(r);
+        rows_[at] = value;
+      });
+    }
+  } else {
+    rows_.resize(class_sample.size() * n);
+    for (std::size_t r = 0; r < class_sample.size(); ++r) copy_row(class_sample[r], &rows_[r * n]);
+  }
+  setup_passes_ += static_cast<double>(sparse_ ? rows_.size() : class_sample.size() * n) /
+                   pass_flops_;  // the copy
   logits_.resize(class_sample.size() * k);
   a_.resize(preconditioner_->dense_class_covariance() ? k * k : k);
 }
@@ -172,12 +216,7 @@ void SoftmaxMetric<T>::update(std::span<const double> x, double relative_gradien
   // Phase 2 keeps A (and so M) fixed: measured on digits and Fashion-MNIST, a metric that stops
   // moving serves the L-BFGS pairs better (66 against 93 evaluations on digits).
   if (preconditioner_->subspace_rank() > 0) return;
-  SingleThreadedBlas single;
-  if (n > 0) {
-    gemm(false, true, s, k, n, 1.0, rows_.data(), n, x.data(), n, 0.0, logits_.data(), k);
-  } else {
-    std::fill(logits_.begin(), logits_.end(), 0.0);
-  }
+  sample_logits(x);
   // Probabilities in place, then A = diag(sum w p) - sum w p p^T, divided by sum w.
   std::vector<double>& mean = weights_scratch_;
   mean.assign(k, 0.0);
@@ -205,9 +244,59 @@ void SoftmaxMetric<T>::update(std::span<const double> x, double relative_gradien
   }
   preconditioner_->set_class_covariance(a_);
   const double sd = static_cast<double>(s), kd = static_cast<double>(k);
-  work_flops_ +=
-      2 * sd * static_cast<double>(n) * kd + 2 * sd * kd * kd + preconditioner_->update_flops();
+  const double product = sparse_ ? static_cast<double>(rows_.size()) : sd * static_cast<double>(n);
+  work_flops_ += 2 * product * kd + 2 * sd * kd * kd + preconditioner_->update_flops();
   if (!subspace_tried_ && relative_gradient_norm <= settings_.subspace_from) build_subspace(x);
+}
+
+template <class T>
+void SoftmaxMetric<T>::copy_row(std::size_t i, double* out) const {
+  if (sparse_) {
+    std::fill(out, out + features_, 0.0);
+    for_each_entry(i, [out](std::size_t j, double value) { out[j] = value; });
+    return;
+  }
+  const T* row = features_view_.row(i);
+  for (std::size_t j = 0; j < features_; ++j) out[j] = static_cast<double>(row[j]);
+}
+
+template <class T>
+template <class F>
+void SoftmaxMetric<T>::for_each_entry(std::size_t i, F&& f) const {
+  if (sparse_) {
+    const std::int32_t* columns = sparse_view_.column_indices().data();
+    const T* values = sparse_view_.values().data();
+    for (std::size_t e = sparse_view_.row_begin(i); e < sparse_view_.row_end(i); ++e)
+      f(static_cast<std::size_t>(columns[e]), static_cast<double>(values[e]));
+    return;
+  }
+  const T* row = features_view_.row(i);
+  for (std::size_t j = 0; j < features_; ++j) f(j, static_cast<double>(row[j]));
+}
+
+template <class T>
+void SoftmaxMetric<T>::sample_logits(std::span<const double> x) {
+  const std::size_t n = features_, k = classes_, s = row_weights_.size();
+  if (!sparse_) {
+    SingleThreadedBlas single;
+    if (n > 0) {
+      gemm(false, true, s, k, n, 1.0, rows_.data(), n, x.data(), n, 0.0, logits_.data(), k);
+    } else {
+      std::fill(logits_.begin(), logits_.end(), 0.0);
+    }
+    return;
+  }
+  std::fill(logits_.begin(), logits_.end(), 0.0);
+  for (std::size_t c = 0; c < k; ++c) {
+    const double* w = x.data() + c * n;
+    for (std::int32_t column : sample_columns_) {
+      const auto j = static_cast<std::size_t>(column);
+      const double wj = w[j];
+      for (auto e = static_cast<std::size_t>(sample_column_offsets_[j]);
+           e < static_cast<std::size_t>(sample_column_offsets_[j + 1]); ++e)
+        logits_[static_cast<std::size_t>(sample_column_rows_[e]) * k + c] += rows_[e] * wj;
+    }
+  }
 }
 
 template <class T>
@@ -239,8 +328,7 @@ void SoftmaxMetric<T>::build_subspace(std::span<const double> x) {
                          ? 1.0
                          : static_cast<double>(sample_weights_[i]);
       total += w[start + r];
-      const T* row = features_view_.row(i);
-      for (std::size_t j = 0; j < n; ++j) block[r * cols + j] = static_cast<double>(row[j]);
+      copy_row(i, block.data() + r * cols);
       if (intercept_) block[r * cols + n] = 1;
     }
     gemm(false, false, count, rank, cols, 1.0, block.data(), cols, basis.data(), rank, 0.0,

@@ -7,6 +7,9 @@
 //   update (each accepted point): A = weighted mean of diag(p) - p p^T over `class_rows` rows,
 //           with p from those rows' logits at x; counted as (2 s n K + 2 s K^2 + 9 K^3) flops.
 //   apply: counted as the preconditioner's 4 K n'^2 + 4 K^2 n' flops.
+// CSR features: the same factors, G's diagonal form when n' > max_dense_features (the column
+// second moments, from the sampled rows' entries), A from the sampled rows' logits computed from
+// their entries; a pass then counts 4 nnz K flops.
 // Row samples are chosen from the shape and a fixed seed only (a partial Fisher-Yates shuffle by
 // splitmix64, then sorted), and all the work runs in the calling thread with OpenBLAS
 // single-threaded: the metric, and so the fit, does not depend on the number of threads.
@@ -69,8 +72,20 @@ class SoftmaxMetric final : public Metric {
 
  private:
   void build_subspace(std::span<const double> x);
+  // Row i of the features as n doubles (zeros between a CSR row's entries).
+  void copy_row(std::size_t i, double* out) const;
+  // f(j, x_ij) for each stored entry of row i, in increasing j (every j for dense rows).
+  template <class F>
+  void for_each_entry(std::size_t i, F&& f) const;
+  void sample_logits(std::span<const double> x);  // logits_ = sampled rows x W^T
 
   MatrixView<const T> features_view_;
+  CsrMatrixView<T> sparse_view_;
+  bool sparse_ = false;
+  // CSR rows: the A sample by columns (for each column of W, the sampled rows that use it).
+  std::vector<std::int64_t> sample_column_offsets_;
+  std::vector<std::int32_t> sample_column_rows_;
+  std::vector<std::int32_t> sample_columns_;  // the columns with entries, ascending
   std::span<const T> sample_weights_;
   std::vector<std::size_t> gram_sample_;
   bool gram_unweighted_ = false, subspace_tried_ = false, nonfinite_ = false, reused_setup_ = false;
@@ -80,7 +95,9 @@ class SoftmaxMetric final : public Metric {
   double pass_flops_ = 1;
   double setup_passes_ = 0, work_flops_ = 0;
   std::unique_ptr<solvers_detail::KroneckerPreconditioner> preconditioner_;
-  std::vector<double> rows_, row_weights_;  // the A sample (s x n) and its weights
+  // The A sample: s x n dense rows (CSR: its entries in the order of sample_column_rows_), and
+  // the rows' weights.
+  std::vector<double> rows_, row_weights_;
   double row_weight_total_ = 0;
   std::vector<double> logits_, a_, weights_scratch_;
 };

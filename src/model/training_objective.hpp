@@ -13,11 +13,11 @@ namespace softmaxkit::detail {
 
 template <class T>
 class TrainingObjective {
-public:
+ public:
   explicit TrainingObjective(const RegressionProblem<T>& problem)
       : loss_(problem),
         classes_(problem.num_classes),
-        features_(problem.features.cols()),
+        features_(loss_.num_features()),
         fit_intercept_(problem.fit_intercept),
         weights_(classes_ * features_),
         intercept_(classes_),
@@ -55,7 +55,7 @@ public:
     return objective;
   }
 
-private:
+ private:
   void load(std::span<const double> x, std::vector<T>& weights, std::vector<T>& intercept) const {
     const std::size_t count = classes_ * features_;
     for (std::size_t i = 0; i < count; ++i) weights[i] = static_cast<T>(x[i]);
