@@ -44,9 +44,10 @@ json_number() {  # json_number FIELD FILE
   sed -n "s/.*\"$1\": \([-0-9.e+]*\).*/\1/p" "$2"
 }
 
-# rcv1-shaped (47236 features, 53 classes), small: 800 training rows, 400 test rows.
-"$generate" --shape rcv1 --rows 800 --seed 11 "$work/train.svm"
-"$generate" --shape rcv1 --rows 400 --seed 12 "$work/test.svm"
+# rcv1-shaped (47236 features, 53 classes), small: 800 training rows and 400 further test rows
+# of the same draw (another seed would be another task).
+"$generate" --shape rcv1 --rows 800 --seed 11 --test-rows 400 --test-output "$work/test.svm" \
+  "$work/train.svm"
 svm=(--format libsvm --num-features 47236)
 
 expect_exit 0 "train libsvm (CSR) with --test and --json" -- train "${svm[@]}" \
@@ -112,9 +113,10 @@ expect_exit 2 "index beyond the model's features" -- predict --model "$work/m.sk
 check "index error names file:1:7 and num_features" \
   one_error_line "$work/wide.svm:1:7: feature index 47237 exceeds num_features 47236"
 
-# A few bytes naming feature 2^31: read fine as CSR (2 entries), but the fit's workspaces
-# (2 classes x 2^31 weights) would not fit: refused before allocating, naming the file.
-printf '1 1:1\n2 2147483648:1\n' >"$work/huge.svm"
+# A few bytes naming feature 2^31: read fine as CSR (40 entries), but the fit's workspaces
+# (40 classes x 2^31 weights) would not fit: refused before allocating, naming the file.
+awk 'BEGIN { for (k = 1; k < 40; k++) printf "%d %d:1\n", k, k; print "40 2147483648:1" }' \
+  >"$work/huge.svm"
 expect_exit 2 "huge index" -- train --format libsvm --train "$work/huge.svm"
 check "huge index error names the file" one_error_line "$work/huge.svm"
 printf '1 2147483649:1\n2 1:1\n' >"$work/beyond.svm"
