@@ -119,6 +119,11 @@ awk 'BEGIN { for (k = 1; k < 40; k++) printf "%d %d:1\n", k, k; print "40 214748
   >"$work/huge.svm"
 expect_exit 2 "huge index" -- train --format libsvm --train "$work/huge.svm"
 check "huge index error names the file" one_error_line "$work/huge.svm"
+# Two classes: 20 bytes, a model of 2 x 2^31 parameters; refused before any allocation.
+printf '1 1:1\n2 2147483648:1\n' >"$work/huge2.svm"
+expect_exit 2 "huge index, two classes" -- train --format libsvm --train "$work/huge2.svm"
+check "huge index error names the file and the memory" \
+  one_error_line "$work/huge2.svm .*2147483648 features.* GiB"
 printf '1 2147483649:1\n2 1:1\n' >"$work/beyond.svm"
 expect_exit 2 "index beyond int32 columns" -- train --format libsvm --train "$work/beyond.svm"
 check "beyond error names file:1:3" one_error_line "$work/beyond.svm:1:3: .*exceeds the limit"

@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -120,6 +121,32 @@ FitOptions fit_options(const TrainArguments& arguments) {
   options.use_double = arguments.use_double;
   options.validation_fraction = arguments.validation_fraction;
   return options;
+}
+
+// The fit keeps several parameter-sized vectors in double (iterate, gradient, direction, the
+// solvers' curvature pairs, float copies): tens per parameter. The library checks its loss
+// workspace against physical memory, but not yet the solver's vectors, so a LibSVM file naming a
+// huge feature index (or a huge --num-features) would run out of memory instead. Until the fit
+// checks its whole footprint, refuse here a fit whose 16 vectors of K x (n + 1) doubles alone
+// exceed physical memory (a lower bound: every solver keeps more).
+void check_fit_fits_memory(const DataSource& source, const LoadedData& data) {
+  std::vector<std::int32_t> classes = data.labels();
+  std::sort(classes.begin(), classes.end());
+  const auto count =
+      static_cast<long double>(std::unique(classes.begin(), classes.end()) - classes.begin());
+  const long double parameters = count * (static_cast<long double>(data.cols()) + 1.0L);
+  const long double bytes = 16.0L * 8.0L * parameters;
+  const long double physical = static_cast<long double>(sysconf(_SC_PHYS_PAGES)) *
+                               static_cast<long double>(sysconf(_SC_PAGESIZE));
+  if (physical > 0 && bytes > physical) {
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "training %.0Lf classes x %zu features would need more than %.3Lg GiB (16 "
+                  "vectors of the %.0Lf parameters in double), more than this machine's %.3Lg GiB "
+                  "of memory",
+                  count, data.cols(), bytes / 1073741824.0L, parameters, physical / 1073741824.0L);
+    throw Error("--train " + describe(source, data) + ": " + text);
+  }
 }
 
 // A test label that never occurs in training cannot be predicted: refuse it before training
@@ -286,6 +313,7 @@ int run_train(TrainArguments arguments) {
     check_test_labels(train, *test, source.path);
   }
 
+  check_fit_fits_memory(arguments.train, train);
   FitOptions options = fit_options(arguments);
   Progress progress(arguments.quiet || arguments.json);
   options.callback = [&progress](const IterationReport& report) {
