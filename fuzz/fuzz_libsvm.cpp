@@ -1,9 +1,15 @@
-// libFuzzer target for parse_libsvm. Byte 0: if odd, num_features is
-// inferred (0); otherwise num_features = byte 0.
+// libFuzzer target for parse_libsvm and parse_libsvm_csr (one parser, two results). Byte 0: if
+// odd, num_features is inferred (0); otherwise num_features = byte 0.
+// Checks: both accept or refuse the same input, with the same message except the index limit
+// (2^28 dense, kCsrMaxColumns sparse) and the dense size limits; the CSR result is valid (the
+// CsrMatrix constructor validates it) and, when small, equals the dense result densified.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
@@ -13,14 +19,55 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   softmaxkit::LibsvmOptions options;
   options.num_features = (data[0] & 1) ? 0 : data[0];
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
+  std::optional<softmaxkit::Dataset> dense;
+  std::string dense_error;
   try {
-    const softmaxkit::Dataset d = softmaxkit::parse_libsvm(text, options, "fuzz");
+    dense = softmaxkit::parse_libsvm(text, options, "fuzz");
+    const softmaxkit::Dataset& d = *dense;
     if (d.features.size() != d.rows * d.cols || d.labels.size() != d.rows) __builtin_trap();
     if (options.num_features != 0 && d.cols != options.num_features) __builtin_trap();
     for (const float v : d.features) {
       if (!std::isfinite(v)) __builtin_trap();
     }
-  } catch (const softmaxkit::Error&) {
+  } catch (const softmaxkit::Error& error) {
+    dense_error = error.what();
+  }
+  std::optional<softmaxkit::SparseDataset> sparse;
+  std::string sparse_error;
+  try {
+    sparse = softmaxkit::parse_libsvm_csr(text, options, "fuzz");
+  } catch (const softmaxkit::Error& error) {
+    sparse_error = error.what();
+  }
+  if (sparse) {
+    const auto& view = sparse->features.view();
+    if (sparse->labels.size() != view.rows()) __builtin_trap();
+    if (options.num_features != 0 && view.cols() != options.num_features) __builtin_trap();
+    for (const float v : view.values()) {
+      if (!std::isfinite(v)) __builtin_trap();
+    }
+    if (dense) {
+      // Same shape and labels, and the dense matrix is the CSR one densified.
+      if (dense->rows != view.rows() || dense->cols != view.cols()) __builtin_trap();
+      if (dense->labels != sparse->labels) __builtin_trap();
+      std::vector<float> expected(dense->features.size(), 0.0f);
+      for (std::size_t i = 0; i < view.rows(); ++i) {
+        for (std::size_t k = view.row_begin(i); k < view.row_end(i); ++k) {
+          expected[i * view.cols() + static_cast<std::size_t>(view.column_indices()[k])] =
+              view.values()[k];
+        }
+      }
+      if (expected != dense->features) __builtin_trap();
+    } else if (dense_error.find("exceeds the limit") == std::string::npos &&
+               dense_error.find("would need") == std::string::npos) {
+      __builtin_trap();  // the dense reader may refuse only a size the sparse one allows
+    }
+  } else {
+    // Whatever the sparse reader refuses, the dense one refuses with the same message (its
+    // index limit is lower, so it may stop earlier).
+    if (dense) __builtin_trap();
+    if (sparse_error != dense_error && dense_error.find("exceeds the limit") == std::string::npos)
+      __builtin_trap();
   }
   return 0;
 }

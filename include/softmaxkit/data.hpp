@@ -1,10 +1,10 @@
 // Dataset readers: IDX (MNIST style, plain or gzip), CSV and LibSVM/svmlight.
 //
 // Every reader returns a dense, row-major Dataset of float features and the raw
-// integer labels found in the file. Bad input throws softmaxkit::Error whose
-// message names the file and the line (text formats) or byte offset (IDX).
-// Only regular files are read; directories and FIFOs are rejected. Text files (CSV, LibSVM) may
-// start with a UTF-8 byte order mark, which is skipped.
+// integer labels found in the file; LibSVM files can also be read sparse (SparseDataset, CSR). Bad
+// input throws softmaxkit::Error whose message names the file and the line (text formats) or byte
+// offset (IDX). Only regular files are read; directories and FIFOs are rejected. Text files (CSV,
+// LibSVM) may start with a UTF-8 byte order mark, which is skipped.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "softmaxkit/csr.hpp"
 
 namespace softmaxkit {
 
@@ -57,11 +59,24 @@ constexpr std::size_t libsvm_max_dense_bytes(std::size_t input_bytes) {
 }
 Dataset read_libsvm(const std::string& path, const LibsvmOptions& options = {});
 
+// LibSVM data as CSR, never densified: memory is proportional to the stored entries (8 bytes
+// each, plus 8 per row), whatever the indices. features.cols() = num_features, or the largest
+// index when that is 0; an index above num_features, or above kCsrMaxColumns, is an Error naming
+// file:line:column, like every malformed token (the same rules and messages as read_libsvm, which
+// is this parse densified). Column indices are the file's minus one, strictly increasing.
+struct SparseDataset {
+  CsrMatrix<float> features;
+  std::vector<std::int32_t> labels;  // rows (raw label values from the file)
+};
+SparseDataset read_libsvm_csr(const std::string& path, const LibsvmOptions& options = {});
+
 // Parsing from memory (used by fuzzers); name_for_errors stands in for the path.
 Dataset parse_csv(std::string_view text, const CsvOptions& options,
                   const std::string& name_for_errors);
 Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
                      const std::string& name_for_errors);
+SparseDataset parse_libsvm_csr(std::string_view text, const LibsvmOptions& options,
+                               const std::string& name_for_errors);
 // labels_bytes may be empty: the result then has no labels. Either part may be gzip.
 Dataset parse_idx(std::string_view images_bytes, std::string_view labels_bytes,
                   const IdxOptions& options, const std::string& name_for_errors);

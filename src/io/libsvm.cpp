@@ -5,13 +5,21 @@
 // "3.0"); an svmlight "qid:N" token may follow it and is ignored. Indices are
 // 1-based decimal integers, strictly ascending within a line; values are
 // finite floats. "# comment" runs to the end of the line; blank and
-// comment-only lines are skipped. Missing indices are zero in the dense result.
-// cols = options.num_features, or the largest index when that is 0; an index
-// above num_features is an error. The dense result is limited to 2^28 values
-// and to libsvm_max_dense_bytes(file size) bytes (data.hpp). A UTF-8 byte order
-// mark at the start is skipped. Errors name file:line:column.
+// comment-only lines are skipped. A UTF-8 byte order mark at the start is
+// skipped. Errors name file:line:column.
+//
+// One parser (parse_entries) produces CSR arrays; parse_libsvm_csr returns them as they are
+// (cols = options.num_features, or the largest index when that is 0; an index above
+// num_features is an error; indices up to kCsrMaxColumns), parse_libsvm densifies them (indices
+// up to 2^28, the dense result limited to 2^28 values and to libsvm_max_dense_bytes(file size)
+// bytes, data.hpp).
+//
+// Speed: each "index:value" token is first tried on a fast path (a digit loop for the index,
+// one std::from_chars for the value, no strings built); anything it does not accept (a sign, a
+// qid, an error) goes through the general path, which produces the error messages.
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <system_error>
@@ -26,13 +34,9 @@
 namespace softmaxkit {
 namespace {
 
-// Largest dense matrix produced: 2^28 floats (1 GiB).
+// Largest dense matrix produced: 2^28 floats (1 GiB); also the largest index the dense reader
+// accepts.
 constexpr std::size_t kMaxDenseValues = std::size_t{1} << 28;
-
-struct SparseEntry {
-  std::uint32_t column;  // 0-based
-  float value;
-};
 
 std::string where(const std::string& name, std::size_t line, std::size_t column) {
   return name + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
@@ -42,8 +46,8 @@ bool is_separator(char c) {
   return c == ' ' || c == '\t';
 }
 
-// Parses a 1-based feature index; returns an error description or "".
-std::string parse_index(std::string_view text, std::size_t& index) {
+// Parses a 1-based feature index up to max_index; returns an error description or "".
+std::string parse_index(std::string_view text, std::size_t max_index, std::size_t& index) {
   if (text.empty()) return "missing feature index";
   if (text[0] == '-' || text[0] == '+') {
     return "feature index '" + std::string(text) + "' must be a positive integer (1-based)";
@@ -54,46 +58,101 @@ std::string parse_index(std::string_view text, std::size_t& index) {
   if (ec == std::errc::invalid_argument || ptr != end) {
     return "feature index '" + std::string(text.substr(0, 64)) + "' is not an integer";
   }
-  if (ec == std::errc::result_out_of_range || parsed > kMaxDenseValues) {
+  if (ec == std::errc::result_out_of_range || parsed > max_index) {
     return "feature index '" + std::string(text.substr(0, 64)) + "' exceeds the limit of " +
-           std::to_string(kMaxDenseValues);
+           std::to_string(max_index);
   }
   if (parsed == 0) return "feature index 0 is invalid (indices are 1-based)";
   index = static_cast<std::size_t>(parsed);
   return "";
 }
 
-}  // namespace
+// How many times c occurs in text. A byte-sized count per block of 255 bytes lets the compiler
+// keep one counter per vector lane (std::count widens every comparison to 64 bits).
+std::size_t count_char(std::string_view text, char c) {
+  std::size_t total = 0;
+  for (std::size_t start = 0; start < text.size(); start += 255) {
+    const std::size_t end = std::min(text.size(), start + 255);
+    std::uint8_t block = 0;
+    for (std::size_t i = start; i < end; ++i)
+      block = static_cast<std::uint8_t>(block + (text[i] == c));
+    total += block;
+  }
+  return total;
+}
 
-Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
-                     const std::string& name_for_errors) {
-  const std::string& name = name_for_errors;
+// The parsed file: CSR arrays (0-based columns) and labels; cols is not yet decided.
+struct Entries {
+  std::vector<std::int64_t> row_offsets{0};
+  std::vector<std::int32_t> columns;
+  std::vector<float> values;
+  std::vector<std::int32_t> labels;
+  std::size_t max_index = 0;  // largest 1-based index seen
+  std::string at_end;         // "name:last line" for errors about the whole file
+};
+
+// max_index: the largest 1-based index accepted (kMaxDenseValues for the dense reader, whose
+// matrix could not hold more, kCsrMaxColumns for CSR).
+Entries parse_entries(std::string_view text, const LibsvmOptions& options, const std::string& name,
+                      std::size_t max_index) {
   if (text.data() == nullptr && !text.empty()) {
     throw Error(name + ": text is null but has " + std::to_string(text.size()) + " bytes");
   }
-  if (options.num_features > kMaxDenseValues) {
+  if (options.num_features > max_index) {
     throw Error(name + ": num_features " + std::to_string(options.num_features) +
-                " exceeds the limit of " + std::to_string(kMaxDenseValues));
+                " exceeds the limit of " + std::to_string(max_index));
   }
-  const std::size_t input_bytes = text.size();
   text = detail::without_utf8_bom(text);
+  Entries parsed;
+  // Memory is by entries, never by a number in the file: every entry has a ':' and takes at
+  // least 4 bytes ("1:1" and a separator or line end), so this reserves at most 2 bytes of
+  // arrays per byte of text, and only address space until entries are stored.
+  const std::size_t colons = count_char(text, ':');
+  const std::size_t capacity = std::min(colons, text.size() / 4 + 1);
+  parsed.columns.reserve(capacity);
+  parsed.values.reserve(capacity);
+  const std::size_t num_features = options.num_features;
+  // The fast path's index bound: within the limit and within num_features when given.
+  const std::size_t fast_bound = num_features != 0 ? num_features : max_index;
   detail::TextLines lines(text);
   std::string_view line;
-  std::vector<SparseEntry> entries;
-  std::vector<std::size_t> row_starts;  // index into entries for each row
-  std::vector<std::int32_t> labels;
-  std::size_t max_index = 0;
   while (lines.next(line)) {
     const std::size_t line_number = lines.line_number();
     line = line.substr(0, line.find('#'));
+    const char* const s = line.data();
+    const std::size_t n = line.size();
     std::size_t pos = 0;
     std::size_t token_count = 0;
     std::size_t previous_index = 0;
     while (true) {
-      while (pos < line.size() && is_separator(line[pos])) ++pos;
-      if (pos == line.size()) break;
+      while (pos < n && is_separator(s[pos])) ++pos;
+      if (pos == n) break;
+      if (token_count != 0) {
+        // Fast path: up to 10 digits, ':', a value from_chars reads to the token's end.
+        std::uint64_t index = 0;
+        std::size_t q = pos;
+        while (q < n && q - pos < 10 && static_cast<unsigned char>(s[q] - '0') < 10) {
+          index = index * 10 + static_cast<unsigned char>(s[q] - '0');
+          ++q;
+        }
+        if (q > pos && q < n && s[q] == ':' && index > previous_index && index <= fast_bound) {
+          float value = 0;
+          const auto [ptr, ec] = std::from_chars(s + q + 1, s + n, value);
+          if (ec == std::errc() && ptr != s + q + 1 && (ptr == s + n || is_separator(*ptr)) &&
+              std::isfinite(value)) {
+            parsed.columns.push_back(static_cast<std::int32_t>(index - 1));
+            parsed.values.push_back(value);
+            previous_index = static_cast<std::size_t>(index);
+            parsed.max_index = std::max(parsed.max_index, previous_index);
+            pos = static_cast<std::size_t>(ptr - s);
+            ++token_count;
+            continue;
+          }
+        }
+      }
+      // General path.
       std::size_t end = pos;
-      while (end < line.size() && !is_separator(line[end])) ++end;
+      while (end < n && !is_separator(s[end])) ++end;
       const std::string_view token = line.substr(pos, end - pos);
       const std::size_t token_column = pos + 1;
       const auto prefix = [&] { return where(name, line_number, token_column); };
@@ -104,8 +163,10 @@ Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
         if (status != detail::NumberStatus::kOk) {
           throw Error(prefix() + "label: " + detail::describe_number_problem(status, token));
         }
-        labels.push_back(label);
-        row_starts.push_back(entries.size());
+        if (!parsed.labels.empty()) {
+          parsed.row_offsets.push_back(static_cast<std::int64_t>(parsed.values.size()));
+        }
+        parsed.labels.push_back(label);
         continue;
       }
       const std::size_t colon = token.find(':');
@@ -115,16 +176,16 @@ Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
       }
       if (token_count == 2 && token.substr(0, colon) == "qid") continue;  // svmlight query id
       std::size_t index = 0;
-      const std::string index_problem = parse_index(token.substr(0, colon), index);
+      const std::string index_problem = parse_index(token.substr(0, colon), max_index, index);
       if (!index_problem.empty()) throw Error(prefix() + index_problem);
       if (index <= previous_index) {
         throw Error(prefix() + "feature index " + std::to_string(index) +
                     " is not greater than the previous index " + std::to_string(previous_index) +
                     " (indices must be strictly ascending)");
       }
-      if (options.num_features != 0 && index > options.num_features) {
+      if (num_features != 0 && index > num_features) {
         throw Error(prefix() + "feature index " + std::to_string(index) + " exceeds num_features " +
-                    std::to_string(options.num_features));
+                    std::to_string(num_features));
       }
       previous_index = index;
       const std::string_view value_text = token.substr(colon + 1);
@@ -134,19 +195,45 @@ Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
         throw Error(prefix() + "value of feature " + std::to_string(index) + ": " +
                     detail::describe_number_problem(status, value_text));
       }
-      entries.push_back({static_cast<std::uint32_t>(index - 1), value});
-      max_index = std::max(max_index, index);
+      parsed.columns.push_back(static_cast<std::int32_t>(index - 1));
+      parsed.values.push_back(value);
+      parsed.max_index = std::max(parsed.max_index, index);
     }
   }
-  const std::string at_end =
-      name + ":" + std::to_string(std::max<std::size_t>(1, lines.line_number()));
-  if (labels.empty()) throw Error(at_end + ": no data records");
-  Dataset result;
-  result.rows = labels.size();
-  result.cols = options.num_features != 0 ? options.num_features : max_index;
-  if (result.cols == 0) {
-    throw Error(at_end + ": no feature indices found; set LibsvmOptions::num_features");
+  parsed.at_end = name + ":" + std::to_string(std::max<std::size_t>(1, lines.line_number()));
+  if (parsed.labels.empty()) throw Error(parsed.at_end + ": no data records");
+  parsed.row_offsets.push_back(static_cast<std::int64_t>(parsed.values.size()));
+  if (num_features == 0 && parsed.max_index == 0) {
+    throw Error(parsed.at_end + ": no feature indices found; set LibsvmOptions::num_features");
   }
+  return parsed;
+}
+
+}  // namespace
+
+SparseDataset parse_libsvm_csr(std::string_view text, const LibsvmOptions& options,
+                               const std::string& name_for_errors) {
+  Entries parsed = parse_entries(text, options, name_for_errors, kCsrMaxColumns);
+  const std::size_t rows = parsed.labels.size();
+  const std::size_t cols = options.num_features != 0 ? options.num_features : parsed.max_index;
+  SparseDataset result{CsrMatrix<float>(rows, cols, std::move(parsed.row_offsets),
+                                        std::move(parsed.columns), std::move(parsed.values)),
+                       std::move(parsed.labels)};
+  return result;
+}
+
+SparseDataset read_libsvm_csr(const std::string& path, const LibsvmOptions& options) {
+  return parse_libsvm_csr(detail::read_whole_file(path), options, path);
+}
+
+Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
+                     const std::string& name_for_errors) {
+  const std::size_t input_bytes = text.size();
+  Entries parsed = parse_entries(text, options, name_for_errors, kMaxDenseValues);
+  const std::string& at_end = parsed.at_end;
+  Dataset result;
+  result.rows = parsed.labels.size();
+  result.cols = options.num_features != 0 ? options.num_features : parsed.max_index;
   const std::string width_source =
       options.num_features != 0 ? " (num_features " + std::to_string(options.num_features) + ")"
                                 : " (the largest feature index)";
@@ -155,8 +242,8 @@ Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
                 std::to_string(result.cols) + width_source + " exceeds the limit of " +
                 std::to_string(kMaxDenseValues) + " values");
   }
-  // Stored densely for now: refuse a matrix the file's size does not justify (a few bytes naming
-  // a huge feature index) before allocating it, and say what it would need.
+  // Refuse a dense matrix the file's size does not justify (a few bytes naming a huge feature
+  // index) before allocating it, and say what it would need; read_libsvm_csr has no such limit.
   const std::size_t dense_bytes = result.rows * result.cols * sizeof(float);
   const std::size_t allowed = libsvm_max_dense_bytes(input_bytes);
   if (dense_bytes > allowed) {
@@ -166,17 +253,18 @@ Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
                 " bytes allowed for a " + std::to_string(input_bytes) +
                 "-byte file (max(libsvm_dense_floor_bytes, libsvm_dense_bytes_per_input_byte x "
                 "file size)); the largest feature index is " +
-                std::to_string(result.cols));
+                std::to_string(result.cols) + " (read_libsvm_csr reads it sparse)");
   }
   result.features.assign(result.rows * result.cols, 0.0f);
-  row_starts.push_back(entries.size());
   for (std::size_t r = 0; r < result.rows; ++r) {
     float* row = result.features.data() + r * result.cols;
-    for (std::size_t e = row_starts[r]; e < row_starts[r + 1]; ++e) {
-      row[entries[e].column] = entries[e].value;
+    const auto begin = static_cast<std::size_t>(parsed.row_offsets[r]);
+    const auto end = static_cast<std::size_t>(parsed.row_offsets[r + 1]);
+    for (std::size_t e = begin; e < end; ++e) {
+      row[static_cast<std::size_t>(parsed.columns[e])] = parsed.values[e];
     }
   }
-  result.labels = std::move(labels);
+  result.labels = std::move(parsed.labels);
   return result;
 }
 

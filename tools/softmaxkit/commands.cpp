@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -51,6 +52,24 @@ CLI::Option* once(CLI::Option* option) {
 
 MatrixView<const float> view_of(const Dataset& data) {
   return {data.features.data(), data.rows, data.cols};
+}
+
+// Calls f with the data's features: the CSR view (LibSVM) or the dense matrix view.
+template <class F>
+decltype(auto) with_features(const LoadedData& data, F&& f) {
+  if (data.sparse) return f(data.sparse->features.view());
+  return f(view_of(*data.dense));
+}
+
+// "FILE (R rows x C features, N stored values)" for messages about the whole data set.
+std::string describe(const DataSource& source, const LoadedData& data) {
+  std::string text = source.path + " (" + std::to_string(data.rows()) + " rows x " +
+                     std::to_string(data.cols()) + " features";
+  if (data.sparse) {
+    text += ", " + std::to_string(data.sparse->features.nnz()) + " stored values, CSR";
+    if (source.num_features != 0) text += ", --num-features " + std::to_string(source.num_features);
+  }
+  return text + ")";
 }
 
 // Fails before any work when --model names something save could not (or must not) replace: an
@@ -104,14 +123,42 @@ FitOptions fit_options(const TrainArguments& arguments) {
   return options;
 }
 
+// The fit keeps several parameter-sized vectors in double (iterate, gradient, direction, the
+// solvers' curvature pairs, float copies): tens per parameter. The library checks its loss
+// workspace against physical memory, but not yet the solver's vectors, so a LibSVM file naming a
+// huge feature index (or a huge --num-features) would run out of memory instead. Until the fit
+// checks its whole footprint, refuse here a fit whose 16 vectors of K x (n + 1) doubles alone
+// exceed physical memory (a lower bound: every solver keeps more).
+void check_fit_fits_memory(const DataSource& source, const LoadedData& data) {
+  std::vector<std::int32_t> classes = data.labels();
+  std::sort(classes.begin(), classes.end());
+  const auto count =
+      static_cast<long double>(std::unique(classes.begin(), classes.end()) - classes.begin());
+  const long double parameters = count * (static_cast<long double>(data.cols()) + 1.0L);
+  const long double bytes = 16.0L * 8.0L * parameters;
+  const long double physical = static_cast<long double>(sysconf(_SC_PHYS_PAGES)) *
+                               static_cast<long double>(sysconf(_SC_PAGESIZE));
+  if (physical > 0 && bytes > physical) {
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "training %.0Lf classes x %zu features would need more than %.3Lg GiB (16 "
+                  "vectors of the %.0Lf parameters in double), more than this machine's %.3Lg GiB "
+                  "of memory",
+                  count, data.cols(), bytes / 1073741824.0L, parameters, physical / 1073741824.0L);
+    throw Error("--train " + describe(source, data) + ": " + text);
+  }
+}
+
 // A test label that never occurs in training cannot be predicted: refuse it before training
 // (score would refuse it after, exit 2 either way).
-void check_test_labels(const Dataset& train, const Dataset& test, const std::string& test_path) {
-  std::vector<std::int32_t> known = train.labels;
+void check_test_labels(const LoadedData& train, const LoadedData& test,
+                       const std::string& test_path) {
+  std::vector<std::int32_t> known = train.labels();
   std::sort(known.begin(), known.end());
-  for (std::size_t i = 0; i < test.labels.size(); ++i) {
-    if (!std::binary_search(known.begin(), known.end(), test.labels[i])) {
-      throw Error("--test " + test_path + ": label " + std::to_string(test.labels[i]) + " in row " +
+  const std::vector<std::int32_t>& labels = test.labels();
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (!std::binary_search(known.begin(), known.end(), labels[i])) {
+      throw Error("--test " + test_path + ": label " + std::to_string(labels[i]) + " in row " +
                   std::to_string(i) + " does not occur in the training data");
     }
   }
@@ -135,7 +182,8 @@ std::string solver_name(const SoftmaxRegression& model) {
   return "unknown";
 }
 
-void print_json(const TrainResult& result, const SoftmaxRegression& model, const Dataset& train) {
+void print_json(const TrainResult& result, const SoftmaxRegression& model,
+                const LoadedData& train) {
   const FitReport& report = result.report;
   JsonObject json;
   json.add("objective", report.objective);
@@ -156,18 +204,21 @@ void print_json(const TrainResult& result, const SoftmaxRegression& model, const
   json.add("stop_reason", std::string(to_string(report.reason)));
   json.add("solver", solver_name(model));
   json.add("l2", model.effective_l2());
-  json.add("rows", static_cast<long long>(train.rows));
-  json.add("features", static_cast<long long>(train.cols));
+  json.add("rows", static_cast<long long>(train.rows()));
+  json.add("features", static_cast<long long>(train.cols()));
+  if (train.sparse) json.add("stored_values", static_cast<long long>(train.sparse->features.nnz()));
   json.add("classes", static_cast<long long>(model.num_classes()));
   json.add("isa", std::string(to_string(active_isa())));
   std::printf("%s\n", json.str().c_str());
 }
 
-void print_text(const TrainResult& result, const SoftmaxRegression& model, const Dataset& train,
+void print_text(const TrainResult& result, const SoftmaxRegression& model, const LoadedData& train,
                 const std::string& model_path) {
   const FitReport& report = result.report;
-  std::printf("trained on %zu rows x %zu features, %zu classes, l2 = %.6g, solver %s\n", train.rows,
-              train.cols, model.num_classes(), model.effective_l2(), solver_name(model).c_str());
+  std::printf("trained on %zu rows x %zu features", train.rows(), train.cols());
+  if (train.sparse) std::printf(" (CSR, %zu stored values)", train.sparse->features.nnz());
+  std::printf(", %zu classes, l2 = %.6g, solver %s\n", model.num_classes(), model.effective_l2(),
+              solver_name(model).c_str());
   std::printf("stop: %s; gradient norm %.3e (initial %.3e, relative %.2e)\n",
               std::string(to_string(report.reason)).c_str(), report.gradient_norm,
               report.initial_gradient_norm,
@@ -252,16 +303,17 @@ int run_train(TrainArguments arguments) {
   arguments.test.label_column = arguments.train.label_column;
   arguments.test.num_features = arguments.train.num_features;
 
-  const Dataset train = load_dataset(arguments.train);
-  std::optional<Dataset> test;
+  const LoadedData train = load_dataset(arguments.train);
+  std::optional<LoadedData> test;
   if (!arguments.test.path.empty()) {
     DataSource source = arguments.test;
     // Sparse files infer their width from the largest index; a test set must match training's.
-    if (source.num_features == 0) source.num_features = train.cols;
+    if (source.num_features == 0) source.num_features = train.cols();
     test = load_dataset(source);
     check_test_labels(train, *test, source.path);
   }
 
+  check_fit_fits_memory(arguments.train, train);
   FitOptions options = fit_options(arguments);
   Progress progress(arguments.quiet || arguments.json);
   options.callback = [&progress](const IterationReport& report) {
@@ -270,7 +322,13 @@ int run_train(TrainArguments arguments) {
   };
   SoftmaxRegression model(options);
   TrainResult result;
-  result.report = model.fit(view_of(train), train.labels);
+  try {
+    result.report = with_features(
+        train, [&](const auto& features) { return model.fit(features, train.labels()); });
+  } catch (const Error& error) {
+    // The fit's refusals (a shape whose workspaces would not fit, one class, ...) name the data.
+    throw Error("--train " + describe(arguments.train, train) + ": " + error.what());
+  }
   progress.finish();
   if (result.report.reason == StopReason::nan) {
     // load_dataset refused non-finite data, so the fit itself overflowed.
@@ -279,8 +337,12 @@ int run_train(TrainArguments arguments) {
                          "(stop_reason nan; an extreme --l2 or --C in float? try --double); no "
                          "model written");
   }
-  result.train_accuracy = model.score(view_of(train), train.labels);
-  if (test) result.test_accuracy = model.score(view_of(*test), test->labels);
+  const auto score = [&model](const LoadedData& data) {
+    return with_features(
+        data, [&](const auto& features) { return model.score(features, data.labels()); });
+  };
+  result.train_accuracy = score(train);
+  if (test) result.test_accuracy = score(*test);
   if (!arguments.model_path.empty()) model.save(arguments.model_path);
 
   if (arguments.json) {
@@ -294,16 +356,19 @@ int run_train(TrainArguments arguments) {
 int run_predict(PredictArguments arguments) {
   arguments.data.scale = !arguments.no_scale;
   const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
-  const Dataset data = load_dataset(matching_model(arguments.data, model));
+  const LoadedData data = load_dataset(matching_model(arguments.data, model));
   if (arguments.probabilities) {
-    const std::vector<double> p = model.predict_proba(view_of(data));
-    for (std::size_t i = 0; i < data.rows; ++i) {
+    const std::vector<double> p =
+        with_features(data, [&](const auto& features) { return model.predict_proba(features); });
+    for (std::size_t i = 0; i < data.rows(); ++i) {
       for (std::size_t k = 0; k < model.num_classes(); ++k)
         std::printf(k == 0 ? "%.9g" : ",%.9g", p[i * model.num_classes() + k]);
       std::printf("\n");
     }
   } else {
-    for (std::int32_t label : model.predict(view_of(data))) std::printf("%d\n", label);
+    const std::vector<std::int32_t> labels =
+        with_features(data, [&](const auto& features) { return model.predict(features); });
+    for (std::int32_t label : labels) std::printf("%d\n", label);
   }
   return 0;
 }
@@ -311,16 +376,17 @@ int run_predict(PredictArguments arguments) {
 int run_evaluate(EvaluateArguments arguments) {
   arguments.data.scale = !arguments.no_scale;
   const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
-  const Dataset data = load_dataset(matching_model(arguments.data, model));
+  const LoadedData data = load_dataset(matching_model(arguments.data, model));
   // score refuses labels the model does not know (Error, exit 2).
-  const double accuracy = model.score(view_of(data), data.labels);
+  const double accuracy = with_features(
+      data, [&](const auto& features) { return model.score(features, data.labels()); });
   if (arguments.json) {
     JsonObject json;
     json.add("accuracy", accuracy);
-    json.add("rows", static_cast<long long>(data.rows));
+    json.add("rows", static_cast<long long>(data.rows()));
     std::printf("%s\n", json.str().c_str());
   } else {
-    std::printf("accuracy %.4f on %zu rows\n", accuracy, data.rows);
+    std::printf("accuracy %.4f on %zu rows\n", accuracy, data.rows());
   }
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "softmaxkit/error.hpp"
 
@@ -28,17 +29,18 @@ Dataset load(const DataSource& source) {
     options.has_header = source.header;
     return read_csv(source.path, options);
   }
-  if (source.format == "libsvm") {
-    LibsvmOptions options;
-    options.num_features = source.num_features;
-    return read_libsvm(source.path, options);
-  }
   throw Error("unknown --format '" + source.format + "' (expected idx, csv or libsvm)");
 }
 
 }  // namespace
 
-Dataset load_dataset(const DataSource& source) {
+LoadedData load_dataset(const DataSource& source) {
+  // LibSVM: CSR, never densified (load refuses a labels file for it).
+  if (source.format == "libsvm" && source.labels_path.empty()) {
+    LibsvmOptions options;
+    options.num_features = source.num_features;
+    return {std::nullopt, read_libsvm_csr(source.path, options)};
+  }
   Dataset data = load(source);
   // IDX float files can hold NaN or inf (and doubles can overflow float): the text readers
   // already refuse them. A fit on them could only stop with a NaN objective.
@@ -49,7 +51,7 @@ Dataset load_dataset(const DataSource& source) {
                   " (the data must be finite)");
     }
   }
-  return data;
+  return {std::move(data), std::nullopt};
 }
 
 }  // namespace softmaxkit::cli

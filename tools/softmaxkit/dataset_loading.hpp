@@ -1,7 +1,10 @@
-// Reads a data set in the format named on the command line.
+// Reads a data set in the format named on the command line: LibSVM files as CSR (never
+// densified, memory by stored entries), IDX and CSV dense.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "softmaxkit/data.hpp"
 
@@ -17,7 +20,20 @@ struct DataSource {
   std::size_t num_features = 0;  // libsvm: 0 infers
 };
 
-// Throws Error naming the file when the data hold NaN or infinity (possible in IDX float files).
-Dataset load_dataset(const DataSource& source);
+// Exactly one of dense and sparse is set.
+struct LoadedData {
+  std::optional<Dataset> dense;
+  std::optional<SparseDataset> sparse;
+
+  std::size_t rows() const { return sparse ? sparse->features.rows() : dense->rows; }
+  std::size_t cols() const { return sparse ? sparse->features.cols() : dense->cols; }
+  const std::vector<std::int32_t>& labels() const {
+    return sparse ? sparse->labels : dense->labels;
+  }
+};
+
+// Throws Error naming the file when the data hold NaN or infinity (possible in IDX float files;
+// the text readers refuse them).
+LoadedData load_dataset(const DataSource& source);
 
 }  // namespace softmaxkit::cli

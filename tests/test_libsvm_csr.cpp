@@ -1,0 +1,265 @@
+// The sparse LibSVM reader (read_libsvm_csr / parse_libsvm_csr): on random files written here
+// from a seeded generator, in every syntax the format allows, the CSR result equals the rows the
+// generator wrote (the independent reference) and the dense reader's result densified; every
+// malformed input gets the dense reader's file:line:column message; memory is by entries, so a
+// huge index in a small file is fine sparse (up to kCsrMaxColumns) and refused dense.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "softmaxkit/data.hpp"
+#include "test_files.hpp"
+
+using softmaxkit::test::contains;
+using softmaxkit::test::error_message;
+using softmaxkit::test::TempDir;
+
+namespace {
+
+struct Row {
+  std::int32_t label = 0;
+  std::vector<std::int32_t> columns;  // 0-based, ascending
+  std::vector<float> values;
+};
+
+// A random value written in one of several spellings; expected = what the text denotes in float.
+std::string value_text(std::mt19937_64& random, float& expected) {
+  std::uniform_real_distribution<double> magnitude(-6, 6);
+  const double sign = random() % 2 ? -1.0 : 1.0;
+  const double x = sign * std::pow(10.0, magnitude(random)) * (random() % 7 == 0 ? 0.0 : 1.0);
+  char buffer[64];
+  switch (random() % 5) {
+    case 0:
+      std::snprintf(buffer, sizeof buffer, "%.9g", x);
+      break;
+    case 1:
+      std::snprintf(buffer, sizeof buffer, "%.3e", x);
+      break;
+    case 2:
+      std::snprintf(buffer, sizeof buffer, "%+.6f", x);  // a leading '+' on positive values
+      break;
+    case 3:
+      std::snprintf(buffer, sizeof buffer, "%.17g", x);  // more digits than float holds
+      break;
+    default:
+      std::snprintf(buffer, sizeof buffer, "%.0f", std::round(x * 100));
+      break;
+  }
+  expected = std::strtof(buffer, nullptr);
+  return buffer;
+}
+
+std::string separator(std::mt19937_64& random) {
+  static const char* const choices[] = {" ", " ", " ", "\t", "  ", " \t "};
+  return choices[random() % 6];
+}
+
+// Writes rows as LibSVM text with random separators, comments, qid tokens, blank lines, CRLF and
+// a byte order mark, and fills `rows` with what it wrote.
+std::string random_file(std::mt19937_64& random, std::size_t cols, std::vector<Row>& rows) {
+  std::string text = random() % 4 == 0 ? "\xEF\xBB\xBF" : "";
+  const bool crlf = random() % 3 == 0;
+  const std::string newline = crlf ? "\r\n" : "\n";
+  const std::size_t count = 1 + random() % 40;
+  const double density = 0.02 + 0.5 * double(random() % 100) / 100.0;
+  rows.clear();
+  for (std::size_t i = 0; i < count; ++i) {
+    if (random() % 8 == 0) text += random() % 2 ? "# a comment: 1:2 3:4" + newline : newline;
+    Row row;
+    row.label = static_cast<std::int32_t>(random() % 7) - 3;
+    text += (row.label > 0 && random() % 2 ? "+" : "") + std::to_string(row.label);
+    if (random() % 5 == 0) text += ".0";
+    if (random() % 6 == 0) text += separator(random) + "qid:" + std::to_string(random() % 9);
+    for (std::size_t j = 0; j < cols; ++j) {
+      if (double(random() % 1000) / 1000.0 >= density) continue;
+      float value = 0;
+      const std::string spelled = value_text(random, value);
+      text += separator(random) + std::to_string(j + 1) + ":" + spelled;
+      row.columns.push_back(static_cast<std::int32_t>(j));
+      row.values.push_back(value);
+    }
+    if (random() % 5 == 0) text += separator(random);  // trailing blanks
+    if (random() % 6 == 0) text += separator(random) + "# trailing: 9:9";
+    if (i + 1 < count || random() % 2) text += newline;  // the last line end is optional
+    rows.push_back(std::move(row));
+  }
+  return text;
+}
+
+void check_equals_rows(const softmaxkit::SparseDataset& read, const std::vector<Row>& rows,
+                       std::size_t cols) {
+  const auto& view = read.features.view();
+  REQUIRE(view.rows() == rows.size());
+  CHECK(view.cols() == cols);
+  REQUIRE(read.labels.size() == rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    CAPTURE(i);
+    CHECK(read.labels[i] == rows[i].label);
+    REQUIRE(view.row_end(i) - view.row_begin(i) == rows[i].columns.size());
+    for (std::size_t e = 0; e < rows[i].columns.size(); ++e) {
+      const std::size_t at = view.row_begin(i) + e;
+      CHECK(view.column_indices()[at] == rows[i].columns[e]);
+      CHECK(std::bit_cast<std::uint32_t>(view.values()[at]) ==
+            std::bit_cast<std::uint32_t>(rows[i].values[e]));
+    }
+  }
+}
+
+// The dense result must be the CSR result with zeros in between, bit for bit.
+void check_dense_is_densified(const softmaxkit::Dataset& dense,
+                              const softmaxkit::SparseDataset& sparse) {
+  const auto& view = sparse.features.view();
+  REQUIRE(dense.rows == view.rows());
+  REQUIRE(dense.cols == view.cols());
+  CHECK(dense.labels == sparse.labels);
+  std::vector<float> expected(view.rows() * view.cols(), 0.0f);
+  for (std::size_t i = 0; i < view.rows(); ++i) {
+    for (std::size_t k = view.row_begin(i); k < view.row_end(i); ++k) {
+      expected[i * view.cols() + static_cast<std::size_t>(view.column_indices()[k])] =
+          view.values()[k];
+    }
+  }
+  REQUIRE(dense.features.size() == expected.size());
+  for (std::size_t e = 0; e < expected.size(); ++e) {
+    CHECK(std::bit_cast<std::uint32_t>(dense.features[e]) ==
+          std::bit_cast<std::uint32_t>(expected[e]));
+  }
+}
+
+std::string csr_error(const std::string& text, softmaxkit::LibsvmOptions options = {}) {
+  return error_message([&] { (void)softmaxkit::parse_libsvm_csr(text, options, "d.svm"); });
+}
+std::string dense_error(const std::string& text, softmaxkit::LibsvmOptions options = {}) {
+  return error_message([&] { (void)softmaxkit::parse_libsvm(text, options, "d.svm"); });
+}
+
+}  // namespace
+
+TEST_CASE("LibSVM CSR: random files equal the rows written and the dense parse") {
+  std::mt19937_64 random(20261201);
+  TempDir dir;
+  for (int file = 0; file < 200; ++file) {
+    CAPTURE(file);
+    const std::size_t cols = 1 + random() % 30;
+    std::vector<Row> rows;
+    const std::string text = random_file(random, cols, rows);
+    CAPTURE(text);
+    // A width at least the largest index written (options.num_features) or inferred from it.
+    std::size_t largest = 0;
+    for (const Row& row : rows) {
+      if (!row.columns.empty()) largest = std::max<std::size_t>(largest, row.columns.back() + 1);
+    }
+    softmaxkit::LibsvmOptions options;
+    if (largest == 0 || random() % 3 == 0) options.num_features = cols + random() % 3;
+    const std::size_t width = options.num_features != 0 ? options.num_features : largest;
+    const softmaxkit::SparseDataset sparse = softmaxkit::parse_libsvm_csr(text, options, "mem");
+    check_equals_rows(sparse, rows, width);
+    check_dense_is_densified(softmaxkit::parse_libsvm(text, options, "mem"), sparse);
+    if (file % 20 == 0) {
+      const softmaxkit::SparseDataset from_file =
+          softmaxkit::read_libsvm_csr(dir.write("r.svm", text), options);
+      check_equals_rows(from_file, rows, width);
+    }
+  }
+}
+
+TEST_CASE("LibSVM CSR: empty rows, explicit zeros, underflow, long indices") {
+  // Row 2 has no entries; 1e-50 rounds to a stored 0 (as in the dense reader); an index written
+  // with leading zeros past the fast path's 10 digits is the same index.
+  const auto read = softmaxkit::parse_libsvm_csr(
+      "1 2:0.5 3:0\n-2\n4 00000000001:1e-50 0000000000007:2.5\n", {}, "m");
+  const auto& view = read.features.view();
+  CHECK(view.rows() == 3);
+  CHECK(view.cols() == 7);
+  CHECK(read.labels == std::vector<std::int32_t>{1, -2, 4});
+  CHECK(std::vector<std::int64_t>(view.row_offsets().begin(), view.row_offsets().end()) ==
+        std::vector<std::int64_t>{0, 2, 2, 4});
+  CHECK(std::vector<std::int32_t>(view.column_indices().begin(), view.column_indices().end()) ==
+        std::vector<std::int32_t>{1, 2, 0, 6});
+  CHECK(std::vector<float>(view.values().begin(), view.values().end()) ==
+        std::vector<float>{0.5f, 0.0f, 0.0f, 2.5f});
+  // Labels only, with num_features: every row empty.
+  const auto labels_only = softmaxkit::parse_libsvm_csr("1\n2\n", {.num_features = 3}, "m");
+  CHECK(labels_only.features.nnz() == 0);
+  CHECK(labels_only.features.cols() == 3);
+}
+
+TEST_CASE("LibSVM CSR: memory is by entries; indices up to kCsrMaxColumns") {
+  // 2^31 - 1 and 2^31 columns from a few bytes: fine sparse (one entry), refused dense.
+  const std::string largest = std::to_string(softmaxkit::kCsrMaxColumns);
+  const auto huge = softmaxkit::parse_libsvm_csr("1 5:1 " + largest + ":2\n", {}, "m");
+  CHECK(huge.features.cols() == softmaxkit::kCsrMaxColumns);
+  CHECK(huge.features.nnz() == 2);
+  CHECK(huge.features.view().column_indices()[1] ==
+        static_cast<std::int32_t>(softmaxkit::kCsrMaxColumns - 1));
+  CHECK(contains(dense_error("1 5:1 " + largest + ":2\n"), "d.svm:1:7: feature index"));
+  CHECK(contains(dense_error("1 5:1 20000000:2\n"), "would need 80000000 bytes"));
+  CHECK(softmaxkit::parse_libsvm_csr("1 5:1 20000000:2\n", {}, "m").features.cols() == 20000000);
+  const std::string beyond = std::to_string(softmaxkit::kCsrMaxColumns + 1);
+  CHECK(contains(csr_error("1 5:1 " + beyond + ":2\n"),
+                 "d.svm:1:7: feature index '" + beyond + "' exceeds the limit of " + largest));
+  CHECK(contains(csr_error("1 1:1\n", {.num_features = softmaxkit::kCsrMaxColumns + 1}),
+                 "d.svm: num_features " + beyond + " exceeds the limit of " + largest));
+  CHECK(softmaxkit::parse_libsvm_csr("1 1:1\n", {.num_features = softmaxkit::kCsrMaxColumns}, "m")
+            .features.cols() == softmaxkit::kCsrMaxColumns);
+}
+
+TEST_CASE("LibSVM CSR: malformed input names file:line:column like the dense reader") {
+  struct Case {
+    std::string text;
+    std::string message;
+    softmaxkit::LibsvmOptions options = {};
+  };
+  const std::vector<Case> cases = {
+      {"1 1:1\n1 0:2\n", "d.svm:2:3: feature index 0 is invalid"},
+      {"1 -3:2\n", "d.svm:1:3: feature index '-3' must be a positive integer"},
+      {"1 +3:2\n", "d.svm:1:3: feature index '+3' must be a positive integer"},
+      {"1 2:1 2:3\n", "d.svm:1:7: feature index 2 is not greater than the previous index 2"},
+      {"1 5:1 2:3\n", "d.svm:1:7: feature index 2 is not greater than the previous index 5"},
+      {"1 1:1 3:1 4:1 5:1 6:1 6:2\n", "d.svm:1:23: feature index 6 is not greater"},
+      {"1 1:1 7\n", "d.svm:1:7: malformed token '7'"},
+      {"1 x:1\n", "d.svm:1:3: feature index 'x' is not an integer"},
+      {"1 1x:1\n", "d.svm:1:3: feature index '1x' is not an integer"},
+      {"1 :1\n", "d.svm:1:3: missing feature index"},
+      {"1 1:\n", "d.svm:1:3: value of feature 1: empty field"},
+      {"1 1:abc\n", "d.svm:1:3: value of feature 1: 'abc' is not a number"},
+      {"1 1:0.5x 2:1\n", "d.svm:1:3: value of feature 1: '0.5x' is not a number"},
+      {"1 1:1:2\n", "d.svm:1:3: value of feature 1: '1:2' is not a number"},
+      {"1 1:0x10\n", "d.svm:1:3: value of feature 1: '0x10' is not a number"},
+      {"1 1:1\r2:3\n", "d.svm:1:3: value of feature 1: '1\r2:3' is not a number"},
+      {"1 1:nan\n", "d.svm:1:3: value of feature 1: 'nan' is not finite"},
+      {"1 1:1 2:inf\n", "d.svm:1:7: value of feature 2: 'inf' is not finite"},
+      {"1 1:-infinity\n", "d.svm:1:3: value of feature 1: '-infinity' is not finite"},
+      {"1 1:1e39\n", "d.svm:1:3: value of feature 1: '1e39' is out of range"},
+      {"1 1:1\n1 3:1\n", "d.svm:2:3: feature index 3 exceeds num_features 2", {.num_features = 2}},
+      {"1.5 1:1\n", "d.svm:1:1: label: '1.5' is not an integer label"},
+      {"1:1 2:2\n", "d.svm:1:1: label: '1:1' is not a number"},
+      {"1 99999999999999999999:1\n", "d.svm:1:3: feature index '99999999999999999999' exceeds"},
+      {"# nothing\n\n", "d.svm:2: no data records"},
+      {"", "d.svm:1: no data records"},
+      {"\xEF\xBB\xBF", "d.svm:1: no data records"},
+      {"1\n2\n", "d.svm:2: no feature indices found"},
+      {"1 qid:3 qid:4 1:1\n", "d.svm:1:9: feature index 'qid' is not an integer"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.text);
+    const std::string sparse = csr_error(c.text, c.options);
+    CHECK(contains(sparse, c.message));
+    // The same message, but for the index limit (2^28 dense, kCsrMaxColumns sparse).
+    if (!contains(sparse, "exceeds the limit")) CHECK(sparse == dense_error(c.text, c.options));
+  }
+  // A file path names the file.
+  TempDir dir;
+  const std::string path = dir.write("bad.svm", "1 1:1\n2 3:1 3:2\n");
+  CHECK(contains(error_message([&] { (void)softmaxkit::read_libsvm_csr(path); }),
+                 path + ":2:7: feature index 3 is not greater"));
+  CHECK(contains(error_message([&] { (void)softmaxkit::read_libsvm_csr(dir.file("absent")); }),
+                 dir.file("absent")));
+}
