@@ -38,12 +38,21 @@ done
 { echo "label$(seq -s, 1 30 | sed 's/^/,/;s/,/,f/g')"; cat "$work/data.csv"; } >"$work/header.csv"
 awk -F, '{ line = $1; for (j = 2; j <= NF; j++) if ($j >= -0.3) line = line " " (j - 1) ":" $j;
   print line }' "$work/data.csv" >"$work/data.libsvm"
+# softmaxkit train reads LibSVM as CSR (other bits than dense rows); softmaxkit-mpi trains dense
+# rows, so its reference is the single-process fit of the same values as dense CSV.
+awk -F, 'BEGIN { OFS = "," } { for (j = 2; j <= NF; j++) if ($j < -0.3) $j = 0; print }' \
+  "$work/data.csv" >"$work/zeroed.csv"
 for setup in "csv --header $work/header.csv" "libsvm $work/data.libsvm"; do
   set -- $setup
   format=$1
   shift
-  "$single" train --format "$format" --train "${@: -1}" "${@:1:$#-1}" --threads 1 --C 10 --quiet \
-    --model "$work/single.skm"
+  if [[ $format == libsvm ]]; then
+    "$single" train --format csv --train "$work/zeroed.csv" --threads 1 --C 10 --quiet \
+      --model "$work/single.skm"
+  else
+    "$single" train --format "$format" --train "${@: -1}" "${@:1:$#-1}" --threads 1 --C 10 --quiet \
+      --model "$work/single.skm"
+  fi
   for ranks in 2 4; do
     "$mpiexec" -n "$ranks" "$parallel" train --format "$format" --train "${@: -1}" "${@:1:$#-1}" \
       --threads 1 --C 10 --quiet --model "$work/parallel.skm"
