@@ -266,6 +266,15 @@ TEST_CASE("structured: SoftmaxRegression uses it by default and accounts for eve
   CHECK(report.pass_equivalents >= last_passes);
   CHECK(report.iterations == last_iteration);
 
+  // Asked for by name it is the same fit (the option check once refused the name).
+  softmaxkit::SoftmaxRegression named(
+      softmaxkit::FitOptions{.C = 1.0, .solver = SolverKind::structured, .threads = 1});
+  const softmaxkit::FitReport named_report =
+      named.fit(MatrixView<const float>(x.data(), d.rows, d.features), d.labels);
+  CHECK(named.solver_used() == SolverKind::structured);
+  CHECK(named_report.objective == report.objective);
+  CHECK(named_report.evaluations == report.evaluations);
+
   // Newton-CG reports its Hessian-vector products apart from its evaluations.
   softmaxkit::SoftmaxRegression newton(
       softmaxkit::FitOptions{.C = 1.0, .solver = SolverKind::newton_cg, .threads = 1});
