@@ -183,7 +183,6 @@ def first_reach(trace, target):
 def run_problem(name, options):
     title, x, y = load(name)
     print(f"== {title}", flush=True)
-    start_value = np.log(len(np.unique(y)))  # J at zero
     runs = {}
     for solver in ("structured", "newton", "lbfgs"):
         trace, status = run_softmaxkit(x, y, solver, 1e-8, 100000, options.max_seconds)
@@ -196,7 +195,7 @@ def run_problem(name, options):
     reference, status = run_softmaxkit(x, y, "structured", 1e-10, 100000, 10 * options.max_seconds)
     best = min([reference[-1][2]] + [t[2] for r in runs.values() for t in r["trace"]])
     for r in runs.values():
-        r["trace"] = [(0.0, 0.0, float(start_value))] + [tuple(map(float, t)) for t in r["trace"]]
+        r["trace"] = [tuple(map(float, t)) for t in r["trace"]]
     return {"title": title, "best": float(best), "reference_status": status, "runs": runs}
 
 
@@ -239,7 +238,7 @@ def plot(problems, out):
                             color=color, linestyle=line, marker=marker, markersize=2,
                             label=solver)
             ax.axhline(target, color="gray", linewidth=0.8, linestyle=":")
-            ax.set_xscale("symlog", linthresh=100 if index == 0 else 1)
+            ax.set_xscale("log")
             ax.set_xlabel(label)
             ax.set_ylabel("J - J* (mean loss + L2)")
             ax.set_title(p["title"], fontsize=10)
@@ -254,17 +253,24 @@ def plot(problems, out):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("data", nargs="*", default=["digits", "fashion10k", "probe1000"],
-                        choices=["digits", "fashion10k", "fashion", "probe1000"])
+    parser.add_argument("data", nargs="*", help="digits fashion10k fashion probe1000 "
+                        "(default: digits fashion10k probe1000)")
     parser.add_argument("--out", default="docs/solver_convergence.png")
     parser.add_argument("--traces", default=None, help="write the traces here (JSON)")
-    parser.add_argument("--replot", default=None, help="plot these traces, run nothing")
+    parser.add_argument("--replot", nargs="+", default=None,
+                        help="plot these traces (JSON files from --traces), run nothing")
     parser.add_argument("--max-seconds", type=float, default=300)
     parser.add_argument("--sklearn-max-iter", type=int, default=100000)
     options = parser.parse_args()
+    options.data = options.data or ["digits", "fashion10k", "probe1000"]
+    for name in options.data:
+        if name not in ("digits", "fashion10k", "fashion", "probe1000"):
+            parser.error(f"unknown problem {name}")
     if options.replot:
-        with open(options.replot) as f:
-            problems = json.load(f)
+        problems = {}
+        for name in options.replot:
+            with open(name) as f:
+                problems.update(json.load(f))
     else:
         print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
         problems = {name: run_problem(name, options) for name in options.data}
