@@ -412,10 +412,19 @@ TEST_CASE("structured: fallbacks for many classes and many features, named and s
   SUBCASE("K = 150: the identity metric") {
     const Data d = gaussian(900, 8, 150, 1.0, {1.0}, 11);
     Typed<double> exact(d, lambda_of(1, d.rows), true);
+    // Isotropic features: G's effective rank is about n, so the identity (after G's cost).
     CHECK(softmaxkit::detail::SoftmaxMetric<double>(exact.problem).describe() ==
-          "identity (150 classes > 100)");
-    CHECK(softmaxkit::detail::SoftmaxMetric<double>(exact.problem).pass_equivalents() == 0);
+          "identity (150 classes > 100, G effective rank 8 >= 8 / 4)");
+    CHECK(softmaxkit::detail::SoftmaxMetric<double>(exact.problem).pass_equivalents() > 0);
     check_against_reference(d, lambda_of(1, d.rows), true, false);
+  }
+  SUBCASE("K = 150, one feature 10x the others: G concentrated, A averaged") {
+    const Data d = gaussian(900, 8, 150, 1.0, {10.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0}, 15);
+    Typed<double> exact(d, lambda_of(1, d.rows), true);
+    CHECK(softmaxkit::detail::SoftmaxMetric<double>(exact.problem).describe() ==
+          "kronecker(G full 9, A diagonal 150) A averaged");
+    check_against_reference(d, lambda_of(1, d.rows), true, false);
+    check_against_reference(d, lambda_of(1, d.rows), false, true);
   }
   SUBCASE("n + 1 = 2101 > 2048: G diagonal") {
     const Data d = gaussian(200, 2100, 3, 0.05, {1.0, 0.1}, 12);
