@@ -22,7 +22,7 @@ J <= J* (1 + 1e-6) first held, and where the run ended. Runs are capped by --max
 softmaxkit callback returning False, an exception from the wrapped scikit-learn functions) and
 by max_iter; the table says so when a cap ended a run.
 
-Usage: bench/solver_plot.py [digits fashion10k fashion probe1000 ...] [--out PNG]
+Usage: bench/solver_plot.py [digits fashion10k fashion probe1000 probe1000aniso ...] [--out PNG]
        [--traces JSON] [--replot JSON] [--max-seconds S] [--sklearn-max-iter N]
 Needs the softmaxkit module (PYTHONPATH=build/release/python or installed), python3-numpy,
 -sklearn, -matplotlib; Fashion-MNIST from dataset-fashion-mnist. Timings are noisy on a shared
@@ -79,6 +79,10 @@ def load(name):
     if name == "probe1000":
         x, y = probe()
         return "probe, 10000 x 512, K = 1000 (Gaussian)", x, y
+    if name == "probe1000aniso":  # feature j (1-based) scaled by 4 / sqrt(j)
+        x, y = probe()
+        return ("probe, 10000 x 512, K = 1000 (features scaled 4/sqrt(j))",
+                x * (4 / np.sqrt(np.arange(1, x.shape[1] + 1))), y)
     x, y = read_idx(f"{FASHION}/train-images-idx3-ubyte.gz",
                     f"{FASHION}/train-labels-idx1-ubyte.gz")
     if name == "fashion10k":
@@ -271,7 +275,7 @@ def plot(problems, out):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("data", nargs="*", help="digits fashion10k fashion probe1000 "
-                        "(default: digits fashion10k probe1000)")
+                        "probe1000aniso (default: digits fashion10k probe1000)")
     parser.add_argument("--out", default="docs/solver_convergence.png")
     parser.add_argument("--traces", default=None, help="write the traces here (JSON)")
     parser.add_argument("--replot", nargs="+", default=None,
@@ -281,7 +285,7 @@ def main():
     options = parser.parse_args()
     options.data = options.data or ["digits", "fashion10k", "probe1000"]
     for name in options.data:
-        if name not in ("digits", "fashion10k", "fashion", "probe1000"):
+        if name not in ("digits", "fashion10k", "fashion", "probe1000", "probe1000aniso"):
             parser.error(f"unknown problem {name}")
     if options.replot:
         problems = {}
