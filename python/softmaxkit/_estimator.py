@@ -136,8 +136,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         > 0 prints one line per solver iteration.
     callback : callable or None, default=None
         Called after every solver iteration, on the thread that called ``fit``, with a dict
-        (iteration, objective, gradient_norm, step, evaluations, elapsed_seconds); returning
-        False stops the fit.
+        (iteration, objective, gradient_norm, step, evaluations, pass_equivalents,
+        elapsed_seconds); returning False stops the fit.
 
     Attributes
     ----------

@@ -83,6 +83,7 @@ py::dict iteration_to_dict(const smk::IterationReport& report) {
   out["step"] = report.step;
   out["evaluations"] = report.evaluations;
   out["elapsed_seconds"] = report.elapsed_seconds;
+  out["pass_equivalents"] = report.pass_equivalents;
   return out;
 }
 

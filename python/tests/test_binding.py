@@ -124,7 +124,7 @@ def test_callback_runs_on_the_thread_that_called_fit_and_can_stop_it():
     assert {ident for ident, _, _ in seen} == {result["thread"]}
     assert [iteration for _, iteration, _ in seen] == [1, 2, 3]
     assert seen[0][2] == ["elapsed_seconds", "evaluations", "gradient_norm", "iteration",
-                          "objective", "step"]
+                          "objective", "pass_equivalents", "step"]
     assert model.n_iter_[0] == 3 and model.fit_report_.reason == "callback_stopped"
 
 

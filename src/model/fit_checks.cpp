@@ -19,7 +19,7 @@ void check_fit_options(const FitOptions& options) {
   if (options.l1 > 0 && options.solver && *options.solver != SolverKind::lbfgs)
     fit_fail("l1 needs the lbfgs solver (OWL-QN)");
   if (options.solver && *options.solver != SolverKind::lbfgs &&
-      *options.solver != SolverKind::newton_cg)
+      *options.solver != SolverKind::newton_cg && *options.solver != SolverKind::structured)
     fit_fail("solver is not a SolverKind");
   if (!(options.tolerance > 0) || !std::isfinite(options.tolerance))
     fit_fail("tolerance must be finite and > 0");

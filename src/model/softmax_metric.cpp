@@ -14,6 +14,15 @@
 
 namespace softmaxkit::detail {
 
+double effective_rank(std::span<const double> gram, std::size_t n, std::size_t cols) {
+  double trace = 0, frobenius = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    trace += gram[i * cols + i];
+    for (std::size_t j = 0; j < n; ++j) frobenius += gram[i * cols + j] * gram[i * cols + j];
+  }
+  return frobenius > 0 ? trace * trace / frobenius : 0.0;
+}
+
 std::vector<std::size_t> sample_rows(std::size_t rows, std::size_t count, std::uint64_t seed) {
   std::vector<std::size_t> index(rows);
   std::iota(index.begin(), index.end(), std::size_t{0});
@@ -59,7 +68,6 @@ std::pair<std::size_t, std::size_t> sample_sizes(std::size_t m, std::size_t n, s
 
 std::vector<std::size_t> metric_rows(std::size_t rows, std::size_t features, std::size_t classes,
                                      bool intercept, const SoftmaxMetricSettings& settings) {
-  if (classes > max_kronecker_classes) return {};
   const auto [gram_rows, class_rows] =
       sample_sizes(rows, features, classes, features + (intercept ? 1 : 0), settings);
   std::vector<std::size_t> gram = sample_rows(rows, gram_rows, settings.seed);
@@ -83,7 +91,7 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& sampled, std::size_t
                                 const SoftmaxMetricSettings& settings) {
   row_index_ = metric_rows(rows, sampled.features.cols(), sampled.num_classes,
                            sampled.fit_intercept, settings);
-  if (sampled.num_classes <= max_kronecker_classes && sampled.features.rows() != row_index_.size())
+  if (sampled.features.rows() != row_index_.size())
     throw Error("SoftmaxMetric: " + std::to_string(sampled.features.rows()) +
                 " sampled rows given, metric_rows names " + std::to_string(row_index_.size()));
   setup(sampled, rows, settings, nullptr);
@@ -110,7 +118,9 @@ void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
   intercept_ = problem.fit_intercept;
   const std::size_t n = features_, k = classes_;
   const std::size_t cols = n + (intercept_ ? 1 : 0);
-  if (k > max_kronecker_classes) return;  // identity: no setup, no work
+  // Above max_kronecker_classes G is still built (from the same sample), but kept only when it
+  // is concentrated (see max_kronecker_classes); A is then replaced by its mean in update().
+  class_scalar_ = k > max_kronecker_classes;
   // A pass reads every stored value once per class: 4 m n K flops dense, 4 nnz K for CSR.
   const double stored = sparse_ ? static_cast<double>(sparse_view_.nnz())
                                 : static_cast<double>(m) * static_cast<double>(n);
@@ -207,6 +217,14 @@ void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
       return;
     }
   }
+  if (class_scalar_ && !factorization) {
+    gram_effective_rank_ = dense ? effective_rank(gram, n, cols) : static_cast<double>(n);
+    if (!(gram_effective_rank_ < static_cast<double>(n) / 4)) {  // identity: G work only
+      setup_passes_ += (dense ? s * c * c : 2 * sample_entries) / pass_flops_;
+      identity_after_probe_ = true;
+      return;
+    }
+  }
   if (!factorization) {
     auto fresh = solvers_detail::factorize_gram(gram, cols, intercept_, dense);
     fresh->key = key;
@@ -220,7 +238,7 @@ void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
   // first would cost about one pass per update below 100,000 rows; for CSR data a pass is cheap,
   // 4 nnz K flops: on the rcv1 shape the products alone cost a pass per application.)
   const double kd = static_cast<double>(k);
-  const bool diagonal_classes = 9 * kd * kd * kd > pass_flops_ / 20 ||
+  const bool diagonal_classes = class_scalar_ || 9 * kd * kd * kd > pass_flops_ / 20 ||
                                 4 * kd * kd * static_cast<double>(cols) > pass_flops_ / 20;
   preconditioner_ = std::make_unique<solvers_detail::KroneckerPreconditioner>(
       k, n, intercept_, problem.l2, std::move(factorization), diagonal_classes);
@@ -295,6 +313,10 @@ void SoftmaxMetric<T>::update(std::span<const double> x, double relative_gradien
     for (std::size_t c = 0; c < k; ++c) a_[c] = mean[c];
     for (std::size_t r = 0; r < s; ++r)
       for (std::size_t c = 0; c < k; ++c) a_[c] -= logits_[r * k + c] * logits_[r * k + c];
+    if (class_scalar_) {  // one value for all classes: the sample is too thin per class
+      const double average = std::accumulate(a_.begin(), a_.end(), 0.0) / static_cast<double>(k);
+      std::fill(a_.begin(), a_.end(), average);
+    }
   }
   preconditioner_->set_class_covariance(a_);
   const double sd = static_cast<double>(s), kd = static_cast<double>(k);
@@ -423,7 +445,7 @@ void SoftmaxMetric<T>::apply(std::span<const double> in, std::span<double> out) 
 
 template <class T>
 double SoftmaxMetric<T>::pass_equivalents() const {
-  if (!preconditioner_) return 0;
+  if (!preconditioner_) return identity_after_probe_ ? setup_passes_ : 0;
   return setup_passes_ + work_flops_ / pass_flops_;
 }
 

@@ -161,9 +161,13 @@ StructuredResult minimize_structured(const Objective& objective, Metric* metric,
       // Near the optimum of a float objective, rounding in f hides the decrease the Armijo
       // test looks for while the gradient still carries it: accept Hager and Zhang's
       // approximate Wolfe point (f within noise_level |f| of f(x), the slope reduced
-      // from dphi0 to within [0.9 dphi0, -0.8 dphi0]), which keeps s'y > 0.
+      // from dphi0 to within [0.9 dphi0, -0.8 dphi0]), which keeps s'y > 0, wherever the
+      // tests on f below would reject it. In double that includes f(x + alpha d) == f(x)
+      // exactly (c1 alpha dphi0 below half an ulp of f): Armijo then holds in rounded
+      // arithmetic, but "no lower than the best so far" does not, and the search used to
+      // backtrack to line_search_failed (iris, no intercept, tol 1e-10: at 4.7e-9).
       if (ft <= f + noise_level * std::abs(f) && dt >= c2 * dphi0 && dt <= -0.8 * dphi0 &&
-          ft > f + c1 * alpha * dphi0) {
+          (ft > f + c1 * alpha * dphi0 || ft >= f_lo)) {
         accepted = true;
         f_new = ft;
         break;
