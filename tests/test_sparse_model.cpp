@@ -276,3 +276,24 @@ TEST_CASE("sparse model: bad arguments are Errors naming them") {
   unknown[3] = 999;
   CHECK(error_of([&] { (void)model.score(data.csr(), unknown); }).find("999") != std::string::npos);
 }
+
+TEST_CASE("sparse model: a fit whose solver would not fit in memory is refused before it starts") {
+  // Two rows naming column 2^31 - 1: a valid CSR matrix of 2^31 columns, 2 classes, so 4.3e9
+  // parameters; every solver keeps hundreds of bytes per parameter, terabytes in all.
+  const std::size_t cols = softmaxkit::kCsrMaxColumns;
+  const std::vector<std::int64_t> offsets{0, 1, 2};
+  const std::vector<std::int32_t> indices{0, static_cast<std::int32_t>(cols - 1)};
+  const std::vector<float> values{1.0f, 2.0f};
+  const CsrMatrixView<float> huge(2, cols, offsets, indices, values);
+  const std::vector<std::int32_t> labels{0, 1};
+  for (auto solver : {softmaxkit::SolverKind::structured, softmaxkit::SolverKind::lbfgs,
+                      softmaxkit::SolverKind::newton_cg}) {
+    FitOptions options;
+    options.solver = solver;
+    SoftmaxRegression model(options);
+    const std::string message = error_of([&] { model.fit(huge, labels); });
+    CHECK(message.find("2 classes x 2147483648 features") != std::string::npos);
+    CHECK(message.find("GiB of memory") != std::string::npos);
+    CHECK_FALSE(model.is_fitted());
+  }
+}

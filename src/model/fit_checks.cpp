@@ -1,7 +1,10 @@
 #include "model/fit_checks.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 namespace softmaxkit::detail {
@@ -31,6 +34,29 @@ void check_fit_options(const FitOptions& options) {
     fit_fail("validation_fraction is " + shortest(options.validation_fraction) +
              " (must be in [0, 1))");
   if (options.patience < 1) fit_fail("patience must be >= 1");
+}
+
+void check_fit_memory(const FitOptions& options, std::size_t classes, std::size_t features) {
+  const SolverKind kind =
+      options.solver.value_or(options.l1 > 0 ? SolverKind::lbfgs : SolverKind::structured);
+  const long double per_parameter = kind == SolverKind::lbfgs       ? 640.0L
+                                    : kind == SolverKind::newton_cg ? 448.0L
+                                                                    : 224.0L;
+  const long double parameters =
+      static_cast<long double>(classes) * (static_cast<long double>(features) + 1.0L);
+  const long double bytes = parameters * per_parameter;
+  const long double physical = static_cast<long double>(sysconf(_SC_PHYS_PAGES)) *
+                               static_cast<long double>(sysconf(_SC_PAGESIZE));
+  if (physical > 0 && bytes > physical) {
+    char text[320];
+    std::snprintf(text, sizeof text,
+                  "%zu classes x %zu features (%.0Lf parameters) would need about %.3Lg GiB for "
+                  "the solver (%.0Lf bytes per parameter), more than this machine's %.3Lg GiB of "
+                  "memory",
+                  classes, features, parameters, bytes / 1073741824.0L, per_parameter,
+                  physical / 1073741824.0L);
+    fit_fail(text);
+  }
 }
 
 double regularization_strength(const FitOptions& options, double weight_total) {

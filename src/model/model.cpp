@@ -32,6 +32,7 @@ FitReport SoftmaxRegression::fit_impl(const Features& features,
   const double lambda = detail::regularization_strength(options_, weight_total);
   const std::vector<std::int32_t> classes = detail::distinct_sorted(labels);
   if (classes.size() < 2) detail::fit_fail("labels hold fewer than 2 classes");
+  detail::check_fit_memory(options_, classes.size(), features.cols());
   const std::vector<std::int32_t> indices = detail::to_class_indices(labels, classes, "fit");
 
   std::vector<double> start;

@@ -1,7 +1,6 @@
 #include "commands.hpp"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -123,32 +122,6 @@ FitOptions fit_options(const TrainArguments& arguments) {
   return options;
 }
 
-// The fit keeps several parameter-sized vectors in double (iterate, gradient, direction, the
-// solvers' curvature pairs, float copies): tens per parameter. The library checks its loss
-// workspace against physical memory, but not yet the solver's vectors, so a LibSVM file naming a
-// huge feature index (or a huge --num-features) would run out of memory instead. Until the fit
-// checks its whole footprint, refuse here a fit whose 16 vectors of K x (n + 1) doubles alone
-// exceed physical memory (a lower bound: every solver keeps more).
-void check_fit_fits_memory(const DataSource& source, const LoadedData& data) {
-  std::vector<std::int32_t> classes = data.labels();
-  std::sort(classes.begin(), classes.end());
-  const auto count =
-      static_cast<long double>(std::unique(classes.begin(), classes.end()) - classes.begin());
-  const long double parameters = count * (static_cast<long double>(data.cols()) + 1.0L);
-  const long double bytes = 16.0L * 8.0L * parameters;
-  const long double physical = static_cast<long double>(sysconf(_SC_PHYS_PAGES)) *
-                               static_cast<long double>(sysconf(_SC_PAGESIZE));
-  if (physical > 0 && bytes > physical) {
-    char text[256];
-    std::snprintf(text, sizeof text,
-                  "training %.0Lf classes x %zu features would need more than %.3Lg GiB (16 "
-                  "vectors of the %.0Lf parameters in double), more than this machine's %.3Lg GiB "
-                  "of memory",
-                  count, data.cols(), bytes / 1073741824.0L, parameters, physical / 1073741824.0L);
-    throw Error("--train " + describe(source, data) + ": " + text);
-  }
-}
-
 // A test label that never occurs in training cannot be predicted: refuse it before training
 // (score would refuse it after, exit 2 either way).
 void check_test_labels(const LoadedData& train, const LoadedData& test,
@@ -251,7 +224,8 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
            ->check(positive)
            ->excludes(l2));
   once(c->add_option("--l1", a.l1, "L1 strength (OWL-QN, lbfgs only)")->check(non_negative));
-  once(c->add_option("--solver", a.solver, "auto (structured; lbfgs with --l1) | structured | lbfgs | newton")
+  once(c->add_option("--solver", a.solver,
+                     "auto (structured; lbfgs with --l1) | structured | lbfgs | newton")
            ->check(CLI::IsMember({"auto", "structured", "lbfgs", "newton"})));
   once(c->add_option("--tol", a.tolerance, "relative gradient-norm tolerance")->check(positive));
   once(c->add_option("--max-iter", a.max_iterations, "iteration limit")
@@ -313,7 +287,6 @@ int run_train(TrainArguments arguments) {
     check_test_labels(train, *test, source.path);
   }
 
-  check_fit_fits_memory(arguments.train, train);
   FitOptions options = fit_options(arguments);
   Progress progress(arguments.quiet || arguments.json);
   options.callback = [&progress](const IterationReport& report) {
