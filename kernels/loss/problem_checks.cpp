@@ -136,6 +136,12 @@ std::size_t csr_block_rows(std::size_t rows, std::size_t nnz, std::size_t elemen
   return std::clamp<std::size_t>(fitting / 8 * 8, 16, 2048);
 }
 
+long double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<long double>(pages) * static_cast<long double>(page)
+                               : 0.0L;
+}
+
 void check_workspace_fits(const BlockPlan& plan, std::size_t classes, std::size_t features,
                           std::size_t element_size) {
   // In elements, with overflow in mind: classes and features can each be near 2^31.
@@ -146,8 +152,7 @@ void check_workspace_fits(const BlockPlan& plan, std::size_t classes, std::size_
                              static_cast<long double>(plan.block_rows) * 2.0L *
                              static_cast<long double>(classes);
   const long double bytes = (accumulators + logits) * static_cast<long double>(element_size);
-  const long double physical = static_cast<long double>(sysconf(_SC_PHYS_PAGES)) *
-                               static_cast<long double>(sysconf(_SC_PAGESIZE));
+  const long double physical = physical_memory_bytes();
   if (physical > 0 && bytes > physical) {
     char text[256];
     std::snprintf(text, sizeof text,
@@ -207,8 +212,10 @@ void check_outputs_disjoint(std::string_view function, std::span<const Region> o
   }
 }
 
-template std::array<Region, kProblemRegions> problem_regions<float>(const RegressionProblem<float>&);
-template std::array<Region, kProblemRegions> problem_regions<double>(const RegressionProblem<double>&);
+template std::array<Region, kProblemRegions> problem_regions<float>(
+    const RegressionProblem<float>&);
+template std::array<Region, kProblemRegions> problem_regions<double>(
+    const RegressionProblem<double>&);
 template double check_problem<float>(const RegressionProblem<float>&, bool);
 template double check_problem<double>(const RegressionProblem<double>&, bool);
 template ProductPath choose_path<float>(const RegressionProblem<float>&, ProductPath);

@@ -29,6 +29,9 @@ ProductPath choose_path(const RegressionProblem<T>& problem, ProductPath request
 // kBlockBytes, from the mean entries per row; multiples of 8 in [16, 2048]. Shape only.
 std::size_t csr_block_rows(std::size_t rows, std::size_t nnz, std::size_t element_size);
 
+// This machine's physical memory in bytes (0 when the system does not say).
+long double physical_memory_bytes();
+
 // Refuses (Error naming the sizes) a workspace that could not be allocated on this machine: the
 // per-chunk accumulators (chunks x classes x features) and logits, against the physical memory.
 void check_workspace_fits(const BlockPlan& plan, std::size_t classes, std::size_t features,

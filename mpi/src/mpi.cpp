@@ -6,6 +6,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "comm.hpp"
 #include "loss/block_plan.hpp"
 #include "model/class_labels.hpp"
 #include "model/fit_checks.hpp"
@@ -16,16 +17,8 @@
 namespace softmaxkit::mpi {
 namespace {
 
-int rank_of(MPI_Comm comm) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  return rank;
-}
-int size_of(MPI_Comm comm) {
-  int size = 0;
-  MPI_Comm_size(comm, &size);
-  return size;
-}
+using mpi_detail::rank_of;
+using mpi_detail::size_of;
 
 template <class T>
 MPI_Datatype datatype() {

@@ -7,22 +7,15 @@
 #include <fstream>
 #include <string>
 
+#include "comm.hpp"
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/mpi.hpp"
 
 namespace softmaxkit::mpi {
 namespace {
 
-int rank_of(MPI_Comm comm) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  return rank;
-}
-int size_of(MPI_Comm comm) {
-  int size = 0;
-  MPI_Comm_size(comm, &size);
-  return size;
-}
+using mpi_detail::rank_of;
+using mpi_detail::size_of;
 int as_int(std::size_t n) {
   if (n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw Error("softmaxkit::mpi: a message of " + std::to_string(n) + " elements is too large");

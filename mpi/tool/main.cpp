@@ -85,18 +85,7 @@ int run(TrainArguments a) {
   a.test.label_column = a.train.label_column;
   a.test.num_features = a.train.num_features;
 
-  FitOptions options;
-  if (a.l2) options.l2 = *a.l2;
-  if (a.C) options.C = *a.C;
-  options.l1 = a.l1;
-  if (a.solver == "newton") options.solver = SolverKind::newton_cg;
-  if (a.solver == "lbfgs") options.solver = SolverKind::lbfgs;
-  if (a.solver == "structured") options.solver = SolverKind::structured;
-  options.tolerance = a.tolerance;
-  options.max_iterations = a.max_iterations;
-  options.threads = a.threads;
-  options.fit_intercept = !a.no_intercept;
-  options.use_double = a.use_double;
+  FitOptions options = cli::fit_options(a);
   const std::size_t element_size = a.use_double ? sizeof(double) : sizeof(float);
 
   // This rank's rows: plain CSV and LibSVM files by byte ranges (read_text_rows); IDX files by

@@ -1,11 +1,11 @@
 #include "model/fit_checks.hpp"
 
-#include <unistd.h>
-
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <string>
+
+#include "loss/problem_checks.hpp"
 
 namespace softmaxkit::detail {
 namespace {
@@ -45,8 +45,7 @@ void check_fit_memory(const FitOptions& options, std::size_t classes, std::size_
   const long double parameters =
       static_cast<long double>(classes) * (static_cast<long double>(features) + 1.0L);
   const long double bytes = parameters * per_parameter;
-  const long double physical = static_cast<long double>(sysconf(_SC_PHYS_PAGES)) *
-                               static_cast<long double>(sysconf(_SC_PAGESIZE));
+  const long double physical = physical_memory_bytes();
   if (physical > 0 && bytes > physical) {
     char text[320];
     std::snprintf(text, sizeof text,

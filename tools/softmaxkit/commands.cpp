@@ -105,6 +105,8 @@ DataSource matching_model(DataSource source, const SoftmaxRegression& model) {
   return source;
 }
 
+}  // namespace
+
 FitOptions fit_options(const TrainArguments& arguments) {
   FitOptions options;
   if (arguments.l2) options.l2 = *arguments.l2;
@@ -121,6 +123,8 @@ FitOptions fit_options(const TrainArguments& arguments) {
   options.validation_fraction = arguments.validation_fraction;
   return options;
 }
+
+namespace {
 
 // A test label that never occurs in training cannot be predicted: refuse it before training
 // (score would refuse it after, exit 2 either way).

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "dataset_loading.hpp"
+#include "softmaxkit/model.hpp"
 
 namespace softmaxkit::cli {
 
@@ -51,6 +52,9 @@ struct EvaluateArguments : DataArguments {
 CLI::App* add_train_command(CLI::App& app, TrainArguments& arguments);
 CLI::App* add_predict_command(CLI::App& app, PredictArguments& arguments);
 CLI::App* add_evaluate_command(CLI::App& app, EvaluateArguments& arguments);
+
+// The library's options from train's arguments (shared with softmaxkit-mpi).
+FitOptions fit_options(const TrainArguments& arguments);
 
 int run_train(TrainArguments arguments);
 int run_predict(PredictArguments arguments);
