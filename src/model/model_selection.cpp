@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -58,13 +59,32 @@ PathResult path_impl(std::string_view where, MatrixView<const T> features,
   FitOptions path_options = options;
   path_options.l2 = 0;
   path_options.warm_start = true;
+  // A cold fit stops at tolerance * max(1, ||gradient at 0||), and the gradient at 0 does not
+  // depend on C (the penalty's gradient vanishes there). A warm start begins with a small
+  // gradient, which would make the solver's relative rule far stricter than a cold fit's: the
+  // warm fits stop at the cold threshold instead, so every point is solved to the accuracy an
+  // independent fit at its C would reach.
+  std::optional<double> threshold;
+  bool reached = false;
+  path_options.callback = [&](const IterationReport& report) {
+    const bool keep_going = !options.callback || options.callback(report);
+    reached = threshold && report.gradient_norm <= *threshold;
+    return keep_going && !reached;
+  };
   SoftmaxRegression model(path_options);
   PathResult result;
   result.points.resize(Cs.size());
   for (std::size_t index : order) {
     model.options().C = Cs[index];
     PathPoint& point = result.points[index];
+    reached = false;
     point.report = model.fit(features, labels);
+    if (reached && point.report.reason == StopReason::callback_stopped) {
+      point.report.reason = StopReason::converged;
+    }
+    if (!threshold) {
+      threshold = options.tolerance * std::max(1.0, point.report.initial_gradient_norm);
+    }
     if (point.report.reason == StopReason::nan) {
       detail::fail(where, "the fit at C = " + number(Cs[index]) +
                               " produced non-finite values (NaN or inf in the features?)");
