@@ -46,10 +46,10 @@ def options(threads, **extra):
     return dict({"threads": threads, "tolerance": 1e-6, "max_iterations": 10000}, **extra)
 
 
-def bench_path(threads, cold_path):
+def bench_path(threads, cold_path, rows):
     from softmaxkit import _core
 
-    X, y = fashion()
+    X, y = fashion(rows)
     Cs = np.logspace(-4, 2, 20)
     start = time.perf_counter()
     path = _core.fit_path(X, y, Cs.tolist(), options(threads))
@@ -81,6 +81,7 @@ def bench_path(threads, cold_path):
             total_passes += model.fit(X, y, None, options(threads, C=float(C)), None)[
                 "pass_equivalents"]
             total_seconds += time.perf_counter() - start
+            print(f"  cold C = {C:.3g}: {total_passes:.1f} passes so far", flush=True)
         print(f"the same 20 fits cold: {total_passes:.1f} passes, {total_seconds:.1f} s "
               f"(warm path / cold fits: {path_passes / total_passes:.2f} in passes)")
 
@@ -156,7 +157,8 @@ def main():
     parser.add_argument("parts", nargs="*", default=["path", "cv"],
                         choices=["path", "cv", "large-k"])
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rows", type=int, default=20000)
+    parser.add_argument("--rows", type=int, default=20000, help="cv: rows")
+    parser.add_argument("--path-rows", type=int, default=None, help="path: rows (default all)")
     parser.add_argument("--probe-rows", type=int, default=20000)
     parser.add_argument("--sklearn-max-iter", type=int, default=100)
     parser.add_argument("--cold-path", action="store_true",
@@ -165,7 +167,7 @@ def main():
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
     for part in args.parts:
         if part == "path":
-            bench_path(args.threads, args.cold_path)
+            bench_path(args.threads, args.cold_path, args.path_rows)
         elif part == "cv":
             bench_cv(args.threads, args.rows)
         else:
