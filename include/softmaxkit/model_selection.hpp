@@ -1,4 +1,4 @@
-// Choosing C: a warm-started regularization path (fit_path) and stratified k-fold
+// Choosing C: a regularization path with a shared solver setup (fit_path) and stratified k-fold
 // cross-validation over it (cross_validate), both deterministic for any thread count.
 #pragma once
 
@@ -28,11 +28,13 @@ struct PathResult {
   std::vector<PathPoint> points;      // in the order of the Cs given
 };
 
-// Fits every C of `Cs` on all rows, from the smallest C (most regularised) to the largest, each
-// fit warm-started from the previous one on the same SoftmaxRegression, so the label mapping and
-// the structured solver's factorization of the Gram matrix are computed once for the whole path.
-// options: everything but C and l2 (overwritten) is used as given; validation_fraction must be 0
-// and warm_start is implied. Cs: non-empty, each finite and > 0 (duplicates allowed).
+// Fits every C of `Cs` on all rows, from the smallest C (most regularised) to the largest, on one
+// SoftmaxRegression, so the label mapping and the structured solver's factorization of the Gram
+// matrix are computed once for the whole path. options.warm_start: each fit starts from the
+// previous solution (stopping at the threshold a cold fit uses); false (the default): each starts
+// from zero, which the structured solver finishes in fewer passes (README "Choosing C").
+// options: everything but C and l2 (overwritten) is used as given; validation_fraction must be 0.
+// Cs: non-empty, each finite and > 0 (duplicates allowed).
 // Results are bitwise identical for any options.threads.
 PathResult fit_path(MatrixView<const float> features, std::span<const std::int32_t> labels,
                     std::span<const double> Cs, const FitOptions& options = {});
@@ -90,10 +92,10 @@ struct CvResult {
   std::optional<FitReport> refit_report;
 };
 
-// For each fold a warm-started path (fit_path) over Cs on its training rows, scored on its test
-// rows. Errors as fit_path and stratified_folds; with explicit folds also: no folds, an index out
-// of range, an empty train or test list, or a class absent from a training list (every fold's
-// model must know every class). Bitwise identical for any options.threads.
+// For each fold a path (fit_path, warm or cold as options.warm_start) over Cs on its training rows,
+// scored on its test rows. Errors as fit_path and stratified_folds; with explicit folds also: no
+// folds, an index out of range, an empty train or test list, or a class absent from a training list
+// (every fold's model must know every class). Bitwise identical for any options.threads.
 CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, const FitOptions& options = {},
                         const CvOptions& cv = {});

@@ -58,17 +58,17 @@ PathResult path_impl(std::string_view where, MatrixView<const T> features,
                    [&](std::size_t a, std::size_t b) { return Cs[a] < Cs[b]; });
   FitOptions path_options = options;
   path_options.l2 = 0;
-  path_options.warm_start = true;
-  // A cold fit stops at tolerance * max(1, ||gradient at 0||), and the gradient at 0 does not
-  // depend on C (the penalty's gradient vanishes there). A warm start begins with a small
-  // gradient, which would make the solver's relative rule far stricter than a cold fit's: the
-  // warm fits stop at the cold threshold instead, so every point is solved to the accuracy an
-  // independent fit at its C would reach.
+  // Cold or warm, the fits share one SoftmaxRegression, so the structured solver's
+  // factorization of G is computed once for the whole path. A cold fit stops at
+  // tolerance * max(1, ||gradient at 0||), and the gradient at 0 does not depend on C (the
+  // penalty's gradient vanishes there). A warm start begins with a small gradient, which would
+  // make the solver's relative rule far stricter than a cold fit's: warm fits stop at the cold
+  // threshold instead, so every point is solved to the accuracy an independent fit reaches.
   std::optional<double> threshold;
   bool reached = false;
   path_options.callback = [&](const IterationReport& report) {
     const bool keep_going = !options.callback || options.callback(report);
-    reached = threshold && report.gradient_norm <= *threshold;
+    reached = options.warm_start && threshold && report.gradient_norm <= *threshold;
     return keep_going && !reached;
   };
   SoftmaxRegression model(path_options);
