@@ -14,7 +14,8 @@ cv       5-fold CV over Cs = 10 (numpy.logspace(-4, 4, 10)) on the first --rows 
          LogisticRegressionCV(Cs=10, cv=folds) with its defaults (lbfgs, tol 1e-4, max_iter
          100), on the same StratifiedKFold folds and the same threads (threadpoolctl limits
          scikit-learn's BLAS; n_jobs=1).
-large-k  Synthetic embeddings (a linear probe): --probe-rows x 512, 1000 classes, a 10-value
+large-k  Synthetic embeddings (a linear probe): --probe-rows x --probe-features (512),
+         --probe-classes (1000) classes, a 10-value
          path (1e-3 .. 1e2) against LogisticRegression at the same Cs, each cold with
          scikit-learn's default tol and max_iter --sklearn-max-iter.
 
@@ -122,14 +123,13 @@ def bench_cv(threads, rows):
           f"{peer_seconds / ours_seconds:.1f}x")
 
 
-def bench_large_k(threads, rows, sklearn_max_iter):
+def bench_large_k(threads, rows, features, classes, sklearn_max_iter):
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
     from softmaxkit import _core
 
     rng = np.random.default_rng(0)
-    features, classes = 512, 1000
     centers = rng.normal(size=(classes, features)).astype(np.float32)
     y = (np.arange(rows) % classes).astype(np.int32)
     X = (centers[y] * 0.3 + rng.normal(size=(rows, features)).astype(np.float32))
@@ -164,6 +164,8 @@ def main():
     parser.add_argument("--rows", type=int, default=20000, help="cv: rows")
     parser.add_argument("--path-rows", type=int, default=None, help="path: rows (default all)")
     parser.add_argument("--probe-rows", type=int, default=20000)
+    parser.add_argument("--probe-features", type=int, default=512)
+    parser.add_argument("--probe-classes", type=int, default=1000)
     parser.add_argument("--sklearn-max-iter", type=int, default=100)
     parser.add_argument("--cold-path", action="store_true",
                         help="path: also run the 20 fits cold")
@@ -175,7 +177,8 @@ def main():
         elif part == "cv":
             bench_cv(args.threads, args.rows)
         else:
-            bench_large_k(args.threads, args.probe_rows, args.sklearn_max_iter)
+            bench_large_k(args.threads, args.probe_rows, args.probe_features, args.probe_classes,
+                          args.sklearn_max_iter)
         sys.stdout.flush()
 
 
