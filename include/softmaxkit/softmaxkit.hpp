@@ -9,6 +9,7 @@
 #include "softmaxkit/matrix.hpp"
 #include "softmaxkit/model.hpp"
 #include "softmaxkit/model_file.hpp"
+#include "softmaxkit/model_selection.hpp"
 #include "softmaxkit/openblas_core.hpp"
 #include "softmaxkit/reference.hpp"
 #include "softmaxkit/regression.hpp"

@@ -7,6 +7,7 @@ write.
 
 from softmaxkit import _core
 from softmaxkit._estimator import FitReport, SoftmaxRegression, load
+from softmaxkit._cv import SoftmaxRegressionCV
 
-__all__ = ["FitReport", "SoftmaxRegression", "load"]
+__all__ = ["FitReport", "SoftmaxRegression", "SoftmaxRegressionCV", "load"]
 __version__ = getattr(_core, "__version__", "0")

@@ -29,6 +29,7 @@
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/matrix.hpp"
 #include "softmaxkit/model.hpp"
+#include "softmaxkit/model_selection.hpp"
 #include "softmaxkit/solvers.hpp"
 
 namespace py = pybind11;
@@ -310,6 +311,84 @@ py::array_t<T> copy_to_array(const std::vector<T>& values, std::vector<py::ssize
   return out;
 }
 
+// Choosing C: a path over C values on all rows, and cross-validation over given folds (the Python
+// layer makes the folds, e.g. with a scikit-learn splitter). Both release the GIL.
+template <class T>
+py::list fit_path_typed(const py::array& features, const py::array& labels,
+                        const std::vector<double>& Cs, const smk::FitOptions& options) {
+  const smk::MatrixView<const T> view = matrix_view<T>(features, "X");
+  const std::span<const std::int32_t> label_span = vector_view<std::int32_t>(labels, "labels");
+  smk::PathResult path;
+  {
+    py::gil_scoped_release release;
+    path = smk::fit_path(view, label_span, Cs, options);
+  }
+  py::list out;
+  const auto k = static_cast<py::ssize_t>(path.classes.size());
+  for (const smk::PathPoint& point : path.points) {
+    py::dict entry;
+    entry["C"] = point.C;
+    entry["lambda"] = point.lambda;
+    entry["weights"] = copy_to_array(point.weights, {k, static_cast<py::ssize_t>(view.cols())});
+    entry["intercept"] = copy_to_array(point.intercept, {k});
+    entry["report"] = report_to_dict(point.report);
+    out.append(entry);
+  }
+  return out;
+}
+
+template <class T>
+py::dict cross_validate_typed(const py::array& features, const py::array& labels,
+                              const std::vector<double>& Cs, const std::vector<smk::Fold>& folds,
+                              const smk::FitOptions& options, bool refit) {
+  const smk::MatrixView<const T> view = matrix_view<T>(features, "X");
+  const std::span<const std::int32_t> label_span = vector_view<std::int32_t>(labels, "labels");
+  smk::CvOptions cv;
+  cv.refit = refit;
+  smk::CvResult result;
+  {
+    py::gil_scoped_release release;
+    result = smk::cross_validate(view, label_span, Cs, folds, options, cv);
+  }
+  const auto f = static_cast<py::ssize_t>(folds.size());
+  const auto c = static_cast<py::ssize_t>(Cs.size());
+  py::array_t<double> accuracy({f, c}), log_loss({f, c}), passes({f, c}), seconds({f, c});
+  py::array_t<std::int32_t> iterations({f, c});
+  for (py::ssize_t i = 0; i < f; ++i) {
+    for (py::ssize_t j = 0; j < c; ++j) {
+      const smk::CvScore& score =
+          result.scores[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
+      accuracy.mutable_at(i, j) = score.accuracy;
+      log_loss.mutable_at(i, j) = score.log_loss;
+      passes.mutable_at(i, j) = score.report.pass_equivalents;
+      seconds.mutable_at(i, j) = score.report.seconds;
+      iterations.mutable_at(i, j) = score.report.iterations;
+    }
+  }
+  py::dict out;
+  out["accuracy"] = accuracy;
+  out["log_loss"] = log_loss;
+  out["pass_equivalents"] = passes;
+  out["seconds"] = seconds;
+  out["iterations"] = iterations;
+  out["best_index"] = result.best_index;
+  if (result.model) {
+    Model model;
+    model.model = std::move(*result.model);
+    model.last_report = report_to_dict(*result.refit_report);
+    out["model"] = std::move(model);
+  } else {
+    out["model"] = py::none();
+  }
+  return out;
+}
+
+smk::FitOptions options_from(const py::dict& options) {
+  smk::FitOptions out;
+  for (const auto& [key, value] : options) apply_option(out, key.cast<std::string>(), value);
+  return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, module) {
@@ -329,6 +408,48 @@ PYBIND11_MODULE(_core, module) {
   module.def(
       "last_input_address", [] { return last_input_address; },
       "Address of the feature buffer the last fit or prediction read (tests: no copy was made)");
+
+  module.def(
+      "fit_path",
+      [](const py::array& X, const py::array& labels, const std::vector<double>& Cs,
+         const py::dict& options) {
+        const smk::FitOptions fit_options = options_from(options);
+        if (has_dtype<float>(X)) return fit_path_typed<float>(X, labels, Cs, fit_options);
+        if (has_dtype<double>(X)) return fit_path_typed<double>(X, labels, Cs, fit_options);
+        throw py::type_error("X must be float32 or float64");
+      },
+      py::arg("X"), py::arg("labels"), py::arg("Cs"), py::arg("options"),
+      "softmaxkit::fit_path: a list of dicts (C, lambda, weights, intercept, report) in the "
+      "order of Cs");
+  module.def(
+      "cross_validate",
+      [](const py::array& X, const py::array& labels, const std::vector<double>& Cs,
+         const std::vector<std::vector<std::size_t>>& train,
+         const std::vector<std::vector<std::size_t>>& test, const py::dict& options, bool refit) {
+        if (train.size() != test.size()) throw smk::Error("train and test hold different counts");
+        std::vector<smk::Fold> folds(train.size());
+        for (std::size_t i = 0; i < folds.size(); ++i) folds[i] = {train[i], test[i]};
+        const smk::FitOptions fit_options = options_from(options);
+        if (has_dtype<float>(X))
+          return cross_validate_typed<float>(X, labels, Cs, folds, fit_options, refit);
+        if (has_dtype<double>(X))
+          return cross_validate_typed<double>(X, labels, Cs, folds, fit_options, refit);
+        throw py::type_error("X must be float32 or float64");
+      },
+      py::arg("X"), py::arg("labels"), py::arg("Cs"), py::arg("train"), py::arg("test"),
+      py::arg("options"), py::arg("refit"),
+      "softmaxkit::cross_validate on the given folds: per (fold, C) accuracy and log_loss, "
+      "best_index, and the refit Model (or None)");
+  module.def(
+      "stratified_folds",
+      [](const py::array& labels, int k, std::uint64_t seed) {
+        const std::vector<smk::Fold> folds =
+            smk::stratified_folds(vector_view<std::int32_t>(labels, "labels"), k, seed);
+        py::list out;
+        for (const smk::Fold& fold : folds) out.append(py::make_tuple(fold.train, fold.test));
+        return out;
+      },
+      py::arg("labels"), py::arg("k"), py::arg("seed"));
 
   py::class_<Model>(module, "Model")
       .def(py::init<>())

@@ -233,5 +233,47 @@ good train "${csv[@]}" --json --model "$work/m2.skm"
 good predict "${model[@]}" --proba
 good evaluate "${model[@]}" --json
 
+# ---- choosing C: --C lists, --C-grid, --cv, --cv-seed ----
+for value in 0,1 1,0 1,,2 1, ,1 1,nan 1,inf 1,-1 1,abc 1,1e400 "1;2"; do
+  bad -- '--C' train "${csv[@]}" --C "$value"
+done
+for value in "" 1 1:2 1:2:3:4 0:1:3 1:0:3 -1:1:3 nan:1:3 1:inf:3 1:2:0 1:2:-1 1:2:1.5 1:2:x \
+  1:2:10001 1:2:99999999999 abc; do
+  bad -- '--C-grid' train "${csv[@]}" --C-grid "$value"
+done
+for value in -1 1.5 nan inf abc "" 1e3 1000001; do
+  bad -- '--cv' train "${csv[@]}" --C 0.1,1 --cv "$value"
+done
+for value in -1 1.5 abc "" 18446744073709551616 1e3; do bad -- '--cv-seed' train "${csv[@]}" --C 0.1,1 --cv-seed "$value"; done
+bad -- '--cv' train "${csv[@]}" --C 0.1,1 --cv 1
+bad -- '--cv' train "${csv[@]}" --cv 3  # no values of C to compare
+bad -- '--cv.*--test|--test' train "${csv[@]}" --C 0.1,1 --cv 0
+bad -- '--cv 21.*class' train "${csv[@]}" --C 0.1,1 --cv 21  # 20 rows per class
+bad -- '--C-grid|--C' train "${csv[@]}" --C 1 --C-grid 1:2:3
+bad -- '--C-grid|--l2' train "${csv[@]}" --l2 1 --C-grid 1:2:3
+bad -- '--C|--l2' train "${csv[@]}" --l2 1 --C 1,2
+bad -- '--validation-fraction' train "${csv[@]}" --C 0.1,1 --validation-fraction 0.2
+for option in --C-grid --cv --cv-seed; do
+  bad -- "$option" train "${csv[@]}" --C-grid 1:2:3 "$option" 2 "$option" 2
+done
+good train "${csv[@]}" --quiet --C 0.1,1 --cv 2
+good train "${csv[@]}" --quiet --C 0.1,1 --cv 20
+good train "${csv[@]}" --quiet --C 1 --cv 2
+good train "${csv[@]}" --quiet --C-grid 1e-4:1e4:1
+good train "${csv[@]}" --quiet --C-grid 1e4:1e-4:3 --cv-seed 18446744073709551615
+good train "${csv[@]}" --quiet --C 0.1,1 --cv 0 --test "$work/d.csv"
+good train "${csv[@]}" --json --C-grid 1e-2:1e2:5 --model "$work/cv.skm"
+grep -q '"best_C"' "$work/out" && grep -q '"mean_log_loss": \[' "$work/out" &&
+  passed=$((passed + 1)) || fail "--json of a C search lacks the table: $(cat "$work/out")"
+good evaluate --model "$work/cv.skm" --format csv --data "$work/d.csv"
+for threads in 1 2 3; do
+  run train "${csv[@]}" --json --C-grid 1e-2:1e2:5 --cv 4 --threads "$threads" \
+    --model "$work/cv$threads.skm"
+  sed -E 's/"(seconds|fit_seconds)": (\[[^]]*\]|[0-9.e+-]+)//g' "$work/out" >"$work/cv$threads.json"
+done
+cmp -s "$work/cv1.skm" "$work/cv2.skm" && cmp -s "$work/cv1.skm" "$work/cv3.skm" &&
+  cmp -s "$work/cv1.json" "$work/cv2.json" && cmp -s "$work/cv1.json" "$work/cv3.json" &&
+  passed=$((passed + 1)) || fail "C search: model or table differs between 1, 2 and 3 threads"
+
 echo "cli_option_abuse: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

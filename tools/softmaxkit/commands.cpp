@@ -10,6 +10,7 @@
 
 #include "json_writer.hpp"
 #include "progress.hpp"
+#include "search_command.hpp"
 #include "softmaxkit/softmaxkit.hpp"
 
 namespace softmaxkit::cli {
@@ -224,9 +225,19 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
   CLI::Option* test = once(c->add_option("--test", a.test.path, "test data"));
   once(c->add_option("--test-labels", a.test.labels_path, "idx: test labels")->needs(test));
   CLI::Option* l2 = once(c->add_option("--l2", a.l2, "L2 strength lambda")->check(non_negative));
-  once(c->add_option("--C", a.C, "inverse regularisation, lambda = 1/(C m)")
-           ->check(positive)
-           ->excludes(l2));
+  CLI::Option* c_values =
+      once(c->add_option("--C", a.C_values,
+                         "inverse regularisation, lambda = 1/(C m); a list a,b,c searches over C")
+               ->check(c_list)
+               ->excludes(l2));
+  once(c->add_option("--C-grid", a.C_grid, "search C over low:high:count log-spaced values")
+           ->check(c_grid)
+           ->excludes(l2)
+           ->excludes(c_values));
+  once(c->add_option("--cv", a.cv, "folds for the C search (default 5; 0: validate on --test)")
+           ->check(whole_number)
+           ->check(CLI::Range(0, 1000000)));
+  once(c->add_option("--cv-seed", a.cv_seed, "seed of the stratified folds")->check(seed_number));
   once(c->add_option("--l1", a.l1, "L1 strength (OWL-QN, lbfgs only)")->check(non_negative));
   once(c->add_option("--solver", a.solver,
                      "auto (structured; lbfgs with --l1) | structured | lbfgs | newton")
@@ -273,6 +284,9 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateArguments& arguments) {
 
 int run_train(TrainArguments arguments) {
   check_model_target(arguments.model_path);
+  const std::vector<double> c_values = parse_c_list(arguments.C_values);
+  const bool search = search_requested(arguments);
+  if (!search && !c_values.empty()) arguments.C = c_values.front();
   arguments.train.scale = !arguments.no_scale;
   // The test set is read like the training set.
   arguments.test.format = arguments.train.format;
@@ -292,6 +306,7 @@ int run_train(TrainArguments arguments) {
   }
 
   FitOptions options = fit_options(arguments);
+  if (search) return run_search(arguments, options, train, test);
   Progress progress(arguments.quiet || arguments.json);
   options.callback = [&progress](const IterationReport& report) {
     progress.report(report);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -26,6 +27,10 @@ struct TrainArguments {
   DataSource train, test;
   bool no_scale = false;
   std::optional<double> l2, C;
+  // Choosing C (search_command.hpp): --C as text (one value or a list), --C-grid, --cv, --cv-seed.
+  std::string C_values, C_grid;
+  std::optional<int> cv;
+  std::uint64_t cv_seed = 0;
   double l1 = 0;
   std::string solver = "auto";
   double tolerance = 1e-6;

@@ -60,4 +60,9 @@ void JsonObject::add_bool(const std::string& name, bool value) {
   body_ += value ? "true" : "false";
 }
 
+void JsonObject::add_raw(const std::string& name, const std::string& json) {
+  key(name);
+  body_ += json;
+}
+
 }  // namespace softmaxkit::cli

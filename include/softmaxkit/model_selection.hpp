@@ -1,0 +1,116 @@
+// Choosing C: a regularization path with a shared solver setup (fit_path) and stratified k-fold
+// cross-validation over it (cross_validate), both deterministic for any thread count.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "softmaxkit/matrix.hpp"
+#include "softmaxkit/model.hpp"
+
+namespace softmaxkit {
+
+// One point of a path: the fit at C (lambda = 1 / (C * training rows)).
+struct PathPoint {
+  double C = 0;
+  double lambda = 0;
+  std::vector<double> weights;    // K x n row-major
+  std::vector<double> intercept;  // K (zeros without fit_intercept)
+  FitReport report;  // objective, gradient_norm, iterations, pass_equivalents, seconds, reason
+};
+
+struct PathResult {
+  std::vector<std::int32_t> classes;  // sorted distinct labels
+  std::vector<PathPoint> points;      // in the order of the Cs given
+};
+
+// Fits every C of `Cs` on all rows, from the smallest C (most regularised) to the largest, on one
+// SoftmaxRegression, so the label mapping and the structured solver's factorization of the Gram
+// matrix are computed once for the whole path. options.warm_start: each fit starts from the
+// previous solution (stopping at the threshold a cold fit uses); false (the default): each starts
+// from zero, which the structured solver finishes in fewer passes (README "Choosing C").
+// options: everything but C and l2 (overwritten) is used as given; validation_fraction must be 0.
+// Cs: non-empty, each finite and > 0 (duplicates allowed).
+// Results are bitwise identical for any options.threads.
+PathResult fit_path(MatrixView<const float> features, std::span<const std::int32_t> labels,
+                    std::span<const double> Cs, const FitOptions& options = {});
+PathResult fit_path(MatrixView<const double> features, std::span<const std::int32_t> labels,
+                    std::span<const double> Cs, const FitOptions& options = {});
+
+// A train / validation split of the rows (indices into the features, each list sorted).
+struct Fold {
+  std::vector<std::size_t> train, test;
+};
+
+// k stratified folds: each class's rows are shuffled by a fixed generator (splitmix64 and a
+// Fisher-Yates shuffle written here, so the same on every machine and standard library) seeded
+// by `seed`, then dealt round-robin over the folds, continuing from class to class, so every
+// fold holds floor or ceil of count/k rows of each class and the fold sizes differ by at most 1.
+// Error if k < 2 or k is larger than the smallest class count.
+std::vector<Fold> stratified_folds(std::span<const std::int32_t> labels, int k,
+                                   std::uint64_t seed = 0);
+
+enum class CvScoring { accuracy, log_loss };
+
+// After each (fold, C) fit: which one ran and how far along the search is.
+struct CvProgress {
+  std::size_t fold = 0, folds = 0;  // fold index, number of folds
+  std::size_t c_index = 0;          // index into Cs
+  double C = 0;
+  std::size_t done = 0, total = 0;  // fits finished / folds x Cs
+  double seconds = 0;               // since cross_validate started
+};
+
+struct CvOptions {
+  int folds = 5;                            // stratified folds when no explicit folds are given
+  std::uint64_t seed = 0;                   // for stratified_folds
+  CvScoring scoring = CvScoring::accuracy;  // picks the best C (log_loss: the smallest mean)
+  bool refit = true;                        // fit all rows at the best C
+  std::function<void(const CvProgress&)> progress{};
+};
+
+struct CvScore {
+  double accuracy = 0;  // on the fold's held-out rows
+  double log_loss = 0;  // mean -log p(true class) on the held-out rows, p clipped below at 2^-52
+  FitReport report;     // the fold's training fit at this C
+};
+
+struct CvResult {
+  std::vector<double> Cs;                    // as given
+  std::vector<Fold> folds;                   // the folds used
+  std::vector<std::vector<CvScore>> scores;  // [fold][C]
+  // Per C over the folds (std with divisor folds, as numpy's default).
+  std::vector<double> mean_accuracy, std_accuracy, mean_log_loss, std_log_loss;
+  std::vector<double> pass_equivalents, seconds;  // per C, summed over the folds
+  std::size_t best_index = 0;  // best mean score; ties go to the smaller C (more regularised)
+  double best_C = 0;
+  std::optional<SoftmaxRegression> model;  // the refit at best_C (with refit)
+  std::optional<FitReport> refit_report;
+};
+
+// For each fold a path (fit_path, warm or cold as options.warm_start) over Cs on its training rows,
+// scored on its test rows. Errors as fit_path and stratified_folds; with explicit folds also: no
+// folds, an index out of range, an empty train or test list, or a class absent from a training list
+// (every fold's model must know every class). Bitwise identical for any options.threads.
+CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, const FitOptions& options = {},
+                        const CvOptions& cv = {});
+CvResult cross_validate(MatrixView<const double> features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, const FitOptions& options = {},
+                        const CvOptions& cv = {});
+CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, std::span<const Fold> folds,
+                        const FitOptions& options = {}, const CvOptions& cv = {});
+CvResult cross_validate(MatrixView<const double> features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, std::span<const Fold> folds,
+                        const FitOptions& options = {}, const CvOptions& cv = {});
+
+// Log-spaced values from `low` to `high` inclusive (count >= 1; count 1 gives low), as
+// numpy.logspace(log10(low), log10(high), count). Error on non-positive or non-finite bounds.
+std::vector<double> log_grid(double low, double high, int count);
+
+}  // namespace softmaxkit

@@ -1,0 +1,240 @@
+"""SoftmaxRegressionCV: C chosen by cross-validation, in scikit-learn's LogisticRegressionCV terms."""
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.model_selection import check_cv
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from softmaxkit import _core
+from softmaxkit._estimator import (
+    _FLOAT_DTYPES,
+    _INT32,
+    SoftmaxRegression,
+    _is_int,
+    _is_real,
+    _refuse_sparse,
+)
+
+_SCORINGS = (None, "accuracy", "neg_log_loss")
+
+
+class SoftmaxRegressionCV(SoftmaxRegression):
+    """Softmax regression with C chosen by cross-validation (like ``LogisticRegressionCV``).
+
+    For every fold, the C++ core fits a warm-started path over ``Cs`` (smallest C first, each
+    fit starting from the previous solution and reusing the solver's setup), scores the held-out
+    rows, and picks the C with the best mean score over the folds (an exact tie goes to the
+    smaller, more regularised C). With ``refit=True`` the model is then fit on all rows at that C.
+    Results are bitwise identical for any ``n_threads``.
+
+    Parameters
+    ----------
+    Cs : int or array-like of float, default=10
+        An int n means ``numpy.logspace(-4, 4, n)`` (as scikit-learn); otherwise the values of
+        C, each finite and > 0.
+    cv : int, cross-validation generator or iterable, default=None
+        As in scikit-learn (``check_cv``): None is 5 folds, an int k is ``StratifiedKFold(k)``
+        (no shuffling), a splitter or an iterable of (train, test) index arrays is used as
+        given. Every class must occur in every training part.
+    scoring : {None, 'accuracy', 'neg_log_loss'}, default=None
+        None is accuracy (scikit-learn's default for classifiers). Both are computed by the core
+        on the held-out rows.
+    refit : bool, default=True
+        True: fit all rows at the best C. False: average the folds' coefficients at each fold's
+        best C, as scikit-learn does (prediction then runs in numpy, and ``save`` is refused).
+    fit_intercept, solver, tol, max_iter, n_threads : as in ``SoftmaxRegression``.
+
+    Attributes
+    ----------
+    Cs_ : ndarray of shape (n_Cs,)
+    C_ : ndarray of shape (n_classes,)
+        The chosen C, repeated per class (scikit-learn's multinomial layout).
+    scores_ : dict
+        For every class, the same array of shape (n_folds, n_Cs) of held-out scores (accuracy,
+        or minus the mean log-loss).
+    log_loss_ : ndarray of shape (n_folds, n_Cs)
+        Mean held-out log-loss (whatever ``scoring`` is).
+    pass_equivalents_ : ndarray of shape (n_folds, n_Cs)
+        The work of every fold's fit at every C, in passes over that fold's training rows.
+    n_iter_ : ndarray of shape (1, n_folds, n_Cs)
+        Solver iterations of each path fit.
+    classes_, coef_, intercept_, n_features_in_ : as in ``SoftmaxRegression``.
+    fit_report_ : FitReport or None
+        The refit's report (None with ``refit=False``).
+    """
+
+    def __init__(
+        self,
+        Cs=10,
+        cv=None,
+        scoring=None,
+        refit=True,
+        fit_intercept=True,
+        solver="auto",
+        tol=1e-6,
+        max_iter=1000,
+        n_threads=None,
+    ):
+        self.Cs = Cs
+        self.cv = cv
+        self.scoring = scoring
+        self.refit = refit
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_threads = n_threads
+
+    def _check_params(self):
+        def fail(name, expected):
+            value = getattr(self, name)
+            raise ValueError(f"SoftmaxRegressionCV: {name} must be {expected}, got {value!r}")
+
+        if _is_int(self.Cs):
+            if self.Cs < 1:
+                fail("Cs", "an int >= 1 or a list of numbers > 0")
+        else:
+            try:
+                values = np.asarray(self.Cs, dtype=np.float64)
+            except (TypeError, ValueError):
+                fail("Cs", "an int >= 1 or a list of numbers > 0")
+            if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+                fail("Cs", "an int >= 1 or a non-empty list of finite numbers > 0")
+            if not np.all(values > 0):
+                fail("Cs", "an int >= 1 or a list of numbers > 0")
+        if not (self.scoring is None or isinstance(self.scoring, str)) or (
+            self.scoring not in _SCORINGS
+        ):
+            fail("scoring", "None, 'accuracy' or 'neg_log_loss'")
+        if not isinstance(self.refit, (bool, np.bool_)):
+            fail("refit", "a bool")
+        if not isinstance(self.fit_intercept, (bool, np.bool_)):
+            fail("fit_intercept", "a bool")
+        if self.solver not in ("auto", "structured", "newton", "lbfgs"):
+            fail("solver", "'auto', 'structured', 'newton' or 'lbfgs'")
+        if not (_is_real(self.tol) and self.tol > 0):
+            fail("tol", "a number > 0")
+        if not (_is_int(self.max_iter) and 0 <= self.max_iter <= _INT32.max):
+            fail("max_iter", "an int >= 0")
+        if not (self.n_threads is None or (_is_int(self.n_threads) and self.n_threads >= 1)):
+            fail("n_threads", "None or an int >= 1")
+
+    def _options(self):
+        return {
+            "fit_intercept": bool(self.fit_intercept),
+            "solver": None if self.solver == "auto" else self.solver,
+            "tolerance": float(self.tol),
+            "max_iterations": int(self.max_iter),
+            "threads": self._threads(),
+        }
+
+    def fit(self, X, y):
+        """Cross-validate every C of ``Cs``, choose one, and (with ``refit``) fit all rows."""
+        self._check_params()
+        _refuse_sparse(X)
+        X, y = self._validate_data(X, y, dtype=_FLOAT_DTYPES, order="C")
+        check_classification_targets(y)
+        classes, y_index = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                "SoftmaxRegressionCV needs samples of at least 2 classes in the data, but the "
+                f"data contains only one class: {classes[0]!r}"
+            )
+        if _is_int(self.Cs):
+            Cs = np.logspace(-4, 4, int(self.Cs))
+        else:
+            Cs = np.asarray(self.Cs, dtype=np.float64)
+        folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
+        if not folds:
+            raise ValueError("SoftmaxRegressionCV: cv produced no folds")
+        if classes.dtype.kind in "iu" and classes[0] >= _INT32.min and classes[-1] <= _INT32.max:
+            labels = classes.astype(np.int32)[y_index]
+        else:
+            labels = y_index.astype(np.int32)
+        labels = np.ascontiguousarray(labels)
+        train = [np.asarray(fold[0], dtype=np.int64) for fold in folds]
+        test = [np.asarray(fold[1], dtype=np.int64) for fold in folds]
+        for index, part in enumerate(train):
+            missing = np.setdiff1d(np.arange(classes.size), np.unique(y_index[part]))
+            if missing.size:
+                raise ValueError(
+                    f"SoftmaxRegressionCV: class {classes[missing[0]]!r} is absent from the "
+                    f"training part of fold {index}; every fold must train on every class "
+                    "(use fewer folds)"
+                )
+        options = self._options()
+        result = _core.cross_validate(
+            X, labels, Cs.tolist(), train, test, options, False
+        )
+        if self.scoring == "neg_log_loss":
+            scores = -result["log_loss"]
+        else:
+            scores = result["accuracy"]
+        mean = scores.mean(axis=0)
+        # The best mean score; an exact tie goes to the smaller C (then the earlier one).
+        best = min(
+            np.flatnonzero(mean == mean.max()), key=lambda index: (Cs[index], index)
+        )
+        self.Cs_ = Cs
+        self.scores_ = {cls: scores for cls in classes}
+        self.log_loss_ = result["log_loss"]
+        self.pass_equivalents_ = result["pass_equivalents"]
+        self.n_iter_ = result["iterations"][np.newaxis, :, :]
+        self.classes_ = classes
+
+        if self.refit:
+            best_C = float(Cs[best])
+            core = _core.Model()
+            report = core.fit(X, labels, None, dict(options, C=best_C), None)
+            n_iter = self.n_iter_
+            self._set_fitted(core, classes, report)
+            self.n_iter_ = n_iter
+        else:
+            # scikit-learn's refit=False: each fold's best C, the folds' coefficients averaged.
+            per_fold = np.argmax(scores, axis=1)
+            weights, intercepts = [], []
+            for fold, index in enumerate(per_fold):
+                core = _core.Model()
+                core.fit(
+                    np.ascontiguousarray(X[train[fold]]),
+                    np.ascontiguousarray(labels[train[fold]]),
+                    None,
+                    dict(options, C=float(Cs[index])),
+                    None,
+                )
+                weights.append(core.weights)
+                intercepts.append(core.intercept)
+            best_C = float(np.mean(Cs[per_fold]))
+            self._core = None
+            self._weights = np.mean(weights, axis=0)
+            self._intercept = np.mean(intercepts, axis=0)
+            if classes.size == 2:
+                self.coef_ = (self._weights[1] - self._weights[0])[np.newaxis, :]
+                self.intercept_ = np.array([self._intercept[1] - self._intercept[0]])
+            else:
+                self.coef_ = self._weights
+                self.intercept_ = self._intercept
+            self.fit_report_ = None
+        self.C_ = np.full(classes.size, best_C)
+        self.best_index_ = int(best)
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes)."""
+        check_is_fitted(self, "coef_")
+        if getattr(self, "_core", None) is not None:
+            return super().predict_proba(X)
+        X = self._prepare(X)
+        return softmax(X @ self._weights.T + self._intercept, axis=1)
+
+    def save(self, path):
+        """As ``SoftmaxRegression.save``; needs ``refit=True`` (a fitted C++ model)."""
+        check_is_fitted(self, "coef_")
+        if getattr(self, "_core", None) is None:
+            raise ValueError(
+                "SoftmaxRegressionCV.save: with refit=False the averaged coefficients are not a "
+                "fitted C++ model; fit with refit=True to save"
+            )
+        super().save(path)
+

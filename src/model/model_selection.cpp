@@ -1,0 +1,387 @@
+// fit_path, stratified_folds, cross_validate and log_grid (model_selection.hpp).
+#include "softmaxkit/model_selection.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/class_labels.hpp"
+#include "softmaxkit/error.hpp"
+
+namespace softmaxkit {
+
+namespace {
+
+std::string number(double value) {
+  if (std::isnan(value)) return "nan";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  return buffer;
+}
+
+void check_Cs(std::string_view where, std::span<const double> Cs) {
+  if (Cs.empty()) detail::fail(where, "Cs is empty");
+  for (std::size_t i = 0; i < Cs.size(); ++i) {
+    if (!std::isfinite(Cs[i]) || !(Cs[i] > 0)) {
+      detail::fail(
+          where, "Cs[" + std::to_string(i) + "] is " + number(Cs[i]) + " (must be finite and > 0)");
+    }
+  }
+}
+
+void check_options(std::string_view where, const FitOptions& options) {
+  if (options.validation_fraction != 0) {
+    detail::fail(where, "options.validation_fraction is " + number(options.validation_fraction) +
+                            " (must be 0: the path and the folds decide which rows train)");
+  }
+}
+
+// Called after each fit of a path with the index into Cs, the model (fitted at that C) and the
+// point; the model is what cross_validate scores the held-out rows with.
+using AfterFit = std::function<void(std::size_t, const SoftmaxRegression&, const PathPoint&)>;
+
+template <class T>
+PathResult path_impl(std::string_view where, MatrixView<const T> features,
+                     std::span<const std::int32_t> labels, std::span<const double> Cs,
+                     const FitOptions& options, bool keep_coefficients, const AfterFit& after_fit) {
+  check_Cs(where, Cs);
+  check_options(where, options);
+  // Most regularised first: each solution is a good start for the next, larger C.
+  std::vector<std::size_t> order(Cs.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return Cs[a] < Cs[b]; });
+  FitOptions path_options = options;
+  path_options.l2 = 0;
+  // Cold or warm, the fits share one SoftmaxRegression, so the structured solver's
+  // factorization of G is computed once for the whole path. A cold fit stops at
+  // tolerance * max(1, ||gradient at 0||), and the gradient at 0 does not depend on C (the
+  // penalty's gradient vanishes there). A warm start begins with a small gradient, which would
+  // make the solver's relative rule far stricter than a cold fit's: warm fits stop at the cold
+  // threshold instead, so every point is solved to the accuracy an independent fit reaches.
+  std::optional<double> threshold;
+  bool reached = false;
+  path_options.callback = [&](const IterationReport& report) {
+    const bool keep_going = !options.callback || options.callback(report);
+    reached = options.warm_start && threshold && report.gradient_norm <= *threshold;
+    return keep_going && !reached;
+  };
+  SoftmaxRegression model(path_options);
+  PathResult result;
+  result.points.resize(Cs.size());
+  for (std::size_t index : order) {
+    model.options().C = Cs[index];
+    PathPoint& point = result.points[index];
+    reached = false;
+    point.report = model.fit(features, labels);
+    if (reached && point.report.reason == StopReason::callback_stopped) {
+      point.report.reason = StopReason::converged;
+    }
+    if (!threshold) {
+      threshold = options.tolerance * std::max(1.0, point.report.initial_gradient_norm);
+    }
+    if (point.report.reason == StopReason::nan) {
+      detail::fail(where, "the fit at C = " + number(Cs[index]) +
+                              " produced non-finite values (NaN or inf in the features?)");
+    }
+    point.C = Cs[index];
+    point.lambda = model.effective_l2();
+    if (keep_coefficients) {
+      point.weights = model.weights();
+      point.intercept = model.intercept();
+    }
+    if (after_fit) after_fit(index, model, point);
+  }
+  result.classes = model.class_labels();
+  return result;
+}
+
+template <class T>
+std::vector<T> gather_rows(MatrixView<const T> features, const std::vector<std::size_t>& rows) {
+  const std::size_t cols = features.cols();
+  std::vector<T> out(rows.size() * cols);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const T* source = features.row(rows[i]);
+    std::copy(source, source + cols, out.begin() + static_cast<std::ptrdiff_t>(i * cols));
+  }
+  return out;
+}
+
+std::vector<std::int32_t> gather_labels(std::span<const std::int32_t> labels,
+                                        const std::vector<std::size_t>& rows) {
+  std::vector<std::int32_t> out(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) out[i] = labels[rows[i]];
+  return out;
+}
+
+void mean_and_std(const std::vector<double>& values, double& mean, double& deviation) {
+  double sum = 0;
+  for (double v : values) sum += v;
+  mean = sum / static_cast<double>(values.size());
+  double squares = 0;
+  for (double v : values) squares += (v - mean) * (v - mean);
+  deviation = std::sqrt(squares / static_cast<double>(values.size()));
+}
+
+void check_folds(std::string_view where, std::span<const Fold> folds, std::size_t rows,
+                 std::span<const std::int32_t> labels, const std::vector<std::int32_t>& classes) {
+  if (folds.empty()) detail::fail(where, "folds is empty");
+  for (std::size_t f = 0; f < folds.size(); ++f) {
+    const std::string name = "folds[" + std::to_string(f) + "]";
+    if (folds[f].train.empty()) detail::fail(where, name + ".train is empty");
+    if (folds[f].test.empty()) detail::fail(where, name + ".test is empty");
+    for (const auto* list : {&folds[f].train, &folds[f].test}) {
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        if ((*list)[i] >= rows) {
+          detail::fail(where, name + (list == &folds[f].train ? ".train[" : ".test[") +
+                                  std::to_string(i) + "] is " + std::to_string((*list)[i]) +
+                                  " but features has " + std::to_string(rows) + " rows");
+        }
+      }
+    }
+    std::vector<std::int32_t> seen = gather_labels(labels, folds[f].train);
+    if (detail::distinct_sorted(seen) != classes) {
+      for (std::int32_t c : classes) {
+        if (std::find(seen.begin(), seen.end(), c) == seen.end()) {
+          detail::fail(where, name + ".train has no row of class " + std::to_string(c) +
+                                  " (every fold must train on every class)");
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+CvResult cv_impl(std::string_view where, MatrixView<const T> features,
+                 std::span<const std::int32_t> labels, std::span<const double> Cs,
+                 std::span<const Fold> folds, const FitOptions& options, const CvOptions& cv) {
+  check_Cs(where, Cs);
+  check_options(where, options);
+  if (features.empty()) detail::fail(where, "features are empty");
+  if (labels.size() != features.rows()) {
+    detail::fail(where, "labels has " + std::to_string(labels.size()) +
+                            " entries but features has " + std::to_string(features.rows()) +
+                            " rows");
+  }
+  const std::vector<std::int32_t> classes = detail::distinct_sorted(labels);
+  if (classes.size() < 2) detail::fail(where, "labels hold fewer than 2 classes");
+  check_folds(where, folds, features.rows(), labels, classes);
+
+  const auto start = std::chrono::steady_clock::now();
+  CvResult result;
+  result.Cs.assign(Cs.begin(), Cs.end());
+  result.folds.assign(folds.begin(), folds.end());
+  result.scores.assign(folds.size(), std::vector<CvScore>(Cs.size()));
+  const std::size_t cols = features.cols();
+  std::size_t done = 0;
+  for (std::size_t f = 0; f < folds.size(); ++f) {
+    const std::vector<T> train = gather_rows(features, folds[f].train);
+    const std::vector<T> test = gather_rows(features, folds[f].test);
+    const std::vector<std::int32_t> train_labels = gather_labels(labels, folds[f].train);
+    const std::vector<std::int32_t> test_labels = gather_labels(labels, folds[f].test);
+    const MatrixView<const T> test_view(test.data(), folds[f].test.size(), cols);
+    // Test labels as indices into the classes (every class trains, so every label is one).
+    std::vector<std::size_t> truth(test_labels.size());
+    for (std::size_t i = 0; i < truth.size(); ++i) {
+      truth[i] = static_cast<std::size_t>(
+          std::lower_bound(classes.begin(), classes.end(), test_labels[i]) - classes.begin());
+    }
+    auto score = [&](std::size_t c, const SoftmaxRegression& model, const PathPoint& point) {
+      const std::vector<double> probabilities = model.predict_proba(test_view);
+      const std::size_t k = classes.size();
+      std::size_t correct = 0;
+      double loss = 0;
+      for (std::size_t i = 0; i < truth.size(); ++i) {
+        const double* row = probabilities.data() + i * k;
+        correct += static_cast<std::size_t>(std::max_element(row, row + k) - row) == truth[i];
+        loss -= std::log(std::max(row[truth[i]], 0x1p-52));
+      }
+      CvScore& out = result.scores[f][c];
+      out.accuracy = static_cast<double>(correct) / static_cast<double>(truth.size());
+      out.log_loss = loss / static_cast<double>(truth.size());
+      out.report = point.report;
+      ++done;
+      if (cv.progress) {
+        CvProgress progress;
+        progress.fold = f;
+        progress.folds = folds.size();
+        progress.c_index = c;
+        progress.C = Cs[c];
+        progress.done = done;
+        progress.total = folds.size() * Cs.size();
+        progress.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        cv.progress(progress);
+      }
+    };
+    path_impl<T>(where, MatrixView<const T>(train.data(), folds[f].train.size(), cols),
+                 train_labels, Cs, options, false, score);
+  }
+
+  const std::size_t count = Cs.size();
+  result.mean_accuracy.resize(count);
+  result.std_accuracy.resize(count);
+  result.mean_log_loss.resize(count);
+  result.std_log_loss.resize(count);
+  result.pass_equivalents.assign(count, 0.0);
+  result.seconds.assign(count, 0.0);
+  std::vector<double> accuracy(folds.size()), log_loss(folds.size());
+  for (std::size_t c = 0; c < count; ++c) {
+    for (std::size_t f = 0; f < folds.size(); ++f) {
+      accuracy[f] = result.scores[f][c].accuracy;
+      log_loss[f] = result.scores[f][c].log_loss;
+      result.pass_equivalents[c] += result.scores[f][c].report.pass_equivalents;
+      result.seconds[c] += result.scores[f][c].report.seconds;
+    }
+    mean_and_std(accuracy, result.mean_accuracy[c], result.std_accuracy[c]);
+    mean_and_std(log_loss, result.mean_log_loss[c], result.std_log_loss[c]);
+  }
+  // Best mean score; an exact tie goes to the smaller C, then to the earlier index.
+  const bool maximise = cv.scoring == CvScoring::accuracy;
+  const std::vector<double>& key = maximise ? result.mean_accuracy : result.mean_log_loss;
+  std::size_t best = 0;
+  for (std::size_t c = 1; c < count; ++c) {
+    const bool better = maximise ? key[c] > key[best] : key[c] < key[best];
+    if (better || (key[c] == key[best] && Cs[c] < Cs[best])) best = c;
+  }
+  result.best_index = best;
+  result.best_C = Cs[best];
+  if (cv.refit) {
+    FitOptions refit_options = options;
+    refit_options.l2 = 0;
+    refit_options.C = result.best_C;
+    refit_options.warm_start = false;
+    SoftmaxRegression model(refit_options);
+    result.refit_report = model.fit(features, labels);
+    if (result.refit_report->reason == StopReason::nan) {
+      detail::fail(where, "the refit at C = " + number(result.best_C) +
+                              " produced non-finite values (NaN or inf in the features?)");
+    }
+    result.model = std::move(model);
+  }
+  return result;
+}
+
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+template <class T>
+CvResult cv_stratified(MatrixView<const T> features, std::span<const std::int32_t> labels,
+                       std::span<const double> Cs, const FitOptions& options, const CvOptions& cv) {
+  check_Cs("cross_validate", Cs);
+  if (labels.size() != features.rows()) {
+    detail::fail("cross_validate", "labels has " + std::to_string(labels.size()) +
+                                       " entries but features has " +
+                                       std::to_string(features.rows()) + " rows");
+  }
+  const std::vector<Fold> folds = stratified_folds(labels, cv.folds, cv.seed);
+  return cv_impl<T>("cross_validate", features, labels, Cs, folds, options, cv);
+}
+
+}  // namespace
+
+PathResult fit_path(MatrixView<const float> features, std::span<const std::int32_t> labels,
+                    std::span<const double> Cs, const FitOptions& options) {
+  return path_impl<float>("fit_path", features, labels, Cs, options, true, {});
+}
+PathResult fit_path(MatrixView<const double> features, std::span<const std::int32_t> labels,
+                    std::span<const double> Cs, const FitOptions& options) {
+  return path_impl<double>("fit_path", features, labels, Cs, options, true, {});
+}
+
+std::vector<Fold> stratified_folds(std::span<const std::int32_t> labels, int k,
+                                   std::uint64_t seed) {
+  constexpr std::string_view where = "stratified_folds";
+  if (k < 2) detail::fail(where, "k is " + std::to_string(k) + " (must be >= 2)");
+  if (labels.empty()) detail::fail(where, "labels is empty");
+  if (labels.data() == nullptr) detail::fail(where, "labels is null");
+  const std::vector<std::int32_t> classes = detail::distinct_sorted(labels);
+  std::vector<std::vector<std::size_t>> members(classes.size());
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const auto c = static_cast<std::size_t>(
+        std::lower_bound(classes.begin(), classes.end(), labels[i]) - classes.begin());
+    members[c].push_back(i);
+  }
+  for (std::size_t c = 0; c < classes.size(); ++c) {
+    if (members[c].size() < static_cast<std::size_t>(k)) {
+      detail::fail(where, "k is " + std::to_string(k) + " but class " + std::to_string(classes[c]) +
+                              " has only " + std::to_string(members[c].size()) +
+                              " rows (k must not exceed the smallest class count)");
+    }
+  }
+  const auto folds = static_cast<std::size_t>(k);
+  std::vector<Fold> result(folds);
+  std::uint64_t state = seed;
+  std::size_t position = 0;
+  for (std::vector<std::size_t>& rows : members) {
+    for (std::size_t i = rows.size() - 1; i > 0; --i) {
+      // Modulo bias is below 2^-40 for any realistic row count and does not affect determinism.
+      std::swap(rows[i], rows[splitmix64(state) % (i + 1)]);
+    }
+    for (std::size_t row : rows) result[position++ % folds].test.push_back(row);
+  }
+  for (Fold& fold : result) {
+    std::sort(fold.test.begin(), fold.test.end());
+    std::size_t next = 0;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      if (next < fold.test.size() && fold.test[next] == i) {
+        ++next;
+      } else {
+        fold.train.push_back(i);
+      }
+    }
+  }
+  return result;
+}
+
+CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, const FitOptions& options,
+                        const CvOptions& cv) {
+  return cv_stratified<float>(features, labels, Cs, options, cv);
+}
+CvResult cross_validate(MatrixView<const double> features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, const FitOptions& options,
+                        const CvOptions& cv) {
+  return cv_stratified<double>(features, labels, Cs, options, cv);
+}
+CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, std::span<const Fold> folds,
+                        const FitOptions& options, const CvOptions& cv) {
+  return cv_impl<float>("cross_validate", features, labels, Cs, folds, options, cv);
+}
+CvResult cross_validate(MatrixView<const double> features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, std::span<const Fold> folds,
+                        const FitOptions& options, const CvOptions& cv) {
+  return cv_impl<double>("cross_validate", features, labels, Cs, folds, options, cv);
+}
+
+std::vector<double> log_grid(double low, double high, int count) {
+  constexpr std::string_view where = "log_grid";
+  if (!std::isfinite(low) || !(low > 0)) {
+    detail::fail(where, "low is " + number(low) + " (must be finite and > 0)");
+  }
+  if (!std::isfinite(high) || !(high > 0)) {
+    detail::fail(where, "high is " + number(high) + " (must be finite and > 0)");
+  }
+  if (count < 1) detail::fail(where, "count is " + std::to_string(count) + " (must be >= 1)");
+  std::vector<double> values(static_cast<std::size_t>(count));
+  const double a = std::log10(low), b = std::log10(high);
+  for (int i = 0; i < count; ++i) {
+    values[static_cast<std::size_t>(i)] =
+        count == 1 ? low : std::pow(10.0, a + ((b - a) * i / (count - 1)));
+  }
+  values.front() = low;
+  if (count > 1) values.back() = high;
+  return values;
+}
+
+}  // namespace softmaxkit

@@ -1,0 +1,279 @@
+#include "search_command.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "json_writer.hpp"
+#include "softmaxkit/softmaxkit.hpp"
+
+namespace softmaxkit::cli {
+namespace {
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t end = text.find(separator, begin);
+    parts.push_back(text.substr(begin, end == std::string::npos ? std::string::npos : end - begin));
+    if (end == std::string::npos) return parts;
+    begin = end + 1;
+  }
+}
+
+bool positive_number(const std::string& text, double& value) {
+  return CLI::detail::lexical_cast(text, value) && std::isfinite(value) && value > 0;
+}
+
+struct Grid {
+  double low = 0, high = 0;
+  int count = 0;
+};
+
+// Empty string on success, else what is wrong.
+std::string read_grid(const std::string& text, Grid& grid) {
+  const std::vector<std::string> parts = split(text, ':');
+  if (parts.size() != 3) return "must be low:high:count, not '" + text + "'";
+  if (!positive_number(parts[0], grid.low) || !positive_number(parts[1], grid.high)) {
+    return "low and high must be finite numbers > 0, not '" + text + "'";
+  }
+  const std::string& count = parts[2];
+  if (count.empty() || count.size() > 5 ||
+      count.find_first_not_of("0123456789") != std::string::npos || std::stoi(count) < 1 ||
+      std::stoi(count) > 10000) {
+    return "count must be a whole number in [1, 10000], not '" + count + "'";
+  }
+  grid.count = std::stoi(count);
+  return {};
+}
+
+std::string format_duration(double seconds) {
+  char text[32];
+  if (seconds < 120) {
+    std::snprintf(text, sizeof text, "%.1f s", seconds);
+  } else {
+    std::snprintf(text, sizeof text, "%.1f min", seconds / 60);
+  }
+  return text;
+}
+
+std::string json_array(const std::vector<double>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", values[i]);
+    out += (i ? ", " : "") + std::string(std::isfinite(values[i]) ? text : "null");
+  }
+  return out + "]";
+}
+
+MatrixView<const float> view_of(const Dataset& data) {
+  return {data.features.data(), data.rows, data.cols};
+}
+
+}  // namespace
+
+const CLI::Validator c_list(
+    [](std::string& text) {
+      for (const std::string& part : split(text, ',')) {
+        double value = 0;
+        if (!positive_number(part, value)) {
+          return "must be a finite number > 0 or a comma-separated list of them, not '" + text +
+                 "'";
+        }
+      }
+      return std::string();
+    },
+    "C[,C...]");
+
+const CLI::Validator seed_number(
+    [](std::string& text) {
+      // Compared as text: CLI11 wraps values of 2^64 and more around.
+      const bool digits =
+          !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+      const bool fits = text.size() < 20 || (text.size() == 20 && text <= "18446744073709551615");
+      return digits && fits ? std::string()
+                            : "must be a whole number in [0, 2^64), not '" + text + "'";
+    },
+    "SEED");
+
+const CLI::Validator c_grid(
+    [](std::string& text) {
+      Grid grid;
+      return read_grid(text, grid);
+    },
+    "LOW:HIGH:COUNT");
+
+std::vector<double> parse_c_list(const std::string& text) {
+  std::vector<double> values;
+  if (text.empty()) return values;
+  for (const std::string& part : split(text, ',')) {
+    double value = 0;
+    if (!positive_number(part, value)) throw Error("--C: '" + part + "' is not a number > 0");
+    values.push_back(value);
+  }
+  return values;
+}
+
+bool search_requested(const TrainArguments& arguments) {
+  const bool several = arguments.C_values.find(',') != std::string::npos;
+  const bool search = several || !arguments.C_grid.empty() || arguments.cv.has_value();
+  if (!search) return false;
+  if (arguments.C_values.empty() && arguments.C_grid.empty()) {
+    throw Error("--cv needs the values of C to compare: --C a,b,c or --C-grid low:high:count");
+  }
+  if (arguments.cv && *arguments.cv == 1) {
+    throw Error("--cv is 1 (must be 0 to validate on --test, or >= 2 folds)");
+  }
+  if (arguments.cv && *arguments.cv == 0 && arguments.test.path.empty()) {
+    throw Error("--cv 0 validates on the --test rows: give --test");
+  }
+  if (arguments.validation_fraction > 0) {
+    throw Error(
+        "--validation-fraction cannot be combined with a search over C (--C list, "
+        "--C-grid or --cv): the folds decide which rows train");
+  }
+  return true;
+}
+
+int run_search(const TrainArguments& arguments, const FitOptions& options, const Dataset& train,
+               const std::optional<Dataset>& test) {
+  std::vector<double> Cs = parse_c_list(arguments.C_values);
+  if (!arguments.C_grid.empty()) {
+    Grid grid;
+    const std::string problem = read_grid(arguments.C_grid, grid);
+    if (!problem.empty()) throw Error("--C-grid " + problem);
+    Cs = log_grid(grid.low, grid.high, grid.count);
+  }
+  const int folds = arguments.cv.value_or(5);
+  const bool on_test = folds == 0;
+  if (!on_test) {
+    std::map<std::int32_t, std::size_t> counts;
+    for (std::int32_t label : train.labels) ++counts[label];
+    for (const auto& [label, count] : counts) {
+      if (count < static_cast<std::size_t>(folds)) {
+        throw Error("--cv " + std::to_string(folds) + ": class " + std::to_string(label) +
+                    " has only " + std::to_string(count) +
+                    " training rows (--cv must not exceed the smallest class count)");
+      }
+    }
+  }
+
+  const bool quiet = arguments.quiet || arguments.json;
+  const bool terminal = isatty(STDERR_FILENO) == 1;
+  CvOptions cv;
+  cv.folds = folds;
+  cv.seed = arguments.cv_seed;
+  cv.refit = !on_test;
+  if (!quiet) {
+    cv.progress = [&](const CvProgress& p) {
+      const double left =
+          p.seconds / static_cast<double>(p.done) * static_cast<double>(p.total - p.done);
+      std::fprintf(stderr, "%s%s %zu/%zu  C %-10.4g (%zu/%zu)  fits %zu/%zu  %s, about %s left%s",
+                   terminal ? "\r\033[K" : "", on_test ? "validation" : "fold", p.fold + 1, p.folds,
+                   p.C, p.c_index + 1, Cs.size(), p.done, p.total,
+                   format_duration(p.seconds).c_str(), format_duration(left).c_str(),
+                   terminal ? "" : "\n");
+      std::fflush(stderr);
+    };
+  }
+
+  CvResult result;
+  std::optional<SoftmaxRegression> model;
+  FitReport refit_report;
+  if (on_test) {
+    // The training rows then the --test rows; one fold: train on the first, score the second.
+    std::vector<float> features = train.features;
+    features.insert(features.end(), test->features.begin(), test->features.end());
+    std::vector<std::int32_t> labels = train.labels;
+    labels.insert(labels.end(), test->labels.begin(), test->labels.end());
+    Fold fold;
+    for (std::size_t i = 0; i < train.rows; ++i) fold.train.push_back(i);
+    for (std::size_t i = 0; i < test->rows; ++i) fold.test.push_back(train.rows + i);
+    const std::vector<Fold> single{fold};
+    result = cross_validate(
+        MatrixView<const float>(features.data(), train.rows + test->rows, train.cols), labels, Cs,
+        single, options, cv);
+    FitOptions refit = options;
+    refit.C = result.best_C;
+    model.emplace(refit);
+    refit_report = model->fit(view_of(train), train.labels);
+  } else {
+    result = cross_validate(view_of(train), train.labels, Cs, options, cv);
+    model = std::move(result.model);
+    refit_report = *result.refit_report;
+  }
+  if (!quiet && terminal) std::fputc('\n', stderr);
+  if (refit_report.reason == StopReason::nan) {
+    throw TrainingFailed("the refit at C = " + std::to_string(result.best_C) +
+                         " became NaN or infinite; no model written");
+  }
+  const double train_accuracy = model->score(view_of(train), train.labels);
+  std::optional<double> test_accuracy;
+  if (test) test_accuracy = model->score(view_of(*test), test->labels);
+  if (!arguments.model_path.empty()) model->save(arguments.model_path);
+
+  const char* validation = on_test ? "--test rows" : "folds";
+  if (arguments.json) {
+    JsonObject json;
+    json.add("best_C", result.best_C);
+    json.add("best_index", static_cast<long long>(result.best_index));
+    json.add("cv", static_cast<long long>(folds));
+    json.add("scoring", std::string("accuracy"));
+    json.add_raw("C", json_array(result.Cs));
+    json.add_raw("mean_accuracy", json_array(result.mean_accuracy));
+    json.add_raw("std_accuracy", json_array(result.std_accuracy));
+    json.add_raw("mean_log_loss", json_array(result.mean_log_loss));
+    json.add_raw("std_log_loss", json_array(result.std_log_loss));
+    json.add_raw("pass_equivalents", json_array(result.pass_equivalents));
+    json.add_raw("seconds", json_array(result.seconds));
+    json.add("objective", refit_report.objective);
+    json.add("grad_norm", refit_report.gradient_norm);
+    json.add("iterations", static_cast<long long>(refit_report.iterations));
+    json.add("pass_equivalents_refit", refit_report.pass_equivalents);
+    json.add("fit_seconds", refit_report.seconds);
+    json.add("train_accuracy", train_accuracy);
+    if (test_accuracy) json.add("test_accuracy", *test_accuracy);
+    json.add_bool("converged", refit_report.reason == StopReason::converged);
+    json.add("stop_reason", std::string(to_string(refit_report.reason)));
+    json.add("l2", model->effective_l2());
+    json.add("rows", static_cast<long long>(train.rows));
+    json.add("features", static_cast<long long>(train.cols));
+    json.add("classes", static_cast<long long>(model->num_classes()));
+    std::printf("%s\n", json.str().c_str());
+    return 0;
+  }
+  if (arguments.quiet) return 0;
+  std::printf("C search on %zu rows x %zu features, %zu classes; validation: %s%s\n", train.rows,
+              train.cols, model->num_classes(),
+              on_test ? "the --test rows" : (std::to_string(folds) + " stratified folds").c_str(),
+              on_test ? "" : (", seed " + std::to_string(arguments.cv_seed)).c_str());
+  std::printf("%12s  %-19s  %-19s  %9s  %8s\n", "C", "accuracy", "log-loss", "passes", "seconds");
+  for (std::size_t c = 0; c < Cs.size(); ++c) {
+    std::printf("%12.6g  %.4f +- %.4f     %.4f +- %.4f     %9.1f  %8.2f%s\n", Cs[c],
+                result.mean_accuracy[c], result.std_accuracy[c], result.mean_log_loss[c],
+                result.std_log_loss[c], result.pass_equivalents[c], result.seconds[c],
+                c == result.best_index ? "  <- best" : "");
+  }
+  std::printf("best C = %.6g (mean accuracy %.4f on the %s; ties go to the smaller C)\n",
+              result.best_C, result.mean_accuracy[result.best_index], validation);
+  std::printf(
+      "refit at C = %.6g on all %zu training rows: %s, %d iterations, %.1f pass "
+      "equivalents, %.2f s\n",
+      result.best_C, train.rows, std::string(to_string(refit_report.reason)).c_str(),
+      refit_report.iterations, refit_report.pass_equivalents, refit_report.seconds);
+  std::printf("train accuracy %.4f\n", train_accuracy);
+  if (test_accuracy) {
+    std::printf("test accuracy %.4f%s\n", *test_accuracy,
+                on_test ? " (the rows that chose C: optimistic)" : "");
+  }
+  if (!arguments.model_path.empty()) {
+    std::printf("model written to %s\n", arguments.model_path.c_str());
+  }
+  return 0;
+}
+
+}  // namespace softmaxkit::cli

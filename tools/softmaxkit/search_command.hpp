@@ -1,0 +1,35 @@
+// train with several values of C: --C a,b,c or --C-grid low:high:count, chosen by --cv K
+// stratified folds (or --cv 0: the --test rows), a table of the scores, the refit at the best C.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "softmaxkit/data.hpp"
+#include "softmaxkit/model.hpp"
+
+namespace softmaxkit::cli {
+
+// Validators for --C (one value or a comma-separated list, each finite and > 0) and --C-grid
+// (low:high:count, low and high finite and > 0, count a whole number in [1, 10000]).
+extern const CLI::Validator c_list;
+extern const CLI::Validator c_grid;
+extern const CLI::Validator seed_number;  // --cv-seed: digits only, at most 20
+
+// The values of --C (empty when not given).
+std::vector<double> parse_c_list(const std::string& text);
+
+// True when train must search over C rather than fit once: --C-grid, a list of several values
+// of --C, or --cv. Throws Error for combinations that cannot work (--cv without C values, --cv 0
+// without --test, --validation-fraction with a search).
+bool search_requested(const TrainArguments& arguments);
+
+// Runs the search, prints the table (or JSON), writes the refit at the best C. Returns the exit
+// code.
+int run_search(const TrainArguments& arguments, const FitOptions& options, const Dataset& train,
+               const std::optional<Dataset>& test);
+
+}  // namespace softmaxkit::cli
