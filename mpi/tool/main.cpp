@@ -17,6 +17,7 @@
 #include "commands.hpp"
 #include "json_writer.hpp"
 #include "progress.hpp"
+#include "search_command.hpp"
 #include "softmaxkit/mpi.hpp"
 #include "softmaxkit/softmaxkit.hpp"
 
@@ -85,6 +86,7 @@ int run(TrainArguments a) {
   a.test.label_column = a.train.label_column;
   a.test.num_features = a.train.num_features;
 
+  const bool search = cli::resolve_c(a);
   FitOptions options = cli::fit_options(a);
   const std::size_t element_size = a.use_double ? sizeof(double) : sizeof(float);
 
@@ -100,6 +102,9 @@ int run(TrainArguments a) {
   mpi::collectively(comm, [&] {
     if (a.validation_fraction > 0)
       throw Error("--validation-fraction is not supported by softmaxkit-mpi");
+    if (search)
+      throw Error(
+          "--C lists, --C-grid and --cv are not supported by softmaxkit-mpi (one C per run)");
     by_bytes = a.train.format != "idx" && a.train.labels_path.empty() &&
                std::filesystem::is_regular_file(a.train.path) && !mpi::is_gzip_file(a.train.path);
   });

@@ -284,9 +284,7 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateArguments& arguments) {
 
 int run_train(TrainArguments arguments) {
   check_model_target(arguments.model_path);
-  const std::vector<double> c_values = parse_c_list(arguments.C_values);
-  const bool search = search_requested(arguments);
-  if (!search && !c_values.empty()) arguments.C = c_values.front();
+  const bool search = resolve_c(arguments);
   arguments.train.scale = !arguments.no_scale;
   // The test set is read like the training set.
   arguments.test.format = arguments.train.format;
@@ -306,7 +304,16 @@ int run_train(TrainArguments arguments) {
   }
 
   FitOptions options = fit_options(arguments);
-  if (search) return run_search(arguments, options, train, test);
+  if (search) {
+    // fit_path and cross_validate take dense rows; LibSVM data are read as CSR.
+    if (train.sparse)
+      throw Error("--C lists, --C-grid and --cv take dense data (--format csv or idx); --train " +
+                  arguments.train.path + " is LibSVM, read as CSR, which the C search does not " +
+                  "take yet");
+    std::optional<Dataset> dense_test;
+    if (test) dense_test = *test->dense;
+    return run_search(arguments, options, *train.dense, dense_test);
+  }
   Progress progress(arguments.quiet || arguments.json);
   options.callback = [&progress](const IterationReport& report) {
     progress.report(report);

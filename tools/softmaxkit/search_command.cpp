@@ -118,6 +118,13 @@ std::vector<double> parse_c_list(const std::string& text) {
   return values;
 }
 
+bool resolve_c(TrainArguments& arguments) {
+  const std::vector<double> c_values = parse_c_list(arguments.C_values);
+  const bool search = search_requested(arguments);
+  if (!search && !c_values.empty()) arguments.C = c_values.front();
+  return search;
+}
+
 bool search_requested(const TrainArguments& arguments) {
   const bool several = arguments.C_values.find(',') != std::string::npos;
   const bool search = several || !arguments.C_grid.empty() || arguments.cv.has_value();

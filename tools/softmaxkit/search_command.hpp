@@ -27,6 +27,9 @@ std::vector<double> parse_c_list(const std::string& text);
 // without --test, --validation-fraction with a search).
 bool search_requested(const TrainArguments& arguments);
 
+// Without a search, a single --C value becomes arguments.C; returns search_requested.
+bool resolve_c(TrainArguments& arguments);
+
 // Runs the search, prints the table (or JSON), writes the refit at the best C. Returns the exit
 // code.
 int run_search(const TrainArguments& arguments, const FitOptions& options, const Dataset& train,
