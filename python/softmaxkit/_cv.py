@@ -1,6 +1,7 @@
 """SoftmaxRegressionCV: C chosen by cross-validation, in scikit-learn's LogisticRegressionCV terms."""
 
 import numpy as np
+import scipy.sparse
 from scipy.special import softmax
 from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
@@ -13,10 +14,18 @@ from softmaxkit._estimator import (
     SoftmaxRegression,
     _is_int,
     _is_real,
-    _refuse_sparse,
 )
 
 _SCORINGS = (None, "accuracy", "neg_log_loss")
+
+
+def _refuse_sparse(X):
+    # The core's fit_path and cross_validate take dense rows (SoftmaxRegression trains CSR).
+    if scipy.sparse.issparse(X):
+        raise ValueError(
+            "SoftmaxRegressionCV does not support sparse input yet (got a scipy.sparse "
+            f"{type(X).__name__}); pass a dense array, or fit SoftmaxRegression per C"
+        )
 
 
 class SoftmaxRegressionCV(SoftmaxRegression):
