@@ -12,18 +12,8 @@ double seconds_since(Clock::time_point t0) {
 }
 
 double dot(std::span<const double> a, std::span<const double> b) {
-  // Eight independent partial sums in a fixed order: the compiler keeps them in vector registers
-  // (one running sum is a chain of dependent adds, 4 cycles each, which made the structured
-  // solver's two-loop recursion slower than a pass on CSR data with K n = 2.5 M parameters), and
-  // the result still depends only on the inputs.
-  constexpr std::size_t lanes = 8;
-  double partial[lanes] = {};
-  const std::size_t size = a.size(), whole = size - size % lanes;
-  for (std::size_t i = 0; i < whole; i += lanes)
-    for (std::size_t l = 0; l < lanes; ++l) partial[l] += a[i + l] * b[i + l];
-  double s = ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
-             ((partial[4] + partial[5]) + (partial[6] + partial[7]));
-  for (std::size_t i = whole; i < size; ++i) s += a[i] * b[i];
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
   return s;
 }
 
