@@ -209,17 +209,7 @@ int run(TrainArguments a) {
   const FitReport& report = fit.report;
   if (a.json) {
     cli::JsonObject json;
-    json.add("objective", report.objective);
-    json.add("grad_norm", report.gradient_norm);
-    json.add("initial_grad_norm", report.initial_gradient_norm);
-    json.add("iterations", static_cast<long long>(report.iterations));
-    json.add("evaluations", static_cast<long long>(report.evaluations));
-    json.add("hessian_products", static_cast<long long>(report.hessian_products));
-    json.add("setup_pass_equivalents", report.setup_pass_equivalents);
-    json.add("metric_pass_equivalents", report.metric_pass_equivalents);
-    json.add("pass_equivalents", report.pass_equivalents);
-    if (!report.metric.empty()) json.add("metric", report.metric);
-    json.add("fit_seconds", report.seconds);
+    cli::add_fit_report(json, report);
     json.add("train_accuracy", train_accuracy);
     if (test_accuracy) json.add("test_accuracy", *test_accuracy);
     json.add_bool("converged", report.reason == StopReason::converged);

@@ -108,6 +108,20 @@ DataSource matching_model(DataSource source, const SoftmaxRegression& model) {
 
 }  // namespace
 
+void add_fit_report(JsonObject& json, const FitReport& report) {
+  json.add("objective", report.objective);
+  json.add("grad_norm", report.gradient_norm);
+  json.add("initial_grad_norm", report.initial_gradient_norm);
+  json.add("iterations", static_cast<long long>(report.iterations));
+  json.add("evaluations", static_cast<long long>(report.evaluations));
+  json.add("hessian_products", static_cast<long long>(report.hessian_products));
+  json.add("setup_pass_equivalents", report.setup_pass_equivalents);
+  json.add("metric_pass_equivalents", report.metric_pass_equivalents);
+  json.add("pass_equivalents", report.pass_equivalents);
+  if (!report.metric.empty()) json.add("metric", report.metric);
+  json.add("fit_seconds", report.seconds);
+}
+
 FitOptions fit_options(const TrainArguments& arguments) {
   FitOptions options;
   if (arguments.l2) options.l2 = *arguments.l2;
@@ -164,17 +178,7 @@ void print_json(const TrainResult& result, const SoftmaxRegression& model,
                 const LoadedData& train) {
   const FitReport& report = result.report;
   JsonObject json;
-  json.add("objective", report.objective);
-  json.add("grad_norm", report.gradient_norm);
-  json.add("initial_grad_norm", report.initial_gradient_norm);
-  json.add("iterations", static_cast<long long>(report.iterations));
-  json.add("evaluations", static_cast<long long>(report.evaluations));
-  json.add("hessian_products", static_cast<long long>(report.hessian_products));
-  json.add("setup_pass_equivalents", report.setup_pass_equivalents);
-  json.add("metric_pass_equivalents", report.metric_pass_equivalents);
-  json.add("pass_equivalents", report.pass_equivalents);
-  if (!report.metric.empty()) json.add("metric", report.metric);
-  json.add("fit_seconds", report.seconds);
+  add_fit_report(json, report);
   json.add("train_accuracy", result.train_accuracy);
   if (result.test_accuracy) json.add("test_accuracy", *result.test_accuracy);
   if (report.validation_accuracy) json.add("validation_accuracy", *report.validation_accuracy);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "dataset_loading.hpp"
+#include "json_writer.hpp"
 #include "softmaxkit/model.hpp"
 
 namespace softmaxkit::cli {
@@ -57,6 +58,10 @@ struct EvaluateArguments : DataArguments {
 CLI::App* add_train_command(CLI::App& app, TrainArguments& arguments);
 CLI::App* add_predict_command(CLI::App& app, PredictArguments& arguments);
 CLI::App* add_evaluate_command(CLI::App& app, EvaluateArguments& arguments);
+
+// The fit report's fields of train's --json output (shared with softmaxkit-mpi): objective,
+// gradient norms, iterations, evaluations, Hessian products, pass-equivalents, metric, seconds.
+void add_fit_report(JsonObject& json, const FitReport& report);
 
 // The library's options from train's arguments (shared with softmaxkit-mpi).
 FitOptions fit_options(const TrainArguments& arguments);
