@@ -45,24 +45,25 @@ struct FitData {
 
 enum class RowSelection { all, training, held_out };
 
+inline bool is_selected(std::size_t row, double fraction, RowSelection selection) {
+  return selection == RowSelection::all ||
+         is_held_out(row, fraction) == (selection == RowSelection::held_out);
+}
+
 template <class Out, class In>
 Rows<Out> copy_rows(MatrixView<const In> features, std::span<const std::int32_t> labels,
                     std::span<const In> weights, double fraction, RowSelection selection) {
   Rows<Out> rows;
   rows.cols = features.cols();
   for (std::size_t i = 0; i < features.rows(); ++i) {
-    if (selection != RowSelection::all &&
-        is_held_out(i, fraction) != (selection == RowSelection::held_out))
-      continue;
+    if (!is_selected(i, fraction, selection)) continue;
     ++rows.rows;
   }
   rows.features.reserve(rows.rows * rows.cols);
   rows.labels.reserve(rows.rows);
   if (!weights.empty()) rows.weights.reserve(rows.rows);
   for (std::size_t i = 0; i < features.rows(); ++i) {
-    if (selection != RowSelection::all &&
-        is_held_out(i, fraction) != (selection == RowSelection::held_out))
-      continue;
+    if (!is_selected(i, fraction, selection)) continue;
     const In* row = features.row(i);
     for (std::size_t j = 0; j < rows.cols; ++j) rows.features.push_back(static_cast<Out>(row[j]));
     rows.labels.push_back(labels[i]);
@@ -83,9 +84,7 @@ Rows<Out> copy_rows(const CsrMatrixView<In>& features, std::span<const std::int3
   std::vector<Out> values;
   std::size_t entries = 0;
   for (std::size_t i = 0; i < features.rows(); ++i) {
-    if (selection != RowSelection::all &&
-        is_held_out(i, fraction) != (selection == RowSelection::held_out))
-      continue;
+    if (!is_selected(i, fraction, selection)) continue;
     ++rows.rows;
     entries += features.row_end(i) - features.row_begin(i);
   }
@@ -95,9 +94,7 @@ Rows<Out> copy_rows(const CsrMatrixView<In>& features, std::span<const std::int3
   rows.labels.reserve(rows.rows);
   if (!weights.empty()) rows.weights.reserve(rows.rows);
   for (std::size_t i = 0; i < features.rows(); ++i) {
-    if (selection != RowSelection::all &&
-        is_held_out(i, fraction) != (selection == RowSelection::held_out))
-      continue;
+    if (!is_selected(i, fraction, selection)) continue;
     for (std::size_t e = features.row_begin(i); e < features.row_end(i); ++e) {
       columns.push_back(features.column_indices()[e]);
       values.push_back(static_cast<Out>(features.values()[e]));
