@@ -5,8 +5,8 @@
         [path] [cv] [large-k] [--threads 2] [--rows 20000] [--sklearn-max-iter 100]
 
 path     Fashion-MNIST (60000 x 784 or the first --path-rows, pixels / 255, float32):
-         softmaxkit's path over 20 values of C from 1e-4 to 1e2 (softmaxkit._core.fit_path),
-         with cold and with warm starts, against one cold fit at C = 100, in pass-equivalents
+         softmaxkit's path over 20 values of C from 1e-4 to 1e2 (softmaxkit._core.fit_path,
+         warm-started), against one cold fit at C = 100, in pass-equivalents
          (FitReport.pass_equivalents: data passes plus the structured metric's setup and work)
          and seconds. --cold-path: also the 20 fits as independent models.
 cv       5-fold CV over Cs = 10 (numpy.logspace(-4, 4, 10)) on the first --rows rows:
@@ -53,42 +53,43 @@ def bench_path(threads, cold_path, rows):
 
     X, y = fashion(rows)
     Cs = np.logspace(-4, 2, 20)
-    paths, seconds = {}, {}
-    for start_kind in ("cold", "warm"):
-        start = time.perf_counter()
-        paths[start_kind] = _core.fit_path(
-            X, y, Cs.tolist(), options(threads, warm_start=start_kind == "warm"))
-        seconds[start_kind] = time.perf_counter() - start
+    start = time.perf_counter()
+    path = _core.fit_path(X, y, Cs.tolist(), options(threads))
+    path_seconds = time.perf_counter() - start
     cold = _core.Model()
     start = time.perf_counter()
     report = cold.fit(X, y, None, options(threads, C=100.0), None)
     cold_seconds = time.perf_counter() - start
     print(f"path: Fashion-MNIST {X.shape[0]} x {X.shape[1]}, 20 values of C in [1e-4, 1e2], "
           f"{threads} thread(s); passes (iterations) per point")
-    print(f"{'C':>10} {'cold starts':>16} {'warm starts':>16}")
-    for a, b in zip(paths["cold"], paths["warm"]):
-        ra, rb = a["report"], b["report"]
-        print(f"{a['C']:>10.3g} {ra['pass_equivalents']:>9.1f} ({ra['iterations']:>4d})"
-              f" {rb['pass_equivalents']:>9.1f} ({rb['iterations']:>4d})")
-    print(f"one cold fit at C = 100: {report['pass_equivalents']:.1f} passes, "
-          f"{cold_seconds:.1f} s, {report['iterations']} iterations, {report['reason']}")
-    for start_kind, path in paths.items():
-        passes = sum(point["report"]["pass_equivalents"] for point in path)
-        relative = (path[-1]["report"]["objective"] - report["objective"]) / report["objective"]
-        print(f"{start_kind}-start path: {passes:.1f} passes, {seconds[start_kind]:.1f} s; "
-              f"ratio to the cold fit at C = 100: {passes / report['pass_equivalents']:.2f} in "
-              f"passes, {seconds[start_kind] / cold_seconds:.2f} in seconds; last point's "
-              f"objective {relative:+.1e} relative to it")
+    independent = []
     if cold_path:
-        total_passes = total_seconds = 0.0
         for C in Cs:
             model = _core.Model()
             start = time.perf_counter()
-            total_passes += model.fit(X, y, None, options(threads, C=float(C)), None)[
-                "pass_equivalents"]
-            total_seconds += time.perf_counter() - start
-        print(f"the same 20 fits independently (no shared setup): {total_passes:.1f} passes, "
-              f"{total_seconds:.1f} s")
+            fit = model.fit(X, y, None, options(threads, C=float(C)), None)
+            independent.append((fit, time.perf_counter() - start))
+    print(f"{'C':>10} {'path (warm)':>16}" + (f" {'independent':>16}" if cold_path else ""))
+    for index, point in enumerate(path):
+        r = point["report"]
+        line = f"{point['C']:>10.3g} {r['pass_equivalents']:>9.1f} ({r['iterations']:>4d})"
+        if cold_path:
+            fit = independent[index][0]
+            line += f" {fit['pass_equivalents']:>9.1f} ({fit['iterations']:>4d})"
+        print(line)
+    print(f"one cold fit at C = 100: {report['pass_equivalents']:.1f} passes, "
+          f"{cold_seconds:.1f} s, {report['iterations']} iterations, {report['reason']}")
+    passes = sum(point["report"]["pass_equivalents"] for point in path)
+    relative = (path[-1]["report"]["objective"] - report["objective"]) / report["objective"]
+    print(f"path: {passes:.1f} passes, {path_seconds:.1f} s; ratio to the cold fit at C = 100: "
+          f"{passes / report['pass_equivalents']:.2f} in passes, "
+          f"{path_seconds / cold_seconds:.2f} in seconds; last point's objective "
+          f"{relative:+.1e} relative to it")
+    if cold_path:
+        total_passes = sum(fit["pass_equivalents"] for fit, _ in independent)
+        total_seconds = sum(seconds for _, seconds in independent)
+        print(f"the same 20 fits independently (cold, no shared setup): {total_passes:.1f} "
+              f"passes, {total_seconds:.1f} s")
 
 
 def bench_cv(threads, rows):

@@ -9,7 +9,11 @@ The ratio is scikit-learn's total fit time over the time (since fit() was called
 included) at which softmaxkit's trace first reached scikit-learn's final objective, wall-clock
 and in process CPU seconds (one thread each; the fairer clock on a shared machine).
 
-Usage: PYTHONPATH=build/release/python bench/sklearn_ratio.py [--sklearn-max-iter N]
+--float32: both libraries get the same float32 array (Fashion-MNIST as the IDX reader loads it);
+softmaxkit then computes in float (its default for float data), scikit-learn's lbfgs in float64
+(it converts; it has no float32 path).
+
+Usage: PYTHONPATH=build/release/python bench/sklearn_ratio.py [--sklearn-max-iter N] [--float32]
 """
 import os
 
@@ -18,6 +22,8 @@ os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 import argparse  # noqa: E402
 import subprocess  # noqa: E402
+
+import numpy as np  # noqa: E402
 import sys  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -28,9 +34,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sklearn-max-iter", type=int, default=100000)
     parser.add_argument("--data", default="fashion")
+    parser.add_argument("--float32", action="store_true",
+                        help="both get the data as float32 (what the IDX reader and scripts/run "
+                        "give softmaxkit); scikit-learn's lbfgs converts it to float64 itself")
     options = parser.parse_args()
     title, x, y = load(options.data)
-    print(title, "| C = 1, float64, one thread each")
+    if options.float32:
+        x = x.astype(np.float32)
+    print(title, f"| C = 1, {x.dtype}, one thread each")
 
     def uptime():
         print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),

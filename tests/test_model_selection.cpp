@@ -75,16 +75,13 @@ void check_throws_naming(const std::function<void()>& call, const std::string& f
 
 }  // namespace
 
-TEST_CASE("fit_path: every point equals an independent cold fit at its C, warm or cold") {
+TEST_CASE("fit_path: every point equals an independent cold fit at its C") {
   const Blobs data = make_blobs(240, 6, 3, 1.2, 7);
   // Deliberately unsorted, with a duplicate: the result follows the order given.
   const std::vector<double> Cs = {1.0, 1e-3, 100.0, 0.03, 1.0, 10.0};
-  for (const int variant : {0, 1, 2, 3}) {
-    const bool in_float = (variant & 1) != 0, warm = (variant & 2) != 0;
+  for (const bool in_float : {false, true}) {
     CAPTURE(in_float);
-    CAPTURE(warm);
     FitOptions path_options = tight_options();
-    path_options.warm_start = warm;
     const std::vector<float> as_float(data.features.begin(), data.features.end());
     const MatrixView<const float> float_view(as_float.data(), data.rows, data.cols);
     const softmaxkit::PathResult path =
@@ -118,8 +115,72 @@ TEST_CASE("fit_path: every point equals an independent cold fit at its C, warm o
       CHECK(largest <= 1e-3 * (1.0 + Cs[i]));
       CHECK(point.intercept.size() == 3);
     }
-    // Warm, the duplicate C starts from its own solution: no more evaluations than the first.
-    if (warm) CHECK(path.points[4].report.evaluations <= path.points[0].report.evaluations);
+    // The duplicate C starts from its own solution: no more evaluations than the first.
+    CHECK(path.points[4].report.evaluations <= path.points[0].report.evaluations);
+    // The path chooses its own starts: options.warm_start changes nothing.
+    path_options.warm_start = true;
+    const softmaxkit::PathResult again =
+        in_float ? softmaxkit::fit_path(float_view, data.labels, Cs, path_options)
+                 : softmaxkit::fit_path(data.view(), data.labels, Cs, path_options);
+    for (std::size_t i = 0; i < Cs.size(); ++i) {
+      CHECK(same_bits(again.points[i].weights, path.points[i].weights));
+    }
+  }
+}
+
+TEST_CASE("reference_gradient_norm: a warm start stops where a cold fit stops") {
+  Blobs data = make_blobs(400, 10, 4, 0.8, 5);
+  for (double& value : data.features) value *= 30;  // ||gradient at 0|| well above 1
+  FitOptions options;  // the default tolerance: the relative test matters
+  options.C = 1.0;
+  softmaxkit::SoftmaxRegression model(options);
+  const double cold_start_norm = model.fit(data.view(), data.labels).initial_gradient_norm;
+  REQUIRE(cold_start_norm > 1);
+  // An independent cold fit at C = 4 and a tight one as the reference optimum.
+  FitOptions target = options;
+  target.C = 4.0;
+  softmaxkit::SoftmaxRegression cold(target);
+  const softmaxkit::FitReport cold_report = cold.fit(data.view(), data.labels);
+  FitOptions tight = tight_options();
+  tight.C = 4.0;
+  softmaxkit::SoftmaxRegression best(tight);
+  const double optimum = best.fit(data.view(), data.labels).objective;
+
+  softmaxkit::SoftmaxRegression warm = model;
+  warm.options().C = 4.0;
+  warm.options().warm_start = true;
+  warm.options().reference_gradient_norm = cold_start_norm;
+  const softmaxkit::FitReport report = warm.fit(data.view(), data.labels);
+  CHECK(report.reason == softmaxkit::StopReason::converged);
+  CHECK(report.initial_gradient_norm < cold_start_norm);
+  CHECK(report.gradient_norm <= options.tolerance * cold_start_norm);
+  CHECK(report.objective - optimum <= 1e-6 * std::abs(optimum));
+  CHECK(report.evaluations <= cold_report.evaluations);
+
+  // L-BFGS's rule is the gradient test alone: it stops at the first iterate under the threshold
+  // the reference sets, not at the stricter one of its own small initial gradient.
+  softmaxkit::SoftmaxRegression lbfgs = model;
+  lbfgs.options() = warm.options();
+  lbfgs.options().solver = softmaxkit::SolverKind::lbfgs;
+  std::vector<double> norms;
+  lbfgs.options().callback = [&](const softmaxkit::IterationReport& step) {
+    norms.push_back(step.gradient_norm);
+    return true;
+  };
+  const softmaxkit::FitReport lbfgs_report = lbfgs.fit(data.view(), data.labels);
+  CHECK(lbfgs_report.reason == softmaxkit::StopReason::converged);
+  const double threshold = options.tolerance * cold_start_norm;
+  REQUIRE(norms.size() >= 2);
+  CHECK(norms.back() <= threshold);
+  for (std::size_t i = 0; i + 1 < norms.size(); ++i) CHECK(norms[i] > threshold);
+  CHECK(threshold > options.tolerance * std::max(1.0, lbfgs_report.initial_gradient_norm));
+
+  for (const double bad : {-1.0, std::numeric_limits<double>::quiet_NaN(),
+                           std::numeric_limits<double>::infinity()}) {
+    softmaxkit::SoftmaxRegression refused = model;
+    refused.options().reference_gradient_norm = bad;
+    check_throws_naming([&] { refused.fit(data.view(), data.labels); },
+                        "reference_gradient_norm");
   }
 }
 

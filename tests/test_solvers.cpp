@@ -574,6 +574,11 @@ TEST_CASE("bad arguments throw Error naming the argument") {
   opt = {};
   opt.max_iterations = -1;
   CHECK(mentions(error_of(o, x, opt), "max_iterations"));
+  for (const double bad : {-1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    opt = {};
+    opt.reference_gradient_norm = bad;
+    CHECK(mentions(error_of(o, x, opt), "reference_gradient_norm"));
+  }
   opt = {};
   opt.l1 = -0.5;
   CHECK(mentions(error_of(o, x, opt), "l1"));
@@ -927,4 +932,31 @@ TEST_CASE("Newton-CG: a rejected trial always shrinks the radius, also below rou
   CHECK(longest_run < 60);
   CHECK(r.gradient_norm < 1e-7);
   CHECK(r.objective == value_at(q.objective(&products), x));
+}
+
+TEST_CASE("reference_gradient_norm replaces the start's gradient norm in the stopping rule") {
+  const Objective o = rosenbrock();
+  for (const SolverKind kind : {SolverKind::lbfgs, SolverKind::newton_cg, SolverKind::structured}) {
+    CAPTURE(static_cast<int>(kind));
+    SolverOptions opt;
+    opt.kind = kind;
+    opt.tolerance = 1e-3;
+    std::vector<double> x{-1.2, 1.0};
+    const SolverResult own = minimize(o, x, opt);
+    CHECK(own.iterations > 0);
+    CHECK(own.gradient_norm <= 1e-3 * 233.0);  // ||g(-1.2, 1)|| = 232.87
+    // A reference of 1e6 puts the threshold at 1e3, above ||g(x0)||: converged at the start.
+    x = {-1.2, 1.0};
+    opt.reference_gradient_norm = 1e6;
+    const SolverResult loose = minimize(o, x, opt);
+    CHECK(loose.reason == StopReason::converged);
+    CHECK(loose.iterations == 0);
+    CHECK(x == std::vector<double>{-1.2, 1.0});
+    // A reference below 1 changes nothing from max(1, reference) = 1 (the rule's floor).
+    x = {-1.2, 1.0};
+    opt.reference_gradient_norm = 0.5;
+    const SolverResult strict = minimize(o, x, opt);
+    CHECK(strict.reason == StopReason::converged);
+    CHECK(strict.gradient_norm <= 1e-3);
+  }
 }

@@ -42,6 +42,11 @@ struct FitOptions {
   double tolerance = 1e-6;
   int max_iterations = 1000;
   bool warm_start = false;  // start from the current parameters (same classes and features)
+  // > 0: replaces ||initial gradient|| in the stopping rule above (and in the structured
+  // solver's switch to its second phase), so a warm start stops where a cold fit would: pass
+  // the cold fit's FitReport::initial_gradient_norm (fit_path does). 0: the start's own norm.
+  // Finite and >= 0.
+  double reference_gradient_norm = 0;
   int threads = 0;  // 0: every core; otherwise a TBB arena of this many (at most max_threads)
   bool use_double = false;  // compute in double even for float data
   // Early stopping: hold out this fraction of the rows (deterministic split), evaluate validation

@@ -30,10 +30,11 @@ struct PathResult {
 
 // Fits every C of `Cs` on all rows, from the smallest C (most regularised) to the largest, on one
 // SoftmaxRegression, so the label mapping and the structured solver's factorization of the Gram
-// matrix are computed once for the whole path. options.warm_start: each fit starts from the
-// previous solution (stopping at the threshold a cold fit uses); false (the default): each starts
-// from zero, which the structured solver finishes in fewer passes (README "Choosing C").
-// options: everything but C and l2 (overwritten) is used as given; validation_fraction must be 0.
+// matrix are computed once for the whole path. The first fit starts from zero, each later one
+// from the previous solution (options.warm_start is not consulted), stopping where a cold fit
+// would: options.reference_gradient_norm (if 0, the first fit's initial gradient norm, which does
+// not depend on C) replaces the warm start's own small gradient in the relative tests.
+// options: everything but C, l2 and warm_start is used as given; validation_fraction must be 0.
 // Cs: non-empty, each finite and > 0 (duplicates allowed).
 // Results are bitwise identical for any options.threads.
 PathResult fit_path(MatrixView<const float> features, std::span<const std::int32_t> labels,
@@ -92,7 +93,7 @@ struct CvResult {
   std::optional<FitReport> refit_report;
 };
 
-// For each fold a path (fit_path, warm or cold as options.warm_start) over Cs on its training rows,
+// For each fold a path (fit_path: warm starts) over Cs on its training rows,
 // scored on its test rows. Errors as fit_path and stratified_folds; with explicit folds also: no
 // folds, an index out of range, an empty train or test list, or a class absent from a training list
 // (every fold's model must know every class). Bitwise identical for any options.threads.

@@ -67,6 +67,11 @@ enum class SolverKind { lbfgs, newton_cg, structured };
 struct SolverOptions {
   SolverKind kind = SolverKind::lbfgs;
   double tolerance = 1e-5;  // stop when ||g||_2 <= tolerance * max(1, ||g0||_2)
+  // > 0: used instead of ||g0||_2 in the stopping rule above and in the structured metric's
+  // relative phase switch. A warm start inside a path begins with a small gradient, which would
+  // make both relative tests far stricter than a cold fit's: passing the cold start's norm
+  // solves every point to the accuracy an independent cold fit reaches. 0: ||g(x0)||_2.
+  double reference_gradient_norm = 0;
   int max_iterations = 1000;
   int lbfgs_memory = 10;
   double l1 = 0;  // > 0: OWL-QN (L-BFGS only; newton_cg with l1 > 0 -> Error)

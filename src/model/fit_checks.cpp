@@ -26,6 +26,8 @@ void check_fit_options(const FitOptions& options) {
     fit_fail("solver is not a SolverKind");
   if (!(options.tolerance > 0) || !std::isfinite(options.tolerance))
     fit_fail("tolerance must be finite and > 0");
+  if (!(options.reference_gradient_norm >= 0) || !std::isfinite(options.reference_gradient_norm))
+    fit_fail("reference_gradient_norm must be finite and >= 0");
   if (options.max_iterations < 0) fit_fail("max_iterations must be >= 0");
   if (options.threads < 0 || options.threads > max_threads)
     fit_fail("threads is " + std::to_string(options.threads) + " (must be in [0, " +

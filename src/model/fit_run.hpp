@@ -33,6 +33,7 @@ inline SolverOptions solver_options(const FitOptions& options, std::size_t class
     solver.lbfgs_memory = structured_memory((classes * features) + classes);
   }
   solver.tolerance = options.tolerance;
+  solver.reference_gradient_norm = options.reference_gradient_norm;
   solver.max_iterations = options.max_iterations;
   solver.l1 = options.l1;
   solver.l1_begin = 0;

@@ -58,32 +58,24 @@ PathResult path_impl(std::string_view where, MatrixView<const T> features,
                    [&](std::size_t a, std::size_t b) { return Cs[a] < Cs[b]; });
   FitOptions path_options = options;
   path_options.l2 = 0;
-  // Cold or warm, the fits share one SoftmaxRegression, so the structured solver's
-  // factorization of G is computed once for the whole path. A cold fit stops at
+  path_options.warm_start = true;  // the path's own starts: zero first, then the previous point
+  // The fits share one SoftmaxRegression, so the structured solver's factorization of G is
+  // computed once for the whole path, and each fit starts from the previous solution. A cold fit
+  // stops at
   // tolerance * max(1, ||gradient at 0||), and the gradient at 0 does not depend on C (the
   // penalty's gradient vanishes there). A warm start begins with a small gradient, which would
-  // make the solver's relative rule far stricter than a cold fit's: warm fits stop at the cold
-  // threshold instead, so every point is solved to the accuracy an independent fit reaches.
-  std::optional<double> threshold;
-  bool reached = false;
-  path_options.callback = [&](const IterationReport& report) {
-    const bool keep_going = !options.callback || options.callback(report);
-    reached = options.warm_start && threshold && report.gradient_norm <= *threshold;
-    return keep_going && !reached;
-  };
+  // make the solver's relative tests (the stopping rule, the structured metric's phase switch)
+  // far stricter than a cold fit's: warm fits take the first fit's (cold) initial gradient norm
+  // as their reference, so every point is solved to the accuracy an independent fit reaches.
   SoftmaxRegression model(path_options);
   PathResult result;
   result.points.resize(Cs.size());
   for (std::size_t index : order) {
     model.options().C = Cs[index];
     PathPoint& point = result.points[index];
-    reached = false;
     point.report = model.fit(features, labels);
-    if (reached && point.report.reason == StopReason::callback_stopped) {
-      point.report.reason = StopReason::converged;
-    }
-    if (!threshold) {
-      threshold = options.tolerance * std::max(1.0, point.report.initial_gradient_norm);
+    if (model.options().reference_gradient_norm == 0) {
+      model.options().reference_gradient_norm = point.report.initial_gradient_norm;
     }
     if (point.report.reason == StopReason::nan) {
       detail::fail(where, "the fit at C = " + number(Cs[index]) +

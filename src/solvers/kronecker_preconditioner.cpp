@@ -151,7 +151,9 @@ void KroneckerPreconditioner::apply(std::span<const double> in, std::span<double
   }
   if (rank_ > 0) {
     const lapack_int size = static_cast<lapack_int>(k * rank_);
-    LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', size, 1, subspace_.data(), size, rhs_.data(), 1);
+    // The row-major lower factor is the column-major upper one: the _work interface on it skips
+    // the high-level LAPACKE's copy and NaN scan of the (K r)^2 factor at every application.
+    LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'U', size, 1, subspace_.data(), size, rhs_.data(), size);
     for (std::size_t c = 0; c < k; ++c)
       for (std::size_t a = 0; a < rank_; ++a) t2_[c * n + n - rank_ + a] = rhs_[c * rank_ + a];
   }

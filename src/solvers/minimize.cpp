@@ -41,6 +41,9 @@ void validate(const Objective& objective, std::span<const double> x, const Solve
   if (options.max_iterations < 0) {
     throw Error("minimize: options.max_iterations must be >= 0");
   }
+  if (!(options.reference_gradient_norm >= 0) || !std::isfinite(options.reference_gradient_norm)) {
+    throw Error("minimize: options.reference_gradient_norm must be >= 0 and finite");
+  }
   if (!(options.l1 >= 0) || !std::isfinite(options.l1)) {
     throw Error("minimize: options.l1 must be >= 0 and finite");
   }
@@ -114,7 +117,9 @@ SolverResult minimize(const Objective& objective, std::span<double> x,
   start.evaluations = 1;
   start.objective = start.smooth_objective + start.penalty.value(x);
   start.gradient_norm = start.penalty.pseudo_gradient_norm(x, start.gradient);
-  start.threshold = options.tolerance * std::max(1.0, start.gradient_norm);
+  start.reference_gradient_norm =
+      options.reference_gradient_norm > 0 ? options.reference_gradient_norm : start.gradient_norm;
+  start.threshold = options.tolerance * std::max(1.0, start.reference_gradient_norm);
 
   if (not_finite(start.objective, start.gradient_norm)) {
     return SolverResult{start.objective,   start.gradient_norm,     0,

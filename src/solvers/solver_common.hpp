@@ -41,12 +41,13 @@ struct L1Penalty {
 // What minimize() knows after its first evaluation at x0.
 struct Start {
   Clock::time_point t0;
-  double objective = 0;          // full objective at x0 (L1 term included)
-  double smooth_objective = 0;   // value_and_gradient's value at x0 (L1 term excluded)
-  std::vector<double> gradient;  // gradient of the smooth part at x0
-  double gradient_norm = 0;      // tested norm at x0
-  double threshold = 0;          // tolerance * max(1, gradient_norm)
-  int evaluations = 0;           // evaluations spent so far
+  double objective = 0;                // full objective at x0 (L1 term included)
+  double smooth_objective = 0;         // value_and_gradient's value at x0 (L1 term excluded)
+  std::vector<double> gradient;        // gradient of the smooth part at x0
+  double gradient_norm = 0;            // tested norm at x0
+  double reference_gradient_norm = 0;  // options' reference, or gradient_norm without one
+  double threshold = 0;                // tolerance * max(1, reference_gradient_norm)
+  int evaluations = 0;                 // evaluations spent so far
   L1Penalty penalty;
 };
 

@@ -120,8 +120,8 @@ StructuredResult minimize_structured(const Objective& objective, Metric* metric,
         metric ? metric->pass_equivalents() : 0.0};
   };
   if (!std::isfinite(f) || !std::isfinite(gnorm)) return finish(StopReason::line_search_failed);
-  const double gnorm0 = std::max(gnorm, std::numeric_limits<double>::min());
-  if (metric) metric->update(x, 1.0);
+  const double gnorm0 = std::max(start.reference_gradient_norm, std::numeric_limits<double>::min());
+  if (metric) metric->update(x, gnorm / gnorm0);
 
   // d = -H g for the next line search, and dphi0 = g'd < 0.
   double dphi0 = 0;
