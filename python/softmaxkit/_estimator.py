@@ -55,11 +55,24 @@ def _core_features(X):
     int32, data), in canonical form (sorted indices, duplicates summed) on a copy if needed."""
     if not scipy.sparse.issparse(X):
         return X
-    if not X.has_canonical_format:
-        X = X.copy()
-        X.sum_duplicates()
     if X.shape[1] > 2**31:
         raise ValueError(f"X has {X.shape[1]} columns; sparse input allows at most 2**31")
+    canonical = X.has_canonical_format
+    if (X.indices.dtype != np.int32 or not canonical) and X.indices.size:
+        # scipy does not check indices against shape[1]: the cast of int64 ones to int32 below
+        # would wrap 2**32 + j to column j and train on the wrong data. Checked on the caller's
+        # arrays, before sum_duplicates reorders them, so the row and entry named are theirs.
+        outside = np.flatnonzero((X.indices < 0) | (X.indices >= X.shape[1]))
+        if outside.size:
+            offset = int(outside[0])
+            row = int(np.searchsorted(X.indptr, offset, side="right")) - 1
+            raise ValueError(
+                f"X: row {row}, entry {offset - int(X.indptr[row])} (offset {offset}): column "
+                f"index {int(X.indices[offset])} is outside [0, {X.shape[1]})"
+            )
+    if not canonical:
+        X = X.copy()
+        X.sum_duplicates()
     return (
         int(X.shape[0]),
         int(X.shape[1]),
