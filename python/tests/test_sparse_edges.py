@@ -240,3 +240,36 @@ def test_empty_sparse_shapes_are_value_errors_like_dense():
         assert str(sparse_error.value) == str(dense_error.value)
     with pytest.raises(ValueError, match="0 sample"):
         model.predict(scipy.sparse.csr_matrix((0, 15)))
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("index", [-3, 15, 1000, 10**12])
+def test_every_prediction_method_refuses_an_index_outside_the_columns(index_dtype, index):
+    # scipy's own product (decision_function, predict_log_proba) would read outside the arrays:
+    # garbage for 1000, a segmentation fault for 10**12.
+    if index_dtype == np.int32 and index == 10**12:
+        pytest.skip("not an int32")
+    X, y = problem(seed=10)
+    model = SoftmaxRegression().fit(X, y)
+    bad = with_index_dtype(X, index_dtype)
+    offset = int(bad.indptr[3]) + 1
+    assert bad.indptr[4] > offset
+    bad.indices[offset] = index
+    for method in (model.predict, model.predict_proba, model.decision_function,
+                   model.predict_log_proba, lambda data: model.score(data, y)):
+        with pytest.raises(ValueError, match=rf"row 3, entry 1 .*column index {index} is outside"):
+            method(bad)
+
+
+def test_every_prediction_method_refuses_decreasing_offsets():
+    X, y = problem(seed=11)
+    model = SoftmaxRegression().fit(X, y)
+    bad = X.copy()
+    bad.indptr = bad.indptr.copy()
+    bad.indptr[5] = bad.indptr[6] + 1
+    for method in (model.predict, model.predict_proba, model.decision_function,
+                   model.predict_log_proba):
+        with pytest.raises(ValueError, match="indptr|row_offsets"):
+            method(bad)
+    with pytest.raises(ValueError, match="indptr|row_offsets"):
+        SoftmaxRegression().fit(bad, y)
