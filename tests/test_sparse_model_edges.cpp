@@ -291,6 +291,7 @@ TEST_CASE("sparse edges: the CSR fit on every ISA agrees with the dense fit") {
 }
 
 TEST_CASE("sparse edges: early stopping boundaries end as the dense fit does") {
+  std::size_t all_held = 0, none_held = 0, one_held = 0;
   for (const double fraction : {1e-300, 1e-3, 0.3, 0.5, 0.9, 0.999999}) {
     for (const std::size_t rows : {2, 3, 4, 5, 7, 16}) {
       for (const bool use_double : {false, true}) {
@@ -302,10 +303,27 @@ TEST_CASE("sparse edges: early stopping boundaries end as the dense fit does") {
         options.validation_fraction = fraction;
         options.patience = 1;
         options.use_double = use_double;
-        check_same_outcome(fit_csr(options, data), fit_dense(options, data), 1e-6, 1e-4, false);
+        const Outcome csr = fit_csr(options, data);
+        check_same_outcome(csr, fit_dense(options, data), 1e-6, 1e-4, false);
+        // What the split itself implies: every row held out is an Error, none held out is no
+        // early stopping, otherwise a validation accuracy on the held-out rows.
+        std::size_t held = 0;
+        for (std::size_t i = 0; i < rows; ++i) held += softmaxkit::detail::is_held_out(i, fraction);
+        if (held == rows) {
+          ++all_held;
+          CHECK(contains(csr.error, "holds out every one of the " + std::to_string(rows)));
+        } else {
+          CHECK(csr.error.empty());
+          CHECK(csr.report.validation_accuracy.has_value() == (held > 0));
+          none_held += held == 0;
+          one_held += held == 1;
+        }
       }
     }
   }
+  CHECK(all_held > 0);  // the grid reaches every boundary
+  CHECK(none_held > 0);
+  CHECK(one_held > 0);
   // A training part that loses a class (every row of class 1 held out) still trains on the
   // classes of all rows, like the dense fit; and fractions outside [0, 1) are refused by both.
   Sparse<double> lopsided;
