@@ -698,3 +698,43 @@ TEST_CASE("sparse edges: mismatched arguments to every CSR entry point are Error
                    "csr product path"));
   }
 }
+
+TEST_CASE("sparse edges: block_rows beyond the row count is one block of every row") {
+  // SIZE_MAX used to overflow the block count to 0: a loss of 0 and a zero gradient.
+  const Sparse<double> data = random_sparse<double>(50, 7, 3, 0.4, 36);
+  const std::vector<double> dense = data.densified();
+  std::vector<std::int32_t> indices(data.rows);
+  for (std::size_t i = 0; i < data.rows; ++i) indices[i] = static_cast<std::int32_t>(i % 3);
+  for (const bool sparse : {true, false}) {
+    CAPTURE(sparse);
+    softmaxkit::RegressionProblem<double> problem;
+    if (sparse) {
+      problem.sparse_features = data.csr();
+    } else {
+      problem.features = MatrixView<const double>(dense.data(), data.rows, data.cols);
+    }
+    problem.labels = indices;
+    problem.num_classes = 3;
+    problem.l2 = 0.1;
+    std::vector<double> w(3 * data.cols), b{0.1, -0.2, 0.3};
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = 0.05 * static_cast<double>(i % 5) - 0.1;
+    auto evaluate = [&](std::size_t block_rows, std::vector<double>& gradient) {
+      softmaxkit::LossGradientOptions options;
+      options.block_rows = block_rows;
+      softmaxkit::LossGradient<double> loss(problem, options);
+      CHECK(loss.block_rows() == std::min(block_rows, data.rows));
+      gradient.assign(w.size() + 3, 0.0);
+      return loss.evaluate(w, b, std::span<double>(gradient).first(w.size()),
+                           std::span<double>(gradient).last(3));
+    };
+    std::vector<double> one_block, reference;
+    const double expected = evaluate(data.rows, reference);
+    CHECK(expected > 0.5);
+    for (const std::size_t block_rows :
+         {data.rows + 1, std::size_t{1} << 62, std::numeric_limits<std::size_t>::max()}) {
+      CAPTURE(block_rows);
+      CHECK(evaluate(block_rows, one_block) == expected);
+      CHECK(same_bits(one_block, reference));
+    }
+  }
+}
