@@ -88,6 +88,7 @@ def test_2_to_the_31_columns_is_legal_and_refused_only_for_memory():
         SoftmaxRegression().fit(X, [0, 1])
 
 
+@pytest.mark.filterwarnings("ignore::scipy.sparse.SparseEfficiencyWarning")  # DIA of a random X
 @pytest.mark.parametrize("fmt", ["csc", "coo", "dok", "lil", "bsr", "dia", "csr_array"])
 def test_every_scipy_format_trains_and_predicts_the_csr_model(fmt):
     X, y = problem(seed=1)
