@@ -184,7 +184,8 @@ void check_poisoned_fits() {
   const Sparse<T> clean = random_sparse<T>(120, 12, 3, 0.3, 21);
   const T huge = std::is_same_v<T, float> ? T(1e38) : T(1e307);
   for (const T poison : {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
-                         -std::numeric_limits<T>::infinity(), huge, T(-huge)}) {
+                         -std::numeric_limits<T>::infinity(), huge, T(-huge),
+                         std::numeric_limits<T>::max(), std::numeric_limits<T>::lowest()}) {
     for (const SolverKind solver : kSolvers) {
       for (const bool use_double : {false, true}) {
         CAPTURE(poison);
