@@ -41,7 +41,8 @@ struct LossGradientOptions {
   ProductPath path = ProductPath::automatic;
   // Rows per block; 0 picks it from the shape (about 256 KiB of features, so a block stays in L2
   // between its two products; 1 MiB above 128 classes). Never depends on the thread count.
-  // Results depend on it (bitwise), as on the path and the ISA.
+  // Results depend on it (bitwise), as on the path and the ISA. Above the row count it means one
+  // block of every row (block_rows() reports the row count).
   std::size_t block_rows = 0;
 };
 

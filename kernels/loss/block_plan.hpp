@@ -46,7 +46,9 @@ inline BlockPlan make_block_plan(std::size_t rows, std::size_t features, std::si
   BlockPlan plan;
   plan.rows = rows;
   if (requested_block_rows != 0) {
-    plan.block_rows = requested_block_rows;
+    // More than `rows` is one block of every row, the same as `rows`; clamped so that the block
+    // count below cannot overflow (SIZE_MAX gave 0 blocks: a loss of 0 and no gradient).
+    plan.block_rows = std::min(requested_block_rows, std::max<std::size_t>(rows, 1));
   } else {
     const std::size_t bytes = classes > kManyClasses ? kManyClassesBlockBytes : kBlockBytes;
     const std::size_t fitting = bytes / std::max<std::size_t>(1, features * element_size);

@@ -49,17 +49,41 @@ class FitReport:
         return f"FitReport({fields})"
 
 
+def _check_sparse_structure(X):
+    """ValueError naming the first bad offset or column index of a CSR matrix: scipy checks
+    neither the column indices against shape[1] nor that indptr never decreases, and its own
+    products then read outside the arrays."""
+    indptr, indices = X.indptr, X.indices
+    if indptr[0] != 0 or indptr[-1] > indices.size or np.any(np.diff(indptr) < 0):
+        raise ValueError(
+            "X.indptr must start at 0, never decrease and end within X.indices "
+            f"({indices.size} entries)")
+    outside = np.flatnonzero((indices < 0) | (indices >= X.shape[1]))
+    if outside.size:
+        offset = int(outside[0])
+        row = int(np.searchsorted(indptr, offset, side="right")) - 1
+        raise ValueError(
+            f"X: row {row}, entry {offset - int(indptr[row])} (offset {offset}): column "
+            f"index {int(indices[offset])} is outside [0, {X.shape[1]})")
+
+
 def _core_features(X):
     """X as the C++ core takes it: a dense array as it is; a scipy.sparse CSR matrix (already
     validated and converted to CSR by _validate_data) as (rows, cols, indptr int64, indices
     int32, data), in canonical form (sorted indices, duplicates summed) on a copy if needed."""
     if not scipy.sparse.issparse(X):
         return X
-    if not X.has_canonical_format:
-        X = X.copy()
-        X.sum_duplicates()
     if X.shape[1] > 2**31:
         raise ValueError(f"X has {X.shape[1]} columns; sparse input allows at most 2**31")
+    canonical = X.has_canonical_format
+    if X.indices.dtype != np.int32 or not canonical:
+        # The cast of int64 indices to int32 below would wrap 2**32 + j to column j and train on
+        # the wrong data. Checked on the caller's arrays, before sum_duplicates reorders them, so
+        # the row and entry named are theirs (canonical int32 arrays are checked by the core).
+        _check_sparse_structure(X)
+    if not canonical:
+        X = X.copy()
+        X.sum_duplicates()
     return (
         int(X.shape[0]),
         int(X.shape[1]),
@@ -389,6 +413,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Logits X W' + b; for two classes, the log-odds of classes_[1] (shape (n_samples,))."""
         X = self._prepare(X)
+        if scipy.sparse.issparse(X):
+            _check_sparse_structure(X)  # scipy's product would read outside the arrays
         scores = X @ self.coef_.T + self.intercept_
         return scores.ravel() if self.classes_.size == 2 else scores
 
