@@ -70,6 +70,7 @@ csv=(--format csv)
 expect_exit 0 "libsvm --C-grid --cv 3" -- train "${svm[@]}" --train "$work/train.svm" \
   --C-grid 1e-3:1e2:6 --cv 3 --model "$work/svm.skm"
 check "the table marks the best C" grep -q '<- best' "$work/out"
+check "the header says CSR" grep -qE '^C search on 180 rows x 8 features \(CSR, [0-9]+ stored values\)' "$work/out"
 check "the table has the 6 values of C" test "$(grep -cE '^ +[0-9.e+-]+  [01]\.[0-9]{4} \+-' "$work/out")" -eq 6
 check "the refit model is written" test -s "$work/svm.skm"
 expect_exit 0 "evaluate the refit on LibSVM" -- evaluate --model "$work/svm.skm" "${svm[@]}" \
@@ -99,6 +100,8 @@ for run in cv holdout; do
   check "$run: the refit model is written" test -s "$work/test_svm.skm"
 done
 check "--cv 0 chose on the --test rows" grep -q '"cv": 0' "$work/holdout_svm.json"
+check "JSON counts the stored values" grep -q '"stored_values": [1-9]' "$work/holdout_svm.json"
+check "no stored values for CSV" bash -c "! grep -q stored_values '$work/holdout_csv.json'"
 check "the refit's test accuracy is reported" grep -q '"test_accuracy"' "$work/holdout_svm.json"
 
 # The refit models predict the same probabilities (CSR and dense fits of the same data).

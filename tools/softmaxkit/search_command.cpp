@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <type_traits>
 
 #include "json_writer.hpp"
 #include "softmaxkit/softmaxkit.hpp"
@@ -75,6 +76,12 @@ MatrixView<const float> view_of(const Dataset& data) {
 }
 const CsrMatrixView<float>& view_of(const CsrMatrix<float>& data) {
   return data.view();
+}
+std::size_t stored_values(MatrixView<const float> data) {
+  return data.rows() * data.cols();
+}
+std::size_t stored_values(const CsrMatrixView<float>& data) {
+  return data.nnz();
 }
 
 // The rows of `first` then those of `second` (same width), for --cv 0: dense stays dense, CSR
@@ -183,6 +190,7 @@ template <class Features>
 int search(const TrainArguments& arguments, const FitOptions& options, const Features& train,
            const std::vector<std::int32_t>& train_labels, const Features* test,
            const std::vector<std::int32_t>* test_labels) {
+  constexpr bool sparse = !std::is_same_v<Features, MatrixView<const float>>;
   std::vector<double> Cs = parse_c_list(arguments.C_values);
   if (!arguments.C_grid.empty()) {
     Grid grid;
@@ -281,15 +289,19 @@ int search(const TrainArguments& arguments, const FitOptions& options, const Fea
     json.add("l2", model->effective_l2());
     json.add("rows", static_cast<long long>(train.rows()));
     json.add("features", static_cast<long long>(train.cols()));
+    if (sparse) json.add("stored_values", static_cast<long long>(stored_values(train)));
     json.add("classes", static_cast<long long>(model->num_classes()));
     std::printf("%s\n", json.str().c_str());
     return 0;
   }
   if (arguments.quiet) return 0;
-  std::printf("C search on %zu rows x %zu features, %zu classes; validation: %s%s\n", train.rows(),
-              train.cols(), model->num_classes(),
-              on_test ? "the --test rows" : (std::to_string(folds) + " stratified folds").c_str(),
-              on_test ? "" : (", seed " + std::to_string(arguments.cv_seed)).c_str());
+  std::printf(
+      "C search on %zu rows x %zu features%s, %zu classes; validation: %s%s\n", train.rows(),
+      train.cols(),
+      sparse ? (" (CSR, " + std::to_string(stored_values(train)) + " stored values)").c_str() : "",
+      model->num_classes(),
+      on_test ? "the --test rows" : (std::to_string(folds) + " stratified folds").c_str(),
+      on_test ? "" : (", seed " + std::to_string(arguments.cv_seed)).c_str());
   std::printf("%12s  %-19s  %-19s  %9s  %8s\n", "C", "accuracy", "log-loss", "passes", "seconds");
   for (std::size_t c = 0; c < Cs.size(); ++c) {
     std::printf("%12.6g  %.4f +- %.4f     %.4f +- %.4f     %9.1f  %8.2f%s\n", Cs[c],
