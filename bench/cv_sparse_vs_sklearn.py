@@ -78,7 +78,8 @@ def main():
         results[name] = (model.scores_[model.classes_[0]].mean(axis=0), model.C_[0], seconds)
         print(f"  {name}: {seconds:.1f} s (search and refit), C = {model.C_[0]:.4g}", flush=True)
     ours, peer = results["softmaxkit"], results["scikit-learn"]
-    print(f"{'C':>10}  {'accuracy: softmaxkit':>20}  {'scikit-learn':>12}  {'softmaxkit log-loss':>19}")
+    print(f"{'C':>10}  {'accuracy: softmaxkit':>20}  {'scikit-learn':>12}  "
+          f"{'softmaxkit log-loss':>19}")
     for i, C in enumerate(Cs):
         print(f"{C:10.4g}  {ours[0][i]:20.4f}  {peer[0][i]:12.4f}  {log_loss[i]:19.4f}")
     print(f"chosen C: softmaxkit {ours[1]:.4g}, scikit-learn {peer[1]:.4g}; time: softmaxkit "

@@ -70,8 +70,10 @@ csv=(--format csv)
 expect_exit 0 "libsvm --C-grid --cv 3" -- train "${svm[@]}" --train "$work/train.svm" \
   --C-grid 1e-3:1e2:6 --cv 3 --model "$work/svm.skm"
 check "the table marks the best C" grep -q '<- best' "$work/out"
-check "the header says CSR" grep -qE '^C search on 180 rows x 8 features \(CSR, [0-9]+ stored values\)' "$work/out"
-check "the table has the 6 values of C" test "$(grep -cE '^ +[0-9.e+-]+  [01]\.[0-9]{4} \+-' "$work/out")" -eq 6
+check "the header says CSR" \
+  grep -qE '^C search on 180 rows x 8 features \(CSR, [0-9]+ stored values\)' "$work/out"
+check "the table has the 6 values of C" \
+  test "$(grep -cE '^ +[0-9.e+-]+  [01]\.[0-9]{4} \+-' "$work/out")" -eq 6
 check "the refit model is written" test -s "$work/svm.skm"
 expect_exit 0 "evaluate the refit on LibSVM" -- evaluate --model "$work/svm.skm" "${svm[@]}" \
   --data "$work/test.svm" --json
@@ -79,8 +81,8 @@ svm_test_accuracy=$(json_number accuracy "$work/out")
 
 for format in svm csv; do
   if [[ $format == svm ]]; then args=("${svm[@]}"); else args=("${csv[@]}"); fi
-  expect_exit 0 "$format --C-grid --cv 3 --json" -- train "${args[@]}" --train "$work/train.$format" \
-    --C-grid 1e-3:1e2:6 --cv 3 --json --model "$work/$format.skm" --tol 1e-8
+  expect_exit 0 "$format --C-grid --cv 3 --json" -- train "${args[@]}" \
+    --train "$work/train.$format" --C-grid 1e-3:1e2:6 --cv 3 --json --model "$work/$format.skm" --tol 1e-8
   cp "$work/out" "$work/cv_$format.json"
   expect_exit 0 "$format --C list --cv 0 --test --json" -- train "${args[@]}" \
     --train "$work/train.$format" --test "$work/test.$format" --C 0.001,0.01,0.1,1,10,100 --cv 0 \
@@ -119,7 +121,8 @@ for threads in 1 3; do
   expect_exit 0 "libsvm search --threads $threads" -- train "${svm[@]}" --train "$work/train.svm" \
     --C 0.01,1,100 --cv 3 --json --threads $threads --model "$work/t$threads.skm"
   # Everything but the times.
-  sed 's/"seconds": \[[^]]*\], //; s/"fit_seconds": [0-9.e+-]*, //' "$work/out" >"$work/t$threads.json"
+  sed 's/"seconds": \[[^]]*\], //; s/"fit_seconds": [0-9.e+-]*, //' "$work/out" \
+    >"$work/t$threads.json"
 done
 check "the compared table is not empty" grep -q '"mean_log_loss": \[' "$work/t1.json"
 check "the compared table has no times" bash -c "! grep -q seconds '$work/t1.json'"
@@ -130,7 +133,8 @@ check "same table for 1 and 3 threads" cmp -s "$work/t1.json" "$work/t3.json"
 expect_exit 2 "--cv larger than a class" -- train "${svm[@]}" --train "$work/train.svm" \
   --C 0.1,1 --cv 61
 check "--cv error names --cv" grep -q -- '--cv 61' "$work/err"
-expect_exit 2 "--cv 0 without --test" -- train "${svm[@]}" --train "$work/train.svm" --C 0.1,1 --cv 0
+expect_exit 2 "--cv 0 without --test" -- train "${svm[@]}" --train "$work/train.svm" \
+  --C 0.1,1 --cv 0
 check "--cv 0 error names --test" grep -q -- '--test' "$work/err"
 
 echo "cli_libsvm_search: $passed passed, $failed failed"
