@@ -82,7 +82,8 @@ svm_test_accuracy=$(json_number accuracy "$work/out")
 for format in svm csv; do
   if [[ $format == svm ]]; then args=("${svm[@]}"); else args=("${csv[@]}"); fi
   expect_exit 0 "$format --C-grid --cv 3 --json" -- train "${args[@]}" \
-    --train "$work/train.$format" --C-grid 1e-3:1e2:6 --cv 3 --json --model "$work/$format.skm" --tol 1e-8
+    --train "$work/train.$format" --C-grid 1e-3:1e2:6 --cv 3 --json --model "$work/$format.skm" \
+    --tol 1e-8
   cp "$work/out" "$work/cv_$format.json"
   expect_exit 0 "$format --C list --cv 0 --test --json" -- train "${args[@]}" \
     --train "$work/train.$format" --test "$work/test.$format" --C 0.001,0.01,0.1,1,10,100 --cv 0 \
