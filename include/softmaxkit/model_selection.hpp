@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "softmaxkit/csr.hpp"
 #include "softmaxkit/matrix.hpp"
 #include "softmaxkit/model.hpp"
 
@@ -40,6 +41,12 @@ struct PathResult {
 PathResult fit_path(MatrixView<const float> features, std::span<const std::int32_t> labels,
                     std::span<const double> Cs, const FitOptions& options = {});
 PathResult fit_path(MatrixView<const double> features, std::span<const std::int32_t> labels,
+                    std::span<const double> Cs, const FitOptions& options = {});
+// CSR features: the same path, errors and determinism; the caller's arrays are used in place
+// (memory: the CSR data plus what SoftmaxRegression::fit on CSR needs, nothing dense m x n).
+PathResult fit_path(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
+                    std::span<const double> Cs, const FitOptions& options = {});
+PathResult fit_path(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
                     std::span<const double> Cs, const FitOptions& options = {});
 
 // A train / validation split of the rows (indices into the features, each list sorted).
@@ -97,6 +104,10 @@ struct CvResult {
 // scored on its test rows. Errors as fit_path and stratified_folds; with explicit folds also: no
 // folds, an index out of range, an empty train or test list, or a class absent from a training list
 // (every fold's model must know every class). Bitwise identical for any options.threads.
+// Folds run one after the other; each copies its training and test rows (in the features'
+// precision) for the duration of its path, so the memory is the features plus one fold's copies
+// (about the features once more) plus what one fit needs. CSR features stay CSR: a fold copies
+// only its rows' entries (offsets, indices, values), never a dense m x n matrix.
 CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, const FitOptions& options = {},
                         const CvOptions& cv = {});
@@ -107,6 +118,18 @@ CvResult cross_validate(MatrixView<const float> features, std::span<const std::i
                         std::span<const double> Cs, std::span<const Fold> folds,
                         const FitOptions& options = {}, const CvOptions& cv = {});
 CvResult cross_validate(MatrixView<const double> features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, std::span<const Fold> folds,
+                        const FitOptions& options = {}, const CvOptions& cv = {});
+CvResult cross_validate(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, const FitOptions& options = {},
+                        const CvOptions& cv = {});
+CvResult cross_validate(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, const FitOptions& options = {},
+                        const CvOptions& cv = {});
+CvResult cross_validate(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, std::span<const Fold> folds,
+                        const FitOptions& options = {}, const CvOptions& cv = {});
+CvResult cross_validate(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, std::span<const Fold> folds,
                         const FitOptions& options = {}, const CvOptions& cv = {});
 

@@ -1,7 +1,6 @@
 """SoftmaxRegressionCV: C chosen by cross-validation, in scikit-learn's LogisticRegressionCV terms."""
 
 import numpy as np
-import scipy.sparse
 from scipy.special import softmax
 from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
@@ -12,20 +11,12 @@ from softmaxkit._estimator import (
     _FLOAT_DTYPES,
     _INT32,
     SoftmaxRegression,
+    _core_features,
     _is_int,
     _is_real,
 )
 
 _SCORINGS = (None, "accuracy", "neg_log_loss")
-
-
-def _refuse_sparse(X):
-    # The core's fit_path and cross_validate take dense rows (SoftmaxRegression trains CSR).
-    if scipy.sparse.issparse(X):
-        raise ValueError(
-            "SoftmaxRegressionCV does not support sparse input yet (got a scipy.sparse "
-            f"{type(X).__name__}); pass a dense array, or fit SoftmaxRegression per C"
-        )
 
 
 class SoftmaxRegressionCV(SoftmaxRegression):
@@ -35,7 +26,9 @@ class SoftmaxRegressionCV(SoftmaxRegression):
     fit starting from the previous solution and reusing the solver's setup), scores the held-out
     rows, and picks the C with the best mean score over the folds (an exact tie goes to the
     smaller, more regularised C). With ``refit=True`` the model is then fit on all rows at that C.
-    Results are bitwise identical for any ``n_threads``.
+    Results are bitwise identical for any ``n_threads``. scipy.sparse input (CSR, CSC, COO, ...)
+    is converted to canonical CSR once, as ``SoftmaxRegression.fit`` does, and searched as CSR
+    (never densified: the folds copy only their rows' stored entries).
 
     Parameters
     ----------
@@ -141,8 +134,10 @@ class SoftmaxRegressionCV(SoftmaxRegression):
     def fit(self, X, y):
         """Cross-validate every C of ``Cs``, choose one, and (with ``refit``) fit all rows."""
         self._check_params()
-        _refuse_sparse(X)
-        X, y = self._validate_data(X, y, dtype=_FLOAT_DTYPES, order="C")
+        X, y = self._validate_data(
+            X, y, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C", accept_large_sparse=True
+        )
+        features = _core_features(X)
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
         if classes.size < 2:
@@ -174,7 +169,7 @@ class SoftmaxRegressionCV(SoftmaxRegression):
                 )
         options = self._options()
         result = _core.cross_validate(
-            X, labels, Cs.tolist(), train, test, options, False
+            features, labels, Cs.tolist(), train, test, options, False
         )
         if self.scoring == "neg_log_loss":
             scores = -result["log_loss"]
@@ -195,7 +190,7 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         if self.refit:
             best_C = float(Cs[best])
             core = _core.Model()
-            report = core.fit(X, labels, None, dict(options, C=best_C), None)
+            report = core.fit(features, labels, None, dict(options, C=best_C), None)
             n_iter = self.n_iter_
             self._set_fitted(core, classes, report)
             self.n_iter_ = n_iter
@@ -206,7 +201,7 @@ class SoftmaxRegressionCV(SoftmaxRegression):
             for fold, index in enumerate(per_fold):
                 core = _core.Model()
                 core.fit(
-                    np.ascontiguousarray(X[train[fold]]),
+                    _core_features(X[train[fold]]),
                     np.ascontiguousarray(labels[train[fold]]),
                     None,
                     dict(options, C=float(Cs[index])),

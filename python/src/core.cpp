@@ -312,11 +312,11 @@ py::array_t<T> copy_to_array(const std::vector<T>& values, std::vector<py::ssize
 }
 
 // Choosing C: a path over C values on all rows, and cross-validation over given folds (the Python
-// layer makes the folds, e.g. with a scikit-learn splitter). Both release the GIL.
-template <class T>
-py::list fit_path_typed(const py::array& features, const py::array& labels,
-                        const std::vector<double>& Cs, const smk::FitOptions& options) {
-  const smk::MatrixView<const T> view = matrix_view<T>(features, "X");
+// layer makes the folds, e.g. with a scikit-learn splitter). Both release the GIL. View: a dense
+// MatrixView or a CsrMatrixView (X given as the CSR tuple, as to Model.fit).
+template <class View>
+py::list fit_path_typed(const View& view, const py::array& labels, const std::vector<double>& Cs,
+                        const smk::FitOptions& options) {
   const std::span<const std::int32_t> label_span = vector_view<std::int32_t>(labels, "labels");
   smk::PathResult path;
   {
@@ -337,11 +337,10 @@ py::list fit_path_typed(const py::array& features, const py::array& labels,
   return out;
 }
 
-template <class T>
-py::dict cross_validate_typed(const py::array& features, const py::array& labels,
+template <class View>
+py::dict cross_validate_typed(const View& view, const py::array& labels,
                               const std::vector<double>& Cs, const std::vector<smk::Fold>& folds,
                               const smk::FitOptions& options, bool refit) {
-  const smk::MatrixView<const T> view = matrix_view<T>(features, "X");
   const std::span<const std::int32_t> label_span = vector_view<std::int32_t>(labels, "labels");
   smk::CvOptions cv;
   cv.refit = refit;
@@ -389,6 +388,22 @@ smk::FitOptions options_from(const py::dict& options) {
   return out;
 }
 
+// Calls f with X's view: dense float or double, or a CSR tuple of float or double values.
+template <class F>
+decltype(auto) with_view(const py::object& features, F&& f) {
+  const bool sparse = py::isinstance<py::tuple>(features);
+  const py::array carrier = dtype_carrier(features);
+  if (has_dtype<float>(carrier)) {
+    if (sparse) return f(csr_view<float>(features));
+    return f(matrix_view<float>(carrier, "X"));
+  }
+  if (has_dtype<double>(carrier)) {
+    if (sparse) return f(csr_view<double>(features));
+    return f(matrix_view<double>(carrier, "X"));
+  }
+  throw py::type_error("X must be float32 or float64");
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, module) {
@@ -411,34 +426,32 @@ PYBIND11_MODULE(_core, module) {
 
   module.def(
       "fit_path",
-      [](const py::array& X, const py::array& labels, const std::vector<double>& Cs,
+      [](const py::object& X, const py::array& labels, const std::vector<double>& Cs,
          const py::dict& options) {
         const smk::FitOptions fit_options = options_from(options);
-        if (has_dtype<float>(X)) return fit_path_typed<float>(X, labels, Cs, fit_options);
-        if (has_dtype<double>(X)) return fit_path_typed<double>(X, labels, Cs, fit_options);
-        throw py::type_error("X must be float32 or float64");
+        return with_view(
+            X, [&](const auto& view) { return fit_path_typed(view, labels, Cs, fit_options); });
       },
       py::arg("X"), py::arg("labels"), py::arg("Cs"), py::arg("options"),
-      "softmaxkit::fit_path: a list of dicts (C, lambda, weights, intercept, report) in the "
-      "order of Cs");
+      "softmaxkit::fit_path (X dense or the CSR tuple Model.fit takes): a list of dicts (C, "
+      "lambda, weights, intercept, report) in the order of Cs");
   module.def(
       "cross_validate",
-      [](const py::array& X, const py::array& labels, const std::vector<double>& Cs,
+      [](const py::object& X, const py::array& labels, const std::vector<double>& Cs,
          const std::vector<std::vector<std::size_t>>& train,
          const std::vector<std::vector<std::size_t>>& test, const py::dict& options, bool refit) {
         if (train.size() != test.size()) throw smk::Error("train and test hold different counts");
         std::vector<smk::Fold> folds(train.size());
         for (std::size_t i = 0; i < folds.size(); ++i) folds[i] = {train[i], test[i]};
         const smk::FitOptions fit_options = options_from(options);
-        if (has_dtype<float>(X))
-          return cross_validate_typed<float>(X, labels, Cs, folds, fit_options, refit);
-        if (has_dtype<double>(X))
-          return cross_validate_typed<double>(X, labels, Cs, folds, fit_options, refit);
-        throw py::type_error("X must be float32 or float64");
+        return with_view(X, [&](const auto& view) {
+          return cross_validate_typed(view, labels, Cs, folds, fit_options, refit);
+        });
       },
       py::arg("X"), py::arg("labels"), py::arg("Cs"), py::arg("train"), py::arg("test"),
       py::arg("options"), py::arg("refit"),
-      "softmaxkit::cross_validate on the given folds: per (fold, C) accuracy and log_loss, "
+      "softmaxkit::cross_validate on the given folds (X dense or the CSR tuple Model.fit takes): "
+      "per (fold, C) accuracy and log_loss, "
       "best_index, and the refit Model (or None)");
   module.def(
       "stratified_folds",

@@ -45,8 +45,9 @@ void check_options(std::string_view where, const FitOptions& options) {
 // point; the model is what cross_validate scores the held-out rows with.
 using AfterFit = std::function<void(std::size_t, const SoftmaxRegression&, const PathPoint&)>;
 
-template <class T>
-PathResult path_impl(std::string_view where, MatrixView<const T> features,
+// Features: MatrixView<const T> or CsrMatrixView<T>; SoftmaxRegression::fit takes either.
+template <class Features>
+PathResult path_impl(std::string_view where, const Features& features,
                      std::span<const std::int32_t> labels, std::span<const double> Cs,
                      const FitOptions& options, bool keep_coefficients, const AfterFit& after_fit) {
   check_Cs(where, Cs);
@@ -93,15 +94,49 @@ PathResult path_impl(std::string_view where, MatrixView<const T> features,
   return result;
 }
 
+// The chosen rows of dense features, owned (view() points into `values`).
 template <class T>
-std::vector<T> gather_rows(MatrixView<const T> features, const std::vector<std::size_t>& rows) {
+struct DenseRows {
+  std::vector<T> values;
+  std::size_t rows = 0, cols = 0;
+  MatrixView<const T> view() const { return {values.data(), rows, cols}; }
+};
+
+template <class T>
+DenseRows<T> gather_rows(MatrixView<const T> features, const std::vector<std::size_t>& rows) {
   const std::size_t cols = features.cols();
-  std::vector<T> out(rows.size() * cols);
+  DenseRows<T> out{std::vector<T>(rows.size() * cols), rows.size(), cols};
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const T* source = features.row(rows[i]);
-    std::copy(source, source + cols, out.begin() + static_cast<std::ptrdiff_t>(i * cols));
+    std::copy(source, source + cols, out.values.begin() + static_cast<std::ptrdiff_t>(i * cols));
   }
   return out;
+}
+
+// The chosen rows of CSR features as CSR (never densified): their entries only, in row order.
+template <class T>
+CsrMatrix<T> gather_rows(const CsrMatrixView<T>& features, const std::vector<std::size_t>& rows) {
+  std::size_t entries = 0;
+  for (std::size_t row : rows) entries += features.row_end(row) - features.row_begin(row);
+  std::vector<std::int64_t> offsets(rows.size() + 1);
+  std::vector<std::int32_t> columns(entries);
+  std::vector<T> values(entries);
+  const auto source_columns = features.column_indices();
+  const auto source_values = features.values();
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const std::size_t begin = features.row_begin(rows[i]), end = features.row_end(rows[i]);
+    std::copy(source_columns.begin() + static_cast<std::ptrdiff_t>(begin),
+              source_columns.begin() + static_cast<std::ptrdiff_t>(end),
+              columns.begin() + static_cast<std::ptrdiff_t>(next));
+    std::copy(source_values.begin() + static_cast<std::ptrdiff_t>(begin),
+              source_values.begin() + static_cast<std::ptrdiff_t>(end),
+              values.begin() + static_cast<std::ptrdiff_t>(next));
+    next += end - begin;
+    offsets[i + 1] = static_cast<std::int64_t>(next);
+  }
+  return CsrMatrix<T>(rows.size(), features.cols(), std::move(offsets), std::move(columns),
+                      std::move(values));
 }
 
 std::vector<std::int32_t> gather_labels(std::span<const std::int32_t> labels,
@@ -148,8 +183,8 @@ void check_folds(std::string_view where, std::span<const Fold> folds, std::size_
   }
 }
 
-template <class T>
-CvResult cv_impl(std::string_view where, MatrixView<const T> features,
+template <class Features>
+CvResult cv_impl(std::string_view where, const Features& features,
                  std::span<const std::int32_t> labels, std::span<const double> Cs,
                  std::span<const Fold> folds, const FitOptions& options, const CvOptions& cv) {
   check_Cs(where, Cs);
@@ -169,14 +204,14 @@ CvResult cv_impl(std::string_view where, MatrixView<const T> features,
   result.Cs.assign(Cs.begin(), Cs.end());
   result.folds.assign(folds.begin(), folds.end());
   result.scores.assign(folds.size(), std::vector<CvScore>(Cs.size()));
-  const std::size_t cols = features.cols();
   std::size_t done = 0;
   for (std::size_t f = 0; f < folds.size(); ++f) {
-    const std::vector<T> train = gather_rows(features, folds[f].train);
-    const std::vector<T> test = gather_rows(features, folds[f].test);
+    // One fold's copies at a time: the memory is the features plus one training and test set.
+    const auto train = gather_rows(features, folds[f].train);
+    const auto test = gather_rows(features, folds[f].test);
     const std::vector<std::int32_t> train_labels = gather_labels(labels, folds[f].train);
     const std::vector<std::int32_t> test_labels = gather_labels(labels, folds[f].test);
-    const MatrixView<const T> test_view(test.data(), folds[f].test.size(), cols);
+    const auto& test_view = test.view();
     // Test labels as indices into the classes (every class trains, so every label is one).
     std::vector<std::size_t> truth(test_labels.size());
     for (std::size_t i = 0; i < truth.size(); ++i) {
@@ -211,8 +246,7 @@ CvResult cv_impl(std::string_view where, MatrixView<const T> features,
         cv.progress(progress);
       }
     };
-    path_impl<T>(where, MatrixView<const T>(train.data(), folds[f].train.size(), cols),
-                 train_labels, Cs, options, false, score);
+    path_impl(where, train.view(), train_labels, Cs, options, false, score);
   }
 
   const std::size_t count = Cs.size();
@@ -266,8 +300,8 @@ std::uint64_t splitmix64(std::uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-template <class T>
-CvResult cv_stratified(MatrixView<const T> features, std::span<const std::int32_t> labels,
+template <class Features>
+CvResult cv_stratified(const Features& features, std::span<const std::int32_t> labels,
                        std::span<const double> Cs, const FitOptions& options, const CvOptions& cv) {
   check_Cs("cross_validate", Cs);
   if (labels.size() != features.rows()) {
@@ -276,18 +310,26 @@ CvResult cv_stratified(MatrixView<const T> features, std::span<const std::int32_
                                        std::to_string(features.rows()) + " rows");
   }
   const std::vector<Fold> folds = stratified_folds(labels, cv.folds, cv.seed);
-  return cv_impl<T>("cross_validate", features, labels, Cs, folds, options, cv);
+  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv);
 }
 
 }  // namespace
 
 PathResult fit_path(MatrixView<const float> features, std::span<const std::int32_t> labels,
                     std::span<const double> Cs, const FitOptions& options) {
-  return path_impl<float>("fit_path", features, labels, Cs, options, true, {});
+  return path_impl("fit_path", features, labels, Cs, options, true, {});
 }
 PathResult fit_path(MatrixView<const double> features, std::span<const std::int32_t> labels,
                     std::span<const double> Cs, const FitOptions& options) {
-  return path_impl<double>("fit_path", features, labels, Cs, options, true, {});
+  return path_impl("fit_path", features, labels, Cs, options, true, {});
+}
+PathResult fit_path(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
+                    std::span<const double> Cs, const FitOptions& options) {
+  return path_impl("fit_path", features, labels, Cs, options, true, {});
+}
+PathResult fit_path(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
+                    std::span<const double> Cs, const FitOptions& options) {
+  return path_impl("fit_path", features, labels, Cs, options, true, {});
 }
 
 std::vector<Fold> stratified_folds(std::span<const std::int32_t> labels, int k,
@@ -338,22 +380,42 @@ std::vector<Fold> stratified_folds(std::span<const std::int32_t> labels, int k,
 CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, const FitOptions& options,
                         const CvOptions& cv) {
-  return cv_stratified<float>(features, labels, Cs, options, cv);
+  return cv_stratified(features, labels, Cs, options, cv);
 }
 CvResult cross_validate(MatrixView<const double> features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, const FitOptions& options,
                         const CvOptions& cv) {
-  return cv_stratified<double>(features, labels, Cs, options, cv);
+  return cv_stratified(features, labels, Cs, options, cv);
+}
+CvResult cross_validate(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, const FitOptions& options,
+                        const CvOptions& cv) {
+  return cv_stratified(features, labels, Cs, options, cv);
+}
+CvResult cross_validate(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, const FitOptions& options,
+                        const CvOptions& cv) {
+  return cv_stratified(features, labels, Cs, options, cv);
 }
 CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, std::span<const Fold> folds,
                         const FitOptions& options, const CvOptions& cv) {
-  return cv_impl<float>("cross_validate", features, labels, Cs, folds, options, cv);
+  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv);
 }
 CvResult cross_validate(MatrixView<const double> features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, std::span<const Fold> folds,
                         const FitOptions& options, const CvOptions& cv) {
-  return cv_impl<double>("cross_validate", features, labels, Cs, folds, options, cv);
+  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv);
+}
+CvResult cross_validate(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, std::span<const Fold> folds,
+                        const FitOptions& options, const CvOptions& cv) {
+  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv);
+}
+CvResult cross_validate(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
+                        std::span<const double> Cs, std::span<const Fold> folds,
+                        const FitOptions& options, const CvOptions& cv) {
+  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv);
 }
 
 std::vector<double> log_grid(double low, double high, int count) {

@@ -124,9 +124,7 @@ printf '1 1:1\n2 2147483648:1\n' >"$work/huge2.svm"
 expect_exit 2 "huge index, two classes" -- train --format libsvm --train "$work/huge2.svm"
 check "huge index error names the file and the memory" \
   one_error_line "$work/huge2.svm .*2147483648 features.* GiB"
-expect_exit 2 "C search on LibSVM" -- train "${svm[@]}" --train "$work/train.svm" --C 0.1,1 --cv 2
-check "C search on LibSVM is refused naming the file" \
-  one_error_line "train.svm is LibSVM, read as CSR, which the C search does not take yet"
+# The C search on LibSVM (CSR) files: tests/cli/cli_libsvm_search.sh.
 printf '1 2147483649:1\n2 1:1\n' >"$work/beyond.svm"
 expect_exit 2 "index beyond int32 columns" -- train --format libsvm --train "$work/beyond.svm"
 check "beyond error names file:1:3" one_error_line "$work/beyond.svm:1:3: .*exceeds the limit"

@@ -238,7 +238,8 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
            ->check(c_grid)
            ->excludes(l2)
            ->excludes(c_values));
-  once(c->add_option("--cv", a.cv, "folds for the C search (default 5; 0: validate on --test)")
+  once(c->add_option("--cv", a.cv,
+                     "folds for the C search (default 5; 0: validate on --test); LibSVM stays CSR")
            ->check(whole_number)
            ->check(CLI::Range(0, 1000000)));
   once(c->add_option("--cv-seed", a.cv_seed, "seed of the stratified folds")->check(seed_number));
@@ -309,14 +310,7 @@ int run_train(TrainArguments arguments) {
 
   FitOptions options = fit_options(arguments);
   if (search) {
-    // fit_path and cross_validate take dense rows; LibSVM data are read as CSR.
-    if (train.sparse)
-      throw Error("--C lists, --C-grid and --cv take dense data (--format csv or idx); --train " +
-                  arguments.train.path + " is LibSVM, read as CSR, which the C search does not " +
-                  "take yet");
-    std::optional<Dataset> dense_test;
-    if (test) dense_test = *test->dense;
-    return run_search(arguments, options, *train.dense, dense_test);
+    return run_search(arguments, options, train, test);
   }
   Progress progress(arguments.quiet || arguments.json);
   options.callback = [&progress](const IterationReport& report) {

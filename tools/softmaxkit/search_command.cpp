@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <type_traits>
 
 #include "json_writer.hpp"
 #include "softmaxkit/softmaxkit.hpp"
@@ -72,6 +73,41 @@ std::string json_array(const std::vector<double>& values) {
 
 MatrixView<const float> view_of(const Dataset& data) {
   return {data.features.data(), data.rows, data.cols};
+}
+const CsrMatrixView<float>& view_of(const CsrMatrix<float>& data) {
+  return data.view();
+}
+std::size_t stored_values(MatrixView<const float> data) {
+  return data.rows() * data.cols();
+}
+std::size_t stored_values(const CsrMatrixView<float>& data) {
+  return data.nnz();
+}
+
+// The rows of `first` then those of `second` (same width), for --cv 0: dense stays dense, CSR
+// stays CSR (the entries of both, never densified).
+Dataset stack_rows(MatrixView<const float> first, MatrixView<const float> second) {
+  Dataset out;
+  out.rows = first.rows() + second.rows();
+  out.cols = first.cols();
+  for (const MatrixView<const float>& part : {first, second}) {
+    for (std::size_t i = 0; i < part.rows(); ++i) {
+      out.features.insert(out.features.end(), part.row(i), part.row(i) + part.cols());
+    }
+  }
+  return out;
+}
+CsrMatrix<float> stack_rows(const CsrMatrixView<float>& first, const CsrMatrixView<float>& second) {
+  std::vector<std::int64_t> offsets(first.row_offsets().begin(), first.row_offsets().end());
+  for (std::size_t i = 1; i <= second.rows(); ++i) {
+    offsets.push_back(static_cast<std::int64_t>(first.nnz()) + second.row_offsets()[i]);
+  }
+  std::vector<std::int32_t> columns(first.column_indices().begin(), first.column_indices().end());
+  columns.insert(columns.end(), second.column_indices().begin(), second.column_indices().end());
+  std::vector<float> values(first.values().begin(), first.values().end());
+  values.insert(values.end(), second.values().begin(), second.values().end());
+  return {first.rows() + second.rows(), first.cols(), std::move(offsets), std::move(columns),
+          std::move(values)};
 }
 
 }  // namespace
@@ -146,8 +182,15 @@ bool search_requested(const TrainArguments& arguments) {
   return true;
 }
 
-int run_search(const TrainArguments& arguments, const FitOptions& options, const Dataset& train,
-               const std::optional<Dataset>& test) {
+namespace {
+
+// Features: MatrixView<const float> (IDX, CSV) or CsrMatrixView<float> (LibSVM); the search and
+// the refit run on it as read. test is null without --test.
+template <class Features>
+int search(const TrainArguments& arguments, const FitOptions& options, const Features& train,
+           const std::vector<std::int32_t>& train_labels, const Features* test,
+           const std::vector<std::int32_t>* test_labels) {
+  constexpr bool sparse = !std::is_same_v<Features, MatrixView<const float>>;
   std::vector<double> Cs = parse_c_list(arguments.C_values);
   if (!arguments.C_grid.empty()) {
     Grid grid;
@@ -159,7 +202,7 @@ int run_search(const TrainArguments& arguments, const FitOptions& options, const
   const bool on_test = folds == 0;
   if (!on_test) {
     std::map<std::int32_t, std::size_t> counts;
-    for (std::int32_t label : train.labels) ++counts[label];
+    for (std::int32_t label : train_labels) ++counts[label];
     for (const auto& [label, count] : counts) {
       if (count < static_cast<std::size_t>(folds)) {
         throw Error("--cv " + std::to_string(folds) + ": class " + std::to_string(label) +
@@ -193,23 +236,20 @@ int run_search(const TrainArguments& arguments, const FitOptions& options, const
   FitReport refit_report;
   if (on_test) {
     // The training rows then the --test rows; one fold: train on the first, score the second.
-    std::vector<float> features = train.features;
-    features.insert(features.end(), test->features.begin(), test->features.end());
-    std::vector<std::int32_t> labels = train.labels;
-    labels.insert(labels.end(), test->labels.begin(), test->labels.end());
+    const auto features = stack_rows(train, *test);
+    std::vector<std::int32_t> labels = train_labels;
+    labels.insert(labels.end(), test_labels->begin(), test_labels->end());
     Fold fold;
-    for (std::size_t i = 0; i < train.rows; ++i) fold.train.push_back(i);
-    for (std::size_t i = 0; i < test->rows; ++i) fold.test.push_back(train.rows + i);
+    for (std::size_t i = 0; i < train.rows(); ++i) fold.train.push_back(i);
+    for (std::size_t i = 0; i < test->rows(); ++i) fold.test.push_back(train.rows() + i);
     const std::vector<Fold> single{fold};
-    result = cross_validate(
-        MatrixView<const float>(features.data(), train.rows + test->rows, train.cols), labels, Cs,
-        single, options, cv);
+    result = cross_validate(view_of(features), labels, Cs, single, options, cv);
     FitOptions refit = options;
     refit.C = result.best_C;
     model.emplace(refit);
-    refit_report = model->fit(view_of(train), train.labels);
+    refit_report = model->fit(train, train_labels);
   } else {
-    result = cross_validate(view_of(train), train.labels, Cs, options, cv);
+    result = cross_validate(train, train_labels, Cs, options, cv);
     model = std::move(result.model);
     refit_report = *result.refit_report;
   }
@@ -218,9 +258,9 @@ int run_search(const TrainArguments& arguments, const FitOptions& options, const
     throw TrainingFailed("the refit at C = " + std::to_string(result.best_C) +
                          " became NaN or infinite; no model written");
   }
-  const double train_accuracy = model->score(view_of(train), train.labels);
+  const double train_accuracy = model->score(train, train_labels);
   std::optional<double> test_accuracy;
-  if (test) test_accuracy = model->score(view_of(*test), test->labels);
+  if (test) test_accuracy = model->score(*test, *test_labels);
   if (!arguments.model_path.empty()) model->save(arguments.model_path);
 
   const char* validation = on_test ? "--test rows" : "folds";
@@ -247,17 +287,21 @@ int run_search(const TrainArguments& arguments, const FitOptions& options, const
     json.add_bool("converged", refit_report.reason == StopReason::converged);
     json.add("stop_reason", std::string(to_string(refit_report.reason)));
     json.add("l2", model->effective_l2());
-    json.add("rows", static_cast<long long>(train.rows));
-    json.add("features", static_cast<long long>(train.cols));
+    json.add("rows", static_cast<long long>(train.rows()));
+    json.add("features", static_cast<long long>(train.cols()));
+    if (sparse) json.add("stored_values", static_cast<long long>(stored_values(train)));
     json.add("classes", static_cast<long long>(model->num_classes()));
     std::printf("%s\n", json.str().c_str());
     return 0;
   }
   if (arguments.quiet) return 0;
-  std::printf("C search on %zu rows x %zu features, %zu classes; validation: %s%s\n", train.rows,
-              train.cols, model->num_classes(),
-              on_test ? "the --test rows" : (std::to_string(folds) + " stratified folds").c_str(),
-              on_test ? "" : (", seed " + std::to_string(arguments.cv_seed)).c_str());
+  std::printf(
+      "C search on %zu rows x %zu features%s, %zu classes; validation: %s%s\n", train.rows(),
+      train.cols(),
+      sparse ? (" (CSR, " + std::to_string(stored_values(train)) + " stored values)").c_str() : "",
+      model->num_classes(),
+      on_test ? "the --test rows" : (std::to_string(folds) + " stratified folds").c_str(),
+      on_test ? "" : (", seed " + std::to_string(arguments.cv_seed)).c_str());
   std::printf("%12s  %-19s  %-19s  %9s  %8s\n", "C", "accuracy", "log-loss", "passes", "seconds");
   for (std::size_t c = 0; c < Cs.size(); ++c) {
     std::printf("%12.6g  %.4f +- %.4f     %.4f +- %.4f     %9.1f  %8.2f%s\n", Cs[c],
@@ -270,7 +314,7 @@ int run_search(const TrainArguments& arguments, const FitOptions& options, const
   std::printf(
       "refit at C = %.6g on all %zu training rows: %s, %d iterations, %.1f pass "
       "equivalents, %.2f s\n",
-      result.best_C, train.rows, std::string(to_string(refit_report.reason)).c_str(),
+      result.best_C, train.rows(), std::string(to_string(refit_report.reason)).c_str(),
       refit_report.iterations, refit_report.pass_equivalents, refit_report.seconds);
   std::printf("train accuracy %.4f\n", train_accuracy);
   if (test_accuracy) {
@@ -281,6 +325,22 @@ int run_search(const TrainArguments& arguments, const FitOptions& options, const
     std::printf("model written to %s\n", arguments.model_path.c_str());
   }
   return 0;
+}
+
+}  // namespace
+
+int run_search(const TrainArguments& arguments, const FitOptions& options, const LoadedData& train,
+               const std::optional<LoadedData>& test) {
+  const std::vector<std::int32_t>* test_labels = test ? &test->labels() : nullptr;
+  if (train.sparse) {
+    return search(arguments, options, train.sparse->features.view(), train.labels(),
+                  test ? &test->sparse->features.view() : nullptr, test_labels);
+  }
+  const MatrixView<const float> dense = view_of(*train.dense);
+  std::optional<MatrixView<const float>> dense_test;
+  if (test) dense_test = view_of(*test->dense);
+  return search(arguments, options, dense, train.labels(), dense_test ? &*dense_test : nullptr,
+                test_labels);
 }
 
 }  // namespace softmaxkit::cli

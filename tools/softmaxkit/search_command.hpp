@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "dataset_loading.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/model.hpp"
 
@@ -31,8 +32,9 @@ bool search_requested(const TrainArguments& arguments);
 bool resolve_c(TrainArguments& arguments);
 
 // Runs the search, prints the table (or JSON), writes the refit at the best C. Returns the exit
-// code.
-int run_search(const TrainArguments& arguments, const FitOptions& options, const Dataset& train,
-               const std::optional<Dataset>& test);
+// code. Dense data (IDX, CSV) are searched dense, LibSVM data as CSR (never densified; the memory
+// is the data plus one fold's copy of its rows, or for --cv 0 one copy of train and test).
+int run_search(const TrainArguments& arguments, const FitOptions& options, const LoadedData& train,
+               const std::optional<LoadedData>& test);
 
 }  // namespace softmaxkit::cli
