@@ -103,10 +103,8 @@ const std::vector<double> kCs = {1.0, 0.01, 10.0, 0.1};  // unsorted on purpose
 
 TEST_CASE("fit_path on CSR equals fit_path on the densified matrix (double and float)") {
   const SparseData data = make_sparse(260, 30, 3, 5);
-  for (const bool warm : {false, true}) {
-    CAPTURE(warm);
-    FitOptions options = tight_options();
-    options.warm_start = warm;
+  {
+    const FitOptions options = tight_options();
     const softmaxkit::PathResult sparse =
         softmaxkit::fit_path(data.csr(), data.labels, kCs, options);
     const softmaxkit::PathResult dense =
