@@ -69,7 +69,10 @@ def test_any_scipy_format_and_float32():
     sparse = SoftmaxRegressionCV(Cs=CS, cv=3, tol=1e-6).fit(X32, y)
     dense = SoftmaxRegressionCV(Cs=CS, cv=3, tol=1e-6).fit(X32.toarray(), y)
     np.testing.assert_array_equal(sparse.C_, dense.C_)
-    np.testing.assert_allclose(sparse.log_loss_, dense.log_loss_, rtol=1e-5)
+    # Float fits stop within tol 1e-6 of the optimum, each path on its own rounding (CSR and dense
+    # kernels sum differently); a held-out log-loss moves to first order with the parameters'
+    # error, so 1e-4 here (seen: 1.4e-5 on one of 15).
+    np.testing.assert_allclose(sparse.log_loss_, dense.log_loss_, rtol=1e-4)
 
 
 def test_unsorted_indices_and_duplicates_are_made_canonical():
