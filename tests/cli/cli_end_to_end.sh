@@ -6,32 +6,8 @@ set -u
 cli=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-check() {  # check DESCRIPTION COMMAND...: passes when the command succeeds
-  local description=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAILED: $description"
-  fi
-}
-
-expect_exit() {  # expect_exit CODE DESCRIPTION -- softmaxkit arguments...
-  local code=$1 description=$2
-  shift 3
-  "$cli" "$@" >"$work/out" 2>"$work/err"
-  local actual=$?
-  if [[ $actual -eq $code ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAILED: $description: exit $actual, expected $code; stderr: $(cat "$work/err")"
-  fi
-}
+# shellcheck source=checks.sh
+source "$(dirname "$0")/checks.sh"
 
 # Three well separated classes (labels 10, 20, 30) in three features: y*2 + small jitter.
 awk 'BEGIN { for (i = 0; i < 90; i++) { c = i % 3; j = (i * 7919 % 101) / 101.0 - 0.5;

@@ -9,40 +9,13 @@ cli=$1
 generate=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-check() {  # check DESCRIPTION COMMAND...: passes when the command succeeds
-  local description=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAILED: $description"
-  fi
-}
-
-expect_exit() {  # expect_exit CODE DESCRIPTION -- softmaxkit arguments...
-  local code=$1 description=$2
-  shift 3
-  "$cli" "$@" >"$work/out" 2>"$work/err"
-  local actual=$?
-  if [[ $actual -eq $code ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAILED: $description: exit $actual, expected $code; stderr: $(cat "$work/err")"
-  fi
-}
+# shellcheck source=checks.sh
+source "$(dirname "$0")/checks.sh"
 
 one_error_line() {  # one_error_line PATTERN: stderr is one line matching PATTERN (grep -E)
   [[ $(wc -l <"$work/err") -eq 1 ]] && grep -qE -- "$1" "$work/err"
 }
 
-json_number() {  # json_number FIELD FILE
-  sed -n "s/.*\"$1\": \([-0-9.e+]*\).*/\1/p" "$2"
-}
 
 # rcv1-shaped (47236 features, 53 classes), small: 800 training rows and 400 further test rows
 # of the same draw (another seed would be another task).

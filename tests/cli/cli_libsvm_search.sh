@@ -7,36 +7,9 @@ set -u
 cli=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
+# shellcheck source=checks.sh
+source "$(dirname "$0")/checks.sh"
 
-check() {  # check DESCRIPTION COMMAND...: passes when the command succeeds
-  local description=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAILED: $description"
-  fi
-}
-
-expect_exit() {  # expect_exit CODE DESCRIPTION -- softmaxkit arguments...
-  local code=$1 description=$2
-  shift 3
-  "$cli" "$@" >"$work/out" 2>"$work/err"
-  local actual=$?
-  if [[ $actual -eq $code ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAILED: $description: exit $actual, expected $code; stderr: $(cat "$work/err")"
-  fi
-}
-
-json_number() {  # json_number FIELD FILE
-  sed -n "s/.*\"$1\": \([-0-9.e+]*\).*/\1/p" "$2"
-}
 json_array() {  # json_array FIELD FILE: the array's numbers, one a line
   sed -n "s/.*\"$1\": \[\([^]]*\)\].*/\1/p" "$2" | tr ',' '\n' | tr -d ' '
 }
