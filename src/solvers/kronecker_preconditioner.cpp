@@ -2,6 +2,8 @@
 #include "solvers/kronecker_preconditioner.hpp"
 
 #include <lapacke.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
@@ -187,32 +189,41 @@ double KroneckerPreconditioner::set_subspace(std::span<const double> z,
                                              std::size_t rank, double drop) {
   const std::size_t k = classes_, r = rank, size = k * r;
   std::vector<double> h(size * size, 0.0);
-  std::vector<std::size_t> active(k);
   double flops = 0;
   // Row i adds w_i (diag(p_i) - p_i p_i^T) (x) z_i z_i^T. Classes with p_ic < drop are left out
   // of that row's term (their entries are below drop in size): near the optimum most rows keep
   // two or three classes, so this costs sum_i t_i (t_i + 1) r^2 flops instead of K (K + 1) r^2.
-  // Blocks (c, e) with c <= e are accumulated, in row order, then mirrored.
+  // Blocks (c, e) with c <= e are accumulated, in row order, then mirrored. One task per block
+  // row c (the blocks (c, e), e >= c): every entry receives the same additions in the same row
+  // order whatever the thread count, so h has the same bits for any number of threads.
   for (std::size_t i = 0; i < rows; ++i) {
     const double* p = probabilities.data() + i * k;
-    const double* zi = z.data() + i * r;
     std::size_t t = 0;
-    for (std::size_t c = 0; c < k; ++c)
-      if (p[c] >= drop) active[t++] = c;
-    for (std::size_t x = 0; x < t; ++x) {
-      const std::size_t c = active[x];
-      for (std::size_t y = x; y < t; ++y) {
-        const std::size_t e = active[y];
-        const double coefficient = weights[i] * ((c == e ? p[c] : 0.0) - p[c] * p[e]);
-        for (std::size_t a = 0; a < r; ++a) {
-          const double ca = coefficient * zi[a];
-          double* out = h.data() + (c * r + a) * size + e * r;
-          for (std::size_t b = 0; b < r; ++b) out[b] += ca * zi[b];
+    for (std::size_t c = 0; c < k; ++c) t += p[c] >= drop ? 1 : 0;
+    flops += static_cast<double>(t * (t + 1)) * static_cast<double>(r * r);
+  }
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, k), [&](const auto& block_rows) {
+    std::vector<std::size_t> active(k);
+    for (std::size_t c = block_rows.begin(); c != block_rows.end(); ++c) {
+      for (std::size_t i = 0; i < rows; ++i) {
+        const double* p = probabilities.data() + i * k;
+        if (!(p[c] >= drop)) continue;
+        const double* zi = z.data() + i * r;
+        std::size_t t = 0;
+        for (std::size_t e = c; e < k; ++e)
+          if (p[e] >= drop) active[t++] = e;
+        for (std::size_t y = 0; y < t; ++y) {
+          const std::size_t e = active[y];
+          const double coefficient = weights[i] * ((c == e ? p[c] : 0.0) - p[c] * p[e]);
+          for (std::size_t a = 0; a < r; ++a) {
+            const double ca = coefficient * zi[a];
+            double* out = h.data() + (c * r + a) * size + e * r;
+            for (std::size_t b = 0; b < r; ++b) out[b] += ca * zi[b];
+          }
         }
       }
     }
-    flops += static_cast<double>(t * (t + 1)) * static_cast<double>(r * r);
-  }
+  });
   for (std::size_t c = 0; c < k; ++c)
     for (std::size_t e = c + 1; e < k; ++e)
       for (std::size_t a = 0; a < r; ++a)
