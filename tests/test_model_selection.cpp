@@ -207,6 +207,29 @@ TEST_CASE("fit_path: the structured solver's setup is computed once for the whol
   }
 }
 
+TEST_CASE("fit_path: warm starts with the predictor cost fewer evaluations than cold fits") {
+  // Counts, not times: evaluations are deterministic. The default tolerance, where warm starts
+  // (with the cold start's gradient norm as the reference) have the most to save.
+  const Blobs data = make_blobs(500, 12, 5, 1.0, 3);
+  const std::vector<double> Cs = softmaxkit::log_grid(1e-3, 1e3, 13);
+  const softmaxkit::PathResult path = softmaxkit::fit_path(data.view(), data.labels, Cs);
+  int path_evaluations = 0, cold_evaluations = 0;
+  for (std::size_t i = 0; i < Cs.size(); ++i) {
+    FitOptions at;
+    at.C = Cs[i];
+    softmaxkit::SoftmaxRegression cold(at);
+    const softmaxkit::FitReport report = cold.fit(data.view(), data.labels);
+    CAPTURE(Cs[i]);
+    CHECK(std::abs(path.points[i].report.objective - report.objective) <=
+          1e-6 * std::abs(report.objective));
+    path_evaluations += path.points[i].report.evaluations;
+    cold_evaluations += report.evaluations;
+  }
+  CAPTURE(path_evaluations);
+  CAPTURE(cold_evaluations);
+  CHECK(path_evaluations < cold_evaluations);
+}
+
 TEST_CASE("log_grid: numpy.logspace values, exact ends") {
   const std::vector<double> grid = softmaxkit::log_grid(1e-4, 1e4, 9);
   REQUIRE(grid.size() == 9);

@@ -21,6 +21,9 @@ namespace softmaxkit {
 // on arenas of about 65536 threads, and no machine this library targets has more cores.
 inline constexpr int max_threads = 4096;
 
+namespace detail {
+struct PathStart;  // model_selection.cpp: places a path's extrapolated start in the model
+}
 namespace solvers_detail {
 struct GramFactorization;  // the structured solver's setup, kept for the next fit on the same data
 }
@@ -143,6 +146,7 @@ class SoftmaxRegression {
   SolverKind solver_used() const { return solver_used_; }
 
  private:
+  friend struct detail::PathStart;
   template <class T, class Features>
   FitReport fit_impl(const Features& features, std::span<const std::int32_t> labels,
                      std::span<const T> sample_weight);

@@ -31,8 +31,9 @@ struct PathResult {
 
 // Fits every C of `Cs` on all rows, from the smallest C (most regularised) to the largest, on one
 // SoftmaxRegression, so the label mapping and the structured solver's factorization of the Gram
-// matrix are computed once for the whole path. The first fit starts from zero, each later one
-// from the previous solution (options.warm_start is not consulted), stopping where a cold fit
+// matrix are computed once for the whole path. The first fit starts from zero, the second from
+// the first solution, each later one from the line through the last two solutions extended to its
+// C in log C (a predictor step; options.warm_start is not consulted), stopping where a cold fit
 // would: options.reference_gradient_norm (if 0, the first fit's initial gradient norm, which does
 // not depend on C) replaces the warm start's own small gradient in the relative tests.
 // options: everything but C, l2 and warm_start is used as given; validation_fraction must be 0.

@@ -15,6 +15,21 @@
 
 namespace softmaxkit {
 
+namespace detail {
+// The path's predictor: the next fit starts from the line through the last two solutions,
+// extended to the next C in log C (the solution moves smoothly with log C), instead of from the
+// last solution itself.
+struct PathStart {
+  static void extrapolate(SoftmaxRegression& model, const std::vector<double>& previous_weights,
+                          const std::vector<double>& previous_intercept, double t) {
+    for (std::size_t i = 0; i < model.weights_.size(); ++i)
+      model.weights_[i] += t * (model.weights_[i] - previous_weights[i]);
+    for (std::size_t i = 0; i < model.intercept_.size(); ++i)
+      model.intercept_[i] += t * (model.intercept_[i] - previous_intercept[i]);
+  }
+};
+}  // namespace detail
+
 namespace {
 
 std::string number(double value) {
@@ -71,9 +86,25 @@ PathResult path_impl(std::string_view where, const Features& features,
   SoftmaxRegression model(path_options);
   PathResult result;
   result.points.resize(Cs.size());
-  for (std::size_t index : order) {
+  std::vector<double> previous_weights, previous_intercept;
+  double previous_log_c = 0, current_log_c = 0;
+  for (std::size_t step = 0; step < order.size(); ++step) {
+    const std::size_t index = order[step];
     model.options().C = Cs[index];
     PathPoint& point = result.points[index];
+    const double log_c = std::log(Cs[index]);
+    if (step >= 2 && current_log_c > previous_log_c) {
+      const double t = (log_c - current_log_c) / (current_log_c - previous_log_c);
+      std::vector<double> weights = model.weights(), intercept = model.intercept();
+      detail::PathStart::extrapolate(model, previous_weights, previous_intercept, t);
+      previous_weights = std::move(weights);
+      previous_intercept = std::move(intercept);
+    } else if (step >= 1) {
+      previous_weights = model.weights();
+      previous_intercept = model.intercept();
+    }
+    previous_log_c = current_log_c;
+    current_log_c = log_c;
     point.report = model.fit(features, labels);
     if (model.options().reference_gradient_norm == 0) {
       model.options().reference_gradient_norm = point.report.initial_gradient_norm;
