@@ -23,7 +23,8 @@ class SoftmaxRegressionCV(SoftmaxRegression):
     """Softmax regression with C chosen by cross-validation (like ``LogisticRegressionCV``).
 
     For every fold, the C++ core fits a warm-started path over ``Cs`` (smallest C first, each
-    fit starting from the previous solution and reusing the solver's setup), scores the held-out
+    fit starting from the solutions before it, extrapolated in log C, stopping where a cold fit
+    would, and reusing the solver's setup), scores the held-out
     rows, and picks the C with the best mean score over the folds (an exact tie goes to the
     smaller, more regularised C). With ``refit=True`` the model is then fit on all rows at that C.
     Results are bitwise identical for any ``n_threads``. scipy.sparse input (CSR, CSC, COO, ...)
