@@ -175,12 +175,11 @@ TEST_CASE("reference_gradient_norm: a warm start stops where a cold fit stops") 
   for (std::size_t i = 0; i + 1 < norms.size(); ++i) CHECK(norms[i] > threshold);
   CHECK(threshold > options.tolerance * std::max(1.0, lbfgs_report.initial_gradient_norm));
 
-  for (const double bad : {-1.0, std::numeric_limits<double>::quiet_NaN(),
-                           std::numeric_limits<double>::infinity()}) {
+  for (const double bad :
+       {-1.0, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
     softmaxkit::SoftmaxRegression refused = model;
     refused.options().reference_gradient_norm = bad;
-    check_throws_naming([&] { refused.fit(data.view(), data.labels); },
-                        "reference_gradient_norm");
+    check_throws_naming([&] { refused.fit(data.view(), data.labels); }, "reference_gradient_norm");
   }
 }
 
@@ -228,6 +227,43 @@ TEST_CASE("fit_path: warm starts with the predictor cost fewer evaluations than 
   CAPTURE(path_evaluations);
   CAPTURE(cold_evaluations);
   CHECK(path_evaluations < cold_evaluations);
+}
+
+TEST_CASE("fit_path: an uneven grid (nearly equal Cs, then a long step) keeps every point exact") {
+  // C = 1 and 1 + 1e-9 differ mostly by their stopping error; extrapolating that difference over
+  // log(1e4) unchecked would start the next fit far away (and overflow in float).
+  Blobs data = make_blobs(300, 8, 3, 1.0, 19);
+  for (double& value : data.features) value *= 10;
+  const std::vector<double> Cs = {1.0, 1.0 + 1e-9, 1e4, 1e4 * (1 + 1e-12), 1e8};
+  int path_evaluations = 0, cold_evaluations = 0;
+  for (const bool in_float : {false, true}) {
+    CAPTURE(in_float);
+    const std::vector<float> as_float(data.features.begin(), data.features.end());
+    const MatrixView<const float> float_view(as_float.data(), data.rows, data.cols);
+    const softmaxkit::PathResult path = in_float
+                                            ? softmaxkit::fit_path(float_view, data.labels, Cs)
+                                            : softmaxkit::fit_path(data.view(), data.labels, Cs);
+    for (std::size_t i = 0; i < Cs.size(); ++i) {
+      CAPTURE(Cs[i]);
+      FitOptions at = tight_options();
+      at.C = Cs[i];
+      softmaxkit::SoftmaxRegression best(at);
+      const double optimum = in_float ? best.fit(float_view, data.labels).objective
+                                      : best.fit(data.view(), data.labels).objective;
+      CHECK(std::isfinite(path.points[i].report.objective));
+      CHECK(path.points[i].report.objective - optimum <= 1e-6 * std::abs(optimum) + 1e-12);
+      FitOptions cold_options;
+      cold_options.C = Cs[i];
+      softmaxkit::SoftmaxRegression cold(cold_options);
+      cold_evaluations += in_float ? cold.fit(float_view, data.labels).evaluations
+                                   : cold.fit(data.view(), data.labels).evaluations;
+      path_evaluations += path.points[i].report.evaluations;
+    }
+  }
+  // The predictor may cost a little at the long step, but not more than fitting every C cold.
+  CAPTURE(path_evaluations);
+  CAPTURE(cold_evaluations);
+  CHECK(path_evaluations <= cold_evaluations);
 }
 
 TEST_CASE("log_grid: numpy.logspace values, exact ends") {

@@ -33,7 +33,8 @@ struct PathResult {
 // SoftmaxRegression, so the label mapping and the structured solver's factorization of the Gram
 // matrix are computed once for the whole path. The first fit starts from zero, the second from
 // the first solution, each later one from the line through the last two solutions extended to its
-// C in log C (a predictor step; options.warm_start is not consulted), stopping where a cold fit
+// C in log C by at most the last step's length (a predictor step; if its start overflows, the fit
+// restarts from the last solution; options.warm_start is not consulted), stopping where a cold fit
 // would: options.reference_gradient_norm (if 0, the first fit's initial gradient norm, which does
 // not depend on C) replaces the warm start's own small gradient in the relative tests.
 // options: everything but C, l2 and warm_start is used as given; validation_fraction must be 0.

@@ -27,6 +27,11 @@ struct PathStart {
     for (std::size_t i = 0; i < model.intercept_.size(); ++i)
       model.intercept_[i] += t * (model.intercept_[i] - previous_intercept[i]);
   }
+  static void assign(SoftmaxRegression& model, std::vector<double> weights,
+                     std::vector<double> intercept) {
+    model.weights_ = std::move(weights);
+    model.intercept_ = std::move(intercept);
+  }
 };
 }  // namespace detail
 
@@ -74,12 +79,11 @@ PathResult path_impl(std::string_view where, const Features& features,
                    [&](std::size_t a, std::size_t b) { return Cs[a] < Cs[b]; });
   FitOptions path_options = options;
   path_options.l2 = 0;
-  path_options.warm_start = true;  // the path's own starts: zero first, then the previous point
+  path_options.warm_start = true;  // the path's own starts: zero first, then predicted ones
   // The fits share one SoftmaxRegression, so the structured solver's factorization of G is
-  // computed once for the whole path, and each fit starts from the previous solution. A cold fit
-  // stops at
-  // tolerance * max(1, ||gradient at 0||), and the gradient at 0 does not depend on C (the
-  // penalty's gradient vanishes there). A warm start begins with a small gradient, which would
+  // computed once for the whole path, and each fit starts from the solutions before it. A cold
+  // fit stops at tolerance * max(1, ||gradient at 0||), and the gradient at 0 does not depend on C
+  // (the penalty's gradient vanishes there). A warm start begins with a small gradient, which would
   // make the solver's relative tests (the stopping rule, the structured metric's phase switch)
   // far stricter than a cold fit's: warm fits take the first fit's (cold) initial gradient norm
   // as their reference, so every point is solved to the accuracy an independent fit reaches.
@@ -93,12 +97,17 @@ PathResult path_impl(std::string_view where, const Features& features,
     model.options().C = Cs[index];
     PathPoint& point = result.points[index];
     const double log_c = std::log(Cs[index]);
+    bool extrapolated = false;
     if (step >= 2 && current_log_c > previous_log_c) {
-      const double t = (log_c - current_log_c) / (current_log_c - previous_log_c);
+      // At most one previous step's length: on an uneven grid (C = 1, 1 + 1e-7, 1000) the
+      // difference of two nearby solutions is mostly their stopping error, and a long
+      // extrapolation of it would start the fit far from the solution.
+      const double t = std::min(1.0, (log_c - current_log_c) / (current_log_c - previous_log_c));
       std::vector<double> weights = model.weights(), intercept = model.intercept();
       detail::PathStart::extrapolate(model, previous_weights, previous_intercept, t);
       previous_weights = std::move(weights);
       previous_intercept = std::move(intercept);
+      extrapolated = true;
     } else if (step >= 1) {
       previous_weights = model.weights();
       previous_intercept = model.intercept();
@@ -106,6 +115,11 @@ PathResult path_impl(std::string_view where, const Features& features,
     previous_log_c = current_log_c;
     current_log_c = log_c;
     point.report = model.fit(features, labels);
+    if (point.report.reason == StopReason::nan && extrapolated) {
+      // The predicted start overflowed (the model is left at it): start from the last solution.
+      detail::PathStart::assign(model, previous_weights, previous_intercept);
+      point.report = model.fit(features, labels);
+    }
     if (model.options().reference_gradient_norm == 0) {
       model.options().reference_gradient_norm = point.report.initial_gradient_norm;
     }
