@@ -12,9 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "model_selection_checks.hpp"
 #include "softmaxkit/softmaxkit.hpp"
 
 namespace {
+
+using model_selection_checks::check_throws_naming;
+using model_selection_checks::same_bits;
+using model_selection_checks::tight_options;
 
 using softmaxkit::CvOptions;
 using softmaxkit::CvResult;
@@ -49,28 +54,6 @@ Blobs make_blobs(std::size_t rows, std::size_t cols, int classes, double separat
     data.labels.push_back(label * 5 - 3);  // labels need not be 0..K-1
   }
   return data;
-}
-
-FitOptions tight_options(int threads = 1) {
-  FitOptions options;
-  options.tolerance = 1e-10;
-  options.max_iterations = 5000;
-  options.threads = threads;
-  return options;
-}
-
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
-}
-
-void check_throws_naming(const std::function<void()>& call, const std::string& fragment) {
-  try {
-    call();
-    FAIL("no Error thrown; expected one naming '" << fragment << "'");
-  } catch (const softmaxkit::Error& error) {
-    const std::string message = error.what();
-    CHECK_MESSAGE(message.find(fragment) != std::string::npos, message);
-  }
 }
 
 }  // namespace
