@@ -72,24 +72,65 @@ class Memory {
   // d = -H g with H0 = gamma * M^{-1} (M = I without a metric).
   void direction(std::span<const double> g, double gamma, Metric* metric, std::vector<double>& q,
                  std::span<double> d) {
-    q.assign(g.begin(), g.end());
+    // The two-loop recursion over parameter-sized vectors (millions of entries on CSR data) is
+    // memory-bound: each update of q (or d) is fused with the dot product the next pair needs,
+    // computing the same products and sums in the same order as separate loops would (the same
+    // bits), with one pass over the vector instead of two.
+    q.resize(size_);
+    double sum = 0;
+    if (count_ > 0) {
+      const auto sk = s(slot(count_ - 1));
+      for (std::size_t j = 0; j < size_; ++j) {
+        q[j] = g[j];
+        sum += sk[j] * q[j];
+      }
+    } else {
+      std::copy(g.begin(), g.end(), q.begin());
+    }
     for (std::size_t i = count_; i-- > 0;) {
       const std::size_t k = slot(i);
-      alpha_[k] = rho_[k] * dot(s(k), q);
+      alpha_[k] = rho_[k] * sum;
       const auto yk = y(k);
-      for (std::size_t j = 0; j < size_; ++j) q[j] -= alpha_[k] * yk[j];
+      if (i == 0) {
+        for (std::size_t j = 0; j < size_; ++j) q[j] -= alpha_[k] * yk[j];
+        break;
+      }
+      const auto s_next = s(slot(i - 1));
+      sum = 0;
+      for (std::size_t j = 0; j < size_; ++j) {
+        q[j] -= alpha_[k] * yk[j];
+        sum += s_next[j] * q[j];
+      }
     }
     if (metric) {
       metric->apply(q, d);
     } else {
       std::copy(q.begin(), q.end(), d.begin());
     }
-    for (double& e : d) e *= gamma;
+    sum = 0;
+    if (count_ > 0) {
+      const auto y_first = y(slot(0));
+      for (std::size_t j = 0; j < size_; ++j) {
+        d[j] *= gamma;
+        sum += y_first[j] * d[j];
+      }
+    } else {
+      for (double& e : d) e *= gamma;
+    }
     for (std::size_t i = 0; i < count_; ++i) {
       const std::size_t k = slot(i);
-      const double beta = rho_[k] * dot(y(k), d);
+      const double beta = rho_[k] * sum;
       const auto sk = s(k);
-      for (std::size_t j = 0; j < size_; ++j) d[j] += sk[j] * (alpha_[k] - beta);
+      if (i + 1 == count_) {
+        for (std::size_t j = 0; j < size_; ++j) d[j] = -(d[j] + sk[j] * (alpha_[k] - beta));
+        return;
+      }
+      const auto y_next = y(slot(i + 1));
+      sum = 0;
+      for (std::size_t j = 0; j < size_; ++j) {
+        d[j] += sk[j] * (alpha_[k] - beta);
+        sum += y_next[j] * d[j];
+      }
     }
     for (double& e : d) e = -e;
   }
