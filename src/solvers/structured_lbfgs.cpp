@@ -47,27 +47,32 @@ class Memory {
   Memory(std::size_t size, int pairs)
       : size_(size),
         capacity_(static_cast<std::size_t>(pairs)),
-        s_(capacity_ * size),
-        y_(capacity_ * size),
+        s_(capacity_),
+        y_(capacity_),
         rho_(capacity_),
         alpha_(capacity_) {}
   std::size_t count() const { return count_; }
   void clear() { count_ = 0; }
-  void push(std::span<const double> s, std::span<const double> y, double sy) {
+  // Takes s and y by swapping them with the slot's vectors (no copy of two parameter-sized
+  // vectors per iteration): the caller's s and y come back holding stale values (or empty).
+  void push(std::vector<double>& s, std::vector<double>& y, double sy) {
     const std::size_t slot = (first_ + count_) % capacity_;
     if (count_ == capacity_) {
       first_ = (first_ + 1) % capacity_;
     } else {
       ++count_;
     }
-    std::copy(s.begin(), s.end(), s_.begin() + static_cast<std::ptrdiff_t>(slot * size_));
-    std::copy(y.begin(), y.end(), y_.begin() + static_cast<std::ptrdiff_t>(slot * size_));
+    s_[slot].swap(s);
+    y_[slot].swap(y);
+    s.resize(size_);
+    y.resize(size_);
     rho_[slot] = 1 / sy;
   }
-  std::span<const double> s(std::size_t slot) const { return {s_.data() + slot * size_, size_}; }
-  std::span<const double> y(std::size_t slot) const { return {y_.data() + slot * size_, size_}; }
+  std::span<const double> s(std::size_t slot) const { return s_[slot]; }
+  std::span<const double> y(std::size_t slot) const { return y_[slot]; }
   // slot of the i-th pair, 0 = oldest
   std::size_t slot(std::size_t i) const { return (first_ + i) % capacity_; }
+  std::span<const double> newest_y() const { return y(slot(count_ - 1)); }
 
   // d = -H g with H0 = gamma * M^{-1} (M = I without a metric).
   void direction(std::span<const double> g, double gamma, Metric* metric, std::vector<double>& q,
@@ -137,7 +142,8 @@ class Memory {
 
  private:
   std::size_t size_, capacity_, first_ = 0, count_ = 0;
-  std::vector<double> s_, y_, rho_, alpha_;
+  std::vector<std::vector<double>> s_, y_;  // capacity_ pairs, each allocated when first pushed
+  std::vector<double> rho_, alpha_;
 };
 
 }  // namespace
@@ -260,14 +266,15 @@ StructuredResult minimize_structured(const Objective& objective, Metric* metric,
     if (metric) metric->update(x, gnorm / gnorm0);
     if (sy > 0 && std::isfinite(sy)) {
       memory.push(s, y, sy);
+      const std::span<const double> pushed_y = memory.newest_y();
       double ymy = 0;
       if (metric && metric->hessian_scaled()) {
         ymy = sy;  // gamma = 1
       } else if (metric) {
-        metric->apply(y, my);
-        ymy = dot(y, my);
+        metric->apply(pushed_y, my);
+        ymy = dot(pushed_y, my);
       } else {
-        ymy = dot(y, y);
+        ymy = dot(pushed_y, pushed_y);
       }
       if (ymy > 0 && std::isfinite(ymy)) gamma = sy / ymy;
     }
