@@ -205,9 +205,9 @@ double KroneckerPreconditioner::set_subspace(std::span<const double> z,
     for (std::size_t c = 0; c < k; ++c) t += p[c] >= drop ? 1 : 0;
     flops += static_cast<double>(t * (t + 1)) * static_cast<double>(r * r);
   }
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, k), [&](const auto& block_rows) {
+  auto assemble = [&](std::size_t first, std::size_t last) {
     std::vector<std::size_t> active(k);
-    for (std::size_t c = block_rows.begin(); c != block_rows.end(); ++c) {
+    for (std::size_t c = first; c != last; ++c) {
       for (std::size_t i = 0; i < rows; ++i) {
         const double* p = probabilities.data() + i * k;
         if (!(p[c] >= drop)) continue;
@@ -226,7 +226,17 @@ double KroneckerPreconditioner::set_subspace(std::span<const double> z,
         }
       }
     }
-  });
+  };
+  // Small assemblies stay on the calling thread (a task handoff would cost more than the work);
+  // either way every entry of h gets the same additions in the same order.
+  constexpr double parallel_flops = 1e8;
+  if (flops >= parallel_flops) {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, k), [&](const auto& block_rows) {
+      assemble(block_rows.begin(), block_rows.end());
+    });
+  } else {
+    assemble(0, k);
+  }
   for (std::size_t c = 0; c < k; ++c)
     for (std::size_t e = c + 1; e < k; ++e)
       for (std::size_t a = 0; a < r; ++a)
