@@ -19,6 +19,22 @@ namespace {
 
 constexpr double intercept_ridge = 1e-3;  // R's entry for the intercept column, times lambda
 
+// Under ThreadSanitizer the subspace assembly stays serial: libtbb is not instrumented, so every
+// entry a worker writes is a (suppressed) report, and symbolising those made one Fashion-sized
+// assembly take minutes. The serial and parallel assemblies give the same bits (see below), and
+// the parallel_for pattern itself is covered by the loss kernels' TSan tests.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool thread_sanitizer_build = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr bool thread_sanitizer_build = true;
+#else
+constexpr bool thread_sanitizer_build = false;
+#endif
+#else
+constexpr bool thread_sanitizer_build = false;
+#endif
+
 // Eigendecomposition of the symmetric n x n row-major matrix in `a` (overwritten by the
 // eigenvectors, column j = vector j); eigenvalues ascending into `values`. LAPACK runs with
 // OpenBLAS single-threaded so its bits do not depend on a thread count.
@@ -230,7 +246,7 @@ double KroneckerPreconditioner::set_subspace(std::span<const double> z,
   // Small assemblies stay on the calling thread (a task handoff would cost more than the work);
   // either way every entry of h gets the same additions in the same order.
   constexpr double parallel_flops = 1e8;
-  if (flops >= parallel_flops) {
+  if (flops >= parallel_flops && !thread_sanitizer_build) {
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, k), [&](const auto& block_rows) {
       assemble(block_rows.begin(), block_rows.end());
     });
