@@ -2,7 +2,7 @@
 """Training on CSR data: softmaxkit against scikit-learn's LogisticRegression, in one run.
 
 Usage: bench/sparse_fit_vs_sklearn.py BUILD_DIR [--shape rcv1|news20] [--rows N] [--threads T]
-                                      [--skip-sklearn]
+                                      [--skip-sklearn] [--float32] [--solvers auto,newton,lbfgs]
 
 Writes the synthetic bag-of-words set with BUILD_DIR/tools/bag_of_words/softmaxkit-bag-of-words,
 loads it with scikit-learn's load_svmlight_file (float64 CSR, the format both then train on),
@@ -12,6 +12,9 @@ and softmaxkit.SoftmaxRegression(C=1) with each of its solvers, on T threads eac
 of scikit-learn's objective (sum of cross-entropies + ||W||^2 / (2C), divided by m). Prints time,
 evaluations, the objective's relative distance to the best one found, and time ratios to
 scikit-learn. Timings on a shared machine move between runs: read the ratios from one run.
+--float32: softmaxkit trains on a float32 copy of the CSR values (what the command's LibSVM reader
+gives); scikit-learn still gets the float64 matrix (it converts float32 to float64 anyway), and
+every objective is evaluated in float64 on the float64 matrix.
 """
 import argparse
 import os
@@ -39,6 +42,8 @@ def main():
     parser.add_argument("--rows", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-sklearn", action="store_true")
+    parser.add_argument("--float32", action="store_true")
+    parser.add_argument("--solvers", default="auto,newton,lbfgs")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
@@ -60,14 +65,16 @@ def main():
     y = y.astype(np.int64)
     print(f"{args.shape}: {X.shape[0]} x {X.shape[1]}, {np.unique(y).size} classes, "
           f"{X.nnz / X.shape[0] / X.shape[1]:.3%} non-zero; threads {args.threads}; "
+          f"softmaxkit on {'float32' if args.float32 else 'float64'}; "
           f"load {os.getloadavg()[0]:.1f}")
+    X_ours = X.astype(np.float32) if args.float32 else X
 
     rows = []
-    for solver in ("auto", "newton", "lbfgs"):
+    for solver in args.solvers.split(","):
         model = softmaxkit.SoftmaxRegression(C=1.0, solver=solver, tol=1e-6, max_iter=10000,
                                              n_threads=args.threads)
         start = time.perf_counter()
-        model.fit(X, y)
+        model.fit(X_ours, y)
         seconds = time.perf_counter() - start
         report = model.fit_report_
         value = objective(model.coef_, model.intercept_, X, y, 1.0)
