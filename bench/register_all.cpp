@@ -4,6 +4,7 @@ void register_exp_benchmarks();
 void register_row_benchmarks();
 void register_loss_gradient_benchmarks();
 void register_loss_gradient_csr_benchmarks();
+void register_csr_transposed_product_benchmarks();
 void register_libsvm_read_benchmarks();
 void register_memory_benchmarks();
 void register_compute_benchmarks();
@@ -14,6 +15,7 @@ void register_all_benchmarks() {
   softmaxkit::bench::register_row_benchmarks();
   softmaxkit::bench::register_loss_gradient_benchmarks();
   softmaxkit::bench::register_loss_gradient_csr_benchmarks();
+  softmaxkit::bench::register_csr_transposed_product_benchmarks();
   softmaxkit::bench::register_libsvm_read_benchmarks();
   softmaxkit::bench::register_memory_benchmarks();
   softmaxkit::bench::register_compute_benchmarks();

@@ -87,7 +87,13 @@ struct ChunkShare {
 // where chunks = min(max(blocks / 4, min(blocks, 16)), 64, max(4, 64 MiB / (K n sizeof(T))))
 // depends only on the shape (see kernels/loss/block_plan.hpp):
 // each chunk accumulates a fixed run of blocks and chunks are summed in order, which is what
-// makes the result independent of the thread count. Never an m x K matrix.
+// makes the result independent of the thread count. Never an m x K matrix for dense features.
+// CSR features (without a share) hold no chunk accumulators: instead a column-major copy of the
+// features, nnz * (4 + sizeof(T)) + (n + 1) * 8 bytes made at construction, and every row's
+// gradient of the logits, m x K elements; each feature's gradient entries are then summed over
+// its column chunk by chunk, the same additions in the same order as the chunked sums, so the
+// results are those bits (README, "Sparse features"). The constructor refuses (Error naming the
+// sizes) a copy that would not fit in the machine's memory.
 // Validates the problem once at construction (throws Error naming what is wrong); keeps views,
 // so the data must outlive the object. Reuses its workspace: no allocation per call in steady
 // state. Runs in the calling thread's TBB arena (use tbb::task_arena to limit threads);

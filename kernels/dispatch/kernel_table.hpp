@@ -59,6 +59,13 @@ struct TypedKernels {
   // sums[slot_of[indices[e]] * classes + :] += values[e] * g (classes), for every entry e.
   void (*csr_row_accumulate)(const std::int32_t* indices, const T* values, std::size_t entries,
                              const std::int32_t* slot_of, const T* g, std::size_t classes, T* sums);
+  // One CSC column (entries with rows ascending): out (classes) = sum over chunks c in order of
+  // (the sum from +0 over the entries with chunk_ends[c - 1] <= row < chunk_ends[c] of
+  // values[e] * g[rows[e] * classes + :]); the bits csr_row_accumulate and the chunks' ordered
+  // sum give.
+  void (*csr_column_sums)(const std::int32_t* rows, const T* values, std::size_t entries,
+                          const std::size_t* chunk_ends, std::size_t chunks, const T* g,
+                          std::size_t classes, T* out);
 };
 
 struct KernelTable {

@@ -56,6 +56,9 @@ template <class T>
 struct CsrFeatures {
   CsrMatrixView<T> features;
   const FeatureSlots* slots = nullptr;
+  // Non-null: accumulate gathers each block's G rows here (rows x classes, at their row) for the
+  // column-major product (loss/csr_columns.hpp) instead of adding them into the chunk's sums.
+  T* gathered = nullptr;
 
   static constexpr bool transposed_parameters = true;
   bool uses_blas() const { return false; }
@@ -81,6 +84,11 @@ struct CsrFeatures {
 
   void accumulate(std::size_t begin, std::size_t rows, std::size_t /*next_rows*/, const T* g,
                   std::size_t g_stride, std::size_t classes, T* sums, bool overwrite) const {
+    if (gathered != nullptr) {
+      for (std::size_t i = 0; i < rows; ++i)
+        std::copy(g + i * g_stride, g + i * g_stride + classes, gathered + (begin + i) * classes);
+      return;
+    }
     if (overwrite) std::fill(sums, sums + features.cols() * classes, T(0));
     const auto row_accumulate = active_kernels<T>().csr_row_accumulate;
     for (std::size_t i = 0; i < rows; ++i) {

@@ -15,6 +15,7 @@
 #include "loss/block_plan.hpp"
 #include "loss/block_products.hpp"
 #include "loss/blocked_pass.hpp"
+#include "loss/csr_columns.hpp"
 #include "loss/csr_features.hpp"
 #include "loss/hessian_rows.hpp"
 #include "loss/problem_checks.hpp"
@@ -31,7 +32,11 @@ struct LossGradient<T>::Impl {
   ProductPath path = ProductPath::blas;
   detail::BlockPlan plan;
   detail::Workspace<T> workspace;
-  detail::FeatureSlots slots;          // CSR features only
+  detail::FeatureSlots slots;  // CSR features only
+  // CSR features without a share: the column-major copy and every row's G for the gradient's
+  // product (loss/csr_columns.hpp); a share keeps the chunks' partial sums for its fold.
+  detail::CsrColumns<T> columns;
+  std::vector<T> gathered;
   std::optional<ChunkShare<T>> share;  // a data-parallel share: its chunks, then share->fold
 
   // After a pass over the share's chunks: the totals over the whole grid into the first chunk's
@@ -52,6 +57,7 @@ struct LossGradient<T>::Impl {
 
   std::size_t classes() const { return problem.num_classes; }
   bool sparse() const { return path == ProductPath::csr; }
+  bool column_major() const { return sparse() && !share; }
   std::size_t rows() const {
     return sparse() ? problem.sparse_features.rows() : problem.features.rows();
   }
@@ -64,13 +70,15 @@ struct LossGradient<T>::Impl {
   }
   // Calls f with the pass's feature source, and parameters (logit_columns x features) in the
   // layout that source takes: as they are, or transposed into the workspace for CSR.
+  // gather: CSR sources gather G into `gathered` for the column-major product.
   template <class F>
-  auto with_source(const T* parameters, std::size_t logit_columns, F&& f) {
+  auto with_source(const T* parameters, std::size_t logit_columns, F&& f, bool gather = false) {
     if (sparse()) {
       workspace.transposed_parameters.resize(logit_columns * features());
       detail::transpose_into(parameters, logit_columns, features(), slots,
                              workspace.transposed_parameters.data());
-      return f(detail::CsrFeatures<T>{problem.sparse_features, &slots},
+      return f(detail::CsrFeatures<T>{problem.sparse_features, &slots,
+                                      gather ? gathered.data() : nullptr},
                static_cast<const T*>(workspace.transposed_parameters.data()));
     }
     return f(detail::DenseFeatures<T>{problem.features, products()}, parameters);
@@ -121,8 +129,17 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
   impl_->plan = detail::make_block_plan(impl_->rows(), impl_->features(), problem.num_classes,
                                         sizeof(T), block_rows);
   detail::check_workspace_fits(impl_->plan, problem.num_classes, impl_->features(), sizeof(T));
-  impl_->workspace = detail::Workspace<T>(impl_->plan, problem.num_classes, impl_->features());
-  if (sparse) impl_->slots = detail::FeatureSlots(problem.sparse_features);
+  if (sparse) {
+    detail::check_column_copy_fits(impl_->rows(), impl_->features(), problem.sparse_features.nnz(),
+                                   problem.num_classes, sizeof(T));
+  }
+  impl_->workspace =
+      detail::Workspace<T>(impl_->plan, problem.num_classes, impl_->features(), !sparse);
+  if (sparse) {
+    impl_->slots = detail::FeatureSlots(problem.sparse_features);
+    impl_->columns = detail::CsrColumns<T>(problem.sparse_features, impl_->plan);
+    impl_->gathered.resize(impl_->rows() * problem.num_classes);
+  }
 }
 
 template <class T>
@@ -205,21 +222,29 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
     return cross_entropy_rows(
         impl.cross_entropy_rows(begin, rows, z, impl.classes(), want_gradient));
   };
+  const bool column_major = impl.column_major() && want_gradient;
   double loss = impl.with_source(
-      weights.data(), impl.classes(), [&](const auto& source, const T* parameters) {
+      weights.data(), impl.classes(),
+      [&](const auto& source, const T* parameters) {
         input.parameters = parameters;
         return detail::run_blocked_pass(impl.plan, impl.workspace, source, input, row_step);
-      });
+      },
+      column_major);
   detail::BlockPlan combine_plan = impl.plan;
   if (impl.share) {
     combine_plan = impl.fold_share(want_gradient);
     loss = impl.workspace.chunk_loss[0];
   }
   if (want_gradient) {
+    T* weights_out = weights_gradient.empty() ? nullptr : weights_gradient.data();
     detail::combine_chunks(combine_plan, impl.workspace, impl.penalty(), weights.data(),
-                           weights_gradient.empty() ? nullptr : weights_gradient.data(),
+                           column_major ? nullptr : weights_out,
                            intercept_gradient.empty() ? nullptr : intercept_gradient.data(),
                            fit_intercept, impl.sparse() ? impl.slots.slot_of.data() : nullptr);
+    if (column_major && weights_out != nullptr) {
+      detail::column_major_weight_gradient(impl.columns, impl.gathered.data(), impl.classes(),
+                                           impl.penalty(), weights.data(), weights_out);
+    }
   }
   return loss / impl.weight_sum + impl.penalty().value(weights);
 }
@@ -286,16 +311,24 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
     detail::hessian_rows(z, 2 * classes, rows, classes, weights_of_block, scale);
     return 0.0;
   };
-  impl.with_source(workspace.stacked_parameters.data(), 2 * classes,
-                   [&](const auto& source, const T* parameters) {
-                     input.parameters = parameters;
-                     return detail::run_blocked_pass(impl.plan, workspace, source, input, row_step);
-                   });
+  const bool column_major = impl.column_major();
+  impl.with_source(
+      workspace.stacked_parameters.data(), 2 * classes,
+      [&](const auto& source, const T* parameters) {
+        input.parameters = parameters;
+        return detail::run_blocked_pass(impl.plan, workspace, source, input, row_step);
+      },
+      column_major);
   const detail::BlockPlan combine_plan = impl.share ? impl.fold_share(true) : impl.plan;
   detail::combine_chunks(combine_plan, workspace, impl.penalty(), direction_weights.data(),
-                         product_weights.data(),
+                         column_major ? nullptr : product_weights.data(),
                          product_intercept.empty() ? nullptr : product_intercept.data(),
                          fit_intercept, impl.sparse() ? impl.slots.slot_of.data() : nullptr);
+  if (column_major) {
+    detail::column_major_weight_gradient(impl.columns, impl.gathered.data(), classes,
+                                         impl.penalty(), direction_weights.data(),
+                                         product_weights.data());
+  }
 }
 
 template <class T>

@@ -164,6 +164,24 @@ void check_workspace_fits(const BlockPlan& plan, std::size_t classes, std::size_
   }
 }
 
+void check_column_copy_fits(std::size_t rows, std::size_t features, std::size_t nnz,
+                            std::size_t classes, std::size_t element_size) {
+  const long double bytes =
+      static_cast<long double>(nnz) * (4.0L + static_cast<long double>(element_size)) +
+      (static_cast<long double>(features) + 1.0L) * 8.0L +
+      static_cast<long double>(rows) * static_cast<long double>(classes) *
+          static_cast<long double>(element_size);
+  const long double physical = physical_memory_bytes();
+  if (physical > 0 && bytes > physical) {
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "the column-major copy of %zu CSR entries and the %zu x %zu row gradients "
+                  "would need %.3Lg GiB, more than this machine's %.3Lg GiB of memory",
+                  nnz, rows, classes, bytes / 1073741824.0L, physical / 1073741824.0L);
+    fail(kFunction, text);
+  }
+}
+
 void check_span_size(std::string_view function, std::string_view argument, std::size_t size,
                      std::size_t expected, bool may_be_empty) {
   if (size == expected || (may_be_empty && size == 0)) return;

@@ -23,15 +23,20 @@ struct Workspace {
 
   Workspace() = default;
   // At least one chunk's sums: a data-parallel share without rows receives the totals there.
-  Workspace(const BlockPlan& plan, std::size_t num_classes, std::size_t num_features)
+  // Without weight_sums (the column-major CSR product) there are no per-chunk K n sums.
+  Workspace(const BlockPlan& plan, std::size_t num_classes, std::size_t num_features,
+            bool with_weight_sums = true)
       : classes(num_classes),
         features(num_features),
-        chunk_weight_sums(std::max<std::size_t>(plan.chunks, 1) * num_classes * num_features),
+        chunk_weight_sums(with_weight_sums
+                              ? std::max<std::size_t>(plan.chunks, 1) * num_classes * num_features
+                              : 0),
         chunk_intercept_sums(std::max<std::size_t>(plan.chunks, 1) * num_classes),
         chunk_loss(std::max<std::size_t>(plan.chunks, 1)),
         chunk_logits(plan.chunks * plan.block_rows * 2 * num_classes) {}
 
   T* weight_sums(std::size_t chunk) {
+    if (chunk_weight_sums.empty()) return nullptr;
     return chunk_weight_sums.data() + chunk * classes * features;
   }
   T* intercept_sums(std::size_t chunk) { return chunk_intercept_sums.data() + chunk * classes; }
