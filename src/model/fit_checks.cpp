@@ -79,4 +79,12 @@ double regularization_strength(const FitOptions& options, double weight_total) {
   return lambda;
 }
 
+void check_lambda_in_float(const FitOptions& options, double lambda) {
+  if (std::isfinite(static_cast<float>(lambda))) return;
+  const std::string source =
+      options.C ? "C = " + shortest(*options.C) + " gives lambda = " : std::string("l2 = ");
+  fit_fail(source + shortest(lambda) +
+           ", beyond float's range (3.4e38) in a fit computing in float: set use_double");
+}
+
 }  // namespace softmaxkit::detail
