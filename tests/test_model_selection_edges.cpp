@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "model/path_predictor.hpp"
 #include "model_selection_checks.hpp"
 #include "softmaxkit/softmaxkit.hpp"
 
@@ -95,10 +96,164 @@ TEST_CASE("fit_path: extreme but valid C values each equal an independent fit or
       cold_throws = true;
     }
     if (cold_throws) {
-      check_throws_naming([&] { softmaxkit::fit_path(data.view(), data.labels, Cs, options); }, "C");
+      check_throws_naming([&] { softmaxkit::fit_path(data.view(), data.labels, Cs, options); },
+                          "C");
       continue;
     }
     const softmaxkit::PathResult path = softmaxkit::fit_path(data.view(), data.labels, Cs, options);
     check_point_against_cold_fit(data, path.points[0], C, options, 1e-6);
   }
+  // A denormal C makes lambda = 1 / (C m) inf: an Error naming C, never a fit.
+  check_throws_naming(
+      [&] {
+        const std::vector<double> Cs = {1.0, std::numeric_limits<double>::denorm_min()};
+        softmaxkit::fit_path(data.view(), data.labels, Cs, options);
+      },
+      "C = 5e-324");
+}
+
+TEST_CASE("fit_path in float: a lambda beyond float's range is an Error naming C") {
+  const Data data = blobs(60, 3, 3, 1.0, 3);
+  const std::vector<float> as_float(data.features.begin(), data.features.end());
+  const MatrixView<const float> view(as_float.data(), data.rows, data.cols);
+  // lambda = 1 / (1e-300 * 60) = 1.7e298: inf in float (it used to surface as LossGradient's
+  // "l2 is <299 digits>, not finite in float").
+  for (const double C : {1e-300, DBL_MIN}) {
+    CAPTURE(C);
+    const std::vector<double> Cs = {1.0, C};
+    check_throws_naming([&] { softmaxkit::fit_path(view, data.labels, Cs, tight_options()); },
+                        "C = ");
+    check_throws_naming([&] { softmaxkit::fit_path(view, data.labels, Cs, tight_options()); },
+                        "use_double");
+    FitOptions cold_options = tight_options();
+    cold_options.C = C;
+    softmaxkit::SoftmaxRegression cold(cold_options);
+    check_throws_naming([&] { cold.fit(view, data.labels); }, "beyond float's range");
+    // In double the same C fits (lambda is finite there), and so does use_double.
+    FitOptions in_double = tight_options();
+    in_double.use_double = true;
+    const softmaxkit::PathResult path = softmaxkit::fit_path(view, data.labels, Cs, in_double);
+    CHECK(all_finite(path.points[1].weights));
+    CHECK(path.points[1].report.reason != StopReason::nan);
+  }
+}
+
+TEST_CASE("fit_path: 200 values, unsorted, with duplicates, and one value") {
+  const Data data = blobs(45, 2, 3, 1.5, 11);
+  const FitOptions options = tight_options();
+  std::vector<double> Cs = softmaxkit::log_grid(1e-4, 1e4, 200);
+  std::reverse(Cs.begin(), Cs.end());
+  Cs[7] = Cs[8] = Cs[150];  // three equal values, far apart in the list
+  const softmaxkit::PathResult path = softmaxkit::fit_path(data.view(), data.labels, Cs, options);
+  REQUIRE(path.points.size() == 200);
+  for (std::size_t i = 0; i < Cs.size(); i += 13) {
+    check_point_against_cold_fit(data, path.points[i], Cs[i], options, 1e-8);
+  }
+  check_point_against_cold_fit(data, path.points[8], Cs[8], options, 1e-8);
+  CHECK(std::abs(path.points[7].report.objective - path.points[150].report.objective) <=
+        1e-8 * path.points[150].report.objective);
+  for (const softmaxkit::PathPoint& point : path.points) {
+    CHECK(point.report.reason == StopReason::converged);
+  }
+  const std::vector<double> one = {3.0};
+  const softmaxkit::PathResult single =
+      softmaxkit::fit_path(data.view(), data.labels, one, options);
+  REQUIRE(single.points.size() == 1);
+  check_point_against_cold_fit(data, single.points[0], 3.0, options, 1e-8);
+}
+
+TEST_CASE("fit_path and cross_validate: one class is an Error; K = 1000 tiny classes fit") {
+  const Data data = blobs(30, 2, 3, 1.0, 5);
+  const std::vector<std::int32_t> one_class(data.rows, 4);
+  const std::vector<double> Cs = {1.0, 10.0};
+  check_throws_naming([&] { softmaxkit::fit_path(data.view(), one_class, Cs, tight_options()); },
+                      "fewer than 2 classes");
+  check_throws_naming(
+      [&] { softmaxkit::cross_validate(data.view(), one_class, Cs, tight_options()); },
+      "fewer than 2 classes");
+  softmaxkit::CvOptions two;
+  two.folds = 2;
+  check_throws_naming(
+      [&] { softmaxkit::cross_validate(data.view(), one_class, Cs, tight_options(), two); },
+      "fewer than 2 classes");
+
+  // 1000 classes, 2 rows each: 2-fold CV trains every class on one row and scores the other.
+  const Data many = blobs(2000, 2, 1000, 0.5, 9);
+  FitOptions options;
+  options.threads = 1;
+  const softmaxkit::PathResult path = softmaxkit::fit_path(many.view(), many.labels, Cs, options);
+  CHECK(path.classes.size() == 1000);
+  for (std::size_t i = 0; i < Cs.size(); ++i) {
+    check_point_against_cold_fit(many, path.points[i], Cs[i], options, 1e-6);
+  }
+  softmaxkit::CvOptions cv;
+  cv.folds = 2;
+  cv.refit = false;
+  const softmaxkit::CvResult result =
+      softmaxkit::cross_validate(many.view(), many.labels, Cs, options, cv);
+  REQUIRE(result.folds.size() == 2);
+  for (const softmaxkit::Fold& fold : result.folds) CHECK(fold.test.size() == 1000);
+  for (std::size_t c = 0; c < Cs.size(); ++c) {
+    CHECK(std::isfinite(result.mean_log_loss[c]));
+    CHECK(result.mean_accuracy[c] >= 0);
+    CHECK(result.mean_accuracy[c] <= 1);
+  }
+  cv.folds = 3;  // above the smallest class count (2)
+  check_throws_naming(
+      [&] { softmaxkit::cross_validate(many.view(), many.labels, Cs, options, cv); }, "k is 3");
+}
+
+TEST_CASE("stratified_folds: k = 2 and k = the smallest class count, seeds 0 and 2^64 - 1") {
+  // Class sizes 3, 5, 9.
+  std::vector<std::int32_t> labels;
+  for (int c = 0; c < 3; ++c)
+    labels.insert(labels.end(), static_cast<std::size_t>(3 + 2 * c + c * c), c);
+  for (const std::uint64_t seed : {std::uint64_t{0}, UINT64_MAX}) {
+    for (const int k : {2, 3}) {
+      CAPTURE(seed);
+      CAPTURE(k);
+      const std::vector<softmaxkit::Fold> folds = softmaxkit::stratified_folds(labels, k, seed);
+      REQUIRE(folds.size() == static_cast<std::size_t>(k));
+      std::vector<int> tested(labels.size(), 0);
+      for (const softmaxkit::Fold& fold : folds) {
+        CHECK(fold.train.size() + fold.test.size() == labels.size());
+        for (std::size_t row : fold.test) ++tested[row];
+        for (int c = 0; c < 3; ++c) {
+          const auto count = static_cast<std::size_t>(
+              std::count_if(fold.test.begin(), fold.test.end(),
+                            [&](std::size_t row) { return labels[row] == c; }));
+          const auto total = static_cast<std::size_t>(std::count(labels.begin(), labels.end(), c));
+          CHECK(count >= total / static_cast<std::size_t>(k));
+          CHECK(count <= (total + static_cast<std::size_t>(k) - 1) / static_cast<std::size_t>(k));
+        }
+      }
+      CHECK(std::all_of(tested.begin(), tested.end(), [](int n) { return n == 1; }));
+      const std::vector<softmaxkit::Fold> again = softmaxkit::stratified_folds(labels, k, seed);
+      for (std::size_t f = 0; f < folds.size(); ++f) CHECK(again[f].test == folds[f].test);
+    }
+  }
+  CHECK(softmaxkit::stratified_folds(labels, 3, 0)[0].test !=
+        softmaxkit::stratified_folds(labels, 3, UINT64_MAX)[0].test);
+  check_throws_naming([&] { softmaxkit::stratified_folds(labels, 4, UINT64_MAX); },
+                      "k is 4 but class 0 has only 3 rows");
+}
+
+TEST_CASE("the path's predicted start: overflow is detected, the values are the line's") {
+  using softmaxkit::detail::predict_path_start;
+  std::vector<double> weights, intercept;
+  // An ordinary step: the values are current + t (current - previous), checked in long double.
+  const std::vector<double> w1 = {0.5, -1.25, 3.0}, w0 = {0.25, -1.0, 2.0}, b1 = {0.1}, b0 = {0.3};
+  REQUIRE(predict_path_start(w1, w0, b1, b0, 0.75, weights, intercept));
+  for (std::size_t i = 0; i < 3; ++i) {
+    const long double expected = w1[i] + 0.75L * ((long double)w1[i] - w0[i]);
+    CHECK(std::abs((long double)weights[i] - expected) <= 1e-15L * std::abs(expected));
+  }
+  CHECK(std::abs(intercept[0] - (0.1 + 0.75 * (0.1 - 0.3))) <= 1e-16);
+  // An element that overflows, one whose square sum overflows (each finite), an intercept
+  // that overflows, and a NaN: each refused, so the path starts from the last solution.
+  CHECK_FALSE(predict_path_start({1e308}, {-1e308}, {}, {}, 1.0, weights, intercept));
+  CHECK_FALSE(predict_path_start({1e154, 1e154}, {1e153, 1e153}, {}, {}, 1.0, weights, intercept));
+  CHECK_FALSE(predict_path_start({1.0}, {0.0}, {DBL_MAX}, {-DBL_MAX}, 0.5, weights, intercept));
+  CHECK_FALSE(predict_path_start({std::nan("")}, {0.0}, {}, {}, 0.5, weights, intercept));
+  CHECK(predict_path_start({1e153}, {1e152}, {1e300}, {1e299}, 1.0, weights, intercept));
 }
