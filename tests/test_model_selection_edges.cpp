@@ -257,3 +257,89 @@ TEST_CASE("the path's predicted start: overflow is detected, the values are the 
   CHECK_FALSE(predict_path_start({std::nan("")}, {0.0}, {}, {}, 0.5, weights, intercept));
   CHECK(predict_path_start({1e153}, {1e152}, {1e300}, {1e299}, 1.0, weights, intercept));
 }
+
+TEST_CASE("reference_gradient_norm at 0, denormal, DBL_MIN, 1e300 and DBL_MAX for every solver") {
+  const Data data = blobs(60, 3, 3, 1.0, 3);
+  for (const SolverKind solver :
+       {SolverKind::structured, SolverKind::lbfgs, SolverKind::newton_cg}) {
+    CAPTURE(static_cast<int>(solver));
+    FitOptions options;
+    options.C = 1.0;
+    options.solver = solver;
+    options.threads = 1;
+    softmaxkit::SoftmaxRegression plain(options);
+    const softmaxkit::FitReport reference = plain.fit(data.view(), data.labels);
+    REQUIRE(reference.reason == StopReason::converged);
+    REQUIRE(reference.initial_gradient_norm < 1);  // so max(1, reference) is 1 below
+    for (const double tiny : {std::numeric_limits<double>::denorm_min(), DBL_MIN, 1e-300}) {
+      // Below 1 the rule's floor max(1, .) applies: the same stopping test as reference 0.
+      options.reference_gradient_norm = tiny;
+      softmaxkit::SoftmaxRegression model(options);
+      const softmaxkit::FitReport report = model.fit(data.view(), data.labels);
+      CHECK(report.reason == StopReason::converged);
+      CHECK(report.gradient_norm <= options.tolerance);
+      CHECK(std::abs(report.objective - reference.objective) <= 1e-8 * reference.objective);
+      if (solver != SolverKind::structured) CHECK(same_bits(model.weights(), plain.weights()));
+    }
+    for (const double huge : {1e300, DBL_MAX}) {
+      for (const double tolerance : {1e-6, 10.0}) {  // 10 * DBL_MAX overflows to inf
+        // tolerance * reference above ||g0||: the rule holds at the start (documented).
+        options.reference_gradient_norm = huge;
+        options.tolerance = tolerance;
+        softmaxkit::SoftmaxRegression model(options);
+        const softmaxkit::FitReport report = model.fit(data.view(), data.labels);
+        CHECK(report.reason == StopReason::converged);
+        CHECK(report.iterations == 0);
+        CHECK(std::abs(report.objective - std::log(3.0L)) <= 1e-14);  // W = 0: log K
+        CHECK(all_finite(model.weights()));
+      }
+    }
+    options.tolerance = 1e-6;
+    // NaN in the data is never converged, whatever the reference.
+    Data broken = data;
+    broken.features[4] = std::numeric_limits<double>::quiet_NaN();
+    options.reference_gradient_norm = DBL_MAX;
+    options.tolerance = 10;
+    softmaxkit::SoftmaxRegression model(options);
+    CHECK(model.fit(broken.view(), broken.labels).reason == StopReason::nan);
+    CHECK_FALSE(model.is_fitted());
+    options.tolerance = 1e-6;
+    for (const double bad : {-1.0, std::numeric_limits<double>::infinity(), std::nan("")}) {
+      options.reference_gradient_norm = bad;
+      softmaxkit::SoftmaxRegression refused(options);
+      check_throws_naming([&] { refused.fit(data.view(), data.labels); },
+                          "reference_gradient_norm");
+      const std::vector<double> Cs = {1.0};
+      check_throws_naming([&] { softmaxkit::fit_path(data.view(), data.labels, Cs, options); },
+                          "reference_gradient_norm");
+    }
+  }
+}
+
+TEST_CASE("fit_path on every supported ISA: each point equals a cold fit on that ISA") {
+  const Data data = blobs(90, 5, 3, 1.0, 21);
+  const std::vector<float> as_float(data.features.begin(), data.features.end());
+  const MatrixView<const float> float_view(as_float.data(), data.rows, data.cols);
+  const std::vector<double> Cs = {100.0, 0.01, 1.0, 1e4};
+  for (const softmaxkit::Isa isa : softmaxkit::supported_isas()) {
+    CAPTURE(softmaxkit::to_string(isa));
+    softmaxkit::ScopedIsa scoped(isa);
+    const FitOptions options = tight_options();
+    const softmaxkit::PathResult path = softmaxkit::fit_path(data.view(), data.labels, Cs, options);
+    const softmaxkit::PathResult path_f =
+        softmaxkit::fit_path(float_view, data.labels, Cs, options);
+    for (std::size_t i = 0; i < Cs.size(); ++i) {
+      check_point_against_cold_fit(data, path.points[i], Cs[i], options, 1e-8);
+      CHECK(path.points[i].report.reason == StopReason::converged);
+      FitOptions cold_options = options;
+      cold_options.C = Cs[i];
+      softmaxkit::SoftmaxRegression cold(cold_options);
+      const softmaxkit::FitReport cold_report = cold.fit(float_view, data.labels);
+      CHECK(path_f.points[i].report.reason != StopReason::nan);
+      CHECK(all_finite(path_f.points[i].weights));
+      // Float gradients stop near the float optimum: objectives agree to float's noise.
+      CHECK(std::abs(path_f.points[i].report.objective - cold_report.objective) <=
+            1e-6 * cold_report.objective);
+    }
+  }
+}
