@@ -249,8 +249,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             fail("class_weight", "None, 'balanced' or a dict")
         if not isinstance(self.warm_start, (bool, np.bool_)):
             fail("warm_start", "a bool")
-        if not (self.n_threads is None or (_is_int(self.n_threads) and self.n_threads >= 1)):
-            fail("n_threads", "None or an int >= 1")
+        # At most softmaxkit::max_threads: above it the core refused the option as "threads", and
+        # beyond 64 bits the binding's conversion failed with a RuntimeError.
+        threads_ok = _is_int(self.n_threads) and 1 <= self.n_threads <= 4096
+        if not (self.n_threads is None or threads_ok):
+            fail("n_threads", "None or an int in [1, 4096]")
         if not isinstance(self.early_stopping, (bool, np.bool_)):
             fail("early_stopping", "a bool")
         if not (_is_real(self.validation_fraction) and 0 < self.validation_fraction < 1):
