@@ -343,3 +343,46 @@ TEST_CASE("fit_path on every supported ISA: each point equals a cold fit on that
     }
   }
 }
+
+TEST_CASE("a feature of 1e200: the initial gradient norm is finite and the path runs") {
+  // Its sum of squares overflowed: FitReport::initial_gradient_norm was inf, and fit_path passed
+  // it on as reference_gradient_norm, so its second fit threw "reference_gradient_norm must be
+  // finite" although the caller never set it.
+  Data data = blobs(60, 3, 3, 1.0, 3);
+  for (std::size_t i = 0; i < data.rows; ++i) data.features[i * 3 + 2] *= 1e200;
+  // ||grad J(0)|| in long double: (1/m) sum_i (1/K - [y_i = k]) x_ij, and the intercept's.
+  long double squares = 0;
+  for (int k = 0; k < 3; ++k) {
+    for (std::size_t j = 0; j <= 3; ++j) {
+      long double g = 0;
+      for (std::size_t i = 0; i < data.rows; ++i) {
+        const long double x = j < 3 ? data.features[i * 3 + j] : 1.0L;
+        g += (1.0L / 3 - (data.labels[i] == k ? 1 : 0)) * x;
+      }
+      g /= static_cast<long double>(data.rows);
+      squares += g * g;
+    }
+  }
+  const long double expected = std::sqrt(squares);
+  for (const SolverKind solver :
+       {SolverKind::structured, SolverKind::lbfgs, SolverKind::newton_cg}) {
+    CAPTURE(static_cast<int>(solver));
+    FitOptions options = tight_options();
+    options.solver = solver;
+    options.C = 1.0;
+    softmaxkit::SoftmaxRegression cold(options);
+    const softmaxkit::FitReport report = cold.fit(data.view(), data.labels);
+    CHECK(std::abs(report.initial_gradient_norm - expected) <= 1e-12L * expected);
+    const std::vector<double> Cs = {0.01, 1.0, 100.0};
+    const softmaxkit::PathResult path = softmaxkit::fit_path(data.view(), data.labels, Cs, options);
+    for (std::size_t i = 0; i < Cs.size(); ++i) {
+      // Unscaled features this far apart defeat every solver's line search (cold fits too); the
+      // path must end where the cold fit does, with finite numbers and an honest stop reason.
+      check_point_against_cold_fit(data, path.points[i], Cs[i], options, 1e-12);
+      if (path.points[i].report.reason == StopReason::converged) {
+        CHECK(path.points[i].report.gradient_norm <=
+              options.tolerance * std::max(1.0, report.initial_gradient_norm));
+      }
+    }
+  }
+}

@@ -118,7 +118,8 @@ PathResult path_impl(std::string_view where, const Features& features,
       detail::PathStart::assign(model, previous_weights, previous_intercept);
       point.report = model.fit(features, labels);
     }
-    if (model.options().reference_gradient_norm == 0) {
+    if (model.options().reference_gradient_norm == 0 &&
+        std::isfinite(point.report.initial_gradient_norm)) {
       model.options().reference_gradient_norm = point.report.initial_gradient_norm;
     }
     if (point.report.reason == StopReason::nan) {
