@@ -386,3 +386,14 @@ TEST_CASE("a feature of 1e200: the initial gradient norm is finite and the path 
     }
   }
 }
+
+TEST_CASE("cross_validate: a scoring that is not a CvScoring is an Error") {
+  const Data data = blobs(30, 2, 3, 1.0, 5);
+  const std::vector<double> Cs = {1.0, 2.0};
+  softmaxkit::CvOptions cv;
+  cv.folds = 2;
+  cv.scoring = static_cast<softmaxkit::CvScoring>(7);  // used to pick the C by log-loss silently
+  check_throws_naming(
+      [&] { softmaxkit::cross_validate(data.view(), data.labels, Cs, tight_options(), cv); },
+      "cv.scoring");
+}

@@ -147,8 +147,8 @@ class SoftmaxRegressionCV(SoftmaxRegression):
             fail("fit_intercept", "a bool")
         if self.solver not in ("auto", "structured", "newton", "lbfgs"):
             fail("solver", "'auto', 'structured', 'newton' or 'lbfgs'")
-        if not (_is_real(self.tol) and self.tol > 0):
-            fail("tol", "a number > 0")
+        if not (_is_real(self.tol) and 0 < self.tol < np.inf):
+            fail("tol", "a finite number > 0")
         if not (_is_int(self.max_iter) and 0 <= self.max_iter <= _INT32.max):
             fail("max_iter", "an int >= 0")
         if not (

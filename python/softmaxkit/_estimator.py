@@ -237,8 +237,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             fail("solver", "'auto', 'structured', 'newton' or 'lbfgs'")
         if self.penalty == "l1" and self.solver in ("newton", "structured"):
             fail("solver", "'auto' or 'lbfgs' with penalty='l1' (OWL-QN)")
-        if not (_is_real(self.tol) and self.tol > 0):
-            fail("tol", "a number > 0")
+        if not (_is_real(self.tol) and 0 < self.tol < np.inf):
+            fail("tol", "a finite number > 0")
         if not (_is_int(self.max_iter) and 0 <= self.max_iter <= _INT32.max):
             fail("max_iter", "an int >= 0")
         if not (

@@ -109,3 +109,10 @@ def test_scoring_labels_and_refit_false(iris):
     assert ours.score(X, y) > 0.9
     with pytest.raises(ValueError, match="refit=False"):
         ours.save("/nonexistent/never-written.skm")
+
+
+@pytest.mark.parametrize("tol", [float("inf"), float("nan"), 0.0, -1.0])
+def test_bad_tol(iris, tol):
+    # inf used to reach the core, which named it "tolerance".
+    with pytest.raises(ValueError, match="tol must be a finite number > 0"):
+        SoftmaxRegressionCV(Cs=2, tol=tol).fit(*iris)

@@ -233,6 +233,9 @@ CvResult cv_impl(std::string_view where, const Features& features,
                  std::span<const Fold> folds, const FitOptions& options, const CvOptions& cv) {
   check_Cs(where, Cs);
   check_options(where, options);
+  if (cv.scoring != CvScoring::accuracy && cv.scoring != CvScoring::log_loss) {
+    detail::fail(where, "cv.scoring is not a CvScoring");  // it would pick by log-loss
+  }
   if (features.empty()) detail::fail(where, "features are empty");
   if (labels.size() != features.rows()) {
     detail::fail(where, "labels has " + std::to_string(labels.size()) +
