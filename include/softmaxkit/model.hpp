@@ -48,8 +48,8 @@ struct FitOptions {
   // > 0: replaces ||initial gradient|| in the stopping rule above (and in the structured
   // solver's switch to its second phase), so a warm start stops where a cold fit would: pass
   // the cold fit's FitReport::initial_gradient_norm (fit_path does). 0: the start's own norm.
-  // Finite and >= 0. Values below 1 act as 1 (the max above); a value at or above ||gradient at
-  // the start|| / tolerance stops at the start (converged, 0 iterations) with every solver.
+  // Finite and >= 0. In the stopping rule values below 1 act as 1; a value at or above
+  // ||gradient at the start|| / tolerance stops at the start (converged, 0 iterations).
   double reference_gradient_norm = 0;
   int threads = 0;  // 0: every core; otherwise a TBB arena of this many (at most max_threads)
   bool use_double = false;  // compute in double even for float data
