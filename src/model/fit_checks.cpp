@@ -84,8 +84,8 @@ void check_lambda_in_float(const FitOptions& options, double lambda) {
   const std::string source =
       options.C ? "C = " + shortest(*options.C) + " gives lambda = " : std::string("l2 = ");
   fit_fail(source + shortest(lambda) +
-           ", beyond float's range (3.4e38) in a fit computing in float: set use_double (the "
-           "command's --double)");
+           ", beyond float's range (3.4e38) in a fit computing in float: compute in double "
+           "(use_double; the command's --double; float64 X in Python)");
 }
 
 }  // namespace softmaxkit::detail
