@@ -116,3 +116,13 @@ def test_bad_tol(iris, tol):
     # inf used to reach the core, which named it "tolerance".
     with pytest.raises(ValueError, match="tol must be a finite number > 0"):
         SoftmaxRegressionCV(Cs=2, tol=tol).fit(*iris)
+
+
+def test_a_lambda_beyond_float_is_named_and_float64_fits(iris):
+    # float32 X computes in float: lambda = 1 / (1e-300 m) does not fit; float64 X does.
+    X, y = iris
+    with pytest.raises(ValueError, match=r"C = 1e-300 .*float64 X in Python"):
+        SoftmaxRegressionCV(Cs=[1.0, 1e-300], cv=3).fit(X.astype(np.float32), y)
+    model = SoftmaxRegressionCV(Cs=[1.0, 1e-300], cv=3).fit(X, y)
+    assert model.C_[0] == 1.0
+    assert np.all(np.isfinite(model.scores_[0]))
