@@ -103,6 +103,20 @@ TEST_CASE("fit_path: extreme but valid C values each equal an independent fit or
     const softmaxkit::PathResult path = softmaxkit::fit_path(data.view(), data.labels, Cs, options);
     check_point_against_cold_fit(data, path.points[0], C, options, 1e-6);
   }
+  // All of them on one path, unsorted with a duplicate: huge jumps in log C between warm starts
+  // (the predictor's t is capped at 1), each point still where a cold fit ends.
+  const std::vector<double> mixed = {1e300, DBL_MIN, 1.0, DBL_MAX, 1e-300, 1e-30, 1e30, 1.0};
+  for (const SolverKind solver :
+       {SolverKind::structured, SolverKind::lbfgs, SolverKind::newton_cg}) {
+    CAPTURE(static_cast<int>(solver));
+    FitOptions path_options = options;
+    path_options.solver = solver;
+    const softmaxkit::PathResult path =
+        softmaxkit::fit_path(data.view(), data.labels, mixed, path_options);
+    for (std::size_t i = 0; i < mixed.size(); ++i) {
+      check_point_against_cold_fit(data, path.points[i], mixed[i], path_options, 1e-6);
+    }
+  }
   // A denormal C makes lambda = 1 / (C m) inf: an Error naming C, never a fit.
   check_throws_naming(
       [&] {
