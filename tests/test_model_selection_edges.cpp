@@ -411,3 +411,32 @@ TEST_CASE("cross_validate: a scoring that is not a CvScoring is an Error") {
       [&] { softmaxkit::cross_validate(data.view(), data.labels, Cs, tight_options(), cv); },
       "cv.scoring");
 }
+
+TEST_CASE("fit_path on CSR: extreme C values as on dense rows") {
+  const Data data = blobs(60, 3, 3, 1.0, 3);
+  std::vector<std::int64_t> offsets = {0};
+  std::vector<std::int32_t> columns;
+  std::vector<float> values;
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    for (std::size_t j = 0; j < data.cols; ++j) {
+      columns.push_back(static_cast<std::int32_t>(j));
+      values.push_back(static_cast<float>(data.features[i * data.cols + j]));
+    }
+    offsets.push_back(static_cast<std::int64_t>(columns.size()));
+  }
+  const softmaxkit::CsrMatrix<float> csr(data.rows, data.cols, offsets, columns, values);
+  const std::vector<double> Cs = {1.0, 1e-300};
+  check_throws_naming([&] { softmaxkit::fit_path(csr.view(), data.labels, Cs, tight_options()); },
+                      "C = 1e-300");
+  FitOptions in_double = tight_options();
+  in_double.use_double = true;
+  const std::vector<double> extremes = {1e300, DBL_MIN, 1.0, DBL_MAX};
+  const softmaxkit::PathResult path =
+      softmaxkit::fit_path(csr.view(), data.labels, extremes, in_double);
+  // The dense double rows hold the same (float-rounded) values: the CSR path's reference.
+  Data rounded = data;
+  for (double& value : rounded.features) value = static_cast<float>(value);
+  for (std::size_t i = 0; i < extremes.size(); ++i) {
+    check_point_against_cold_fit(rounded, path.points[i], extremes[i], tight_options(), 1e-9);
+  }
+}
