@@ -440,3 +440,47 @@ TEST_CASE("fit_path on CSR: extreme C values as on dense rows") {
     check_point_against_cold_fit(rounded, path.points[i], extremes[i], tight_options(), 1e-9);
   }
 }
+
+TEST_CASE("C near DBL_MAX: lambda = 1 / (C m) is the subnormal value, not 0") {
+  // C * m overflowed to inf, so lambda was 1 / inf = 0: an unregularised fit reported as C's.
+  for (const std::size_t rows : {std::size_t{60}, std::size_t{300}}) {
+    const Data data = blobs(rows, 3, 3, 1.0, 3);
+    for (const double C : {1e306, DBL_MAX}) {
+      CAPTURE(rows);
+      CAPTURE(C);
+      const long double expected = 1.0L / (static_cast<long double>(C) * rows);
+      FitOptions options = tight_options();
+      options.C = C;
+      softmaxkit::SoftmaxRegression model(options);
+      model.fit(data.view(), data.labels);
+      CHECK(model.effective_l2() > 0);
+      // Subnormal: about 40 significant bits left.
+      CHECK(std::abs(model.effective_l2() - expected) <= 1e-10L * expected);
+      const std::vector<double> Cs = {1.0, C};
+      const softmaxkit::PathResult path =
+          softmaxkit::fit_path(data.view(), data.labels, Cs, tight_options());
+      CHECK(path.points[1].lambda == model.effective_l2());
+    }
+  }
+}
+
+TEST_CASE("structured solver at a subnormal lambda: converged, at Newton-CG's optimum") {
+  // C = 1e306 with 100 rows gives lambda = 1e-308 (C * m finite), C = DBL_MAX lambda ~ 1e-310:
+  // G / lambda overflowed in the Kronecker metric, and the fit ended with line_search_failed
+  // 0.005 above the optimum (its cold fit and its path alike, so only a peer solver shows it).
+  const Data data = blobs(100, 3, 3, 1.0, 3);
+  for (const double C : {1e306, DBL_MAX}) {
+    CAPTURE(C);
+    FitOptions options = tight_options();
+    options.C = C;
+    options.solver = SolverKind::newton_cg;
+    softmaxkit::SoftmaxRegression newton(options);
+    const softmaxkit::FitReport peer = newton.fit(data.view(), data.labels);
+    REQUIRE(peer.reason == StopReason::converged);
+    options.solver = SolverKind::structured;
+    softmaxkit::SoftmaxRegression structured(options);
+    const softmaxkit::FitReport report = structured.fit(data.view(), data.labels);
+    CHECK(report.reason == StopReason::converged);
+    CHECK(std::abs(report.objective - peer.objective) <= 1e-9 * peer.objective);
+  }
+}
