@@ -15,6 +15,7 @@
 #include "softmaxkit/csr.hpp"
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/model.hpp"
+#include "sparse_model_checks.hpp"
 
 namespace {
 
@@ -105,18 +106,8 @@ void reference_objective(const SparseData<T>& data, const SoftmaxRegression& mod
   gradient_norm = std::sqrt(squares);
 }
 
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
-}
-
-std::string error_of(auto&& call) {
-  try {
-    call();
-  } catch (const softmaxkit::Error& error) {
-    return error.what();
-  }
-  return "";
-}
+using sparse_model_checks::error_of;
+using sparse_model_checks::same_bits;
 
 }  // namespace
 

@@ -20,6 +20,7 @@
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/model.hpp"
 #include "softmaxkit/regression.hpp"
+#include "sparse_model_checks.hpp"
 
 namespace {
 
@@ -159,18 +160,8 @@ void check_same_outcome(const Outcome& csr, const Outcome& dense, double objecti
   CHECK(largest_difference(csr.intercept, dense.intercept) <= parameter_tolerance);
 }
 
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
-}
-
-std::string error_of(auto&& call) {
-  try {
-    call();
-  } catch (const softmaxkit::Error& error) {
-    return error.what();
-  }
-  return "";
-}
+using sparse_model_checks::error_of;
+using sparse_model_checks::same_bits;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

@@ -48,7 +48,8 @@ struct FitOptions {
   // > 0: replaces ||initial gradient|| in the stopping rule above (and in the structured
   // solver's switch to its second phase), so a warm start stops where a cold fit would: pass
   // the cold fit's FitReport::initial_gradient_norm (fit_path does). 0: the start's own norm.
-  // Finite and >= 0.
+  // Finite and >= 0. In the stopping rule values below 1 act as 1; a value at or above
+  // ||gradient at the start|| / tolerance stops at the start (converged, 0 iterations).
   double reference_gradient_norm = 0;
   int threads = 0;  // 0: every core; otherwise a TBB arena of this many (at most max_threads)
   bool use_double = false;  // compute in double even for float data
@@ -93,9 +94,10 @@ class SoftmaxRegression {
   // Arguments are checked first (Error naming the option or argument: sample weights before
   // lambda, so NaN or all-zero weights with C are reported as such), then the data are prepared
   // (rows held out for early stopping only when validation_fraction > 0, whatever the precision).
-  // Non-finite data: NaN or inf in the features (or a gradient that overflows, e.g. an absurd l2
-  // in float) ends the fit with reason StopReason::nan; the model is then left as it was before
-  // the call (unfitted if it was) and the report is not a solution.
+  // A fit computing in float refuses a lambda beyond float's range (an Error naming C or l2:
+  // set use_double). Non-finite data: NaN or inf in the features (or a gradient that overflows)
+  // ends the fit with reason StopReason::nan; the model is then left as it was before the call
+  // (unfitted if it was) and the report is not a solution.
   FitReport fit(MatrixView<const float> features, std::span<const std::int32_t> labels,
                 std::span<const float> sample_weight = {});
   FitReport fit(MatrixView<const double> features, std::span<const std::int32_t> labels,

@@ -33,8 +33,9 @@ struct PathResult {
 // SoftmaxRegression, so the label mapping and the structured solver's factorization of the Gram
 // matrix are computed once for the whole path. The first fit starts from zero, the second from
 // the first solution, each later one from the line through the last two solutions extended to its
-// C in log C by at most the last step's length (a predictor step; if its start overflows, the fit
-// restarts from the last solution; options.warm_start is not consulted), stopping where a cold fit
+// C in log C by at most the last step's length (a predictor step; a predicted start whose elements
+// or sum of squares overflow is not used, and a fit from it that ends with StopReason::nan is
+// redone from the last solution; options.warm_start is not consulted), stopping where a cold fit
 // would: options.reference_gradient_norm (if 0, the first fit's initial gradient norm, which does
 // not depend on C) replaces the warm start's own small gradient in the relative tests.
 // options: everything but C, l2 and warm_start is used as given; validation_fraction must be 0.
@@ -78,7 +79,8 @@ struct CvProgress {
 struct CvOptions {
   int folds = 5;                            // stratified folds when no explicit folds are given
   std::uint64_t seed = 0;                   // for stratified_folds
-  CvScoring scoring = CvScoring::accuracy;  // picks the best C (log_loss: the smallest mean)
+  CvScoring scoring = CvScoring::accuracy;  // picks the best C (log_loss: the smallest mean);
+                                            // another value is an Error
   bool refit = true;                        // fit all rows at the best C
   std::function<void(const CvProgress&)> progress{};
 };
@@ -136,7 +138,8 @@ CvResult cross_validate(const CsrMatrixView<double>& features, std::span<const s
                         const FitOptions& options = {}, const CvOptions& cv = {});
 
 // Log-spaced values from `low` to `high` inclusive (count >= 1; count 1 gives low), as
-// numpy.logspace(log10(low), log10(high), count). Error on non-positive or non-finite bounds.
+// numpy.logspace(log10(low), log10(high), count); low > high gives descending values. Error
+// on non-positive or non-finite bounds.
 std::vector<double> log_grid(double low, double high, int count);
 
 }  // namespace softmaxkit

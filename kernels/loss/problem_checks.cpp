@@ -38,7 +38,9 @@ double check_problem(const RegressionProblem<T>& problem, bool share) {
   // The penalty's gradient l2 * W is computed in T: an l2 beyond T's range would make it
   // inf * 0 = NaN at W = 0.
   if (!std::isfinite(static_cast<T>(problem.l2))) {
-    fail(kFunction, "l2 is " + std::to_string(problem.l2) + ", not finite in " +
+    char text[32];  // "1.6666666666666667e+298", not std::to_string's 299 digits
+    std::snprintf(text, sizeof text, "%.17g", problem.l2);
+    fail(kFunction, "l2 is " + std::string(text) + ", not finite in " +
                         (sizeof(T) == 4 ? "float" : "double") + " (compute in double)");
   }
   const bool hard = !problem.labels.empty();

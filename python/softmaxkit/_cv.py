@@ -17,6 +17,36 @@ from softmaxkit._estimator import (
 )
 
 _SCORINGS = (None, "accuracy", "neg_log_loss")
+_MAX_CS = 10000  # as the command's --C-grid count
+_MAX_THREADS = 4096  # softmaxkit::max_threads
+
+
+def _fold_part(part, n_samples, fold, name):
+    """One train or test part of a fold as int64 indices, or ValueError.
+
+    Integer indices in [0, n_samples) or a boolean mask of length n_samples (what scikit-learn's
+    own indexing accepts); float, negative (numpy would wrap them) or out-of-range indices are
+    refused instead of being truncated, wrapped or failing deep in the core.
+    """
+    where = f"SoftmaxRegressionCV: cv fold {fold} {name}"
+    values = np.asarray(part)
+    if values.ndim != 1:
+        raise ValueError(f"{where} must be a 1-d array of indices, got shape {values.shape}")
+    if values.dtype == np.bool_:
+        if values.size != n_samples:
+            raise ValueError(
+                f"{where} is a boolean mask of length {values.size}, expected {n_samples}"
+            )
+        values = np.flatnonzero(values)
+    elif values.size and values.dtype.kind not in "iu":
+        raise ValueError(f"{where} must hold integer indices, got dtype {values.dtype}")
+    if values.size == 0:
+        raise ValueError(f"{where} is empty")
+    low, high = values.min(), values.max()
+    if low < 0 or high >= n_samples:
+        bad = low if low < 0 else high
+        raise ValueError(f"{where} holds index {bad}, outside [0, {n_samples})")
+    return values.astype(np.int64)
 
 
 class SoftmaxRegressionCV(SoftmaxRegression):
@@ -34,7 +64,7 @@ class SoftmaxRegressionCV(SoftmaxRegression):
     Parameters
     ----------
     Cs : int or array-like of float, default=10
-        An int n means ``numpy.logspace(-4, 4, n)`` (as scikit-learn); otherwise the values of
+        An int n (1 to 10000) means ``numpy.logspace(-4, 4, n)`` (as scikit-learn); otherwise the values of
         C, each finite and > 0.
     cv : int, cross-validation generator or iterable, default=None
         As in scikit-learn (``check_cv``): None is 5 folds, an int k is ``StratifiedKFold(k)``
@@ -95,8 +125,9 @@ class SoftmaxRegressionCV(SoftmaxRegression):
             raise ValueError(f"SoftmaxRegressionCV: {name} must be {expected}, got {value!r}")
 
         if _is_int(self.Cs):
-            if self.Cs < 1:
-                fail("Cs", "an int >= 1 or a list of numbers > 0")
+            # Bounded as the command's --C-grid count: a huge int would allocate its grid first.
+            if not 1 <= self.Cs <= _MAX_CS:
+                fail("Cs", f"an int in [1, {_MAX_CS}] or a list of numbers > 0")
         else:
             try:
                 values = np.asarray(self.Cs, dtype=np.float64)
@@ -116,12 +147,17 @@ class SoftmaxRegressionCV(SoftmaxRegression):
             fail("fit_intercept", "a bool")
         if self.solver not in ("auto", "structured", "newton", "lbfgs"):
             fail("solver", "'auto', 'structured', 'newton' or 'lbfgs'")
-        if not (_is_real(self.tol) and self.tol > 0):
-            fail("tol", "a number > 0")
+        if not (_is_real(self.tol) and 0 < self.tol < np.inf):
+            fail("tol", "a finite number > 0")
         if not (_is_int(self.max_iter) and 0 <= self.max_iter <= _INT32.max):
             fail("max_iter", "an int >= 0")
-        if not (self.n_threads is None or (_is_int(self.n_threads) and self.n_threads >= 1)):
-            fail("n_threads", "None or an int >= 1")
+        if not (
+            self.n_threads is None
+            or (_is_int(self.n_threads) and 1 <= self.n_threads <= _MAX_THREADS)
+        ):
+            fail("n_threads", f"None or an int in [1, {_MAX_THREADS}]")
+        if _is_int(self.cv) and self.cv < 2:
+            fail("cv", "None, an int >= 2, a splitter or an iterable of (train, test) arrays")
 
     def _options(self):
         return {
@@ -158,8 +194,9 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         else:
             labels = y_index.astype(np.int32)
         labels = np.ascontiguousarray(labels)
-        train = [np.asarray(fold[0], dtype=np.int64) for fold in folds]
-        test = [np.asarray(fold[1], dtype=np.int64) for fold in folds]
+        n_samples = X.shape[0]
+        train = [_fold_part(fold[0], n_samples, i, "train") for i, fold in enumerate(folds)]
+        test = [_fold_part(fold[1], n_samples, i, "test") for i, fold in enumerate(folds)]
         for index, part in enumerate(train):
             missing = np.setdiff1d(np.arange(classes.size), np.unique(y_index[part]))
             if missing.size:

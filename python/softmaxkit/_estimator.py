@@ -237,8 +237,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             fail("solver", "'auto', 'structured', 'newton' or 'lbfgs'")
         if self.penalty == "l1" and self.solver in ("newton", "structured"):
             fail("solver", "'auto' or 'lbfgs' with penalty='l1' (OWL-QN)")
-        if not (_is_real(self.tol) and self.tol > 0):
-            fail("tol", "a number > 0")
+        if not (_is_real(self.tol) and 0 < self.tol < np.inf):
+            fail("tol", "a finite number > 0")
         if not (_is_int(self.max_iter) and 0 <= self.max_iter <= _INT32.max):
             fail("max_iter", "an int >= 0")
         if not (
@@ -249,8 +249,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             fail("class_weight", "None, 'balanced' or a dict")
         if not isinstance(self.warm_start, (bool, np.bool_)):
             fail("warm_start", "a bool")
-        if not (self.n_threads is None or (_is_int(self.n_threads) and self.n_threads >= 1)):
-            fail("n_threads", "None or an int >= 1")
+        # At most softmaxkit::max_threads: above it the core refused the option as "threads", and
+        # beyond 64 bits the binding's conversion failed with a RuntimeError.
+        threads_ok = _is_int(self.n_threads) and 1 <= self.n_threads <= 4096
+        if not (self.n_threads is None or threads_ok):
+            fail("n_threads", "None or an int in [1, 4096]")
         if not isinstance(self.early_stopping, (bool, np.bool_)):
             fail("early_stopping", "a bool")
         if not (_is_real(self.validation_fraction) and 0 < self.validation_fraction < 1):

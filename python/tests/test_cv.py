@@ -15,10 +15,10 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits, load_iris
-from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from sklearn_peers import logistic_regression_cv
 from softmaxkit import SoftmaxRegressionCV
 
 CS = np.logspace(-3, 2, 6)
@@ -35,17 +35,7 @@ def both(name, scoring):
     folds = list(StratifiedKFold(5).split(X, y))
     ours = SoftmaxRegressionCV(Cs=CS, cv=folds, scoring=scoring, tol=1e-10, max_iter=10000)
     ours.fit(X, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # its ConvergenceWarnings
-        peer = LogisticRegressionCV(
-            Cs=CS,
-            cv=folds,
-            scoring=scoring,
-            solver="lbfgs",
-            tol=1e-10,
-            max_iter=10000,
-            multi_class="multinomial",
-        ).fit(X, y)
+    peer = logistic_regression_cv(X, y, CS, folds, scoring)
     return X, y, folds, ours, peer
 
 

@@ -6,14 +6,12 @@ Data: random sparse rows with labels that depend on them (so C matters), every 1
 column 3 never stored.
 """
 
-import warnings
-
 import numpy as np
 import pytest
 import scipy.sparse
-from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 
+from sklearn_peers import logistic_regression_cv
 from softmaxkit import SoftmaxRegressionCV, _core
 
 CS = np.logspace(-2, 2, 5)
@@ -133,17 +131,7 @@ def test_sparse_against_scikit_learn_on_the_same_folds(scoring):
     folds = list(StratifiedKFold(5).split(X, y))
     ours = SoftmaxRegressionCV(Cs=CS, cv=folds, scoring=scoring, tol=1e-10, max_iter=10000)
     ours.fit(X, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # its ConvergenceWarnings and multi_class deprecation
-        peer = LogisticRegressionCV(
-            Cs=CS,
-            cv=folds,
-            scoring=scoring,
-            solver="lbfgs",
-            tol=1e-10,
-            max_iter=10000,
-            multi_class="multinomial",
-        ).fit(X, y)
+    peer = logistic_regression_cv(X, y, CS, folds, scoring)
     a = ours.scores_[ours.classes_[0]]
     b = peer.scores_[peer.classes_[0]]
     assert a.shape == b.shape == (5, CS.size)

@@ -71,12 +71,25 @@ double regularization_strength(const FitOptions& options, double weight_total) {
   if (!(C > 0) || !std::isfinite(C)) {
     fit_fail("C is " + shortest(C) + " (must be finite and > 0)");
   }
-  const double lambda = 1.0 / (C * weight_total);
+  // C * weight_total overflows for C near DBL_MAX (C = 1e306 with 300 rows): 1 / inf would make
+  // lambda 0, an unregularised fit, where (1 / C) / weight_total is a representable (subnormal)
+  // lambda. The plain form is kept wherever it is finite (the same bits as before).
+  const double product = C * weight_total;
+  const double lambda = std::isfinite(product) ? 1.0 / product : (1.0 / C) / weight_total;
   if (!std::isfinite(lambda)) {
     fit_fail("C = " + shortest(C) + " with sample weights summing to " + shortest(weight_total) +
              " gives lambda = 1 / (C * sum w) = inf");
   }
   return lambda;
+}
+
+void check_lambda_in_float(const FitOptions& options, double lambda) {
+  if (std::isfinite(static_cast<float>(lambda))) return;
+  const std::string source =
+      options.C ? "C = " + shortest(*options.C) + " gives lambda = " : std::string("l2 = ");
+  fit_fail(source + shortest(lambda) +
+           ", beyond float's range (3.4e38) in a fit computing in float: compute in double "
+           "(use_double; the command's --double; float64 X in Python)");
 }
 
 }  // namespace softmaxkit::detail

@@ -32,6 +32,10 @@ void check_fit_memory(const FitOptions& options, std::size_t classes, std::size_
 // The L2 strength the fit uses: options.l2, or 1 / (C * weight_total) with C. The only check of
 // l2, C and the resulting lambda (finite and >= 0) in the model layer.
 double regularization_strength(const FitOptions& options, double weight_total);
+// A fit computing in float applies lambda * W in float: a lambda beyond float's range (C tiny,
+// such as 1e-300, or an l2 above 3.4e38) is refused naming C or l2 instead of failing deep in
+// the loss engine.
+void check_lambda_in_float(const FitOptions& options, double lambda);
 
 // Shapes and null pointers of fit's arguments, then the sample weights: each finite and >= 0,
 // not all zero. Returns the sum of the weights of the rows that will be trained on (all rows, or

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "model/softmax_metric.hpp"
 #include "model/training_objective.hpp"
 #include "softmaxkit/model.hpp"
+#include "solvers/solver_common.hpp"
 
 namespace softmaxkit::detail {
 
@@ -100,7 +102,11 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
     if (!initial_gradient_norm) {
       double sum = 0;
       for (double g : gradient) sum += g * g;
-      initial_gradient_norm = std::sqrt(sum);
+      // Outside the normal range the sum of squares over- or underflowed (a feature of 1e200
+      // gave inf, which fit_path then passed on as reference_gradient_norm): the scaled norm.
+      initial_gradient_norm = std::isfinite(sum) && sum >= std::numeric_limits<double>::min()
+                                  ? std::sqrt(sum)
+                                  : solvers_detail::norm2(gradient);
     }
     return value;
   };

@@ -11,22 +11,14 @@
 #include <string_view>
 
 #include "model/class_labels.hpp"
+#include "model/path_predictor.hpp"
 #include "softmaxkit/error.hpp"
 
 namespace softmaxkit {
 
 namespace detail {
-// The path's predictor: the next fit starts from the line through the last two solutions,
-// extended to the next C in log C (the solution moves smoothly with log C), instead of from the
-// last solution itself.
+// Places a path's start in the model (a friend of SoftmaxRegression).
 struct PathStart {
-  static void extrapolate(SoftmaxRegression& model, const std::vector<double>& previous_weights,
-                          const std::vector<double>& previous_intercept, double t) {
-    for (std::size_t i = 0; i < model.weights_.size(); ++i)
-      model.weights_[i] += t * (model.weights_[i] - previous_weights[i]);
-    for (std::size_t i = 0; i < model.intercept_.size(); ++i)
-      model.intercept_[i] += t * (model.intercept_[i] - previous_intercept[i]);
-  }
   static void assign(SoftmaxRegression& model, std::vector<double> weights,
                      std::vector<double> intercept) {
     model.weights_ = std::move(weights);
@@ -99,15 +91,20 @@ PathResult path_impl(std::string_view where, const Features& features,
     const double log_c = std::log(Cs[index]);
     bool extrapolated = false;
     if (step >= 2 && current_log_c > previous_log_c) {
+      // The line through the last two solutions, extended to this C in log C (the solution moves
+      // smoothly with log C); a start that overflows is skipped: the fit starts from the last
+      // solution.
       // At most one previous step's length: on an uneven grid (C = 1, 1 + 1e-7, 1000) the
       // difference of two nearby solutions is mostly their stopping error, and a long
       // extrapolation of it would start the fit far from the solution.
       const double t = std::min(1.0, (log_c - current_log_c) / (current_log_c - previous_log_c));
-      std::vector<double> weights = model.weights(), intercept = model.intercept();
-      detail::PathStart::extrapolate(model, previous_weights, previous_intercept, t);
-      previous_weights = std::move(weights);
-      previous_intercept = std::move(intercept);
-      extrapolated = true;
+      std::vector<double> weights, intercept;
+      extrapolated =
+          detail::predict_path_start(model.weights(), previous_weights, model.intercept(),
+                                     previous_intercept, t, weights, intercept);
+      previous_weights = model.weights();
+      previous_intercept = model.intercept();
+      if (extrapolated) detail::PathStart::assign(model, std::move(weights), std::move(intercept));
     } else if (step >= 1) {
       previous_weights = model.weights();
       previous_intercept = model.intercept();
@@ -116,11 +113,13 @@ PathResult path_impl(std::string_view where, const Features& features,
     current_log_c = log_c;
     point.report = model.fit(features, labels);
     if (point.report.reason == StopReason::nan && extrapolated) {
-      // The predicted start overflowed (the model is left at it): start from the last solution.
+      // The predicted start overflowed elsewhere (e.g. in the logits; the model is left at it):
+      // start from the last solution.
       detail::PathStart::assign(model, previous_weights, previous_intercept);
       point.report = model.fit(features, labels);
     }
-    if (model.options().reference_gradient_norm == 0) {
+    if (model.options().reference_gradient_norm == 0 &&
+        std::isfinite(point.report.initial_gradient_norm)) {
       model.options().reference_gradient_norm = point.report.initial_gradient_norm;
     }
     if (point.report.reason == StopReason::nan) {
@@ -234,6 +233,9 @@ CvResult cv_impl(std::string_view where, const Features& features,
                  std::span<const Fold> folds, const FitOptions& options, const CvOptions& cv) {
   check_Cs(where, Cs);
   check_options(where, options);
+  if (cv.scoring != CvScoring::accuracy && cv.scoring != CvScoring::log_loss) {
+    detail::fail(where, "cv.scoring is not a CvScoring");  // it would pick by log-loss
+  }
   if (features.empty()) detail::fail(where, "features are empty");
   if (labels.size() != features.rows()) {
     detail::fail(where, "labels has " + std::to_string(labels.size()) +

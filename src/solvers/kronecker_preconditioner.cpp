@@ -97,8 +97,15 @@ KroneckerPreconditioner::KroneckerPreconditioner(std::size_t classes, std::size_
   const std::size_t n = cols_;
   // Without a penalty M would be singular wherever G is; a ridge far below the data's scale
   // keeps it invertible and lets the gamma scaling of the solver set the step length.
+  // A positive lambda so small that G / lambda overflows (C near DBL_MAX: lambda ~ 1e-310) made
+  // the metric inf and the structured fit end with line_search_failed away from the optimum: it
+  // gets the same ridge as no penalty. Elsewhere lambda is used as given (the same bits).
+  double largest = 0;
+  for (double value : gram_->values) largest = std::max(largest, value);
   double ridge = l2;
-  if (!(ridge > 0)) ridge = gram_->mean_diagonal > 0 ? 1e-10 * gram_->mean_diagonal : 1e-10;
+  if (!(ridge > 0) || !std::isfinite(largest / ridge) || !std::isfinite(1 / std::sqrt(ridge))) {
+    ridge = gram_->mean_diagonal > 0 ? 1e-10 * gram_->mean_diagonal : 1e-10;
+  }
   scale_.assign(n, 1 / std::sqrt(ridge));
   if (intercept_) scale_[n - 1] = 1 / std::sqrt(intercept_ridge * ridge);
   l_.resize(n);

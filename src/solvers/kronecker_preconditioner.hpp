@@ -62,8 +62,8 @@ std::shared_ptr<GramFactorization> factorize_gram(std::span<const double> gram, 
 
 class KroneckerPreconditioner {
  public:
-  // l2: lambda (>= 0; a zero penalty is replaced by a ridge of 1e-10 times the mean diagonal of
-  // G, so M stays invertible).
+  // l2: lambda (>= 0; a zero penalty, or one so small that G / l2 overflows, is replaced by a
+  // ridge of 1e-10 times the mean diagonal of G, so M stays invertible and finite).
   KroneckerPreconditioner(std::size_t classes, std::size_t features, bool intercept, double l2,
                           std::shared_ptr<const GramFactorization> gram,
                           bool diagonal_classes = false);
