@@ -155,8 +155,8 @@ std::vector<std::int32_t> read_idx_label_rows(const std::string& labels_path, st
 // libsvm_features when nonzero) and the classes; then the rows move to the ranks rows_of_rank
 // names (element_size: of the precision computed in). Returns this rank's rows, their range,
 // the global row count and the classes. The values are read_csv's / read_libsvm's; messages
-// name the file and, past rank 0, the line its part starts at. A blank line between data
-// records is reported only when both lie in one rank's part.
+// name the file and the line in it (file:line:column, as the single-process readers'). A blank
+// line between data records is reported only when both lie in one rank's part.
 struct TextRows {
   Dataset data;
   RowRange mine;
@@ -166,6 +166,19 @@ struct TextRows {
 TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::string& path,
                         const CsvOptions& csv, std::size_t libsvm_features,
                         std::size_t element_size);
+// LibSVM (plain) read by byte ranges as CSR, never densified: as read_text_rows, but each rank
+// holds only its part's entries, then its rows' (the rows move to the ranks csr_rows_of_rank
+// names, after the ranks sum their row and entry counts). The columns are libsvm_features, or
+// the largest index over the parts (read_libsvm_csr's inference on the whole file); the entries
+// are read_libsvm_csr's, so a fit on them equals the single process's on read_libsvm_csr.
+struct SparseTextRows {
+  SparseDataset data;  // this rank's rows (raw labels)
+  RowRange mine;
+  std::size_t global_rows = 0, global_nnz = 0;
+  std::vector<std::int32_t> classes;
+};
+SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
+                                    std::size_t libsvm_features, std::size_t element_size);
 bool is_gzip_file(const std::string& path);
 
 // The class labels every rank agrees on: the sorted union of every rank's labels.
