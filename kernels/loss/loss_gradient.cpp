@@ -144,19 +144,19 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
   // CSR: the grid from the global nnz, the accumulator's layout from the global column counts.
   std::size_t block_rows = options.block_rows;
   if (sparse) {
-    const std::vector<std::int64_t> local = detail::FeatureSlots::column_entries(
-        problem.sparse_features);
+    const std::vector<std::int64_t> local =
+        detail::FeatureSlots::column_entries(problem.sparse_features);
     if (share.column_entries.size() != local.size())
-      detail::fail(function, "share.column_entries has " +
-                                 std::to_string(share.column_entries.size()) +
-                                 " entries, expected one per column (" +
-                                 std::to_string(local.size()) + ")");
+      detail::fail(function,
+                   "share.column_entries has " + std::to_string(share.column_entries.size()) +
+                       " entries, expected one per column (" + std::to_string(local.size()) + ")");
     std::size_t global_nnz = 0;
     for (std::size_t j = 0; j < local.size(); ++j) {
       if (share.column_entries[j] < local[j])
         detail::fail(function, "share.column_entries[" + std::to_string(j) + "] is " +
-                                   std::to_string(share.column_entries[j]) + " but this share has " +
-                                   std::to_string(local[j]) + " entries in that column");
+                                   std::to_string(share.column_entries[j]) +
+                                   " but this share has " + std::to_string(local[j]) +
+                                   " entries in that column");
       global_nnz += static_cast<std::size_t>(share.column_entries[j]);
     }
     if (block_rows == 0)

@@ -161,9 +161,10 @@ long long check_sparse_loss_gradient(MPI_Comm comm, const CsrMatrixView<float>& 
   part.sample_weights = std::span<const T>(weights_of_rows).subspan(mine.first, mine.count);
   const double total = mpi::global_weight_sum<T>(comm, part.sample_weights, mine.count);
   LossGradient<T> reference(whole);
-  LossGradient<T> shared(part, {},
-                         mpi::make_share<T>(comm, all.rows(), mine.first, total,
-                                            mpi::global_column_entries(comm, part.sparse_features)));
+  LossGradient<T> shared(
+      part, {},
+      mpi::make_share<T>(comm, all.rows(), mine.first, total,
+                         mpi::global_column_entries(comm, part.sparse_features)));
   long long mismatches = shared.block_rows() != reference.block_rows();
 
   const std::size_t size = classes * all.cols();
@@ -188,8 +189,8 @@ long long check_sparse_loss_gradient(MPI_Comm comm, const CsrMatrixView<float>& 
 
 // The CSR fit on csr_rows_of_rank's rows against SoftmaxRegression::fit on all rows (rank 0):
 // every coefficient bit, the objective, the counts and the metric's report.
-long long check_sparse(MPI_Comm comm, const std::string& which, const FitOptions& options,
-                       int rank, int ranks) {
+long long check_sparse(MPI_Comm comm, const std::string& which, const FitOptions& options, int rank,
+                       int ranks) {
   const bool narrow = which == "sparse_narrow";
   bag_of_words::Shape shape;
   shape = narrow ? bag_of_words::Shape{4000, 300, 5, 12, 21}
@@ -209,12 +210,12 @@ long long check_sparse(MPI_Comm comm, const std::string& which, const FitOptions
   const mpi::RowRange mine = mpi::csr_rows_of_rank(data.rows, all.nnz(), data.features,
                                                    data.classes, element_size, rank, ranks);
   const CsrMatrix<float> local = slice<float>(all, mine.first, mine.count);
-  const mpi::DistributedFit fit = mpi::fit(
-      comm, options, local.view(),
-      std::span<const std::int32_t>(labels).subspan(mine.first, mine.count),
-      narrow ? std::span<const float>(weights).subspan(mine.first, mine.count)
-             : std::span<const float>(),
-      mine.first);
+  const mpi::DistributedFit fit =
+      mpi::fit(comm, options, local.view(),
+               std::span<const std::int32_t>(labels).subspan(mine.first, mine.count),
+               narrow ? std::span<const float>(weights).subspan(mine.first, mine.count)
+                      : std::span<const float>(),
+               mine.first);
   if (rank != 0) return mismatches;
   SoftmaxRegression single(options);
   const FitReport report = single.fit(all, labels, weights);

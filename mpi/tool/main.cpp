@@ -1,8 +1,9 @@
 // softmaxkit-mpi: `mpirun -np N softmaxkit-mpi train ...` trains data-parallel with the options of
 // `softmaxkit train` (same parsing, same output; only rank 0 prints and writes the model).
 // Difference (README "More than one machine"): --validation-fraction is refused. --threads applies
-// per rank. LibSVM data train as CSR, as in softmaxkit train (the model file is byte-identical). Exit codes as softmaxkit's, on every rank: a bad
-// input on any rank is agreed on, and every rank exits 2 with rank 0 printing the message.
+// per rank. LibSVM data train as CSR, as in softmaxkit train (the model file is byte-identical).
+// Exit codes as softmaxkit's, on every rank: a bad input on any rank is agreed on, and every rank
+// exits 2 with rank 0 printing the message.
 #include <mpi.h>
 #include <unistd.h>
 

@@ -70,8 +70,7 @@ std::vector<std::size_t> metric_rows(std::size_t rows, std::size_t features, std
                                      bool intercept, const SoftmaxMetricSettings& settings,
                                      bool sparse) {
   const std::size_t cols = features + (intercept ? 1 : 0);
-  const auto [shape_gram_rows, class_rows] =
-      sample_sizes(rows, features, classes, cols, settings);
+  const auto [shape_gram_rows, class_rows] = sample_sizes(rows, features, classes, cols, settings);
   // As setup() chooses: CSR data with G diagonal sample gram_rows rows.
   const std::size_t gram_rows = sparse && cols > solvers_detail::max_dense_features
                                     ? std::min(settings.gram_rows, rows)
@@ -131,9 +130,9 @@ void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
   // is concentrated (see max_kronecker_classes); A is then replaced by its mean in update().
   class_scalar_ = k > max_kronecker_classes;
   // A pass reads every stored value once per class: 4 m n K flops dense, 4 nnz K for CSR.
-  const double stored = sparse_ ? static_cast<double>(row_index_.empty() ? sparse_view_.nnz()
-                                                                         : whole_nnz_)
-                                : static_cast<double>(m) * static_cast<double>(n);
+  const double stored =
+      sparse_ ? static_cast<double>(row_index_.empty() ? sparse_view_.nnz() : whole_nnz_)
+              : static_cast<double>(m) * static_cast<double>(n);
   pass_flops_ =
       std::max(4.0 * std::max(stored, static_cast<double>(m)) * static_cast<double>(k), 1.0);
   auto weight_of = [&](std::size_t i) {
