@@ -67,10 +67,10 @@ template <class T>
 struct ChunkShare {
   std::size_t global_rows = 0, first_row = 0;
   double global_weight_sum = 0;
-  std::vector<std::int64_t> column_entries;
   std::function<void(std::size_t chunks, std::span<double> loss, std::span<T> weight_sums,
                      std::span<T> intercept_sums)>
       fold;
+  std::vector<std::int64_t> column_entries;  // CSR only (above); last, so {rows, first, sum, fold}
 };
 
 // Parameters: weights K x n row-major (contiguous), intercept K (when fit_intercept is false the
