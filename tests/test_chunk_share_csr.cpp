@@ -212,12 +212,12 @@ void check_csr_shares(std::size_t rows, std::size_t features, std::size_t classe
 }  // namespace
 
 TEST_CASE("csr chunk shares with the global column counts give the whole problem's bits") {
-  // 6000 x 400, about 6 entries a row, 5 classes: several chunks of the CSR grid in both
-  // precisions (block rows from the mean entries per row).
+  // 12000 x 400, about 3.5 entries a row, 5 classes: 6 chunks of the CSR grid (2048-row blocks) in
+  // both precisions (block rows from the mean entries per row).
   for (std::size_t shares : {1, 2, 3, 7}) {
     CAPTURE(shares);
-    check_csr_shares<float>(6000, 400, 5, 3, shares);
-    check_csr_shares<double>(6000, 400, 5, 3, shares);
+    check_csr_shares<float>(12000, 400, 5, 3, shares);
+    check_csr_shares<double>(12000, 400, 5, 3, shares);
   }
   // A single chunk: every share but one has no rows.
   check_csr_shares<float>(100, 30, 3, 2, 3);
