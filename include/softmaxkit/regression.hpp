@@ -70,7 +70,7 @@ struct ChunkShare {
   std::function<void(std::size_t chunks, std::span<double> loss, std::span<T> weight_sums,
                      std::span<T> intercept_sums)>
       fold;
-  std::vector<std::int64_t> column_entries;  // CSR only (above); last, so {rows, first, sum, fold}
+  std::vector<std::int64_t> column_entries{};  // CSR only (above); last: {rows, first, sum, fold}
 };
 
 // Parameters: weights K x n row-major (contiguous), intercept K (when fit_intercept is false the
