@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `mpiexec -n P softmaxkit-mpi train` against `softmaxkit train` on the same CSV, one thread per
 # rank: the model files must be byte-identical (every parameter, the classes and lambda) for
-# P = 1..4 with the first solver given, P = 3 with the others.
+# P = 1..4 with the first solver given, P = 3 with the others; then a CSV with a header, the same
+# rows as LibSVM (both commands train them as CSR) and IDX files.
 # usage: mpi_command.sh MPIEXEC softmaxkit softmaxkit-mpi SOLVER...
 set -eu
 mpiexec=$1 single=$2 parallel=$3
