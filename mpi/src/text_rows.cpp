@@ -25,6 +25,9 @@ int as_int(std::size_t n) {
 // The first line start at or after `offset` (a line starts at 0 and after every '\n').
 std::size_t line_start_from(std::ifstream& file, std::size_t offset, std::size_t size) {
   if (offset == 0 || offset >= size) return std::min(offset, size);
+  // A previous call's read may have reached the end of the file (a part within 64 KiB of it):
+  // without clearing, this seek would fail and the part would run to the end of the file.
+  file.clear();
   file.seekg(static_cast<std::streamoff>(offset - 1));
   std::string buffer(1 << 16, '\0');
   std::size_t position = offset - 1;
@@ -212,10 +215,15 @@ SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
   const int rank = rank_of(comm), ranks = size_of(comm);
   SparseDataset piece;
   Part part = read_part(comm, path);
+  bool no_width = false;
   collectively(comm, [&] {
     try {
       LibsvmOptions options;
       options.num_features = libsvm_features;
+      // A part of records without entries (no ':') infers no width, which the whole file may
+      // well have: parsed at width 1, its width then counts as 0 below.
+      no_width = libsvm_features == 0 && part.text.find(':') == std::string::npos;
+      if (no_width) options.num_features = 1;
       if (!blank(part.text)) piece = parse_libsvm_csr(part.text, options, part.name);
     } catch (const Error& error) {
       throw Error(in_file_lines(part, error.what()));
@@ -224,8 +232,8 @@ SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
   });
   // The columns: the largest inferred over the parts (libsvm_features when nonzero), as
   // read_libsvm_csr infers them from the whole file; rows, entries and where this part starts.
-  const unsigned long long local[3] = {piece.features.rows(), piece.features.cols(),
-                                       piece.features.nnz()};
+  const unsigned long long local[3] = {
+      piece.features.rows(), no_width ? 0ull : piece.features.cols(), piece.features.nnz()};
   std::vector<unsigned long long> shapes(3 * static_cast<std::size_t>(ranks));
   MPI_Allgather(local, 3, MPI_UNSIGNED_LONG_LONG, shapes.data(), 3, MPI_UNSIGNED_LONG_LONG, comm);
   SparseTextRows result;
@@ -239,6 +247,8 @@ SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
   }
   collectively(comm, [&] {
     if (result.global_rows == 0) throw Error(path + ":1: no data records");
+    if (cols == 0)
+      throw Error(path + ": no feature indices found; set LibsvmOptions::num_features");
   });
   result.classes = global_classes(comm, piece.labels);
   const std::size_t classes = std::max<std::size_t>(result.classes.size(), 1);

@@ -70,6 +70,25 @@ for setup in "auto 1 data.libsvm" "auto 2 data.libsvm" "auto 3 data.libsvm" \
   fi
   rm -f "$work/parallel.skm"
 done
+# A small LibSVM file (1.4 KB) whose first 200 records have no entries: parts near the end of the
+# file (where finding a part's end once ran it to the end of the file, reading rows twice), and
+# parts whose records infer no width (the width is the whole file's), 3 and 4 ranks.
+for i in $(seq 1 240); do
+  if ((i <= 200)); then echo "$((i % 3))"; else echo "$((i % 3)) 1:0.$i 4:1.$i 7:0.5"; fi
+done >"$work/small.libsvm"
+"$single" train --format libsvm --train "$work/small.libsvm" --threads 1 --C 1 --quiet \
+  --model "$work/single.skm"
+for ranks in 3 4; do
+  "$mpiexec" -n "$ranks" "$parallel" train --format libsvm --train "$work/small.libsvm" \
+    --threads 1 --C 1 --quiet --model "$work/parallel.skm"
+  if cmp -s "$work/single.skm" "$work/parallel.skm"; then
+    echo "small libsvm, $ranks ranks: model identical"
+  else
+    echo "small libsvm, $ranks ranks: models DIFFER"
+    status=1
+  fi
+  rm -f "$work/parallel.skm"
+done
 
 # IDX, read by rows on each rank: Fashion-MNIST's test file (10,000 rows), gzip (streamed and
 # skipped) with 3 ranks and plain (seeked) with 2, 15 iterations of the default solver.
