@@ -32,6 +32,10 @@ expect() {  # name, expected exit code ("nonzero" for any), message regex, model
 # message.
 expect malformed_shard 2 "rank [0-2]: softmaxkit: .*labels has [0-9]+ entries but features has" \
   "$work/model_a.skm" "$mpiexec" -n 3 "$check" --case dense --bad-rank 1 --model "$work/model_a.skm"
+# The same with CSR rows (the sparse case): agreed before the column counts are summed.
+expect malformed_sparse_shard 2 \
+  "rank [0-2]: softmaxkit: .*labels has [0-9]+ entries but features has" "$work/model_f.skm" \
+  "$mpiexec" -n 3 "$check" --case sparse --bad-rank 1 --model "$work/model_f.skm"
 # Rank 1 of 3 killed (SIGKILL) at the third iteration: mpiexec ends the others; no model.
 expect killed_rank nonzero "." "$work/model_b.skm" \
   "$mpiexec" -n 3 "$check" --case dense --kill-rank 1 --model "$work/model_b.skm"
