@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "softmaxkit/csr.hpp"
 #include "softmaxkit/matrix.hpp"
@@ -56,7 +57,12 @@ struct LossGradientOptions {
 // empty when the call computes the loss only. fold must leave in the first entries the sums over
 // all the grid's chunks as one process adds them: loss and intercept from 0 adding chunk 0, 1,
 // ...; weights starting from chunk 0's, adding chunk 1, 2, ... Then J, the gradient and Hv are the
-// whole problem's, bitwise. Dense features only.
+// whole problem's, bitwise.
+// CSR features (sparse_features, every share with the same cols): column_entries holds each
+// column's entry count over ALL the shares' rows (cols entries). Their sum, the global nnz, fixes
+// the block size and so the grid (as csr_block_rows does for one process), and their order fixes
+// the chunk accumulator's layout (features by entry count), so that every share's sums lie where
+// the single process's do and the fold adds like elements. Empty for dense features.
 template <class T>
 struct ChunkShare {
   std::size_t global_rows = 0, first_row = 0;
@@ -64,6 +70,7 @@ struct ChunkShare {
   std::function<void(std::size_t chunks, std::span<double> loss, std::span<T> weight_sums,
                      std::span<T> intercept_sums)>
       fold;
+  std::vector<std::int64_t> column_entries{};  // CSR only (above); last: {rows, first, sum, fold}
 };
 
 // Parameters: weights K x n row-major (contiguous), intercept K (when fit_intercept is false the

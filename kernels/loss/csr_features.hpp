@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "dispatch/kernel_table.hpp"
@@ -35,17 +36,24 @@ struct FeatureSlots {
 
   FeatureSlots() = default;
   template <class T>
-  explicit FeatureSlots(const CsrMatrixView<T>& features) : slot_of(features.cols()) {
-    std::vector<std::int64_t> counts(features.cols(), 0);
-    for (std::int32_t column : features.column_indices())
-      ++counts[static_cast<std::size_t>(column)];
-    std::vector<std::int32_t> order(features.cols());
+  explicit FeatureSlots(const CsrMatrixView<T>& features)
+      : FeatureSlots(column_entries(features)) {}
+  // From given entry counts per column (a data-parallel share: the counts over all shares).
+  explicit FeatureSlots(std::span<const std::int64_t> counts) : slot_of(counts.size()) {
+    std::vector<std::int32_t> order(counts.size());
     for (std::size_t j = 0; j < order.size(); ++j) order[j] = static_cast<std::int32_t>(j);
     std::stable_sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) {
       return counts[static_cast<std::size_t>(a)] > counts[static_cast<std::size_t>(b)];
     });
     for (std::size_t s = 0; s < order.size(); ++s)
       slot_of[static_cast<std::size_t>(order[s])] = static_cast<std::int32_t>(s);
+  }
+  template <class T>
+  static std::vector<std::int64_t> column_entries(const CsrMatrixView<T>& features) {
+    std::vector<std::int64_t> counts(features.cols(), 0);
+    for (std::int32_t column : features.column_indices())
+      ++counts[static_cast<std::size_t>(column)];
+    return counts;
   }
   std::size_t operator()(std::int32_t column) const {
     return static_cast<std::size_t>(slot_of[static_cast<std::size_t>(column)]);

@@ -148,8 +148,6 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
     : impl_(std::make_unique<Impl>()) {
   constexpr std::string_view function = "LossGradient (data-parallel share)";
   detail::check_problem(problem, true);
-  if (problem.sparse_features.rows() != 0 || problem.sparse_features.cols() != 0)
-    detail::fail(function, "sparse_features are not supported in a share");
   if (!share.fold) detail::fail(function, "share.fold is empty");
   if (!(share.global_weight_sum > 0) || !std::isfinite(share.global_weight_sum))
     detail::fail(function, "share.global_weight_sum is " + std::to_string(share.global_weight_sum) +
@@ -158,13 +156,38 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
   impl_->problem = problem;
   impl_->path = detail::choose_path(problem, options.path);
   if (impl_->path == ProductPath::blas) detail::warn_once_if_blas_core_is_slow();
-  const std::size_t rows = problem.features.rows();
+  const bool sparse = impl_->sparse();
+  const std::size_t rows = impl_->rows();
+  // CSR: the grid from the global nnz, the accumulator's layout from the global column counts.
+  std::size_t block_rows = options.block_rows;
+  if (sparse) {
+    const std::vector<std::int64_t> local =
+        detail::FeatureSlots::column_entries(problem.sparse_features);
+    if (share.column_entries.size() != local.size())
+      detail::fail(function,
+                   "share.column_entries has " + std::to_string(share.column_entries.size()) +
+                       " entries, expected one per column (" + std::to_string(local.size()) + ")");
+    std::size_t global_nnz = 0;
+    for (std::size_t j = 0; j < local.size(); ++j) {
+      if (share.column_entries[j] < local[j])
+        detail::fail(function, "share.column_entries[" + std::to_string(j) + "] is " +
+                                   std::to_string(share.column_entries[j]) +
+                                   " but this share has " + std::to_string(local[j]) +
+                                   " entries in that column");
+      global_nnz += static_cast<std::size_t>(share.column_entries[j]);
+    }
+    if (block_rows == 0)
+      block_rows = detail::csr_block_rows(share.global_rows, global_nnz, sizeof(T));
+    impl_->slots = detail::FeatureSlots(share.column_entries);
+  } else if (!share.column_entries.empty()) {
+    detail::fail(function, "share.column_entries is for sparse_features only");
+  }
   if (share.global_rows == 0 || share.first_row + rows > share.global_rows)
     detail::fail(function, "rows [" + std::to_string(share.first_row) + ", " +
                                std::to_string(share.first_row + rows) + ") are not inside [0, " +
                                std::to_string(share.global_rows) + ")");
   const detail::BlockPlan whole = detail::make_block_plan(
-      share.global_rows, impl_->features(), problem.num_classes, sizeof(T), options.block_rows);
+      share.global_rows, impl_->features(), problem.num_classes, sizeof(T), block_rows);
   const std::vector<std::size_t> starts = detail::chunk_row_starts(whole);
   const auto first = std::find(starts.begin(), starts.end(), share.first_row);
   const auto last = std::find(starts.begin(), starts.end(), share.first_row + rows);

@@ -8,6 +8,7 @@
 
 #include "comm.hpp"
 #include "loss/block_plan.hpp"
+#include "loss/problem_checks.hpp"
 #include "model/class_labels.hpp"
 #include "model/fit_checks.hpp"
 #include "model/fit_data.hpp"
@@ -124,10 +125,35 @@ struct OwnComm {
   OwnComm& operator=(const OwnComm&) = delete;
 };
 
-template <class T>
-DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, MatrixView<const T> features,
+// The sampled rows of a CSR share that the structured metric reads (`wanted`, global indices),
+// gathered from every rank in rank order (= row order), values in C.
+template <class C, class T>
+CsrMatrix<C> gather_sparse_rows(MPI_Comm comm, const CsrMatrixView<T>& features,
+                                std::size_t first_row, const std::vector<std::size_t>& wanted) {
+  std::vector<std::int64_t> lengths;
+  std::vector<std::int32_t> columns;
+  std::vector<C> values;
+  for (std::size_t i : wanted) {
+    if (i < first_row || i >= first_row + features.rows()) continue;
+    const std::size_t row = i - first_row;
+    lengths.push_back(static_cast<std::int64_t>(features.row_end(row) - features.row_begin(row)));
+    for (std::size_t e = features.row_begin(row); e < features.row_end(row); ++e) {
+      columns.push_back(features.column_indices()[e]);
+      values.push_back(static_cast<C>(features.values()[e]));
+    }
+  }
+  const std::vector<std::int64_t> all_lengths = all_gather(comm, lengths);
+  std::vector<std::int64_t> offsets(all_lengths.size() + 1, 0);
+  for (std::size_t r = 0; r < all_lengths.size(); ++r) offsets[r + 1] = offsets[r] + all_lengths[r];
+  return CsrMatrix<C>(all_lengths.size(), features.cols(), std::move(offsets),
+                      all_gather(comm, columns), all_gather(comm, values));
+}
+
+template <class T, class Features>
+DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features& features,
                         std::span<const std::int32_t> labels, std::span<const T> sample_weight,
                         std::size_t first_row) {
+  constexpr bool sparse = std::is_same_v<Features, CsrMatrixView<T>>;
   const int rank = rank_of(comm), ranks = size_of(comm);
   DistributedFit result;
   result.options = options;
@@ -154,6 +180,15 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, MatrixView<con
   const std::vector<unsigned long long> shapes = all_gather<unsigned long long>(
       comm, {first_row, features.rows(), features.cols(), sample_weight.empty() ? 0ull : 1ull});
   std::size_t global_rows = 0;
+  // The reference shape: the first rank with rows (ranks beyond the chunk count hold none, rank 0
+  // among them when there are fewer chunks than ranks); for the cols of CSR features, rank 0:
+  // every rank's cols count there (the column counts are summed).
+  int with_rows = 0;
+  while (with_rows + 1 < ranks && shapes[4 * static_cast<std::size_t>(with_rows) + 1] == 0)
+    ++with_rows;
+  const int reference = sparse ? 0 : with_rows;
+  const unsigned long long* model_shape = shapes.data() + 4 * static_cast<std::size_t>(reference);
+  const unsigned long long weighted = shapes[4 * static_cast<std::size_t>(with_rows) + 3];
   collectively(comm, [&] {
     for (int r = 0; r < ranks; ++r) {
       const unsigned long long* s = shapes.data() + 4 * r;
@@ -161,16 +196,24 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, MatrixView<con
         throw Error("softmaxkit::mpi::fit: rank " + std::to_string(r) + " holds rows from " +
                     std::to_string(s[0]) + ", expected " + std::to_string(global_rows) +
                     " (the ranks' rows must follow each other in rank order)");
-      if (s[2] != shapes[2] && s[1] != 0)
+      if (s[2] != model_shape[2] && (s[1] != 0 || sparse))
         throw Error("softmaxkit::mpi::fit: rank " + std::to_string(r) + " has " +
-                    std::to_string(s[2]) + " features, rank 0 has " + std::to_string(shapes[2]));
-      if (s[3] != shapes[3] && s[1] != 0)
+                    std::to_string(s[2]) + " features, rank " + std::to_string(reference) +
+                    " has " + std::to_string(model_shape[2]));
+      if (s[3] != weighted && s[1] != 0)
         throw Error("softmaxkit::mpi::fit: some ranks give sample weights and others do not");
       global_rows += s[1];
     }
     if (global_rows == 0) detail::fit_fail("features are empty");
   });
-  const std::size_t n = shapes[2];
+  const std::size_t n = model_shape[2];
+  // CSR: the entries per column over all ranks (the grid and the accumulator layout).
+  std::vector<std::int64_t> column_entries;
+  std::size_t global_nnz = 0;
+  if constexpr (sparse) {
+    column_entries = global_column_entries(comm, features);
+    for (std::int64_t count : column_entries) global_nnz += static_cast<std::size_t>(count);
+  }
   // 3. Classes, the total weight and lambda.
   result.class_labels = global_classes(comm, labels);
   const std::size_t classes = result.class_labels.size();
@@ -190,11 +233,14 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, MatrixView<con
   // 4. This rank's rows must be whole chunks of the grid of the precision computed in.
   const std::size_t element_size = result.in_double ? sizeof(double) : sizeof(T);
   collectively(comm, [&] {
-    const RowRange expected = rows_of_rank(global_rows, n, classes, element_size, rank, ranks);
+    const RowRange expected =
+        sparse ? csr_rows_of_rank(global_rows, global_nnz, n, classes, element_size, rank, ranks)
+               : rows_of_rank(global_rows, n, classes, element_size, rank, ranks);
     if (expected.first != first_row || expected.count != features.rows())
       throw Error("softmaxkit::mpi::fit: rank " + std::to_string(rank) + " holds rows [" +
                   std::to_string(first_row) + ", " + std::to_string(first_row + features.rows()) +
-                  "), not rows_of_rank's [" + std::to_string(expected.first) + ", " +
+                  "), not " + (sparse ? "csr_rows_of_rank" : "rows_of_rank") + "'s [" +
+                  std::to_string(expected.first) + ", " +
                   std::to_string(expected.first + expected.count) + ")");
   });
   // 5. The solver run, identical on every rank. An exception inside it (none is expected once
@@ -203,39 +249,56 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, MatrixView<con
       options.solver.value_or(options.l1 > 0 ? SolverKind::lbfgs : SolverKind::structured) ==
       SolverKind::structured;
   auto train_in = [&]<class C>(C) {
-    const ChunkShare<C> share = make_share<C>(comm, global_rows, first_row, weight_total);
+    const ChunkShare<C> share =
+        make_share<C>(comm, global_rows, first_row, weight_total, column_entries);
     // The structured metric reads sampled rows of the whole problem: gathered to every rank once
-    // (rank order is row order, so they arrive sorted), in the precision computed in.
+    // (rank order is row order, so they arrive sorted), in the precision computed in; CSR rows as
+    // CSR, with the whole problem's nnz (what the single process's metric measures a pass by).
     std::vector<C> sampled_features, sampled_weights;
+    CsrMatrix<C> sampled_sparse;
     if (structured) {
-      const std::vector<std::size_t> wanted =
-          detail::metric_rows(global_rows, n, classes, options.fit_intercept);
+      const std::vector<std::size_t> wanted = detail::metric_rows(
+          global_rows, n, classes, options.fit_intercept, detail::SoftmaxMetricSettings{}, sparse);
       std::vector<C> local_features, local_weights;
       for (std::size_t i : wanted) {
         if (i < first_row || i >= first_row + features.rows()) continue;
-        const T* row = features.row(i - first_row);
-        for (std::size_t j = 0; j < n; ++j) local_features.push_back(static_cast<C>(row[j]));
+        if constexpr (!sparse) {
+          const T* row = features.row(i - first_row);
+          for (std::size_t j = 0; j < n; ++j) local_features.push_back(static_cast<C>(row[j]));
+        }
         if (!sample_weight.empty())
           local_weights.push_back(static_cast<C>(sample_weight[i - first_row]));
       }
-      sampled_features = all_gather(comm, local_features);
+      if constexpr (sparse) {
+        sampled_sparse = gather_sparse_rows<C>(comm, features, first_row, wanted);
+      } else {
+        sampled_features = all_gather(comm, local_features);
+      }
       sampled_weights = all_gather(comm, local_weights);
     }
-    std::vector<std::int32_t> no_labels;
     auto make_metric = [&] {
       RegressionProblem<C> sampled;
-      sampled.features =
-          MatrixView<const C>(sampled_features.data(), sampled_features.size() / n, n);
+      if constexpr (sparse) {
+        sampled.sparse_features = sampled_sparse.view();
+      } else {
+        sampled.features =
+            MatrixView<const C>(sampled_features.data(), sampled_features.size() / n, n);
+      }
       sampled.sample_weights = sampled_weights;
       sampled.num_classes = classes;
       sampled.l2 = result.l2;
       sampled.fit_intercept = options.fit_intercept;
-      return std::make_shared<detail::SoftmaxMetric<C>>(sampled, global_rows);
+      return std::make_shared<detail::SoftmaxMetric<C>>(
+          sampled, global_rows, detail::SoftmaxMetricSettings{}, global_nnz);
     };
     const std::function<std::shared_ptr<detail::SoftmaxMetric<C>>()> factory = make_metric;
     if (features.rows() == 0) {
       detail::FitData<C> data;
       data.training.cols = n;
+      if constexpr (sparse) {
+        data.training.is_sparse = true;
+        data.training.sparse = CsrMatrix<C>(0, n, {0}, {}, {});
+      }
       return detail::run_fit(run_options, data, classes, result.l2, {}, nullptr, &share, factory);
     }
     return detail::run_fit(run_options,
@@ -283,30 +346,60 @@ void agree(MPI_Comm comm, const std::string& local_error) {
   throw Error(message);
 }
 
-RowRange rows_of_rank(std::size_t global_rows, std::size_t features, std::size_t classes,
-                      std::size_t element_size, int rank, int ranks) {
+namespace {
+RowRange rows_of_rank_in(std::size_t global_rows, std::size_t features, std::size_t classes,
+                         std::size_t element_size, std::size_t block_rows, int rank, int ranks) {
   if (global_rows == 0 || ranks <= 0) return {};
   const detail::BlockPlan plan =
-      detail::make_block_plan(global_rows, features, classes, element_size, 0);
+      detail::make_block_plan(global_rows, features, classes, element_size, block_rows);
   const std::vector<std::size_t> starts = detail::chunk_row_starts(plan);
   const std::size_t chunks = plan.grid_chunks, r = static_cast<std::size_t>(rank),
                     p = static_cast<std::size_t>(ranks);
   const std::size_t first = r * chunks / p, last = (r + 1) * chunks / p;
   return {starts[first], starts[last] - starts[first]};
 }
+}  // namespace
+
+RowRange rows_of_rank(std::size_t global_rows, std::size_t features, std::size_t classes,
+                      std::size_t element_size, int rank, int ranks) {
+  return rows_of_rank_in(global_rows, features, classes, element_size, 0, rank, ranks);
+}
+
+RowRange csr_rows_of_rank(std::size_t global_rows, std::size_t global_nnz, std::size_t features,
+                          std::size_t classes, std::size_t element_size, int rank, int ranks) {
+  return rows_of_rank_in(global_rows, features, classes, element_size,
+                         detail::csr_block_rows(global_rows, global_nnz, element_size), rank,
+                         ranks);
+}
+
+template <class T>
+std::vector<std::int64_t> global_column_entries(MPI_Comm comm, const CsrMatrixView<T>& features) {
+  std::vector<std::int64_t> local(features.cols(), 0), global(features.cols(), 0);
+  for (std::int32_t column : features.column_indices()) ++local[static_cast<std::size_t>(column)];
+  if (!local.empty())
+    MPI_Allreduce(local.data(), global.data(), count_of(local.size()), MPI_INT64_T, MPI_SUM, comm);
+  return global;
+}
+template std::vector<std::int64_t> global_column_entries<float>(MPI_Comm,
+                                                                const CsrMatrixView<float>&);
+template std::vector<std::int64_t> global_column_entries<double>(MPI_Comm,
+                                                                 const CsrMatrixView<double>&);
 
 template <class T>
 ChunkShare<T> make_share(MPI_Comm comm, std::size_t global_rows, std::size_t first_row,
-                         double global_weight_sum) {
+                         double global_weight_sum, std::vector<std::int64_t> column_entries) {
   ChunkShare<T> share;
+  share.column_entries = std::move(column_entries);
   share.global_rows = global_rows;
   share.first_row = first_row;
   share.global_weight_sum = global_weight_sum;
   share.fold = ChainFold<T>{comm, {}};
   return share;
 }
-template ChunkShare<float> make_share<float>(MPI_Comm, std::size_t, std::size_t, double);
-template ChunkShare<double> make_share<double>(MPI_Comm, std::size_t, std::size_t, double);
+template ChunkShare<float> make_share<float>(MPI_Comm, std::size_t, std::size_t, double,
+                                             std::vector<std::int64_t>);
+template ChunkShare<double> make_share<double>(MPI_Comm, std::size_t, std::size_t, double,
+                                               std::vector<std::int64_t>);
 
 template <class T>
 double global_weight_sum(MPI_Comm comm, std::span<const T> weights, std::size_t rows) {
@@ -351,6 +444,18 @@ DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const fl
   return fit_impl<float>(own.comm, options, features, labels, sample_weight, first_row);
 }
 DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const double> features,
+                   std::span<const std::int32_t> labels, std::span<const double> sample_weight,
+                   std::size_t first_row) {
+  const OwnComm own(comm);
+  return fit_impl<double>(own.comm, options, features, labels, sample_weight, first_row);
+}
+DistributedFit fit(MPI_Comm comm, const FitOptions& options, const CsrMatrixView<float>& features,
+                   std::span<const std::int32_t> labels, std::span<const float> sample_weight,
+                   std::size_t first_row) {
+  const OwnComm own(comm);
+  return fit_impl<float>(own.comm, options, features, labels, sample_weight, first_row);
+}
+DistributedFit fit(MPI_Comm comm, const FitOptions& options, const CsrMatrixView<double>& features,
                    std::span<const std::int32_t> labels, std::span<const double> sample_weight,
                    std::size_t first_row) {
   const OwnComm own(comm);

@@ -25,6 +25,9 @@ int as_int(std::size_t n) {
 // The first line start at or after `offset` (a line starts at 0 and after every '\n').
 std::size_t line_start_from(std::ifstream& file, std::size_t offset, std::size_t size) {
   if (offset == 0 || offset >= size) return std::min(offset, size);
+  // A previous call's read may have reached the end of the file (a part within 64 KiB of it):
+  // without clearing, this seek would fail and the part would run to the end of the file.
+  file.clear();
   file.seekg(static_cast<std::streamoff>(offset - 1));
   std::string buffer(1 << 16, '\0');
   std::size_t position = offset - 1;
@@ -44,6 +47,57 @@ bool blank(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
+// This rank's part of the file: the whole lines starting in its 1/P of the bytes.
+struct Part {
+  std::string text;
+  std::string name;  // for messages: the path, and past rank 0 the line the part starts at
+  std::string path;
+  unsigned long long lines_before = 0;
+};
+
+Part read_part(MPI_Comm comm, const std::string& path) {
+  const int rank = rank_of(comm), ranks = size_of(comm);
+  Part part;
+  part.path = path;
+  unsigned long long lines_in_part = 0;
+  collectively(comm, [&] {
+    std::error_code error;
+    const std::size_t size = std::filesystem::file_size(path, error);
+    if (error) throw Error(path + ": cannot read (" + error.message() + ")");
+    std::ifstream file(path, std::ios::binary);
+    if (!file) throw Error(path + ": cannot open");
+    const std::size_t r = static_cast<std::size_t>(rank), p = static_cast<std::size_t>(ranks);
+    const std::size_t start = line_start_from(file, size * r / p, size);
+    const std::size_t stop = line_start_from(file, size * (r + 1) / p, size);
+    part.text.resize(stop - start);
+    file.clear();
+    file.seekg(static_cast<std::streamoff>(start));
+    file.read(part.text.data(), static_cast<std::streamsize>(part.text.size()));
+    if (static_cast<std::size_t>(file.gcount()) != part.text.size())
+      throw Error(path + ": read failed at byte " + std::to_string(start));
+    lines_in_part =
+        static_cast<unsigned long long>(std::count(part.text.begin(), part.text.end(), '\n'));
+  });
+  // Line numbers in messages count from this rank's first line: say where that is.
+  MPI_Exscan(&lines_in_part, &part.lines_before, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
+  if (rank == 0) part.lines_before = 0;
+  part.name =
+      rank == 0 ? part.path
+                : part.path + " (the part from line " + std::to_string(part.lines_before + 1) + ")";
+  return part;
+}
+
+// A parser's "name:line:..." message as "path:line in the file:...".
+std::string in_file_lines(const Part& part, const std::string& message) {
+  const std::string prefix = part.name + ":";
+  if (message.rfind(prefix, 0) != 0) return message;
+  std::size_t end = prefix.size();
+  while (end < message.size() && message[end] >= '0' && message[end] <= '9') ++end;
+  if (end == prefix.size()) return message;
+  const unsigned long long line = std::stoull(message.substr(prefix.size(), end - prefix.size()));
+  return part.path + ":" + std::to_string(line + part.lines_before) + message.substr(end);
+}
+
 }  // namespace
 
 bool is_gzip_file(const std::string& path) {
@@ -58,47 +112,29 @@ TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::str
                         std::size_t element_size) {
   const int rank = rank_of(comm), ranks = size_of(comm);
   Dataset piece;
-  unsigned long long lines_in_piece = 0;
-  std::string text;
-  std::size_t start = 0;
+  Part part = read_part(comm, path);
+  std::string& text = part.text;
+  const std::string& name = part.name;
   collectively(comm, [&] {
-    std::error_code error;
-    const std::size_t size = std::filesystem::file_size(path, error);
-    if (error) throw Error(path + ": cannot read (" + error.message() + ")");
-    std::ifstream file(path, std::ios::binary);
-    if (!file) throw Error(path + ": cannot open");
-    const std::size_t r = static_cast<std::size_t>(rank), p = static_cast<std::size_t>(ranks);
-    start = line_start_from(file, size * r / p, size);
-    const std::size_t stop = line_start_from(file, size * (r + 1) / p, size);
-    text.resize(stop - start);
-    file.clear();
-    file.seekg(static_cast<std::streamoff>(start));
-    file.read(text.data(), static_cast<std::streamsize>(text.size()));
-    if (static_cast<std::size_t>(file.gcount()) != text.size())
-      throw Error(path + ": read failed at byte " + std::to_string(start));
-    lines_in_piece = static_cast<unsigned long long>(std::count(text.begin(), text.end(), '\n'));
-  });
-  // Line numbers in messages count from this rank's first line: say where that is.
-  unsigned long long lines_before = 0;
-  MPI_Exscan(&lines_in_piece, &lines_before, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
-  if (rank == 0) lines_before = 0;
-  const std::string name =
-      rank == 0 ? path : path + " (the part from line " + std::to_string(lines_before + 1) + ")";
-  collectively(comm, [&] {
-    const bool header_only =
-        rank == 0 && csv.has_header &&
-        blank(std::string_view(text).substr(std::min(text.size(), text.find('\n'))));
-    if (format == "csv") {
-      CsvOptions options = csv;
-      options.has_header = csv.has_header && rank == 0;
-      if (!blank(text) && !header_only) piece = parse_csv(text, options, name);
-      if (rank == 0 && csv.has_header && blank(text)) throw Error(path + ":1: missing header line");
-    } else {
-      LibsvmOptions options;
-      options.num_features = libsvm_features;
-      if (!blank(text)) piece = parse_libsvm(text, options, name);
+    try {
+      const bool header_only =
+          rank == 0 && csv.has_header &&
+          blank(std::string_view(text).substr(std::min(text.size(), text.find('\n'))));
+      if (format == "csv") {
+        CsvOptions options = csv;
+        options.has_header = csv.has_header && rank == 0;
+        if (!blank(text) && !header_only) piece = parse_csv(text, options, name);
+        if (rank == 0 && csv.has_header && blank(text))
+          throw Error(path + ":1: missing header line");
+      } else {
+        LibsvmOptions options;
+        options.num_features = libsvm_features;
+        if (!blank(text)) piece = parse_libsvm(text, options, name);
+      }
+      text = std::string();
+    } catch (const Error& error) {
+      throw Error(in_file_lines(part, error.what()));
     }
-    text = std::string();
   });
   // The columns: one count for CSV; the largest inferred for LibSVM (narrower rows padded).
   const unsigned long long local[2] = {piece.rows, piece.cols};
@@ -171,6 +207,110 @@ TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::str
   MPI_Alltoallv(piece.features.data(), send_rows.data(), send_at.data(), MPI_FLOAT,
                 result.data.features.data(), receive_rows.data(), receive_at.data(), MPI_FLOAT,
                 comm);
+  return result;
+}
+
+SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
+                                    std::size_t libsvm_features, std::size_t element_size) {
+  const int rank = rank_of(comm), ranks = size_of(comm);
+  SparseDataset piece;
+  Part part = read_part(comm, path);
+  bool no_width = false;
+  collectively(comm, [&] {
+    try {
+      LibsvmOptions options;
+      options.num_features = libsvm_features;
+      // A part of records without entries (no ':') infers no width, which the whole file may
+      // well have: parsed at width 1, its width then counts as 0 below.
+      no_width = libsvm_features == 0 && part.text.find(':') == std::string::npos;
+      if (no_width) options.num_features = 1;
+      if (!blank(part.text)) piece = parse_libsvm_csr(part.text, options, part.name);
+    } catch (const Error& error) {
+      throw Error(in_file_lines(part, error.what()));
+    }
+    part.text = std::string();
+  });
+  // The columns: the largest inferred over the parts (libsvm_features when nonzero), as
+  // read_libsvm_csr infers them from the whole file; rows, entries and where this part starts.
+  const unsigned long long local[3] = {
+      piece.features.rows(), no_width ? 0ull : piece.features.cols(), piece.features.nnz()};
+  std::vector<unsigned long long> shapes(3 * static_cast<std::size_t>(ranks));
+  MPI_Allgather(local, 3, MPI_UNSIGNED_LONG_LONG, shapes.data(), 3, MPI_UNSIGNED_LONG_LONG, comm);
+  SparseTextRows result;
+  std::size_t first_here = 0, cols = libsvm_features;
+  for (int r = 0; r < ranks; ++r) {
+    const unsigned long long* shape = shapes.data() + 3 * static_cast<std::size_t>(r);
+    if (r < rank) first_here += shape[0];
+    result.global_rows += shape[0];
+    result.global_nnz += shape[2];
+    if (shape[0] != 0) cols = std::max<std::size_t>(cols, shape[1]);
+  }
+  collectively(comm, [&] {
+    if (result.global_rows == 0) throw Error(path + ":1: no data records");
+    if (cols == 0)
+      throw Error(path + ": no feature indices found; set LibsvmOptions::num_features");
+  });
+  result.classes = global_classes(comm, piece.labels);
+  const std::size_t classes = std::max<std::size_t>(result.classes.size(), 1);
+  result.mine = csr_rows_of_rank(result.global_rows, result.global_nnz, cols, classes, element_size,
+                                 rank, ranks);
+  // Move the rows to the ranks whose ranges overlap them: labels and row lengths by rows, then
+  // the entries (column indices and values) by entries.
+  const CsrMatrixView<float>& parsed = piece.features.view();
+  auto entries_before = [&](std::size_t row) {  // entries of this part's rows before `row`
+    return row == 0 ? std::size_t{0} : parsed.row_begin(row);
+  };
+  const auto p = static_cast<std::size_t>(ranks);
+  std::vector<int> send_rows(p), send_at(p), receive_rows(p), receive_at(p);
+  std::vector<int> send_entries(p), send_entries_at(p), receive_entries(p), receive_entries_at(p);
+  std::size_t theirs_first = 0;
+  for (std::size_t r = 0; r < p; ++r) {
+    const RowRange wanted = csr_rows_of_rank(result.global_rows, result.global_nnz, cols, classes,
+                                             element_size, static_cast<int>(r), ranks);
+    const std::size_t from = std::max(first_here, wanted.first);
+    const std::size_t to = std::min(first_here + parsed.rows(), wanted.first + wanted.count);
+    const std::size_t begin = to > from ? from - first_here : 0,
+                      end = to > from ? to - first_here : 0;
+    send_rows[r] = as_int(end - begin);
+    send_at[r] = as_int(begin);
+    send_entries[r] = as_int(entries_before(end) - entries_before(begin));
+    send_entries_at[r] = as_int(entries_before(begin));
+    const std::size_t parsed_by_r = shapes[3 * r];
+    const std::size_t in_from = std::max(theirs_first, result.mine.first);
+    const std::size_t in_to =
+        std::min(theirs_first + parsed_by_r, result.mine.first + result.mine.count);
+    receive_rows[r] = as_int(in_to > in_from ? in_to - in_from : 0);
+    receive_at[r] = as_int(in_to > in_from ? in_from - result.mine.first : 0);
+    theirs_first += parsed_by_r;
+  }
+  MPI_Alltoall(send_entries.data(), 1, MPI_INT, receive_entries.data(), 1, MPI_INT, comm);
+  std::size_t received = 0;
+  for (std::size_t r = 0; r < p; ++r) {
+    receive_entries_at[r] = as_int(received);
+    received += static_cast<std::size_t>(receive_entries[r]);
+  }
+  std::vector<std::int32_t> labels(result.mine.count);
+  MPI_Alltoallv(piece.labels.data(), send_rows.data(), send_at.data(), MPI_INT32_T, labels.data(),
+                receive_rows.data(), receive_at.data(), MPI_INT32_T, comm);
+  std::vector<std::int64_t> lengths(parsed.rows()), received_lengths(result.mine.count);
+  for (std::size_t i = 0; i < parsed.rows(); ++i)
+    lengths[i] = static_cast<std::int64_t>(parsed.row_end(i) - parsed.row_begin(i));
+  MPI_Alltoallv(lengths.data(), send_rows.data(), send_at.data(), MPI_INT64_T,
+                received_lengths.data(), receive_rows.data(), receive_at.data(), MPI_INT64_T, comm);
+  std::vector<std::int32_t> columns(received);
+  std::vector<float> values(received);
+  MPI_Alltoallv(parsed.column_indices().data(), send_entries.data(), send_entries_at.data(),
+                MPI_INT32_T, columns.data(), receive_entries.data(), receive_entries_at.data(),
+                MPI_INT32_T, comm);
+  MPI_Alltoallv(parsed.values().data(), send_entries.data(), send_entries_at.data(), MPI_FLOAT,
+                values.data(), receive_entries.data(), receive_entries_at.data(), MPI_FLOAT, comm);
+  piece = SparseDataset{};
+  std::vector<std::int64_t> offsets(result.mine.count + 1, 0);
+  for (std::size_t i = 0; i < result.mine.count; ++i)
+    offsets[i + 1] = offsets[i] + received_lengths[i];
+  result.data.features = CsrMatrix<float>(result.mine.count, cols, std::move(offsets),
+                                          std::move(columns), std::move(values));
+  result.data.labels = std::move(labels);
   return result;
 }
 

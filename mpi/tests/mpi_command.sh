@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `mpiexec -n P softmaxkit-mpi train` against `softmaxkit train` on the same CSV, one thread per
 # rank: the model files must be byte-identical (every parameter, the classes and lambda) for
-# P = 1..4 with the first solver given, P = 3 with the others.
+# P = 1..4 with the first solver given, P = 3 with the others; then a CSV with a header, the same
+# rows as LibSVM (both commands train them as CSR) and IDX files.
 # usage: mpi_command.sh MPIEXEC softmaxkit softmaxkit-mpi SOLVER...
 set -eu
 mpiexec=$1 single=$2 parallel=$3
@@ -33,37 +34,60 @@ for solver in "$@"; do
   done
   rank_counts=3
 done
-# CSV with a header and LibSVM (features below -0.3 left out), read by byte ranges (2 and 4 ranks): the ranks'
-# parts begin mid-file and the rows move to the chunk owners.
+# CSV with a header, read by byte ranges (2 and 4 ranks): the ranks' parts begin mid-file and the
+# rows move to the chunk owners.
 { echo "label$(seq -s, 1 30 | sed 's/^/,/;s/,/,f/g')"; cat "$work/data.csv"; } >"$work/header.csv"
+"$single" train --format csv --header --train "$work/header.csv" --threads 1 --C 10 --quiet \
+  --model "$work/single.skm"
+for ranks in 2 4; do
+  "$mpiexec" -n "$ranks" "$parallel" train --format csv --header --train "$work/header.csv" \
+    --threads 1 --C 10 --quiet --model "$work/parallel.skm"
+  if cmp -s "$work/single.skm" "$work/parallel.skm"; then
+    echo "csv by byte ranges, $ranks ranks: model identical"
+  else
+    echo "csv by byte ranges, $ranks ranks: models DIFFER"
+    status=1
+  fi
+  rm -f "$work/parallel.skm"
+done
+# LibSVM (features below -0.3 left out), trained as CSR by both commands: by byte ranges for
+# 1..3 ranks (3 chunks of the CSR grid, whose rows the parts' rows move to) with the default
+# solver, 3 ranks with lbfgs and newton.
 awk -F, '{ line = $1; for (j = 2; j <= NF; j++) if ($j >= -0.3) line = line " " (j - 1) ":" $j;
   print line }' "$work/data.csv" >"$work/data.libsvm"
-# softmaxkit train reads LibSVM as CSR (other bits than dense rows); softmaxkit-mpi trains dense
-# rows, so its reference is the single-process fit of the same values as dense CSV.
-awk -F, 'BEGIN { OFS = "," } { for (j = 2; j <= NF; j++) if ($j < -0.3) $j = 0; print }' \
-  "$work/data.csv" >"$work/zeroed.csv"
-for setup in "csv --header $work/header.csv" "libsvm $work/data.libsvm"; do
+for setup in "auto 1 data.libsvm" "auto 2 data.libsvm" "auto 3 data.libsvm" \
+  "lbfgs 3 data.libsvm" "newton 3 data.libsvm"; do
   set -- $setup
-  format=$1
-  shift
-  if [[ $format == libsvm ]]; then
-    "$single" train --format csv --train "$work/zeroed.csv" --threads 1 --C 10 --quiet \
-      --model "$work/single.skm"
+  "$single" train --format libsvm --train "$work/$3" --solver "$1" --threads 1 --C 10 --quiet \
+    --model "$work/single.skm"
+  "$mpiexec" -n "$2" "$parallel" train --format libsvm --train "$work/$3" --solver "$1" \
+    --threads 1 --C 10 --json --model "$work/parallel.skm" >"$work/json"
+  if cmp -s "$work/single.skm" "$work/parallel.skm"; then
+    echo "libsvm $3 (CSR), $1, $2 ranks: model identical ($(grep -o '"objective": [^,]*' "$work/json"))"
   else
-    "$single" train --format "$format" --train "${@: -1}" "${@:1:$#-1}" --threads 1 --C 10 --quiet \
-      --model "$work/single.skm"
+    echo "libsvm $3 (CSR), $1, $2 ranks: models DIFFER"
+    status=1
   fi
-  for ranks in 2 4; do
-    "$mpiexec" -n "$ranks" "$parallel" train --format "$format" --train "${@: -1}" "${@:1:$#-1}" \
-      --threads 1 --C 10 --quiet --model "$work/parallel.skm"
-    if cmp -s "$work/single.skm" "$work/parallel.skm"; then
-      echo "$format by byte ranges, $ranks ranks: model identical"
-    else
-      echo "$format by byte ranges, $ranks ranks: models DIFFER"
-      status=1
-    fi
-    rm -f "$work/parallel.skm"
-  done
+  rm -f "$work/parallel.skm"
+done
+# A small LibSVM file (1.4 KB) whose first 200 records have no entries: parts near the end of the
+# file (where finding a part's end once ran it to the end of the file, reading rows twice), and
+# parts whose records infer no width (the width is the whole file's), 3 and 4 ranks.
+for i in $(seq 1 240); do
+  if ((i <= 200)); then echo "$((i % 3))"; else echo "$((i % 3)) 1:0.$i 4:1.$i 7:0.5"; fi
+done >"$work/small.libsvm"
+"$single" train --format libsvm --train "$work/small.libsvm" --threads 1 --C 1 --quiet \
+  --model "$work/single.skm"
+for ranks in 3 4; do
+  "$mpiexec" -n "$ranks" "$parallel" train --format libsvm --train "$work/small.libsvm" \
+    --threads 1 --C 1 --quiet --model "$work/parallel.skm"
+  if cmp -s "$work/single.skm" "$work/parallel.skm"; then
+    echo "small libsvm, $ranks ranks: model identical"
+  else
+    echo "small libsvm, $ranks ranks: models DIFFER"
+    status=1
+  fi
+  rm -f "$work/parallel.skm"
 done
 
 # IDX, read by rows on each rank: Fashion-MNIST's test file (10,000 rows), gzip (streamed and

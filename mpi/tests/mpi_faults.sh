@@ -32,6 +32,10 @@ expect() {  # name, expected exit code ("nonzero" for any), message regex, model
 # message.
 expect malformed_shard 2 "rank [0-2]: softmaxkit: .*labels has [0-9]+ entries but features has" \
   "$work/model_a.skm" "$mpiexec" -n 3 "$check" --case dense --bad-rank 1 --model "$work/model_a.skm"
+# The same with CSR rows (the sparse case): agreed before the column counts are summed.
+expect malformed_sparse_shard 2 \
+  "rank [0-2]: softmaxkit: .*labels has [0-9]+ entries but features has" "$work/model_f.skm" \
+  "$mpiexec" -n 3 "$check" --case sparse --bad-rank 1 --model "$work/model_f.skm"
 # Rank 1 of 3 killed (SIGKILL) at the third iteration: mpiexec ends the others; no model.
 expect killed_rank nonzero "." "$work/model_b.skm" \
   "$mpiexec" -n 3 "$check" --case dense --kill-rank 1 --model "$work/model_b.skm"
@@ -45,5 +49,14 @@ if [[ -n $command ]]; then
   expect malformed_csv 2 "bad.csv" "$work/model_d.skm" \
     "$mpiexec" -n 2 "$command" train --format csv --train "$work/bad.csv" --model "$work/model_d.skm"
   rm -f "$work/bad.csv"
+  # A malformed LibSVM line (15 of 30) in rank 1's part of 3: every rank exits 2, the message
+  # names the file and the line in it, no model.
+  for i in $(seq 1 30); do
+    if ((i == 15)); then echo "1 1:0.5 3:oops"; else echo "$((i % 2)) 1:0.$i 2:1.$i 3:2.$i"; fi
+  done >"$work/bad.libsvm"
+  expect malformed_libsvm 2 "bad\.libsvm:15:[0-9]+: value of feature 3" "$work/model_e.skm" \
+    "$mpiexec" -n 3 "$command" train --format libsvm --train "$work/bad.libsvm" \
+    --model "$work/model_e.skm"
+  rm -f "$work/bad.libsvm"
 fi
 exit $((failures > 0))

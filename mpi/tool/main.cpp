@@ -1,8 +1,9 @@
 // softmaxkit-mpi: `mpirun -np N softmaxkit-mpi train ...` trains data-parallel with the options of
 // `softmaxkit train` (same parsing, same output; only rank 0 prints and writes the model).
 // Difference (README "More than one machine"): --validation-fraction is refused. --threads applies
-// per rank. Exit codes as softmaxkit's, on every rank: a bad
-// input on any rank is agreed on, and every rank exits 2 with rank 0 printing the message.
+// per rank. LibSVM data train as CSR, as in softmaxkit train (the model file is byte-identical).
+// Exit codes as softmaxkit's, on every rank: a bad input on any rank is agreed on, and every rank
+// exits 2 with rank 0 printing the message.
 #include <mpi.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "commands.hpp"
@@ -64,16 +66,28 @@ SoftmaxRegression model_of(const mpi::DistributedFit& fit) {
   return model;
 }
 
-// The MPI driver trains dense rows (CSR under MPI is not supported yet): LibSVM read whole (the
-// gzip case) goes through the dense reader with its size limits, as before the command read
-// LibSVM as CSR.
+// IDX and CSV read whole (gzip, or not a regular file) on every rank, dense.
 Dataset load_dense(const cli::DataSource& source) {
-  if (source.format == "libsvm") {
-    LibsvmOptions options;
-    options.num_features = source.num_features;
-    return read_libsvm(source.path, options);
-  }
   return std::move(*cli::load_dataset(source).dense);
+}
+
+// Rows [first, first + count) of CSR rows with their labels (offsets rebased to 0).
+SparseDataset sparse_rows(const SparseDataset& all, std::size_t first, std::size_t count) {
+  const CsrMatrixView<float>& x = all.features.view();
+  const std::size_t begin = x.row_begin(first), end = x.row_begin(first + count);
+  std::vector<std::int64_t> offsets(count + 1);
+  for (std::size_t i = 0; i <= count; ++i)
+    offsets[i] = x.row_offsets()[first + i] - static_cast<std::int64_t>(begin);
+  SparseDataset part;
+  part.features = CsrMatrix<float>(
+      count, x.cols(), std::move(offsets),
+      std::vector<std::int32_t>(x.column_indices().begin() + static_cast<std::ptrdiff_t>(begin),
+                                x.column_indices().begin() + static_cast<std::ptrdiff_t>(end)),
+      std::vector<float>(x.values().begin() + static_cast<std::ptrdiff_t>(begin),
+                         x.values().begin() + static_cast<std::ptrdiff_t>(end)));
+  part.labels.assign(all.labels.begin() + static_cast<std::ptrdiff_t>(first),
+                     all.labels.begin() + static_cast<std::ptrdiff_t>(first + count));
+  return part;
 }
 
 int run(TrainArguments a) {
@@ -90,13 +104,16 @@ int run(TrainArguments a) {
   FitOptions options = cli::fit_options(a);
   const std::size_t element_size = a.use_double ? sizeof(double) : sizeof(float);
 
-  // This rank's rows: plain CSV and LibSVM files by byte ranges (read_text_rows); IDX files by
-  // rows (the classes first, from every rank's even share of the labels, since the chunk grid
-  // depends on their count); gzip text files are read whole on every rank and cut.
+  // This rank's rows: plain CSV and LibSVM files by byte ranges (read_text_rows,
+  // read_libsvm_csr_rows); IDX files by rows (the classes first, from every rank's even share of
+  // the labels, since the chunk grid depends on their count); gzip text files are read whole on
+  // every rank and cut. LibSVM rows are CSR (never densified), as softmaxkit train reads them.
   std::size_t rows = 0, cols = 0;
   std::vector<std::int32_t> classes;
   mpi::RowRange mine;
   Dataset local;
+  std::optional<SparseDataset> sparse_local;
+  const bool sparse = a.train.format == "libsvm";
   const bool by_rows = a.train.format == "idx" && !a.train.labels_path.empty();
   bool by_bytes = false;
   mpi::collectively(comm, [&] {
@@ -108,7 +125,31 @@ int run(TrainArguments a) {
     by_bytes = a.train.format != "idx" && a.train.labels_path.empty() &&
                std::filesystem::is_regular_file(a.train.path) && !mpi::is_gzip_file(a.train.path);
   });
-  if (by_bytes) {
+  if (sparse) {
+    if (by_bytes) {
+      mpi::SparseTextRows text =
+          mpi::read_libsvm_csr_rows(comm, a.train.path, a.train.num_features, element_size);
+      rows = text.global_rows;
+      cols = text.data.features.cols();
+      classes = std::move(text.classes);
+      mine = text.mine;
+      sparse_local = std::move(text.data);
+    } else {
+      SparseDataset all;
+      mpi::collectively(comm, [&] {
+        cli::LoadedData loaded = cli::load_dataset(a.train);
+        if (!loaded.sparse) throw Error(a.train.path + ": LibSVM data were not read as CSR");
+        all = std::move(*loaded.sparse);
+      });
+      rows = all.features.rows();
+      cols = all.features.cols();
+      classes = mpi::global_classes(comm, all.labels);
+      mine = mpi::csr_rows_of_rank(rows, all.features.nnz(), cols,
+                                   std::max<std::size_t>(classes.size(), 1), element_size, rank,
+                                   ranks);
+      sparse_local = sparse_rows(all, mine.first, mine.count);
+    }
+  } else if (by_bytes) {
     CsvOptions csv;
     csv.label_column = a.train.label_column;
     csv.has_header = a.train.header;
@@ -172,8 +213,11 @@ int run(TrainArguments a) {
     return true;
   };
   const mpi::DistributedFit fit =
-      mpi::fit(comm, options, MatrixView<const float>(local_features.data(), mine.count, cols),
-               local_labels, {}, mine.first);
+      sparse ? mpi::fit(comm, options, sparse_local->features.view(), sparse_local->labels, {},
+                        mine.first)
+             : mpi::fit(comm, options,
+                        MatrixView<const float>(local_features.data(), mine.count, cols),
+                        local_labels, {}, mine.first);
   progress.finish();
   if (fit.report.reason == StopReason::nan) {
     if (rank == 0)
@@ -188,8 +232,10 @@ int run(TrainArguments a) {
   long long correct = 0, total_correct = 0;
   if (mine.count != 0) {
     const std::vector<std::int32_t> predicted =
-        model.predict(MatrixView<const float>(local_features.data(), mine.count, cols));
-    for (std::size_t i = 0; i < mine.count; ++i) correct += predicted[i] == local_labels[i];
+        sparse ? model.predict(sparse_local->features.view())
+               : model.predict(MatrixView<const float>(local_features.data(), mine.count, cols));
+    const std::vector<std::int32_t>& labels = sparse ? sparse_local->labels : local_labels;
+    for (std::size_t i = 0; i < mine.count; ++i) correct += predicted[i] == labels[i];
   }
   MPI_Allreduce(&correct, &total_correct, 1, MPI_LONG_LONG, MPI_SUM, comm);
   const double train_accuracy = static_cast<double>(total_correct) / static_cast<double>(rows);
@@ -199,9 +245,11 @@ int run(TrainArguments a) {
     if (!a.test.path.empty()) {
       cli::DataSource source = a.test;
       if (source.num_features == 0) source.num_features = cols;
-      const Dataset test = load_dense(source);
-      test_accuracy = model.score(
-          MatrixView<const float>(test.features.data(), test.rows, test.cols), test.labels);
+      const cli::LoadedData test = cli::load_dataset(source);
+      test_accuracy = test.sparse ? model.score(test.sparse->features.view(), test.sparse->labels)
+                                  : model.score(MatrixView<const float>(test.dense->features.data(),
+                                                                        test.rows(), test.cols()),
+                                                test.dense->labels);
     }
     if (!a.model_path.empty()) save_model_file(a.model_path, fit.contents());
   });

@@ -67,9 +67,14 @@ std::pair<std::size_t, std::size_t> sample_sizes(std::size_t m, std::size_t n, s
 }  // namespace
 
 std::vector<std::size_t> metric_rows(std::size_t rows, std::size_t features, std::size_t classes,
-                                     bool intercept, const SoftmaxMetricSettings& settings) {
-  const auto [gram_rows, class_rows] =
-      sample_sizes(rows, features, classes, features + (intercept ? 1 : 0), settings);
+                                     bool intercept, const SoftmaxMetricSettings& settings,
+                                     bool sparse) {
+  const std::size_t cols = features + (intercept ? 1 : 0);
+  const auto [shape_gram_rows, class_rows] = sample_sizes(rows, features, classes, cols, settings);
+  // As setup() chooses: CSR data with G diagonal sample gram_rows rows.
+  const std::size_t gram_rows = sparse && cols > solvers_detail::max_dense_features
+                                    ? std::min(settings.gram_rows, rows)
+                                    : shape_gram_rows;
   std::vector<std::size_t> gram = sample_rows(rows, gram_rows, settings.seed);
   const std::vector<std::size_t> more = sample_rows(rows, class_rows, settings.seed + 1);
   std::vector<std::size_t> all;
@@ -88,12 +93,15 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
 
 template <class T>
 SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& sampled, std::size_t rows,
-                                const SoftmaxMetricSettings& settings) {
-  row_index_ = metric_rows(rows, sampled.features.cols(), sampled.num_classes,
-                           sampled.fit_intercept, settings);
-  if (sampled.features.rows() != row_index_.size())
-    throw Error("SoftmaxMetric: " + std::to_string(sampled.features.rows()) +
+                                const SoftmaxMetricSettings& settings, std::size_t nnz) {
+  const bool sparse = sampled.features.empty() && !sampled.sparse_features.empty();
+  const std::size_t given = sparse ? sampled.sparse_features.rows() : sampled.features.rows();
+  row_index_ = metric_rows(rows, sparse ? sampled.sparse_features.cols() : sampled.features.cols(),
+                           sampled.num_classes, sampled.fit_intercept, settings, sparse);
+  if (given != row_index_.size())
+    throw Error("SoftmaxMetric: " + std::to_string(given) +
                 " sampled rows given, metric_rows names " + std::to_string(row_index_.size()));
+  whole_nnz_ = nnz;
   setup(sampled, rows, settings, nullptr);
 }
 
@@ -122,8 +130,9 @@ void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
   // is concentrated (see max_kronecker_classes); A is then replaced by its mean in update().
   class_scalar_ = k > max_kronecker_classes;
   // A pass reads every stored value once per class: 4 m n K flops dense, 4 nnz K for CSR.
-  const double stored = sparse_ ? static_cast<double>(sparse_view_.nnz())
-                                : static_cast<double>(m) * static_cast<double>(n);
+  const double stored =
+      sparse_ ? static_cast<double>(row_index_.empty() ? sparse_view_.nnz() : whole_nnz_)
+              : static_cast<double>(m) * static_cast<double>(n);
   pass_flops_ =
       std::max(4.0 * std::max(stored, static_cast<double>(m)) * static_cast<double>(k), 1.0);
   auto weight_of = [&](std::size_t i) {
@@ -342,7 +351,8 @@ void SoftmaxMetric<T>::for_each_entry(std::size_t i, F&& f) const {
   if (sparse_) {
     const std::int32_t* columns = sparse_view_.column_indices().data();
     const T* values = sparse_view_.values().data();
-    for (std::size_t e = sparse_view_.row_begin(i); e < sparse_view_.row_end(i); ++e)
+    const std::size_t row = at(i);
+    for (std::size_t e = sparse_view_.row_begin(row); e < sparse_view_.row_end(row); ++e)
       f(static_cast<std::size_t>(columns[e]), static_cast<double>(values[e]));
     return;
   }

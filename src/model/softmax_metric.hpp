@@ -60,9 +60,11 @@ struct SoftmaxMetricSettings {
 std::vector<std::size_t> sample_rows(std::size_t rows, std::size_t count, std::uint64_t seed);
 
 // The rows (sorted, distinct) that a metric for a problem of this shape reads: its G and A
-// samples (for any number of classes: above max_kronecker_classes G is still probed).
+// samples (for any number of classes: above max_kronecker_classes G is still probed). sparse:
+// CSR features (whose diagonal G samples more rows).
 std::vector<std::size_t> metric_rows(std::size_t rows, std::size_t features, std::size_t classes,
-                                     bool intercept, const SoftmaxMetricSettings& settings = {});
+                                     bool intercept, const SoftmaxMetricSettings& settings = {},
+                                     bool sparse = false);
 
 template <class T>
 class SoftmaxMetric final : public Metric {
@@ -74,9 +76,10 @@ class SoftmaxMetric final : public Metric {
   // For a problem whose rows are elsewhere (softmaxkit::mpi gathers these to every process):
   // `sampled` holds only the rows metric_rows(rows, ...) names, in that order (features and
   // weights, if any); `rows` is the whole problem's row count. The same metric, bitwise, as the
-  // whole problem's.
+  // whole problem's. CSR sampled rows (sparse_features): `nnz` is the whole problem's entry
+  // count (a pass's cost, which the metric's choices and counts are measured against).
   SoftmaxMetric(const RegressionProblem<T>& sampled, std::size_t rows,
-                const SoftmaxMetricSettings& settings = {});
+                const SoftmaxMetricSettings& settings = {}, std::size_t nnz = 0);
 
   void update(std::span<const double> x, double relative_gradient_norm) override;
   void apply(std::span<const double> in, std::span<double> out) override;
@@ -116,6 +119,7 @@ class SoftmaxMetric final : public Metric {
   MatrixView<const T> features_view_;
   CsrMatrixView<T> sparse_view_;
   bool sparse_ = false;
+  std::size_t whole_nnz_ = 0;  // CSR rows sampled from elsewhere: the whole problem's entries
   // CSR rows: the A sample by columns (for each column of W, the sampled rows that use it).
   std::vector<std::int64_t> sample_column_offsets_;
   std::vector<std::int32_t> sample_column_rows_;

@@ -12,6 +12,12 @@
 // Exchange per evaluation: (K n + K) elements of T plus 2 doubles on each of the P - 1 links of
 // the chain, then one broadcast of as many.
 //
+// CSR features (CsrMatrixView) take the same fold. Their grid also depends on the global entry
+// count (csr_rows_of_rank), and their chunk sums are laid out by the global column counts (one
+// exact integer allreduce of n int64 counts before the fit; ChunkShare::column_entries), so a
+// rank's partial sums are the single process's ones for its chunks, wherever they lie. The
+// exchange per evaluation is the dense one (K n + K elements: the sums are dense K x n).
+//
 // Collective contract: every function here is collective over `comm` (every rank calls it, in the
 // same order, with the same options). A softmaxkit::Error on any rank (bad input, mismatched
 // shapes) is agreed on before any exchange that depends on it: every rank then throws an Error
@@ -60,11 +66,21 @@ struct RowRange {
 };
 RowRange rows_of_rank(std::size_t global_rows, std::size_t features, std::size_t classes,
                       std::size_t element_size, int rank, int ranks);
+// The same for CSR features, whose grid's block size comes from the mean entries per row:
+// global_nnz is the entry count over all ranks' rows (the sum of global_column_entries).
+RowRange csr_rows_of_rank(std::size_t global_rows, std::size_t global_nnz, std::size_t features,
+                          std::size_t classes, std::size_t element_size, int rank, int ranks);
 
-// The fold above as a ChunkShare for LossGradient (regression.hpp). Rows must be rows_of_rank's.
+// Each column's entry count over every rank's rows (an exact integer sum, on every rank). Every
+// rank's features must have the same cols (a rank without rows too).
+template <class T>
+std::vector<std::int64_t> global_column_entries(MPI_Comm comm, const CsrMatrixView<T>& features);
+
+// The fold above as a ChunkShare for LossGradient (regression.hpp). Rows must be rows_of_rank's
+// (dense) or csr_rows_of_rank's (CSR: then column_entries = global_column_entries).
 template <class T>
 ChunkShare<T> make_share(MPI_Comm comm, std::size_t global_rows, std::size_t first_row,
-                         double global_weight_sum);
+                         double global_weight_sum, std::vector<std::int64_t> column_entries = {});
 
 // Bytes this rank sent and seconds it spent in the fold (waiting included) since the share was
 // made, for the bench.
@@ -107,6 +123,19 @@ DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const fl
 DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const double> features,
                    std::span<const std::int32_t> labels, std::span<const double> sample_weight,
                    std::size_t first_row);
+// CSR features (as SoftmaxRegression::fit takes them): the same contract, with this rank's rows
+// csr_rows_of_rank(global rows, global nnz, n, classes, element size, rank, ranks) and every
+// rank's features of the same cols (also a rank without rows). Bitwise equal to
+// SoftmaxRegression(options).fit on the concatenated CSR rows. Extra work and memory: the column
+// counts (n int64, summed once), and for the structured solver the sampled rows gathered as CSR
+// (their entries only; about 12,000 rows at most, 10,000 more when n + 1 > 2048, where the
+// single process's metric samples more rows for G's diagonal).
+DistributedFit fit(MPI_Comm comm, const FitOptions& options, const CsrMatrixView<float>& features,
+                   std::span<const std::int32_t> labels, std::span<const float> sample_weight,
+                   std::size_t first_row);
+DistributedFit fit(MPI_Comm comm, const FitOptions& options, const CsrMatrixView<double>& features,
+                   std::span<const std::int32_t> labels, std::span<const double> sample_weight,
+                   std::size_t first_row);
 
 // IDX files read by rows (each rank only its own): the shape from the header, and rows
 // [first, first + count) with their labels, the values read_idx would give (ubyte / 255 with
@@ -126,8 +155,8 @@ std::vector<std::int32_t> read_idx_label_rows(const std::string& labels_path, st
 // libsvm_features when nonzero) and the classes; then the rows move to the ranks rows_of_rank
 // names (element_size: of the precision computed in). Returns this rank's rows, their range,
 // the global row count and the classes. The values are read_csv's / read_libsvm's; messages
-// name the file and, past rank 0, the line its part starts at. A blank line between data
-// records is reported only when both lie in one rank's part.
+// name the file and the line in it (file:line:column, as the single-process readers'). A blank
+// line between data records is reported only when both lie in one rank's part.
 struct TextRows {
   Dataset data;
   RowRange mine;
@@ -137,6 +166,19 @@ struct TextRows {
 TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::string& path,
                         const CsvOptions& csv, std::size_t libsvm_features,
                         std::size_t element_size);
+// LibSVM (plain) read by byte ranges as CSR, never densified: as read_text_rows, but each rank
+// holds only its part's entries, then its rows' (the rows move to the ranks csr_rows_of_rank
+// names, after the ranks sum their row and entry counts). The columns are libsvm_features, or
+// the largest index over the parts (read_libsvm_csr's inference on the whole file); the entries
+// are read_libsvm_csr's, so a fit on them equals the single process's on read_libsvm_csr.
+struct SparseTextRows {
+  SparseDataset data;  // this rank's rows (raw labels)
+  RowRange mine;
+  std::size_t global_rows = 0, global_nnz = 0;
+  std::vector<std::int32_t> classes;
+};
+SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
+                                    std::size_t libsvm_features, std::size_t element_size);
 bool is_gzip_file(const std::string& path);
 
 // The class labels every rank agrees on: the sorted union of every rank's labels.

@@ -1,0 +1,255 @@
+// LossGradient with a ChunkShare on CSR features, without MPI (test_chunk_share.cpp's dense
+// checks, for sparse_features): the rows are split into shares of whole chunks of the CSR grid
+// (block size from the GLOBAL nnz), each share is given the GLOBAL column counts
+// (ChunkShare::column_entries) and runs in its own thread, and the partial sums are folded in
+// share order. J, the gradient and Hv must equal the whole problem's bit for bit, for 1, 2, 3 and
+// more shares than chunks, weighted rows, float and double. Skewed column frequencies make each
+// share's own column order differ from the global one, which the fold depends on. Bad
+// column_entries are refused.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "loss/block_plan.hpp"
+#include "loss/problem_checks.hpp"
+#include "softmaxkit/error.hpp"
+#include "softmaxkit/regression.hpp"
+
+using namespace softmaxkit;
+
+namespace {
+
+// The fold of ChunkShare in one process: share r waits for its turn, adds its chunks to the
+// running sums, and every share copies the totals once the last has added.
+template <class T>
+struct CsrChain {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::size_t turn = 0, shares = 0;
+  double loss = 0;
+  bool started = false;
+  std::vector<T> weights, intercept;
+
+  void fold(std::size_t share, std::size_t chunks, std::span<double> chunk_loss,
+            std::span<T> weight_sums, std::span<T> intercept_sums) {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return turn == share; });
+    const std::size_t slots = std::max<std::size_t>(chunks, 1);
+    const std::size_t size = weight_sums.size() / slots, classes = intercept_sums.size() / slots;
+    if (weights.empty()) {
+      weights.assign(size, T(0));
+      intercept.assign(classes, T(0));
+    }
+    for (std::size_t c = 0; c < chunks; ++c) {
+      loss += chunk_loss[c];
+      if (weight_sums.empty()) continue;
+      for (std::size_t e = 0; e < size; ++e)
+        weights[e] = started ? weights[e] + weight_sums[c * size + e] : weight_sums[c * size + e];
+      for (std::size_t k = 0; k < classes; ++k) intercept[k] += intercept_sums[c * classes + k];
+      started = true;
+    }
+    ++turn;
+    changed.notify_all();
+    changed.wait(lock, [&] { return turn == shares; });
+    chunk_loss[0] = loss;
+    std::copy(weights.begin(), weights.end(), weight_sums.begin());
+    std::copy(intercept.begin(), intercept.end(), intercept_sums.begin());
+  }
+};
+
+template <class T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+// rows x features CSR, about `per_row` entries a row; column j's frequency falls like 1 / (j + 1)
+// in the first half of the rows and like 1 / (features - j) in the second, so the shares' own
+// column orders differ from each other and from the whole's.
+struct RandomCsr {
+  std::vector<std::int64_t> offsets{0};
+  std::vector<std::int32_t> columns;
+  std::vector<double> values;
+};
+RandomCsr random_csr(std::size_t rows, std::size_t features, std::size_t per_row,
+                     std::mt19937& random) {
+  RandomCsr csr;
+  std::vector<double> skew(features);
+  for (std::size_t j = 0; j < features; ++j) skew[j] = 1.0 / static_cast<double>(j + 1);
+  std::discrete_distribution<std::size_t> head(skew.begin(), skew.end());
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<std::int32_t> row;
+  for (std::size_t i = 0; i < rows; ++i) {
+    row.clear();
+    const std::size_t length = 1 + random() % (2 * per_row);
+    for (std::size_t e = 0; e < length; ++e) {
+      const std::size_t j = head(random);
+      row.push_back(static_cast<std::int32_t>(i < rows / 2 ? j : features - 1 - j));
+    }
+    std::sort(row.begin(), row.end());
+    row.erase(std::unique(row.begin(), row.end()), row.end());
+    for (std::int32_t j : row) {
+      csr.columns.push_back(j);
+      csr.values.push_back(normal(random));
+    }
+    csr.offsets.push_back(static_cast<std::int64_t>(csr.columns.size()));
+  }
+  return csr;
+}
+
+template <class T>
+void check_csr_shares(std::size_t rows, std::size_t features, std::size_t classes,
+                      std::size_t per_row, std::size_t shares) {
+  std::mt19937 random(static_cast<unsigned>(rows + shares + per_row));
+  const RandomCsr csr = random_csr(rows, features, per_row, random);
+  const std::vector<T> values(csr.values.begin(), csr.values.end());
+  const CsrMatrixView<T> all(rows, features, csr.offsets, csr.columns, values);
+  std::vector<T> weights(rows);
+  std::vector<std::int32_t> labels(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    labels[i] = static_cast<std::int32_t>(random() % classes);
+    weights[i] = T(0.25) + T(i % 5);
+  }
+  RegressionProblem<T> whole;
+  whole.sparse_features = all;
+  whole.labels = labels;
+  whole.sample_weights = weights;
+  whole.num_classes = classes;
+  whole.l2 = 0.01;
+  double weight_sum = 0;
+  for (T w : weights) weight_sum += static_cast<double>(w);
+  std::vector<std::int64_t> counts(features, 0);
+  for (std::int32_t j : csr.columns) ++counts[static_cast<std::size_t>(j)];
+
+  const detail::BlockPlan plan = detail::make_block_plan(
+      rows, features, classes, sizeof(T), detail::csr_block_rows(rows, all.nnz(), sizeof(T)));
+  const std::vector<std::size_t> starts = detail::chunk_row_starts(plan);
+  const std::size_t size = classes * features;
+  std::normal_distribution<T> normal(T(0), T(1));
+  std::vector<T> w(size), b(classes), v(size), u(classes);
+  for (T& e : w) e = T(0.1) * normal(random);
+  for (T& e : b) e = T(0.1) * normal(random);
+  for (T& e : v) e = normal(random);
+  for (T& e : u) e = normal(random);
+
+  LossGradient<T> reference(whole);
+  REQUIRE(reference.block_rows() == plan.block_rows);
+  std::vector<T> g(size), gb(classes), h(size), hb(classes);
+  const double j = reference.evaluate(w, b, g, gb);
+  const double j_only = reference.evaluate(w, b, {}, {});
+  reference.hessian_vector(w, b, v, u, h, hb);
+
+  // Each share's rows as their own CSR arrays (offsets from 0).
+  std::vector<std::vector<std::int64_t>> share_offsets(shares);
+  std::vector<RegressionProblem<T>> problems(shares, whole);
+  std::vector<std::size_t> firsts(shares);
+  for (std::size_t s = 0; s < shares; ++s) {
+    const std::size_t first = starts[s * plan.chunks / shares];
+    const std::size_t last = starts[(s + 1) * plan.chunks / shares];
+    firsts[s] = first;
+    const auto begin = static_cast<std::size_t>(csr.offsets[first]);
+    const auto end = static_cast<std::size_t>(csr.offsets[last]);
+    for (std::size_t i = first; i <= last; ++i)
+      share_offsets[s].push_back(csr.offsets[i] - static_cast<std::int64_t>(begin));
+    problems[s].sparse_features =
+        CsrMatrixView<T>(last - first, features, share_offsets[s],
+                         std::span<const std::int32_t>(csr.columns).subspan(begin, end - begin),
+                         std::span<const T>(values).subspan(begin, end - begin));
+    problems[s].labels = std::span<const std::int32_t>(labels).subspan(first, last - first);
+    problems[s].sample_weights = std::span<const T>(weights).subspan(first, last - first);
+  }
+
+  // Three calls (gradient, loss only, Hv), each with a fresh chain, every share in a thread.
+  for (int call = 0; call < 3; ++call) {
+    CsrChain<T> chain;
+    chain.shares = shares;
+    std::vector<LossGradient<T>> parts;
+    for (std::size_t s = 0; s < shares; ++s) {
+      ChunkShare<T> share;
+      share.global_rows = rows;
+      share.first_row = firsts[s];
+      share.global_weight_sum = weight_sum;
+      share.column_entries = counts;
+      share.fold = [&chain, s](std::size_t chunks, std::span<double> l, std::span<T> ws,
+                               std::span<T> is) { chain.fold(s, chunks, l, ws, is); };
+      parts.emplace_back(problems[s], LossGradientOptions{}, share);
+      CHECK(parts.back().block_rows() == plan.block_rows);
+    }
+    std::vector<double> results(shares);
+    std::vector<std::vector<T>> out(shares, std::vector<T>(size)),
+        out_b(shares, std::vector<T>(classes));
+    std::vector<std::thread> threads;
+    for (std::size_t s = 0; s < shares; ++s) {
+      threads.emplace_back([&, s] {
+        if (call == 0) results[s] = parts[s].evaluate(w, b, out[s], out_b[s]);
+        if (call == 1) results[s] = parts[s].evaluate(w, b, {}, {});
+        if (call == 2) parts[s].hessian_vector(w, b, v, u, out[s], out_b[s]);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    for (std::size_t s = 0; s < shares; ++s) {
+      CAPTURE(s);
+      CAPTURE(call);
+      if (call == 0) {
+        CHECK(std::memcmp(&results[s], &j, sizeof j) == 0);
+        CHECK(same_bits(out[s], g));
+        CHECK(same_bits(out_b[s], gb));
+      }
+      if (call == 1) CHECK(std::memcmp(&results[s], &j_only, sizeof j) == 0);
+      if (call == 2) {
+        CHECK(same_bits(out[s], h));
+        CHECK(same_bits(out_b[s], hb));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("csr chunk shares with the global column counts give the whole problem's bits") {
+  // 12000 x 400, about 3.5 entries a row, 5 classes: 6 chunks of the CSR grid (2048-row blocks) in
+  // both precisions (block rows from the mean entries per row).
+  for (std::size_t shares : {1, 2, 3, 7}) {
+    CAPTURE(shares);
+    check_csr_shares<float>(12000, 400, 5, 3, shares);
+    check_csr_shares<double>(12000, 400, 5, 3, shares);
+  }
+  // A single chunk: every share but one has no rows.
+  check_csr_shares<float>(100, 30, 3, 2, 3);
+}
+
+TEST_CASE("a csr chunk share needs the global column counts") {
+  const std::vector<std::int64_t> offsets{0, 1, 3};
+  const std::vector<std::int32_t> columns{0, 1, 2};
+  const std::vector<float> values{1.0f, 2.0f, 3.0f};
+  const std::vector<std::int32_t> labels{0, 1};
+  RegressionProblem<float> part;
+  part.sparse_features = CsrMatrixView<float>(2, 3, offsets, columns, values);
+  part.labels = labels;
+  part.num_classes = 2;
+  ChunkShare<float> share;
+  share.global_rows = 2;
+  share.global_weight_sum = 2;
+  share.fold = [](std::size_t, std::span<double>, std::span<float>, std::span<float>) {};
+  CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share),
+                       doctest::Contains("share.column_entries has 0 entries"), Error);
+  share.column_entries = {1, 0, 1};
+  CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share),
+                       doctest::Contains("share.column_entries[1] is 0"), Error);
+  share.column_entries = {1, 1, 1};
+  CHECK(LossGradient<float>(part, {}, share).num_features() == 3);
+
+  std::vector<float> x(6, 0.5f);
+  RegressionProblem<float> dense;
+  dense.features = MatrixView<const float>(x.data(), 2, 3);
+  dense.labels = labels;
+  dense.num_classes = 2;
+  CHECK_THROWS_WITH_AS(LossGradient<float>(dense, {}, share),
+                       doctest::Contains("share.column_entries is for sparse_features only"),
+                       Error);
+}
