@@ -19,6 +19,7 @@
 
 #include "model/softmax_metric.hpp"
 #include "model/training_objective.hpp"
+#include "sanitizer_build.hpp"
 #include "softmaxkit/softmaxkit.hpp"
 
 namespace {
@@ -383,7 +384,9 @@ TEST_CASE("structured: row samples depend only on the shape and the seed") {
   CHECK(softmaxkit::detail::sample_rows(50, 100, 7).size() == 50);
 }
 
-TEST_CASE("structured: Fashion-MNIST, first 10,000 rows, C = 1: within 1e-6 of the optimum") {
+// Skipped under ThreadSanitizer (tests/sanitizer_build.hpp): one thread, and minutes there.
+TEST_CASE("structured: Fashion-MNIST, first 10,000 rows, C = 1: within 1e-6 of the optimum" *
+          doctest::skip(softmaxkit::tests::thread_sanitizer_build)) {
   const std::string directory = "/usr/share/datasets/fashion-mnist";
   if (!std::filesystem::exists(directory + "/train-images-idx3-ubyte.gz")) {
     MESSAGE("skipped: " << directory << " is absent (install dataset-fashion-mnist)");
@@ -408,7 +411,9 @@ TEST_CASE("structured: Fashion-MNIST, first 10,000 rows, C = 1: within 1e-6 of t
   CHECK(report.pass_equivalents <= 130);  // measured 112; Newton-CG needs 833 to converge
 }
 
-TEST_CASE("structured: fallbacks for many classes and many features, named and still exact") {
+// Skipped under ThreadSanitizer (tests/sanitizer_build.hpp): sizes, not threads, and minutes there.
+TEST_CASE("structured: fallbacks for many classes and many features, named and still exact" *
+          doctest::skip(softmaxkit::tests::thread_sanitizer_build)) {
   SUBCASE("K = 150: the identity metric") {
     const Data d = gaussian(900, 8, 150, 1.0, {1.0}, 11);
     Typed<double> exact(d, lambda_of(1, d.rows), true);
