@@ -75,6 +75,31 @@ std::string arg(int argc, char** argv, const std::string& name, const std::strin
   return fallback;
 }
 
+// Mismatched bits between two objectives' J (with and without gradients), gradients and Hv at
+// one random point and direction (size = K n parameters).
+template <class T>
+long long compare_evaluations(LossGradient<T>& reference, LossGradient<T>& shared, std::size_t size,
+                              std::size_t classes) {
+  std::mt19937 random(7);
+  std::normal_distribution<T> normal(T(0), T(0.05));
+  std::vector<T> w(size), b(classes), v(size), u(classes);
+  for (T& x : w) x = normal(random);
+  for (T& x : b) x = normal(random);
+  for (T& x : v) x = normal(random);
+  for (T& x : u) x = normal(random);
+  std::vector<T> g1(size), c1(classes), g2(size), c2(classes);
+  long long mismatches = 0;
+  mismatches += !same_bits(reference.evaluate(w, b, g1, c1), shared.evaluate(w, b, g2, c2));
+  for (std::size_t e = 0; e < size; ++e) mismatches += !same_bits(g1[e], g2[e]);
+  for (std::size_t k = 0; k < classes; ++k) mismatches += !same_bits(c1[k], c2[k]);
+  mismatches += !same_bits(reference.evaluate(w, b, {}, {}), shared.evaluate(w, b, {}, {}));
+  reference.hessian_vector(w, b, v, u, g1, c1);
+  shared.hessian_vector(w, b, v, u, g2, c2);
+  for (std::size_t e = 0; e < size; ++e) mismatches += !same_bits(g1[e], g2[e]);
+  for (std::size_t k = 0; k < classes; ++k) mismatches += !same_bits(c1[k], c2[k]);
+  return mismatches;
+}
+
 // J, gradient and Hv of a share against the whole problem's, at a random point.
 template <class T>
 long long check_loss_gradient(MPI_Comm comm, const Dataset& data, std::size_t classes,
@@ -99,27 +124,7 @@ long long check_loss_gradient(MPI_Comm comm, const Dataset& data, std::size_t cl
   LossGradient<T> reference(whole);
   LossGradient<T> shared(part, {}, mpi::make_share<T>(comm, data.rows, mine.first, total));
 
-  const std::size_t size = classes * data.cols;
-  std::mt19937 random(7);
-  std::normal_distribution<T> normal(T(0), T(0.05));
-  std::vector<T> w(size), b(classes), v(size), u(classes);
-  for (T& x : w) x = normal(random);
-  for (T& x : b) x = normal(random);
-  for (T& x : v) x = normal(random);
-  for (T& x : u) x = normal(random);
-  std::vector<T> g1(size), c1(classes), g2(size), c2(classes);
-  long long mismatches = 0;
-  const double j1 = reference.evaluate(w, b, g1, c1);
-  const double j2 = shared.evaluate(w, b, g2, c2);
-  mismatches += !same_bits(j1, j2);
-  for (std::size_t e = 0; e < size; ++e) mismatches += !same_bits(g1[e], g2[e]);
-  for (std::size_t k = 0; k < classes; ++k) mismatches += !same_bits(c1[k], c2[k]);
-  mismatches += !same_bits(reference.evaluate(w, b, {}, {}), shared.evaluate(w, b, {}, {}));
-  reference.hessian_vector(w, b, v, u, g1, c1);
-  shared.hessian_vector(w, b, v, u, g2, c2);
-  for (std::size_t e = 0; e < size; ++e) mismatches += !same_bits(g1[e], g2[e]);
-  for (std::size_t k = 0; k < classes; ++k) mismatches += !same_bits(c1[k], c2[k]);
-  return mismatches;
+  return compare_evaluations(reference, shared, classes * data.cols, classes);
 }
 
 // Rows [first, first + count) of a CSR matrix, values in T (offsets rebased to 0).
@@ -165,26 +170,8 @@ long long check_sparse_loss_gradient(MPI_Comm comm, const CsrMatrixView<float>& 
       part, {},
       mpi::make_share<T>(comm, all.rows(), mine.first, total,
                          mpi::global_column_entries(comm, part.sparse_features)));
-  long long mismatches = shared.block_rows() != reference.block_rows();
-
-  const std::size_t size = classes * all.cols();
-  std::mt19937 random(7);
-  std::normal_distribution<T> normal(T(0), T(0.05));
-  std::vector<T> w(size), b(classes), v(size), u(classes);
-  for (T& x : w) x = normal(random);
-  for (T& x : b) x = normal(random);
-  for (T& x : v) x = normal(random);
-  for (T& x : u) x = normal(random);
-  std::vector<T> g1(size), c1(classes), g2(size), c2(classes);
-  mismatches += !same_bits(reference.evaluate(w, b, g1, c1), shared.evaluate(w, b, g2, c2));
-  for (std::size_t e = 0; e < size; ++e) mismatches += !same_bits(g1[e], g2[e]);
-  for (std::size_t k = 0; k < classes; ++k) mismatches += !same_bits(c1[k], c2[k]);
-  mismatches += !same_bits(reference.evaluate(w, b, {}, {}), shared.evaluate(w, b, {}, {}));
-  reference.hessian_vector(w, b, v, u, g1, c1);
-  shared.hessian_vector(w, b, v, u, g2, c2);
-  for (std::size_t e = 0; e < size; ++e) mismatches += !same_bits(g1[e], g2[e]);
-  for (std::size_t k = 0; k < classes; ++k) mismatches += !same_bits(c1[k], c2[k]);
-  return mismatches;
+  return (shared.block_rows() != reference.block_rows()) +
+         compare_evaluations(reference, shared, classes * all.cols(), classes);
 }
 
 // The CSR fit on csr_rows_of_rank's rows against SoftmaxRegression::fit on all rows (rank 0):
