@@ -18,7 +18,6 @@
 #include "softmaxkit/regression.hpp"
 
 using namespace softmaxkit;
-using chunk_share_checks::Chain;
 using chunk_share_checks::same_bits;
 
 namespace {
@@ -46,65 +45,22 @@ void check_shares(std::size_t rows, std::size_t features, std::size_t classes, s
   const detail::BlockPlan plan = detail::make_block_plan(rows, features, classes, sizeof(T), 0);
   const std::vector<std::size_t> starts = detail::chunk_row_starts(plan);
   const std::size_t size = classes * features;
-  std::vector<T> w(size), b(classes), v(size), u(classes);
-  for (T& e : w) e = T(0.1) * normal(random);
-  for (T& e : b) e = T(0.1) * normal(random);
-  for (T& e : v) e = normal(random);
-  for (T& e : u) e = normal(random);
-
   LossGradient<T> reference(whole);
-  std::vector<T> g(size), gb(classes), h(size), hb(classes);
-  const double j = reference.evaluate(w, b, g, gb);
-  const double j_only = reference.evaluate(w, b, {}, {});
-  reference.hessian_vector(w, b, v, u, h, hb);
-
-  // Three calls (gradient, loss only, Hv), each with a fresh chain, every share in a thread.
-  for (int call = 0; call < 3; ++call) {
-    Chain<T> chain;
-    chain.shares = shares;
-    std::vector<LossGradient<T>> parts;
-    for (std::size_t s = 0; s < shares; ++s) {
-      const std::size_t first = starts[s * plan.chunks / shares];
-      const std::size_t last = starts[(s + 1) * plan.chunks / shares];
-      RegressionProblem<T> part = whole;
-      part.features = MatrixView<const T>(x.data() + first * features, last - first, features);
-      part.labels = std::span<const std::int32_t>(labels).subspan(first, last - first);
-      part.sample_weights = std::span<const T>(weights).subspan(first, last - first);
-      ChunkShare<T> share;
-      share.global_rows = rows;
-      share.first_row = first;
-      share.global_weight_sum = weight_sum;
-      share.fold = [&chain, s](std::size_t chunks, std::span<double> l, std::span<T> ws,
-                               std::span<T> is) { chain.fold(s, chunks, l, ws, is); };
-      parts.emplace_back(part, LossGradientOptions{}, share);
-    }
-    std::vector<double> values(shares);
-    std::vector<std::vector<T>> out(shares, std::vector<T>(size)),
-        out_b(shares, std::vector<T>(classes));
-    std::vector<std::thread> threads;
-    for (std::size_t s = 0; s < shares; ++s) {
-      threads.emplace_back([&, s] {
-        if (call == 0) values[s] = parts[s].evaluate(w, b, out[s], out_b[s]);
-        if (call == 1) values[s] = parts[s].evaluate(w, b, {}, {});
-        if (call == 2) parts[s].hessian_vector(w, b, v, u, out[s], out_b[s]);
-      });
-    }
-    for (std::thread& t : threads) t.join();
-    for (std::size_t s = 0; s < shares; ++s) {
-      CAPTURE(s);
-      CAPTURE(call);
-      if (call == 0) {
-        CHECK(std::memcmp(&values[s], &j, sizeof j) == 0);
-        CHECK(same_bits(out[s], g));
-        CHECK(same_bits(out_b[s], gb));
-      }
-      if (call == 1) CHECK(std::memcmp(&values[s], &j_only, sizeof j) == 0);
-      if (call == 2) {
-        CHECK(same_bits(out[s], h));
-        CHECK(same_bits(out_b[s], hb));
-      }
-    }
-  }
+  const chunk_share_checks::WholeResults<T> expected(reference, size, classes, random);
+  expected.check(shares, [&](std::size_t s, auto fold) {
+    const std::size_t first = starts[s * plan.chunks / shares];
+    const std::size_t last = starts[(s + 1) * plan.chunks / shares];
+    RegressionProblem<T> part = whole;
+    part.features = MatrixView<const T>(x.data() + first * features, last - first, features);
+    part.labels = std::span<const std::int32_t>(labels).subspan(first, last - first);
+    part.sample_weights = std::span<const T>(weights).subspan(first, last - first);
+    ChunkShare<T> share;
+    share.global_rows = rows;
+    share.first_row = first;
+    share.global_weight_sum = weight_sum;
+    share.fold = std::move(fold);
+    return LossGradient<T>(part, LossGradientOptions{}, share);
+  });
 }
 
 }  // namespace

@@ -23,7 +23,6 @@
 #include "softmaxkit/regression.hpp"
 
 using namespace softmaxkit;
-using chunk_share_checks::Chain;
 using chunk_share_checks::same_bits;
 
 namespace {
@@ -90,19 +89,9 @@ void check_csr_shares(std::size_t rows, std::size_t features, std::size_t classe
       rows, features, classes, sizeof(T), detail::csr_block_rows(rows, all.nnz(), sizeof(T)));
   const std::vector<std::size_t> starts = detail::chunk_row_starts(plan);
   const std::size_t size = classes * features;
-  std::normal_distribution<T> normal(T(0), T(1));
-  std::vector<T> w(size), b(classes), v(size), u(classes);
-  for (T& e : w) e = T(0.1) * normal(random);
-  for (T& e : b) e = T(0.1) * normal(random);
-  for (T& e : v) e = normal(random);
-  for (T& e : u) e = normal(random);
-
   LossGradient<T> reference(whole);
   REQUIRE(reference.block_rows() == plan.block_rows);
-  std::vector<T> g(size), gb(classes), h(size), hb(classes);
-  const double j = reference.evaluate(w, b, g, gb);
-  const double j_only = reference.evaluate(w, b, {}, {});
-  reference.hessian_vector(w, b, v, u, h, hb);
+  const chunk_share_checks::WholeResults<T> expected(reference, size, classes, random);
 
   // Each share's rows as their own CSR arrays (offsets from 0).
   std::vector<std::vector<std::int64_t>> share_offsets(shares);
@@ -124,49 +113,17 @@ void check_csr_shares(std::size_t rows, std::size_t features, std::size_t classe
     problems[s].sample_weights = std::span<const T>(weights).subspan(first, last - first);
   }
 
-  // Three calls (gradient, loss only, Hv), each with a fresh chain, every share in a thread.
-  for (int call = 0; call < 3; ++call) {
-    Chain<T> chain;
-    chain.shares = shares;
-    std::vector<LossGradient<T>> parts;
-    for (std::size_t s = 0; s < shares; ++s) {
-      ChunkShare<T> share;
-      share.global_rows = rows;
-      share.first_row = firsts[s];
-      share.global_weight_sum = weight_sum;
-      share.column_entries = counts;
-      share.fold = [&chain, s](std::size_t chunks, std::span<double> l, std::span<T> ws,
-                               std::span<T> is) { chain.fold(s, chunks, l, ws, is); };
-      parts.emplace_back(problems[s], LossGradientOptions{}, share);
-      CHECK(parts.back().block_rows() == plan.block_rows);
-    }
-    std::vector<double> results(shares);
-    std::vector<std::vector<T>> out(shares, std::vector<T>(size)),
-        out_b(shares, std::vector<T>(classes));
-    std::vector<std::thread> threads;
-    for (std::size_t s = 0; s < shares; ++s) {
-      threads.emplace_back([&, s] {
-        if (call == 0) results[s] = parts[s].evaluate(w, b, out[s], out_b[s]);
-        if (call == 1) results[s] = parts[s].evaluate(w, b, {}, {});
-        if (call == 2) parts[s].hessian_vector(w, b, v, u, out[s], out_b[s]);
-      });
-    }
-    for (std::thread& t : threads) t.join();
-    for (std::size_t s = 0; s < shares; ++s) {
-      CAPTURE(s);
-      CAPTURE(call);
-      if (call == 0) {
-        CHECK(std::memcmp(&results[s], &j, sizeof j) == 0);
-        CHECK(same_bits(out[s], g));
-        CHECK(same_bits(out_b[s], gb));
-      }
-      if (call == 1) CHECK(std::memcmp(&results[s], &j_only, sizeof j) == 0);
-      if (call == 2) {
-        CHECK(same_bits(out[s], h));
-        CHECK(same_bits(out_b[s], hb));
-      }
-    }
-  }
+  expected.check(shares, [&](std::size_t s, auto fold) {
+    ChunkShare<T> share;
+    share.global_rows = rows;
+    share.first_row = firsts[s];
+    share.global_weight_sum = weight_sum;
+    share.column_entries = counts;
+    share.fold = std::move(fold);
+    LossGradient<T> part(problems[s], LossGradientOptions{}, share);
+    CHECK(part.block_rows() == plan.block_rows);
+    return part;
+  });
 }
 
 }  // namespace
