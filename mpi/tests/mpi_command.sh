@@ -17,6 +17,16 @@ awk 'BEGIN { s = 12345; for (i = 0; i < 4000; i++) { line = ""; z = 0;
   s = (s * 1103515245 + 12345) % 2147483648; z += (s / 2147483648 - 0.5) * 0.8;
   label = z < -0.6 ? 0 : (z < 0 ? 1 : (z < 0.6 ? 2 : 3)); print label line } }' >"$work/data.csv"
 status=0
+# Compares the single-process model with the ranks' ($1: what was run; $2: more to print when
+# they are identical).
+same_model() {
+  if cmp -s "$work/single.skm" "$work/parallel.skm"; then
+    echo "$1: model identical${2:+ $2}"
+  else
+    echo "$1: models DIFFER"
+    status=1
+  fi
+}
 rank_counts="1 2 3 4"
 for solver in "$@"; do
   "$single" train --format csv --train "$work/data.csv" --solver "$solver" --threads 1 --C 10 \
@@ -24,12 +34,7 @@ for solver in "$@"; do
   for ranks in $rank_counts; do
     "$mpiexec" -n "$ranks" "$parallel" train --format csv --train "$work/data.csv" \
       --solver "$solver" --threads 1 --C 10 --json --model "$work/parallel.skm" >"$work/json"
-    if cmp -s "$work/single.skm" "$work/parallel.skm"; then
-      echo "$solver, $ranks ranks: model identical ($(grep -o '"objective": [^,]*' "$work/json"))"
-    else
-      echo "$solver, $ranks ranks: models DIFFER"
-      status=1
-    fi
+    same_model "$solver, $ranks ranks" "($(grep -o '"objective": [^,]*' "$work/json"))"
     rm -f "$work/parallel.skm"
   done
   rank_counts=3
@@ -42,12 +47,7 @@ done
 for ranks in 2 4; do
   "$mpiexec" -n "$ranks" "$parallel" train --format csv --header --train "$work/header.csv" \
     --threads 1 --C 10 --quiet --model "$work/parallel.skm"
-  if cmp -s "$work/single.skm" "$work/parallel.skm"; then
-    echo "csv by byte ranges, $ranks ranks: model identical"
-  else
-    echo "csv by byte ranges, $ranks ranks: models DIFFER"
-    status=1
-  fi
+  same_model "csv by byte ranges, $ranks ranks"
   rm -f "$work/parallel.skm"
 done
 # LibSVM (features below -0.3 left out), trained as CSR by both commands: by byte ranges for
@@ -62,12 +62,7 @@ for setup in "auto 1 data.libsvm" "auto 2 data.libsvm" "auto 3 data.libsvm" \
     --model "$work/single.skm"
   "$mpiexec" -n "$2" "$parallel" train --format libsvm --train "$work/$3" --solver "$1" \
     --threads 1 --C 10 --json --model "$work/parallel.skm" >"$work/json"
-  if cmp -s "$work/single.skm" "$work/parallel.skm"; then
-    echo "libsvm $3 (CSR), $1, $2 ranks: model identical ($(grep -o '"objective": [^,]*' "$work/json"))"
-  else
-    echo "libsvm $3 (CSR), $1, $2 ranks: models DIFFER"
-    status=1
-  fi
+  same_model "libsvm $3 (CSR), $1, $2 ranks" "($(grep -o '"objective": [^,]*' "$work/json"))"
   rm -f "$work/parallel.skm"
 done
 # A small LibSVM file (1.4 KB) whose first 200 records have no entries: parts near the end of the
@@ -81,12 +76,7 @@ done >"$work/small.libsvm"
 for ranks in 3 4; do
   "$mpiexec" -n "$ranks" "$parallel" train --format libsvm --train "$work/small.libsvm" \
     --threads 1 --C 1 --quiet --model "$work/parallel.skm"
-  if cmp -s "$work/single.skm" "$work/parallel.skm"; then
-    echo "small libsvm, $ranks ranks: model identical"
-  else
-    echo "small libsvm, $ranks ranks: models DIFFER"
-    status=1
-  fi
+  same_model "small libsvm, $ranks ranks"
   rm -f "$work/parallel.skm"
 done
 
@@ -103,12 +93,7 @@ if [[ -r $fashion/t10k-images-idx3-ubyte.gz ]]; then
     "$mpiexec" -n "$1" "$parallel" train --format idx --train "$2" \
       --train-labels "$fashion/t10k-labels-idx1-ubyte.gz" --threads 1 --max-iter 15 --quiet \
       --model "$work/parallel.skm"
-    if cmp -s "$work/single.skm" "$work/parallel.skm"; then
-      echo "idx $(basename "$2"), $1 ranks: model identical"
-    else
-      echo "idx $(basename "$2"), $1 ranks: models DIFFER"
-      status=1
-    fi
+    same_model "idx $(basename "$2"), $1 ranks"
     rm -f "$work/parallel.skm"
   done
 else
