@@ -12,6 +12,8 @@
 // transposed_sums. Each element of z and of S is a sum in a fixed order (entries within a row, rows
 // within a chunk), so results never depend on the thread count. Cost per pass: 2 nnz K
 // multiply-adds (3 nnz K for the Hessian's doubled logits), plus filling each chunk's S once.
+// Without a data-parallel share the pass only gathers G here (`gathered`), and the product runs
+// column-major afterwards with the same bits (loss/csr_columns.hpp); shares keep S per chunk.
 #pragma once
 
 #include <tbb/blocked_range.h>
