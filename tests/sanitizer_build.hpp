@@ -1,6 +1,7 @@
-// Whether the tests run under ThreadSanitizer (scripts/sanitize). Its instrumentation makes every
-// memory access in the library's loops cost many times more, so a few long single-problem cases
-// that do not exercise concurrency are skipped there (Release and ASan+UBSan run them).
+// Whether the tests run under a sanitizer (scripts/sanitize: AddressSanitizer + UBSan, or
+// ThreadSanitizer). Instrumentation makes every memory access in the library's loops cost many
+// times more, so a few long cases are cut down there, each where it is defined, saying what it
+// keeps; the Release build runs them all. CI's whole run has a 45-minute budget on 2 cores.
 #pragma once
 
 namespace softmaxkit::tests {
@@ -16,5 +17,19 @@ inline constexpr bool thread_sanitizer_build = false;
 #else
 inline constexpr bool thread_sanitizer_build = false;
 #endif
+
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool address_sanitizer_build = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool address_sanitizer_build = true;
+#else
+inline constexpr bool address_sanitizer_build = false;
+#endif
+#else
+inline constexpr bool address_sanitizer_build = false;
+#endif
+
+inline constexpr bool sanitizer_build = thread_sanitizer_build || address_sanitizer_build;
 
 }  // namespace softmaxkit::tests

@@ -390,9 +390,10 @@ TEST_CASE("structured: row samples depend only on the shape and the seed") {
   CHECK(softmaxkit::detail::sample_rows(50, 100, 7).size() == 50);
 }
 
-// Skipped under ThreadSanitizer (tests/sanitizer_build.hpp): one thread, and minutes there.
+// Skipped under the sanitizers (tests/sanitizer_build.hpp): one thread and one problem, the
+// same code paths as the digits-like cases, and minutes there.
 TEST_CASE("structured: Fashion-MNIST, first 10,000 rows, C = 1: within 1e-6 of the optimum" *
-          doctest::skip(softmaxkit::tests::thread_sanitizer_build)) {
+          doctest::skip(softmaxkit::tests::sanitizer_build)) {
   const std::string directory = "/usr/share/datasets/fashion-mnist";
   if (!std::filesystem::exists(directory + "/train-images-idx3-ubyte.gz")) {
     MESSAGE("skipped: " << directory << " is absent (install dataset-fashion-mnist)");
