@@ -30,40 +30,34 @@
 
 #include "bag_of_words.hpp"
 #include "loss/block_plan.hpp"
+#include "loss/csr_columns.hpp"
 #include "loss/problem_checks.hpp"
 
 namespace softmaxkit::bench {
 namespace {
 
+// The plan of the loss engine for these features (the CSR block size), as it cuts them.
+detail::BlockPlan plan_of(const bag_of_words::Data& data) {
+  return detail::make_block_plan(
+      data.rows, data.features, data.classes, sizeof(float),
+      detail::csr_block_rows(data.rows, data.values.size(), sizeof(float)));
+}
+
 struct Product {
   bag_of_words::Data data;
   std::size_t classes = 0;
-  std::vector<float> g;                      // m x K
-  std::vector<std::int64_t> column_offsets;  // the CSC copy
-  std::vector<std::int32_t> column_rows;
-  std::vector<float> column_values;
+  std::vector<float> g;               // m x K
+  detail::CsrColumns<float> columns;  // the engine's column-major copy
 
   explicit Product(const bag_of_words::Shape& shape)
       : data(bag_of_words::generate(shape)), classes(data.classes) {
     g.resize(data.rows * classes);
     bag_of_words::Random random(11);
     for (float& value : g) value = static_cast<float>(random.uniform() - 0.5);
-    const std::size_t n = data.features;
-    column_offsets.assign(n + 1, 0);
-    for (std::int32_t column : data.column_indices)
-      ++column_offsets[static_cast<std::size_t>(column) + 1];
-    for (std::size_t j = 0; j < n; ++j) column_offsets[j + 1] += column_offsets[j];
-    column_rows.resize(data.values.size());
-    column_values.resize(data.values.size());
-    std::vector<std::int64_t> next(column_offsets.begin(), column_offsets.end() - 1);
-    for (std::size_t i = 0; i < data.rows; ++i) {
-      for (auto e = data.row_offsets[i]; e < data.row_offsets[i + 1]; ++e) {
-        const auto j = static_cast<std::size_t>(data.column_indices[static_cast<std::size_t>(e)]);
-        const auto slot = static_cast<std::size_t>(next[j]++);
-        column_rows[slot] = static_cast<std::int32_t>(i);
-        column_values[slot] = data.values[static_cast<std::size_t>(e)];
-      }
-    }
+    columns =
+        detail::CsrColumns<float>(CsrMatrixView<float>(data.rows, data.features, data.row_offsets,
+                                                       data.column_indices, data.values),
+                                  plan_of(data));
   }
 };
 
@@ -114,10 +108,10 @@ void column_major(const Product& p, std::vector<float>& s) {
         for (std::size_t j = range.begin(); j != range.end(); ++j) {
           float* sj = s.data() + j * k;
           std::fill(sj, sj + k, 0.0f);
-          for (auto e = p.column_offsets[j]; e < p.column_offsets[j + 1]; ++e) {
+          for (auto e = p.columns.offsets[j]; e < p.columns.offsets[j + 1]; ++e) {
             const auto entry = static_cast<std::size_t>(e);
-            add_scaled(sj, p.g.data() + static_cast<std::size_t>(p.column_rows[entry]) * k,
-                       p.column_values[entry], k);
+            add_scaled(sj, p.g.data() + static_cast<std::size_t>(p.columns.rows[entry]) * k,
+                       p.columns.values[entry], k);
           }
         }
       });
@@ -147,8 +141,7 @@ void run(benchmark::State& state, const bag_of_words::Shape& shape, bool use_chu
   if (!product) product = std::make_shared<Product>(shape);
   const Product& p = *product;
   const std::size_t rows = p.data.rows, n = p.data.features, k = p.classes;
-  const detail::BlockPlan plan = detail::make_block_plan(
-      rows, n, k, sizeof(float), detail::csr_block_rows(rows, p.data.values.size(), sizeof(float)));
+  const detail::BlockPlan plan = plan_of(p.data);
   const std::vector<std::size_t> starts = detail::chunk_row_starts(plan);
   std::vector<float> partials(use_chunks ? plan.chunks * n * k : 0), s(n * k);
   tbb::task_arena(threads).execute([&] {
