@@ -11,6 +11,7 @@
 
 #include "loss/blas.hpp"
 #include "softmaxkit/error.hpp"
+#include "solvers/vector_blocks.hpp"
 
 namespace softmaxkit::detail {
 
@@ -373,7 +374,9 @@ void SoftmaxMetric<T>::sample_logits(std::span<const double> x) {
     return;
   }
   std::fill(logits_.begin(), logits_.end(), 0.0);
-  for (std::size_t c = 0; c < k; ++c) {
+  // Each class's logits sum over the sample's columns in the same order whichever thread runs
+  // that class, so the classes run in parallel with the same bits.
+  solvers_detail::for_rows(k, rows_.size(), [&](std::size_t c) {
     const double* w = x.data() + c * n;
     for (std::int32_t column : sample_columns_) {
       const auto j = static_cast<std::size_t>(column);
@@ -382,7 +385,7 @@ void SoftmaxMetric<T>::sample_logits(std::span<const double> x) {
            e < static_cast<std::size_t>(sample_column_offsets_[j + 1]); ++e)
         logits_[static_cast<std::size_t>(sample_column_rows_[e]) * k + c] += rows_[e] * wj;
     }
-  }
+  });
 }
 
 template <class T>

@@ -8,6 +8,7 @@
 
 #include "softmaxkit/regression.hpp"
 #include "softmaxkit/solvers.hpp"
+#include "solvers/vector_blocks.hpp"
 
 namespace softmaxkit::detail {
 
@@ -61,14 +62,19 @@ class TrainingObjective {
  private:
   void load(std::span<const double> x, std::vector<T>& weights, std::vector<T>& intercept) const {
     const std::size_t count = classes_ * features_;
-    for (std::size_t i = 0; i < count; ++i) weights[i] = static_cast<T>(x[i]);
+    // Entrywise conversions, in blocks on the fit's threads (K x n is millions on CSR data).
+    solvers_detail::for_blocks(count, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) weights[i] = static_cast<T>(x[i]);
+    });
     for (std::size_t k = 0; k < classes_; ++k)
       intercept[k] = fit_intercept_ ? static_cast<T>(x[count + k]) : T(0);
   }
   void store(const std::vector<T>& weights, const std::vector<T>& intercept,
              std::span<double> out) const {
     const std::size_t count = classes_ * features_;
-    for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<double>(weights[i]);
+    solvers_detail::for_blocks(count, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) out[i] = static_cast<double>(weights[i]);
+    });
     if (fit_intercept_)
       for (std::size_t k = 0; k < classes_; ++k) out[count + k] = static_cast<double>(intercept[k]);
   }

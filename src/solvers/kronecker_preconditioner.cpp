@@ -13,27 +13,15 @@
 #include <string>
 
 #include "loss/blas.hpp"
+#include "solvers/vector_blocks.hpp"
 
 namespace softmaxkit::solvers_detail {
 namespace {
 
 constexpr double intercept_ridge = 1e-3;  // R's entry for the intercept column, times lambda
 
-// Under ThreadSanitizer the subspace assembly stays serial: libtbb is not instrumented, so every
-// entry a worker writes is a (suppressed) report, and symbolising those made one Fashion-sized
-// assembly take minutes. The serial and parallel assemblies give the same bits (see below), and
-// the parallel_for pattern itself is covered by the loss kernels' TSan tests.
-#if defined(__SANITIZE_THREAD__)
-constexpr bool thread_sanitizer_build = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool thread_sanitizer_build = true;
-#else
-constexpr bool thread_sanitizer_build = false;
-#endif
-#else
-constexpr bool thread_sanitizer_build = false;
-#endif
+// Under ThreadSanitizer the subspace assembly stays serial (thread_sanitizer_build, see
+// solvers/vector_blocks.hpp): the serial and parallel assemblies give the same bits (see below).
 
 // Eigendecomposition of the symmetric n x n row-major matrix in `a` (overwritten by the
 // eigenvectors, column j = vector j); eigenvalues ascending into `values`. LAPACK runs with
@@ -138,10 +126,11 @@ void KroneckerPreconditioner::set_class_covariance(std::span<const double> a) {
 void KroneckerPreconditioner::apply(std::span<const double> in, std::span<double> out) const {
   const std::size_t k = classes_, n = cols_, f = features_;
   // Whitened K x n' matrix of the input, the intercept column centred over the classes.
-  for (std::size_t c = 0; c < k; ++c) {
+  // The entrywise passes run over the classes' rows in parallel (no sums: the same bits).
+  for_rows(k, n, [&](std::size_t c) {
     for (std::size_t j = 0; j < f; ++j) t1_[c * n + j] = in[c * f + j] * scale_[j];
     if (intercept_) t1_[c * n + f] = in[k * f + c];
-  }
+  });
   if (intercept_) {
     double mean = 0;
     for (std::size_t c = 0; c < k; ++c) mean += t1_[c * n + f];
@@ -170,8 +159,9 @@ void KroneckerPreconditioner::apply(std::span<const double> in, std::span<double
   } else {
     t1_.swap(t2_);
   }
-  for (std::size_t c = 0; c < k; ++c)
+  for_rows(k, n, [&](std::size_t c) {
     for (std::size_t j = 0; j < n; ++j) t1_[c * n + j] /= s_[c] * l_[j] + 1;
+  });
   if (dense_a) {
     detail::gemm(false, false, k, n, k, 1.0, q_.data(), k, t1_.data(), n, 0.0, t2_.data(), n);
   } else {
@@ -191,8 +181,9 @@ void KroneckerPreconditioner::apply(std::span<const double> in, std::span<double
   } else {
     t1_.swap(t2_);
   }
-  for (std::size_t c = 0; c < k; ++c)
+  for_rows(k, n, [&](std::size_t c) {
     for (std::size_t j = 0; j < f; ++j) out[c * f + j] = t1_[c * n + j] * scale_[j];
+  });
   if (intercept_) {
     double mean = 0;
     for (std::size_t c = 0; c < k; ++c) mean += t1_[c * n + f];

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
+
+#include "solvers/vector_blocks.hpp"
 
 namespace softmaxkit::solvers_detail {
 
@@ -12,22 +15,40 @@ double seconds_since(Clock::time_point t0) {
 }
 
 double dot(std::span<const double> a, std::span<const double> b) {
-  double s = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
+  return block_sums<1>(a.size(), [&](std::size_t begin, std::size_t end, auto& sums) {
+    double s = 0;
+    for (std::size_t i = begin; i < end; ++i) s += a[i] * b[i];
+    sums[0] = s;
+  })[0];
 }
 
 double norm2(std::span<const double> v) {
   // Scaled to avoid overflow/underflow for extreme gradients. A NaN entry makes the norm NaN:
   // std::max would skip it and a NaN gradient would then look like a zero one (converged).
+  // The maximum is exact in any order; a block that meets a NaN reports it as its maximum.
+  std::vector<double> block_max(vector_blocks(v.size()), 0.0);
+  for_blocks(v.size(), [&](std::size_t begin, std::size_t end) {
+    double scale = 0;
+    for (std::size_t i = begin; i < end; ++i) {
+      if (std::isnan(v[i])) {
+        scale = v[i];
+        break;
+      }
+      scale = std::max(scale, std::abs(v[i]));
+    }
+    block_max[begin / vector_block] = scale;
+  });
   double scale = 0;
-  for (double e : v) {
-    if (std::isnan(e)) return e;
-    scale = std::max(scale, std::abs(e));
+  for (double m : block_max) {
+    if (std::isnan(m)) return m;
+    scale = std::max(scale, m);
   }
   if (scale == 0 || !std::isfinite(scale)) return scale;
-  double s = 0;
-  for (double e : v) s += (e / scale) * (e / scale);
+  const double s = block_sums<1>(v.size(), [&](std::size_t begin, std::size_t end, auto& sums) {
+    double t = 0;
+    for (std::size_t i = begin; i < end; ++i) t += (v[i] / scale) * (v[i] / scale);
+    sums[0] = t;
+  })[0];
   return scale * std::sqrt(s);
 }
 

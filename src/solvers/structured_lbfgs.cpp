@@ -6,6 +6,8 @@
 #include <limits>
 #include <vector>
 
+#include "solvers/vector_blocks.hpp"
+
 namespace softmaxkit::solvers_detail {
 namespace {
 
@@ -16,7 +18,15 @@ constexpr double noise_level = 1e-7;  // relative rounding level of f assumed by
 
 void axpy_into(std::span<const double> x, double alpha, std::span<const double> d,
                std::vector<double>& out) {
-  for (std::size_t i = 0; i < x.size(); ++i) out[i] = x[i] + alpha * d[i];
+  for_blocks(x.size(), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) out[i] = x[i] + alpha * d[i];
+  });
+}
+
+void copy_into(std::span<const double> from, std::span<double> to) {
+  for_blocks(from.size(), [&](std::size_t begin, std::size_t end) {
+    std::copy(from.begin() + begin, from.begin() + end, to.begin() + begin);
+  });
 }
 
 // Minimiser of the cubic through (a, fa, da) and (b, fb, db), safeguarded to the middle 80 % of
@@ -82,65 +92,81 @@ class Memory {
     // computing the same products and sums in the same order as separate loops would (the same
     // bits), with one pass over the vector instead of two.
     q.resize(size_);
+    // Each fused loop runs over the vector in blocks (solvers/vector_blocks.hpp): its dot product
+    // is a block_sums reduction, the same bits for any thread count.
     double sum = 0;
     if (count_ > 0) {
       const auto sk = s(slot(count_ - 1));
-      for (std::size_t j = 0; j < size_; ++j) {
+      sum = sum_blocks([&](std::size_t j) {
         q[j] = g[j];
-        sum += sk[j] * q[j];
-      }
+        return sk[j] * q[j];
+      });
     } else {
-      std::copy(g.begin(), g.end(), q.begin());
+      copy_into(g, q);
     }
     for (std::size_t i = count_; i-- > 0;) {
       const std::size_t k = slot(i);
-      alpha_[k] = rho_[k] * sum;
+      const double alpha = alpha_[k] = rho_[k] * sum;
       const auto yk = y(k);
       if (i == 0) {
-        for (std::size_t j = 0; j < size_; ++j) q[j] -= alpha_[k] * yk[j];
+        each_entry([&](std::size_t j) { q[j] -= alpha * yk[j]; });
         break;
       }
       const auto s_next = s(slot(i - 1));
-      sum = 0;
-      for (std::size_t j = 0; j < size_; ++j) {
-        q[j] -= alpha_[k] * yk[j];
-        sum += s_next[j] * q[j];
-      }
+      sum = sum_blocks([&](std::size_t j) {
+        q[j] -= alpha * yk[j];
+        return s_next[j] * q[j];
+      });
     }
     if (metric) {
       metric->apply(q, d);
     } else {
-      std::copy(q.begin(), q.end(), d.begin());
+      copy_into(q, d);
     }
     sum = 0;
     if (count_ > 0) {
       const auto y_first = y(slot(0));
-      for (std::size_t j = 0; j < size_; ++j) {
+      sum = sum_blocks([&](std::size_t j) {
         d[j] *= gamma;
-        sum += y_first[j] * d[j];
-      }
+        return y_first[j] * d[j];
+      });
     } else {
-      for (double& e : d) e *= gamma;
+      each_entry([&](std::size_t j) { d[j] *= gamma; });
     }
     for (std::size_t i = 0; i < count_; ++i) {
       const std::size_t k = slot(i);
-      const double beta = rho_[k] * sum;
+      const double step = alpha_[k] - rho_[k] * sum;
       const auto sk = s(k);
       if (i + 1 == count_) {
-        for (std::size_t j = 0; j < size_; ++j) d[j] = -(d[j] + sk[j] * (alpha_[k] - beta));
+        each_entry([&](std::size_t j) { d[j] = -(d[j] + sk[j] * step); });
         return;
       }
       const auto y_next = y(slot(i + 1));
-      sum = 0;
-      for (std::size_t j = 0; j < size_; ++j) {
-        d[j] += sk[j] * (alpha_[k] - beta);
-        sum += y_next[j] * d[j];
-      }
+      sum = sum_blocks([&](std::size_t j) {
+        d[j] += sk[j] * step;
+        return y_next[j] * d[j];
+      });
     }
-    for (double& e : d) e = -e;
+    each_entry([&](std::size_t j) { d[j] = -d[j]; });
   }
 
  private:
+  // Sum over j of term(j), which may also update entry j of a vector, in blocks.
+  template <class Term>
+  double sum_blocks(const Term& term) const {
+    return block_sums<1>(size_, [&](std::size_t begin, std::size_t end, auto& sums) {
+      double t = 0;
+      for (std::size_t j = begin; j < end; ++j) t += term(j);
+      sums[0] = t;
+    })[0];
+  }
+  template <class Update>
+  void each_entry(const Update& update) const {
+    for_blocks(size_, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t j = begin; j < end; ++j) update(j);
+    });
+  }
+
   std::size_t size_, capacity_, first_ = 0, count_ = 0;
   std::vector<std::vector<double>> s_, y_;  // capacity_ pairs, each allocated when first pushed
   std::vector<double> rho_, alpha_;
@@ -248,18 +274,22 @@ StructuredResult minimize_structured(const Objective& objective, Metric* metric,
       f_new = f_lo;
     }
 
-    double step2 = 0, sy = 0;
-    for (std::size_t i = 0; i < size; ++i) {
-      s[i] = xt[i] - x[i];
-      y[i] = gt[i] - g[i];
-      step2 += s[i] * s[i];
-      sy += s[i] * y[i];
-    }
+    const auto [step2, sy] =
+        block_sums<2>(size, [&](std::size_t begin, std::size_t end, auto& sums) {
+          double step2_block = 0, sy_block = 0;
+          for (std::size_t i = begin; i < end; ++i) {
+            s[i] = xt[i] - x[i];
+            y[i] = gt[i] - g[i];
+            step2_block += s[i] * s[i];
+            sy_block += s[i] * y[i];
+          }
+          sums = {step2_block, sy_block};
+        });
     std::swap(x, xt);
     std::swap(g, gt);
     // The caller's x always holds the last accepted point, also when the objective, the metric
     // or the callback throws later (solvers.hpp's contract).
-    std::copy(x.begin(), x.end(), x_out.begin());
+    copy_into(x, x_out);
     f = f_new;
     gnorm = norm2(g);
     ++iterations;

@@ -1,0 +1,100 @@
+// Loops of the solvers over parameter-sized vectors, split into fixed blocks that threads share.
+//
+// On CSR data the parameters number K x n (2.5 M on rcv1's shape) and the solvers' vector work
+// (the two-loop recursion, dot products, norms, steps) is memory-bound and was about two thirds
+// of a one-thread sparse fit. The blocks run on the calling task arena's threads.
+//
+// Determinism: a reduction sums each block serially from its first entry to its last, then adds
+// the block sums in block order, starting from 0. The blocks are fixed by the vector's size
+// alone (vector_block entries each), so every result has the same bits for any thread count;
+// a vector of at most vector_block entries is summed exactly as one serial loop would sum it.
+#pragma once
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <vector>
+
+namespace softmaxkit::solvers_detail {
+
+// Under ThreadSanitizer the blocks run serially: libtbb is not instrumented, so every entry a
+// worker writes is a (suppressed) report, and symbolising those made the tests take minutes. The
+// serial and parallel runs give the same bits (the reduction order above does not depend on
+// them); the parallel_for pattern itself is covered by the loss kernels' TSan tests.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool thread_sanitizer_build = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool thread_sanitizer_build = true;
+#else
+inline constexpr bool thread_sanitizer_build = false;
+#endif
+#else
+inline constexpr bool thread_sanitizer_build = false;
+#endif
+
+// 32768 doubles (256 KiB per vector): a block's work (tens of microseconds) dwarfs a task's
+// overhead, and problems up to this size (dense Fashion-MNIST has 7850 parameters) keep the
+// serial sums.
+inline constexpr std::size_t vector_block = std::size_t{1} << 15;
+
+inline std::size_t vector_blocks(std::size_t size) {
+  return (size + vector_block - 1) / vector_block;
+}
+
+// body(begin, end) for every block [begin, end) of [0, size); blocks may run concurrently.
+template <class Body>
+void for_blocks(std::size_t size, const Body& body) {
+  const std::size_t blocks = vector_blocks(size);
+  auto run = [&](std::size_t block) {
+    const std::size_t begin = block * vector_block;
+    body(begin, std::min(size, begin + vector_block));
+  };
+  if (blocks <= 1 || thread_sanitizer_build) {
+    for (std::size_t block = 0; block < blocks; ++block) run(block);
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 1), [&](const auto& range) {
+    for (std::size_t block = range.begin(); block != range.end(); ++block) run(block);
+  });
+}
+
+// body(row) for every row of a rows x row_length matrix; rows may run concurrently when the
+// matrix has more than vector_block entries.
+template <class Body>
+void for_rows(std::size_t rows, std::size_t row_length, const Body& body) {
+  if (rows * row_length <= vector_block || rows <= 1 || thread_sanitizer_build) {
+    for (std::size_t row = 0; row < rows; ++row) body(row);
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 1), [&](const auto& range) {
+    for (std::size_t row = range.begin(); row != range.end(); ++row) body(row);
+  });
+}
+
+// N sums at once: body(begin, end, sums) adds block [begin, end)'s terms, in index order, to
+// sums (which start at 0 for each block); the block sums are then added in block order.
+template <std::size_t N, class Body>
+std::array<double, N> block_sums(std::size_t size, const Body& body) {
+  const std::size_t blocks = vector_blocks(size);
+  if (blocks <= 1) {
+    std::array<double, N> sums{};
+    body(std::size_t{0}, size, sums);
+    return sums;
+  }
+  std::vector<std::array<double, N>> partial(blocks);
+  for_blocks(size, [&](std::size_t begin, std::size_t end) {
+    std::array<double, N> sums{};
+    body(begin, end, sums);
+    partial[begin / vector_block] = sums;
+  });
+  std::array<double, N> total{};
+  for (const auto& sums : partial)
+    for (std::size_t i = 0; i < N; ++i) total[i] += sums[i];
+  return total;
+}
+
+}  // namespace softmaxkit::solvers_detail
