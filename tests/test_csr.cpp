@@ -265,6 +265,59 @@ TEST_CASE("LossGradient over CSR is bitwise identical for 1, 2, 3 and 16 threads
   }
 }
 
+// The column-major copy and the m x K buffer are built at the first gradient or Hv (not by the
+// constructor): whatever the first call, every later result has the bits of a fresh object's.
+TEST_CASE("LossGradient over CSR: loss, logits, gradient and Hv in any order give the same bits") {
+  ProblemShape shape;
+  shape.rows = 700;
+  shape.features = 90;
+  shape.classes = 6;
+  shape.l2 = 1e-3;
+  const SparseProblem<float> sparse(shape, 0.05);
+  softmaxkit::LossGradientOptions options;
+  options.block_rows = 64;
+  const auto& w = sparse.data.parameters;
+  const auto& b = sparse.data.intercept;
+  const std::size_t size = shape.classes * shape.features;
+  struct Results {
+    double value = 0;
+    std::vector<float> gradient, intercept_gradient, hv, hv_intercept;
+  };
+  auto gradient_then_hv = [&](LossGradient<float>& loss) {
+    Results r;
+    r.gradient.resize(size);
+    r.intercept_gradient.resize(shape.classes);
+    r.hv.resize(size);
+    r.hv_intercept.resize(shape.classes);
+    r.value = loss.evaluate(w, b, r.gradient, r.intercept_gradient);
+    loss.hessian_vector(w, b, w, b, r.hv, r.hv_intercept);
+    return r;
+  };
+  LossGradient<float> fresh(sparse.sparse_problem(), options);
+  const Results expected = gradient_then_hv(fresh);
+
+  LossGradient<float> loss_first(sparse.sparse_problem(), options);
+  CHECK(loss_first.evaluate(w, b, {}, {}) == expected.value);
+  std::vector<float> logits(shape.rows * shape.classes), intercept_only(shape.classes);
+  loss_first.predict_logits(
+      w, b, softmaxkit::MatrixView<float>(logits.data(), shape.rows, shape.classes));
+  CHECK(loss_first.evaluate(w, b, {}, intercept_only) == expected.value);
+  CHECK(intercept_only == expected.intercept_gradient);
+  const Results after_loss = gradient_then_hv(loss_first);
+  CHECK(after_loss.value == expected.value);
+  CHECK(after_loss.gradient == expected.gradient);
+  CHECK(after_loss.hv == expected.hv);
+  CHECK(after_loss.hv_intercept == expected.hv_intercept);
+
+  LossGradient<float> hv_first(sparse.sparse_problem(), options);
+  std::vector<float> hv(size), hv_intercept(shape.classes);
+  hv_first.hessian_vector(w, b, w, b, hv, hv_intercept);
+  CHECK(hv == expected.hv);
+  const Results after_hv = gradient_then_hv(hv_first);
+  CHECK(after_hv.gradient == expected.gradient);
+  CHECK(after_hv.hv == expected.hv);
+}
+
 TEST_CASE("LossGradient over CSR: problems that mix or mismatch features are refused") {
   ProblemShape shape;
   const SparseProblem<float> sparse(shape, 0.5);

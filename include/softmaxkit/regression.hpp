@@ -96,8 +96,9 @@ struct ChunkShare {
 // each chunk accumulates a fixed run of blocks and chunks are summed in order, which is what
 // makes the result independent of the thread count. Never an m x K matrix for dense features.
 // CSR features (without a share) hold no chunk accumulators: instead a column-major copy of the
-// features, nnz * (4 + sizeof(T)) + (n + 1) * 8 bytes made at construction, and every row's
-// gradient of the logits, m x K elements; each feature's gradient entries are then summed over
+// features, nnz * (4 + sizeof(T)) + (n + 1) * 8 bytes, and every row's gradient of the logits,
+// m x K elements, both made at the first gradient or Hessian-vector product (a loss-only or
+// prediction-only object never holds them); each feature's gradient entries are then summed over
 // its column chunk by chunk, the same additions in the same order as the chunked sums, so the
 // results are those bits (README, "Sparse features"). The constructor refuses (Error naming the
 // sizes) a copy that would not fit in the machine's memory.

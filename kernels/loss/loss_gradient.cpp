@@ -34,9 +34,12 @@ struct LossGradient<T>::Impl {
   detail::Workspace<T> workspace;
   detail::FeatureSlots slots;  // CSR features only
   // CSR features without a share: the column-major copy and every row's G for the gradient's
-  // product (loss/csr_columns.hpp); a share keeps the chunks' partial sums for its fold.
+  // product (loss/csr_columns.hpp), built at the first gradient or Hessian-vector product (a
+  // loss-only or prediction-only use never pays for them); a share keeps the chunks' partial
+  // sums for its fold.
   detail::CsrColumns<T> columns;
   std::vector<T> gathered;
+  bool columns_built = false;
   std::optional<ChunkShare<T>> share;  // a data-parallel share: its chunks, then share->fold
 
   // After a pass over the share's chunks: the totals over the whole grid into the first chunk's
@@ -58,6 +61,12 @@ struct LossGradient<T>::Impl {
   std::size_t classes() const { return problem.num_classes; }
   bool sparse() const { return path == ProductPath::csr; }
   bool column_major() const { return sparse() && !share; }
+  void build_columns() {
+    if (columns_built) return;
+    columns = detail::CsrColumns<T>(problem.sparse_features, plan);
+    gathered.resize(rows() * classes());
+    columns_built = true;
+  }
   std::size_t rows() const {
     return sparse() ? problem.sparse_features.rows() : problem.features.rows();
   }
@@ -137,8 +146,6 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
       detail::Workspace<T>(impl_->plan, problem.num_classes, impl_->features(), !sparse);
   if (sparse) {
     impl_->slots = detail::FeatureSlots(problem.sparse_features);
-    impl_->columns = detail::CsrColumns<T>(problem.sparse_features, impl_->plan);
-    impl_->gathered.resize(impl_->rows() * problem.num_classes);
   }
 }
 
@@ -246,6 +253,7 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
         impl.cross_entropy_rows(begin, rows, z, impl.classes(), want_gradient));
   };
   const bool column_major = impl.column_major() && want_gradient;
+  if (column_major) impl.build_columns();
   double loss = impl.with_source(
       weights.data(), impl.classes(),
       [&](const auto& source, const T* parameters) {
@@ -335,6 +343,7 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
     return 0.0;
   };
   const bool column_major = impl.column_major();
+  if (column_major) impl.build_columns();
   impl.with_source(
       workspace.stacked_parameters.data(), 2 * classes,
       [&](const auto& source, const T* parameters) {
