@@ -21,6 +21,12 @@
 // SolverResult::objective is the value of the full objective (including the L1 term) at the
 // returned x, and gradient_norm the norm that the stopping rule tests, at the same x.
 //
+// Threads: dot products and norms over x-sized vectors, and the structured solver's two-loop
+// recursion and steps, run in the calling thread's TBB arena in fixed blocks of 32768 entries;
+// each sum adds its blocks serially and the block sums in block order, so results never depend
+// on the thread count, and for n <= 32768 equal one serial loop's. Newton-CG's M-weighted inner
+// products and liblbfgs's own loops stay serial.
+//
 // Bad arguments throw softmaxkit::Error naming the argument. Exceptions thrown by the objective's
 // functions propagate out of minimize (x then holds the last accepted point).
 #pragma once
