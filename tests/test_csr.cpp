@@ -338,6 +338,27 @@ TEST_CASE("LossGradient over CSR: problems that mix or mismatch features are ref
                        softmaxkit::Error);
 }
 
+// The column-major copy and the m x K row gradients are refused by their own check, at
+// construction (before any allocation, although they are built only at the first gradient):
+// 4e6 empty rows of one feature and 5000 classes need 80 GB of row gradients, while the chunks'
+// workspace (at most 64 chunks x 2048 rows x 2K logits, 5.2 GB) passes its check.
+TEST_CASE("LossGradient refuses a column-major copy larger than the machine's memory") {
+  const std::size_t rows = 4000000;
+  const std::vector<std::int64_t> offsets(rows + 1, 0);
+  const std::vector<std::int32_t> indices;
+  const std::vector<float> values;
+  std::vector<std::int32_t> labels(rows);
+  for (std::size_t i = 0; i < rows; ++i) labels[i] = static_cast<std::int32_t>(i % 5000);
+  RegressionProblem<float> problem;
+  problem.sparse_features = CsrMatrixView<float>(rows, 1, offsets, indices, values);
+  problem.labels = labels;
+  problem.num_classes = 5000;
+  CHECK_THROWS_WITH_AS(LossGradient<float>{problem},
+                       doctest::Contains("column-major copy of 0 CSR entries and the 4000000 x "
+                                         "5000 row gradients would need 74.5 GiB"),
+                       softmaxkit::Error);
+}
+
 TEST_CASE("LossGradient refuses a workspace larger than the machine's memory before allocating") {
   // One entry in a 2^31-column row with 100000 classes: accumulators of 4 x 1e5 x 2^31 floats.
   const std::vector<std::int64_t> offsets{0, 1};
