@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "io/file_io.hpp"
 #include "softmaxkit/data.hpp"
 #include "test_files.hpp"
 
@@ -101,7 +102,8 @@ TEST_CASE("IDX other element types and dimension counts") {
   }
   SUBCASE("int16 and int32 4-D") {
     std::string shorts = idx_header(0x0B, {2, 1, 1, 2});
-    for (const std::int16_t v : {std::int16_t{-300}, std::int16_t{5}, std::int16_t{32767}, std::int16_t{-32768}})
+    for (const std::int16_t v :
+         {std::int16_t{-300}, std::int16_t{5}, std::int16_t{32767}, std::int16_t{-32768}})
       put_be(shorts, static_cast<std::uint16_t>(v), 2);
     const auto s = softmaxkit::read_idx_images(dir.write("s.idx", shorts));
     CHECK(s.rows == 2);
@@ -338,4 +340,69 @@ TEST_CASE("LibSVM malformed files name file:line:column") {
   CHECK(contains(svm_error("1 1000000000:1\n"), "exceeds the limit"));
   CHECK(contains(svm_error("# nothing\n\n"), "d.svm:2: no data records"));
   CHECK(contains(svm_error("1\n2\n"), "d.svm:2: no feature indices found"));
+}
+
+// CSV and LibSVM files may be gzip-compressed: the same rows as the plain file, bit for bit;
+// damaged gzip data and text beyond the input limit are Errors naming the file. Tokens in
+// messages are cut at 64 bytes and show non-printable bytes escaped.
+TEST_CASE("CSV and LibSVM, gzip-compressed, and binary bytes in messages") {
+  TempDir dir;
+  std::string svm, csv;
+  for (int i = 0; i < 500; ++i) {
+    svm += std::to_string(i % 3) + " " + std::to_string(1 + i % 7) + ":" +
+           std::to_string(i * 0.25) + " 9:" + std::to_string(i) + "\n";
+    csv += std::to_string(i % 4) + "," + std::to_string(i * 0.5) + ",-" + std::to_string(i) + "\n";
+  }
+  const std::string svm_plain = dir.write("a.svm", svm), svm_gz = dir.write("a.svm.gz", gzip(svm));
+  const std::string csv_plain = dir.write("a.csv", csv), csv_gz = dir.write("a.csv.gz", gzip(csv));
+  // Two concatenated members are one text, as gunzip reads them.
+  const std::string svm_split =
+      dir.write("split.svm.gz", gzip(svm.substr(0, 1000)) + gzip(svm.substr(1000)));
+  const auto sparse = softmaxkit::read_libsvm_csr(svm_plain);
+  for (const std::string& path : {svm_gz, svm_split}) {
+    CAPTURE(path);
+    const auto read = softmaxkit::read_libsvm_csr(path);
+    CHECK(read.labels == sparse.labels);
+    CHECK(read.features.cols() == sparse.features.cols());
+    CHECK(std::vector<std::int64_t>(read.features.view().row_offsets().begin(),
+                                    read.features.view().row_offsets().end()) ==
+          std::vector<std::int64_t>(sparse.features.view().row_offsets().begin(),
+                                    sparse.features.view().row_offsets().end()));
+    CHECK(std::vector<float>(read.features.view().values().begin(),
+                             read.features.view().values().end()) ==
+          std::vector<float>(sparse.features.view().values().begin(),
+                             sparse.features.view().values().end()));
+    CHECK(softmaxkit::read_libsvm(path).features == softmaxkit::read_libsvm(svm_plain).features);
+  }
+  const auto dense = softmaxkit::read_csv(csv_plain), inflated = softmaxkit::read_csv(csv_gz);
+  CHECK(inflated.rows == 500);
+  CHECK(inflated.features == dense.features);
+  CHECK(inflated.labels == dense.labels);
+
+  const std::string gz = gzip(svm);
+  CHECK_ERROR(softmaxkit::read_libsvm_csr(dir.write("cut.svm.gz", gz.substr(0, gz.size() / 2))),
+              "cut.svm.gz: gzip data truncated at compressed byte offset");
+  CHECK_ERROR(softmaxkit::read_csv(dir.write("tail.csv.gz", gzip(csv) + "junk")),
+              "tail.csv.gz: trailing bytes after gzip data");
+  std::string corrupt = gz;
+  corrupt[gz.size() / 2] = static_cast<char>(corrupt[gz.size() / 2] ^ 0x55);
+  CHECK_ERROR(softmaxkit::read_libsvm(dir.write("bad.svm.gz", corrupt)), "bad.svm.gz:");
+  // A malformed line inside compressed text: its line and column in the inflated text.
+  CHECK_ERROR(softmaxkit::read_libsvm(dir.write("line.svm.gz", gzip("1 1:1\n2 2:x\n"))),
+              "line.svm.gz:2:3: value of feature 2: 'x' is not a number");
+  // The inflated size limit (2 GiB for the readers; here a small one through the same function).
+  const std::string small = dir.write("small.gz", gzip(std::string(1000, 'a')));
+  CHECK(softmaxkit::detail::read_text_file(small, 1000).size() == 1000);
+  CHECK_ERROR(softmaxkit::detail::read_text_file(small, 999),
+              "small.gz: the gzip-compressed text inflates to more than 999 bytes");
+
+  // Binary bytes never reach a message raw; long tokens are cut.
+  CHECK_ERROR(softmaxkit::read_libsvm(dir.write("bin.svm", std::string("\x01\x02z\x7f\xff 1:1\n"))),
+              "bin.svm:1:1: label: '\\x01\\x02z\\x7f\\xff' is not a number");
+  const std::string cut = "feature index '" + std::string(64, '7') + "'... is not an integer";
+  CHECK_ERROR(
+      softmaxkit::read_libsvm(dir.write("long.svm", "1 " + std::string(100, '7') + "\x1b:1\n")),
+      cut);
+  CHECK_ERROR(softmaxkit::read_csv(dir.write("bin.csv", std::string("1,\x1b[31m\n"))),
+              "'\\x1b[31m' is not a number");
 }

@@ -233,7 +233,7 @@ TEST_CASE("LibSVM CSR: malformed input names file:line:column like the dense rea
       {"1 1:0.5x 2:1\n", "d.svm:1:3: value of feature 1: '0.5x' is not a number"},
       {"1 1:1:2\n", "d.svm:1:3: value of feature 1: '1:2' is not a number"},
       {"1 1:0x10\n", "d.svm:1:3: value of feature 1: '0x10' is not a number"},
-      {"1 1:1\r2:3\n", "d.svm:1:3: value of feature 1: '1\r2:3' is not a number"},
+      {"1 1:1\r2:3\n", "d.svm:1:3: value of feature 1: '1\\x0d2:3' is not a number"},
       {"1 1:nan\n", "d.svm:1:3: value of feature 1: 'nan' is not finite"},
       {"1 1:1 2:inf\n", "d.svm:1:7: value of feature 2: 'inf' is not finite"},
       {"1 1:-infinity\n", "d.svm:1:3: value of feature 1: '-infinity' is not finite"},

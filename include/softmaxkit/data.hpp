@@ -1,10 +1,14 @@
-// Dataset readers: IDX (MNIST style, plain or gzip), CSV and LibSVM/svmlight.
+// Dataset readers: IDX (MNIST style), CSV and LibSVM/svmlight, each plain or gzip-compressed.
 //
 // Every reader returns a dense, row-major Dataset of float features and the raw
 // integer labels found in the file; LibSVM files can also be read sparse (SparseDataset, CSR). Bad
 // input throws softmaxkit::Error whose message names the file and the line (text formats) or byte
-// offset (IDX). Only regular files are read; directories and FIFOs are rejected. Text files (CSV,
-// LibSVM) may start with a UTF-8 byte order mark, which is skipped.
+// offset (IDX); a quoted token shows at most 64 bytes, non-printable bytes as \xNN. Only regular
+// files are read; directories and FIFOs are rejected. Files are limited to 2 GiB
+// (kMaxInputFileBytes in src/io/file_io.hpp), a gzip-compressed text file to 2 GiB once inflated
+// (corrupt, truncated or oversized gzip data is an Error naming the file); line and column numbers
+// count in the inflated text. Text files (CSV, LibSVM) may start with a UTF-8 byte order mark,
+// which is skipped.
 #pragma once
 
 #include <cstddef>

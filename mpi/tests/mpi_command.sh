@@ -65,6 +65,23 @@ for setup in "auto 1 data.libsvm" "auto 2 data.libsvm" "auto 3 data.libsvm" \
   same_model "libsvm $3 (CSR), $1, $2 ranks" "($(grep -o '"objective": [^,]*' "$work/json"))"
   rm -f "$work/parallel.skm"
 done
+# gzip-compressed LibSVM and CSV: inflated whole on every rank and cut (no byte ranges in a gzip
+# stream); the model bytes of the plain file's single-process fit, which the single process also
+# writes from the .gz.
+gzip -c "$work/data.libsvm" >"$work/data.libsvm.gz"
+gzip -c "$work/data.csv" >"$work/data.csv.gz"
+for format in libsvm csv; do
+  "$single" train --format "$format" --train "$work/data.$format" --threads 1 --C 10 --quiet \
+    --model "$work/single.skm"
+  "$single" train --format "$format" --train "$work/data.$format.gz" --threads 1 --C 10 --quiet \
+    --model "$work/parallel.skm"
+  same_model "$format gzip, single process"
+  rm -f "$work/parallel.skm"
+  "$mpiexec" -n 2 "$parallel" train --format "$format" --train "$work/data.$format.gz" \
+    --threads 1 --C 10 --quiet --model "$work/parallel.skm"
+  same_model "$format gzip, 2 ranks"
+  rm -f "$work/parallel.skm"
+done
 # A small LibSVM file (1.4 KB) whose first 200 records have no entries: parts near the end of the
 # file (where finding a part's end once ran it to the end of the file, reading rows twice), and
 # parts whose records infer no width (the width is the whole file's), 3 and 4 ranks.

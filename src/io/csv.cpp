@@ -181,7 +181,7 @@ Dataset parse_csv(std::string_view text, const CsvOptions& options,
 }
 
 Dataset read_csv(const std::string& path, const CsvOptions& options) {
-  return parse_csv(detail::read_whole_file(path), options, path);
+  return parse_csv(detail::read_text_file(path), options, path);
 }
 
 }  // namespace softmaxkit

@@ -9,6 +9,7 @@
 //    more than max_output bytes: either it stops there (GunzipLimit::kStopAtLimit)
 //    or throws (GunzipLimit::kThrowBeyondLimit). Corrupt, truncated or trailing
 //    non-gzip data throws Error naming the compressed byte offset.
+//  - read_text_file is read_whole_file, gzip inflated (the same size limit after inflation).
 #pragma once
 
 #include <cstddef>
@@ -23,6 +24,11 @@ inline constexpr std::size_t kMaxInputFileBytes = std::size_t{1} << 31;
 std::string read_whole_file(const std::string& path, std::size_t max_bytes = kMaxInputFileBytes);
 
 bool has_gzip_magic(std::string_view bytes);
+
+// A text dataset (CSV, LibSVM): read_whole_file, inflated when it starts with the gzip magic
+// bytes. The inflated text has the same limit as a plain file (max_bytes); beyond it, an Error
+// naming the path and the limit. Line and column numbers in parse errors are the inflated text's.
+std::string read_text_file(const std::string& path, std::size_t max_bytes = kMaxInputFileBytes);
 
 enum class GunzipLimit { kStopAtLimit, kThrowBeyondLimit };
 

@@ -50,16 +50,17 @@ bool is_separator(char c) {
 std::string parse_index(std::string_view text, std::size_t max_index, std::size_t& index) {
   if (text.empty()) return "missing feature index";
   if (text[0] == '-' || text[0] == '+') {
-    return "feature index '" + std::string(text) + "' must be a positive integer (1-based)";
+    return "feature index " + detail::quoted_excerpt(text) +
+           " must be a positive integer (1-based)";
   }
   std::uint64_t parsed = 0;
   const char* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, parsed);
   if (ec == std::errc::invalid_argument || ptr != end) {
-    return "feature index '" + std::string(text.substr(0, 64)) + "' is not an integer";
+    return "feature index " + detail::quoted_excerpt(text) + " is not an integer";
   }
   if (ec == std::errc::result_out_of_range || parsed > max_index) {
-    return "feature index '" + std::string(text.substr(0, 64)) + "' exceeds the limit of " +
+    return "feature index " + detail::quoted_excerpt(text) + " exceeds the limit of " +
            std::to_string(max_index);
   }
   if (parsed == 0) return "feature index 0 is invalid (indices are 1-based)";
@@ -171,8 +172,8 @@ Entries parse_entries(std::string_view text, const LibsvmOptions& options, const
       }
       const std::size_t colon = token.find(':');
       if (colon == std::string_view::npos) {
-        throw Error(prefix() + "malformed token '" + std::string(token.substr(0, 64)) +
-                    "' (expected index:value)");
+        throw Error(prefix() + "malformed token " + detail::quoted_excerpt(token) +
+                    " (expected index:value)");
       }
       if (token_count == 2 && token.substr(0, colon) == "qid") continue;  // svmlight query id
       std::size_t index = 0;
@@ -223,7 +224,7 @@ SparseDataset parse_libsvm_csr(std::string_view text, const LibsvmOptions& optio
 }
 
 SparseDataset read_libsvm_csr(const std::string& path, const LibsvmOptions& options) {
-  return parse_libsvm_csr(detail::read_whole_file(path), options, path);
+  return parse_libsvm_csr(detail::read_text_file(path), options, path);
 }
 
 Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
@@ -269,7 +270,7 @@ Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
 }
 
 Dataset read_libsvm(const std::string& path, const LibsvmOptions& options) {
-  return parse_libsvm(detail::read_whole_file(path), options, path);
+  return parse_libsvm(detail::read_text_file(path), options, path);
 }
 
 }  // namespace softmaxkit

@@ -56,8 +56,26 @@ NumberStatus parse_label_value(std::string_view text, std::int32_t& value) {
   return NumberStatus::kOk;
 }
 
+std::string quoted_excerpt(std::string_view text) {
+  constexpr std::size_t limit = 64;
+  std::string out = "'";
+  for (char c : text.substr(0, limit)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[byte >> 4];
+      out += hex[byte & 0xf];
+    }
+  }
+  out += text.size() > limit ? "'..." : "'";
+  return out;
+}
+
 std::string describe_number_problem(NumberStatus status, std::string_view text) {
-  const std::string quoted = "'" + std::string(text.substr(0, 64)) + "'";
+  const std::string quoted = quoted_excerpt(text);
   switch (status) {
     case NumberStatus::kOk:
       return "ok";

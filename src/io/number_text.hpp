@@ -18,6 +18,10 @@ enum class NumberStatus { kOk, kEmpty, kNotANumber, kNotFinite, kOutOfRange, kNo
 NumberStatus parse_feature_value(std::string_view text, float& value);
 NumberStatus parse_label_value(std::string_view text, std::int32_t& value);
 
+// text's first 64 bytes in single quotes, every byte outside printable ASCII as \xNN (a binary
+// file's bytes never reach a terminal raw), "..." after a cut: for use in Error messages.
+std::string quoted_excerpt(std::string_view text);
+
 // "empty field", "'abc' is not a number", ... for use in Error messages.
 std::string describe_number_problem(NumberStatus status, std::string_view text);
 
