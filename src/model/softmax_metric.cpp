@@ -373,19 +373,24 @@ void SoftmaxMetric<T>::sample_logits(std::span<const double> x) {
     }
     return;
   }
-  std::fill(logits_.begin(), logits_.end(), 0.0);
-  // Each class's logits sum over the sample's columns in the same order whichever thread runs
-  // that class, so the classes run in parallel with the same bits.
+  // Class by class into a K x s buffer (one class's s sums stay in L1 instead of one value per
+  // 8 K-byte row of the s x K logits), then transposed. Each class's logits sum over the sample's
+  // columns in the same order whichever thread runs that class: the classes run in parallel with
+  // the same bits.
+  class_logits_.assign(k * s, 0.0);
   solvers_detail::for_rows(k, rows_.size(), [&](std::size_t c) {
     const double* w = x.data() + c * n;
+    double* zc = class_logits_.data() + c * s;
     for (std::int32_t column : sample_columns_) {
       const auto j = static_cast<std::size_t>(column);
       const double wj = w[j];
       for (auto e = static_cast<std::size_t>(sample_column_offsets_[j]);
            e < static_cast<std::size_t>(sample_column_offsets_[j + 1]); ++e)
-        logits_[static_cast<std::size_t>(sample_column_rows_[e]) * k + c] += rows_[e] * wj;
+        zc[static_cast<std::size_t>(sample_column_rows_[e])] += rows_[e] * wj;
     }
   });
+  for (std::size_t r = 0; r < s; ++r)
+    for (std::size_t c = 0; c < k; ++c) logits_[r * k + c] = class_logits_[c * s + r];
 }
 
 template <class T>

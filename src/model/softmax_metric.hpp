@@ -140,6 +140,7 @@ class SoftmaxMetric final : public Metric {
   std::vector<double> rows_, row_weights_;
   double row_weight_total_ = 0;
   std::vector<double> logits_, a_, weights_scratch_;
+  std::vector<double> class_logits_;  // CSR: the sample's logits class by class (K x s)
 };
 
 }  // namespace softmaxkit::detail
