@@ -18,23 +18,15 @@
 #include <cstddef>
 #include <vector>
 
+#include "common/sanitizer_build.hpp"
+
 namespace softmaxkit::solvers_detail {
 
 // Under ThreadSanitizer the blocks run serially: libtbb is not instrumented, so every entry a
 // worker writes is a (suppressed) report, and symbolising those made the tests take minutes. The
 // serial and parallel runs give the same bits (the reduction order above does not depend on
 // them); the parallel_for pattern itself is covered by the loss kernels' TSan tests.
-#if defined(__SANITIZE_THREAD__)
-inline constexpr bool thread_sanitizer_build = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-inline constexpr bool thread_sanitizer_build = true;
-#else
-inline constexpr bool thread_sanitizer_build = false;
-#endif
-#else
-inline constexpr bool thread_sanitizer_build = false;
-#endif
+using detail::thread_sanitizer_build;
 
 // 32768 doubles (256 KiB per vector): a block's work (tens of microseconds) dwarfs a task's
 // overhead, and problems up to this size (dense Fashion-MNIST has 7850 parameters) keep the
