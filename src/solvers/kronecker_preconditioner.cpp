@@ -125,6 +125,10 @@ void KroneckerPreconditioner::set_class_covariance(std::span<const double> a) {
 
 void KroneckerPreconditioner::apply(std::span<const double> in, std::span<double> out) const {
   const std::size_t k = classes_, n = cols_, f = features_;
+  if (!dense_gram_ && !dense_class_covariance() && rank_ == 0) {
+    apply_diagonal(in, out);
+    return;
+  }
   // Whitened K x n' matrix of the input, the intercept column centred over the classes.
   // The entrywise passes run over the classes' rows in parallel (no sums: the same bits).
   for_rows(k, n, [&](std::size_t c) {
@@ -190,6 +194,34 @@ void KroneckerPreconditioner::apply(std::span<const double> in, std::span<double
     mean /= static_cast<double>(k);
     for (std::size_t c = 0; c < k; ++c) out[k * f + c] = (t1_[c * n + f] - mean) * scale_[f];
   }
+}
+
+// Both factors diagonal and no subspace (CSR data): the steps of apply() become one pass over the
+// features, each entry computed by the same operations in the same order ((x s_j) / (s_c l_j + 1))
+// s_j, so the bits are apply()'s; only the intercept column, centred over the classes before and
+// after, keeps its steps.
+void KroneckerPreconditioner::apply_diagonal(std::span<const double> in,
+                                             std::span<double> out) const {
+  const std::size_t k = classes_, n = cols_, f = features_;
+  for_rows(k, n, [&](std::size_t c) {
+    const double class_scale = s_[c];
+    const double* x = in.data() + c * f;
+    double* y = out.data() + c * f;
+    for (std::size_t j = 0; j < f; ++j)
+      y[j] = x[j] * scale_[j] / (class_scale * l_[j] + 1) * scale_[j];
+  });
+  if (!intercept_) return;
+  double mean = 0;
+  for (std::size_t c = 0; c < k; ++c) mean += in[k * f + c];
+  mean /= static_cast<double>(k);
+  for (std::size_t c = 0; c < k; ++c) {
+    t1_[c * n + f] = (in[k * f + c] - mean) * scale_[f];
+    t1_[c * n + f] /= s_[c] * l_[f] + 1;
+  }
+  mean = 0;
+  for (std::size_t c = 0; c < k; ++c) mean += t1_[c * n + f];
+  mean /= static_cast<double>(k);
+  for (std::size_t c = 0; c < k; ++c) out[k * f + c] = (t1_[c * n + f] - mean) * scale_[f];
 }
 
 void KroneckerPreconditioner::basis(std::size_t rank, std::vector<double>& out) const {

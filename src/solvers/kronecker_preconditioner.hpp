@@ -100,6 +100,8 @@ class KroneckerPreconditioner {
   std::string describe() const;  // e.g. "kronecker(G full 785, A full 10)"
 
  private:
+  // apply() when both factors are diagonal and there is no subspace: one pass, the same bits.
+  void apply_diagonal(std::span<const double> in, std::span<double> out) const;
   std::size_t classes_, features_, cols_;  // cols_ = n'
   bool intercept_, dense_gram_, dense_classes_;
   std::vector<double> scale_;                      // R^{-1/2}, n'
