@@ -20,8 +20,9 @@ namespace {
 
 constexpr double intercept_ridge = 1e-3;  // R's entry for the intercept column, times lambda
 
-// Under ThreadSanitizer the subspace assembly stays serial (thread_sanitizer_build, see
-// solvers/vector_blocks.hpp): the serial and parallel assemblies give the same bits (see below).
+// Under ThreadSanitizer the subspace assembly stays serial (thread_sanitizer_build, from
+// common/sanitizer_build.hpp; why in solvers/vector_blocks.hpp): the serial and parallel
+// assemblies give the same bits (see below).
 
 // Eigendecomposition of the symmetric n x n row-major matrix in `a` (overwritten by the
 // eigenvectors, column j = vector j); eigenvalues ascending into `values`. LAPACK runs with
