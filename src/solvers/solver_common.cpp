@@ -38,6 +38,10 @@ double norm2(std::span<const double> v) {
     }
     block_max[begin / vector_block] = scale;
   });
+  return norm2_given_block_max(v, block_max);
+}
+
+double norm2_given_block_max(std::span<const double> v, std::span<const double> block_max) {
   double scale = 0;
   for (double m : block_max) {
     if (std::isnan(m)) return m;

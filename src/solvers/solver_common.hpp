@@ -20,6 +20,9 @@ double seconds_since(Clock::time_point t0);
 
 // Euclidean norm; NaN when any entry is NaN (so it never passes a `<=` test), inf with an inf.
 double norm2(std::span<const double> v);
+// norm2(v) given the largest |v_i| of each of v's vector_blocks (solvers/vector_blocks.hpp), or
+// a NaN for a block holding one: for loops that find the maxima while they write v.
+double norm2_given_block_max(std::span<const double> v, std::span<const double> block_max);
 // True when an objective value or a tested gradient norm means the point is unusable: NaN or
 // infinite (the solvers then stop with StopReason::nan).
 inline bool not_finite(double objective, double gradient_norm) {

@@ -84,62 +84,64 @@ class Memory {
   std::size_t slot(std::size_t i) const { return (first_ + i) % capacity_; }
   std::span<const double> newest_y() const { return y(slot(count_ - 1)); }
 
-  // d = -H g with H0 = gamma * M^{-1} (M = I without a metric).
-  void direction(std::span<const double> g, double gamma, Metric* metric, std::vector<double>& q,
-                 std::span<double> d) {
+  // d = -H g with H0 = gamma * M^{-1} (M = I without a metric); returns g'd.
+  double direction(std::span<const double> g, double gamma, Metric* metric, std::vector<double>& q,
+                   std::span<double> d) {
     // The two-loop recursion over parameter-sized vectors (millions of entries on CSR data) is
     // memory-bound: each update of q (or d) is fused with the dot product the next pair needs,
-    // computing the same products and sums in the same order as separate loops would (the same
-    // bits), with one pass over the vector instead of two.
+    // and the last update with g'd, computing the same products and sums in the same order as
+    // separate loops would (the same bits), with one pass over the vectors instead of two. q
+    // starts as g without a copy: the first update reads g.
     q.resize(size_);
     // Each fused loop runs over the vector in blocks (solvers/vector_blocks.hpp): its dot product
     // is a block_sums reduction, the same bits for any thread count.
+    std::span<const double> r = g;  // the recursion's current vector: g, then q
     double sum = 0;
     if (count_ > 0) {
       const auto sk = s(slot(count_ - 1));
-      sum = sum_blocks([&](std::size_t j) {
-        q[j] = g[j];
-        return sk[j] * q[j];
-      });
-    } else {
-      copy_into(g, q);
+      sum = sum_blocks([&](std::size_t j) { return sk[j] * g[j]; });
     }
     for (std::size_t i = count_; i-- > 0;) {
       const std::size_t k = slot(i);
       const double alpha = alpha_[k] = rho_[k] * sum;
       const auto yk = y(k);
       if (i == 0) {
-        each_entry([&](std::size_t j) { q[j] -= alpha * yk[j]; });
+        each_entry([&](std::size_t j) { q[j] = r[j] - alpha * yk[j]; });
+        r = q;
         break;
       }
       const auto s_next = s(slot(i - 1));
       sum = sum_blocks([&](std::size_t j) {
-        q[j] -= alpha * yk[j];
+        q[j] = r[j] - alpha * yk[j];
         return s_next[j] * q[j];
       });
+      r = q;
     }
     if (metric) {
-      metric->apply(q, d);
+      metric->apply(r, d);
     } else {
-      copy_into(q, d);
+      copy_into(r, d);
     }
-    sum = 0;
-    if (count_ > 0) {
-      const auto y_first = y(slot(0));
-      sum = sum_blocks([&](std::size_t j) {
-        d[j] *= gamma;
-        return y_first[j] * d[j];
+    if (count_ == 0) {
+      return sum_blocks([&](std::size_t j) {
+        d[j] = -(d[j] * gamma);
+        return g[j] * d[j];
       });
-    } else {
-      each_entry([&](std::size_t j) { d[j] *= gamma; });
     }
-    for (std::size_t i = 0; i < count_; ++i) {
+    const auto y_first = y(slot(0));
+    sum = sum_blocks([&](std::size_t j) {
+      d[j] *= gamma;
+      return y_first[j] * d[j];
+    });
+    for (std::size_t i = 0;; ++i) {
       const std::size_t k = slot(i);
       const double step = alpha_[k] - rho_[k] * sum;
       const auto sk = s(k);
       if (i + 1 == count_) {
-        each_entry([&](std::size_t j) { d[j] = -(d[j] + sk[j] * step); });
-        return;
+        return sum_blocks([&](std::size_t j) {
+          d[j] = -(d[j] + sk[j] * step);
+          return g[j] * d[j];
+        });
       }
       const auto y_next = y(slot(i + 1));
       sum = sum_blocks([&](std::size_t j) {
@@ -147,7 +149,6 @@ class Memory {
         return y_next[j] * d[j];
       });
     }
-    each_entry([&](std::size_t j) { d[j] = -d[j]; });
   }
 
  private:
@@ -180,7 +181,7 @@ StructuredResult minimize_structured(const Objective& objective, Metric* metric,
   const std::size_t size = x_out.size();
   std::vector<double> x(x_out.begin(), x_out.end()), g = std::move(start.gradient);
   std::vector<double> d(size), q(size), xt(size), gt(size), xlo(size), glo(size), s(size), y(size),
-      my(size);
+      my(size), g_block_max(vector_blocks(size));
   double f = start.smooth_objective, gnorm = start.gradient_norm;
   int evaluations = start.evaluations, iterations = 0;
   Memory memory(size, std::max(1, options.lbfgs_memory));
@@ -199,12 +200,10 @@ StructuredResult minimize_structured(const Objective& objective, Metric* metric,
   // d = -H g for the next line search, and dphi0 = g'd < 0.
   double dphi0 = 0;
   auto next_direction = [&] {
-    memory.direction(g, gamma, metric, q, d);
-    dphi0 = dot(g, d);
+    dphi0 = memory.direction(g, gamma, metric, q, d);
     if (!(dphi0 < 0)) {  // rounding in an ill-conditioned memory: restart from the metric alone
       memory.clear();
-      memory.direction(g, gamma, metric, q, d);
-      dphi0 = dot(g, d);
+      dphi0 = memory.direction(g, gamma, metric, q, d);
       if (!(dphi0 < 0)) {
         for (std::size_t i = 0; i < size; ++i) d[i] = -g[i];
         dphi0 = -dot(g, g);
@@ -274,24 +273,31 @@ StructuredResult minimize_structured(const Objective& objective, Metric* metric,
       f_new = f_lo;
     }
 
-    const auto [step2, sy] =
-        block_sums<2>(size, [&](std::size_t begin, std::size_t end, auto& sums) {
-          double step2_block = 0, sy_block = 0;
-          for (std::size_t i = begin; i < end; ++i) {
-            s[i] = xt[i] - x[i];
-            y[i] = gt[i] - g[i];
-            step2_block += s[i] * s[i];
-            sy_block += s[i] * y[i];
-          }
-          sums = {step2_block, sy_block};
-        });
+    // One pass: the step s, the gradient change y, their sums, the caller's copy of the new x,
+    // and the new gradient's largest entries for its norm (exact in any order; same bits as
+    // separate passes).
+    const auto [step2,
+                sy] = block_sums<2>(size, [&](std::size_t begin, std::size_t end, auto& sums) {
+      double step2_block = 0, sy_block = 0, g_max = 0;
+      bool g_nan = false;
+      for (std::size_t i = begin; i < end; ++i) {
+        s[i] = xt[i] - x[i];
+        y[i] = gt[i] - g[i];
+        step2_block += s[i] * s[i];
+        sy_block += s[i] * y[i];
+        x_out[i] = xt[i];
+        g_max = std::max(g_max, std::abs(gt[i]));
+        g_nan |= std::isnan(gt[i]);
+      }
+      sums = {step2_block, sy_block};
+      g_block_max[begin / vector_block] = g_nan ? std::numeric_limits<double>::quiet_NaN() : g_max;
+    });
+    // The caller's x always holds the last accepted point, also when the objective, the metric
+    // or the callback throws later (solvers.hpp's contract): x_out was written above.
     std::swap(x, xt);
     std::swap(g, gt);
-    // The caller's x always holds the last accepted point, also when the objective, the metric
-    // or the callback throws later (solvers.hpp's contract).
-    copy_into(x, x_out);
     f = f_new;
-    gnorm = norm2(g);
+    gnorm = norm2_given_block_max(g, g_block_max);
     ++iterations;
     if (metric) metric->update(x, gnorm / gnorm0);
     if (sy > 0 && std::isfinite(sy)) {
