@@ -10,7 +10,9 @@
 //   * SolverKind::structured L-BFGS (memory lbfgs_memory, 40 is a good value) whose initial inverse
 //                            Hessian is gamma * M^{-1} for objective.metric (softmaxkit/metric.hpp;
 //                            none: M = I), with its own strong-Wolfe line search; no L1.
-//                            See kernels/solvers/structured_lbfgs.hpp.
+//                            Above 32768 variables it stores the pairs (s, y) in float (its
+//                            recursion is memory-bound there; s'y and every sum stay double).
+//                            See src/solvers/structured_lbfgs.hpp.
 //
 // Non-finite values: if the objective or the gradient norm at x0 is NaN or infinite, minimize
 // returns StopReason::nan after that one evaluation; a later point whose values are not finite is

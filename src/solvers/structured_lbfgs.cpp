@@ -52,6 +52,9 @@ double interpolate(double a, double fa, double da, double b, double fb, double d
   return std::clamp(t, lo + 0.1 * width, hi - 0.1 * width);
 }
 
+// The (s, y) pairs are stored as Pair: double, or float where the recursion is memory-bound
+// (see float_pairs_above). s'y and the recursion's sums are computed in double either way.
+template <class Pair>
 class Memory {
  public:
   Memory(std::size_t size, int pairs)
@@ -65,7 +68,7 @@ class Memory {
   void clear() { count_ = 0; }
   // Takes s and y by swapping them with the slot's vectors (no copy of two parameter-sized
   // vectors per iteration): the caller's s and y come back holding stale values (or empty).
-  void push(std::vector<double>& s, std::vector<double>& y, double sy) {
+  void push(std::vector<Pair>& s, std::vector<Pair>& y, double sy) {
     const std::size_t slot = (first_ + count_) % capacity_;
     if (count_ == capacity_) {
       first_ = (first_ + 1) % capacity_;
@@ -78,11 +81,10 @@ class Memory {
     y.resize(size_);
     rho_[slot] = 1 / sy;
   }
-  std::span<const double> s(std::size_t slot) const { return s_[slot]; }
-  std::span<const double> y(std::size_t slot) const { return y_[slot]; }
+  std::span<const Pair> s(std::size_t slot) const { return s_[slot]; }
+  std::span<const Pair> y(std::size_t slot) const { return y_[slot]; }
   // slot of the i-th pair, 0 = oldest
   std::size_t slot(std::size_t i) const { return (first_ + i) % capacity_; }
-  std::span<const double> newest_y() const { return y(slot(count_ - 1)); }
 
   // d = -H g with H0 = gamma * M^{-1} (M = I without a metric); returns g'd.
   double direction(std::span<const double> g, double gamma, Metric* metric, std::vector<double>& q,
@@ -169,22 +171,21 @@ class Memory {
   }
 
   std::size_t size_, capacity_, first_ = 0, count_ = 0;
-  std::vector<std::vector<double>> s_, y_;  // capacity_ pairs, each allocated when first pushed
+  std::vector<std::vector<Pair>> s_, y_;  // capacity_ pairs, each allocated when first pushed
   std::vector<double> rho_, alpha_;
 };
 
-}  // namespace
-
-StructuredResult minimize_structured(const Objective& objective, Metric* metric,
-                                     std::span<double> x_out, const SolverOptions& options,
-                                     Start start) {
+template <class Pair>
+StructuredResult run(const Objective& objective, Metric* metric, std::span<double> x_out,
+                     const SolverOptions& options, Start start) {
   const std::size_t size = x_out.size();
   std::vector<double> x(x_out.begin(), x_out.end()), g = std::move(start.gradient);
-  std::vector<double> d(size), q(size), xt(size), gt(size), xlo(size), glo(size), s(size), y(size),
+  std::vector<double> d(size), q(size), xt(size), gt(size), xlo(size), glo(size), y_full(size),
       my(size), g_block_max(vector_blocks(size));
+  std::vector<Pair> s(size), y(size);
   double f = start.smooth_objective, gnorm = start.gradient_norm;
   int evaluations = start.evaluations, iterations = 0;
-  Memory memory(size, std::max(1, options.lbfgs_memory));
+  Memory<Pair> memory(size, std::max(1, options.lbfgs_memory));
   double gamma = 1;
 
   auto finish = [&](StopReason reason) {
@@ -273,18 +274,21 @@ StructuredResult minimize_structured(const Objective& objective, Metric* metric,
       f_new = f_lo;
     }
 
-    // One pass: the step s, the gradient change y, their sums, the caller's copy of the new x,
-    // and the new gradient's largest entries for its norm (exact in any order; same bits as
-    // separate passes).
+    // One pass: the step s, the gradient change y (also unrounded, for gamma), their sums, the
+    // caller's copy of the new x, and the new gradient's largest entries for its norm (exact in
+    // any order). With double pairs these are the bits of separate passes. s'y is the stored
+    // pair's (a product of two floats is exact in double), so every stored pair has s'y > 0.
     const auto [step2,
                 sy] = block_sums<2>(size, [&](std::size_t begin, std::size_t end, auto& sums) {
       double step2_block = 0, sy_block = 0, g_max = 0;
       bool g_nan = false;
       for (std::size_t i = begin; i < end; ++i) {
-        s[i] = xt[i] - x[i];
-        y[i] = gt[i] - g[i];
-        step2_block += s[i] * s[i];
-        sy_block += s[i] * y[i];
+        const double step = xt[i] - x[i], change = gt[i] - g[i];
+        s[i] = static_cast<Pair>(step);
+        y[i] = static_cast<Pair>(change);
+        y_full[i] = change;
+        step2_block += step * step;
+        sy_block += static_cast<double>(s[i]) * static_cast<double>(y[i]);
         x_out[i] = xt[i];
         g_max = std::max(g_max, std::abs(gt[i]));
         g_nan |= std::isnan(gt[i]);
@@ -302,15 +306,14 @@ StructuredResult minimize_structured(const Objective& objective, Metric* metric,
     if (metric) metric->update(x, gnorm / gnorm0);
     if (sy > 0 && std::isfinite(sy)) {
       memory.push(s, y, sy);
-      const std::span<const double> pushed_y = memory.newest_y();
       double ymy = 0;
       if (metric && metric->hessian_scaled()) {
         ymy = sy;  // gamma = 1
       } else if (metric) {
-        metric->apply(pushed_y, my);
-        ymy = dot(pushed_y, my);
+        metric->apply(y_full, my);
+        ymy = dot(y_full, my);
       } else {
-        ymy = dot(pushed_y, pushed_y);
+        ymy = dot(y_full, y_full);
       }
       if (ymy > 0 && std::isfinite(ymy)) gamma = sy / ymy;
     }
@@ -330,6 +333,18 @@ StructuredResult minimize_structured(const Objective& objective, Metric* metric,
     if (iterations >= options.max_iterations) return finish(StopReason::max_iterations);
     if (step2 == 0) return finish(StopReason::no_progress);
   }
+}
+
+}  // namespace
+
+StructuredResult minimize_structured(const Objective& objective, Metric* metric,
+                                     std::span<double> x, const SolverOptions& options,
+                                     Start start) {
+  static_assert(float_pairs_above == vector_block);
+  if (x.size() > float_pairs_above) {
+    return run<float>(objective, metric, x, options, std::move(start));
+  }
+  return run<double>(objective, metric, x, options, std::move(start));
 }
 
 }  // namespace softmaxkit::solvers_detail

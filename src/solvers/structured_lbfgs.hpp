@@ -33,6 +33,7 @@
 // as the metric reports it.
 #pragma once
 
+#include <cstddef>
 #include <span>
 #include <string>
 
@@ -47,6 +48,13 @@ struct StructuredResult {
 };
 
 inline constexpr int structured_default_memory = 40;
+
+// Above this many parameters (one vector block, solvers/vector_blocks.hpp) the pairs (s, y) are
+// stored in float: there the two-loop recursion is memory-bound (2.5 M parameters on rcv1's
+// shape, where it was a third of a two-thread fit), and a pair's rounding (relative 6e-8) only
+// shapes the search direction, never the gradient the stopping rule tests. s'y is that of the
+// stored pair, so H stays positive definite. Smaller problems keep double pairs.
+inline constexpr std::size_t float_pairs_above = std::size_t{1} << 15;
 
 // Continues from minimize()'s Start. metric may be null (M = I). options.lbfgs_memory is the
 // number of pairs kept.
