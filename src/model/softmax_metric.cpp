@@ -262,24 +262,24 @@ void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
     row_weight_total_ += row_weights_[r];
   }
   if (sparse_) {
-    // By columns (a counting sort of the sampled entries): the logits then read each row of W
-    // once, in increasing column order, instead of K scattered values per entry.
-    std::vector<std::int64_t> counts(n + 1, 0);
+    // Row by row, each entry's column as its slot among the sample's columns (ascending): the
+    // logits then gather W's sampled columns once per update (gathered_) and run over the rows
+    // with K-long contiguous operands, instead of K scattered values of W per entry.
+    std::vector<std::int64_t> slot(n, -1);
     for (std::size_t r = 0; r < class_sample.size(); ++r)
-      for_each_entry(class_sample[r], [&](std::size_t j, double) { ++counts[j + 1]; });
+      for_each_entry(class_sample[r], [&](std::size_t j, double) { slot[j] = 0; });
     for (std::size_t j = 0; j < n; ++j) {
-      if (counts[j + 1] > 0) sample_columns_.push_back(static_cast<std::int32_t>(j));
-      counts[j + 1] += counts[j];
+      if (slot[j] < 0) continue;
+      slot[j] = static_cast<std::int64_t>(sample_columns_.size());
+      sample_columns_.push_back(static_cast<std::int32_t>(j));
     }
-    sample_column_offsets_ = counts;
-    sample_column_rows_.resize(static_cast<std::size_t>(counts[n]));
-    rows_.resize(static_cast<std::size_t>(counts[n]));
+    sample_row_offsets_.assign(1, 0);
     for (std::size_t r = 0; r < class_sample.size(); ++r) {
       for_each_entry(class_sample[r], [&](std::size_t j, double value) {
-        const auto at_column = static_cast<std::size_t>(counts[j]++);
-        sample_column_rows_[at_column] = static_cast<std::int32_t>(r);
-        rows_[at_column] = value;
+        sample_row_slots_.push_back(static_cast<std::int32_t>(slot[j]));
+        rows_.push_back(value);
       });
+      sample_row_offsets_.push_back(rows_.size());
     }
   } else {
     rows_.resize(class_sample.size() * n);
@@ -373,24 +373,32 @@ void SoftmaxMetric<T>::sample_logits(std::span<const double> x) {
     }
     return;
   }
-  // Class by class into a K x s buffer (one class's s sums stay in L1 instead of one value per
-  // 8 K-byte row of the s x K logits), then transposed. Each class's logits sum over the sample's
-  // columns in the same order whichever thread runs that class: the classes run in parallel with
-  // the same bits.
-  class_logits_.assign(k * s, 0.0);
-  solvers_detail::for_rows(k, rows_.size(), [&](std::size_t c) {
-    const double* w = x.data() + c * n;
-    double* zc = class_logits_.data() + c * s;
-    for (std::int32_t column : sample_columns_) {
-      const auto j = static_cast<std::size_t>(column);
-      const double wj = w[j];
-      for (auto e = static_cast<std::size_t>(sample_column_offsets_[j]);
-           e < static_cast<std::size_t>(sample_column_offsets_[j + 1]); ++e)
-        zc[static_cast<std::size_t>(sample_column_rows_[e])] += rows_[e] * wj;
-    }
-  });
-  for (std::size_t r = 0; r < s; ++r)
-    for (std::size_t c = 0; c < k; ++c) logits_[r * k + c] = class_logits_[c * s + r];
+  // W's sampled columns, column by column (K values each), then each row's logits: z starts at
+  // +0 and adds value * w[c][column] over the row's entries in increasing column order, the
+  // operations and order of a serial loop, whichever thread runs the row.
+  const std::size_t used = sample_columns_.size();
+  gathered_.resize(used * k);
+  constexpr std::size_t gather_block = 256;
+  solvers_detail::for_rows((used + gather_block - 1) / gather_block, gather_block * k,
+                           [&](std::size_t block) {
+                             for (std::size_t t = block * gather_block;
+                                  t < std::min(used, (block + 1) * gather_block); ++t) {
+                               const auto j = static_cast<std::size_t>(sample_columns_[t]);
+                               for (std::size_t c = 0; c < k; ++c)
+                                 gathered_[t * k + c] = x[c * n + j];
+                             }
+                           });
+  solvers_detail::for_rows(
+      s, std::max<std::size_t>(1, rows_.size() / std::max<std::size_t>(s, 1)) * k,
+      [&](std::size_t r) {
+        double* z = logits_.data() + r * k;
+        std::fill(z, z + k, 0.0);
+        for (std::size_t e = sample_row_offsets_[r]; e < sample_row_offsets_[r + 1]; ++e) {
+          const double value = rows_[e];
+          const double* w = gathered_.data() + static_cast<std::size_t>(sample_row_slots_[e]) * k;
+          for (std::size_t c = 0; c < k; ++c) z[c] += value * w[c];
+        }
+      });
 }
 
 template <class T>

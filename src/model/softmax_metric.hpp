@@ -121,10 +121,12 @@ class SoftmaxMetric final : public Metric {
   CsrMatrixView<T> sparse_view_;
   bool sparse_ = false;
   std::size_t whole_nnz_ = 0;  // CSR rows sampled from elsewhere: the whole problem's entries
-  // CSR rows: the A sample by columns (for each column of W, the sampled rows that use it).
-  std::vector<std::int64_t> sample_column_offsets_;
-  std::vector<std::int32_t> sample_column_rows_;
-  std::vector<std::int32_t> sample_columns_;  // the columns with entries, ascending
+  // CSR rows: the A sample row by row, each entry's column as its slot in sample_columns_ (the
+  // columns with entries, ascending); gathered_ holds W at those columns (slot x K).
+  std::vector<std::size_t> sample_row_offsets_;
+  std::vector<std::int32_t> sample_row_slots_;
+  std::vector<std::int32_t> sample_columns_;
+  std::vector<double> gathered_;
   std::span<const T> sample_weights_;
   std::vector<std::size_t> gram_sample_;
   bool gram_unweighted_ = false, subspace_tried_ = false, nonfinite_ = false, reused_setup_ = false;
@@ -136,12 +138,11 @@ class SoftmaxMetric final : public Metric {
   double pass_flops_ = 1;
   double setup_passes_ = 0, work_flops_ = 0;
   std::unique_ptr<solvers_detail::KroneckerPreconditioner> preconditioner_;
-  // The A sample: s x n dense rows (CSR: its entries in the order of sample_column_rows_), and
+  // The A sample: s x n dense rows (CSR: its entries, row by row), and
   // the rows' weights.
   std::vector<double> rows_, row_weights_;
   double row_weight_total_ = 0;
   std::vector<double> logits_, a_, weights_scratch_;
-  std::vector<double> class_logits_;  // CSR: the sample's logits class by class (K x s)
 };
 
 }  // namespace softmaxkit::detail
