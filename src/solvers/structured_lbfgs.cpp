@@ -180,8 +180,13 @@ StructuredResult run(const Objective& objective, Metric* metric, std::span<doubl
                      const SolverOptions& options, Start start) {
   const std::size_t size = x_out.size();
   std::vector<double> x(x_out.begin(), x_out.end()), g = std::move(start.gradient);
-  std::vector<double> d(size), q(size), xt(size), gt(size), xlo(size), glo(size), y_full(size),
-      my(size), g_block_max(vector_blocks(size));
+  // xlo and glo (the line search's best Armijo point) are allocated when a search first keeps
+  // one; between the s/y pass and the next direction d holds y unrounded and q holds M^{-1} y:
+  // every parameter-sized vector is 20 MB on rcv1's shape, and fresh pages cost faults.
+  std::vector<double> d(size), q(size), xt(size), gt(size), xlo, glo,
+      g_block_max(vector_blocks(size));
+  std::vector<double>& y_full = d;
+  std::vector<double>& my = q;
   std::vector<Pair> s(size), y(size);
   double f = start.smooth_objective, gnorm = start.gradient_norm;
   int evaluations = start.evaluations, iterations = 0;
@@ -223,6 +228,8 @@ StructuredResult run(const Objective& objective, Metric* metric, std::span<doubl
     bool accepted = false, have_lo = false;
     double f_new = f;
     for (int trial = 0; trial < max_trials; ++trial) {
+      xt.resize(size);  // after a swap with a not yet allocated xlo
+      gt.resize(size);
       axpy_into(x, alpha, d, xt);
       double ft = objective.value_and_gradient(xt, gt);
       ++evaluations;
