@@ -26,9 +26,7 @@ class TrainingObjective {
         weights_(classes_ * features_),
         intercept_(classes_),
         weights_out_(classes_ * features_),
-        intercept_out_(classes_),
-        direction_weights_(classes_ * features_),
-        direction_intercept_(classes_) {}
+        intercept_out_(classes_) {}
 
   std::size_t size() const { return classes_ * features_ + (fit_intercept_ ? classes_ : 0); }
 
@@ -42,6 +40,10 @@ class TrainingObjective {
   void hessian_vector(std::span<const double> x, std::span<const double> v,
                       std::span<double> product) {
     load(x, weights_, intercept_);
+    // The direction's buffers are sized at the first product: the structured and L-BFGS solvers
+    // never ask for one, and on CSR data they are K x n floats (10 MB on rcv1's shape).
+    direction_weights_.resize(classes_ * features_);
+    direction_intercept_.resize(classes_);
     load(v, direction_weights_, direction_intercept_);
     loss_.hessian_vector(weights_, intercept_, direction_weights_, direction_intercept_,
                          weights_out_, intercept_out_);

@@ -17,7 +17,7 @@ constexpr double max_step = 1e10;
 constexpr double noise_level = 1e-7;  // relative rounding level of f assumed by the line search
 
 void axpy_into(std::span<const double> x, double alpha, std::span<const double> d,
-               std::vector<double>& out) {
+               FirstTouchVector<double>& out) {
   for_blocks(x.size(), [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) out[i] = x[i] + alpha * d[i];
   });
@@ -68,7 +68,7 @@ class Memory {
   void clear() { count_ = 0; }
   // Takes s and y by swapping them with the slot's vectors (no copy of two parameter-sized
   // vectors per iteration): the caller's s and y come back holding stale values (or empty).
-  void push(std::vector<Pair>& s, std::vector<Pair>& y, double sy) {
+  void push(FirstTouchVector<Pair>& s, FirstTouchVector<Pair>& y, double sy) {
     const std::size_t slot = (first_ + count_) % capacity_;
     if (count_ == capacity_) {
       first_ = (first_ + 1) % capacity_;
@@ -87,8 +87,8 @@ class Memory {
   std::size_t slot(std::size_t i) const { return (first_ + i) % capacity_; }
 
   // d = -H g with H0 = gamma * M^{-1} (M = I without a metric); returns g'd.
-  double direction(std::span<const double> g, double gamma, Metric* metric, std::vector<double>& q,
-                   std::span<double> d) {
+  double direction(std::span<const double> g, double gamma, Metric* metric,
+                   FirstTouchVector<double>& q, std::span<double> d) {
     // The two-loop recursion over parameter-sized vectors (millions of entries on CSR data) is
     // memory-bound: each update of q (or d) is fused with the dot product the next pair needs,
     // and the last update with g'd, computing the same products and sums in the same order as
@@ -171,7 +171,7 @@ class Memory {
   }
 
   std::size_t size_, capacity_, first_ = 0, count_ = 0;
-  std::vector<std::vector<Pair>> s_, y_;  // capacity_ pairs, each allocated when first pushed
+  std::vector<FirstTouchVector<Pair>> s_, y_;  // capacity_ pairs, allocated when first pushed
   std::vector<double> rho_, alpha_;
 };
 
@@ -179,15 +179,17 @@ template <class Pair>
 StructuredResult run(const Objective& objective, Metric* metric, std::span<double> x_out,
                      const SolverOptions& options, Start start) {
   const std::size_t size = x_out.size();
-  std::vector<double> x(x_out.begin(), x_out.end()), g = std::move(start.gradient);
+  FirstTouchVector<double> x(x_out.begin(), x_out.end());
+  std::vector<double> g = std::move(start.gradient);
   // xlo and glo (the line search's best Armijo point) are allocated when a search first keeps
   // one; between the s/y pass and the next direction d holds y unrounded and q holds M^{-1} y:
   // every parameter-sized vector is 20 MB on rcv1's shape, and fresh pages cost faults.
-  std::vector<double> d(size), q(size), xt(size), gt(size), xlo, glo,
-      g_block_max(vector_blocks(size));
-  std::vector<double>& y_full = d;
-  std::vector<double>& my = q;
-  std::vector<Pair> s(size), y(size);
+  // d, q, xt, s and y (and xlo) are written in full by blocked loops before they are read.
+  FirstTouchVector<double> d(size), q(size), xt(size), xlo;
+  std::vector<double> gt(size), glo, g_block_max(vector_blocks(size));
+  FirstTouchVector<double>& y_full = d;
+  FirstTouchVector<double>& my = q;
+  FirstTouchVector<Pair> s(size), y(size);
   double f = start.smooth_objective, gnorm = start.gradient_norm;
   int evaluations = start.evaluations, iterations = 0;
   Memory<Pair> memory(size, std::max(1, options.lbfgs_memory));

@@ -16,6 +16,9 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <memory>
+#include <new>
+#include <utility>
 #include <vector>
 
 #include "common/sanitizer_build.hpp"
@@ -88,5 +91,29 @@ std::array<double, N> block_sums(std::size_t size, const Body& body) {
     for (std::size_t i = 0; i < N; ++i) total[i] += sums[i];
   return total;
 }
+
+// For vectors that a blocked loop writes in full before anything reads them: resizing leaves
+// the new doubles uninitialised instead of zeroing them in one serial memset, so their pages are
+// first touched by the loop's threads. On CSR data these vectors are tens of megabytes each.
+template <class T>
+struct FirstTouchAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = FirstTouchAllocator<U>;
+  };
+  FirstTouchAllocator() = default;
+  template <class U>
+  FirstTouchAllocator(const FirstTouchAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+template <class T>
+using FirstTouchVector = std::vector<T, FirstTouchAllocator<T>>;
 
 }  // namespace softmaxkit::solvers_detail
