@@ -24,6 +24,19 @@ inline void split_parameters(std::span<const double> x, std::size_t classes, std
               intercept.begin());
 }
 
+// The same split, taking x's storage for the weights instead of copying them (K x n doubles:
+// 20 MB on rcv1's shape, fresh pages for a first fit).
+inline void take_parameters(std::vector<double>&& x, std::size_t classes, std::size_t features,
+                            bool fit_intercept, std::vector<double>& weights,
+                            std::vector<double>& intercept) {
+  intercept.assign(classes, 0.0);
+  if (fit_intercept)
+    std::copy(x.begin() + static_cast<std::ptrdiff_t>(classes * features), x.end(),
+              intercept.begin());
+  x.resize(classes * features);
+  weights = std::move(x);
+}
+
 // Fraction of rows whose most probable class (first on ties) is the row's class index.
 inline double accuracy(const std::vector<double>& probabilities, std::size_t classes,
                        std::span<const std::int32_t> class_indices) {

@@ -48,12 +48,12 @@ FitReport SoftmaxRegression::fit_impl(const Features& features,
                            detail::prepare_fit_data<C>(features, indices, sample_weight, fraction),
                            classes.size(), lambda, std::move(start), &gram_cache_);
   };
-  const detail::FitOutcome outcome = in_double ? train_in(double{}) : train_in(T{});
+  detail::FitOutcome outcome = in_double ? train_in(double{}) : train_in(T{});
   if (outcome.report.reason == StopReason::nan) return outcome.report;  // model unchanged
   class_labels_ = classes;
   num_features_ = features.cols();
-  detail::split_parameters(outcome.parameters, classes.size(), num_features_,
-                           options_.fit_intercept, weights_, intercept_);
+  detail::take_parameters(std::move(outcome.parameters), classes.size(), num_features_,
+                          options_.fit_intercept, weights_, intercept_);
   effective_l2_ = lambda;
   trained_in_double_ = in_double;
   solver_used_ = outcome.solver;
