@@ -566,48 +566,60 @@ TEST_CASE("structured: the Kronecker metric with both factors diagonal is the cl
   using softmaxkit::solvers_detail::KroneckerPreconditioner;
   std::mt19937_64 generator(21);
   std::uniform_real_distribution<double> uniform(0.1, 2.0);
-  for (const bool intercept : {false, true}) {
-    for (const std::size_t features : {5, 6000}) {
-      CAPTURE(intercept);
-      CAPTURE(features);
-      const std::size_t k = 7, cols = features + (intercept ? 1 : 0);
-      const double lambda = 0.03;
-      std::vector<double> g(cols), a(k), in(k * cols);
-      for (double& e : g) e = uniform(generator);
-      for (double& e : a) e = uniform(generator) / 10;
-      for (double& e : in) e = uniform(generator) - 1.05;
-      if (intercept) {  // an intercept column centred over the classes
-        double mean = 0;
-        for (std::size_t c = 0; c < k; ++c) mean += in[k * features + c] / static_cast<double>(k);
-        for (std::size_t c = 0; c < k; ++c) in[k * features + c] -= mean;
-      }
-      KroneckerPreconditioner metric(k, features, intercept, lambda,
-                                     factorize_gram(g, cols, intercept, false), true);
-      metric.set_class_covariance(a);
-      std::vector<double> out(in.size()), out_two(in.size());
-      tbb::task_arena(1).execute([&] { metric.apply(in, out); });
-      tbb::task_arena(2).execute([&] { metric.apply(in, out_two); });
-      CHECK(out == out_two);
-      double worst = 0;
-      for (std::size_t c = 0; c < k; ++c)
-        for (std::size_t j = 0; j < features; ++j) {
-          const double expected = in[c * features + j] / (a[c] * g[j] + lambda);
-          worst = std::max(worst, std::abs(out[c * features + j] - expected) / std::abs(expected));
+  // K = 1 and lambda = 0 too: no penalty is replaced by the ridge 1e-10 times G's mean diagonal
+  // (kronecker_preconditioner.hpp), which then stands where lambda stands.
+  struct Case {
+    std::size_t k;
+    double lambda;
+  };
+  for (const Case shape : {Case{7, 0.03}, Case{1, 0.03}, Case{7, 0.0}, Case{1, 0.0}})
+    for (const bool intercept : {false, true}) {
+      for (const std::size_t features : {5, 6000}) {
+        CAPTURE(shape.k);
+        CAPTURE(shape.lambda);
+        CAPTURE(intercept);
+        CAPTURE(features);
+        const std::size_t k = shape.k, cols = features + (intercept ? 1 : 0);
+        std::vector<double> g(cols), a(k), in(k * cols);
+        for (double& e : g) e = uniform(generator);
+        double mean_g = 0;
+        for (double e : g) mean_g += e / static_cast<double>(cols);
+        const double lambda = shape.lambda > 0 ? shape.lambda : 1e-10 * mean_g;
+        for (double& e : a) e = uniform(generator) / 10;
+        for (double& e : in) e = uniform(generator) - 1.05;
+        if (intercept) {  // an intercept column centred over the classes
+          double mean = 0;
+          for (std::size_t c = 0; c < k; ++c) mean += in[k * features + c] / static_cast<double>(k);
+          for (std::size_t c = 0; c < k; ++c) in[k * features + c] -= mean;
         }
-      CHECK(worst <= 1e-14);
-      if (intercept) {
-        std::vector<double> expected(k);
-        double mean = 0;
-        for (std::size_t c = 0; c < k; ++c) {
-          expected[c] = in[k * features + c] / (a[c] * g[features] + 1e-3 * lambda);
-          mean += expected[c] / static_cast<double>(k);
-        }
+        KroneckerPreconditioner metric(k, features, intercept, shape.lambda,
+                                       factorize_gram(g, cols, intercept, false), true);
+        metric.set_class_covariance(a);
+        std::vector<double> out(in.size()), out_two(in.size());
+        tbb::task_arena(1).execute([&] { metric.apply(in, out); });
+        tbb::task_arena(2).execute([&] { metric.apply(in, out_two); });
+        CHECK(out == out_two);
+        double worst = 0;
         for (std::size_t c = 0; c < k; ++c)
-          CHECK(std::abs(out[k * features + c] - (expected[c] - mean)) <=
-                1e-12 * std::abs(expected[c]));
+          for (std::size_t j = 0; j < features; ++j) {
+            const double expected = in[c * features + j] / (a[c] * g[j] + lambda);
+            worst =
+                std::max(worst, std::abs(out[c * features + j] - expected) / std::abs(expected));
+          }
+        CHECK(worst <= 1e-14);
+        if (intercept) {
+          std::vector<double> expected(k);
+          double mean = 0;
+          for (std::size_t c = 0; c < k; ++c) {
+            expected[c] = in[k * features + c] / (a[c] * g[features] + 1e-3 * lambda);
+            mean += expected[c] / static_cast<double>(k);
+          }
+          for (std::size_t c = 0; c < k; ++c)
+            CHECK(std::abs(out[k * features + c] - (expected[c] - mean)) <=
+                  1e-12 * std::abs(expected[c]));
+        }
       }
     }
-  }
 }
 
 // Above float_pairs_above parameters (solvers/structured_lbfgs.hpp) the (s, y) pairs are kept in
