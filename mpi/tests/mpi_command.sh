@@ -82,6 +82,18 @@ for format in libsvm csv; do
   same_model "$format gzip, 2 ranks"
   rm -f "$work/parallel.skm"
 done
+# More ranks than rows: three rows, gzip-compressed, on 4 ranks (a rank may hold no chunk of
+# the grid; it still takes part in every fold of the sums).
+printf '0 1:0.5 3:1\n1 2:0.25\n2 1:1 2:1 3:1\n' | gzip -c >"$work/three.libsvm.gz"
+printf '0,0.5,0,1\n1,0,0.25,0\n2,1,1,1\n' | gzip -c >"$work/three.csv.gz"
+for format in libsvm csv; do
+  "$single" train --format "$format" --train "$work/three.$format.gz" --threads 1 --C 1 --quiet \
+    --model "$work/single.skm"
+  "$mpiexec" -n 4 "$parallel" train --format "$format" --train "$work/three.$format.gz" \
+    --threads 1 --C 1 --quiet --model "$work/parallel.skm"
+  same_model "$format gzip, 3 rows on 4 ranks"
+  rm -f "$work/parallel.skm"
+done
 # A small LibSVM file (1.4 KB) whose first 200 records have no entries: parts near the end of the
 # file (where finding a part's end once ran it to the end of the file, reading rows twice), and
 # parts whose records infer no width (the width is the whole file's), 3 and 4 ranks.
