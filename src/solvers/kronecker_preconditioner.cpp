@@ -134,14 +134,8 @@ void KroneckerPreconditioner::apply(std::span<const double> in, std::span<double
   // The entrywise passes run over the classes' rows in parallel (no sums: the same bits).
   for_rows(k, n, [&](std::size_t c) {
     for (std::size_t j = 0; j < f; ++j) t1_[c * n + j] = in[c * f + j] * scale_[j];
-    if (intercept_) t1_[c * n + f] = in[k * f + c];
   });
-  if (intercept_) {
-    double mean = 0;
-    for (std::size_t c = 0; c < k; ++c) mean += t1_[c * n + f];
-    mean /= static_cast<double>(k);
-    for (std::size_t c = 0; c < k; ++c) t1_[c * n + f] = (t1_[c * n + f] - mean) * scale_[f];
-  }
+  if (intercept_) centre_intercept(in.data() + k * f, 1, t1_.data() + f, n);
   detail::SingleThreadedBlas single;
   const bool dense_a = dense_class_covariance();
   // Where a factor is diagonal (or absent) the step's result is its input: the workspaces are
@@ -189,18 +183,25 @@ void KroneckerPreconditioner::apply(std::span<const double> in, std::span<double
   for_rows(k, n, [&](std::size_t c) {
     for (std::size_t j = 0; j < f; ++j) out[c * f + j] = t1_[c * n + j] * scale_[j];
   });
-  if (intercept_) {
-    double mean = 0;
-    for (std::size_t c = 0; c < k; ++c) mean += t1_[c * n + f];
-    mean /= static_cast<double>(k);
-    for (std::size_t c = 0; c < k; ++c) out[k * f + c] = (t1_[c * n + f] - mean) * scale_[f];
-  }
+  if (intercept_) centre_intercept(t1_.data() + f, n, out.data() + k * f, 1);
+}
+
+// The intercept column's step on either side of the metric: centred over the classes (M acts on
+// the classes' differences only), then scaled by R^{-1/2}; from and to may be the same entries.
+void KroneckerPreconditioner::centre_intercept(const double* from, std::size_t from_stride,
+                                               double* to, std::size_t to_stride) const {
+  const std::size_t k = classes_;
+  double mean = 0;
+  for (std::size_t c = 0; c < k; ++c) mean += from[c * from_stride];
+  mean /= static_cast<double>(k);
+  for (std::size_t c = 0; c < k; ++c)
+    to[c * to_stride] = (from[c * from_stride] - mean) * scale_[features_];
 }
 
 // Both factors diagonal and no subspace (CSR data): the steps of apply() become one pass over the
 // features, each entry computed by the same operations in the same order ((x s_j) / (s_c l_j + 1))
-// s_j, so the bits are apply()'s; only the intercept column, centred over the classes before and
-// after, keeps its steps.
+// s_j, so the bits are apply()'s; the intercept column takes apply()'s steps (centre_intercept,
+// the division, centre_intercept).
 void KroneckerPreconditioner::apply_diagonal(std::span<const double> in,
                                              std::span<double> out) const {
   const std::size_t k = classes_, n = cols_, f = features_;
@@ -212,17 +213,9 @@ void KroneckerPreconditioner::apply_diagonal(std::span<const double> in,
       y[j] = x[j] * scale_[j] / (class_scale * l_[j] + 1) * scale_[j];
   });
   if (!intercept_) return;
-  double mean = 0;
-  for (std::size_t c = 0; c < k; ++c) mean += in[k * f + c];
-  mean /= static_cast<double>(k);
-  for (std::size_t c = 0; c < k; ++c) {
-    t1_[c * n + f] = (in[k * f + c] - mean) * scale_[f];
-    t1_[c * n + f] /= s_[c] * l_[f] + 1;
-  }
-  mean = 0;
-  for (std::size_t c = 0; c < k; ++c) mean += t1_[c * n + f];
-  mean /= static_cast<double>(k);
-  for (std::size_t c = 0; c < k; ++c) out[k * f + c] = (t1_[c * n + f] - mean) * scale_[f];
+  centre_intercept(in.data() + k * f, 1, t1_.data() + f, n);
+  for (std::size_t c = 0; c < k; ++c) t1_[c * n + f] /= s_[c] * l_[f] + 1;
+  centre_intercept(t1_.data() + f, n, out.data() + k * f, 1);
 }
 
 void KroneckerPreconditioner::basis(std::size_t rank, std::vector<double>& out) const {

@@ -103,6 +103,9 @@ class KroneckerPreconditioner {
  private:
   // apply() when both factors are diagonal and there is no subspace: one pass, the same bits.
   void apply_diagonal(std::span<const double> in, std::span<double> out) const;
+  // to[c * to_stride] = (from[c * from_stride] - mean over the classes) * scale of the intercept.
+  void centre_intercept(const double* from, std::size_t from_stride, double* to,
+                        std::size_t to_stride) const;
   std::size_t classes_, features_, cols_;  // cols_ = n'
   bool intercept_, dense_gram_, dense_classes_;
   std::vector<double> scale_;                      // R^{-1/2}, n'
