@@ -179,7 +179,9 @@ template <class Pair>
 StructuredResult run(const Objective& objective, Metric* metric, std::span<double> x_out,
                      const SolverOptions& options, Start start) {
   const std::size_t size = x_out.size();
-  FirstTouchVector<double> x(x_out.begin(), x_out.end());
+  // The accepted point lives in the caller's x_out (no copy of it per iteration): the s/y pass
+  // below overwrites it in place with the new point, which also keeps solvers.hpp's contract.
+  const std::span<double> x = x_out;
   std::vector<double> g = std::move(start.gradient);
   // xlo and glo (the line search's best Armijo point) are allocated when a search first keeps
   // one; between the s/y pass and the next direction d holds y unrounded and q holds M^{-1} y:
@@ -196,7 +198,6 @@ StructuredResult run(const Objective& objective, Metric* metric, std::span<doubl
   double gamma = 1;
 
   auto finish = [&](StopReason reason) {
-    std::copy(x.begin(), x.end(), x_out.begin());
     return StructuredResult{
         SolverResult{f, gnorm, iterations, evaluations, seconds_since(start.t0), reason},
         metric ? metric->pass_equivalents() : 0.0};
@@ -284,9 +285,9 @@ StructuredResult run(const Objective& objective, Metric* metric, std::span<doubl
     }
 
     // One pass: the step s, the gradient change y (also unrounded, for gamma), their sums, the
-    // caller's copy of the new x, and the new gradient's largest entries for its norm (exact in
-    // any order). With double pairs these are the bits of separate passes. s'y is the stored
-    // pair's (a product of two floats is exact in double), so every stored pair has s'y > 0.
+    // new x over the old one in x_out, and the new gradient's largest entries for its norm
+    // (exact in any order). With double pairs these are the bits of separate passes. s'y is the
+    // stored pair's (a product of two floats is exact in double), so every stored pair has s'y > 0.
     const auto [step2,
                 sy] = block_sums<2>(size, [&](std::size_t begin, std::size_t end, auto& sums) {
       double step2_block = 0, sy_block = 0, g_max = 0;
@@ -307,7 +308,6 @@ StructuredResult run(const Objective& objective, Metric* metric, std::span<doubl
     });
     // The caller's x always holds the last accepted point, also when the objective, the metric
     // or the callback throws later (solvers.hpp's contract): x_out was written above.
-    std::swap(x, xt);
     std::swap(g, gt);
     f = f_new;
     gnorm = norm2_given_block_max(g, g_block_max);
