@@ -1,56 +1,83 @@
-// The column-major CSR product (kernels/loss/csr_columns.hpp): csr_column_sums must give, bit
-// for bit, what the row-wise scheme it replaced gives from the same ISA's kernel:
-// csr_row_accumulate into each chunk's zeroed sums, then the chunks added in order. Checked on
-// every ISA this CPU runs, float and double, class counts across every tile and lane count,
-// empty columns, chunks without entries and signed zeros. The LossGradient-level oracle is
-// the data-parallel share (mpi), which keeps the row-wise scheme; the dense path checks the
-// values to tolerance (test_sparse_model).
+// The column-major CSR product (kernels/loss/csr_columns.hpp): the chunk-by-chunk copy, its
+// segments' joins and csr_segment_sums must give, bit for bit, what the row-wise scheme it
+// replaced gives from the same ISA's kernel: csr_row_accumulate into each chunk's zeroed sums,
+// then the chunks added in order. Checked on every ISA this CPU runs, float and double, class
+// counts across every tile and lane count, features without entries, features that skip chunks,
+// chunks without any entries and signed zeros (products that round to -0 included). The
+// LossGradient-level oracle is the data-parallel share (mpi), which keeps the row-wise scheme; the
+// dense path checks the values to tolerance (test_sparse_model).
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
 #include "dispatch/kernel_table.hpp"
+#include "loss/block_plan.hpp"
+#include "loss/csr_columns.hpp"
 #include "softmaxkit/isa.hpp"
 
 namespace {
 
 using softmaxkit::Isa;
+namespace detail = softmaxkit::detail;
 
 template <class T>
 void check_column_sums(Isa isa, std::size_t classes, std::uint32_t seed) {
-  const auto& kernels = softmaxkit::detail::kernel_table(isa).typed<T>();
+  const auto& kernels = detail::kernel_table(isa).typed<T>();
   std::mt19937 random(seed);
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);
   const std::size_t rows = 200, features = 40;
-  // CSR with about 10 % density; feature 0 and 39 stay empty; some values are -0.
+  // CSR whose feature j has density about (j % 8 + 1) / 40, so that rare features skip chunks;
+  // features 0 and 39 stay empty; rows 120..149 have no entries (whole chunks without any);
+  // some values are -0, and some are tiny, so that value * g rounds to -0.
   std::vector<std::int64_t> offsets{0};
   std::vector<std::int32_t> columns;
   std::vector<T> values;
+  // Features 36 to 38 hold one tiny entry in row 0 (chunk 0), in row 199 (the last chunk), or
+  // both, and rows 0 and 199 of g are -0.25: on ISAs with FMA each such chunk's sum is -0, which
+  // the joins and the trailing +0 must turn into the row-wise scheme's +0.
+  const T tiny = std::numeric_limits<T>::denorm_min();
   for (std::size_t i = 0; i < rows; ++i) {
-    // Rows 120..149 (the fourth chunk below) have no entries.
-    for (std::size_t j = 1; j + 1 < features && (i < 120 || i >= 150); ++j) {
-      if (random() % 10 != 0) continue;
+    for (std::size_t j = 1; j < 36 && (i < 120 || i >= 150); ++j) {
+      if (random() % 40 > j % 8) continue;
       columns.push_back(static_cast<std::int32_t>(j));
-      values.push_back(random() % 17 == 0 ? T(-0.0) : static_cast<T>(uniform(random) * 3));
+      const auto pick = random() % 17;
+      values.push_back(pick == 0   ? T(-0.0)
+                       : pick == 1 ? tiny
+                                   : static_cast<T>(uniform(random) * 3));
+    }
+    for (std::int32_t j : {36, 37, 38}) {
+      if ((i == 0 && j != 37) || (i == rows - 1 && j != 36)) {
+        columns.push_back(j);
+        values.push_back(tiny);
+      }
     }
     offsets.push_back(static_cast<std::int64_t>(columns.size()));
   }
   std::vector<T> g(rows * classes);
-  for (T& value : g) value = random() % 13 == 0 ? T(-0.0) : static_cast<T>(uniform(random));
-  // Uneven chunks, one of them (rows 120..149) without entries.
-  const std::vector<std::size_t> chunk_ends{7, 60, 120, 150, 151, rows};
+  for (T& value : g) {
+    const auto pick = random() % 13;
+    value = pick == 0 ? T(-0.0) : pick == 1 ? T(-0.25) : static_cast<T>(uniform(random));
+  }
+  std::fill(g.begin(), g.begin() + classes, T(-0.25));
+  std::fill(g.end() - classes, g.end(), T(-0.25));
+  const softmaxkit::CsrMatrixView<T> view(rows, features, offsets, columns, values);
+  // Blocks of 7 rows, 16 chunks of 12 or 13 rows: chunks 10 to 11 hold only empty rows.
+  const detail::BlockPlan plan = detail::make_block_plan(rows, features, classes, sizeof(T), 7);
+  const std::vector<std::size_t> starts = detail::chunk_row_starts(plan);
+  REQUIRE(starts.size() > 8);
 
   // The row-wise scheme: each chunk's zeroed n x K sums, rows in order, then chunks in order.
   std::vector<std::int32_t> identity(features);
   for (std::size_t j = 0; j < features; ++j) identity[j] = static_cast<std::int32_t>(j);
   std::vector<T> expected(features * classes), partial(features * classes);
-  std::size_t row = 0;
-  for (std::size_t chunk = 0; chunk < chunk_ends.size(); ++chunk) {
+  for (std::size_t chunk = 0; chunk + 1 < starts.size(); ++chunk) {
     std::fill(partial.begin(), partial.end(), T(0));
-    for (; row < chunk_ends[chunk]; ++row) {
+    for (std::size_t row = starts[chunk]; row < starts[chunk + 1]; ++row) {
       const auto first = static_cast<std::size_t>(offsets[row]);
       kernels.csr_row_accumulate(columns.data() + first, values.data() + first,
                                  static_cast<std::size_t>(offsets[row + 1]) - first,
@@ -61,22 +88,16 @@ void check_column_sums(Isa isa, std::size_t classes, std::uint32_t seed) {
       expected[e] = chunk == 0 ? partial[e] : expected[e] + partial[e];
   }
 
-  // The column-major copy, then one call per feature.
-  std::vector<std::vector<std::int32_t>> column_rows(features);
-  std::vector<std::vector<T>> column_values(features);
-  for (std::size_t i = 0; i < rows; ++i) {
-    for (auto e = offsets[i]; e < offsets[i + 1]; ++e) {
-      const auto j = static_cast<std::size_t>(columns[static_cast<std::size_t>(e)]);
-      column_rows[j].push_back(static_cast<std::int32_t>(i));
-      column_values[j].push_back(values[static_cast<std::size_t>(e)]);
-    }
-  }
-  std::vector<T> got(features * classes, T(7));
-  for (std::size_t j = 0; j < features; ++j) {
-    kernels.csr_column_sums(column_rows[j].data(), column_values[j].data(), column_rows[j].size(),
-                            chunk_ends.data(), chunk_ends.size(), g.data(), classes,
-                            got.data() + j * classes);
-  }
+  // The chunk-by-chunk copy, its segments through this ISA's kernel.
+  const detail::CsrColumns<T> copy(view, plan);
+  bool skips = false;
+  for (std::size_t s = 0; s < copy.segment_join.size(); ++s)
+    skips |= copy.segment_join[s] == detail::SegmentJoin::after_empty;
+  CHECK(skips);
+  std::vector<T> totals(features * classes, T(7)), got(features * classes, T(7));
+  detail::sum_segments(copy, kernels.csr_segment_sums, g.data(), classes, totals.data());
+  for (std::size_t j = 0; j < features; ++j)
+    detail::finish_total(copy, j, totals.data() + j * classes, classes, got.data() + j * classes);
   INFO("isa " << softmaxkit::to_string(isa) << ", classes " << classes << ", "
               << (sizeof(T) == 4 ? "float" : "double"));
   CHECK(std::memcmp(got.data(), expected.data(), got.size() * sizeof(T)) == 0);
@@ -89,7 +110,7 @@ void check_column_sums(Isa isa, std::size_t classes, std::uint32_t seed) {
 
 }  // namespace
 
-TEST_CASE("csr_column_sums: the row-wise chunked scheme's bits on every ISA") {
+TEST_CASE("csr_segment_sums and the chunk-wise copy: the row-wise chunked scheme's bits") {
   for (Isa isa : softmaxkit::supported_isas()) {
     for (std::size_t classes :
          {1u, 2u, 3u, 7u, 8u, 9u, 15u, 16u, 17u, 31u, 33u, 53u, 64u, 65u, 127u, 128u, 129u, 200u}) {

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "common/cross_entropy_rows.hpp"
+#include "common/segment_join.hpp"
 #include "softmaxkit/isa.hpp"
 
 // Every ISA the library is compiled for, oldest first.
@@ -59,13 +60,15 @@ struct TypedKernels {
   // sums[slot_of[indices[e]] * classes + :] += values[e] * g (classes), for every entry e.
   void (*csr_row_accumulate)(const std::int32_t* indices, const T* values, std::size_t entries,
                              const std::int32_t* slot_of, const T* g, std::size_t classes, T* sums);
-  // One CSC column (entries with rows ascending): out (classes) = sum over chunks c in order of
-  // (the sum from +0 over the entries with chunk_ends[c - 1] <= row < chunk_ends[c] of
-  // values[e] * g[rows[e] * classes + :]); the bits csr_row_accumulate and the chunks' ordered
-  // sum give.
-  void (*csr_column_sums)(const std::int32_t* rows, const T* values, std::size_t entries,
-                          const std::size_t* chunk_ends, std::size_t chunks, const T* g,
-                          std::size_t classes, T* out);
+  // Segments [0, count), each one feature's entries within one chunk of rows (rows ascending):
+  // segment s's sum from +0 of values[e] * g[rows[e] * classes + :] over its entries
+  // [segment_begin[s], segment_begin[s + 1]), joined to totals[segment_feature[s] * classes + :] as
+  // segment_join[s] says; the bits csr_row_accumulate into each chunk's zeroed sums and the
+  // chunks' ordered sum give.
+  void (*csr_segment_sums)(const std::int64_t* segment_begin, const std::int32_t* segment_feature,
+                           const SegmentJoin* segment_join, std::size_t count,
+                           const std::int32_t* rows, const T* values, const T* g,
+                           std::size_t classes, T* totals);
 };
 
 struct KernelTable {

@@ -1,13 +1,22 @@
 // The gradient's product S = G^T X on CSR features from a column-major copy of X (without a
-// data-parallel share): each feature's K sums run over its column's entries, chunk by chunk of
-// the fixed grid, and the chunks' sums are added in order in registers, so S has the bits of the
-// chunked scheme (csr_features.hpp's accumulate into each chunk's n x K partial sums, then
-// combine_chunks) without its chunks x K x n partial sums being zeroed, written and read back
-// every pass. Features run in parallel; each result is a sum in a fixed order, so the thread
-// count does not matter. bench/bench_csr_transposed_product.cpp measures the two schemes.
+// data-parallel share), chunk by chunk of the fixed grid: for each chunk in order, and in
+// parallel over features within it, each feature's entries in the chunk (a segment) are summed
+// from +0 and joined to the feature's running total (common/segment_join.hpp). Every element of
+// S is then each chunk's sum added in chunk order: the bits of the chunked scheme
+// (csr_features.hpp's accumulate into each chunk's n x K partial sums, then combine_chunks)
+// without those partial sums being zeroed, written and read back every pass. Walking chunk by
+// chunk keeps one chunk's G rows (its rows x K elements) in cache while every feature reads them;
+// a feature-by-feature walk over all the chunks read G rows scattered over all m x K. The totals
+// are in feature order, so each chunk's walk writes them in order and the final transposition
+// into K x n reads them in order. Each result is a sum in a fixed order, so the thread count
+// does not matter.
+// bench/bench_csr_transposed_product.cpp measures the schemes.
 //
-// Memory: the copy, nnz * (4 + sizeof(T)) + (n + 1) * 8 bytes, built once per LossGradient, and
-// G for every row (m x K elements), which the pass gathers block by block.
+// Memory, built once per LossGradient: the copy, nnz * (4 + sizeof(T)) bytes; its segments, at
+// most min(nnz, chunks * n) of 13 bytes; n * 4 bytes of last chunks; the totals, n x K elements;
+// and G for every row (m x K elements), which the pass gathers block by block. Building it takes
+// nnz * (8 + sizeof(T)) + (n + 1) * 16 + m bytes more for a moment (problem_checks.hpp's
+// check_column_copy_fits counts all of it).
 #pragma once
 
 #include <tbb/blocked_range.h>
@@ -18,6 +27,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/segment_join.hpp"
 #include "dispatch/kernel_table.hpp"
 #include "loss/block_plan.hpp"
 #include "loss/l2_penalty.hpp"
@@ -27,38 +37,140 @@ namespace softmaxkit::detail {
 
 template <class T>
 struct CsrColumns {
-  std::vector<std::int64_t> offsets;  // n + 1: column j's entries are [offsets[j], offsets[j + 1])
-  std::vector<std::int32_t> rows;     // ascending within a column
+  std::size_t chunks = 0;
+  std::vector<std::size_t> chunk_segments;  // chunks + 1: chunk c's segments
+  std::vector<std::int32_t> segment_feature;
+  std::vector<SegmentJoin> segment_join;
+  std::vector<std::int64_t> segment_begin;  // segments + 1: segment s's entries
+  std::vector<std::int32_t> rows;           // by chunk, then feature, then row
   std::vector<T> values;
-  std::vector<std::size_t> chunk_ends;  // the grid's chunks: chunk c holds rows below entry c
+  std::vector<std::int32_t> last_chunk;  // by feature: the last chunk with entries, or -1
 
   CsrColumns() = default;
-  CsrColumns(const CsrMatrixView<T>& features, const BlockPlan& plan)
-      : offsets(features.cols() + 1, 0), rows(features.nnz()), values(features.nnz()) {
+  CsrColumns(const CsrMatrixView<T>& features, const BlockPlan& plan) {
+    static_assert(kMaxChunks <= 255, "a row's chunk is kept in one byte");
+    const std::size_t n = features.cols(), m = features.rows(), nnz = features.nnz();
     const auto columns = features.column_indices();
     const auto source = features.values();
-    for (std::int32_t column : columns) ++offsets[static_cast<std::size_t>(column) + 1];
-    for (std::size_t j = 0; j < features.cols(); ++j) offsets[j + 1] += offsets[j];
-    std::vector<std::int64_t> next(offsets.begin(), offsets.end() - 1);
-    for (std::size_t i = 0; i < features.rows(); ++i) {
-      for (std::size_t e = features.row_begin(i); e < features.row_end(i); ++e) {
-        const auto slot = static_cast<std::size_t>(next[static_cast<std::size_t>(columns[e])]++);
-        rows[slot] = static_cast<std::int32_t>(i);
-        values[slot] = source[e];
+    const std::vector<std::size_t> starts = chunk_row_starts(plan);
+    chunks = starts.size() - 1;
+    std::vector<std::uint8_t> row_chunk(m);
+    std::vector<std::int64_t> chunk_entries(chunks + 1, 0);
+    for (std::size_t c = 0; c < chunks; ++c) {
+      for (std::size_t i = starts[c]; i < starts[c + 1]; ++i)
+        row_chunk[i] = static_cast<std::uint8_t>(c);
+      chunk_entries[c + 1] =
+          chunk_entries[c] + static_cast<std::int64_t>(features.row_begin(starts[c + 1]) -
+                                                       features.row_begin(starts[c]));
+    }
+    // By feature, rows ascending (a counting sort), then stably by chunk: chunk, feature, row.
+    rows.resize(nnz);
+    values.resize(nnz);
+    std::vector<std::int32_t> entry_feature(nnz);
+    {
+      std::vector<std::int64_t> column_begin(n + 1, 0);
+      for (std::int32_t column : columns) ++column_begin[static_cast<std::size_t>(column) + 1];
+      for (std::size_t j = 0; j < n; ++j) column_begin[j + 1] += column_begin[j];
+      std::vector<std::int32_t> by_column_rows(nnz);
+      std::vector<T> by_column_values(nnz);
+      std::vector<std::int64_t> next(column_begin.begin(), column_begin.end() - 1);
+      for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t e = features.row_begin(i); e < features.row_end(i); ++e) {
+          const auto at = static_cast<std::size_t>(next[static_cast<std::size_t>(columns[e])]++);
+          by_column_rows[at] = static_cast<std::int32_t>(i);
+          by_column_values[at] = source[e];
+        }
+      }
+      next.assign(chunk_entries.begin(), chunk_entries.end() - 1);
+      for (std::size_t j = 0; j < n; ++j) {
+        for (auto e = static_cast<std::size_t>(column_begin[j]);
+             e < static_cast<std::size_t>(column_begin[j + 1]); ++e) {
+          const auto row = static_cast<std::size_t>(by_column_rows[e]);
+          const auto at = static_cast<std::size_t>(next[row_chunk[row]]++);
+          rows[at] = by_column_rows[e];
+          values[at] = by_column_values[e];
+          entry_feature[at] = static_cast<std::int32_t>(j);
+        }
       }
     }
-    const std::vector<std::size_t> starts = chunk_row_starts(plan);
-    chunk_ends.assign(starts.begin() + 1, starts.end());
+    // Segments: runs of one feature within a chunk (counted first, to allocate them exactly),
+    // joined by their feature's previous chunk with entries.
+    auto starts_segment = [&](std::size_t c, std::size_t e) {
+      return e == static_cast<std::size_t>(chunk_entries[c]) ||
+             entry_feature[e] != entry_feature[e - 1];
+    };
+    std::size_t segments = 0;
+    for (std::size_t c = 0; c < chunks; ++c)
+      for (auto e = static_cast<std::size_t>(chunk_entries[c]);
+           e < static_cast<std::size_t>(chunk_entries[c + 1]); ++e)
+        segments += starts_segment(c, e) ? 1 : 0;
+    segment_feature.reserve(segments);
+    segment_join.reserve(segments);
+    segment_begin.reserve(segments + 1);
+    last_chunk.assign(n, -1);
+    chunk_segments.assign(chunks + 1, 0);
+    for (std::size_t c = 0; c < chunks; ++c) {
+      for (auto e = static_cast<std::size_t>(chunk_entries[c]);
+           e < static_cast<std::size_t>(chunk_entries[c + 1]); ++e) {
+        if (!starts_segment(c, e)) continue;
+        const auto feature = static_cast<std::size_t>(entry_feature[e]);
+        const std::int32_t last = last_chunk[feature];
+        const auto chunk = static_cast<std::int32_t>(c);
+        segment_join.push_back(
+            last < 0 ? (c == 0 ? SegmentJoin::first : SegmentJoin::first_after_empty)
+                     : (last + 1 == chunk ? SegmentJoin::next : SegmentJoin::after_empty));
+        last_chunk[feature] = chunk;
+        segment_feature.push_back(entry_feature[e]);
+        segment_begin.push_back(static_cast<std::int64_t>(e));
+      }
+      chunk_segments[c + 1] = segment_feature.size();
+    }
+    segment_begin.push_back(static_cast<std::int64_t>(nnz));
   }
 };
 
-// weights_out (classes x features) = S^T + the penalty's gradient at `weights`, S's row j from
-// column j's entries and g (rows x classes).
+// totals (features x classes) = each chunk's segment sums joined in chunk order, through
+// `segment_sums` (an ISA's csr_segment_sums); a feature's total is final after finish_total.
+template <class T>
+void sum_segments(const CsrColumns<T>& columns,
+                  decltype(TypedKernels<T>::csr_segment_sums) segment_sums, const T* g,
+                  std::size_t classes, T* totals) {
+  for (std::size_t c = 0; c < columns.chunks; ++c) {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(columns.chunk_segments[c],
+                                                      columns.chunk_segments[c + 1], 64),
+                      [&](const tbb::blocked_range<std::size_t>& segments) {
+                        const std::size_t s = segments.begin();
+                        segment_sums(
+                            columns.segment_begin.data() + s, columns.segment_feature.data() + s,
+                            columns.segment_join.data() + s, segments.size(), columns.rows.data(),
+                            columns.values.data(), g, classes, totals);
+                      });
+  }
+}
+
+// out (classes) = `feature`'s row of S from its total: chunks after its last one
+// with entries add +0 (once is enough: common/segment_join.hpp); without entries it is +0.
+template <class T>
+void finish_total(const CsrColumns<T>& columns, std::size_t feature, const T* total,
+                  std::size_t classes, T* out) {
+  const std::int32_t last = columns.last_chunk[feature];
+  if (last < 0) {
+    std::fill(out, out + classes, T(0));
+  } else if (static_cast<std::size_t>(last) + 1 < columns.chunks) {
+    for (std::size_t k = 0; k < classes; ++k) out[k] = total[k] + T(0);
+  } else {
+    std::copy(total, total + classes, out);
+  }
+}
+
+// weights_out (classes x features) = S^T + the penalty's gradient at `weights`, S from the
+// copy's segments and g (rows x classes); totals (features x classes) is scratch.
 template <class T>
 void column_major_weight_gradient(const CsrColumns<T>& columns, const T* g, std::size_t classes,
-                                  const L2Penalty<T>& penalty, const T* weights, T* weights_out) {
-  const std::size_t features = columns.offsets.size() - 1;
-  const auto column_sums = active_kernels<T>().csr_column_sums;
+                                  const L2Penalty<T>& penalty, const T* weights, T* totals,
+                                  T* weights_out) {
+  const std::size_t features = columns.last_chunk.size();
+  sum_segments(columns, active_kernels<T>().csr_segment_sums, g, classes, totals);
   constexpr std::size_t tile = 64;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, (features + tile - 1) / tile, 1),
                     [&](const tbb::blocked_range<std::size_t>& tiles) {
@@ -67,12 +179,8 @@ void column_major_weight_gradient(const CsrColumns<T>& columns, const T* g, std:
                         const std::size_t first = t * tile;
                         const std::size_t count = std::min(tile, features - first);
                         for (std::size_t j = 0; j < count; ++j) {
-                          const auto begin = static_cast<std::size_t>(columns.offsets[first + j]);
-                          const auto end = static_cast<std::size_t>(columns.offsets[first + j + 1]);
-                          column_sums(columns.rows.data() + begin, columns.values.data() + begin,
-                                      end - begin, columns.chunk_ends.data(),
-                                      columns.chunk_ends.size(), g, classes,
-                                      sums.data() + j * classes);
+                          finish_total(columns, first + j, totals + (first + j) * classes, classes,
+                                       sums.data() + j * classes);
                         }
                         for (std::size_t k = 0; k < classes; ++k) {
                           for (std::size_t j = 0; j < count; ++j) {

@@ -38,7 +38,7 @@ struct LossGradient<T>::Impl {
   // loss-only or prediction-only use never pays for them); a share keeps the chunks' partial
   // sums for its fold.
   detail::CsrColumns<T> columns;
-  std::vector<T> gathered;
+  std::vector<T> gathered, column_totals;
   bool columns_built = false;
   std::optional<ChunkShare<T>> share;  // a data-parallel share: its chunks, then share->fold
 
@@ -65,6 +65,7 @@ struct LossGradient<T>::Impl {
     if (columns_built) return;
     columns = detail::CsrColumns<T>(problem.sparse_features, plan);
     gathered.resize(rows() * classes());
+    column_totals.resize(features() * classes());
     columns_built = true;
   }
   std::size_t rows() const {
@@ -140,7 +141,7 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
   detail::check_workspace_fits(impl_->plan, problem.num_classes, impl_->features(), sizeof(T));
   if (sparse) {
     detail::check_column_copy_fits(impl_->rows(), impl_->features(), problem.sparse_features.nnz(),
-                                   problem.num_classes, sizeof(T));
+                                   problem.num_classes, impl_->plan.chunks, sizeof(T));
   }
   impl_->workspace =
       detail::Workspace<T>(impl_->plan, problem.num_classes, impl_->features(), !sparse);
@@ -274,7 +275,8 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
                            fit_intercept, impl.sparse() ? impl.slots.slot_of.data() : nullptr);
     if (column_major && weights_out != nullptr) {
       detail::column_major_weight_gradient(impl.columns, impl.gathered.data(), impl.classes(),
-                                           impl.penalty(), weights.data(), weights_out);
+                                           impl.penalty(), weights.data(),
+                                           impl.column_totals.data(), weights_out);
     }
   }
   return loss / impl.weight_sum + impl.penalty().value(weights);
@@ -359,7 +361,7 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
   if (column_major) {
     detail::column_major_weight_gradient(impl.columns, impl.gathered.data(), classes,
                                          impl.penalty(), direction_weights.data(),
-                                         product_weights.data());
+                                         impl.column_totals.data(), product_weights.data());
   }
 }
 

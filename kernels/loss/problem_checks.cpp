@@ -167,12 +167,19 @@ void check_workspace_fits(const BlockPlan& plan, std::size_t classes, std::size_
 }
 
 void check_column_copy_fits(std::size_t rows, std::size_t features, std::size_t nnz,
-                            std::size_t classes, std::size_t element_size) {
-  const long double bytes =
-      static_cast<long double>(nnz) * (4.0L + static_cast<long double>(element_size)) +
-      (static_cast<long double>(features) + 1.0L) * 8.0L +
-      static_cast<long double>(rows) * static_cast<long double>(classes) *
-          static_cast<long double>(element_size);
+                            std::size_t classes, std::size_t chunks, std::size_t element_size) {
+  // loss/csr_columns.hpp's memory note: the copy while it is built (its entries twice and their
+  // slots), at most min(nnz, chunks n) segments of 13 bytes, per-feature offsets and last chunks,
+  // a byte per row, and the n x K totals and m x K row gradients.
+  const long double entries = static_cast<long double>(nnz);
+  const long double element = static_cast<long double>(element_size);
+  const long double segments =
+      std::min(entries, static_cast<long double>(chunks) * static_cast<long double>(features));
+  const long double bytes = entries * (12.0L + 2.0L * element) + 13.0L * segments +
+                            (static_cast<long double>(features) + 1.0L) * 12.0L +
+                            static_cast<long double>(rows) +
+                            (static_cast<long double>(rows) + static_cast<long double>(features)) *
+                                static_cast<long double>(classes) * element;
   const long double physical = physical_memory_bytes();
   if (physical > 0 && bytes > physical) {
     char text[256];

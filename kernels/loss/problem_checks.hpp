@@ -37,10 +37,11 @@ long double physical_memory_bytes();
 void check_workspace_fits(const BlockPlan& plan, std::size_t classes, std::size_t features,
                           std::size_t element_size);
 
-// Refuses (Error naming the sizes) a column-major copy of CSR features (nnz entries) plus every
-// row's G (rows x classes) that could not be allocated on this machine (loss/csr_columns.hpp).
+// Refuses (Error naming the sizes) a column-major copy of CSR features (nnz entries, cut by
+// `chunks` chunks) plus every row's G (rows x classes) and the features' totals (features x
+// classes) that could not be allocated on this machine (loss/csr_columns.hpp).
 void check_column_copy_fits(std::size_t rows, std::size_t features, std::size_t nnz,
-                            std::size_t classes, std::size_t element_size);
+                            std::size_t classes, std::size_t chunks, std::size_t element_size);
 
 // `argument` must have `expected` elements, or be empty when `may_be_empty`.
 void check_span_size(std::string_view function, std::string_view argument, std::size_t size,

@@ -1,7 +1,7 @@
 // The inner steps of the CSR products (loss/csr_features.hpp), one sparse row at a time:
 //   csr_row_logits:     z += sum over the row's entries e of value_e * P^T[slot(index_e), :]
 //   csr_row_accumulate: S[slot(index_e), :] += value_e * g   for every entry e
-//   csr_column_sums:    one feature's row of S from a column-major copy, chunk by chunk
+//   csr_segment_sums:   features' entries in one chunk of rows, each joined to its row of S
 // P^T and S have `columns` (`classes`) contiguous elements per row. Columns are walked in tiles
 // of up to kCsrTileVectors vectors held in registers: z's tile (logits) or g's tile (accumulate)
 // stays in registers across the row's entries, so only P^T rows are loaded and S rows updated.
@@ -14,10 +14,13 @@
 #include <cstdint>
 #include <xsimd/xsimd.hpp>
 
+#include "common/segment_join.hpp"
 #include "simd/arch.hpp"
 #include "simd/partial.hpp"
 
 namespace softmaxkit::simd::SOFTMAXKIT_SIMD_ISA {
+
+using softmaxkit::detail::SegmentJoin;
 
 inline constexpr int kCsrTileVectors = 8;
 
@@ -64,36 +67,52 @@ void csr_accumulate_tile(const std::int32_t* indices, const T* values, std::size
   }
 }
 
-// One feature's column of G^T X, chunk by chunk: the entries (rows ascending, values) of one
-// CSC column; chunk c holds the rows below chunk_ends[c]. Each chunk's sum starts at +0 and adds
-// value * g[row * classes + :] entry by entry (fused where the ISA has it); out (classes) is
-// chunk 0's sum plus chunk 1's, 2's, ... in order. These are the operations, in the same order,
-// by which the row-wise csr_accumulate_tile into a chunk's zeroed sums and the chunks' ordered
-// combination produce this column: the same bits.
+// Segments [0, count): segment s is one feature's entries within one chunk of rows, entries
+// [segment_begin[s], segment_begin[s + 1]) of rows (ascending) and values. Each segment's sum,
+// from +0, of value * g[row * classes + :] entry by entry (fused where the ISA has it) is joined
+// to its feature's running total, totals[segment_feature[s] * classes + :], as segment_join[s] says
+// (common/segment_join.hpp). These are the operations, in the same order, by which the
+// row-wise csr_accumulate_tile into a chunk's zeroed sums and the chunks' ordered combination
+// produce the feature's row of S: the same bits.
 template <class T, class Arch, int N>
-void csr_column_tile(const std::int32_t* rows, const T* values, std::size_t entries,
-                     const std::size_t* chunk_ends, std::size_t chunks, const T* g,
-                     std::size_t classes, T* out, std::size_t last_lanes) {
+void csr_segments_tile(const std::int64_t* segment_begin, const std::int32_t* segment_feature,
+                       const SegmentJoin* segment_join, std::size_t count, const std::int32_t* rows,
+                       const T* values, const T* g, std::size_t classes, T* totals,
+                       std::size_t last_lanes) {
   using Batch = xsimd::batch<T, Arch>;
   constexpr std::size_t width = Batch::size;
-  Batch total[N];
-  for (int v = 0; v < N; ++v) total[v] = Batch(T(0));
-  std::size_t e = 0;
-  for (std::size_t chunk = 0; chunk < chunks; ++chunk) {
+  for (std::size_t s = 0; s < count; ++s) {
     Batch sum[N];
     for (int v = 0; v < N; ++v) sum[v] = Batch(T(0));
-    const auto end = chunk_ends[chunk];
-    for (; e < entries && static_cast<std::size_t>(rows[e]) < end; ++e) {
+    const auto end = static_cast<std::size_t>(segment_begin[s + 1]);
+    for (auto e = static_cast<std::size_t>(segment_begin[s]); e < end; ++e) {
       const Batch value(values[e]);
       const T* gi = g + static_cast<std::size_t>(rows[e]) * classes;
       for (int v = 0; v < N; ++v)
         sum[v] = fused_multiply_add(
             value, load_lanes<T, Arch>(gi + v * width, v + 1 < N ? width : last_lanes), sum[v]);
     }
-    for (int v = 0; v < N; ++v) total[v] = chunk == 0 ? sum[v] : total[v] + sum[v];
+    T* total = totals + static_cast<std::size_t>(segment_feature[s]) * classes;
+    const SegmentJoin join = segment_join[s];
+    for (int v = 0; v < N; ++v) {
+      const std::size_t lanes = v + 1 < N ? width : last_lanes;
+      Batch joined = sum[v];
+      switch (join) {
+        case SegmentJoin::first:
+          break;
+        case SegmentJoin::first_after_empty:
+          joined = Batch(T(0)) + sum[v];
+          break;
+        case SegmentJoin::after_empty:
+          joined = (load_lanes<T, Arch>(total + v * width, lanes) + Batch(T(0))) + sum[v];
+          break;
+        case SegmentJoin::next:
+          joined = load_lanes<T, Arch>(total + v * width, lanes) + sum[v];
+          break;
+      }
+      store_lanes<T, Arch>(total + v * width, joined, lanes);
+    }
   }
-  for (int v = 0; v < N; ++v)
-    store_lanes<T, Arch>(out + v * width, total[v], v + 1 < N ? width : last_lanes);
 }
 
 // Calls tile<N>(offset, last_lanes) over [0, count) in tiles of up to kCsrTileVectors vectors.
@@ -152,12 +171,13 @@ void csr_row_accumulate(const std::int32_t* indices, const T* values, std::size_
 }
 
 template <class T, class Arch>
-void csr_column_sums(const std::int32_t* rows, const T* values, std::size_t entries,
-                     const std::size_t* chunk_ends, std::size_t chunks, const T* g,
-                     std::size_t classes, T* out) {
+void csr_segment_sums(const std::int64_t* segment_begin, const std::int32_t* segment_feature,
+                      const SegmentJoin* segment_join, std::size_t count, const std::int32_t* rows,
+                      const T* values, const T* g, std::size_t classes, T* totals) {
   for_each_column_tile<T, Arch>(classes, [&](auto vectors, std::size_t first, std::size_t lanes) {
-    csr_column_tile<T, Arch, decltype(vectors)::value>(rows, values, entries, chunk_ends, chunks,
-                                                       g + first, classes, out + first, lanes);
+    csr_segments_tile<T, Arch, decltype(vectors)::value>(segment_begin, segment_feature,
+                                                         segment_join, count, rows, values,
+                                                         g + first, classes, totals + first, lanes);
   });
 }
 

@@ -27,7 +27,7 @@ constexpr detail::TypedKernels<T> typed_kernels() {
       .small_k_accumulate = &small_k_accumulate<T, IsaArch>,
       .csr_row_logits = &csr_row_logits<T, IsaArch>,
       .csr_row_accumulate = &csr_row_accumulate<T, IsaArch>,
-      .csr_column_sums = &csr_column_sums<T, IsaArch>,
+      .csr_segment_sums = &csr_segment_sums<T, IsaArch>,
   };
 }
 
