@@ -52,14 +52,13 @@ struct TypedKernels {
                              std::size_t classes, const T* x, std::size_t x_stride,
                              std::size_t features, T* acc, bool overwrite, const void* prefetch,
                              std::size_t prefetch_bytes);
-  // One CSR row (entries `entries`, column indices mapped to table rows by slot_of):
-  // z (columns) += sum_e values[e] * transposed[slot_of[indices[e]] * columns + :].
-  void (*csr_row_logits)(const std::int32_t* indices, const T* values, std::size_t entries,
-                         const std::int32_t* slot_of, const T* transposed, std::size_t columns,
-                         T* z);
-  // sums[slot_of[indices[e]] * classes + :] += values[e] * g (classes), for every entry e.
-  void (*csr_row_accumulate)(const std::int32_t* indices, const T* values, std::size_t entries,
-                             const std::int32_t* slot_of, const T* g, std::size_t classes, T* sums);
+  // One CSR row (entries `entries`, each entry's table row in slots):
+  // z (columns) += sum_e values[e] * transposed[slots[e] * columns + :].
+  void (*csr_row_logits)(const std::int32_t* slots, const T* values, std::size_t entries,
+                         const T* transposed, std::size_t columns, T* z);
+  // sums[slots[e] * classes + :] += values[e] * g (classes), for every entry e.
+  void (*csr_row_accumulate)(const std::int32_t* slots, const T* values, std::size_t entries,
+                             const T* g, std::size_t classes, T* sums);
   // Segments [0, count), each one feature's entries within one chunk of rows (rows ascending):
   // segment s's sum from +0 of values[e] * g[rows[e] * classes + :] over its entries
   // [segment_begin[s], segment_begin[s + 1]), joined to totals[segment_feature[s] * classes + :] as

@@ -50,6 +50,16 @@ struct FeatureSlots {
     for (std::size_t s = 0; s < order.size(); ++s)
       slot_of[static_cast<std::size_t>(order[s])] = static_cast<std::int32_t>(s);
   }
+  // Every entry's slot, in the entries' order: the kernels read it instead of looking each
+  // column up in slot_of (a dependent load per entry; 5-12 % of a CSR loss and gradient).
+  template <class T>
+  std::vector<std::int32_t> entry_slots(const CsrMatrixView<T>& features) const {
+    const auto columns = features.column_indices();
+    std::vector<std::int32_t> slots(columns.size());
+    for (std::size_t e = 0; e < columns.size(); ++e)
+      slots[e] = slot_of[static_cast<std::size_t>(columns[e])];
+    return slots;
+  }
   template <class T>
   static std::vector<std::int64_t> column_entries(const CsrMatrixView<T>& features) {
     std::vector<std::int64_t> counts(features.cols(), 0);
@@ -65,7 +75,7 @@ struct FeatureSlots {
 template <class T>
 struct CsrFeatures {
   CsrMatrixView<T> features;
-  const FeatureSlots* slots = nullptr;
+  const std::int32_t* entry_slots = nullptr;  // FeatureSlots::entry_slots of `features`
   // Non-null: accumulate gathers each block's G rows here (rows x classes, at their row) for the
   // column-major product (loss/csr_columns.hpp) instead of adding them into the chunk's sums.
   T* gathered = nullptr;
@@ -86,9 +96,8 @@ struct CsrFeatures {
         std::fill(zi, zi + columns, T(0));
       }
       const std::size_t first = features.row_begin(begin + i);
-      row_logits(features.column_indices().data() + first, features.values().data() + first,
-                 features.row_end(begin + i) - first, slots->slot_of.data(), input.parameters,
-                 columns, zi);
+      row_logits(entry_slots + first, features.values().data() + first,
+                 features.row_end(begin + i) - first, input.parameters, columns, zi);
     }
   }
 
@@ -103,9 +112,8 @@ struct CsrFeatures {
     const auto row_accumulate = active_kernels<T>().csr_row_accumulate;
     for (std::size_t i = 0; i < rows; ++i) {
       const std::size_t first = features.row_begin(begin + i);
-      row_accumulate(features.column_indices().data() + first, features.values().data() + first,
-                     features.row_end(begin + i) - first, slots->slot_of.data(), g + i * g_stride,
-                     classes, sums);
+      row_accumulate(entry_slots + first, features.values().data() + first,
+                     features.row_end(begin + i) - first, g + i * g_stride, classes, sums);
     }
   }
 };

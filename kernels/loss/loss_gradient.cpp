@@ -32,7 +32,8 @@ struct LossGradient<T>::Impl {
   ProductPath path = ProductPath::blas;
   detail::BlockPlan plan;
   detail::Workspace<T> workspace;
-  detail::FeatureSlots slots;  // CSR features only
+  detail::FeatureSlots slots;             // CSR features only
+  std::vector<std::int32_t> entry_slots;  // CSR features only: slots.entry_slots(features)
   // CSR features without a share: the column-major copy and every row's G for the gradient's
   // product (loss/csr_columns.hpp), built at the first gradient or Hessian-vector product (a
   // loss-only or prediction-only use never pays for them); a share keeps the chunks' partial
@@ -87,7 +88,7 @@ struct LossGradient<T>::Impl {
       workspace.transposed_parameters.resize(logit_columns * features());
       detail::transpose_into(parameters, logit_columns, features(), slots,
                              workspace.transposed_parameters.data());
-      return f(detail::CsrFeatures<T>{problem.sparse_features, &slots,
+      return f(detail::CsrFeatures<T>{problem.sparse_features, entry_slots.data(),
                                       gather ? gathered.data() : nullptr},
                static_cast<const T*>(workspace.transposed_parameters.data()));
     }
@@ -147,6 +148,7 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
       detail::Workspace<T>(impl_->plan, problem.num_classes, impl_->features(), !sparse);
   if (sparse) {
     impl_->slots = detail::FeatureSlots(problem.sparse_features);
+    impl_->entry_slots = impl_->slots.entry_slots(problem.sparse_features);
   }
 }
 
@@ -187,6 +189,7 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
     if (block_rows == 0)
       block_rows = detail::csr_block_rows(share.global_rows, global_nnz, sizeof(T));
     impl_->slots = detail::FeatureSlots(share.column_entries);
+    impl_->entry_slots = impl_->slots.entry_slots(problem.sparse_features);
   } else if (!share.column_entries.empty()) {
     detail::fail(function, "share.column_entries is for sparse_features only");
   }

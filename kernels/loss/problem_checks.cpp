@@ -169,13 +169,14 @@ void check_workspace_fits(const BlockPlan& plan, std::size_t classes, std::size_
 void check_column_copy_fits(std::size_t rows, std::size_t features, std::size_t nnz,
                             std::size_t classes, std::size_t chunks, std::size_t element_size) {
   // loss/csr_columns.hpp's memory note: the copy while it is built (its entries twice and their
-  // slots), at most min(nnz, chunks n) segments of 13 bytes, per-feature offsets and last chunks,
-  // a byte per row, and the n x K totals and m x K row gradients.
+  // features), at most min(nnz, chunks n) segments of 13 bytes, per-feature offsets and last
+  // chunks, a byte per row, and the n x K totals and m x K row gradients; and every entry's slot
+  // (csr_features.hpp), 4 bytes each.
   const long double entries = static_cast<long double>(nnz);
   const long double element = static_cast<long double>(element_size);
   const long double segments =
       std::min(entries, static_cast<long double>(chunks) * static_cast<long double>(features));
-  const long double bytes = entries * (12.0L + 2.0L * element) + 13.0L * segments +
+  const long double bytes = entries * (16.0L + 2.0L * element) + 13.0L * segments +
                             (static_cast<long double>(features) + 1.0L) * 12.0L +
                             static_cast<long double>(rows) +
                             (static_cast<long double>(rows) + static_cast<long double>(features)) *

@@ -1,6 +1,6 @@
 // The inner steps of the CSR products (loss/csr_features.hpp), one sparse row at a time:
-//   csr_row_logits:     z += sum over the row's entries e of value_e * P^T[slot(index_e), :]
-//   csr_row_accumulate: S[slot(index_e), :] += value_e * g   for every entry e
+//   csr_row_logits:     z += sum over the row's entries e of value_e * P^T[slot_e, :]
+//   csr_row_accumulate: S[slot_e, :] += value_e * g   for every entry e
 //   csr_segment_sums:   features' entries in one chunk of rows, each joined to its row of S
 // P^T and S have `columns` (`classes`) contiguous elements per row. Columns are walked in tiles
 // of up to kCsrTileVectors vectors held in registers: z's tile (logits) or g's tile (accumulate)
@@ -26,9 +26,8 @@ inline constexpr int kCsrTileVectors = 8;
 
 // A tile of N vectors whose last one has `last_lanes` lanes (1..width).
 template <class T, class Arch, int N>
-void csr_logits_tile(const std::int32_t* indices, const T* values, std::size_t entries,
-                     const std::int32_t* slot_of, const T* transposed, std::size_t columns, T* z,
-                     std::size_t last_lanes) {
+void csr_logits_tile(const std::int32_t* slots, const T* values, std::size_t entries,
+                     const T* transposed, std::size_t columns, T* z, std::size_t last_lanes) {
   using Batch = xsimd::batch<T, Arch>;
   constexpr std::size_t width = Batch::size;
   Batch accumulator[N];
@@ -36,7 +35,7 @@ void csr_logits_tile(const std::int32_t* indices, const T* values, std::size_t e
     accumulator[v] = load_lanes<T, Arch>(z + v * width, v + 1 < N ? width : last_lanes);
   for (std::size_t e = 0; e < entries; ++e) {
     const Batch value(values[e]);
-    const T* p = transposed + static_cast<std::size_t>(slot_of[indices[e]]) * columns;
+    const T* p = transposed + static_cast<std::size_t>(slots[e]) * columns;
     for (int v = 0; v < N; ++v) {
       const Batch row = load_lanes<T, Arch>(p + v * width, v + 1 < N ? width : last_lanes);
       accumulator[v] = fused_multiply_add(value, row, accumulator[v]);
@@ -47,9 +46,8 @@ void csr_logits_tile(const std::int32_t* indices, const T* values, std::size_t e
 }
 
 template <class T, class Arch, int N>
-void csr_accumulate_tile(const std::int32_t* indices, const T* values, std::size_t entries,
-                         const std::int32_t* slot_of, const T* g, std::size_t classes, T* sums,
-                         std::size_t last_lanes) {
+void csr_accumulate_tile(const std::int32_t* slots, const T* values, std::size_t entries,
+                         const T* g, std::size_t classes, T* sums, std::size_t last_lanes) {
   using Batch = xsimd::batch<T, Arch>;
   constexpr std::size_t width = Batch::size;
   Batch gradient[N];
@@ -57,7 +55,7 @@ void csr_accumulate_tile(const std::int32_t* indices, const T* values, std::size
     gradient[v] = load_lanes<T, Arch>(g + v * width, v + 1 < N ? width : last_lanes);
   for (std::size_t e = 0; e < entries; ++e) {
     const Batch value(values[e]);
-    T* s = sums + static_cast<std::size_t>(slot_of[indices[e]]) * classes;
+    T* s = sums + static_cast<std::size_t>(slots[e]) * classes;
     for (int v = 0; v < N; ++v) {
       const std::size_t lanes = v + 1 < N ? width : last_lanes;
       const Batch updated =
@@ -153,20 +151,20 @@ void for_each_column_tile(std::size_t count, const Tile& tile) {
 }
 
 template <class T, class Arch>
-void csr_row_logits(const std::int32_t* indices, const T* values, std::size_t entries,
-                    const std::int32_t* slot_of, const T* transposed, std::size_t columns, T* z) {
+void csr_row_logits(const std::int32_t* slots, const T* values, std::size_t entries,
+                    const T* transposed, std::size_t columns, T* z) {
   for_each_column_tile<T, Arch>(columns, [&](auto vectors, std::size_t first, std::size_t lanes) {
-    csr_logits_tile<T, Arch, decltype(vectors)::value>(
-        indices, values, entries, slot_of, transposed + first, columns, z + first, lanes);
+    csr_logits_tile<T, Arch, decltype(vectors)::value>(slots, values, entries, transposed + first,
+                                                       columns, z + first, lanes);
   });
 }
 
 template <class T, class Arch>
-void csr_row_accumulate(const std::int32_t* indices, const T* values, std::size_t entries,
-                        const std::int32_t* slot_of, const T* g, std::size_t classes, T* sums) {
+void csr_row_accumulate(const std::int32_t* slots, const T* values, std::size_t entries, const T* g,
+                        std::size_t classes, T* sums) {
   for_each_column_tile<T, Arch>(classes, [&](auto vectors, std::size_t first, std::size_t lanes) {
-    csr_accumulate_tile<T, Arch, decltype(vectors)::value>(indices, values, entries, slot_of,
-                                                           g + first, classes, sums + first, lanes);
+    csr_accumulate_tile<T, Arch, decltype(vectors)::value>(slots, values, entries, g + first,
+                                                           classes, sums + first, lanes);
   });
 }
 
