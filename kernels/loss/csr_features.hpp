@@ -27,6 +27,7 @@
 
 #include "dispatch/kernel_table.hpp"
 #include "loss/blocked_pass.hpp"
+#include "loss/l2_penalty.hpp"
 #include "softmaxkit/csr.hpp"
 
 namespace softmaxkit::detail {
@@ -120,21 +121,24 @@ struct CsrFeatures {
 
 // parameters (rows x cols, row-major) transposed into `out` (cols x rows, column c at row
 // slots(c)), in tiles of columns so the writes of a tile stay in cache; a copy, so the threads
-// cannot change it.
+// cannot change it. With tile_squares (L2Penalty<T>::tiles(cols) doubles), each tile's sum of
+// squares (L2Penalty<T>::tile_squares) is taken too, while the tile is in cache.
 template <class T>
 void transpose_into(const T* parameters, std::size_t rows, std::size_t cols,
-                    const FeatureSlots& slots, T* out) {
-  constexpr std::size_t tile = 64;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, (cols + tile - 1) / tile, 1),
-                    [&](const tbb::blocked_range<std::size_t>& tiles) {
-                      for (std::size_t t = tiles.begin(); t != tiles.end(); ++t) {
-                        const std::size_t first = t * tile, last = std::min(cols, first + tile);
-                        for (std::size_t r = 0; r < rows; ++r)
-                          for (std::size_t c = first; c < last; ++c)
-                            out[slots(static_cast<std::int32_t>(c)) * rows + r] =
-                                parameters[r * cols + c];
-                      }
-                    });
+                    const FeatureSlots& slots, T* out, double* tile_squares = nullptr) {
+  constexpr std::size_t tile = L2Penalty<T>::kSquaresTile;
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, (cols + tile - 1) / tile, 1),
+      [&](const tbb::blocked_range<std::size_t>& tiles) {
+        for (std::size_t t = tiles.begin(); t != tiles.end(); ++t) {
+          const std::size_t first = t * tile, last = std::min(cols, first + tile);
+          for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t c = first; c < last; ++c)
+              out[slots(static_cast<std::int32_t>(c)) * rows + r] = parameters[r * cols + c];
+          if (tile_squares != nullptr)
+            tile_squares[t] = L2Penalty<T>::tile_squares(parameters, rows, cols, first, last);
+        }
+      });
 }
 
 }  // namespace softmaxkit::detail

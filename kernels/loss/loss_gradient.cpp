@@ -81,13 +81,17 @@ struct LossGradient<T>::Impl {
   }
   // Calls f with the pass's feature source, and parameters (logit_columns x features) in the
   // layout that source takes: as they are, or transposed into the workspace for CSR.
-  // gather: CSR sources gather G into `gathered` for the column-major product.
+  // gather: CSR sources gather G into `gathered` for the column-major product. squares: CSR
+  // sources take the parameters' tile sums of squares (workspace.penalty_squares) as they
+  // transpose them.
   template <class F>
-  auto with_source(const T* parameters, std::size_t logit_columns, F&& f, bool gather = false) {
+  auto with_source(const T* parameters, std::size_t logit_columns, F&& f, bool gather = false,
+                   bool squares = false) {
     if (sparse()) {
       workspace.transposed_parameters.resize(logit_columns * features());
       detail::transpose_into(parameters, logit_columns, features(), slots,
-                             workspace.transposed_parameters.data());
+                             workspace.transposed_parameters.data(),
+                             squares ? workspace.penalty_squares.data() : nullptr);
       return f(detail::CsrFeatures<T>{problem.sparse_features, entry_slots.data(),
                                       gather ? gathered.data() : nullptr},
                static_cast<const T*>(workspace.transposed_parameters.data()));
@@ -264,7 +268,12 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
         input.parameters = parameters;
         return detail::run_blocked_pass(impl.plan, impl.workspace, source, input, row_step);
       },
-      column_major);
+      column_major, true);
+  // CSR: the transposition took the weights' sums of squares; dense: a pass of their own.
+  const std::span<double> squares = impl.workspace.penalty_squares;
+  const double penalty = impl.sparse() ? impl.penalty().value_of_tiles(squares)
+                                       : impl.penalty().value(weights.data(), impl.classes(),
+                                                              impl.features(), squares);
   detail::BlockPlan combine_plan = impl.plan;
   if (impl.share) {
     combine_plan = impl.fold_share(want_gradient);
@@ -282,7 +291,7 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
                                            impl.column_totals.data(), weights_out);
     }
   }
-  return loss / impl.weight_sum + impl.penalty().value(weights);
+  return loss / impl.weight_sum + penalty;
 }
 
 template <class T>

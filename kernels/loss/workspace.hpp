@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "loss/block_plan.hpp"
+#include "loss/l2_penalty.hpp"
 
 namespace softmaxkit::detail {
 
@@ -20,6 +21,8 @@ struct Workspace {
   std::vector<T> stacked_parameters, stacked_intercepts;
   // CSR features only, sized at first use: the parameters transposed (features x logit columns).
   std::vector<T> transposed_parameters;
+  // The L2 penalty's sums of squares, one per tile of columns (l2_penalty.hpp).
+  std::vector<double> penalty_squares;
 
   Workspace() = default;
   // At least one chunk's sums: a data-parallel share without rows receives the totals there.
@@ -33,7 +36,8 @@ struct Workspace {
                               : 0),
         chunk_intercept_sums(std::max<std::size_t>(plan.chunks, 1) * num_classes),
         chunk_loss(std::max<std::size_t>(plan.chunks, 1)),
-        chunk_logits(plan.chunks * plan.block_rows * 2 * num_classes) {}
+        chunk_logits(plan.chunks * plan.block_rows * 2 * num_classes),
+        penalty_squares(L2Penalty<T>::tiles(num_features)) {}
 
   T* weight_sums(std::size_t chunk) {
     if (chunk_weight_sums.empty()) return nullptr;
