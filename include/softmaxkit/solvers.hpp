@@ -118,7 +118,9 @@ struct SolverResult {
   StopReason reason;
 };
 
-// x: in, the starting point; out, the final (best accepted) point.
+// x: in, the starting point; out, the final (best accepted) point. During the call x holds the
+// solver's current accepted point (the structured solver iterates in it): the objective, the
+// metric and the callback must not write to it.
 SolverResult minimize(const Objective& objective, std::span<double> x,
                       const SolverOptions& options);
 
