@@ -96,12 +96,16 @@ struct ChunkShare {
 // each chunk accumulates a fixed run of blocks and chunks are summed in order, which is what
 // makes the result independent of the thread count. Never an m x K matrix for dense features.
 // CSR features (without a share) hold no chunk accumulators: instead a column-major copy of the
-// features, nnz * (4 + sizeof(T)) + (n + 1) * 8 bytes, and every row's gradient of the logits,
-// m x K elements, both made at the first gradient or Hessian-vector product (a loss-only or
-// prediction-only object never holds them); each feature's gradient entries are then summed over
-// its column chunk by chunk, the same additions in the same order as the chunked sums, so the
-// results are those bits (README, "Sparse features"). The constructor refuses (Error naming the
-// sizes) a copy that would not fit in the machine's memory.
+// features cut by the chunks, nnz * (4 + sizeof(T)) bytes plus at most min(nnz, chunks n)
+// segments of 13 bytes and n * 4 bytes, the features' running totals (n x K elements) and every
+// row's gradient of the logits (m x K elements), all made at the first gradient or
+// Hessian-vector product (a loss-only or prediction-only object never holds them; building the
+// copy takes nnz * (8 + sizeof(T)) + 16 (n + 1) + m bytes more for a moment); the gradient is
+// then summed chunk by chunk, each feature's entries in a chunk added to its total in chunk
+// order, the same additions in the same order as the chunked sums, so the results are those bits
+// (README, "Sparse features"). CSR features also keep every entry's slot (nnz int32) and n int32
+// slots from construction. The constructor refuses (Error naming the sizes) a copy that would not
+// fit in the machine's memory.
 // Validates the problem once at construction (throws Error naming what is wrong); keeps views,
 // so the data must outlive the object. Reuses its workspace: no allocation per call in steady
 // state. Runs in the calling thread's TBB arena (use tbb::task_arena to limit threads);
