@@ -150,8 +150,10 @@ void chunk_columns(const Product& p, std::vector<float>& s, std::vector<float>& 
                        totals.data());
   tbb::parallel_for(
       tbb::blocked_range<std::size_t>(0, p.data.features, 64), [&](const auto& range) {
-        for (std::size_t j = range.begin(); j != range.end(); ++j)
-          detail::finish_total(p.columns, j, totals.data() + j * k, k, s.data() + j * k);
+        for (std::size_t j = range.begin(); j != range.end(); ++j) {
+          detail::finish_total(p.columns, j, totals.data() + j * k, k);
+          std::copy(totals.data() + j * k, totals.data() + (j + 1) * k, s.data() + j * k);
+        }
       });
 }
 

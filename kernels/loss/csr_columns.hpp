@@ -130,7 +130,8 @@ struct CsrColumns {
 };
 
 // totals (features x classes) = each chunk's segment sums joined in chunk order, through
-// `segment_sums` (an ISA's csr_segment_sums); a feature's total is final after finish_total.
+// `segment_sums` (an ISA's csr_segment_sums); a feature's total is its row of S after
+// finish_total.
 template <class T>
 void sum_segments(const CsrColumns<T>& columns,
                   decltype(TypedKernels<T>::csr_segment_sums) segment_sums, const T* g,
@@ -148,18 +149,16 @@ void sum_segments(const CsrColumns<T>& columns,
   }
 }
 
-// out (classes) = `feature`'s row of S from its total: chunks after its last one
-// with entries add +0 (once is enough: common/segment_join.hpp); without entries it is +0.
+// Makes `feature`'s total (classes, in place) its row of S: chunks after its last one with
+// entries add +0 (once is enough: common/segment_join.hpp); without entries it is +0.
 template <class T>
-void finish_total(const CsrColumns<T>& columns, std::size_t feature, const T* total,
-                  std::size_t classes, T* out) {
+void finish_total(const CsrColumns<T>& columns, std::size_t feature, T* total,
+                  std::size_t classes) {
   const std::int32_t last = columns.last_chunk[feature];
   if (last < 0) {
-    std::fill(out, out + classes, T(0));
+    std::fill(total, total + classes, T(0));
   } else if (static_cast<std::size_t>(last) + 1 < columns.chunks) {
-    for (std::size_t k = 0; k < classes; ++k) out[k] = total[k] + T(0);
-  } else {
-    std::copy(total, total + classes, out);
+    for (std::size_t k = 0; k < classes; ++k) total[k] = total[k] + T(0);
   }
 }
 
@@ -174,14 +173,12 @@ void column_major_weight_gradient(const CsrColumns<T>& columns, const T* g, std:
   constexpr std::size_t tile = 64;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, (features + tile - 1) / tile, 1),
                     [&](const tbb::blocked_range<std::size_t>& tiles) {
-                      std::vector<T> sums(tile * classes);
                       for (std::size_t t = tiles.begin(); t != tiles.end(); ++t) {
                         const std::size_t first = t * tile;
                         const std::size_t count = std::min(tile, features - first);
-                        for (std::size_t j = 0; j < count; ++j) {
-                          finish_total(columns, first + j, totals + (first + j) * classes, classes,
-                                       sums.data() + j * classes);
-                        }
+                        T* sums = totals + first * classes;
+                        for (std::size_t j = 0; j < count; ++j)
+                          finish_total(columns, first + j, sums + j * classes, classes);
                         for (std::size_t k = 0; k < classes; ++k) {
                           for (std::size_t j = 0; j < count; ++j) {
                             const std::size_t e = k * features + first + j;
