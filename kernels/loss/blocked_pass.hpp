@@ -131,31 +131,27 @@ void combine_chunks(const BlockPlan& plan, Workspace<T>& workspace, const L2Pena
                       });
   }
   if (weights_out != nullptr && slot_of != nullptr) {
-    // Tiles of features: each feature's row of each chunk (classes contiguous) is added in chunk
-    // order into a small buffer, which is written out transposed (classes x features).
+    // Tiles of features: each output element adds its feature's row of each chunk in chunk
+    // order; the tile's rows (tile x classes of each chunk) stay in cache while the output is
+    // written transposed (classes x features), with no buffer to allocate.
     constexpr std::size_t tile = 64;
-    auto combine_tile = [&](std::size_t first, std::size_t count, T* sums) {
-      for (std::size_t j = 0; j < count; ++j) {
-        const T* row = workspace.chunk_weight_sums.data() +
-                       static_cast<std::size_t>(slot_of[first + j]) * classes;
-        T* sum = sums + j * classes;
-        std::copy(row, row + classes, sum);
-        for (std::size_t c = 1; c < chunks; ++c)
-          for (std::size_t k = 0; k < classes; ++k) sum[k] += row[c * size + k];
-      }
-      for (std::size_t k = 0; k < classes; ++k) {
-        for (std::size_t j = 0; j < count; ++j) {
-          const std::size_t e = k * features + first + j;
-          weights_out[e] = sums[j * classes + k] + penalty.gradient(weights[e]);
-        }
-      }
-    };
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, (features + tile - 1) / tile, 1),
-                      [&](const tbb::blocked_range<std::size_t>& tiles) {
-                        std::vector<T> sums(tile * classes);
-                        for (std::size_t t = tiles.begin(); t != tiles.end(); ++t)
-                          combine_tile(t * tile, std::min(tile, features - t * tile), sums.data());
-                      });
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, (features + tile - 1) / tile, 1),
+        [&](const tbb::blocked_range<std::size_t>& tiles) {
+          for (std::size_t t = tiles.begin(); t != tiles.end(); ++t) {
+            const std::size_t first = t * tile, count = std::min(tile, features - first);
+            for (std::size_t k = 0; k < classes; ++k) {
+              for (std::size_t j = 0; j < count; ++j) {
+                const T* row = workspace.chunk_weight_sums.data() +
+                               static_cast<std::size_t>(slot_of[first + j]) * classes + k;
+                T total = row[0];
+                for (std::size_t c = 1; c < chunks; ++c) total += row[c * size];
+                const std::size_t e = k * features + first + j;
+                weights_out[e] = total + penalty.gradient(weights[e]);
+              }
+            }
+          }
+        });
   }
   if (intercept_out != nullptr) {
     for (std::size_t k = 0; k < workspace.classes; ++k) {
