@@ -299,8 +299,8 @@ TEST_CASE("sparse edges: early stopping boundaries end as the dense fit does") {
         // In float the two paths round differently, and with l2 = 1e-3 objectives equal to 1e-6
         // relative fix W only to sqrt(2 * 1e-6 * |J| / l2) each (strong convexity): about 1e-2 on
         // these sets (SSE2, without FMA, ends 2e-3 apart). In double both land within 1e-4.
-        const double float_bound = 2 * std::sqrt(2 * 1e-6 * std::max(csr.report.objective, 1.0) /
-                                                 options.l2);
+        const double float_bound =
+            2 * std::sqrt(2 * 1e-6 * std::max(csr.report.objective, 1.0) / options.l2);
         check_same_outcome(csr, fit_dense(options, data), 1e-6, use_double ? 1e-4 : float_bound,
                            false);
         // What the split itself implies: every row held out is an Error, none held out is no

@@ -127,22 +127,22 @@ template <class T>
 void transpose_into(const T* parameters, std::size_t rows, std::size_t cols,
                     const FeatureSlots& slots, T* out, double* tile_squares = nullptr) {
   constexpr std::size_t tile = L2Penalty<T>::kSquaresTile;
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, (cols + tile - 1) / tile, 1),
-      [&](const tbb::blocked_range<std::size_t>& tiles) {
-        for (std::size_t t = tiles.begin(); t != tiles.end(); ++t) {
-          const std::size_t first = t * tile, last = std::min(cols, first + tile);
-          // Column by column: each output row is written whole, its slot read once; the tile's
-          // columns of `parameters` stay in L1 while they are read down.
-          for (std::size_t c = first; c < last; ++c) {
-            T* destination = out + slots(static_cast<std::int32_t>(c)) * rows;
-            const T* source = parameters + c;
-            for (std::size_t r = 0; r < rows; ++r) destination[r] = source[r * cols];
-          }
-          if (tile_squares != nullptr)
-            tile_squares[t] = L2Penalty<T>::tile_squares(parameters, rows, cols, first, last);
-        }
-      });
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, (cols + tile - 1) / tile, 1),
+                    [&](const tbb::blocked_range<std::size_t>& tiles) {
+                      for (std::size_t t = tiles.begin(); t != tiles.end(); ++t) {
+                        const std::size_t first = t * tile, last = std::min(cols, first + tile);
+                        // Column by column: each output row is written whole, its slot read once;
+                        // the tile's columns of `parameters` stay in L1 while they are read down.
+                        for (std::size_t c = first; c < last; ++c) {
+                          T* destination = out + slots(static_cast<std::int32_t>(c)) * rows;
+                          const T* source = parameters + c;
+                          for (std::size_t r = 0; r < rows; ++r) destination[r] = source[r * cols];
+                        }
+                        if (tile_squares != nullptr)
+                          tile_squares[t] =
+                              L2Penalty<T>::tile_squares(parameters, rows, cols, first, last);
+                      }
+                    });
 }
 
 }  // namespace softmaxkit::detail
