@@ -3,8 +3,11 @@
 // both product paths.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "isa_each.hpp"
@@ -285,6 +288,135 @@ TEST_CASE("predict_logits: X W^T + b on both paths, and a wrong shape is refused
               data.parameters, data.intercept,
               softmaxkit::MatrixView<double>(logits.data(), shape.rows - 1, shape.classes)),
           doctest::Contains("logits is 39 x 4, expected 40 x 4"), softmaxkit::Error);
+    }
+  }
+}
+
+namespace {
+
+// Rows of classes 0 and 1 only; class 2's intercept is -85, so its probability is about e^-85
+// (1e-37, a normal float) and its terms of P - Y, scaled by 1 / m, about 1e-39: subnormal in
+// float, normal in double.
+template <class T>
+struct FaintClass {
+  static constexpr std::size_t rows = 64, features = 5, classes = 3;
+  std::vector<T> x;
+  std::vector<std::int32_t> labels;
+  std::vector<T> weights, intercept{T(0.1), T(-0.2), T(-85)};
+  std::vector<std::int64_t> offsets;
+  std::vector<std::int32_t> columns;
+
+  FaintClass() {
+    std::uint64_t state = 0x9e3779b97f4a7c15ull;
+    auto uniform = [&] {  // in [-1, 1)
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      return static_cast<double>(state >> 11) / 4503599627370496.0 - 1.0;
+    };
+    for (std::size_t i = 0; i < rows * features; ++i) x.push_back(static_cast<T>(uniform()));
+    for (std::size_t i = 0; i < rows; ++i) labels.push_back(static_cast<std::int32_t>(i % 2));
+    for (std::size_t i = 0; i < classes * features; ++i)
+      weights.push_back(static_cast<T>(0.5 * uniform()));
+    for (std::size_t i = 0; i <= rows; ++i)
+      offsets.push_back(static_cast<std::int64_t>(i * features));
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t j = 0; j < features; ++j) columns.push_back(static_cast<std::int32_t>(j));
+  }
+  softmaxkit::RegressionProblem<T> problem(bool sparse) const {
+    softmaxkit::RegressionProblem<T> p;
+    if (sparse) {
+      p.sparse_features = softmaxkit::CsrMatrixView<T>(rows, features, offsets, columns, x);
+    } else {
+      p.features = softmaxkit::MatrixView<const T>(x.data(), rows, features);
+    }
+    p.labels = labels;
+    p.num_classes = classes;
+    p.l2 = 0;
+    return p;
+  }
+  // The weights' gradient in long double: (1/m) sum_i (p_i - y_i) x_i^T.
+  std::vector<long double> reference() const {
+    std::vector<long double> gradient(classes * features, 0.0L);
+    for (std::size_t i = 0; i < rows; ++i) {
+      long double z[classes], total = 0;
+      for (std::size_t k = 0; k < classes; ++k) {
+        z[k] = intercept[k];
+        for (std::size_t j = 0; j < features; ++j)
+          z[k] += static_cast<long double>(weights[k * features + j]) * x[i * features + j];
+      }
+      for (std::size_t k = 0; k < classes; ++k) total += std::exp(z[k] - z[0]);
+      for (std::size_t k = 0; k < classes; ++k) {
+        const long double g = std::exp(z[k] - z[0]) / total -
+                              (static_cast<std::int32_t>(k) == labels[i] ? 1.0L : 0.0L);
+        for (std::size_t j = 0; j < features; ++j)
+          gradient[k * features + j] += g * x[i * features + j] / rows;
+      }
+    }
+    return gradient;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("loss gradient: subnormal terms of P - Y are zero (float), normal ones exact") {
+  // regression.hpp: entries of P - Y and of the Hessian's row terms below the type's smallest
+  // normal number are taken as zero before the products. In float class 2's gradient, a sum of
+  // such terms only, is then exactly 0 (its exact value is about 1e-38); the other classes keep
+  // 1e-5 relative to long double. In double nothing is subnormal: class 2 is exact too.
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (const bool sparse : {false, true}) {
+      for (ProductPath path : kPaths) {
+        if (sparse && path == ProductPath::blas) continue;  // CSR has one product path
+        CAPTURE(sparse);
+        CAPTURE(int(path));
+        auto check = [&](auto zero, double tolerance) {
+          using T = decltype(zero);
+          const FaintClass<T> data;
+          LossGradientOptions options = options_for(path);
+          if (sparse) options.path = ProductPath::automatic;
+          LossGradient<T> objective(data.problem(sparse), options);
+          std::vector<T> gradient(data.weights.size()), intercept_gradient(data.classes);
+          objective.evaluate(data.weights, data.intercept, gradient, intercept_gradient);
+          const std::vector<long double> expected = data.reference();
+          double largest = 0;
+          for (std::size_t e = 0; e < expected.size(); ++e)
+            largest = std::max(largest, static_cast<double>(std::fabs(expected[e])));
+          for (std::size_t e = 0; e < expected.size(); ++e) {
+            CAPTURE(e);
+            const bool faint = e >= 2 * data.features;
+            if (faint && std::is_same_v<T, float>) {
+              // Every term was flushed; the entry moves by at most rows x max |x| x FLT_MIN
+              // (|x| < 1 here), as regression.hpp bounds it.
+              CHECK(gradient[e] == T(0));
+              CHECK(std::fabs(static_cast<double>(expected[e])) <=
+                    data.rows * static_cast<double>(std::numeric_limits<float>::min()));
+            } else if (faint) {
+              CHECK(std::fabs(static_cast<double>(expected[e])) > 1e-46);
+              CHECK(std::fabs(gradient[e] - static_cast<double>(expected[e])) <=
+                    tolerance * std::fabs(static_cast<double>(expected[e])));
+            } else {
+              CHECK(std::fabs(gradient[e] - static_cast<double>(expected[e])) <=
+                    tolerance * largest);
+            }
+          }
+          if (std::is_same_v<T, float>) CHECK(intercept_gradient[2] == T(0));
+          // The Hessian's row terms for class 2 are as faint: its rows of Hv are 0 in float.
+          std::vector<T> direction(data.weights.size()), direction_intercept{T(1), T(-1), T(0.5)};
+          for (std::size_t e = 0; e < direction.size(); ++e)
+            direction[e] = static_cast<T>(0.25 * static_cast<double>(e % 7) - 0.5);
+          std::vector<T> product(data.weights.size()), product_intercept(3);
+          objective.hessian_vector(data.weights, data.intercept, direction, direction_intercept,
+                                   product, product_intercept);
+          for (std::size_t e = 2 * data.features; e < product.size(); ++e) {
+            if (std::is_same_v<T, float>) {
+              CHECK(product[e] == T(0));
+            } else {
+              CHECK(product[e] != T(0));
+            }
+          }
+        };
+        check(0.0f, 1e-5);
+        check(0.0, 1e-12);
+      }
     }
   }
 }

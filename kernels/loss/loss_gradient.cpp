@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "common/subnormals.hpp"
 #include "common/validate.hpp"
 #include "dispatch/kernel_table.hpp"
 #include "loss/blas.hpp"
@@ -257,8 +258,10 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
   input.accumulate = want_gradient;
   const auto cross_entropy_rows = detail::active_kernels<T>().cross_entropy_rows;
   auto row_step = [&](std::size_t begin, std::size_t rows, T* z) {
-    return cross_entropy_rows(
-        impl.cross_entropy_rows(begin, rows, z, impl.classes(), want_gradient));
+    const double block_loss =
+        cross_entropy_rows(impl.cross_entropy_rows(begin, rows, z, impl.classes(), want_gradient));
+    if (want_gradient) detail::flush_subnormals(z, rows, impl.classes(), impl.classes());
+    return block_loss;
   };
   const bool column_major = impl.column_major() && want_gradient;
   if (column_major) impl.build_columns();
@@ -354,6 +357,7 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
     const T* weights_of_block =
         impl.problem.sample_weights.empty() ? nullptr : impl.problem.sample_weights.data() + begin;
     detail::hessian_rows(z, 2 * classes, rows, classes, weights_of_block, scale);
+    detail::flush_subnormals(z, rows, classes, 2 * classes);
     return 0.0;
   };
   const bool column_major = impl.column_major();
