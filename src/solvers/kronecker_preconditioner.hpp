@@ -82,9 +82,10 @@ class KroneckerPreconditioner {
   // eigenvectors of G' (whitened), Cholesky-factored; the Kronecker diagonal s l^T + 1 stays on
   // the other directions. Needs a dense G and K r <= max_subspace_size. basis() gives the n' x r
   // matrix R^{-1/2} U_r, so a row's subspace coordinates are z = x~^T basis. z: rows x r,
-  // probabilities: rows x K, weights: rows (summing to 1). Memory (K r)^2 doubles; cost
-  // at most K (K + 1) rows r^2 + (K r)^3 / 3 flops once (returned; classes with p < drop in a
-  // row are left out of its term) and 2 (K r)^2 more per application.
+  // probabilities: rows x K, weights: rows (summing to 1). Memory (K r)^2 doubles, and 512 r
+  // per assembling thread for a moment; cost at most K (K + 1) rows r^2 + (K r)^3 / 3 flops once
+  // (returned; classes with p < drop in a row are left out of its term; the blocks are OpenBLAS
+  // products of gathered rows) and 2 (K r)^2 more per application.
   bool subspace_possible(std::size_t rank) const {
     return dense_gram_ && rank > 0 && rank <= cols_ && classes_ * rank <= max_subspace_size;
   }
