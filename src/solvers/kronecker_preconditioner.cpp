@@ -239,10 +239,17 @@ double KroneckerPreconditioner::set_subspace(std::span<const double> z,
   // Blocks (c, e) with c <= e are accumulated, then mirrored. One task per block row c (the
   // blocks (c, e), e >= c), each block computed whole by its task as below: the same operations
   // whatever the thread count, so h has the same bits for any number of threads.
+  // kept[c]: the rows (ascending) that keep class c, so block (c, e) visits only c's rows rather
+  // than every row for each of the K (K + 1) / 2 blocks.
+  std::vector<std::vector<std::size_t>> kept(k);
   for (std::size_t i = 0; i < rows; ++i) {
     const double* p = probabilities.data() + i * k;
     std::size_t t = 0;
-    for (std::size_t c = 0; c < k; ++c) t += p[c] >= drop ? 1 : 0;
+    for (std::size_t c = 0; c < k; ++c) {
+      if (!(p[c] >= drop)) continue;
+      kept[c].push_back(i);
+      ++t;
+    }
     flops += static_cast<double>(t * (t + 1)) * static_cast<double>(r * r);
   }
   // Block (c, e) = sum over the rows where both classes are kept of coefficient_i z_i z_i^T:
@@ -266,9 +273,9 @@ double KroneckerPreconditioner::set_subspace(std::span<const double> z,
           empty = false;
           count = 0;
         };
-        for (std::size_t i = 0; i < rows; ++i) {
+        for (const std::size_t i : kept[c]) {
           const double* p = probabilities.data() + i * k;
-          if (!(p[c] >= drop && p[e] >= drop)) continue;
+          if (!(p[e] >= drop)) continue;
           const double coefficient = weights[i] * ((c == e ? p[c] : 0.0) - p[c] * p[e]);
           const double* zi = z.data() + i * r;
           double* scaled_row = scaled.data() + count * r;
