@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/subnormals.hpp"
 #include "isa_each.hpp"
 #include "regression_problems.hpp"
 #include "softmaxkit/softmaxkit.hpp"
@@ -419,4 +420,34 @@ TEST_CASE("loss gradient: subnormal terms of P - Y are zero (float), normal ones
       }
     }
   }
+}
+
+TEST_CASE("flush_subnormals: the boundary values, float and double") {
+  auto check = [](auto zero) {
+    using T = decltype(zero);
+    using limits = std::numeric_limits<T>;
+    const T smallest_normal = limits::min();
+    const T largest_subnormal = std::nextafter(smallest_normal, T(0));
+    // Row 0 flushed, row 1 kept; a stride wider than the columns leaves the gap untouched.
+    std::vector<T> block = {
+        largest_subnormal, -largest_subnormal, limits::denorm_min(), -limits::denorm_min(), T(7),
+        smallest_normal,   -smallest_normal,   limits::infinity(),   limits::quiet_NaN(),   T(7)};
+    softmaxkit::detail::flush_subnormals(block.data(), 2, 4, 5);
+    for (int e : {0, 2}) CHECK((block[e] == T(0) && !std::signbit(block[e])));
+    for (int e : {1, 3}) CHECK((block[e] == T(0) && std::signbit(block[e])));
+    CHECK(block[5] == smallest_normal);
+    CHECK(block[6] == -smallest_normal);
+    CHECK(block[7] == limits::infinity());
+    CHECK(std::isnan(block[8]));
+    CHECK(block[4] == T(7));
+    CHECK(block[9] == T(7));
+    std::vector<T> zeros = {T(0), -T(0), T(1), -limits::max()};
+    softmaxkit::detail::flush_subnormals(zeros.data(), 1, 4, 4);
+    CHECK((zeros[0] == T(0) && !std::signbit(zeros[0])));
+    CHECK((zeros[1] == T(0) && std::signbit(zeros[1])));
+    CHECK(zeros[2] == T(1));
+    CHECK(zeros[3] == -limits::max());
+  };
+  check(0.0f);
+  check(0.0);
 }
