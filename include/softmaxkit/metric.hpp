@@ -18,6 +18,15 @@ class Metric {
   // out = M^{-1} in, both of the objective's size (they do not alias). M must be symmetric
   // positive definite on the directions the objective can move along.
   virtual void apply(std::span<const double> in, std::span<double> out) = 0;
+  // out_a = M^{-1} in_a and out_b = M^{-1} in_b with the same M (no two of the four spans
+  // alias). The structured solver applies M^{-1} to two vectors per iteration (the search
+  // direction's and gamma's); a metric whose application streams a large operand can do both
+  // in one sweep. The default calls apply() twice.
+  virtual void apply_pair(std::span<const double> in_a, std::span<double> out_a,
+                          std::span<const double> in_b, std::span<double> out_b) {
+    apply(in_a, out_a);
+    apply(in_b, out_b);
+  }
   // True when M is scaled like the Hessian itself (e.g. it holds an exact Hessian block): the
   // solver then uses gamma = 1 and skips the extra application that gamma = s'y / (y' M^{-1} y)
   // costs.

@@ -84,6 +84,8 @@ class SoftmaxMetric final : public Metric {
 
   void update(std::span<const double> x, double relative_gradient_norm) override;
   void apply(std::span<const double> in, std::span<double> out) override;
+  void apply_pair(std::span<const double> in_a, std::span<double> out_a,
+                  std::span<const double> in_b, std::span<double> out_b) override;
   double pass_equivalents() const override;
 
   double setup_pass_equivalents() const { return setup_passes_; }

@@ -77,6 +77,12 @@ class KroneckerPreconditioner {
   // out = M^{-1} in over the solver's flat layout [W (K x n, row-major), b (K)]. in and out may
   // not alias. Before the first set_class_covariance, A = (I - 11^T/K)/K (uniform p).
   void apply(std::span<const double> in, std::span<double> out) const;
+  // apply() to two vectors in one sweep (the four spans do not alias): each product reads U
+  // (n'^2 doubles) once for both, where OpenBLAS's packing of it costs as much as the product
+  // itself at K = 10. Each result is computed row by row as apply() computes it, but OpenBLAS
+  // may round a product with 2K rows differently: the same bits as apply() are not promised.
+  void apply_pair(std::span<const double> in_a, std::span<double> out_a,
+                  std::span<const double> in_b, std::span<double> out_b) const;
 
   // Phase 2: the Hessian of a row sample, all classes coupled, on the span of the top r
   // eigenvectors of G' (whitened), Cholesky-factored; the Kronecker diagonal s l^T + 1 stays on
@@ -102,6 +108,9 @@ class KroneckerPreconditioner {
   std::string describe() const;  // e.g. "kronecker(G full 785, A full 10)"
 
  private:
+  // apply() of each ins[v] into outs[v], the vectors' K x n' matrices stacked in the workspaces.
+  void apply_each(std::span<const std::span<const double>> ins,
+                  std::span<const std::span<double>> outs) const;
   // apply() when both factors are diagonal and there is no subspace: one pass, the same bits.
   void apply_diagonal(std::span<const double> in, std::span<double> out) const;
   // to[c * to_stride] = (from[c * from_stride] - mean over the classes) * scale of the intercept.
@@ -117,7 +126,7 @@ class KroneckerPreconditioner {
   std::size_t rank_ = 0;
   std::vector<double> subspace_;  // Cholesky factor (lower) of the K r x K r subspace Hessian
   mutable std::vector<double> rhs_;
-  mutable std::vector<double> t1_, t2_;  // K x n' workspaces
+  mutable std::vector<double> t1_, t2_;  // K x n' workspaces per vector applied at once
 };
 
 }  // namespace softmaxkit::solvers_detail
