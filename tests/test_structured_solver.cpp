@@ -104,6 +104,7 @@ struct Fit {
   SolverResult result;
   std::vector<double> x;
   double metric_passes = 0;
+  std::string metric;  // SoftmaxMetric::describe(), when there was one
 };
 
 template <class T>
@@ -127,6 +128,7 @@ Fit run(const RegressionProblem<T>& problem, SolverKind kind, double tolerance, 
     fit.result = softmaxkit::minimize(objective, fit.x, options);
   });
   if (metric) fit.metric_passes = metric->pass_equivalents();
+  if (metric) fit.metric = metric->describe();
   return fit;
 }
 
@@ -672,4 +674,170 @@ TEST_CASE("structured: float pairs above one vector block still reach the optimu
   // |x_i - x*_i| = |g_i| / scale_i <= ||g||: the stopping test bounds the error; and it is small.
   CHECK(worst <= result.gradient_norm);
   CHECK(result.gradient_norm <= 1e-10 * std::sqrt(static_cast<double>(size)) * 1e4);
+}
+
+// The dense Kronecker metric against its definition: M = A (x) G + I (x) R acting on V = [W | b]
+// (K x n') as A V G + V R, R = diag(lambda, ..., lambda, 1e-3 lambda), with A = a mean of
+// diag(p) - p p^T (so A 1 = 0 and the intercept's all-classes direction is an eigenvector).
+// M applied to apply(v), computed here from G and A directly in long double, gives v back; the
+// two-vector apply_pair gives each vector what apply gives (its products run in two panels at
+// this shape, apply's in one); and both have the same bits on 1 and 2 threads. With a subspace
+// Hessian (phase 2) M^{-1} stays symmetric: u'M^{-1}v = v'M^{-1}u.
+TEST_CASE("structured: the dense Kronecker metric inverts A (x) G + I (x) R; apply_pair = apply") {
+  using softmaxkit::solvers_detail::factorize_gram;
+  using softmaxkit::solvers_detail::KroneckerPreconditioner;
+  constexpr std::size_t k = 4, f = 500, n = f + 1, s = 700;
+  constexpr double lambda = 0.05;
+  std::mt19937_64 generator(44);
+  std::normal_distribution<double> normal(0, 1);
+  std::uniform_real_distribution<double> uniform(0, 1);
+  // G: the mean of x~ x~^T over s rows with features of scales 1 .. 1e-2, intercept column last.
+  std::vector<double> rows(s * n), g(n * n, 0.0);
+  for (std::size_t i = 0; i < s; ++i) {
+    for (std::size_t j = 0; j < f; ++j)
+      rows[i * n + j] = normal(generator) * std::pow(10.0, -2.0 * static_cast<double>(j) / f);
+    rows[i * n + f] = 1;
+  }
+  for (std::size_t i = 0; i < s; ++i)
+    for (std::size_t a = 0; a < n; ++a)
+      for (std::size_t b = 0; b < n; ++b)
+        g[a * n + b] += rows[i * n + a] * rows[i * n + b] / static_cast<double>(s);
+  // A: the mean of diag(p) - p p^T over 50 random probability vectors.
+  std::vector<double> a(k * k, 0.0), p(k);
+  for (int draw = 0; draw < 50; ++draw) {
+    double total = 0;
+    for (double& e : p) total += e = std::exp(2 * normal(generator));
+    for (double& e : p) e /= total;
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t e = 0; e < k; ++e) a[c * k + e] += ((c == e ? p[c] : 0) - p[c] * p[e]) / 50;
+  }
+  KroneckerPreconditioner metric(k, f, true, lambda, factorize_gram(g, n, true, true));
+  metric.set_class_covariance(a);
+  // Two inputs in the solver's layout [W (K x f), b (K)], intercepts centred over the classes.
+  auto random_input = [&] {
+    std::vector<double> v(k * n);
+    for (double& e : v) e = uniform(generator) - 0.5;
+    double mean = 0;
+    for (std::size_t c = 0; c < k; ++c) mean += v[k * f + c] / k;
+    for (std::size_t c = 0; c < k; ++c) v[k * f + c] -= mean;
+    return v;
+  };
+  const std::vector<double> u = random_input(), v = random_input();
+  // M x for x in the solver's layout, in long double.
+  auto forward = [&](const std::vector<double>& x) {
+    auto at = [&](std::size_t c, std::size_t j) -> long double {
+      return j < f ? x[c * f + j] : x[k * f + c];
+    };
+    std::vector<long double> xg(k * n, 0.0L);  // x G
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t j = 0; j < n; ++j) {
+        long double sum = 0;
+        for (std::size_t t = 0; t < n; ++t)
+          sum += at(c, t) * static_cast<long double>(g[t * n + j]);
+        xg[c * n + j] = sum;
+      }
+    std::vector<long double> out(k * n);
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t j = 0; j < n; ++j) {
+        long double sum = (j < f ? lambda : 1e-3 * lambda) * at(c, j);
+        for (std::size_t e = 0; e < k; ++e)
+          sum += static_cast<long double>(a[c * k + e]) * xg[e * n + j];
+        out[j < f ? c * f + j : k * f + c] = sum;
+      }
+    return out;
+  };
+  std::vector<double> mu(u.size()), mv(v.size()), pair_u(u.size()), pair_v(v.size());
+  std::vector<double> mu_two(u.size()), pair_u_two(u.size()), pair_v_two(v.size());
+  tbb::task_arena(1).execute([&] {
+    metric.apply(u, mu);
+    metric.apply(v, mv);
+    metric.apply_pair(u, pair_u, v, pair_v);
+  });
+  tbb::task_arena(2).execute([&] {
+    metric.apply(u, mu_two);
+    metric.apply_pair(u, pair_u_two, v, pair_v_two);
+  });
+  CHECK(mu == mu_two);
+  CHECK(pair_u == pair_u_two);
+  CHECK(pair_v == pair_v_two);
+  auto relative = [](const auto& x, const auto& y) {
+    long double difference = 0, size = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      difference = std::max(difference, std::abs(static_cast<long double>(x[i]) - y[i]));
+      size = std::max(size, std::abs(static_cast<long double>(y[i])));
+    }
+    return static_cast<double>(difference / size);
+  };
+  for (const auto* pair : {&u, &v}) {
+    const std::vector<double>& in = *pair;
+    const std::vector<double>& out = pair == &u ? mu : mv;
+    std::vector<long double> exact(in.begin(), in.end());
+    CHECK(relative(forward(out), exact) <= 1e-9);
+  }
+  CHECK(relative(pair_u, std::vector<long double>(mu.begin(), mu.end())) <= 1e-12);
+  CHECK(relative(pair_v, std::vector<long double>(mv.begin(), mv.end())) <= 1e-12);
+
+  // Phase 2 on a sample of the rows: symmetric, and apply_pair = apply again.
+  constexpr std::size_t rank = 20;
+  std::vector<double> basis;
+  metric.basis(rank, basis);
+  std::vector<double> z(s * rank, 0.0), probabilities(s * k), weights(s, 1.0 / s);
+  for (std::size_t i = 0; i < s; ++i) {
+    for (std::size_t t = 0; t < n; ++t)
+      for (std::size_t r = 0; r < rank; ++r)
+        z[i * rank + r] += rows[i * n + t] * basis[t * rank + r];
+    double total = 0;
+    for (std::size_t c = 0; c < k; ++c)
+      total += probabilities[i * k + c] = std::exp(normal(generator));
+    for (std::size_t c = 0; c < k; ++c) probabilities[i * k + c] /= total;
+  }
+  metric.set_subspace(z, probabilities, weights, s, rank, 1e-3);
+  REQUIRE(metric.subspace_rank() == rank);
+  tbb::task_arena(2).execute([&] {
+    metric.apply(u, mu);
+    metric.apply(v, mv);
+    metric.apply_pair(u, pair_u, v, pair_v);
+  });
+  tbb::task_arena(1).execute([&] { metric.apply_pair(u, pair_u_two, v, pair_v_two); });
+  CHECK(pair_u == pair_u_two);
+  CHECK(pair_v == pair_v_two);
+  CHECK(relative(pair_u, std::vector<long double>(mu.begin(), mu.end())) <= 1e-12);
+  CHECK(relative(pair_v, std::vector<long double>(mv.begin(), mv.end())) <= 1e-12);
+  long double u_mv = 0, v_mu = 0, scale = 0;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    u_mv += static_cast<long double>(u[i]) * mv[i];
+    v_mu += static_cast<long double>(v[i]) * mu[i];
+    scale += std::abs(static_cast<long double>(u[i]) * mv[i]);
+  }
+  CHECK(static_cast<double>(std::abs(u_mv - v_mu) / scale) <= 1e-12);
+}
+
+// At this shape the metric's products with U run in two panels (kronecker_preconditioner.cpp)
+// and the A sample's logits in two halves: the fit is still bitwise the same for any thread
+// count, in float and in double, and reaches phase 2.
+TEST_CASE("structured: panels of the metric's products keep fits bitwise across thread counts") {
+  const Data d = gaussian(1500, 460, 10, 0.3, {1.0, 0.2}, 52);
+  const std::vector<int> thread_counts = softmaxkit::tests::thread_sanitizer_build
+                                             ? std::vector<int>{1, 2}
+                                             : std::vector<int>{1, 2, 3};
+  for (bool in_float : {false, true}) {
+    CAPTURE(in_float);
+    std::vector<Fit> fits;
+    for (int threads : thread_counts) {
+      if (in_float) {
+        Typed<float> single(d, lambda_of(10, d.rows), true);
+        fits.push_back(run(single.problem, SolverKind::structured, 1e-6, threads));
+      } else {
+        Typed<double> exact(d, lambda_of(10, d.rows), true);
+        fits.push_back(run(exact.problem, SolverKind::structured, 1e-6, threads));
+      }
+    }
+    for (const Fit& fit : fits) {
+      CAPTURE(fit.metric);
+      CHECK(fit.metric.find("G full 461, A full 10, subspace") != std::string::npos);
+      CHECK(fit.result.reason == StopReason::converged);
+      CHECK(fit.x == fits[0].x);  // bitwise
+      CHECK(fit.result.objective == fits[0].result.objective);
+    }
+  }
 }
