@@ -220,33 +220,46 @@ TEST_CASE("structured: sample weights, class weights and soft targets") {
   check_against_reference(d, lambda_of(1, d.rows), true, true);
 }
 
-TEST_CASE("structured: bitwise identical for 1, 2, 3 and 16 threads") {
-  const Data d = digits_like(3000, 6);  // several row blocks, and phase 2
-  // Under ThreadSanitizer (tests/sanitizer_build.hpp) one and two threads: every arena with TBB
-  // workers costs minutes there (each access a worker makes is checked, and the reports
-  // libtbb's invisible synchronisation causes are symbolised before they are suppressed).
-  const std::vector<int> thread_counts = softmaxkit::tests::thread_sanitizer_build
-                                             ? std::vector<int>{1, 2}
-                                             : std::vector<int>{1, 2, 3, 16};
+namespace {
+
+// Structured fits of d at C (intercept, tolerance 1e-6) on each thread count, in float or
+// double: each converged, with the bits, evaluations and objective of the first.
+void check_bitwise_across_threads(const Data& d, double C, const std::vector<int>& thread_counts,
+                                  const std::string& metric = {}) {
   for (bool in_float : {false, true}) {
     CAPTURE(in_float);
     std::vector<Fit> fits;
     for (int threads : thread_counts) {
       if (in_float) {
-        Typed<float> single(d, lambda_of(1, d.rows), true);
+        Typed<float> single(d, lambda_of(C, d.rows), true);
         fits.push_back(run(single.problem, SolverKind::structured, 1e-6, threads));
       } else {
-        Typed<double> exact(d, lambda_of(1, d.rows), true);
+        Typed<double> exact(d, lambda_of(C, d.rows), true);
         fits.push_back(run(exact.problem, SolverKind::structured, 1e-6, threads));
       }
     }
     for (const Fit& fit : fits) {
+      CAPTURE(fit.metric);
+      if (!metric.empty()) CHECK(fit.metric.find(metric) != std::string::npos);
       CHECK(fit.result.reason == StopReason::converged);
       CHECK(fit.result.evaluations == fits[0].result.evaluations);
       CHECK(fit.x == fits[0].x);  // bitwise
       CHECK(fit.result.objective == fits[0].result.objective);
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("structured: bitwise identical for 1, 2, 3 and 16 threads") {
+  const Data d = digits_like(3000, 6);  // several row blocks, and phase 2
+  // Under ThreadSanitizer (tests/sanitizer_build.hpp) one and two threads: every arena with TBB
+  // workers costs minutes there (each access a worker makes is checked, and the reports
+  // libtbb's invisible synchronisation causes are symbolised before they are suppressed).
+  check_bitwise_across_threads(d, 1,
+                               softmaxkit::tests::thread_sanitizer_build
+                                   ? std::vector<int>{1, 2}
+                                   : std::vector<int>{1, 2, 3, 16});
 }
 
 TEST_CASE("structured: SoftmaxRegression uses it by default and accounts for every pass") {
@@ -817,27 +830,9 @@ TEST_CASE("structured: the dense Kronecker metric inverts A (x) G + I (x) R; app
 // count, in float and in double, and reaches phase 2.
 TEST_CASE("structured: panels of the metric's products keep fits bitwise across thread counts") {
   const Data d = gaussian(1500, 460, 10, 0.3, {1.0, 0.2}, 52);
-  const std::vector<int> thread_counts = softmaxkit::tests::thread_sanitizer_build
-                                             ? std::vector<int>{1, 2}
-                                             : std::vector<int>{1, 2, 3};
-  for (bool in_float : {false, true}) {
-    CAPTURE(in_float);
-    std::vector<Fit> fits;
-    for (int threads : thread_counts) {
-      if (in_float) {
-        Typed<float> single(d, lambda_of(10, d.rows), true);
-        fits.push_back(run(single.problem, SolverKind::structured, 1e-6, threads));
-      } else {
-        Typed<double> exact(d, lambda_of(10, d.rows), true);
-        fits.push_back(run(exact.problem, SolverKind::structured, 1e-6, threads));
-      }
-    }
-    for (const Fit& fit : fits) {
-      CAPTURE(fit.metric);
-      CHECK(fit.metric.find("G full 461, A full 10, subspace") != std::string::npos);
-      CHECK(fit.result.reason == StopReason::converged);
-      CHECK(fit.x == fits[0].x);  // bitwise
-      CHECK(fit.result.objective == fits[0].result.objective);
-    }
-  }
+  check_bitwise_across_threads(d, 10,
+                               softmaxkit::tests::thread_sanitizer_build
+                                   ? std::vector<int>{1, 2}
+                                   : std::vector<int>{1, 2, 3},
+                               "G full 461, A full 10, subspace");
 }
