@@ -827,12 +827,11 @@ TEST_CASE("structured: the dense Kronecker metric inverts A (x) G + I (x) R; app
 
 // At this shape the metric's products with U run in two panels (kronecker_preconditioner.cpp)
 // and the A sample's logits in two halves: the fit is still bitwise the same for any thread
-// count, in float and in double, and reaches phase 2.
-TEST_CASE("structured: panels of the metric's products keep fits bitwise across thread counts") {
+// count, in float and in double, and reaches phase 2. Not under ThreadSanitizer: there the panels
+// and halves run serially (thread_sanitizer_build), and the fits on a 2-thread arena took 160 s
+// to over 600 s.
+TEST_CASE("structured: panels of the metric's products keep fits bitwise across thread counts" *
+          doctest::skip(softmaxkit::tests::thread_sanitizer_build)) {
   const Data d = gaussian(1500, 460, 10, 0.3, {1.0, 0.2}, 52);
-  check_bitwise_across_threads(d, 10,
-                               softmaxkit::tests::thread_sanitizer_build
-                                   ? std::vector<int>{1, 2}
-                                   : std::vector<int>{1, 2, 3},
-                               "G full 461, A full 10, subspace");
+  check_bitwise_across_threads(d, 10, {1, 2, 3}, "G full 461, A full 10, subspace");
 }
