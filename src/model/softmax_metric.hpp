@@ -12,7 +12,8 @@
 // their entries; a pass then counts 4 nnz K flops.
 // Row samples are chosen from the shape and a fixed seed only (a partial Fisher-Yates shuffle by
 // splitmix64, then sorted), OpenBLAS runs single-threaded, and what runs on the caller's TBB
-// threads (the CSR sample's logits row by row, the preconditioner's rows) adds in a fixed
+// threads (the CSR sample's logits row by row, the dense sample's in two fixed halves of its
+// rows, the preconditioner's rows and panels) adds in a fixed
 // order: the metric, and so the fit, does not depend on the number of threads.
 // Memory: (gram_rows or 1024) x n' doubles while G is accumulated (in chunks of 1024 rows), n'^2
 // for G, class_rows x n' for the A sample, and the preconditioner's workspaces.

@@ -24,9 +24,11 @@
 //   A full: K^2 doubles, a K x K eigendecomposition per update (about 9 K^3 flops);
 //           used while K <= max_dense_classes (1024) and the caller allows it (SoftmaxMetric:
 //           while 9 K^3 <= pass / 20). Otherwise A diagonal: mean p (1 - p), K doubles.
-// Products and factorisations run with OpenBLAS held single-threaded; apply()'s entrywise passes
-// run the classes' rows in parallel on the caller's TBB arena (no sums across rows), and the
-// subspace assembly in parallel with a fixed order: the bits do not depend on the thread count.
+// Products and factorisations run with OpenBLAS held single-threaded; on the caller's TBB arena
+// apply()'s entrywise passes run the rows in parallel (no sums across rows), its products with
+// U (above 4 MFLOP) as two fixed column panels and its subspace solves one task per vector, and
+// the subspace assembly in parallel with a fixed order: the bits do not depend on the thread
+// count.
 #pragma once
 
 #include <cstddef>
