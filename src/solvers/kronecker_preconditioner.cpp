@@ -3,8 +3,6 @@
 
 #include <cblas.h>
 #include <lapacke.h>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
@@ -21,22 +19,9 @@ namespace {
 
 constexpr double intercept_ridge = 1e-3;  // R's entry for the intercept column, times lambda
 
-// Under ThreadSanitizer the subspace assembly stays serial (thread_sanitizer_build, from
-// common/sanitizer_build.hpp; why in solvers/vector_blocks.hpp): the serial and parallel
-// assemblies give the same bits (see below).
-
-// body(0), ..., body(tasks - 1), as TBB tasks on the caller's arena (serially under TSan, see
-// above): each body writes its own outputs, so the bits are those of a serial loop.
-template <class Body>
-void in_tasks(std::size_t tasks, const Body& body) {
-  if (tasks <= 1 || thread_sanitizer_build) {
-    for (std::size_t t = 0; t < tasks; ++t) body(t);
-    return;
-  }
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, tasks, 1), [&](const auto& range) {
-    for (std::size_t t = range.begin(); t != range.end(); ++t) body(t);
-  });
-}
+// Under ThreadSanitizer the subspace assembly and the panels stay serial (thread_sanitizer_build,
+// from common/sanitizer_build.hpp; why in solvers/vector_blocks.hpp): the serial and parallel
+// runs give the same bits (see below).
 
 // Eigendecomposition of the symmetric n x n row-major matrix in `a` (overwritten by the
 // eigenvectors, column j = vector j); eigenvalues ascending into `values`. LAPACK runs with
@@ -188,7 +173,7 @@ void KroneckerPreconditioner::apply_each(std::span<const std::span<const double>
   // both factors are diagonal, copies of K x n' values were a tenth of the fit).
   // t2 = t1 U (the eigenbasis of G'); the subspace's coordinates are its last rank_ columns.
   if (dense_gram_) {
-    in_tasks(panels, [&](std::size_t p) {
+    for_each_task(panels, [&](std::size_t p) {
       const std::size_t begin = panel_begin(p), end = panel_end(p);
       detail::gemm(false, false, rows, end - begin, n, 1.0, t1_.data(), n,
                    gram_->vectors.data() + begin, n, 0.0, t2_.data() + begin, n);
@@ -226,7 +211,7 @@ void KroneckerPreconditioner::apply_each(std::span<const std::span<const double>
     // twice per iteration of a fit (bench/c_path.py cv).
     // One task per vector.
     const auto size = static_cast<blasint>(k * rank_);
-    in_tasks(count, [&](std::size_t v) {
+    for_each_task(count, [&](std::size_t v) {
       double* x = rhs_.data() + v * k * rank_;
       cblas_dtrsv(CblasColMajor, CblasUpper, CblasTrans, CblasNonUnit, size, subspace_.data(), size,
                   x, 1);
@@ -237,7 +222,7 @@ void KroneckerPreconditioner::apply_each(std::span<const std::span<const double>
       for (std::size_t a = 0; a < rank_; ++a) t2_[row * n + n - rank_ + a] = rhs_[row * rank_ + a];
   }
   if (dense_gram_) {
-    in_tasks(panels, [&](std::size_t p) {
+    for_each_task(panels, [&](std::size_t p) {
       const std::size_t begin = panel_begin(p), end = panel_end(p);
       detail::gemm(false, true, rows, end - begin, n, 1.0, t2_.data(), n,
                    gram_->vectors.data() + begin * n, n, 0.0, t1_.data() + begin, n);
@@ -358,10 +343,8 @@ double KroneckerPreconditioner::set_subspace(std::span<const double> z,
   // Small assemblies stay on the calling thread (a task handoff would cost more than the work);
   // either way every entry of h gets the same additions in the same order.
   constexpr double parallel_flops = 1e8;
-  if (flops >= parallel_flops && !thread_sanitizer_build) {
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, k), [&](const auto& block_rows) {
-      assemble(block_rows.begin(), block_rows.end());
-    });
+  if (flops >= parallel_flops) {
+    for_each_task(k, [&](std::size_t c) { assemble(c, c + 1); });
   } else {
     assemble(0, k);
   }

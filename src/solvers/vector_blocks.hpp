@@ -41,19 +41,25 @@ inline std::size_t vector_blocks(std::size_t size) {
 }
 
 // body(begin, end) for every block [begin, end) of [0, size); blocks may run concurrently.
+// body(0), ..., body(tasks - 1) as TBB tasks on the caller's arena (serially under
+// ThreadSanitizer, see above). Each body must write only its own outputs: the bits are then a
+// serial loop's, whatever the thread count.
 template <class Body>
-void for_blocks(std::size_t size, const Body& body) {
-  const std::size_t blocks = vector_blocks(size);
-  auto run = [&](std::size_t block) {
-    const std::size_t begin = block * vector_block;
-    body(begin, std::min(size, begin + vector_block));
-  };
-  if (blocks <= 1 || thread_sanitizer_build) {
-    for (std::size_t block = 0; block < blocks; ++block) run(block);
+void for_each_task(std::size_t tasks, const Body& body) {
+  if (tasks <= 1 || thread_sanitizer_build) {
+    for (std::size_t task = 0; task < tasks; ++task) body(task);
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 1), [&](const auto& range) {
-    for (std::size_t block = range.begin(); block != range.end(); ++block) run(block);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, tasks, 1), [&](const auto& range) {
+    for (std::size_t task = range.begin(); task != range.end(); ++task) body(task);
+  });
+}
+
+template <class Body>
+void for_blocks(std::size_t size, const Body& body) {
+  for_each_task(vector_blocks(size), [&](std::size_t block) {
+    const std::size_t begin = block * vector_block;
+    body(begin, std::min(size, begin + vector_block));
   });
 }
 
@@ -61,13 +67,11 @@ void for_blocks(std::size_t size, const Body& body) {
 // matrix has more than vector_block entries.
 template <class Body>
 void for_rows(std::size_t rows, std::size_t row_length, const Body& body) {
-  if (rows * row_length <= vector_block || rows <= 1 || thread_sanitizer_build) {
+  if (rows * row_length <= vector_block) {
     for (std::size_t row = 0; row < rows; ++row) body(row);
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 1), [&](const auto& range) {
-    for (std::size_t row = range.begin(); row != range.end(); ++row) body(row);
-  });
+  for_each_task(rows, body);
 }
 
 // N sums at once: body(begin, end, sums) adds block [begin, end)'s terms, in index order, to
