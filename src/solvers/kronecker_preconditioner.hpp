@@ -1,4 +1,4 @@
-// The Kronecker-factored metric of the structured solver (kernels/solvers/structured_lbfgs.hpp).
+// The Kronecker-factored metric of the structured solver (src/solvers/structured_lbfgs.hpp).
 //
 // For softmax regression with parameters V = [W | b] (K x n', n' = n + 1 with an intercept) the
 // Hessian is  sum_i w_i (diag(p_i) - p_i p_i^T) (x) x~_i x~_i^T / sum w  +  lambda on W.  Its
