@@ -127,9 +127,9 @@ class LossGradient {
   // whose magnitude is below std::numeric_limits<T>::min() (1.2e-38 in float, 2.2e-308 in
   // double) are taken as zero of the same sign before the products, so each gradient (or Hv)
   // entry moves by at most rows * max |x_ij| * min() from the exact sum (the loss is untouched).
-  // Intel cores
-  // take a microcode assist for every multiply-add with a subnormal operand: a fit that drives
-  // probabilities that low (Fashion-MNIST at C = 1e4) ran its gradient product 3 times slower.
+  // Intel cores take a microcode assist for every multiply-add with a subnormal operand: a fit
+  // that drives probabilities that low (Fashion-MNIST at C = 1e4) ran its gradient product 3
+  // times slower.
   double evaluate(std::span<const T> weights, std::span<const T> intercept,
                   std::span<T> weights_gradient, std::span<T> intercept_gradient);
   // H(W, b) * (V, v): the Hessian of J at (weights, intercept) applied to a direction.
