@@ -1,7 +1,8 @@
 // loss_grad/<variant>/<m>x<n>x<K> (float): one LossGradient::evaluate (loss and both gradients).
 //   simd            the automatic path, all cores
 //   simd_blas       OpenBLAS products;  simd_smallk  the small-K SIMD kernel
-//   simd/.../tbb_threads:<t>   the automatic path in a t-thread arena (thread scaling)
+//   simd/.../tbb_threads:<t>   the automatic path in a t-thread arena (thread scaling);
+//                   512x784x10 on one thread keeps X in L2: the pass without memory traffic
 //   reference       the scalar reference (reference::loss_gradient), one thread
 // stream_read/<m>x<n>: a sum over the same X with all cores, the floor for one pass over X.
 // Counters: GFLOP/s counts the two products (4 m n K); GB/s counts one read of X.
@@ -208,6 +209,11 @@ void register_loss_gradient_benchmarks() {
           });
     }
   }
+  // X in L2 between calls (1.6 MB; a core's L2 is 1-2 MiB on the machines seen): the pass's
+  // compute ceiling, to set beside 60000x784x10 on one thread, which streams X from memory.
+  const Shape cached{512, 784, 10};
+  add("loss_grad/simd/" + cached.name() + "/tbb_threads:1",
+      [cached](benchmark::State& s) { run_simd(s, cached, ProductPath::automatic, 1); });
   const Shape small{4096, 784, 10};
   add("loss_grad/reference/" + small.name(),
       [small](benchmark::State& s) { run_reference(s, small); });
