@@ -51,7 +51,10 @@ struct FitOptions {
   // Finite and >= 0. In the stopping rule values below 1 act as 1; a value at or above
   // ||gradient at the start|| / tolerance stops at the start (converged, 0 iterations).
   double reference_gradient_norm = 0;
-  int threads = 0;  // 0: every core; otherwise a TBB arena of this many (at most max_threads)
+  // 0: every core; otherwise a TBB arena of this many (at most max_threads), capped at the
+  // process's TBB parallelism limit (the core count unless a tbb::global_control raises it).
+  // Results are the same bits for any value.
+  int threads = 0;
   bool use_double = false;  // compute in double even for float data
   // Early stopping: hold out this fraction of the rows (deterministic split), evaluate validation
   // accuracy every iteration, stop after `patience` iterations without improvement and keep the

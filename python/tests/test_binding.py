@@ -7,6 +7,7 @@ import os
 import pickle
 import signal
 import subprocess
+import sys
 import threading
 import tracemalloc
 
@@ -425,3 +426,22 @@ def test_model_files_are_shared_with_the_command_bit_for_bit(command, tmp_path):
                              "--data", str(data), "--label-column", "0"],
                             check=True, capture_output=True, text=True).stdout
     np.testing.assert_array_equal(np.array(output.split(), dtype=int), model.predict(X))
+
+
+def test_more_threads_than_cores_is_silent():
+    # n_threads above the core count runs on the cores there are: no "TBB Warning" on stderr,
+    # which TBB printed when an arena asked for more workers than the machine has. A fresh
+    # process, since TBB prints that warning once per process.
+    script = (
+        "import numpy as np, softmaxkit\n"
+        "from softmaxkit import SoftmaxRegression, SoftmaxRegressionCV\n"
+        "r = np.random.default_rng(0); X = r.normal(size=(60, 3)); y = np.arange(60) % 3\n"
+        "a = SoftmaxRegression(n_threads=1).fit(X, y).coef_\n"
+        "b = SoftmaxRegression(n_threads=4096).fit(X, y).coef_\n"
+        "SoftmaxRegressionCV(Cs=2, cv=2, n_threads=64).fit(X, y)\n"
+        "assert np.array_equal(a, b)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=dict(os.environ), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""

@@ -1,10 +1,13 @@
 // Problem setup, the solver run and the report of SoftmaxRegression::fit, on prepared data.
 #pragma once
 
+#include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -55,8 +58,16 @@ inline FitReport report_of(const SolverResult& result, double initial_gradient_n
   return report;
 }
 
+// An arena of `threads` (0: automatic), at most the process's TBB parallelism limit (the core
+// count unless a tbb::global_control raises it): TBB cannot give a larger arena more workers,
+// and asking for them printed a "TBB Warning" on stderr (the command's --threads 4 on 2 cores).
+// Results do not depend on the arena's size.
 inline tbb::task_arena fit_arena(int threads) {
-  return tbb::task_arena(threads > 0 ? threads : tbb::task_arena::automatic);
+  if (threads <= 0) return tbb::task_arena(tbb::task_arena::automatic);
+  const std::size_t limit =
+      tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
+  return tbb::task_arena(static_cast<int>(
+      std::min<std::size_t>(static_cast<std::size_t>(threads), std::max<std::size_t>(limit, 1))));
 }
 
 // Trains on data.training from `start` (zeros, or the previous parameters for a warm start).

@@ -219,6 +219,17 @@ good train "${csv[@]}" --quiet --max-iter 2147483647
 good train "${csv[@]}" --quiet --threads 0
 good train "${csv[@]}" --quiet --threads 1
 good train "${csv[@]}" --quiet --threads 4096
+# More threads than cores run as many as there are, silently: --quiet prints nothing at all (TBB
+# used to print a warning when an arena asked for more workers than the machine has).
+for args in "--threads 4096" "--threads 3 --C 1,2 --cv 2"; do
+  # shellcheck disable=SC2086
+  good train "${csv[@]}" --quiet $args
+  if [[ -s "$work/err" ]]; then
+    fail "[train --quiet $args]: stderr not empty: $(head -c 300 "$work/err")"
+  else
+    passed=$((passed + 1))
+  fi
+done
 good train "${csv[@]}" --quiet --validation-fraction 0
 good train "${csv[@]}" --quiet --validation-fraction 0.5
 good train "${csv[@]}" --quiet --validation-fraction 0.9
