@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "quadratic_objective.hpp"
 #include "softmaxkit/metric.hpp"
 #include "softmaxkit/solvers.hpp"
 
@@ -55,13 +56,8 @@ struct Quadratic {
     objective.size = n;
     objective.metric = std::move(metric);
     objective.value_and_gradient = [this](std::span<const double> x, std::span<double> g) {
-      times(x, g);
-      double value = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        value += 0.5 * x[i] * g[i] - b[i] * x[i];
-        g[i] -= b[i];
-      }
-      return value;
+      return softmaxkit_test::quadratic_value_and_gradient(
+          [this](std::span<const double> in, std::span<double> out) { times(in, out); }, b, x, g);
     };
     return objective;
   }

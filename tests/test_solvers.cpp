@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "quadratic_objective.hpp"
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/solvers.hpp"
 
@@ -686,13 +687,8 @@ struct BadlyScaledQuadratic {
     Objective o;
     o.size = n;
     o.value_and_gradient = [this](std::span<const double> x, std::span<double> g) {
-      multiply(x, g);
-      double f = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        f += 0.5 * x[i] * g[i] - b[i] * x[i];
-        g[i] -= b[i];
-      }
-      return f;
+      return softmaxkit_test::quadratic_value_and_gradient(
+          [this](std::span<const double> v, std::span<double> out) { multiply(v, out); }, b, x, g);
     };
     o.hessian_vector = [this, products](std::span<const double>, std::span<const double> v,
                                         std::span<double> hv) {
