@@ -79,6 +79,11 @@ void csr_segments_tile(const std::int64_t* segment_begin, const std::int32_t* se
                        std::size_t last_lanes) {
   using Batch = xsimd::batch<T, Arch>;
   constexpr std::size_t width = Batch::size;
+  constexpr T kJoinFill[4] = {T(-0.0), T(0), T(0), T(0)};
+  constexpr T kJoinAddend[4] = {T(-0.0), T(-0.0), T(0), T(-0.0)};
+  constexpr T kJoinReadsTotal[4] = {T(0), T(0), T(1), T(1)};
+  static_assert(static_cast<int>(SegmentJoin::after_empty) == 2 &&
+                static_cast<int>(SegmentJoin::next) == 3);
   for (std::size_t s = 0; s < count; ++s) {
     Batch sum[N];
     for (int v = 0; v < N; ++v) sum[v] = Batch(T(0));
@@ -91,24 +96,17 @@ void csr_segments_tile(const std::int64_t* segment_begin, const std::int32_t* se
             value, load_lanes<T, Arch>(gi + v * width, v + 1 < N ? width : last_lanes), sum[v]);
     }
     T* total = totals + static_cast<std::size_t>(segment_feature[s]) * classes;
-    const SegmentJoin join = segment_join[s];
+    // The join without a branch: base + sum, the base -0 for `first` (-0 + sum is sum, bit for
+    // bit), +0 for `first_after_empty`, the total for `next` (total + -0 is the total) and
+    // total + 0 for `after_empty`. The total is read in every case (it is allocated).
+    const auto join = static_cast<unsigned>(segment_join[s]);
+    const Batch fill(kJoinFill[join]), addend(kJoinAddend[join]);
+    const auto reads_total = Batch(kJoinReadsTotal[join]) != Batch(T(0));
     for (int v = 0; v < N; ++v) {
       const std::size_t lanes = v + 1 < N ? width : last_lanes;
-      Batch joined = sum[v];
-      switch (join) {
-        case SegmentJoin::first:
-          break;
-        case SegmentJoin::first_after_empty:
-          joined = Batch(T(0)) + sum[v];
-          break;
-        case SegmentJoin::after_empty:
-          joined = (load_lanes<T, Arch>(total + v * width, lanes) + Batch(T(0))) + sum[v];
-          break;
-        case SegmentJoin::next:
-          joined = load_lanes<T, Arch>(total + v * width, lanes) + sum[v];
-          break;
-      }
-      store_lanes<T, Arch>(total + v * width, joined, lanes);
+      const Batch base =
+          xsimd::select(reads_total, load_lanes<T, Arch>(total + v * width, lanes), fill) + addend;
+      store_lanes<T, Arch>(total + v * width, base + sum[v], lanes);
     }
   }
 }
