@@ -9,6 +9,7 @@
 #pragma once
 
 #include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
 
@@ -65,11 +66,64 @@ struct DenseFeatures {
   }
 };
 
+// A pass whose blocks depend on no other block: CSR features without per-chunk sums to add to
+// (loss only, or G gathered for the column-major product). Blocks then run in parallel, so a
+// few chunks still use every thread, and each chunk's loss and intercept sums are formed
+// afterwards in the order run_blocked_pass's chunk loop forms them: the same bits. The
+// intercept sums read the gathered G rows, copies of the rows that loop would read.
+template <class T, class Source, class RowStep>
+double run_independent_blocks(const BlockPlan& plan, Workspace<T>& workspace, const Source& source,
+                              const PassInput<T>& input, const RowStep& row_step) {
+  const std::size_t classes = input.classes, columns = input.logit_columns;
+  std::vector<double> block_loss(plan.blocks);
+  tbb::enumerable_thread_specific<std::vector<T>> logits;
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, plan.blocks, 1),
+      [&](const tbb::blocked_range<std::size_t>& blocks) {
+        std::vector<T>& z = logits.local();
+        z.resize(plan.block_rows * columns);
+        for (std::size_t block = blocks.begin(); block != blocks.end(); ++block) {
+          const std::size_t begin = plan.block_begin(block), rows = plan.block_size(block);
+          source.logits(begin, rows, input, z.data(), columns);
+          block_loss[block] = row_step(begin, rows, z.data());
+          if (input.accumulate)
+            source.accumulate(begin, rows, 0, z.data(), columns, classes, nullptr, false);
+        }
+      },
+      tbb::simple_partitioner());
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, plan.chunks, 1),
+      [&](const tbb::blocked_range<std::size_t>& chunks) {
+        for (std::size_t chunk = chunks.begin(); chunk != chunks.end(); ++chunk) {
+          const std::size_t first = plan.first_block(chunk), last = plan.first_block(chunk + 1);
+          double loss = 0;
+          for (std::size_t block = first; block < last; ++block) loss += block_loss[block];
+          workspace.chunk_loss[chunk] = loss;
+          if (!input.accumulate || first == last) continue;
+          T* intercept_sums = workspace.intercept_sums(chunk);
+          std::fill(intercept_sums, intercept_sums + classes, T(0));
+          const std::size_t end = plan.block_begin(last - 1) + plan.block_size(last - 1);
+          for (std::size_t i = plan.block_begin(first); i < end; ++i) {
+            const T* g = source.gathered + i * classes;
+            for (std::size_t k = 0; k < classes; ++k) intercept_sums[k] += g[k];
+          }
+        }
+      },
+      tbb::simple_partitioner());
+  double total = 0;
+  for (std::size_t chunk = 0; chunk < plan.chunks; ++chunk) total += workspace.chunk_loss[chunk];
+  return total;
+}
+
 // Returns the sum of the row steps' results, added chunk by chunk in order. `source` gives the
 // block products: DenseFeatures above, or CsrFeatures (loss/csr_features.hpp).
 template <class T, class Source, class RowStep>
 double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace, const Source& source,
                         const PassInput<T>& input, const RowStep& row_step) {
+  if constexpr (requires { source.gathered; }) {
+    if (!input.accumulate || source.gathered != nullptr)
+      return run_independent_blocks(plan, workspace, source, input, row_step);
+  }
   std::optional<SingleThreadedBlas> single_threaded_blas;
   if (source.uses_blas()) single_threaded_blas.emplace();
   const std::size_t classes = input.classes;
