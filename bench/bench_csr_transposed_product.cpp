@@ -44,9 +44,8 @@ namespace {
 
 // The plan of the loss engine for these features (the CSR block size), as it cuts them.
 detail::BlockPlan plan_of(const bag_of_words::Data& data) {
-  return detail::make_block_plan(
-      data.rows, data.features, data.classes, sizeof(float),
-      detail::csr_block_rows(data.rows, data.values.size(), sizeof(float)));
+  return detail::make_csr_block_plan(data.rows, data.values.size(), data.features, data.classes,
+                                     sizeof(float), 0);
 }
 
 struct Product {

@@ -85,8 +85,8 @@ void check_csr_shares(std::size_t rows, std::size_t features, std::size_t classe
   std::vector<std::int64_t> counts(features, 0);
   for (std::int32_t j : csr.columns) ++counts[static_cast<std::size_t>(j)];
 
-  const detail::BlockPlan plan = detail::make_block_plan(
-      rows, features, classes, sizeof(T), detail::csr_block_rows(rows, all.nnz(), sizeof(T)));
+  const detail::BlockPlan plan =
+      detail::make_csr_block_plan(rows, all.nnz(), features, classes, sizeof(T), 0);
   const std::vector<std::size_t> starts = detail::chunk_row_starts(plan);
   const std::size_t size = classes * features;
   LossGradient<T> reference(whole);
@@ -129,8 +129,9 @@ void check_csr_shares(std::size_t rows, std::size_t features, std::size_t classe
 }  // namespace
 
 TEST_CASE("csr chunk shares with the global column counts give the whole problem's bits") {
-  // 12000 x 400, about 3.5 entries a row, 5 classes: 6 chunks of the CSR grid (2048-row blocks) in
-  // both precisions (block rows from the mean entries per row).
+  // 12000 x 400, about 3.5 entries a row, 5 classes: 6 blocks of 2048 rows (from the mean entries
+  // per row) in 4 chunks (the CSR grid's cap on so few entries), so chunks of one and two blocks;
+  // the whole problem's pass runs its blocks independently, the shares' passes chunk by chunk.
   for (std::size_t shares : {1, 2, 3, 7}) {
     CAPTURE(shares);
     check_csr_shares<float>(12000, 400, 5, 3, shares);
@@ -138,6 +139,21 @@ TEST_CASE("csr chunk shares with the global column counts give the whole problem
   }
   // A single chunk: every share but one has no rows.
   check_csr_shares<float>(100, 30, 3, 2, 3);
+}
+
+TEST_CASE("the CSR grid: at most max(kMinChunks, nnz / kCsrChunkEntries) chunks") {
+  // 400 000 rows x 1000 columns, 3 classes: 1563 blocks of 256 rows, 64 chunks for dense data.
+  CHECK(detail::make_block_plan(400000, 1000, 3, sizeof(float), 256).chunks == detail::kMaxChunks);
+  for (std::size_t nnz : {std::size_t{0}, std::size_t{1000}, detail::kCsrChunkEntries * 5 - 1,
+                          detail::kCsrChunkEntries * 5, detail::kCsrChunkEntries * 20}) {
+    CAPTURE(nnz);
+    const detail::BlockPlan plan = detail::make_csr_block_plan(400000, nnz, 1000, 3, 4, 256);
+    CHECK(plan.block_rows == 256);
+    CHECK(plan.chunks == std::max(detail::kMinChunks, nnz / detail::kCsrChunkEntries));
+    CHECK(plan.grid_chunks == plan.chunks);
+  }
+  // Fewer blocks than the cap: one chunk per block, as for dense data.
+  CHECK(detail::make_csr_block_plan(40, 100, 1000, 3, 4, 16).chunks == 3);
 }
 
 TEST_CASE("a csr chunk share needs the global column counts") {

@@ -60,7 +60,7 @@ struct LossGradientOptions {
 // whole problem's, bitwise.
 // CSR features (sparse_features, every share with the same cols): column_entries holds each
 // column's entry count over ALL the shares' rows (cols entries). Their sum, the global nnz, fixes
-// the block size and so the grid (as csr_block_rows does for one process), and their order fixes
+// the block size and the chunk count and so the grid (as for one process), and their order fixes
 // the chunk accumulator's layout (features by entry count), so that every share's sums lie where
 // the single process's do and the fold adds like elements. Empty for dense features.
 template <class T>

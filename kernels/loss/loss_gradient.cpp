@@ -137,13 +137,12 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
   impl_->path = detail::choose_path(problem, options.path);
   if (impl_->path == ProductPath::blas) detail::warn_once_if_blas_core_is_slow();
   const bool sparse = impl_->sparse();
-  const std::size_t block_rows =
-      options.block_rows != 0 || !sparse
-          ? options.block_rows
-          : detail::csr_block_rows(problem.sparse_features.rows(), problem.sparse_features.nnz(),
-                                   sizeof(T));
-  impl_->plan = detail::make_block_plan(impl_->rows(), impl_->features(), problem.num_classes,
-                                        sizeof(T), block_rows);
+  impl_->plan = sparse
+                    ? detail::make_csr_block_plan(impl_->rows(), problem.sparse_features.nnz(),
+                                                  impl_->features(), problem.num_classes, sizeof(T),
+                                                  options.block_rows)
+                    : detail::make_block_plan(impl_->rows(), impl_->features(), problem.num_classes,
+                                              sizeof(T), options.block_rows);
   detail::check_workspace_fits(impl_->plan, problem.num_classes, impl_->features(), sizeof(T));
   if (sparse) {
     detail::check_column_copy_fits(impl_->rows(), impl_->features(), problem.sparse_features.nnz(),
@@ -174,7 +173,7 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
   const bool sparse = impl_->sparse();
   const std::size_t rows = impl_->rows();
   // CSR: the grid from the global nnz, the accumulator's layout from the global column counts.
-  std::size_t block_rows = options.block_rows;
+  std::size_t global_nnz = 0;
   if (sparse) {
     const std::vector<std::int64_t> local =
         detail::FeatureSlots::column_entries(problem.sparse_features);
@@ -182,7 +181,6 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
       detail::fail(function,
                    "share.column_entries has " + std::to_string(share.column_entries.size()) +
                        " entries, expected one per column (" + std::to_string(local.size()) + ")");
-    std::size_t global_nnz = 0;
     for (std::size_t j = 0; j < local.size(); ++j) {
       if (share.column_entries[j] < local[j])
         detail::fail(function, "share.column_entries[" + std::to_string(j) + "] is " +
@@ -191,8 +189,6 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
                                    " entries in that column");
       global_nnz += static_cast<std::size_t>(share.column_entries[j]);
     }
-    if (block_rows == 0)
-      block_rows = detail::csr_block_rows(share.global_rows, global_nnz, sizeof(T));
     impl_->slots = detail::FeatureSlots(share.column_entries);
     impl_->entry_slots = impl_->slots.entry_slots(problem.sparse_features);
   } else if (!share.column_entries.empty()) {
@@ -202,8 +198,11 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
     detail::fail(function, "rows [" + std::to_string(share.first_row) + ", " +
                                std::to_string(share.first_row + rows) + ") are not inside [0, " +
                                std::to_string(share.global_rows) + ")");
-  const detail::BlockPlan whole = detail::make_block_plan(
-      share.global_rows, impl_->features(), problem.num_classes, sizeof(T), block_rows);
+  const detail::BlockPlan whole =
+      sparse ? detail::make_csr_block_plan(share.global_rows, global_nnz, impl_->features(),
+                                           problem.num_classes, sizeof(T), options.block_rows)
+             : detail::make_block_plan(share.global_rows, impl_->features(), problem.num_classes,
+                                       sizeof(T), options.block_rows);
   const std::vector<std::size_t> starts = detail::chunk_row_starts(whole);
   const auto first = std::find(starts.begin(), starts.end(), share.first_row);
   const auto last = std::find(starts.begin(), starts.end(), share.first_row + rows);

@@ -138,6 +138,17 @@ std::size_t csr_block_rows(std::size_t rows, std::size_t nnz, std::size_t elemen
   return std::clamp<std::size_t>(fitting / 8 * 8, 16, 2048);
 }
 
+BlockPlan make_csr_block_plan(std::size_t rows, std::size_t nnz, std::size_t features,
+                              std::size_t classes, std::size_t element_size,
+                              std::size_t requested_block_rows) {
+  BlockPlan plan = make_block_plan(
+      rows, features, classes, element_size,
+      requested_block_rows != 0 ? requested_block_rows : csr_block_rows(rows, nnz, element_size));
+  const std::size_t most = std::max(kMinChunks, nnz / kCsrChunkEntries);
+  if (plan.chunks > most) plan.chunks = plan.grid_chunks = most;
+  return plan;
+}
+
 long double physical_memory_bytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   return pages > 0 && page > 0 ? static_cast<long double>(pages) * static_cast<long double>(page)

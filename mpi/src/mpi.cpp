@@ -347,11 +347,8 @@ void agree(MPI_Comm comm, const std::string& local_error) {
 }
 
 namespace {
-RowRange rows_of_rank_in(std::size_t global_rows, std::size_t features, std::size_t classes,
-                         std::size_t element_size, std::size_t block_rows, int rank, int ranks) {
-  if (global_rows == 0 || ranks <= 0) return {};
-  const detail::BlockPlan plan =
-      detail::make_block_plan(global_rows, features, classes, element_size, block_rows);
+RowRange rows_of_plan(const detail::BlockPlan& plan, int rank, int ranks) {
+  if (plan.rows == 0 || ranks <= 0) return {};
   const std::vector<std::size_t> starts = detail::chunk_row_starts(plan);
   const std::size_t chunks = plan.grid_chunks, r = static_cast<std::size_t>(rank),
                     p = static_cast<std::size_t>(ranks);
@@ -362,14 +359,17 @@ RowRange rows_of_rank_in(std::size_t global_rows, std::size_t features, std::siz
 
 RowRange rows_of_rank(std::size_t global_rows, std::size_t features, std::size_t classes,
                       std::size_t element_size, int rank, int ranks) {
-  return rows_of_rank_in(global_rows, features, classes, element_size, 0, rank, ranks);
+  if (global_rows == 0 || ranks <= 0) return {};
+  return rows_of_plan(detail::make_block_plan(global_rows, features, classes, element_size, 0),
+                      rank, ranks);
 }
 
 RowRange csr_rows_of_rank(std::size_t global_rows, std::size_t global_nnz, std::size_t features,
                           std::size_t classes, std::size_t element_size, int rank, int ranks) {
-  return rows_of_rank_in(global_rows, features, classes, element_size,
-                         detail::csr_block_rows(global_rows, global_nnz, element_size), rank,
-                         ranks);
+  if (global_rows == 0 || ranks <= 0) return {};
+  return rows_of_plan(
+      detail::make_csr_block_plan(global_rows, global_nnz, features, classes, element_size, 0),
+      rank, ranks);
 }
 
 template <class T>
