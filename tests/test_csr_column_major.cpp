@@ -26,11 +26,11 @@ using softmaxkit::Isa;
 namespace detail = softmaxkit::detail;
 
 template <class T>
-void check_column_sums(Isa isa, std::size_t classes, std::uint32_t seed) {
+void check_column_sums(Isa isa, std::size_t classes, std::uint32_t seed, std::size_t block_rows) {
   const auto& kernels = detail::kernel_table(isa).typed<T>();
   std::mt19937 random(seed);
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);
-  const std::size_t rows = 200, features = 40;
+  const std::size_t rows = 200, features = 41;
   // CSR whose feature j has density about (j % 8 + 1) / 40, so that rare features skip chunks;
   // features 0 and 39 stay empty; rows 120..149 have no entries (whole chunks without any);
   // some values are -0, and some are tiny, so that value * g rounds to -0.
@@ -56,6 +56,12 @@ void check_column_sums(Isa isa, std::size_t classes, std::uint32_t seed) {
         values.push_back(tiny);
       }
     }
+    // Feature 40: one tiny entry in rows 0, 50, 100 and 199 (g -0.25 too), so that with chunks of
+    // 50 rows every chunk's sum is -0 (with FMA) and the `next` joins must keep the -0.
+    if (i == 0 || i == 50 || i == 100 || i == rows - 1) {
+      columns.push_back(40);
+      values.push_back(tiny);
+    }
     offsets.push_back(static_cast<std::int64_t>(columns.size()));
   }
   std::vector<T> g(rows * classes);
@@ -63,13 +69,16 @@ void check_column_sums(Isa isa, std::size_t classes, std::uint32_t seed) {
     const auto pick = random() % 13;
     value = pick == 0 ? T(-0.0) : pick == 1 ? T(-0.25) : static_cast<T>(uniform(random));
   }
-  std::fill(g.begin(), g.begin() + classes, T(-0.25));
-  std::fill(g.end() - classes, g.end(), T(-0.25));
+  for (std::size_t row : {std::size_t{0}, std::size_t{50}, std::size_t{100}, rows - 1})
+    std::fill(g.begin() + row * classes, g.begin() + (row + 1) * classes, T(-0.25));
   const softmaxkit::CsrMatrixView<T> view(rows, features, offsets, columns, values);
-  // Blocks of 7 rows, 16 chunks of 12 or 13 rows: chunks 10 to 11 hold only empty rows.
-  const detail::BlockPlan plan = detail::make_block_plan(rows, features, classes, sizeof(T), 7);
+  // Blocks of 7 rows: 16 chunks of 12 or 13 rows, chunks 10 to 11 holding only empty rows. Blocks
+  // of 50 rows: 4 chunks, feature 40's sum -0 in each. One block: one chunk, where a -0 sum in
+  // chunk 0 (features 36 and 38 with FMA) is the result, which a `first` join adding +0 would lose.
+  const detail::BlockPlan plan =
+      detail::make_block_plan(rows, features, classes, sizeof(T), block_rows);
   const std::vector<std::size_t> starts = detail::chunk_row_starts(plan);
-  REQUIRE(starts.size() > 8);
+  REQUIRE(starts.size() == (block_rows == 7 ? 17u : block_rows == 50 ? 5u : 2u));
 
   // The row-wise scheme: each chunk's zeroed n x K sums, rows in order, then chunks in order.
   std::vector<T> expected(features * classes), partial(features * classes);
@@ -91,7 +100,7 @@ void check_column_sums(Isa isa, std::size_t classes, std::uint32_t seed) {
   bool skips = false;
   for (std::size_t s = 0; s < copy.segment_join.size(); ++s)
     skips |= copy.segment_join[s] == detail::SegmentJoin::after_empty;
-  CHECK(skips);
+  CHECK(skips == (plan.chunks > 1));
   // Totals start as 7: a feature that no segment or finish_total writes would keep it.
   std::vector<T> got(features * classes, T(7));
   detail::sum_segments(copy, kernels.csr_segment_sums, g.data(), classes, got.data());
@@ -100,6 +109,9 @@ void check_column_sums(Isa isa, std::size_t classes, std::uint32_t seed) {
   INFO("isa " << softmaxkit::to_string(isa) << ", classes " << classes << ", "
               << (sizeof(T) == 4 ? "float" : "double"));
   CHECK(std::memcmp(got.data(), expected.data(), got.size() * sizeof(T)) == 0);
+  // Without FMA, value * g rounds to -0 and +0 + -0 is +0: no chunk sum is -0 there.
+  if (plan.chunks == 1 && isa != Isa::sse2) CHECK(std::signbit(got[36 * classes]));
+  if (plan.chunks == 4 && isa != Isa::sse2) CHECK(std::signbit(got[40 * classes]));
   // Empty columns are +0 (the chunks' zeroed sums), not -0 or untouched.
   for (std::size_t k = 0; k < classes; ++k) {
     CHECK(std::memcmp(&got[k], &expected[k], sizeof(T)) == 0);
@@ -113,8 +125,11 @@ TEST_CASE("csr_segment_sums and the chunk-wise copy: the row-wise chunked scheme
   for (Isa isa : softmaxkit::supported_isas()) {
     for (std::size_t classes :
          {1u, 2u, 3u, 7u, 8u, 9u, 15u, 16u, 17u, 31u, 33u, 53u, 64u, 65u, 127u, 128u, 129u, 200u}) {
-      check_column_sums<float>(isa, classes, static_cast<std::uint32_t>(classes));
-      check_column_sums<double>(isa, classes, static_cast<std::uint32_t>(classes + 1000));
+      for (std::size_t block_rows : {7u, 50u, 200u}) {
+        check_column_sums<float>(isa, classes, static_cast<std::uint32_t>(classes), block_rows);
+        check_column_sums<double>(isa, classes, static_cast<std::uint32_t>(classes + 1000),
+                                  block_rows);
+      }
     }
   }
 }
