@@ -45,6 +45,8 @@ struct DenseFeatures {
 
   static constexpr bool transposed_parameters = false;
   bool uses_blas() const { return products.uses_blas; }
+  // Every block adds to its chunk's sums (loss-only passes too run chunk by chunk here).
+  static constexpr bool may_run_blocks_independently = false;
   std::size_t cols() const { return features.cols(); }
   // z (rows x logit_columns, row stride z_stride) = X_blk P^T + bias.
   void logits(std::size_t begin, std::size_t rows, const PassInput<T>& input, T* z,
@@ -66,11 +68,27 @@ struct DenseFeatures {
   }
 };
 
-// A pass whose blocks depend on no other block: CSR features without per-chunk sums to add to
-// (loss only, or G gathered for the column-major product). Blocks then run in parallel, so a
-// few chunks still use every thread, and each chunk's loss and intercept sums are formed
-// afterwards in the order run_blocked_pass's chunk loop forms them: the same bits. The
-// intercept sums read the gathered G rows, copies of the rows that loop would read.
+// sums (classes) += each of `rows` rows of g (row stride `stride`), rows in order: a chunk's
+// intercept sums, one block at a time.
+template <class T>
+void add_rows(const T* g, std::size_t rows, std::size_t stride, std::size_t classes, T* sums) {
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t k = 0; k < classes; ++k) sums[k] += g[i * stride + k];
+}
+
+// The chunks' losses added in chunk order: a pass's result.
+template <class T>
+double chunks_loss(const BlockPlan& plan, const Workspace<T>& workspace) {
+  double total = 0;
+  for (std::size_t chunk = 0; chunk < plan.chunks; ++chunk) total += workspace.chunk_loss[chunk];
+  return total;
+}
+
+// A pass whose blocks depend on no other block (Source::blocks_independent: CSR features without
+// per-chunk sums to add to, loss only or G gathered for the column-major product). Blocks then
+// run in parallel, so a few chunks still use every thread, and each chunk's loss and intercept
+// sums are formed afterwards in the order run_blocked_pass's chunk loop forms them: the same bits.
+// The intercept sums read the gathered G rows, copies of the rows that loop would read.
 template <class T, class Source, class RowStep>
 double run_independent_blocks(const BlockPlan& plan, Workspace<T>& workspace, const Source& source,
                               const PassInput<T>& input, const RowStep& row_step) {
@@ -102,17 +120,14 @@ double run_independent_blocks(const BlockPlan& plan, Workspace<T>& workspace, co
           if (!input.accumulate || first == last) continue;
           T* intercept_sums = workspace.intercept_sums(chunk);
           std::fill(intercept_sums, intercept_sums + classes, T(0));
+          const std::size_t begin = plan.block_begin(first);
           const std::size_t end = plan.block_begin(last - 1) + plan.block_size(last - 1);
-          for (std::size_t i = plan.block_begin(first); i < end; ++i) {
-            const T* g = source.gathered + i * classes;
-            for (std::size_t k = 0; k < classes; ++k) intercept_sums[k] += g[k];
-          }
+          add_rows(source.gathered_row(begin, classes), end - begin, classes, classes,
+                   intercept_sums);
         }
       },
       tbb::simple_partitioner());
-  double total = 0;
-  for (std::size_t chunk = 0; chunk < plan.chunks; ++chunk) total += workspace.chunk_loss[chunk];
-  return total;
+  return chunks_loss(plan, workspace);
 }
 
 // Returns the sum of the row steps' results, added chunk by chunk in order. `source` gives the
@@ -120,8 +135,8 @@ double run_independent_blocks(const BlockPlan& plan, Workspace<T>& workspace, co
 template <class T, class Source, class RowStep>
 double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace, const Source& source,
                         const PassInput<T>& input, const RowStep& row_step) {
-  if constexpr (requires { source.gathered; }) {
-    if (!input.accumulate || source.gathered != nullptr)
+  if constexpr (Source::may_run_blocks_independently) {
+    if (source.blocks_independent(input))
       return run_independent_blocks(plan, workspace, source, input, row_step);
   }
   std::optional<SingleThreadedBlas> single_threaded_blas;
@@ -143,10 +158,7 @@ double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace, const So
       source.accumulate(begin, rows, next_rows, z, input.logit_columns, classes, weight_sums,
                         overwrite);
       if (overwrite) std::fill(intercept_sums, intercept_sums + classes, T(0));
-      for (std::size_t i = 0; i < rows; ++i) {
-        const T* g = z + i * input.logit_columns;
-        for (std::size_t k = 0; k < classes; ++k) intercept_sums[k] += g[k];
-      }
+      add_rows(z, rows, input.logit_columns, classes, intercept_sums);
     }
     workspace.chunk_loss[chunk] = loss;
   };
@@ -156,9 +168,7 @@ double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace, const So
         for (std::size_t chunk = chunks.begin(); chunk != chunks.end(); ++chunk) run_chunk(chunk);
       },
       tbb::simple_partitioner());
-  double total = 0;
-  for (std::size_t chunk = 0; chunk < plan.chunks; ++chunk) total += workspace.chunk_loss[chunk];
-  return total;
+  return chunks_loss(plan, workspace);
 }
 
 // weights_out (classes x features) = sum over chunks (in order) of their weight sums (classes x

@@ -83,6 +83,15 @@ struct CsrFeatures {
 
   static constexpr bool transposed_parameters = true;
   bool uses_blas() const { return false; }
+  // No per-chunk sums to add to: a loss-only pass, or G gathered (run_independent_blocks).
+  static constexpr bool may_run_blocks_independently = true;
+  bool blocks_independent(const PassInput<T>& input) const {
+    return !input.accumulate || gathered != nullptr;
+  }
+  // Row `row` of the gathered G (rows x classes).
+  const T* gathered_row(std::size_t row, std::size_t classes) const {
+    return gathered + row * classes;
+  }
   std::size_t cols() const { return features.cols(); }
 
   void logits(std::size_t begin, std::size_t rows, const PassInput<T>& input, T* z,

@@ -32,9 +32,9 @@ std::size_t csr_block_rows(std::size_t rows, std::size_t nnz, std::size_t elemen
 // The grid for CSR features: make_block_plan with blocks of csr_block_rows (unless
 // requested_block_rows is given) and at most max(kMinChunks, nnz / kCsrChunkEntries) chunks.
 // With the column-major gradient product each chunk joins every feature it touches to that
-// feature's total, so on small data fewer chunks are faster (news20's shape, 13 against 4 chunks:
-// 5.06 against 4.62 ms on 2 threads); blocks, not chunks, carry the pass's parallelism there
-// (run_independent_blocks), and larger data still get more chunks for data-parallel shares.
+// feature's total, so on small data fewer chunks are faster (README, "Sparse features (CSR)");
+// blocks, not chunks, carry the pass's parallelism there (run_independent_blocks), and larger
+// data still get more chunks for data-parallel shares.
 inline constexpr std::size_t kCsrChunkEntries = std::size_t{1} << 20;
 BlockPlan make_csr_block_plan(std::size_t rows, std::size_t nnz, std::size_t features,
                               std::size_t classes, std::size_t element_size,

@@ -359,14 +359,12 @@ RowRange rows_of_plan(const detail::BlockPlan& plan, int rank, int ranks) {
 
 RowRange rows_of_rank(std::size_t global_rows, std::size_t features, std::size_t classes,
                       std::size_t element_size, int rank, int ranks) {
-  if (global_rows == 0 || ranks <= 0) return {};
   return rows_of_plan(detail::make_block_plan(global_rows, features, classes, element_size, 0),
                       rank, ranks);
 }
 
 RowRange csr_rows_of_rank(std::size_t global_rows, std::size_t global_nnz, std::size_t features,
                           std::size_t classes, std::size_t element_size, int rank, int ranks) {
-  if (global_rows == 0 || ranks <= 0) return {};
   return rows_of_plan(
       detail::make_csr_block_plan(global_rows, global_nnz, features, classes, element_size, 0),
       rank, ranks);
