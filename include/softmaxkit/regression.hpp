@@ -92,7 +92,8 @@ struct ChunkShare {
 // Memory: besides views of the data, the object owns about
 //   chunks * (K n + K + block_rows * K') + K' n + block_rows * K  elements (K' = 2K),
 // where chunks = min(max(blocks / 4, min(blocks, 16)), 64, max(4, 64 MiB / (K n sizeof(T))))
-// depends only on the shape (see kernels/loss/block_plan.hpp):
+// (for CSR features also at most max(4, nnz / 2^20)) depends only on the shape and, for CSR,
+// the entry count (see kernels/loss/block_plan.hpp, kernels/loss/problem_checks.hpp):
 // each chunk accumulates a fixed run of blocks and chunks are summed in order, which is what
 // makes the result independent of the thread count. Never an m x K matrix for dense features.
 // CSR features (without a share) hold no chunk accumulators: instead a column-major copy of the
