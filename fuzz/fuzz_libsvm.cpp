@@ -2,7 +2,11 @@
 // odd, num_features is inferred (0); otherwise num_features = byte 0.
 // Checks: both accept or refuse the same input, with the same message except the index limit
 // (2^28 dense, kCsrMaxColumns sparse) and the dense size limits; the CSR result is valid (the
-// CsrMatrix constructor validates it) and, when small, equals the dense result densified.
+// CsrMatrix constructor validates it) and, when small, equals the dense result densified; the
+// text fed in pieces as read_libsvm_csr streams a file (pieces of 1 + size % 29 bytes, grown to
+// hold a line) gives the whole text's CSR result, bit for bit, or its message.
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/libsvm_pieces.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 
@@ -38,6 +43,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     sparse = softmaxkit::parse_libsvm_csr(text, options, "fuzz");
   } catch (const softmaxkit::Error& error) {
     sparse_error = error.what();
+  }
+  try {
+    const softmaxkit::SparseDataset pieces =
+        softmaxkit::detail::parse_libsvm_csr_in_pieces(text, options, "fuzz", 1 + size % 29);
+    if (!sparse) __builtin_trap();
+    const auto& a = pieces.features.view();
+    const auto& b = sparse->features.view();
+    if (a.rows() != b.rows() || a.cols() != b.cols() || pieces.labels != sparse->labels)
+      __builtin_trap();
+    if (!std::equal(a.row_offsets().begin(), a.row_offsets().end(), b.row_offsets().begin()) ||
+        !std::equal(a.column_indices().begin(), a.column_indices().end(),
+                    b.column_indices().begin(), b.column_indices().end()) ||
+        !std::equal(a.values().begin(), a.values().end(), b.values().begin(), b.values().end(),
+                    [](float x, float y) {
+                      return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
+                    }))
+      __builtin_trap();
+  } catch (const softmaxkit::Error& error) {
+    if (sparse || error.what() != sparse_error) __builtin_trap();
   }
   if (sparse) {
     const auto& view = sparse->features.view();

@@ -5,6 +5,7 @@
 // huge index in a small file is fine sparse (up to kCsrMaxColumns) and refused dense.
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "io/libsvm_pieces.hpp"
 #include "softmaxkit/data.hpp"
 #include "test_files.hpp"
 
@@ -140,6 +142,47 @@ std::string dense_error(const std::string& text, softmaxkit::LibsvmOptions optio
   return error_message([&] { (void)softmaxkit::parse_libsvm(text, options, "d.svm"); });
 }
 
+struct MalformedCase {
+  std::string text;
+  std::string message;
+  softmaxkit::LibsvmOptions options = {};
+};
+
+// Malformed inputs with the message each must get (as file d.svm).
+std::vector<MalformedCase> malformed_cases() {
+  return {
+      {"1 1:1\n1 0:2\n", "d.svm:2:3: feature index 0 is invalid"},
+      {"1 -3:2\n", "d.svm:1:3: feature index '-3' must be a positive integer"},
+      {"1 +3:2\n", "d.svm:1:3: feature index '+3' must be a positive integer"},
+      {"1 2:1 2:3\n", "d.svm:1:7: feature index 2 is not greater than the previous index 2"},
+      {"1 5:1 2:3\n", "d.svm:1:7: feature index 2 is not greater than the previous index 5"},
+      {"1 1:1 3:1 4:1 5:1 6:1 6:2\n", "d.svm:1:23: feature index 6 is not greater"},
+      {"1 1:1 7\n", "d.svm:1:7: malformed token '7'"},
+      {"1 x:1\n", "d.svm:1:3: feature index 'x' is not an integer"},
+      {"1 1x:1\n", "d.svm:1:3: feature index '1x' is not an integer"},
+      {"1 :1\n", "d.svm:1:3: missing feature index"},
+      {"1 1:\n", "d.svm:1:3: value of feature 1: empty field"},
+      {"1 1:abc\n", "d.svm:1:3: value of feature 1: 'abc' is not a number"},
+      {"1 1:0.5x 2:1\n", "d.svm:1:3: value of feature 1: '0.5x' is not a number"},
+      {"1 1:1:2\n", "d.svm:1:3: value of feature 1: '1:2' is not a number"},
+      {"1 1:0x10\n", "d.svm:1:3: value of feature 1: '0x10' is not a number"},
+      {"1 1:1\r2:3\n", "d.svm:1:3: value of feature 1: '1\\x0d2:3' is not a number"},
+      {"1 1:nan\n", "d.svm:1:3: value of feature 1: 'nan' is not finite"},
+      {"1 1:1 2:inf\n", "d.svm:1:7: value of feature 2: 'inf' is not finite"},
+      {"1 1:-infinity\n", "d.svm:1:3: value of feature 1: '-infinity' is not finite"},
+      {"1 1:1e39\n", "d.svm:1:3: value of feature 1: '1e39' is out of range"},
+      {"1 1:1\n1 3:1\n", "d.svm:2:3: feature index 3 exceeds num_features 2", {.num_features = 2}},
+      {"1.5 1:1\n", "d.svm:1:1: label: '1.5' is not an integer label"},
+      {"1:1 2:2\n", "d.svm:1:1: label: '1:1' is not a number"},
+      {"1 99999999999999999999:1\n", "d.svm:1:3: feature index '99999999999999999999' exceeds"},
+      {"# nothing\n\n", "d.svm:2: no data records"},
+      {"", "d.svm:1: no data records"},
+      {"\xEF\xBB\xBF", "d.svm:1: no data records"},
+      {"1\n2\n", "d.svm:2: no feature indices found"},
+      {"1 qid:3 qid:4 1:1\n", "d.svm:1:9: feature index 'qid' is not an integer"},
+  };
+}
+
 }  // namespace
 
 TEST_CASE("LibSVM CSR: random files equal the rows written and the dense parse") {
@@ -212,43 +255,8 @@ TEST_CASE("LibSVM CSR: memory is by entries; indices up to kCsrMaxColumns") {
 }
 
 TEST_CASE("LibSVM CSR: malformed input names file:line:column like the dense reader") {
-  struct Case {
-    std::string text;
-    std::string message;
-    softmaxkit::LibsvmOptions options = {};
-  };
-  const std::vector<Case> cases = {
-      {"1 1:1\n1 0:2\n", "d.svm:2:3: feature index 0 is invalid"},
-      {"1 -3:2\n", "d.svm:1:3: feature index '-3' must be a positive integer"},
-      {"1 +3:2\n", "d.svm:1:3: feature index '+3' must be a positive integer"},
-      {"1 2:1 2:3\n", "d.svm:1:7: feature index 2 is not greater than the previous index 2"},
-      {"1 5:1 2:3\n", "d.svm:1:7: feature index 2 is not greater than the previous index 5"},
-      {"1 1:1 3:1 4:1 5:1 6:1 6:2\n", "d.svm:1:23: feature index 6 is not greater"},
-      {"1 1:1 7\n", "d.svm:1:7: malformed token '7'"},
-      {"1 x:1\n", "d.svm:1:3: feature index 'x' is not an integer"},
-      {"1 1x:1\n", "d.svm:1:3: feature index '1x' is not an integer"},
-      {"1 :1\n", "d.svm:1:3: missing feature index"},
-      {"1 1:\n", "d.svm:1:3: value of feature 1: empty field"},
-      {"1 1:abc\n", "d.svm:1:3: value of feature 1: 'abc' is not a number"},
-      {"1 1:0.5x 2:1\n", "d.svm:1:3: value of feature 1: '0.5x' is not a number"},
-      {"1 1:1:2\n", "d.svm:1:3: value of feature 1: '1:2' is not a number"},
-      {"1 1:0x10\n", "d.svm:1:3: value of feature 1: '0x10' is not a number"},
-      {"1 1:1\r2:3\n", "d.svm:1:3: value of feature 1: '1\\x0d2:3' is not a number"},
-      {"1 1:nan\n", "d.svm:1:3: value of feature 1: 'nan' is not finite"},
-      {"1 1:1 2:inf\n", "d.svm:1:7: value of feature 2: 'inf' is not finite"},
-      {"1 1:-infinity\n", "d.svm:1:3: value of feature 1: '-infinity' is not finite"},
-      {"1 1:1e39\n", "d.svm:1:3: value of feature 1: '1e39' is out of range"},
-      {"1 1:1\n1 3:1\n", "d.svm:2:3: feature index 3 exceeds num_features 2", {.num_features = 2}},
-      {"1.5 1:1\n", "d.svm:1:1: label: '1.5' is not an integer label"},
-      {"1:1 2:2\n", "d.svm:1:1: label: '1:1' is not a number"},
-      {"1 99999999999999999999:1\n", "d.svm:1:3: feature index '99999999999999999999' exceeds"},
-      {"# nothing\n\n", "d.svm:2: no data records"},
-      {"", "d.svm:1: no data records"},
-      {"\xEF\xBB\xBF", "d.svm:1: no data records"},
-      {"1\n2\n", "d.svm:2: no feature indices found"},
-      {"1 qid:3 qid:4 1:1\n", "d.svm:1:9: feature index 'qid' is not an integer"},
-  };
-  for (const Case& c : cases) {
+  const std::vector<MalformedCase> cases = malformed_cases();
+  for (const MalformedCase& c : cases) {
     CAPTURE(c.text);
     const std::string sparse = csr_error(c.text, c.options);
     CHECK(contains(sparse, c.message));
@@ -262,4 +270,82 @@ TEST_CASE("LibSVM CSR: malformed input names file:line:column like the dense rea
                  path + ":2:7: feature index 3 is not greater"));
   CHECK(contains(error_message([&] { (void)softmaxkit::read_libsvm_csr(dir.file("absent")); }),
                  dir.file("absent")));
+}
+
+// read_libsvm_csr streams a plain file in pieces of whole lines (io/libsvm_pieces.hpp): pieces of
+// 1 byte upward (each then grows to hold a line) must give the whole text's parse, bit for bit,
+// and the same errors (file:line:column in any piece, and the messages about the whole file).
+TEST_CASE("LibSVM CSR: a file read in pieces of any size equals the whole text's parse") {
+  std::mt19937_64 random(20261203);
+  TempDir dir;
+  const std::size_t block_sizes[] = {1, 2, 3, 5, 8, 13, 64, 4096};
+  const auto same = [](const softmaxkit::SparseDataset& a, const softmaxkit::SparseDataset& b) {
+    const auto& x = a.features.view();
+    const auto& y = b.features.view();
+    CHECK(x.rows() == y.rows());
+    CHECK(x.cols() == y.cols());
+    CHECK(a.labels == b.labels);
+    CHECK(std::vector<std::int64_t>(x.row_offsets().begin(), x.row_offsets().end()) ==
+          std::vector<std::int64_t>(y.row_offsets().begin(), y.row_offsets().end()));
+    CHECK(std::vector<std::int32_t>(x.column_indices().begin(), x.column_indices().end()) ==
+          std::vector<std::int32_t>(y.column_indices().begin(), y.column_indices().end()));
+    REQUIRE(x.values().size() == y.values().size());
+    for (std::size_t e = 0; e < x.values().size(); ++e)
+      CHECK(std::bit_cast<std::uint32_t>(x.values()[e]) ==
+            std::bit_cast<std::uint32_t>(y.values()[e]));
+  };
+  for (int file = 0; file < 60; ++file) {
+    CAPTURE(file);
+    std::vector<Row> rows;
+    const std::string text = random_file(random, 1 + random() % 30, rows);
+    CAPTURE(text);
+    const std::string path = dir.write("p.svm", text);
+    softmaxkit::LibsvmOptions options;
+    options.num_features = 32;
+    const softmaxkit::SparseDataset whole = softmaxkit::parse_libsvm_csr(text, options, path);
+    for (std::size_t block : block_sizes) {
+      CAPTURE(block);
+      same(softmaxkit::detail::read_libsvm_csr_in_pieces(path, options, block), whole);
+    }
+    same(softmaxkit::read_libsvm_csr(path, options), whole);
+  }
+  // Errors: each malformed case, alone and after 40 good lines (so that it falls in a later
+  // piece), gets the whole text's message with the path as the name.
+  for (const MalformedCase& c : malformed_cases()) {
+    for (const bool late : {false, true}) {
+      std::string text = c.text;
+      if (late) {
+        std::string good;
+        for (int i = 0; i < 40; ++i) good += std::to_string(i % 3) + " 1:0.5 2:1\n";
+        text = good + text;
+      }
+      CAPTURE(text);
+      const std::string path = dir.write("bad.svm", text);
+      const std::string expected =
+          error_message([&] { (void)softmaxkit::parse_libsvm_csr(text, c.options, path); });
+      // Alone, every case is an error; after good lines a few are not ("1\n2\n" then has
+      // feature indices): then the results must agree.
+      const bool fine = expected == "<no error>";
+      CHECK((late || !fine));
+      for (std::size_t block : block_sizes) {
+        CAPTURE(block);
+        if (fine) {
+          same(softmaxkit::detail::read_libsvm_csr_in_pieces(path, c.options, block),
+               softmaxkit::parse_libsvm_csr(text, c.options, path));
+        } else {
+          CHECK(error_message([&] {
+                  (void)softmaxkit::detail::read_libsvm_csr_in_pieces(path, c.options, block);
+                }) == expected);
+        }
+      }
+    }
+  }
+  // A line longer than the piece, with no line end at all, and an empty file.
+  const std::string long_line = "2 1:1 3:2 70000:0.25 123456:-1";
+  const std::string path = dir.write("long.svm", "1 2:3\n" + long_line);
+  same(softmaxkit::detail::read_libsvm_csr_in_pieces(path, {}, 4),
+       softmaxkit::parse_libsvm_csr("1 2:3\n" + long_line, {}, path));
+  const std::string empty = dir.write("empty.svm", "");
+  CHECK(error_message([&] { (void)softmaxkit::detail::read_libsvm_csr_in_pieces(empty, {}, 7); }) ==
+        empty + ":1: no data records");
 }

@@ -7,8 +7,9 @@
 // files are read; directories and FIFOs are rejected. Files are limited to 2 GiB
 // (kMaxInputFileBytes in src/io/file_io.hpp), a gzip-compressed text file to 2 GiB once inflated
 // (corrupt, truncated or oversized gzip data is an Error naming the file); line and column numbers
-// count in the inflated text. Text files (CSV, LibSVM) may start with a UTF-8 byte order mark,
-// which is skipped.
+// count in the inflated text. The exception is read_libsvm_csr on a plain (not compressed) file,
+// which streams it and has no size limit (below). Text files (CSV, LibSVM) may start with a
+// UTF-8 byte order mark, which is skipped.
 #pragma once
 
 #include <cstddef>
@@ -68,6 +69,11 @@ Dataset read_libsvm(const std::string& path, const LibsvmOptions& options = {});
 // index when that is 0; an index above num_features, or above kCsrMaxColumns, is an Error naming
 // file:line:column, like every malformed token (the same rules and messages as read_libsvm, which
 // is this parse densified). Column indices are the file's minus one, strictly increasing.
+// A plain file is read twice, never held whole: a first pass counts its ':' (the arrays are
+// reserved from that count, at most 2 bytes per byte of text), the second parses it in pieces of
+// whole lines of about 16 MiB (a piece grows to hold a longer line). Memory is then the arrays
+// plus the piece, for a file of any size; the result and every message are those of
+// parse_libsvm_csr on the whole text. A gzip-compressed file is inflated whole first (2 GiB).
 struct SparseDataset {
   CsrMatrix<float> features;
   std::vector<std::int32_t> labels;  // rows (raw label values from the file)

@@ -29,20 +29,6 @@ const char* file_kind(mode_t mode) {
   return "not a regular file";
 }
 
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 class InflateStream {
  public:
   explicit InflateStream(const std::string& name) {
@@ -62,42 +48,64 @@ class InflateStream {
 
 }  // namespace
 
-std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
+RegularFile::RegularFile(const std::string& path) : path_(path) {
   if (path.find('\0') != std::string::npos) {
     throw Error("cannot open '" + path + "': path contains a NUL character");
   }
   // O_NONBLOCK keeps open() from waiting for a writer when the path is a FIFO.
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-  if (fd.get() < 0) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd_ < 0) {
     throw Error("cannot open '" + path + "': " + errno_text(errno));
   }
   struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) {
-    throw Error("cannot stat '" + path + "': " + errno_text(errno));
+  if (::fstat(fd_, &info) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    throw Error("cannot stat '" + path + "': " + errno_text(err));
   }
   if (!S_ISREG(info.st_mode)) {
+    ::close(fd_);
     throw Error("cannot read '" + path + "': it is " + file_kind(info.st_mode) +
                 ", not a regular file");
   }
-  if (info.st_size < 0 || static_cast<std::uint64_t>(info.st_size) > max_bytes) {
-    throw Error("cannot read '" + path + "': file size " + std::to_string(info.st_size) +
+  size_ = info.st_size < 0 ? 0 : static_cast<std::uint64_t>(info.st_size);
+}
+
+RegularFile::~RegularFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::size_t RegularFile::read(char* buffer, std::size_t count) {
+  while (true) {
+    const ssize_t got = ::read(fd_, buffer, count);
+    if (got >= 0) return static_cast<std::size_t>(got);
+    if (errno != EINTR) throw Error("cannot read '" + path_ + "': " + errno_text(errno));
+  }
+}
+
+void RegularFile::rewind() {
+  if (::lseek(fd_, 0, SEEK_SET) != 0) {
+    throw Error("cannot read '" + path_ + "': " + errno_text(errno));
+  }
+}
+
+std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
+  RegularFile file(path);
+  if (file.size() > max_bytes) {
+    throw Error("cannot read '" + path + "': file size " + std::to_string(file.size()) +
                 " bytes exceeds the limit of " + std::to_string(max_bytes) + " bytes");
   }
   std::string data;
-  data.reserve(static_cast<std::size_t>(info.st_size));
+  data.reserve(static_cast<std::size_t>(file.size()));
   char buffer[1 << 16];
   while (true) {
-    const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      throw Error("cannot read '" + path + "': " + errno_text(errno));
-    }
+    const std::size_t got = file.read(buffer, sizeof buffer);
     if (got == 0) break;
-    if (static_cast<std::size_t>(got) > max_bytes - data.size()) {
+    if (got > max_bytes - data.size()) {
       throw Error("cannot read '" + path + "': file grew beyond the limit of " +
                   std::to_string(max_bytes) + " bytes");
     }
-    data.append(buffer, static_cast<std::size_t>(got));
+    data.append(buffer, got);
   }
   return data;
 }

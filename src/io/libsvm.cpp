@@ -8,11 +8,12 @@
 // comment-only lines are skipped. A UTF-8 byte order mark at the start is
 // skipped. Errors name file:line:column.
 //
-// One parser (parse_entries) produces CSR arrays; parse_libsvm_csr returns them as they are
-// (cols = options.num_features, or the largest index when that is 0; an index above
-// num_features is an error; indices up to kCsrMaxColumns), parse_libsvm densifies them (indices
-// up to 2^28, the dense result limited to 2^28 values and to libsvm_max_dense_bytes(file size)
-// bytes, data.hpp).
+// One parser (EntriesParser, fed whole lines: the whole text by parse_entries, a plain file's
+// pieces of about 16 MiB by read_libsvm_csr, io/libsvm_pieces.hpp) produces CSR arrays;
+// parse_libsvm_csr returns them as they are (cols = options.num_features, or the largest index
+// when that is 0; an index above num_features is an error; indices up to kCsrMaxColumns),
+// parse_libsvm densifies them (indices up to 2^28, the dense result limited to 2^28 values and
+// to libsvm_max_dense_bytes(file size) bytes, data.hpp).
 //
 // Speed: each "index:value" token is first tried on a fast path (a digit loop for the index,
 // one std::from_chars for the value, no strings built); anything it does not accept (a sign, a
@@ -21,11 +22,13 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <system_error>
 #include <vector>
 
 #include "file_io.hpp"
+#include "libsvm_pieces.hpp"
 #include "number_text.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
@@ -92,33 +95,56 @@ struct Entries {
   std::string at_end;         // "name:last line" for errors about the whole file
 };
 
-// max_index: the largest 1-based index accepted (kMaxDenseValues for the dense reader, whose
-// matrix could not hold more, kCsrMaxColumns for CSR).
-Entries parse_entries(std::string_view text, const LibsvmOptions& options, const std::string& name,
-                      std::size_t max_index) {
-  if (text.data() == nullptr && !text.empty()) {
-    throw Error(name + ": text is null but has " + std::to_string(text.size()) + " bytes");
+// The parser, fed whole lines in one or more pieces: parse(piece) for each, in order (line
+// numbers continue from piece to piece; the first piece may start with a UTF-8 byte order mark),
+// then finish(). max_index: the largest 1-based index accepted (kMaxDenseValues for the dense
+// reader, whose matrix could not hold more, kCsrMaxColumns for CSR).
+class EntriesParser {
+ public:
+  EntriesParser(const LibsvmOptions& options, const std::string& name, std::size_t max_index)
+      : name_(name),
+        max_index_(max_index),
+        num_features_(options.num_features),
+        // The fast path's index bound: within the limit and within num_features when given.
+        fast_bound_(options.num_features != 0 ? options.num_features : max_index) {
+    if (options.num_features > max_index) {
+      throw Error(name + ": num_features " + std::to_string(options.num_features) +
+                  " exceeds the limit of " + std::to_string(max_index));
+    }
   }
-  if (options.num_features > max_index) {
-    throw Error(name + ": num_features " + std::to_string(options.num_features) +
-                " exceeds the limit of " + std::to_string(max_index));
-  }
-  text = detail::without_utf8_bom(text);
-  Entries parsed;
+
   // Memory is by entries, never by a number in the file: every entry has a ':' and takes at
   // least 4 bytes ("1:1" and a separator or line end), so this reserves at most 2 bytes of
   // arrays per byte of text, and only address space until entries are stored.
-  const std::size_t colons = count_char(text, ':');
-  const std::size_t capacity = std::min(colons, text.size() / 4 + 1);
-  parsed.columns.reserve(capacity);
-  parsed.values.reserve(capacity);
-  const std::size_t num_features = options.num_features;
-  // The fast path's index bound: within the limit and within num_features when given.
-  const std::size_t fast_bound = num_features != 0 ? num_features : max_index;
-  detail::TextLines lines(text);
-  std::string_view line;
-  while (lines.next(line)) {
-    const std::size_t line_number = lines.line_number();
+  void reserve(std::size_t colons, std::size_t text_bytes) {
+    const std::size_t capacity = std::min(colons, text_bytes / 4 + 1);
+    parsed_.columns.reserve(capacity);
+    parsed_.values.reserve(capacity);
+  }
+
+  void parse(std::string_view text) {
+    if (first_piece_) text = detail::without_utf8_bom(text);
+    first_piece_ = false;
+    detail::TextLines lines(text);
+    std::string_view line;
+    while (lines.next(line)) parse_line(line, lines_before_ + lines.line_number());
+    lines_before_ += lines.line_number();
+  }
+
+  Entries finish() {
+    parsed_.at_end = name_ + ":" + std::to_string(std::max<std::size_t>(1, lines_before_));
+    if (parsed_.labels.empty()) throw Error(parsed_.at_end + ": no data records");
+    parsed_.row_offsets.push_back(static_cast<std::int64_t>(parsed_.values.size()));
+    if (num_features_ == 0 && parsed_.max_index == 0) {
+      throw Error(parsed_.at_end + ": no feature indices found; set LibsvmOptions::num_features");
+    }
+    return std::move(parsed_);
+  }
+
+ private:
+  void parse_line(std::string_view line, std::size_t line_number) {
+    // Locals, not members, in the loop: a member would be reloaded after every push_back.
+    const std::size_t fast_bound = fast_bound_, num_features = num_features_;
     line = line.substr(0, line.find('#'));
     const char* const s = line.data();
     const std::size_t n = line.size();
@@ -141,10 +167,10 @@ Entries parse_entries(std::string_view text, const LibsvmOptions& options, const
           const auto [ptr, ec] = std::from_chars(s + q + 1, s + n, value);
           if (ec == std::errc() && ptr != s + q + 1 && (ptr == s + n || is_separator(*ptr)) &&
               std::isfinite(value)) {
-            parsed.columns.push_back(static_cast<std::int32_t>(index - 1));
-            parsed.values.push_back(value);
+            parsed_.columns.push_back(static_cast<std::int32_t>(index - 1));
+            parsed_.values.push_back(value);
             previous_index = static_cast<std::size_t>(index);
-            parsed.max_index = std::max(parsed.max_index, previous_index);
+            parsed_.max_index = std::max(parsed_.max_index, previous_index);
             pos = static_cast<std::size_t>(ptr - s);
             ++token_count;
             continue;
@@ -156,7 +182,7 @@ Entries parse_entries(std::string_view text, const LibsvmOptions& options, const
       while (end < n && !is_separator(s[end])) ++end;
       const std::string_view token = line.substr(pos, end - pos);
       const std::size_t token_column = pos + 1;
-      const auto prefix = [&] { return where(name, line_number, token_column); };
+      const auto prefix = [&] { return where(name_, line_number, token_column); };
       pos = end;
       if (token_count++ == 0) {
         std::int32_t label = 0;
@@ -164,10 +190,10 @@ Entries parse_entries(std::string_view text, const LibsvmOptions& options, const
         if (status != detail::NumberStatus::kOk) {
           throw Error(prefix() + "label: " + detail::describe_number_problem(status, token));
         }
-        if (!parsed.labels.empty()) {
-          parsed.row_offsets.push_back(static_cast<std::int64_t>(parsed.values.size()));
+        if (!parsed_.labels.empty()) {
+          parsed_.row_offsets.push_back(static_cast<std::int64_t>(parsed_.values.size()));
         }
-        parsed.labels.push_back(label);
+        parsed_.labels.push_back(label);
         continue;
       }
       const std::size_t colon = token.find(':');
@@ -177,7 +203,7 @@ Entries parse_entries(std::string_view text, const LibsvmOptions& options, const
       }
       if (token_count == 2 && token.substr(0, colon) == "qid") continue;  // svmlight query id
       std::size_t index = 0;
-      const std::string index_problem = parse_index(token.substr(0, colon), max_index, index);
+      const std::string index_problem = parse_index(token.substr(0, colon), max_index_, index);
       if (!index_problem.empty()) throw Error(prefix() + index_problem);
       if (index <= previous_index) {
         throw Error(prefix() + "feature index " + std::to_string(index) +
@@ -186,7 +212,7 @@ Entries parse_entries(std::string_view text, const LibsvmOptions& options, const
       }
       if (num_features != 0 && index > num_features) {
         throw Error(prefix() + "feature index " + std::to_string(index) + " exceeds num_features " +
-                    std::to_string(num_features));
+                    std::to_string(num_features_));
       }
       previous_index = index;
       const std::string_view value_text = token.substr(colon + 1);
@@ -196,36 +222,133 @@ Entries parse_entries(std::string_view text, const LibsvmOptions& options, const
         throw Error(prefix() + "value of feature " + std::to_string(index) + ": " +
                     detail::describe_number_problem(status, value_text));
       }
-      parsed.columns.push_back(static_cast<std::int32_t>(index - 1));
-      parsed.values.push_back(value);
-      parsed.max_index = std::max(parsed.max_index, index);
+      parsed_.columns.push_back(static_cast<std::int32_t>(index - 1));
+      parsed_.values.push_back(value);
+      parsed_.max_index = std::max(parsed_.max_index, index);
     }
   }
-  parsed.at_end = name + ":" + std::to_string(std::max<std::size_t>(1, lines.line_number()));
-  if (parsed.labels.empty()) throw Error(parsed.at_end + ": no data records");
-  parsed.row_offsets.push_back(static_cast<std::int64_t>(parsed.values.size()));
-  if (num_features == 0 && parsed.max_index == 0) {
-    throw Error(parsed.at_end + ": no feature indices found; set LibsvmOptions::num_features");
+
+  const std::string& name_;
+  const std::size_t max_index_, num_features_, fast_bound_;
+  Entries parsed_;
+  std::size_t lines_before_ = 0;
+  bool first_piece_ = true;
+};
+
+Entries parse_entries(std::string_view text, const LibsvmOptions& options, const std::string& name,
+                      std::size_t max_index) {
+  if (text.data() == nullptr && !text.empty()) {
+    throw Error(name + ": text is null but has " + std::to_string(text.size()) + " bytes");
   }
-  return parsed;
+  EntriesParser parser(options, name, max_index);
+  const std::string_view body = detail::without_utf8_bom(text);
+  parser.reserve(count_char(body, ':'), body.size());
+  parser.parse(text);
+  return parser.finish();
+}
+
+// Feeds `parser` the text that read(buffer, count) returns (bytes read, 0 at the end) in pieces
+// of whole lines: a buffer of block_bytes (doubled while one line does not fit) is filled, the
+// text up to its last line end parsed and the rest moved to the front; what follows the text's
+// last line end is parsed at the end. The pieces hold every byte once, in order, each ending at a
+// '\n', so the parser sees the lines the whole text has.
+template <class Read>
+void parse_in_pieces(EntriesParser& parser, std::size_t block_bytes, Read&& read) {
+  std::string buffer(std::max<std::size_t>(block_bytes, 1), '\0');
+  std::size_t filled = 0;  // bytes at the front of buffer not yet parsed
+  while (true) {
+    if (filled == buffer.size()) buffer.resize(2 * buffer.size());
+    const std::size_t got = read(buffer.data() + filled, buffer.size() - filled);
+    if (got == 0) break;
+    const std::string_view text(buffer.data(), filled + got);
+    const std::size_t last_line_end = text.rfind('\n');
+    if (last_line_end == std::string_view::npos) {  // no whole line yet: read on
+      filled = text.size();
+      continue;
+    }
+    parser.parse(text.substr(0, last_line_end + 1));
+    filled = text.size() - (last_line_end + 1);
+    std::memmove(buffer.data(), buffer.data() + last_line_end + 1, filled);
+  }
+  parser.parse(std::string_view(buffer.data(), filled));
+}
+
+// A plain (not gzip-compressed) file, streamed: one pass counts its ':' for the arrays'
+// reservation (parse_entries' rule), a second parses it in pieces of about block_bytes, so the
+// file's text is never held whole.
+Entries parse_plain_file(detail::RegularFile& file, const LibsvmOptions& options,
+                         std::size_t max_index, std::size_t block_bytes) {
+  EntriesParser parser(options, file.path(), max_index);
+  std::string buffer(std::max<std::size_t>(block_bytes, std::size_t{1} << 16), '\0');
+  std::size_t colons = 0, bytes = 0;
+  for (std::size_t got; (got = file.read(buffer.data(), buffer.size())) != 0;) {
+    colons += count_char(std::string_view(buffer.data(), got), ':');
+    bytes += got;
+  }
+  buffer = std::string();
+  parser.reserve(colons, bytes);
+  file.rewind();
+  parse_in_pieces(parser, block_bytes,
+                  [&](char* into, std::size_t count) { return file.read(into, count); });
+  return parser.finish();
+}
+
+SparseDataset csr_dataset(Entries parsed, const LibsvmOptions& options) {
+  const std::size_t rows = parsed.labels.size();
+  const std::size_t cols = options.num_features != 0 ? options.num_features : parsed.max_index;
+  return SparseDataset{CsrMatrix<float>(rows, cols, std::move(parsed.row_offsets),
+                                        std::move(parsed.columns), std::move(parsed.values)),
+                       std::move(parsed.labels)};
 }
 
 }  // namespace
 
 SparseDataset parse_libsvm_csr(std::string_view text, const LibsvmOptions& options,
                                const std::string& name_for_errors) {
-  Entries parsed = parse_entries(text, options, name_for_errors, kCsrMaxColumns);
-  const std::size_t rows = parsed.labels.size();
-  const std::size_t cols = options.num_features != 0 ? options.num_features : parsed.max_index;
-  SparseDataset result{CsrMatrix<float>(rows, cols, std::move(parsed.row_offsets),
-                                        std::move(parsed.columns), std::move(parsed.values)),
-                       std::move(parsed.labels)};
-  return result;
+  return csr_dataset(parse_entries(text, options, name_for_errors, kCsrMaxColumns), options);
 }
 
 SparseDataset read_libsvm_csr(const std::string& path, const LibsvmOptions& options) {
-  return parse_libsvm_csr(detail::read_text_file(path), options, path);
+  return detail::read_libsvm_csr_in_pieces(path, options, detail::kLibsvmReadBlockBytes);
 }
+
+namespace detail {
+
+SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOptions& options,
+                                        std::size_t block_bytes) {
+  RegularFile file(path);
+  char magic[2] = {};
+  const std::size_t got = file.read(magic, 1);
+  const std::size_t more = got == 1 ? file.read(magic + 1, 1) : 0;
+  if (has_gzip_magic(std::string_view(magic, got + more))) {
+    // Inflated whole, within kMaxInputFileBytes (read_text_file).
+    return parse_libsvm_csr(read_text_file(path), options, path);
+  }
+  file.rewind();
+  Entries parsed = parse_plain_file(file, options, kCsrMaxColumns, block_bytes);
+  return csr_dataset(std::move(parsed), options);
+}
+
+SparseDataset parse_libsvm_csr_in_pieces(std::string_view text, const LibsvmOptions& options,
+                                         const std::string& name_for_errors,
+                                         std::size_t block_bytes) {
+  if (text.data() == nullptr && !text.empty()) {
+    throw Error(name_for_errors + ": text is null but has " + std::to_string(text.size()) +
+                " bytes");
+  }
+  EntriesParser parser(options, name_for_errors, kCsrMaxColumns);
+  parser.reserve(count_char(text, ':'), text.size());
+  std::size_t position = 0;
+  parse_in_pieces(parser, block_bytes, [&](char* into, std::size_t count) {
+    const std::size_t n = std::min(count, text.size() - position);
+    if (n != 0) std::memcpy(into, text.data() + position, n);
+    position += n;
+    return n;
+  });
+  return csr_dataset(parser.finish(), options);
+}
+
+}  // namespace detail
 
 Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
                      const std::string& name_for_errors) {

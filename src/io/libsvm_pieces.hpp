@@ -1,0 +1,27 @@
+// read_libsvm_csr's streaming: a plain LibSVM file is parsed in pieces of whole lines, so its
+// text is never held whole (a gzip-compressed one is inflated whole, within kMaxInputFileBytes).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "softmaxkit/data.hpp"
+
+namespace softmaxkit::detail {
+
+// The size of the pieces read_libsvm_csr parses (a piece grows to hold a longer line).
+inline constexpr std::size_t kLibsvmReadBlockBytes = std::size_t{16} << 20;
+
+// read_libsvm_csr with pieces of about block_bytes (>= 1): the same result and the same errors
+// for any block size (tests read with tiny blocks).
+SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOptions& options,
+                                        std::size_t block_bytes);
+
+// parse_libsvm_csr(text, ...) fed to the parser in the pieces read_libsvm_csr_in_pieces makes of
+// a file: the same result and errors (fuzz/fuzz_libsvm.cpp checks this on every input).
+SparseDataset parse_libsvm_csr_in_pieces(std::string_view text, const LibsvmOptions& options,
+                                         const std::string& name_for_errors,
+                                         std::size_t block_bytes);
+
+}  // namespace softmaxkit::detail
