@@ -279,6 +279,7 @@ TEST_CASE("LibSVM CSR: a file read in pieces of any size equals the whole text's
   std::mt19937_64 random(20261203);
   TempDir dir;
   const std::size_t block_sizes[] = {1, 2, 3, 5, 8, 13, 64, 4096};
+  constexpr std::uint64_t kMemory = std::uint64_t{1} << 30;
   const auto same = [](const softmaxkit::SparseDataset& a, const softmaxkit::SparseDataset& b) {
     const auto& x = a.features.view();
     const auto& y = b.features.view();
@@ -305,7 +306,7 @@ TEST_CASE("LibSVM CSR: a file read in pieces of any size equals the whole text's
     const softmaxkit::SparseDataset whole = softmaxkit::parse_libsvm_csr(text, options, path);
     for (std::size_t block : block_sizes) {
       CAPTURE(block);
-      same(softmaxkit::detail::read_libsvm_csr_in_pieces(path, options, block), whole);
+      same(softmaxkit::detail::read_libsvm_csr_in_pieces(path, options, block, kMemory), whole);
     }
     same(softmaxkit::read_libsvm_csr(path, options), whole);
   }
@@ -330,11 +331,12 @@ TEST_CASE("LibSVM CSR: a file read in pieces of any size equals the whole text's
       for (std::size_t block : block_sizes) {
         CAPTURE(block);
         if (fine) {
-          same(softmaxkit::detail::read_libsvm_csr_in_pieces(path, c.options, block),
+          same(softmaxkit::detail::read_libsvm_csr_in_pieces(path, c.options, block, kMemory),
                softmaxkit::parse_libsvm_csr(text, c.options, path));
         } else {
           CHECK(error_message([&] {
-                  (void)softmaxkit::detail::read_libsvm_csr_in_pieces(path, c.options, block);
+                  (void)softmaxkit::detail::read_libsvm_csr_in_pieces(path, c.options, block,
+                                                                      kMemory);
                 }) == expected);
         }
       }
@@ -343,9 +345,26 @@ TEST_CASE("LibSVM CSR: a file read in pieces of any size equals the whole text's
   // A line longer than the piece, with no line end at all, and an empty file.
   const std::string long_line = "2 1:1 3:2 70000:0.25 123456:-1";
   const std::string path = dir.write("long.svm", "1 2:3\n" + long_line);
-  same(softmaxkit::detail::read_libsvm_csr_in_pieces(path, {}, 4),
+  same(softmaxkit::detail::read_libsvm_csr_in_pieces(path, {}, 4, kMemory),
        softmaxkit::parse_libsvm_csr("1 2:3\n" + long_line, {}, path));
   const std::string empty = dir.write("empty.svm", "");
-  CHECK(error_message([&] { (void)softmaxkit::detail::read_libsvm_csr_in_pieces(empty, {}, 7); }) ==
-        empty + ":1: no data records");
+  CHECK(error_message([&] {
+          (void)softmaxkit::detail::read_libsvm_csr_in_pieces(empty, {}, 7, kMemory);
+        }) == empty + ":1: no data records");
+}
+
+TEST_CASE("LibSVM CSR: a plain file whose entries could not fit in memory is refused first") {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 100; ++i) text += "1 1:0.5 2:0.25 3:1 4:2 5:3 6:4 7:5 8:6 9:7 10:8\n";
+  const std::string path = dir.write("big.svm", text);
+  // 1000 entries, 8 bytes each: 8000 bytes of arrays.
+  CHECK(error_message([&] {
+          (void)softmaxkit::detail::read_libsvm_csr_in_pieces(path, {}, 64, 7999);
+        }) == path +
+                  ": up to 1000 entries (its ':' count) would need 8000 bytes of CSR arrays, "
+                  "more than the 7999 bytes of memory");
+  const auto fits = softmaxkit::detail::read_libsvm_csr_in_pieces(path, {}, 64, 8000);
+  CHECK(fits.features.nnz() == 1000);
+  CHECK(fits.features.rows() == 100);
 }

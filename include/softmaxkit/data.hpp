@@ -73,7 +73,9 @@ Dataset read_libsvm(const std::string& path, const LibsvmOptions& options = {});
 // reserved from that count, at most 2 bytes per byte of text), the second parses it in pieces of
 // whole lines of about 16 MiB (a piece grows to hold a longer line). Memory is then the arrays
 // plus the piece, for a file of any size; the result and every message are those of
-// parse_libsvm_csr on the whole text. A gzip-compressed file is inflated whole first (2 GiB).
+// parse_libsvm_csr on the whole text. A file whose ':' count would need more bytes of arrays
+// (8 per entry) than the machine's physical memory is an Error naming the file and the bytes,
+// before anything is reserved. A gzip-compressed file is inflated whole first (2 GiB).
 struct SparseDataset {
   CsrMatrix<float> features;
   std::vector<std::int32_t> labels;  // rows (raw label values from the file)

@@ -18,6 +18,8 @@
 // Speed: each "index:value" token is first tried on a fast path (a digit loop for the index,
 // one std::from_chars for the value, no strings built); anything it does not accept (a sign, a
 // qid, an error) goes through the general path, which produces the error messages.
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -277,7 +279,8 @@ void parse_in_pieces(EntriesParser& parser, std::size_t block_bytes, Read&& read
 // reservation (parse_entries' rule), a second parses it in pieces of about block_bytes, so the
 // file's text is never held whole.
 Entries parse_plain_file(detail::RegularFile& file, const LibsvmOptions& options,
-                         std::size_t max_index, std::size_t block_bytes) {
+                         std::size_t max_index, std::size_t block_bytes,
+                         std::uint64_t memory_bytes) {
   EntriesParser parser(options, file.path(), max_index);
   std::string buffer(std::max<std::size_t>(block_bytes, std::size_t{1} << 16), '\0');
   std::size_t colons = 0, bytes = 0;
@@ -286,6 +289,15 @@ Entries parse_plain_file(detail::RegularFile& file, const LibsvmOptions& options
     bytes += got;
   }
   buffer = std::string();
+  // Refused before anything is reserved when the arrays could not fit: a file without a size
+  // limit must not end in std::bad_alloc.
+  const std::uint64_t entries = std::min<std::uint64_t>(colons, bytes / 4 + 1);
+  const std::uint64_t array_bytes = entries * (sizeof(std::int32_t) + sizeof(float));
+  if (array_bytes > memory_bytes) {
+    throw Error(file.path() + ": up to " + std::to_string(entries) + " entries (its ':' count) " +
+                "would need " + std::to_string(array_bytes) + " bytes of CSR arrays, more than " +
+                "the " + std::to_string(memory_bytes) + " bytes of memory");
+  }
   parser.reserve(colons, bytes);
   file.rewind();
   parse_in_pieces(parser, block_bytes,
@@ -309,13 +321,17 @@ SparseDataset parse_libsvm_csr(std::string_view text, const LibsvmOptions& optio
 }
 
 SparseDataset read_libsvm_csr(const std::string& path, const LibsvmOptions& options) {
-  return detail::read_libsvm_csr_in_pieces(path, options, detail::kLibsvmReadBlockBytes);
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  const std::uint64_t memory =
+      pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)
+                            : UINT64_MAX;
+  return detail::read_libsvm_csr_in_pieces(path, options, detail::kLibsvmReadBlockBytes, memory);
 }
 
 namespace detail {
 
 SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOptions& options,
-                                        std::size_t block_bytes) {
+                                        std::size_t block_bytes, std::uint64_t memory_bytes) {
   RegularFile file(path);
   char magic[2] = {};
   const std::size_t got = file.read(magic, 1);
@@ -325,7 +341,7 @@ SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOpt
     return parse_libsvm_csr(read_text_file(path), options, path);
   }
   file.rewind();
-  Entries parsed = parse_plain_file(file, options, kCsrMaxColumns, block_bytes);
+  Entries parsed = parse_plain_file(file, options, kCsrMaxColumns, block_bytes, memory_bytes);
   return csr_dataset(std::move(parsed), options);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,9 +15,12 @@ namespace softmaxkit::detail {
 inline constexpr std::size_t kLibsvmReadBlockBytes = std::size_t{16} << 20;
 
 // read_libsvm_csr with pieces of about block_bytes (>= 1): the same result and the same errors
-// for any block size (tests read with tiny blocks).
+// for any block size (tests read with tiny blocks). A plain file whose ':' count (each entry has
+// one) would need more than memory_bytes of CSR arrays (8 bytes per entry) is an Error naming the
+// file and the bytes, before anything is reserved; read_libsvm_csr passes the machine's physical
+// memory.
 SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOptions& options,
-                                        std::size_t block_bytes);
+                                        std::size_t block_bytes, std::uint64_t memory_bytes);
 
 // parse_libsvm_csr(text, ...) fed to the parser in the pieces read_libsvm_csr_in_pieces makes of
 // a file: the same result and errors (fuzz/fuzz_libsvm.cpp checks this on every input).
