@@ -237,14 +237,21 @@ class EntriesParser {
   bool first_piece_ = true;
 };
 
-Entries parse_entries(std::string_view text, const LibsvmOptions& options, const std::string& name,
-                      std::size_t max_index) {
+// A parser for a text held in memory (checked not null), its arrays reserved from its ':' count.
+EntriesParser text_parser(std::string_view text, const LibsvmOptions& options,
+                          const std::string& name, std::size_t max_index) {
   if (text.data() == nullptr && !text.empty()) {
     throw Error(name + ": text is null but has " + std::to_string(text.size()) + " bytes");
   }
   EntriesParser parser(options, name, max_index);
   const std::string_view body = detail::without_utf8_bom(text);
   parser.reserve(count_char(body, ':'), body.size());
+  return parser;
+}
+
+Entries parse_entries(std::string_view text, const LibsvmOptions& options, const std::string& name,
+                      std::size_t max_index) {
+  EntriesParser parser = text_parser(text, options, name, max_index);
   parser.parse(text);
   return parser.finish();
 }
@@ -321,6 +328,8 @@ SparseDataset parse_libsvm_csr(std::string_view text, const LibsvmOptions& optio
 }
 
 SparseDataset read_libsvm_csr(const std::string& path, const LibsvmOptions& options) {
+  // Physical memory as kernels/loss/problem_checks.cpp's physical_memory_bytes() reads it; that
+  // layer stands on this one (CMakeLists.txt), so the io layer asks sysconf itself.
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   const std::uint64_t memory =
       pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)
@@ -348,12 +357,7 @@ SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOpt
 SparseDataset parse_libsvm_csr_in_pieces(std::string_view text, const LibsvmOptions& options,
                                          const std::string& name_for_errors,
                                          std::size_t block_bytes) {
-  if (text.data() == nullptr && !text.empty()) {
-    throw Error(name_for_errors + ": text is null but has " + std::to_string(text.size()) +
-                " bytes");
-  }
-  EntriesParser parser(options, name_for_errors, kCsrMaxColumns);
-  parser.reserve(count_char(text, ':'), text.size());
+  EntriesParser parser = text_parser(text, options, name_for_errors, kCsrMaxColumns);
   std::size_t position = 0;
   parse_in_pieces(parser, block_bytes, [&](char* into, std::size_t count) {
     const std::size_t n = std::min(count, text.size() - position);
