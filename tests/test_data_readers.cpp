@@ -3,12 +3,15 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/file_io.hpp"
@@ -340,6 +343,67 @@ TEST_CASE("LibSVM malformed files name file:line:column") {
   CHECK(contains(svm_error("1 1000000000:1\n"), "exceeds the limit"));
   CHECK(contains(svm_error("# nothing\n\n"), "d.svm:2: no data records"));
   CHECK(contains(svm_error("1\n2\n"), "d.svm:2: no feature indices found"));
+}
+
+// GzipReader (the streamed inflation behind gunzip and read_libsvm_csr's gzip files): whatever
+// sizes the source gives and the caller asks for, the bytes are the deflated data's; a stream
+// cut anywhere inside a member is "truncated" at the cut, and a cut one byte past a member's end
+// leaves "trailing bytes" at that end.
+TEST_CASE("GzipReader: any piece sizes give the data; every cut names its offset") {
+  std::mt19937_64 random(7);
+  std::string a, b;
+  for (int i = 0; i < 3000; ++i) a += std::to_string(random() % 1000) + (i % 9 ? " " : "\n");
+  for (int i = 0; i < 200; ++i) b += static_cast<char>(random() % 256);  // barely compressible
+  const std::string compressed = gzip(a) + gzip("") + gzip(b), data = a + b;
+  const std::size_t first_end = gzip(a).size(), second_end = first_end + gzip("").size();
+  const auto inflate = [&](std::string_view bytes, std::size_t max_in, std::size_t max_out) {
+    std::size_t position = 0;
+    softmaxkit::detail::GzipReader reader("z.gz", [&](char* into, std::size_t count) {
+      const std::size_t n =
+          std::min({count, bytes.size() - position, std::size_t(1 + random() % max_in)});
+      std::copy_n(bytes.data() + position, n, into);
+      position += n;
+      return n;
+    });
+    std::string out;
+    std::vector<char> buffer(max_out);
+    for (std::size_t got; (got = reader.read(buffer.data(), 1 + random() % max_out)) != 0;)
+      out.append(buffer.data(), got);
+    CHECK(reader.read(buffer.data(), max_out) == 0);  // stays at the end
+    return out;
+  };
+  for (const auto& [max_in, max_out] : {std::pair<std::size_t, std::size_t>{1, 1},
+                                        {3, 7},
+                                        {1, 1 << 16},
+                                        {1 << 16, 1},
+                                        {100, 1000}}) {
+    CAPTURE(max_in);
+    CAPTURE(max_out);
+    CHECK(inflate(compressed, max_in, max_out) == data);
+  }
+  for (std::size_t cut = 0; cut < compressed.size(); ++cut) {
+    CAPTURE(cut);
+    const std::string message =
+        error_message([&] { (void)inflate(compressed.substr(0, cut), 1 + cut % 5, 4096); });
+    if (cut == first_end || cut == second_end) {
+      CHECK(message == "<no error>");
+    } else if (cut == first_end + 1 || cut == second_end + 1) {
+      CHECK(message == "z.gz: trailing bytes after gzip data at compressed byte offset " +
+                           std::to_string(cut - 1));
+    } else {
+      CHECK(message ==
+            "z.gz: gzip data truncated at compressed byte offset " + std::to_string(cut));
+    }
+  }
+  // Corrupt deflate data: an Error naming an offset, never a wrong text.
+  std::string corrupt = compressed;
+  for (std::size_t at = 10; at < first_end - 8; at += 97) {
+    corrupt[at] = static_cast<char>(corrupt[at] ^ 0x5a);
+    const std::string message = error_message([&] { (void)inflate(corrupt, 64, 64); });
+    CHECK(contains(message, "z.gz: "));
+    CHECK(contains(message, "compressed byte offset"));
+    corrupt[at] = compressed[at];
+  }
 }
 
 // CSV and LibSVM files may be gzip-compressed: the same rows as the plain file, bit for bit;

@@ -1,4 +1,4 @@
-// Whole-file reading and gzip inflation; see file_io.hpp for the contract.
+// Whole-file reading and streamed gzip inflation; see file_io.hpp for the contract.
 #include "file_io.hpp"
 
 #include <fcntl.h>
@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <system_error>
+#include <utility>
 
 #include "softmaxkit/error.hpp"
 
@@ -28,23 +30,6 @@ const char* file_kind(mode_t mode) {
   if (S_ISBLK(mode)) return "a block device";
   return "not a regular file";
 }
-
-class InflateStream {
- public:
-  explicit InflateStream(const std::string& name) {
-    // 16 + MAX_WBITS: accept the gzip wrapper only.
-    if (inflateInit2(&stream_, 16 + MAX_WBITS) != Z_OK) {
-      throw Error(name + ": cannot initialise gzip decompression");
-    }
-  }
-  InflateStream(const InflateStream&) = delete;
-  InflateStream& operator=(const InflateStream&) = delete;
-  ~InflateStream() { inflateEnd(&stream_); }
-  z_stream* get() { return &stream_; }
-
- private:
-  z_stream stream_{};
-};
 
 }  // namespace
 
@@ -127,36 +112,104 @@ std::string read_text_file(const std::string& path, std::size_t max_bytes) {
   return text;
 }
 
+struct GzipReader::Stream {
+  explicit Stream(const std::string& name) {
+    // 16 + MAX_WBITS: accept the gzip wrapper only.
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+      throw Error(name + ": cannot initialise gzip decompression");
+    }
+  }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  ~Stream() { inflateEnd(&z); }
+  z_stream z{};
+};
+
+GzipReader::GzipReader(std::string name, Source source)
+    : name_(std::move(name)),
+      source_(std::move(source)),
+      stream_(std::make_unique<Stream>(name_)),
+      input_(std::size_t{1} << 16) {}
+
+GzipReader::~GzipReader() = default;
+
+bool GzipReader::refill() {
+  z_stream& zs = stream_->z;
+  const std::size_t kept = zs.avail_in;
+  if (kept != 0) std::memmove(input_.data(), zs.next_in, kept);
+  const std::size_t got = source_(input_.data() + kept, input_.size() - kept);
+  fed_ += got;
+  zs.next_in = reinterpret_cast<Bytef*>(input_.data());
+  zs.avail_in = static_cast<uInt>(kept + got);
+  return got != 0;
+}
+
+std::size_t GzipReader::read(char* buffer, std::size_t count) {
+  z_stream& zs = stream_->z;
+  while (!finished_ && count != 0) {
+    if (member_ended_) {
+      // Another member or the end: the next two bytes tell.
+      while (zs.avail_in < 2 && refill()) {
+      }
+      if (zs.avail_in == 0) {
+        finished_ = true;
+        break;
+      }
+      if (!has_gzip_magic(
+              std::string_view(reinterpret_cast<const char*>(zs.next_in), zs.avail_in))) {
+        throw Error(name_ + ": trailing bytes after gzip data at compressed byte offset " +
+                    std::to_string(fed_ - zs.avail_in));
+      }
+      inflateReset(&zs);
+      member_ended_ = false;
+    }
+    if (zs.avail_in == 0) refill();  // at the source's end zlib may still hold output
+    const std::size_t asked = std::min<std::size_t>(count, std::size_t{1} << 30);
+    zs.next_out = reinterpret_cast<Bytef*>(buffer);
+    zs.avail_out = static_cast<uInt>(asked);
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0) {  // no progress: the member needs more input
+      throw Error(name_ + ": gzip data truncated at compressed byte offset " +
+                  std::to_string(fed_));
+    }
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      throw Error(name_ + ": corrupt gzip data near compressed byte offset " +
+                  std::to_string(fed_ - zs.avail_in) + ": " + (zs.msg ? zs.msg : "inflate failed"));
+    }
+    member_ended_ = rc == Z_STREAM_END;
+    const std::size_t produced = asked - zs.avail_out;
+    if (produced != 0) return produced;
+  }
+  return 0;
+}
+
+GzipFile::GzipFile(const std::string& path) : file_(path) {
+  rewind();
+}
+
+void GzipFile::rewind() {
+  file_.rewind();
+  reader_ = std::make_unique<GzipReader>(
+      file_.path(), [this](char* into, std::size_t count) { return file_.read(into, count); });
+}
+
 std::string gunzip(std::string_view compressed, std::size_t max_output, GunzipLimit limit,
                    const std::string& name_for_errors) {
-  InflateStream inflater(name_for_errors);
-  z_stream* zs = inflater.get();
+  std::size_t position = 0;
+  GzipReader reader(name_for_errors, [&](char* into, std::size_t count) {
+    const std::size_t n = std::min(count, compressed.size() - position);
+    if (n != 0) std::memcpy(into, compressed.data() + position, n);
+    position += n;
+    return n;
+  });
   std::string out;
-  std::size_t fed_until = 0;  // compressed bytes handed to zlib so far
-  unsigned char buffer[1 << 16];
+  char buffer[1 << 16];
   while (true) {
-    if (zs->avail_in == 0 && fed_until < compressed.size()) {
-      const std::size_t chunk = std::min<std::size_t>(compressed.size() - fed_until, 1u << 30);
-      zs->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data() + fed_until));
-      zs->avail_in = static_cast<uInt>(chunk);
-      fed_until += chunk;
-    }
-    zs->next_out = buffer;
-    zs->avail_out = sizeof buffer;
-    const int rc = inflate(zs, Z_NO_FLUSH);
-    const std::size_t consumed = fed_until - zs->avail_in;
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      if (rc == Z_BUF_ERROR && consumed == compressed.size()) {
-        throw Error(name_for_errors + ": gzip data truncated at compressed byte offset " +
-                    std::to_string(consumed));
-      }
-      throw Error(name_for_errors + ": corrupt gzip data near compressed byte offset " +
-                  std::to_string(consumed) + ": " + (zs->msg ? zs->msg : "inflate failed"));
-    }
-    const std::size_t produced = sizeof buffer - zs->avail_out;
+    const std::size_t produced = reader.read(buffer, sizeof buffer);
+    if (produced == 0) return out;
     if (produced > max_output - out.size()) {
       if (limit == GunzipLimit::kStopAtLimit) {
-        out.append(reinterpret_cast<const char*>(buffer), max_output - out.size());
+        out.append(buffer, max_output - out.size());
         return out;
       }
       throw Error(name_for_errors + ": decompressed data exceeds the expected " +
@@ -164,16 +217,7 @@ std::string gunzip(std::string_view compressed, std::size_t max_output, GunzipLi
                   " bytes (trailing data at decompressed byte offset " +
                   std::to_string(max_output) + ")");
     }
-    out.append(reinterpret_cast<const char*>(buffer), produced);
-    if (rc == Z_STREAM_END) {
-      if (consumed == compressed.size()) return out;
-      if (!has_gzip_magic(compressed.substr(consumed))) {
-        throw Error(name_for_errors +
-                    ": trailing bytes after gzip data at compressed byte offset " +
-                    std::to_string(consumed));
-      }
-      inflateReset(zs);  // another concatenated gzip member follows
-    }
+    out.append(buffer, produced);
   }
 }
 

@@ -11,13 +11,19 @@
 //    non-gzip data throws Error naming the compressed byte offset.
 //  - read_text_file is read_whole_file, gzip inflated (the same size limit after inflation).
 //  - RegularFile opens and checks a file as read_whole_file does, without the size limit, for a
-//    reader that streams it (read_libsvm_csr on a plain file).
+//    reader that streams it (read_libsvm_csr).
+//  - GzipReader inflates what a source of compressed bytes yields, piece by piece, with gunzip's
+//    members and errors (gunzip is a GzipReader over a string); GzipFile is one over a
+//    RegularFile, so a streaming reader holds neither the compressed nor the inflated text whole.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace softmaxkit::detail {
 
@@ -49,6 +55,49 @@ class RegularFile {
 };
 
 bool has_gzip_magic(std::string_view bytes);
+
+// Inflates one or more concatenated gzip members from `source` (source(buffer, count) gives up to
+// count compressed bytes, 0 at the end). Errors name `name` and the compressed byte offset: data
+// that ends inside a member ("truncated"), corrupt data, and bytes after a member that do not
+// start another ("trailing bytes").
+class GzipReader {
+ public:
+  using Source = std::function<std::size_t(char*, std::size_t)>;
+  GzipReader(std::string name, Source source);
+  GzipReader(const GzipReader&) = delete;
+  GzipReader& operator=(const GzipReader&) = delete;
+  ~GzipReader();
+  // Inflates up to `count` bytes into `buffer`; 0 only at the end of the last member.
+  std::size_t read(char* buffer, std::size_t count);
+
+ private:
+  // Moves the unread compressed bytes to the front of input_ and appends what the source gives;
+  // false when it gives nothing.
+  bool refill();
+
+  struct Stream;
+  std::string name_;
+  Source source_;
+  std::unique_ptr<Stream> stream_;
+  std::vector<char> input_;
+  std::uint64_t fed_ = 0;  // compressed bytes taken from the source
+  bool member_ended_ = false, finished_ = false;
+};
+
+// A gzip-compressed regular file (RegularFile's checks), inflated piece by piece by a GzipReader.
+class GzipFile {
+ public:
+  explicit GzipFile(const std::string& path);
+  // Inflated bytes, as GzipReader::read.
+  std::size_t read(char* buffer, std::size_t count) { return reader_->read(buffer, count); }
+  // Back to the first inflated byte (the file is read and inflated again).
+  void rewind();
+  const std::string& path() const { return file_.path(); }
+
+ private:
+  RegularFile file_;
+  std::unique_ptr<GzipReader> reader_;
+};
 
 // A text dataset (CSV, LibSVM): read_whole_file, inflated when it starts with the gzip magic
 // bytes. The inflated text has the same limit as a plain file (max_bytes); beyond it, an Error
