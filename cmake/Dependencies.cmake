@@ -6,10 +6,13 @@ include(OpenBLASTarget)
 include(LbfgsTarget)
 include(LapackeTarget)
 find_package(ZLIB REQUIRED)
+# The LibSVM reader reads ahead on a second thread (src/io/read_ahead.hpp).
+find_package(Threads REQUIRED)
 
 # What a consumer of the static library needs too (see softmaxkitConfig.cmake.in).
 set(SOFTMAXKIT_PUBLIC_DEPENDENCIES TBB::tbb)
-set(SOFTMAXKIT_PRIVATE_DEPENDENCIES OpenBLAS::OpenBLAS Lbfgs::Lbfgs Lapacke::Lapacke ZLIB::ZLIB)
+set(SOFTMAXKIT_PRIVATE_DEPENDENCIES OpenBLAS::OpenBLAS Lbfgs::Lbfgs Lapacke::Lapacke ZLIB::ZLIB
+                                    Threads::Threads)
 
 if(SOFTMAXKIT_BUILD_TESTS)
   find_package(doctest CONFIG REQUIRED)

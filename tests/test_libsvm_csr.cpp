@@ -21,6 +21,7 @@
 
 using softmaxkit::test::contains;
 using softmaxkit::test::error_message;
+using softmaxkit::test::gzip;
 using softmaxkit::test::TempDir;
 
 namespace {
@@ -272,9 +273,10 @@ TEST_CASE("LibSVM CSR: malformed input names file:line:column like the dense rea
                  dir.file("absent")));
 }
 
-// read_libsvm_csr streams a plain file in pieces of whole lines (io/libsvm_pieces.hpp): pieces of
-// 1 byte upward (each then grows to hold a line) must give the whole text's parse, bit for bit,
-// and the same errors (file:line:column in any piece, and the messages about the whole file).
+// read_libsvm_csr streams a file in pieces of whole lines (io/libsvm_pieces.hpp), a gzip file as
+// it is inflated: pieces of 1 byte upward (each then grows to hold a line) must give the whole
+// text's parse, bit for bit, and the same errors (file:line:column in any piece, and the
+// messages about the whole file).
 TEST_CASE("LibSVM CSR: a file read in pieces of any size equals the whole text's parse") {
   std::mt19937_64 random(20261203);
   TempDir dir;
@@ -309,6 +311,20 @@ TEST_CASE("LibSVM CSR: a file read in pieces of any size equals the whole text's
       same(softmaxkit::detail::read_libsvm_csr_in_pieces(path, options, block, kMemory), whole);
     }
     same(softmaxkit::read_libsvm_csr(path, options), whole);
+    // Gzip-compressed, in one member or cut into members at random bytes: inflated in pieces,
+    // the same parse.
+    const std::size_t cut = text.empty() ? 0 : random() % text.size();
+    const std::string one = dir.write("p.svm.gz", gzip(text));
+    const std::string split =
+        dir.write("s.svm.gz", gzip(text.substr(0, cut)) + gzip(text.substr(cut)));
+    for (const std::string& gz : {one, split}) {
+      for (std::size_t block : {std::size_t{1}, std::size_t{13}, std::size_t{4096}}) {
+        CAPTURE(block);
+        const auto read =
+            softmaxkit::detail::read_libsvm_csr_in_pieces(gz, options, block, kMemory);
+        same(read, softmaxkit::parse_libsvm_csr(text, options, gz));
+      }
+    }
   }
   // Errors: each malformed case, alone and after 40 good lines (so that it falls in a later
   // piece), gets the whole text's message with the path as the name.
@@ -328,6 +344,13 @@ TEST_CASE("LibSVM CSR: a file read in pieces of any size equals the whole text's
       // feature indices): then the results must agree.
       const bool fine = expected == "<no error>";
       CHECK((late || !fine));
+      // The same text gzip-compressed: the same message, with its own path.
+      const std::string gz = dir.write("bad.svm.gz", gzip(text));
+      const std::string expected_gz =
+          error_message([&] { (void)softmaxkit::parse_libsvm_csr(text, c.options, gz); });
+      CHECK(error_message([&] {
+              (void)softmaxkit::detail::read_libsvm_csr_in_pieces(gz, c.options, 3, kMemory);
+            }) == expected_gz);
       for (std::size_t block : block_sizes) {
         CAPTURE(block);
         if (fine) {
@@ -353,18 +376,34 @@ TEST_CASE("LibSVM CSR: a file read in pieces of any size equals the whole text's
         }) == empty + ":1: no data records");
 }
 
-TEST_CASE("LibSVM CSR: a plain file whose entries could not fit in memory is refused first") {
+TEST_CASE("LibSVM CSR: a file whose arrays could not fit in memory is refused first") {
   TempDir dir;
   std::string text;
   for (int i = 0; i < 100; ++i) text += "1 1:0.5 2:0.25 3:1 4:2 5:3 6:4 7:5 8:6 9:7 10:8\n";
+  // 1000 entries, 8 bytes each, and up to 101 rows (100 line ends), 12 bytes each: 9212 bytes.
+  const std::string refused =
+      ": up to 1000 entries (its ':' count) and 101 rows (its lines) would "
+      "need 9212 bytes of CSR arrays, more than the 9211 bytes of memory";
   const std::string path = dir.write("big.svm", text);
-  // 1000 entries, 8 bytes each: 8000 bytes of arrays.
   CHECK(error_message([&] {
-          (void)softmaxkit::detail::read_libsvm_csr_in_pieces(path, {}, 64, 7999);
-        }) == path +
-                  ": up to 1000 entries (its ':' count) would need 8000 bytes of CSR arrays, "
-                  "more than the 7999 bytes of memory");
-  const auto fits = softmaxkit::detail::read_libsvm_csr_in_pieces(path, {}, 64, 8000);
+          (void)softmaxkit::detail::read_libsvm_csr_in_pieces(path, {}, 64, 9211);
+        }) == path + refused);
+  const auto fits = softmaxkit::detail::read_libsvm_csr_in_pieces(path, {}, 64, 9212);
   CHECK(fits.features.nnz() == 1000);
   CHECK(fits.features.rows() == 100);
+  // Gzip-compressed: counted as it is inflated, refused at the same bound.
+  const std::string gz = dir.write("big.svm.gz", gzip(text));
+  CHECK(error_message([&] {
+          (void)softmaxkit::detail::read_libsvm_csr_in_pieces(gz, {}, 64, 9211);
+        }) == gz + refused);
+  CHECK(softmaxkit::detail::read_libsvm_csr_in_pieces(gz, {}, 64, 9212).features.nnz() == 1000);
+  // Rows count too: a gzip file of a million "1\n" lines is about 6 KB.
+  std::string lines;
+  for (int i = 0; i < 1000000; ++i) lines += "1\n";
+  const std::string empty_rows = dir.write("rows.svm.gz", gzip(lines));
+  CHECK(error_message([&] {
+          (void)softmaxkit::detail::read_libsvm_csr_in_pieces(empty_rows, {}, 4096, 12000011);
+        }) == empty_rows +
+                  ": up to 0 entries (its ':' count) and 1000001 rows (its lines) would need "
+                  "12000012 bytes of CSR arrays, more than the 12000011 bytes of memory");
 }

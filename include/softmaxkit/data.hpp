@@ -7,8 +7,8 @@
 // files are read; directories and FIFOs are rejected. Files are limited to 2 GiB
 // (kMaxInputFileBytes in src/io/file_io.hpp), a gzip-compressed text file to 2 GiB once inflated
 // (corrupt, truncated or oversized gzip data is an Error naming the file); line and column numbers
-// count in the inflated text. The exception is read_libsvm_csr on a plain (not compressed) file,
-// which streams it and has no size limit (below). Text files (CSV, LibSVM) may start with a
+// count in the inflated text. The exception is read_libsvm_csr, which streams a file, plain or
+// gzip-compressed, and has no size limit (below). Text files (CSV, LibSVM) may start with a
 // UTF-8 byte order mark, which is skipped.
 #pragma once
 
@@ -69,13 +69,15 @@ Dataset read_libsvm(const std::string& path, const LibsvmOptions& options = {});
 // index when that is 0; an index above num_features, or above kCsrMaxColumns, is an Error naming
 // file:line:column, like every malformed token (the same rules and messages as read_libsvm, which
 // is this parse densified). Column indices are the file's minus one, strictly increasing.
-// A plain file is read twice, never held whole: a first pass counts its ':' (the arrays are
+// A file is read twice, never held whole: a first pass counts its ':' (the arrays are
 // reserved from that count, at most 2 bytes per byte of text), the second parses it in pieces of
-// whole lines of about 16 MiB (a piece grows to hold a longer line). Memory is then the arrays
-// plus the piece, for a file of any size; the result and every message are those of
-// parse_libsvm_csr on the whole text. A file whose ':' count would need more bytes of arrays
-// (8 per entry) than the machine's physical memory is an Error naming the file and the bytes,
-// before anything is reserved. A gzip-compressed file is inflated whole first (2 GiB).
+// whole lines of about 16 MiB (a piece grows to hold a longer line) while a second thread reads
+// the next. Memory is then the arrays plus three pieces, for a file of any size; the result and every message are those of
+// parse_libsvm_csr on the whole text. A file whose ':' count and lines would need more bytes of
+// arrays (8 per entry, 12 per row) than the machine's physical memory is an Error naming the file and the bytes,
+// before anything is reserved. A gzip-compressed file is read the same way, inflated piece by
+// piece in each pass (so inflated twice): neither its compressed nor its inflated text is held
+// whole, and the ':' count, the pieces and line:column are the inflated text's.
 struct SparseDataset {
   CsrMatrix<float> features;
   std::vector<std::int32_t> labels;  // rows (raw label values from the file)

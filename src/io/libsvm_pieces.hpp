@@ -1,5 +1,5 @@
-// read_libsvm_csr's streaming: a plain LibSVM file is parsed in pieces of whole lines, so its
-// text is never held whole (a gzip-compressed one is inflated whole, within kMaxInputFileBytes).
+// read_libsvm_csr's streaming: a LibSVM file is parsed in pieces of whole lines, so its text is
+// never held whole (a gzip-compressed one is inflated piece by piece, detail::GzipFile).
 #pragma once
 
 #include <cstddef>
@@ -15,10 +15,10 @@ namespace softmaxkit::detail {
 inline constexpr std::size_t kLibsvmReadBlockBytes = std::size_t{16} << 20;
 
 // read_libsvm_csr with pieces of about block_bytes (>= 1): the same result and the same errors
-// for any block size (tests read with tiny blocks). A plain file whose ':' count (each entry has
-// one) would need more than memory_bytes of CSR arrays (8 bytes per entry) is an Error naming the
-// file and the bytes, before anything is reserved; read_libsvm_csr passes the machine's physical
-// memory.
+// for any block size (tests read with tiny blocks). A file whose ':' count (each entry has
+// one) and line count (each row is a line) would need more than memory_bytes of CSR arrays (8
+// bytes per entry, 12 per row) is an Error naming the file and the bytes, before anything is
+// reserved; read_libsvm_csr passes the machine's physical memory.
 SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOptions& options,
                                         std::size_t block_bytes, std::uint64_t memory_bytes);
 

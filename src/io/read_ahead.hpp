@@ -1,0 +1,84 @@
+// ReadAhead: a reader's next piece read (or inflated) on a second thread while the caller parses
+// the one before, so streaming a file costs about max(read, parse) rather than their sum.
+//
+// Contract: read(into, count) returns the bytes the wrapped read would have returned, in the same
+// order, 0 at the end; an exception the wrapped read throws is rethrown by the read() call that
+// would have made it, so errors come in the order a single thread meets them. The wrapped reader
+// is used by one thread at a time and must outlive the ReadAhead.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <exception>
+#include <future>
+#include <string>
+#include <utility>
+
+namespace softmaxkit::detail {
+
+template <class Read>
+class ReadAhead {
+ public:
+  // Reads ahead in pieces of piece_bytes (>= 1), each filled until full or the end.
+  ReadAhead(Read& read, std::size_t piece_bytes)
+      : read_(read),
+        piece_(std::max<std::size_t>(piece_bytes, 1), '\0'),
+        front_(piece_.size(), '\0') {
+    start();
+  }
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+  // Waits for the read in flight, which writes into piece_, before the pieces are freed.
+  ~ReadAhead() {
+    if (pending_.valid()) pending_.wait();
+  }
+
+  std::size_t read(char* into, std::size_t count) {
+    if (taken_ == available_) {
+      if (front_failure_) std::rethrow_exception(std::exchange(front_failure_, nullptr));
+      if (at_end_) return 0;
+      available_ = pending_.get();
+      taken_ = 0;
+      // The two pieces swap: the caller takes this one while the next is read into the other.
+      front_.swap(piece_);
+      front_failure_ = std::exchange(failure_, nullptr);
+      // A short piece met the end or a failure, which comes after the bytes before it.
+      at_end_ = available_ < front_.size();
+      if (!at_end_) start();
+      if (available_ == 0) return read(into, count);
+    }
+    const std::size_t n = std::min(count, available_ - taken_);
+    std::memcpy(into, front_.data() + taken_, n);
+    taken_ += n;
+    return n;
+  }
+
+ private:
+  void start() {
+    pending_ = std::async(std::launch::async, [this] {
+      std::size_t filled = 0;
+      try {
+        while (filled < piece_.size()) {
+          const std::size_t got = read_(piece_.data() + filled, piece_.size() - filled);
+          if (got == 0) break;
+          filled += got;
+        }
+      } catch (...) {
+        failure_ = std::current_exception();
+      }
+      return filled;
+    });
+  }
+
+  Read& read_;
+  std::string piece_;                 // written by the read in flight only
+  std::string front_;                 // the piece the caller takes bytes from
+  std::exception_ptr failure_;        // the read in flight's exception, set by it
+  std::exception_ptr front_failure_;  // what follows front_'s bytes
+  std::size_t available_ = 0, taken_ = 0;
+  bool at_end_ = false;
+  std::future<std::size_t> pending_;
+};
+
+}  // namespace softmaxkit::detail
