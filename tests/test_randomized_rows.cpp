@@ -70,3 +70,43 @@ TEST_CASE("logsumexp double: max near -log K (cancellation) stays within the ULP
     }
   }
 }
+
+// Found by a rotating seed (633010799): one maximum over 39999 equal runners-up 9.66 below it.
+// z - max rounds (opposite signs: not exact), and the same relative error in 39999 equal terms
+// moved log(sum) by 3.6 ULP in double: log_softmax 4.05 ULP, logsumexp 3.8. The sums now take
+// exp at the exact z - max (kernels/simd/rows.hpp, exact_shift); the row, and its kin at other
+// gaps, sizes and signs, in float and double on every ISA.
+template <class T>
+void check_runners_up_row(std::size_t cols, T top, T runner_up) {
+  softmaxkit::testing::Matrix<T> z(1, cols);
+  for (std::size_t k = 0; k < cols; ++k) z(0, k) = runner_up;
+  z(0, cols / 3) = top;
+  const auto truth = row_truth(z.data.data(), cols);
+  for (softmaxkit::Isa isa : softmaxkit::supported_isas()) {
+    softmaxkit::ScopedIsa scoped(isa);
+    std::vector<T> lse(1);
+    softmaxkit::testing::Matrix<T> log_p(1, cols);
+    softmaxkit::logsumexp_rows(z.const_view(), lse);
+    softmaxkit::log_softmax_rows(z.const_view(), log_p.view());
+    INFO("K " << cols << " top " << top << " runner-up " << runner_up << " isa "
+              << softmaxkit::to_string(isa));
+    CHECK(softmaxkit::testing::ulp_error_floor_one(lse[0], truth.logsumexp()) <=
+          softmaxkit::kLogSumExpUlpBound);
+    CHECK(softmaxkit::testing::ulp_error_floor_one(log_p(0, cols / 3), truth.log_softmax(top)) <=
+          softmaxkit::kLogSoftmaxUlpBound);
+    CHECK(softmaxkit::testing::ulp_error_floor_one(log_p(0, 0), truth.log_softmax(runner_up)) <=
+          softmaxkit::kLogSoftmaxUlpBound);
+  }
+}
+
+TEST_CASE("logsumexp and log_softmax: equal runners-up take exp at the exact z - max") {
+  check_runners_up_row<double>(40000, 0.1424685203332519, -9.52174511370149);
+  for (std::size_t cols : {std::size_t{1000}, std::size_t{40000}, std::size_t{100000}}) {
+    const double gap = std::log(static_cast<double>(cols)) - 1.0;  // log(sum) near 1.3
+    for (double top : {0.1424685203332519, 0.7, 3.3, -0.2}) {
+      check_runners_up_row<double>(cols, top, top - gap - 0.0123);
+      check_runners_up_row<float>(cols, static_cast<float>(top),
+                                  static_cast<float>(top - gap - 0.0123));
+    }
+  }
+}

@@ -16,7 +16,8 @@
 // division on SSE2, a reciprocal multiply plus one exact-residual FMA correction elsewhere), not
 // a bare reciprocal multiply, so each probability has at most 1.5 ULP of error on top of exp's.
 // log-softmax is (z - max) - log(sum): never z - logsumexp, which would cancel catastrophically
-// for huge logits (z - (max + log s) rounds to 0 once |max| >> log s).
+// for huge logits (z - (max + log s) rounds to 0 once |max| >> log s). Its sum takes each exp at
+// the exact z - max (row_exp_sum's exact_shift; 4.05 ULP without, on 39999 equal runners-up).
 #pragma once
 
 #include <cstddef>
@@ -69,7 +70,7 @@ void log_softmax_row(const T* input, T* output, std::size_t cols, const T* next_
   // miss at once and stall on their lines' read-for-ownership; asking for the output lines
   // (for writing) along the exp pass overlaps that with the compute (README, "Measured").
   // Streaming stores need no lines.
-  const auto sums = row_exp_sum<T, Arch>(
+  const auto sums = row_exp_sum<T, Arch, true>(
       input, cols, max,
       [=](std::size_t k, const Batch&, const Batch&, std::size_t) {
         if constexpr (!streaming) __builtin_prefetch(output + k, 1, 3);
