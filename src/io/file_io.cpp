@@ -183,7 +183,7 @@ std::size_t GzipReader::read(char* buffer, std::size_t count) {
   return 0;
 }
 
-GzipFile::GzipFile(const std::string& path) : file_(path) {
+GzipFile::GzipFile(RegularFile& file) : file_(file) {
   rewind();
 }
 

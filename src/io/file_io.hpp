@@ -84,10 +84,12 @@ class GzipReader {
   bool member_ended_ = false, finished_ = false;
 };
 
-// A gzip-compressed regular file (RegularFile's checks), inflated piece by piece by a GzipReader.
+// A gzip-compressed RegularFile, inflated piece by piece by a GzipReader from its first byte. The
+// file is the caller's, already open (the reader that found the magic bytes reads the same file),
+// and must outlive this.
 class GzipFile {
  public:
-  explicit GzipFile(const std::string& path);
+  explicit GzipFile(RegularFile& file);
   // Inflated bytes, as GzipReader::read.
   std::size_t read(char* buffer, std::size_t count) { return reader_->read(buffer, count); }
   // Back to the first inflated byte (the file is read and inflated again).
@@ -95,7 +97,7 @@ class GzipFile {
   const std::string& path() const { return file_.path(); }
 
  private:
-  RegularFile file_;
+  RegularFile& file_;
   std::unique_ptr<GzipReader> reader_;
 };
 

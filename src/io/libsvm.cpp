@@ -373,7 +373,7 @@ SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOpt
   const std::size_t got = file.read(magic, 1);
   const std::size_t more = got == 1 ? file.read(magic + 1, 1) : 0;
   if (has_gzip_magic(std::string_view(magic, got + more))) {
-    GzipFile gzip_file(path);  // inflated twice, as the two passes read it
+    GzipFile gzip_file(file);  // inflated twice, as the two passes read it
     return csr_dataset(parse_file(gzip_file, options, kCsrMaxColumns, block_bytes, memory_bytes),
                        options);
   }
