@@ -100,7 +100,10 @@ enum class StopReason {
   converged,
   max_iterations,
   callback_stopped,
-  line_search_failed,
+  line_search_failed,  // no step along the direction met the line search's conditions
+  // The step was zero, or (structured) 20 iterations in a row lowered neither the objective nor
+  // the gradient norm below their lowest values so far: f and the slope are rounding there (a
+  // float objective near its optimum with a tolerance it cannot reach).
   no_progress,
   // The objective or the tested gradient norm is NaN or infinite (NaN or inf in the data, or an
   // overflow such as an absurd penalty in float). Never reported as converged: a NaN norm does

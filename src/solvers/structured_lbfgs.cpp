@@ -16,6 +16,11 @@ constexpr double c1 = 1e-4, c2 = 0.9;
 constexpr int max_trials = 20;
 constexpr double max_step = 1e10;
 constexpr double noise_level = 1e-7;  // relative rounding level of f assumed by the line search
+// Iterations in a row that lower neither f nor the gradient norm below their lowest values so
+// far, after which the fit ends as no_progress: near a float
+// objective's optimum f and the slope are both rounding, and the approximate Wolfe test (and a
+// too-short step's low end, descending_in_noise) then accept steps on noise indefinitely.
+constexpr int max_stalled_iterations = 20;
 
 void axpy_into(std::span<const double> x, double alpha, std::span<const double> d,
                FirstTouchVector<double>& out) {
@@ -221,6 +226,9 @@ StructuredResult run(const Objective& objective, Metric* metric, std::span<doubl
   int evaluations = start.evaluations, iterations = 0;
   Memory<Pair> memory(size, std::max(1, options.lbfgs_memory));
   double gamma = 1;
+  // The stall rule (max_stalled_iterations): the lowest f and gradient norm so far.
+  double f_best = f, gnorm_best = gnorm;
+  int stalled_iterations = 0;
 
   auto finish = [&](StopReason reason) {
     return StructuredResult{
@@ -281,7 +289,15 @@ StructuredResult run(const Objective& objective, Metric* metric, std::span<doubl
         f_new = ft;
         break;
       }
-      if (ft > f + c1 * alpha * dphi0 || ft >= f_lo) {
+      // The objective is convex: a slope still below c2 dphi0 at an alpha beyond the low end
+      // means f(x + alpha d) < f_lo, so an f a few ulps above f_lo there is rounding, and the
+      // step was too short. Backtracking on it ended double tol-1e-10 fits as
+      // line_search_failed (a Zen 5 machine, C = 51, gradient 1.25e-10): take it as a low end
+      // and extrapolate, as Hager and Zhang's update does (the stall rule ends a fit whose
+      // slopes are only noise).
+      const bool descending_in_noise =
+          alpha > lo && dt < c2 * dphi0 && ft <= f_lo + noise_level * std::abs(f);
+      if ((ft > f + c1 * alpha * dphi0 || ft >= f_lo) && !descending_in_noise) {
         hi = alpha, f_hi = ft, d_hi = dt;
       } else {
         if (std::abs(dt) <= -c2 * dphi0) {
@@ -337,6 +353,13 @@ StructuredResult run(const Objective& objective, Metric* metric, std::span<doubl
     std::swap(g, gt);
     f = f_new;
     gnorm = norm2_given_block_max(g, g_block_max);
+    if (f < f_best || gnorm < gnorm_best) {
+      f_best = std::min(f_best, f);
+      gnorm_best = std::min(gnorm_best, gnorm);
+      stalled_iterations = 0;
+    } else {
+      ++stalled_iterations;
+    }
     ++iterations;
     if (metric) metric->update(x, gnorm / gnorm0);
     if (sy > 0 && std::isfinite(sy)) {
@@ -369,7 +392,9 @@ StructuredResult run(const Objective& objective, Metric* metric, std::span<doubl
     if (converged) return finish(StopReason::converged);
     if (!keep_going) return finish(StopReason::callback_stopped);
     if (iterations >= options.max_iterations) return finish(StopReason::max_iterations);
-    if (step2 == 0) return finish(StopReason::no_progress);
+    if (step2 == 0 || stalled_iterations >= max_stalled_iterations) {
+      return finish(StopReason::no_progress);
+    }
   }
 }
 

@@ -17,6 +17,9 @@
 //              A trial that fails Armijo only by rounding (f within 1e-7 |f| of f(x)) but
 //              meets Hager and Zhang's approximate Wolfe slope test is accepted: the float
 //              objective's rounding would otherwise stall the search before the gradient test.
+//              A trial beyond the low end whose slope is still below c2 g'd and whose f is
+//              within 1e-7 |f| of the low end's is a low end (convexity makes its f lower; the
+//              rise is rounding) and the search extrapolates from it.
 //
 // Stopping: converged when ||g|| <= tolerance * max(1, ||g0||) (the other solvers' rule) and
 // the model's estimate of the gap to the optimum, g'Hg / 2 with the L-BFGS inverse Hessian H, is
@@ -24,7 +27,9 @@
 // optimum on nearly separable problems whose f* is small, and H underestimates the gap about
 // tenfold on features spread over 6 decades with C = 1e4;
 // line_search_failed when no trial decreased f (a stalled line search, never "converged");
-// no_progress when an accepted step left x unchanged; max_iterations; callback_stopped. A NaN
+// no_progress when an accepted step left x unchanged or 20 iterations in a row lowered neither f
+// nor ||g|| below their lowest values so far (steps on rounding near a float optimum, which the
+// two rules above accept); max_iterations; callback_stopped. A NaN
 // objective or gradient at an accepted point cannot happen (trials with one are rejected), and a
 // NaN at x0 is reported as line_search_failed, never converged.
 //
