@@ -56,7 +56,8 @@ void register_exp(const std::string& kernel, std::size_t n) {
 
 void register_exp_benchmarks() {
   for (std::size_t n : {std::size_t{4096}, std::size_t{1} << 22}) register_exp<float>("exp", n);
-  for (std::size_t n : {std::size_t{4096}, std::size_t{1} << 22}) register_exp<double>("exp_f64", n);
+  for (std::size_t n : {std::size_t{4096}, std::size_t{1} << 22})
+    register_exp<double>("exp_f64", n);
 }
 
 }  // namespace softmaxkit::bench

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "summary_reporter.hpp"
 #include "softmaxkit/isa.hpp"
+#include "summary_reporter.hpp"
 
 void register_all_benchmarks();
 

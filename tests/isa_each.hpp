@@ -7,7 +7,7 @@
 
 #include "softmaxkit/isa.hpp"
 
-#define SOFTMAXKIT_FOR_EACH_ISA(isa_variable)                             \
-  for (::softmaxkit::Isa isa_variable : ::softmaxkit::supported_isas())    \
-    if (::softmaxkit::ScopedIsa scoped_isa_guard{isa_variable}; true)      \
+#define SOFTMAXKIT_FOR_EACH_ISA(isa_variable)                           \
+  for (::softmaxkit::Isa isa_variable : ::softmaxkit::supported_isas()) \
+    if (::softmaxkit::ScopedIsa scoped_isa_guard{isa_variable}; true)   \
       if (INFO("isa = " << ::softmaxkit::to_string(isa_variable)); true)

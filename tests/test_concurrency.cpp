@@ -117,8 +117,8 @@ softmaxkit::ModelFileContents hand_made_model(std::size_t classes, std::size_t f
 }
 
 bool same(const softmaxkit::ModelFileContents& a, const softmaxkit::ModelFileContents& b) {
-  return a.dtype == b.dtype && a.num_classes == b.num_classes &&
-         a.num_features == b.num_features && a.fit_intercept == b.fit_intercept &&
+  return a.dtype == b.dtype && a.num_classes == b.num_classes && a.num_features == b.num_features &&
+         a.fit_intercept == b.fit_intercept &&
          std::bit_cast<std::uint64_t>(a.l2) == std::bit_cast<std::uint64_t>(b.l2) &&
          std::bit_cast<std::uint64_t>(a.l1) == std::bit_cast<std::uint64_t>(b.l1) &&
          a.class_labels == b.class_labels && bits(a.weights) == bits(b.weights) &&
@@ -179,9 +179,8 @@ TEST_CASE("dataset readers from several threads match sequential calls") {
     check_all_equal(run_concurrently<DatasetBits>(
                         [&] { return as_bits(softmaxkit::read_csv(csv_path, csv_options)); }),
                     expected);
-    check_all_equal(run_concurrently<DatasetBits>([&] {
-                      return as_bits(softmaxkit::parse_csv(csv, csv_options, "mem"));
-                    }),
+    check_all_equal(run_concurrently<DatasetBits>(
+                        [&] { return as_bits(softmaxkit::parse_csv(csv, csv_options, "mem")); }),
                     expected);
   }
   SUBCASE("read_libsvm and parse_libsvm") {
@@ -201,9 +200,8 @@ TEST_CASE("dataset readers from several threads match sequential calls") {
     check_all_equal(run_concurrently<DatasetBits>(
                         [&] { return as_bits(softmaxkit::read_idx(images_path, labels_path)); }),
                     expected);
-    check_all_equal(run_concurrently<DatasetBits>([&] {
-                      return as_bits(softmaxkit::parse_idx(images, labels, {}, "mem"));
-                    }),
+    check_all_equal(run_concurrently<DatasetBits>(
+                        [&] { return as_bits(softmaxkit::parse_idx(images, labels, {}, "mem")); }),
                     expected);
   }
   SUBCASE("errors are thread-safe too") {
@@ -227,8 +225,8 @@ TEST_CASE("model files load from several threads the same as sequentially") {
   const std::string bytes = softmaxkit::serialize_model(model);
   REQUIRE(same(softmaxkit::load_model_file(path), model));
 
-  const std::vector<bool> loaded = run_concurrently<bool>(
-      [&] { return same(softmaxkit::load_model_file(path), model); });
+  const std::vector<bool> loaded =
+      run_concurrently<bool>([&] { return same(softmaxkit::load_model_file(path), model); });
   check_all_equal(loaded, true);
   const std::vector<bool> deserialized = run_concurrently<bool>(
       [&] { return same(softmaxkit::deserialize_model(bytes, "mem"), model); });
@@ -265,12 +263,12 @@ TEST_CASE("a shared const model predicts from several threads the same as sequen
   CHECK(score_f > 0);
   CHECK(score_f < 1);
 
-  check_all_equal(run_concurrently<std::vector<std::uint64_t>>(
-                      [&] { return bits(model.predict_proba(ff)); }),
-                  bits(proba_f));
-  check_all_equal(run_concurrently<std::vector<std::uint64_t>>(
-                      [&] { return bits(model.predict_proba(fd)); }),
-                  bits(proba_d));
+  check_all_equal(
+      run_concurrently<std::vector<std::uint64_t>>([&] { return bits(model.predict_proba(ff)); }),
+      bits(proba_f));
+  check_all_equal(
+      run_concurrently<std::vector<std::uint64_t>>([&] { return bits(model.predict_proba(fd)); }),
+      bits(proba_d));
   check_all_equal(run_concurrently<std::vector<std::int32_t>>([&] { return model.predict(ff); }),
                   predicted_f);
   check_all_equal(run_concurrently<std::vector<std::int32_t>>([&] { return model.predict(fd); }),

@@ -1,6 +1,7 @@
-// cross_entropy (and the row-block call the loss engine makes) on every ISA: loss and gradient against a long
-// double oracle for hard and soft targets with every option, gradient rows summing to 0, closed
-// forms, edge semantics, errors naming the row or argument, determinism across blocks and threads.
+// cross_entropy (and the row-block call the loss engine makes) on every ISA: loss and gradient
+// against a long double oracle for hard and soft targets with every option, gradient rows summing
+// to 0, closed forms, edge semantics, errors naming the row or argument, determinism across blocks
+// and threads.
 #include <doctest/doctest.h>
 #include <tbb/task_arena.h>
 

@@ -91,9 +91,9 @@ PerIsaWorst sweep_every_isa(std::uint64_t blocks, const Fill& fill) {
       });
   for (std::size_t k = 0; k < kernels.size(); ++k) {
     std::printf("exp %-6s %-6s max %.4f ULP at x = %.17g (%a); inputs over 1 ULP: %llu\n",
-                sizeof(T) == 4 ? "float" : "double",
-                softmaxkit::to_string(kernels[k].first).data(), worst[k].error, worst[k].input,
-                worst[k].input, static_cast<unsigned long long>(worst[k].failures));
+                sizeof(T) == 4 ? "float" : "double", softmaxkit::to_string(kernels[k].first).data(),
+                worst[k].error, worst[k].input, worst[k].input,
+                static_cast<unsigned long long>(worst[k].failures));
   }
   return worst;
 }
@@ -125,10 +125,18 @@ TEST_CASE("exp double: 10^8 random inputs over the whole range within 1 ULP on e
         std::uniform_real_distribution<double> narrow(-1.0, 1.0);
         for (std::uint64_t i = 0; i < kBlock; ++i) {
           switch (i % 4) {
-            case 0: input[i] = wide(generator); break;
-            case 1: input[i] = narrow(generator); break;
-            case 2: input[i] = std::bit_cast<double>(generator()); break;  // any bit pattern
-            default: input[i] = std::ldexp(narrow(generator), -static_cast<int>(i % 60)); break;
+            case 0:
+              input[i] = wide(generator);
+              break;
+            case 1:
+              input[i] = narrow(generator);
+              break;
+            case 2:
+              input[i] = std::bit_cast<double>(generator());
+              break;  // any bit pattern
+            default:
+              input[i] = std::ldexp(narrow(generator), -static_cast<int>(i % 60));
+              break;
           }
           reference[i] = std::exp(static_cast<long double>(input[i]));
         }

@@ -27,15 +27,16 @@ TEST_CASE("Fashion-MNIST: C = 1 converges and reaches test accuracy >= 0.84") {
   REQUIRE(train.cols == 784);
 
   softmaxkit::SoftmaxRegression model(softmaxkit::FitOptions{.C = 1.0});
-  const softmaxkit::FitReport report = model.fit(
-      softmaxkit::MatrixView<const float>(train.features.data(), train.rows, train.cols),
-      train.labels);
+  const softmaxkit::FitReport report =
+      model.fit(softmaxkit::MatrixView<const float>(train.features.data(), train.rows, train.cols),
+                train.labels);
   const double accuracy = model.score(
       softmaxkit::MatrixView<const float>(test.features.data(), test.rows, test.cols), test.labels);
-  std::printf("fashion-mnist: objective %.10g, gradient norm %.3e (initial %.3e), %d iterations, "
-              "%d evaluations, %.1f s, test accuracy %.4f\n",
-              report.objective, report.gradient_norm, report.initial_gradient_norm,
-              report.iterations, report.evaluations, report.seconds, accuracy);
+  std::printf(
+      "fashion-mnist: objective %.10g, gradient norm %.3e (initial %.3e), %d iterations, "
+      "%d evaluations, %.1f s, test accuracy %.4f\n",
+      report.objective, report.gradient_norm, report.initial_gradient_norm, report.iterations,
+      report.evaluations, report.seconds, accuracy);
   CHECK(report.reason == softmaxkit::StopReason::converged);
   CHECK(report.gradient_norm <= 1e-5 * std::max(1.0, report.initial_gradient_norm));
   CHECK(report.evaluations < 2000);

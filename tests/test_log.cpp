@@ -1,6 +1,6 @@
 // log_batch / log1p_nonnegative (kernels/simd/log.hpp) on every ISA against long double:
-// log at most 1 ULP (log1p 1.5 ULP) over [1, 64] (the small-K cross-entropy's row sums), over all positive finite
-// values (log-uniform, subnormals included), tiny log1p arguments, and the edges.
+// log at most 1 ULP (log1p 1.5 ULP) over [1, 64] (the small-K cross-entropy's row sums), over all
+// positive finite values (log-uniform, subnormals included), tiny log1p arguments, and the edges.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -65,9 +65,9 @@ void check_isa(Isa isa) {
   std::uniform_real_distribution<T> small_sums(T(1), T(64));
   for (T& x : in) x = small_sums(generator);
   double worst = worst_ulp(isa, in, false, where);
-  MESSAGE(softmaxkit::to_string(isa) << " " << std::string(sizeof(T) == 4 ? "float" : "double")
-                                     << " log over [1, 64]: " << worst << " ULP at "
-                                     << static_cast<double>(where));
+  MESSAGE(softmaxkit::to_string(isa)
+          << " " << std::string(sizeof(T) == 4 ? "float" : "double")
+          << " log over [1, 64]: " << worst << " ULP at " << static_cast<double>(where));
   CHECK(worst <= 1.0);
 
   // Every positive finite value, uniformly over the bit patterns (log-uniform, subnormals in).
@@ -87,9 +87,19 @@ void check_isa(Isa isa) {
 
   constexpr T inf = std::numeric_limits<T>::infinity();
   constexpr T nan = std::numeric_limits<T>::quiet_NaN();
-  const std::vector<T> edges = {T(1),   T(2),   std::numeric_limits<T>::min(),
-                                std::numeric_limits<T>::denorm_min(), std::numeric_limits<T>::max(),
-                                inf,    T(0),   -T(0), T(-1), -inf, nan, T(0.5), std::sqrt(T(2))};
+  const std::vector<T> edges = {T(1),
+                                T(2),
+                                std::numeric_limits<T>::min(),
+                                std::numeric_limits<T>::denorm_min(),
+                                std::numeric_limits<T>::max(),
+                                inf,
+                                T(0),
+                                -T(0),
+                                T(-1),
+                                -inf,
+                                nan,
+                                T(0.5),
+                                std::sqrt(T(2))};
   std::vector<T> out;
   run(isa, edges, out, false);
   for (std::size_t i = 0; i < edges.size(); ++i) {
@@ -97,8 +107,14 @@ void check_isa(Isa isa) {
     CHECK(ulp_error(out[i], std::log(static_cast<long double>(edges[i]))) <= 1.0);
   }
   CHECK(out[0] == T(0));
-  const std::vector<T> edges1p = {T(0), -T(0), std::numeric_limits<T>::denorm_min(),
-                                  std::numeric_limits<T>::min(), T(1e-30), T(1), inf, nan,
+  const std::vector<T> edges1p = {T(0),
+                                  -T(0),
+                                  std::numeric_limits<T>::denorm_min(),
+                                  std::numeric_limits<T>::min(),
+                                  T(1e-30),
+                                  T(1),
+                                  inf,
+                                  nan,
                                   std::numeric_limits<T>::max()};
   run(isa, edges1p, out, true);
   for (std::size_t i = 0; i < edges1p.size(); ++i) {

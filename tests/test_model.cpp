@@ -130,8 +130,8 @@ std::vector<double> model_parameters(const softmaxkit::SoftmaxRegression& model)
 }  // namespace
 
 TEST_CASE("fit reaches the optimum of an independent double-precision solve") {
-  for (double separation : {0.7, 4.0}) {       // overlapping and separable blobs
-    for (double l2 : {1e-2, 1e-1}) {           // separable data needs the penalty for a minimum
+  for (double separation : {0.7, 4.0}) {  // overlapping and separable blobs
+    for (double l2 : {1e-2, 1e-1}) {      // separable data needs the penalty for a minimum
       const Synthetic data = make_blobs(240, 3, 3, separation, 11);
       const double expected = independent_minimum(data, l2);
       for (auto solver : {softmaxkit::SolverKind::lbfgs, softmaxkit::SolverKind::newton_cg}) {
@@ -163,9 +163,8 @@ TEST_CASE("float data trains to the same optimum within float accuracy") {
   options.l2 = 0.05;
   options.tolerance = 1e-6;
   softmaxkit::SoftmaxRegression model(options);
-  const auto report =
-      model.fit(softmaxkit::MatrixView<const float>(features.data(), data.rows, data.cols),
-                data.labels);
+  const auto report = model.fit(
+      softmaxkit::MatrixView<const float>(features.data(), data.rows, data.cols), data.labels);
   Synthetic rounded = data;
   rounded.features.assign(features.begin(), features.end());
   CHECK(report.objective == doctest::Approx(independent_minimum(rounded, 0.05)).epsilon(1e-5));

@@ -38,7 +38,8 @@ ModelFileContents sample_model(std::size_t classes = 3, std::size_t features = 4
   for (std::size_t i = 0; i < classes * features; ++i) {
     m.weights.push_back(specials[i % 5] * (i < 5 ? 1.0 : 0.5));
   }
-  for (std::size_t k = 0; k < classes; ++k) m.intercept.push_back(1.0 / (static_cast<double>(k) + 7.0));
+  for (std::size_t k = 0; k < classes; ++k)
+    m.intercept.push_back(1.0 / (static_cast<double>(k) + 7.0));
   return m;
 }
 

@@ -1,8 +1,7 @@
 // Uses the installed library and checks one answer against a closed form.
-#include <softmaxkit/softmaxkit.hpp>
-
 #include <cmath>
 #include <cstdio>
+#include <softmaxkit/softmaxkit.hpp>
 #include <vector>
 
 int main() {

@@ -33,13 +33,13 @@ void set_active_isa(Isa isa);
 
 // Sets the active ISA for a scope and restores the previous one after it.
 class ScopedIsa {
-public:
+ public:
   explicit ScopedIsa(Isa isa) : previous_(active_isa()) { set_active_isa(isa); }
   ~ScopedIsa() { set_active_isa(previous_); }
   ScopedIsa(const ScopedIsa&) = delete;
   ScopedIsa& operator=(const ScopedIsa&) = delete;
 
-private:
+ private:
   Isa previous_;
 };
 

@@ -12,7 +12,7 @@ namespace softmaxkit {
 
 template <class T>
 class MatrixView {
-public:
+ public:
   MatrixView() = default;
   MatrixView(T* data, std::size_t rows, std::size_t cols) : MatrixView(data, rows, cols, cols) {}
   MatrixView(T* data, std::size_t rows, std::size_t cols, std::size_t stride)
@@ -28,8 +28,8 @@ public:
   }
   // A view of mutable data converts to a view of const data.
   template <class U>
-    requires std::is_same_v<const U, T>
-  MatrixView(const MatrixView<U>& other)  // NOLINT(google-explicit-constructor)
+  requires std::is_same_v<const U, T> MatrixView(
+      const MatrixView<U>& other)  // NOLINT(google-explicit-constructor)
       : data_(other.data()), rows_(other.rows()), cols_(other.cols()), stride_(other.stride()) {}
 
   T* data() const { return data_; }
@@ -38,7 +38,9 @@ public:
   std::size_t stride() const { return stride_; }
   bool empty() const { return rows_ == 0 || cols_ == 0; }
   T* row(std::size_t index) const { return data_ + index * stride_; }
-  T& operator()(std::size_t row_index, std::size_t col) const { return data_[row_index * stride_ + col]; }
+  T& operator()(std::size_t row_index, std::size_t col) const {
+    return data_[row_index * stride_ + col];
+  }
   // Rows [first, first + count) as a view.
   MatrixView row_block(std::size_t first, std::size_t count) const {
     MatrixView block;
@@ -49,7 +51,7 @@ public:
     return block;
   }
 
-private:
+ private:
   T* data_ = nullptr;
   std::size_t rows_ = 0, cols_ = 0, stride_ = 0;
 };

@@ -253,8 +253,7 @@ py::dict fit(Model& self, const py::object& features, const py::array& labels,
   const py::array carrier = dtype_carrier(features);
   if (has_dtype<float>(carrier)) {
     if (sparse)
-      return fit_typed<float>(self, csr_view<float>(features), labels, sample_weight,
-                              on_iteration);
+      return fit_typed<float>(self, csr_view<float>(features), labels, sample_weight, on_iteration);
     return fit_typed<float>(self, matrix_view<float>(carrier, "X"), labels, sample_weight,
                             on_iteration);
   }

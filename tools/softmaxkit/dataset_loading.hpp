@@ -11,12 +11,12 @@
 namespace softmaxkit::cli {
 
 struct DataSource {
-  std::string format;       // idx | csv | libsvm
-  std::string path;         // images (idx) or the whole data set
-  std::string labels_path;  // idx only
-  bool scale = true;        // idx: uint8 / 255
-  int label_column = 0;     // csv
-  bool header = false;      // csv
+  std::string format;            // idx | csv | libsvm
+  std::string path;              // images (idx) or the whole data set
+  std::string labels_path;       // idx only
+  bool scale = true;             // idx: uint8 / 255
+  int label_column = 0;          // csv
+  bool header = false;           // csv
   std::size_t num_features = 0;  // libsvm: 0 infers
 };
 

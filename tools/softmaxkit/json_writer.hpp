@@ -6,7 +6,7 @@
 namespace softmaxkit::cli {
 
 class JsonObject {
-public:
+ public:
   void add(const std::string& key, double value);
   void add(const std::string& key, long long value);
   void add(const std::string& key, const std::string& value);
@@ -15,7 +15,7 @@ public:
   void add_raw(const std::string& key, const std::string& json);
   std::string str() const { return "{" + body_ + "}"; }
 
-private:
+ private:
   void key(const std::string& name);
   std::string body_;
 };

@@ -6,12 +6,12 @@
 namespace softmaxkit::cli {
 
 class Progress {
-public:
+ public:
   explicit Progress(bool quiet);
   void report(const IterationReport& report);
   void finish();
 
-private:
+ private:
   bool quiet_;
   bool terminal_;
   bool wrote_line_ = false;
