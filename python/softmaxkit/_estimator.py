@@ -175,7 +175,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     n_iter_ : ndarray of shape (1,)
         Solver iterations.
     fit_report_ : FitReport
-        Objective, gradient norm, evaluations, seconds, stop reason of the last fit.
+        Objective, gradient norm, evaluations, seconds, stop reason of the last fit. A fit that
+        ends ``max_iterations``, ``line_search_failed`` or ``no_progress`` (tol not reached)
+        issues a ``ConvergenceWarning``.
 
     Interrupting a fit
     ------------------
@@ -358,6 +360,16 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             warnings.warn(
                 f"SoftmaxRegression did not converge in max_iter={self.max_iter} iterations "
                 f"(gradient norm {report['gradient_norm']:.3g}); increase max_iter or tol",
+                ConvergenceWarning,
+            )
+        elif report["reason"] in ("line_search_failed", "no_progress"):
+            # As scikit-learn's lbfgs warns on an abnormal line-search end: tol was not reached,
+            # usually because the objective's rounding (float32) is above it near the optimum.
+            warnings.warn(
+                f"SoftmaxRegression stopped before reaching tol={self.tol} "
+                f"({report['reason']}, gradient norm {report['gradient_norm']:.3g}): the "
+                "objective's rounding is above the tolerance there; increase tol or fit float64 "
+                "data",
                 ConvergenceWarning,
             )
         return self

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -445,3 +446,29 @@ def test_more_threads_than_cores_is_silent():
                             env=dict(os.environ), timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+# ------------------------------------------------------------------ convergence warnings
+
+
+def test_an_unreachable_tol_in_float32_warns_with_the_stop_reason():
+    # float32's rounding of the objective is far above tol=1e-14 near the optimum: the fit must
+    # end there (not at max_iter) and say so, as scikit-learn's lbfgs does on such an end.
+    X, y = random_problem(2000, 30, 4, np.float32, seed=3)
+    with pytest.warns(ConvergenceWarning, match="stopped before reaching tol"):
+        model = SoftmaxRegression(C=10.0, tol=1e-14, max_iter=5000).fit(X, y)
+    assert model.fit_report_.reason in ("line_search_failed", "no_progress")
+    assert model.n_iter_[0] < 5000
+    # ... at the optimum all the same: float64 at its default tol agrees to float32's level.
+    reference = SoftmaxRegression(C=10.0).fit(X.astype(np.float64), y)
+    assert abs(model.fit_report_.objective - reference.fit_report_.objective) <= (
+        1e-5 * reference.fit_report_.objective
+    )
+
+
+def test_a_converged_fit_does_not_warn():
+    X, y = random_problem(2000, 30, 4, np.float64, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = SoftmaxRegression(C=10.0).fit(X, y)
+    assert model.fit_report_.reason == "converged"
