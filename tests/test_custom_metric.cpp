@@ -20,7 +20,6 @@
 namespace {
 
 using softmaxkit::Metric;
-using softmaxkit::SolverKind;
 using softmaxkit::SolverOptions;
 using softmaxkit::SolverResult;
 using softmaxkit::StopReason;
@@ -108,19 +107,8 @@ class ScaledDiagonalMetric : public PairedDiagonalMetric {
   bool hessian_scaled() const override { return true; }
 };
 
-double max_error(const std::vector<double>& x, const std::vector<double>& reference) {
-  double error = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) error = std::max(error, std::abs(x[i] - reference[i]));
-  return error;
-}
-
-SolverOptions structured_options() {
-  SolverOptions options;
-  options.kind = SolverKind::structured;
-  options.tolerance = 1e-10;
-  options.max_iterations = 5000;
-  return options;
-}
+using softmaxkit_test::max_error;
+using softmaxkit_test::structured_options;
 
 }  // namespace
 
