@@ -1,13 +1,18 @@
 // CSV and LibSVM files read by byte ranges: rank r parses the whole lines that start in
 // [r S / P, (r + 1) S / P) of the S-byte file, the ranks agree on the columns and the classes,
 // and the rows move (MPI_Alltoallv) to the ranks rows_of_rank names, so no rank ever holds more
-// than its byte range and its rows.
+// than its byte range and its rows. A gzip-compressed file has no byte ranges to seek to: every
+// rank inflates it twice as a stream, once for S (the inflated size), then keeping only its part.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "comm.hpp"
+#include "io/file_io.hpp"
+#include "loss/problem_checks.hpp"
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/mpi.hpp"
 
@@ -55,12 +60,73 @@ struct Part {
   unsigned long long lines_before = 0;
 };
 
+// floor(size * r / p) without overflowing.
+std::uint64_t share_start(std::uint64_t size, std::uint64_t r, std::uint64_t p) {
+  return size / p * r + size % p * r / p;
+}
+
+// The part of a gzip file's inflated text that read_part gives a plain file of that text: the
+// whole lines starting in [r S / p, (r + 1) S / p) of its S inflated bytes. Only the part is
+// held; it may not outgrow the machine's memory (a small file can inflate to any size).
+std::string read_gzip_part(const std::string& path, std::size_t r, std::size_t p) {
+  detail::RegularFile file(path);
+  detail::GzipFile gzip(file);
+  std::vector<char> buffer(std::size_t{1} << 20);
+  std::uint64_t size = 0;
+  while (const std::size_t got = gzip.read(buffer.data(), buffer.size())) size += got;
+  const std::uint64_t low = share_start(size, r, p), high = share_start(size, r + 1, p);
+  // A line start at or after `offset`: 0, or just after the first '\n' at or after offset - 1
+  // (line_start_from's rule); the file's end when there is none.
+  std::optional<std::uint64_t> start, stop;
+  if (low == 0 || low >= size) start = std::min(low, size);
+  if (high == 0 || high >= size) stop = std::min(high, size);
+  const long double memory = detail::physical_memory_bytes();
+  std::string text;
+  gzip.rewind();
+  std::uint64_t position = 0;  // of buffer[0] in the inflated text
+  auto line_start_in = [&](std::uint64_t offset, std::size_t got) -> std::optional<std::uint64_t> {
+    const std::uint64_t from = std::max(offset - 1, position) - position;
+    if (from >= got) return std::nullopt;
+    const char* const begin = buffer.data();
+    const char* const end = begin + got;
+    const char* const newline = std::find(begin + from, end, '\n');
+    if (newline == end) return std::nullopt;
+    return position + static_cast<std::uint64_t>(newline - begin) + 1;
+  };
+  while (!(start && stop && position >= *stop)) {
+    const std::size_t got = gzip.read(buffer.data(), buffer.size());
+    if (got == 0) break;
+    if (!start) start = line_start_in(low, got);
+    if (start && !stop) stop = line_start_in(high, got);
+    if (start) {
+      const std::uint64_t begin = std::max(*start, position);
+      const std::uint64_t end = std::min(stop.value_or(position + got), position + got);
+      if (end > begin) {
+        if (memory > 0 && static_cast<long double>(text.size() + (end - begin)) > memory)
+          throw Error(path + ": this rank's part of the inflated text (more than " +
+                      std::to_string(text.size() + (end - begin)) +
+                      " bytes) would not fit in this machine's memory");
+        text.append(buffer.data() + (begin - position), end - begin);
+      }
+    }
+    position += got;
+  }
+  return text;
+}
+
 Part read_part(MPI_Comm comm, const std::string& path) {
   const int rank = rank_of(comm), ranks = size_of(comm);
   Part part;
   part.path = path;
   unsigned long long lines_in_part = 0;
   collectively(comm, [&] {
+    if (is_gzip_file(path)) {
+      part.text =
+          read_gzip_part(path, static_cast<std::size_t>(rank), static_cast<std::size_t>(ranks));
+      lines_in_part =
+          static_cast<unsigned long long>(std::count(part.text.begin(), part.text.end(), '\n'));
+      return;
+    }
     std::error_code error;
     const std::size_t size = std::filesystem::file_size(path, error);
     if (error) throw Error(path + ": cannot read (" + error.message() + ")");

@@ -65,9 +65,10 @@ for setup in "auto 1 data.libsvm" "auto 2 data.libsvm" "auto 3 data.libsvm" \
   same_model "libsvm $3 (CSR), $1, $2 ranks" "($(grep -o '"objective": [^,]*' "$work/json"))"
   rm -f "$work/parallel.skm"
 done
-# gzip-compressed LibSVM and CSV: inflated whole on every rank and cut (no byte ranges in a gzip
-# stream); the model bytes of the plain file's single-process fit, which the single process also
-# writes from the .gz.
+# gzip-compressed LibSVM and CSV: every rank inflates the file as a stream and keeps only the
+# lines of its byte range of the inflated text; the model bytes of the plain file's
+# single-process fit, which the single process also writes from the .gz. Also as two gzip
+# members (the file cut in two, each compressed, concatenated) on 3 ranks.
 gzip -c "$work/data.libsvm" >"$work/data.libsvm.gz"
 gzip -c "$work/data.csv" >"$work/data.csv.gz"
 for format in libsvm csv; do
@@ -80,6 +81,13 @@ for format in libsvm csv; do
   "$mpiexec" -n 2 "$parallel" train --format "$format" --train "$work/data.$format.gz" \
     --threads 1 --C 10 --quiet --model "$work/parallel.skm"
   same_model "$format gzip, 2 ranks"
+  rm -f "$work/parallel.skm"
+  lines=$(wc -l <"$work/data.$format")
+  { head -n $((lines / 3)) "$work/data.$format" | gzip -c
+    tail -n +$((lines / 3 + 1)) "$work/data.$format" | gzip -c; } >"$work/members.$format.gz"
+  "$mpiexec" -n 3 "$parallel" train --format "$format" --train "$work/members.$format.gz" \
+    --threads 1 --C 10 --quiet --model "$work/parallel.skm"
+  same_model "$format gzip in two members, 3 ranks"
   rm -f "$work/parallel.skm"
 done
 # More ranks than rows: three rows, gzip-compressed, on 4 ranks (a rank may hold no chunk of

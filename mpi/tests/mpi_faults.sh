@@ -26,7 +26,12 @@ expect() {  # name, expected exit code ("nonzero" for any), message regex, model
     cat "$work/out"
     failures=$((failures + 1))
   fi
-  ls "$work" | grep -v '^out$' | grep -q . && { echo "$name: stray files in $work"; ls "$work"; }
+  # Nothing but the output and the inputs (.csv, .libsvm, .gz): no temporary model file left.
+  if ls -A "$work" | grep -Ev '^out$|\.(csv|libsvm|gz)$' | grep -q .; then
+    echo "$name: stray files in $work:"
+    ls -A "$work"
+    failures=$((failures + 1))
+  fi
 }
 # A malformed shard on rank 1 of 3 (its labels one entry short): every rank exits 2 with rank 1's
 # message.
@@ -57,6 +62,16 @@ if [[ -n $command ]]; then
   expect malformed_libsvm 2 "bad\.libsvm:15:[0-9]+: value of feature 3" "$work/model_e.skm" \
     "$mpiexec" -n 3 "$command" train --format libsvm --train "$work/bad.libsvm" \
     --model "$work/model_e.skm"
-  rm -f "$work/bad.libsvm"
+  # The same file gzip-compressed (read by parts of its inflated text): the same line named.
+  gzip -c "$work/bad.libsvm" >"$work/bad.libsvm.gz"
+  expect malformed_libsvm_gzip 2 "bad\.libsvm\.gz:15:[0-9]+: value of feature 3" \
+    "$work/model_g.skm" "$mpiexec" -n 3 "$command" train --format libsvm \
+    --train "$work/bad.libsvm.gz" --model "$work/model_g.skm"
+  # Truncated (the last 20 bytes cut): every rank exits 2 naming the file, no model.
+  head -c -20 "$work/bad.libsvm.gz" >"$work/cut.libsvm.gz"
+  expect truncated_gzip 2 "cut\.libsvm\.gz.*truncated" "$work/model_h.skm" \
+    "$mpiexec" -n 3 "$command" train --format libsvm --train "$work/cut.libsvm.gz" \
+    --model "$work/model_h.skm"
+  rm -f "$work/bad.libsvm" "$work/bad.libsvm.gz" "$work/cut.libsvm.gz"
 fi
 exit $((failures > 0))

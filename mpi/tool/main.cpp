@@ -66,7 +66,7 @@ SoftmaxRegression model_of(const mpi::DistributedFit& fit) {
   return model;
 }
 
-// IDX and CSV read whole (gzip, or not a regular file) on every rank, dense.
+// IDX without a labels file, and CSV that is not a regular file, read whole on every rank, dense.
 Dataset load_dense(const cli::DataSource& source) {
   return std::move(*cli::load_dataset(source).dense);
 }
@@ -104,10 +104,11 @@ int run(TrainArguments a) {
   FitOptions options = cli::fit_options(a);
   const std::size_t element_size = a.use_double ? sizeof(double) : sizeof(float);
 
-  // This rank's rows: plain CSV and LibSVM files by byte ranges (read_text_rows,
-  // read_libsvm_csr_rows); IDX files by rows (the classes first, from every rank's even share of
-  // the labels, since the chunk grid depends on their count); gzip text files are read whole on
-  // every rank and cut. LibSVM rows are CSR (never densified), as softmaxkit train reads them.
+  // This rank's rows: CSV and LibSVM files by byte ranges (read_text_rows,
+  // read_libsvm_csr_rows; of the inflated text for gzip files); IDX files by rows (the classes
+  // first, from every rank's even share of the labels, since the chunk grid depends on their
+  // count); a text source that is not a regular file is read whole on every rank and cut.
+  // LibSVM rows are CSR (never densified), as softmaxkit train reads them.
   std::size_t rows = 0, cols = 0;
   std::vector<std::int32_t> classes;
   mpi::RowRange mine;
@@ -123,7 +124,7 @@ int run(TrainArguments a) {
       throw Error(
           "--C lists, --C-grid and --cv are not supported by softmaxkit-mpi (one C per run)");
     by_bytes = a.train.format != "idx" && a.train.labels_path.empty() &&
-               std::filesystem::is_regular_file(a.train.path) && !mpi::is_gzip_file(a.train.path);
+               std::filesystem::is_regular_file(a.train.path);
   });
   if (sparse) {
     if (by_bytes) {

@@ -150,8 +150,11 @@ Dataset read_idx_rows(const std::string& images_path, const std::string& labels_
 std::vector<std::int32_t> read_idx_label_rows(const std::string& labels_path, std::size_t first,
                                               std::size_t count);
 
-// CSV and LibSVM (plain, not gzip) read by byte ranges: rank r parses the whole lines starting in
-// its 1/P of the file; the ranks agree on the columns (LibSVM: the largest inferred, or
+// CSV and LibSVM read by byte ranges: rank r parses the whole lines starting in its 1/P of the
+// file (of a gzip-compressed file's inflated text: every rank inflates the file twice as a
+// stream, for its size and then for its part, and holds only its part; a part that would
+// outgrow the machine's memory is an Error naming the file); the ranks agree on the columns
+// (LibSVM: the largest inferred, or
 // libsvm_features when nonzero) and the classes; then the rows move to the ranks rows_of_rank
 // names (element_size: of the precision computed in). Returns this rank's rows, their range,
 // the global row count and the classes. The values are read_csv's / read_libsvm's; messages
@@ -166,8 +169,8 @@ struct TextRows {
 TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::string& path,
                         const CsvOptions& csv, std::size_t libsvm_features,
                         std::size_t element_size);
-// LibSVM (plain) read by byte ranges as CSR, never densified: as read_text_rows, but each rank
-// holds only its part's entries, then its rows' (the rows move to the ranks csr_rows_of_rank
+// LibSVM (plain or gzip) read by byte ranges as CSR, never densified: as read_text_rows, but each
+// rank holds only its part's entries, then its rows' (the rows move to the ranks csr_rows_of_rank
 // names, after the ranks sum their row and entry counts). The columns are libsvm_features, or
 // the largest index over the parts (read_libsvm_csr's inference on the whole file); the entries
 // are read_libsvm_csr's, so a fit on them equals the single process's on read_libsvm_csr.
@@ -179,7 +182,7 @@ struct SparseTextRows {
 };
 SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
                                     std::size_t libsvm_features, std::size_t element_size);
-bool is_gzip_file(const std::string& path);
+bool is_gzip_file(const std::string& path);  // starts with gzip's magic bytes
 
 // The class labels every rank agrees on: the sorted union of every rank's labels.
 std::vector<std::int32_t> global_classes(MPI_Comm comm, std::span<const std::int32_t> labels);
