@@ -60,7 +60,7 @@ struct Part {
   unsigned long long lines_before = 0;
 };
 
-// floor(size * r / p) without overflowing.
+// Where rank r of p's byte range starts: floor(size * r / p) without overflowing.
 std::uint64_t share_start(std::uint64_t size, std::uint64_t r, std::uint64_t p) {
   return size / p * r + size % p * r / p;
 }
@@ -133,8 +133,8 @@ Part read_part(MPI_Comm comm, const std::string& path) {
     std::ifstream file(path, std::ios::binary);
     if (!file) throw Error(path + ": cannot open");
     const std::size_t r = static_cast<std::size_t>(rank), p = static_cast<std::size_t>(ranks);
-    const std::size_t start = line_start_from(file, size * r / p, size);
-    const std::size_t stop = line_start_from(file, size * (r + 1) / p, size);
+    const std::size_t start = line_start_from(file, share_start(size, r, p), size);
+    const std::size_t stop = line_start_from(file, share_start(size, r + 1, p), size);
     part.text.resize(stop - start);
     file.clear();
     file.seekg(static_cast<std::streamoff>(start));

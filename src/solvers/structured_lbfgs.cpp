@@ -17,9 +17,9 @@ constexpr int max_trials = 20;
 constexpr double max_step = 1e10;
 constexpr double noise_level = 1e-7;  // relative rounding level of f assumed by the line search
 // Iterations in a row that lower neither f nor the gradient norm below their lowest values so
-// far, after which the fit ends as no_progress: near a float
-// objective's optimum f and the slope are both rounding, and the approximate Wolfe test (and a
-// too-short step's low end, descending_in_noise) then accept steps on noise indefinitely.
+// far, after which the fit ends as no_progress: near a float objective's optimum f and the slope
+// are both rounding, and the approximate Wolfe test (and a too-short step's low end,
+// descending_in_noise) then accept steps on noise indefinitely.
 constexpr int max_stalled_iterations = 20;
 
 void axpy_into(std::span<const double> x, double alpha, std::span<const double> d,
