@@ -90,6 +90,18 @@ for format in libsvm csv; do
   same_model "$format gzip in two members, 3 ranks"
   rm -f "$work/parallel.skm"
 done
+# A gzip LibSVM file whose last record has no line end, on 2-4 ranks (the last part runs to the
+# end of the inflated text).
+printf '0 1:0.5 3:1\n1 2:0.25\n2 1:1 2:1 3:1\n0 1:0.4 3:0.9\n1 2:0.3' >"$work/open.libsvm"
+gzip -c "$work/open.libsvm" >"$work/open.libsvm.gz"
+"$single" train --format libsvm --train "$work/open.libsvm" --threads 1 --C 1 --quiet \
+  --model "$work/single.skm"
+for ranks in 2 3 4; do
+  "$mpiexec" -n "$ranks" "$parallel" train --format libsvm --train "$work/open.libsvm.gz" \
+    --threads 1 --C 1 --quiet --model "$work/parallel.skm"
+  same_model "libsvm gzip without a final line end, $ranks ranks"
+  rm -f "$work/parallel.skm"
+done
 # More ranks than rows: three rows, gzip-compressed, on 4 ranks (a rank may hold no chunk of
 # the grid; it still takes part in every fold of the sums).
 printf '0 1:0.5 3:1\n1 2:0.25\n2 1:1 2:1 3:1\n' | gzip -c >"$work/three.libsvm.gz"

@@ -72,6 +72,11 @@ if [[ -n $command ]]; then
   expect truncated_gzip 2 "cut\.libsvm\.gz.*truncated" "$work/model_h.skm" \
     "$mpiexec" -n 3 "$command" train --format libsvm --train "$work/cut.libsvm.gz" \
     --model "$work/model_h.skm"
-  rm -f "$work/bad.libsvm" "$work/bad.libsvm.gz" "$work/cut.libsvm.gz"
+  # An empty gzip file: exit 2, "no data records", no model.
+  : | gzip -c >"$work/empty.libsvm.gz"
+  expect empty_gzip 2 "empty\.libsvm\.gz:1: no data records" "$work/model_i.skm" \
+    "$mpiexec" -n 3 "$command" train --format libsvm --train "$work/empty.libsvm.gz" \
+    --model "$work/model_i.skm"
+  rm -f "$work/bad.libsvm" "$work/bad.libsvm.gz" "$work/cut.libsvm.gz" "$work/empty.libsvm.gz"
 fi
 exit $((failures > 0))
