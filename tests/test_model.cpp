@@ -5,11 +5,11 @@
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <random>
 #include <vector>
 
 #include "softmaxkit/softmaxkit.hpp"
+#include "test_files.hpp"
 
 namespace {
 
@@ -207,10 +207,12 @@ TEST_CASE("save then load round-trips bitwise, and predictions agree") {
   const Synthetic data = make_blobs(150, 4, 3, 2.0, 21);
   softmaxkit::SoftmaxRegression model(softmaxkit::FitOptions{.l2 = 0.01});
   model.fit(data.view(), data.labels);
-  const auto path = std::filesystem::temp_directory_path() / "softmaxkit_test_model.skm";
-  model.save(path.string());
-  const auto loaded = softmaxkit::SoftmaxRegression::load(path.string());
-  std::filesystem::remove(path);
+  // A directory of its own: ctest runs this file's cases in several processes at once (the
+  // suite_under_<isa> entries), which must not share a path.
+  const softmaxkit::test::TempDir dir;
+  const std::string path = dir.file("model.skm");
+  model.save(path);
+  const auto loaded = softmaxkit::SoftmaxRegression::load(path);
   CHECK(loaded.class_labels() == model.class_labels());
   CHECK(loaded.weights() == model.weights());  // bitwise: == on doubles, none are NaN
   CHECK(loaded.intercept() == model.intercept());
