@@ -4,14 +4,17 @@
 // than its byte range and its rows. A gzip-compressed file has no byte ranges to seek to: every
 // rank inflates it twice as a stream, once for S (the inflated size), then keeping only its part.
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "comm.hpp"
 #include "io/file_io.hpp"
+#include "io/libsvm_pieces.hpp"
 #include "loss/problem_checks.hpp"
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/mpi.hpp"
@@ -52,6 +55,18 @@ bool blank(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
+// Whether a part of a LibSVM file holds a record: a line that is not blank once its "# comment"
+// is cut (a part of comment lines only is no error; the whole file must have a record).
+bool has_libsvm_record(std::string_view text) {
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    const std::string_view line = text.substr(start, end - start);
+    if (!blank(line.substr(0, line.find('#')))) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 // This rank's part of the file: the whole lines starting in its 1/P of the bytes.
 struct Part {
   std::string text;
@@ -65,54 +80,113 @@ std::uint64_t share_start(std::uint64_t size, std::uint64_t r, std::uint64_t p) 
   return size / p * r + size % p * r / p;
 }
 
-// The part of a gzip file's inflated text that read_part gives a plain file of that text: the
-// whole lines starting in [r S / p, (r + 1) S / p) of its S inflated bytes. Only the part is
-// held; it may not outgrow the machine's memory (a small file can inflate to any size).
-std::string read_gzip_part(const std::string& path, std::size_t r, std::size_t p) {
-  detail::RegularFile file(path);
-  detail::GzipFile gzip(file);
-  std::vector<char> buffer(std::size_t{1} << 20);
-  std::uint64_t size = 0;
-  while (const std::size_t got = gzip.read(buffer.data(), buffer.size())) size += got;
-  const std::uint64_t low = share_start(size, r, p), high = share_start(size, r + 1, p);
-  // A line start at or after `offset`: 0, or just after the first '\n' at or after offset - 1
-  // (line_start_from's rule); the file's end when there is none.
-  std::optional<std::uint64_t> start, stop;
-  if (low == 0 || low >= size) start = std::min(low, size);
-  if (high == 0 || high >= size) stop = std::min(high, size);
-  const long double memory = detail::physical_memory_bytes();
-  std::string text;
-  gzip.rewind();
-  std::uint64_t position = 0;  // of buffer[0] in the inflated text
-  auto line_start_in = [&](std::uint64_t offset, std::size_t got) -> std::optional<std::uint64_t> {
-    const std::uint64_t from = std::max(offset - 1, position) - position;
-    if (from >= got) return std::nullopt;
-    const char* const begin = buffer.data();
-    const char* const end = begin + got;
+// This rank's part of a file, the whole lines starting in its 1/P of the bytes (of the inflated
+// text for a gzip file, inflated from the file's start on every pass), as a detail::TextSource
+// read as often as asked.
+class PartSource {
+ public:
+  PartSource(const std::string& path, std::size_t r, std::size_t p) : path_(path) {
+    if (is_gzip_file(path)) {
+      file_.emplace(path);
+      gzip_.emplace(*file_);
+      buffer_.resize(std::size_t{1} << 20);
+      std::uint64_t size = 0;
+      while (const std::size_t got = gzip_->read(buffer_.data(), buffer_.size())) size += got;
+      size_ = size;
+      low_ = share_start(size, r, p);
+      high_ = share_start(size, r + 1, p);
+    } else {
+      std::error_code error;
+      size_ = std::filesystem::file_size(path, error);
+      if (error) throw Error(path + ": cannot read (" + error.message() + ")");
+      plain_.open(path, std::ios::binary);
+      if (!plain_) throw Error(path + ": cannot open");
+      const auto size = static_cast<std::size_t>(size_);
+      low_ = line_start_from(plain_, share_start(size, r, p), size);
+      high_ = line_start_from(plain_, share_start(size, r + 1, p), size);
+    }
+    rewind();
+  }
+  PartSource(const PartSource&) = delete;
+  PartSource& operator=(const PartSource&) = delete;
+
+  detail::TextSource text() {
+    return {[this](char* into, std::size_t count) { return read(into, count); },
+            [this] { rewind(); }};
+  }
+
+ private:
+  void rewind() {
+    position_ = have_ = next_ = 0;
+    if (gzip_) {
+      gzip_->rewind();
+      // A line start at or after `offset`: 0, or just after the first '\n' at or after
+      // offset - 1 (line_start_from's rule); the text's end when there is none.
+      start_.reset();
+      stop_.reset();
+      if (low_ == 0 || low_ >= size_) start_ = std::min(low_, size_);
+      if (high_ == 0 || high_ >= size_) stop_ = std::min(high_, size_);
+    } else {
+      plain_.clear();
+      plain_.seekg(static_cast<std::streamoff>(low_));
+      position_ = low_;  // the plain part is [low_, high_): both are line starts already
+    }
+  }
+
+  std::size_t read(char* into, std::size_t count) {
+    if (!gzip_) {
+      const std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(count, high_ - position_));
+      if (n == 0) return 0;
+      plain_.read(into, static_cast<std::streamsize>(n));
+      if (static_cast<std::size_t>(plain_.gcount()) != n)
+        throw Error(path_ + ": read failed at byte " + std::to_string(position_));
+      position_ += n;
+      return n;
+    }
+    while (true) {
+      if (start_ && stop_ && std::max(*start_, position_ + next_) >= *stop_) return 0;
+      if (next_ < have_ && start_) {
+        const std::uint64_t begin = std::max(*start_, position_ + next_);
+        const std::uint64_t end = stop_ ? std::min(*stop_, position_ + have_) : position_ + have_;
+        if (begin < end) {
+          const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(count, end - begin));
+          std::memcpy(into, buffer_.data() + (begin - position_), n);
+          next_ = static_cast<std::size_t>(begin - position_) + n;
+          return n;
+        }
+      }
+      // This buffer holds nothing more of the part: inflate the next one.
+      position_ += have_;
+      have_ = gzip_->read(buffer_.data(), buffer_.size());
+      next_ = 0;
+      if (have_ == 0) return 0;
+      if (!start_) start_ = line_start_in(low_);
+      if (start_ && !stop_) stop_ = line_start_in(high_);
+    }
+  }
+
+  // The first line start at or after `offset` within the buffer, if there is one.
+  std::optional<std::uint64_t> line_start_in(std::uint64_t offset) const {
+    const std::uint64_t from = std::max(offset - 1, position_) - position_;
+    if (from >= have_) return std::nullopt;
+    const char* const begin = buffer_.data();
+    const char* const end = begin + have_;
     const char* const newline = std::find(begin + from, end, '\n');
     if (newline == end) return std::nullopt;
-    return position + static_cast<std::uint64_t>(newline - begin) + 1;
-  };
-  while (!(start && stop && position >= *stop)) {
-    const std::size_t got = gzip.read(buffer.data(), buffer.size());
-    if (got == 0) break;
-    if (!start) start = line_start_in(low, got);
-    if (start && !stop) stop = line_start_in(high, got);
-    if (start) {
-      const std::uint64_t begin = std::max(*start, position);
-      const std::uint64_t end = std::min(stop.value_or(position + got), position + got);
-      if (end > begin) {
-        if (memory > 0 && static_cast<long double>(text.size() + (end - begin)) > memory)
-          throw Error(path + ": this rank's part of the inflated text (more than " +
-                      std::to_string(text.size() + (end - begin)) +
-                      " bytes) would not fit in this machine's memory");
-        text.append(buffer.data() + (begin - position), end - begin);
-      }
-    }
-    position += got;
+    return position_ + static_cast<std::uint64_t>(newline - begin) + 1;
   }
-  return text;
-}
+
+  std::string path_;
+  std::uint64_t size_ = 0, low_ = 0, high_ = 0;
+  std::ifstream plain_;
+  std::optional<detail::RegularFile> file_;
+  std::optional<detail::GzipFile> gzip_;
+  std::vector<char> buffer_;
+  std::uint64_t position_ = 0;  // gzip: of buffer_[0] in the inflated text; plain: the next byte
+  std::size_t have_ = 0, next_ = 0;  // gzip: bytes in buffer_, and the next one not yet given
+  std::optional<std::uint64_t> start_, stop_;  // gzip: the part's ends, once found on this pass
+};
 
 Part read_part(MPI_Comm comm, const std::string& path) {
   const int rank = rank_of(comm), ranks = size_of(comm);
@@ -120,27 +194,18 @@ Part read_part(MPI_Comm comm, const std::string& path) {
   part.path = path;
   unsigned long long lines_in_part = 0;
   collectively(comm, [&] {
-    if (is_gzip_file(path)) {
-      part.text =
-          read_gzip_part(path, static_cast<std::size_t>(rank), static_cast<std::size_t>(ranks));
-      lines_in_part =
-          static_cast<unsigned long long>(std::count(part.text.begin(), part.text.end(), '\n'));
-      return;
+    PartSource source(path, static_cast<std::size_t>(rank), static_cast<std::size_t>(ranks));
+    const detail::TextSource text = source.text();
+    // The part may not outgrow the machine's memory (a small gzip file can inflate to any size).
+    const long double memory = detail::physical_memory_bytes();
+    std::vector<char> buffer(std::size_t{1} << 20);
+    while (const std::size_t got = text.read(buffer.data(), buffer.size())) {
+      if (memory > 0 && static_cast<long double>(part.text.size() + got) > memory)
+        throw Error(path + ": this rank's part of the text (more than " +
+                    std::to_string(part.text.size() + got) +
+                    " bytes) would not fit in this machine's memory");
+      part.text.append(buffer.data(), got);
     }
-    std::error_code error;
-    const std::size_t size = std::filesystem::file_size(path, error);
-    if (error) throw Error(path + ": cannot read (" + error.message() + ")");
-    std::ifstream file(path, std::ios::binary);
-    if (!file) throw Error(path + ": cannot open");
-    const std::size_t r = static_cast<std::size_t>(rank), p = static_cast<std::size_t>(ranks);
-    const std::size_t start = line_start_from(file, share_start(size, r, p), size);
-    const std::size_t stop = line_start_from(file, share_start(size, r + 1, p), size);
-    part.text.resize(stop - start);
-    file.clear();
-    file.seekg(static_cast<std::streamoff>(start));
-    file.read(part.text.data(), static_cast<std::streamsize>(part.text.size()));
-    if (static_cast<std::size_t>(file.gcount()) != part.text.size())
-      throw Error(path + ": read failed at byte " + std::to_string(start));
     lines_in_part =
         static_cast<unsigned long long>(std::count(part.text.begin(), part.text.end(), '\n'));
   });
@@ -195,7 +260,7 @@ TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::str
       } else {
         LibsvmOptions options;
         options.num_features = libsvm_features;
-        if (!blank(text)) piece = parse_libsvm(text, options, name);
+        if (has_libsvm_record(text)) piece = parse_libsvm(text, options, name);
       }
       text = std::string();
     } catch (const Error& error) {
@@ -279,27 +344,44 @@ TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::str
 SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
                                     std::size_t libsvm_features, std::size_t element_size) {
   const int rank = rank_of(comm), ranks = size_of(comm);
+  // The part is streamed twice, as read_libsvm_csr streams a file (a count, then the parse in
+  // pieces), so a rank holds its part's CSR arrays but never its text.
+  std::unique_ptr<PartSource> source;
+  detail::LibsvmTextCounts counts;
+  collectively(comm, [&] {
+    source = std::make_unique<PartSource>(path, static_cast<std::size_t>(rank),
+                                          static_cast<std::size_t>(ranks));
+    counts = detail::count_libsvm_text(source->text());
+  });
+  Part part;  // names only: line numbers in messages count from this rank's first line
+  part.path = path;
+  unsigned long long lines_in_part = counts.line_ends;
+  MPI_Exscan(&lines_in_part, &part.lines_before, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
+  if (rank == 0) part.lines_before = 0;
+  part.name = rank == 0
+                  ? path
+                  : path + " (the part from line " + std::to_string(part.lines_before + 1) + ")";
   SparseDataset piece;
-  Part part = read_part(comm, path);
-  bool no_width = false;
   collectively(comm, [&] {
     try {
       LibsvmOptions options;
       options.num_features = libsvm_features;
-      // A part of records without entries (no ':') infers no width, which the whole file may
-      // well have: parsed at width 1, its width then counts as 0 below.
-      no_width = libsvm_features == 0 && part.text.find(':') == std::string::npos;
-      if (no_width) options.num_features = 1;
-      if (!blank(part.text)) piece = parse_libsvm_csr(part.text, options, part.name);
+      const long double memory = detail::physical_memory_bytes();
+      const std::uint64_t limit =
+          memory > 0 && memory < 1.8e19L ? static_cast<std::uint64_t>(memory) : UINT64_MAX;
+      // A part may hold no record, or records without entries (0 columns below): whether the
+      // file has any is decided over all parts.
+      piece = detail::parse_counted_libsvm_csr(source->text(), counts, options, part.name,
+                                               detail::kLibsvmReadBlockBytes, limit, true);
     } catch (const Error& error) {
       throw Error(in_file_lines(part, error.what()));
     }
-    part.text = std::string();
+    source.reset();
   });
   // The columns: the largest inferred over the parts (libsvm_features when nonzero), as
   // read_libsvm_csr infers them from the whole file; rows, entries and where this part starts.
-  const unsigned long long local[3] = {
-      piece.features.rows(), no_width ? 0ull : piece.features.cols(), piece.features.nnz()};
+  const unsigned long long local[3] = {piece.features.rows(), piece.features.cols(),
+                                       piece.features.nnz()};
   std::vector<unsigned long long> shapes(3 * static_cast<std::size_t>(ranks));
   MPI_Allgather(local, 3, MPI_UNSIGNED_LONG_LONG, shapes.data(), 3, MPI_UNSIGNED_LONG_LONG, comm);
   SparseTextRows result;

@@ -128,6 +128,22 @@ for ranks in 3 4; do
   same_model "small libsvm, $ranks ranks"
   rm -f "$work/parallel.skm"
 done
+# A LibSVM file that ends in 300 comment lines (with ':' in them): the later ranks' parts hold no
+# record, which is no error (the parts used to be parsed as files of their own and refused as
+# "no data records"), plain and gzip, 2-4 ranks.
+{ head -n 60 "$work/small.libsvm" | tail -n 30; tail -n 30 "$work/small.libsvm"
+  for i in $(seq 1 300); do echo "# note $i: index:value pairs above"; done; } >"$work/notes.libsvm"
+gzip -c "$work/notes.libsvm" >"$work/notes.libsvm.gz"
+"$single" train --format libsvm --train "$work/notes.libsvm" --threads 1 --C 1 --quiet \
+  --model "$work/single.skm"
+for file in notes.libsvm notes.libsvm.gz; do
+  for ranks in 2 3 4; do
+    "$mpiexec" -n "$ranks" "$parallel" train --format libsvm --train "$work/$file" \
+      --threads 1 --C 1 --quiet --model "$work/parallel.skm" || true
+    same_model "$file ending in comment lines, $ranks ranks"
+    rm -f "$work/parallel.skm"
+  done
+done
 
 # IDX, read by rows on each rank: Fashion-MNIST's test file (10,000 rows), gzip (streamed and
 # skipped) with 3 ranks and plain (seeked) with 2, 15 iterations of the default solver.

@@ -5,6 +5,7 @@
 //   --bad-rank r       rank r passes a labels span one entry short (a malformed shard)
 //   --kill-rank r      rank r kills itself (SIGKILL) at the third iteration
 //   --model path       rank 0 writes the model there (atomically) after the fit
+//   --read path        only the byte-range LibSVM readers against the single-process ones
 // --case sparse / sparse_narrow: CSR features (bag-of-words rows, tools/bag_of_words), through
 // csr_rows_of_rank and the CSR overload of mpi::fit; sparse has n + 1 > 2048 (the metric's
 // diagonal G, sampled from 10,000 of the 12,000 rows), sparse_narrow a dense G and sample weights.
@@ -236,6 +237,50 @@ long long check_sparse(MPI_Comm comm, const std::string& which, const FitOptions
 
 }  // namespace
 
+// --read PATH: mpi::read_text_rows (LibSVM, dense) and mpi::read_libsvm_csr_rows against
+// read_libsvm / read_libsvm_csr of the whole file: each rank's rows, bit for bit, the global
+// counts and the classes. Returns the mismatches on this rank.
+long long check_reads(MPI_Comm comm, const std::string& path, int rank, int ranks) {
+  long long mismatches = 0;
+  const Dataset dense = read_libsvm(path);
+  const mpi::TextRows text = mpi::read_text_rows(comm, "libsvm", path, {}, 0, sizeof(float));
+  const std::vector<std::int32_t> classes = mpi::global_classes(comm, dense.labels);
+  mismatches += text.global_rows != dense.rows || text.data.cols != dense.cols;
+  mismatches += text.classes != classes;
+  const mpi::RowRange mine =
+      mpi::rows_of_rank(dense.rows, dense.cols, classes.size(), sizeof(float), rank, ranks);
+  mismatches += text.mine.first != mine.first || text.mine.count != mine.count;
+  if (mismatches == 0) {
+    for (std::size_t i = 0; i < mine.count; ++i) {
+      mismatches += text.data.labels[i] != dense.labels[mine.first + i];
+      for (std::size_t j = 0; j < dense.cols; ++j)
+        mismatches += !same_bits(text.data.features[i * dense.cols + j],
+                                 dense.features[(mine.first + i) * dense.cols + j]);
+    }
+  }
+  const SparseDataset sparse = read_libsvm_csr(path);
+  const mpi::SparseTextRows rows = mpi::read_libsvm_csr_rows(comm, path, 0, sizeof(float));
+  const CsrMatrixView<float>& all = sparse.features.view();
+  mismatches += rows.global_rows != all.rows() || rows.global_nnz != all.nnz();
+  mismatches += rows.classes != classes || rows.data.features.cols() != all.cols();
+  const CsrMatrixView<float>& part = rows.data.features.view();
+  for (std::size_t i = 0; i < rows.mine.count && mismatches == 0; ++i) {
+    const std::size_t row = rows.mine.first + i;
+    mismatches += rows.data.labels[i] != sparse.labels[row];
+    mismatches += part.row_end(i) - part.row_begin(i) != all.row_end(row) - all.row_begin(row);
+    for (std::size_t e = 0; e < part.row_end(i) - part.row_begin(i) && mismatches == 0; ++e) {
+      mismatches += part.column_indices()[part.row_begin(i) + e] !=
+                    all.column_indices()[all.row_begin(row) + e];
+      mismatches +=
+          !same_bits(part.values()[part.row_begin(i) + e], all.values()[all.row_begin(row) + e]);
+    }
+  }
+  std::printf("rank %d: rows [%zu, +%zu) dense, [%zu, +%zu) CSR of %zu: %lld mismatches\n", rank,
+              text.mine.first, text.mine.count, rows.mine.first, rows.mine.count, dense.rows,
+              mismatches);
+  return mismatches;
+}
+
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   int rank = 0, ranks = 1;
@@ -247,8 +292,17 @@ int main(int argc, char** argv) {
   const int bad_rank = std::stoi(arg(argc, argv, "--bad-rank", "-1"));
   const int kill_rank = std::stoi(arg(argc, argv, "--kill-rank", "-1"));
   const std::string model_path = arg(argc, argv, "--model", "");
+  const std::string read_path = arg(argc, argv, "--read", "");
   int status = 0;
   try {
+    if (!read_path.empty()) {
+      const long long mismatches = check_reads(MPI_COMM_WORLD, read_path, rank, ranks);
+      long long total = 0;
+      MPI_Allreduce(&mismatches, &total, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+      if (rank == 0) std::printf(total == 0 ? "mpi check passed\n" : "mpi check FAILED\n");
+      MPI_Finalize();
+      return total == 0 ? 0 : 1;
+    }
     if (which.rfind("sparse", 0) == 0) {
       FitOptions options;
       options.C = 10.0;

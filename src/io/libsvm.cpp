@@ -146,11 +146,15 @@ class EntriesParser {
     lines_before_ += lines.line_number();
   }
 
-  Entries finish() {
+  // A part of a file (part_of_file) may hold no record or no feature index; a whole text may not.
+  Entries finish(bool part_of_file = false) {
     parsed_.at_end = name_ + ":" + std::to_string(std::max<std::size_t>(1, lines_before_));
-    if (parsed_.labels.empty()) throw Error(parsed_.at_end + ": no data records");
+    if (parsed_.labels.empty()) {
+      if (part_of_file) return std::move(parsed_);  // row_offsets {0}: no rows
+      throw Error(parsed_.at_end + ": no data records");
+    }
     parsed_.row_offsets.push_back(static_cast<std::int64_t>(parsed_.values.size()));
-    if (num_features_ == 0 && parsed_.max_index == 0) {
+    if (num_features_ == 0 && parsed_.max_index == 0 && !part_of_file) {
       throw Error(parsed_.at_end + ": no feature indices found; set LibsvmOptions::num_features");
     }
     return std::move(parsed_);
@@ -300,43 +304,60 @@ void parse_in_pieces(EntriesParser& parser, std::size_t block_bytes, Read&& read
 // 3.4 s with pieces of 1, 4 and 16 MiB (README, "Measured").
 constexpr std::size_t kMinReadAheadBytes = std::size_t{1} << 16;
 
-// A file streamed (a detail::RegularFile, or a detail::GzipFile inflated on the fly): one pass
-// counts its ':' for the arrays' reservation (parse_entries' rule), a second parses it in pieces
-// of about block_bytes, so the file's text is never held whole.
-template <class File>
-Entries parse_file(File& file, const LibsvmOptions& options, std::size_t max_index,
-                   std::size_t block_bytes, std::uint64_t memory_bytes) {
-  EntriesParser parser(options, file.path(), max_index);
+// The first pass over a streamed text: its bytes, ':' and line ends, for the second pass's
+// reservation (parse_entries' rule) and memory check.
+template <class Read>
+detail::LibsvmTextCounts count_text(Read&& read) {
   std::string buffer(std::size_t{1} << 18, '\0');  // counted while it is in L2
-  std::size_t colons = 0, line_ends = 0, bytes = 0;
-  for (std::size_t got; (got = file.read(buffer.data(), buffer.size())) != 0;) {
-    colons += count_char(std::string_view(buffer.data(), got), ':');
-    line_ends += count_line_ends(std::string_view(buffer.data(), got));
-    bytes += got;
+  detail::LibsvmTextCounts counts;
+  for (std::size_t got; (got = read(buffer.data(), buffer.size())) != 0;) {
+    counts.colons += count_char(std::string_view(buffer.data(), got), ':');
+    counts.line_ends += count_line_ends(std::string_view(buffer.data(), got));
+    counts.bytes += got;
   }
-  buffer = std::string();
+  return counts;
+}
+
+// The second pass over a streamed text (rewound) that count_text counted: parsed in pieces of
+// about block_bytes, so the text is never held whole.
+template <class Read>
+Entries parse_counted(Read& read, const detail::LibsvmTextCounts& counts,
+                      const LibsvmOptions& options, const std::string& name, std::size_t max_index,
+                      std::size_t block_bytes, std::uint64_t memory_bytes, bool part_of_file) {
+  EntriesParser parser(options, name, max_index);
   // Refused before anything is reserved when the arrays could not fit: a file without a size
   // limit (or a small gzip file inflating to a large text) must not end in std::bad_alloc or the
   // out-of-memory killer. Each entry takes a value and a column (8 bytes), each row a label and
   // an offset (12 bytes); a row is at most a line.
-  const std::uint64_t entries = std::min<std::uint64_t>(colons, bytes / 4 + 1);
-  const std::uint64_t rows = std::uint64_t{line_ends} + 1;
+  const std::uint64_t entries = std::min<std::uint64_t>(counts.colons, counts.bytes / 4 + 1);
+  const std::uint64_t rows = counts.line_ends + 1;
   const std::uint64_t array_bytes = entries * (sizeof(std::int32_t) + sizeof(float)) +
                                     rows * (sizeof(std::int32_t) + sizeof(std::int64_t));
   if (array_bytes > memory_bytes) {
-    throw Error(file.path() + ": up to " + std::to_string(entries) + " entries (its ':' count) " +
-                "and " + std::to_string(rows) + " rows (its lines) would need " +
+    throw Error(name + ": up to " + std::to_string(entries) + " entries (its ':' count) " + "and " +
+                std::to_string(rows) + " rows (its lines) would need " +
                 std::to_string(array_bytes) + " bytes of CSR arrays, more than the " +
                 std::to_string(memory_bytes) + " bytes of memory");
   }
-  parser.reserve(colons, bytes);
-  file.rewind();
+  parser.reserve(static_cast<std::size_t>(counts.colons), static_cast<std::size_t>(counts.bytes));
   // The next piece is read (a gzip file's inflated) on a second thread while this one is parsed.
-  auto read = [&](char* into, std::size_t count) { return file.read(into, count); };
   detail::ReadAhead ahead(read, std::max(block_bytes, kMinReadAheadBytes));
   parse_in_pieces(parser, block_bytes,
                   [&](char* into, std::size_t count) { return ahead.read(into, count); });
-  return parser.finish();
+  return parser.finish(part_of_file);
+}
+
+// A file streamed (a detail::RegularFile, or a detail::GzipFile inflated on the fly): one pass
+// counts it, a second parses it in pieces, so the file's text is never held whole.
+template <class File>
+Entries parse_file(File& file, const LibsvmOptions& options, std::size_t max_index,
+                   std::size_t block_bytes, std::uint64_t memory_bytes) {
+  EntriesParser options_check(options, file.path(), max_index);  // before reading: num_features
+  auto read = [&](char* into, std::size_t count) { return file.read(into, count); };
+  const detail::LibsvmTextCounts counts = count_text(read);
+  file.rewind();
+  return parse_counted(read, counts, options, file.path(), max_index, block_bytes, memory_bytes,
+                       false);
 }
 
 SparseDataset csr_dataset(Entries parsed, const LibsvmOptions& options) {
@@ -379,6 +400,24 @@ SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOpt
   }
   file.rewind();
   return csr_dataset(parse_file(file, options, kCsrMaxColumns, block_bytes, memory_bytes), options);
+}
+
+LibsvmTextCounts count_libsvm_text(const TextSource& source) {
+  return count_text(source.read);
+}
+
+SparseDataset parse_counted_libsvm_csr(const TextSource& source, const LibsvmTextCounts& counts,
+                                       const LibsvmOptions& options, const std::string& name,
+                                       std::size_t block_bytes, std::uint64_t memory_bytes,
+                                       bool part_of_file) {
+  source.rewind();
+  auto read = source.read;
+  Entries parsed = parse_counted(read, counts, options, name, kCsrMaxColumns, block_bytes,
+                                 memory_bytes, part_of_file);
+  if (parsed.labels.empty()) {  // a part without records: 0 rows
+    return SparseDataset{CsrMatrix<float>(0, options.num_features, {0}, {}, {}), {}};
+  }
+  return csr_dataset(std::move(parsed), options);
 }
 
 SparseDataset parse_libsvm_csr_in_pieces(std::string_view text, const LibsvmOptions& options,

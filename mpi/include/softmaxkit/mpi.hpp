@@ -159,7 +159,8 @@ std::vector<std::int32_t> read_idx_label_rows(const std::string& labels_path, st
 // names (element_size: of the precision computed in). Returns this rank's rows, their range,
 // the global row count and the classes. The values are read_csv's / read_libsvm's; messages
 // name the file and the line in it (file:line:column, as the single-process readers'). A blank
-// line between data records is reported only when both lie in one rank's part.
+// line between data records is reported only when both lie in one rank's part; a LibSVM part of
+// comment lines only is no error.
 struct TextRows {
   Dataset data;
   RowRange mine;
@@ -169,9 +170,13 @@ struct TextRows {
 TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::string& path,
                         const CsvOptions& csv, std::size_t libsvm_features,
                         std::size_t element_size);
-// LibSVM (plain or gzip) read by byte ranges as CSR, never densified: as read_text_rows, but each
-// rank holds only its part's entries, then its rows' (the rows move to the ranks csr_rows_of_rank
-// names, after the ranks sum their row and entry counts). The columns are libsvm_features, or
+// LibSVM (plain or gzip) read by byte ranges as CSR, never densified: as read_text_rows, but a
+// rank never holds its part's text: it streams the part twice as read_libsvm_csr streams a file
+// (a count, then the parse in pieces of 16 MiB; a gzip file is inflated once more before them,
+// for its size), holds the part's entries, then its rows' (the rows move to the ranks
+// csr_rows_of_rank names, after the ranks sum their row and entry counts). A part whose CSR
+// arrays could outgrow the machine's memory is an Error naming the file, before anything is
+// reserved; a part of comment lines only is no error. The columns are libsvm_features, or
 // the largest index over the parts (read_libsvm_csr's inference on the whole file); the entries
 // are read_libsvm_csr's, so a fit on them equals the single process's on read_libsvm_csr.
 struct SparseTextRows {
