@@ -188,6 +188,16 @@ class PartSource {
   std::optional<std::uint64_t> start_, stop_;  // gzip: the part's ends, once found on this pass
 };
 
+// Line numbers in messages count from each rank's first line: the ranks sum their parts' line
+// counts, and past rank 0 the part's name says where it starts.
+void number_lines(MPI_Comm comm, Part& part, unsigned long long lines_in_part) {
+  MPI_Exscan(&lines_in_part, &part.lines_before, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
+  if (rank_of(comm) == 0) part.lines_before = 0;
+  part.name = rank_of(comm) == 0 ? part.path
+                                 : part.path + " (the part from line " +
+                                       std::to_string(part.lines_before + 1) + ")";
+}
+
 Part read_part(MPI_Comm comm, const std::string& path) {
   const int rank = rank_of(comm), ranks = size_of(comm);
   Part part;
@@ -209,12 +219,7 @@ Part read_part(MPI_Comm comm, const std::string& path) {
     lines_in_part =
         static_cast<unsigned long long>(std::count(part.text.begin(), part.text.end(), '\n'));
   });
-  // Line numbers in messages count from this rank's first line: say where that is.
-  MPI_Exscan(&lines_in_part, &part.lines_before, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
-  if (rank == 0) part.lines_before = 0;
-  part.name =
-      rank == 0 ? part.path
-                : part.path + " (the part from line " + std::to_string(part.lines_before + 1) + ")";
+  number_lines(comm, part, lines_in_part);
   return part;
 }
 
@@ -353,14 +358,9 @@ SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
                                           static_cast<std::size_t>(ranks));
     counts = detail::count_libsvm_text(source->text());
   });
-  Part part;  // names only: line numbers in messages count from this rank's first line
+  Part part;  // its names only
   part.path = path;
-  unsigned long long lines_in_part = counts.line_ends;
-  MPI_Exscan(&lines_in_part, &part.lines_before, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
-  if (rank == 0) part.lines_before = 0;
-  part.name = rank == 0
-                  ? path
-                  : path + " (the part from line " + std::to_string(part.lines_before + 1) + ")";
+  number_lines(comm, part, counts.line_ends);
   SparseDataset piece;
   collectively(comm, [&] {
     try {
