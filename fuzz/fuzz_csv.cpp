@@ -1,10 +1,17 @@
 // libFuzzer target for parse_csv. Byte 0 chooses the options: bits 0-1
-// label_column - 1 (-1..2), bit 2 has_header, bits 3-4 the delimiter.
+// label_column - 1 (-1..2), bit 2 has_header, bits 3-4 the delimiter. The same text parsed in
+// pieces of whole lines (detail::parse_csv_in_pieces, what softmaxkit-mpi's streamed parts use)
+// must give the same values bit for bit, or the same error.
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
+#include "io/csv_pieces.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 
@@ -16,13 +23,30 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.has_header = (data[0] & 4) != 0;
   options.delimiter = kDelimiters[(data[0] >> 3) & 3];
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
+  std::optional<softmaxkit::Dataset> whole;
+  std::string whole_error;
   try {
-    const softmaxkit::Dataset d = softmaxkit::parse_csv(text, options, "fuzz");
+    whole = softmaxkit::parse_csv(text, options, "fuzz");
+    const softmaxkit::Dataset& d = *whole;
     if (d.features.size() != d.rows * d.cols || d.labels.size() != d.rows) __builtin_trap();
     for (const float v : d.features) {
       if (!std::isfinite(v)) __builtin_trap();
     }
-  } catch (const softmaxkit::Error&) {
+  } catch (const softmaxkit::Error& error) {
+    whole_error = error.what();
+  }
+  try {
+    const softmaxkit::Dataset pieces =
+        softmaxkit::detail::parse_csv_in_pieces(text, options, "fuzz", 1 + size % 23);
+    if (!whole || pieces.rows != whole->rows || pieces.cols != whole->cols ||
+        pieces.labels != whole->labels ||
+        !std::equal(pieces.features.begin(), pieces.features.end(), whole->features.begin(),
+                    whole->features.end(), [](float x, float y) {
+                      return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
+                    }))
+      __builtin_trap();
+  } catch (const softmaxkit::Error& error) {
+    if (whole || error.what() != whole_error) __builtin_trap();
   }
   return 0;
 }

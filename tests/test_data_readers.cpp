@@ -7,13 +7,17 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "io/csv_pieces.hpp"
 #include "io/file_io.hpp"
 #include "softmaxkit/data.hpp"
 #include "test_files.hpp"
@@ -469,4 +473,87 @@ TEST_CASE("CSV and LibSVM, gzip-compressed, and binary bytes in messages") {
       cut);
   CHECK_ERROR(softmaxkit::read_csv(dir.write("bin.csv", std::string("1,\x1b[31m\n"))),
               "'\\x1b[31m' is not a number");
+}
+
+namespace {
+
+// parse_csv's result or its Error message.
+std::pair<std::optional<softmaxkit::Dataset>, std::string> csv_outcome(
+    const std::function<softmaxkit::Dataset()>& parse) {
+  try {
+    return {parse(), ""};
+  } catch (const softmaxkit::Error& error) {
+    return {std::nullopt, error.what()};
+  }
+}
+
+}  // namespace
+
+TEST_CASE("CSV in pieces of whole lines: parse_csv's values and errors for every piece size") {
+  // What softmaxkit-mpi's streamed CSV parts use (io/csv_pieces.hpp); fuzz_csv checks the same on
+  // arbitrary bytes.
+  const std::vector<std::pair<std::string, softmaxkit::CsvOptions>> cases = {
+      {"1,0.5,2\n0,-1,3e2\n2,4,5\n", {}},
+      {"\xEF\xBB\xBFy;a;b\r\n1; 0.5 ;2\r\n0;-1;3\r\n\r\n\n",
+       {.label_column = 0, .has_header = true, .delimiter = ';'}},
+      {"a,b,label\n1,2,3\n4,5,6", {.has_header = true}},
+      {"1,2,3\n\n4,5,6\n", {}},                  // a blank line in the middle
+      {"1,2,3\n4,5\n", {}},                      // a record with fewer fields
+      {"h1,h2\n1,2,3\n", {.has_header = true}},  // the header's field count
+      {"\n1,2\n", {.has_header = true}},         // a blank header line
+      {"", {.has_header = true}},
+      {"  \n\n", {}},   // no records
+      {"1,2,x\n", {}},  // a bad value
+      {"1\n", {}},      // one field
+      {"1,2,3\n4,5,6\n", {.label_column = 5}},
+  };
+  for (const auto& [text, options] : cases) {
+    INFO("text: ", text);
+    const auto whole = csv_outcome([&] { return softmaxkit::parse_csv(text, options, "t.csv"); });
+    for (std::size_t block : {1, 2, 3, 5, 8, 13, 64}) {
+      INFO("block ", block);
+      const auto pieces = csv_outcome(
+          [&] { return softmaxkit::detail::parse_csv_in_pieces(text, options, "t.csv", block); });
+      CHECK(pieces.second == whole.second);
+      REQUIRE(pieces.first.has_value() == whole.first.has_value());
+      if (whole.first) {
+        CHECK(pieces.first->rows == whole.first->rows);
+        CHECK(pieces.first->cols == whole.first->cols);
+        CHECK(pieces.first->labels == whole.first->labels);
+        CHECK(pieces.first->features == whole.first->features);  // no NaN: == is bitwise here
+      }
+    }
+  }
+}
+
+TEST_CASE("CSV streamed: a part may hold no record; values beyond memory_bytes are refused first") {
+  auto source_of = [](const std::string& text) {
+    auto position = std::make_shared<std::size_t>(0);
+    return softmaxkit::detail::TextSource{[text, position](char* into, std::size_t count) {
+                                            const std::size_t n =
+                                                std::min(count, text.size() - *position);
+                                            std::copy_n(text.data() + *position, n, into);
+                                            *position += n;
+                                            return n;
+                                          },
+                                          [position] { *position = 0; }};
+  };
+  auto counted = [&](const std::string& text, const softmaxkit::CsvOptions& options,
+                     std::uint64_t memory, bool part) {
+    const softmaxkit::detail::TextSource source = source_of(text);
+    const softmaxkit::detail::TextCounts counts = softmaxkit::detail::count_text(source.read);
+    return softmaxkit::detail::parse_counted_csv(source, counts, options, "p.csv", 4, memory, part);
+  };
+  CHECK(counted("\n\n", {}, 1 << 20, true).rows == 0);
+  CHECK(counted("a,b\n", {.has_header = true}, 1 << 20, true).rows == 0);  // the header only
+  CHECK_ERROR(counted("\n\n", {}, 1 << 20, false), "p.csv:2: no data records");
+  CHECK_ERROR(counted("", {.has_header = true}, 1 << 20, true), "p.csv:1: missing header line");
+  const softmaxkit::Dataset two = counted("1,2,3\n4,5,6\n", {}, 1 << 20, false);
+  CHECK(two.rows == 2);
+  CHECK(two.labels == std::vector<std::int32_t>{1, 4});  // label_column 0 by default
+  CHECK(two.features == std::vector<float>{2, 3, 5, 6});
+  // 3 lines (2 '\n' + 1) of 3 fields at 4 bytes: 36 bytes at most; 35 allowed is refused.
+  CHECK(counted("1,2,3\n4,5,6\n", {}, 36, false).rows == 2);
+  CHECK_ERROR(counted("1,2,3\n4,5,6\n", {}, 35, false), "p.csv", "3 records", "36 bytes",
+              "35 bytes of memory");
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "comm.hpp"
+#include "io/csv_pieces.hpp"
 #include "io/file_io.hpp"
 #include "io/libsvm_pieces.hpp"
 #include "loss/problem_checks.hpp"
@@ -198,6 +199,31 @@ void number_lines(MPI_Comm comm, Part& part, unsigned long long lines_in_part) {
                                        std::to_string(part.lines_before + 1) + ")";
 }
 
+// This rank's part opened and counted (the first of a streamed read's two passes), and named.
+struct CountedPart {
+  std::unique_ptr<PartSource> source;
+  detail::TextCounts counts;
+  Part part;  // its names only
+};
+
+CountedPart count_part(MPI_Comm comm, const std::string& path) {
+  CountedPart counted;
+  collectively(comm, [&] {
+    counted.source = std::make_unique<PartSource>(path, static_cast<std::size_t>(rank_of(comm)),
+                                                  static_cast<std::size_t>(size_of(comm)));
+    counted.counts = detail::count_text(counted.source->text().read);
+  });
+  counted.part.path = path;
+  number_lines(comm, counted.part, counted.counts.line_ends);
+  return counted;
+}
+
+// What a part's values may take: the machine's physical memory.
+std::uint64_t memory_limit() {
+  const long double memory = detail::physical_memory_bytes();
+  return memory > 0 && memory < 1.8e19L ? static_cast<std::uint64_t>(memory) : UINT64_MAX;
+}
+
 Part read_part(MPI_Comm comm, const std::string& path) {
   const int rank = rank_of(comm), ranks = size_of(comm);
   Part part;
@@ -248,30 +274,37 @@ TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::str
                         std::size_t element_size) {
   const int rank = rank_of(comm), ranks = size_of(comm);
   Dataset piece;
-  Part part = read_part(comm, path);
-  std::string& text = part.text;
-  const std::string& name = part.name;
-  collectively(comm, [&] {
-    try {
-      const bool header_only =
-          rank == 0 && csv.has_header &&
-          blank(std::string_view(text).substr(std::min(text.size(), text.find('\n'))));
-      if (format == "csv") {
+  Part part;
+  if (format == "csv") {
+    // Streamed as read_libsvm_csr_rows streams a LibSVM part: the part's text is never held.
+    CountedPart counted = count_part(comm, path);
+    part = std::move(counted.part);
+    collectively(comm, [&] {
+      try {
         CsvOptions options = csv;
         options.has_header = csv.has_header && rank == 0;
-        if (!blank(text) && !header_only) piece = parse_csv(text, options, name);
-        if (rank == 0 && csv.has_header && blank(text))
-          throw Error(path + ":1: missing header line");
-      } else {
+        // A part may hold no record (or only the header): the file must have one somewhere.
+        piece = detail::parse_counted_csv(counted.source->text(), counted.counts, options,
+                                          part.name, detail::kTextPieceBytes, memory_limit(), true);
+      } catch (const Error& error) {
+        throw Error(in_file_lines(part, error.what()));
+      }
+      counted.source.reset();
+    });
+  } else {
+    part = read_part(comm, path);
+    collectively(comm, [&] {
+      try {
         LibsvmOptions options;
         options.num_features = libsvm_features;
-        if (has_libsvm_record(text)) piece = parse_libsvm(text, options, name);
+        if (has_libsvm_record(part.text)) piece = parse_libsvm(part.text, options, part.name);
+        part.text = std::string();
+      } catch (const Error& error) {
+        throw Error(in_file_lines(part, error.what()));
       }
-      text = std::string();
-    } catch (const Error& error) {
-      throw Error(in_file_lines(part, error.what()));
-    }
-  });
+    });
+  }
+  const std::string& name = part.name;
   // The columns: one count for CSV; the largest inferred for LibSVM (narrower rows padded).
   const unsigned long long local[2] = {piece.rows, piece.cols};
   std::vector<unsigned long long> shapes(2 * static_cast<std::size_t>(ranks));
@@ -351,32 +384,22 @@ SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
   const int rank = rank_of(comm), ranks = size_of(comm);
   // The part is streamed twice, as read_libsvm_csr streams a file (a count, then the parse in
   // pieces), so a rank holds its part's CSR arrays but never its text.
-  std::unique_ptr<PartSource> source;
-  detail::LibsvmTextCounts counts;
-  collectively(comm, [&] {
-    source = std::make_unique<PartSource>(path, static_cast<std::size_t>(rank),
-                                          static_cast<std::size_t>(ranks));
-    counts = detail::count_libsvm_text(source->text());
-  });
-  Part part;  // its names only
-  part.path = path;
-  number_lines(comm, part, counts.line_ends);
+  CountedPart counted = count_part(comm, path);
+  const Part& part = counted.part;
   SparseDataset piece;
   collectively(comm, [&] {
     try {
       LibsvmOptions options;
       options.num_features = libsvm_features;
-      const long double memory = detail::physical_memory_bytes();
-      const std::uint64_t limit =
-          memory > 0 && memory < 1.8e19L ? static_cast<std::uint64_t>(memory) : UINT64_MAX;
       // A part may hold no record, or records without entries (0 columns below): whether the
       // file has any is decided over all parts.
-      piece = detail::parse_counted_libsvm_csr(source->text(), counts, options, part.name,
-                                               detail::kLibsvmReadBlockBytes, limit, true);
+      piece = detail::parse_counted_libsvm_csr(counted.source->text(), counted.counts, options,
+                                               part.name, detail::kTextPieceBytes, memory_limit(),
+                                               true);
     } catch (const Error& error) {
       throw Error(in_file_lines(part, error.what()));
     }
-    source.reset();
+    counted.source.reset();
   });
   // The columns: the largest inferred over the parts (libsvm_features when nonzero), as
   // read_libsvm_csr infers them from the whole file; rows, entries and where this part starts.

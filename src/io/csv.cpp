@@ -12,14 +12,19 @@
 // Memory: the file's text plus the values (4 bytes per field); fields are
 // parsed in place, never stored as objects.
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "csv_pieces.hpp"
 #include "file_io.hpp"
 #include "number_text.hpp"
+#include "read_ahead.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 #include "text_lines.hpp"
+#include "text_pieces.hpp"
 
 namespace softmaxkit {
 namespace {
@@ -83,102 +88,178 @@ void check_options(const CsvOptions& options, const std::string& name) {
   }
 }
 
+// The parser, fed whole lines in one or more pieces: parse(piece) for each, in order (line
+// numbers continue from piece to piece; the first piece may start with a UTF-8 byte order mark),
+// then finish(). lines_hint: the text's line count (its '\n' count + 1), for reserving the
+// values once at the first record; more than memory_bytes of them is an Error before reserving.
+class CsvParser {
+ public:
+  CsvParser(const CsvOptions& options, const std::string& name, std::uint64_t lines_hint,
+            std::uint64_t memory_bytes = UINT64_MAX)
+      : options_(options), name_(name), lines_hint_(lines_hint), memory_bytes_(memory_bytes) {
+    check_options(options, name);
+    for (const char c : {' ', '\t'})
+      if (c != options.delimiter) padding_ += c;
+    header_pending_ = options.has_header;
+  }
+
+  void parse(std::string_view text) {
+    if (first_piece_) text = detail::without_utf8_bom(text);
+    first_piece_ = false;
+    detail::TextLines lines(text);
+    std::string_view line;
+    while (lines.next(line)) parse_line(line, lines_before_ + lines.line_number());
+    lines_before_ += lines.line_number();
+  }
+
+  // A part of a file (part_of_file) may hold no record; a whole text may not.
+  Dataset finish(bool part_of_file = false) {
+    if (header_pending_) throw Error(name_ + ":1: missing header line");
+    if (result_.rows == 0 && !part_of_file) {
+      throw Error(name_ + ":" + std::to_string(std::max<std::size_t>(1, lines_before_)) +
+                  ": no data records");
+    }
+    return std::move(result_);
+  }
+
+ private:
+  void parse_line(std::string_view line, std::size_t line_number) {
+    if (header_pending_) {
+      if (detail::is_blank(line)) throw Error(name_ + ":1: missing header line");
+      header_fields_ = count_fields(line, options_.delimiter);
+      header_pending_ = false;
+      return;
+    }
+    if (detail::is_blank(line)) {
+      if (first_blank_line_ == 0) first_blank_line_ = line_number;
+      return;
+    }
+    if (first_blank_line_ != 0) {
+      throw Error(name_ + ":" + std::to_string(first_blank_line_) +
+                  ": blank line in the middle of the data (more data follows on line " +
+                  std::to_string(line_number) + ")");
+    }
+    const std::size_t fields = count_fields(line, options_.delimiter);
+    if (num_fields_ == 0) {
+      num_fields_ = fields;
+      if (num_fields_ < 2) {
+        throw Error(name_ + ":" + std::to_string(line_number) +
+                    ": a record needs a label and at least one feature, found " +
+                    std::to_string(num_fields_) + " field");
+      }
+      if (options_.has_header && header_fields_ != num_fields_) {
+        throw Error(name_ + ":1: header has " + std::to_string(header_fields_) +
+                    " fields but line " + std::to_string(line_number) + " has " +
+                    std::to_string(num_fields_));
+      }
+      if (options_.label_column == -1) {
+        label_index_ = num_fields_ - 1;
+      } else if (static_cast<std::size_t>(options_.label_column) >= num_fields_) {
+        throw Error(name_ + ":" + std::to_string(line_number) + ": label_column " +
+                    std::to_string(options_.label_column) + " is beyond the " +
+                    std::to_string(num_fields_) + " fields of the record");
+      } else {
+        label_index_ = static_cast<std::size_t>(options_.label_column);
+      }
+      result_.cols = num_fields_ - 1;
+      // At most one record per remaining line: reserve once instead of growing by doubling.
+      const std::uint64_t lines_left =
+          lines_hint_ >= line_number ? lines_hint_ - line_number + 1 : 1;
+      // A record per line at most: the values of all of them may not outgrow memory (a small
+      // gzip file can inflate to any number of lines).
+      const long double bytes = static_cast<long double>(lines_left) *
+                                static_cast<long double>(num_fields_) * sizeof(float);
+      if (bytes > static_cast<long double>(memory_bytes_)) {
+        throw Error(name_ + ": up to " + std::to_string(lines_left) + " records (its lines) of " +
+                    std::to_string(num_fields_) + " fields would need " +
+                    std::to_string(static_cast<unsigned long long>(bytes)) +
+                    " bytes, more than the " + std::to_string(memory_bytes_) + " bytes of memory");
+      }
+      result_.features.reserve(static_cast<std::size_t>(lines_left) * result_.cols);
+      result_.labels.reserve(static_cast<std::size_t>(lines_left));
+    } else if (fields != num_fields_) {
+      throw Error(name_ + ":" + std::to_string(line_number) + ": expected " +
+                  std::to_string(num_fields_) + " fields (as on the first record), found " +
+                  std::to_string(fields));
+    }
+    FieldCursor cursor(line, options_.delimiter, padding_);
+    Field field;
+    for (std::size_t f = 0; cursor.next(field); ++f) {
+      detail::NumberStatus status;
+      if (f == label_index_) {
+        std::int32_t label = 0;
+        status = detail::parse_label_value(field.text, label);
+        if (status == detail::NumberStatus::kOk) result_.labels.push_back(label);
+      } else {
+        float value = 0;
+        status = detail::parse_feature_value(field.text, value);
+        if (status == detail::NumberStatus::kOk) result_.features.push_back(value);
+      }
+      if (status != detail::NumberStatus::kOk) {
+        throw Error(where(name_, line_number, field.column) + "field " + std::to_string(f + 1) +
+                    (f == label_index_ ? " (label)" : "") + ": " +
+                    detail::describe_number_problem(status, field.text));
+      }
+    }
+    ++result_.rows;
+  }
+
+  const CsvOptions options_;
+  const std::string& name_;
+  const std::uint64_t lines_hint_, memory_bytes_;
+  std::string padding_;  // spaces and tabs, unless one of them is the delimiter
+  bool header_pending_ = false, first_piece_ = true;
+  std::size_t header_fields_ = 0, num_fields_ = 0, label_index_ = 0, first_blank_line_ = 0;
+  std::size_t lines_before_ = 0;
+  Dataset result_;
+};
+
+void check_text(std::string_view text, const std::string& name) {
+  if (text.data() == nullptr && !text.empty()) {
+    throw Error(name + ": text is null but has " + std::to_string(text.size()) + " bytes");
+  }
+}
+
 }  // namespace
 
 Dataset parse_csv(std::string_view text, const CsvOptions& options,
                   const std::string& name_for_errors) {
-  const std::string& name = name_for_errors;
-  if (text.data() == nullptr && !text.empty()) {
-    throw Error(name + ": text is null but has " + std::to_string(text.size()) + " bytes");
-  }
-  check_options(options, name);
-  text = detail::without_utf8_bom(text);
-  std::string padding;  // spaces and tabs, unless one of them is the delimiter
-  for (const char c : {' ', '\t'})
-    if (c != options.delimiter) padding += c;
-  detail::TextLines lines(text);
-  std::string_view line;
-  std::size_t header_fields = 0;
-  if (options.has_header) {
-    if (!lines.next(line) || detail::is_blank(line)) {
-      throw Error(name + ":1: missing header line");
-    }
-    header_fields = count_fields(line, options.delimiter);
-  }
-  Dataset result;
-  std::size_t num_fields = 0;
-  std::size_t label_index = 0;
-  std::size_t first_blank_line = 0;
-  while (lines.next(line)) {
-    const std::size_t line_number = lines.line_number();
-    if (detail::is_blank(line)) {
-      if (first_blank_line == 0) first_blank_line = line_number;
-      continue;
-    }
-    if (first_blank_line != 0) {
-      throw Error(name + ":" + std::to_string(first_blank_line) +
-                  ": blank line in the middle of the data (more data follows on line " +
-                  std::to_string(line_number) + ")");
-    }
-    const std::size_t fields = count_fields(line, options.delimiter);
-    if (num_fields == 0) {
-      num_fields = fields;
-      if (num_fields < 2) {
-        throw Error(name + ":" + std::to_string(line_number) +
-                    ": a record needs a label and at least one feature, found " +
-                    std::to_string(num_fields) + " field");
-      }
-      if (options.has_header && header_fields != num_fields) {
-        throw Error(name + ":1: header has " + std::to_string(header_fields) + " fields but line " +
-                    std::to_string(line_number) + " has " + std::to_string(num_fields));
-      }
-      if (options.label_column == -1) {
-        label_index = num_fields - 1;
-      } else if (static_cast<std::size_t>(options.label_column) >= num_fields) {
-        throw Error(name + ":" + std::to_string(line_number) + ": label_column " +
-                    std::to_string(options.label_column) + " is beyond the " +
-                    std::to_string(num_fields) + " fields of the record");
-      } else {
-        label_index = static_cast<std::size_t>(options.label_column);
-      }
-      result.cols = num_fields - 1;
-      // At most one record per remaining line: reserve once instead of growing by doubling.
-      const std::size_t lines_left =
-          static_cast<std::size_t>(std::count(line.end(), text.end(), '\n')) + 1;
-      result.features.reserve(lines_left * result.cols);
-      result.labels.reserve(lines_left);
-    } else if (fields != num_fields) {
-      throw Error(name + ":" + std::to_string(line_number) + ": expected " +
-                  std::to_string(num_fields) + " fields (as on the first record), found " +
-                  std::to_string(fields));
-    }
-    FieldCursor cursor(line, options.delimiter, padding);
-    Field field;
-    for (std::size_t f = 0; cursor.next(field); ++f) {
-      detail::NumberStatus status;
-      if (f == label_index) {
-        std::int32_t label = 0;
-        status = detail::parse_label_value(field.text, label);
-        if (status == detail::NumberStatus::kOk) result.labels.push_back(label);
-      } else {
-        float value = 0;
-        status = detail::parse_feature_value(field.text, value);
-        if (status == detail::NumberStatus::kOk) result.features.push_back(value);
-      }
-      if (status != detail::NumberStatus::kOk) {
-        throw Error(where(name, line_number, field.column) + "field " + std::to_string(f + 1) +
-                    (f == label_index ? " (label)" : "") + ": " +
-                    detail::describe_number_problem(status, field.text));
-      }
-    }
-    ++result.rows;
-  }
-  if (result.rows == 0) {
-    throw Error(name + ":" + std::to_string(std::max<std::size_t>(1, lines.line_number())) +
-                ": no data records");
-  }
-  return result;
+  check_text(text, name_for_errors);
+  CsvParser parser(options, name_for_errors, detail::count_line_ends(text) + 1);
+  parser.parse(text);
+  return parser.finish();
 }
+
+namespace detail {
+
+Dataset parse_counted_csv(const TextSource& source, const TextCounts& counts,
+                          const CsvOptions& options, const std::string& name,
+                          std::size_t block_bytes, std::uint64_t memory_bytes, bool part_of_file) {
+  CsvParser parser(options, name, counts.line_ends + 1, memory_bytes);
+  source.rewind();
+  auto read = source.read;
+  // The next piece is read (a gzip file's inflated) on a second thread while this one is parsed.
+  ReadAhead ahead(read, std::max(block_bytes, kMinReadAheadBytes));
+  parse_in_pieces(parser, block_bytes,
+                  [&](char* into, std::size_t count) { return ahead.read(into, count); });
+  return parser.finish(part_of_file);
+}
+
+Dataset parse_csv_in_pieces(std::string_view text, const CsvOptions& options,
+                            const std::string& name_for_errors, std::size_t block_bytes) {
+  check_text(text, name_for_errors);
+  CsvParser parser(options, name_for_errors, count_line_ends(text) + 1);
+  std::size_t position = 0;
+  parse_in_pieces(parser, block_bytes, [&](char* into, std::size_t count) {
+    const std::size_t n = std::min(count, text.size() - position);
+    if (n != 0) std::memcpy(into, text.data() + position, n);
+    position += n;
+    return n;
+  });
+  return parser.finish();
+}
+
+}  // namespace detail
 
 Dataset read_csv(const std::string& path, const CsvOptions& options) {
   return parse_csv(detail::read_text_file(path), options, path);

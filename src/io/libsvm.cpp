@@ -36,6 +36,7 @@
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 #include "text_lines.hpp"
+#include "text_pieces.hpp"
 
 namespace softmaxkit {
 namespace {
@@ -72,32 +73,6 @@ std::string parse_index(std::string_view text, std::size_t max_index, std::size_
   if (parsed == 0) return "feature index 0 is invalid (indices are 1-based)";
   index = static_cast<std::size_t>(parsed);
   return "";
-}
-
-// How many times c occurs in text. A byte-sized count per block of 255 bytes lets the compiler
-// keep one counter per vector lane (std::count widens every comparison to 64 bits).
-std::size_t count_char(std::string_view text, char c) {
-  std::size_t total = 0;
-  for (std::size_t start = 0; start < text.size(); start += 255) {
-    const std::size_t end = std::min(text.size(), start + 255);
-    std::uint8_t block = 0;
-    for (std::size_t i = start; i < end; ++i)
-      block = static_cast<std::uint8_t>(block + (text[i] == c));
-    total += block;
-  }
-  return total;
-}
-
-// How many '\n' text holds. memchr (glibc's vector search) skips a line's bytes at once: lines
-// are long next to the ':' that count_char counts, and a second byte count per piece cost 5 %.
-std::size_t count_line_ends(std::string_view text) {
-  std::size_t count = 0;
-  const char* const end = text.data() + text.size();
-  for (const char* p = text.data(); p != end; ++p, ++count) {
-    p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-    if (p == nullptr) break;
-  }
-  return count;
 }
 
 // The parsed file: CSR arrays (0-based columns) and labels; cols is not yet decided.
@@ -262,7 +237,7 @@ EntriesParser text_parser(std::string_view text, const LibsvmOptions& options,
   }
   EntriesParser parser(options, name, max_index);
   const std::string_view body = detail::without_utf8_bom(text);
-  parser.reserve(count_char(body, ':'), body.size());
+  parser.reserve(detail::count_char(body, ':'), body.size());
   return parser;
 }
 
@@ -273,57 +248,12 @@ Entries parse_entries(std::string_view text, const LibsvmOptions& options, const
   return parser.finish();
 }
 
-// Feeds `parser` the text that read(buffer, count) returns (bytes read, 0 at the end) in pieces
-// of whole lines: a buffer of block_bytes (doubled while one line does not fit) is filled, the
-// text up to its last line end parsed and the rest moved to the front; what follows the text's
-// last line end is parsed at the end. The pieces hold every byte once, in order, each ending at a
-// '\n', so the parser sees the lines the whole text has.
-template <class Read>
-void parse_in_pieces(EntriesParser& parser, std::size_t block_bytes, Read&& read) {
-  std::string buffer(std::max<std::size_t>(block_bytes, 1), '\0');
-  std::size_t filled = 0;  // bytes at the front of buffer not yet parsed
-  while (true) {
-    if (filled == buffer.size()) buffer.resize(2 * buffer.size());
-    const std::size_t got = read(buffer.data() + filled, buffer.size() - filled);
-    if (got == 0) break;
-    const std::string_view text(buffer.data(), filled + got);
-    const std::size_t last_line_end = text.rfind('\n');
-    if (last_line_end == std::string_view::npos) {  // no whole line yet: read on
-      filled = text.size();
-      continue;
-    }
-    parser.parse(text.substr(0, last_line_end + 1));
-    filled = text.size() - (last_line_end + 1);
-    std::memmove(buffer.data(), buffer.data() + last_line_end + 1, filled);
-  }
-  parser.parse(std::string_view(buffer.data(), filled));
-}
-
-// The pieces read ahead: the parser's, but at least 64 KiB (tests parse in pieces of a few bytes,
-// which need no thread each). Smaller ones cost time: a 410 MB gzip file read in 3.8, 3.5 and
-// 3.4 s with pieces of 1, 4 and 16 MiB (README, "Measured").
-constexpr std::size_t kMinReadAheadBytes = std::size_t{1} << 16;
-
-// The first pass over a streamed text: its bytes, ':' and line ends, for the second pass's
-// reservation (parse_entries' rule) and memory check.
-template <class Read>
-detail::LibsvmTextCounts count_text(Read&& read) {
-  std::string buffer(std::size_t{1} << 18, '\0');  // counted while it is in L2
-  detail::LibsvmTextCounts counts;
-  for (std::size_t got; (got = read(buffer.data(), buffer.size())) != 0;) {
-    counts.colons += count_char(std::string_view(buffer.data(), got), ':');
-    counts.line_ends += count_line_ends(std::string_view(buffer.data(), got));
-    counts.bytes += got;
-  }
-  return counts;
-}
-
 // The second pass over a streamed text (rewound) that count_text counted: parsed in pieces of
 // about block_bytes, so the text is never held whole.
 template <class Read>
-Entries parse_counted(Read& read, const detail::LibsvmTextCounts& counts,
-                      const LibsvmOptions& options, const std::string& name, std::size_t max_index,
-                      std::size_t block_bytes, std::uint64_t memory_bytes, bool part_of_file) {
+Entries parse_counted(Read& read, const detail::TextCounts& counts, const LibsvmOptions& options,
+                      const std::string& name, std::size_t max_index, std::size_t block_bytes,
+                      std::uint64_t memory_bytes, bool part_of_file) {
   EntriesParser parser(options, name, max_index);
   // Refused before anything is reserved when the arrays could not fit: a file without a size
   // limit (or a small gzip file inflating to a large text) must not end in std::bad_alloc or the
@@ -341,9 +271,9 @@ Entries parse_counted(Read& read, const detail::LibsvmTextCounts& counts,
   }
   parser.reserve(static_cast<std::size_t>(counts.colons), static_cast<std::size_t>(counts.bytes));
   // The next piece is read (a gzip file's inflated) on a second thread while this one is parsed.
-  detail::ReadAhead ahead(read, std::max(block_bytes, kMinReadAheadBytes));
-  parse_in_pieces(parser, block_bytes,
-                  [&](char* into, std::size_t count) { return ahead.read(into, count); });
+  detail::ReadAhead ahead(read, std::max(block_bytes, detail::kMinReadAheadBytes));
+  detail::parse_in_pieces(parser, block_bytes,
+                          [&](char* into, std::size_t count) { return ahead.read(into, count); });
   return parser.finish(part_of_file);
 }
 
@@ -354,7 +284,7 @@ Entries parse_file(File& file, const LibsvmOptions& options, std::size_t max_ind
                    std::size_t block_bytes, std::uint64_t memory_bytes) {
   EntriesParser options_check(options, file.path(), max_index);  // before reading: num_features
   auto read = [&](char* into, std::size_t count) { return file.read(into, count); };
-  const detail::LibsvmTextCounts counts = count_text(read);
+  const detail::TextCounts counts = detail::count_text(read);
   file.rewind();
   return parse_counted(read, counts, options, file.path(), max_index, block_bytes, memory_bytes,
                        false);
@@ -402,11 +332,7 @@ SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOpt
   return csr_dataset(parse_file(file, options, kCsrMaxColumns, block_bytes, memory_bytes), options);
 }
 
-LibsvmTextCounts count_libsvm_text(const TextSource& source) {
-  return count_text(source.read);
-}
-
-SparseDataset parse_counted_libsvm_csr(const TextSource& source, const LibsvmTextCounts& counts,
+SparseDataset parse_counted_libsvm_csr(const TextSource& source, const TextCounts& counts,
                                        const LibsvmOptions& options, const std::string& name,
                                        std::size_t block_bytes, std::uint64_t memory_bytes,
                                        bool part_of_file) {
@@ -425,7 +351,7 @@ SparseDataset parse_libsvm_csr_in_pieces(std::string_view text, const LibsvmOpti
                                          std::size_t block_bytes) {
   EntriesParser parser = text_parser(text, options, name_for_errors, kCsrMaxColumns);
   std::size_t position = 0;
-  parse_in_pieces(parser, block_bytes, [&](char* into, std::size_t count) {
+  detail::parse_in_pieces(parser, block_bytes, [&](char* into, std::size_t count) {
     const std::size_t n = std::min(count, text.size() - position);
     if (n != 0) std::memcpy(into, text.data() + position, n);
     position += n;

@@ -4,16 +4,16 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 
 #include "softmaxkit/data.hpp"
+#include "text_pieces.hpp"
 
 namespace softmaxkit::detail {
 
 // The size of the pieces read_libsvm_csr parses (a piece grows to hold a longer line).
-inline constexpr std::size_t kLibsvmReadBlockBytes = std::size_t{16} << 20;
+inline constexpr std::size_t kLibsvmReadBlockBytes = kTextPieceBytes;
 
 // read_libsvm_csr with pieces of about block_bytes (>= 1): the same result and the same errors
 // for any block size (tests read with tiny blocks). A file whose ':' count (each entry has
@@ -23,30 +23,14 @@ inline constexpr std::size_t kLibsvmReadBlockBytes = std::size_t{16} << 20;
 SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOptions& options,
                                         std::size_t block_bytes, std::uint64_t memory_bytes);
 
-// A text read from its first byte more than once: read(into, count) gives up to count bytes in
-// order (0 at the end), rewind() starts it over. softmaxkit-mpi's byte-range parts of a plain or
-// gzip file are ones (mpi/src/text_rows.cpp).
-struct TextSource {
-  std::function<std::size_t(char*, std::size_t)> read;
-  std::function<void()> rewind;
-};
-
-// What the first of read_libsvm_csr's two passes counts in a text: bytes, ':' (every entry has
-// one) and '\n'.
-struct LibsvmTextCounts {
-  std::uint64_t bytes = 0, colons = 0, line_ends = 0;
-};
-
-// The first pass: reads `source` to its end.
-LibsvmTextCounts count_libsvm_text(const TextSource& source);
-
-// The second: rewinds `source` (whose first pass gave `counts`), refuses before reserving (Error
+// The second of read_libsvm_csr's passes (the first is count_text, text_pieces.hpp): rewinds
+// `source` (whose first pass gave `counts`), refuses before reserving (Error
 // naming `name`) a text whose counts could need more than memory_bytes of CSR arrays, and parses
 // it in pieces of about block_bytes (>= 1), a second thread reading the next piece ahead. A
 // whole text (part_of_file false) gives parse_libsvm_csr(text, options, name)'s result and
 // errors. A part of a file (a run of its whole lines) may also hold no record (0 rows) or no
 // feature index (0 columns without options.num_features): the caller decides over all parts.
-SparseDataset parse_counted_libsvm_csr(const TextSource& source, const LibsvmTextCounts& counts,
+SparseDataset parse_counted_libsvm_csr(const TextSource& source, const TextCounts& counts,
                                        const LibsvmOptions& options, const std::string& name,
                                        std::size_t block_bytes, std::uint64_t memory_bytes,
                                        bool part_of_file = false);
