@@ -104,19 +104,15 @@ class CsvParser {
   }
 
   void parse(std::string_view text) {
-    if (first_piece_) text = detail::without_utf8_bom(text);
-    first_piece_ = false;
-    detail::TextLines lines(text);
-    std::string_view line;
-    while (lines.next(line)) parse_line(line, lines_before_ + lines.line_number());
-    lines_before_ += lines.line_number();
+    lines_.feed(text,
+                [this](std::string_view line, std::size_t number) { parse_line(line, number); });
   }
 
   // A part of a file (part_of_file) may hold no record; a whole text may not.
   Dataset finish(bool part_of_file = false) {
     if (header_pending_) throw Error(name_ + ":1: missing header line");
     if (result_.rows == 0 && !part_of_file) {
-      throw Error(name_ + ":" + std::to_string(std::max<std::size_t>(1, lines_before_)) +
+      throw Error(name_ + ":" + std::to_string(std::max<std::size_t>(1, lines_.count())) +
                   ": no data records");
     }
     return std::move(result_);
@@ -208,9 +204,9 @@ class CsvParser {
   const std::string& name_;
   const std::uint64_t lines_hint_, memory_bytes_;
   std::string padding_;  // spaces and tabs, unless one of them is the delimiter
-  bool header_pending_ = false, first_piece_ = true;
+  bool header_pending_ = false;
   std::size_t header_fields_ = 0, num_fields_ = 0, label_index_ = 0, first_blank_line_ = 0;
-  std::size_t lines_before_ = 0;
+  detail::PieceLines lines_;
   Dataset result_;
 };
 

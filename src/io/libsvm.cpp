@@ -113,17 +113,13 @@ class EntriesParser {
   }
 
   void parse(std::string_view text) {
-    if (first_piece_) text = detail::without_utf8_bom(text);
-    first_piece_ = false;
-    detail::TextLines lines(text);
-    std::string_view line;
-    while (lines.next(line)) parse_line(line, lines_before_ + lines.line_number());
-    lines_before_ += lines.line_number();
+    lines_.feed(text,
+                [this](std::string_view line, std::size_t number) { parse_line(line, number); });
   }
 
   // A part of a file (part_of_file) may hold no record or no feature index; a whole text may not.
   Entries finish(bool part_of_file = false) {
-    parsed_.at_end = name_ + ":" + std::to_string(std::max<std::size_t>(1, lines_before_));
+    parsed_.at_end = name_ + ":" + std::to_string(std::max<std::size_t>(1, lines_.count()));
     if (parsed_.labels.empty()) {
       if (part_of_file) return std::move(parsed_);  // row_offsets {0}: no rows
       throw Error(parsed_.at_end + ": no data records");
@@ -225,8 +221,7 @@ class EntriesParser {
   const std::string& name_;
   const std::size_t max_index_, num_features_, fast_bound_;
   Entries parsed_;
-  std::size_t lines_before_ = 0;
-  bool first_piece_ = true;
+  detail::PieceLines lines_;
 };
 
 // A parser for a text held in memory (checked not null), its arrays reserved from its ':' count.

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "text_lines.hpp"
+
 namespace softmaxkit::detail {
 
 // A text read from its first byte more than once: read(into, count) gives up to count bytes in
@@ -19,6 +21,28 @@ namespace softmaxkit::detail {
 struct TextSource {
   std::function<std::size_t(char*, std::size_t)> read;
   std::function<void()> rewind;
+};
+
+// A parser's lines fed piece by piece: each piece (whole lines) split into lines numbered on from
+// the pieces before; the first piece may start with a UTF-8 byte order mark, which is skipped.
+class PieceLines {
+ public:
+  // Calls parse_line(line, 1-based line number in the whole text) for each line of `text`.
+  template <class ParseLine>
+  void feed(std::string_view text, ParseLine&& parse_line) {
+    if (first_piece_) text = without_utf8_bom(text);
+    first_piece_ = false;
+    TextLines lines(text);
+    std::string_view line;
+    while (lines.next(line)) parse_line(line, lines_before_ + lines.line_number());
+    lines_before_ += lines.line_number();
+  }
+  // The lines fed so far.
+  std::size_t count() const { return lines_before_; }
+
+ private:
+  std::size_t lines_before_ = 0;
+  bool first_piece_ = true;
 };
 
 // The size of the pieces the streaming readers parse (a piece grows to hold a longer line).
