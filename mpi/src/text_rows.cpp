@@ -1,8 +1,10 @@
 // CSV and LibSVM files read by byte ranges: rank r parses the whole lines that start in
 // [r S / P, (r + 1) S / P) of the S-byte file, the ranks agree on the columns and the classes,
 // and the rows move (MPI_Alltoallv) to the ranks rows_of_rank names, so no rank ever holds more
-// than its byte range and its rows. A gzip-compressed file has no byte ranges to seek to: every
-// rank inflates it twice as a stream, once for S (the inflated size), then keeping only its part.
+// than its byte range and its rows. CSV and LibSVM-as-CSR parts are streamed twice (a count,
+// then the parse in pieces), never held as text; the dense LibSVM part is held. A gzip file has
+// no byte ranges to seek to: every rank inflates it as a stream once for S (the inflated size),
+// then once per pass, keeping only its part.
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
