@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -487,6 +488,19 @@ std::pair<std::optional<softmaxkit::Dataset>, std::string> csv_outcome(
   }
 }
 
+// The same message, or the same values (no NaN in these texts: == is bitwise here).
+void check_same_outcome(const std::pair<std::optional<softmaxkit::Dataset>, std::string>& got,
+                        const std::pair<std::optional<softmaxkit::Dataset>, std::string>& want) {
+  CHECK(got.second == want.second);
+  REQUIRE(got.first.has_value() == want.first.has_value());
+  if (want.first) {
+    CHECK(got.first->rows == want.first->rows);
+    CHECK(got.first->cols == want.first->cols);
+    CHECK(got.first->labels == want.first->labels);
+    CHECK(got.first->features == want.first->features);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("CSV in pieces of whole lines: parse_csv's values and errors for every piece size") {
@@ -514,35 +528,18 @@ TEST_CASE("CSV in pieces of whole lines: parse_csv's values and errors for every
       INFO("block ", block);
       const auto pieces = csv_outcome(
           [&] { return softmaxkit::detail::parse_csv_in_pieces(text, options, "t.csv", block); });
-      CHECK(pieces.second == whole.second);
-      REQUIRE(pieces.first.has_value() == whole.first.has_value());
-      if (whole.first) {
-        CHECK(pieces.first->rows == whole.first->rows);
-        CHECK(pieces.first->cols == whole.first->cols);
-        CHECK(pieces.first->labels == whole.first->labels);
-        CHECK(pieces.first->features == whole.first->features);  // no NaN: == is bitwise here
-      }
+      check_same_outcome(pieces, whole);
     }
   }
 }
 
 TEST_CASE("CSV streamed: a part may hold no record; values beyond memory_bytes are refused first") {
-  auto source_of = [](const std::string& text) {
-    auto position = std::make_shared<std::size_t>(0);
-    return softmaxkit::detail::TextSource{[text, position](char* into, std::size_t count) {
-                                            const std::size_t n =
-                                                std::min(count, text.size() - *position);
-                                            std::copy_n(text.data() + *position, n, into);
-                                            *position += n;
-                                            return n;
-                                          },
-                                          [position] { *position = 0; }};
-  };
   auto counted = [&](const std::string& text, const softmaxkit::CsvOptions& options,
                      std::uint64_t memory, bool part) {
-    const softmaxkit::detail::TextSource source = source_of(text);
+    const softmaxkit::detail::TextSource source = softmaxkit::detail::string_source(text);
     const softmaxkit::detail::TextCounts counts = softmaxkit::detail::count_text(source.read);
-    return softmaxkit::detail::parse_counted_csv(source, counts, options, "p.csv", 4, memory, part);
+    return softmaxkit::detail::parse_counted_csv(source, counts, options, "p.csv", 4, memory,
+                                                 {.part_of_file = part});
   };
   CHECK(counted("\n\n", {}, 1 << 20, true).rows == 0);
   CHECK(counted("a,b\n", {.has_header = true}, 1 << 20, true).rows == 0);  // the header only
@@ -556,4 +553,115 @@ TEST_CASE("CSV streamed: a part may hold no record; values beyond memory_bytes a
   CHECK(counted("1,2,3\n4,5,6\n", {}, 36, false).rows == 2);
   CHECK_ERROR(counted("1,2,3\n4,5,6\n", {}, 35, false), "p.csv", "3 records", "36 bytes",
               "35 bytes of memory");
+}
+
+namespace {
+
+// parse_csv on `text` cut into parts at the line starts `cuts` (ascending, may repeat: empty
+// parts), as softmaxkit-mpi's ranks parse them: each part streamed with the lines before it
+// (the header only in the part holding the file's first byte), what each saw exchanged, the
+// first part's error (its own, or csv_error_after_parts's) the file's; no records anywhere is
+// the file's "no data records" at its last line. The values are the parts' rows in order.
+std::pair<std::optional<softmaxkit::Dataset>, std::string> csv_in_parts(
+    const std::string& text, const std::vector<std::size_t>& cuts,
+    const softmaxkit::CsvOptions& options) {
+  namespace d = softmaxkit::detail;
+  std::vector<std::size_t> bounds{0};
+  bounds.insert(bounds.end(), cuts.begin(), cuts.end());
+  bounds.push_back(text.size());
+  std::vector<d::CsvPartLines> seen(bounds.size() - 1);
+  std::vector<std::string> errors(seen.size());
+  softmaxkit::Dataset whole;
+  std::uint64_t lines_before = 0, file_lines = 0;
+  bool header_taken = false;
+  for (std::size_t p = 0; p + 1 < bounds.size(); ++p) {
+    const std::string part = text.substr(bounds[p], bounds[p + 1] - bounds[p]);
+    const d::TextSource source = d::string_source(part);
+    const d::TextCounts counts = d::count_text(source.read);
+    softmaxkit::CsvOptions here = options;
+    here.has_header =
+        options.has_header && !header_taken && (!part.empty() || (text.empty() && p == 0));
+    header_taken = header_taken || here.has_header;
+    try {
+      const softmaxkit::Dataset rows =
+          d::parse_counted_csv(source, counts, here, "f.csv", 3, UINT64_MAX,
+                               {.part_of_file = true, .lines_before = lines_before}, &seen[p]);
+      whole.cols = rows.rows != 0 ? rows.cols : whole.cols;
+      whole.rows += rows.rows;
+      whole.labels.insert(whole.labels.end(), rows.labels.begin(), rows.labels.end());
+      whole.features.insert(whole.features.end(), rows.features.begin(), rows.features.end());
+    } catch (const softmaxkit::Error& error) {
+      errors[p] = error.what();
+    }
+    lines_before += counts.line_ends;
+    file_lines += counts.lines();
+  }
+  for (std::size_t p = 0; p < seen.size(); ++p) {
+    const std::string across = d::csv_error_after_parts(
+        std::span<const d::CsvPartLines>(seen.data(), p), seen[p], "f.csv");
+    if (!across.empty()) return {std::nullopt, across};
+    if (!errors[p].empty()) return {std::nullopt, errors[p]};
+  }
+  if (whole.rows == 0) {
+    return {std::nullopt, "f.csv:" + std::to_string(std::max<std::uint64_t>(1, file_lines)) +
+                              ": no data records"};
+  }
+  return {whole, ""};
+}
+
+}  // namespace
+
+TEST_CASE("CSV in parts (softmaxkit-mpi's byte ranges): parse_csv's values and messages") {
+  // Every way to cut each text into two and three parts at line starts, errors in every part,
+  // next to a cut and across cuts: a blank line in an earlier part, another field count, a
+  // header in a part of its own; line numbers are the file's.
+  const std::vector<std::pair<std::string, softmaxkit::CsvOptions>> cases = {
+      {"1,2,3\n4,5,6\n7,8,9\n0,1,2\n", {}},
+      {"1,2,3\n4,5,6\n\n7,8,9\n0,1,2\n", {}},         // a blank line in the middle
+      {"1,2,3\n\n\n\n7,8,9\n", {}},                   // a run of them across parts
+      {"\n1,2,3\n4,5,6\n", {}},                       // before the first record
+      {"1,2,3\n4,5,6\n7,8\n0,1,2\n", {}},             // fewer fields
+      {"1,2,3\n4,5,6\n7,8,9,10\n", {}},               // more fields
+      {"1,2,3\n4,5,6\n7\n", {}},                      // one field after the first record
+      {"1,2,3\n4,x,6\n7,8\n", {}},                    // a bad value before a field count
+      {"1,2,3\n4,5\n\n7,8,9\n", {}},                  // a field count before a blank line
+      {"a,b\n1,2,3\n4,5,6\n", {.has_header = true}},  // the header's count
+      {"a,b,c\n1,2,3\n\n4,5,6\n", {.has_header = true}},
+      {"a,b,c\n\n1,2,3\n", {.has_header = true}},  // blank line after the header
+      {"a,b,c\n1\n", {.has_header = true}},        // one field: before the header's count
+      {"a,b,c\n1,2,3\n", {.has_header = true, .delimiter = ';'}},
+      {"\xEF\xBB\xBF"
+       "1,2,3\r\n4,5,6\r\n\r\n",
+       {}},                        // BOM, CRLF, a trailing blank line
+      {"1,2,3\n4,5,6\n\n\n", {}},  // trailing blank lines only
+      {"1,2,3\n4,5,6", {}},        // no final line end
+      {"\n\n\n", {}},              // no records
+      {"a,b\n", {.has_header = true}},
+      {"a,b\n\n", {.has_header = true}},
+      {"", {.has_header = true}},
+      {"", {}},
+      {"\n1,2\n", {.has_header = true}},        // a blank header line
+      {"1,2,3\n4,5,6\n", {.label_column = 3}},  // label_column beyond
+      {"1;2;3\n4;5;6\n\n", {.label_column = -1, .delimiter = ';'}},
+  };
+  std::size_t compared = 0;
+  for (const auto& [text, options] : cases) {
+    INFO("text: ", text);
+    const auto whole = csv_outcome([&] { return softmaxkit::parse_csv(text, options, "f.csv"); });
+    std::vector<std::size_t> starts{0};
+    for (std::size_t i = 0; i < text.size(); ++i)
+      if (text[i] == '\n') starts.push_back(i + 1);
+    for (const std::size_t a : starts) {
+      for (const std::size_t b : starts) {
+        if (b < a) continue;
+        INFO("cuts at bytes ", a, " and ", b);
+        for (const auto& cuts : {std::vector<std::size_t>{a}, std::vector<std::size_t>{a, b}}) {
+          const auto parts = csv_in_parts(text, cuts, options);
+          check_same_outcome(parts, whole);
+          ++compared;
+        }
+      }
+    }
+  }
+  CHECK(compared > 400);  // 490: the loops ran
 }

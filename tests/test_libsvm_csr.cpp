@@ -407,3 +407,37 @@ TEST_CASE("LibSVM CSR: a file whose arrays could not fit in memory is refused fi
                   ": up to 0 entries (its ':' count) and 1000001 rows (its lines) would need "
                   "12000012 bytes of CSR arrays, more than the 12000011 bytes of memory");
 }
+
+TEST_CASE("LibSVM part of a file: the file's line numbers, no BOM past its start, no record") {
+  // As softmaxkit-mpi's ranks parse their parts (detail::TextPart): a part after 40 lines names
+  // line 41 on, and only the file's start may hold a byte order mark.
+  namespace d = softmaxkit::detail;
+  auto parse = [](const std::string& text, std::uint64_t lines_before, std::size_t max_index) {
+    const d::TextSource source = d::string_source(text);
+    const d::TextCounts counts = d::count_text(source.read);
+    return d::parse_counted_libsvm_csr(source, counts, {}, "f.svm", 3, UINT64_MAX,
+                                       {.part_of_file = true, .lines_before = lines_before},
+                                       max_index);
+  };
+  CHECK(error_message([&] {
+          (void)parse("1 1:2\n# c\n2 3:x\n", 40, softmaxkit::kCsrMaxColumns);
+        }) == "f.svm:43:3: value of feature 3: 'x' is not a number");
+  CHECK(parse("\xEF\xBB\xBF"
+              "1 1:2\n",
+              0, softmaxkit::kCsrMaxColumns)
+            .labels.size() == 1);
+  CHECK(error_message([&] {
+          (void)parse(
+              "\xEF\xBB\xBF"
+              "1 1:2\n",
+              7, softmaxkit::kCsrMaxColumns);
+        }).starts_with("f.svm:8:1: label:"));
+  CHECK(parse("# only a comment\n\n", 5, softmaxkit::kCsrMaxColumns).features.rows() == 0);
+  // The dense reader's index limit, at the token, as parse_libsvm gives it.
+  const std::string beyond = "1 268435457:1\n";
+  CHECK(error_message([&] { (void)parse(beyond, 9, d::kDenseLibsvmMaxValues); }) ==
+        "f.svm:10:3: feature index '268435457' exceeds the limit of 268435456");
+  CHECK(error_message([&] { (void)softmaxkit::parse_libsvm(beyond, {}, "f.svm"); }) ==
+        "f.svm:1:3: feature index '268435457' exceeds the limit of 268435456");
+  CHECK(parse(beyond, 9, softmaxkit::kCsrMaxColumns).features.cols() == 268435457);
+}

@@ -1,10 +1,12 @@
 // CSV and LibSVM files read by byte ranges: rank r parses the whole lines that start in
 // [r S / P, (r + 1) S / P) of the S-byte file, the ranks agree on the columns and the classes,
 // and the rows move (MPI_Alltoallv) to the ranks rows_of_rank names, so no rank ever holds more
-// than its byte range and its rows. CSV and LibSVM-as-CSR parts are streamed twice (a count,
-// then the parse in pieces), never held as text; the dense LibSVM part is held. A gzip file has
-// no byte ranges to seek to: every rank inflates it as a stream once for S (the inflated size),
-// then once per pass, keeping only its part.
+// than its byte range and its rows. Parts are streamed twice (a count, then the parse in
+// pieces), never held as text. A gzip file has no byte ranges to seek to: every rank inflates it
+// as a stream once for S (the inflated size), then once per pass, keeping only its part. The
+// ranks number their lines from the lines before their parts, so messages name the line in the
+// file, and a CSV part's errors that need the parts before it (a blank line there, another field
+// count) are decided over all parts as parse_csv decides them on the whole file.
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -54,30 +56,6 @@ std::size_t line_start_from(std::ifstream& file, std::size_t offset, std::size_t
   return size;
 }
 
-bool blank(std::string_view text) {
-  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
-
-// Whether a part of a LibSVM file holds a record: a line that is not blank once its "# comment"
-// is cut (a part of comment lines only is no error; the whole file must have a record).
-bool has_libsvm_record(std::string_view text) {
-  for (std::size_t start = 0; start < text.size();) {
-    const std::size_t end = std::min(text.find('\n', start), text.size());
-    const std::string_view line = text.substr(start, end - start);
-    if (!blank(line.substr(0, line.find('#')))) return true;
-    start = end + 1;
-  }
-  return false;
-}
-
-// This rank's part of the file: the whole lines starting in its 1/P of the bytes.
-struct Part {
-  std::string text;
-  std::string name;  // for messages: the path, and past rank 0 the line the part starts at
-  std::string path;
-  unsigned long long lines_before = 0;
-};
-
 // Where rank r of p's byte range starts: floor(size * r / p) without overflowing.
 std::uint64_t share_start(std::uint64_t size, std::uint64_t r, std::uint64_t p) {
   return size / p * r + size % p * r / p;
@@ -112,6 +90,8 @@ class PartSource {
   }
   PartSource(const PartSource&) = delete;
   PartSource& operator=(const PartSource&) = delete;
+
+  std::uint64_t size() const { return size_; }  // of the file's (inflated) text
 
   detail::TextSource text() {
     return {[this](char* into, std::size_t count) { return read(into, count); },
@@ -191,32 +171,41 @@ class PartSource {
   std::optional<std::uint64_t> start_, stop_;  // gzip: the part's ends, once found on this pass
 };
 
-// Line numbers in messages count from each rank's first line: the ranks sum their parts' line
-// counts, and past rank 0 the part's name says where it starts.
-void number_lines(MPI_Comm comm, Part& part, unsigned long long lines_in_part) {
-  MPI_Exscan(&lines_in_part, &part.lines_before, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
-  if (rank_of(comm) == 0) part.lines_before = 0;
-  part.name = rank_of(comm) == 0 ? part.path
-                                 : part.path + " (the part from line " +
-                                       std::to_string(part.lines_before + 1) + ")";
-}
-
-// This rank's part opened and counted (the first of a streamed read's two passes), and named.
+// This rank's part opened and counted (the first of a streamed read's two passes), and where it
+// lies in the file: after how many lines, whether it holds the file's first byte (or, for an
+// empty file, is rank 0's), and the file's line count.
 struct CountedPart {
   std::unique_ptr<PartSource> source;
   detail::TextCounts counts;
-  Part part;  // its names only
+  detail::TextPart where{.part_of_file = true};
+  bool holds_file_start = false;
+  unsigned long long file_lines = 0;
 };
 
 CountedPart count_part(MPI_Comm comm, const std::string& path) {
+  const int rank = rank_of(comm), ranks = size_of(comm);
   CountedPart counted;
   collectively(comm, [&] {
-    counted.source = std::make_unique<PartSource>(path, static_cast<std::size_t>(rank_of(comm)),
-                                                  static_cast<std::size_t>(size_of(comm)));
+    counted.source = std::make_unique<PartSource>(path, static_cast<std::size_t>(rank),
+                                                  static_cast<std::size_t>(ranks));
     counted.counts = detail::count_text(counted.source->text().read);
   });
-  counted.part.path = path;
-  number_lines(comm, counted.part, counted.counts.line_ends);
+  // Every part but the last ends with a line end, so the '\n' before a part are its lines before.
+  const unsigned long long local[3] = {counted.counts.line_ends, counted.counts.lines(),
+                                       counted.counts.bytes};
+  std::vector<unsigned long long> all(3 * static_cast<std::size_t>(ranks));
+  MPI_Allgather(local, 3, MPI_UNSIGNED_LONG_LONG, all.data(), 3, MPI_UNSIGNED_LONG_LONG, comm);
+  unsigned long long bytes_before = 0;
+  for (int r = 0; r < ranks; ++r) {
+    const unsigned long long* part = all.data() + 3 * static_cast<std::size_t>(r);
+    if (r < rank) {
+      counted.where.lines_before += part[0];
+      bytes_before += part[2];
+    }
+    counted.file_lines += part[1];
+  }
+  counted.holds_file_start = bytes_before == 0 && (counted.counts.bytes != 0 ||
+                                                   (rank == 0 && counted.source->size() == 0));
   return counted;
 }
 
@@ -226,40 +215,55 @@ std::uint64_t memory_limit() {
   return memory > 0 && memory < 1.8e19L ? static_cast<std::uint64_t>(memory) : UINT64_MAX;
 }
 
-Part read_part(MPI_Comm comm, const std::string& path) {
-  const int rank = rank_of(comm), ranks = size_of(comm);
-  Part part;
-  part.path = path;
-  unsigned long long lines_in_part = 0;
-  collectively(comm, [&] {
-    PartSource source(path, static_cast<std::size_t>(rank), static_cast<std::size_t>(ranks));
-    const detail::TextSource text = source.text();
-    // The part may not outgrow the machine's memory (a small gzip file can inflate to any size).
-    const long double memory = detail::physical_memory_bytes();
-    std::vector<char> buffer(std::size_t{1} << 20);
-    while (const std::size_t got = text.read(buffer.data(), buffer.size())) {
-      if (memory > 0 && static_cast<long double>(part.text.size() + got) > memory)
-        throw Error(path + ": this rank's part of the text (more than " +
-                    std::to_string(part.text.size() + got) +
-                    " bytes) would not fit in this machine's memory");
-      part.text.append(buffer.data(), got);
-    }
-    lines_in_part =
-        static_cast<unsigned long long>(std::count(part.text.begin(), part.text.end(), '\n'));
-  });
-  number_lines(comm, part, lines_in_part);
-  return part;
+// The single-process readers' message for a file without records (at its last line).
+std::string no_records(const std::string& path, unsigned long long file_lines) {
+  return path + ":" + std::to_string(std::max(1ULL, file_lines)) + ": no data records";
 }
 
-// A parser's "name:line:..." message as "path:line in the file:...".
-std::string in_file_lines(const Part& part, const std::string& message) {
-  const std::string prefix = part.name + ":";
-  if (message.rfind(prefix, 0) != 0) return message;
-  std::size_t end = prefix.size();
-  while (end < message.size() && message[end] >= '0' && message[end] <= '9') ++end;
-  if (end == prefix.size()) return message;
-  const unsigned long long line = std::stoull(message.substr(prefix.size(), end - prefix.size()));
-  return part.path + ":" + std::to_string(line + part.lines_before) + message.substr(end);
+// This rank's CSV part: parsed, then checked against the parts before it (csv_error_after_parts);
+// the lowest rank's error is then the one parse_csv gives on the whole file.
+Dataset parse_csv_part(MPI_Comm comm, CountedPart& counted, const std::string& path,
+                       const CsvOptions& csv) {
+  Dataset piece;
+  detail::CsvPartLines seen;
+  std::string error;
+  try {
+    CsvOptions options = csv;
+    options.has_header = csv.has_header && counted.holds_file_start;
+    piece =
+        detail::parse_counted_csv(counted.source->text(), counted.counts, options, path,
+                                  detail::kTextPieceBytes, memory_limit(), counted.where, &seen);
+  } catch (const std::exception& e) {
+    error = *e.what() != '\0' ? e.what() : "unknown error";
+  }
+  counted.source.reset();
+  const unsigned long long local[4] = {seen.header_fields, seen.first_blank, seen.first_record,
+                                       seen.first_record_fields};
+  const auto ranks = static_cast<std::size_t>(size_of(comm));
+  std::vector<unsigned long long> all(4 * ranks);
+  MPI_Allgather(local, 4, MPI_UNSIGNED_LONG_LONG, all.data(), 4, MPI_UNSIGNED_LONG_LONG, comm);
+  std::vector<detail::CsvPartLines> before(static_cast<std::size_t>(rank_of(comm)));
+  for (std::size_t r = 0; r < before.size(); ++r)
+    before[r] = {all[4 * r], all[4 * r + 1], all[4 * r + 2], all[4 * r + 3]};
+  const std::string across = detail::csv_error_after_parts(before, seen, path);
+  agree(comm, across.empty() ? error : across);
+  return piece;
+}
+
+// This rank's LibSVM part as CSR; a part may hold no record, or records without entries (0
+// columns): whether the file has any is decided over all parts.
+SparseDataset parse_libsvm_part(MPI_Comm comm, CountedPart& counted, const std::string& path,
+                                std::size_t libsvm_features, std::size_t max_index) {
+  SparseDataset piece;
+  collectively(comm, [&] {
+    LibsvmOptions options;
+    options.num_features = libsvm_features;
+    piece = detail::parse_counted_libsvm_csr(counted.source->text(), counted.counts, options, path,
+                                             detail::kTextPieceBytes, memory_limit(), counted.where,
+                                             max_index);
+    counted.source.reset();
+  });
+  return piece;
 }
 
 }  // namespace
@@ -275,63 +279,54 @@ TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::str
                         const CsvOptions& csv, std::size_t libsvm_features,
                         std::size_t element_size) {
   const int rank = rank_of(comm), ranks = size_of(comm);
+  CountedPart counted = count_part(comm, path);
+  const std::uint64_t text_bytes = counted.source->size();
   Dataset piece;
-  Part part;
+  SparseDataset sparse;  // LibSVM: the part as parse_libsvm reads it, before it is densified
   if (format == "csv") {
-    // Streamed as read_libsvm_csr_rows streams a LibSVM part: the part's text is never held.
-    CountedPart counted = count_part(comm, path);
-    part = std::move(counted.part);
-    collectively(comm, [&] {
-      try {
-        CsvOptions options = csv;
-        options.has_header = csv.has_header && rank == 0;
-        // A part may hold no record (or only the header): the file must have one somewhere.
-        piece = detail::parse_counted_csv(counted.source->text(), counted.counts, options,
-                                          part.name, detail::kTextPieceBytes, memory_limit(), true);
-      } catch (const Error& error) {
-        throw Error(in_file_lines(part, error.what()));
-      }
-      counted.source.reset();
-    });
+    piece = parse_csv_part(comm, counted, path, csv);
   } else {
-    part = read_part(comm, path);
     collectively(comm, [&] {
-      try {
-        LibsvmOptions options;
-        options.num_features = libsvm_features;
-        if (has_libsvm_record(part.text)) piece = parse_libsvm(part.text, options, part.name);
-        part.text = std::string();
-      } catch (const Error& error) {
-        throw Error(in_file_lines(part, error.what()));
-      }
+      if (libsvm_features > detail::kDenseLibsvmMaxValues)
+        throw Error(path + ": num_features " + std::to_string(libsvm_features) +
+                    " exceeds the limit of " + std::to_string(detail::kDenseLibsvmMaxValues));
     });
+    sparse = parse_libsvm_part(comm, counted, path, libsvm_features, detail::kDenseLibsvmMaxValues);
+    piece.rows = sparse.features.rows();
+    piece.cols = sparse.features.cols();
   }
-  const std::string& name = part.name;
-  // The columns: one count for CSV; the largest inferred for LibSVM (narrower rows padded).
+  // The columns: one count for CSV (the parts agree, csv_error_after_parts); for LibSVM
+  // libsvm_features or the largest index over the parts.
   const unsigned long long local[2] = {piece.rows, piece.cols};
   std::vector<unsigned long long> shapes(2 * static_cast<std::size_t>(ranks));
   MPI_Allgather(local, 2, MPI_UNSIGNED_LONG_LONG, shapes.data(), 2, MPI_UNSIGNED_LONG_LONG, comm);
   TextRows result;
-  std::size_t first_here = 0, cols = 0;
+  std::size_t first_here = 0, cols = format == "csv" ? 0 : libsvm_features;
   for (int r = 0; r < ranks; ++r) {
     if (r < rank) first_here += shapes[2 * r];
     result.global_rows += shapes[2 * r];
     if (shapes[2 * r] != 0) cols = std::max<std::size_t>(cols, shapes[2 * r + 1]);
   }
   collectively(comm, [&] {
-    if (result.global_rows == 0) throw Error(path + ":1: no data records");
-    if (format == "csv" && piece.rows != 0 && piece.cols != cols)
-      throw Error(name + ": records have " + std::to_string(piece.cols + 1) + " fields here but " +
-                  std::to_string(cols + 1) + " elsewhere in the file");
+    if (result.global_rows == 0) throw Error(no_records(path, counted.file_lines));
+    if (format == "csv") return;
+    // parse_libsvm's checks on the whole file, at its last line.
+    const std::string at_end = path + ":" + std::to_string(std::max(1ULL, counted.file_lines));
+    if (cols == 0)
+      throw Error(at_end + ": no feature indices found; set LibsvmOptions::num_features");
+    detail::check_dense_libsvm_shape(result.global_rows, cols, libsvm_features,
+                                     static_cast<std::size_t>(text_bytes), at_end);
   });
-  if (piece.rows != 0 && piece.cols != cols) {  // LibSVM: pad to the widest part
-    std::vector<float> wide(piece.rows * cols, 0.0f);
-    for (std::size_t i = 0; i < piece.rows; ++i)
-      std::copy(piece.features.begin() + static_cast<std::ptrdiff_t>(i * piece.cols),
-                piece.features.begin() + static_cast<std::ptrdiff_t>((i + 1) * piece.cols),
-                wide.begin() + static_cast<std::ptrdiff_t>(i * cols));
-    piece.features = std::move(wide);
+  if (format != "csv") {  // densified at the file's width
+    const CsrMatrixView<float>& parsed = sparse.features.view();
     piece.cols = cols;
+    piece.features.assign(piece.rows * cols, 0.0f);
+    for (std::size_t i = 0; i < piece.rows; ++i)
+      for (std::size_t e = parsed.row_begin(i); e < parsed.row_end(i); ++e)
+        piece.features[i * cols + static_cast<std::size_t>(parsed.column_indices()[e])] =
+            parsed.values()[e];
+    piece.labels = std::move(sparse.labels);
+    sparse = SparseDataset{};
   }
   result.classes = global_classes(comm, piece.labels);
   result.mine =
@@ -387,22 +382,7 @@ SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
   // The part is streamed twice, as read_libsvm_csr streams a file (a count, then the parse in
   // pieces), so a rank holds its part's CSR arrays but never its text.
   CountedPart counted = count_part(comm, path);
-  const Part& part = counted.part;
-  SparseDataset piece;
-  collectively(comm, [&] {
-    try {
-      LibsvmOptions options;
-      options.num_features = libsvm_features;
-      // A part may hold no record, or records without entries (0 columns below): whether the
-      // file has any is decided over all parts.
-      piece = detail::parse_counted_libsvm_csr(counted.source->text(), counted.counts, options,
-                                               part.name, detail::kTextPieceBytes, memory_limit(),
-                                               true);
-    } catch (const Error& error) {
-      throw Error(in_file_lines(part, error.what()));
-    }
-    counted.source.reset();
-  });
+  SparseDataset piece = parse_libsvm_part(comm, counted, path, libsvm_features, kCsrMaxColumns);
   // The columns: the largest inferred over the parts (libsvm_features when nonzero), as
   // read_libsvm_csr infers them from the whole file; rows, entries and where this part starts.
   const unsigned long long local[3] = {piece.features.rows(), piece.features.cols(),
@@ -419,9 +399,10 @@ SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
     if (shape[0] != 0) cols = std::max<std::size_t>(cols, shape[1]);
   }
   collectively(comm, [&] {
-    if (result.global_rows == 0) throw Error(path + ":1: no data records");
+    if (result.global_rows == 0) throw Error(no_records(path, counted.file_lines));
     if (cols == 0)
-      throw Error(path + ": no feature indices found; set LibsvmOptions::num_features");
+      throw Error(path + ":" + std::to_string(std::max(1ULL, counted.file_lines)) +
+                  ": no feature indices found; set LibsvmOptions::num_features");
   });
   result.classes = global_classes(comm, piece.labels);
   const std::size_t classes = std::max<std::size_t>(result.classes.size(), 1);

@@ -237,10 +237,35 @@ long long check_sparse(MPI_Comm comm, const std::string& which, const FitOptions
 
 }  // namespace
 
+// The message of the Error read(path) throws, "" when it reads.
+template <class Read>
+std::string error_of(Read&& read) {
+  try {
+    (void)read();
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "";
+}
+
 // --read PATH: mpi::read_text_rows (LibSVM, dense) and mpi::read_libsvm_csr_rows against
 // read_libsvm / read_libsvm_csr of the whole file: each rank's rows, bit for bit, the global
-// counts and the classes. Returns the mismatches on this rank.
+// counts and the classes; for a file they refuse, the same message. Returns the mismatches on
+// this rank.
 long long check_reads(MPI_Comm comm, const std::string& path, int rank, int ranks) {
+  const std::string dense_error = error_of([&] { return read_libsvm(path); });
+  const std::string csr_error = error_of([&] { return read_libsvm_csr(path); });
+  if (!dense_error.empty() || !csr_error.empty()) {
+    const std::string dense_got =
+        error_of([&] { return mpi::read_text_rows(comm, "libsvm", path, {}, 0, sizeof(float)); });
+    const std::string csr_got =
+        error_of([&] { return mpi::read_libsvm_csr_rows(comm, path, 0, sizeof(float)); });
+    std::printf(
+        "rank %d:\n  read_libsvm: %s\n  read_text_rows: %s\n  read_libsvm_csr: %s\n"
+        "  read_libsvm_csr_rows: %s\n",
+        rank, dense_error.c_str(), dense_got.c_str(), csr_error.c_str(), csr_got.c_str());
+    return (dense_got != dense_error) + (csr_got != csr_error);
+  }
   long long mismatches = 0;
   const Dataset dense = read_libsvm(path);
   const mpi::TextRows text = mpi::read_text_rows(comm, "libsvm", path, {}, 0, sizeof(float));

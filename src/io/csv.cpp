@@ -88,15 +88,37 @@ void check_options(const CsvOptions& options, const std::string& name) {
   }
 }
 
+// The messages a part's parse and the checks across parts (csv_error_after_parts) share.
+std::string blank_line_message(const std::string& name, std::uint64_t blank, std::uint64_t next) {
+  return name + ":" + std::to_string(blank) +
+         ": blank line in the middle of the data (more data follows on line " +
+         std::to_string(next) + ")";
+}
+std::string header_message(const std::string& name, std::uint64_t header_fields, std::uint64_t line,
+                           std::uint64_t fields) {
+  return name + ":1: header has " + std::to_string(header_fields) + " fields but line " +
+         std::to_string(line) + " has " + std::to_string(fields);
+}
+std::string field_count_message(const std::string& name, std::uint64_t line, std::uint64_t expected,
+                                std::uint64_t fields) {
+  return name + ":" + std::to_string(line) + ": expected " + std::to_string(expected) +
+         " fields (as on the first record), found " + std::to_string(fields);
+}
+
 // The parser, fed whole lines in one or more pieces: parse(piece) for each, in order (line
 // numbers continue from piece to piece; the first piece may start with a UTF-8 byte order mark),
 // then finish(). lines_hint: the text's line count (its '\n' count + 1), for reserving the
 // values once at the first record; more than memory_bytes of them is an Error before reserving.
+// A part of a file is numbered on from the file's lines_before lines before it.
 class CsvParser {
  public:
   CsvParser(const CsvOptions& options, const std::string& name, std::uint64_t lines_hint,
-            std::uint64_t memory_bytes = UINT64_MAX)
-      : options_(options), name_(name), lines_hint_(lines_hint), memory_bytes_(memory_bytes) {
+            std::uint64_t memory_bytes = UINT64_MAX, std::uint64_t lines_before = 0)
+      : options_(options),
+        name_(name),
+        lines_hint_(lines_before + lines_hint),
+        memory_bytes_(memory_bytes),
+        lines_(lines_before) {
     check_options(options, name);
     for (const char c : {' ', '\t'})
       if (c != options.delimiter) padding_ += c;
@@ -118,24 +140,27 @@ class CsvParser {
     return std::move(result_);
   }
 
+  const detail::CsvPartLines& seen() const { return seen_; }
+
  private:
   void parse_line(std::string_view line, std::size_t line_number) {
     if (header_pending_) {
       if (detail::is_blank(line)) throw Error(name_ + ":1: missing header line");
-      header_fields_ = count_fields(line, options_.delimiter);
+      seen_.header_fields = count_fields(line, options_.delimiter);
       header_pending_ = false;
       return;
     }
     if (detail::is_blank(line)) {
-      if (first_blank_line_ == 0) first_blank_line_ = line_number;
+      if (seen_.first_blank == 0) seen_.first_blank = line_number;
       return;
     }
-    if (first_blank_line_ != 0) {
-      throw Error(name_ + ":" + std::to_string(first_blank_line_) +
-                  ": blank line in the middle of the data (more data follows on line " +
-                  std::to_string(line_number) + ")");
-    }
     const std::size_t fields = count_fields(line, options_.delimiter);
+    if (seen_.first_record == 0) {
+      seen_.first_record = line_number;
+      seen_.first_record_fields = fields;
+    }
+    if (seen_.first_blank != 0)
+      throw Error(blank_line_message(name_, seen_.first_blank, line_number));
     if (num_fields_ == 0) {
       num_fields_ = fields;
       if (num_fields_ < 2) {
@@ -143,10 +168,8 @@ class CsvParser {
                     ": a record needs a label and at least one feature, found " +
                     std::to_string(num_fields_) + " field");
       }
-      if (options_.has_header && header_fields_ != num_fields_) {
-        throw Error(name_ + ":1: header has " + std::to_string(header_fields_) +
-                    " fields but line " + std::to_string(line_number) + " has " +
-                    std::to_string(num_fields_));
+      if (options_.has_header && seen_.header_fields != num_fields_) {
+        throw Error(header_message(name_, seen_.header_fields, line_number, num_fields_));
       }
       if (options_.label_column == -1) {
         label_index_ = num_fields_ - 1;
@@ -174,9 +197,7 @@ class CsvParser {
       result_.features.reserve(static_cast<std::size_t>(lines_left) * result_.cols);
       result_.labels.reserve(static_cast<std::size_t>(lines_left));
     } else if (fields != num_fields_) {
-      throw Error(name_ + ":" + std::to_string(line_number) + ": expected " +
-                  std::to_string(num_fields_) + " fields (as on the first record), found " +
-                  std::to_string(fields));
+      throw Error(field_count_message(name_, line_number, num_fields_, fields));
     }
     FieldCursor cursor(line, options_.delimiter, padding_);
     Field field;
@@ -205,8 +226,9 @@ class CsvParser {
   const std::uint64_t lines_hint_, memory_bytes_;
   std::string padding_;  // spaces and tabs, unless one of them is the delimiter
   bool header_pending_ = false;
-  std::size_t header_fields_ = 0, num_fields_ = 0, label_index_ = 0, first_blank_line_ = 0;
+  std::size_t num_fields_ = 0, label_index_ = 0;
   detail::PieceLines lines_;
+  detail::CsvPartLines seen_;
   Dataset result_;
 };
 
@@ -230,28 +252,53 @@ namespace detail {
 
 Dataset parse_counted_csv(const TextSource& source, const TextCounts& counts,
                           const CsvOptions& options, const std::string& name,
-                          std::size_t block_bytes, std::uint64_t memory_bytes, bool part_of_file) {
-  CsvParser parser(options, name, counts.line_ends + 1, memory_bytes);
-  source.rewind();
-  auto read = source.read;
-  // The next piece is read (a gzip file's inflated) on a second thread while this one is parsed.
-  ReadAhead ahead(read, std::max(block_bytes, kMinReadAheadBytes));
-  parse_in_pieces(parser, block_bytes,
-                  [&](char* into, std::size_t count) { return ahead.read(into, count); });
-  return parser.finish(part_of_file);
+                          std::size_t block_bytes, std::uint64_t memory_bytes, const TextPart& part,
+                          CsvPartLines* seen) {
+  CsvParser parser(options, name, counts.line_ends + 1, memory_bytes, part.lines_before);
+  try {
+    source.rewind();
+    auto read = source.read;
+    // The next piece is read (a gzip file's inflated) on a second thread while this one is
+    // parsed.
+    ReadAhead ahead(read, std::max(block_bytes, kMinReadAheadBytes));
+    parse_in_pieces(parser, block_bytes,
+                    [&](char* into, std::size_t count) { return ahead.read(into, count); });
+    Dataset result = parser.finish(part.part_of_file);
+    if (seen != nullptr) *seen = parser.seen();
+    return result;
+  } catch (...) {
+    if (seen != nullptr) *seen = parser.seen();
+    throw;
+  }
+}
+
+std::string csv_error_after_parts(std::span<const CsvPartLines> before, const CsvPartLines& seen,
+                                  const std::string& name) {
+  if (seen.first_record == 0) return "";
+  std::uint64_t blank = 0, expected = 0, header = 0;
+  for (const CsvPartLines& part : before) {
+    if (blank == 0) blank = part.first_blank;
+    if (expected == 0) expected = part.first_record_fields;
+    if (header == 0) header = part.header_fields;
+  }
+  // In parse_csv's order at a record: a blank line before it, then the field count.
+  if (blank != 0) return blank_line_message(name, blank, seen.first_record);
+  if (expected != 0) {
+    return seen.first_record_fields == expected
+               ? ""
+               : field_count_message(name, seen.first_record, expected, seen.first_record_fields);
+  }
+  // The file's first record: one field is the part's own error, then the header's count.
+  if (header != 0 && seen.first_record_fields >= 2 && seen.first_record_fields != header)
+    return header_message(name, header, seen.first_record, seen.first_record_fields);
+  return "";
 }
 
 Dataset parse_csv_in_pieces(std::string_view text, const CsvOptions& options,
                             const std::string& name_for_errors, std::size_t block_bytes) {
   check_text(text, name_for_errors);
   CsvParser parser(options, name_for_errors, count_line_ends(text) + 1);
-  std::size_t position = 0;
-  parse_in_pieces(parser, block_bytes, [&](char* into, std::size_t count) {
-    const std::size_t n = std::min(count, text.size() - position);
-    if (n != 0) std::memcpy(into, text.data() + position, n);
-    position += n;
-    return n;
-  });
+  parse_in_pieces(parser, block_bytes, string_source(text).read);
   return parser.finish();
 }
 

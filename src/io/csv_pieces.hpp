@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -13,15 +14,32 @@
 
 namespace softmaxkit::detail {
 
+// What a CSV parse saw of the lines that decide errors across parts of a file, kept also when
+// it throws: the header's field count, the first blank line, and the first record's line and
+// field count (0: none). softmaxkit-mpi's ranks exchange them (csv_error_after_parts).
+struct CsvPartLines {
+  std::uint64_t header_fields = 0, first_blank = 0, first_record = 0, first_record_fields = 0;
+};
+
 // Rewinds `source` (whose first pass, count_text, gave `counts`) and parses it in pieces of about
 // block_bytes (>= 1), a second thread reading the next piece ahead: the result and errors of
 // parse_csv(text, options, name), and an Error naming `name` before reserving when its lines'
-// values (4 bytes per field) could need more than memory_bytes. A part of a file (part_of_file,
-// a run of its whole lines) may also hold no record (0 rows); the caller decides over all parts.
+// values (4 bytes per field) could need more than memory_bytes. A part of a file (`part`) names
+// the lines of the file and may hold no record (0 rows); `seen`, when given, receives what the
+// parse saw (also when it throws).
 Dataset parse_counted_csv(const TextSource& source, const TextCounts& counts,
                           const CsvOptions& options, const std::string& name,
                           std::size_t block_bytes, std::uint64_t memory_bytes,
-                          bool part_of_file = false);
+                          const TextPart& part = {}, CsvPartLines* seen = nullptr);
+
+// A part's parse sees only its own lines; parse_csv on the whole file also refuses, at the
+// part's first record, a blank line in an earlier part, a field count unlike the file's first
+// record's, and (when the part holds the file's first record) one unlike the header's. This is
+// that message for the part `seen` after the parts `before` (in file order; the header is in
+// one of them or in this part), or "" when there is none. It replaces the part's own error, which
+// lies at or after that record, so that the first part's (in file order) error is parse_csv's.
+std::string csv_error_after_parts(std::span<const CsvPartLines> before, const CsvPartLines& seen,
+                                  const std::string& name);
 
 // parse_csv(text, ...) fed to the parser in pieces of about block_bytes: the same result and
 // errors for any block size (tests and fuzz/fuzz_csv.cpp check this).

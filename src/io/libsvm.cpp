@@ -41,9 +41,7 @@
 namespace softmaxkit {
 namespace {
 
-// Largest dense matrix produced: 2^28 floats (1 GiB); also the largest index the dense reader
-// accepts.
-constexpr std::size_t kMaxDenseValues = std::size_t{1} << 28;
+constexpr std::size_t kMaxDenseValues = detail::kDenseLibsvmMaxValues;
 
 std::string where(const std::string& name, std::size_t line, std::size_t column) {
   return name + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
@@ -88,15 +86,18 @@ struct Entries {
 // The parser, fed whole lines in one or more pieces: parse(piece) for each, in order (line
 // numbers continue from piece to piece; the first piece may start with a UTF-8 byte order mark),
 // then finish(). max_index: the largest 1-based index accepted (kMaxDenseValues for the dense
-// reader, whose matrix could not hold more, kCsrMaxColumns for CSR).
+// reader, whose matrix could not hold more, kCsrMaxColumns for CSR). A part of a file is
+// numbered on from the file's lines_before lines before it.
 class EntriesParser {
  public:
-  EntriesParser(const LibsvmOptions& options, const std::string& name, std::size_t max_index)
+  EntriesParser(const LibsvmOptions& options, const std::string& name, std::size_t max_index,
+                std::uint64_t lines_before = 0)
       : name_(name),
         max_index_(max_index),
         num_features_(options.num_features),
         // The fast path's index bound: within the limit and within num_features when given.
-        fast_bound_(options.num_features != 0 ? options.num_features : max_index) {
+        fast_bound_(options.num_features != 0 ? options.num_features : max_index),
+        lines_(lines_before) {
     if (options.num_features > max_index) {
       throw Error(name + ": num_features " + std::to_string(options.num_features) +
                   " exceeds the limit of " + std::to_string(max_index));
@@ -248,8 +249,8 @@ Entries parse_entries(std::string_view text, const LibsvmOptions& options, const
 template <class Read>
 Entries parse_counted(Read& read, const detail::TextCounts& counts, const LibsvmOptions& options,
                       const std::string& name, std::size_t max_index, std::size_t block_bytes,
-                      std::uint64_t memory_bytes, bool part_of_file) {
-  EntriesParser parser(options, name, max_index);
+                      std::uint64_t memory_bytes, const detail::TextPart& part) {
+  EntriesParser parser(options, name, max_index, part.lines_before);
   // Refused before anything is reserved when the arrays could not fit: a file without a size
   // limit (or a small gzip file inflating to a large text) must not end in std::bad_alloc or the
   // out-of-memory killer. Each entry takes a value and a column (8 bytes), each row a label and
@@ -269,7 +270,7 @@ Entries parse_counted(Read& read, const detail::TextCounts& counts, const Libsvm
   detail::ReadAhead ahead(read, std::max(block_bytes, detail::kMinReadAheadBytes));
   detail::parse_in_pieces(parser, block_bytes,
                           [&](char* into, std::size_t count) { return ahead.read(into, count); });
-  return parser.finish(part_of_file);
+  return parser.finish(part.part_of_file);
 }
 
 // A file streamed (a detail::RegularFile, or a detail::GzipFile inflated on the fly): one pass
@@ -282,7 +283,7 @@ Entries parse_file(File& file, const LibsvmOptions& options, std::size_t max_ind
   const detail::TextCounts counts = detail::count_text(read);
   file.rewind();
   return parse_counted(read, counts, options, file.path(), max_index, block_bytes, memory_bytes,
-                       false);
+                       detail::TextPart{});
 }
 
 SparseDataset csr_dataset(Entries parsed, const LibsvmOptions& options) {
@@ -312,6 +313,30 @@ SparseDataset read_libsvm_csr(const std::string& path, const LibsvmOptions& opti
 
 namespace detail {
 
+void check_dense_libsvm_shape(std::size_t rows, std::size_t cols, std::size_t num_features,
+                              std::size_t text_bytes, const std::string& at_end) {
+  const std::string width_source = num_features != 0
+                                       ? " (num_features " + std::to_string(num_features) + ")"
+                                       : " (the largest feature index)";
+  if (cols != 0 && rows > kMaxDenseValues / cols) {
+    throw Error(at_end + ": dense matrix of " + std::to_string(rows) + " x " +
+                std::to_string(cols) + width_source + " exceeds the limit of " +
+                std::to_string(kMaxDenseValues) + " values");
+  }
+  // Refuse a dense matrix the file's size does not justify (a few bytes naming a huge feature
+  // index) before allocating it, and say what it would need; read_libsvm_csr has no such limit.
+  const std::size_t dense_bytes = rows * cols * sizeof(float);
+  const std::size_t allowed = libsvm_max_dense_bytes(text_bytes);
+  if (dense_bytes > allowed) {
+    throw Error(at_end + ": the dense " + std::to_string(rows) + " x " + std::to_string(cols) +
+                width_source + " feature matrix would need " + std::to_string(dense_bytes) +
+                " bytes, more than the " + std::to_string(allowed) + " bytes allowed for a " +
+                std::to_string(text_bytes) +
+                "-byte file (max(libsvm_dense_floor_bytes, libsvm_dense_bytes_per_input_byte x "
+                "file size)); read_libsvm_csr reads it sparse");
+  }
+}
+
 SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOptions& options,
                                         std::size_t block_bytes, std::uint64_t memory_bytes) {
   RegularFile file(path);
@@ -330,11 +355,11 @@ SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOpt
 SparseDataset parse_counted_libsvm_csr(const TextSource& source, const TextCounts& counts,
                                        const LibsvmOptions& options, const std::string& name,
                                        std::size_t block_bytes, std::uint64_t memory_bytes,
-                                       bool part_of_file) {
+                                       const TextPart& part, std::size_t max_index) {
   source.rewind();
   auto read = source.read;
-  Entries parsed = parse_counted(read, counts, options, name, kCsrMaxColumns, block_bytes,
-                                 memory_bytes, part_of_file);
+  Entries parsed =
+      parse_counted(read, counts, options, name, max_index, block_bytes, memory_bytes, part);
   if (parsed.labels.empty()) {  // a part without records: 0 rows
     return SparseDataset{CsrMatrix<float>(0, options.num_features, {0}, {}, {}), {}};
   }
@@ -345,13 +370,7 @@ SparseDataset parse_libsvm_csr_in_pieces(std::string_view text, const LibsvmOpti
                                          const std::string& name_for_errors,
                                          std::size_t block_bytes) {
   EntriesParser parser = text_parser(text, options, name_for_errors, kCsrMaxColumns);
-  std::size_t position = 0;
-  detail::parse_in_pieces(parser, block_bytes, [&](char* into, std::size_t count) {
-    const std::size_t n = std::min(count, text.size() - position);
-    if (n != 0) std::memcpy(into, text.data() + position, n);
-    position += n;
-    return n;
-  });
+  detail::parse_in_pieces(parser, block_bytes, string_source(text).read);
   return csr_dataset(parser.finish(), options);
 }
 
@@ -365,27 +384,8 @@ Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
   Dataset result;
   result.rows = parsed.labels.size();
   result.cols = options.num_features != 0 ? options.num_features : parsed.max_index;
-  const std::string width_source =
-      options.num_features != 0 ? " (num_features " + std::to_string(options.num_features) + ")"
-                                : " (the largest feature index)";
-  if (result.rows > kMaxDenseValues / result.cols) {
-    throw Error(at_end + ": dense matrix of " + std::to_string(result.rows) + " x " +
-                std::to_string(result.cols) + width_source + " exceeds the limit of " +
-                std::to_string(kMaxDenseValues) + " values");
-  }
-  // Refuse a dense matrix the file's size does not justify (a few bytes naming a huge feature
-  // index) before allocating it, and say what it would need; read_libsvm_csr has no such limit.
-  const std::size_t dense_bytes = result.rows * result.cols * sizeof(float);
-  const std::size_t allowed = libsvm_max_dense_bytes(input_bytes);
-  if (dense_bytes > allowed) {
-    throw Error(at_end + ": the dense " + std::to_string(result.rows) + " x " +
-                std::to_string(result.cols) + " feature matrix would need " +
-                std::to_string(dense_bytes) + " bytes, more than the " + std::to_string(allowed) +
-                " bytes allowed for a " + std::to_string(input_bytes) +
-                "-byte file (max(libsvm_dense_floor_bytes, libsvm_dense_bytes_per_input_byte x "
-                "file size)); the largest feature index is " +
-                std::to_string(result.cols) + " (read_libsvm_csr reads it sparse)");
-  }
+  detail::check_dense_libsvm_shape(result.rows, result.cols, options.num_features, input_bytes,
+                                   at_end);
   result.features.assign(result.rows * result.cols, 0.0f);
   for (std::size_t r = 0; r < result.rows; ++r) {
     float* row = result.features.data() + r * result.cols;

@@ -27,13 +27,23 @@ SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOpt
 // `source` (whose first pass gave `counts`), refuses before reserving (Error
 // naming `name`) a text whose counts could need more than memory_bytes of CSR arrays, and parses
 // it in pieces of about block_bytes (>= 1), a second thread reading the next piece ahead. A
-// whole text (part_of_file false) gives parse_libsvm_csr(text, options, name)'s result and
-// errors. A part of a file (a run of its whole lines) may also hold no record (0 rows) or no
-// feature index (0 columns without options.num_features): the caller decides over all parts.
+// whole text gives parse_libsvm_csr(text, options, name)'s result and errors. A part of a file
+// (`part`) names the lines of the file and may also hold no record (0 rows) or no feature index
+// (0 columns without options.num_features): the caller decides over all parts. Indices above
+// max_index (kCsrMaxColumns, or kDenseLibsvmMaxValues as parse_libsvm reads) are errors.
 SparseDataset parse_counted_libsvm_csr(const TextSource& source, const TextCounts& counts,
                                        const LibsvmOptions& options, const std::string& name,
                                        std::size_t block_bytes, std::uint64_t memory_bytes,
-                                       bool part_of_file = false);
+                                       const TextPart& part = {},
+                                       std::size_t max_index = kCsrMaxColumns);
+
+// The dense reader's (parse_libsvm's) limits: feature indices and the dense matrix's values up to
+// 2^28 (1 GiB of floats), and libsvm_max_dense_bytes(text_bytes) (data.hpp). An Error at
+// `at_end` ("name:line") when a rows x cols matrix (cols from num_features when nonzero, else the
+// largest index) read from a text of text_bytes breaks them.
+inline constexpr std::size_t kDenseLibsvmMaxValues = std::size_t{1} << 28;
+void check_dense_libsvm_shape(std::size_t rows, std::size_t cols, std::size_t num_features,
+                              std::size_t text_bytes, const std::string& at_end);
 
 // parse_libsvm_csr(text, ...) fed to the parser in the pieces read_libsvm_csr_in_pieces makes of
 // a file: the same result and errors (fuzz/fuzz_libsvm.cpp checks this on every input).

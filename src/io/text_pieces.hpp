@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -23,27 +24,54 @@ struct TextSource {
   std::function<void()> rewind;
 };
 
+// Where a streamed text lies in its file: the whole file, or a part of it (a run of its whole
+// lines, as a softmaxkit-mpi rank reads one) after `lines_before` lines. A part's lines are
+// numbered on from those, so messages name the line in the file; a part may hold no record (the
+// caller decides over all parts); only the text at the file's start (lines_before 0) may begin
+// with a byte order mark.
+struct TextPart {
+  bool part_of_file = false;
+  std::uint64_t lines_before = 0;
+};
+
 // A parser's lines fed piece by piece: each piece (whole lines) split into lines numbered on from
-// the pieces before; the first piece may start with a UTF-8 byte order mark, which is skipped.
+// the pieces before (and from the lines before the text, when it is a part of a file); the text
+// at the file's start may begin with a UTF-8 byte order mark, which is skipped.
 class PieceLines {
  public:
-  // Calls parse_line(line, 1-based line number in the whole text) for each line of `text`.
+  explicit PieceLines(std::uint64_t lines_before = 0)
+      : lines_before_(lines_before), bom_allowed_(lines_before == 0) {}
+
+  // Calls parse_line(line, 1-based line number in the file) for each line of `text`.
   template <class ParseLine>
   void feed(std::string_view text, ParseLine&& parse_line) {
-    if (first_piece_) text = without_utf8_bom(text);
-    first_piece_ = false;
+    if (bom_allowed_) text = without_utf8_bom(text);
+    bom_allowed_ = false;
     TextLines lines(text);
     std::string_view line;
     while (lines.next(line)) parse_line(line, lines_before_ + lines.line_number());
     lines_before_ += lines.line_number();
   }
-  // The lines fed so far.
-  std::size_t count() const { return lines_before_; }
+  // The number of the last line fed so far (the lines before the text included).
+  std::uint64_t count() const { return lines_before_; }
 
  private:
-  std::size_t lines_before_ = 0;
-  bool first_piece_ = true;
+  std::uint64_t lines_before_ = 0;
+  bool bom_allowed_ = true;
 };
+
+// A TextSource over a text in memory, which must outlive it (tests, and the in_pieces parsers
+// that check pieces against the whole text).
+inline TextSource string_source(std::string_view text) {
+  auto position = std::make_shared<std::size_t>(0);
+  return {[text, position](char* into, std::size_t count) {
+            const std::size_t n = std::min(count, text.size() - *position);
+            if (n != 0) std::memcpy(into, text.data() + *position, n);
+            *position += n;
+            return n;
+          },
+          [position] { *position = 0; }};
+}
 
 // The size of the pieces the streaming readers parse (a piece grows to hold a longer line).
 inline constexpr std::size_t kTextPieceBytes = std::size_t{16} << 20;
@@ -52,6 +80,9 @@ inline constexpr std::size_t kTextPieceBytes = std::size_t{16} << 20;
 // entry has one) and '\n'.
 struct TextCounts {
   std::uint64_t bytes = 0, colons = 0, line_ends = 0;
+  bool open_last_line = false;  // the text ends in a line without '\n'
+  // Its lines, as PieceLines numbers them.
+  std::uint64_t lines() const { return line_ends + (open_last_line ? 1 : 0); }
 };
 
 // How many times c occurs in text. A byte-sized count per block of 255 bytes lets the compiler
@@ -121,6 +152,7 @@ TextCounts count_text(Read&& read) {
     counts.colons += count_char(std::string_view(buffer.data(), got), ':');
     counts.line_ends += count_line_ends(std::string_view(buffer.data(), got));
     counts.bytes += got;
+    counts.open_last_line = buffer[got - 1] != '\n';
   }
   return counts;
 }

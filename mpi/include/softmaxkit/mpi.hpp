@@ -151,16 +151,18 @@ std::vector<std::int32_t> read_idx_label_rows(const std::string& labels_path, st
                                               std::size_t count);
 
 // CSV and LibSVM read by byte ranges: rank r parses the whole lines starting in its 1/P of the
-// file (of a gzip-compressed file's inflated text: every rank inflates the file twice as a
-// stream, for its size and then for its part, and holds only its part; a part that would
-// outgrow the machine's memory is an Error naming the file); the ranks agree on the columns
-// (LibSVM: the largest inferred, or
-// libsvm_features when nonzero) and the classes; then the rows move to the ranks rows_of_rank
-// names (element_size: of the precision computed in). Returns this rank's rows, their range,
-// the global row count and the classes. The values are read_csv's / read_libsvm's; messages
-// name the file and the line in it (file:line:column, as the single-process readers'). A blank
-// line between data records is reported only when both lie in one rank's part; a LibSVM part of
-// comment lines only is no error.
+// file (of a gzip-compressed file's inflated text), streamed twice (a count, then the parse in
+// pieces), never held as text; a part whose values could outgrow the machine's memory is an
+// Error naming the file, before anything is reserved. The ranks agree on the columns (LibSVM:
+// the largest index, or libsvm_features when nonzero) and the classes; then the rows move to the
+// ranks rows_of_rank names (element_size: of the precision computed in). Returns this rank's
+// rows, their range, the global row count and the classes. The values are read_csv's /
+// read_libsvm's (LibSVM within read_libsvm's limits on the whole file: indices up to 2^28, 2^28
+// values, libsvm_max_dense_bytes of the text's size), and so are the messages, line numbers
+// included: CSV errors that span parts (a blank line followed by records in a later part, a field
+// count unlike the first record's or the header's) are decided over all parts as read_csv
+// decides them, and the lowest rank's error is the file's first. A part of comment or blank
+// lines only is no error.
 struct TextRows {
   Dataset data;
   RowRange mine;

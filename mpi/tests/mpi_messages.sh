@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# softmaxkit-mpi's messages against softmaxkit's on malformed files: the first line of stderr and
+# the exit status must be the same (the file's line numbers, not a rank's). The files have 24
+# lines of 6 bytes, so on 2, 3 and 4 ranks every part begins exactly on a line (13; 9 and 17; 7,
+# 13 and 19), and each defect is put on the last line of a part and on the first of the next:
+# a blank line (a CSV blank line in one part with more data in the next is an error the ranks
+# decide together) and a record with another field count; a bad value (CSV and LibSVM) at the
+# first boundary; the same in gzip files (parts of the inflated text) on 3 ranks; then a run of
+# blank lines across a boundary, a header alone in rank 0's part, and files without records.
+# With MPI_FIT_CHECK, also the library's dense LibSVM reader (read_text_rows, which the command
+# does not use) against read_libsvm's messages, and the CSR one against read_libsvm_csr's.
+# usage: mpi_messages.sh MPIEXEC softmaxkit softmaxkit-mpi [MPI_FIT_CHECK]
+set -u
+mpiexec=$1 single=$2 parallel=$3 check=${4:-}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0 compared=0
+
+# The 24-line file of $1 (csv or libsvm) with line $2 replaced by $3 (6 bytes with its '\n').
+file_with() {
+  awk -v format="$1" -v at="$2" -v line="$3" 'BEGIN {
+    for (i = 1; i <= 24; i++) {
+      if (i == at) { printf "%s\n", line; continue }
+      if (format == "csv") printf "%d,%d,%d\n", i % 3, i % 7, i % 5
+      else printf "%d %d:%d\n", i % 3, 1 + i % 3, i % 10 } }'
+}
+
+# Runs both commands on file $2 (format $1, more options after) with $ranks ranks and compares.
+compare() {
+  local format=$1 file=$2
+  shift 2
+  local expected got expected_status got_status
+  expected=$("$single" train --format "$format" --train "$file" --quiet "$@" 2>&1)
+  expected_status=$?
+  got=$("$mpiexec" -n "$ranks" "$parallel" train --format "$format" --train "$file" --quiet "$@" \
+    2>&1)
+  got_status=$?
+  expected=$(head -n 1 <<<"$expected") got=$(head -n 1 <<<"$got")
+  compared=$((compared + 1))
+  if [[ "$expected" == "$got" && "$expected_status" == "$got_status" ]]; then
+    echo "$(basename "$file"), $ranks ranks: same (exit $got_status: $got)"
+  else
+    echo "$(basename "$file"), $ranks ranks: DIFFER"
+    echo "  softmaxkit (exit $expected_status): $expected"
+    echo "  softmaxkit-mpi (exit $got_status): $got"
+    failures=$((failures + 1))
+  fi
+}
+
+boundary_lines() {  # the last line of each part but the last, and the first of the next
+  case $1 in 2) echo 12 13 ;; 3) echo 8 9 16 17 ;; 4) echo 6 7 12 13 18 19 ;; esac
+}
+
+for ranks in 2 3 4; do
+  lines=($(boundary_lines $ranks))
+  for at in "${lines[@]}"; do
+    file_with csv "$at" "     " >"$work/blank$at.csv"
+    compare csv "$work/blank$at.csv"
+    file_with csv "$at" "0,1.2" >"$work/fields$at.csv"
+    compare csv "$work/fields$at.csv"
+  done
+  for at in "${lines[0]}" "${lines[1]}"; do  # a bad value at the first boundary
+    file_with csv "$at" "0,x,2" >"$work/value$at.csv"
+    compare csv "$work/value$at.csv"
+    file_with libsvm "$at" "0 1:x" >"$work/value$at.libsvm"
+    compare libsvm "$work/value$at.libsvm"
+  done
+done
+ranks=3
+for at in 8 9; do
+  gzip -c "$work/blank$at.csv" >"$work/blank$at.csv.gz"
+  compare csv "$work/blank$at.csv.gz"
+  gzip -c "$work/value$at.libsvm" >"$work/value$at.libsvm.gz"
+  compare libsvm "$work/value$at.libsvm.gz"
+done
+# Blank lines 12-14 across the 2-rank boundary; a header of 2 fields alone in rank 0's part (its
+# padding makes it longer than half the file) before records of 3.
+ranks=2
+file_with csv 1 "1,2,3" | awk 'NR >= 12 && NR <= 14 { print ""; next } { print }' >"$work/run.csv"
+compare csv "$work/run.csv"
+{ printf 'a,b%200s\n' ''; file_with csv 1 "1,2,3" | head -n 5; } >"$work/header.csv"
+compare csv "$work/header.csv" --header
+# Files without records: blank lines; a header only; comment lines (LibSVM).
+ranks=3
+printf '\n\n \n\n\n' >"$work/blanks.csv"
+compare csv "$work/blanks.csv"
+printf 'a,b,c\n\n\n' >"$work/header_only.csv"
+compare csv "$work/header_only.csv" --header
+printf '# one\n# two\n\n# three\n' >"$work/comments.libsvm"
+compare libsvm "$work/comments.libsvm"
+if [[ -n $check ]]; then
+  # A bad value on a boundary, an index beyond the dense reader's 2^28, a dense matrix the file's
+  # size does not justify (index 10^6 on 24 rows: 96 MB), records without any index.
+  file_with libsvm 9 "0 1:x" >"$work/dense_value.libsvm"
+  file_with libsvm 16 "0 268435457:1" >"$work/dense_index.libsvm"
+  file_with libsvm 17 "0 1000000:1" >"$work/dense_bytes.libsvm"
+  printf '1\n2 # note\n\n3\n' >"$work/dense_none.libsvm"
+  for file in dense_value dense_index dense_bytes dense_none; do
+    compared=$((compared + 1))
+    if "$mpiexec" -n 3 "$check" --read "$work/$file.libsvm" >"$work/out" 2>&1 &&
+       grep -q "mpi check passed" "$work/out"; then
+      echo "$file.libsvm, library readers, 3 ranks: same messages"
+    else
+      echo "$file.libsvm, library readers, 3 ranks: DIFFER"
+      cat "$work/out"
+      failures=$((failures + 1))
+    fi
+  done
+fi
+echo "mpi_messages: $compared compared, $failures differ"
+exit $((failures != 0))
