@@ -665,3 +665,21 @@ TEST_CASE("CSV in parts (softmaxkit-mpi's byte ranges): parse_csv's values and m
   }
   CHECK(compared > 400);  // 490: the loops ran
 }
+
+TEST_CASE("Streamed readers: a line longer than the limit is refused before its piece grows") {
+  // kMaxLineBytes (256 MiB) guards every streamed read: a gzip file of a few megabytes can inflate
+  // to one line of any length. Here the same check with a limit of 8 bytes before the '\n'.
+  namespace d = softmaxkit::detail;
+  for (const std::size_t block : {1, 4, 64}) {
+    INFO("block ", block);
+    CHECK(d::parse_csv_in_pieces("1,2\n123456,2\n", {}, "t.csv", block, 8).rows == 2);
+    CHECK(d::parse_csv_in_pieces("1,2\n123456,2", {}, "t.csv", block, 8).rows == 2);
+    const std::string refused = "t.csv:2: line longer than 8 bytes (the streaming readers' limit";
+    CHECK_ERROR(d::parse_csv_in_pieces("1,2\n1234567,2\n", {}, "t.csv", block, 8), refused);
+    CHECK_ERROR(d::parse_csv_in_pieces("1,2\n1234567,2", {}, "t.csv", block, 8), refused);
+    CHECK_ERROR(d::parse_csv_in_pieces("1,2\n123456,2\r\n", {}, "t.csv", block, 8), refused);
+    CHECK_ERROR(
+        d::parse_csv_in_pieces("1,2\n" + std::string(100, '7') + "\n", {}, "t.csv", block, 8),
+        refused);
+  }
+}

@@ -441,3 +441,16 @@ TEST_CASE("LibSVM part of a file: the file's line numbers, no BOM past its start
         "f.svm:1:3: feature index '268435457' exceeds the limit of 268435456");
   CHECK(parse(beyond, 9, softmaxkit::kCsrMaxColumns).features.cols() == 268435457);
 }
+
+TEST_CASE("LibSVM streamed: a line longer than the limit is refused before its piece grows") {
+  namespace d = softmaxkit::detail;
+  for (const std::size_t block : {1, 4, 64}) {
+    INFO("block ", block);
+    CHECK(
+        d::parse_libsvm_csr_in_pieces("1 1:2\n1 1:2 9:3\n", {}, "t.svm", block, 9).labels.size() ==
+        2);
+    CHECK(error_message([&] {
+            (void)d::parse_libsvm_csr_in_pieces("1 1:2\n1 1:2 10:3\n", {}, "t.svm", block, 9);
+          }) == "t.svm:2: line longer than 9 bytes (the streaming readers' limit on one line)");
+  }
+}

@@ -71,9 +71,10 @@ Dataset read_libsvm(const std::string& path, const LibsvmOptions& options = {});
 // is this parse densified). Column indices are the file's minus one, strictly increasing.
 // A file is read twice, never held whole: a first pass counts its ':' (the arrays are
 // reserved from that count, at most 2 bytes per byte of text), the second parses it in pieces of
-// whole lines of about 16 MiB (a piece grows to hold a longer line) while a second thread reads
-// the next. Memory is then the arrays plus three pieces, for a file of any size; the result and
-// every message are those of parse_libsvm_csr on the whole text. A file whose ':' count and lines
+// whole lines of about 16 MiB (a piece grows to hold a longer line, of at most 256 MiB: a longer
+// line is an Error naming file:line) while a second thread reads the next. Memory is then the
+// arrays plus three pieces, for a file of any size; the result and every message are those of
+// parse_libsvm_csr on the whole text (whose lines are that short). A file whose ':' count and lines
 // would need more bytes of arrays (8 per entry, 12 per row) than the machine's physical memory is
 // an Error naming the file and the bytes, before anything is reserved. A gzip-compressed file is
 // read the same way, inflated piece by piece in each pass (so inflated twice): neither its

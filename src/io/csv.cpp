@@ -141,6 +141,8 @@ class CsvParser {
   }
 
   const detail::CsvPartLines& seen() const { return seen_; }
+  const std::string& name() const { return name_; }
+  const detail::PieceLines& lines() const { return lines_; }
 
  private:
   void parse_line(std::string_view line, std::size_t line_number) {
@@ -295,10 +297,11 @@ std::string csv_error_after_parts(std::span<const CsvPartLines> before, const Cs
 }
 
 Dataset parse_csv_in_pieces(std::string_view text, const CsvOptions& options,
-                            const std::string& name_for_errors, std::size_t block_bytes) {
+                            const std::string& name_for_errors, std::size_t block_bytes,
+                            std::size_t max_line_bytes) {
   check_text(text, name_for_errors);
   CsvParser parser(options, name_for_errors, count_line_ends(text) + 1);
-  parse_in_pieces(parser, block_bytes, string_source(text).read);
+  parse_in_pieces(parser, block_bytes, string_source(text).read, max_line_bytes);
   return parser.finish();
 }
 

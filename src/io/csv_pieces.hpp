@@ -42,8 +42,10 @@ std::string csv_error_after_parts(std::span<const CsvPartLines> before, const Cs
                                   const std::string& name);
 
 // parse_csv(text, ...) fed to the parser in pieces of about block_bytes: the same result and
-// errors for any block size (tests and fuzz/fuzz_csv.cpp check this).
+// errors for any block size (tests and fuzz/fuzz_csv.cpp check this), but a line longer than
+// max_line_bytes is an Error (parse_in_pieces), as in every streamed read (kMaxLineBytes).
 Dataset parse_csv_in_pieces(std::string_view text, const CsvOptions& options,
-                            const std::string& name_for_errors, std::size_t block_bytes);
+                            const std::string& name_for_errors, std::size_t block_bytes,
+                            std::size_t max_line_bytes = kMaxLineBytes);
 
 }  // namespace softmaxkit::detail

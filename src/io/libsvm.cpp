@@ -118,6 +118,9 @@ class EntriesParser {
                 [this](std::string_view line, std::size_t number) { parse_line(line, number); });
   }
 
+  const std::string& name() const { return name_; }
+  const detail::PieceLines& lines() const { return lines_; }
+
   // A part of a file (part_of_file) may hold no record or no feature index; a whole text may not.
   Entries finish(bool part_of_file = false) {
     parsed_.at_end = name_ + ":" + std::to_string(std::max<std::size_t>(1, lines_.count()));
@@ -368,9 +371,9 @@ SparseDataset parse_counted_libsvm_csr(const TextSource& source, const TextCount
 
 SparseDataset parse_libsvm_csr_in_pieces(std::string_view text, const LibsvmOptions& options,
                                          const std::string& name_for_errors,
-                                         std::size_t block_bytes) {
+                                         std::size_t block_bytes, std::size_t max_line_bytes) {
   EntriesParser parser = text_parser(text, options, name_for_errors, kCsrMaxColumns);
-  detail::parse_in_pieces(parser, block_bytes, string_source(text).read);
+  detail::parse_in_pieces(parser, block_bytes, string_source(text).read, max_line_bytes);
   return csr_dataset(parser.finish(), options);
 }
 

@@ -47,8 +47,10 @@ void check_dense_libsvm_shape(std::size_t rows, std::size_t cols, std::size_t nu
 
 // parse_libsvm_csr(text, ...) fed to the parser in the pieces read_libsvm_csr_in_pieces makes of
 // a file: the same result and errors (fuzz/fuzz_libsvm.cpp checks this on every input).
+// A line longer than max_line_bytes is an Error, as in every streamed read (kMaxLineBytes).
 SparseDataset parse_libsvm_csr_in_pieces(std::string_view text, const LibsvmOptions& options,
                                          const std::string& name_for_errors,
-                                         std::size_t block_bytes);
+                                         std::size_t block_bytes,
+                                         std::size_t max_line_bytes = kMaxLineBytes);
 
 }  // namespace softmaxkit::detail
