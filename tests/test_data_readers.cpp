@@ -683,3 +683,50 @@ TEST_CASE("Streamed readers: a line longer than the limit is refused before its 
         refused);
   }
 }
+
+TEST_CASE("read_csv streams the file: parse_csv's values and messages, plain and gzip") {
+  // read_csv reads a file twice (a count, then pieces of whole lines), never holding its text:
+  // here with pieces of 1-64 bytes against parse_csv on the text, for the texts of the pieces
+  // test; and values that could outgrow the memory given are refused before anything is reserved.
+  TempDir dir;
+  const std::vector<std::pair<std::string, softmaxkit::CsvOptions>> cases = {
+      {"1,0.5,2\n0,-1,3e2\n2,4,5\n", {}},
+      {"\xEF\xBB\xBFy;a;b\r\n1; 0.5 ;2\r\n0;-1;3\r\n\r\n\n",
+       {.label_column = 0, .has_header = true, .delimiter = ';'}},
+      {"a,b,label\n1,2,3\n4,5,6", {.label_column = -1, .has_header = true}},
+      {"1,2,3\n\n4,5,6\n", {}},
+      {"1,2,3\n4,5\n", {}},
+      {"h1,h2\n1,2,3\n", {.has_header = true}},
+      {"", {.has_header = true}},
+      {"  \n\n", {}},
+      {"1,2,x\n", {}},
+      {"1,2,3\n4,5,6\n", {.label_column = 5}},
+      {"1,2\n", {.label_column = -2}},  // an option refused before the text is read
+  };
+  int file = 0;
+  for (const auto& [text, options] : cases) {
+    INFO("text: ", text);
+    const std::string plain = dir.write("c" + std::to_string(file) + ".csv", text);
+    const std::string packed = dir.write("c" + std::to_string(file++) + ".csv.gz", gzip(text));
+    for (const std::string& path : {plain, packed}) {
+      const auto whole = csv_outcome([&] { return softmaxkit::parse_csv(text, options, path); });
+      check_same_outcome(csv_outcome([&] { return softmaxkit::read_csv(path, options); }), whole);
+      for (std::size_t block : {1, 3, 64}) {
+        INFO("block ", block);
+        check_same_outcome(csv_outcome([&] {
+                             return softmaxkit::detail::read_csv_in_pieces(path, options, block,
+                                                                           1 << 20);
+                           }),
+                           whole);
+      }
+    }
+  }
+  // A 4 KB gzip file of 200,000 lines "1,2": 200,001 lines of 2 fields at 4 bytes could need
+  // 1,600,008 bytes; one byte less is refused, naming the file, before reserving.
+  std::string lines;
+  for (int i = 0; i < 200000; ++i) lines += "1,2\n";
+  const std::string many = dir.write("many.csv.gz", gzip(lines));
+  CHECK(softmaxkit::detail::read_csv_in_pieces(many, {}, 1 << 16, 1600008).rows == 200000);
+  CHECK_ERROR(softmaxkit::detail::read_csv_in_pieces(many, {}, 1 << 16, 1600007), "many.csv.gz",
+              "200001 records", "1600008 bytes", "1600007 bytes of memory");
+}

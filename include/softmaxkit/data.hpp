@@ -7,9 +7,9 @@
 // files are read; directories and FIFOs are rejected. Files are limited to 2 GiB
 // (kMaxInputFileBytes in src/io/file_io.hpp), a gzip-compressed text file to 2 GiB once inflated
 // (corrupt, truncated or oversized gzip data is an Error naming the file); line and column numbers
-// count in the inflated text. The exception is read_libsvm_csr, which streams a file, plain or
-// gzip-compressed, and has no size limit (below). Text files (CSV, LibSVM) may start with a
-// UTF-8 byte order mark, which is skipped.
+// count in the inflated text. The exceptions are read_csv and read_libsvm_csr, which stream a
+// file, plain or gzip-compressed, and have no size limit (below). Text files (CSV, LibSVM) may
+// start with a UTF-8 byte order mark, which is skipped.
 #pragma once
 
 #include <cstddef>
@@ -44,6 +44,13 @@ struct CsvOptions {
   bool has_header = false;
   char delimiter = ',';
 };
+// CSV (contract in src/io/csv.cpp: one record per line, the label column an integer, every other
+// field a finite float, blank lines only at the end). The file is read twice, never held whole:
+// a count of its lines, then the parse in pieces of whole lines of about 16 MiB (at most 256 MiB
+// per line, a longer one is an Error naming file:line) while a second thread reads, or inflates,
+// the next. Memory is the values (4 bytes per field) plus three pieces; values that could need
+// more than the machine's physical memory (a record per line) are an Error naming the file
+// before anything is reserved. The result and every message are parse_csv's on the whole text.
 Dataset read_csv(const std::string& path, const CsvOptions& options = {});
 
 struct LibsvmOptions {

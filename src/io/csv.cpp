@@ -9,8 +9,9 @@
 // file. A UTF-8 byte order mark at the start is skipped. Errors name
 // file:line:column and the 1-based field number.
 //
-// Memory: the file's text plus the values (4 bytes per field); fields are
-// parsed in place, never stored as objects.
+// Memory: read_csv streams the file (a count, then pieces of whole lines,
+// csv_pieces.hpp), so the values (4 bytes per field) plus three pieces;
+// fields are parsed in place, never stored as objects.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -296,6 +297,16 @@ std::string csv_error_after_parts(std::span<const CsvPartLines> before, const Cs
   return "";
 }
 
+Dataset read_csv_in_pieces(const std::string& path, const CsvOptions& options,
+                           std::size_t block_bytes, std::uint64_t memory_bytes) {
+  // One pass counts the text, a second parses it in pieces, so it is never held whole.
+  StreamedTextFile file(path);
+  check_options(options, path);
+  const TextSource source = file.source();
+  const TextCounts counts = count_text(source.read);
+  return parse_counted_csv(source, counts, options, path, block_bytes, memory_bytes);
+}
+
 Dataset parse_csv_in_pieces(std::string_view text, const CsvOptions& options,
                             const std::string& name_for_errors, std::size_t block_bytes,
                             std::size_t max_line_bytes) {
@@ -308,7 +319,8 @@ Dataset parse_csv_in_pieces(std::string_view text, const CsvOptions& options,
 }  // namespace detail
 
 Dataset read_csv(const std::string& path, const CsvOptions& options) {
-  return parse_csv(detail::read_text_file(path), options, path);
+  return detail::read_csv_in_pieces(path, options, detail::kTextPieceBytes,
+                                    detail::memory_for_reading());
 }
 
 }  // namespace softmaxkit

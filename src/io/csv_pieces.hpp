@@ -41,6 +41,13 @@ Dataset parse_counted_csv(const TextSource& source, const TextCounts& counts,
 std::string csv_error_after_parts(std::span<const CsvPartLines> before, const CsvPartLines& seen,
                                   const std::string& name);
 
+// read_csv with pieces of about block_bytes and memory_bytes for the values (read_csv: 16 MiB and
+// the machine's physical memory): the file (inflated when it starts with gzip's magic bytes) is
+// read twice, a count and then the parse, never held whole; the result and errors of parse_csv
+// on its text.
+Dataset read_csv_in_pieces(const std::string& path, const CsvOptions& options,
+                           std::size_t block_bytes, std::uint64_t memory_bytes);
+
 // parse_csv(text, ...) fed to the parser in pieces of about block_bytes: the same result and
 // errors for any block size (tests and fuzz/fuzz_csv.cpp check this), but a line longer than
 // max_line_bytes is an Error (parse_in_pieces), as in every streamed read (kMaxLineBytes).

@@ -187,6 +187,31 @@ GzipFile::GzipFile(RegularFile& file) : file_(file) {
   rewind();
 }
 
+StreamedTextFile::StreamedTextFile(const std::string& path) : file_(path) {
+  char magic[2] = {};
+  const std::size_t got = file_.read(magic, 1);
+  const std::size_t more = got == 1 ? file_.read(magic + 1, 1) : 0;
+  if (has_gzip_magic(std::string_view(magic, got + more))) gzip_.emplace(file_);
+  file_.rewind();
+  if (gzip_) gzip_->rewind();
+}
+
+TextSource StreamedTextFile::source() {
+  if (gzip_) {
+    return {[this](char* into, std::size_t count) { return gzip_->read(into, count); },
+            [this] { gzip_->rewind(); }};
+  }
+  return {[this](char* into, std::size_t count) { return file_.read(into, count); },
+          [this] { file_.rewind(); }};
+}
+
+std::uint64_t memory_for_reading() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0
+             ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)
+             : UINT64_MAX;
+}
+
 void GzipFile::rewind() {
   file_.rewind();
   reader_ = std::make_unique<GzipReader>(

@@ -15,15 +15,20 @@
 //  - GzipReader inflates what a source of compressed bytes yields, piece by piece, with gunzip's
 //    members and errors (gunzip is a GzipReader over a string); GzipFile is one over a
 //    RegularFile, so a streaming reader holds neither the compressed nor the inflated text whole.
+//  - StreamedTextFile is a RegularFile, or a GzipFile over it when it starts with gzip's magic
+//    bytes, read as a TextSource: what the streaming readers (read_csv, read_libsvm_csr) read.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "text_pieces.hpp"
 
 namespace softmaxkit::detail {
 
@@ -100,6 +105,26 @@ class GzipFile {
   RegularFile& file_;
   std::unique_ptr<GzipReader> reader_;
 };
+
+// A text file read as a stream (the streaming readers read it twice): a RegularFile, inflated on
+// the fly (a GzipFile) when it starts with gzip's magic bytes; line numbers are then the inflated
+// text's. The source it gives reads this object, which must outlive it.
+class StreamedTextFile {
+ public:
+  explicit StreamedTextFile(const std::string& path);
+  StreamedTextFile(const StreamedTextFile&) = delete;
+  StreamedTextFile& operator=(const StreamedTextFile&) = delete;
+  TextSource source();
+
+ private:
+  RegularFile file_;
+  std::optional<GzipFile> gzip_;  // over file_
+};
+
+// The machine's physical memory in bytes (UINT64_MAX when unknown): what a streaming reader's
+// values may take. (kernels/loss's physical_memory_bytes() reads the same; that layer stands on
+// this one, so the io layer asks sysconf itself.)
+std::uint64_t memory_for_reading();
 
 // A text dataset (CSV, LibSVM): read_whole_file, inflated when it starts with the gzip magic
 // bytes. The inflated text has the same limit as a plain file (max_bytes); beyond it, an Error

@@ -18,7 +18,6 @@
 // Speed: each "index:value" token is first tried on a fast path (a digit loop for the index,
 // one std::from_chars for the value, no strings built); anything it does not accept (a sign, a
 // qid, an error) goes through the general path, which produces the error messages.
-#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -276,19 +275,6 @@ Entries parse_counted(Read& read, const detail::TextCounts& counts, const Libsvm
   return parser.finish(part.part_of_file);
 }
 
-// A file streamed (a detail::RegularFile, or a detail::GzipFile inflated on the fly): one pass
-// counts it, a second parses it in pieces, so the file's text is never held whole.
-template <class File>
-Entries parse_file(File& file, const LibsvmOptions& options, std::size_t max_index,
-                   std::size_t block_bytes, std::uint64_t memory_bytes) {
-  EntriesParser options_check(options, file.path(), max_index);  // before reading: num_features
-  auto read = [&](char* into, std::size_t count) { return file.read(into, count); };
-  const detail::TextCounts counts = detail::count_text(read);
-  file.rewind();
-  return parse_counted(read, counts, options, file.path(), max_index, block_bytes, memory_bytes,
-                       detail::TextPart{});
-}
-
 SparseDataset csr_dataset(Entries parsed, const LibsvmOptions& options) {
   const std::size_t rows = parsed.labels.size();
   const std::size_t cols = options.num_features != 0 ? options.num_features : parsed.max_index;
@@ -305,13 +291,8 @@ SparseDataset parse_libsvm_csr(std::string_view text, const LibsvmOptions& optio
 }
 
 SparseDataset read_libsvm_csr(const std::string& path, const LibsvmOptions& options) {
-  // Physical memory as kernels/loss/problem_checks.cpp's physical_memory_bytes() reads it; that
-  // layer stands on this one (CMakeLists.txt), so the io layer asks sysconf itself.
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  const std::uint64_t memory =
-      pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)
-                            : UINT64_MAX;
-  return detail::read_libsvm_csr_in_pieces(path, options, detail::kLibsvmReadBlockBytes, memory);
+  return detail::read_libsvm_csr_in_pieces(path, options, detail::kLibsvmReadBlockBytes,
+                                           detail::memory_for_reading());
 }
 
 namespace detail {
@@ -342,17 +323,12 @@ void check_dense_libsvm_shape(std::size_t rows, std::size_t cols, std::size_t nu
 
 SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOptions& options,
                                         std::size_t block_bytes, std::uint64_t memory_bytes) {
-  RegularFile file(path);
-  char magic[2] = {};
-  const std::size_t got = file.read(magic, 1);
-  const std::size_t more = got == 1 ? file.read(magic + 1, 1) : 0;
-  if (has_gzip_magic(std::string_view(magic, got + more))) {
-    GzipFile gzip_file(file);  // inflated twice, as the two passes read it
-    return csr_dataset(parse_file(gzip_file, options, kCsrMaxColumns, block_bytes, memory_bytes),
-                       options);
-  }
-  file.rewind();
-  return csr_dataset(parse_file(file, options, kCsrMaxColumns, block_bytes, memory_bytes), options);
+  // One pass counts the text, a second parses it in pieces, so it is never held whole.
+  StreamedTextFile file(path);
+  EntriesParser options_check(options, path, kCsrMaxColumns);  // before reading: num_features
+  const TextSource source = file.source();
+  const TextCounts counts = count_text(source.read);
+  return parse_counted_libsvm_csr(source, counts, options, path, block_bytes, memory_bytes);
 }
 
 SparseDataset parse_counted_libsvm_csr(const TextSource& source, const TextCounts& counts,
