@@ -6,7 +6,8 @@
 # a blank line (a CSV blank line in one part with more data in the next is an error the ranks
 # decide together) and a record with another field count; a bad value (CSV and LibSVM) at the
 # first boundary; the same in gzip files (parts of the inflated text) on 3 ranks; then a run of
-# blank lines across a boundary, a header alone in rank 0's part, and files without records.
+# blank lines across a boundary, a header alone in rank 0's part, files without records, and
+# one class (the fit's refusal names the data).
 # With MPI_FIT_CHECK, also the library's dense LibSVM reader (read_text_rows, which the command
 # does not use) against read_libsvm's messages, and the CSR one against read_libsvm_csr's.
 # usage: mpi_messages.sh MPIEXEC softmaxkit softmaxkit-mpi [MPI_FIT_CHECK]
@@ -88,6 +89,11 @@ printf 'a,b,c\n\n\n' >"$work/header_only.csv"
 compare csv "$work/header_only.csv" --header
 printf '# one\n# two\n\n# three\n' >"$work/comments.libsvm"
 compare libsvm "$work/comments.libsvm"
+# A fit the solver refuses (one class): the message names the data as softmaxkit's does.
+printf '1,0.5\n1,0.25\n1,2\n' >"$work/one_class.csv"
+compare csv "$work/one_class.csv"
+printf '1 1:1\n1 2:1\n1 3:1\n' >"$work/one_class.libsvm"
+compare libsvm "$work/one_class.libsvm"
 if [[ -n $check ]]; then
   # A bad value on a boundary, an index beyond the dense reader's 2^28, a dense matrix the file's
   # size does not justify (index 10^6 on 24 rows: 96 MB), records without any index.

@@ -109,7 +109,7 @@ int run(TrainArguments a) {
   // first, from every rank's even share of the labels, since the chunk grid depends on their
   // count); a text source that is not a regular file is read whole on every rank and cut.
   // LibSVM rows are CSR (never densified), as softmaxkit train reads them.
-  std::size_t rows = 0, cols = 0;
+  std::size_t rows = 0, cols = 0, stored_values = 0;  // stored_values: CSR entries, all ranks
   std::vector<std::int32_t> classes;
   mpi::RowRange mine;
   Dataset local;
@@ -132,6 +132,7 @@ int run(TrainArguments a) {
           mpi::read_libsvm_csr_rows(comm, a.train.path, a.train.num_features, element_size);
       rows = text.global_rows;
       cols = text.data.features.cols();
+      stored_values = text.global_nnz;
       classes = std::move(text.classes);
       mine = text.mine;
       sparse_local = std::move(text.data);
@@ -144,6 +145,7 @@ int run(TrainArguments a) {
       });
       rows = all.features.rows();
       cols = all.features.cols();
+      stored_values = all.features.nnz();
       classes = mpi::global_classes(comm, all.labels);
       mine = mpi::csr_rows_of_rank(rows, all.features.nnz(), cols,
                                    std::max<std::size_t>(classes.size(), 1), element_size, rank,
@@ -213,12 +215,21 @@ int run(TrainArguments a) {
     progress.report(report);
     return true;
   };
-  const mpi::DistributedFit fit =
-      sparse ? mpi::fit(comm, options, sparse_local->features.view(), sparse_local->labels, {},
-                        mine.first)
-             : mpi::fit(comm, options,
-                        MatrixView<const float>(local_features.data(), mine.count, cols),
-                        local_labels, {}, mine.first);
+  mpi::DistributedFit fit;
+  try {
+    fit = sparse ? mpi::fit(comm, options, sparse_local->features.view(), sparse_local->labels, {},
+                            mine.first)
+                 : mpi::fit(comm, options,
+                            MatrixView<const float>(local_features.data(), mine.count, cols),
+                            local_labels, {}, mine.first);
+  } catch (const Error& error) {
+    // The fit's refusals (agreed on every rank) name the data, as softmaxkit train's do.
+    throw Error(
+        "--train " +
+        cli::describe_data(a.train, rows, cols,
+                           sparse ? std::optional<std::size_t>(stored_values) : std::nullopt) +
+        ": " + error.what());
+  }
   progress.finish();
   if (fit.report.reason == StopReason::nan) {
     if (rank == 0)

@@ -61,15 +61,10 @@ decltype(auto) with_features(const LoadedData& data, F&& f) {
   return f(view_of(*data.dense));
 }
 
-// "FILE (R rows x C features, N stored values)" for messages about the whole data set.
 std::string describe(const DataSource& source, const LoadedData& data) {
-  std::string text = source.path + " (" + std::to_string(data.rows()) + " rows x " +
-                     std::to_string(data.cols()) + " features";
-  if (data.sparse) {
-    text += ", " + std::to_string(data.sparse->features.nnz()) + " stored values, CSR";
-    if (source.num_features != 0) text += ", --num-features " + std::to_string(source.num_features);
-  }
-  return text + ")";
+  return describe_data(
+      source, data.rows(), data.cols(),
+      data.sparse ? std::optional<std::size_t>(data.sparse->features.nnz()) : std::nullopt);
 }
 
 // Fails before any work when --model names something save could not (or must not) replace: an

@@ -54,4 +54,15 @@ LoadedData load_dataset(const DataSource& source) {
   return {std::move(data), std::nullopt};
 }
 
+std::string describe_data(const DataSource& source, std::size_t rows, std::size_t cols,
+                          std::optional<std::size_t> stored_values) {
+  std::string text =
+      source.path + " (" + std::to_string(rows) + " rows x " + std::to_string(cols) + " features";
+  if (stored_values) {
+    text += ", " + std::to_string(*stored_values) + " stored values, CSR";
+    if (source.num_features != 0) text += ", --num-features " + std::to_string(source.num_features);
+  }
+  return text + ")";
+}
+
 }  // namespace softmaxkit::cli

@@ -36,4 +36,9 @@ struct LoadedData {
 // the text readers refuse them).
 LoadedData load_dataset(const DataSource& source);
 
+// "FILE (R rows x C features[, N stored values, CSR[, --num-features F]])": how the commands'
+// messages about a whole data set name it (stored_values: CSR data's entry count).
+std::string describe_data(const DataSource& source, std::size_t rows, std::size_t cols,
+                          std::optional<std::size_t> stored_values);
+
 }  // namespace softmaxkit::cli
