@@ -3,6 +3,7 @@
 // on the main thread afterwards. Built to be clean under ThreadSanitizer (ctest label "threads").
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -275,4 +276,35 @@ TEST_CASE("a shared const model predicts from several threads the same as sequen
                   predicted_d);
   check_all_equal(run_concurrently<double>([&] { return model.score(ff, labels); }), score_f);
   check_all_equal(run_concurrently<double>([&] { return model.score(fd, labels); }), score_d);
+}
+
+TEST_CASE("fits in several threads at once give the sequential fits' bits") {
+  // Each fit runs OpenBLAS single-threaded inside its TBB tasks (SingleThreadedBlas), a setting
+  // OpenBLAS keeps process-wide: when each guard saved and restored it, one fit's ending
+  // restored OpenBLAS's threads inside another's products, and 11 of 12 concurrent fits
+  // differed from sequential ones. Four threads, each fitting three models (1 or 2 threads).
+  const std::size_t rows = 3000, features = 200;
+  std::vector<float> x(rows * features);
+  std::vector<std::int32_t> labels(rows);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(std::sin(0.013 * static_cast<double>(i * i % 7919)) * 2);
+  for (std::size_t i = 0; i < rows; ++i)
+    labels[i] = static_cast<std::int32_t>((x[i * features] > 0) + 2 * (x[i * features + 1] > 0) +
+                                          (i % 3 == 0 ? 4 : 0)) %
+                7;
+  const softmaxkit::MatrixView<const float> view(x.data(), rows, features);
+  auto fit = [&](int threads) {
+    softmaxkit::FitOptions options;
+    options.threads = threads;
+    options.C = 1.0;
+    options.max_iterations = 40;
+    softmaxkit::SoftmaxRegression model(options);
+    model.fit(view, labels);
+    return bits(model.weights());
+  };
+  const std::vector<std::uint64_t> sequential = fit(1);
+  REQUIRE(fit(2) == sequential);  // the thread count never changes a bit
+  std::atomic<int> next{0};
+  check_all_equal(run_concurrently<std::vector<std::uint64_t>>([&] { return fit(1 + next++ % 2); }),
+                  sequential);
 }

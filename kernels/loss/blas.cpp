@@ -18,6 +18,11 @@ blasint to_blas(std::size_t value) {
   return static_cast<blasint>(value);
 }
 
+// The guards alive in this process, and OpenBLAS's thread count before the first of them.
+std::mutex guards_mutex;
+int live_guards = 0;
+int threads_before_guards = 1;
+
 }  // namespace
 
 void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k,
@@ -34,12 +39,18 @@ void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std:
               alpha, a, to_blas(lda), b, to_blas(ldb), beta, c, to_blas(ldc));
 }
 
-SingleThreadedBlas::SingleThreadedBlas() : previous_(openblas_get_num_threads()) {
-  if (previous_ != 1) openblas_set_num_threads(1);
+SingleThreadedBlas::SingleThreadedBlas() {
+  const std::lock_guard<std::mutex> lock(guards_mutex);
+  if (live_guards++ == 0) {
+    threads_before_guards = openblas_get_num_threads();
+    if (threads_before_guards != 1) openblas_set_num_threads(1);
+  }
 }
 
 SingleThreadedBlas::~SingleThreadedBlas() {
-  if (previous_ != 1) openblas_set_num_threads(previous_);
+  const std::lock_guard<std::mutex> lock(guards_mutex);
+  if (--live_guards == 0 && threads_before_guards != 1)
+    openblas_set_num_threads(threads_before_guards);
 }
 
 void warn_once_if_blas_core_is_slow() {
