@@ -263,8 +263,8 @@ Dataset parse_counted_csv(const TextSource& source, const TextCounts& counts,
     auto read = source.read;
     // The next piece is read (a gzip file's inflated) on a second thread while this one is
     // parsed.
-    ReadAhead ahead(read, std::max(block_bytes, kMinReadAheadBytes));
-    parse_in_pieces(parser, block_bytes,
+    ReadAhead ahead(read, counted_read_ahead_bytes(block_bytes, counts));
+    parse_in_pieces(parser, counted_piece_bytes(block_bytes, counts),
                     [&](char* into, std::size_t count) { return ahead.read(into, count); });
     Dataset result = parser.finish(part.part_of_file);
     if (seen != nullptr) *seen = parser.seen();

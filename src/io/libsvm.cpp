@@ -269,8 +269,8 @@ Entries parse_counted(Read& read, const detail::TextCounts& counts, const Libsvm
   }
   parser.reserve(static_cast<std::size_t>(counts.colons), static_cast<std::size_t>(counts.bytes));
   // The next piece is read (a gzip file's inflated) on a second thread while this one is parsed.
-  detail::ReadAhead ahead(read, std::max(block_bytes, detail::kMinReadAheadBytes));
-  detail::parse_in_pieces(parser, block_bytes,
+  detail::ReadAhead ahead(read, detail::counted_read_ahead_bytes(block_bytes, counts));
+  detail::parse_in_pieces(parser, detail::counted_piece_bytes(block_bytes, counts),
                           [&](char* into, std::size_t count) { return ahead.read(into, count); });
   return parser.finish(part.part_of_file);
 }
