@@ -376,6 +376,102 @@ TEST_CASE("LibSVM CSR: a file read in pieces of any size equals the whole text's
         }) == empty + ":1: no data records");
 }
 
+// read_libsvm streams its file too (the CSR parse, the dense limits, then densified): a file in
+// pieces of any size, plain or gzip, gives parse_libsvm's matrix on the whole text bit for bit,
+// or its message, also for the dense reader's own limits (indices up to 2^28, the matrix by the
+// text's bytes, which for a gzip file are the inflated text's).
+TEST_CASE("LibSVM dense: read_libsvm in pieces equals parse_libsvm on the whole text") {
+  std::mt19937_64 random(20261204);
+  TempDir dir;
+  constexpr std::uint64_t kMemory = std::uint64_t{1} << 30;
+  // The outcome as one string: the shape, labels and the values' bits (as the positions and bits
+  // of the nonzero ones, and a hash of all), or the error message.
+  const auto outcome = [](auto&& read) {
+    try {
+      const softmaxkit::Dataset d = read();
+      std::string out = std::to_string(d.rows) + "x" + std::to_string(d.cols) + ":";
+      for (const std::int32_t label : d.labels) out += std::to_string(label) + ",";
+      out += std::to_string(d.features.size()) + ":";
+      std::uint64_t hash = 14695981039346656037ULL;  // FNV-1a over every value's bits
+      for (std::size_t e = 0; e < d.features.size(); ++e) {
+        const auto bits = std::bit_cast<std::uint32_t>(d.features[e]);
+        hash = (hash ^ bits) * 1099511628211ULL;
+        if (bits != 0) out += std::to_string(e) + "=" + std::to_string(bits) + ",";
+      }
+      return out + std::to_string(hash);
+    } catch (const softmaxkit::Error& error) {
+      return std::string(error.what());
+    }
+  };
+  std::size_t compared = 0;
+  // The text as file `name` (plain, gzip in one member and in two) read with every block size.
+  const auto check_text = [&](const std::string& text, const softmaxkit::LibsvmOptions& options,
+                              const std::vector<std::size_t>& blocks) {
+    CAPTURE(text.substr(0, 200));
+    const std::string plain = dir.write("d.svm", text);
+    const std::string one = dir.write("d.svm.gz", gzip(text));
+    const std::size_t cut = text.empty() ? 0 : random() % text.size();
+    const std::string two =
+        dir.write("two.svm.gz", gzip(text.substr(0, cut)) + gzip(text.substr(cut)));
+    for (const std::string& path : {plain, one, two}) {
+      CAPTURE(path);
+      const std::string expected =
+          outcome([&] { return softmaxkit::parse_libsvm(text, options, path); });
+      for (const std::size_t block : blocks) {
+        CAPTURE(block);
+        CHECK(outcome([&] {
+                return softmaxkit::detail::read_libsvm_in_pieces(path, options, block, kMemory);
+              }) == expected);
+        ++compared;
+      }
+      CHECK(outcome([&] { return softmaxkit::read_libsvm(path, options); }) == expected);
+    }
+  };
+  for (int file = 0; file < 40; ++file) {
+    CAPTURE(file);
+    std::vector<Row> rows;
+    const std::string text = random_file(random, 1 + random() % 30, rows);
+    softmaxkit::LibsvmOptions options;
+    options.num_features = file % 2 == 0 ? 32 : 0;  // given, or the largest index
+    check_text(text, options, {1, 3, 13, 4096});
+  }
+  for (const MalformedCase& c : malformed_cases()) check_text(c.text, c.options, {1, 5, 4096});
+  check_text(
+      "\xEF\xBB\xBF"
+      "1 1:1 3:2\r\n-1 2:0.5\r\n",
+      {}, {1, 2, 64});                                 // BOM, CRLF
+  check_text("1 2:3\n2 1:1 3:2 70:0.25", {}, {1, 4});  // no final line end
+  // The dense limits: an index above 2^28, num_features above it, a matrix over the limit of
+  // values, and one the text's bytes do not justify.
+  const std::string beyond = std::to_string(softmaxkit::detail::kDenseLibsvmMaxValues + 1);
+  check_text("1 1:1\n2 " + beyond + ":1\n", {}, {1, 4096});
+  check_text("1 1:1\n", {.num_features = softmaxkit::detail::kDenseLibsvmMaxValues + 1}, {7});
+  check_text("1 5:1 20000000:2\n", {}, {1, 4096});
+  std::string tall;
+  for (int i = 0; i < 5000; ++i) tall += "1 60000:1\n";  // 5000 x 60000 > 2^28 values
+  check_text(tall, {}, {4096});
+  // One row 4 bytes wider than the floor (64 MiB) needs a text of 64 MiB / 64 + 1 bytes: padded
+  // by a comment to exactly that it loads, one byte shorter it is refused; a gzip file of it is a
+  // few kilobytes, so only its inflated text's bytes can justify the matrix.
+  const std::size_t floor_columns = softmaxkit::libsvm_dense_floor_bytes / sizeof(float);
+  const std::string row = "1 " + std::to_string(floor_columns + 1) + ":1\n#";
+  const std::size_t needed = softmaxkit::libsvm_dense_floor_bytes / 64 + 1;
+  const std::string justified = row + std::string(needed - row.size() - 1, 'x') + "\n";
+  REQUIRE(justified.size() == needed);
+  check_text(justified, {}, {1 << 16});
+  check_text(justified.substr(1), {}, {1 << 16});  // " <index>:1": its label is missing
+  check_text(row + std::string(needed - row.size() - 2, 'x') + "\n", {}, {1 << 16});
+  CHECK(contains(
+      outcome([&] { return softmaxkit::read_libsvm(dir.write("j.svm.gz", gzip(justified))); }),
+      "1x16777217:1,16777217:16777216="));
+  CHECK(contains(error_message([&] {
+                   (void)softmaxkit::read_libsvm(
+                       dir.write("r.svm.gz", gzip(justified.substr(0, needed - 2) + "\n")));
+                 }),
+                 "r.svm.gz:2: the dense 1 x 16777217"));
+  CHECK(compared > 750);  // 783: the loops ran
+}
+
 TEST_CASE("LibSVM CSR: a file whose arrays could not fit in memory is refused first") {
   TempDir dir;
   std::string text;

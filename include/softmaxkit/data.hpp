@@ -4,12 +4,12 @@
 // integer labels found in the file; LibSVM files can also be read sparse (SparseDataset, CSR). Bad
 // input throws softmaxkit::Error whose message names the file and the line (text formats) or byte
 // offset (IDX); a quoted token shows at most 64 bytes, non-printable bytes as \xNN. Only regular
-// files are read; directories and FIFOs are rejected. Files are limited to 2 GiB
-// (kMaxInputFileBytes in src/io/file_io.hpp), a gzip-compressed text file to 2 GiB once inflated
-// (corrupt, truncated or oversized gzip data is an Error naming the file); line and column numbers
-// count in the inflated text. The exceptions are read_csv and read_libsvm_csr, which stream a
-// file, plain or gzip-compressed, and have no size limit (below). Text files (CSV, LibSVM) may
-// start with a UTF-8 byte order mark, which is skipped.
+// files are read; directories and FIFOs are rejected. IDX files are limited to 2 GiB
+// (kMaxInputFileBytes in src/io/file_io.hpp), a gzip-compressed one to 2 GiB once inflated
+// (corrupt, truncated or oversized gzip data is an Error naming the file). The text readers
+// (read_csv, read_libsvm, read_libsvm_csr) stream a file, plain or gzip-compressed, and have no
+// size limit (below); line and column numbers count in the inflated text. Text files (CSV,
+// LibSVM) may start with a UTF-8 byte order mark, which is skipped.
 #pragma once
 
 #include <cstddef>
@@ -48,9 +48,9 @@ struct CsvOptions {
 // field a finite float, blank lines only at the end). The file is read twice, never held whole:
 // a count of its lines, then the parse in pieces of whole lines of about 16 MiB (at most 256 MiB
 // per line, a longer one is an Error naming file:line) while a second thread reads, or inflates,
-// the next. Memory is the values (4 bytes per field) plus three pieces; values that could need
-// more than the machine's physical memory (a record per line) are an Error naming the file
-// before anything is reserved. The result and every message are parse_csv's on the whole text.
+// the next. Memory is the values (4 bytes per field) plus three pieces (none larger than the
+// text); values that could need more than the machine's physical memory (a record per line) are
+// an Error naming the file before anything is reserved. The result and every message are parse_csv's on the whole text.
 Dataset read_csv(const std::string& path, const CsvOptions& options = {});
 
 struct LibsvmOptions {
@@ -62,6 +62,10 @@ struct LibsvmOptions {
 // shape and the bytes needed, a dense matrix larger than libsvm_max_dense_bytes(text size):
 // 64 MiB, or 64 bytes of floats per byte of text when that is more (a file of explicit index:value
 // pairs spends at least 4 bytes per stored value, so this allows about 1 stored value in 64).
+// read_libsvm streams its file as read_libsvm_csr does (below: never held whole, gzip inflated
+// piece by piece; the text's bytes are then the inflated text's), checks these limits at the
+// file's last line and densifies: the result and every message are parse_libsvm's on the whole
+// text. Memory is the CSR arrays, then the dense matrix.
 inline constexpr std::size_t libsvm_dense_floor_bytes = std::size_t{64} << 20;
 inline constexpr std::size_t libsvm_dense_bytes_per_input_byte = 64;
 constexpr std::size_t libsvm_max_dense_bytes(std::size_t input_bytes) {
@@ -80,13 +84,13 @@ Dataset read_libsvm(const std::string& path, const LibsvmOptions& options = {});
 // reserved from that count, at most 2 bytes per byte of text), the second parses it in pieces of
 // whole lines of about 16 MiB (a piece grows to hold a longer line, of at most 256 MiB: a longer
 // line is an Error naming file:line) while a second thread reads the next. Memory is then the
-// arrays plus three pieces, for a file of any size; the result and every message are those of
-// parse_libsvm_csr on the whole text (whose lines are that short). A file whose ':' count and lines
-// would need more bytes of arrays (8 per entry, 12 per row) than the machine's physical memory is
-// an Error naming the file and the bytes, before anything is reserved. A gzip-compressed file is
-// read the same way, inflated piece by piece in each pass (so inflated twice): neither its
-// compressed nor its inflated text is held whole, and the ':' count, the pieces and line:column are
-// the inflated text's.
+// arrays plus three pieces (none larger than the text), for a file of any size; the result and
+// every message are those of parse_libsvm_csr on the whole text (whose lines are that short). A
+// file whose ':' count and lines would need more bytes of arrays (8 per entry, 12 per row) than the
+// machine's physical memory is an Error naming the file and the bytes, before anything is reserved.
+// A gzip-compressed file is read the same way, inflated piece by piece in each pass (so inflated
+// twice): neither its compressed nor its inflated text is held whole, and the ':' count, the pieces
+// and line:column are the inflated text's.
 struct SparseDataset {
   CsrMatrix<float> features;
   std::vector<std::int32_t> labels;  // rows (raw label values from the file)

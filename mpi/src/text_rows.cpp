@@ -320,11 +320,8 @@ TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::str
   if (format != "csv") {  // densified at the file's width
     const CsrMatrixView<float>& parsed = sparse.features.view();
     piece.cols = cols;
-    piece.features.assign(piece.rows * cols, 0.0f);
-    for (std::size_t i = 0; i < piece.rows; ++i)
-      for (std::size_t e = parsed.row_begin(i); e < parsed.row_end(i); ++e)
-        piece.features[i * cols + static_cast<std::size_t>(parsed.column_indices()[e])] =
-            parsed.values()[e];
+    piece.features = detail::dense_features(piece.rows, cols, parsed.row_offsets(),
+                                            parsed.column_indices(), parsed.values());
     piece.labels = std::move(sparse.labels);
     sparse = SparseDataset{};
   }

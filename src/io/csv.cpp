@@ -299,12 +299,11 @@ std::string csv_error_after_parts(std::span<const CsvPartLines> before, const Cs
 
 Dataset read_csv_in_pieces(const std::string& path, const CsvOptions& options,
                            std::size_t block_bytes, std::uint64_t memory_bytes) {
-  // One pass counts the text, a second parses it in pieces, so it is never held whole.
-  StreamedTextFile file(path);
-  check_options(options, path);
-  const TextSource source = file.source();
-  const TextCounts counts = count_text(source.read);
-  return parse_counted_csv(source, counts, options, path, block_bytes, memory_bytes);
+  return read_counted(
+      path, [&] { check_options(options, path); },
+      [&](const TextSource& source, const TextCounts& counts) {
+        return parse_counted_csv(source, counts, options, path, block_bytes, memory_bytes);
+      });
 }
 
 Dataset parse_csv_in_pieces(std::string_view text, const CsvOptions& options,

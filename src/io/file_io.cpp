@@ -100,18 +100,6 @@ bool has_gzip_magic(std::string_view bytes) {
          static_cast<unsigned char>(bytes[1]) == 0x8b;
 }
 
-std::string read_text_file(const std::string& path, std::size_t max_bytes) {
-  std::string raw = read_whole_file(path, max_bytes);
-  if (!has_gzip_magic(raw)) return raw;
-  // One byte past the limit tells a text of exactly max_bytes from a longer one.
-  std::string text = gunzip(raw, max_bytes + 1, GunzipLimit::kStopAtLimit, path);
-  if (text.size() > max_bytes) {
-    throw Error(path + ": the gzip-compressed text inflates to more than " +
-                std::to_string(max_bytes) + " bytes, the limit for an input file");
-  }
-  return text;
-}
-
 struct GzipReader::Stream {
   explicit Stream(const std::string& name) {
     // 16 + MAX_WBITS: accept the gzip wrapper only.

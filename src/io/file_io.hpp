@@ -9,14 +9,14 @@
 //    more than max_output bytes: either it stops there (GunzipLimit::kStopAtLimit)
 //    or throws (GunzipLimit::kThrowBeyondLimit). Corrupt, truncated or trailing
 //    non-gzip data throws Error naming the compressed byte offset.
-//  - read_text_file is read_whole_file, gzip inflated (the same size limit after inflation).
 //  - RegularFile opens and checks a file as read_whole_file does, without the size limit, for a
 //    reader that streams it (read_libsvm_csr).
 //  - GzipReader inflates what a source of compressed bytes yields, piece by piece, with gunzip's
 //    members and errors (gunzip is a GzipReader over a string); GzipFile is one over a
 //    RegularFile, so a streaming reader holds neither the compressed nor the inflated text whole.
 //  - StreamedTextFile is a RegularFile, or a GzipFile over it when it starts with gzip's magic
-//    bytes, read as a TextSource: what the streaming readers (read_csv, read_libsvm_csr) read.
+//    bytes, read as a TextSource: what the streaming readers (read_csv, read_libsvm,
+//    read_libsvm_csr) read, twice (read_counted).
 #pragma once
 
 #include <cstddef>
@@ -121,15 +121,22 @@ class StreamedTextFile {
   std::optional<GzipFile> gzip_;  // over file_
 };
 
+// The streaming readers' two passes over a file: it is opened (StreamedTextFile), check() runs
+// (the options, before a byte is read), the text is counted (count_text), then
+// parse(source, counts) rewinds it and parses it in pieces. Neither pass holds the text whole.
+template <class Check, class Parse>
+auto read_counted(const std::string& path, Check&& check, Parse&& parse) {
+  StreamedTextFile file(path);
+  check();
+  const TextSource source = file.source();
+  const TextCounts counts = count_text(source.read);
+  return parse(source, counts);
+}
+
 // The machine's physical memory in bytes (UINT64_MAX when unknown): what a streaming reader's
 // values may take. (kernels/loss's physical_memory_bytes() reads the same; that layer stands on
 // this one, so the io layer asks sysconf itself.)
 std::uint64_t memory_for_reading();
-
-// A text dataset (CSV, LibSVM): read_whole_file, inflated when it starts with the gzip magic
-// bytes. The inflated text has the same limit as a plain file (max_bytes); beyond it, an Error
-// naming the path and the limit. Line and column numbers in parse errors are the inflated text's.
-std::string read_text_file(const std::string& path, std::size_t max_bytes = kMaxInputFileBytes);
 
 enum class GunzipLimit { kStopAtLimit, kThrowBeyondLimit };
 

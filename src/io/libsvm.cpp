@@ -8,12 +8,12 @@
 // comment-only lines are skipped. A UTF-8 byte order mark at the start is
 // skipped. Errors name file:line:column.
 //
-// One parser (EntriesParser, fed whole lines: the whole text by parse_entries, a plain file's
-// pieces of about 16 MiB by read_libsvm_csr, io/libsvm_pieces.hpp) produces CSR arrays;
+// One parser (EntriesParser, fed whole lines: the whole text by parse_entries, a file's pieces of
+// about 16 MiB by read_libsvm_csr and read_libsvm, io/libsvm_pieces.hpp) produces CSR arrays;
 // parse_libsvm_csr returns them as they are (cols = options.num_features, or the largest index
 // when that is 0; an index above num_features is an error; indices up to kCsrMaxColumns),
-// parse_libsvm densifies them (indices up to 2^28, the dense result limited to 2^28 values and
-// to libsvm_max_dense_bytes(file size) bytes, data.hpp).
+// parse_libsvm and read_libsvm densify them (indices up to 2^28, the dense result limited to 2^28
+// values and to libsvm_max_dense_bytes(file size) bytes, data.hpp).
 //
 // Speed: each "index:value" token is first tried on a fast path (a digit loop for the index,
 // one std::from_chars for the value, no strings built); anything it does not accept (a sign, a
@@ -24,6 +24,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -227,6 +228,12 @@ class EntriesParser {
   detail::PieceLines lines_;
 };
 
+// The options' check, before a file is read: EntriesParser's constructor refuses them.
+void check_libsvm_options(const LibsvmOptions& options, const std::string& name,
+                          std::size_t max_index) {
+  [[maybe_unused]] const EntriesParser parser(options, name, max_index);
+}
+
 // A parser for a text held in memory (checked not null), its arrays reserved from its ':' count.
 EntriesParser text_parser(std::string_view text, const LibsvmOptions& options,
                           const std::string& name, std::size_t max_index) {
@@ -323,12 +330,46 @@ void check_dense_libsvm_shape(std::size_t rows, std::size_t cols, std::size_t nu
 
 SparseDataset read_libsvm_csr_in_pieces(const std::string& path, const LibsvmOptions& options,
                                         std::size_t block_bytes, std::uint64_t memory_bytes) {
-  // One pass counts the text, a second parses it in pieces, so it is never held whole.
-  StreamedTextFile file(path);
-  EntriesParser options_check(options, path, kCsrMaxColumns);  // before reading: num_features
-  const TextSource source = file.source();
-  const TextCounts counts = count_text(source.read);
-  return parse_counted_libsvm_csr(source, counts, options, path, block_bytes, memory_bytes);
+  return read_counted(
+      path, [&] { check_libsvm_options(options, path, kCsrMaxColumns); },
+      [&](const TextSource& source, const TextCounts& counts) {
+        return parse_counted_libsvm_csr(source, counts, options, path, block_bytes, memory_bytes);
+      });
+}
+
+std::vector<float> dense_features(std::size_t rows, std::size_t cols,
+                                  std::span<const std::int64_t> row_offsets,
+                                  std::span<const std::int32_t> columns,
+                                  std::span<const float> values) {
+  std::vector<float> dense(rows * cols, 0.0f);
+  for (std::size_t r = 0; r < rows; ++r) {
+    float* row = dense.data() + r * cols;
+    const auto end = static_cast<std::size_t>(row_offsets[r + 1]);
+    for (auto e = static_cast<std::size_t>(row_offsets[r]); e < end; ++e)
+      row[static_cast<std::size_t>(columns[e])] = values[e];
+  }
+  return dense;
+}
+
+Dataset read_libsvm_in_pieces(const std::string& path, const LibsvmOptions& options,
+                              std::size_t block_bytes, std::uint64_t memory_bytes) {
+  return read_counted(
+      path, [&] { check_libsvm_options(options, path, kMaxDenseValues); },
+      [&](const TextSource& source, const TextCounts& counts) {
+        SparseDataset sparse = parse_counted_libsvm_csr(source, counts, options, path, block_bytes,
+                                                        memory_bytes, {}, kMaxDenseValues);
+        Dataset result;
+        result.rows = sparse.features.rows();
+        result.cols = sparse.features.cols();
+        check_dense_libsvm_shape(
+            result.rows, result.cols, options.num_features, static_cast<std::size_t>(counts.bytes),
+            path + ":" + std::to_string(std::max<std::uint64_t>(1, counts.lines())));
+        const CsrMatrixView<float> csr = sparse.features.view();
+        result.features = dense_features(result.rows, result.cols, csr.row_offsets(),
+                                         csr.column_indices(), csr.values());
+        result.labels = std::move(sparse.labels);
+        return result;
+      });
 }
 
 SparseDataset parse_counted_libsvm_csr(const TextSource& source, const TextCounts& counts,
@@ -365,21 +406,15 @@ Dataset parse_libsvm(std::string_view text, const LibsvmOptions& options,
   result.cols = options.num_features != 0 ? options.num_features : parsed.max_index;
   detail::check_dense_libsvm_shape(result.rows, result.cols, options.num_features, input_bytes,
                                    at_end);
-  result.features.assign(result.rows * result.cols, 0.0f);
-  for (std::size_t r = 0; r < result.rows; ++r) {
-    float* row = result.features.data() + r * result.cols;
-    const auto begin = static_cast<std::size_t>(parsed.row_offsets[r]);
-    const auto end = static_cast<std::size_t>(parsed.row_offsets[r + 1]);
-    for (std::size_t e = begin; e < end; ++e) {
-      row[static_cast<std::size_t>(parsed.columns[e])] = parsed.values[e];
-    }
-  }
+  result.features = detail::dense_features(result.rows, result.cols, parsed.row_offsets,
+                                           parsed.columns, parsed.values);
   result.labels = std::move(parsed.labels);
   return result;
 }
 
 Dataset read_libsvm(const std::string& path, const LibsvmOptions& options) {
-  return parse_libsvm(detail::read_text_file(path), options, path);
+  return detail::read_libsvm_in_pieces(path, options, detail::kLibsvmReadBlockBytes,
+                                       detail::memory_for_reading());
 }
 
 }  // namespace softmaxkit

@@ -4,8 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "softmaxkit/data.hpp"
 #include "text_pieces.hpp"
@@ -44,6 +46,21 @@ SparseDataset parse_counted_libsvm_csr(const TextSource& source, const TextCount
 inline constexpr std::size_t kDenseLibsvmMaxValues = std::size_t{1} << 28;
 void check_dense_libsvm_shape(std::size_t rows, std::size_t cols, std::size_t num_features,
                               std::size_t text_bytes, const std::string& at_end);
+
+// read_libsvm with pieces of about block_bytes (>= 1) and memory_bytes for the CSR arrays it
+// parses first (read_libsvm: 16 MiB and the machine's physical memory): parse_counted_libsvm_csr
+// with indices up to kDenseLibsvmMaxValues, check_dense_libsvm_shape with the text's bytes (the
+// inflated text's for a gzip file) at its last line, then densified. The result and errors of
+// parse_libsvm on the whole text, which is never held.
+Dataset read_libsvm_in_pieces(const std::string& path, const LibsvmOptions& options,
+                              std::size_t block_bytes, std::uint64_t memory_bytes);
+
+// The rows x cols floats (row-major, zero where no entry) of CSR arrays whose column indices are
+// below cols: how parse_libsvm, read_libsvm and softmaxkit-mpi's dense parts densify.
+std::vector<float> dense_features(std::size_t rows, std::size_t cols,
+                                  std::span<const std::int64_t> row_offsets,
+                                  std::span<const std::int32_t> columns,
+                                  std::span<const float> values);
 
 // parse_libsvm_csr(text, ...) fed to the parser in the pieces read_libsvm_csr_in_pieces makes of
 // a file: the same result and errors (fuzz/fuzz_libsvm.cpp checks this on every input).
