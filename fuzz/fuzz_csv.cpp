@@ -1,7 +1,9 @@
 // libFuzzer target for parse_csv. Byte 0 chooses the options: bits 0-1
-// label_column - 1 (-1..2), bit 2 has_header, bits 3-4 the delimiter. The same text parsed in
-// pieces of whole lines (detail::parse_csv_in_pieces, what softmaxkit-mpi's streamed parts use)
-// must give the same values bit for bit, or the same error.
+// label_column - 1 (-1..2), bit 2 has_header, bits 3-4 the delimiter; bits 5-6 the number of
+// cuts (0-3) for the parts below. The same text parsed in pieces of whole lines
+// (detail::parse_csv_in_pieces, what read_csv and softmaxkit-mpi's streamed parts use), and cut
+// into parts at line starts as softmaxkit-mpi's ranks parse and combine them
+// (detail::parse_csv_in_parts), must give the same values bit for bit, or the same error.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -10,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "io/csv_pieces.hpp"
 #include "softmaxkit/data.hpp"
@@ -35,18 +38,34 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const softmaxkit::Error& error) {
     whole_error = error.what();
   }
-  try {
-    const softmaxkit::Dataset pieces =
-        softmaxkit::detail::parse_csv_in_pieces(text, options, "fuzz", 1 + size % 23);
-    if (!whole || pieces.rows != whole->rows || pieces.cols != whole->cols ||
-        pieces.labels != whole->labels ||
-        !std::equal(pieces.features.begin(), pieces.features.end(), whole->features.begin(),
-                    whole->features.end(), [](float x, float y) {
-                      return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
-                    }))
-      __builtin_trap();
-  } catch (const softmaxkit::Error& error) {
-    if (whole || error.what() != whole_error) __builtin_trap();
-  }
+  // The same values bit for bit as the whole text's parse, or the same message.
+  const auto check_same = [&](auto&& parse) {
+    try {
+      const softmaxkit::Dataset got = parse();
+      if (!whole || got.rows != whole->rows || got.cols != whole->cols ||
+          got.labels != whole->labels ||
+          !std::equal(got.features.begin(), got.features.end(), whole->features.begin(),
+                      whole->features.end(), [](float x, float y) {
+                        return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
+                      }))
+        __builtin_trap();
+    } catch (const softmaxkit::Error& error) {
+      if (whole || error.what() != whole_error) __builtin_trap();
+    }
+  };
+  check_same([&] {
+    return softmaxkit::detail::parse_csv_in_pieces(text, options, "fuzz", 1 + size % 23);
+  });
+  // Cuts at line starts picked from the input's size (ascending; equal ones make empty parts).
+  std::vector<std::size_t> starts{0};
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\n') starts.push_back(i + 1);
+  std::vector<std::size_t> cuts;
+  for (std::size_t c = 0; c < static_cast<std::size_t>((data[0] >> 5) & 3); ++c)
+    cuts.push_back(starts[(size * 7919 + c * 104729) % starts.size()]);
+  std::sort(cuts.begin(), cuts.end());
+  check_same([&] {
+    return softmaxkit::detail::parse_csv_in_parts(text, cuts, options, "fuzz", 1 + size % 7);
+  });
   return 0;
 }

@@ -528,6 +528,25 @@ TEST_CASE("CSV in pieces of whole lines: parse_csv's values and errors for every
   }
 }
 
+TEST_CASE("count_string counts a text in memory as count_text counts it streamed") {
+  namespace d = softmaxkit::detail;
+  std::string large;
+  for (int i = 0; i < 30000; ++i) large += i % 7 == 0 ? "\n" : "1:2 ";  // past one 256 KiB read
+  for (const std::string& text :
+       {std::string(), std::string("\n"), std::string("a:b"), std::string("1 1:2\n\n3:4"),
+        std::string("x\r\n::\n"), large, large + "tail"}) {
+    CAPTURE(text.size());
+    const d::TextCounts streamed = d::count_text(d::string_source(text).read);
+    const d::TextCounts held = d::count_string(text);
+    CHECK(held.bytes == streamed.bytes);
+    CHECK(held.colons == streamed.colons);
+    CHECK(held.line_ends == streamed.line_ends);
+    CHECK(held.open_last_line == streamed.open_last_line);
+    CHECK(held.bytes == text.size());
+    CHECK(held.colons == static_cast<std::uint64_t>(std::count(text.begin(), text.end(), ':')));
+  }
+}
+
 TEST_CASE("CSV streamed: a part may hold no record; values beyond memory_bytes are refused first") {
   auto counted = [&](const std::string& text, const softmaxkit::CsvOptions& options,
                      std::uint64_t memory, bool part) {
@@ -550,62 +569,6 @@ TEST_CASE("CSV streamed: a part may hold no record; values beyond memory_bytes a
               "35 bytes of memory");
 }
 
-namespace {
-
-// parse_csv on `text` cut into parts at the line starts `cuts` (ascending, may repeat: empty
-// parts), as softmaxkit-mpi's ranks parse them: each part streamed with the lines before it
-// (the header only in the part holding the file's first byte), what each saw exchanged, the
-// first part's error (its own, or csv_error_after_parts's) the file's; no records anywhere is
-// the file's "no data records" at its last line. The values are the parts' rows in order.
-std::pair<std::optional<softmaxkit::Dataset>, std::string> csv_in_parts(
-    const std::string& text, const std::vector<std::size_t>& cuts,
-    const softmaxkit::CsvOptions& options) {
-  namespace d = softmaxkit::detail;
-  std::vector<std::size_t> bounds{0};
-  bounds.insert(bounds.end(), cuts.begin(), cuts.end());
-  bounds.push_back(text.size());
-  std::vector<d::CsvPartLines> seen(bounds.size() - 1);
-  std::vector<std::string> errors(seen.size());
-  softmaxkit::Dataset whole;
-  std::uint64_t lines_before = 0, file_lines = 0;
-  bool header_taken = false;
-  for (std::size_t p = 0; p + 1 < bounds.size(); ++p) {
-    const std::string part = text.substr(bounds[p], bounds[p + 1] - bounds[p]);
-    const d::TextSource source = d::string_source(part);
-    const d::TextCounts counts = d::count_text(source.read);
-    softmaxkit::CsvOptions here = options;
-    here.has_header =
-        options.has_header && !header_taken && (!part.empty() || (text.empty() && p == 0));
-    header_taken = header_taken || here.has_header;
-    try {
-      const softmaxkit::Dataset rows =
-          d::parse_counted_csv(source, counts, here, "f.csv", 3, UINT64_MAX,
-                               {.part_of_file = true, .lines_before = lines_before}, &seen[p]);
-      whole.cols = rows.rows != 0 ? rows.cols : whole.cols;
-      whole.rows += rows.rows;
-      whole.labels.insert(whole.labels.end(), rows.labels.begin(), rows.labels.end());
-      whole.features.insert(whole.features.end(), rows.features.begin(), rows.features.end());
-    } catch (const softmaxkit::Error& error) {
-      errors[p] = error.what();
-    }
-    lines_before += counts.line_ends;
-    file_lines += counts.lines();
-  }
-  for (std::size_t p = 0; p < seen.size(); ++p) {
-    const std::string across = d::csv_error_after_parts(
-        std::span<const d::CsvPartLines>(seen.data(), p), seen[p], "f.csv");
-    if (!across.empty()) return {std::nullopt, across};
-    if (!errors[p].empty()) return {std::nullopt, errors[p]};
-  }
-  if (whole.rows == 0) {
-    return {std::nullopt, "f.csv:" + std::to_string(std::max<std::uint64_t>(1, file_lines)) +
-                              ": no data records"};
-  }
-  return {whole, ""};
-}
-
-}  // namespace
-
 TEST_CASE("CSV in parts (softmaxkit-mpi's byte ranges): parse_csv's values and messages") {
   // Every way to cut each text into two and three parts at line starts, errors in every part,
   // next to a cut and across cuts: a blank line in an earlier part, another field count, a
@@ -623,6 +586,8 @@ TEST_CASE("CSV in parts (softmaxkit-mpi's byte ranges): parse_csv's values and m
       {"a,b\n1,2,3\n4,5,6\n", {.has_header = true}},  // the header's count
       {"a,b,c\n1,2,3\n\n4,5,6\n", {.has_header = true}},
       {"a,b,c\n\n1,2,3\n", {.has_header = true}},  // blank line after the header
+      {"a,b,c\n\n1,2\n", {.has_header = true}},    // then another count (found by fuzz_csv)
+      {"1,2,3\n4,5,6\n\n7,8\n", {}},               // a blank line, then another count
       {"a,b,c\n1\n", {.has_header = true}},        // one field: before the header's count
       {"a,b,c\n1,2,3\n", {.has_header = true, .delimiter = ';'}},
       {"\xEF\xBB\xBF"
@@ -651,7 +616,9 @@ TEST_CASE("CSV in parts (softmaxkit-mpi's byte ranges): parse_csv's values and m
         if (b < a) continue;
         INFO("cuts at bytes ", a, " and ", b);
         for (const auto& cuts : {std::vector<std::size_t>{a}, std::vector<std::size_t>{a, b}}) {
-          const auto parts = csv_in_parts(text, cuts, options);
+          const auto parts = csv_outcome([&] {
+            return softmaxkit::detail::parse_csv_in_parts(text, cuts, options, "f.csv", 3);
+          });
           check_same_outcome(parts, whole);
           ++compared;
         }
@@ -659,6 +626,12 @@ TEST_CASE("CSV in parts (softmaxkit-mpi's byte ranges): parse_csv's values and m
     }
   }
   CHECK(compared > 400);  // 490: the loops ran
+  CHECK_ERROR(softmaxkit::detail::parse_csv_in_parts("1,2\n3,4\n", std::vector<std::size_t>{2}, {},
+                                                     "f.csv", 3),
+              "f.csv: cut at byte 2 is not a line start after the previous cut");
+  CHECK_ERROR(softmaxkit::detail::parse_csv_in_parts("1,2\n3,4\n", std::vector<std::size_t>{4, 0},
+                                                     {}, "f.csv", 3),
+              "f.csv: cut at byte 0 is not a line start after the previous cut");
 }
 
 TEST_CASE("Streamed readers: a line longer than the limit is refused before its piece grows") {

@@ -261,11 +261,7 @@ Dataset parse_counted_csv(const TextSource& source, const TextCounts& counts,
   try {
     source.rewind();
     auto read = source.read;
-    // The next piece is read (a gzip file's inflated) on a second thread while this one is
-    // parsed.
-    ReadAhead ahead(read, counted_read_ahead_bytes(block_bytes, counts));
-    parse_in_pieces(parser, counted_piece_bytes(block_bytes, counts),
-                    [&](char* into, std::size_t count) { return ahead.read(into, count); });
+    parse_counted_text(parser, read, block_bytes, counts);
     Dataset result = parser.finish(part.part_of_file);
     if (seen != nullptr) *seen = parser.seen();
     return result;
@@ -286,6 +282,9 @@ std::string csv_error_after_parts(std::span<const CsvPartLines> before, const Cs
   }
   // In parse_csv's order at a record: a blank line before it, then the field count.
   if (blank != 0) return blank_line_message(name, blank, seen.first_record);
+  // A blank line of this part's own before its first record: the part's own error is that
+  // message, which parse_csv gives there before any field count.
+  if (seen.first_blank != 0 && seen.first_blank < seen.first_record) return "";
   if (expected != 0) {
     return seen.first_record_fields == expected
                ? ""
@@ -295,6 +294,65 @@ std::string csv_error_after_parts(std::span<const CsvPartLines> before, const Cs
   if (header != 0 && seen.first_record_fields >= 2 && seen.first_record_fields != header)
     return header_message(name, header, seen.first_record, seen.first_record_fields);
   return "";
+}
+
+Dataset parse_csv_in_parts(std::string_view text, std::span<const std::size_t> cuts,
+                           const CsvOptions& options, const std::string& name,
+                           std::size_t block_bytes) {
+  check_text(text, name);
+  std::vector<std::size_t> bounds{0};
+  for (const std::size_t cut : cuts) {
+    if (cut < bounds.back() || cut > text.size() || (cut != 0 && text[cut - 1] != '\n')) {
+      throw Error(name + ": cut at byte " + std::to_string(cut) +
+                  " is not a line start after the previous cut");
+    }
+    bounds.push_back(cut);
+  }
+  bounds.push_back(text.size());
+  const std::size_t parts = bounds.size() - 1;
+  std::vector<CsvPartLines> seen(parts);
+  std::vector<std::string> errors(parts);
+  std::vector<Dataset> rows(parts);
+  std::uint64_t lines_before = 0, file_lines = 0;
+  bool header_taken = false;
+  for (std::size_t p = 0; p < parts; ++p) {
+    const std::string_view part = text.substr(bounds[p], bounds[p + 1] - bounds[p]);
+    const TextSource source = string_source(part);
+    const TextCounts counts = count_string(part);
+    // The header is in the part holding the file's first byte (the first, for an empty file).
+    CsvOptions here = options;
+    here.has_header = options.has_header && !header_taken && (!part.empty() || text.empty());
+    header_taken = header_taken || here.has_header;
+    try {
+      rows[p] = parse_counted_csv(source, counts, here, name, block_bytes, UINT64_MAX,
+                                  {.part_of_file = true, .lines_before = lines_before}, &seen[p]);
+    } catch (const Error& error) {
+      errors[p] = error.what();
+    }
+    lines_before += counts.line_ends;
+    file_lines += counts.lines();
+  }
+  // A part's error in the file is csv_error_after_parts's, or else its own; the first is the
+  // file's, as softmaxkit-mpi's ranks agree on the lowest rank's.
+  for (std::size_t p = 0; p < parts; ++p) {
+    const std::string across =
+        csv_error_after_parts(std::span<const CsvPartLines>(seen.data(), p), seen[p], name);
+    if (!across.empty()) throw Error(across);
+    if (!errors[p].empty()) throw Error(errors[p]);
+  }
+  Dataset whole;
+  for (Dataset& part : rows) {
+    if (part.rows == 0) continue;
+    whole.cols = part.cols;
+    whole.rows += part.rows;
+    whole.labels.insert(whole.labels.end(), part.labels.begin(), part.labels.end());
+    whole.features.insert(whole.features.end(), part.features.begin(), part.features.end());
+  }
+  if (whole.rows == 0) {
+    throw Error(name + ":" + std::to_string(std::max<std::uint64_t>(1, file_lines)) +
+                ": no data records");
+  }
+  return whole;
 }
 
 Dataset read_csv_in_pieces(const std::string& path, const CsvOptions& options,

@@ -41,6 +41,18 @@ Dataset parse_counted_csv(const TextSource& source, const TextCounts& counts,
 std::string csv_error_after_parts(std::span<const CsvPartLines> before, const CsvPartLines& seen,
                                   const std::string& name);
 
+// parse_csv(text, options, name) as softmaxkit-mpi's ranks compute it together when `text` is cut
+// into parts at `cuts` (ascending line starts; equal cuts make empty parts): each part parsed by
+// parse_counted_csv with the lines before it (the header only in the part holding the file's
+// first byte), each part's error replaced by csv_error_after_parts's, the first part's error the
+// file's, no record in any part the file's "no data records" at its last line, else the parts'
+// rows in order. The same values and messages as parse_csv for any cuts (tests/
+// test_data_readers.cpp over every pair of cuts, fuzz/fuzz_csv.cpp on every input); a cut that is
+// not a line start is an Error.
+Dataset parse_csv_in_parts(std::string_view text, std::span<const std::size_t> cuts,
+                           const CsvOptions& options, const std::string& name,
+                           std::size_t block_bytes);
+
 // read_csv with pieces of about block_bytes and memory_bytes for the values (read_csv: 16 MiB and
 // the machine's physical memory): the file (inflated when it starts with gzip's magic bytes) is
 // read twice, a count and then the parse, never held whole; the result and errors of parse_csv

@@ -275,10 +275,7 @@ Entries parse_counted(Read& read, const detail::TextCounts& counts, const Libsvm
                 std::to_string(memory_bytes) + " bytes of memory");
   }
   parser.reserve(static_cast<std::size_t>(counts.colons), static_cast<std::size_t>(counts.bytes));
-  // The next piece is read (a gzip file's inflated) on a second thread while this one is parsed.
-  detail::ReadAhead ahead(read, detail::counted_read_ahead_bytes(block_bytes, counts));
-  detail::parse_in_pieces(parser, detail::counted_piece_bytes(block_bytes, counts),
-                          [&](char* into, std::size_t count) { return ahead.read(into, count); });
+  detail::parse_counted_text(parser, read, block_bytes, counts);
   return parser.finish(part.part_of_file);
 }
 
