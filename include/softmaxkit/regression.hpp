@@ -87,7 +87,11 @@ struct ChunkShare {
 // Accuracy: products in T (fused multiply-add where the ISA has it), each row's cross-entropy
 // and the loss sum in double; against a plain double-precision reference the tests see relative
 // errors below 1e-5 (float) and 1e-12 (double). Results depend on the ISA, the path and
-// block_rows, never on the thread count.
+// block_rows, never on the thread count. The BLAS path runs OpenBLAS single-threaded inside its
+// TBB tasks whatever openblas_set_num_threads or OPENBLAS_NUM_THREADS say (so neither changes a
+// bit), and restores OpenBLAS's setting when the last concurrent pass ends; a caller must not
+// change that setting from another thread while a pass or fit runs (OpenBLAS's setting is
+// process-wide).
 //
 // Memory: besides views of the data, the object owns about
 //   chunks * (K n + K + block_rows * K') + K' n + block_rows * K  elements (K' = 2K),
