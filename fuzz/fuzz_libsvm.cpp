@@ -4,7 +4,9 @@
 // (2^28 dense, kCsrMaxColumns sparse) and the dense size limits; the CSR result is valid (the
 // CsrMatrix constructor validates it) and, when small, equals the dense result densified; the
 // text fed in pieces as read_libsvm_csr streams a file (pieces of 1 + size % 29 bytes, grown to
-// hold a line) gives the whole text's CSR result, bit for bit, or its message.
+// hold a line) gives the whole text's CSR result, bit for bit, or its message, and parsed as
+// read_libsvm streams a file (detail::parse_libsvm_in_pieces: the streamed CSR parse, the dense
+// limits, densified) the whole text's dense result, bit for bit, or its message.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -62,6 +64,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       __builtin_trap();
   } catch (const softmaxkit::Error& error) {
     if (sparse || error.what() != sparse_error) __builtin_trap();
+  }
+  try {
+    const softmaxkit::Dataset pieces =
+        softmaxkit::detail::parse_libsvm_in_pieces(text, options, "fuzz", 1 + size % 31);
+    if (!dense || pieces.rows != dense->rows || pieces.cols != dense->cols ||
+        pieces.labels != dense->labels ||
+        !std::equal(pieces.features.begin(), pieces.features.end(), dense->features.begin(),
+                    dense->features.end(), [](float x, float y) {
+                      return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
+                    }))
+      __builtin_trap();
+  } catch (const softmaxkit::Error& error) {
+    if (dense || error.what() != dense_error) __builtin_trap();
   }
   if (sparse) {
     const auto& view = sparse->features.view();

@@ -348,25 +348,39 @@ std::vector<float> dense_features(std::size_t rows, std::size_t cols,
   return dense;
 }
 
+Dataset parse_counted_libsvm(const TextSource& source, const TextCounts& counts,
+                             const LibsvmOptions& options, const std::string& name,
+                             std::size_t block_bytes, std::uint64_t memory_bytes) {
+  SparseDataset sparse = parse_counted_libsvm_csr(source, counts, options, name, block_bytes,
+                                                  memory_bytes, {}, kMaxDenseValues);
+  Dataset result;
+  result.rows = sparse.features.rows();
+  result.cols = sparse.features.cols();
+  check_dense_libsvm_shape(result.rows, result.cols, options.num_features,
+                           static_cast<std::size_t>(counts.bytes),
+                           name + ":" + std::to_string(std::max<std::uint64_t>(1, counts.lines())));
+  const CsrMatrixView<float> csr = sparse.features.view();
+  result.features = dense_features(result.rows, result.cols, csr.row_offsets(),
+                                   csr.column_indices(), csr.values());
+  result.labels = std::move(sparse.labels);
+  return result;
+}
+
 Dataset read_libsvm_in_pieces(const std::string& path, const LibsvmOptions& options,
                               std::size_t block_bytes, std::uint64_t memory_bytes) {
   return read_counted(
       path, [&] { check_libsvm_options(options, path, kMaxDenseValues); },
       [&](const TextSource& source, const TextCounts& counts) {
-        SparseDataset sparse = parse_counted_libsvm_csr(source, counts, options, path, block_bytes,
-                                                        memory_bytes, {}, kMaxDenseValues);
-        Dataset result;
-        result.rows = sparse.features.rows();
-        result.cols = sparse.features.cols();
-        check_dense_libsvm_shape(
-            result.rows, result.cols, options.num_features, static_cast<std::size_t>(counts.bytes),
-            path + ":" + std::to_string(std::max<std::uint64_t>(1, counts.lines())));
-        const CsrMatrixView<float> csr = sparse.features.view();
-        result.features = dense_features(result.rows, result.cols, csr.row_offsets(),
-                                         csr.column_indices(), csr.values());
-        result.labels = std::move(sparse.labels);
-        return result;
+        return parse_counted_libsvm(source, counts, options, path, block_bytes, memory_bytes);
       });
+}
+
+Dataset parse_libsvm_in_pieces(std::string_view text, const LibsvmOptions& options,
+                               const std::string& name_for_errors, std::size_t block_bytes) {
+  if (text.data() == nullptr && !text.empty()) return parse_libsvm(text, options, name_for_errors);
+  check_libsvm_options(options, name_for_errors, kMaxDenseValues);
+  return parse_counted_libsvm(string_source(text), count_string(text), options, name_for_errors,
+                              block_bytes, UINT64_MAX);
 }
 
 SparseDataset parse_counted_libsvm_csr(const TextSource& source, const TextCounts& counts,

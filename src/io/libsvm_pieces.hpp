@@ -55,6 +55,17 @@ void check_dense_libsvm_shape(std::size_t rows, std::size_t cols, std::size_t nu
 Dataset read_libsvm_in_pieces(const std::string& path, const LibsvmOptions& options,
                               std::size_t block_bytes, std::uint64_t memory_bytes);
 
+// The dense parse of a counted text (parse_counted_libsvm_csr's arguments for a whole text):
+// read_libsvm_in_pieces's second pass, and parse_libsvm_in_pieces's.
+Dataset parse_counted_libsvm(const TextSource& source, const TextCounts& counts,
+                             const LibsvmOptions& options, const std::string& name,
+                             std::size_t block_bytes, std::uint64_t memory_bytes);
+
+// parse_libsvm(text, ...) parsed as read_libsvm_in_pieces parses a file, in pieces of about
+// block_bytes: the same result and errors (fuzz/fuzz_libsvm.cpp checks this on every input).
+Dataset parse_libsvm_in_pieces(std::string_view text, const LibsvmOptions& options,
+                               const std::string& name_for_errors, std::size_t block_bytes);
+
 // The rows x cols floats (row-major, zero where no entry) of CSR arrays whose column indices are
 // below cols: how parse_libsvm, read_libsvm and softmaxkit-mpi's dense parts densify.
 std::vector<float> dense_features(std::size_t rows, std::size_t cols,
