@@ -5,7 +5,6 @@
 // into parts at line starts as softmaxkit-mpi's ranks parse and combine them
 // (detail::parse_csv_in_parts), must give the same values bit for bit, or the same error.
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "io/csv_pieces.hpp"
+#include "same_dataset.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 
@@ -41,14 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The same values bit for bit as the whole text's parse, or the same message.
   const auto check_same = [&](auto&& parse) {
     try {
-      const softmaxkit::Dataset got = parse();
-      if (!whole || got.rows != whole->rows || got.cols != whole->cols ||
-          got.labels != whole->labels ||
-          !std::equal(got.features.begin(), got.features.end(), whole->features.begin(),
-                      whole->features.end(), [](float x, float y) {
-                        return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
-                      }))
-        __builtin_trap();
+      const softmaxkit::Dataset got = parse();  // throws when the whole text's parse threw
+      if (!whole || !softmaxkit::fuzz::same_dataset(got, *whole)) __builtin_trap();
     } catch (const softmaxkit::Error& error) {
       if (whole || error.what() != whole_error) __builtin_trap();
     }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "io/libsvm_pieces.hpp"
+#include "same_dataset.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 
@@ -68,13 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const softmaxkit::Dataset pieces =
         softmaxkit::detail::parse_libsvm_in_pieces(text, options, "fuzz", 1 + size % 31);
-    if (!dense || pieces.rows != dense->rows || pieces.cols != dense->cols ||
-        pieces.labels != dense->labels ||
-        !std::equal(pieces.features.begin(), pieces.features.end(), dense->features.begin(),
-                    dense->features.end(), [](float x, float y) {
-                      return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
-                    }))
-      __builtin_trap();
+    if (!dense || !softmaxkit::fuzz::same_dataset(pieces, *dense)) __builtin_trap();
   } catch (const softmaxkit::Error& error) {
     if (dense || error.what() != dense_error) __builtin_trap();
   }
