@@ -48,9 +48,10 @@ struct CsvOptions {
 // field a finite float, blank lines only at the end). The file is read twice, never held whole:
 // a count of its lines, then the parse in pieces of whole lines of about 16 MiB (at most 256 MiB
 // per line, a longer one is an Error naming file:line) while a second thread reads, or inflates,
-// the next. Memory is the values (4 bytes per field) plus three pieces (none larger than the
-// text); values that could need more than the machine's physical memory (a record per line) are
-// an Error naming the file before anything is reserved. The result and every message are parse_csv's on the whole text.
+// the next (a text of less than one piece is read on the calling thread). Memory is the values
+// (4 bytes per field) plus three pieces (none larger than the text); values that could need more
+// than the machine's physical memory (a record per line) are an Error naming the file before
+// anything is reserved. The result and every message are parse_csv's on the whole text.
 Dataset read_csv(const std::string& path, const CsvOptions& options = {});
 
 struct LibsvmOptions {
@@ -83,11 +84,12 @@ Dataset read_libsvm(const std::string& path, const LibsvmOptions& options = {});
 // A file is read twice, never held whole: a first pass counts its ':' (the arrays are
 // reserved from that count, at most 2 bytes per byte of text), the second parses it in pieces of
 // whole lines of about 16 MiB (a piece grows to hold a longer line, of at most 256 MiB: a longer
-// line is an Error naming file:line) while a second thread reads the next. Memory is then the
-// arrays plus three pieces (none larger than the text), for a file of any size; the result and
-// every message are those of parse_libsvm_csr on the whole text (whose lines are that short). A
-// file whose ':' count and lines would need more bytes of arrays (8 per entry, 12 per row) than the
-// machine's physical memory is an Error naming the file and the bytes, before anything is reserved.
+// line is an Error naming file:line) while a second thread reads the next (a text of less than
+// one piece is read on the calling thread). Memory is then the arrays plus three pieces (none
+// larger than the text), for a file of any size; the result and every message are those of
+// parse_libsvm_csr on the whole text (whose lines are that short). A file whose ':' count and
+// lines would need more bytes of arrays (8 per entry, 12 per row) than the machine's physical
+// memory is an Error naming the file and the bytes, before anything is reserved.
 // A gzip-compressed file is read the same way, inflated piece by piece in each pass (so inflated
 // twice): neither its compressed nor its inflated text is held whole, and the ':' count, the pieces
 // and line:column are the inflated text's.
