@@ -4,7 +4,9 @@
 // (2^28 dense, kCsrMaxColumns sparse) and the dense size limits; the CSR result is valid (the
 // CsrMatrix constructor validates it) and, when small, equals the dense result densified; the
 // text fed in pieces as read_libsvm_csr streams a file (pieces of 1 + size % 29 bytes, grown to
-// hold a line) gives the whole text's CSR result, bit for bit, or its message, and parsed as
+// hold a line) gives the whole text's CSR result, bit for bit, or its message, as does the text
+// cut into parts at up to three line starts (size % 4) as softmaxkit-mpi's ranks parse and combine
+// them (detail::parse_libsvm_csr_in_parts); and parsed as
 // read_libsvm streams a file (detail::parse_libsvm_in_pieces: the streamed CSR parse, the dense
 // limits, densified) the whole text's dense result, bit for bit, or its message.
 #include <algorithm>
@@ -47,25 +49,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const softmaxkit::Error& error) {
     sparse_error = error.what();
   }
-  try {
-    const softmaxkit::SparseDataset pieces =
-        softmaxkit::detail::parse_libsvm_csr_in_pieces(text, options, "fuzz", 1 + size % 29);
-    if (!sparse) __builtin_trap();
-    const auto& a = pieces.features.view();
-    const auto& b = sparse->features.view();
-    if (a.rows() != b.rows() || a.cols() != b.cols() || pieces.labels != sparse->labels)
-      __builtin_trap();
-    if (!std::equal(a.row_offsets().begin(), a.row_offsets().end(), b.row_offsets().begin()) ||
-        !std::equal(a.column_indices().begin(), a.column_indices().end(),
-                    b.column_indices().begin(), b.column_indices().end()) ||
-        !std::equal(a.values().begin(), a.values().end(), b.values().begin(), b.values().end(),
-                    [](float x, float y) {
-                      return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
-                    }))
-      __builtin_trap();
-  } catch (const softmaxkit::Error& error) {
-    if (sparse || error.what() != sparse_error) __builtin_trap();
-  }
+  // The same CSR result bit for bit as the whole text's, or the same message.
+  const auto check_same_csr = [&](auto&& parse) {
+    try {
+      const softmaxkit::SparseDataset got = parse();  // throws when the whole text's parse threw
+      if (!sparse || !softmaxkit::fuzz::same_sparse_dataset(got, *sparse)) __builtin_trap();
+    } catch (const softmaxkit::Error& error) {
+      if (sparse || error.what() != sparse_error) __builtin_trap();
+    }
+  };
+  check_same_csr([&] {
+    return softmaxkit::detail::parse_libsvm_csr_in_pieces(text, options, "fuzz", 1 + size % 29);
+  });
+  // Cut at up to three line starts picked from the input's size, as softmaxkit-mpi's ranks.
+  std::vector<std::size_t> starts{0};
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\n') starts.push_back(i + 1);
+  std::vector<std::size_t> cuts;
+  for (std::size_t c = 0; c < size % 4; ++c)
+    cuts.push_back(starts[(size * 7919 + c * 104729) % starts.size()]);
+  std::sort(cuts.begin(), cuts.end());
+  check_same_csr([&] {
+    return softmaxkit::detail::parse_libsvm_csr_in_parts(text, cuts, options, "fuzz", 1 + size % 5);
+  });
   try {
     const softmaxkit::Dataset pieces =
         softmaxkit::detail::parse_libsvm_in_pieces(text, options, "fuzz", 1 + size % 31);

@@ -477,6 +477,76 @@ TEST_CASE("LibSVM dense: read_libsvm in pieces equals parse_libsvm on the whole 
   CHECK(compared > 750);  // 780: the loops ran
 }
 
+// softmaxkit-mpi's ranks parse byte-range parts of a file and combine them (the first part's
+// error, then "no data records" / "no feature indices" over all parts, the widest part's
+// columns): detail::parse_libsvm_csr_in_parts does that in one process, and on every cut at line
+// starts must give parse_libsvm_csr's result on the whole text, or its message.
+TEST_CASE("LibSVM CSR in parts (softmaxkit-mpi's byte ranges): the whole text's parse") {
+  namespace d = softmaxkit::detail;
+  std::mt19937_64 random(20261205);
+  const auto outcome = [](auto&& parse) {
+    try {
+      const softmaxkit::SparseDataset data = parse();
+      const auto& v = data.features.view();
+      std::string out = std::to_string(v.rows()) + "x" + std::to_string(v.cols()) + ":";
+      for (const std::int32_t label : data.labels) out += std::to_string(label) + ",";
+      for (const std::int64_t offset : v.row_offsets()) out += std::to_string(offset) + ",";
+      for (std::size_t e = 0; e < v.nnz(); ++e)
+        out += std::to_string(v.column_indices()[e]) + "=" +
+               std::to_string(std::bit_cast<std::uint32_t>(v.values()[e])) + ",";
+      return out;
+    } catch (const softmaxkit::Error& error) {
+      return std::string(error.what());
+    }
+  };
+  std::vector<std::pair<std::string, softmaxkit::LibsvmOptions>> texts;
+  for (int file = 0; file < 12; ++file) {
+    std::vector<Row> rows;
+    texts.push_back({random_file(random, 1 + random() % 8, rows), {}});
+  }
+  for (const MalformedCase& c : malformed_cases())
+    texts.push_back({"1 1:1\n# c\n" + c.text, c.options});
+  texts.push_back(
+      {"\xEF\xBB\xBF"
+       "1 2:1\n\n2 5:1\n",
+       {}});  // a BOM at the start
+  texts.push_back(
+      {"1 2:1\n\xEF\xBB\xBF"
+       "2 5:1\n",
+       {}});                               // and not at a part's
+  texts.push_back({"1\n# c\n2\n", {}});    // no index anywhere
+  texts.push_back({"1\n2 7:1\n3\n", {}});  // in one part only
+  texts.push_back({"# a\n\n# b\n", {}});   // no record
+  std::size_t compared = 0;
+  for (const auto& [text, options] : texts) {
+    CAPTURE(text);
+    const std::string whole =
+        outcome([&] { return softmaxkit::parse_libsvm_csr(text, options, "f.svm"); });
+    std::vector<std::size_t> starts{0};
+    for (std::size_t i = 0; i < text.size(); ++i)
+      if (text[i] == '\n') starts.push_back(i + 1);
+    for (const std::size_t a : starts) {
+      for (const std::size_t b : starts) {
+        if (b < a) continue;
+        CAPTURE(a);
+        CAPTURE(b);
+        for (const auto& cuts : {std::vector<std::size_t>{a}, std::vector<std::size_t>{a, b}}) {
+          CHECK(outcome([&] {
+                  return d::parse_libsvm_csr_in_parts(text, cuts, options, "f.svm", 3);
+                }) == whole);
+          ++compared;
+        }
+      }
+    }
+  }
+  CHECK(compared > 1000);
+  CHECK(contains(outcome([&] {
+                   return d::parse_libsvm_csr_in_parts("1 1:1\n2 2:1\n",
+                                                       std::vector<std::size_t>{3}, {}, "f.svm", 3);
+                 }),
+                 "f.svm: cut at byte 3 is not a line start"));
+}
+
 TEST_CASE("LibSVM CSR: a file whose arrays could not fit in memory is refused first") {
   TempDir dir;
   std::string text;

@@ -397,6 +397,57 @@ SparseDataset parse_counted_libsvm_csr(const TextSource& source, const TextCount
   return csr_dataset(std::move(parsed), options);
 }
 
+SparseDataset parse_libsvm_csr_in_parts(std::string_view text, std::span<const std::size_t> cuts,
+                                        const LibsvmOptions& options, const std::string& name,
+                                        std::size_t block_bytes) {
+  check_libsvm_options(options, name, kCsrMaxColumns);
+  std::vector<std::size_t> bounds{0};
+  for (const std::size_t cut : cuts) {
+    if (cut < bounds.back() || cut > text.size() || (cut != 0 && text[cut - 1] != '\n')) {
+      throw Error(name + ": cut at byte " + std::to_string(cut) +
+                  " is not a line start after the previous cut");
+    }
+    bounds.push_back(cut);
+  }
+  bounds.push_back(text.size());
+  std::vector<std::int64_t> offsets{0};
+  std::vector<std::int32_t> columns, labels;
+  std::vector<float> values;
+  std::size_t cols = options.num_features;
+  std::uint64_t lines_before = 0, file_lines = 0;
+  std::string first_error;
+  for (std::size_t p = 0; p + 1 < bounds.size(); ++p) {
+    const std::string_view part = text.substr(bounds[p], bounds[p + 1] - bounds[p]);
+    const TextCounts counts = count_string(part);
+    try {
+      const SparseDataset rows = parse_counted_libsvm_csr(
+          string_source(part), counts, options, name, block_bytes, UINT64_MAX,
+          {.part_of_file = true, .lines_before = lines_before});
+      const CsrMatrixView<float> csr = rows.features.view();
+      if (csr.rows() != 0) cols = std::max(cols, csr.cols());
+      for (std::size_t i = 0; i < csr.rows(); ++i)
+        offsets.push_back(offsets.back() +
+                          static_cast<std::int64_t>(csr.row_end(i) - csr.row_begin(i)));
+      columns.insert(columns.end(), csr.column_indices().begin(), csr.column_indices().end());
+      values.insert(values.end(), csr.values().begin(), csr.values().end());
+      labels.insert(labels.end(), rows.labels.begin(), rows.labels.end());
+    } catch (const Error& error) {
+      if (first_error.empty()) first_error = error.what();
+    }
+    lines_before += counts.line_ends;
+    file_lines += counts.lines();
+  }
+  if (!first_error.empty()) throw Error(first_error);
+  const std::string at_end = name + ":" + std::to_string(std::max<std::uint64_t>(1, file_lines));
+  if (labels.empty()) throw Error(at_end + ": no data records");
+  if (cols == 0)
+    throw Error(at_end + ": no feature indices found; set LibsvmOptions::num_features");
+  const std::size_t rows = labels.size();
+  return SparseDataset{
+      CsrMatrix<float>(rows, cols, std::move(offsets), std::move(columns), std::move(values)),
+      std::move(labels)};
+}
+
 SparseDataset parse_libsvm_csr_in_pieces(std::string_view text, const LibsvmOptions& options,
                                          const std::string& name_for_errors,
                                          std::size_t block_bytes, std::size_t max_line_bytes) {

@@ -73,6 +73,17 @@ std::vector<float> dense_features(std::size_t rows, std::size_t cols,
                                   std::span<const std::int32_t> columns,
                                   std::span<const float> values);
 
+// parse_libsvm_csr(text, options, name) as softmaxkit-mpi's ranks compute it together
+// (read_libsvm_csr_rows) when `text` is cut into parts at `cuts` (ascending line starts; equal
+// cuts make empty parts): each part parsed by parse_counted_libsvm_csr with the lines before it,
+// the first part's error the file's, then no record in any part, or no feature index without
+// num_features, the file's error at its last line; else the parts' rows in order, with the
+// largest inferred width. The same result and messages as parse_libsvm_csr for any cuts
+// (fuzz/fuzz_libsvm.cpp checks this on every input); a cut that is not a line start is an Error.
+SparseDataset parse_libsvm_csr_in_parts(std::string_view text, std::span<const std::size_t> cuts,
+                                        const LibsvmOptions& options, const std::string& name,
+                                        std::size_t block_bytes);
+
 // parse_libsvm_csr(text, ...) fed to the parser in the pieces read_libsvm_csr_in_pieces makes of
 // a file: the same result and errors (fuzz/fuzz_libsvm.cpp checks this on every input).
 // A line longer than max_line_bytes is an Error, as in every streamed read (kMaxLineBytes).
