@@ -1,11 +1,8 @@
 // Bitwise reproducibility: the loss, gradient and Hessian-vector product are the same bits for
 // 1, 2, 3 and 16 TBB threads and across repeated calls, on every ISA and both product paths.
-#include <cblas.h>
 #include <doctest/doctest.h>
 #include <tbb/task_arena.h>
 
-#include <cmath>
-#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -90,45 +87,4 @@ TEST_CASE("loss gradient determinism: bitwise identical for 1, 2, 3 and 16 threa
       check_thread_counts<float>(path, soft);
     }
   }
-}
-
-TEST_CASE("OpenBLAS's own thread count changes no bit, and a pass or fit leaves it as it was") {
-  // The BLAS path's products run OpenBLAS single-threaded inside TBB's tasks (SingleThreadedBlas),
-  // whatever the caller set with openblas_set_num_threads or OPENBLAS_NUM_THREADS; the caller's
-  // setting is restored afterwards. A fit at 150 classes takes the BLAS path by itself.
-  const int caller_threads = openblas_get_num_threads();
-  ProblemShape shape;
-  shape.rows = 700;
-  shape.features = 23;
-  shape.classes = 9;
-  shape.l2 = 0.01;
-  RandomProblem<double> data(shape);
-  softmaxkit::LossGradientOptions options;
-  options.path = ProductPath::blas;
-  LossGradient<double> objective(data.problem(), options);
-  std::vector<float> x(600 * 40);
-  std::vector<std::int32_t> labels(600);
-  for (std::size_t i = 0; i < x.size(); ++i)
-    x[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i % 1013)));
-  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int32_t>(i % 150);
-  auto fit = [&] {
-    softmaxkit::FitOptions fit_options;
-    fit_options.max_iterations = 15;
-    softmaxkit::SoftmaxRegression model(fit_options);
-    model.fit(softmaxkit::MatrixView<const float>(x.data(), 600, 40), labels);
-    return model.weights();
-  };
-  openblas_set_num_threads(1);
-  const Outputs<double> first = run(objective, data);
-  const std::vector<double> fitted = fit();
-  for (const int threads : {2, 4, 1}) {
-    INFO("OpenBLAS threads " << threads);
-    openblas_set_num_threads(threads);
-    CHECK(run(objective, data) == first);
-    CHECK(openblas_get_num_threads() == threads);
-    const std::vector<double> again = fit();
-    CHECK(std::memcmp(again.data(), fitted.data(), fitted.size() * sizeof(double)) == 0);
-    CHECK(openblas_get_num_threads() == threads);
-  }
-  openblas_set_num_threads(caller_threads);
 }
