@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "io/csv_pieces.hpp"
-#include "same_dataset.hpp"
+#include "parse_checks.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 
@@ -51,13 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return softmaxkit::detail::parse_csv_in_pieces(text, options, "fuzz", 1 + size % 23);
   });
   // Cuts at line starts picked from the input's size (ascending; equal ones make empty parts).
-  std::vector<std::size_t> starts{0};
-  for (std::size_t i = 0; i < text.size(); ++i)
-    if (text[i] == '\n') starts.push_back(i + 1);
-  std::vector<std::size_t> cuts;
-  for (std::size_t c = 0; c < static_cast<std::size_t>((data[0] >> 5) & 3); ++c)
-    cuts.push_back(starts[(size * 7919 + c * 104729) % starts.size()]);
-  std::sort(cuts.begin(), cuts.end());
+  const std::vector<std::size_t> cuts =
+      softmaxkit::fuzz::line_start_cuts(text, static_cast<std::size_t>((data[0] >> 5) & 3), size);
   check_same([&] {
     return softmaxkit::detail::parse_csv_in_parts(text, cuts, options, "fuzz", 1 + size % 7);
   });

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "io/libsvm_pieces.hpp"
-#include "same_dataset.hpp"
+#include "parse_checks.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 
@@ -62,13 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return softmaxkit::detail::parse_libsvm_csr_in_pieces(text, options, "fuzz", 1 + size % 29);
   });
   // Cut at up to three line starts picked from the input's size, as softmaxkit-mpi's ranks.
-  std::vector<std::size_t> starts{0};
-  for (std::size_t i = 0; i < text.size(); ++i)
-    if (text[i] == '\n') starts.push_back(i + 1);
-  std::vector<std::size_t> cuts;
-  for (std::size_t c = 0; c < size % 4; ++c)
-    cuts.push_back(starts[(size * 7919 + c * 104729) % starts.size()]);
-  std::sort(cuts.begin(), cuts.end());
+  const std::vector<std::size_t> cuts = softmaxkit::fuzz::line_start_cuts(text, size % 4, size);
   check_same_csr([&] {
     return softmaxkit::detail::parse_libsvm_csr_in_parts(text, cuts, options, "fuzz", 1 + size % 5);
   });

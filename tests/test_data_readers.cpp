@@ -608,22 +608,15 @@ TEST_CASE("CSV in parts (softmaxkit-mpi's byte ranges): parse_csv's values and m
   for (const auto& [text, options] : cases) {
     INFO("text: ", text);
     const auto whole = csv_outcome([&] { return softmaxkit::parse_csv(text, options, "f.csv"); });
-    std::vector<std::size_t> starts{0};
-    for (std::size_t i = 0; i < text.size(); ++i)
-      if (text[i] == '\n') starts.push_back(i + 1);
-    for (const std::size_t a : starts) {
-      for (const std::size_t b : starts) {
-        if (b < a) continue;
-        INFO("cuts at bytes ", a, " and ", b);
-        for (const auto& cuts : {std::vector<std::size_t>{a}, std::vector<std::size_t>{a, b}}) {
-          const auto parts = csv_outcome([&] {
-            return softmaxkit::detail::parse_csv_in_parts(text, cuts, options, "f.csv", 3);
-          });
-          check_same_outcome(parts, whole);
-          ++compared;
-        }
-      }
-    }
+    compared += softmaxkit::test::for_each_cut_at_line_starts(
+        text, [&](const std::vector<std::size_t>& cuts) {
+          INFO("cuts at bytes ", cuts.front(), " and ", cuts.back());
+          check_same_outcome(csv_outcome([&] {
+                               return softmaxkit::detail::parse_csv_in_parts(text, cuts, options,
+                                                                             "f.csv", 3);
+                             }),
+                             whole);
+        });
   }
   CHECK(compared > 400);  // 490: the loops ran
   CHECK_ERROR(softmaxkit::detail::parse_csv_in_parts("1,2\n3,4\n", std::vector<std::size_t>{2}, {},

@@ -7,11 +7,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "softmaxkit/error.hpp"
 
@@ -85,6 +87,27 @@ std::string error_message(F&& f) {
 
 inline bool contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;
+}
+
+// Calls check(cuts) for every way to cut `text` into two and three parts at its line starts (as
+// softmaxkit-mpi's ranks cut a file: one cut, and two ascending cuts, equal ones making an empty
+// part); returns how many calls it made.
+template <class Check>
+std::size_t for_each_cut_at_line_starts(std::string_view text, const Check& check) {
+  std::vector<std::size_t> starts{0};
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\n') starts.push_back(i + 1);
+  std::size_t calls = 0;
+  for (const std::size_t a : starts) {
+    for (const std::size_t b : starts) {
+      if (b < a) continue;
+      for (const auto& cuts : {std::vector<std::size_t>{a}, std::vector<std::size_t>{a, b}}) {
+        check(cuts);
+        ++calls;
+      }
+    }
+  }
+  return calls;
 }
 
 }  // namespace softmaxkit::test

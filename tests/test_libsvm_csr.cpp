@@ -522,22 +522,13 @@ TEST_CASE("LibSVM CSR in parts (softmaxkit-mpi's byte ranges): the whole text's 
     CAPTURE(text);
     const std::string whole =
         outcome([&] { return softmaxkit::parse_libsvm_csr(text, options, "f.svm"); });
-    std::vector<std::size_t> starts{0};
-    for (std::size_t i = 0; i < text.size(); ++i)
-      if (text[i] == '\n') starts.push_back(i + 1);
-    for (const std::size_t a : starts) {
-      for (const std::size_t b : starts) {
-        if (b < a) continue;
-        CAPTURE(a);
-        CAPTURE(b);
-        for (const auto& cuts : {std::vector<std::size_t>{a}, std::vector<std::size_t>{a, b}}) {
+    compared += softmaxkit::test::for_each_cut_at_line_starts(
+        text, [&](const std::vector<std::size_t>& cuts) {
+          INFO("cuts at bytes ", cuts.front(), " and ", cuts.back());
           CHECK(outcome([&] {
                   return d::parse_libsvm_csr_in_parts(text, cuts, options, "f.svm", 3);
                 }) == whole);
-          ++compared;
-        }
-      }
-    }
+        });
   }
   CHECK(compared > 1000);
   CHECK(contains(outcome([&] {

@@ -300,15 +300,7 @@ Dataset parse_csv_in_parts(std::string_view text, std::span<const std::size_t> c
                            const CsvOptions& options, const std::string& name,
                            std::size_t block_bytes) {
   check_text(text, name);
-  std::vector<std::size_t> bounds{0};
-  for (const std::size_t cut : cuts) {
-    if (cut < bounds.back() || cut > text.size() || (cut != 0 && text[cut - 1] != '\n')) {
-      throw Error(name + ": cut at byte " + std::to_string(cut) +
-                  " is not a line start after the previous cut");
-    }
-    bounds.push_back(cut);
-  }
-  bounds.push_back(text.size());
+  const std::vector<std::size_t> bounds = part_bounds(text, cuts, name);
   const std::size_t parts = bounds.size() - 1;
   std::vector<CsvPartLines> seen(parts);
   std::vector<std::string> errors(parts);

@@ -401,15 +401,7 @@ SparseDataset parse_libsvm_csr_in_parts(std::string_view text, std::span<const s
                                         const LibsvmOptions& options, const std::string& name,
                                         std::size_t block_bytes) {
   check_libsvm_options(options, name, kCsrMaxColumns);
-  std::vector<std::size_t> bounds{0};
-  for (const std::size_t cut : cuts) {
-    if (cut < bounds.back() || cut > text.size() || (cut != 0 && text[cut - 1] != '\n')) {
-      throw Error(name + ": cut at byte " + std::to_string(cut) +
-                  " is not a line start after the previous cut");
-    }
-    bounds.push_back(cut);
-  }
-  bounds.push_back(text.size());
+  const std::vector<std::size_t> bounds = part_bounds(text, cuts, name);
   std::vector<std::int64_t> offsets{0};
   std::vector<std::int32_t> columns, labels;
   std::vector<float> values;

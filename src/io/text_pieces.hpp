@@ -9,8 +9,10 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "softmaxkit/error.hpp"
 #include "text_lines.hpp"
@@ -72,6 +74,25 @@ inline TextSource string_source(std::string_view text) {
             return n;
           },
           [position] { *position = 0; }};
+}
+
+// The byte bounds of `text` cut into parts at `cuts` (softmaxkit-mpi's ranks' parts, simulated by
+// parse_csv_in_parts and parse_libsvm_csr_in_parts): 0, the cuts, text.size(). Each cut must be
+// a line start (0, or just after a '\n') at or after the previous one (equal cuts make empty
+// parts); otherwise an Error naming `name`.
+inline std::vector<std::size_t> part_bounds(std::string_view text,
+                                            std::span<const std::size_t> cuts,
+                                            const std::string& name) {
+  std::vector<std::size_t> bounds{0};
+  for (const std::size_t cut : cuts) {
+    if (cut < bounds.back() || cut > text.size() || (cut != 0 && text[cut - 1] != '\n')) {
+      throw Error(name + ": cut at byte " + std::to_string(cut) +
+                  " is not a line start after the previous cut");
+    }
+    bounds.push_back(cut);
+  }
+  bounds.push_back(text.size());
+  return bounds;
 }
 
 // The size of the pieces the streaming readers parse (a piece grows to hold a longer line).

@@ -1,11 +1,14 @@
-// Whether two parses gave the same Dataset (or SparseDataset): shape, labels, and every value
-// (and column index) bit for bit. The fuzzers compare the streamed and part-wise parses with the
-// whole text's.
+// What the parser fuzzers share: whether two parses gave the same Dataset (or SparseDataset):
+// shape, labels, and every value (and column index) bit for bit, as the streamed and part-wise
+// parses must give the whole text's; and where to cut an input into parts.
 #pragma once
 
 #include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
+#include <vector>
 
 #include "softmaxkit/data.hpp"
 
@@ -31,6 +34,20 @@ inline bool same_sparse_dataset(const SparseDataset& a, const SparseDataset& b) 
                     [](float p, float q) {
                       return std::bit_cast<std::uint32_t>(p) == std::bit_cast<std::uint32_t>(q);
                     });
+}
+
+// `count` cuts at line starts of `text`, picked from `seed` (the input's size), ascending; equal
+// ones make empty parts, as softmaxkit-mpi's ranks may have.
+inline std::vector<std::size_t> line_start_cuts(std::string_view text, std::size_t count,
+                                                std::size_t seed) {
+  std::vector<std::size_t> starts{0};
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\n') starts.push_back(i + 1);
+  std::vector<std::size_t> cuts;
+  for (std::size_t c = 0; c < count; ++c)
+    cuts.push_back(starts[(seed * 7919 + c * 104729) % starts.size()]);
+  std::sort(cuts.begin(), cuts.end());
+  return cuts;
 }
 
 }  // namespace softmaxkit::fuzz
