@@ -13,8 +13,10 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "io/csv_pieces.hpp"
 #include "io/libsvm_pieces.hpp"
 #include "softmaxkit/data.hpp"
 #include "test_files.hpp"
@@ -536,6 +538,17 @@ TEST_CASE("LibSVM CSR in parts (softmaxkit-mpi's byte ranges): the whole text's 
                                                        std::vector<std::size_t>{3}, {}, "f.svm", 3);
                  }),
                  "f.svm: cut at byte 3 is not a line start"));
+  // A null text with a size is refused by every simulation of a reader, as by parse_libsvm_csr.
+  const std::string_view null_text(nullptr, 5);
+  CHECK(
+      contains(outcome([&] { return d::parse_libsvm_csr_in_parts(null_text, {}, {}, "n.svm", 3); }),
+               "n.svm: text is null but has 5 bytes"));
+  CHECK(contains(error_message([&] { (void)d::parse_libsvm_in_pieces(null_text, {}, "n.svm", 3); }),
+                 "n.svm: text is null but has 5 bytes"));
+  CHECK(contains(error_message([&] {
+                   (void)softmaxkit::detail::parse_csv_in_parts(null_text, {}, {}, "n.csv", 3);
+                 }),
+                 "n.csv: text is null but has 5 bytes"));
 }
 
 TEST_CASE("LibSVM CSR: a file whose arrays could not fit in memory is refused first") {

@@ -217,7 +217,7 @@ std::uint64_t memory_limit() {
 
 // The single-process readers' message for a file without records (at its last line).
 std::string no_records(const std::string& path, unsigned long long file_lines) {
-  return path + ":" + std::to_string(std::max(1ULL, file_lines)) + ": no data records";
+  return detail::at_last_line(path, file_lines) + ": no data records";
 }
 
 // This rank's CSV part: parsed, then checked against the parts before it (csv_error_after_parts);
@@ -311,7 +311,7 @@ TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::str
     if (result.global_rows == 0) throw Error(no_records(path, counted.file_lines));
     if (format == "csv") return;
     // parse_libsvm's checks on the whole file, at its last line.
-    const std::string at_end = path + ":" + std::to_string(std::max(1ULL, counted.file_lines));
+    const std::string at_end = detail::at_last_line(path, counted.file_lines);
     if (cols == 0)
       throw Error(at_end + ": no feature indices found; set LibsvmOptions::num_features");
     detail::check_dense_libsvm_shape(result.global_rows, cols, libsvm_features,
@@ -398,7 +398,7 @@ SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
   collectively(comm, [&] {
     if (result.global_rows == 0) throw Error(no_records(path, counted.file_lines));
     if (cols == 0)
-      throw Error(path + ":" + std::to_string(std::max(1ULL, counted.file_lines)) +
+      throw Error(detail::at_last_line(path, counted.file_lines) +
                   ": no feature indices found; set LibsvmOptions::num_features");
   });
   result.classes = global_classes(comm, piece.labels);

@@ -135,8 +135,7 @@ class CsvParser {
   Dataset finish(bool part_of_file = false) {
     if (header_pending_) throw Error(name_ + ":1: missing header line");
     if (result_.rows == 0 && !part_of_file) {
-      throw Error(name_ + ":" + std::to_string(std::max<std::size_t>(1, lines_.count())) +
-                  ": no data records");
+      throw Error(detail::at_last_line(name_, lines_.count()) + ": no data records");
     }
     return std::move(result_);
   }
@@ -235,17 +234,11 @@ class CsvParser {
   Dataset result_;
 };
 
-void check_text(std::string_view text, const std::string& name) {
-  if (text.data() == nullptr && !text.empty()) {
-    throw Error(name + ": text is null but has " + std::to_string(text.size()) + " bytes");
-  }
-}
-
 }  // namespace
 
 Dataset parse_csv(std::string_view text, const CsvOptions& options,
                   const std::string& name_for_errors) {
-  check_text(text, name_for_errors);
+  detail::check_text(text, name_for_errors);
   CsvParser parser(options, name_for_errors, detail::count_line_ends(text) + 1);
   parser.parse(text);
   return parser.finish();
@@ -341,8 +334,7 @@ Dataset parse_csv_in_parts(std::string_view text, std::span<const std::size_t> c
     whole.features.insert(whole.features.end(), part.features.begin(), part.features.end());
   }
   if (whole.rows == 0) {
-    throw Error(name + ":" + std::to_string(std::max<std::uint64_t>(1, file_lines)) +
-                ": no data records");
+    throw Error(at_last_line(name, file_lines) + ": no data records");
   }
   return whole;
 }

@@ -123,7 +123,7 @@ class EntriesParser {
 
   // A part of a file (part_of_file) may hold no record or no feature index; a whole text may not.
   Entries finish(bool part_of_file = false) {
-    parsed_.at_end = name_ + ":" + std::to_string(std::max<std::size_t>(1, lines_.count()));
+    parsed_.at_end = detail::at_last_line(name_, lines_.count());
     if (parsed_.labels.empty()) {
       if (part_of_file) return std::move(parsed_);  // row_offsets {0}: no rows
       throw Error(parsed_.at_end + ": no data records");
@@ -237,9 +237,7 @@ void check_libsvm_options(const LibsvmOptions& options, const std::string& name,
 // A parser for a text held in memory (checked not null), its arrays reserved from its ':' count.
 EntriesParser text_parser(std::string_view text, const LibsvmOptions& options,
                           const std::string& name, std::size_t max_index) {
-  if (text.data() == nullptr && !text.empty()) {
-    throw Error(name + ": text is null but has " + std::to_string(text.size()) + " bytes");
-  }
+  detail::check_text(text, name);
   EntriesParser parser(options, name, max_index);
   const std::string_view body = detail::without_utf8_bom(text);
   parser.reserve(detail::count_char(body, ':'), body.size());
@@ -358,7 +356,7 @@ Dataset parse_counted_libsvm(const TextSource& source, const TextCounts& counts,
   result.cols = sparse.features.cols();
   check_dense_libsvm_shape(result.rows, result.cols, options.num_features,
                            static_cast<std::size_t>(counts.bytes),
-                           name + ":" + std::to_string(std::max<std::uint64_t>(1, counts.lines())));
+                           at_last_line(name, counts.lines()));
   const CsrMatrixView<float> csr = sparse.features.view();
   result.features = dense_features(result.rows, result.cols, csr.row_offsets(),
                                    csr.column_indices(), csr.values());
@@ -377,7 +375,7 @@ Dataset read_libsvm_in_pieces(const std::string& path, const LibsvmOptions& opti
 
 Dataset parse_libsvm_in_pieces(std::string_view text, const LibsvmOptions& options,
                                const std::string& name_for_errors, std::size_t block_bytes) {
-  if (text.data() == nullptr && !text.empty()) return parse_libsvm(text, options, name_for_errors);
+  check_text(text, name_for_errors);
   check_libsvm_options(options, name_for_errors, kMaxDenseValues);
   return parse_counted_libsvm(string_source(text), count_string(text), options, name_for_errors,
                               block_bytes, UINT64_MAX);
@@ -400,6 +398,7 @@ SparseDataset parse_counted_libsvm_csr(const TextSource& source, const TextCount
 SparseDataset parse_libsvm_csr_in_parts(std::string_view text, std::span<const std::size_t> cuts,
                                         const LibsvmOptions& options, const std::string& name,
                                         std::size_t block_bytes) {
+  check_text(text, name);
   check_libsvm_options(options, name, kCsrMaxColumns);
   const std::vector<std::size_t> bounds = part_bounds(text, cuts, name);
   std::vector<std::int64_t> offsets{0};
@@ -430,7 +429,7 @@ SparseDataset parse_libsvm_csr_in_parts(std::string_view text, std::span<const s
     file_lines += counts.lines();
   }
   if (!first_error.empty()) throw Error(first_error);
-  const std::string at_end = name + ":" + std::to_string(std::max<std::uint64_t>(1, file_lines));
+  const std::string at_end = at_last_line(name, file_lines);
   if (labels.empty()) throw Error(at_end + ": no data records");
   if (cols == 0)
     throw Error(at_end + ": no feature indices found; set LibsvmOptions::num_features");

@@ -95,6 +95,20 @@ inline std::vector<std::size_t> part_bounds(std::string_view text,
   return bounds;
 }
 
+// Where an error about a whole text of `lines` lines (PieceLines's count; a part's lines added
+// up over a file's parts) is reported: "name:<its last line>", line 1 for an empty text.
+inline std::string at_last_line(const std::string& name, std::uint64_t lines) {
+  return name + ":" + std::to_string(std::max<std::uint64_t>(1, lines));
+}
+
+// A text given by pointer and size (the parse_* functions): a null pointer with a nonzero size
+// is an Error naming `name`, not a read of address 0.
+inline void check_text(std::string_view text, const std::string& name) {
+  if (text.data() == nullptr && !text.empty()) {
+    throw Error(name + ": text is null but has " + std::to_string(text.size()) + " bytes");
+  }
+}
+
 // The size of the pieces the streaming readers parse (a piece grows to hold a longer line).
 inline constexpr std::size_t kTextPieceBytes = std::size_t{16} << 20;
 
