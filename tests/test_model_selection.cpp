@@ -409,6 +409,45 @@ TEST_CASE("cross_validate: scores equal a separate cold fit scored on the held-o
   CHECK(result.model->effective_l2() == doctest::Approx(1.0 / (Cs[best] * 240.0)));
 }
 
+// The folds of a search share its scratch buffers (solvers/scratch_pool.hpp), each taken back
+// with what the fit before left in it; fit_path on a fold's rows alone starts with none. The
+// shape makes the structured metric's buffers large enough to be kept: its class sample
+// (2048 rows x 24 features) and its subspace Hessian (K r = 250).
+TEST_CASE("cross_validate: each fold's fits have the bits of fit_path on that fold's rows") {
+  const Blobs data = make_blobs(2700, 24, 10, 0.6, 17);
+  const std::vector<double> Cs = softmaxkit::log_grid(1e-2, 1e2, 4);
+  FitOptions options;
+  options.threads = 2;
+  CvOptions cv;
+  cv.folds = 3;
+  cv.refit = false;
+  const CvResult result = softmaxkit::cross_validate(data.view(), data.labels, Cs, options, cv);
+  for (std::size_t f = 0; f < 3; ++f) {
+    CAPTURE(f);
+    std::vector<double> train;
+    std::vector<std::int32_t> train_labels;
+    for (std::size_t row : result.folds[f].train) {
+      train.insert(train.end(), data.features.begin() + static_cast<long>(row * data.cols),
+                   data.features.begin() + static_cast<long>((row + 1) * data.cols));
+      train_labels.push_back(data.labels[row]);
+    }
+    const softmaxkit::PathResult path =
+        softmaxkit::fit_path(MatrixView<const double>(train.data(), train_labels.size(), data.cols),
+                             train_labels, Cs, options);
+    for (std::size_t c = 0; c < Cs.size(); ++c) {
+      CAPTURE(Cs[c]);
+      const softmaxkit::FitReport& in_cv = result.scores[f][c].report;
+      const softmaxkit::FitReport& alone = path.points[c].report;
+      CHECK(std::memcmp(&in_cv.objective, &alone.objective, sizeof(double)) == 0);
+      CHECK(std::memcmp(&in_cv.gradient_norm, &alone.gradient_norm, sizeof(double)) == 0);
+      CHECK(in_cv.iterations == alone.iterations);
+      CHECK(in_cv.metric == alone.metric);
+    }
+    // The shape reaches the subspace (its Hessian is one of the kept buffers).
+    CHECK(path.points.back().report.metric.find("subspace") != std::string::npos);
+  }
+}
+
 TEST_CASE("cross_validate: ties go to the smaller C; log_loss scoring picks the smallest loss") {
   // Well separated: every C in the grid classifies every held-out row, so accuracy ties.
   const Blobs data = make_blobs(120, 4, 2, 8.0, 1);

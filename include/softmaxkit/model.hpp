@@ -26,7 +26,8 @@ struct PathStart;  // model_selection.cpp: places a path's extrapolated start in
 }
 namespace solvers_detail {
 struct GramFactorization;  // the structured solver's setup, kept for the next fit on the same data
-}
+class ScratchPool;         // a C search's buffers, kept from one fit to the next
+}  // namespace solvers_detail
 
 struct FitOptions {
   // L2 strength lambda in J = mean CE + (lambda/2)||W||^2. If `C` is set it wins:
@@ -166,6 +167,8 @@ class SoftmaxRegression {
   bool trained_in_double_ = false;
   SolverKind solver_used_ = SolverKind::structured;
   std::shared_ptr<solvers_detail::GramFactorization> gram_cache_;
+  // Set by fit_path and cross_validate on their own model while they run (PathStart), else null.
+  solvers_detail::ScratchPool* scratch_ = nullptr;
 };
 
 }  // namespace softmaxkit

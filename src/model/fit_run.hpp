@@ -74,12 +74,14 @@ inline tbb::task_arena fit_arena(int threads) {
 // gram_cache: the structured solver's factorisation of G, reused when the rows are the same.
 // share: data.training is a share of a data-parallel problem (softmaxkit::mpi), or null; then
 // make_metric builds the structured solver's metric (from rows gathered from every share).
+// scratch: a C search's pool for the metric's buffers (solvers/scratch_pool.hpp), or null.
 template <class T>
 FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_t classes,
                    double lambda, std::vector<double> start,
                    std::shared_ptr<solvers_detail::GramFactorization>* gram_cache,
                    const ChunkShare<T>* share = nullptr,
-                   const std::function<std::shared_ptr<SoftmaxMetric<T>>()>& make_metric = {}) {
+                   const std::function<std::shared_ptr<SoftmaxMetric<T>>()>& make_metric = {},
+                   solvers_detail::ScratchPool* scratch = nullptr) {
   const std::size_t features = data.training.cols;
   RegressionProblem<T> problem;
   if (data.training.is_sparse) {
@@ -144,7 +146,7 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
       // The factorisation of G is kept for the next fit on the same rows (a C search).
       metric = make_metric ? make_metric()
                            : std::make_shared<SoftmaxMetric<T>>(problem, SoftmaxMetricSettings{},
-                                                                gram_cache);
+                                                                gram_cache, scratch);
       solver_objective.metric = metric;
     }
     result = minimize(solver_objective, outcome.parameters, solver);

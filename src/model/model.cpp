@@ -44,9 +44,9 @@ FitReport SoftmaxRegression::fit_impl(const Features& features,
   if (!in_double) detail::check_lambda_in_float(options_, lambda);
   const double fraction = options_.validation_fraction;
   auto train_in = [&]<class C>(C) {  // C: the precision the fit computes in
-    return detail::run_fit(options_,
-                           detail::prepare_fit_data<C>(features, indices, sample_weight, fraction),
-                           classes.size(), lambda, std::move(start), &gram_cache_);
+    return detail::run_fit<C>(
+        options_, detail::prepare_fit_data<C>(features, indices, sample_weight, fraction),
+        classes.size(), lambda, std::move(start), &gram_cache_, nullptr, {}, scratch_);
   };
   detail::FitOutcome outcome = in_double ? train_in(double{}) : train_in(T{});
   if (outcome.report.reason == StopReason::nan) return outcome.report;  // model unchanged

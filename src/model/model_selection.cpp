@@ -13,6 +13,7 @@
 #include "model/class_labels.hpp"
 #include "model/path_predictor.hpp"
 #include "softmaxkit/error.hpp"
+#include "solvers/scratch_pool.hpp"
 
 namespace softmaxkit {
 
@@ -23,6 +24,9 @@ struct PathStart {
                      std::vector<double> intercept) {
     model.weights_ = std::move(weights);
     model.intercept_ = std::move(intercept);
+  }
+  static void use_scratch(SoftmaxRegression& model, solvers_detail::ScratchPool* pool) {
+    model.scratch_ = pool;
   }
 };
 }  // namespace detail
@@ -58,10 +62,13 @@ void check_options(std::string_view where, const FitOptions& options) {
 using AfterFit = std::function<void(std::size_t, const SoftmaxRegression&, const PathPoint&)>;
 
 // Features: MatrixView<const T> or CsrMatrixView<T>; SoftmaxRegression::fit takes either.
+// scratch: the buffers the fits reuse (cross_validate's, shared by its folds), or null for the
+// path's own.
 template <class Features>
 PathResult path_impl(std::string_view where, const Features& features,
                      std::span<const std::int32_t> labels, std::span<const double> Cs,
-                     const FitOptions& options, bool keep_coefficients, const AfterFit& after_fit) {
+                     const FitOptions& options, bool keep_coefficients, const AfterFit& after_fit,
+                     solvers_detail::ScratchPool* scratch = nullptr) {
   check_Cs(where, Cs);
   check_options(where, options);
   // Most regularised first: each solution is a good start for the next, larger C.
@@ -80,6 +87,8 @@ PathResult path_impl(std::string_view where, const Features& features,
   // far stricter than a cold fit's: warm fits take the first fit's (cold) initial gradient norm
   // as their reference, so every point is solved to the accuracy an independent fit reaches.
   SoftmaxRegression model(path_options);
+  solvers_detail::ScratchPool own_scratch;
+  detail::PathStart::use_scratch(model, scratch != nullptr ? scratch : &own_scratch);
   PathResult result;
   result.points.resize(Cs.size());
   std::vector<double> previous_weights, previous_intercept;
@@ -146,20 +155,25 @@ struct DenseRows {
   MatrixView<const T> view() const { return {values.data(), rows, cols}; }
 };
 
+// Into `out`'s memory: the folds' row counts differ by one at most, so after the first fold no
+// memory is allocated (and faulted in) again.
 template <class T>
-DenseRows<T> gather_rows(MatrixView<const T> features, const std::vector<std::size_t>& rows) {
+void gather_rows(MatrixView<const T> features, const std::vector<std::size_t>& rows,
+                 DenseRows<T>& out) {
   const std::size_t cols = features.cols();
-  DenseRows<T> out{std::vector<T>(rows.size() * cols), rows.size(), cols};
+  out.rows = rows.size();
+  out.cols = cols;
+  out.values.resize(rows.size() * cols);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const T* source = features.row(rows[i]);
     std::copy(source, source + cols, out.values.begin() + static_cast<std::ptrdiff_t>(i * cols));
   }
-  return out;
 }
 
 // The chosen rows of CSR features as CSR (never densified): their entries only, in row order.
 template <class T>
-CsrMatrix<T> gather_rows(const CsrMatrixView<T>& features, const std::vector<std::size_t>& rows) {
+void gather_rows(const CsrMatrixView<T>& features, const std::vector<std::size_t>& rows,
+                 CsrMatrix<T>& out) {
   std::size_t entries = 0;
   for (std::size_t row : rows) entries += features.row_end(row) - features.row_begin(row);
   std::vector<std::int64_t> offsets(rows.size() + 1);
@@ -179,9 +193,21 @@ CsrMatrix<T> gather_rows(const CsrMatrixView<T>& features, const std::vector<std
     next += end - begin;
     offsets[i + 1] = static_cast<std::int64_t>(next);
   }
-  return CsrMatrix<T>(rows.size(), features.cols(), std::move(offsets), std::move(columns),
-                      std::move(values));
+  out = CsrMatrix<T>(rows.size(), features.cols(), std::move(offsets), std::move(columns),
+                     std::move(values));
 }
+
+// The owning type gather_rows fills for each kind of features.
+template <class Features>
+struct Gathered;
+template <class T>
+struct Gathered<MatrixView<const T>> {
+  using type = DenseRows<T>;
+};
+template <class T>
+struct Gathered<CsrMatrixView<T>> {
+  using type = CsrMatrix<T>;
+};
 
 std::vector<std::int32_t> gather_labels(std::span<const std::int32_t> labels,
                                         const std::vector<std::size_t>& rows) {
@@ -252,10 +278,12 @@ CvResult cv_impl(std::string_view where, const Features& features,
   result.folds.assign(folds.begin(), folds.end());
   result.scores.assign(folds.size(), std::vector<CvScore>(Cs.size()));
   std::size_t done = 0;
+  solvers_detail::ScratchPool scratch;
+  typename Gathered<Features>::type train, test;
   for (std::size_t f = 0; f < folds.size(); ++f) {
     // One fold's copies at a time: the memory is the features plus one training and test set.
-    const auto train = gather_rows(features, folds[f].train);
-    const auto test = gather_rows(features, folds[f].test);
+    gather_rows(features, folds[f].train, train);
+    gather_rows(features, folds[f].test, test);
     const std::vector<std::int32_t> train_labels = gather_labels(labels, folds[f].train);
     const std::vector<std::int32_t> test_labels = gather_labels(labels, folds[f].test);
     const auto& test_view = test.view();
@@ -293,7 +321,7 @@ CvResult cv_impl(std::string_view where, const Features& features,
         cv.progress(progress);
       }
     };
-    path_impl(where, train.view(), train_labels, Cs, options, false, score);
+    path_impl(where, train.view(), train_labels, Cs, options, false, score, &scratch);
   }
 
   const std::size_t count = Cs.size();

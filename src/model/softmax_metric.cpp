@@ -86,7 +86,9 @@ std::vector<std::size_t> metric_rows(std::size_t rows, std::size_t features, std
 template <class T>
 SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& problem,
                                 const SoftmaxMetricSettings& settings,
-                                std::shared_ptr<solvers_detail::GramFactorization>* cache) {
+                                std::shared_ptr<solvers_detail::GramFactorization>* cache,
+                                solvers_detail::ScratchPool* scratch)
+    : scratch_(scratch) {
   setup(problem,
         problem.features.empty() ? problem.sparse_features.rows() : problem.features.rows(),
         settings, cache);
@@ -104,6 +106,12 @@ SoftmaxMetric<T>::SoftmaxMetric(const RegressionProblem<T>& sampled, std::size_t
                 " sampled rows given, metric_rows names " + std::to_string(row_index_.size()));
   whole_nnz_ = nnz;
   setup(sampled, rows, settings, nullptr);
+}
+
+template <class T>
+SoftmaxMetric<T>::~SoftmaxMetric() {
+  if (!sparse_) solvers_detail::give_scratch(scratch_, std::move(rows_));
+  if (preconditioner_) solvers_detail::give_scratch(scratch_, preconditioner_->release_subspace());
 }
 
 template <class T>
@@ -282,7 +290,7 @@ void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
       sample_row_offsets_.push_back(rows_.size());
     }
   } else {
-    rows_.resize(class_sample.size() * n);
+    rows_ = solvers_detail::take_scratch(scratch_, class_sample.size() * n);
     for (std::size_t r = 0; r < class_sample.size(); ++r) copy_row(class_sample[r], &rows_[r * n]);
   }
   setup_passes_ += static_cast<double>(sparse_ ? rows_.size() : class_sample.size() * n) /
@@ -423,12 +431,13 @@ void SoftmaxMetric<T>::build_subspace(std::span<const double> x) {
                 solvers_detail::max_subspace_size / std::max<std::size_t>(k, 1),
                 static_cast<std::size_t>(budget)});
   if (rank < 8 || !preconditioner_->subspace_possible(rank)) return;
-  std::vector<double> basis;
+  std::vector<double> basis = solvers_detail::take_scratch(scratch_, cols * rank);
   preconditioner_->basis(rank, basis);
   const std::size_t rows = gram_sample_.size();
-  std::vector<double> z(rows * rank), p(rows * k), w(rows);
+  std::vector<double> z = solvers_detail::take_scratch(scratch_, rows * rank);
+  std::vector<double> p = solvers_detail::take_scratch(scratch_, rows * k), w(rows);
   constexpr std::size_t chunk = 1024;
-  std::vector<double> block(std::min(chunk, rows) * cols);
+  std::vector<double> block = solvers_detail::take_scratch(scratch_, std::min(chunk, rows) * cols);
   double total = 0;
   SingleThreadedBlas single;
   for (std::size_t start = 0; start < rows; start += chunk) {
@@ -461,7 +470,12 @@ void SoftmaxMetric<T>::build_subspace(std::span<const double> x) {
     }
   }
   for (double& e : w) e /= total;
-  const double flops = preconditioner_->set_subspace(z, p, w, rows, rank, settings_.subspace_drop);
+  const std::size_t size = k * rank;
+  const double flops =
+      preconditioner_->set_subspace(z, p, w, rows, rank, settings_.subspace_drop,
+                                    solvers_detail::take_scratch(scratch_, size * size));
+  for (std::vector<double>* buffer : {&basis, &z, &p, &block})
+    solvers_detail::give_scratch(scratch_, std::move(*buffer));
   const double sd = static_cast<double>(rows), r = static_cast<double>(rank);
   setup_passes_ += (2 * sd * static_cast<double>(cols) * r +
                     2 * sd * static_cast<double>(n) * static_cast<double>(k) + flops) /

@@ -31,6 +31,7 @@
 #include "softmaxkit/metric.hpp"
 #include "softmaxkit/regression.hpp"
 #include "solvers/kronecker_preconditioner.hpp"
+#include "solvers/scratch_pool.hpp"
 
 namespace softmaxkit::detail {
 
@@ -73,8 +74,11 @@ class SoftmaxMetric final : public Metric {
  public:
   // cache: where a fit on the same data left its factorization of G (see GramFactorization);
   // reused when the sampled rows hash the same, replaced otherwise. May be null.
+  // scratch: a C search's pool (solvers/scratch_pool.hpp) the metric's large buffers are taken
+  // from and given back to when it is destroyed. May be null.
   SoftmaxMetric(const RegressionProblem<T>& problem, const SoftmaxMetricSettings& settings = {},
-                std::shared_ptr<solvers_detail::GramFactorization>* cache = nullptr);
+                std::shared_ptr<solvers_detail::GramFactorization>* cache = nullptr,
+                solvers_detail::ScratchPool* scratch = nullptr);
   // For a problem whose rows are elsewhere (softmaxkit::mpi gathers these to every process):
   // `sampled` holds only the rows metric_rows(rows, ...) names, in that order (features and
   // weights, if any); `rows` is the whole problem's row count. The same metric, bitwise, as the
@@ -82,6 +86,9 @@ class SoftmaxMetric final : public Metric {
   // count (a pass's cost, which the metric's choices and counts are measured against).
   SoftmaxMetric(const RegressionProblem<T>& sampled, std::size_t rows,
                 const SoftmaxMetricSettings& settings = {}, std::size_t nnz = 0);
+  ~SoftmaxMetric() override;
+  SoftmaxMetric(const SoftmaxMetric&) = delete;
+  SoftmaxMetric& operator=(const SoftmaxMetric&) = delete;
 
   void update(std::span<const double> x, double relative_gradient_norm) override;
   void apply(std::span<const double> in, std::span<double> out) override;
@@ -119,6 +126,7 @@ class SoftmaxMetric final : public Metric {
   std::size_t at(std::size_t row) const;          // a sampled row's index in features_view_
 
   std::vector<std::size_t> row_index_;  // the sampled problem's rows; empty: all rows
+  solvers_detail::ScratchPool* scratch_ = nullptr;
 
   MatrixView<const T> features_view_;
   CsrMatrixView<T> sparse_view_;

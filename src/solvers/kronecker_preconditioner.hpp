@@ -97,10 +97,16 @@ class KroneckerPreconditioner {
   bool subspace_possible(std::size_t rank) const {
     return dense_gram_ && rank > 0 && rank <= cols_ && classes_ * rank <= max_subspace_size;
   }
+  // `storage`: memory for the (K r)^2 Hessian (any contents; ScratchPool::take), or empty.
   void basis(std::size_t rank, std::vector<double>& out) const;
   double set_subspace(std::span<const double> z, std::span<const double> probabilities,
                       std::span<const double> weights, std::size_t rows, std::size_t rank,
-                      double drop);
+                      double drop, std::vector<double> storage = {});
+  // The subspace factor's memory (for a ScratchPool), leaving no subspace; empty without one.
+  std::vector<double> release_subspace() {
+    rank_ = 0;
+    return std::move(subspace_);
+  }
   std::size_t subspace_rank() const { return rank_; }
 
   // Flops of the one-time setup (the eigendecomposition of G) and of one apply / one update.
@@ -126,7 +132,9 @@ class KroneckerPreconditioner {
   std::vector<double> q_, s_;                      // the same for A (K x K / K)
   double setup_flops_ = 0;
   std::size_t rank_ = 0;
-  std::vector<double> subspace_;  // Cholesky factor (lower) of the K r x K r subspace Hessian
+  // Cholesky factor of the K r x K r subspace Hessian: upper triangle, column-major (as dtrsv reads
+  // it); the same memory read row-major holds the lower factor.
+  std::vector<double> subspace_;
   mutable std::vector<double> rhs_;
   mutable std::vector<double> t1_, t2_;  // K x n' workspaces per vector applied at once
 };
