@@ -38,8 +38,12 @@ class ScratchPool {
     return out;
   }
 
-  // Keeps `buffer`'s memory for a later take (its contents are not kept).
-  void give(std::vector<double>&& buffer) {
+  ScratchPool() { kept_.reserve(kMaxKept + 1); }
+
+  // Keeps `buffer`'s memory for a later take (its contents are not kept). Never throws (the
+  // metric gives its buffers back from its destructor, also while an exception unwinds): the
+  // room for one more was reserved.
+  void give(std::vector<double>&& buffer) noexcept {
     if (buffer.capacity() < kMinElements) return;
     kept_.push_back(std::move(buffer));
     if (kept_.size() > kMaxKept) {
@@ -59,7 +63,7 @@ class ScratchPool {
 inline std::vector<double> take_scratch(ScratchPool* pool, std::size_t size) {
   return pool != nullptr ? pool->take(size) : std::vector<double>(size, 0.0);
 }
-inline void give_scratch(ScratchPool* pool, std::vector<double>&& buffer) {
+inline void give_scratch(ScratchPool* pool, std::vector<double>&& buffer) noexcept {
   if (pool != nullptr) pool->give(std::move(buffer));
 }
 
