@@ -18,7 +18,7 @@ namespace softmaxkit::solvers_detail {
 class ScratchPool {
  public:
   // Smaller buffers are left to malloc, which keeps them itself; at most kMaxKept are held (the
-  // largest), so a pool holds at most what one fit's metric had taken.
+  // largest), each one a fit had in use.
   static constexpr std::size_t kMinElements = (std::size_t{256} << 10) / sizeof(double);
   static constexpr std::size_t kMaxKept = 8;
 
