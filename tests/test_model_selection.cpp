@@ -411,10 +411,11 @@ TEST_CASE("cross_validate: scores equal a separate cold fit scored on the held-o
 
 // The folds of a search share its scratch buffers (solvers/scratch_pool.hpp), each taken back
 // with what the fit before left in it; fit_path on a fold's rows alone starts with none. The
-// shape makes the structured metric's buffers large enough to be kept: its class sample
-// (2048 rows x 24 features) and its subspace Hessian (K r = 250).
+// shape makes the structured metric's buffers large enough to be kept: its class sample (every
+// training row: about 1800 x 24) and its subspace Hessian (K r = 240); 2701 rows make the folds'
+// sizes differ, so the later folds ask for other sizes than the buffers they find.
 TEST_CASE("cross_validate: each fold's fits have the bits of fit_path on that fold's rows") {
-  const Blobs data = make_blobs(2700, 24, 10, 0.6, 17);
+  const Blobs data = make_blobs(2701, 24, 10, 0.6, 17);
   const std::vector<double> Cs = softmaxkit::log_grid(1e-2, 1e2, 4);
   FitOptions options;
   options.threads = 2;
@@ -422,6 +423,7 @@ TEST_CASE("cross_validate: each fold's fits have the bits of fit_path on that fo
   cv.folds = 3;
   cv.refit = false;
   const CvResult result = softmaxkit::cross_validate(data.view(), data.labels, Cs, options, cv);
+  CHECK(result.folds[0].train.size() != result.folds[2].train.size());
   for (std::size_t f = 0; f < 3; ++f) {
     CAPTURE(f);
     std::vector<double> train;

@@ -57,10 +57,19 @@ TEST_CASE("ScratchPool: the smallest kept buffer that holds the request is taken
   CHECK(pool.kept() == 1);
 }
 
-TEST_CASE("ScratchPool: small buffers are not kept; at most kMaxKept, the largest") {
+TEST_CASE("ScratchPool: small buffers are not kept nor served; at most kMaxKept, the largest") {
   ScratchPool pool;
   pool.give(std::vector<double>(kLarge - 1));
   CHECK(pool.kept() == 0);
+  // A small request leaves a kept buffer for the large one that follows.
+  std::vector<double> large = pool.take(kLarge * 3);
+  const double* large_memory = large.data();
+  pool.give(std::move(large));
+  const std::vector<double> small = pool.take(kLarge - 1);
+  CHECK(small.size() == kLarge - 1);
+  CHECK(small.data() != large_memory);
+  CHECK(pool.kept() == 1);
+  CHECK(pool.take(kLarge * 3).data() == large_memory);
   std::vector<const double*> memory;
   for (std::size_t i = 0; i <= ScratchPool::kMaxKept; ++i) {
     std::vector<double> buffer(kLarge * (i + 1));
@@ -78,7 +87,7 @@ TEST_CASE("take_scratch / give_scratch without a pool: new zeros, nothing kept")
   CHECK(all_zero(buffer));
   give_scratch(nullptr, std::move(buffer));
   ScratchPool pool;
-  std::vector<double> taken = take_scratch(&pool, 5);
+  std::vector<double> taken = take_scratch(&pool, 5);  // below kMinElements: new
   CHECK(taken.size() == 5);
   CHECK(all_zero(taken));
 }

@@ -17,13 +17,16 @@ namespace softmaxkit::solvers_detail {
 
 class ScratchPool {
  public:
-  // Smaller buffers are left to malloc, which keeps them itself; at most kMaxKept are held (the
-  // largest), each one a fit had in use.
-  static constexpr std::size_t kMinElements = (std::size_t{256} << 10) / sizeof(double);
+  // Smaller buffers are left to malloc, which keeps them itself (a small request taking a large
+  // kept buffer would send the next large request to the system); at most kMaxKept are held
+  // (the largest), each one a fit had in use.
+  static constexpr std::size_t kMinElements = (std::size_t{64} << 10) / sizeof(double);
   static constexpr std::size_t kMaxKept = 8;
 
-  // `size` zeros, in the memory of the smallest kept buffer that holds them, or new.
+  // `size` zeros, in the memory of the smallest kept buffer that holds them, or new (always new
+  // below kMinElements).
   std::vector<double> take(std::size_t size) {
+    if (size < kMinElements) return std::vector<double>(size, 0.0);
     auto best = kept_.end();
     for (auto it = kept_.begin(); it != kept_.end(); ++it) {
       if (it->capacity() >= size && (best == kept_.end() || it->capacity() < best->capacity()))
