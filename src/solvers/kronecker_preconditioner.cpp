@@ -93,6 +93,14 @@ KroneckerPreconditioner::KroneckerPreconditioner(std::size_t classes, std::size_
   double ridge = l2;
   if (!(ridge > 0) || !std::isfinite(largest / ridge) || !std::isfinite(1 / std::sqrt(ridge))) {
     ridge = gram_->mean_diagonal > 0 ? 1e-10 * gram_->mean_diagonal : 1e-10;
+    // No penalty: every all-classes direction 1 (x) v of W is flat in the objective (softmax is
+    // unchanged when all classes' logits move together) and had curvature `ridge` in M, so the
+    // rounding error a float gradient has along it was amplified by 1 / ridge: a default fit
+    // drifted along it until max |W| was 150 and its float loss was 1.5e-6 off (ended
+    // no_progress). These directions are eigenvectors of M (A 1 = 0), so, as for the intercept,
+    // projecting them out of input and output is the exact inverse on the complement, and the
+    // iterates keep the start's component along them (any value is optimal without a penalty).
+    centre_weights_ = classes_ > 1;
   }
   scale_.assign(n, 1 / std::sqrt(ridge));
   if (intercept_) scale_[n - 1] = 1 / std::sqrt(intercept_ridge * ridge);
@@ -140,7 +148,7 @@ void KroneckerPreconditioner::apply_pair(std::span<const double> in_a, std::span
 void KroneckerPreconditioner::apply_each(std::span<const std::span<const double>> ins,
                                          std::span<const std::span<double>> outs) const {
   const std::size_t k = classes_, n = cols_, f = features_, count = ins.size();
-  if (!dense_gram_ && !dense_class_covariance() && rank_ == 0) {
+  if (!dense_gram_ && !dense_class_covariance() && rank_ == 0 && !centre_weights_) {
     for (std::size_t v = 0; v < count; ++v) apply_diagonal(ins[v], outs[v]);
     return;
   }
@@ -159,6 +167,8 @@ void KroneckerPreconditioner::apply_each(std::span<const std::span<const double>
   if (intercept_)
     for (std::size_t v = 0; v < count; ++v)
       centre_intercept(ins[v].data() + k * f, 1, t1_.data() + v * k * n + f, n);
+  if (centre_weights_)
+    for (std::size_t v = 0; v < count; ++v) centre_weight_columns(t1_.data() + v * k * n);
   detail::SingleThreadedBlas single;
   const bool dense_a = dense_class_covariance();
   // The products with U run as two column panels of the result, each one single-threaded
@@ -230,6 +240,8 @@ void KroneckerPreconditioner::apply_each(std::span<const std::span<const double>
   } else {
     t1_.swap(t2_);
   }
+  if (centre_weights_)
+    for (std::size_t v = 0; v < count; ++v) centre_weight_columns(t1_.data() + v * k * n);
   for_rows(rows, n, [&](std::size_t row) {
     double* out = outs[row / k].data() + (row % k) * f;
     for (std::size_t j = 0; j < f; ++j) out[j] = t1_[row * n + j] * scale_[j];
@@ -249,6 +261,18 @@ void KroneckerPreconditioner::centre_intercept(const double* from, std::size_t f
   mean /= static_cast<double>(k);
   for (std::size_t c = 0; c < k; ++c)
     to[c * to_stride] = (from[c * from_stride] - mean) * scale_[features_];
+}
+
+// Each of the first features_ columns of one vector's K x n' matrix (rows n' apart) minus its
+// mean over the classes, summed in class order: the same bits for any thread count.
+void KroneckerPreconditioner::centre_weight_columns(double* matrix) const {
+  const std::size_t k = classes_, n = cols_, f = features_;
+  column_means_.assign(matrix, matrix + f);
+  for (std::size_t c = 1; c < k; ++c)
+    for (std::size_t j = 0; j < f; ++j) column_means_[j] += matrix[c * n + j];
+  for (std::size_t j = 0; j < f; ++j) column_means_[j] /= static_cast<double>(k);
+  for (std::size_t c = 0; c < k; ++c)
+    for (std::size_t j = 0; j < f; ++j) matrix[c * n + j] -= column_means_[j];
 }
 
 // Both factors diagonal and no subspace (CSR data): the steps of apply() become one pass over the

@@ -15,7 +15,11 @@
 // The intercept's all-classes direction (1 (x) e_b) has zero curvature in the objective but
 // curvature 1e-3 lambda in M; it is an eigenvector of M, so projecting it out of input and output
 // (centring the intercept column over the classes) gives the exact inverse on the complement
-// instead of amplifying rounding error along it by 1e3 / lambda.
+// instead of amplifying rounding error along it by 1e3 / lambda. Without a penalty (lambda = 0,
+// or so small that the ridge below replaces it) the same holds for every column of W: its
+// all-classes directions are flat in the objective and eigenvectors of M with the ridge's
+// curvature, so W's columns are centred over the classes too (K > 1), and a fit keeps its
+// start's component along them.
 //
 // Sizes, memory and cost, and the automatic fallbacks (the choice is reported by describe()):
 //   G full: n'^2 doubles plus an n' x n' eigendecomposition once (about 9 n'^3 flops) and
@@ -121,12 +125,16 @@ class KroneckerPreconditioner {
                   std::span<const std::span<double>> outs) const;
   // apply() when both factors are diagonal and there is no subspace: one pass, the same bits.
   void apply_diagonal(std::span<const double> in, std::span<double> out) const;
+  // Without a penalty (centre_weights_): W's columns of one stacked K x n' matrix centred over
+  // the classes, in place.
+  void centre_weight_columns(double* matrix) const;
   // to[c * to_stride] = (from[c * from_stride] - mean over the classes) * scale of the intercept.
   void centre_intercept(const double* from, std::size_t from_stride, double* to,
                         std::size_t to_stride) const;
   std::size_t classes_, features_, cols_;  // cols_ = n'
   bool intercept_, dense_gram_, dense_classes_;
-  std::vector<double> scale_;                      // R^{-1/2}, n'
+  bool centre_weights_ = false;  // no penalty: W's all-classes directions projected out
+  std::vector<double> scale_;    // R^{-1/2}, n'
   std::shared_ptr<const GramFactorization> gram_;  // eigenvectors U of G' (and of D G D)
   std::vector<double> l_;                          // eigenvalues of G'
   std::vector<double> q_, s_;                      // the same for A (K x K / K)
@@ -137,6 +145,7 @@ class KroneckerPreconditioner {
   std::vector<double> subspace_;
   mutable std::vector<double> rhs_;
   mutable std::vector<double> t1_, t2_;  // K x n' workspaces per vector applied at once
+  mutable std::vector<double> column_means_;
 };
 
 }  // namespace softmaxkit::solvers_detail

@@ -286,5 +286,32 @@ cmp -s "$work/cv1.skm" "$work/cv2.skm" && cmp -s "$work/cv1.skm" "$work/cv3.skm"
   cmp -s "$work/cv1.json" "$work/cv2.json" && cmp -s "$work/cv1.json" "$work/cv3.json" &&
   passed=$((passed + 1)) || fail "C search: model or table differs between 1, 2 and 3 threads"
 
+# ---- data of another width than the training data or the model: refused before any work,
+# naming the option, the file and both widths (a narrower --test under --cv 0 used to be stacked
+# under the training rows as if it had their width: an out-of-bounds read) ----
+awk -F, '{ printf "%s,%s\n", $1, $2 }' "$work/d.csv" >"$work/narrow.csv"
+awk -F, '{ printf "%s,%s,%s,1\n", $1, $2, $3 }' "$work/d.csv" >"$work/wide.csv"
+for other in narrow wide; do
+  bad -- "--test.*$other.csv.*width of --train.*2 features" train "${csv[@]}" --C 0.1,1 --cv 0 \
+    --test "$work/$other.csv"
+  bad -- "--test.*$other.csv.*width of --train" train "${csv[@]}" --test "$work/$other.csv"
+  bad -- "--data.*$other.csv.*width of the model.*2 features" evaluate --model "$work/m.skm" \
+    --format csv --data "$work/$other.csv"
+  bad -- "--data.*$other.csv.*width of the model" predict --model "$work/m.skm" --format csv \
+    --data "$work/$other.csv"
+done
+# A label the model does not know: the message names the file.
+awk -F, '{ printf "%s,%s,%s\n", NR == 5 ? 4 : $1, $2, $3 }' "$work/d.csv" >"$work/unknown.csv"
+bad -- "--data.*unknown.csv.*label 4" evaluate --model "$work/m.skm" --format csv \
+  --data "$work/unknown.csv"
+# --model naming an input file, or given empty (it used to overwrite the data / write nothing, exit 0).
+cp "$work/d.csv" "$work/same.csv"
+bad -- "--model.*same.csv.*input" train --format csv --train "$work/same.csv" \
+  --model "$work/same.csv"
+bad -- "--model.*same.csv.*input" train "${csv[@]}" --test "$work/same.csv" --model "$work/same.csv"
+cmp -s "$work/d.csv" "$work/same.csv" && passed=$((passed + 1)) ||
+  fail "--model equal to an input file changed that file"
+bad -- "--model" train "${csv[@]}" --model ""
+
 echo "cli_option_abuse: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -45,6 +45,10 @@ const CLI::Validator whole_number(
     },
     "INT");
 
+// A path option given as '' (it used to write nothing and exit 0 for --model).
+const CLI::Validator non_empty(
+    [](std::string& text) { return text.empty() ? std::string("must not be empty") : ""; }, "PATH");
+
 // A flag given twice is a mistake like an option given twice.
 CLI::Option* once(CLI::Option* option) {
   return option->multi_option_policy(CLI::MultiOptionPolicy::Throw);
@@ -69,8 +73,16 @@ std::string describe(const DataSource& source, const LoadedData& data) {
 
 // Fails before any work when --model names something save could not (or must not) replace: an
 // existing non-regular file (device, directory, FIFO, symbolic link) or a missing directory.
-void check_model_target(const std::string& path) {
+// Nor a file the command reads (the model would overwrite the data it was trained on).
+void check_model_target(const std::string& path, std::initializer_list<const std::string*> inputs) {
   if (path.empty()) return;
+  for (const std::string* input : inputs) {
+    std::error_code error;
+    if (!input->empty() && std::filesystem::equivalent(path, *input, error)) {
+      throw Error("--model '" + path + "' is the input file '" + *input +
+                  "'; refusing to overwrite it");
+    }
+  }
   struct stat info {};
   if (::lstat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
     throw Error("--model '" + path + "' exists and is not a regular file; refusing to replace it");
@@ -99,6 +111,19 @@ void add_data_source_options(CLI::App* command, DataArguments& arguments) {
 DataSource matching_model(DataSource source, const SoftmaxRegression& model) {
   if (source.num_features == 0) source.num_features = model.num_features();
   return source;
+}
+
+// predict / evaluate's data, refused when its width is not the model's (the message used to name
+// neither file).
+LoadedData load_model_data(const DataSource& given, const SoftmaxRegression& model,
+                           const std::string& model_path) {
+  const DataSource source = matching_model(given, model);
+  LoadedData data = load_dataset(source);
+  if (data.cols() != model.num_features()) {
+    throw Error("--data " + describe(source, data) + ": not the width of the model " + model_path +
+                " (" + std::to_string(model.num_features()) + " features)");
+  }
+  return data;
 }
 
 }  // namespace
@@ -254,7 +279,7 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
            ->check(fraction));
   once(c->add_flag("--no-intercept", a.no_intercept, "fit without an intercept"));
   once(c->add_flag("--double", a.use_double, "compute in double precision"));
-  once(c->add_option("--model", a.model_path, "write the model here"));
+  once(c->add_option("--model", a.model_path, "write the model here")->check(non_empty));
   once(c->add_flag("--json", a.json, "print one JSON object with the results"));
   once(c->add_flag("--quiet", a.quiet, "print nothing but errors (and --json)"));
   once(c->add_flag("--no-scale", a.no_scale, "idx: keep raw uint8 values"));
@@ -283,7 +308,8 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateArguments& arguments) {
 }
 
 int run_train(TrainArguments arguments) {
-  check_model_target(arguments.model_path);
+  check_model_target(arguments.model_path, {&arguments.train.path, &arguments.train.labels_path,
+                                            &arguments.test.path, &arguments.test.labels_path});
   const bool search = resolve_c(arguments);
   arguments.train.scale = !arguments.no_scale;
   // The test set is read like the training set.
@@ -300,6 +326,12 @@ int run_train(TrainArguments arguments) {
     // Sparse files infer their width from the largest index; a test set must match training's.
     if (source.num_features == 0) source.num_features = train.cols();
     test = load_dataset(source);
+    // Before any work: a narrower or wider test set was stacked under the training rows by the C
+    // search (--cv 0) as if it had their width, read outside its rows.
+    if (test->cols() != train.cols()) {
+      throw Error("--test " + describe(source, *test) + ": not the width of --train " +
+                  arguments.train.path + " (" + std::to_string(train.cols()) + " features)");
+    }
     check_test_labels(train, *test, source.path);
   }
 
@@ -348,7 +380,7 @@ int run_train(TrainArguments arguments) {
 int run_predict(PredictArguments arguments) {
   arguments.data.scale = !arguments.no_scale;
   const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
-  const LoadedData data = load_dataset(matching_model(arguments.data, model));
+  const LoadedData data = load_model_data(arguments.data, model, arguments.model_path);
   if (arguments.probabilities) {
     const std::vector<double> p =
         with_features(data, [&](const auto& features) { return model.predict_proba(features); });
@@ -368,10 +400,15 @@ int run_predict(PredictArguments arguments) {
 int run_evaluate(EvaluateArguments arguments) {
   arguments.data.scale = !arguments.no_scale;
   const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
-  const LoadedData data = load_dataset(matching_model(arguments.data, model));
-  // score refuses labels the model does not know (Error, exit 2).
-  const double accuracy = with_features(
-      data, [&](const auto& features) { return model.score(features, data.labels()); });
+  const LoadedData data = load_model_data(arguments.data, model, arguments.model_path);
+  // score refuses labels the model does not know (Error, exit 2), named with the file here.
+  double accuracy = 0;
+  try {
+    accuracy = with_features(
+        data, [&](const auto& features) { return model.score(features, data.labels()); });
+  } catch (const Error& error) {
+    throw Error("--data " + arguments.data.path + ": " + error.what());
+  }
   if (arguments.json) {
     JsonObject json;
     json.add("accuracy", accuracy);
