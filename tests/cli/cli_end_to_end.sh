@@ -48,6 +48,19 @@ printf '\x00\x00\x08\x01\x00\x00\x00\x04\x00\x01\x00\x01' >"$work/labels.idx"
 expect_exit 0 "train idx" -- train --format idx --train "$work/images.idx" \
   --train-labels "$work/labels.idx" --l2 0.1 --json
 check "idx JSON has 4 features" grep -q '"features": 4' "$work/out"
+expect_exit 0 "train idx, model" -- train --format idx --train "$work/images.idx" \
+  --train-labels "$work/labels.idx" --l2 0.1 --quiet --model "$work/idx.skm"
+expect_exit 0 "predict idx with labels" -- predict --model "$work/idx.skm" --format idx \
+  --data "$work/images.idx" --data-labels "$work/labels.idx"
+cp "$work/out" "$work/predicted_with_labels"
+# predict needs no labels (its usage shows --data-labels as optional; it used to be refused).
+expect_exit 0 "predict idx without labels" -- predict --model "$work/idx.skm" --format idx \
+  --data "$work/images.idx"
+check "predict idx: the same labels with or without a labels file" \
+  cmp -s "$work/out" "$work/predicted_with_labels"
+check "predict idx: one label per image" test "$(wc -l <"$work/out")" -eq 4
+expect_exit 2 "evaluate idx without labels" -- evaluate --model "$work/idx.skm" --format idx \
+  --data "$work/images.idx"
 
 expect_exit 2 "negative C" -- train --format csv --train "$work/train.csv" --C -1
 expect_exit 2 "negative l2" -- train --format csv --train "$work/train.csv" --l2 -0.5

@@ -379,6 +379,7 @@ int run_train(TrainArguments arguments) {
 
 int run_predict(PredictArguments arguments) {
   arguments.data.scale = !arguments.no_scale;
+  arguments.data.labels_needed = false;  // --data-labels is optional: predict uses none
   const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
   const LoadedData data = load_model_data(arguments.data, model, arguments.model_path);
   if (arguments.probabilities) {

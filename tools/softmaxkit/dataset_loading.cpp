@@ -12,6 +12,11 @@ namespace {
 
 Dataset load(const DataSource& source) {
   if (source.format == "idx") {
+    if (source.labels_path.empty() && !source.labels_needed) {
+      IdxOptions options;
+      options.scale_to_unit = source.scale;
+      return read_idx_images(source.path, options);
+    }
     if (source.labels_path.empty()) {
       throw Error("--format idx needs a labels file for " + source.path +
                   " (--train-labels, --test-labels or --data-labels)");

@@ -14,6 +14,7 @@ struct DataSource {
   std::string format;            // idx | csv | libsvm
   std::string path;              // images (idx) or the whole data set
   std::string labels_path;       // idx only
+  bool labels_needed = true;     // idx: false for predict, which reads the images alone
   bool scale = true;             // idx: uint8 / 255
   int label_column = 0;          // csv
   bool header = false;           // csv
