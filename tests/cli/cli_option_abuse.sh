@@ -300,6 +300,15 @@ for other in narrow wide; do
   bad -- "--data.*$other.csv.*width of the model" predict --model "$work/m.skm" --format csv \
     --data "$work/$other.csv"
 done
+# predict / evaluate check --label-column and --num-features as train does (an empty value or
+# 0x5 used to be read as 0).
+for sub in predict evaluate; do
+  for value in "" 0x5 abc 1.5; do
+    bad -- '--label-column' "$sub" "${model[@]}" --label-column "$value"
+    bad -- '--num-features' "$sub" --model "$work/m.skm" --format libsvm --data "$work/d.svm" \
+      --num-features "$value"
+  done
+done
 # A label the model does not know: the message names the file.
 awk -F, '{ printf "%s,%s,%s\n", NR == 5 ? 4 : $1, $2, $3 }' "$work/d.csv" >"$work/unknown.csv"
 bad -- "--data.*unknown.csv.*label 4" evaluate --model "$work/m.skm" --format csv \

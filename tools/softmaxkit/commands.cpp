@@ -103,8 +103,15 @@ void add_data_source_options(CLI::App* command, DataArguments& arguments) {
   once(command->add_option("--data-labels", arguments.data.labels_path, "idx: labels file"));
   once(command->add_flag("--no-scale", arguments.no_scale, "idx: keep raw uint8 values"));
   once(command->add_flag("--header", arguments.data.header, "csv: skip a header line"));
-  once(command->add_option("--label-column", arguments.data.label_column, "csv: label column"));
-  once(command->add_option("--num-features", arguments.data.num_features, "libsvm: feature count"));
+  // Checked as train checks them: CLI11 read an empty value as 0.
+  once(command
+           ->add_option("--label-column", arguments.data.label_column,
+                        "csv: label column, 0-based, -1 for the last")
+           ->check(whole_number));
+  once(command
+           ->add_option("--num-features", arguments.data.num_features,
+                        "libsvm: feature count (default: the model's)")
+           ->check(whole_number));
 }
 
 // The model's width for sparse files that do not say theirs.
