@@ -12,6 +12,10 @@ template <class T>
 void logsumexp_dispatched(const char* function, MatrixView<const T> logits, std::span<T> output,
                           bool parallel) {
   detail::check_length(function, "output", output, logits.rows());
+  // The output is a vector of row results, never the logits' own memory (a span over another
+  // row of the logits was accepted and gave wrong values).
+  detail::check_disjoint(function, "output", output.data(), output.size_bytes(), "logits",
+                         logits.data(), detail::view_extent(logits) * sizeof(T));
   const auto kernel = detail::active_kernels<T>().logsumexp_rows;
   detail::for_each_row_block(logits.rows(), logits.cols(), parallel,
                              [&](std::size_t, std::size_t first, std::size_t count) {

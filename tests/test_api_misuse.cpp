@@ -180,6 +180,104 @@ TEST_CASE("LossGradient::evaluate refuses null spans, wrong sizes and outputs ov
           {"intercept_gradient overlaps sample_weights"});
 }
 
+// Found by an outside-style audit (2026-12-04): sums of weights that a mean cannot divide by in T
+// gave NaN gradients or losses; outputs over inputs the kernels did not compare were accepted and
+// gave wrong numbers; enum values outside the enumerations were taken as some other value.
+TEST_CASE("weight sums a mean cannot divide by, outputs over other inputs, bad enum values") {
+  Problem data;
+  // LossGradient: a sum of 1e-320 (1/W = inf in double), 1e-40 in float, an overflowed sum.
+  softmaxkit::RegressionProblem<double> tiny;
+  std::vector<double> features(data.features.begin(), data.features.end());
+  tiny.features = MatrixView<const double>(features.data(), 6, 3);
+  tiny.labels = data.labels;
+  tiny.num_classes = 2;
+  std::vector<double> weights = {1e-320, 0, 0, 0, 0, 0};
+  tiny.sample_weights = weights;
+  refused([&] { softmaxkit::LossGradient<double> loss(tiny); },
+          {"sample weights sum to", "rescale"});
+  const double big = std::numeric_limits<double>::max();
+  weights = {big, big, big, 0, 0, 0};
+  refused([&] { softmaxkit::LossGradient<double> loss(tiny); }, {"sample weights sum to inf"});
+  weights = {1e-300, 0, 0, 0, 0, 0};  // 1/W finite: accepted, and the loss is one row's
+  softmaxkit::LossGradient<double> fine(tiny);
+  std::vector<double> w(6, 0.0), b(2, 0.0), gw(6), gb(2);
+  CHECK(fine.evaluate(w, b, gw, gb) == doctest::Approx(std::log(2.0)).epsilon(1e-15));
+  CHECK(gb[0] == doctest::Approx(-0.5).epsilon(1e-15));
+  auto single = data.problem();
+  std::vector<float> float_weights = {1e-40f, 0, 0, 0, 0, 0};
+  single.sample_weights = float_weights;
+  refused([&] { softmaxkit::LossGradient<float> loss(single); }, {"sample weights", "float"});
+
+  // cross_entropy's mean over such a W; the sum reduction needs no 1/W.
+  std::vector<double> logits(4 * 3, 0.5), weights2 = {1e-320, 0, 0, 0};
+  const MatrixView<const double> z(logits.data(), 4, 3);
+  const std::vector<std::int32_t> labels = {0, 1, 2, 0};
+  softmaxkit::CrossEntropyOptions<double> options;
+  options.sample_weights = weights2;
+  refused([&] { softmaxkit::cross_entropy(z, labels, options); }, {"cross_entropy", "sum to"});
+  options.reduction = softmaxkit::Reduction::sum;
+  CHECK(std::isfinite(softmaxkit::cross_entropy(z, labels, options).loss));
+
+  // cross_entropy: gradient or losses over class_weights, sample_weights, targets, labels,
+  // logits (losses) or each other.
+  // block: a 4 x 3 gradient whose last row holds the class weights.
+  std::vector<double> block = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3}, sample_weights = {1, 1, 1, 1};
+  std::vector<double> gradient(4 * 3), losses(4);
+  softmaxkit::CrossEntropyOptions<double> weighted;
+  weighted.class_weights = std::span<const double>(block.data() + 9, 3);
+  weighted.sample_weights = sample_weights;
+  refused(
+      [&] {
+        softmaxkit::cross_entropy(z, labels, weighted,
+                                  softmaxkit::MatrixView<double>(block.data(), 4, 3));
+      },
+      {"gradient overlaps class_weights"});
+  refused(
+      [&] {
+        softmaxkit::cross_entropy(z, labels, weighted, {}, std::span<double>(sample_weights));
+      },
+      {"losses overlaps sample_weights"});
+  refused(
+      [&] {
+        softmaxkit::cross_entropy(z, labels, weighted, {}, std::span<double>(logits.data() + 2, 4));
+      },
+      {"losses overlaps logits"});
+  refused(
+      [&] {
+        softmaxkit::cross_entropy(z, labels, weighted,
+                                  softmaxkit::MatrixView<double>(gradient.data(), 4, 3),
+                                  std::span<double>(gradient.data() + 8, 4));
+      },
+      {"losses overlaps gradient"});
+  std::vector<double> soft(4 * 3, 1.0 / 3);
+  refused(
+      [&] {
+        softmaxkit::cross_entropy(z, softmaxkit::MatrixView<const double>(soft.data(), 4, 3), {},
+                                  softmaxkit::MatrixView<double>(soft.data() + 3, 4, 3));
+      },
+      {"gradient overlaps targets"});
+  // In place over the logits stays allowed.
+  CHECK_NOTHROW(softmaxkit::cross_entropy(z, labels, weighted,
+                                          softmaxkit::MatrixView<double>(logits.data(), 4, 3)));
+
+  // logsumexp_rows: the output over the logits' rows.
+  std::vector<float> x = {1, 2, 3, 4, 5, 6, 0, 0, 0};
+  const MatrixView<const float> xv(x.data(), 3, 3);
+  refused([&] { softmaxkit::logsumexp_rows(xv, std::span<float>(x.data() + 3, 3)); },
+          {"logsumexp_rows", "output overlaps logits"});
+  refused([&] { softmaxkit::logsumexp_rows_parallel(xv, std::span<float>(x.data() + 6, 3)); },
+          {"output overlaps logits"});
+
+  // Enumerations: values outside them.
+  softmaxkit::CrossEntropyOptions<double> bad_reduction;
+  bad_reduction.reduction = static_cast<softmaxkit::Reduction>(7);
+  refused([&] { softmaxkit::cross_entropy(z, labels, bad_reduction); }, {"reduction is 7"});
+  softmaxkit::LossGradientOptions bad_path;
+  bad_path.path = static_cast<softmaxkit::ProductPath>(9);
+  refused([&] { softmaxkit::LossGradient<float> loss(data.problem(), bad_path); },
+          {"options.path is 9"});
+}
+
 TEST_CASE("LossGradient::hessian_vector and predict_logits refuse outputs over their inputs") {
   Problem data;
   const auto problem = data.problem();

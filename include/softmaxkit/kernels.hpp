@@ -115,7 +115,10 @@ void log_softmax_rows_parallel(MatrixView<const double> logits, MatrixView<doubl
 // W = sum_i s_i c_{y_i} over rows whose label is not ignore_index (hard targets, as PyTorch) or
 // W = sum_i s_i (soft targets). The gradient carries the same scaling (1/W for mean). Mean over
 // W = 0 (no rows, or every row ignored or weighted 0) is defined as 0 with a zero gradient
-// (PyTorch returns NaN); the result reports W so a caller can tell.
+// (PyTorch returns NaN); the result reports W so a caller can tell. A mean over W > 0 needs W
+// finite and 1/W finite in T (W >= 1/FLT_MAX or 1/DBL_MAX): otherwise Error (a W of 1e-320 gave
+// an infinite loss, an overflowed one NaN); scaling every weight by one factor leaves the mean
+// unchanged.
 // Rows whose label is ignore_index contribute nothing: loss 0 and a zero gradient row, whatever
 // their logits. Any other row holding +inf or NaN gets a NaN loss and NaN gradient row.
 enum class Reduction { none, sum, mean };

@@ -77,7 +77,9 @@ struct ChunkShare {
 // intercept spans may be empty; if given, the intercept is read as 0 and its gradient is 0).
 //
 // Validation at construction: labels length, soft-target shape, weights length, num_classes > 0,
-// labels in range, weights finite and non-negative, not all zero, no null data with a nonzero
+// labels in range, weights finite and non-negative, not all zero, their sum W finite with 1/W
+// finite in T (so at least 1/FLT_MAX or 1/DBL_MAX: the loss is a mean; rescaling all weights by
+// one factor does not change it), no null data with a nonzero
 // size (labels, sample_weights). Each call checks its spans' sizes and null pointers, and that
 // every output (gradients, Hessian-vector products, logits) shares no memory with any input (the
 // parameters, the direction, the problem's features, labels, targets and weights) or with the

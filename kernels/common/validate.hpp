@@ -1,8 +1,10 @@
 // Argument checks shared by the public entry points. They run once per call, at the boundary.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +22,23 @@ void check_not_null(std::string_view function, std::string_view argument, const 
   }
 }
 
+// A mean's denominator W (a sum of weights, > 0): the loss and gradient are scaled by 1/W in T,
+// so W must be finite and 1/W finite in T. A sum of 1e-320 (or 1e-40 in float) made 1/W
+// infinite and the gradient NaN; a sum that overflowed made the loss NaN. The mean does not
+// change when all weights are scaled by the same factor, so the message says to rescale them.
+template <class T>
+void check_weight_sum(std::string_view function, std::string_view argument, double sum, T) {
+  if (!std::isfinite(sum) || !std::isfinite(static_cast<T>(1.0 / sum))) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", sum);
+    fail(function, std::string(argument) + " sum to " + text +
+                       ", outside what a mean can divide by in " +
+                       (sizeof(T) == 4 ? "float" : "double") +
+                       " (a finite sum of at least 1 / the largest value); rescale them: the "
+                       "mean does not change");
+  }
+}
+
 // True when [a, a+a_count) and [b, b+b_count) share memory but do not start at the same address.
 template <class T, class U>
 bool overlaps_partially(const T* a, std::size_t a_count, const U* b, std::size_t b_count) {
@@ -29,6 +48,21 @@ bool overlaps_partially(const T* a, std::size_t a_count, const U* b, std::size_t
   const auto b_end = b_begin + b_count * sizeof(U);
   const bool disjoint = a_end <= b_begin || b_end <= a_begin;
   return !disjoint && a_begin != b_begin;
+}
+
+// An output that must share no memory with another argument: Error naming both. bytes_* are the
+// extents (a view's view_extent times the element size); empty ones never overlap.
+inline void check_disjoint(std::string_view function, std::string_view output_name,
+                           const void* output, std::size_t output_bytes,
+                           std::string_view other_name, const void* other,
+                           std::size_t other_bytes) {
+  if (output_bytes == 0 || other_bytes == 0 || output == nullptr || other == nullptr) return;
+  const auto a = reinterpret_cast<std::uintptr_t>(output);
+  const auto b = reinterpret_cast<std::uintptr_t>(other);
+  if (a < b + other_bytes && b < a + output_bytes) {
+    fail(function, std::string(output_name) + " overlaps " + std::string(other_name) +
+                       " (an output must not share memory with another argument)");
+  }
 }
 
 // An element-wise kernel's input and output: same length, not null, identical or disjoint.

@@ -166,6 +166,8 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
   if (!(share.global_weight_sum > 0) || !std::isfinite(share.global_weight_sum))
     detail::fail(function, "share.global_weight_sum is " + std::to_string(share.global_weight_sum) +
                                " (must be > 0)");
+  detail::check_weight_sum(function, "share.global_weight_sum: the sample weights",
+                           share.global_weight_sum, T(0));
   impl_->weight_sum = share.global_weight_sum;
   impl_->problem = problem;
   impl_->path = detail::choose_path(problem, options.path);

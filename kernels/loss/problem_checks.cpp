@@ -115,11 +115,17 @@ double check_problem(const RegressionProblem<T>& problem, bool share) {
   if (share) return weight_sum;
   if (m == 0) fail(kFunction, "features has no rows");
   if (!(weight_sum > 0)) fail(kFunction, "all sample weights are zero");
+  check_weight_sum(kFunction, "sample weights", weight_sum, T(0));
   return weight_sum;
 }
 
 template <class T>
 ProductPath choose_path(const RegressionProblem<T>& problem, ProductPath requested) {
+  if (requested != ProductPath::automatic && requested != ProductPath::blas &&
+      requested != ProductPath::small_k && requested != ProductPath::csr) {
+    fail(kFunction, "options.path is " + std::to_string(static_cast<int>(requested)) +
+                        ", not automatic, blas, small_k or csr");
+  }
   const bool sparse = problem.sparse_features.rows() != 0 || problem.sparse_features.cols() != 0;
   if (sparse) {
     if (requested != ProductPath::automatic && requested != ProductPath::csr)
