@@ -1,7 +1,11 @@
 """SoftmaxRegressionCV: C chosen by cross-validation, in scikit-learn's LogisticRegressionCV terms."""
 
+import warnings
+
 import numpy as np
+import scipy.sparse
 from scipy.special import softmax
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -11,6 +15,7 @@ from softmaxkit._estimator import (
     _FLOAT_DTYPES,
     _INT32,
     SoftmaxRegression,
+    _check_sparse_structure,
     _core_features,
     _is_int,
     _is_real,
@@ -218,6 +223,16 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         best = min(
             np.flatnonzero(mean == mean.max()), key=lambda index: (Cs[index], index)
         )
+        # As SoftmaxRegression (and LogisticRegressionCV) warns: fits that did not converge.
+        reasons = [reason for row in result["reasons"] for reason in row]
+        unconverged = [r for r in reasons if r not in ("converged",)]
+        if unconverged:
+            counts = {r: unconverged.count(r) for r in sorted(set(unconverged))}
+            warnings.warn(
+                f"SoftmaxRegressionCV: {len(unconverged)} of {len(reasons)} fits of the search "
+                f"did not reach tol={self.tol} ({counts}); increase max_iter or tol",
+                ConvergenceWarning,
+            )
         self.Cs_ = Cs
         self.scores_ = {cls: scores for cls in classes}
         self.log_loss_ = result["log_loss"]
@@ -229,6 +244,12 @@ class SoftmaxRegressionCV(SoftmaxRegression):
             best_C = float(Cs[best])
             core = _core.Model()
             report = core.fit(features, labels, None, dict(options, C=best_C), None)
+            if report["reason"] != "converged":
+                warnings.warn(
+                    f"SoftmaxRegressionCV: the refit at C={best_C!r} did not reach tol="
+                    f"{self.tol} ({report['reason']}); increase max_iter or tol",
+                    ConvergenceWarning,
+                )
             n_iter = self.n_iter_
             self._set_fitted(core, classes, report)
             self.n_iter_ = n_iter
@@ -268,6 +289,8 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         if getattr(self, "_core", None) is not None:
             return super().predict_proba(X)
         X = self._prepare(X)
+        if scipy.sparse.issparse(X):
+            _check_sparse_structure(X)  # scipy's product would read outside the arrays
         return softmax(X @ self._weights.T + self._intercept, axis=1)
 
     def save(self, path):

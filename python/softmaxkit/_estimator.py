@@ -3,7 +3,9 @@
 import numbers
 import os
 import tempfile
+import threading
 import warnings
+import weakref
 
 import numpy as np
 import scipy.sparse
@@ -54,6 +56,14 @@ def _check_sparse_structure(X):
     neither the column indices against shape[1] nor that indptr never decreases, and its own
     products then read outside the arrays."""
     indptr, indices = X.indptr, X.indices
+    # Arrays of the wrong length (an indptr without rows + 1 entries, data shorter than indices)
+    # made decision_function's product read outside them: garbage or NaN scores.
+    if indptr.ndim != 1 or indptr.size != X.shape[0] + 1:
+        raise ValueError(
+            f"X.indptr has {indptr.size} entries but X has {X.shape[0]} rows (needs rows + 1)")
+    if X.data.ndim != 1 or indices.ndim != 1 or X.data.size != indices.size:
+        raise ValueError(
+            f"X.data has {X.data.size} entries but X.indices has {indices.size}")
     if indptr[0] != 0 or indptr[-1] > indices.size or np.any(np.diff(indptr) < 0):
         raise ValueError(
             "X.indptr must start at 0, never decrease and end within X.indices "
@@ -99,6 +109,21 @@ def _is_real(value):
 
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+# One lock per estimator, outside its __dict__ (so clone, pickle and scikit-learn's checks do not
+# see it): a fit with warm_start refits the estimator's own C++ model with the GIL released, and
+# a prediction, save or pickle of that model from another thread meanwhile corrupted the heap.
+_LOCKS = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def _model_lock(estimator):
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(estimator)
+        if lock is None:
+            lock = _LOCKS[estimator] = threading.RLock()
+        return lock
 
 
 def _core_to_bytes(core):
@@ -229,7 +254,13 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             value = getattr(self, name)
             raise ValueError(f"SoftmaxRegression: {name} must be {expected}, got {value!r}")
 
-        if not (_is_real(self.C) and self.C > 0):
+        # A Python int beyond float64 (10**400) or one numpy cannot take as a float (10**30 made
+        # numpy.isfinite fail with a TypeError) is judged as the float it converts to.
+        try:
+            C = float(self.C) if _is_real(self.C) else None
+        except OverflowError:
+            C = None
+        if not (C is not None and C > 0):
             fail("C", "a number > 0 (numpy.inf for no penalty)")
         if self.penalty not in ("l2", "l1", None):
             fail("penalty", "'l2', 'l1' or None")
@@ -260,8 +291,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             fail("early_stopping", "a bool")
         if not (_is_real(self.validation_fraction) and 0 < self.validation_fraction < 1):
             fail("validation_fraction", "a number in (0, 1)")
-        if not (_is_int(self.n_iter_no_change) and self.n_iter_no_change >= 1):
-            fail("n_iter_no_change", "an int >= 1")
+        if not (_is_int(self.n_iter_no_change) and 1 <= self.n_iter_no_change <= _INT32.max):
+            fail("n_iter_no_change", "an int in [1, 2**31 - 1]")
         if not isinstance(self.verbose, (numbers.Integral, bool)):
             fail("verbose", "an int")
         if not (self.callback is None or callable(self.callback)):
@@ -324,38 +355,59 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             "warm_start": bool(self.warm_start),
             "threads": self._threads(),
         }
-        if self.penalty == "l2" and np.isfinite(self.C):
+        C = float(self.C)
+        if self.penalty == "l2" and np.isfinite(C):
             # scikit-learn: sum_i w_i CE_i + ||W||^2 / (2C); the core: the same divided by
             # sum_i w_i, i.e. lambda = 1 / (C * sum_i w_i), which FitOptions::C computes.
-            options["C"] = float(self.C)
+            options["C"] = C
         elif self.penalty == "l1":
             options["l2"] = 0.0
             # sum_i w_i CE_i + ||W||_1 / C, divided by sum_i w_i (all rows, also with early
             # stopping, where the core's mean runs over the training part only).
-            if np.isfinite(self.C):
-                options["l1"] = 1.0 / (float(self.C) * weight_total)
+            if np.isfinite(C):
+                l1 = 1.0 / (C * weight_total)
+                if not np.isfinite(l1):
+                    # The core would name its own option, l1, which this estimator does not have.
+                    raise ValueError(
+                        f"SoftmaxRegression: C={self.C!r} with penalty='l1' makes the penalty "
+                        f"1 / (C * sum of weights) = {l1!r}, not finite; use a larger C")
+                options["l1"] = l1
         else:
             options["l2"] = 0.0
         if self.early_stopping:
             options["validation_fraction"] = float(self.validation_fraction)
             options["patience"] = int(self.n_iter_no_change)
 
-        core = self.__dict__.get("_core") if self.warm_start else None
-        if core is None:
-            core = _core.Model()
-        on_iteration = self._iteration_hook()
-        try:
-            report = core.fit(_core_features(X), labels, weights, options, on_iteration)
-        except BaseException as error:
-            if core.last_report is not None:
-                # The solver stopped on an exception from the iteration hook (KeyboardInterrupt
-                # or the callback's): keep its last complete iterate, then re-raise.
-                report = dict(core.last_report)
-                if isinstance(error, KeyboardInterrupt):
-                    report["reason"] = "interrupted"
-                self._set_fitted(core, classes, report)
-            raise
-        self._set_fitted(core, classes, report)
+        with _model_lock(self):
+            core = self.__dict__.get("_core") if self.warm_start else None
+            if core is None:
+                core = _core.Model()
+            on_iteration = self._iteration_hook()
+            try:
+                report = core.fit(_core_features(X), labels, weights, options, on_iteration)
+            except BaseException as error:
+                if core.last_report is not None:
+                    # The solver stopped on an exception from the iteration hook
+                    # (KeyboardInterrupt or the callback's): keep its last complete iterate,
+                    # then re-raise.
+                    report = dict(core.last_report)
+                    if isinstance(error, KeyboardInterrupt):
+                        report["reason"] = "interrupted"
+                    self._set_fitted(core, classes, report)
+                raise
+            if report["reason"] == "nan":
+                # The objective or its gradient became NaN or infinite on finite data: the C++
+                # model is left unfitted (model.hpp), and so is the estimator (it used to return
+                # normally with a (0, 0) coef_ and reason 'nan').
+                for name in ("_core", "coef_", "intercept_", "classes_", "n_iter_",
+                             "fit_report_"):
+                    self.__dict__.pop(name, None)
+                raise ValueError(
+                    "SoftmaxRegression: the objective or its gradient became NaN or infinite "
+                    f"during the fit (objective {report['objective']!r}); the data or the sample "
+                    "weights are too large for the computing type (try float64 data or smaller "
+                    "C), and the estimator is left unfitted")
+            self._set_fitted(core, classes, report)
         if report["reason"] == "max_iterations":
             warnings.warn(
                 f"SoftmaxRegression did not converge in max_iter={self.max_iter} iterations "
@@ -418,7 +470,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), computed by the C++ core."""
         X = self._prepare(X)
-        return self._core.predict_proba(_core_features(X), self._threads())
+        with _model_lock(self):
+            return self._core.predict_proba(_core_features(X), self._threads())
 
     def predict(self, X):
         """The most probable class of each row."""
@@ -454,13 +507,15 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 "SoftmaxRegression.save: model files store int32 class labels, but this model's "
                 f"classes are {self.classes_!r}"
             )
-        self._core.save(os.fspath(path))
+        with _model_lock(self):
+            self._core.save(os.fspath(path))
 
     def __getstate__(self):
         state = dict(super().__getstate__())
         core = state.pop("_core", None)
         if core is not None:
-            state["_core_file"] = _core_to_bytes(core)
+            with _model_lock(self):
+                state["_core_file"] = _core_to_bytes(core)
         return state
 
     def __setstate__(self, state):

@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <span>
 #include <string>
@@ -210,7 +211,12 @@ py::dict fit_typed(Model& self, const View& view, const py::array& labels,
     if (on_iteration.is_none()) return true;
     try {
       const py::object result = on_iteration(iteration_to_dict(report));
-      return result.is_none() || PyObject_IsTrue(result.ptr()) != 0;
+      if (result.is_none()) return true;
+      // An object whose truth cannot be tested (its __bool__ raises) is the callback's error,
+      // as an exception from the callback is (it used to surface as a SystemError).
+      const int truth = PyObject_IsTrue(result.ptr());
+      if (truth < 0) throw py::error_already_set();
+      return truth != 0;
     } catch (py::error_already_set& error) {
       callback_error.emplace(std::move(error));
       return false;
@@ -248,6 +254,17 @@ py::dict fit(Model& self, const py::object& features, const py::array& labels,
   self.last_report = py::none();
   smk::FitOptions fresh;
   for (const auto& [key, value] : options) apply_option(fresh, key.cast<std::string>(), value);
+  // A refused fit leaves the model as it was (model.hpp), its options too: they used to keep the
+  // refused ones, which its model file then failed to serialise (pickle and save broke).
+  struct RestoreOnRefusal {
+    Model& self;
+    smk::FitOptions previous;
+    int exceptions = std::uncaught_exceptions();
+    ~RestoreOnRefusal() {
+      if (std::uncaught_exceptions() > exceptions && self.last_report.is_none())
+        self.model.options() = std::move(previous);
+    }
+  } restore{self, self.model.options()};
   self.model.options() = std::move(fresh);
   const bool sparse = py::isinstance<py::tuple>(features);
   const py::array carrier = dtype_carrier(features);
@@ -352,8 +369,12 @@ py::dict cross_validate_typed(const View& view, const py::array& labels,
   const auto c = static_cast<py::ssize_t>(Cs.size());
   py::array_t<double> accuracy({f, c}), log_loss({f, c}), passes({f, c}), seconds({f, c});
   py::array_t<std::int32_t> iterations({f, c});
+  py::list reasons;  // [fold][C]: each fit's stop reason, for the Python layer's warnings
   for (py::ssize_t i = 0; i < f; ++i) {
+    py::list fold_reasons;
     for (py::ssize_t j = 0; j < c; ++j) {
+      fold_reasons.append(to_python(
+          result.scores[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)].report.reason));
       const smk::CvScore& score =
           result.scores[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
       accuracy.mutable_at(i, j) = score.accuracy;
@@ -362,6 +383,7 @@ py::dict cross_validate_typed(const View& view, const py::array& labels,
       seconds.mutable_at(i, j) = score.report.seconds;
       iterations.mutable_at(i, j) = score.report.iterations;
     }
+    reasons.append(fold_reasons);
   }
   py::dict out;
   out["accuracy"] = accuracy;
@@ -369,6 +391,7 @@ py::dict cross_validate_typed(const View& view, const py::array& labels,
   out["pass_equivalents"] = passes;
   out["seconds"] = seconds;
   out["iterations"] = iterations;
+  out["reasons"] = reasons;
   out["best_index"] = result.best_index;
   if (result.model) {
     Model model;

@@ -1,0 +1,162 @@
+"""Defects an outside-style audit found on 2026-12-04, each checked against what it must be:
+malformed CSR arrays in every prediction method (a segmentation fault, reads past the arrays),
+a prediction while another thread refits the same model (heap corruption), a fit whose objective
+became NaN (returned normally), a refused warm-start fit (broke pickling), a callback whose result
+has no truth value (SystemError), parameters the checks let through (RuntimeError, TypeError),
+and a C search that never warned about unconverged fits."""
+
+import pickle
+import threading
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse
+from sklearn.exceptions import ConvergenceWarning
+
+from softmaxkit import SoftmaxRegression, SoftmaxRegressionCV
+
+
+def dense_problem(rows=60, features=4, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((rows, features))
+    y = rng.integers(0, classes, rows)
+    y[:classes] = np.arange(classes)
+    return X, y
+
+
+def malformed_csr(kind, rows=20, features=4):
+    """A CSR matrix whose arrays scipy accepts but that do not describe the shape."""
+    X = scipy.sparse.csr_matrix(np.ones((rows, features)))
+    if kind == "index":
+        X.indices[1] = 100_000_000
+    elif kind == "short data":
+        X.data = X.data[:1]
+    elif kind == "short indptr":
+        X.indptr = X.indptr[:5]
+    return X
+
+
+FITTED = {
+    "SoftmaxRegression": lambda X, y: SoftmaxRegression().fit(X, y),
+    "CV refit": lambda X, y: SoftmaxRegressionCV(Cs=[1.0, 10.0], cv=2).fit(X, y),
+    "CV refit=False": lambda X, y: SoftmaxRegressionCV(Cs=[1.0, 10.0], cv=2, refit=False).fit(X, y),
+}
+
+
+@pytest.mark.parametrize("estimator", FITTED)
+@pytest.mark.parametrize("kind", ["index", "short data", "short indptr"])
+@pytest.mark.parametrize(
+    "method", ["predict", "predict_proba", "predict_log_proba", "decision_function"])
+def test_malformed_csr_is_a_value_error_in_every_prediction_method(estimator, kind, method):
+    X, y = dense_problem()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = FITTED[estimator](scipy.sparse.csr_matrix(X), y)
+    bad = malformed_csr(kind)
+    with pytest.raises(ValueError):
+        getattr(model, method)(bad)
+
+
+def test_prediction_while_another_thread_refits_the_same_model():
+    # warm_start refits the estimator's own C++ model with the GIL released; predictions from
+    # another thread meanwhile corrupted the heap (an abort within a few refits).
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((2000, 10))
+    y3, y6 = rng.integers(0, 3, 2000), rng.integers(0, 6, 2000)
+    model = SoftmaxRegression(warm_start=True, max_iter=5, n_threads=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y3)
+        done, shapes, errors = threading.Event(), set(), []
+
+        def predict():
+            while not done.is_set():
+                try:
+                    shapes.add(model.predict_proba(X).shape)
+                except Exception as error:  # noqa: BLE001 - recorded and reported below
+                    errors.append(repr(error))
+
+        reader = threading.Thread(target=predict)
+        reader.start()
+        try:
+            for i in range(12):
+                model.fit(X, y6 if i % 2 else y3)
+        finally:
+            done.set()
+            reader.join()
+    assert errors == []
+    assert shapes <= {(2000, 3), (2000, 6)}
+    # Each prediction saw a whole model: probabilities of one fit or the other, never a mix.
+    np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_a_refused_warm_start_fit_leaves_the_model_picklable_and_unchanged():
+    X, y = dense_problem()
+    model = SoftmaxRegression(warm_start=True).fit(X, y)
+    before = model.predict_proba(X)
+    model.set_params(fit_intercept=False, C=1e-320)
+    with pytest.raises(ValueError, match="C = 1e-320"):
+        model.fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict_proba(X), before)
+
+
+def test_a_fit_whose_objective_becomes_nan_raises_and_leaves_the_estimator_unfitted(monkeypatch):
+    # The core ends such a fit with reason 'nan' and leaves its model unfitted (model.hpp); the
+    # estimator returned normally with a (0, 0) coef_. No finite input reaches that end through
+    # the checks today (overflowing weights are refused, see test_api_misuse.cpp), so a core
+    # that reports it stands in for one.
+    import softmaxkit._estimator as estimator_module
+
+    class NanCore:
+        last_report = None
+
+        def fit(self, *args):
+            return {"reason": "nan", "objective": float("nan"), "gradient_norm": float("nan"),
+                    "iterations": 3}
+
+    X, y = dense_problem()
+    model = SoftmaxRegression().fit(X, y)
+    monkeypatch.setattr(estimator_module._core, "Model", NanCore)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+    with pytest.raises(Exception, match="not fitted"):
+        model.predict(X)
+
+
+def test_a_callback_result_without_a_truth_value_is_the_callbacks_error():
+    class NoTruth:
+        def __bool__(self):
+            raise RuntimeError("bool boom")
+
+    X, y = dense_problem()
+    model = SoftmaxRegression(callback=lambda info: NoTruth())
+    with pytest.raises(RuntimeError, match="bool boom"):
+        model.fit(X, y)
+    assert model.fit_report_.reason == "callback_stopped"
+
+
+def test_parameters_the_checks_used_to_let_through():
+    X, y = dense_problem()
+    with pytest.raises(ValueError, match="n_iter_no_change"):
+        SoftmaxRegression(early_stopping=True, n_iter_no_change=2**31).fit(X, y)
+    for penalty in ("l2", "l1"):  # a Python int beyond what numpy's isfinite takes
+        big = SoftmaxRegression(C=10**30, penalty=penalty).fit(X, y)
+        same = SoftmaxRegression(C=1e30, penalty=penalty).fit(X, y)
+        np.testing.assert_array_equal(big.coef_, same.coef_)
+    with pytest.raises(ValueError, match="C"):
+        SoftmaxRegression(C=10**400).fit(X, y)
+    with pytest.raises(ValueError, match="penalty='l1'"):
+        SoftmaxRegression(C=1e-320, penalty="l1").fit(X, y)
+
+
+def test_the_c_search_warns_about_fits_that_did_not_converge():
+    X, y = dense_problem(rows=90)
+    with pytest.warns(ConvergenceWarning, match="did not reach tol"):
+        SoftmaxRegressionCV(Cs=[0.1, 100.0], cv=3, max_iter=1).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        SoftmaxRegressionCV(Cs=[0.1, 1.0], cv=3).fit(X, y)
