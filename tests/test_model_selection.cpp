@@ -266,6 +266,14 @@ TEST_CASE("log_grid: numpy.logspace values, exact ends") {
   CHECK(grid.front() == 1e-4);
   CHECK(grid.back() == 1e4);
   CHECK(softmaxkit::log_grid(3.0, 5.0, 1) == std::vector<double>{3.0});
+  // The count's bound, both sides of it (INT_MAX used to allocate 16 GiB).
+  CHECK(softmaxkit::log_grid(1e-4, 1e4, softmaxkit::max_grid_count).size() ==
+        static_cast<std::size_t>(softmaxkit::max_grid_count));
+  for (const int count : {0, -1, softmaxkit::max_grid_count + 1, 2147483647}) {
+    const std::string expected = "log_grid: count is " + std::to_string(count);
+    CHECK_THROWS_WITH_AS(softmaxkit::log_grid(1e-4, 1e4, count),
+                         doctest::Contains(expected.c_str()), softmaxkit::Error);
+  }
 }
 
 TEST_CASE("stratified_folds: a partition, stratified, balanced and deterministic") {

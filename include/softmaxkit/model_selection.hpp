@@ -52,7 +52,10 @@ PathResult fit_path(const CsrMatrixView<float>& features, std::span<const std::i
 PathResult fit_path(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
                     std::span<const double> Cs, const FitOptions& options = {});
 
-// A train / validation split of the rows (indices into the features, each list sorted).
+// A train / validation split of the rows (indices into the features). stratified_folds gives each
+// list sorted; cross_validate takes explicit lists as given, in any order, with repeats (a row
+// listed twice counts twice, as indexing with it does in scikit-learn) and with rows in both
+// parts (as LogisticRegressionCV uses them).
 struct Fold {
   std::vector<std::size_t> train, test;
 };
@@ -137,9 +140,11 @@ CvResult cross_validate(const CsrMatrixView<double>& features, std::span<const s
                         std::span<const double> Cs, std::span<const Fold> folds,
                         const FitOptions& options = {}, const CvOptions& cv = {});
 
-// Log-spaced values from `low` to `high` inclusive (count >= 1; count 1 gives low), as
-// numpy.logspace(log10(low), log10(high), count); low > high gives descending values. Error
-// on non-positive or non-finite bounds.
+// Log-spaced values from `low` to `high` inclusive (1 <= count <= max_grid_count; count 1 gives
+// low), as numpy.logspace(log10(low), log10(high), count); low > high gives descending values.
+// Error on non-positive or non-finite bounds, or a count outside that range (INT_MAX asked for
+// 16 GiB; the command's --C-grid and SoftmaxRegressionCV's Cs have the same bound).
+inline constexpr int max_grid_count = 10000;
 std::vector<double> log_grid(double low, double high, int count);
 
 }  // namespace softmaxkit

@@ -501,7 +501,10 @@ std::vector<double> log_grid(double low, double high, int count) {
   if (!std::isfinite(high) || !(high > 0)) {
     detail::fail(where, "high is " + number(high) + " (must be finite and > 0)");
   }
-  if (count < 1) detail::fail(where, "count is " + std::to_string(count) + " (must be >= 1)");
+  if (count < 1 || count > max_grid_count) {
+    detail::fail(where, "count is " + std::to_string(count) + " (must be in [1, " +
+                            std::to_string(max_grid_count) + "])");
+  }
   std::vector<double> values(static_cast<std::size_t>(count));
   const double a = std::log10(low), b = std::log10(high);
   for (int i = 0; i < count; ++i) {
