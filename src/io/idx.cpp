@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "file_io.hpp"
+#include "number_text.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 
@@ -198,7 +199,7 @@ Dataset parse_images(std::string_view raw, const IdxOptions& options, std::strin
     const double value = load_element(data, header.type, i);
     if (!std::isfinite(value) || std::fabs(value) > kFloatMax) {
       throw Error(at_offset(name, header.header_bytes + i * header.element_bytes) + "value " +
-                  std::to_string(value) + " is not a finite float");
+                  detail::shortest_number(value) + " is not a finite float");
     }
     result.features[i] = static_cast<float>(value);
   }
@@ -221,7 +222,7 @@ std::vector<std::int32_t> parse_labels(std::string_view raw, std::string name) {
     if (!(value == std::trunc(value) && value >= std::numeric_limits<std::int32_t>::min() &&
           value <= std::numeric_limits<std::int32_t>::max())) {
       throw Error(at_offset(name, header.header_bytes + i * header.element_bytes) + "label " +
-                  std::to_string(value) + " is not an integer in int32 range");
+                  detail::shortest_number(value) + " is not an integer in int32 range");
     }
     labels[i] = static_cast<std::int32_t>(value);
   }

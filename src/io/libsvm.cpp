@@ -130,7 +130,9 @@ class EntriesParser {
     }
     parsed_.row_offsets.push_back(static_cast<std::int64_t>(parsed_.values.size()));
     if (num_features_ == 0 && parsed_.max_index == 0 && !part_of_file) {
-      throw Error(parsed_.at_end + ": no feature indices found; set LibsvmOptions::num_features");
+      throw Error(parsed_.at_end +
+                  ": no feature indices found; set LibsvmOptions::num_features "
+                  "(the command's --num-features)");
     }
     return std::move(parsed_);
   }
@@ -432,7 +434,9 @@ SparseDataset parse_libsvm_csr_in_parts(std::string_view text, std::span<const s
   const std::string at_end = at_last_line(name, file_lines);
   if (labels.empty()) throw Error(at_end + ": no data records");
   if (cols == 0)
-    throw Error(at_end + ": no feature indices found; set LibsvmOptions::num_features");
+    throw Error(at_end +
+                ": no feature indices found; set LibsvmOptions::num_features "
+                "(the command's --num-features)");
   const std::size_t rows = labels.size();
   return SparseDataset{
       CsrMatrix<float>(rows, cols, std::move(offsets), std::move(columns), std::move(values)),

@@ -56,6 +56,11 @@ NumberStatus parse_label_value(std::string_view text, std::int32_t& value) {
   return NumberStatus::kOk;
 }
 
+std::string shortest_number(double value) {
+  char buffer[32];
+  return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+}
+
 std::string quoted_excerpt(std::string_view text) {
   constexpr std::size_t limit = 64;
   std::string out = "'";

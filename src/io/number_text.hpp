@@ -22,6 +22,10 @@ NumberStatus parse_label_value(std::string_view text, std::int32_t& value);
 // file's bytes never reach a terminal raw), "..." after a cut: for use in Error messages.
 std::string quoted_excerpt(std::string_view text);
 
+// The shortest text that reads back as `value` ("1e+300", "nan"), for Error messages: not
+// std::to_string's 301 digits for 1e300 or "0.000000" for 1e-310.
+std::string shortest_number(double value);
+
 // "empty field", "'abc' is not a number", ... for use in Error messages.
 std::string describe_number_problem(NumberStatus status, std::string_view text);
 

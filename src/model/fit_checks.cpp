@@ -78,7 +78,7 @@ double regularization_strength(const FitOptions& options, double weight_total) {
   const double lambda = std::isfinite(product) ? 1.0 / product : (1.0 / C) / weight_total;
   if (!std::isfinite(lambda)) {
     fit_fail("C = " + shortest(C) + " with sample weights summing to " + shortest(weight_total) +
-             " gives lambda = 1 / (C * sum w) = inf");
+             " (1 per row without sample weights) gives lambda = 1 / (C * sum w) = inf");
   }
   return lambda;
 }

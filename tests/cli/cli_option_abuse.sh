@@ -321,6 +321,7 @@ bad -- "--model.*same.csv.*input" train "${csv[@]}" --test "$work/same.csv" --mo
 cmp -s "$work/d.csv" "$work/same.csv" && passed=$((passed + 1)) ||
   fail "--model equal to an input file changed that file"
 bad -- "--model" train "${csv[@]}" --model ""
+bad -- "--model.*d.csv.*is not a directory" train "${csv[@]}" --model "$work/d.csv/m.skm"
 
 echo "cli_option_abuse: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -89,8 +89,11 @@ void check_model_target(const std::string& path, std::initializer_list<const std
   }
   std::string directory = std::filesystem::path(path).parent_path().string();
   if (directory.empty()) directory = ".";
-  if (::stat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+  if (::stat(directory.c_str(), &info) != 0) {
     throw Error("--model '" + path + "': directory '" + directory + "' does not exist");
+  }
+  if (!S_ISDIR(info.st_mode)) {
+    throw Error("--model '" + path + "': '" + directory + "' is not a directory");
   }
 }
 
