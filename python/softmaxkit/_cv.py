@@ -18,6 +18,7 @@ from softmaxkit._estimator import (
     _check_sparse_structure,
     _core_features,
     _is_int,
+    _native_byte_order,
     _is_real,
 )
 
@@ -177,7 +178,8 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         """Cross-validate every C of ``Cs``, choose one, and (with ``refit``) fit all rows."""
         self._check_params()
         X, y = self._validate_data(
-            X, y, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C", accept_large_sparse=True
+            _native_byte_order(X), y, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C",
+            accept_large_sparse=True,
         )
         features = _core_features(X)
         check_classification_targets(y)

@@ -77,6 +77,16 @@ def _check_sparse_structure(X):
             f"index {int(indices[offset])} is outside [0, {X.shape[1]})")
 
 
+def _native_byte_order(X):
+    """A floating-point array or sparse matrix of the other byte order as the same type in this
+    machine's order: scikit-learn's validation does not count '>f4' as float32 and converted it
+    to float64, so big-endian float32 data trained in float64 (README: float32 stays float32)."""
+    dtype = getattr(X, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f" and not dtype.isnative:
+        return X.astype(dtype.newbyteorder("="))
+    return X
+
+
 def _core_features(X):
     """X as the C++ core takes it: a dense array as it is; a scipy.sparse CSR matrix (already
     validated and converted to CSR by _validate_data) as (rows, cols, indptr int64, indices
@@ -312,7 +322,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         X, y = self._validate_data(
-            X, y, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C", accept_large_sparse=True
+            _native_byte_order(X), y, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C",
+            accept_large_sparse=True,
         )
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
@@ -463,7 +474,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def _prepare(self, X):
         check_is_fitted(self, "coef_")
         return self._validate_data(
-            X, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C", reset=False,
+            _native_byte_order(X), accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C", reset=False,
             accept_large_sparse=True,
         )
 

@@ -160,3 +160,20 @@ def test_the_c_search_warns_about_fits_that_did_not_converge():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         SoftmaxRegressionCV(Cs=[0.1, 1.0], cv=3).fit(X, y)
+
+
+@pytest.mark.parametrize("estimator", [SoftmaxRegression, SoftmaxRegressionCV])
+def test_big_endian_float32_trains_as_float32(estimator):
+    X, y = dense_problem()
+    X32 = X.astype(np.float32)
+    kwargs = {"Cs": [1.0], "cv": 2} if estimator is SoftmaxRegressionCV else {}
+    native = estimator(**kwargs).fit(X32, y)
+    swapped = estimator(**kwargs).fit(X32.astype(">f4"), y)
+    in_double = estimator(**kwargs).fit(X32.astype(np.float64), y)
+    np.testing.assert_array_equal(swapped.coef_, native.coef_)
+    assert not np.array_equal(in_double.coef_, native.coef_)  # the comparison can tell
+    np.testing.assert_array_equal(swapped.predict_proba(X32.astype(">f4")),
+                                  native.predict_proba(X32))
+    sparse = scipy.sparse.csr_matrix(X32.astype(">f4"))
+    np.testing.assert_array_equal(estimator(**kwargs).fit(sparse, y).coef_,
+                                  estimator(**kwargs).fit(scipy.sparse.csr_matrix(X32), y).coef_)
