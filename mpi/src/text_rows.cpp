@@ -312,8 +312,7 @@ TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::str
     if (format == "csv") return;
     // parse_libsvm's checks on the whole file, at its last line.
     const std::string at_end = detail::at_last_line(path, counted.file_lines);
-    if (cols == 0)
-      throw Error(at_end + ": no feature indices found; set LibsvmOptions::num_features");
+    if (cols == 0) throw Error(at_end + detail::kNoFeatureIndices);
     detail::check_dense_libsvm_shape(result.global_rows, cols, libsvm_features,
                                      static_cast<std::size_t>(text_bytes), at_end);
   });
@@ -398,8 +397,7 @@ SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
   collectively(comm, [&] {
     if (result.global_rows == 0) throw Error(no_records(path, counted.file_lines));
     if (cols == 0)
-      throw Error(detail::at_last_line(path, counted.file_lines) +
-                  ": no feature indices found; set LibsvmOptions::num_features");
+      throw Error(detail::at_last_line(path, counted.file_lines) + detail::kNoFeatureIndices);
   });
   result.classes = global_classes(comm, piece.labels);
   const std::size_t classes = std::max<std::size_t>(result.classes.size(), 1);

@@ -130,9 +130,7 @@ class EntriesParser {
     }
     parsed_.row_offsets.push_back(static_cast<std::int64_t>(parsed_.values.size()));
     if (num_features_ == 0 && parsed_.max_index == 0 && !part_of_file) {
-      throw Error(parsed_.at_end +
-                  ": no feature indices found; set LibsvmOptions::num_features "
-                  "(the command's --num-features)");
+      throw Error(parsed_.at_end + detail::kNoFeatureIndices);
     }
     return std::move(parsed_);
   }
@@ -433,10 +431,7 @@ SparseDataset parse_libsvm_csr_in_parts(std::string_view text, std::span<const s
   if (!first_error.empty()) throw Error(first_error);
   const std::string at_end = at_last_line(name, file_lines);
   if (labels.empty()) throw Error(at_end + ": no data records");
-  if (cols == 0)
-    throw Error(at_end +
-                ": no feature indices found; set LibsvmOptions::num_features "
-                "(the command's --num-features)");
+  if (cols == 0) throw Error(at_end + detail::kNoFeatureIndices);
   const std::size_t rows = labels.size();
   return SparseDataset{
       CsrMatrix<float>(rows, cols, std::move(offsets), std::move(columns), std::move(values)),

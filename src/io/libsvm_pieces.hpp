@@ -17,6 +17,11 @@ namespace softmaxkit::detail {
 // The size of the pieces read_libsvm_csr parses (a piece grows to hold a longer line).
 inline constexpr std::size_t kLibsvmReadBlockBytes = kTextPieceBytes;
 
+// The end of the message for a LibSVM text without a single feature index (every reader, the
+// data-parallel ones included, says the same).
+inline constexpr const char* kNoFeatureIndices =
+    ": no feature indices found; set LibsvmOptions::num_features (the command's --num-features)";
+
 // read_libsvm_csr with pieces of about block_bytes (>= 1): the same result and the same errors
 // for any block size (tests read with tiny blocks). A file whose ':' count (each entry has
 // one) and line count (each row is a line) would need more than memory_bytes of CSR arrays (8
