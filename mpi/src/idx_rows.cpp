@@ -5,9 +5,13 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "io/file_io.hpp"
+#include "io/idx_header.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/mpi.hpp"
@@ -45,26 +49,46 @@ void read_exactly(gzFile file, void* out, std::size_t bytes, const std::string& 
 }  // namespace
 
 IdxShape read_idx_shape(const std::string& path) {
-  GzFile file = open(path);
-  unsigned char magic[4];
-  read_exactly(file.get(), magic, 4, path, 0);
-  if (magic[0] != 0 || magic[1] != 0 || magic[3] == 0)
-    throw Error(path + ": byte offset 0: not an IDX file (bad magic number)");
-  IdxShape shape;
-  shape.type = magic[2];
-  shape.header_bytes = 4 + 4 * std::size_t{magic[3]};
-  shape.values_per_item = 1;
-  for (unsigned d = 0; d < magic[3]; ++d) {
-    unsigned char be[4];
-    read_exactly(file.get(), be, 4, path, 4 + 4 * d);
-    const std::size_t dim = (std::size_t{be[0]} << 24) | (std::size_t{be[1]} << 16) |
-                            (std::size_t{be[2]} << 8) | std::size_t{be[3]};
-    if (d == 0) {
-      shape.items = dim;
-    } else {
-      shape.values_per_item *= dim;
-    }
+  // The checks read_idx makes on the whole file, without holding it: the header (none of its
+  // dimensions zero, their product bounded), then the size of the data after it, which must be
+  // exactly the header's (a header claiming 1.8 GB in a 1 KB file made every rank zero-fill its
+  // share). A gzip file is inflated once for its size, no further than one byte beyond the
+  // header's (with the gzip reader's checks: corrupt data, CRC, trailing bytes).
+  const bool gzip = is_gzip_file(path);
+  const std::string name = gzip ? path + " (decompressed)" : path;
+  detail::StreamedTextFile file(path);
+  const detail::TextSource source = file.source();
+  std::string prefix(detail::kMaxIdxHeaderBytes, '\0');
+  std::size_t size = 0;
+  while (size < prefix.size()) {
+    const std::size_t got = source.read(prefix.data() + size, prefix.size() - size);
+    if (got == 0) break;
+    size += got;
   }
+  prefix.resize(size);
+  const detail::IdxHeader header = detail::parse_idx_header(prefix, name);
+  if (gzip) {
+    std::vector<char> buffer(std::size_t{1} << 20);
+    while (size <= header.total_bytes()) {
+      const std::size_t got = source.read(buffer.data(), buffer.size());
+      if (got == 0) break;
+      size += got;
+    }
+    if (size > header.total_bytes()) {
+      throw Error(path + ": decompressed data exceeds the expected " +
+                  std::to_string(header.total_bytes()) +
+                  " bytes (trailing data at decompressed byte offset " +
+                  std::to_string(header.total_bytes()) + ")");
+    }
+  } else {
+    size = static_cast<std::size_t>(std::filesystem::file_size(path));
+  }
+  detail::check_idx_size(header, size, name);
+  IdxShape shape;
+  shape.type = header.type;
+  shape.header_bytes = header.header_bytes;
+  shape.items = header.items;
+  shape.values_per_item = header.values_per_item;
   return shape;
 }
 

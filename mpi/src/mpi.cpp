@@ -207,6 +207,9 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
     if (global_rows == 0) detail::fit_fail("features are empty");
   });
   const std::size_t n = model_shape[2];
+  // Before anything of n's size (the column counts below): the solver's memory for the fewest
+  // classes a fit can have (a 28-byte LibSVM file naming feature 2^31 - 1 ended in bad_alloc).
+  collectively(comm, [&] { detail::check_fit_memory(options, 2, n); });
   // CSR: the entries per column over all ranks (the grid and the accumulator layout).
   std::vector<std::int64_t> column_entries;
   std::size_t global_nnz = 0;
@@ -220,16 +223,46 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
   std::vector<std::int32_t> indices;
   collectively(comm, [&] {
     if (classes < 2) detail::fit_fail("labels hold fewer than 2 classes");
+    detail::check_fit_memory(options, classes, n);
     indices = detail::to_class_indices(labels, result.class_labels, "fit");
   });
   const double weight_total = global_weight_sum<T>(comm, sample_weight, features.rows());
   collectively(comm, [&] {
     if (!(weight_total > 0)) detail::fit_fail("all sample weights are zero");
     result.l2 = detail::regularization_strength(options, weight_total);
+    if (!(options.use_double || std::is_same_v<T, double>))
+      detail::check_lambda_in_float(options, result.l2);
   });
   result.in_double = options.use_double || std::is_same_v<T, double>;
   result.num_features = n;
-  const FitOptions& run_options = options;
+  // The callback runs on every rank and the ranks agree on its answer: one rank stopping alone
+  // left the others waiting in the fold. Installed on every rank, also where this rank's options
+  // hold none (a rank may give one and another none: the agreement is collective). An exception
+  // in it on any rank becomes the same Error on every rank (agreed, so it may leave the solver
+  // run without MPI_Abort).
+  FitOptions run_options = options;
+  bool callback_failed = false;
+  run_options.callback = [comm, &callback_failed,
+                          user = options.callback](const IterationReport& report) {
+    int keep_going = 1, everywhere = 1;
+    try {
+      collectively(comm, [&] {
+        if (!user) return;
+        try {
+          keep_going = user(report) ? 1 : 0;
+        } catch (const std::exception&) {
+          throw;
+        } catch (...) {
+          throw Error("the callback threw an exception that is not a std::exception");
+        }
+      });
+    } catch (...) {
+      callback_failed = true;
+      throw;
+    }
+    MPI_Allreduce(&keep_going, &everywhere, 1, MPI_INT, MPI_MIN, comm);
+    return everywhere != 0;
+  };
   // 4. This rank's rows must be whole chunks of the grid of the precision computed in.
   const std::size_t element_size = result.in_double ? sizeof(double) : sizeof(T);
   collectively(comm, [&] {
@@ -309,6 +342,7 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
   try {
     outcome = result.in_double ? train_in(double{}) : train_in(T{});
   } catch (const std::exception& e) {
+    if (callback_failed) throw;  // agreed: every rank throws this Error
     std::fprintf(stderr, "softmaxkit: rank %d: %s (aborting every rank)\n", rank, e.what());
     MPI_Abort(comm, 1);
   }

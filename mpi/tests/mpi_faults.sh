@@ -44,11 +44,23 @@ expect malformed_sparse_shard 2 \
 # Rank 1 of 3 killed (SIGKILL) at the third iteration: mpiexec ends the others; no model.
 expect killed_rank nonzero "." "$work/model_b.skm" \
   "$mpiexec" -n 3 "$check" --case dense --kill-rank 1 --model "$work/model_b.skm"
+# A callback that throws on rank 1 of 3 only: every rank exits 2 with its message (agreed), no
+# MPI_Abort, no model.
+expect callback_throws 2 "rank [0-2]: softmaxkit: the callback on rank 1 threw at iteration 3" \
+  "$work/model_j.skm" "$mpiexec" -n 3 "$check" --case dense --throw-rank 1 --model "$work/model_j.skm"
 if [[ -n $command ]]; then
   # A missing file: every rank fails to read it; exit 2 with the file named, no model.
   expect missing_file 2 "no_such_file.csv" "$work/model_c.skm" \
     "$mpiexec" -n 3 "$command" train --format csv --train "$work/no_such_file.csv" \
     --model "$work/model_c.skm"
+  # One rank of 2 without a usable TMPDIR (it builds the model through a temporary file): every
+  # rank exits 2 with its message (it used to throw outside an agreement: a hang), no model.
+  printf '0,1,2\n1,2,3\n0,1,1\n1,3,3\n' >"$work/good.csv"
+  expect bad_tmpdir 2 "cannot create a temporary file in /proc" "$work/model_k.skm" \
+    "$mpiexec" -n 1 "$command" train --format csv --train "$work/good.csv" \
+    --model "$work/model_k.skm" : -n 1 env TMPDIR=/proc "$command" train --format csv \
+    --train "$work/good.csv" --model "$work/model_k.skm"
+  rm -f "$work/good.csv"
   # A malformed CSV row: exit 2 naming the line, no model.
   printf '0,1.0,2.0\n1,3.0,oops\n0,1.5,2.5\n1,3.5,4.5\n' >"$work/bad.csv"
   expect malformed_csv 2 "bad.csv" "$work/model_d.skm" \

@@ -4,6 +4,9 @@
 // on rank 0 with one thread). Also the fault cases the ctest wrappers drive:
 //   --bad-rank r       rank r passes a labels span one entry short (a malformed shard)
 //   --kill-rank r      rank r kills itself (SIGKILL) at the third iteration
+//   --stop-rank r      rank r's callback returns false from the third iteration (the others'
+//                      return true): every rank must stop there, as one process with that callback
+//   --throw-rank r     rank r's callback throws an Error at the third iteration
 //   --model path       rank 0 writes the model there (atomically) after the fit
 //   --read path        only the byte-range LibSVM readers against the single-process ones
 // --case sparse / sparse_narrow: CSR features (bag-of-words rows, tools/bag_of_words), through
@@ -316,6 +319,8 @@ int main(int argc, char** argv) {
   const std::string solver = arg(argc, argv, "--solver", "lbfgs");
   const int bad_rank = std::stoi(arg(argc, argv, "--bad-rank", "-1"));
   const int kill_rank = std::stoi(arg(argc, argv, "--kill-rank", "-1"));
+  const int stop_rank = std::stoi(arg(argc, argv, "--stop-rank", "-1"));
+  const int throw_rank = std::stoi(arg(argc, argv, "--throw-rank", "-1"));
   const std::string model_path = arg(argc, argv, "--model", "");
   const std::string read_path = arg(argc, argv, "--read", "");
   int status = 0;
@@ -351,7 +356,7 @@ int main(int argc, char** argv) {
       indices[i] = static_cast<std::int32_t>(
           std::lower_bound(classes.begin(), classes.end(), data.labels[i]) - classes.begin());
     long long mismatches = 0;
-    if (bad_rank < 0 && kill_rank < 0) {
+    if (bad_rank < 0 && kill_rank < 0 && stop_rank < 0 && throw_rank < 0) {
       mismatches +=
           check_loss_gradient<float>(MPI_COMM_WORLD, data, classes.size(), indices, rank, ranks);
       mismatches +=
@@ -374,6 +379,15 @@ int main(int argc, char** argv) {
         return true;
       };
     }
+    const auto stop_at_third = [](const IterationReport& report) { return report.iteration < 3; };
+    if (stop_rank == rank) options.callback = stop_at_third;
+    if (throw_rank == rank) {
+      options.callback = [rank](const IterationReport& report) -> bool {
+        if (report.iteration == 3)
+          throw Error("the callback on rank " + std::to_string(rank) + " threw at iteration 3");
+        return true;
+      };
+    }
     const MatrixView<const float> local(data.features.data() + mine.first * data.cols, mine.count,
                                         data.cols);
     std::span<const std::int32_t> local_labels =
@@ -382,10 +396,14 @@ int main(int argc, char** argv) {
     const mpi::DistributedFit fit =
         mpi::fit(MPI_COMM_WORLD, options, local, local_labels, {}, mine.first);
     if (rank == 0 && !model_path.empty()) save_model_file(model_path, fit.contents());
+    // Every rank stopped where the stopping rank's callback said, not only that rank.
+    if (stop_rank >= 0)
+      mismatches += fit.report.reason != StopReason::callback_stopped || fit.report.iterations != 3;
 
     if (rank == 0) {
       SoftmaxRegression single(options);
       single.options().callback = nullptr;
+      if (stop_rank >= 0) single.options().callback = stop_at_third;
       const FitReport report = single.fit(
           MatrixView<const float>(data.features.data(), data.rows, data.cols), data.labels);
       mismatches += !same_bits(report.objective, fit.report.objective);

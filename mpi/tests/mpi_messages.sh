@@ -98,6 +98,48 @@ printf '1,0.5\n1,0.25\n1,2\n' >"$work/one_class.csv"
 compare csv "$work/one_class.csv"
 printf '1 1:1\n1 2:1\n1 3:1\n' >"$work/one_class.libsvm"
 compare libsvm "$work/one_class.libsvm"
+# softmaxkit train's checks before any work: --model naming the training file (it overwrote the
+# data), a --test set of another width or with a label training lacks, lambda beyond float's
+# range, a model whose solver memory exceeds the machine's (a 20-byte file naming feature
+# 2^31 - 1 ended in bad_alloc).
+ranks=2
+file_with csv 1 "1,2,3" >"$work/train.csv"
+cp "$work/train.csv" "$work/train_copy.csv"
+compare csv "$work/train.csv" --model "$work/train.csv"
+if ! cmp -s "$work/train.csv" "$work/train_copy.csv"; then
+  echo "train.csv: DIFFER (--model overwrote the training data)"
+  failures=$((failures + 1))
+fi
+printf '0,1\n1,2\n' >"$work/narrow.csv"
+compare csv "$work/train.csv" --test "$work/narrow.csv"
+printf '0,1,2\n7,2,3\n' >"$work/unknown_label.csv"
+compare csv "$work/train.csv" --test "$work/unknown_label.csv"
+compare csv "$work/train.csv" --l2 1e300
+printf '0 1:1 2147483647:1\n1 1:2\n' >"$work/huge_index.libsvm"
+compare libsvm "$work/huge_index.libsvm"
+# IDX files whose structure read_idx refuses, read by rows (each rank its own): a zero dimension,
+# dimensions beyond 2^29 values, a header declaring 47 MB in a 24-byte file (every rank zero-filled
+# its share), a trailing byte, a gzip file with a bad CRC.
+be32() {  # a big-endian uint32, as octal escapes printf turns into bytes
+  printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) \
+    $(($1 >> 8 & 255)) $(($1 & 255)))"
+}
+idx_header() { printf '\x00\x00\x08\x03'; for d in "$@"; do be32 "$d"; done; }
+printf '\x00\x00\x08\x01\x00\x00\x00\x04\x00\x01\x00\x01' >"$work/labels.idx"
+{ idx_header 4 2 1; printf '\x01\x02\x03\x04\x05\x06\x07\x08'; } >"$work/images.idx"
+{ idx_header 4 0 1; printf '\x01\x02\x03\x04\x05\x06\x07\x08'; } >"$work/zero_dimension.idx"
+{ idx_header 600 1000 3000; printf '\x01\x02'; } >"$work/overflow.idx"
+{ idx_header 60000 28 28; printf '\x01\x02\x03\x04\x05\x06\x07\x08'; } >"$work/claims_more.idx"
+{ cat "$work/images.idx"; printf '\x09'; } >"$work/trailing.idx"
+gzip -c "$work/images.idx" >"$work/bad_crc.idx.gz"
+size=$(stat -c %s "$work/bad_crc.idx.gz")
+printf '\xff' | dd of="$work/bad_crc.idx.gz" bs=1 seek=$((size - 8)) conv=notrunc status=none
+compare idx "$work/images.idx" --train-labels "$work/labels.idx"  # a valid pair: both train
+for file in zero_dimension overflow claims_more trailing bad_crc; do
+  [[ -f $work/$file.idx ]] && path=$work/$file.idx || path=$work/$file.idx.gz
+  compare idx "$path" --train-labels "$work/labels.idx"
+  compare idx "$work/images.idx" --train-labels "$path"
+done
 if [[ -n $check ]]; then
   # A bad value on a boundary, an index beyond the dense reader's 2^28, a dense matrix the file's
   # size does not justify (index 10^6 on 24 rows: 96 MB), records without any index.

@@ -9,9 +9,11 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -54,11 +56,14 @@ std::string solver_name(SolverKind kind) {
 // The fitted model as a SoftmaxRegression (for score): through a private temporary file, the one
 // way the library builds a fitted model from parameters.
 SoftmaxRegression model_of(const mpi::DistributedFit& fit) {
-  const char* directory = std::getenv("TMPDIR");
-  std::string path =
-      std::string(directory != nullptr ? directory : "/tmp") + "/softmaxkit-mpi-XXXXXX";
+  const char* variable = std::getenv("TMPDIR");
+  const std::string directory = variable != nullptr && *variable != '\0' ? variable : "/tmp";
+  std::string path = directory + "/softmaxkit-mpi-XXXXXX";
   const int fd = ::mkstemp(path.data());
-  if (fd < 0) throw Error("cannot create a temporary file in " + path);
+  if (fd < 0)
+    throw Error("cannot create a temporary file in " + directory + " (" + std::strerror(errno) +
+                "): softmaxkit-mpi builds the model through one; set TMPDIR to a writable "
+                "directory");
   ::close(fd);
   save_model_file(path, fit.contents());
   SoftmaxRegression model = SoftmaxRegression::load(path);
@@ -118,6 +123,8 @@ int run(TrainArguments a) {
   const bool by_rows = a.train.format == "idx" && !a.train.labels_path.empty();
   bool by_bytes = false;
   mpi::collectively(comm, [&] {
+    // softmaxkit train's checks before any work (rank 0 writes the model).
+    if (rank == 0) cli::check_train_model_target(a);
     if (a.validation_fraction > 0)
       throw Error("--validation-fraction is not supported by softmaxkit-mpi");
     if (search)
@@ -207,6 +214,16 @@ int run(TrainArguments a) {
       }
     });
   }
+  // The test set, on rank 0 (which scores it), checked as softmaxkit train checks it before the
+  // fit: the training width, only labels of the training data.
+  std::optional<cli::LoadedData> test;
+  mpi::collectively(comm, [&] {
+    if (rank != 0 || a.test.path.empty()) return;
+    cli::DataSource source = a.test;
+    if (source.num_features == 0) source.num_features = cols;
+    test = cli::load_dataset(source);
+    cli::check_test_set(source, *test, a.train, cols, classes);
+  });
   const std::vector<float>& local_features = local.features;
   const std::vector<std::int32_t>& local_labels = local.labels;
 
@@ -240,7 +257,10 @@ int run(TrainArguments a) {
     return cli::kExitTrainingFailed;
   }
   // Accuracy: each rank scores its rows; the correct counts are summed (integers, exact).
-  const SoftmaxRegression model = model_of(fit);
+  // Agreed: a rank that cannot build it (no usable TMPDIR) must not leave the others waiting.
+  std::optional<SoftmaxRegression> fitted;
+  mpi::collectively(comm, [&] { fitted.emplace(model_of(fit)); });
+  const SoftmaxRegression& model = *fitted;
   long long correct = 0, total_correct = 0;
   if (mine.count != 0) {
     const std::vector<std::int32_t> predicted =
@@ -254,14 +274,12 @@ int run(TrainArguments a) {
   std::optional<double> test_accuracy;
   mpi::collectively(comm, [&] {
     if (rank != 0) return;
-    if (!a.test.path.empty()) {
-      cli::DataSource source = a.test;
-      if (source.num_features == 0) source.num_features = cols;
-      const cli::LoadedData test = cli::load_dataset(source);
-      test_accuracy = test.sparse ? model.score(test.sparse->features.view(), test.sparse->labels)
-                                  : model.score(MatrixView<const float>(test.dense->features.data(),
-                                                                        test.rows(), test.cols()),
-                                                test.dense->labels);
+    if (test) {
+      test_accuracy = test->sparse
+                          ? model.score(test->sparse->features.view(), test->sparse->labels)
+                          : model.score(MatrixView<const float>(test->dense->features.data(),
+                                                                test->rows(), test->cols()),
+                                        test->dense->labels);
     }
     if (!a.model_path.empty()) save_model_file(a.model_path, fit.contents());
   });
@@ -278,13 +296,16 @@ int run(TrainArguments a) {
     json.add("l2", fit.l2);
     json.add("rows", static_cast<long long>(rows));
     json.add("features", static_cast<long long>(cols));
+    if (sparse) json.add("stored_values", static_cast<long long>(stored_values));
     json.add("classes", static_cast<long long>(classes.size()));
     json.add("isa", std::string(to_string(active_isa())));
     json.add("ranks", static_cast<long long>(ranks));
     std::printf("%s\n", json.str().c_str());
   } else if (!a.quiet) {
-    std::printf("trained on %zu rows x %zu features, %zu classes, l2 = %.6g, solver %s, %d ranks\n",
-                rows, cols, classes.size(), fit.l2, solver_name(fit.solver).c_str(), ranks);
+    std::printf("trained on %zu rows x %zu features", rows, cols);
+    if (sparse) std::printf(" (CSR, %zu stored values)", stored_values);
+    std::printf(", %zu classes, l2 = %.6g, solver %s, %d ranks\n", classes.size(), fit.l2,
+                solver_name(fit.solver).c_str(), ranks);
     std::printf("stop: %s; gradient norm %.3e (initial %.3e)\n",
                 std::string(to_string(report.reason)).c_str(), report.gradient_norm,
                 report.initial_gradient_norm);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "file_io.hpp"
+#include "idx_header.hpp"
 #include "number_text.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
@@ -25,11 +26,8 @@
 namespace softmaxkit {
 namespace {
 
-constexpr std::size_t kMagicBytes = 4;
-constexpr std::size_t kMaxDims = 255;
-constexpr std::size_t kMaxHeaderBytes = kMagicBytes + 4 * kMaxDims;
-// Largest element count accepted: 2^29 values, 2 GiB as float.
-constexpr std::size_t kMaxIdxValues = std::size_t{1} << 29;
+using detail::IdxHeader;
+using detail::kIdxMagicBytes;
 
 enum ElementType : unsigned char {
   kUByte = 0x08,
@@ -38,16 +36,6 @@ enum ElementType : unsigned char {
   kInt32 = 0x0C,
   kFloat32 = 0x0D,
   kFloat64 = 0x0E,
-};
-
-struct IdxHeader {
-  unsigned char type = 0;
-  std::size_t element_bytes = 0;
-  std::size_t header_bytes = 0;
-  std::size_t items = 0;            // dim0
-  std::size_t values_per_item = 1;  // product of the other dimensions
-  std::size_t data_bytes = 0;
-  std::size_t total_bytes() const { return header_bytes + data_bytes; }
 };
 
 std::string at_offset(const std::string& name, std::size_t offset) {
@@ -87,48 +75,6 @@ std::string hex32(std::uint32_t value) {
   return text;
 }
 
-IdxHeader parse_header(std::string_view bytes, const std::string& name) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  if (bytes.size() < kMagicBytes) {
-    throw Error(at_offset(name, bytes.size()) + "truncated IDX header: file has " +
-                std::to_string(bytes.size()) + " bytes, the magic number needs 4");
-  }
-  IdxHeader header;
-  header.type = p[2];
-  header.element_bytes = element_size(p[2]);
-  if (p[0] != 0 || p[1] != 0 || header.element_bytes == 0) {
-    throw Error(at_offset(name, 0) + "bad IDX magic number " + hex32(load_be32(p)) +
-                " (expected 0x0000TTNN with type TT in 08 09 0b 0c 0d 0e)");
-  }
-  const std::size_t ndims = p[3];
-  if (ndims == 0) {
-    throw Error(at_offset(name, 3) + "IDX file declares zero dimensions");
-  }
-  header.header_bytes = kMagicBytes + 4 * ndims;
-  if (bytes.size() < header.header_bytes) {
-    throw Error(at_offset(name, bytes.size()) + "truncated IDX header: " + std::to_string(ndims) +
-                " dimensions need " + std::to_string(header.header_bytes) + " bytes, file has " +
-                std::to_string(bytes.size()));
-  }
-  std::size_t values = 1;
-  for (std::size_t d = 0; d < ndims; ++d) {
-    const std::size_t offset = kMagicBytes + 4 * d;
-    const std::size_t dim = load_be32(p + offset);
-    if (dim == 0) {
-      throw Error(at_offset(name, offset) + "dimension " + std::to_string(d) + " is zero");
-    }
-    if (dim > kMaxIdxValues / values) {
-      throw Error(at_offset(name, offset) + "dimensions multiply to more than " +
-                  std::to_string(kMaxIdxValues) + " values (overflow guard)");
-    }
-    values *= dim;
-    if (d == 0) header.items = dim;
-  }
-  header.values_per_item = values / header.items;
-  header.data_bytes = values * header.element_bytes;  // <= 2^29 * 8: no overflow
-  return header;
-}
-
 // Returns the IDX bytes, inflating gzip input into `storage` no further than
 // the size the IDX header declares.
 std::string_view decompress_if_gzip(std::string_view raw, std::string& storage, std::string& name) {
@@ -136,8 +82,8 @@ std::string_view decompress_if_gzip(std::string_view raw, std::string& storage, 
   const std::string gzip_name = name;
   name += " (decompressed)";
   const std::string prefix =
-      detail::gunzip(raw, kMaxHeaderBytes, detail::GunzipLimit::kStopAtLimit, gzip_name);
-  const IdxHeader header = parse_header(prefix, name);
+      detail::gunzip(raw, detail::kMaxIdxHeaderBytes, detail::GunzipLimit::kStopAtLimit, gzip_name);
+  const IdxHeader header = detail::parse_idx_header(prefix, name);
   storage =
       detail::gunzip(raw, header.total_bytes(), detail::GunzipLimit::kThrowBeyondLimit, gzip_name);
   return storage;
@@ -145,18 +91,8 @@ std::string_view decompress_if_gzip(std::string_view raw, std::string& storage, 
 
 // Parses and checks the header and that the data size matches it exactly.
 IdxHeader parse_checked(std::string_view bytes, const std::string& name) {
-  IdxHeader header = parse_header(bytes, name);
-  if (bytes.size() < header.total_bytes()) {
-    throw Error(at_offset(name, bytes.size()) + "truncated IDX data: header declares " +
-                std::to_string(header.data_bytes) + " data bytes ending at byte offset " +
-                std::to_string(header.total_bytes()) + ", file has " +
-                std::to_string(bytes.size()) + " bytes");
-  }
-  if (bytes.size() > header.total_bytes()) {
-    throw Error(at_offset(name, header.total_bytes()) +
-                std::to_string(bytes.size() - header.total_bytes()) +
-                " trailing bytes after the IDX data");
-  }
+  const IdxHeader header = detail::parse_idx_header(bytes, name);
+  detail::check_idx_size(header, bytes.size(), name);
   return header;
 }
 
@@ -211,7 +147,7 @@ std::vector<std::int32_t> parse_labels(std::string_view raw, std::string name) {
   const std::string_view bytes = decompress_if_gzip(raw, storage, name);
   const IdxHeader header = parse_checked(bytes, name);
   if (header.values_per_item != 1) {
-    throw Error(at_offset(name, kMagicBytes + 4) + "label file has " +
+    throw Error(at_offset(name, kIdxMagicBytes + 4) + "label file has " +
                 std::to_string(header.values_per_item) +
                 " values per item; expected one label per item");
   }
@@ -241,6 +177,65 @@ Dataset combine(Dataset images, std::vector<std::int32_t> labels, const std::str
 
 }  // namespace
 
+namespace detail {
+
+IdxHeader parse_idx_header(std::string_view bytes, const std::string& name) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  if (bytes.size() < kIdxMagicBytes) {
+    throw Error(at_offset(name, bytes.size()) + "truncated IDX header: file has " +
+                std::to_string(bytes.size()) + " bytes, the magic number needs 4");
+  }
+  IdxHeader header;
+  header.type = p[2];
+  header.element_bytes = element_size(p[2]);
+  if (p[0] != 0 || p[1] != 0 || header.element_bytes == 0) {
+    throw Error(at_offset(name, 0) + "bad IDX magic number " + hex32(load_be32(p)) +
+                " (expected 0x0000TTNN with type TT in 08 09 0b 0c 0d 0e)");
+  }
+  const std::size_t ndims = p[3];
+  if (ndims == 0) {
+    throw Error(at_offset(name, 3) + "IDX file declares zero dimensions");
+  }
+  header.header_bytes = kIdxMagicBytes + 4 * ndims;
+  if (bytes.size() < header.header_bytes) {
+    throw Error(at_offset(name, bytes.size()) + "truncated IDX header: " + std::to_string(ndims) +
+                " dimensions need " + std::to_string(header.header_bytes) + " bytes, file has " +
+                std::to_string(bytes.size()));
+  }
+  std::size_t values = 1;
+  for (std::size_t d = 0; d < ndims; ++d) {
+    const std::size_t offset = kIdxMagicBytes + 4 * d;
+    const std::size_t dim = load_be32(p + offset);
+    if (dim == 0) {
+      throw Error(at_offset(name, offset) + "dimension " + std::to_string(d) + " is zero");
+    }
+    if (dim > kMaxIdxValues / values) {
+      throw Error(at_offset(name, offset) + "dimensions multiply to more than " +
+                  std::to_string(kMaxIdxValues) + " values (overflow guard)");
+    }
+    values *= dim;
+    if (d == 0) header.items = dim;
+  }
+  header.values_per_item = values / header.items;
+  header.data_bytes = values * header.element_bytes;  // <= 2^29 * 8: no overflow
+  return header;
+}
+
+void check_idx_size(const IdxHeader& header, std::size_t size, const std::string& name) {
+  if (size < header.total_bytes()) {
+    throw Error(at_offset(name, size) + "truncated IDX data: header declares " +
+                std::to_string(header.data_bytes) + " data bytes ending at byte offset " +
+                std::to_string(header.total_bytes()) + ", file has " + std::to_string(size) +
+                " bytes");
+  }
+  if (size > header.total_bytes()) {
+    throw Error(at_offset(name, header.total_bytes()) +
+                std::to_string(size - header.total_bytes()) + " trailing bytes after the IDX data");
+  }
+}
+
+}  // namespace detail
+
 Dataset parse_idx(std::string_view images_bytes, std::string_view labels_bytes,
                   const IdxOptions& options, const std::string& name_for_errors) {
   const std::string images_name = name_for_errors + " [images]";
@@ -269,8 +264,10 @@ std::vector<std::int32_t> read_idx_labels(const std::string& labels_path) {
 
 Dataset read_idx(const std::string& images_path, const std::string& labels_path,
                  const IdxOptions& options) {
-  return combine(read_idx_images(images_path, options), read_idx_labels(labels_path), images_path,
-                 labels_path);
+  // The images first (a function's arguments are evaluated in no set order): when both files are
+  // malformed, the images' error is the one reported, as softmaxkit-mpi reports it.
+  Dataset images = read_idx_images(images_path, options);
+  return combine(std::move(images), read_idx_labels(labels_path), images_path, labels_path);
 }
 
 }  // namespace softmaxkit

@@ -138,6 +138,30 @@ LoadedData load_model_data(const DataSource& given, const SoftmaxRegression& mod
 
 }  // namespace
 
+void check_train_model_target(const TrainArguments& arguments) {
+  check_model_target(arguments.model_path, {&arguments.train.path, &arguments.train.labels_path,
+                                            &arguments.test.path, &arguments.test.labels_path});
+}
+
+void check_test_set(const DataSource& source, const LoadedData& test, const DataSource& train,
+                    std::size_t train_cols, std::span<const std::int32_t> train_classes) {
+  // Before any work: a narrower or wider test set was stacked under the training rows by the C
+  // search (--cv 0) as if it had their width, read outside its rows.
+  if (test.cols() != train_cols) {
+    throw Error("--test " + describe(source, test) + ": not the width of --train " + train.path +
+                " (" + std::to_string(train_cols) + " features)");
+  }
+  // A test label that never occurs in training cannot be predicted: refused before training
+  // (score would refuse it after, exit 2 either way).
+  const std::vector<std::int32_t>& labels = test.labels();
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (!std::binary_search(train_classes.begin(), train_classes.end(), labels[i])) {
+      throw Error("--test " + source.path + ": label " + std::to_string(labels[i]) + " in row " +
+                  std::to_string(i) + " does not occur in the training data");
+    }
+  }
+}
+
 void add_fit_report(JsonObject& json, const FitReport& report) {
   json.add("objective", report.objective);
   json.add("grad_norm", report.gradient_norm);
@@ -170,21 +194,6 @@ FitOptions fit_options(const TrainArguments& arguments) {
 }
 
 namespace {
-
-// A test label that never occurs in training cannot be predicted: refuse it before training
-// (score would refuse it after, exit 2 either way).
-void check_test_labels(const LoadedData& train, const LoadedData& test,
-                       const std::string& test_path) {
-  std::vector<std::int32_t> known = train.labels();
-  std::sort(known.begin(), known.end());
-  const std::vector<std::int32_t>& labels = test.labels();
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    if (!std::binary_search(known.begin(), known.end(), labels[i])) {
-      throw Error("--test " + test_path + ": label " + std::to_string(labels[i]) + " in row " +
-                  std::to_string(i) + " does not occur in the training data");
-    }
-  }
-}
 
 struct TrainResult {
   FitReport report;
@@ -318,8 +327,7 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateArguments& arguments) {
 }
 
 int run_train(TrainArguments arguments) {
-  check_model_target(arguments.model_path, {&arguments.train.path, &arguments.train.labels_path,
-                                            &arguments.test.path, &arguments.test.labels_path});
+  check_train_model_target(arguments);
   const bool search = resolve_c(arguments);
   arguments.train.scale = !arguments.no_scale;
   // The test set is read like the training set.
@@ -336,13 +344,9 @@ int run_train(TrainArguments arguments) {
     // Sparse files infer their width from the largest index; a test set must match training's.
     if (source.num_features == 0) source.num_features = train.cols();
     test = load_dataset(source);
-    // Before any work: a narrower or wider test set was stacked under the training rows by the C
-    // search (--cv 0) as if it had their width, read outside its rows.
-    if (test->cols() != train.cols()) {
-      throw Error("--test " + describe(source, *test) + ": not the width of --train " +
-                  arguments.train.path + " (" + std::to_string(train.cols()) + " features)");
-    }
-    check_test_labels(train, *test, source.path);
+    std::vector<std::int32_t> classes = train.labels();
+    std::sort(classes.begin(), classes.end());
+    check_test_set(source, *test, arguments.train, train.cols(), classes);
   }
 
   FitOptions options = fit_options(arguments);

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 
@@ -65,6 +66,13 @@ void add_fit_report(JsonObject& json, const FitReport& report);
 
 // The library's options from train's arguments (shared with softmaxkit-mpi).
 FitOptions fit_options(const TrainArguments& arguments);
+
+// train's checks before any work (shared with softmaxkit-mpi): --model is not an input file and
+// is a file save can write; the --test set has the training data's width and only labels in
+// train_classes (sorted).
+void check_train_model_target(const TrainArguments& arguments);
+void check_test_set(const DataSource& source, const LoadedData& test, const DataSource& train,
+                    std::size_t train_cols, std::span<const std::int32_t> train_classes);
 
 int run_train(TrainArguments arguments);
 int run_predict(PredictArguments arguments);

@@ -114,7 +114,11 @@ struct DistributedFit {
 // the rows of the ranks in rank order are the whole data set. Same options as fit except:
 // validation_fraction and warm_start are refused. The structured solver's metric reads a fixed
 // sample of rows (chosen from the global shape only): those rows are gathered to every rank once
-// (about 12,000 rows at most). options.callback runs on every rank (with identical reports).
+// (about 12,000 rows at most). options.callback runs on every rank (with identical reports) and the
+// ranks agree on its answer: the fit stops (callback_stopped) when it returns false on any rank,
+// and an exception it throws on any rank becomes an Error on every rank. Refused as fit refuses
+// them, on every rank: a model whose solver memory exceeds the machine's (checked before anything
+// of the feature count's size is allocated), a lambda beyond float's range in a float fit.
 // Returns the same parameters and report values (seconds aside) on every rank, bitwise equal to
 // SoftmaxRegression(options).fit on the concatenated rows with the same solver.
 DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const float> features,
@@ -140,6 +144,9 @@ DistributedFit fit(MPI_Comm comm, const FitOptions& options, const CsrMatrixView
 // IDX files read by rows (each rank only its own): the shape from the header, and rows
 // [first, first + count) with their labels, the values read_idx would give (ubyte / 255 with
 // scale). Plain files are seeked; gzip files are streamed and the earlier rows skipped.
+// read_idx_shape refuses what read_idx refuses about the file's structure, with its messages: a
+// bad header (a zero dimension, dimensions multiplying beyond 2^29 values), data shorter or longer
+// than the header declares (a gzip file is inflated once for its size, with the gzip checks).
 struct IdxShape {
   unsigned char type = 0;
   std::size_t header_bytes = 0, items = 0, values_per_item = 1;
