@@ -18,6 +18,9 @@ namespace softmaxkit::solvers_detail {
 namespace {
 
 constexpr double intercept_ridge = 1e-3;  // R's entry for the intercept column, times lambda
+// Below this times G's mean diagonal a penalty's all-classes curvature is under a float
+// gradient's rounding (see the constructor).
+constexpr double centre_below = 1e-6;
 
 // Under ThreadSanitizer the subspace assembly and the panels stay serial (thread_sanitizer_build,
 // from common/sanitizer_build.hpp; why in solvers/vector_blocks.hpp): the serial and parallel
@@ -90,9 +93,15 @@ KroneckerPreconditioner::KroneckerPreconditioner(std::size_t classes, std::size_
   // gets the same ridge as no penalty. Elsewhere lambda is used as given (the same bits).
   double largest = 0;
   for (double value : gram_->values) largest = std::max(largest, value);
+  // So does a lambda below that ridge (C = 1e300 on 200 rows, lambda = 5e-303, ended
+  // line_search_failed at the start: the whitened factors overflowed): a metric's curvature of
+  // 1e-10 of G's scale where the objective has less changes the steps along directions G does
+  // not see, on which the gradient is lambda W, and nothing else.
+  const double replacing_ridge = gram_->mean_diagonal > 0 ? 1e-10 * gram_->mean_diagonal : 1e-10;
   double ridge = l2;
-  if (!(ridge > 0) || !std::isfinite(largest / ridge) || !std::isfinite(1 / std::sqrt(ridge))) {
-    ridge = gram_->mean_diagonal > 0 ? 1e-10 * gram_->mean_diagonal : 1e-10;
+  if (!(ridge >= replacing_ridge) || !std::isfinite(largest / ridge) ||
+      !std::isfinite(1 / std::sqrt(ridge))) {
+    ridge = replacing_ridge;
     // No penalty: every all-classes direction 1 (x) v of W is flat in the objective (softmax is
     // unchanged when all classes' logits move together) and had curvature `ridge` in M, so the
     // rounding error a float gradient has along it was amplified by 1 / ridge: a default fit
@@ -102,6 +111,16 @@ KroneckerPreconditioner::KroneckerPreconditioner(std::size_t classes, std::size_
     // iterates keep the start's component along them (any value is optimal without a penalty).
     centre_weights_ = classes_ > 1;
   }
+  // A positive lambda far below G's scale has the same trouble: the all-classes directions' true
+  // gradient is lambda K times the column means, below the float gradient's rounding there, and M
+  // has curvature lambda along them, so the rounding was amplified by 1 / lambda (C = 1e10 on 200
+  // rows of 4 overlapping classes: no_progress after 554 evaluations, a float loss 2e-5 below the
+  // optimum; C = 1e12: line_search_failed 2e-4 above it). The optimum of a penalised fit has
+  // column means zero (moving W by 1 v^T leaves the loss unchanged and only adds to the penalty),
+  // so an iterate that starts centred (the default start, zero) stays centred and the projection
+  // is exact there. Lambdas at G's scale keep their bits.
+  if (!centre_weights_ && ridge < centre_below * gram_->mean_diagonal)
+    centre_weights_ = classes_ > 1;
   scale_.assign(n, 1 / std::sqrt(ridge));
   if (intercept_) scale_[n - 1] = 1 / std::sqrt(intercept_ridge * ridge);
   l_.resize(n);

@@ -19,7 +19,9 @@
 // or so small that the ridge below replaces it) the same holds for every column of W: its
 // all-classes directions are flat in the objective and eigenvectors of M with the ridge's
 // curvature, so W's columns are centred over the classes too (K > 1), and a fit keeps its
-// start's component along them.
+// start's component along them. So also for a penalty below 1e-6 times G's mean diagonal, whose
+// curvature there is under a float gradient's rounding: its optimum has centred columns, so a
+// centred start (the default zero) loses nothing.
 //
 // Sizes, memory and cost, and the automatic fallbacks (the choice is reported by describe()):
 //   G full: n'^2 doubles plus an n' x n' eigendecomposition once (about 9 n'^3 flops) and
@@ -133,7 +135,7 @@ class KroneckerPreconditioner {
                         std::size_t to_stride) const;
   std::size_t classes_, features_, cols_;  // cols_ = n'
   bool intercept_, dense_gram_, dense_classes_;
-  bool centre_weights_ = false;  // no penalty: W's all-classes directions projected out
+  bool centre_weights_ = false;  // no or a tiny penalty: W's all-classes directions projected out
   std::vector<double> scale_;    // R^{-1/2}, n'
   std::shared_ptr<const GramFactorization> gram_;  // eigenvectors U of G' (and of D G D)
   std::vector<double> l_;                          // eigenvalues of G'
