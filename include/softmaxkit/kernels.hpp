@@ -68,7 +68,8 @@ void exp(std::span<const double> input, std::span<double> output);
 void exp(std::span<float> values);
 void exp(std::span<double> values);
 
-// output[i] = log sum_k exp(logits(i, k)); output has logits.rows() elements. Safe for any finite
+// output[i] = log sum_k exp(logits(i, k)); output has logits.rows() elements, not overlapping the
+// logits' extent (first to last element, strides included). Safe for any finite
 // logits; -inf entries are masked classes; a row of only -inf gives -inf; a row holding +inf or
 // NaN gives NaN.
 void logsumexp_rows(MatrixView<const float> logits, std::span<float> output);
@@ -141,7 +142,10 @@ struct CrossEntropyResult {
 // non-negative and summing to 1 within max(1e-5, 4 K epsilon). `gradient` (rows x K, may be the
 // logits' own memory with the same stride for in place) is written when not empty; `losses`
 // (rows) is required for Reduction::none and optional otherwise. Errors name the argument, and
-// the row for bad labels, weights or target rows.
+// the row for bad labels, weights or target rows. `gradient` must not overlap the labels,
+// targets, class or sample weights, nor `losses` any input or the gradient: overlap is judged on
+// whole extents (a strided view's span from its first to its last element), so interleaving
+// rows of two views within one buffer is refused too.
 CrossEntropyResult cross_entropy(MatrixView<const float> logits,
                                  std::span<const std::int32_t> labels,
                                  const CrossEntropyOptions<float>& options = {},

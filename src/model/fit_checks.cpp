@@ -1,22 +1,13 @@
 #include "model/fit_checks.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <string>
 
+#include "io/number_text.hpp"
 #include "loss/problem_checks.hpp"
 
 namespace softmaxkit::detail {
-namespace {
-
-std::string shortest(double value) {  // "1e-310", "nan", not std::to_string's "0.000000"
-  char buffer[32];
-  return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
-}
-
-}  // namespace
-
 void check_fit_options(const FitOptions& options) {
   if (!(options.l1 >= 0) || !std::isfinite(options.l1)) fit_fail("l1 must be finite and >= 0");
   if (options.l1 > 0 && options.solver && *options.solver != SolverKind::lbfgs)
@@ -33,7 +24,7 @@ void check_fit_options(const FitOptions& options) {
     fit_fail("threads is " + std::to_string(options.threads) + " (must be in [0, " +
              std::to_string(max_threads) + "])");
   if (!(options.validation_fraction >= 0 && options.validation_fraction < 1))
-    fit_fail("validation_fraction is " + shortest(options.validation_fraction) +
+    fit_fail("validation_fraction is " + shortest_number(options.validation_fraction) +
              " (must be in [0, 1))");
   if (options.patience < 1) fit_fail("patience must be >= 1");
 }
@@ -63,13 +54,13 @@ void check_fit_memory(const FitOptions& options, std::size_t classes, std::size_
 double regularization_strength(const FitOptions& options, double weight_total) {
   if (!options.C) {
     if (!(options.l2 >= 0) || !std::isfinite(options.l2)) {
-      fit_fail("l2 is " + shortest(options.l2) + " (must be finite and >= 0)");
+      fit_fail("l2 is " + shortest_number(options.l2) + " (must be finite and >= 0)");
     }
     return options.l2;
   }
   const double C = *options.C;
   if (!(C > 0) || !std::isfinite(C)) {
-    fit_fail("C is " + shortest(C) + " (must be finite and > 0)");
+    fit_fail("C is " + shortest_number(C) + " (must be finite and > 0)");
   }
   // C * weight_total overflows for C near DBL_MAX (C = 1e306 with 300 rows): 1 / inf would make
   // lambda 0, an unregularised fit, where (1 / C) / weight_total is a representable (subnormal)
@@ -77,7 +68,8 @@ double regularization_strength(const FitOptions& options, double weight_total) {
   const double product = C * weight_total;
   const double lambda = std::isfinite(product) ? 1.0 / product : (1.0 / C) / weight_total;
   if (!std::isfinite(lambda)) {
-    fit_fail("C = " + shortest(C) + " with sample weights summing to " + shortest(weight_total) +
+    fit_fail("C = " + shortest_number(C) + " with sample weights summing to " +
+             shortest_number(weight_total) +
              " (1 per row without sample weights) gives lambda = 1 / (C * sum w) = inf");
   }
   return lambda;
@@ -86,8 +78,8 @@ double regularization_strength(const FitOptions& options, double weight_total) {
 void check_lambda_in_float(const FitOptions& options, double lambda) {
   if (std::isfinite(static_cast<float>(lambda))) return;
   const std::string source =
-      options.C ? "C = " + shortest(*options.C) + " gives lambda = " : std::string("l2 = ");
-  fit_fail(source + shortest(lambda) +
+      options.C ? "C = " + shortest_number(*options.C) + " gives lambda = " : std::string("l2 = ");
+  fit_fail(source + shortest_number(lambda) +
            ", beyond float's range (3.4e38) in a fit computing in float: compute in double "
            "(use_double; the command's --double; float64 X in Python)");
 }

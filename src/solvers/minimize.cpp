@@ -4,11 +4,11 @@
 // x0 is evaluated once; if it already satisfies the stopping rule the result is `converged` with
 // 0 iterations, and with max_iterations == 0 it is `max_iterations` with 0 iterations. Otherwise
 // the chosen solver continues from that evaluation (it is not repeated).
-#include <charconv>
 #include <climits>
 #include <cmath>
 #include <string>
 
+#include "io/number_text.hpp"
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/solvers.hpp"
 #include "solver_common.hpp"
@@ -18,11 +18,7 @@ namespace softmaxkit {
 
 namespace {
 
-std::string shortest(double v) {  // round-trip text of v ("1e-320", "nan", "-0")
-  char buffer[32];
-  const auto end = std::to_chars(buffer, buffer + sizeof buffer, v).ptr;
-  return std::string(buffer, end);
-}
+using detail::shortest_number;  // "1e-320", "nan", "-0": io/number_text.hpp
 
 void validate(const Objective& objective, std::span<const double> x, const SolverOptions& options) {
   if (!objective.value_and_gradient) {
@@ -66,7 +62,8 @@ void validate(const Objective& objective, std::span<const double> x, const Solve
       const double m = options.preconditioner[i];
       if (!(m > 0) || !std::isfinite(m) || !std::isfinite(1 / m)) {
         throw Error("minimize: options.preconditioner[" + std::to_string(i) +
-                    "] must be positive and finite with a finite reciprocal, not " + shortest(m));
+                    "] must be positive and finite with a finite reciprocal, not " +
+                    shortest_number(m));
       }
     }
   }

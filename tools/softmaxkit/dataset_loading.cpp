@@ -12,18 +12,12 @@ namespace {
 
 Dataset load(const DataSource& source) {
   if (source.format == "idx") {
-    if (source.labels_path.empty() && !source.labels_needed) {
-      IdxOptions options;
-      options.scale_to_unit = source.scale;
-      return read_idx_images(source.path, options);
-    }
-    if (source.labels_path.empty()) {
-      throw Error("--format idx needs a labels file for " + source.path +
-                  " (--train-labels, --test-labels or --data-labels)");
-    }
     IdxOptions options;
     options.scale_to_unit = source.scale;
-    return read_idx(source.path, source.labels_path, options);
+    if (!source.labels_path.empty()) return read_idx(source.path, source.labels_path, options);
+    if (!source.labels_needed) return read_idx_images(source.path, options);
+    throw Error("--format idx needs a labels file for " + source.path +
+                " (--train-labels, --test-labels or --data-labels)");
   }
   if (!source.labels_path.empty()) {
     throw Error("a separate labels file is only for --format idx (got " + source.labels_path + ")");
