@@ -18,8 +18,8 @@ namespace softmaxkit::solvers_detail {
 namespace {
 
 constexpr double intercept_ridge = 1e-3;  // R's entry for the intercept column, times lambda
-// Below this times G's mean diagonal a penalty's all-classes curvature is under a float
-// gradient's rounding (see the constructor).
+// Below this times a column's G_jj a penalty's all-classes curvature is under a float gradient's
+// rounding (see the constructor).
 constexpr double centre_below = 1e-6;
 
 // Under ThreadSanitizer the subspace assembly and the panels stay serial (thread_sanitizer_build,
@@ -58,7 +58,9 @@ std::shared_ptr<GramFactorization> factorize_gram(std::span<const double> gram, 
   out->intercept = intercept;
   std::vector<double> d(n, 1.0);
   if (intercept && n > 0) d[n - 1] = 1 / std::sqrt(intercept_ridge);
-  for (std::size_t j = 0; j < n; ++j) out->mean_diagonal += dense ? gram[j * n + j] : gram[j];
+  out->diagonal.resize(n);
+  for (std::size_t j = 0; j < n; ++j) out->diagonal[j] = dense ? gram[j * n + j] : gram[j];
+  for (std::size_t j = 0; j < n; ++j) out->mean_diagonal += out->diagonal[j];
   out->mean_diagonal = n > 0 ? out->mean_diagonal / static_cast<double>(n) : 0;
   if (dense) {
     out->vectors.assign(n * n, 0.0);
@@ -93,15 +95,13 @@ KroneckerPreconditioner::KroneckerPreconditioner(std::size_t classes, std::size_
   // gets the same ridge as no penalty. Elsewhere lambda is used as given (the same bits).
   double largest = 0;
   for (double value : gram_->values) largest = std::max(largest, value);
-  // So does a lambda below that ridge (C = 1e300 on 200 rows, lambda = 5e-303, ended
-  // line_search_failed at the start: the whitened factors overflowed): a metric's curvature of
-  // 1e-10 of G's scale where the objective has less changes the steps along directions G does
-  // not see, on which the gradient is lambda W, and nothing else.
-  const double replacing_ridge = gram_->mean_diagonal > 0 ? 1e-10 * gram_->mean_diagonal : 1e-10;
+  // A lambda with G / lambda beyond 1e150 too (C = 1e300 on 200 rows: lambda = 5e-303 passed the
+  // overflow test and ended line_search_failed at the start, the whitened subspace's squares
+  // overflowing): a metric's curvature of 1e-10 of G's scale where the objective has less changes
+  // only the steps along directions G does not see, on which the gradient is lambda W.
   double ridge = l2;
-  if (!(ridge >= replacing_ridge) || !std::isfinite(largest / ridge) ||
-      !std::isfinite(1 / std::sqrt(ridge))) {
-    ridge = replacing_ridge;
+  if (!(ridge > 0) || !(largest / ridge <= 1e150) || !std::isfinite(1 / std::sqrt(ridge))) {
+    ridge = gram_->mean_diagonal > 0 ? 1e-10 * gram_->mean_diagonal : 1e-10;
     // No penalty: every all-classes direction 1 (x) v of W is flat in the objective (softmax is
     // unchanged when all classes' logits move together) and had curvature `ridge` in M, so the
     // rounding error a float gradient has along it was amplified by 1 / ridge: a default fit
@@ -109,18 +109,23 @@ KroneckerPreconditioner::KroneckerPreconditioner(std::size_t classes, std::size_
     // no_progress). These directions are eigenvectors of M (A 1 = 0), so, as for the intercept,
     // projecting them out of input and output is the exact inverse on the complement, and the
     // iterates keep the start's component along them (any value is optimal without a penalty).
-    centre_weights_ = classes_ > 1;
+    centred_columns_.assign(features_, 1);
+  } else {
+    // A positive lambda below a column's rounding has the same trouble there: the all-classes
+    // directions' true gradient is lambda K times the column means, under the float gradient's
+    // rounding (relative to G_jj), and M has curvature lambda along them, so the rounding was
+    // amplified by 1 / lambda (C = 1e10 on 200 rows of 4 overlapping classes: no_progress after
+    // 554 evaluations with a float loss 2e-5 below the optimum; C = 1e12: line_search_failed
+    // 2e-4 above it). The penalised optimum has centred columns (moving W by 1 v^T leaves the
+    // loss unchanged and only adds to the penalty), so an iterate that starts centred (the
+    // default start, zero) stays centred and the projection is exact there. Columns whose
+    // lambda is at their scale keep their bits.
+    centred_columns_.assign(features_, 0);
+    for (std::size_t j = 0; j < features_; ++j)
+      centred_columns_[j] = ridge < centre_below * gram_->diagonal[j];
   }
-  // A positive lambda far below G's scale has the same trouble: the all-classes directions' true
-  // gradient is lambda K times the column means, below the float gradient's rounding there, and M
-  // has curvature lambda along them, so the rounding was amplified by 1 / lambda (C = 1e10 on 200
-  // rows of 4 overlapping classes: no_progress after 554 evaluations, a float loss 2e-5 below the
-  // optimum; C = 1e12: line_search_failed 2e-4 above it). The optimum of a penalised fit has
-  // column means zero (moving W by 1 v^T leaves the loss unchanged and only adds to the penalty),
-  // so an iterate that starts centred (the default start, zero) stays centred and the projection
-  // is exact there. Lambdas at G's scale keep their bits.
-  if (!centre_weights_ && ridge < centre_below * gram_->mean_diagonal)
-    centre_weights_ = classes_ > 1;
+  centre_weights_ = classes_ > 1 && std::find(centred_columns_.begin(), centred_columns_.end(),
+                                              1) != centred_columns_.end();
   scale_.assign(n, 1 / std::sqrt(ridge));
   if (intercept_) scale_[n - 1] = 1 / std::sqrt(intercept_ridge * ridge);
   l_.resize(n);
@@ -289,7 +294,8 @@ void KroneckerPreconditioner::centre_weight_columns(double* matrix) const {
   column_means_.assign(matrix, matrix + f);
   for (std::size_t c = 1; c < k; ++c)
     for (std::size_t j = 0; j < f; ++j) column_means_[j] += matrix[c * n + j];
-  for (std::size_t j = 0; j < f; ++j) column_means_[j] /= static_cast<double>(k);
+  for (std::size_t j = 0; j < f; ++j)
+    column_means_[j] = centred_columns_[j] ? column_means_[j] / static_cast<double>(k) : 0.0;
   for (std::size_t c = 0; c < k; ++c)
     for (std::size_t j = 0; j < f; ++j) matrix[c * n + j] -= column_means_[j];
 }

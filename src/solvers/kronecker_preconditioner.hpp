@@ -19,9 +19,11 @@
 // or so small that the ridge below replaces it) the same holds for every column of W: its
 // all-classes directions are flat in the objective and eigenvectors of M with the ridge's
 // curvature, so W's columns are centred over the classes too (K > 1), and a fit keeps its
-// start's component along them. So also for a penalty below 1e-6 times G's mean diagonal, whose
-// curvature there is under a float gradient's rounding: its optimum has centred columns, so a
-// centred start (the default zero) loses nothing.
+// start's component along them. So also, column by column, for a penalty below 1e-6 times the
+// column's G_jj, whose curvature there is under a float gradient's rounding: the penalised
+// optimum has centred columns, so a centred start (the default zero) loses nothing, and the
+// subspace of all-classes directions is an eigenspace of M, so projecting part of it out is
+// still the exact inverse on the rest.
 //
 // Sizes, memory and cost, and the automatic fallbacks (the choice is reported by describe()):
 //   G full: n'^2 doubles plus an n' x n' eigendecomposition once (about 9 n'^3 flops) and
@@ -58,10 +60,11 @@ struct GramFactorization {
   std::uint64_t key = 0;  // what it was computed from (the caller's choice; 0 = none)
   std::size_t cols = 0;
   bool dense = true, intercept = true;
-  std::vector<double> vectors;  // n' x n', column j = vector j (empty when !dense)
-  std::vector<double> values;   // ascending, >= 0 (the diagonal of D G D when !dense)
-  double mean_diagonal = 0;     // of G, for the ridge that replaces a zero penalty
-  double flops = 0;             // of the eigendecomposition
+  std::vector<double> vectors;   // n' x n', column j = vector j (empty when !dense)
+  std::vector<double> values;    // ascending, >= 0 (the diagonal of D G D when !dense)
+  double mean_diagonal = 0;      // of G, for the ridge that replaces a zero penalty
+  std::vector<double> diagonal;  // G's, n' (which columns a tiny penalty centres)
+  double flops = 0;              // of the eigendecomposition
 };
 
 // gram: n' x n' row-major (or, when !dense, only its n' diagonal entries): the weighted mean of
@@ -135,8 +138,11 @@ class KroneckerPreconditioner {
                         std::size_t to_stride) const;
   std::size_t classes_, features_, cols_;  // cols_ = n'
   bool intercept_, dense_gram_, dense_classes_;
-  bool centre_weights_ = false;  // no or a tiny penalty: W's all-classes directions projected out
-  std::vector<double> scale_;    // R^{-1/2}, n'
+  // No penalty, or a tiny one for some columns: those columns' all-classes directions projected
+  // out (centred_columns_[j] for each of W's columns).
+  bool centre_weights_ = false;
+  std::vector<unsigned char> centred_columns_;
+  std::vector<double> scale_;                      // R^{-1/2}, n'
   std::shared_ptr<const GramFactorization> gram_;  // eigenvectors U of G' (and of D G D)
   std::vector<double> l_;                          // eigenvalues of G'
   std::vector<double> q_, s_;                      // the same for A (K x K / K)
