@@ -492,7 +492,8 @@ TEST_CASE("minimize refuses every bad argument before calling the objective") {
   for (const auto reason :
        {softmaxkit::StopReason::converged, softmaxkit::StopReason::max_iterations,
         softmaxkit::StopReason::callback_stopped, softmaxkit::StopReason::line_search_failed,
-        softmaxkit::StopReason::no_progress, softmaxkit::StopReason::nan}) {
+        softmaxkit::StopReason::no_progress, softmaxkit::StopReason::nan,
+        softmaxkit::StopReason::early_stopped}) {
     CHECK(softmaxkit::to_string(reason) != "unknown");
   }
 }

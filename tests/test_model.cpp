@@ -253,7 +253,14 @@ TEST_CASE("early stopping keeps the best validation parameters") {
   const auto report = model.fit(data.view(), data.labels);
   REQUIRE(report.validation_accuracy.has_value());
   CHECK(*report.validation_accuracy > 0.5);
-  CHECK(report.reason == softmaxkit::StopReason::callback_stopped);
+  // Its own reason (it said callback_stopped, with no callback given).
+  CHECK(report.reason == softmaxkit::StopReason::early_stopped);
+  // A callback that stops first is the callback's stop, with early stopping on too.
+  options.callback = [](const softmaxkit::IterationReport& r) { return r.iteration < 2; };
+  softmaxkit::SoftmaxRegression stopped(options);
+  const auto by_callback = stopped.fit(data.view(), data.labels);
+  CHECK(by_callback.reason == softmaxkit::StopReason::callback_stopped);
+  CHECK(by_callback.iterations == 2);
 }
 
 TEST_CASE("the iteration callback sees progress and can stop training") {

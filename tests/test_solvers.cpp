@@ -649,6 +649,8 @@ TEST_CASE("to_string names every StopReason") {
   CHECK(softmaxkit::to_string(StopReason::callback_stopped) == "callback_stopped");
   CHECK(softmaxkit::to_string(StopReason::line_search_failed) == "line_search_failed");
   CHECK(softmaxkit::to_string(StopReason::no_progress) == "no_progress");
+  CHECK(softmaxkit::to_string(StopReason::nan) == "nan");
+  CHECK(softmaxkit::to_string(StopReason::early_stopped) == "early_stopped");
 }
 
 namespace {

@@ -303,17 +303,20 @@ TEST_CASE("sparse edges: early stopping boundaries end as the dense fit does") {
             2 * std::sqrt(2 * 1e-6 * std::max(csr.report.objective, 1.0) / options.l2);
         check_same_outcome(csr, fit_dense(options, data), 1e-6, use_double ? 1e-4 : float_bound,
                            false);
-        // What the split itself implies: every row held out is an Error, none held out is no
-        // early stopping, otherwise a validation accuracy on the held-out rows.
+        // What the split itself implies: every row held out is an Error, and so is none held
+        // out (it used to be no early stopping, silently), otherwise a validation accuracy on
+        // the held-out rows.
         std::size_t held = 0;
         for (std::size_t i = 0; i < rows; ++i) held += softmaxkit::detail::is_held_out(i, fraction);
         if (held == rows) {
           ++all_held;
           CHECK(contains(csr.error, "holds out every one of the " + std::to_string(rows)));
+        } else if (held == 0) {
+          ++none_held;
+          CHECK(contains(csr.error, "holds out none of the " + std::to_string(rows) + " rows"));
         } else {
           CHECK(csr.error.empty());
-          CHECK(csr.report.validation_accuracy.has_value() == (held > 0));
-          none_held += held == 0;
+          CHECK(csr.report.validation_accuracy.has_value());
           one_held += held == 1;
         }
       }

@@ -59,7 +59,8 @@ struct FitOptions {
   bool use_double = false;  // compute in double even for float data
   // Early stopping: hold out this fraction of the rows (deterministic split), evaluate validation
   // accuracy every iteration, stop after `patience` iterations without improvement and keep the
-  // best parameters. 0 disables it.
+  // best parameters. 0 disables it. A fraction that holds out none of the rows, or every one, is
+  // an Error (the split is row i held out when a hash of i falls below the fraction).
   double validation_fraction = 0;
   int patience = 10;
   IterationCallback callback{};  // optional; return false to stop training

@@ -109,7 +109,10 @@ enum class StopReason {
   // overflow such as an absurd penalty in float). Never reported as converged: a NaN norm does
   // not pass the stopping rule. The result carries the last point whose values were finite
   // (x0 itself when x0 is already non-finite); callers must not use it as a solution.
-  nan
+  nan,
+  // SoftmaxRegression::fit only (minimize never returns it): early stopping's patience ran out
+  // (FitOptions::validation_fraction); the fit returns the best validation point.
+  early_stopped
 };
 
 struct SolverResult {

@@ -29,7 +29,8 @@ class FitReport:
     ``(1 / sum w) * sum_i w_i CE_i + (lambda / 2) ||W||^2`` (plus the L1 term), i.e. scikit-learn's
     ``sum_i w_i CE_i + ||W||^2 / (2 C)`` divided by the sum of the sample weights.
     ``reason`` (also ``stop_reason``) is the solver's stop reason as the C++ library spells it
-    (``converged``, ``max_iterations``, ``callback_stopped``, ...), or ``interrupted`` after a
+    (``converged``, ``max_iterations``, ``callback_stopped``, ``early_stopped``, ...), or
+    ``interrupted`` after a
     KeyboardInterrupt. Fields the C++ report gains later appear here without changes.
     """
 
@@ -188,7 +189,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows (a deterministic split), stop after
         ``n_iter_no_change`` iterations without a better validation accuracy and keep the best
-        parameters.
+        parameters. A split that holds out none of the rows, or every one, is a ValueError.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=10
     verbose : int, default=0

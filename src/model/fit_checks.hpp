@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 
+#include "io/number_text.hpp"
 #include "model/validation_split.hpp"
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/matrix.hpp"
@@ -75,6 +76,13 @@ double check_fit_arguments(const FitOptions& options, const Features& features,
     ++training_rows;
   }
   if (!(total > 0)) fit_fail("sample_weight: all weights are zero");
+  // No row held out would silently be no early stopping (scikit-learn refuses an empty
+  // validation set too).
+  if (fraction > 0 && training_rows == features.rows()) {
+    fit_fail("validation_fraction = " + shortest_number(fraction) + " holds out none of the " +
+             std::to_string(features.rows()) +
+             " rows (early stopping needs a validation row: a larger fraction, or 0 for none)");
+  }
   if (training_rows == 0) {
     fit_fail("validation_fraction holds out every one of the " + std::to_string(features.rows()) +
              " rows");

@@ -131,10 +131,14 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
   auto passes_so_far = [&] {
     return value_evaluations + hessian_products + (metric ? metric->pass_equivalents() : 0.0);
   };
+  // Which one stopped the solver (its reason is callback_stopped either way): the user's callback,
+  // or early stopping alone (reported as early_stopped; it was callback_stopped with no callback).
+  bool user_stopped = false;
   solver.callback = [&](const IterationReport& solver_report) {
     IterationReport report = solver_report;
     report.pass_equivalents = passes_so_far();
     const bool keep_going = !options.callback || options.callback(report);
+    user_stopped = !keep_going;
     return early_stopping.observe(report.point) && keep_going;
   };
 
@@ -156,6 +160,8 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
       result.seconds;
   outcome.solver = solver.kind;
   outcome.report = report_of(result, initial_gradient_norm.value_or(0.0));
+  if (outcome.report.reason == StopReason::callback_stopped && !user_stopped)
+    outcome.report.reason = StopReason::early_stopped;
   outcome.report.evaluations = value_evaluations;
   outcome.report.hessian_products = hessian_products;
   if (metric) {

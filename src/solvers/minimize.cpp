@@ -155,6 +155,8 @@ std::string_view to_string(StopReason reason) {
       return "no_progress";
     case StopReason::nan:
       return "nan";
+    case StopReason::early_stopped:
+      return "early_stopped";
   }
   return "unknown";
 }
