@@ -289,6 +289,20 @@ TEST_CASE("CSV malformed files name file:line:column") {
   CHECK(contains(csv_error("0,1\n3.5,2\n"),
                  "d.csv:2:1: field 1 (label): '3.5' is not an integer label"));
   CHECK(contains(csv_error("0,1\n1e10,2\n"), "d.csv:2:1: field 1 (label): '1e10' is out of range"));
+  // The label's text must name an integer, not only its double: these read as 1, 15 and 3.
+  for (const char* label :
+       {"0.99999999999999999", "1.4999999999999999999e1", "3.00000000000000001"})
+    CHECK(contains(csv_error("0,1\n" + std::string(label) + ",2\n"),
+                   "d.csv:2:1: field 1 (label): '" + std::string(label) + "' is not an integer"));
+  for (const char* label : {"12e-1", "0.35e1", "-1.5", "1e-1"})
+    CHECK(contains(csv_error("0,1\n" + std::string(label) + ",2\n"), "is not an integer"));
+  {  // and integers however written: exponents, trailing zeros, signs, a zero of any exponent
+    const auto data = softmaxkit::parse_csv(
+        "3e0,1\n30e-1,1\n0.3e1,1\n+3.000,1\n-2.50e1,1\n1.5e1,1\n-0,1\n0e99999999999999999999,1\n"
+        "0.0e-5,1\n150000e-4,1\n",
+        {}, "d.csv");
+    CHECK(data.labels == std::vector<std::int32_t>{3, 3, 3, 3, -25, 15, 0, 0, 0, 15});
+  }
   CHECK(contains(csv_error("1,2\n\n3,4\n"), "d.csv:2: blank line in the middle"));
   CHECK(contains(csv_error("1,2\n", {.label_column = 2}), "d.csv:1: label_column 2 is beyond"));
   CHECK(contains(csv_error("1,2\n", {.label_column = -2}), "d.csv: label_column -2 is invalid"));

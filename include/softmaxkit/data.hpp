@@ -44,6 +44,8 @@ struct CsvOptions {
   bool has_header = false;
   char delimiter = ',';
 };
+// A text label must name an integer in int32 range as written ("3", "3.0", "3e0", "-2.5e1"), not
+// only read as one: "0.99999999999999999", whose double is 1, is an Error.
 // CSV (contract in src/io/csv.cpp: one record per line, the label column an integer, every other
 // field a finite float, blank lines only at the end). The file is read twice, never held whole:
 // a count of its lines, then the parse in pieces of whole lines of about 16 MiB (at most 256 MiB

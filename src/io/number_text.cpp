@@ -1,6 +1,7 @@
 // Strict number parsing; see number_text.hpp for the contract.
 #include "number_text.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -28,6 +29,34 @@ NumberStatus parse_whole(std::string_view text, T& value) {
   return NumberStatus::kOk;
 }
 
+// Whether a decimal number's text (as from_chars read it: sign, digits, '.', exponent) names an
+// integer: every digit at or after the exponent-shifted decimal point is 0. Its double can be an
+// integer when the text is not ("0.99999999999999999" reads as 1).
+bool decimal_text_is_integer(std::string_view text) {
+  if (!text.empty() && (text[0] == '+' || text[0] == '-')) text.remove_prefix(1);
+  const std::size_t e = text.find_first_of("eE");
+  const std::string_view mantissa = text.substr(0, e);
+  long long exponent = 0;
+  if (e != std::string_view::npos) {
+    std::string_view digits = text.substr(e + 1);
+    const bool negative = !digits.empty() && digits[0] == '-';
+    if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) digits.remove_prefix(1);
+    // Saturated: beyond the text's length the shift only decides all or nothing.
+    for (char c : digits) exponent = std::min(exponent * 10 + (c - '0'), 1LL << 40);
+    if (negative) exponent = -exponent;
+  }
+  const std::size_t point = mantissa.find('.');
+  const auto integer_digits =
+      static_cast<long long>(point == std::string_view::npos ? mantissa.size() : point);
+  long long position = 0;  // of each digit, the integer part's first at 0
+  for (char c : mantissa) {
+    if (c == '.') continue;
+    if (position >= integer_digits + exponent && c != '0') return false;
+    ++position;
+  }
+  return true;
+}
+
 }  // namespace
 
 NumberStatus parse_feature_value(std::string_view text, float& value) {
@@ -47,7 +76,7 @@ NumberStatus parse_label_value(std::string_view text, std::int32_t& value) {
   double wide = 0;
   const NumberStatus status = parse_whole(text, wide);
   if (status != NumberStatus::kOk) return status;
-  if (wide != std::trunc(wide)) return NumberStatus::kNotInteger;
+  if (wide != std::trunc(wide) || !decimal_text_is_integer(text)) return NumberStatus::kNotInteger;
   if (wide < std::numeric_limits<std::int32_t>::min() ||
       wide > std::numeric_limits<std::int32_t>::max()) {
     return NumberStatus::kOutOfRange;

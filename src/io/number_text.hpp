@@ -3,8 +3,9 @@
 // Contract: the whole text must be one number in std::from_chars general
 // format, optionally preceded by '+'. No surrounding whitespace. Features
 // must be finite and fit in float (values below the float range round to
-// zero); labels must be finite integers in int32 range ("3" and "3.0" are
-// accepted, "3.5" is not).
+// zero); labels must be finite integers in int32 range ("3", "3.0" and "3e0" are
+// accepted, "3.5" is not, nor "0.99999999999999999", whose double is 1: the text itself must
+// name an integer).
 #pragma once
 
 #include <cstdint>
