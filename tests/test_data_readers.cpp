@@ -316,6 +316,59 @@ TEST_CASE("CSV malformed files name file:line:column") {
   CHECK(contains(csv_error("\"1\",2\n"), "d.csv:1:1: field 1 (label): '\"1\"' is not a number"));
 }
 
+// Labels written as I.F x 10^s with the point moved by s (padding with zeros as needed): an
+// integer exactly when F's digits are all zeros, whatever the spelling, even where the double of
+// a fraction is an integer (F = 25 digits ending in 1).
+TEST_CASE("label text: integer exactly when its digits say so, over random spellings") {
+  std::mt19937_64 random(2026);
+  auto digit = [&](bool nonzero) {
+    return static_cast<char>('0' + (nonzero ? 1 + random() % 9 : random() % 10));
+  };
+  int refused = 0, accepted = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string integer(1 + random() % 6, '0');
+    for (char& c : integer) c = digit(false);
+    std::string fraction(random() % 26, '0');
+    const bool integral = fraction.empty() || random() % 2 == 0;
+    if (!integral) {
+      for (char& c : fraction) c = random() % 3 == 0 ? digit(false) : '0';
+      fraction[random() % fraction.size()] = digit(true);
+    }
+    // Move the point left by `shift` (exponent +shift) or right (negative), padding with zeros.
+    const int shift = static_cast<int>(random() % 11) - 5;
+    std::string digits = integer + fraction;
+    long long point = static_cast<long long>(integer.size()) - shift;
+    if (point < 0) {
+      digits.insert(0, static_cast<std::size_t>(-point), '0');
+      point = 0;
+    }
+    if (point > static_cast<long long>(digits.size())) digits.append(point - digits.size(), '0');
+    std::string text = digits.substr(0, static_cast<std::size_t>(point));
+    if (text.empty()) text = "0";
+    if (static_cast<std::size_t>(point) < digits.size()) text += "." + digits.substr(point);
+    text += "e" + std::to_string(shift);
+    if (random() % 2 == 0) text.insert(0, "-");
+    CAPTURE(text);
+    const softmaxkit::Dataset data = [&] {
+      try {
+        return softmaxkit::parse_csv(text + ",1\n", {}, "d.csv");
+      } catch (const softmaxkit::Error& error) {
+        CHECK(!integral);
+        CHECK(std::string(error.what()).find("is not an integer") != std::string::npos);
+        ++refused;
+        return softmaxkit::Dataset{};
+      }
+    }();
+    if (data.rows == 0) continue;
+    CHECK(integral);
+    const long long expected = std::stoll(integer);
+    CHECK(std::llabs(data.labels[0]) == expected);
+    ++accepted;
+  }
+  CHECK(refused > 5000);
+  CHECK(accepted > 5000);
+}
+
 TEST_CASE("LibSVM good files") {
   TempDir dir;
   const std::string path = dir.write("a.svm",
