@@ -65,10 +65,13 @@ SoftmaxRegression model_of(const mpi::DistributedFit& fit) {
                 "): softmaxkit-mpi builds the model through one; set TMPDIR to a writable "
                 "directory");
   ::close(fd);
+  // Removed however this ends (a failed save or load left the file behind).
+  struct Remover {
+    const std::string& path;
+    ~Remover() { std::remove(path.c_str()); }
+  } remover{path};
   save_model_file(path, fit.contents());
-  SoftmaxRegression model = SoftmaxRegression::load(path);
-  std::remove(path.c_str());
-  return model;
+  return SoftmaxRegression::load(path);
 }
 
 // IDX without a labels file, and CSV that is not a regular file, read whole on every rank, dense.
