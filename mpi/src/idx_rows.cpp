@@ -92,6 +92,31 @@ IdxShape read_idx_shape(const std::string& path) {
   return shape;
 }
 
+namespace {
+
+// Rows [first, first + count) of a labels file whose shape read_idx_shape gave (its checks, a
+// gzip file's inflation among them, made once).
+std::vector<std::int32_t> label_rows(const std::string& labels_path, const IdxShape& labels,
+                                     std::size_t first, std::size_t count) {
+  if (first + count > labels.items)
+    throw Error(labels_path + ": rows [" + std::to_string(first) + ", " +
+                std::to_string(first + count) + ") beyond its " + std::to_string(labels.items));
+  if (labels.type != 0x08 || labels.values_per_item != 1) {
+    const std::vector<std::int32_t> all = read_idx_labels(labels_path);
+    return {all.begin() + static_cast<std::ptrdiff_t>(first),
+            all.begin() + static_cast<std::ptrdiff_t>(first + count)};
+  }
+  std::vector<unsigned char> raw(count);
+  GzFile file = open(labels_path);
+  const std::size_t offset = labels.header_bytes + first;
+  if (gzseek(file.get(), static_cast<z_off_t>(offset), SEEK_SET) < 0)
+    throw Error(labels_path + ": cannot seek to byte offset " + std::to_string(offset));
+  read_exactly(file.get(), raw.data(), count, labels_path, offset);
+  return {raw.begin(), raw.end()};
+}
+
+}  // namespace
+
 Dataset read_idx_rows(const std::string& images_path, const std::string& labels_path, bool scale,
                       std::size_t first, std::size_t count) {
   const IdxShape images = read_idx_shape(images_path), labels = read_idx_shape(labels_path);
@@ -130,28 +155,13 @@ Dataset read_idx_rows(const std::string& images_path, const std::string& labels_
   const float divisor = scale ? 255.0f : 1.0f;
   data.features.resize(bytes);
   for (std::size_t i = 0; i < bytes; ++i) data.features[i] = raw[i] / divisor;
-  data.labels = read_idx_label_rows(labels_path, first, count);
+  data.labels = label_rows(labels_path, labels, first, count);
   return data;
 }
 
 std::vector<std::int32_t> read_idx_label_rows(const std::string& labels_path, std::size_t first,
                                               std::size_t count) {
-  const IdxShape labels = read_idx_shape(labels_path);
-  if (first + count > labels.items)
-    throw Error(labels_path + ": rows [" + std::to_string(first) + ", " +
-                std::to_string(first + count) + ") beyond its " + std::to_string(labels.items));
-  if (labels.type != 0x08 || labels.values_per_item != 1) {
-    const std::vector<std::int32_t> all = read_idx_labels(labels_path);
-    return {all.begin() + static_cast<std::ptrdiff_t>(first),
-            all.begin() + static_cast<std::ptrdiff_t>(first + count)};
-  }
-  std::vector<unsigned char> raw(count);
-  GzFile file = open(labels_path);
-  const std::size_t offset = labels.header_bytes + first;
-  if (gzseek(file.get(), static_cast<z_off_t>(offset), SEEK_SET) < 0)
-    throw Error(labels_path + ": cannot seek to byte offset " + std::to_string(offset));
-  read_exactly(file.get(), raw.data(), count, labels_path, offset);
-  return {raw.begin(), raw.end()};
+  return label_rows(labels_path, read_idx_shape(labels_path), first, count);
 }
 
 }  // namespace softmaxkit::mpi

@@ -247,14 +247,7 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
     int keep_going = 1, everywhere = 1;
     try {
       collectively(comm, [&] {
-        if (!user) return;
-        try {
-          keep_going = user(report) ? 1 : 0;
-        } catch (const std::exception&) {
-          throw;
-        } catch (...) {
-          throw Error("the callback threw an exception that is not a std::exception");
-        }
+        if (user) keep_going = user(report) ? 1 : 0;
       });
     } catch (...) {
       callback_failed = true;

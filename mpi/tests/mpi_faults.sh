@@ -48,6 +48,10 @@ expect killed_rank nonzero "." "$work/model_b.skm" \
 # MPI_Abort, no model.
 expect callback_throws 2 "rank [0-2]: softmaxkit: the callback on rank 1 threw at iteration 3" \
   "$work/model_j.skm" "$mpiexec" -n 3 "$check" --case dense --throw-rank 1 --model "$work/model_j.skm"
+# The same with an exception that is not a std::exception (it escaped the agreement: a hang).
+expect callback_throws_int 2 "rank [0-2]: softmaxkit: an exception that is not a std::exception" \
+  "$work/model_l.skm" "$mpiexec" -n 3 "$check" --case dense --throw-rank 2 --throw int \
+  --model "$work/model_l.skm"
 if [[ -n $command ]]; then
   # A missing file: every rank fails to read it; exit 2 with the file named, no model.
   expect missing_file 2 "no_such_file.csv" "$work/model_c.skm" \

@@ -6,7 +6,8 @@
 //   --kill-rank r      rank r kills itself (SIGKILL) at the third iteration
 //   --stop-rank r      rank r's callback returns false from the third iteration (the others'
 //                      return true): every rank must stop there, as one process with that callback
-//   --throw-rank r     rank r's callback throws an Error at the third iteration
+//   --throw-rank r     rank r's callback throws an Error at the third iteration (with
+//                      --throw int: an int, not a std::exception)
 //   --model path       rank 0 writes the model there (atomically) after the fit
 //   --read path        only the byte-range LibSVM readers against the single-process ones
 // --case sparse / sparse_narrow: CSR features (bag-of-words rows, tools/bag_of_words), through
@@ -382,7 +383,9 @@ int main(int argc, char** argv) {
     const auto stop_at_third = [](const IterationReport& report) { return report.iteration < 3; };
     if (stop_rank == rank) options.callback = stop_at_third;
     if (throw_rank == rank) {
-      options.callback = [rank](const IterationReport& report) -> bool {
+      const bool throw_int = arg(argc, argv, "--throw", "error") == "int";
+      options.callback = [rank, throw_int](const IterationReport& report) -> bool {
+        if (report.iteration == 3 && throw_int) throw 3;  // not a std::exception
         if (report.iteration == 3)
           throw Error("the callback on rank " + std::to_string(rank) + " threw at iteration 3");
         return true;

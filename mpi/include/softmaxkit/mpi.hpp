@@ -44,8 +44,8 @@ namespace softmaxkit::mpi {
 // otherwise every rank throws Error(message of the lowest failing rank).
 void agree(MPI_Comm comm, const std::string& local_error);
 
-// Runs f on every rank, then agrees: an Error (or other exception) thrown by f on any rank
-// becomes the same Error on every rank.
+// Runs f on every rank, then agrees: an Error (or any other exception, also one not derived
+// from std::exception) thrown by f on any rank becomes the same Error on every rank.
 template <class F>
 void collectively(MPI_Comm comm, F&& f) {
   std::string error;
@@ -54,6 +54,8 @@ void collectively(MPI_Comm comm, F&& f) {
   } catch (const std::exception& e) {
     error = e.what();
     if (error.empty()) error = "unknown error";
+  } catch (...) {
+    error = "an exception that is not a std::exception";
   }
   agree(comm, error);
 }
