@@ -243,6 +243,49 @@ TEST_CASE("warm start from a converged model needs almost no work") {
   CHECK(second.objective == doctest::Approx(first.objective).epsilon(1e-10));
 }
 
+TEST_CASE("a warm start far from centred reaches the optimum at a tiny penalty") {
+  // Shifting a column of W by c over all classes leaves the loss unchanged and adds
+  // lambda K c^2 / 2 to the penalty. At lambda = 1e-7 (below 1e-6 of every column's second
+  // moment, where the structured metric projects the all-classes directions out) a start
+  // shifted by 30..34 kept that excess, 1.0e-3 here; the fit now centres the start there.
+  // L-BFGS and Newton-CG reduce it themselves (in double; a float L-BFGS fit ends its line
+  // search at the float objective's rounding, before it has).
+  const Synthetic data = make_blobs(300, 5, 4, 0.6, 12);
+  const std::vector<float> single = data.features_float();
+  const softmaxkit::MatrixView<const float> single_view{single.data(), data.rows, data.cols};
+  softmaxkit::test::TempDir dir;
+  const std::string path = (dir.path() / "shifted.model").string();
+  for (auto kind : {softmaxkit::SolverKind::structured, softmaxkit::SolverKind::lbfgs,
+                    softmaxkit::SolverKind::newton_cg}) {
+    for (bool in_double : {true, false}) {
+      if (!in_double && kind != softmaxkit::SolverKind::structured) continue;
+      CAPTURE(static_cast<int>(kind));
+      CAPTURE(in_double);
+      softmaxkit::FitOptions options{.l2 = 1e-7, .tolerance = 1e-7};
+      options.solver = kind;
+      auto fit = [&](softmaxkit::SoftmaxRegression& model) {
+        return in_double ? model.fit(data.view(), data.labels)
+                         : model.fit(single_view, data.labels);
+      };
+      softmaxkit::SoftmaxRegression cold(options);
+      const auto cold_report = fit(cold);
+      cold.save(path);
+      softmaxkit::ModelFileContents shifted = softmaxkit::load_model_file(path);
+      for (std::size_t k = 0; k < shifted.num_classes; ++k)
+        for (std::size_t j = 0; j < shifted.num_features; ++j)
+          shifted.weights[k * shifted.num_features + j] += 30.0 + static_cast<double>(j);
+      softmaxkit::save_model_file(path, shifted);
+      softmaxkit::SoftmaxRegression warm = softmaxkit::SoftmaxRegression::load(path);
+      warm.options() = options;
+      warm.options().warm_start = true;
+      const auto warm_report = fit(warm);
+      CHECK(warm_report.reason != softmaxkit::StopReason::nan);
+      // The same optimum as the cold fit's (float: within its objective's rounding).
+      CHECK(warm_report.objective <= cold_report.objective + (in_double ? 1e-9 : 1e-6));
+    }
+  }
+}
+
 TEST_CASE("early stopping keeps the best validation parameters") {
   const Synthetic data = make_blobs(2000, 10, 3, 0.5, 8);
   softmaxkit::FitOptions options;

@@ -440,6 +440,37 @@ TEST_CASE("sparse edges: sample weights on CSR") {
   CHECK(contains(short_weights.error, "sample_weight has 89 entries"));
 }
 
+TEST_CASE("sparse edges: tiny penalties (C up to 1e300) reach the dense Newton optimum") {
+  // The structured metric centres W's columns where lambda is below 1e-6 of a column's second
+  // moment (kronecker_preconditioner.cpp); on CSR its G is diagonal, the dense test in
+  // test_structured_solver.cpp has a full one. Reference: the dense data in double, Newton-CG to
+  // tolerance 1e-10.
+  const Sparse<float> single = random_sparse<float>(240, 14, 4, 0.3, 33);
+  Sparse<double> exact;
+  exact.rows = single.rows;
+  exact.cols = single.cols;
+  exact.offsets = single.offsets;
+  exact.indices = single.indices;
+  exact.values.assign(single.values.begin(), single.values.end());
+  exact.labels = single.labels;
+  for (const double C : {1e6, 1e10, 1e300}) {
+    FitOptions reference_options{.C = C, .solver = SolverKind::newton_cg, .tolerance = 1e-10};
+    const Outcome reference = fit_dense(reference_options, exact);
+    REQUIRE(reference.error.empty());
+    REQUIRE(reference.report.reason == StopReason::converged);
+    CHECK(reference.report.objective > 0.1);  // overlapping classes: an optimum away from 0
+    for (const bool in_double : {false, true}) {
+      CAPTURE(C);
+      CAPTURE(in_double);
+      const Outcome csr =
+          in_double ? fit_csr(FitOptions{.C = C}, exact) : fit_csr(FitOptions{.C = C}, single);
+      REQUIRE(csr.error.empty());
+      CHECK(csr.report.reason == StopReason::converged);
+      CHECK(relative(csr.report.objective, reference.report.objective) <= 1e-6);
+    }
+  }
+}
+
 TEST_CASE("sparse edges: warm start across CSR and dense fits of the same shape") {
   const Sparse<double> data = random_sparse<double>(150, 12, 3, 0.3, 28);
   const std::vector<double> dense = data.densified();

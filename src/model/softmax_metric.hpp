@@ -98,6 +98,12 @@ class SoftmaxMetric final : public Metric {
 
   double setup_pass_equivalents() const { return setup_passes_; }
   bool reused_setup() const { return reused_setup_; }
+  // KroneckerPreconditioner::centred_columns(): W's columns the metric keeps centred (empty
+  // without the Kronecker metric).
+  std::span<const unsigned char> centred_columns() const {
+    if (!preconditioner_) return {};
+    return preconditioner_->centred_columns();
+  }
   std::string describe() const {
     if (preconditioner_)
       return preconditioner_->describe() + (class_scalar_ ? " A averaged" : "") +

@@ -21,7 +21,8 @@
 // curvature, so W's columns are centred over the classes too (K > 1), and a fit keeps its
 // start's component along them. So also, column by column, for a penalty below 1e-6 times the
 // column's G_jj, whose curvature there is under a float gradient's rounding: the penalised
-// optimum has centred columns, so a centred start (the default zero) loses nothing, and the
+// optimum has centred columns, so a centred start (the default zero; the fit centres a warm
+// start in those columns, centred_columns() below and fit_run.hpp) loses nothing, and the
 // subspace of all-classes directions is an eigenspace of M, so projecting part of it out is
 // still the exact inverse on the rest.
 //
@@ -123,6 +124,12 @@ class KroneckerPreconditioner {
   double apply_flops() const;
   double update_flops() const;
   std::string describe() const;  // e.g. "kronecker(G full 785, A full 10)"
+  // Which of W's n columns M^{-1} centres over the classes (their all-classes directions
+  // projected out), one flag per column; empty when none is.
+  std::span<const unsigned char> centred_columns() const {
+    if (!centre_weights_) return {};
+    return centred_columns_;
+  }
 
  private:
   // apply() of each ins[v] into outs[v], the vectors' K x n' matrices stacked in the workspaces.
