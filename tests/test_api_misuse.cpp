@@ -350,6 +350,19 @@ TEST_CASE(
                   null_span<const double>(6));
       },
       {"sample_weight is null"});
+  // A bad weight is printed as it is (it said -0.000000 for -1e-300, 0.000000 for a subnormal's
+  // negative neighbour).
+  const std::vector<double> tiny_negative{1, 1, -1e-300, 1, 1, 1};
+  refused(
+      [&] { model.fit(MatrixView<const double>(wide.data(), 6, 3), data.labels, tiny_negative); },
+      {"sample_weight[2] is -1e-300 (must be finite and >= 0)"});
+  const std::vector<double> infinite{1, 1, 1, 1, -kInf, 1};
+  refused([&] { model.fit(MatrixView<const double>(wide.data(), 6, 3), data.labels, infinite); },
+          {"sample_weight[4] is -inf"});
+  const std::vector<double> negative_nan{1, -kNan, 1, 1, 1, 1};
+  refused(
+      [&] { model.fit(MatrixView<const double>(wide.data(), 6, 3), data.labels, negative_nan); },
+      {"sample_weight[1] is nan"});
   CHECK_FALSE(model.is_fitted());
 }
 

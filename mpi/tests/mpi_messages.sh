@@ -117,6 +117,12 @@ compare csv "$work/train.csv" --test "$work/unknown_label.csv"
 compare csv "$work/train.csv" --l2 1e300
 printf '0 1:1 2147483647:1\n1 1:2\n' >"$work/huge_index.libsvm"
 compare libsvm "$work/huge_index.libsvm"
+# The same checks when the fit computes in double (its memory check counts 8-byte values; a
+# lambda of 1e300 is representable there, so both train).
+compare csv "$work/train.csv" --double --test "$work/narrow.csv"
+compare csv "$work/train.csv" --double --test "$work/unknown_label.csv"
+compare csv "$work/train.csv" --double --l2 1e300
+compare libsvm "$work/huge_index.libsvm" --double
 # IDX files whose structure read_idx refuses, read by rows (each rank its own): a zero dimension,
 # dimensions beyond 2^29 values, a header declaring 47 MB in a 24-byte file (every rank zero-filled
 # its share), a trailing byte, a gzip file with a bad CRC.

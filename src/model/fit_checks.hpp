@@ -67,7 +67,7 @@ double check_fit_arguments(const FitOptions& options, const Features& features,
     const double weight = sample_weight.empty() ? 1.0 : static_cast<double>(sample_weight[i]);
     if (!std::isfinite(weight) || weight < 0) {
       fit_fail("sample_weight[" + std::to_string(i) + "] is " +
-               (std::isnan(weight) ? std::string("nan") : std::to_string(weight)) +
+               (std::isnan(weight) ? std::string("nan") : shortest_number(weight)) +
                " (must be finite and >= 0)");
     }
     total += weight;
