@@ -181,8 +181,14 @@ long long check_sparse_loss_gradient(MPI_Comm comm, const CsrMatrixView<float>& 
 
 // The CSR fit on csr_rows_of_rank's rows against SoftmaxRegression::fit on all rows (rank 0):
 // every coefficient bit, the objective, the counts and the metric's report.
-long long check_sparse(MPI_Comm comm, const std::string& which, const FitOptions& options, int rank,
-                       int ranks, int bad_rank, const std::string& model_path) {
+// stop_rank >= 0: that rank's callback stops at the third iteration (stop_at_third); every rank
+// must stop there, with the single process's bits under the same callback.
+bool stop_at_third(const IterationReport& report) {
+  return report.iteration < 3;
+}
+
+long long check_sparse(MPI_Comm comm, const std::string& which, FitOptions options, int rank,
+                       int ranks, int bad_rank, int stop_rank, const std::string& model_path) {
   const bool narrow = which == "sparse_narrow";
   bag_of_words::Shape shape;
   shape = narrow ? bag_of_words::Shape{4000, 300, 5, 12, 21}
@@ -196,7 +202,7 @@ long long check_sparse(MPI_Comm comm, const std::string& which, const FitOptions
   if (narrow)
     for (std::size_t i = 0; i < data.rows; ++i) weights.push_back(0.25f + float(i % 5) / 2.0f);
   long long mismatches = 0;
-  if (bad_rank < 0)
+  if (bad_rank < 0 && stop_rank < 0)
     mismatches +=
         check_sparse_loss_gradient<float>(comm, all, data.classes, data.labels, rank, ranks) +
         check_sparse_loss_gradient<double>(comm, all, data.classes, data.labels, rank, ranks);
@@ -207,13 +213,17 @@ long long check_sparse(MPI_Comm comm, const std::string& which, const FitOptions
   std::span<const std::int32_t> local_labels =
       std::span<const std::int32_t>(labels).subspan(mine.first, mine.count);
   if (rank == bad_rank) local_labels = local_labels.first(mine.count - 1);
+  if (rank == stop_rank) options.callback = stop_at_third;
   const mpi::DistributedFit fit =
       mpi::fit(comm, options, local.view(), local_labels,
                narrow ? std::span<const float>(weights).subspan(mine.first, mine.count)
                       : std::span<const float>(),
                mine.first);
   if (rank == 0 && !model_path.empty()) save_model_file(model_path, fit.contents());
+  if (stop_rank >= 0)
+    mismatches += fit.report.reason != StopReason::callback_stopped || fit.report.iterations != 3;
   if (rank != 0) return mismatches;
+  options.callback = stop_rank >= 0 ? IterationCallback(stop_at_third) : IterationCallback();
   SoftmaxRegression single(options);
   const FitReport report = single.fit(all, labels, weights);
   const FitReport& got = fit.report;
@@ -342,8 +352,8 @@ int main(int argc, char** argv) {
       options.use_double = arg(argc, argv, "--double", "0") == "1";
       if (solver == "newton") options.solver = SolverKind::newton_cg;
       if (solver == "lbfgs") options.solver = SolverKind::lbfgs;
-      const long long mismatches =
-          check_sparse(MPI_COMM_WORLD, which, options, rank, ranks, bad_rank, model_path);
+      const long long mismatches = check_sparse(MPI_COMM_WORLD, which, options, rank, ranks,
+                                                bad_rank, stop_rank, model_path);
       long long total = 0;
       MPI_Allreduce(&mismatches, &total, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
       if (rank == 0) std::printf(total == 0 ? "mpi check passed\n" : "mpi check FAILED\n");
@@ -380,7 +390,6 @@ int main(int argc, char** argv) {
         return true;
       };
     }
-    const auto stop_at_third = [](const IterationReport& report) { return report.iteration < 3; };
     if (stop_rank == rank) options.callback = stop_at_third;
     if (throw_rank == rank) {
       const bool throw_int = arg(argc, argv, "--throw", "error") == "int";
