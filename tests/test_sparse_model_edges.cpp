@@ -86,6 +86,18 @@ Sparse<T> random_sparse(std::size_t rows, std::size_t cols, std::size_t classes,
   return data;
 }
 
+// The same matrix with its values in double (exact).
+Sparse<double> widened(const Sparse<float>& data) {
+  Sparse<double> wide;
+  wide.rows = data.rows;
+  wide.cols = data.cols;
+  wide.offsets = data.offsets;
+  wide.indices = data.indices;
+  wide.values.assign(data.values.begin(), data.values.end());
+  wide.labels = data.labels;
+  return wide;
+}
+
 // How a fit ended: its Error message, or its report and the model afterwards.
 struct Outcome {
   std::string error;
@@ -255,13 +267,7 @@ TEST_CASE("sparse edges: predictions on CSR rows with NaN or inf equal the dense
 
 TEST_CASE("sparse edges: the CSR fit on every ISA agrees with the dense fit") {
   const Sparse<float> f = random_sparse<float>(300, 40, 4, 0.15, 23);
-  Sparse<double> d;
-  d.rows = f.rows;
-  d.cols = f.cols;
-  d.offsets = f.offsets;
-  d.indices = f.indices;
-  d.values.assign(f.values.begin(), f.values.end());
-  d.labels = f.labels;
+  const Sparse<double> d = widened(f);
   for (const SolverKind solver : kSolvers) {
     CAPTURE(static_cast<int>(solver));
     const FitOptions options{.C = 1.0, .solver = solver, .tolerance = 1e-9};
@@ -446,13 +452,7 @@ TEST_CASE("sparse edges: tiny penalties (C up to 1e300) reach the dense Newton o
   // test_structured_solver.cpp has a full one. Reference: the dense data in double, Newton-CG to
   // tolerance 1e-10.
   const Sparse<float> single = random_sparse<float>(240, 14, 4, 0.3, 33);
-  Sparse<double> exact;
-  exact.rows = single.rows;
-  exact.cols = single.cols;
-  exact.offsets = single.offsets;
-  exact.indices = single.indices;
-  exact.values.assign(single.values.begin(), single.values.end());
-  exact.labels = single.labels;
+  const Sparse<double> exact = widened(single);
   for (const double C : {1e6, 1e10, 1e300}) {
     FitOptions reference_options{.C = C, .solver = SolverKind::newton_cg, .tolerance = 1e-10};
     const Outcome reference = fit_dense(reference_options, exact);
