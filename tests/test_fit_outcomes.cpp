@@ -323,3 +323,47 @@ TEST_CASE("threads above max_threads are refused by fit and predict") {
   model.options().threads = 70000;
   CHECK_THROWS_WITH_AS(model.predict(data.view()), doctest::Contains("threads"), softmaxkit::Error);
 }
+
+TEST_CASE("predict and score refuse rows whose probabilities are NaN, naming the row") {
+  // A NaN feature, and a finite row whose logits are +inf in two classes (softmax's inf - inf):
+  // max_element over NaN used to predict the first class for both.
+  const Blobs data = make_blobs(90, 3, 3, 2.0, 19);
+  // Features of order 1e-3, so weights of order 1e3 and 1e308 overflows a logit.
+  std::vector<double> small = data.widened();
+  for (double& x : small) x *= 1e-3;
+  SoftmaxRegression model(FitOptions{.l2 = 1e-9});
+  model.fit(data.view(small), data.labels);
+  const std::vector<double>& w = model.weights();
+  // Signs s with s.w_k > 0 for at least two classes: +-1e308 s overflows those two logits.
+  std::vector<double> overflow;
+  for (int mask = 0; mask < 8 && overflow.empty(); ++mask) {
+    int positive = 0;
+    for (std::size_t k = 0; k < 3; ++k) {
+      double dot = 0;
+      for (std::size_t j = 0; j < 3; ++j) dot += ((mask >> j) & 1 ? 1.0 : -1.0) * w[k * 3 + j];
+      positive += dot > 2;
+    }
+    if (positive >= 2) {
+      for (std::size_t j = 0; j < 3; ++j) overflow.push_back((mask >> j) & 1 ? 1e308 : -1e308);
+    }
+  }
+  REQUIRE(overflow.size() == 3);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const std::vector<double>& bad : {overflow, std::vector<double>{0.5, nan, 0.5}}) {
+    std::vector<double> rows(small.begin(), small.begin() + 9);  // rows 0-2
+    rows.insert(rows.end(), bad.begin(), bad.end());             // row 3
+    const MatrixView<const double> view(rows.data(), 4, 3);
+    const std::vector<double> p = model.predict_proba(view);
+    CHECK(std::isnan(p[9] + p[10] + p[11]));
+    CHECK_FALSE(std::isnan(p[0] + p[4] + p[8]));
+    CHECK_THROWS_WITH_AS(model.predict(view),
+                         doctest::Contains("row 3 has NaN class probabilities"), softmaxkit::Error);
+    const std::vector<std::int32_t> labels(data.labels.begin(), data.labels.begin() + 4);
+    CHECK_THROWS_WITH_AS(model.score(view, labels), doctest::Contains("row 3"), softmaxkit::Error);
+    // CSR rows take the same path.
+    std::vector<std::int64_t> offsets{0, 3, 6, 9, 12};
+    std::vector<std::int32_t> columns{0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2};
+    const softmaxkit::CsrMatrixView<double> csr(4, 3, offsets, columns, rows);
+    CHECK_THROWS_WITH_AS(model.predict(csr), doctest::Contains("row 3"), softmaxkit::Error);
+  }
+}

@@ -117,7 +117,9 @@ class SoftmaxRegression {
                 std::span<const double> sample_weight = {});
 
   // rows x num_classes() probabilities (row-major). Throws Error before fit or on a feature
-  // count that differs from the model's.
+  // count that differs from the model's. A row with a NaN feature, or whose logits leave
+  // double's range (two +inf), gets NaN probabilities; predict and score throw an Error naming
+  // the first such row (they predicted the first class for it).
   std::vector<double> predict_proba(MatrixView<const float> features) const;
   std::vector<double> predict_proba(MatrixView<const double> features) const;
   std::vector<std::int32_t> predict(MatrixView<const float> features) const;

@@ -109,6 +109,13 @@ std::vector<std::int32_t> most_probable(const std::vector<double>& probabilities
   std::vector<std::int32_t> predicted(rows);
   for (std::size_t i = 0; i < rows; ++i) {
     const double* row = probabilities.data() + i * k;
+    // max_element over NaN returned the first class: a silently wrong label for a NaN feature or
+    // logits beyond double's range (two +inf logits make softmax's inf - inf).
+    if (std::any_of(row, row + k, [](double p) { return std::isnan(p); })) {
+      throw Error("SoftmaxRegression::predict: row " + std::to_string(i) +
+                  " has NaN class probabilities (a NaN feature, or logits beyond double's range); "
+                  "no class can be predicted for it");
+    }
     predicted[i] = classes[static_cast<std::size_t>(std::max_element(row, row + k) - row)];
   }
   return predicted;
