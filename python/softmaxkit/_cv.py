@@ -20,6 +20,9 @@ from softmaxkit._estimator import (
     _is_int,
     _native_byte_order,
     _is_real,
+    _model_lock,
+    _set_feature_attributes,
+    _validate_for_fit,
 )
 
 _SCORINGS = (None, "accuracy", "neg_log_loss")
@@ -55,6 +58,30 @@ def _fold_part(part, n_samples, fold, name):
     return values.astype(np.int64)
 
 
+def _best_index(scores, Cs):
+    """The index of the best score; an exact tie goes to the smaller C, then the earlier one."""
+    scores = np.asarray(scores)
+    return int(min(np.flatnonzero(scores == scores.max()), key=lambda index: (Cs[index], index)))
+
+
+def _checked_fit(core, features, labels, options, what, tol):
+    """core.fit, with the checks SoftmaxRegression.fit makes of its report: reason 'nan' is a
+    ValueError (the core's model is unfitted then), other ends short of tol a warning."""
+    report = core.fit(features, labels, None, options, None)
+    if report["reason"] == "nan":
+        raise ValueError(
+            f"SoftmaxRegressionCV: the objective or its gradient became NaN or infinite in "
+            f"{what} (objective {report['objective']!r}); the data are too large for the "
+            "computing type (try float64 data or smaller Cs); the estimator is left as it was")
+    if report["reason"] != "converged":
+        warnings.warn(
+            f"SoftmaxRegressionCV: {what} did not reach tol={tol} ({report['reason']}); "
+            "increase max_iter or tol",
+            ConvergenceWarning,
+        )
+    return report
+
+
 class SoftmaxRegressionCV(SoftmaxRegression):
     """Softmax regression with C chosen by cross-validation (like ``LogisticRegressionCV``).
 
@@ -88,7 +115,11 @@ class SoftmaxRegressionCV(SoftmaxRegression):
     ----------
     Cs_ : ndarray of shape (n_Cs,)
     C_ : ndarray of shape (n_classes,)
-        The chosen C, repeated per class (scikit-learn's multinomial layout).
+        The chosen C, repeated per class (scikit-learn's multinomial layout). With
+        ``refit=False`` it is the mean of each fold's best C (ties: the smaller C), as in
+        scikit-learn, so it can differ from ``Cs_[best_index_]``.
+    best_index_ : int
+        Index into ``Cs_`` of the best mean score (ties: the smaller C).
     scores_ : dict
         For every class, the same array of shape (n_folds, n_Cs) of held-out scores (accuracy,
         or minus the mean log-loss).
@@ -137,7 +168,7 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         else:
             try:
                 values = np.asarray(self.Cs, dtype=np.float64)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: a Python int > 1e308
                 fail("Cs", "an int >= 1 or a list of numbers > 0")
             if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
                 fail("Cs", "an int >= 1 or a non-empty list of finite numbers > 0")
@@ -175,12 +206,13 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         }
 
     def fit(self, X, y):
-        """Cross-validate every C of ``Cs``, choose one, and (with ``refit``) fit all rows."""
+        """Cross-validate every C of ``Cs``, choose one, and (with ``refit``) fit all rows.
+
+        A refused fit (ValueError) leaves the estimator as it was. Ctrl-C stops the search within
+        one solver iteration (KeyboardInterrupt; the estimator is left as it was).
+        """
         self._check_params()
-        X, y = self._validate_data(
-            _native_byte_order(X), y, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C",
-            accept_large_sparse=True,
-        )
+        X, y, feature_attributes = _validate_for_fit(self, X, y)
         features = _core_features(X)
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
@@ -193,9 +225,7 @@ class SoftmaxRegressionCV(SoftmaxRegression):
             Cs = np.logspace(-4, 4, int(self.Cs))
         else:
             Cs = np.asarray(self.Cs, dtype=np.float64)
-        folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
-        if not folds:
-            raise ValueError("SoftmaxRegressionCV: cv produced no folds")
+        folds = self._folds(X, y)
         if classes.dtype.kind in "iu" and classes[0] >= _INT32.min and classes[-1] <= _INT32.max:
             labels = classes.astype(np.int32)[y_index]
         else:
@@ -213,95 +243,119 @@ class SoftmaxRegressionCV(SoftmaxRegression):
                     "(use fewer folds)"
                 )
         options = self._options()
-        result = _core.cross_validate(
-            features, labels, Cs.tolist(), train, test, options, False
-        )
-        if self.scoring == "neg_log_loss":
-            scores = -result["log_loss"]
-        else:
-            scores = result["accuracy"]
-        mean = scores.mean(axis=0)
-        # The best mean score; an exact tie goes to the smaller C (then the earlier one).
-        best = min(
-            np.flatnonzero(mean == mean.max()), key=lambda index: (Cs[index], index)
-        )
-        # As SoftmaxRegression (and LogisticRegressionCV) warns: fits that did not converge.
-        reasons = [reason for row in result["reasons"] for reason in row]
-        unconverged = [r for r in reasons if r not in ("converged",)]
-        if unconverged:
-            counts = {r: unconverged.count(r) for r in sorted(set(unconverged))}
-            warnings.warn(
-                f"SoftmaxRegressionCV: {len(unconverged)} of {len(reasons)} fits of the search "
-                f"did not reach tol={self.tol} ({counts}); increase max_iter or tol",
-                ConvergenceWarning,
+        # Under the estimator's lock, as SoftmaxRegression.fit: predictions, save and pickles
+        # from other threads wait, and see the attributes of one fit (they read a half-assigned
+        # search before).
+        with _model_lock(self):
+            result = _core.cross_validate(
+                features, labels, Cs.tolist(), train, test, options, False
             )
-        self.Cs_ = Cs
-        self.scores_ = {cls: scores for cls in classes}
-        self.log_loss_ = result["log_loss"]
-        self.pass_equivalents_ = result["pass_equivalents"]
-        self.n_iter_ = result["iterations"][np.newaxis, :, :]
-        self.classes_ = classes
-
-        if self.refit:
-            best_C = float(Cs[best])
-            core = _core.Model()
-            report = core.fit(features, labels, None, dict(options, C=best_C), None)
-            if report["reason"] != "converged":
+            if self.scoring == "neg_log_loss":
+                scores = -result["log_loss"]
+            else:
+                scores = result["accuracy"]
+            best = _best_index(scores.mean(axis=0), Cs)
+            # As SoftmaxRegression (and LogisticRegressionCV) warns: fits that did not converge.
+            reasons = [reason for row in result["reasons"] for reason in row]
+            unconverged = [r for r in reasons if r not in ("converged",)]
+            if unconverged:
+                counts = {r: unconverged.count(r) for r in sorted(set(unconverged))}
                 warnings.warn(
-                    f"SoftmaxRegressionCV: the refit at C={best_C!r} did not reach tol="
-                    f"{self.tol} ({report['reason']}); increase max_iter or tol",
+                    f"SoftmaxRegressionCV: {len(unconverged)} of {len(reasons)} fits of the "
+                    f"search did not reach tol={self.tol} ({counts}); increase max_iter or tol",
                     ConvergenceWarning,
                 )
-            n_iter = self.n_iter_
-            self._set_fitted(core, classes, report)
-            self.n_iter_ = n_iter
-        else:
-            # scikit-learn's refit=False: each fold's best C, the folds' coefficients averaged.
-            per_fold = np.argmax(scores, axis=1)
-            weights, intercepts = [], []
-            for fold, index in enumerate(per_fold):
+            fitted = {
+                "Cs_": Cs,
+                "scores_": {cls: scores for cls in classes},
+                "log_loss_": result["log_loss"],
+                "pass_equivalents_": result["pass_equivalents"],
+                "classes_": classes,
+                "best_index_": int(best),
+            }
+            n_iter = result["iterations"][np.newaxis, :, :]
+            if self.refit:
+                best_C = float(Cs[best])
                 core = _core.Model()
-                core.fit(
-                    _core_features(X[train[fold]]),
-                    np.ascontiguousarray(labels[train[fold]]),
-                    None,
-                    dict(options, C=float(Cs[index])),
-                    None,
-                )
-                weights.append(core.weights)
-                intercepts.append(core.intercept)
-            best_C = float(np.mean(Cs[per_fold]))
-            self._core = None
-            self._weights = np.mean(weights, axis=0)
-            self._intercept = np.mean(intercepts, axis=0)
-            if classes.size == 2:
-                self.coef_ = (self._weights[1] - self._weights[0])[np.newaxis, :]
-                self.intercept_ = np.array([self._intercept[1] - self._intercept[0]])
+                report = _checked_fit(core, features, labels, dict(options, C=best_C),
+                                      f"the refit at C={best_C!r}", self.tol)
+                self._set_fitted(core, classes, report, feature_attributes)
+                for name in ("_weights", "_intercept"):
+                    self.__dict__.pop(name, None)
             else:
-                self.coef_ = self._weights
-                self.intercept_ = self._intercept
-            self.fit_report_ = None
-        self.C_ = np.full(classes.size, best_C)
-        self.best_index_ = int(best)
+                # scikit-learn's refit=False: each fold's best C (ties as for the mean: the
+                # smaller C), the folds' coefficients averaged.
+                per_fold = [_best_index(fold_scores, Cs) for fold_scores in scores]
+                weights, intercepts = [], []
+                for fold, index in enumerate(per_fold):
+                    core = _core.Model()
+                    _checked_fit(
+                        core,
+                        _core_features(X[train[fold]]),
+                        np.ascontiguousarray(labels[train[fold]]),
+                        dict(options, C=float(Cs[index])),
+                        f"fold {fold}'s fit at C={float(Cs[index])!r}",
+                        self.tol,
+                    )
+                    weights.append(core.weights)
+                    intercepts.append(core.intercept)
+                best_C = float(np.mean(Cs[per_fold]))
+                _set_feature_attributes(self, feature_attributes)
+                self._core = None
+                self._weights = np.mean(weights, axis=0)
+                self._intercept = np.mean(intercepts, axis=0)
+                if classes.size == 2:
+                    self.coef_ = (self._weights[1] - self._weights[0])[np.newaxis, :]
+                    self.intercept_ = np.array([self._intercept[1] - self._intercept[0]])
+                else:
+                    self.coef_ = self._weights
+                    self.intercept_ = self._intercept
+                self.fit_report_ = None
+            self.__dict__.update(fitted)
+            self.n_iter_ = n_iter
+            self.C_ = np.full(classes.size, best_C)
         return self
+
+    def _folds(self, X, y):
+        """The (train, test) pairs of ``cv``; ValueError naming cv for anything else."""
+        try:
+            folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
+        except (TypeError, ValueError) as error:
+            if isinstance(error, ValueError) and str(error).startswith("SoftmaxRegressionCV"):
+                raise
+            raise ValueError(
+                f"SoftmaxRegressionCV: cv must be None, an int >= 2, a splitter or an iterable of "
+                f"(train, test) index arrays; using {self.cv!r} failed: {error}"
+            ) from error
+        if not folds:
+            raise ValueError("SoftmaxRegressionCV: cv produced no folds")
+        for index, fold in enumerate(folds):
+            if not (isinstance(fold, (tuple, list)) and len(fold) == 2):
+                raise ValueError(
+                    f"SoftmaxRegressionCV: cv fold {index} must be a (train, test) pair of index "
+                    f"arrays, got {fold!r}"
+                )
+        return folds
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes)."""
-        check_is_fitted(self, "coef_")
-        if getattr(self, "_core", None) is not None:
-            return super().predict_proba(X)
-        X = self._prepare(X)
-        if scipy.sparse.issparse(X):
-            _check_sparse_structure(X)  # scipy's product would read outside the arrays
-        return softmax(X @ self._weights.T + self._intercept, axis=1)
+        with _model_lock(self):
+            check_is_fitted(self, "coef_")
+            if getattr(self, "_core", None) is not None:
+                return super().predict_proba(X)
+            X = self._prepare(X)
+            if scipy.sparse.issparse(X):
+                _check_sparse_structure(X)  # scipy's product would read outside the arrays
+            return softmax(X @ self._weights.T + self._intercept, axis=1)
 
     def save(self, path):
         """As ``SoftmaxRegression.save``; needs ``refit=True`` (a fitted C++ model)."""
-        check_is_fitted(self, "coef_")
-        if getattr(self, "_core", None) is None:
-            raise ValueError(
-                "SoftmaxRegressionCV.save: with refit=False the averaged coefficients are not a "
-                "fitted C++ model; fit with refit=True to save"
-            )
-        super().save(path)
+        with _model_lock(self):
+            check_is_fitted(self, "coef_")
+            if getattr(self, "_core", None) is None:
+                raise ValueError(
+                    "SoftmaxRegressionCV.save: with refit=False the averaged coefficients are "
+                    "not a fitted C++ model; fit with refit=True to save"
+                )
+            super().save(path)
 

@@ -114,6 +114,45 @@ def _core_features(X):
     )
 
 
+_FEATURE_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+def _validate_for_fit(estimator, X, y):
+    """X and y validated as ``_validate_data(reset=True)`` does, and the n_features_in_ /
+    feature_names_in_ that the fit will set, without touching the estimator: it used to set them
+    before the core could refuse the fit (one class, a negative weight, an empty early-stopping
+    split), so a refused fit changed a fitted model's feature count and names."""
+    proxy = object.__new__(type(estimator))
+    X, y = proxy._validate_data(
+        _native_byte_order(X), y, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C",
+        accept_large_sparse=True,
+    )
+    found = proxy.__dict__
+    return X, y, {name: found[name] for name in _FEATURE_ATTRIBUTES if name in found}
+
+
+def _set_feature_attributes(estimator, features):
+    # As _validate_data(reset=True): a fit without feature names removes the previous ones.
+    for name in _FEATURE_ATTRIBUTES:
+        estimator.__dict__.pop(name, None)
+    estimator.__dict__.update(features)
+
+
+def _check_probabilities(probabilities, where):
+    """ValueError naming the first row whose probabilities are NaN (its logits overflowed:
+    features near float64's limits), instead of predicting the first class for it."""
+    bad = np.flatnonzero(np.isnan(probabilities).any(axis=1))
+    if bad.size:
+        raise ValueError(
+            f"{where}: row {int(bad[0])} (of {bad.size} such rows) has NaN class probabilities: "
+            "its logits overflow (features too large for float64), so no class can be predicted")
+
+
+# Estimators whose fit is running: a callback that fits the same estimator again (on the fitting
+# thread, which holds the estimator's reentrant lock) refitted the C++ model inside its own fit.
+_FITTING = weakref.WeakSet()
+
+
 def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
@@ -182,7 +221,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         Multiplies the sample weights, as in scikit-learn ('balanced': ``n_samples /
         (n_classes * count of the class)``).
     warm_start : bool, default=False
-        Start from the previous solution when the classes and features are the same.
+        Start from the previous solution when the classes and features are the same; with other
+        classes or another feature count the fit starts from zero (without a warning).
     n_threads : int or None, default=None
         Threads for fit and prediction; None uses every core. Results are bitwise identical for
         any thread count.
@@ -193,7 +233,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=10
     verbose : int, default=0
-        > 0 prints one line per solver iteration.
+        > 0 prints one line per solver iteration (0 or less prints nothing).
     callback : callable or None, default=None
         Called after every solver iteration, on the thread that called ``fit``, with a dict
         (iteration, objective, gradient_norm, step, evaluations, pass_equivalents,
@@ -322,10 +362,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         as CSR without densifying (other sparse formats are converted to CSR once).
         """
         self._check_params()
-        X, y = self._validate_data(
-            _native_byte_order(X), y, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C",
-            accept_large_sparse=True,
-        )
+        X, y, features = _validate_for_fit(self, X, y)
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
         if classes.size < 2:
@@ -340,6 +377,13 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             if self.class_weight is not None:
                 per_class = compute_class_weight(self.class_weight, classes=classes, y=y)
                 weights = (weights * per_class[y_index]).astype(X.dtype, copy=False)
+                overflow = np.flatnonzero(~np.isfinite(weights))
+                if overflow.size:
+                    # Finite sample weights times finite class weights beyond the dtype's range:
+                    # the core named it "sample_weight[i] is inf", a value the caller never gave.
+                    raise ValueError(
+                        f"SoftmaxRegression: sample_weight[{int(overflow[0])}] times its class "
+                        f"weight is {weights[overflow[0]]!r} in {X.dtype}; use smaller weights")
             weights = np.ascontiguousarray(weights, dtype=X.dtype)
             class_totals = np.bincount(y_index, weights=weights, minlength=classes.size)
             if np.count_nonzero(class_totals > 0) < 2:
@@ -391,10 +435,15 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             options["patience"] = int(self.n_iter_no_change)
 
         with _model_lock(self):
+            if self in _FITTING:
+                raise RuntimeError(
+                    "SoftmaxRegression.fit was called on an estimator that is fitting (from its "
+                    "own callback); fit a clone instead")
             core = self.__dict__.get("_core") if self.warm_start else None
             if core is None:
                 core = _core.Model()
             on_iteration = self._iteration_hook()
+            _FITTING.add(self)
             try:
                 report = core.fit(_core_features(X), labels, weights, options, on_iteration)
             except BaseException as error:
@@ -405,21 +454,23 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                     report = dict(core.last_report)
                     if isinstance(error, KeyboardInterrupt):
                         report["reason"] = "interrupted"
-                    self._set_fitted(core, classes, report)
+                    self._set_fitted(core, classes, report, features)
                 raise
+            finally:
+                _FITTING.discard(self)
             if report["reason"] == "nan":
                 # The objective or its gradient became NaN or infinite on finite data: the C++
                 # model is left unfitted (model.hpp), and so is the estimator (it used to return
                 # normally with a (0, 0) coef_ and reason 'nan').
                 for name in ("_core", "coef_", "intercept_", "classes_", "n_iter_",
-                             "fit_report_"):
+                             "fit_report_") + _FEATURE_ATTRIBUTES:
                     self.__dict__.pop(name, None)
                 raise ValueError(
                     "SoftmaxRegression: the objective or its gradient became NaN or infinite "
                     f"during the fit (objective {report['objective']!r}); the data or the sample "
                     "weights are too large for the computing type (try float64 data or smaller "
                     "C), and the estimator is left unfitted")
-            self._set_fitted(core, classes, report)
+            self._set_fitted(core, classes, report, features)
         if report["reason"] == "max_iterations":
             warnings.warn(
                 f"SoftmaxRegression did not converge in max_iter={self.max_iter} iterations "
@@ -444,7 +495,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             return None
 
         def on_iteration(info):
-            if verbose:
+            if verbose > 0:
                 print(
                     f"iteration {info['iteration']:4d}  objective {info['objective']:.10g}  "
                     f"gradient norm {info['gradient_norm']:.3e}  evaluations "
@@ -457,8 +508,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
         return on_iteration
 
-    def _set_fitted(self, core, classes, report):
+    def _set_fitted(self, core, classes, report, features=None):
         weights, intercept = core.weights, core.intercept
+        if features is not None:
+            _set_feature_attributes(self, features)
         self._core = core
         self.classes_ = classes
         if classes.size == 2:
@@ -479,31 +532,39 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             accept_large_sparse=True,
         )
 
+    # Every prediction reads the fitted attributes under the estimator's lock, all of them from
+    # one fit: a fit in another thread replaces them (classes_ used to be read outside the lock).
+
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), computed by the C++ core."""
-        X = self._prepare(X)
         with _model_lock(self):
+            X = self._prepare(X)
             return self._core.predict_proba(_core_features(X), self._threads())
 
     def predict(self, X):
-        """The most probable class of each row."""
-        probabilities = self.predict_proba(X)
-        return self.classes_.take(np.argmax(probabilities, axis=1))
+        """The most probable class of each row. A row whose probabilities are NaN (its logits
+        overflow float64) is a ValueError naming it."""
+        with _model_lock(self):
+            probabilities = self.predict_proba(X)
+            _check_probabilities(probabilities, f"{type(self).__name__}.predict")
+            return self.classes_.take(np.argmax(probabilities, axis=1))
 
     def decision_function(self, X):
         """Logits X W' + b; for two classes, the log-odds of classes_[1] (shape (n_samples,))."""
-        X = self._prepare(X)
-        if scipy.sparse.issparse(X):
-            _check_sparse_structure(X)  # scipy's product would read outside the arrays
-        scores = X @ self.coef_.T + self.intercept_
-        return scores.ravel() if self.classes_.size == 2 else scores
+        with _model_lock(self):
+            X = self._prepare(X)
+            if scipy.sparse.issparse(X):
+                _check_sparse_structure(X)  # scipy's product would read outside the arrays
+            scores = X @ self.coef_.T + self.intercept_
+            return scores.ravel() if self.classes_.size == 2 else scores
 
     def predict_log_proba(self, X):
         """Log of the class probabilities, from the logits (no underflow to -inf)."""
-        scores = self.decision_function(X)
-        if self.classes_.size == 2:
-            return -np.logaddexp(0.0, np.column_stack([scores, -scores]))
-        return log_softmax(scores, axis=1)
+        with _model_lock(self):
+            scores = self.decision_function(X)
+            if self.classes_.size == 2:
+                return -np.logaddexp(0.0, np.column_stack([scores, -scores]))
+            return log_softmax(scores, axis=1)
 
     # ------------------------------------------------------------------ files, pickle
 
@@ -512,21 +573,23 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
         The file stores int32 class labels, so the classes must be integers.
         """
-        check_is_fitted(self, "coef_")
-        labels = self._core.class_labels
-        if self.classes_.dtype.kind not in "iu" or not np.array_equal(labels, self.classes_):
-            raise ValueError(
-                "SoftmaxRegression.save: model files store int32 class labels, but this model's "
-                f"classes are {self.classes_!r}"
-            )
         with _model_lock(self):
+            check_is_fitted(self, "coef_")
+            labels = self._core.class_labels
+            if self.classes_.dtype.kind not in "iu" or not np.array_equal(labels, self.classes_):
+                raise ValueError(
+                    "SoftmaxRegression.save: model files store int32 class labels, but this "
+                    f"model's classes are {self.classes_!r}"
+                )
             self._core.save(os.fspath(path))
 
     def __getstate__(self):
-        state = dict(super().__getstate__())
-        core = state.pop("_core", None)
-        if core is not None:
-            with _model_lock(self):
+        # The attributes and the model file from one fit: the copy of __dict__ used to be taken
+        # before the lock, so a pickle taken during a warm_start fit mixed two fits.
+        with _model_lock(self):
+            state = dict(super().__getstate__())
+            core = state.pop("_core", None)
+            if core is not None:
                 state["_core_file"] = _core_to_bytes(core)
         return state
 
@@ -545,9 +608,13 @@ def load(path):
     parameters at their defaults; fit_report_ is None). Saving it again writes the same bytes.
     """
     core = _core.Model.load(os.fspath(path))
-    estimator = SoftmaxRegression(
-        fit_intercept=bool(core.fit_intercept), penalty="l1" if core.l1 > 0 else "l2"
-    )
+    if core.l1 > 0:
+        penalty = "l1"
+    elif core.effective_l2 > 0:
+        penalty = "l2"
+    else:
+        penalty = None  # fit with penalty=None or C=inf (it used to read back as 'l2')
+    estimator = SoftmaxRegression(fit_intercept=bool(core.fit_intercept), penalty=penalty)
     estimator._set_fitted(core, core.class_labels, None)
     estimator.n_features_in_ = int(core.num_features)
     return estimator

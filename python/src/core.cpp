@@ -358,13 +358,33 @@ py::dict cross_validate_typed(const View& view, const py::array& labels,
                               const std::vector<double>& Cs, const std::vector<smk::Fold>& folds,
                               const smk::FitOptions& options, bool refit) {
   const std::span<const std::int32_t> label_span = vector_view<std::int32_t>(labels, "labels");
+  // Ctrl-C: every solver iteration of the search takes the GIL and runs Python's signal handlers,
+  // as Model.fit does; a pending KeyboardInterrupt stops that fit, and the progress report after
+  // it ends the search (it used to take effect only after the whole search). Declared outside the
+  // released scope, so it is destroyed with the GIL held.
+  std::optional<py::error_already_set> signal_error;
+  struct SearchInterrupted {};
+  smk::FitOptions checked = options;
+  checked.callback = [&](const smk::IterationReport&) {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) {
+      signal_error.emplace();
+      return false;
+    }
+    return true;
+  };
   smk::CvOptions cv;
   cv.refit = refit;
+  cv.progress = [&](const smk::CvProgress&) {
+    if (signal_error) throw SearchInterrupted{};
+  };
   smk::CvResult result;
-  {
+  try {
     py::gil_scoped_release release;
-    result = smk::cross_validate(view, label_span, Cs, folds, options, cv);
+    result = smk::cross_validate(view, label_span, Cs, folds, checked, cv);
+  } catch (const SearchInterrupted&) {
   }
+  if (signal_error) throw *signal_error;
   const auto f = static_cast<py::ssize_t>(folds.size());
   const auto c = static_cast<py::ssize_t>(Cs.size());
   py::array_t<double> accuracy({f, c}), log_loss({f, c}), passes({f, c}), seconds({f, c});
