@@ -2,8 +2,10 @@
 // build.
 #include <doctest/doctest.h>
 
+#include <climits>
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -602,6 +604,60 @@ TEST_CASE("bad arguments throw Error naming the argument") {
   Objective empty = o;
   empty.value_and_gradient = nullptr;
   CHECK(mentions(error_of(empty, x, SolverOptions{}), "value_and_gradient"));
+}
+
+TEST_CASE("an lbfgs_memory beyond what a run can fill keeps the iterates and the memory") {
+  // One pair per iteration at most: INT_MAX pairs on two variables used to allocate every pair's
+  // storage up front (1.6 GB at 2^24, std::bad_alloc from 2^26). The run must equal one with
+  // exactly max_iterations + 1 pairs, bit for bit.
+  for (SolverKind kind : {SolverKind::lbfgs, SolverKind::structured}) {
+    CAPTURE(static_cast<int>(kind));
+    SolverOptions opt;
+    opt.kind = kind;
+    opt.tolerance = 1e-12;
+    opt.max_iterations = 200;
+    opt.lbfgs_memory = opt.max_iterations + 1;
+    std::vector<double> expected{-1.2, 1.0};
+    const SolverResult reference = minimize(rosenbrock(), expected, opt);
+    REQUIRE(reference.iterations > 20);
+    for (int memory : {1 << 24, 1 << 30, INT_MAX}) {
+      opt.lbfgs_memory = memory;
+      std::vector<double> x{-1.2, 1.0};
+      const SolverResult r = minimize(rosenbrock(), x, opt);
+      CHECK(x == expected);
+      CHECK(r.iterations == reference.iterations);
+      CHECK(r.evaluations == reference.evaluations);
+    }
+  }
+}
+
+TEST_CASE("pairs that cannot fit in this machine's memory are refused naming lbfgs_memory") {
+  // 2^20 variables x 2^30 pairs would be 16 PiB of (s, y) vectors.
+  const std::size_t n = std::size_t{1} << 20;
+  Objective o;
+  o.size = n;
+  o.value_and_gradient = [](std::span<const double> x, std::span<double> g) {
+    double f = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      f += 0.5 * x[i] * x[i];
+      g[i] = x[i];
+    }
+    return f;
+  };
+  std::vector<double> x(n, 1.0);
+  for (SolverKind kind : {SolverKind::lbfgs, SolverKind::structured}) {
+    SolverOptions opt;
+    opt.kind = kind;
+    opt.max_iterations = INT_MAX;
+    opt.lbfgs_memory = 1 << 30;
+    const std::string message = error_of(o, x, opt);
+    CHECK(mentions(message, "lbfgs_memory = 1073741824"));
+    CHECK(mentions(message, "GiB"));
+    // A short run with the same memory needs only its own pairs: accepted and solved.
+    opt.max_iterations = 50;
+    std::vector<double> y(n, 1.0);
+    CHECK(minimize(o, y, opt).reason == StopReason::converged);
+  }
 }
 
 TEST_CASE("Newton-CG without hessian_vector throws Error") {

@@ -81,6 +81,9 @@ struct SolverOptions {
   // solves every point to the accuracy an independent cold fit reaches. 0: ||g(x0)||_2.
   double reference_gradient_norm = 0;
   int max_iterations = 1000;
+  // (s, y) pairs L-BFGS keeps, >= 1. Storage for at most max_iterations + 1 of them is made (a
+  // run stores one per iteration, so the iterates do not change); an Error naming lbfgs_memory
+  // when those pairs of x-sized double vectors exceed this machine's physical memory.
   int lbfgs_memory = 10;
   double l1 = 0;  // > 0: OWL-QN (L-BFGS only; newton_cg with l1 > 0 -> Error)
   // Range of x that the L1 penalty applies to (e.g. weights but not the intercept);

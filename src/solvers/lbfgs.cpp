@@ -189,7 +189,7 @@ SolverResult minimize_lbfgs(const Objective& objective, std::span<double> x,
 
   lbfgs_parameter_t param;
   lbfgs_parameter_init(&param);
-  param.m = options.lbfgs_memory;
+  param.m = lbfgs_pairs(options);  // liblbfgs allocates all m pairs up front
   param.epsilon = 0;  // liblbfgs tests ||g|| / max(1, ||x||); ours is applied in progress()
   param.past = 0;     // no relative-decrease test
   param.max_iterations = options.max_iterations;  // backstop; progress() stops first

@@ -6,9 +6,11 @@
 // the chosen solver continues from that evaluation (it is not repeated).
 #include <climits>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "io/number_text.hpp"
+#include "loss/problem_checks.hpp"
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/solvers.hpp"
 #include "solver_common.hpp"
@@ -19,6 +21,25 @@ namespace softmaxkit {
 namespace {
 
 using detail::shortest_number;  // "1e-320", "nan", "-0": io/number_text.hpp
+
+// The pairs L-BFGS keeps (lbfgs_pairs: at most one per iteration) against this machine's memory,
+// before anything is allocated: 2^26 pairs ended in std::bad_alloc, 2^24 took 1.6 GB.
+void check_pair_memory(std::size_t size, const SolverOptions& options) {
+  const int pairs = solvers_detail::lbfgs_pairs(options);
+  // s and y in double, plus the per-pair bookkeeping (two vector headers, rho, alpha).
+  const long double bytes =
+      static_cast<long double>(pairs) * (2.0L * 8.0L * static_cast<long double>(size) + 64.0L);
+  const long double physical = detail::physical_memory_bytes();
+  if (physical > 0 && bytes > physical) {
+    char text[320];
+    std::snprintf(text, sizeof text,
+                  "minimize: options.lbfgs_memory = %d keeps up to %d pairs of %zu-vectors (about "
+                  "%.3Lg GiB), more than this machine's %.3Lg GiB of memory",
+                  options.lbfgs_memory, pairs, size, bytes / 1073741824.0L,
+                  physical / 1073741824.0L);
+    throw Error(text);
+  }
+}
 
 void validate(const Objective& objective, std::span<const double> x, const SolverOptions& options) {
   if (!objective.value_and_gradient) {
@@ -72,6 +93,7 @@ void validate(const Objective& objective, std::span<const double> x, const Solve
       if (options.lbfgs_memory < 1) {
         throw Error("minimize: options.lbfgs_memory must be >= 1");
       }
+      check_pair_memory(x.size(), options);
       if (x.size() > static_cast<std::size_t>(INT_MAX)) {
         throw Error("minimize: objective.size is too large for liblbfgs (int)");
       }
@@ -88,6 +110,7 @@ void validate(const Objective& objective, std::span<const double> x, const Solve
       if (options.lbfgs_memory < 1) {
         throw Error("minimize: options.lbfgs_memory must be >= 1");
       }
+      check_pair_memory(x.size(), options);
       if (options.l1 > 0) {
         throw Error("minimize: options.l1 > 0 needs SolverKind::lbfgs (OWL-QN), not structured");
       }

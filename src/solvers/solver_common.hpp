@@ -4,6 +4,7 @@
 // already satisfies the stopping rule; the solvers continue from that Start and never re-validate.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -40,6 +41,15 @@ struct L1Penalty {
   // gradient g of f. Equals norm2(g) when the penalty is inactive.
   double pseudo_gradient_norm(std::span<const double> x, std::span<const double> g) const;
 };
+
+// The (s, y) pairs an L-BFGS run keeps: options.lbfgs_memory, but never more than the run can
+// store (one pair per iteration, max_iterations + 1 at most), so an absurd lbfgs_memory on a
+// short run does not allocate for pairs it never fills (2^24 took 1.6 GB on two variables). With
+// fewer iterations than pairs the memory never wraps, so the iterates are the same bits.
+inline int lbfgs_pairs(const SolverOptions& options) {
+  const long long most = static_cast<long long>(options.max_iterations) + 1;
+  return static_cast<int>(std::max(1LL, std::min<long long>(options.lbfgs_memory, most)));
+}
 
 // What minimize() knows after its first evaluation at x0.
 struct Start {

@@ -224,7 +224,7 @@ StructuredResult run(const Objective& objective, Metric* metric, std::span<doubl
   FirstTouchVector<Pair> s(size), y(size);
   double f = start.smooth_objective, gnorm = start.gradient_norm;
   int evaluations = start.evaluations, iterations = 0;
-  Memory<Pair> memory(size, std::max(1, options.lbfgs_memory));
+  Memory<Pair> memory(size, lbfgs_pairs(options));
   double gamma = 1;
   // The stall rule (max_stalled_iterations): the lowest f and gradient norm so far.
   double f_best = f, gnorm_best = gnorm;
