@@ -306,6 +306,36 @@ TEST_CASE("early stopping keeps the best validation parameters") {
   CHECK(by_callback.iterations == 2);
 }
 
+TEST_CASE("early stopping never calls an earlier validation point converged") {
+  // Labels independent of the features (separation 0): validation accuracy peaks at an early
+  // iterate, and with a patience longer than the fit the solver converges later. The fit returns
+  // that earlier point, whose gradient is far above the threshold: it used to say converged.
+  for (unsigned seed : {11U, 12U, 13U}) {
+    CAPTURE(seed);
+    const Synthetic data = make_blobs(300, 20, 3, 0.0, seed);
+    softmaxkit::FitOptions options;
+    options.validation_fraction = 0.3;
+    options.patience = 100000;
+    options.C = 1.0;
+    for (bool use_double : {false, true}) {
+      options.use_double = use_double;
+      softmaxkit::SoftmaxRegression model(options);
+      const auto report = model.fit(data.view(), data.labels);
+      const double threshold = options.tolerance * std::max(1.0, report.initial_gradient_norm);
+      CHECK(report.gradient_norm > threshold);
+      CHECK(report.reason == softmaxkit::StopReason::early_stopped);
+      // Without early stopping the same data converge.
+      softmaxkit::FitOptions plain = options;
+      plain.validation_fraction = 0;
+      softmaxkit::SoftmaxRegression full(plain);
+      const auto converged = full.fit(data.view(), data.labels);
+      CHECK(converged.reason == softmaxkit::StopReason::converged);
+      CHECK(converged.gradient_norm <=
+            options.tolerance * std::max(1.0, converged.initial_gradient_norm));
+    }
+  }
+}
+
 TEST_CASE("the iteration callback sees progress and can stop training") {
   const Synthetic data = make_blobs(500, 5, 3, 0.5, 4);
   int calls = 0;

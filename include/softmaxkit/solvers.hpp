@@ -114,7 +114,9 @@ enum class StopReason {
   // (x0 itself when x0 is already non-finite); callers must not use it as a solution.
   nan,
   // SoftmaxRegression::fit only (minimize never returns it): early stopping's patience ran out
-  // (FitOptions::validation_fraction); the fit returns the best validation point.
+  // (FitOptions::validation_fraction), or the solver converged at a point after the best
+  // validation point; the fit returns the best validation point (not a solution of the
+  // objective: its gradient norm is reported as it is).
   early_stopped
 };
 

@@ -195,7 +195,15 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
   }
   outcome.report.seconds = result.seconds + std::max(setup_seconds, 0.0);
   if (early_stopping.has_best() && result.reason != StopReason::nan) {
-    // Keep the best validation point; its objective and gradient norm are evaluated again.
+    // Keep the best validation point; its objective and gradient norm are evaluated again. When
+    // it is an earlier iterate than the solver's converged one, the fit returns a point that did
+    // not meet the stopping rule: its reason is early_stopped, not converged (which it kept, with
+    // a gradient of 0.376 against a threshold of 1e-6). Other reasons already say the returned
+    // point is not a solution.
+    if (outcome.report.reason == StopReason::converged &&
+        !std::ranges::equal(early_stopping.best_point(), outcome.parameters)) {
+      outcome.report.reason = StopReason::early_stopped;
+    }
     outcome.parameters = early_stopping.best_point();
     outcome.report.validation_accuracy = early_stopping.best_accuracy();
     std::vector<double> gradient(outcome.parameters.size());
