@@ -32,7 +32,12 @@ std::atomic<int> active_isa_value{kUnset};
 
 Isa initial_isa() {
   if (const char* forced = std::getenv("SOFTMAXKIT_ISA"); forced != nullptr && *forced != '\0') {
-    const Isa isa = parse_isa(forced);
+    Isa isa{};
+    try {
+      isa = parse_isa(forced);
+    } catch (const Error& error) {  // named as the variable the value came from
+      throw Error("SOFTMAXKIT_ISA=" + std::string(forced) + ": " + error.what());
+    }
     if (!is_supported(isa)) {
       throw Error("SOFTMAXKIT_ISA=" + std::string(forced) + ": this CPU does not support " +
                   std::string(to_string(isa)));
