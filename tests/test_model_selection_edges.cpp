@@ -9,6 +9,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
@@ -418,6 +419,28 @@ TEST_CASE("cross_validate: a scoring that is not a CvScoring is an Error") {
   check_throws_naming(
       [&] { softmaxkit::cross_validate(data.view(), data.labels, Cs, tight_options(), cv); },
       "cv.scoring");
+}
+
+TEST_CASE("fit_path: a label count that is not the row count names fit_path") {
+  // It was the first fit's Error, naming SoftmaxRegression::fit, which the caller never called.
+  const Data data = blobs(30, 2, 3, 1.0, 5);
+  const std::vector<std::int32_t> short_labels(data.labels.begin(), data.labels.end() - 1);
+  const std::vector<double> Cs = {1.0};
+  for (const auto& run : std::vector<std::function<void()>>{
+           [&] { softmaxkit::fit_path(data.view(), short_labels, Cs, tight_options()); },
+           [&] {
+             softmaxkit::fit_path(softmaxkit::MatrixView<const double>(nullptr, 0, 2), {}, Cs,
+                                  tight_options());
+           }}) {
+    std::string message;
+    try {
+      run();
+    } catch (const softmaxkit::Error& error) {
+      message = error.what();
+    }
+    CHECK(message.rfind("fit_path", 0) == 0);
+    CHECK(message.find("SoftmaxRegression::fit") == std::string::npos);
+  }
 }
 
 TEST_CASE("fit_path on CSR: extreme C values as on dense rows") {

@@ -71,6 +71,14 @@ PathResult path_impl(std::string_view where, const Features& features,
                      solvers_detail::ScratchPool* scratch = nullptr) {
   check_Cs(where, Cs);
   check_options(where, options);
+  // Named as the path's (the first fit's checks named SoftmaxRegression::fit, which the caller
+  // never called).
+  if (features.empty()) detail::fail(where, "features are empty");
+  if (labels.size() != features.rows()) {
+    detail::fail(where, "labels has " + std::to_string(labels.size()) +
+                            " entries but features has " + std::to_string(features.rows()) +
+                            " rows");
+  }
   // Most regularised first: each solution is a good start for the next, larger C.
   std::vector<std::size_t> order(Cs.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
