@@ -286,6 +286,56 @@ TEST_CASE("a warm start far from centred reaches the optimum at a tiny penalty")
   }
 }
 
+TEST_CASE("a huge penalty leaves the intercept at the class log-frequencies (closed form)") {
+  // As lambda grows, W -> 0 and the optimum's probabilities are the class frequencies: the
+  // objective tends to the labels' entropy (the penalty and the loss's W terms are O(1 / lambda)).
+  // The structured solver's metric put a ridge of 1e-3 lambda on the intercept, so at C = 1e-30
+  // (lambda = 1e28) it ended no_progress at uniform probabilities (J = log 3) with a gradient
+  // norm of 2.7e6; Newton-CG was right.
+  Synthetic data = make_blobs(100, 4, 3, 1.0, 21);
+  const double frequency[3] = {0.5, 0.3, 0.2};
+  for (std::size_t i = 0; i < data.rows; ++i) data.labels[i] = i % 10 < 5 ? 0 : i % 10 < 8 ? 1 : 2;
+  double entropy = 0;
+  for (double f : frequency) entropy -= f * std::log(f);
+  const std::vector<float> narrow(data.features.begin(), data.features.end());
+  for (double C : {1e-30, 1e-20, 1e-12}) {
+    for (auto solver : {softmaxkit::SolverKind::structured, softmaxkit::SolverKind::newton_cg}) {
+      CAPTURE(C);
+      CAPTURE(static_cast<int>(solver));
+      // Double data: converged, the closed form to the tolerance. The optimum lies below the
+      // entropy by about |g_W|^2 / (2 lambda) <= 1 / lambda (g_W: the loss's W gradient at
+      // W = 0). Newton-CG at a tight tolerance; the structured solver at the default one (at
+      // 1e-10 its line search cannot see W's steps in f at lambda = 1e28: no_progress).
+      const bool newton = solver == softmaxkit::SolverKind::newton_cg;
+      softmaxkit::FitOptions options;
+      options.C = C;
+      options.solver = solver;
+      options.tolerance = newton ? 1e-10 : 1e-6;
+      softmaxkit::SoftmaxRegression model(options);
+      const auto report = model.fit(data.view(), data.labels);
+      CHECK(report.reason == softmaxkit::StopReason::converged);
+      CHECK(std::abs(report.objective - entropy) <= 1e-12 + C * 100);
+      const std::vector<double>& b = model.intercept();
+      const double norm = std::exp(b[0]) + std::exp(b[1]) + std::exp(b[2]);
+      for (std::size_t k = 0; k < 3; ++k)
+        CHECK(std::abs(std::exp(b[k]) / norm - frequency[k]) <= (newton ? 1e-9 : 1e-6));
+    }
+    // Float data, structured, default tolerance: the closed form to float's rounding of the
+    // objective (the fit may end line_search_failed there, tol being below that rounding).
+    softmaxkit::FitOptions options;
+    options.C = C;
+    softmaxkit::SoftmaxRegression model(options);
+    const auto report =
+        model.fit(softmaxkit::MatrixView<const float>(narrow.data(), 100, 4), data.labels);
+    CHECK(report.reason != softmaxkit::StopReason::nan);
+    CHECK(std::abs(report.objective - entropy) <= 1e-7 + C * 100);
+    const std::vector<double>& b = model.intercept();
+    const double norm = std::exp(b[0]) + std::exp(b[1]) + std::exp(b[2]);
+    for (std::size_t k = 0; k < 3; ++k)
+      CHECK(std::abs(std::exp(b[k]) / norm - frequency[k]) <= 1e-5);  // the float gradient's rounding
+  }
+}
+
 TEST_CASE("early stopping keeps the best validation parameters") {
   const Synthetic data = make_blobs(2000, 10, 3, 0.5, 8);
   softmaxkit::FitOptions options;

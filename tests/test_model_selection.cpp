@@ -98,8 +98,16 @@ TEST_CASE("fit_path: every point equals an independent cold fit at its C") {
       CHECK(largest <= 1e-3 * (1.0 + Cs[i]));
       CHECK(point.intercept.size() == 3);
     }
-    // The duplicate C starts from its own solution: no more evaluations than the first.
-    CHECK(path.points[4].report.evaluations <= path.points[0].report.evaluations);
+    // The duplicate C starts from its own solution. In double that solution already meets the
+    // rule: no more evaluations than the first. In float at tol 1e-10 every point ends on
+    // rounding (no_progress) after a noise-driven number of evaluations (59 to 335 for this
+    // point as other points' bits changed), so there it must only not end above its start.
+    if (in_float) {
+      CHECK(path.points[4].report.objective <=
+            path.points[0].report.objective + 1e-7 * path.points[0].report.objective);
+    } else {
+      CHECK(path.points[4].report.evaluations <= path.points[0].report.evaluations);
+    }
     // The path chooses its own starts: options.warm_start changes nothing.
     path_options.warm_start = true;
     const softmaxkit::PathResult again =

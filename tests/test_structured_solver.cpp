@@ -620,6 +620,7 @@ TEST_CASE("structured: tolerance 1e-10 in double converges where f stops changin
 // parallel above 32768 entries) with the same bits.
 TEST_CASE("structured: the Kronecker metric with both factors diagonal is the closed form") {
   using softmaxkit::solvers_detail::factorize_gram;
+  using softmaxkit::solvers_detail::intercept_ridge_ratio;
   using softmaxkit::solvers_detail::KroneckerPreconditioner;
   std::mt19937_64 generator(21);
   std::uniform_real_distribution<double> uniform(0.1, 2.0);
@@ -649,8 +650,9 @@ TEST_CASE("structured: the Kronecker metric with both factors diagonal is the cl
           for (std::size_t c = 0; c < k; ++c) mean += in[k * features + c] / static_cast<double>(k);
           for (std::size_t c = 0; c < k; ++c) in[k * features + c] -= mean;
         }
-        KroneckerPreconditioner metric(k, features, intercept, shape.lambda,
-                                       factorize_gram(g, cols, intercept, false), true);
+        KroneckerPreconditioner metric(
+            k, features, intercept, shape.lambda,
+            factorize_gram(g, cols, intercept, false, intercept_ridge_ratio(shape.lambda)), true);
         metric.set_class_covariance(a);
         std::vector<double> out(in.size()), out_two(in.size());
         tbb::task_arena(1).execute([&] { metric.apply(in, out); });
@@ -762,6 +764,7 @@ TEST_CASE("structured: float pairs above one vector block still reach the optimu
 // Hessian (phase 2) M^{-1} stays symmetric: u'M^{-1}v = v'M^{-1}u.
 TEST_CASE("structured: the dense Kronecker metric inverts A (x) G + I (x) R; apply_pair = apply") {
   using softmaxkit::solvers_detail::factorize_gram;
+  using softmaxkit::solvers_detail::intercept_ridge_ratio;
   using softmaxkit::solvers_detail::KroneckerPreconditioner;
   constexpr std::size_t k = 4, f = 500, n = f + 1, s = 700;
   constexpr double lambda = 0.05;
@@ -788,7 +791,8 @@ TEST_CASE("structured: the dense Kronecker metric inverts A (x) G + I (x) R; app
     for (std::size_t c = 0; c < k; ++c)
       for (std::size_t e = 0; e < k; ++e) a[c * k + e] += ((c == e ? p[c] : 0) - p[c] * p[e]) / 50;
   }
-  KroneckerPreconditioner metric(k, f, true, lambda, factorize_gram(g, n, true, true));
+  KroneckerPreconditioner metric(k, f, true, lambda,
+                                 factorize_gram(g, n, true, true, intercept_ridge_ratio(lambda)));
   metric.set_class_covariance(a);
   // Two inputs in the solver's layout [W (K x f), b (K)], intercepts centred over the classes.
   auto random_input = [&] {
@@ -801,7 +805,7 @@ TEST_CASE("structured: the dense Kronecker metric inverts A (x) G + I (x) R; app
   };
   const std::vector<double> u = random_input(), v = random_input();
   // M x for x in the solver's layout, in long double.
-  auto forward = [&](const std::vector<double>& x) {
+  auto forward = [&](const std::vector<double>& x, double l2) {
     auto at = [&](std::size_t c, std::size_t j) -> long double {
       return j < f ? x[c * f + j] : x[k * f + c];
     };
@@ -816,7 +820,7 @@ TEST_CASE("structured: the dense Kronecker metric inverts A (x) G + I (x) R; app
     std::vector<long double> out(k * n);
     for (std::size_t c = 0; c < k; ++c)
       for (std::size_t j = 0; j < n; ++j) {
-        long double sum = (j < f ? lambda : 1e-3 * lambda) * at(c, j);
+        long double sum = (j < f ? l2 : 1e-3 * std::min(l2, 1.0)) * at(c, j);
         for (std::size_t e = 0; e < k; ++e)
           sum += static_cast<long double>(a[c * k + e]) * xg[e * n + j];
         out[j < f ? c * f + j : k * f + c] = sum;
@@ -849,7 +853,22 @@ TEST_CASE("structured: the dense Kronecker metric inverts A (x) G + I (x) R; app
     const std::vector<double>& in = *pair;
     const std::vector<double>& out = pair == &u ? mu : mv;
     std::vector<long double> exact(in.begin(), in.end());
-    CHECK(relative(forward(out), exact) <= 1e-9);
+    CHECK(relative(forward(out, lambda), exact) <= 1e-9);
+  }
+  // A penalty above the intercept's G entry (1): its ridge stays 1e-3 (it was 1e-3 lambda, which
+  // at lambda = 1e28 made the intercept's steps 1e25 times too short). The factorisation must be
+  // the one for that ratio.
+  {
+    constexpr double large = 50;
+    KroneckerPreconditioner strong(k, f, true, large,
+                                   factorize_gram(g, n, true, true, intercept_ridge_ratio(large)));
+    strong.set_class_covariance(a);
+    std::vector<double> out(u.size());
+    tbb::task_arena(1).execute([&] { strong.apply(u, out); });
+    CHECK(relative(forward(out, large), std::vector<long double>(u.begin(), u.end())) <= 1e-9);
+    CHECK_THROWS_AS(
+        KroneckerPreconditioner(k, f, true, large, factorize_gram(g, n, true, true, 1e-3)),
+        std::logic_error);
   }
   CHECK(relative(pair_u, std::vector<long double>(mu.begin(), mu.end())) <= 1e-12);
   CHECK(relative(pair_v, std::vector<long double>(mv.begin(), mv.end())) <= 1e-12);

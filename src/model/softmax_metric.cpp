@@ -190,7 +190,11 @@ void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
   const double s = static_cast<double>(gram_sample.size()), c = static_cast<double>(cols);
   setup_passes_ = sample_entries / pass_flops_;  // the reads of the hash
   std::shared_ptr<const solvers_detail::GramFactorization> factorization;
-  if (cache != nullptr && *cache && (*cache)->key == key && (*cache)->cols == cols) {
+  // The factorisation depends on lambda through the intercept's ridge ratio only, which is the
+  // same for every lambda <= 1 (C >= 1 / rows): a C search reuses it there.
+  const double intercept_ratio = solvers_detail::intercept_ridge_ratio(problem.l2);
+  if (cache != nullptr && *cache && (*cache)->key == key && (*cache)->cols == cols &&
+      (*cache)->intercept_ratio == intercept_ratio) {
     factorization = *cache;
     reused_setup_ = true;
   }
@@ -244,11 +248,22 @@ void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
     }
   }
   if (!factorization) {
-    auto fresh = solvers_detail::factorize_gram(gram, cols, intercept_, dense);
+    auto fresh = solvers_detail::factorize_gram(gram, cols, intercept_, dense, intercept_ratio);
     fresh->key = key;
     setup_passes_ +=
         ((dense ? s * c * c : 2 * sample_entries + 2 * s) + fresh->flops) / pass_flops_;
-    if (cache != nullptr) *cache = fresh;
+    const double common_ratio = solvers_detail::intercept_ridge_ratio(0);
+    if (cache != nullptr && intercept_ratio == common_ratio) {
+      *cache = fresh;
+    } else if (cache != nullptr && !(*cache && (*cache)->key == key && (*cache)->cols == cols)) {
+      // A penalty above 1 (C < 1 / rows) has its own intercept ratio, which no other C shares.
+      // A C search goes on to larger C, all with the common ratio: factorise for it too while G
+      // is at hand, so the rest of the search reuses one factorisation as before.
+      auto common = solvers_detail::factorize_gram(gram, cols, intercept_, dense, common_ratio);
+      common->key = key;
+      setup_passes_ += common->flops / pass_flops_;
+      *cache = std::move(common);
+    }
     factorization = std::move(fresh);
   }
   // A dense A costs a K x K eigendecomposition per update and two K x K x n' products per

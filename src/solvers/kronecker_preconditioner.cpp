@@ -17,7 +17,7 @@
 namespace softmaxkit::solvers_detail {
 namespace {
 
-constexpr double intercept_ridge = 1e-3;  // R's entry for the intercept column, times lambda
+constexpr double intercept_ridge = 1e-3;  // R's intercept entry over min(lambda, G_bb = 1)
 // Below this times a column's G_jj a penalty's all-classes curvature is under a float gradient's
 // rounding (see the constructor).
 constexpr double centre_below = 1e-6;
@@ -49,15 +49,21 @@ void symmetric_eigen(std::vector<double>& a, std::vector<double>& values, std::s
 
 }  // namespace
 
+double intercept_ridge_ratio(double l2) {
+  return l2 > 1 ? intercept_ridge / l2 : intercept_ridge;
+}
+
 std::shared_ptr<GramFactorization> factorize_gram(std::span<const double> gram, std::size_t cols,
-                                                  bool intercept, bool dense) {
+                                                  bool intercept, bool dense,
+                                                  double intercept_ratio) {
   auto out = std::make_shared<GramFactorization>();
   const std::size_t n = cols;
   out->cols = n;
   out->dense = dense;
   out->intercept = intercept;
+  out->intercept_ratio = intercept_ratio;
   std::vector<double> d(n, 1.0);
-  if (intercept && n > 0) d[n - 1] = 1 / std::sqrt(intercept_ridge);
+  if (intercept && n > 0) d[n - 1] = 1 / std::sqrt(intercept_ratio);
   out->diagonal.resize(n);
   for (std::size_t j = 0; j < n; ++j) out->diagonal[j] = dense ? gram[j * n + j] : gram[j];
   for (std::size_t j = 0; j < n; ++j) out->mean_diagonal += out->diagonal[j];
@@ -126,8 +132,13 @@ KroneckerPreconditioner::KroneckerPreconditioner(std::size_t classes, std::size_
   }
   centre_weights_ = classes_ > 1 && std::find(centred_columns_.begin(), centred_columns_.end(),
                                               1) != centred_columns_.end();
+  if (gram_->intercept_ratio != intercept_ridge_ratio(l2)) {
+    throw std::logic_error(
+        "KroneckerPreconditioner: the Gram factorisation's intercept ratio is "
+        "not this penalty's");
+  }
   scale_.assign(n, 1 / std::sqrt(ridge));
-  if (intercept_) scale_[n - 1] = 1 / std::sqrt(intercept_ridge * ridge);
+  if (intercept_) scale_[n - 1] = 1 / std::sqrt(gram_->intercept_ratio * ridge);
   l_.resize(n);
   for (std::size_t j = 0; j < n; ++j) l_[j] = gram_->values[j] / ridge;
   setup_flops_ = gram_->flops;

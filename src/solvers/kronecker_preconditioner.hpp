@@ -3,8 +3,11 @@
 // For softmax regression with parameters V = [W | b] (K x n', n' = n + 1 with an intercept) the
 // Hessian is  sum_i w_i (diag(p_i) - p_i p_i^T) (x) x~_i x~_i^T / sum w  +  lambda on W.  Its
 // Kronecker approximation, with the penalty in a column ridge R = diag(lambda, ..., lambda,
-// 1e-3 lambda) (the tiny ridge on the unpenalised intercept keeps M invertible without putting
-// the penalty where the objective has none), is
+// 1e-3 min(lambda, 1)) (the tiny ridge on the unpenalised intercept keeps M invertible without
+// putting the penalty where the objective has none; capped at 1e-3 of the intercept's G entry,
+// which is 1, because at lambda = 1e28 (C = 1e-30 on 100 rows) a ridge of 1e-3 lambda made the
+// intercept's steps 1e25 times too short: the fit ended no_progress at uniform probabilities),
+// is
 //     M = A (x) G + I (x) R,   A = weighted mean of diag(p_i) - p_i p_i^T  (K x K),
 //                              G = weighted mean of x~_i x~_i^T            (n' x n'),
 // applied as a matrix map V -> A V G + V R. In whitened columns (V = V' R^{-1/2}, G' =
@@ -53,30 +56,37 @@ inline constexpr std::size_t max_dense_features = 2048;
 inline constexpr std::size_t max_dense_classes = 1024;
 inline constexpr std::size_t max_subspace_size = 2048;  // K r: (K r)^2 doubles = 32 MiB
 
-// The lambda-free part of the setup, reusable across fits on the same data (a C search): the
-// eigendecomposition of D G D, D = diag(1, ..., 1, 1e-3^{-1/2}) (the intercept's ridge ratio).
-// The whitened G' = R^{-1/2} G R^{-1/2} of a penalty lambda is that matrix over lambda: same
-// eigenvectors, eigenvalues / lambda.
+// The intercept's ridge over lambda, r = 1e-3 min(1, 1 / lambda): 1e-3 for every lambda <= 1.
+double intercept_ridge_ratio(double l2);
+
+// The part of the setup that depends on lambda only through r, reusable across fits on the same
+// data with the same r (a C search, every C >= 1 / rows): the eigendecomposition of D G D,
+// D = diag(1, ..., 1, r^{-1/2}). The whitened G' = R^{-1/2} G R^{-1/2} of a penalty lambda is
+// that matrix over lambda: same eigenvectors, eigenvalues / lambda.
 struct GramFactorization {
   std::uint64_t key = 0;  // what it was computed from (the caller's choice; 0 = none)
   std::size_t cols = 0;
   bool dense = true, intercept = true;
-  std::vector<double> vectors;   // n' x n', column j = vector j (empty when !dense)
-  std::vector<double> values;    // ascending, >= 0 (the diagonal of D G D when !dense)
-  double mean_diagonal = 0;      // of G, for the ridge that replaces a zero penalty
-  std::vector<double> diagonal;  // G's, n' (which columns a tiny penalty centres)
-  double flops = 0;              // of the eigendecomposition
+  double intercept_ratio = 1e-3;  // r, the intercept's ridge over lambda
+  std::vector<double> vectors;    // n' x n', column j = vector j (empty when !dense)
+  std::vector<double> values;     // ascending, >= 0 (the diagonal of D G D when !dense)
+  double mean_diagonal = 0;       // of G, for the ridge that replaces a zero penalty
+  std::vector<double> diagonal;   // G's, n' (which columns a tiny penalty centres)
+  double flops = 0;               // of the eigendecomposition
 };
 
 // gram: n' x n' row-major (or, when !dense, only its n' diagonal entries): the weighted mean of
 // x~ x~^T over a row sample, intercept column last.
+// intercept_ratio: intercept_ridge_ratio(lambda) of the fits that will use it.
 std::shared_ptr<GramFactorization> factorize_gram(std::span<const double> gram, std::size_t cols,
-                                                  bool intercept, bool dense);
+                                                  bool intercept, bool dense,
+                                                  double intercept_ratio);
 
 class KroneckerPreconditioner {
  public:
   // l2: lambda (>= 0; a zero penalty, or one so small that G / l2 overflows, is replaced by a
-  // ridge of 1e-10 times the mean diagonal of G, so M stays invertible and finite).
+  // ridge of 1e-10 times the mean diagonal of G, so M stays invertible and finite). gram's
+  // intercept_ratio must be intercept_ridge_ratio(l2) (std::logic_error otherwise).
   KroneckerPreconditioner(std::size_t classes, std::size_t features, bool intercept, double l2,
                           std::shared_ptr<const GramFactorization> gram,
                           bool diagonal_classes = false);
