@@ -478,13 +478,20 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
             )
         elif report["reason"] in ("line_search_failed", "no_progress"):
-            # As scikit-learn's lbfgs warns on an abnormal line-search end: tol was not reached,
-            # usually because the objective's rounding (float32) is above it near the optimum.
+            # As scikit-learn's lbfgs warns on an abnormal line-search end: tol was not reached.
+            # In float32 usually because the objective's rounding is above it near the optimum;
+            # in float64 the line search cannot see the objective decrease either, which takes a
+            # far worse conditioned problem (the message used to blame float rounding there too).
+            if X.dtype == np.float32:
+                cause = ("the float32 objective's rounding is above the tolerance there; "
+                         "increase tol or fit float64 data")
+            else:
+                cause = ("the objective's decrease fell below float64's rounding (a badly "
+                         "conditioned problem: extreme C or feature scales); rescale the "
+                         "features, increase tol or try solver='newton'")
             warnings.warn(
                 f"SoftmaxRegression stopped before reaching tol={self.tol} "
-                f"({report['reason']}, gradient norm {report['gradient_norm']:.3g}): the "
-                "objective's rounding is above the tolerance there; increase tol or fit float64 "
-                "data",
+                f"({report['reason']}, gradient norm {report['gradient_norm']:.3g}): {cause}",
                 ConvergenceWarning,
             )
         return self

@@ -285,3 +285,18 @@ def test_weights_times_class_weights_beyond_float32_name_both():
     with pytest.raises(ValueError, match=r"sample_weight\[\d+\] times its class weight"):
         SoftmaxRegression(class_weight={0: 100.0, 1: 1.0, 2: 1.0}).fit(
             X.astype(np.float32), y, sample_weight=weights)
+
+
+def test_the_convergence_warning_names_the_cause_for_the_dtype():
+    # Plain L-BFGS at C = 1e-30 (lambda = 1e28 on 120 rows) cannot see its steps in a float64
+    # objective: the warning used to blame float32 rounding there too.
+    X, y = problem()
+    with pytest.warns(ConvergenceWarning, match="below float64's rounding") as record:
+        SoftmaxRegression(C=1e-30, solver="lbfgs").fit(X, y)
+    assert all("float32" not in str(w.message) for w in record)
+    # Iris in float32 with plain L-BFGS ends on the float32 objective's rounding.
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="float32 objective's rounding"):
+        SoftmaxRegression(solver="lbfgs").fit(X.astype(np.float32), y)
