@@ -6,7 +6,6 @@ has no truth value (SystemError), parameters the checks let through (RuntimeErro
 and a C search that never warned about unconverged fits."""
 
 import pickle
-import threading
 import warnings
 
 import numpy as np
@@ -14,15 +13,8 @@ import pytest
 import scipy.sparse
 from sklearn.exceptions import ConvergenceWarning
 
+from stand_ins import NanCore, dense_problem, errors_while
 from softmaxkit import SoftmaxRegression, SoftmaxRegressionCV
-
-
-def dense_problem(rows=60, features=4, classes=3, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((rows, features))
-    y = rng.integers(0, classes, rows)
-    y[:classes] = np.arange(classes)
-    return X, y
 
 
 def malformed_csr(kind, rows=20, features=4):
@@ -68,23 +60,13 @@ def test_prediction_while_another_thread_refits_the_same_model():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y3)
-        done, shapes, errors = threading.Event(), set(), []
+        shapes = set()
 
-        def predict():
-            while not done.is_set():
-                try:
-                    shapes.add(model.predict_proba(X).shape)
-                except Exception as error:  # noqa: BLE001 - recorded and reported below
-                    errors.append(repr(error))
-
-        reader = threading.Thread(target=predict)
-        reader.start()
-        try:
+        def refit():
             for i in range(12):
                 model.fit(X, y6 if i % 2 else y3)
-        finally:
-            done.set()
-            reader.join()
+
+        errors = errors_while(lambda: shapes.add(model.predict_proba(X).shape), refit)
     assert errors == []
     assert shapes <= {(2000, 3), (2000, 6)}
     # Each prediction saw a whole model: probabilities of one fit or the other, never a mix.
@@ -109,13 +91,6 @@ def test_a_fit_whose_objective_becomes_nan_raises_and_leaves_the_estimator_unfit
     # the checks today (overflowing weights are refused, see test_api_misuse.cpp), so a core
     # that reports it stands in for one.
     import softmaxkit._estimator as estimator_module
-
-    class NanCore:
-        last_report = None
-
-        def fit(self, *args):
-            return {"reason": "nan", "objective": float("nan"), "gradient_norm": float("nan"),
-                    "iterations": 3}
 
     X, y = dense_problem()
     model = SoftmaxRegression().fit(X, y)

@@ -5,6 +5,7 @@ SoftmaxRegressionCV under concurrent use raised, refit=False broke ties towards 
 CV refit accepted reason 'nan', Ctrl-C waited for the whole search, rows whose logits overflow
 were predicted as the first class."""
 
+import functools
 import os
 import pickle
 import signal
@@ -18,15 +19,11 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import softmaxkit
+from stand_ins import NanCore, dense_problem, errors_while
 from softmaxkit import SoftmaxRegression, SoftmaxRegressionCV
 
 
-def problem(rows=120, features=4, classes=3, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((rows, features))
-    y = rng.integers(0, classes, rows)
-    y[:classes] = np.arange(classes)
-    return X, y
+problem = functools.partial(dense_problem, rows=120)
 
 
 def separable(rows=60, seed=0):
@@ -102,20 +99,13 @@ def test_pickles_taken_during_fits_hold_one_fit():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, labels[0])
-        done, pickles = threading.Event(), []
+        pickles = []
 
-        def take():
-            while not done.is_set():
-                pickles.append(pickle.dumps(model))
-
-        taker = threading.Thread(target=take)
-        taker.start()
-        try:
+        def refit():
             for i in range(30):
                 model.fit(X, labels[i % 2])
-        finally:
-            done.set()
-            taker.join()
+
+        assert errors_while(lambda: pickles.append(pickle.dumps(model)), refit) == []
     assert len(pickles) > 0
     for data in pickles:
         restored = pickle.loads(data)
@@ -128,26 +118,17 @@ def test_predictions_during_cv_fits_see_whole_fits(refit):
     X, y = problem(rows=600, features=6, classes=4, seed=5)
     model = SoftmaxRegressionCV(Cs=[0.01, 1.0], cv=3, refit=refit, n_threads=1).fit(X, y)
     y_two = (y > 1).astype(int)  # another class count: a half-assigned model fails to predict
-    done, errors = threading.Event(), []
 
     def predict():
-        while not done.is_set():
-            try:
-                probabilities = model.predict_proba(X)
-                assert probabilities.shape[1] == model.classes_.size
-                model.predict(X)
-            except Exception as error:  # noqa: BLE001 - recorded and reported below
-                errors.append(repr(error))
+        probabilities = model.predict_proba(X)
+        assert probabilities.shape[1] == model.classes_.size
+        model.predict(X)
 
-    reader = threading.Thread(target=predict)
-    reader.start()
-    try:
+    def refit():
         for i in range(6):
             model.fit(X, y_two if i % 2 else y)
-    finally:
-        done.set()
-        reader.join()
-    assert errors == []
+
+    assert errors_while(predict, refit) == []
 
 
 def test_a_callback_that_refits_the_same_estimator_is_refused():
@@ -185,13 +166,6 @@ def test_a_cv_refit_whose_objective_becomes_nan_raises_and_keeps_the_estimator(m
     import softmaxkit._estimator as estimator_module
 
     real = estimator_module._core.Model
-
-    class NanCore:
-        last_report = None
-
-        def fit(self, *args):
-            return {"reason": "nan", "objective": float("nan"), "gradient_norm": float("nan"),
-                    "iterations": 3}
 
     X, y = problem()
     for refit in (True, False):
