@@ -332,7 +332,54 @@ TEST_CASE("a huge penalty leaves the intercept at the class log-frequencies (clo
     const std::vector<double>& b = model.intercept();
     const double norm = std::exp(b[0]) + std::exp(b[1]) + std::exp(b[2]);
     for (std::size_t k = 0; k < 3; ++k)
-      CHECK(std::abs(std::exp(b[k]) / norm - frequency[k]) <= 1e-5);  // the float gradient's rounding
+      CHECK(std::abs(std::exp(b[k]) / norm - frequency[k]) <=
+            1e-5);  // the float gradient's rounding
+  }
+}
+
+TEST_CASE(
+    "features of 1e17 and beyond: the structured fit reaches the rescaled problem's optimum") {
+  // Features uniform on [0, s): with W' = s W the problem is the one on [0, 1) with the penalty
+  // lambda / s^2. The metric's full eigendecomposition of G (entries from s^2 / 3 down to the
+  // intercept's 1) lost the intercept's direction from s = 1e17: line_search_failed at the start,
+  // objective log 2. Above a diagonal span of 1e24 the metric uses G's diagonal.
+  std::mt19937 generator(31);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::normal_distribution<double> noise(0.0, 0.3);
+  constexpr std::size_t rows = 100, cols = 3;
+  std::vector<double> unit(rows * cols);
+  std::vector<std::int32_t> labels(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = 0; j < cols; ++j) unit[i * cols + j] = uniform(generator);
+    labels[i] = unit[i * cols] + noise(generator) > 0.5 ? 1 : 0;
+  }
+  for (double scale : {1e13, 1e17, 1e19}) {
+    CAPTURE(scale);
+    std::vector<double> scaled(unit);
+    for (double& x : scaled) x *= scale;
+    const std::vector<float> narrow(scaled.begin(), scaled.end());
+    const double lambda = 1.0 / static_cast<double>(rows);  // C = 1
+    softmaxkit::FitOptions reference_options;
+    reference_options.l2 = lambda / (scale * scale);
+    reference_options.solver = softmaxkit::SolverKind::newton_cg;
+    reference_options.tolerance = 1e-12;
+    softmaxkit::SoftmaxRegression reference(reference_options);
+    const double optimum =
+        reference.fit(softmaxkit::MatrixView<const double>(unit.data(), rows, cols), labels)
+            .objective;
+    for (bool in_float : {false, true}) {
+      CAPTURE(in_float);
+      softmaxkit::FitOptions options;
+      options.C = 1.0;
+      softmaxkit::SoftmaxRegression model(options);
+      const auto report =
+          in_float
+              ? model.fit(softmaxkit::MatrixView<const float>(narrow.data(), rows, cols), labels)
+              : model.fit(softmaxkit::MatrixView<const double>(scaled.data(), rows, cols), labels);
+      CHECK(report.reason == softmaxkit::StopReason::converged);
+      CHECK(std::abs(report.objective - optimum) <= (in_float ? 1e-6 : 1e-9) * optimum);
+      CHECK(report.metric.find(scale > 1e12 ? "G diagonal" : "G full") != std::string::npos);
+    }
   }
 }
 

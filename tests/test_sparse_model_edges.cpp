@@ -201,12 +201,16 @@ void check_poisoned_fits() {
         const Outcome csr = fit_csr(options, bad), dense = fit_dense(options, bad);
         if (solver == SolverKind::structured && std::isfinite(static_cast<double>(poison))) {
           // The structured metric's class factor A is chosen by cost, full for the dense data
-          // and diagonal for the cheaper CSR pass (softmax_metric.cpp), so the runs differ; on a
-          // float-max feature the dense one stops at W = 0 (line_search_failed) while the CSR
-          // one descends. Either way the result is finite and no worse than the start.
+          // and diagonal for the cheaper CSR pass (softmax_metric.cpp), so the runs differ. On a
+          // float-max feature the dense one stopped at W = 0 (line_search_failed) while the CSR
+          // one descended; with G's diagonal above a span of 1e24 both descend now, to within
+          // float's tolerance of each other (7.9e-9 relative apart under SSE2), though the dense
+          // one can still end line_search_failed 3e-3 above. Either way the result is finite,
+          // no worse than the start, and the CSR one no worse than the dense one.
           REQUIRE(csr.error.empty());
           CHECK(csr.report.reason != StopReason::nan);
-          CHECK(csr.report.objective <= dense.report.objective * (1 + 1e-12));
+          CHECK(csr.report.objective <= dense.report.objective * (1 + 1e-6));
+          CHECK(dense.report.objective <= std::log(3.0) * (1 + 1e-12));
           for (double w : csr.weights) CHECK(std::isfinite(w));
           continue;
         }

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <iterator>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -46,6 +47,20 @@ std::vector<std::size_t> sample_rows(std::size_t rows, std::size_t count, std::u
 }
 
 namespace {
+
+// Above this ratio of G's largest to smallest positive diagonal entry the metric uses G's
+// diagonal (setup()).
+constexpr double max_gram_diagonal_span = 1e24;
+
+// Largest over smallest positive diagonal entry of a dense cols x cols G (1 without one).
+double gram_diagonal_span(const std::vector<double>& gram, std::size_t cols) {
+  double largest = 0, smallest = std::numeric_limits<double>::infinity();
+  for (std::size_t j = 0; j < cols; ++j) {
+    const double g = gram[j * cols + j];
+    if (g > 0) largest = std::max(largest, g), smallest = std::min(smallest, g);
+  }
+  return largest > 0 ? largest / smallest : 1;
+}
 
 // Sample sizes from the shape: G's rank-s update costs s n'^2 flops, so s is held to about
 // 3 passes (12 m K / n' rows) but at least 2000 and at most settings.gram_rows; A's sample is
@@ -164,7 +179,10 @@ void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
   const std::vector<std::size_t>& gram_sample = gram_sample_;
   const bool unweighted = all_zero(gram_sample);  // then fall back to plain means
   gram_unweighted_ = unweighted;
-  const bool dense = cols <= solvers_detail::max_dense_features;
+  // G is sampled in full up to max_dense_features columns (dense_sample); it is factorised in
+  // full (dense) unless its diagonal spans more than max_gram_diagonal_span (below).
+  const bool dense_sample = cols <= solvers_detail::max_dense_features;
+  bool dense = dense_sample;
   // The factorization depends only on the sampled rows, their weights and the shape: a fit on the
   // same data (a C search) finds it in the cache under the hash of exactly those values.
   std::uint64_t key = 0xcbf29ce484222325ULL;
@@ -198,9 +216,10 @@ void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
     factorization = *cache;
     reused_setup_ = true;
   }
-  std::vector<double> gram(factorization ? 0 : dense ? cols * cols : cols, 0.0);
+  if (factorization) dense = factorization->dense;
+  std::vector<double> gram(factorization ? 0 : dense_sample ? cols * cols : cols, 0.0);
   double total = 0;
-  if (!factorization && dense) {
+  if (!factorization && dense_sample) {
     constexpr std::size_t chunk = 1024;
     std::vector<double> block(std::min(chunk, gram_sample.size()) * cols);
     SingleThreadedBlas single;
@@ -242,16 +261,27 @@ void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
   if (class_scalar_ && !factorization) {
     gram_effective_rank_ = dense ? effective_rank(gram, n, cols) : static_cast<double>(n);
     if (!(gram_effective_rank_ < static_cast<double>(n) / 4)) {  // identity: G work only
-      setup_passes_ += (dense ? s * c * c : 2 * sample_entries) / pass_flops_;
+      setup_passes_ += (dense_sample ? s * c * c : 2 * sample_entries) / pass_flops_;
       identity_after_probe_ = true;
       return;
     }
+  }
+  if (!factorization && dense && gram_diagonal_span(gram, cols) > max_gram_diagonal_span) {
+    // Features whose scales differ by more than 1e12 (or features of 1e12 beside the intercept's
+    // 1): dsyevd's absolute error, about eps times the largest eigenvalue, then exceeds the
+    // smallest ones, which carry the intercept's direction when the features are not centred
+    // (3 uniform features on [0, 1e17): line_search_failed at the start, objective log 2). The
+    // diagonal G is exact for what it models and converged there at every scale up to 1e19.
+    std::vector<double> diagonal(cols);
+    for (std::size_t j = 0; j < cols; ++j) diagonal[j] = gram[j * cols + j];
+    gram = std::move(diagonal);
+    dense = false;
   }
   if (!factorization) {
     auto fresh = solvers_detail::factorize_gram(gram, cols, intercept_, dense, intercept_ratio);
     fresh->key = key;
     setup_passes_ +=
-        ((dense ? s * c * c : 2 * sample_entries + 2 * s) + fresh->flops) / pass_flops_;
+        ((dense_sample ? s * c * c : 2 * sample_entries + 2 * s) + fresh->flops) / pass_flops_;
     const double common_ratio = solvers_detail::intercept_ridge_ratio(0);
     if (cache != nullptr && intercept_ratio == common_ratio) {
       *cache = fresh;

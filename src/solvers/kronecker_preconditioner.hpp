@@ -31,8 +31,9 @@
 //
 // Sizes, memory and cost, and the automatic fallbacks (the choice is reported by describe()):
 //   G full: n'^2 doubles plus an n' x n' eigendecomposition once (about 9 n'^3 flops) and
-//           4 K n'^2 flops per application; used while n' <= max_dense_features (2048: 32 MiB).
-//           Above, G diagonal: n' doubles (the second moments of the columns), U = I.
+//           4 K n'^2 flops per application; used while n' <= max_dense_features (2048: 32 MiB)
+//           and G's diagonal spans at most 1e24 (SoftmaxMetric decides). Otherwise G diagonal:
+//           n' doubles (the second moments of the columns), U = I.
 //   A full: K^2 doubles, a K x K eigendecomposition per update (about 9 K^3 flops);
 //           used while K <= max_dense_classes (1024) and the caller allows it (SoftmaxMetric:
 //           while 9 K^3 <= pass / 20). Otherwise A diagonal: mean p (1 - p), K doubles.
