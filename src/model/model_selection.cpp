@@ -50,6 +50,16 @@ void check_Cs(std::string_view where, std::span<const double> Cs) {
   }
 }
 
+template <class Features>
+void check_label_count(std::string_view where, const Features& features,
+                       std::span<const std::int32_t> labels) {
+  if (labels.size() != features.rows()) {
+    detail::fail(where, "labels has " + std::to_string(labels.size()) +
+                            " entries but features has " + std::to_string(features.rows()) +
+                            " rows");
+  }
+}
+
 void check_options(std::string_view where, const FitOptions& options) {
   if (options.validation_fraction != 0) {
     detail::fail(where, "options.validation_fraction is " + number(options.validation_fraction) +
@@ -74,11 +84,7 @@ PathResult path_impl(std::string_view where, const Features& features,
   // Named as the path's (the first fit's checks named SoftmaxRegression::fit, which the caller
   // never called).
   if (features.empty()) detail::fail(where, "features are empty");
-  if (labels.size() != features.rows()) {
-    detail::fail(where, "labels has " + std::to_string(labels.size()) +
-                            " entries but features has " + std::to_string(features.rows()) +
-                            " rows");
-  }
+  check_label_count(where, features, labels);
   // Most regularised first: each solution is a good start for the next, larger C.
   std::vector<std::size_t> order(Cs.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -271,11 +277,7 @@ CvResult cv_impl(std::string_view where, const Features& features,
     detail::fail(where, "cv.scoring is not a CvScoring");  // it would pick by log-loss
   }
   if (features.empty()) detail::fail(where, "features are empty");
-  if (labels.size() != features.rows()) {
-    detail::fail(where, "labels has " + std::to_string(labels.size()) +
-                            " entries but features has " + std::to_string(features.rows()) +
-                            " rows");
-  }
+  check_label_count(where, features, labels);
   const std::vector<std::int32_t> classes = detail::distinct_sorted(labels);
   if (classes.size() < 2) detail::fail(where, "labels hold fewer than 2 classes");
   check_folds(where, folds, features.rows(), labels, classes);
@@ -387,11 +389,7 @@ template <class Features>
 CvResult cv_stratified(const Features& features, std::span<const std::int32_t> labels,
                        std::span<const double> Cs, const FitOptions& options, const CvOptions& cv) {
   check_Cs("cross_validate", Cs);
-  if (labels.size() != features.rows()) {
-    detail::fail("cross_validate", "labels has " + std::to_string(labels.size()) +
-                                       " entries but features has " +
-                                       std::to_string(features.rows()) + " rows");
-  }
+  check_label_count("cross_validate", features, labels);
   const std::vector<Fold> folds = stratified_folds(labels, cv.folds, cv.seed);
   return cv_impl("cross_validate", features, labels, Cs, folds, options, cv);
 }
