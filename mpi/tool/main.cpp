@@ -14,7 +14,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <filesystem>
+#include <new>
 #include <optional>
 #include <string>
 
@@ -349,6 +351,13 @@ int main(int argc, char** argv) {
   } catch (const Error& error) {
     if (rank == 0) std::fprintf(stderr, "softmaxkit: %s\n", error.what());
     code = cli::kExitBadInput;
+  } catch (const std::exception& error) {
+    // Only this rank failed (out of memory, say): the others may wait in a collective for it,
+    // so end them all rather than finalise.
+    const bool out_of_memory = dynamic_cast<const std::bad_alloc*>(&error) != nullptr;
+    std::fprintf(stderr, "softmaxkit: rank %d: %s%s\n", rank,
+                 out_of_memory ? "out of memory: " : "internal error: ", error.what());
+    MPI_Abort(MPI_COMM_WORLD, cli::kExitInternal);
   }
   MPI_Finalize();
   return code;

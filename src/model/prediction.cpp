@@ -14,8 +14,18 @@
 namespace softmaxkit::detail {
 namespace {
 
-// Rows per block: fixed, so which rows share a dgemm call never depends on the thread count.
+// Rows per block: fixed by the shape, so which rows share a dgemm call never depends on the
+// thread count.
 constexpr std::size_t kPredictionBlockRows = 256;
+// Float rows are widened to double a block at a time; very wide rows get fewer rows per block so
+// that each task's copy stays within this (256 rows of 784 features take 1.6 MB; a block of
+// 3 million features would take 6 GB per task).
+constexpr std::size_t kWidenedBlockBytes = std::size_t{64} << 20;
+
+std::size_t prediction_block_rows(std::size_t cols) {
+  const std::size_t bytes_per_row = std::max<std::size_t>(cols, 1) * sizeof(double);
+  return std::clamp<std::size_t>(kWidenedBlockBytes / bytes_per_row, 1, kPredictionBlockRows);
+}
 
 }  // namespace
 
@@ -27,16 +37,17 @@ std::vector<double> softmax_regression_probabilities(MatrixView<const T> feature
   const std::size_t rows = features.rows(), cols = features.cols(), classes = num_classes;
   std::vector<double> probabilities(rows * classes);
   if (rows == 0 || classes == 0) return probabilities;
-  const std::size_t blocks = (rows + kPredictionBlockRows - 1) / kPredictionBlockRows;
+  const std::size_t block_rows = prediction_block_rows(cols);
+  const std::size_t blocks = (rows + block_rows - 1) / block_rows;
   SingleThreadedBlas single_threaded_blas;  // our TBB tasks already use every core
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 1),
                     [&](const tbb::blocked_range<std::size_t>& range) {
                       std::vector<double> widened;  // float rows as double, once per task
                       if constexpr (std::is_same_v<T, float>)
-                        widened.resize(kPredictionBlockRows * cols);
+                        widened.resize(std::min(block_rows, rows) * cols);
                       for (std::size_t block = range.begin(); block != range.end(); ++block) {
-                        const std::size_t begin = block * kPredictionBlockRows;
-                        const std::size_t count = std::min(kPredictionBlockRows, rows - begin);
+                        const std::size_t begin = block * block_rows;
+                        const std::size_t count = std::min(block_rows, rows - begin);
                         const double* x = nullptr;
                         std::size_t x_stride = cols;
                         if constexpr (std::is_same_v<T, float>) {

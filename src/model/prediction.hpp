@@ -1,6 +1,7 @@
-// Class probabilities for a trained model: logits W x + b (OpenBLAS dgemm over fixed blocks of
-// rows), then softmax_rows, in double: each probability within softmax_rows' double bound of the
-// softmax of the double logits.
+// Class probabilities for a trained model: logits W x + b (OpenBLAS dgemm over blocks of rows
+// fixed by the shape), then softmax_rows, in double: each probability within softmax_rows' double
+// bound of the softmax of the double logits. Float rows are widened a block at a time: at most
+// 64 MB per task (fewer rows per block when rows have more than 32768 features).
 // Rows are independent and processed in parallel; the result does not depend on thread count.
 #pragma once
 

@@ -1,9 +1,10 @@
 // softmaxkit: train, predict and evaluate softmax-regression models from the command line.
 // Exit codes: 0 success; 2 bad usage or bad input (including non-finite data); 3 training stopped
 // because the objective or its gradient became NaN or infinite on finite data (no model is
-// written); 1 internal failure. Errors: one line on stderr.
+// written); 1 internal failure, or out of memory. Errors: one line on stderr.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <new>
 #include <string>
 
 #include "commands.hpp"
@@ -49,6 +50,11 @@ int main(int argc, char** argv) {
   } catch (const softmaxkit::Error& error) {
     std::fprintf(stderr, "softmaxkit: %s\n", error.what());
     return softmaxkit::cli::kExitBadInput;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr,
+                 "softmaxkit: out of memory: the data, the model and the solver's state need "
+                 "more memory than this process may use\n");
+    return softmaxkit::cli::kExitInternal;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "softmaxkit: internal error: %s\n", error.what());
     return softmaxkit::cli::kExitInternal;

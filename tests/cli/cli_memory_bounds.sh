@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Memory on a small file's say-so: two CSV rows of 1,000,000 features (a 4 MB file) are trained,
+# evaluated and predicted under a 1.5 GB address-space limit (`ulimit -v`). Prediction used to
+# widen float rows to double in blocks of 256 rows whatever the row count, 2 GB per task here;
+# the model and the solver's state need about 250 MB. Not run under the sanitizers, whose shadow
+# memory needs terabytes of address space. The limit leaves room for OpenBLAS's 128 MB buffer per
+# thread: OpenBLAS retries a failed buffer allocation forever (README, The command).
+# Usage: cli_memory_bounds.sh PATH_TO_SOFTMAXKIT
+set -u
+cli=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# shellcheck source=checks.sh
+source "$(dirname "$0")/checks.sh"
+
+awk 'BEGIN { for (r = 0; r < 2; r++) { printf "%d", r
+             for (j = 0; j < 1000000; j++) printf ",%d", (j + r) % 3
+             printf "\n" } }' >"$work/wide.csv"
+wide=(--format csv --label-column 0)
+
+limited() {  # limited softmaxkit arguments...: run under the address-space limit and a timeout
+  (ulimit -v 1536000 && timeout 120 "$cli" "$@")
+}
+
+limited train "${wide[@]}" --train "$work/wide.csv" --model "$work/m.skm" --quiet \
+  >"$work/out" 2>"$work/err"
+check "train within 1.5 GB (exit $?): $(head -c 300 "$work/err")" test -s "$work/m.skm"
+limited evaluate "${wide[@]}" --data "$work/wide.csv" --model "$work/m.skm" --json \
+  >"$work/out" 2>"$work/err"
+check "evaluate within 1.5 GB: $(head -c 300 "$work/err")" grep -q '"accuracy": 1' "$work/out"
+limited predict "${wide[@]}" --data "$work/wide.csv" --model "$work/m.skm" --proba \
+  >"$work/out" 2>"$work/err"
+check "predict --proba within 1.5 GB: $(head -c 300 "$work/err")" \
+  test "$(wc -l <"$work/out")" -eq 2
+
+echo "cli_memory_bounds: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
