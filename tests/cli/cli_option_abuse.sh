@@ -128,6 +128,19 @@ bad -- '--test' train "${csv[@]}" --test "$work/d.csv" --test "$work/d.csv"
 for flag in --no-intercept --double --json --quiet --no-scale --header; do
   bad -- "$flag" train "${csv[@]}" "$flag" "$flag"
 done
+# ---- a format's own option with another format (used to be ignored without a word) ----
+svm_train=(--format libsvm --train "$work/d.svm")
+bad -- '--header.*csv only' train "${svm_train[@]}" --header
+bad -- '--label-column.*csv only' train "${svm_train[@]}" --label-column 0
+bad -- '--no-scale.*idx only' train "${csv[@]}" --no-scale
+bad -- '--num-features.*libsvm only' train "${csv[@]}" --num-features 2
+bad -- '--no-scale.*idx only' train "${svm_train[@]}" --no-scale
+for sub in predict evaluate; do
+  bad -- '--num-features.*libsvm only' "$sub" "${model[@]}" --num-features 2
+  bad -- '--no-scale.*idx only' "$sub" "${model[@]}" --no-scale
+  bad -- '--header.*csv only' "$sub" --model "$work/m.skm" --format libsvm --data "$work/d.svm" \
+    --header
+done
 bad -- '--model' predict "${model[@]}" --model "$work/m.skm"
 bad -- '--data' evaluate "${model[@]}" --data "$work/d.csv"
 bad -- '--proba' predict "${model[@]}" --proba --proba

@@ -97,6 +97,26 @@ void check_model_target(const std::string& path, std::initializer_list<const std
   }
 }
 
+// A format's own option given with another format used to be ignored without a word (`--header`
+// on a LibSVM file, `--label-column` on IDX): refused after parsing, naming the option.
+void refuse_other_formats_options(const CLI::App& command) {
+  const std::string format = command.get_option("--format")->as<std::string>();
+  struct Owned {
+    const char* option;
+    const char* format;
+  };
+  constexpr Owned owned[] = {{"--no-scale", "idx"},
+                             {"--header", "csv"},
+                             {"--label-column", "csv"},
+                             {"--num-features", "libsvm"}};
+  for (const Owned& o : owned) {
+    if (command.count(o.option) > 0 && format != o.format) {
+      throw CLI::ValidationError(o.option, std::string("applies to --format ") + o.format +
+                                               " only, not --format " + format);
+    }
+  }
+}
+
 void add_data_source_options(CLI::App* command, DataArguments& arguments) {
   once(command->add_option("--model", arguments.model_path, "model file")->required());
   once(command->add_option("--format", arguments.data.format, "idx | csv | libsvm")
@@ -115,6 +135,7 @@ void add_data_source_options(CLI::App* command, DataArguments& arguments) {
            ->add_option("--num-features", arguments.data.num_features,
                         "libsvm: feature count (default: the model's)")
            ->check(whole_number));
+  command->callback([command] { refuse_other_formats_options(*command); });
 }
 
 // The model's width for sparse files that do not say theirs.
@@ -309,6 +330,7 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
   once(c->add_option("--num-features", a.train.num_features,
                      "libsvm: feature count (default: inferred)")
            ->check(whole_number));
+  c->callback([c] { refuse_other_formats_options(*c); });
   return c;
 }
 
