@@ -280,6 +280,10 @@ bad -- '--validation-fraction' train "${csv[@]}" --C 0.1,1 --validation-fraction
 for option in --C-grid --cv --cv-seed; do
   bad -- "$option" train "${csv[@]}" --C-grid 1:2:3 "$option" 2 "$option" 2
 done
+# --cv-seed where there are no folds (it used to be ignored)
+bad -- '--cv-seed' train "${csv[@]}" --cv-seed 5
+bad -- '--cv-seed' train "${csv[@]}" --C 1 --cv-seed 5
+bad -- '--cv-seed' train "${csv[@]}" --C 0.1,1 --cv 0 --test "$work/d.csv" --cv-seed 5
 good train "${csv[@]}" --quiet --C 0.1,1 --cv 2
 good train "${csv[@]}" --quiet --C 0.1,1 --cv 20
 good train "${csv[@]}" --quiet --C 1 --cv 2

@@ -32,7 +32,7 @@ struct TrainArguments {
   // Choosing C (search_command.hpp): --C as text (one value or a list), --C-grid, --cv, --cv-seed.
   std::string C_values, C_grid;
   std::optional<int> cv;
-  std::uint64_t cv_seed = 0;
+  std::optional<std::uint64_t> cv_seed;  // the folds' seed: 0 when not given
   double l1 = 0;
   std::string solver = "auto";
   double tolerance = 1e-6;

@@ -164,6 +164,12 @@ bool resolve_c(TrainArguments& arguments) {
 bool search_requested(const TrainArguments& arguments) {
   const bool several = arguments.C_values.find(',') != std::string::npos;
   const bool search = several || !arguments.C_grid.empty() || arguments.cv.has_value();
+  // The seed used to be ignored without a word where there are no folds to draw.
+  if (arguments.cv_seed && (!search || (arguments.cv && *arguments.cv == 0))) {
+    throw Error(
+        "--cv-seed draws the folds of a search over C (--C a,b,c or --C-grid, with --cv 2 or "
+        "more): there are no folds here");
+  }
   if (!search) return false;
   if (arguments.C_values.empty() && arguments.C_grid.empty()) {
     throw Error("--cv needs the values of C to compare: --C a,b,c or --C-grid low:high:count");
@@ -216,7 +222,7 @@ int search(const TrainArguments& arguments, const FitOptions& options, const Fea
   const bool terminal = isatty(STDERR_FILENO) == 1;
   CvOptions cv;
   cv.folds = folds;
-  cv.seed = arguments.cv_seed;
+  cv.seed = arguments.cv_seed.value_or(0);
   cv.refit = !on_test;
   if (!quiet) {
     cv.progress = [&](const CvProgress& p) {
@@ -301,7 +307,7 @@ int search(const TrainArguments& arguments, const FitOptions& options, const Fea
       sparse ? (" (CSR, " + std::to_string(stored_values(train)) + " stored values)").c_str() : "",
       model->num_classes(),
       on_test ? "the --test rows" : (std::to_string(folds) + " stratified folds").c_str(),
-      on_test ? "" : (", seed " + std::to_string(arguments.cv_seed)).c_str());
+      on_test ? "" : (", seed " + std::to_string(arguments.cv_seed.value_or(0))).c_str());
   std::printf("%12s  %-19s  %-19s  %9s  %8s\n", "C", "accuracy", "log-loss", "passes", "seconds");
   for (std::size_t c = 0; c < Cs.size(); ++c) {
     std::printf("%12.6g  %.4f +- %.4f     %.4f +- %.4f     %9.1f  %8.2f%s\n", Cs[c],
