@@ -440,6 +440,16 @@ def test_model_files_are_shared_with_the_command_bit_for_bit(command, tmp_path):
                             check=True, capture_output=True, text=True).stdout
     np.testing.assert_array_equal(np.array(output.split(), dtype=int), model.predict(X))
 
+    # And the same probabilities, to the last bit: --proba prints 17 significant digits, which
+    # round-trip the double probabilities (it printed 9 until 2026-12-05).
+    output = subprocess.run([command, "predict", "--model", str(by_python), "--format", "csv",
+                             "--data", str(data), "--label-column", "0", "--proba"],
+                            check=True, capture_output=True, text=True).stdout
+    printed = np.array([line.split(",") for line in output.split()], dtype=np.float64)
+    proba = model.predict_proba(X)
+    assert proba.dtype == np.float64
+    np.testing.assert_array_equal(printed, proba)
+
 
 def test_more_threads_than_cores_is_silent():
     # n_threads above the core count runs on the cores there are: no "TBB Warning" on stderr,

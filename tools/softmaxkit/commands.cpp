@@ -423,7 +423,7 @@ int run_predict(PredictArguments arguments) {
         with_features(data, [&](const auto& features) { return model.predict_proba(features); });
     for (std::size_t i = 0; i < data.rows(); ++i) {
       for (std::size_t k = 0; k < model.num_classes(); ++k)
-        std::printf(k == 0 ? "%.9g" : ",%.9g", p[i * model.num_classes() + k]);
+        std::printf(k == 0 ? "%.17g" : ",%.17g", p[i * model.num_classes() + k]);
       std::printf("\n");
     }
   } else {
