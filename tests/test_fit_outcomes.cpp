@@ -366,4 +366,20 @@ TEST_CASE("predict and score refuse rows whose probabilities are NaN, naming the
     const softmaxkit::CsrMatrixView<double> csr(4, 3, offsets, columns, rows);
     CHECK_THROWS_WITH_AS(model.predict(csr), doctest::Contains("row 3"), softmaxkit::Error);
   }
+  // Float rows (widened to double in prediction's own blocks): a NaN feature in row 2. Float
+  // features cannot overflow a double logit, so only the NaN case exists for them.
+  std::vector<float> rows(small.begin(), small.begin() + 12);
+  rows[7] = std::numeric_limits<float>::quiet_NaN();
+  const MatrixView<const float> view(rows.data(), 4, 3);
+  const std::vector<double> p = model.predict_proba(view);
+  CHECK(std::isnan(p[6] + p[7] + p[8]));
+  CHECK_FALSE(std::isnan(p[9] + p[10] + p[11]));
+  CHECK_THROWS_WITH_AS(model.predict(view), doctest::Contains("row 2 has NaN class probabilities"),
+                       softmaxkit::Error);
+  const std::vector<std::int32_t> labels(data.labels.begin(), data.labels.begin() + 4);
+  CHECK_THROWS_WITH_AS(model.score(view, labels), doctest::Contains("row 2"), softmaxkit::Error);
+  std::vector<std::int64_t> offsets{0, 3, 6, 9, 12};
+  std::vector<std::int32_t> columns{0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2};
+  const softmaxkit::CsrMatrixView<float> csr(4, 3, offsets, columns, rows);
+  CHECK_THROWS_WITH_AS(model.predict(csr), doctest::Contains("row 2"), softmaxkit::Error);
 }

@@ -12,22 +12,11 @@
 #include "softmaxkit/kernels.hpp"
 
 namespace softmaxkit::detail {
-namespace {
-
-// Rows per block: fixed by the shape, so which rows share a dgemm call never depends on the
-// thread count.
-constexpr std::size_t kPredictionBlockRows = 256;
-// Float rows are widened to double a block at a time; very wide rows get fewer rows per block so
-// that each task's copy stays within this (256 rows of 784 features take 1.6 MB; a block of
-// 3 million features would take 6 GB per task).
-constexpr std::size_t kWidenedBlockBytes = std::size_t{64} << 20;
 
 std::size_t prediction_block_rows(std::size_t cols) {
   const std::size_t bytes_per_row = std::max<std::size_t>(cols, 1) * sizeof(double);
   return std::clamp<std::size_t>(kWidenedBlockBytes / bytes_per_row, 1, kPredictionBlockRows);
 }
-
-}  // namespace
 
 template <class T>
 std::vector<double> softmax_regression_probabilities(MatrixView<const T> features,

@@ -13,6 +13,16 @@
 
 namespace softmaxkit::detail {
 
+// Rows per block: fixed by the shape, so which rows share a dgemm call never depends on the
+// thread count.
+constexpr std::size_t kPredictionBlockRows = 256;
+// Float rows are widened to double a block at a time; very wide rows get fewer rows per block so
+// that each task's copy stays within this (256 rows of 784 features take 1.6 MB; a block of
+// 3 million features took 6 GB per task before this bound).
+constexpr std::size_t kWidenedBlockBytes = std::size_t{64} << 20;
+// min(kPredictionBlockRows, kWidenedBlockBytes / (8 cols)), at least 1: 256 up to 32768 features.
+std::size_t prediction_block_rows(std::size_t cols);
+
 template <class T>
 std::vector<double> softmax_regression_probabilities(MatrixView<const T> features,
                                                      const std::vector<double>& weights,
