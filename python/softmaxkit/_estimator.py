@@ -208,7 +208,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         Inverse regularisation strength, > 0; ``numpy.inf`` means no penalty.
     penalty : {'l2', 'l1', None}, default='l2'
         'l1' minimises ``sum_i w_i CE_i + ||W||_1 / C`` with OWL-QN (needs solver 'auto' or
-        'lbfgs').
+        'lbfgs'). None fits without a penalty and ignores C (a UserWarning when C is not 1, as
+        scikit-learn's).
     fit_intercept : bool, default=True
     solver : {'auto', 'structured', 'newton', 'lbfgs'}, default='auto'
         'structured' is L-BFGS with the library's Kronecker-factored metric (the default for
@@ -430,6 +431,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 options["l1"] = l1
         else:
             options["l2"] = 0.0
+            if self.penalty is None and C != 1.0:
+                # scikit-learn's LogisticRegression warns the same way: C would silently do nothing.
+                warnings.warn("Setting penalty=None will ignore the C parameter", UserWarning,
+                              stacklevel=2)
         if self.early_stopping:
             options["validation_fraction"] = float(self.validation_fraction)
             options["patience"] = int(self.n_iter_no_change)

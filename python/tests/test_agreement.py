@@ -155,6 +155,21 @@ def test_no_penalty_is_C_infinity():
     np.testing.assert_array_equal(free.coef_, infinite.coef_)
 
 
+def test_no_penalty_ignores_C_with_a_warning_as_scikit_learn():
+    # penalty=None with a C other than 1: scikit-learn warns that C is ignored; so do we (C did
+    # nothing without a word before 2026-12-05). The fit is the unpenalised one.
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(UserWarning, match="penalty=None will ignore the C"):
+        ours = SoftmaxRegression(penalty=None, C=0.01, max_iter=50).fit(X, y)
+    with pytest.warns(UserWarning, match="penalty=None will ignore the C"):
+        LogisticRegression(penalty=None, C=0.01, max_iter=5).fit(X, y)
+    free = SoftmaxRegression(penalty=None, max_iter=50).fit(X, y)
+    np.testing.assert_array_equal(ours.coef_, free.coef_)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Setting penalty")
+        SoftmaxRegression(C=np.inf, max_iter=50).fit(X, y)  # l2 with C = inf: no warning
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_coef_bitwise_identical_for_any_thread_count(dtype):
     X, y = load_digits(return_X_y=True)
