@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "loss/problem_checks.hpp"
 #include "quadratic_objective.hpp"
 #include "softmaxkit/error.hpp"
 #include "softmaxkit/solvers.hpp"
@@ -657,6 +658,18 @@ TEST_CASE("pairs that cannot fit in this machine's memory are refused naming lbf
     opt.max_iterations = 50;
     std::vector<double> y(n, 1.0);
     CHECK(minimize(o, y, opt).reason == StopReason::converged);
+  }
+  // Two variables, lbfgs_memory = max_iterations = INT_MAX: 2^31 pairs of (16 + 16 + 64) bytes,
+  // about 192 GiB, refused where the machine has less (this one: 24 GiB).
+  const long double needed = static_cast<long double>(INT_MAX) * 96.0L;
+  if (softmaxkit::detail::physical_memory_bytes() < needed) {
+    std::vector<double> z{-1.2, 1.0};
+    SolverOptions opt;
+    opt.max_iterations = INT_MAX;
+    opt.lbfgs_memory = INT_MAX;
+    CHECK(mentions(error_of(rosenbrock(), z, opt), "lbfgs_memory = 2147483647"));
+  } else {
+    MESSAGE("this machine holds 2^31 pairs of 2-vectors: the refusal is not checked");
   }
 }
 
