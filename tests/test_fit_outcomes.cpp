@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "softmaxkit/softmaxkit.hpp"
@@ -324,6 +326,28 @@ TEST_CASE("threads above max_threads are refused by fit and predict") {
   CHECK_THROWS_WITH_AS(model.predict(data.view()), doctest::Contains("threads"), softmaxkit::Error);
 }
 
+// Four rows of three features, row `bad` holding a NaN feature or overflowing logits:
+// predict_proba returns its NaN, predict and score (dense) and predict (CSR) name the row.
+template <class T>
+void check_nan_row_named(const SoftmaxRegression& model, std::vector<T> rows,
+                         std::span<const std::int32_t> labels, std::size_t bad) {
+  const MatrixView<const T> view(rows.data(), 4, 3);
+  const std::vector<double> p = model.predict_proba(view);
+  for (std::size_t i = 0; i < 4; ++i)
+    CHECK(std::isnan(p[3 * i] + p[3 * i + 1] + p[3 * i + 2]) == (i == bad));
+  const std::string row = "row " + std::to_string(bad);
+  CHECK_THROWS_WITH_AS(model.predict(view),
+                       doctest::Contains((row + " has NaN class probabilities").c_str()),
+                       softmaxkit::Error);
+  CHECK_THROWS_WITH_AS(model.score(view, labels.first(4)), doctest::Contains(row.c_str()),
+                       softmaxkit::Error);
+  // CSR rows take the same path.
+  std::vector<std::int64_t> offsets{0, 3, 6, 9, 12};
+  std::vector<std::int32_t> columns{0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2};
+  const softmaxkit::CsrMatrixView<T> csr(4, 3, offsets, columns, rows);
+  CHECK_THROWS_WITH_AS(model.predict(csr), doctest::Contains(row.c_str()), softmaxkit::Error);
+}
+
 TEST_CASE("predict and score refuse rows whose probabilities are NaN, naming the row") {
   // A NaN feature, and a finite row whose logits are +inf in two classes (softmax's inf - inf):
   // max_element over NaN used to predict the first class for both.
@@ -352,34 +376,11 @@ TEST_CASE("predict and score refuse rows whose probabilities are NaN, naming the
   for (const std::vector<double>& bad : {overflow, std::vector<double>{0.5, nan, 0.5}}) {
     std::vector<double> rows(small.begin(), small.begin() + 9);  // rows 0-2
     rows.insert(rows.end(), bad.begin(), bad.end());             // row 3
-    const MatrixView<const double> view(rows.data(), 4, 3);
-    const std::vector<double> p = model.predict_proba(view);
-    CHECK(std::isnan(p[9] + p[10] + p[11]));
-    CHECK_FALSE(std::isnan(p[0] + p[4] + p[8]));
-    CHECK_THROWS_WITH_AS(model.predict(view),
-                         doctest::Contains("row 3 has NaN class probabilities"), softmaxkit::Error);
-    const std::vector<std::int32_t> labels(data.labels.begin(), data.labels.begin() + 4);
-    CHECK_THROWS_WITH_AS(model.score(view, labels), doctest::Contains("row 3"), softmaxkit::Error);
-    // CSR rows take the same path.
-    std::vector<std::int64_t> offsets{0, 3, 6, 9, 12};
-    std::vector<std::int32_t> columns{0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2};
-    const softmaxkit::CsrMatrixView<double> csr(4, 3, offsets, columns, rows);
-    CHECK_THROWS_WITH_AS(model.predict(csr), doctest::Contains("row 3"), softmaxkit::Error);
+    check_nan_row_named(model, rows, data.labels, 3);
   }
   // Float rows (widened to double in prediction's own blocks): a NaN feature in row 2. Float
   // features cannot overflow a double logit, so only the NaN case exists for them.
   std::vector<float> rows(small.begin(), small.begin() + 12);
   rows[7] = std::numeric_limits<float>::quiet_NaN();
-  const MatrixView<const float> view(rows.data(), 4, 3);
-  const std::vector<double> p = model.predict_proba(view);
-  CHECK(std::isnan(p[6] + p[7] + p[8]));
-  CHECK_FALSE(std::isnan(p[9] + p[10] + p[11]));
-  CHECK_THROWS_WITH_AS(model.predict(view), doctest::Contains("row 2 has NaN class probabilities"),
-                       softmaxkit::Error);
-  const std::vector<std::int32_t> labels(data.labels.begin(), data.labels.begin() + 4);
-  CHECK_THROWS_WITH_AS(model.score(view, labels), doctest::Contains("row 2"), softmaxkit::Error);
-  std::vector<std::int64_t> offsets{0, 3, 6, 9, 12};
-  std::vector<std::int32_t> columns{0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2};
-  const softmaxkit::CsrMatrixView<float> csr(4, 3, offsets, columns, rows);
-  CHECK_THROWS_WITH_AS(model.predict(csr), doctest::Contains("row 2"), softmaxkit::Error);
+  check_nan_row_named(model, rows, data.labels, 2);
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/prediction.hpp"
+#include "row_oracle.hpp"
 
 using softmaxkit::MatrixView;
 namespace detail = softmaxkit::detail;
@@ -38,18 +39,15 @@ TEST_CASE("prediction blocks: the bound, and wide rows across several blocks") {
   std::vector<double> weights(classes * cols), intercept{0.25, -0.5, 0.0};
   for (double& w : weights) w = 0.01 * uniform(generator);
 
-  auto reference = [&](std::size_t i) {  // long-double softmax of row i
+  auto reference = [&](std::size_t i) {  // long-double softmax of row i (tests/row_oracle.hpp)
     std::vector<long double> z(classes);
-    long double top = -INFINITY;
     for (std::size_t k = 0; k < classes; ++k) {
       z[k] = intercept[k];
       for (std::size_t j = 0; j < cols; ++j)
         z[k] += static_cast<long double>(x[i * cols + j]) * weights[k * cols + j];
-      top = std::max(top, z[k]);
     }
-    long double sum = 0;
-    for (long double& v : z) sum += v = std::exp(v - top);
-    for (long double& v : z) v /= sum;
+    const softmaxkit::testing::OracleRow row = softmaxkit::testing::oracle_row(z.data(), classes);
+    for (long double& v : z) v = row.softmax(v);
     return z;
   };
   for (int threads : {1, 2}) {
