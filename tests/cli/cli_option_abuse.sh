@@ -169,6 +169,12 @@ for target in /dev/null "$work/dir" "$work/fifo" /; do
   bad -- "--model" train "${csv[@]}" --model "$target"
 done
 bad -- "$work/absent/m.skm" train "${csv[@]}" --model "$work/absent/m.skm"
+# A name too long for its temporary file (".<name>.tmp.<pid>.XXXXXX", 20 bytes more, within
+# the directory's 255): refused before the fit, which used to run and then fail to save.
+long_name=$(printf 'm%.0s' $(seq 236))
+bad -- "the file name is 236 bytes" train "${csv[@]}" --model "$work/$long_name"
+good train "${csv[@]}" --quiet --model "$work/${long_name:1}"
+[[ -s "$work/${long_name:1}" ]] || fail "a 235-byte model name was not written"
 for sub in predict evaluate; do
   bad -- "$work/absent" "$sub" --model "$work/absent" --format csv --data "$work/d.csv"
   bad -- "$work/dir" "$sub" --model "$work/dir" --format csv --data "$work/d.csv"

@@ -1,11 +1,13 @@
 #include "commands.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "json_writer.hpp"
@@ -94,6 +96,18 @@ void check_model_target(const std::string& path, std::initializer_list<const std
   }
   if (!S_ISDIR(info.st_mode)) {
     throw Error("--model '" + path + "': '" + directory + "' is not a directory");
+  }
+  // The model is written to ".<name>.tmp.<pid>.<6 characters>" and renamed: a name within 20
+  // bytes of the directory's limit used to fail only after the fit.
+  const std::string name = std::filesystem::path(path).filename().string();
+  const long name_max = ::pathconf(directory.c_str(), _PC_NAME_MAX);
+  // ".", ".tmp.", the pid (Linux's pid_max is at most 2^22: 7 digits), ".XXXXXX"
+  constexpr std::size_t kTemporarySuffix = 20;
+  if (name_max > 0 && name.size() + kTemporarySuffix > static_cast<std::size_t>(name_max)) {
+    throw Error("--model '" + path + "': the file name is " + std::to_string(name.size()) +
+                " bytes; with its temporary file's " + std::to_string(kTemporarySuffix) +
+                " more it exceeds the limit of " + std::to_string(name_max) + " bytes in '" +
+                directory + "'");
   }
 }
 
