@@ -93,6 +93,12 @@ printf 'a,b,c\n\n\n' >"$work/header_only.csv"
 compare csv "$work/header_only.csv" --header
 printf '# one\n# two\n\n# three\n' >"$work/comments.libsvm"
 compare libsvm "$work/comments.libsvm"
+# A format's own option with another format (exit 2 naming it; both commands share train's
+# options): --header on LibSVM, --num-features on CSV.
+file_with libsvm 1 "1 1:1" >"$work/plain.libsvm"
+compare libsvm "$work/plain.libsvm" --header
+file_with csv 1 "1,2,3" >"$work/plain.csv"
+compare csv "$work/plain.csv" --num-features 3
 # A fit the solver refuses (one class): the message names the data as softmaxkit's does.
 printf '1,0.5\n1,0.25\n1,2\n' >"$work/one_class.csv"
 compare csv "$work/one_class.csv"

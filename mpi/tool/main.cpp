@@ -16,7 +16,6 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <new>
 #include <optional>
 #include <string>
 
@@ -352,11 +351,9 @@ int main(int argc, char** argv) {
     if (rank == 0) std::fprintf(stderr, "softmaxkit: %s\n", error.what());
     code = cli::kExitBadInput;
   } catch (const std::exception& error) {
-    // Only this rank failed (out of memory, say): the others may wait in a collective for it,
-    // so end them all rather than finalise.
-    const bool out_of_memory = dynamic_cast<const std::bad_alloc*>(&error) != nullptr;
-    std::fprintf(stderr, "softmaxkit: rank %d: %s%s\n", rank,
-                 out_of_memory ? "out of memory: " : "internal error: ", error.what());
+    // Only this rank failed (std::bad_alloc, say): the others may wait in a collective for it,
+    // so end them all rather than finalise; the same message as softmaxkit::mpi's own abort.
+    std::fprintf(stderr, "softmaxkit: rank %d: %s (aborting every rank)\n", rank, error.what());
     MPI_Abort(MPI_COMM_WORLD, cli::kExitInternal);
   }
   MPI_Finalize();
