@@ -40,17 +40,23 @@ struct PathResult {
 // not depend on C) replaces the warm start's own small gradient in the relative tests.
 // options: everything but C, l2 and warm_start is used as given; validation_fraction must be 0.
 // Cs: non-empty, each finite and > 0 (duplicates allowed).
+// sample_weight: as SoftmaxRegression::fit (one finite weight >= 0 per row, not all zero; empty
+// for all 1); every fit of the path uses them, lambda = 1 / (C * sum of the weights).
 // Results are bitwise identical for any options.threads.
 PathResult fit_path(MatrixView<const float> features, std::span<const std::int32_t> labels,
-                    std::span<const double> Cs, const FitOptions& options = {});
+                    std::span<const double> Cs, const FitOptions& options = {},
+                    std::span<const float> sample_weight = {});
 PathResult fit_path(MatrixView<const double> features, std::span<const std::int32_t> labels,
-                    std::span<const double> Cs, const FitOptions& options = {});
+                    std::span<const double> Cs, const FitOptions& options = {},
+                    std::span<const double> sample_weight = {});
 // CSR features: the same path, errors and determinism; the caller's arrays are used in place
 // (memory: the CSR data plus what SoftmaxRegression::fit on CSR needs, nothing dense m x n).
 PathResult fit_path(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
-                    std::span<const double> Cs, const FitOptions& options = {});
+                    std::span<const double> Cs, const FitOptions& options = {},
+                    std::span<const float> sample_weight = {});
 PathResult fit_path(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
-                    std::span<const double> Cs, const FitOptions& options = {});
+                    std::span<const double> Cs, const FitOptions& options = {},
+                    std::span<const double> sample_weight = {});
 
 // A train / validation split of the rows (indices into the features). stratified_folds gives each
 // list sorted; cross_validate takes explicit lists as given, in any order, with repeats (a row
@@ -111,34 +117,45 @@ struct CvResult {
 // scored on its test rows. Errors as fit_path and stratified_folds; with explicit folds also: no
 // folds, an index out of range, an empty train or test list, or a class absent from a training list
 // (every fold's model must know every class). Bitwise identical for any options.threads.
+// sample_weight (empty: all 1): each fold's fits weight its training rows by them (lambda =
+// 1 / (C * the training rows' weight sum)), and its scores are weighted means over its test rows
+// (sum of w * score / sum of w), so integer weights act as repeated rows in training and scoring
+// alike (scikit-learn's LogisticRegressionCV weights its scores since its pull request 29419;
+// 1.2 scores unweighted). The folds do not depend on the weights. Errors, besides fit's checks of
+// the weights (each finite and >= 0, not all zero; naming sample_weight[i]): a fold whose test rows
+// all weigh 0, or whose training rows of some class all weigh 0 (its model could not learn it).
 // Folds run one after the other; each copies its training and test rows (in the features'
 // precision) for the duration of its path, so the memory is the features plus one fold's copies
 // (about the features once more) plus what one fit needs. CSR features stay CSR: a fold copies
 // only its rows' entries (offsets, indices, values), never a dense m x n matrix.
 CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, const FitOptions& options = {},
-                        const CvOptions& cv = {});
+                        const CvOptions& cv = {}, std::span<const float> sample_weight = {});
 CvResult cross_validate(MatrixView<const double> features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, const FitOptions& options = {},
-                        const CvOptions& cv = {});
+                        const CvOptions& cv = {}, std::span<const double> sample_weight = {});
 CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, std::span<const Fold> folds,
-                        const FitOptions& options = {}, const CvOptions& cv = {});
+                        const FitOptions& options = {}, const CvOptions& cv = {},
+                        std::span<const float> sample_weight = {});
 CvResult cross_validate(MatrixView<const double> features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, std::span<const Fold> folds,
-                        const FitOptions& options = {}, const CvOptions& cv = {});
+                        const FitOptions& options = {}, const CvOptions& cv = {},
+                        std::span<const double> sample_weight = {});
 CvResult cross_validate(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, const FitOptions& options = {},
-                        const CvOptions& cv = {});
+                        const CvOptions& cv = {}, std::span<const float> sample_weight = {});
 CvResult cross_validate(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, const FitOptions& options = {},
-                        const CvOptions& cv = {});
+                        const CvOptions& cv = {}, std::span<const double> sample_weight = {});
 CvResult cross_validate(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, std::span<const Fold> folds,
-                        const FitOptions& options = {}, const CvOptions& cv = {});
+                        const FitOptions& options = {}, const CvOptions& cv = {},
+                        std::span<const float> sample_weight = {});
 CvResult cross_validate(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, std::span<const Fold> folds,
-                        const FitOptions& options = {}, const CvOptions& cv = {});
+                        const FitOptions& options = {}, const CvOptions& cv = {},
+                        std::span<const double> sample_weight = {});
 
 // Log-spaced values from `low` to `high` inclusive (1 <= count <= max_grid_count; count 1 gives
 // low), as numpy.logspace(log10(low), log10(high), count); low > high gives descending values.

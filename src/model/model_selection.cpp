@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "io/number_text.hpp"
 #include "model/class_labels.hpp"
 #include "model/path_predictor.hpp"
 #include "softmaxkit/error.hpp"
@@ -60,6 +61,48 @@ void check_label_count(std::string_view where, const Features& features,
   }
 }
 
+// The value type of dense (MatrixView<const T>) or CSR (CsrMatrixView<T>) features: the type of
+// their sample weights, as SoftmaxRegression::fit takes them.
+template <class Features>
+struct ValueOf;
+template <class T>
+struct ValueOf<MatrixView<const T>> {
+  using type = T;
+};
+template <class T>
+struct ValueOf<CsrMatrixView<T>> {
+  using type = T;
+};
+template <class Features>
+using WeightSpan = std::span<const typename ValueOf<Features>::type>;
+
+// SoftmaxRegression::fit's rules for sample weights, named as the caller's (the path's or the
+// search's): checked before the first fit, and over all rows before the folds pick theirs.
+template <class T>
+void check_sample_weight(std::string_view where, std::span<const T> weights, std::size_t rows) {
+  if (weights.empty()) return;
+  if (weights.data() == nullptr) {
+    detail::fail(where,
+                 "sample_weight is null but has " + std::to_string(weights.size()) + " entries");
+  }
+  if (weights.size() != rows) {
+    detail::fail(where, "sample_weight has " + std::to_string(weights.size()) +
+                            " entries but features has " + std::to_string(rows) + " rows");
+  }
+  double total = 0;
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto weight = static_cast<double>(weights[i]);
+    if (!std::isfinite(weight) || weight < 0) {
+      detail::fail(where,
+                   "sample_weight[" + std::to_string(i) + "] is " +
+                       (std::isnan(weight) ? std::string("nan") : detail::shortest_number(weight)) +
+                       " (must be finite and >= 0)");
+    }
+    total += weight;
+  }
+  if (!(total > 0)) detail::fail(where, "sample_weight: all weights are zero");
+}
+
 void check_options(std::string_view where, const FitOptions& options) {
   if (options.validation_fraction != 0) {
     detail::fail(where, "options.validation_fraction is " + number(options.validation_fraction) +
@@ -77,7 +120,8 @@ using AfterFit = std::function<void(std::size_t, const SoftmaxRegression&, const
 template <class Features>
 PathResult path_impl(std::string_view where, const Features& features,
                      std::span<const std::int32_t> labels, std::span<const double> Cs,
-                     const FitOptions& options, bool keep_coefficients, const AfterFit& after_fit,
+                     const FitOptions& options, WeightSpan<Features> sample_weight,
+                     bool keep_coefficients, const AfterFit& after_fit,
                      solvers_detail::ScratchPool* scratch = nullptr) {
   check_Cs(where, Cs);
   check_options(where, options);
@@ -85,6 +129,7 @@ PathResult path_impl(std::string_view where, const Features& features,
   // never called).
   if (features.empty()) detail::fail(where, "features are empty");
   check_label_count(where, features, labels);
+  check_sample_weight(where, sample_weight, features.rows());
   // Most regularised first: each solution is a good start for the next, larger C.
   std::vector<std::size_t> order(Cs.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -134,12 +179,12 @@ PathResult path_impl(std::string_view where, const Features& features,
     }
     previous_log_c = current_log_c;
     current_log_c = log_c;
-    point.report = model.fit(features, labels);
+    point.report = model.fit(features, labels, sample_weight);
     if (point.report.reason == StopReason::nan && extrapolated) {
       // The predicted start overflowed elsewhere (e.g. in the logits; the model is left at it):
       // start from the last solution.
       detail::PathStart::assign(model, previous_weights, previous_intercept);
-      point.report = model.fit(features, labels);
+      point.report = model.fit(features, labels, sample_weight);
     }
     if (model.options().reference_gradient_norm == 0 &&
         std::isfinite(point.report.initial_gradient_norm)) {
@@ -239,8 +284,17 @@ void mean_and_std(const std::vector<double>& values, double& mean, double& devia
   deviation = std::sqrt(squares / static_cast<double>(values.size()));
 }
 
+// The index of each label in `classes` (sorted, holding every label).
+std::size_t class_index(const std::vector<std::int32_t>& classes, std::int32_t label) {
+  return static_cast<std::size_t>(std::lower_bound(classes.begin(), classes.end(), label) -
+                                  classes.begin());
+}
+
+// sample_weight: checked (check_sample_weight) or empty.
+template <class T>
 void check_folds(std::string_view where, std::span<const Fold> folds, std::size_t rows,
-                 std::span<const std::int32_t> labels, const std::vector<std::int32_t>& classes) {
+                 std::span<const std::int32_t> labels, const std::vector<std::int32_t>& classes,
+                 std::span<const T> sample_weight) {
   if (folds.empty()) detail::fail(where, "folds is empty");
   for (std::size_t f = 0; f < folds.size(); ++f) {
     const std::string name = "folds[" + std::to_string(f) + "]";
@@ -264,13 +318,40 @@ void check_folds(std::string_view where, std::span<const Fold> folds, std::size_
         }
       }
     }
+    if (sample_weight.empty()) continue;
+    std::vector<double> class_weight(classes.size(), 0.0);
+    for (std::size_t row : folds[f].train) {
+      class_weight[class_index(classes, labels[row])] += static_cast<double>(sample_weight[row]);
+    }
+    for (std::size_t c = 0; c < classes.size(); ++c) {
+      if (!(class_weight[c] > 0)) {
+        detail::fail(where, name + ".train: every row of class " + std::to_string(classes[c]) +
+                                " has sample weight 0 (every fold must train on every class)");
+      }
+    }
+    double test_weight = 0;
+    for (std::size_t row : folds[f].test) test_weight += static_cast<double>(sample_weight[row]);
+    if (!(test_weight > 0)) {
+      detail::fail(where, name + ".test: every row has sample weight 0 (nothing to score)");
+    }
   }
+}
+
+// The chosen rows' weights (empty stays empty: all 1).
+template <class T>
+void gather_weights(std::span<const T> sample_weight, const std::vector<std::size_t>& rows,
+                    std::vector<T>& out) {
+  out.clear();
+  if (sample_weight.empty()) return;
+  out.resize(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) out[i] = sample_weight[rows[i]];
 }
 
 template <class Features>
 CvResult cv_impl(std::string_view where, const Features& features,
                  std::span<const std::int32_t> labels, std::span<const double> Cs,
-                 std::span<const Fold> folds, const FitOptions& options, const CvOptions& cv) {
+                 std::span<const Fold> folds, const FitOptions& options, const CvOptions& cv,
+                 WeightSpan<Features> sample_weight) {
   check_Cs(where, Cs);
   check_options(where, options);
   if (cv.scoring != CvScoring::accuracy && cv.scoring != CvScoring::log_loss) {
@@ -280,7 +361,8 @@ CvResult cv_impl(std::string_view where, const Features& features,
   check_label_count(where, features, labels);
   const std::vector<std::int32_t> classes = detail::distinct_sorted(labels);
   if (classes.size() < 2) detail::fail(where, "labels hold fewer than 2 classes");
-  check_folds(where, folds, features.rows(), labels, classes);
+  check_sample_weight(where, sample_weight, features.rows());
+  check_folds(where, folds, features.rows(), labels, classes, sample_weight);
 
   const auto start = std::chrono::steady_clock::now();
   CvResult result;
@@ -290,32 +372,39 @@ CvResult cv_impl(std::string_view where, const Features& features,
   std::size_t done = 0;
   solvers_detail::ScratchPool scratch;
   typename Gathered<Features>::type train, test;
+  std::vector<typename ValueOf<Features>::type> train_weights, test_weights;
   for (std::size_t f = 0; f < folds.size(); ++f) {
     // One fold's copies at a time: the memory is the features plus one training and test set.
     gather_rows(features, folds[f].train, train);
     gather_rows(features, folds[f].test, test);
     const std::vector<std::int32_t> train_labels = gather_labels(labels, folds[f].train);
     const std::vector<std::int32_t> test_labels = gather_labels(labels, folds[f].test);
+    gather_weights(sample_weight, folds[f].train, train_weights);
+    gather_weights(sample_weight, folds[f].test, test_weights);
     const auto& test_view = test.view();
     // Test labels as indices into the classes (every class trains, so every label is one).
     std::vector<std::size_t> truth(test_labels.size());
+    for (std::size_t i = 0; i < truth.size(); ++i) truth[i] = class_index(classes, test_labels[i]);
+    // Weighted means over the test rows; without weights each row weighs 1 (the same sums).
+    double test_weight = 0;
     for (std::size_t i = 0; i < truth.size(); ++i) {
-      truth[i] = static_cast<std::size_t>(
-          std::lower_bound(classes.begin(), classes.end(), test_labels[i]) - classes.begin());
+      test_weight += test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
     }
     auto score = [&](std::size_t c, const SoftmaxRegression& model, const PathPoint& point) {
       const std::vector<double> probabilities = model.predict_proba(test_view);
       const std::size_t k = classes.size();
-      std::size_t correct = 0;
-      double loss = 0;
+      double correct = 0, loss = 0;
       for (std::size_t i = 0; i < truth.size(); ++i) {
         const double* row = probabilities.data() + i * k;
-        correct += static_cast<std::size_t>(std::max_element(row, row + k) - row) == truth[i];
-        loss -= std::log(std::max(row[truth[i]], 0x1p-52));
+        const double weight = test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
+        if (static_cast<std::size_t>(std::max_element(row, row + k) - row) == truth[i]) {
+          correct += weight;
+        }
+        loss -= weight * std::log(std::max(row[truth[i]], 0x1p-52));
       }
       CvScore& out = result.scores[f][c];
-      out.accuracy = static_cast<double>(correct) / static_cast<double>(truth.size());
-      out.log_loss = loss / static_cast<double>(truth.size());
+      out.accuracy = correct / test_weight;
+      out.log_loss = loss / test_weight;
       out.report = point.report;
       ++done;
       if (cv.progress) {
@@ -331,7 +420,8 @@ CvResult cv_impl(std::string_view where, const Features& features,
         cv.progress(progress);
       }
     };
-    path_impl(where, train.view(), train_labels, Cs, options, false, score, &scratch);
+    path_impl(where, train.view(), train_labels, Cs, options, WeightSpan<Features>(train_weights),
+              false, score, &scratch);
   }
 
   const std::size_t count = Cs.size();
@@ -368,7 +458,7 @@ CvResult cv_impl(std::string_view where, const Features& features,
     refit_options.C = result.best_C;
     refit_options.warm_start = false;
     SoftmaxRegression model(refit_options);
-    result.refit_report = model.fit(features, labels);
+    result.refit_report = model.fit(features, labels, sample_weight);
     if (result.refit_report->reason == StopReason::nan) {
       detail::fail(where, "the refit at C = " + number(result.best_C) +
                               " produced non-finite values (NaN or inf in the features?)");
@@ -387,30 +477,36 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 
 template <class Features>
 CvResult cv_stratified(const Features& features, std::span<const std::int32_t> labels,
-                       std::span<const double> Cs, const FitOptions& options, const CvOptions& cv) {
+                       std::span<const double> Cs, const FitOptions& options, const CvOptions& cv,
+                       WeightSpan<Features> sample_weight) {
   check_Cs("cross_validate", Cs);
   check_label_count("cross_validate", features, labels);
+  check_sample_weight("cross_validate", sample_weight, features.rows());
   const std::vector<Fold> folds = stratified_folds(labels, cv.folds, cv.seed);
-  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv);
+  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv, sample_weight);
 }
 
 }  // namespace
 
 PathResult fit_path(MatrixView<const float> features, std::span<const std::int32_t> labels,
-                    std::span<const double> Cs, const FitOptions& options) {
-  return path_impl("fit_path", features, labels, Cs, options, true, {});
+                    std::span<const double> Cs, const FitOptions& options,
+                    std::span<const float> sample_weight) {
+  return path_impl("fit_path", features, labels, Cs, options, sample_weight, true, {});
 }
 PathResult fit_path(MatrixView<const double> features, std::span<const std::int32_t> labels,
-                    std::span<const double> Cs, const FitOptions& options) {
-  return path_impl("fit_path", features, labels, Cs, options, true, {});
+                    std::span<const double> Cs, const FitOptions& options,
+                    std::span<const double> sample_weight) {
+  return path_impl("fit_path", features, labels, Cs, options, sample_weight, true, {});
 }
 PathResult fit_path(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
-                    std::span<const double> Cs, const FitOptions& options) {
-  return path_impl("fit_path", features, labels, Cs, options, true, {});
+                    std::span<const double> Cs, const FitOptions& options,
+                    std::span<const float> sample_weight) {
+  return path_impl("fit_path", features, labels, Cs, options, sample_weight, true, {});
 }
 PathResult fit_path(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
-                    std::span<const double> Cs, const FitOptions& options) {
-  return path_impl("fit_path", features, labels, Cs, options, true, {});
+                    std::span<const double> Cs, const FitOptions& options,
+                    std::span<const double> sample_weight) {
+  return path_impl("fit_path", features, labels, Cs, options, sample_weight, true, {});
 }
 
 std::vector<Fold> stratified_folds(std::span<const std::int32_t> labels, int k,
@@ -459,44 +555,48 @@ std::vector<Fold> stratified_folds(std::span<const std::int32_t> labels, int k,
 }
 
 CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
-                        std::span<const double> Cs, const FitOptions& options,
-                        const CvOptions& cv) {
-  return cv_stratified(features, labels, Cs, options, cv);
+                        std::span<const double> Cs, const FitOptions& options, const CvOptions& cv,
+                        std::span<const float> sample_weight) {
+  return cv_stratified(features, labels, Cs, options, cv, sample_weight);
 }
 CvResult cross_validate(MatrixView<const double> features, std::span<const std::int32_t> labels,
-                        std::span<const double> Cs, const FitOptions& options,
-                        const CvOptions& cv) {
-  return cv_stratified(features, labels, Cs, options, cv);
+                        std::span<const double> Cs, const FitOptions& options, const CvOptions& cv,
+                        std::span<const double> sample_weight) {
+  return cv_stratified(features, labels, Cs, options, cv, sample_weight);
 }
 CvResult cross_validate(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
-                        std::span<const double> Cs, const FitOptions& options,
-                        const CvOptions& cv) {
-  return cv_stratified(features, labels, Cs, options, cv);
+                        std::span<const double> Cs, const FitOptions& options, const CvOptions& cv,
+                        std::span<const float> sample_weight) {
+  return cv_stratified(features, labels, Cs, options, cv, sample_weight);
 }
 CvResult cross_validate(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
-                        std::span<const double> Cs, const FitOptions& options,
-                        const CvOptions& cv) {
-  return cv_stratified(features, labels, Cs, options, cv);
+                        std::span<const double> Cs, const FitOptions& options, const CvOptions& cv,
+                        std::span<const double> sample_weight) {
+  return cv_stratified(features, labels, Cs, options, cv, sample_weight);
 }
 CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, std::span<const Fold> folds,
-                        const FitOptions& options, const CvOptions& cv) {
-  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv);
+                        const FitOptions& options, const CvOptions& cv,
+                        std::span<const float> sample_weight) {
+  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv, sample_weight);
 }
 CvResult cross_validate(MatrixView<const double> features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, std::span<const Fold> folds,
-                        const FitOptions& options, const CvOptions& cv) {
-  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv);
+                        const FitOptions& options, const CvOptions& cv,
+                        std::span<const double> sample_weight) {
+  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv, sample_weight);
 }
 CvResult cross_validate(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, std::span<const Fold> folds,
-                        const FitOptions& options, const CvOptions& cv) {
-  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv);
+                        const FitOptions& options, const CvOptions& cv,
+                        std::span<const float> sample_weight) {
+  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv, sample_weight);
 }
 CvResult cross_validate(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, std::span<const Fold> folds,
-                        const FitOptions& options, const CvOptions& cv) {
-  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv);
+                        const FitOptions& options, const CvOptions& cv,
+                        std::span<const double> sample_weight) {
+  return cv_impl("cross_validate", features, labels, Cs, folds, options, cv, sample_weight);
 }
 
 std::vector<double> log_grid(double low, double high, int count) {

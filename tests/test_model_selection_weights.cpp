@@ -1,0 +1,256 @@
+// Sample weights in the C search (fit_path, cross_validate): integer weights must act exactly as
+// repeated rows, in each fold's fits and in its held-out scores, so the reference is the same
+// search on rows repeated w times (a weight of 0 drops the row), which the unweighted code runs.
+// Also: CSR against dense, thread-count determinism, and every weight error named before a fit.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "model_selection_checks.hpp"
+#include "softmaxkit/softmaxkit.hpp"
+
+namespace {
+
+using model_selection_checks::check_throws_naming;
+using model_selection_checks::same_bits;
+using model_selection_checks::tight_options;
+
+using softmaxkit::CsrMatrix;
+using softmaxkit::CvOptions;
+using softmaxkit::CvResult;
+using softmaxkit::Fold;
+using softmaxkit::MatrixView;
+using softmaxkit::SoftmaxRegression;
+
+constexpr std::size_t kRows = 90, kCols = 4;
+constexpr int kClasses = 3;
+
+struct Data {
+  std::vector<double> features;
+  std::vector<std::int32_t> labels;
+  std::vector<double> weights;
+  MatrixView<const double> view() const { return {features.data(), labels.size(), kCols}; }
+};
+
+// Overlapping Gaussian blobs (class c has mean 1.5 on feature c), labels cycling 0, 1, 2, and
+// integer weights 0..3 (every fifth row 0).
+Data weighted_blobs() {
+  Data data;
+  std::mt19937 generator(20261205);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  for (std::size_t i = 0; i < kRows; ++i) {
+    const auto label = static_cast<std::int32_t>(i % kClasses);
+    for (std::size_t j = 0; j < kCols; ++j) {
+      data.features.push_back((j == static_cast<std::size_t>(label) ? 1.5 : 0.0) +
+                              noise(generator));
+    }
+    data.labels.push_back(label);
+    data.weights.push_back(i % 5 == 0 ? 0.0 : static_cast<double>(1 + (i * 7) % 3));
+  }
+  return data;
+}
+
+// Each index repeated weight times.
+std::vector<std::size_t> repeated(const std::vector<std::size_t>& rows,
+                                  const std::vector<double>& weights) {
+  std::vector<std::size_t> out;
+  for (std::size_t row : rows) {
+    for (int copy = 0; copy < static_cast<int>(weights[row]); ++copy) out.push_back(row);
+  }
+  return out;
+}
+
+// The rows repeated as a matrix (for fits on all rows).
+Data materialised(const Data& data) {
+  Data out;
+  for (std::size_t i = 0; i < kRows; ++i) {
+    for (int copy = 0; copy < static_cast<int>(data.weights[i]); ++copy) {
+      out.features.insert(out.features.end(), data.features.begin() + static_cast<long>(i * kCols),
+                          data.features.begin() + static_cast<long>((i + 1) * kCols));
+      out.labels.push_back(data.labels[i]);
+    }
+  }
+  return out;
+}
+
+CsrMatrix<double> to_csr(const Data& data) {
+  std::vector<std::int64_t> offsets{0};
+  std::vector<std::int32_t> columns;
+  std::vector<double> values;
+  for (std::size_t i = 0; i < kRows; ++i) {
+    for (std::size_t j = 0; j < kCols; ++j) {
+      // A sparse pattern: small entries are not stored (the dense copy holds them as 0).
+      const double value = data.features[i * kCols + j];
+      if (std::fabs(value) < 0.3) continue;
+      columns.push_back(static_cast<std::int32_t>(j));
+      values.push_back(value);
+    }
+    offsets.push_back(static_cast<std::int64_t>(values.size()));
+  }
+  return {kRows, kCols, std::move(offsets), std::move(columns), std::move(values)};
+}
+
+void check_close(double actual, double expected, double relative) {
+  CHECK(std::fabs(actual - expected) <= relative * std::max(1.0, std::fabs(expected)));
+}
+
+const std::vector<double> kCs{0.01, 0.3, 10.0};
+
+}  // namespace
+
+TEST_CASE("cross_validate with integer sample weights equals the search on repeated rows") {
+  const Data data = weighted_blobs();
+  const std::vector<Fold> folds = softmaxkit::stratified_folds(data.labels, 3, 7);
+  std::vector<Fold> repeated_folds;
+  for (const Fold& fold : folds) {
+    repeated_folds.push_back(
+        {repeated(fold.train, data.weights), repeated(fold.test, data.weights)});
+  }
+  const CvResult weighted = softmaxkit::cross_validate(data.view(), data.labels, kCs, folds,
+                                                       tight_options(), {}, data.weights);
+  const CvResult reference = softmaxkit::cross_validate(
+      data.view(), data.labels, kCs, repeated_folds, tight_options(), CvOptions{.refit = false});
+  for (std::size_t f = 0; f < folds.size(); ++f) {
+    for (std::size_t c = 0; c < kCs.size(); ++c) {
+      CAPTURE(f);
+      CAPTURE(c);
+      const auto& w = weighted.scores[f][c];
+      const auto& r = reference.scores[f][c];
+      CHECK(w.accuracy == doctest::Approx(r.accuracy).epsilon(1e-12));
+      check_close(w.log_loss, r.log_loss, 1e-7);
+      check_close(w.report.objective, r.report.objective, 1e-9);
+    }
+  }
+  CHECK(weighted.best_index == reference.best_index);
+  // The weights change the answer (else the comparison above proves little).
+  const CvResult unweighted =
+      softmaxkit::cross_validate(data.view(), data.labels, kCs, folds, tight_options());
+  CHECK(std::fabs(unweighted.scores[0][1].log_loss - weighted.scores[0][1].log_loss) > 1e-4);
+
+  // The refit on all rows is weighted too: against a fit on the materialised repeated rows.
+  const Data rows = materialised(data);
+  softmaxkit::FitOptions options = tight_options();
+  options.C = weighted.best_C;
+  SoftmaxRegression direct(options);
+  const auto report = direct.fit(
+      MatrixView<const double>{rows.features.data(), rows.labels.size(), kCols}, rows.labels);
+  REQUIRE(weighted.model.has_value());
+  check_close(weighted.refit_report->objective, report.objective, 1e-9);
+  for (std::size_t i = 0; i < direct.weights().size(); ++i) {
+    CHECK(weighted.model->weights()[i] == doctest::Approx(direct.weights()[i]).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("fit_path with integer sample weights equals the path on repeated rows") {
+  const Data data = weighted_blobs();
+  const Data rows = materialised(data);
+  const auto weighted = softmaxkit::fit_path(data.view(), data.labels, kCs, tight_options(),
+                                             std::span<const double>(data.weights));
+  const auto reference = softmaxkit::fit_path(
+      MatrixView<const double>{rows.features.data(), rows.labels.size(), kCols}, rows.labels, kCs,
+      tight_options());
+  for (std::size_t c = 0; c < kCs.size(); ++c) {
+    CAPTURE(c);
+    check_close(weighted.points[c].report.objective, reference.points[c].report.objective, 1e-9);
+    check_close(weighted.points[c].lambda, reference.points[c].lambda, 1e-15);
+    for (std::size_t i = 0; i < weighted.points[c].weights.size(); ++i) {
+      CHECK(weighted.points[c].weights[i] ==
+            doctest::Approx(reference.points[c].weights[i]).epsilon(1e-6));
+    }
+  }
+}
+
+TEST_CASE("weighted cross_validate: CSR equals dense, and the bits do not depend on threads") {
+  const Data data = weighted_blobs();
+  const CsrMatrix<double> csr = to_csr(data);
+  std::vector<double> densified(kRows * kCols, 0.0);
+  for (std::size_t i = 0; i < kRows; ++i) {
+    for (std::size_t e = csr.view().row_begin(i); e < csr.view().row_end(i); ++e) {
+      densified[i * kCols + static_cast<std::size_t>(csr.view().column_indices()[e])] =
+          csr.view().values()[e];
+    }
+  }
+  const MatrixView<const double> dense{densified.data(), kRows, kCols};
+  const CvOptions cv{.folds = 3, .seed = 11};
+  const CvResult from_dense =
+      softmaxkit::cross_validate(dense, data.labels, kCs, tight_options(), cv, data.weights);
+  const CvResult from_csr =
+      softmaxkit::cross_validate(csr.view(), data.labels, kCs, tight_options(), cv, data.weights);
+  for (std::size_t f = 0; f < 3; ++f) {
+    for (std::size_t c = 0; c < kCs.size(); ++c) {
+      CHECK(from_csr.scores[f][c].accuracy == from_dense.scores[f][c].accuracy);
+      check_close(from_csr.scores[f][c].log_loss, from_dense.scores[f][c].log_loss, 1e-8);
+    }
+  }
+  for (int threads : {2, 3}) {
+    CAPTURE(threads);
+    const CvResult other = softmaxkit::cross_validate(csr.view(), data.labels, kCs,
+                                                      tight_options(threads), cv, data.weights);
+    for (std::size_t f = 0; f < 3; ++f) {
+      for (std::size_t c = 0; c < kCs.size(); ++c) {
+        CHECK(other.scores[f][c].log_loss == from_csr.scores[f][c].log_loss);
+        CHECK(other.scores[f][c].accuracy == from_csr.scores[f][c].accuracy);
+      }
+    }
+    CHECK(same_bits(other.model->weights(), from_csr.model->weights()));
+  }
+}
+
+TEST_CASE("weighted searches refuse bad weights and weightless folds before any fit") {
+  const Data data = weighted_blobs();
+  const std::vector<Fold> folds = softmaxkit::stratified_folds(data.labels, 3, 7);
+  auto cv_with = [&](std::vector<double> weights) {
+    return [&data, &folds, weights] {
+      softmaxkit::cross_validate(data.view(), data.labels, kCs, folds, tight_options(), {},
+                                 weights);
+    };
+  };
+  auto with_value = [&](std::size_t row, double value) {
+    std::vector<double> weights = data.weights;
+    weights[row] = value;
+    return weights;
+  };
+  check_throws_naming(cv_with({1.0, 2.0, 3.0}),
+                      "cross_validate: sample_weight has 3 entries but features has 90 rows");
+  check_throws_naming(cv_with(with_value(7, std::nan(""))), "sample_weight[7] is nan");
+  check_throws_naming(cv_with(with_value(4, -1.0)), "sample_weight[4] is -1");
+  check_throws_naming(cv_with(with_value(89, std::numeric_limits<double>::infinity())),
+                      "sample_weight[89] is inf");
+  check_throws_naming(cv_with(std::vector<double>(kRows, 0.0)), "all weights are zero");
+  std::vector<double> no_class_two = data.weights;
+  for (std::size_t row : folds[0].train) {
+    if (data.labels[row] == 2) no_class_two[row] = 0;
+  }
+  check_throws_naming(cv_with(no_class_two),
+                      "folds[0].train: every row of class 2 has sample weight 0");
+  std::vector<double> empty_test = data.weights;
+  for (std::size_t row : folds[1].test) empty_test[row] = 0;
+  check_throws_naming(cv_with(empty_test), "folds[1].test: every row has sample weight 0");
+  // The stratified form and the path check them too, before fitting.
+  check_throws_naming(
+      [&] {
+        softmaxkit::cross_validate(data.view(), data.labels, kCs, tight_options(), {},
+                                   with_value(3, -2.0));
+      },
+      "cross_validate: sample_weight[3] is -2");
+  check_throws_naming(
+      [&] {
+        const std::vector<double> weights = with_value(5, std::nan(""));
+        softmaxkit::fit_path(data.view(), data.labels, kCs, tight_options(),
+                             std::span<const double>(weights));
+      },
+      "fit_path: sample_weight[5] is nan");
+  check_throws_naming(
+      [&] {
+        const std::vector<float> weights(kRows, 1.0F);
+        std::vector<float> features(data.features.begin(), data.features.end());
+        softmaxkit::fit_path(MatrixView<const float>{features.data(), kRows - 1, kCols},
+                             std::span<const std::int32_t>(data.labels).first(kRows - 1), kCs,
+                             tight_options(), std::span<const float>(weights));
+      },
+      "fit_path: sample_weight has 90 entries but features has 89 rows");
+}
