@@ -193,6 +193,25 @@ def _core_from_bytes(data):
         return _core.Model.load(path)
 
 
+def _row_weights(owner, X, y, classes, y_index, sample_weight, class_weight):
+    """sample_weight times class_weight's factor for each row's class, C-contiguous in X's
+    dtype, or None (every row weighs 1). 'balanced' counts the rows of y, as scikit-learn does."""
+    if sample_weight is None and class_weight is None:
+        return None
+    weights = _check_sample_weight(sample_weight, X, dtype=X.dtype, copy=True)
+    if class_weight is not None:
+        per_class = compute_class_weight(class_weight, classes=classes, y=y)
+        weights = (weights * per_class[y_index]).astype(X.dtype, copy=False)
+        overflow = np.flatnonzero(~np.isfinite(weights))
+        if overflow.size:
+            # Finite sample weights times finite class weights beyond the dtype's range: the
+            # core named it "sample_weight[i] is inf", a value the caller never gave.
+            raise ValueError(
+                f"{owner}: sample_weight[{int(overflow[0])}] times its class "
+                f"weight is {weights[overflow[0]]!r} in {X.dtype}; use smaller weights")
+    return np.ascontiguousarray(weights, dtype=X.dtype)
+
+
 class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     """Multinomial logistic regression (softmax regression) on softmaxkit's C++ core.
 
@@ -372,20 +391,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 f"data contains only one class: {classes[0]!r}"
             )
 
-        weights = None
-        if sample_weight is not None or self.class_weight is not None:
-            weights = _check_sample_weight(sample_weight, X, dtype=X.dtype, copy=True)
-            if self.class_weight is not None:
-                per_class = compute_class_weight(self.class_weight, classes=classes, y=y)
-                weights = (weights * per_class[y_index]).astype(X.dtype, copy=False)
-                overflow = np.flatnonzero(~np.isfinite(weights))
-                if overflow.size:
-                    # Finite sample weights times finite class weights beyond the dtype's range:
-                    # the core named it "sample_weight[i] is inf", a value the caller never gave.
-                    raise ValueError(
-                        f"SoftmaxRegression: sample_weight[{int(overflow[0])}] times its class "
-                        f"weight is {weights[overflow[0]]!r} in {X.dtype}; use smaller weights")
-            weights = np.ascontiguousarray(weights, dtype=X.dtype)
+        weights = _row_weights(
+            "SoftmaxRegression", X, y, classes, y_index, sample_weight, self.class_weight)
+        if weights is not None:
             class_totals = np.bincount(y_index, weights=weights, minlength=classes.size)
             if np.count_nonzero(class_totals > 0) < 2:
                 raise ValueError(

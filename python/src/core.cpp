@@ -327,17 +327,31 @@ py::array_t<T> copy_to_array(const std::vector<T>& values, std::vector<py::ssize
   return out;
 }
 
+// Sample weights in X's value type (what fit_path and cross_validate take for that view), or
+// none (all 1) for None.
+template <class T>
+std::span<const T> weights_for(const smk::MatrixView<const T>&, const py::object& sample_weight) {
+  if (sample_weight.is_none()) return {};
+  return vector_view<T>(sample_weight.cast<py::array>(), "sample_weight");
+}
+template <class T>
+std::span<const T> weights_for(const smk::CsrMatrixView<T>&, const py::object& sample_weight) {
+  if (sample_weight.is_none()) return {};
+  return vector_view<T>(sample_weight.cast<py::array>(), "sample_weight");
+}
+
 // Choosing C: a path over C values on all rows, and cross-validation over given folds (the Python
 // layer makes the folds, e.g. with a scikit-learn splitter). Both release the GIL. View: a dense
 // MatrixView or a CsrMatrixView (X given as the CSR tuple, as to Model.fit).
 template <class View>
 py::list fit_path_typed(const View& view, const py::array& labels, const std::vector<double>& Cs,
-                        const smk::FitOptions& options) {
+                        const smk::FitOptions& options, const py::object& sample_weight) {
   const std::span<const std::int32_t> label_span = vector_view<std::int32_t>(labels, "labels");
+  const auto weight_span = weights_for(view, sample_weight);
   smk::PathResult path;
   {
     py::gil_scoped_release release;
-    path = smk::fit_path(view, label_span, Cs, options);
+    path = smk::fit_path(view, label_span, Cs, options, weight_span);
   }
   py::list out;
   const auto k = static_cast<py::ssize_t>(path.classes.size());
@@ -356,8 +370,10 @@ py::list fit_path_typed(const View& view, const py::array& labels, const std::ve
 template <class View>
 py::dict cross_validate_typed(const View& view, const py::array& labels,
                               const std::vector<double>& Cs, const std::vector<smk::Fold>& folds,
-                              const smk::FitOptions& options, bool refit) {
+                              const smk::FitOptions& options, bool refit,
+                              const py::object& sample_weight) {
   const std::span<const std::int32_t> label_span = vector_view<std::int32_t>(labels, "labels");
+  const auto weight_span = weights_for(view, sample_weight);
   // Ctrl-C: every solver iteration of the search takes the GIL and runs Python's signal handlers,
   // as Model.fit does; a pending KeyboardInterrupt stops that fit, and the progress report after
   // it ends the search (it used to take effect only after the whole search). Declared outside the
@@ -381,7 +397,7 @@ py::dict cross_validate_typed(const View& view, const py::array& labels,
   smk::CvResult result;
   try {
     py::gil_scoped_release release;
-    result = smk::cross_validate(view, label_span, Cs, folds, checked, cv);
+    result = smk::cross_validate(view, label_span, Cs, folds, checked, cv, weight_span);
   } catch (const SearchInterrupted&) {
   }
   if (signal_error) throw *signal_error;
@@ -469,32 +485,37 @@ PYBIND11_MODULE(_core, module) {
   module.def(
       "fit_path",
       [](const py::object& X, const py::array& labels, const std::vector<double>& Cs,
-         const py::dict& options) {
+         const py::dict& options, const py::object& sample_weight) {
         const smk::FitOptions fit_options = options_from(options);
-        return with_view(
-            X, [&](const auto& view) { return fit_path_typed(view, labels, Cs, fit_options); });
+        return with_view(X, [&](const auto& view) {
+          return fit_path_typed(view, labels, Cs, fit_options, sample_weight);
+        });
       },
       py::arg("X"), py::arg("labels"), py::arg("Cs"), py::arg("options"),
+      py::arg("sample_weight") = py::none(),
       "softmaxkit::fit_path (X dense or the CSR tuple Model.fit takes): a list of dicts (C, "
-      "lambda, weights, intercept, report) in the order of Cs");
+      "lambda, weights, intercept, report) in the order of Cs; sample_weight: None or one weight "
+      "per "
+      "row in X's dtype");
   module.def(
       "cross_validate",
       [](const py::object& X, const py::array& labels, const std::vector<double>& Cs,
          const std::vector<std::vector<std::size_t>>& train,
-         const std::vector<std::vector<std::size_t>>& test, const py::dict& options, bool refit) {
+         const std::vector<std::vector<std::size_t>>& test, const py::dict& options, bool refit,
+         const py::object& sample_weight) {
         if (train.size() != test.size()) throw smk::Error("train and test hold different counts");
         std::vector<smk::Fold> folds(train.size());
         for (std::size_t i = 0; i < folds.size(); ++i) folds[i] = {train[i], test[i]};
         const smk::FitOptions fit_options = options_from(options);
         return with_view(X, [&](const auto& view) {
-          return cross_validate_typed(view, labels, Cs, folds, fit_options, refit);
+          return cross_validate_typed(view, labels, Cs, folds, fit_options, refit, sample_weight);
         });
       },
       py::arg("X"), py::arg("labels"), py::arg("Cs"), py::arg("train"), py::arg("test"),
-      py::arg("options"), py::arg("refit"),
+      py::arg("options"), py::arg("refit"), py::arg("sample_weight") = py::none(),
       "softmaxkit::cross_validate on the given folds (X dense or the CSR tuple Model.fit takes): "
-      "per (fold, C) accuracy and log_loss, "
-      "best_index, and the refit Model (or None)");
+      "per (fold, C) accuracy and log_loss (weighted means with sample_weight: None or one weight "
+      "per row in X's dtype), best_index, and the refit Model (or None)");
   module.def(
       "stratified_folds",
       [](const py::array& labels, int k, std::uint64_t seed) {

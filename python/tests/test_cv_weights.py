@@ -1,0 +1,156 @@
+"""SoftmaxRegressionCV with sample_weight and class_weight.
+
+References: (1) the same search on rows repeated w times (integer weights must act as repeated
+rows in the fits and in the held-out scores); (2) scikit-learn's LogisticRegressionCV fitted with
+the same weights on the same folds, its per-(fold, C) coefficients (coefs_paths_) scored here in
+numpy with weighted held-out means (scikit-learn 1.2 scores its folds unweighted, so its scores_
+are not the reference). Also: CSR equals dense, float32, and the ValueErrors.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse
+from scipy.special import softmax
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegressionCV
+from sklearn.model_selection import StratifiedKFold
+
+from softmaxkit import SoftmaxRegression, SoftmaxRegressionCV
+
+CS = np.logspace(-2, 2, 5)
+
+
+def weighted_iris(seed=0):
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    weights = np.random.default_rng(seed).integers(0, 4, size=y.size).astype(np.float64)
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y))
+    return X, y, weights, folds
+
+
+def tight(**params):
+    return SoftmaxRegressionCV(**{"Cs": CS, "tol": 1e-10, "max_iter": 10000, **params})
+
+
+def repeated(indices, weights):
+    return np.repeat(indices, weights[indices].astype(int))
+
+
+@pytest.mark.parametrize("scoring", [None, "neg_log_loss"])
+def test_integer_weights_act_as_repeated_rows(scoring):
+    X, y, weights, folds = weighted_iris()
+    ours = tight(cv=folds, scoring=scoring).fit(X, y, sample_weight=weights)
+    repeated_folds = [(repeated(train, weights), repeated(test, weights)) for train, test in folds]
+    reference = tight(cv=repeated_folds, scoring=scoring).fit(X, y)
+    np.testing.assert_allclose(ours.log_loss_, reference.log_loss_, rtol=1e-7)
+    np.testing.assert_allclose(ours.scores_[0], reference.scores_[0], rtol=1e-7, atol=1e-12)
+    assert ours.C_[0] == reference.C_[0]
+    # The refit weighs all rows: a plain fit on the rows repeated.
+    rows = np.repeat(np.arange(y.size), weights.astype(int))
+    direct = SoftmaxRegression(C=ours.C_[0], tol=1e-10, max_iter=10000).fit(X[rows], y[rows])
+    np.testing.assert_allclose(ours.coef_, direct.coef_, rtol=1e-6, atol=1e-8)
+    # And the weights matter here (else the comparison would prove little).
+    unweighted = tight(cv=folds, scoring=scoring).fit(X, y)
+    assert np.max(np.abs(unweighted.log_loss_ - ours.log_loss_)) > 1e-3
+
+
+def weighted_scores(peer, X, y, weights, folds):
+    """Weighted held-out accuracy and log-loss of scikit-learn's per-(fold, C) coefficients."""
+    # Multinomial: coefs_paths_[k] is class k's (folds, Cs, features + 1).
+    paths = np.stack([peer.coefs_paths_[k] for k in peer.classes_], axis=2)
+    accuracy = np.empty(paths.shape[:2])
+    log_loss = np.empty(paths.shape[:2])
+    for f, (_, test) in enumerate(folds):
+        w = weights[test]
+        for c in range(paths.shape[1]):
+            coef = paths[f, c]
+            p = softmax(X[test] @ coef[:, :-1].T + coef[:, -1], axis=1)
+            accuracy[f, c] = np.sum(w * (p.argmax(axis=1) == y[test])) / w.sum()
+            log_loss[f, c] = -np.sum(w * np.log(p[np.arange(test.size), y[test]])) / w.sum()
+    return accuracy, log_loss
+
+
+@pytest.mark.parametrize(
+    "sample_weighted, class_weight",
+    [(True, None), (False, "balanced"), (True, "balanced"), (True, {0: 1.0, 1: 3.0, 2: 0.5})],
+)
+def test_weighted_fits_match_scikit_learn(sample_weighted, class_weight):
+    X, y, weights, folds = weighted_iris(seed=1)
+    sample_weight = weights if sample_weighted else None
+    ours = tight(cv=folds, class_weight=class_weight).fit(X, y, sample_weight=sample_weight)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        peer = LogisticRegressionCV(
+            Cs=CS, cv=folds, solver="lbfgs", tol=1e-10, max_iter=10000,
+            multi_class="multinomial", class_weight=class_weight,
+        ).fit(X, y, sample_weight=sample_weight)
+    # The held-out rows weigh their sample weight times their class weight, as in the fits.
+    row_weights = np.ones(y.size) if sample_weight is None else sample_weight.copy()
+    if class_weight is not None:
+        from sklearn.utils.class_weight import compute_class_weight
+
+        row_weights *= compute_class_weight(class_weight, classes=np.unique(y), y=y)[y]
+    accuracy, log_loss = weighted_scores(peer, X, y, row_weights, folds)
+    np.testing.assert_allclose(ours.log_loss_, log_loss, rtol=0, atol=1e-3)
+    # An accuracy may differ by one held-out row whose two best classes nearly tie.
+    largest_share = max(row_weights[test].max() / row_weights[test].sum() for _, test in folds)
+    assert np.max(np.abs(ours.scores_[0] - accuracy)) <= largest_share + 1e-12
+    # The refit at the same C against scikit-learn's LogisticRegression with the same weights.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        single = LogisticRegressionCV(
+            Cs=[ours.C_[0]], cv=folds, solver="lbfgs", tol=1e-10, max_iter=10000,
+            multi_class="multinomial", class_weight=class_weight,
+        ).fit(X, y, sample_weight=sample_weight)
+    np.testing.assert_allclose(ours.coef_, single.coef_, rtol=0, atol=2e-3)
+
+
+def test_csr_and_float32_agree_with_dense():
+    X, y, weights, folds = weighted_iris(seed=2)
+    dense = tight(cv=folds).fit(X, y, sample_weight=weights)
+    sparse = tight(cv=folds).fit(scipy.sparse.csr_matrix(X), y, sample_weight=weights)
+    np.testing.assert_allclose(sparse.log_loss_, dense.log_loss_, rtol=1e-9)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-7, atol=1e-9)
+    single = SoftmaxRegressionCV(Cs=CS, cv=folds).fit(
+        X.astype(np.float32), y, sample_weight=weights.astype(np.float32))
+    np.testing.assert_allclose(single.log_loss_, dense.log_loss_, rtol=0, atol=1e-4)
+
+
+def test_refit_false_averages_weighted_fold_fits():
+    X, y, weights, folds = weighted_iris(seed=3)
+    ours = tight(cv=folds, refit=False, Cs=[0.5]).fit(X, y, sample_weight=weights)
+    fold_coefs = [
+        SoftmaxRegression(C=0.5, tol=1e-10, max_iter=10000)
+        .fit(X[train], y[train], sample_weight=weights[train]).coef_
+        for train, _ in folds
+    ]
+    np.testing.assert_allclose(ours.coef_, np.mean(fold_coefs, axis=0), rtol=1e-6, atol=1e-8)
+
+
+def test_weightless_folds_and_bad_weights_are_value_errors():
+    X, y, weights, folds = weighted_iris(seed=4)
+    no_class = weights.copy()
+    train, test = folds[2]
+    no_class[train[y[train] == 1]] = 0
+    with pytest.raises(ValueError, match="every row of class 1 in the training part of fold 2 "
+                                         "has sample weight 0"):
+        tight(cv=folds).fit(X, y, sample_weight=no_class)
+    no_test = weights.copy()
+    no_test[folds[3][1]] = 0
+    with pytest.raises(ValueError, match="every row of the test part of fold 3 has sample "
+                                         "weight 0"):
+        tight(cv=folds).fit(X, y, sample_weight=no_test)
+    negative = weights.copy()
+    negative[17] = -1
+    with pytest.raises(ValueError, match=r"sample_weight\[17\] is -1"):
+        tight(cv=folds).fit(X, y, sample_weight=negative)
+    nan = weights.copy()
+    nan[5] = np.nan
+    with pytest.raises(ValueError):
+        tight(cv=folds).fit(X, y, sample_weight=nan)
+    with pytest.raises(ValueError, match="sample_weight"):
+        tight(cv=folds).fit(X, y, sample_weight=weights[:-1])
+    with pytest.raises(ValueError, match="class_weight must be None, 'balanced' or a dict"):
+        tight(cv=folds, class_weight="even").fit(X, y)
