@@ -2,10 +2,16 @@
 #include "loss/blas.hpp"
 
 #include <cblas.h>
+#include <sys/resource.h>
+#include <tbb/task_arena.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
+#include <string>
 
+#include "softmaxkit/error.hpp"
 #include "softmaxkit/openblas_core.hpp"
 
 namespace softmaxkit::detail {
@@ -22,6 +28,50 @@ blasint to_blas(std::size_t value) {
 std::mutex guards_mutex;
 int live_guards = 0;
 int threads_before_guards = 1;
+// How many threads a guard has let call OpenBLAS at once: their buffers exist and are reused.
+std::size_t provisioned_callers = 0;
+
+constexpr std::size_t kMiB = std::size_t{1} << 20;
+
+// What the process maps now (VmSize), or 0 when /proc cannot tell.
+std::size_t mapped_bytes() {
+  std::FILE* file = std::fopen("/proc/self/statm", "r");
+  if (file == nullptr) return 0;
+  unsigned long pages = 0;
+  const bool read = std::fscanf(file, "%lu", &pages) == 1;
+  std::fclose(file);
+  const long page = sysconf(_SC_PAGESIZE);
+  return read && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) : 0;
+}
+
+// Under an address-space limit, OpenBLAS's buffers for the threads that may call it at once (the
+// current arena's) must fit in what the limit leaves, or OpenBLAS would retry their allocation
+// forever (openblas_core.hpp). Checked until that many callers have been let through once (their
+// buffers then exist); without a limit nothing is read. Called under guards_mutex.
+void check_room_for_buffers() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
+  const auto callers =
+      static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
+  if (callers <= provisioned_callers) return;
+  const std::size_t mapped = mapped_bytes();
+  if (mapped != 0) {
+    const auto bytes = static_cast<std::size_t>(limit.rlim_cur);
+    const std::size_t left = bytes > mapped ? bytes - mapped : 0;
+    const std::size_t need = (callers - provisioned_callers) * openblas_buffer_bytes + 64 * kMiB;
+    if (left < need) {
+      auto mib = [](std::size_t value) { return std::to_string(value / kMiB) + " MiB"; };
+      throw OutOfAddressSpace(
+          "the address-space limit (ulimit -v) of " + mib(bytes) + " leaves " + mib(left) +
+          ", less than the " + mib(need) + " OpenBLAS needs for the buffers of " +
+          std::to_string(callers - provisioned_callers) + " more threads calling it (" +
+          mib(openblas_buffer_bytes) +
+          " each; without them it would retry forever instead of failing): raise the limit, or "
+          "use fewer threads");
+    }
+  }
+  provisioned_callers = callers;
+}
 
 }  // namespace
 
@@ -41,6 +91,7 @@ void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std:
 
 SingleThreadedBlas::SingleThreadedBlas() {
   const std::lock_guard<std::mutex> lock(guards_mutex);
+  check_room_for_buffers();
   if (live_guards++ == 0) {
     threads_before_guards = openblas_get_num_threads();
     if (threads_before_guards != 1) openblas_set_num_threads(1);

@@ -22,6 +22,8 @@ void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std:
 // and restore the count itself: one fit's guard ending restored OpenBLAS's threads while another
 // fit was inside its products, and 11 of 12 pairs of concurrent fits then differed from the same
 // fits run one after the other (tests/test_concurrency.cpp).
+// Under an address-space limit a guard first checks that OpenBLAS's buffers fit in what the limit
+// leaves, and throws OutOfAddressSpace (error.hpp) if not: OpenBLAS would hang retrying.
 class SingleThreadedBlas {
  public:
   SingleThreadedBlas();

@@ -31,6 +31,10 @@ bool any_of_words(const std::string& name, std::initializer_list<std::string_vie
 
 }  // namespace
 
+int openblas_threads() {
+  return openblas_get_num_threads();
+}
+
 std::string openblas_core_name() {
   const char* name = openblas_get_corename();
   return name == nullptr ? std::string() : std::string(name);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "address_space.hpp"
 #include "json_writer.hpp"
 #include "progress.hpp"
 #include "search_command.hpp"
@@ -365,6 +366,7 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateArguments& arguments) {
 int run_train(TrainArguments arguments) {
   check_train_model_target(arguments);
   const bool search = resolve_c(arguments);
+  check_address_space(arguments.threads);
   arguments.train.scale = !arguments.no_scale;
   // The test set is read like the training set.
   arguments.test.format = arguments.train.format;
@@ -430,6 +432,7 @@ int run_train(TrainArguments arguments) {
 int run_predict(PredictArguments arguments) {
   arguments.data.scale = !arguments.no_scale;
   arguments.data.labels_needed = false;  // --data-labels is optional: predict uses none
+  check_address_space(0);
   const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
   const LoadedData data = load_model_data(arguments.data, model, arguments.model_path);
   if (arguments.probabilities) {
@@ -450,6 +453,7 @@ int run_predict(PredictArguments arguments) {
 
 int run_evaluate(EvaluateArguments arguments) {
   arguments.data.scale = !arguments.no_scale;
+  check_address_space(0);
   const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
   const LoadedData data = load_model_data(arguments.data, model, arguments.model_path);
   // score refuses labels the model does not know (Error, exit 2), named with the file here.

@@ -4,13 +4,17 @@
 // written); 1 internal failure, or out of memory. Errors: one line on stderr.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <new>
 #include <string>
 
+#include "address_space.hpp"
 #include "commands.hpp"
 #include "softmaxkit/softmaxkit.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"softmaxkit: multinomial logistic regression, trained fast and reproducibly"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "softmaxkit 0.1.0");
@@ -50,6 +54,9 @@ int main(int argc, char** argv) {
   } catch (const softmaxkit::Error& error) {
     std::fprintf(stderr, "softmaxkit: %s\n", error.what());
     return softmaxkit::cli::kExitBadInput;
+  } catch (const softmaxkit::OutOfAddressSpace& error) {  // the library's or the start check's
+    std::fprintf(stderr, "softmaxkit: out of memory: %s\n", error.what());
+    return softmaxkit::cli::kExitInternal;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr,
                  "softmaxkit: out of memory: the data, the model and the solver's state need "
@@ -59,4 +66,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "softmaxkit: internal error: %s\n", error.what());
     return softmaxkit::cli::kExitInternal;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int code = run(argc, argv);
+  if (softmaxkit::cli::address_space_limited()) {
+    // Under an address-space limit an OpenBLAS worker may be spinning on a buffer it cannot get
+    // (address_space.hpp); returning would run OpenBLAS's exit handler, which waits for it forever.
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
+  return code;
 }
