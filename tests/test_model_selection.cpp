@@ -438,6 +438,7 @@ TEST_CASE("cross_validate: each fold's fits have the bits of fit_path on that fo
   CvOptions cv;
   cv.folds = 3;
   cv.refit = false;
+  cv.keep_coefficients = true;
   const CvResult result = softmaxkit::cross_validate(data.view(), data.labels, Cs, options, cv);
   CHECK(result.folds[0].train.size() != result.folds[2].train.size());
   for (std::size_t f = 0; f < 3; ++f) {
@@ -460,6 +461,9 @@ TEST_CASE("cross_validate: each fold's fits have the bits of fit_path on that fo
       CHECK(std::memcmp(&in_cv.gradient_norm, &alone.gradient_norm, sizeof(double)) == 0);
       CHECK(in_cv.iterations == alone.iterations);
       CHECK(in_cv.metric == alone.metric);
+      // keep_coefficients: the fit's coefficients, the same bits.
+      CHECK(same_bits(result.scores[f][c].weights, path.points[c].weights));
+      CHECK(same_bits(result.scores[f][c].intercept, path.points[c].intercept));
     }
     // The shape reaches the subspace (its Hessian is one of the kept buffers).
     CHECK(path.points.back().report.metric.find("subspace") != std::string::npos);

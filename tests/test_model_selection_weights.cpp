@@ -126,6 +126,7 @@ TEST_CASE("cross_validate with integer sample weights equals the search on repea
     }
   }
   CHECK(weighted.best_index == reference.best_index);
+  CHECK(weighted.scores[0][0].weights.empty());  // kept only with CvOptions::keep_coefficients
   // The weights change the answer (else the comparison above proves little).
   const CvResult unweighted =
       softmaxkit::cross_validate(data.view(), data.labels, kCs, folds, tight_options());

@@ -91,6 +91,9 @@ struct CvOptions {
   CvScoring scoring = CvScoring::accuracy;  // picks the best C (log_loss: the smallest mean);
                                             // another value is an Error
   bool refit = true;                        // fit all rows at the best C
+  // Keep every (fold, C) fit's coefficients in its CvScore (memory: folds x Cs x K x (n + 1)
+  // doubles; scikit-learn's coefs_paths_).
+  bool keep_coefficients = false;
   std::function<void(const CvProgress&)> progress{};
 };
 
@@ -98,6 +101,9 @@ struct CvScore {
   double accuracy = 0;  // on the fold's held-out rows
   double log_loss = 0;  // mean -log p(true class) on the held-out rows, p clipped below at 2^-52
   FitReport report;     // the fold's training fit at this C
+  // With CvOptions::keep_coefficients, that fit's coefficients (K x n row-major, K), the bits
+  // fit_path gives on the fold's training rows; else empty.
+  std::vector<double> weights, intercept;
 };
 
 struct CvResult {

@@ -137,6 +137,12 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         or minus the mean log-loss).
     log_loss_ : ndarray of shape (n_folds, n_Cs)
         Mean held-out log-loss (whatever ``scoring`` is).
+    coefs_paths_ : dict
+        For every class, an array of shape (n_folds, n_Cs, n_features + 1) (without
+        ``fit_intercept``: n_features): that class's softmax row of each fold's fit at each C, the
+        intercept last, as scikit-learn's multinomial ``coefs_paths_`` (also for two classes:
+        both rows, where ``coef_`` is their difference). Memory: n_folds x n_Cs x n_classes x
+        (n_features + 1) float64.
     pass_equivalents_ : ndarray of shape (n_folds, n_Cs)
         The work of every fold's fit at every C, in passes over that fold's training rows.
     n_iter_ : ndarray of shape (1, n_folds, n_Cs)
@@ -285,7 +291,7 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         # search before).
         with _model_lock(self):
             result = _core.cross_validate(
-                features, labels, Cs.tolist(), train, test, options, False, row_weights
+                features, labels, Cs.tolist(), train, test, options, False, row_weights, True
             )
             if self.scoring == "neg_log_loss":
                 scores = -result["log_loss"]
@@ -309,6 +315,14 @@ class SoftmaxRegressionCV(SoftmaxRegression):
                 "pass_equivalents_": result["pass_equivalents"],
                 "classes_": classes,
                 "best_index_": int(best),
+                # scikit-learn's multinomial layout: per class, (folds, Cs, n_features + 1),
+                # the intercept last (without fit_intercept, (folds, Cs, n_features)).
+                "coefs_paths_": {
+                    cls: result["coefficients"][:, :, k, :]
+                    if self.fit_intercept
+                    else result["coefficients"][:, :, k, :-1]
+                    for k, cls in enumerate(classes)
+                },
             }
             n_iter = result["iterations"][np.newaxis, :, :]
             if self.refit:

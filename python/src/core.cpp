@@ -371,7 +371,7 @@ template <class View>
 py::dict cross_validate_typed(const View& view, const py::array& labels,
                               const std::vector<double>& Cs, const std::vector<smk::Fold>& folds,
                               const smk::FitOptions& options, bool refit,
-                              const py::object& sample_weight) {
+                              const py::object& sample_weight, bool keep_coefficients) {
   const std::span<const std::int32_t> label_span = vector_view<std::int32_t>(labels, "labels");
   const auto weight_span = weights_for(view, sample_weight);
   // Ctrl-C: every solver iteration of the search takes the GIL and runs Python's signal handlers,
@@ -391,6 +391,7 @@ py::dict cross_validate_typed(const View& view, const py::array& labels,
   };
   smk::CvOptions cv;
   cv.refit = refit;
+  cv.keep_coefficients = keep_coefficients;
   cv.progress = [&](const smk::CvProgress&) {
     if (signal_error) throw SearchInterrupted{};
   };
@@ -429,6 +430,31 @@ py::dict cross_validate_typed(const View& view, const py::array& labels,
   out["iterations"] = iterations;
   out["reasons"] = reasons;
   out["best_index"] = result.best_index;
+  if (keep_coefficients) {
+    // (folds, Cs, K, n + 1): each fit's weights with its intercept as the last column, the
+    // layout of scikit-learn's coefs_paths_ per class.
+    std::size_t classes = 0;
+    for (const auto& fold : result.scores) {
+      for (const smk::CvScore& score : fold) classes = std::max(classes, score.intercept.size());
+    }
+    const std::size_t cols = view.cols();
+    py::array_t<double> coefficients(
+        {f, c, static_cast<py::ssize_t>(classes), static_cast<py::ssize_t>(cols + 1)});
+    double* data = coefficients.mutable_data();
+    for (std::size_t i = 0; i < result.scores.size(); ++i) {
+      for (std::size_t j = 0; j < result.scores[i].size(); ++j) {
+        const smk::CvScore& score = result.scores[i][j];
+        for (std::size_t row = 0; row < classes; ++row) {
+          double* out_row = data + ((i * result.scores[i].size() + j) * classes + row) * (cols + 1);
+          std::copy_n(score.weights.data() + row * cols, cols, out_row);
+          out_row[cols] = score.intercept[row];
+        }
+      }
+    }
+    out["coefficients"] = coefficients;
+  } else {
+    out["coefficients"] = py::none();
+  }
   if (result.model) {
     Model model;
     model.model = std::move(*result.model);
@@ -502,20 +528,23 @@ PYBIND11_MODULE(_core, module) {
       [](const py::object& X, const py::array& labels, const std::vector<double>& Cs,
          const std::vector<std::vector<std::size_t>>& train,
          const std::vector<std::vector<std::size_t>>& test, const py::dict& options, bool refit,
-         const py::object& sample_weight) {
+         const py::object& sample_weight, bool keep_coefficients) {
         if (train.size() != test.size()) throw smk::Error("train and test hold different counts");
         std::vector<smk::Fold> folds(train.size());
         for (std::size_t i = 0; i < folds.size(); ++i) folds[i] = {train[i], test[i]};
         const smk::FitOptions fit_options = options_from(options);
         return with_view(X, [&](const auto& view) {
-          return cross_validate_typed(view, labels, Cs, folds, fit_options, refit, sample_weight);
+          return cross_validate_typed(view, labels, Cs, folds, fit_options, refit, sample_weight,
+                                      keep_coefficients);
         });
       },
       py::arg("X"), py::arg("labels"), py::arg("Cs"), py::arg("train"), py::arg("test"),
       py::arg("options"), py::arg("refit"), py::arg("sample_weight") = py::none(),
+      py::arg("keep_coefficients") = false,
       "softmaxkit::cross_validate on the given folds (X dense or the CSR tuple Model.fit takes): "
       "per (fold, C) accuracy and log_loss (weighted means with sample_weight: None or one weight "
-      "per row in X's dtype), best_index, and the refit Model (or None)");
+      "per row in X's dtype), best_index, the refit Model (or None), and with keep_coefficients "
+      "each fit's coefficients, shape (folds, Cs, K, n + 1), the intercept last (else None)");
   module.def(
       "stratified_folds",
       [](const py::array& labels, int k, std::uint64_t seed) {

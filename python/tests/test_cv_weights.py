@@ -154,3 +154,34 @@ def test_weightless_folds_and_bad_weights_are_value_errors():
         tight(cv=folds).fit(X, y, sample_weight=weights[:-1])
     with pytest.raises(ValueError, match="class_weight must be None, 'balanced' or a dict"):
         tight(cv=folds, class_weight="even").fit(X, y)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_coefs_paths_are_each_folds_fit_in_scikit_learns_layout(fit_intercept):
+    X, y, weights, folds = weighted_iris(seed=5)
+    ours = tight(cv=folds, fit_intercept=fit_intercept).fit(X, y, sample_weight=weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        peer = LogisticRegressionCV(
+            Cs=CS, cv=folds, solver="lbfgs", tol=1e-10, max_iter=10000,
+            multi_class="multinomial", fit_intercept=fit_intercept,
+        ).fit(X, y, sample_weight=weights)
+    assert sorted(ours.coefs_paths_) == sorted(peer.coefs_paths_)
+    for cls in peer.coefs_paths_:
+        assert ours.coefs_paths_[cls].shape == peer.coefs_paths_[cls].shape
+    # Each (fold, C) entry is the fit on that fold's training rows at that C.
+    for f, (train, _) in enumerate(folds):
+        for c, C in enumerate(CS):
+            single = SoftmaxRegression(C=C, tol=1e-10, max_iter=10000,
+                                       fit_intercept=fit_intercept)
+            single.fit(X[train], y[train], sample_weight=weights[train])
+            got = np.stack([ours.coefs_paths_[k][f, c] for k in ours.classes_])
+            np.testing.assert_allclose(got[:, :X.shape[1]], single._core.weights,
+                                       rtol=1e-5, atol=1e-6)
+            if fit_intercept:
+                np.testing.assert_allclose(got[:, -1], single._core.intercept,
+                                           rtol=1e-5, atol=1e-6)
+    # And scikit-learn's weights (the penalised part, which has one gauge) agree.
+    got = np.stack([ours.coefs_paths_[k] for k in ours.classes_])[..., :X.shape[1]]
+    want = np.stack([peer.coefs_paths_[k] for k in peer.classes_])[..., :X.shape[1]]
+    np.testing.assert_allclose(got, want, rtol=0, atol=5e-3 * max(1.0, np.abs(want).max()))

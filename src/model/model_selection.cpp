@@ -406,6 +406,10 @@ CvResult cv_impl(std::string_view where, const Features& features,
       out.accuracy = correct / test_weight;
       out.log_loss = loss / test_weight;
       out.report = point.report;
+      if (cv.keep_coefficients) {
+        out.weights = model.weights();
+        out.intercept = model.intercept();
+      }
       ++done;
       if (cv.progress) {
         CvProgress progress;
