@@ -34,6 +34,16 @@ def tight(**params):
     return SoftmaxRegressionCV(**{"Cs": CS, "tol": 1e-10, "max_iter": 10000, **params})
 
 
+def peer_cv(X, y, folds, sample_weight, Cs=CS, **params):
+    """LogisticRegressionCV(Cs, cv=folds, lbfgs, tol=1e-10, multinomial, **params), weighted."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its ConvergenceWarnings and multi_class deprecation
+        return LogisticRegressionCV(
+            Cs=Cs, cv=folds, solver="lbfgs", tol=1e-10, max_iter=10000,
+            multi_class="multinomial", **params,
+        ).fit(X, y, sample_weight=sample_weight)
+
+
 def repeated(indices, weights):
     return np.repeat(indices, weights[indices].astype(int))
 
@@ -80,12 +90,7 @@ def test_weighted_fits_match_scikit_learn(sample_weighted, class_weight):
     X, y, weights, folds = weighted_iris(seed=1)
     sample_weight = weights if sample_weighted else None
     ours = tight(cv=folds, class_weight=class_weight).fit(X, y, sample_weight=sample_weight)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        peer = LogisticRegressionCV(
-            Cs=CS, cv=folds, solver="lbfgs", tol=1e-10, max_iter=10000,
-            multi_class="multinomial", class_weight=class_weight,
-        ).fit(X, y, sample_weight=sample_weight)
+    peer = peer_cv(X, y, folds, sample_weight, class_weight=class_weight)
     # The held-out rows weigh their sample weight times their class weight, as in the fits.
     row_weights = np.ones(y.size) if sample_weight is None else sample_weight.copy()
     if class_weight is not None:
@@ -98,12 +103,7 @@ def test_weighted_fits_match_scikit_learn(sample_weighted, class_weight):
     largest_share = max(row_weights[test].max() / row_weights[test].sum() for _, test in folds)
     assert np.max(np.abs(ours.scores_[0] - accuracy)) <= largest_share + 1e-12
     # The refit at the same C against scikit-learn's LogisticRegression with the same weights.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        single = LogisticRegressionCV(
-            Cs=[ours.C_[0]], cv=folds, solver="lbfgs", tol=1e-10, max_iter=10000,
-            multi_class="multinomial", class_weight=class_weight,
-        ).fit(X, y, sample_weight=sample_weight)
+    single = peer_cv(X, y, folds, sample_weight, Cs=[ours.C_[0]], class_weight=class_weight)
     np.testing.assert_allclose(ours.coef_, single.coef_, rtol=0, atol=2e-3)
 
 
@@ -160,12 +160,7 @@ def test_weightless_folds_and_bad_weights_are_value_errors():
 def test_coefs_paths_are_each_folds_fit_in_scikit_learns_layout(fit_intercept):
     X, y, weights, folds = weighted_iris(seed=5)
     ours = tight(cv=folds, fit_intercept=fit_intercept).fit(X, y, sample_weight=weights)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        peer = LogisticRegressionCV(
-            Cs=CS, cv=folds, solver="lbfgs", tol=1e-10, max_iter=10000,
-            multi_class="multinomial", fit_intercept=fit_intercept,
-        ).fit(X, y, sample_weight=weights)
+    peer = peer_cv(X, y, folds, weights, fit_intercept=fit_intercept)
     assert sorted(ours.coefs_paths_) == sorted(peer.coefs_paths_)
     for cls in peer.coefs_paths_:
         assert ours.coefs_paths_[cls].shape == peer.coefs_paths_[cls].shape
