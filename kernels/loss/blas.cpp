@@ -49,8 +49,13 @@ std::size_t mapped_bytes() {
 // forever (openblas_core.hpp). Checked until that many callers have been let through once (their
 // buffers then exist); without a limit nothing is read. Called under guards_mutex.
 void check_room_for_buffers() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
+  // Read once per process: guards run on every pass, and a limit is set before a program starts.
+  static const rlimit limit = [] {
+    rlimit value{};
+    if (getrlimit(RLIMIT_AS, &value) != 0) value.rlim_cur = RLIM_INFINITY;
+    return value;
+  }();
+  if (limit.rlim_cur == RLIM_INFINITY) return;
   const auto callers =
       static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
   if (callers <= provisioned_callers) return;

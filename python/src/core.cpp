@@ -433,10 +433,7 @@ py::dict cross_validate_typed(const View& view, const py::array& labels,
   if (keep_coefficients) {
     // (folds, Cs, K, n + 1): each fit's weights with its intercept as the last column, the
     // layout of scikit-learn's coefs_paths_ per class.
-    std::size_t classes = 0;
-    for (const auto& fold : result.scores) {
-      for (const smk::CvScore& score : fold) classes = std::max(classes, score.intercept.size());
-    }
+    const std::size_t classes = result.scores.front().front().intercept.size();
     const std::size_t cols = view.cols();
     py::array_t<double> coefficients(
         {f, c, static_cast<py::ssize_t>(classes), static_cast<py::ssize_t>(cols + 1)});
