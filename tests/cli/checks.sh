@@ -31,3 +31,12 @@ expect_exit() {  # expect_exit CODE DESCRIPTION -- softmaxkit arguments...
 json_number() {  # json_number FIELD FILE
   sed -n "s/.*\"$1\": \([-0-9.e+]*\).*/\1/p" "$2"
 }
+
+overlapping_classes_csv() {  # overlapping_classes_csv ROWS PERIOD: CSV on stdout
+  # Three overlapping classes (row i's is (i % PERIOD) % 3: PERIOD 3 balanced, 5 not), 4 features
+  # from a fixed hash (no RNG: the same file on every run).
+  awk -v rows="$1" -v period="$2" 'function u(a) { return (a * 2654435761 % 4294967296) / 4294967296.0 }
+    BEGIN { for (i = 0; i < rows; i++) { c = (i % period) % 3; printf "%d", c
+      for (k = 0; k < 4; k++) printf ",%.4f", (k % 3 == c) * 0.9 + 2 * u(i * 131 + k * 7 + 1) - 1
+      printf "\n" } }'
+}

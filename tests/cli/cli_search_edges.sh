@@ -11,10 +11,7 @@ trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/checks.sh"
 
 # Three overlapping classes, 4 features; rows 0-89 train, 90-149 test (a fixed hash, no RNG).
-awk 'function u(a) { return (a * 2654435761 % 4294967296) / 4294967296.0 }
-  BEGIN { for (i = 0; i < 150; i++) { c = i % 3; printf "%d", c
-    for (k = 0; k < 4; k++) printf ",%.4f", (k % 3 == c) * 0.9 + 2 * u(i * 131 + k * 7 + 1) - 1
-    printf "\n" } }' >"$work/all.csv"
+overlapping_classes_csv 150 3 >"$work/all.csv"
 head -90 "$work/all.csv" >"$work/train.csv"
 tail -60 "$work/all.csv" >"$work/test.csv"
 base=(train --format csv --train "$work/train.csv" --quiet)

@@ -7,12 +7,14 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "address_space.hpp"
 #include "json_writer.hpp"
 #include "progress.hpp"
+#include "row_weights.hpp"
 #include "search_command.hpp"
 #include "softmaxkit/softmaxkit.hpp"
 
@@ -335,6 +337,12 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
   once(c->add_flag("--no-intercept", a.no_intercept, "fit without an intercept"));
   once(c->add_flag("--double", a.use_double, "compute in double precision"));
   once(c->add_option("--model", a.model_path, "write the model here")->check(non_empty));
+  once(c->add_option("--sample-weights", a.sample_weights_path,
+                     "a weight per training row, one per line (finite, >= 0)")
+           ->check(non_empty));
+  once(c->add_option("--class-weight", a.class_weight,
+                     "balanced, or label:weight,... (multiplies the sample weights)")
+           ->check(class_weight_text));
   once(c->add_flag("--json", a.json, "print one JSON object with the results"));
   once(c->add_flag("--quiet", a.quiet, "print nothing but errors (and --json)"));
   once(c->add_flag("--no-scale", a.no_scale, "idx: keep raw uint8 values"));
@@ -363,6 +371,27 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateArguments& arguments) {
   return c;
 }
 
+std::vector<float> training_row_weights(const TrainArguments& arguments,
+                                        std::span<const std::int32_t> labels) {
+  if (arguments.sample_weights_path.empty() && arguments.class_weight.empty()) return {};
+  std::vector<float> sample;
+  if (!arguments.sample_weights_path.empty())
+    sample = read_sample_weights(arguments.sample_weights_path, labels.size());
+  std::vector<std::int32_t> classes;
+  std::vector<std::size_t> counts;
+  std::vector<double> factors;
+  if (!arguments.class_weight.empty()) {
+    std::map<std::int32_t, std::size_t> count_of;
+    for (std::int32_t label : labels) ++count_of[label];
+    for (const auto& [label, count] : count_of) {
+      classes.push_back(label);
+      counts.push_back(count);
+    }
+    factors = class_factors(arguments.class_weight, classes, counts);
+  }
+  return row_weights(sample, factors, classes, labels);
+}
+
 int run_train(TrainArguments arguments) {
   check_train_model_target(arguments);
   const bool search = resolve_c(arguments);
@@ -387,9 +416,10 @@ int run_train(TrainArguments arguments) {
     check_test_set(source, *test, arguments.train, train.cols(), classes);
   }
 
+  const std::vector<float> weights = training_row_weights(arguments, train.labels());
   FitOptions options = fit_options(arguments);
   if (search) {
-    return run_search(arguments, options, train, test);
+    return run_search(arguments, options, train, test, weights);
   }
   Progress progress(arguments.quiet || arguments.json);
   options.callback = [&progress](const IterationReport& report) {
@@ -400,7 +430,7 @@ int run_train(TrainArguments arguments) {
   TrainResult result;
   try {
     result.report = with_features(
-        train, [&](const auto& features) { return model.fit(features, train.labels()); });
+        train, [&](const auto& features) { return model.fit(features, train.labels(), weights); });
   } catch (const Error& error) {
     // The fit's refusals (a shape whose workspaces would not fit, one class, ...) name the data.
     throw Error("--train " + describe(arguments.train, train) + ": " + error.what());

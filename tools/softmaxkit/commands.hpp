@@ -41,7 +41,14 @@ struct TrainArguments {
   double validation_fraction = 0;
   bool no_intercept = false, use_double = false, json = false, quiet = false;
   std::string model_path;
+  // --sample-weights FILE and --class-weight (row_weights.hpp); empty when not given.
+  std::string sample_weights_path, class_weight;
 };
+
+// The training rows' weights from --sample-weights and --class-weight, labels the training
+// labels; empty when neither is given (every row weighs 1: the unweighted fit's bits).
+std::vector<float> training_row_weights(const TrainArguments& arguments,
+                                        std::span<const std::int32_t> labels);
 
 // predict and evaluate read a model and one labelled (evaluate) or unlabelled data set.
 struct DataArguments {

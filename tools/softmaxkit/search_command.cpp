@@ -195,7 +195,7 @@ namespace {
 template <class Features>
 int search(const TrainArguments& arguments, const FitOptions& options, const Features& train,
            const std::vector<std::int32_t>& train_labels, const Features* test,
-           const std::vector<std::int32_t>* test_labels) {
+           const std::vector<std::int32_t>* test_labels, std::span<const float> weights) {
   constexpr bool sparse = !std::is_same_v<Features, MatrixView<const float>>;
   std::vector<double> Cs = parse_c_list(arguments.C_values);
   if (!arguments.C_grid.empty()) {
@@ -249,13 +249,19 @@ int search(const TrainArguments& arguments, const FitOptions& options, const Fea
     for (std::size_t i = 0; i < train.rows(); ++i) fold.train.push_back(i);
     for (std::size_t i = 0; i < test->rows(); ++i) fold.test.push_back(train.rows() + i);
     const std::vector<Fold> single{fold};
-    result = cross_validate(view_of(features), labels, Cs, single, options, cv);
+    // The --test rows weigh 1: the validation score is a plain mean over them.
+    std::vector<float> stacked_weights;
+    if (!weights.empty()) {
+      stacked_weights.assign(weights.begin(), weights.end());
+      stacked_weights.resize(labels.size(), 1.0f);
+    }
+    result = cross_validate(view_of(features), labels, Cs, single, options, cv, stacked_weights);
     FitOptions refit = options;
     refit.C = result.best_C;
     model.emplace(refit);
-    refit_report = model->fit(train, train_labels);
+    refit_report = model->fit(train, train_labels, weights);
   } else {
-    result = cross_validate(train, train_labels, Cs, options, cv);
+    result = cross_validate(train, train_labels, Cs, options, cv, weights);
     model = std::move(result.model);
     refit_report = *result.refit_report;
   }
@@ -336,17 +342,17 @@ int search(const TrainArguments& arguments, const FitOptions& options, const Fea
 }  // namespace
 
 int run_search(const TrainArguments& arguments, const FitOptions& options, const LoadedData& train,
-               const std::optional<LoadedData>& test) {
+               const std::optional<LoadedData>& test, std::span<const float> weights) {
   const std::vector<std::int32_t>* test_labels = test ? &test->labels() : nullptr;
   if (train.sparse) {
     return search(arguments, options, train.sparse->features.view(), train.labels(),
-                  test ? &test->sparse->features.view() : nullptr, test_labels);
+                  test ? &test->sparse->features.view() : nullptr, test_labels, weights);
   }
   const MatrixView<const float> dense = view_of(*train.dense);
   std::optional<MatrixView<const float>> dense_test;
   if (test) dense_test = view_of(*test->dense);
   return search(arguments, options, dense, train.labels(), dense_test ? &*dense_test : nullptr,
-                test_labels);
+                test_labels, weights);
 }
 
 }  // namespace softmaxkit::cli

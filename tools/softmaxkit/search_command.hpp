@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,9 @@ bool resolve_c(TrainArguments& arguments);
 // Runs the search, prints the table (or JSON), writes the refit at the best C. Returns the exit
 // code. Dense data (IDX, CSV) are searched dense, LibSVM data as CSR (never densified; the memory
 // is the data plus one fold's copy of its rows, or for --cv 0 one copy of train and test).
+// weights: the training rows' (training_row_weights), or empty; they weigh the folds' fits, the
+// folds' scores and the refit (cross_validate); with --cv 0 the --test rows weigh 1.
 int run_search(const TrainArguments& arguments, const FitOptions& options, const LoadedData& train,
-               const std::optional<LoadedData>& test);
+               const std::optional<LoadedData>& test, std::span<const float> weights);
 
 }  // namespace softmaxkit::cli
