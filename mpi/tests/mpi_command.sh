@@ -145,6 +145,35 @@ for file in notes.libsvm notes.libsvm.gz; do
   done
 done
 
+# --sample-weights (every rank reads the file, keeps its rows' weights) and --class-weight
+# balanced (counted over every rank's rows): CSV by byte ranges and LibSVM as CSR, 1-3 ranks.
+awk '{ print (NR * 7 + 3) % 4 }' "$work/data.csv" >"$work/weights.txt"
+for format in csv libsvm; do
+  for weighting in "--sample-weights $work/weights.txt" "--class-weight balanced" \
+    "--sample-weights $work/weights.txt --class-weight 0:2,3:0.5"; do
+    "$single" train --format "$format" --train "$work/data.$format" --threads 1 --C 10 $weighting \
+      --quiet --model "$work/single.skm"
+    for ranks in 1 2 3; do
+      "$mpiexec" -n "$ranks" "$parallel" train --format "$format" --train "$work/data.$format" \
+        --threads 1 --C 10 $weighting --quiet --model "$work/parallel.skm"
+      same_model "$format ${weighting//$work\//}, $ranks ranks"
+      rm -f "$work/parallel.skm"
+    done
+  done
+done
+# A bad weights file is refused on every rank (exit 2, rank 0 prints the file and line).
+{ head -n 10 "$work/weights.txt"; echo "-1"; tail -n +12 "$work/weights.txt"; } >"$work/bad.txt"
+if "$mpiexec" -n 2 "$parallel" train --format csv --train "$work/data.csv" --threads 1 \
+  --sample-weights "$work/bad.txt" --quiet 2>"$work/err"; then
+  echo "bad weights file: accepted"
+  status=1
+elif grep -q "bad.txt:11: the weight must be finite and >= 0" "$work/err"; then
+  echo "bad weights file: refused, naming the line"
+else
+  echo "bad weights file: refused without naming the line: $(cat "$work/err")"
+  status=1
+fi
+
 # IDX, read by rows on each rank: Fashion-MNIST's test file (10,000 rows), gzip (streamed and
 # skipped) with 3 ranks and plain (seeked) with 2, 15 iterations of the default solver.
 fashion=/usr/share/datasets/fashion-mnist

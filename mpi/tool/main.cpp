@@ -22,6 +22,7 @@
 #include "commands.hpp"
 #include "json_writer.hpp"
 #include "progress.hpp"
+#include "row_weights.hpp"
 #include "search_command.hpp"
 #include "softmaxkit/mpi.hpp"
 #include "softmaxkit/softmaxkit.hpp"
@@ -97,6 +98,37 @@ SparseDataset sparse_rows(const SparseDataset& all, std::size_t first, std::size
   part.labels.assign(all.labels.begin() + static_cast<std::ptrdiff_t>(first),
                      all.labels.begin() + static_cast<std::ptrdiff_t>(first + count));
   return part;
+}
+
+// This rank's rows' weights (softmaxkit train's --sample-weights and --class-weight): every rank
+// reads the whole weights file (one number per row: small beside the data) and keeps its rows';
+// 'balanced' counts each class over every rank's rows. Empty without either option.
+std::vector<float> rank_weights(MPI_Comm comm, const TrainArguments& a,
+                                const std::vector<std::int32_t>& classes,
+                                const std::vector<std::int32_t>& labels, std::size_t rows,
+                                const mpi::RowRange& mine) {
+  if (a.sample_weights_path.empty() && a.class_weight.empty()) return {};
+  std::vector<unsigned long long> local_counts(classes.size(), 0), counts(classes.size(), 0);
+  for (std::int32_t label : labels)
+    ++local_counts[static_cast<std::size_t>(
+        std::lower_bound(classes.begin(), classes.end(), label) - classes.begin())];
+  MPI_Allreduce(local_counts.data(), counts.data(), static_cast<int>(counts.size()),
+                MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
+  std::vector<float> weights;
+  mpi::collectively(comm, [&] {
+    std::vector<float> sample;
+    if (!a.sample_weights_path.empty()) {
+      sample = cli::read_sample_weights(a.sample_weights_path, rows);
+      sample.erase(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(mine.first));
+      sample.resize(mine.count);
+    }
+    std::vector<double> factors;
+    if (!a.class_weight.empty())
+      factors = cli::class_factors(a.class_weight, classes,
+                                   std::vector<std::size_t>(counts.begin(), counts.end()));
+    weights = cli::row_weights(sample, factors, classes, labels, false);
+  });
+  return weights;
 }
 
 int run(TrainArguments a) {
@@ -230,6 +262,8 @@ int run(TrainArguments a) {
   });
   const std::vector<float>& local_features = local.features;
   const std::vector<std::int32_t>& local_labels = local.labels;
+  const std::vector<float> local_weights =
+      rank_weights(comm, a, classes, sparse ? sparse_local->labels : local_labels, rows, mine);
 
   cli::Progress progress(rank != 0 || a.quiet || a.json);
   options.callback = [&progress](const IterationReport& report) {
@@ -238,11 +272,11 @@ int run(TrainArguments a) {
   };
   mpi::DistributedFit fit;
   try {
-    fit = sparse ? mpi::fit(comm, options, sparse_local->features.view(), sparse_local->labels, {},
-                            mine.first)
+    fit = sparse ? mpi::fit(comm, options, sparse_local->features.view(), sparse_local->labels,
+                            local_weights, mine.first)
                  : mpi::fit(comm, options,
                             MatrixView<const float>(local_features.data(), mine.count, cols),
-                            local_labels, {}, mine.first);
+                            local_labels, local_weights, mine.first);
   } catch (const Error& error) {
     // The fit's refusals (agreed on every rank) name the data, as softmaxkit train's do.
     throw Error(
