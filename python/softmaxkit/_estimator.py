@@ -209,6 +209,13 @@ def _row_weights(owner, X, y, classes, y_index, sample_weight, class_weight):
             raise ValueError(
                 f"{owner}: sample_weight[{int(overflow[0])}] times its class "
                 f"weight is {weights[overflow[0]]!r} in {X.dtype}; use smaller weights")
+    negative = np.flatnonzero(weights < 0)
+    if negative.size:
+        # Named before any per-class or per-fold check, which would otherwise call the class's
+        # rows weightless (SoftmaxRegressionCV said "has sample weight 0" for a weight of -1).
+        row = int(negative[0])
+        what = f"sample_weight[{row}]" + ("" if class_weight is None else " times its class weight")
+        raise ValueError(f"{owner}: {what} is {weights[row]!r} (must be finite and >= 0)")
     return np.ascontiguousarray(weights, dtype=X.dtype)
 
 

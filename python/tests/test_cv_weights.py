@@ -154,6 +154,15 @@ def test_weightless_folds_and_bad_weights_are_value_errors():
         tight(cv=folds).fit(X, y, sample_weight=weights[:-1])
     with pytest.raises(ValueError, match="class_weight must be None, 'balanced' or a dict"):
         tight(cv=folds, class_weight="even").fit(X, y)
+    # A negative class weight is named as such before the folds are checked (which called the
+    # class's rows weightless), for both estimators and refit=False.
+    first_of_1 = int(np.flatnonzero(y == 1)[0])
+    pattern = rf"sample_weight\[{first_of_1}\] times its class weight is -0.5 \(must be finite"
+    for estimator in (tight(cv=folds, class_weight={1: -0.5}),
+                      tight(cv=folds, class_weight={1: -0.5}, refit=False),
+                      SoftmaxRegression(class_weight={1: -0.5})):
+        with pytest.raises(ValueError, match=pattern):
+            estimator.fit(X, y)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
