@@ -124,6 +124,8 @@ done
 yes 0 | head -120 >"$work/zero.txt"
 head -c 100000 /dev/zero >"$work/nul.txt"
 awk 'BEGIN { for (i = 0; i < 300; i++) printf "1"; print "" }' >"$work/wide.txt"
+gzip -c "$work/w.txt" >"$work/w.gz"
+refused "w.gz: gzip-compressed; give the weights as plain text" --sample-weights "$work/w.gz"
 refused "119 weights for 120 training rows" --sample-weights "$work/short.txt"
 refused "more weights than the 120 training rows (line 121)" --sample-weights "$work/long.txt"
 refused "negative.txt:6: the weight must be finite and >= 0" --sample-weights "$work/negative.txt"

@@ -91,6 +91,12 @@ std::vector<float> read_sample_weights(const std::string& path, std::size_t rows
   std::string text_line;
   std::size_t line = 0;
   int c = std::getc(file.get());
+  // The data files may be gzip (the library's readers); this small file is read as plain text.
+  if (c == 0x1f) {
+    const int next = std::getc(file.get());
+    if (next == 0x8b) throw Error(name + ": gzip-compressed; give the weights as plain text");
+    std::ungetc(next, file.get());
+  }
   while (c != EOF) {
     ++line;
     const std::string where = name + ":" + std::to_string(line);
