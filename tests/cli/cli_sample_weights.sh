@@ -106,6 +106,33 @@ done
 expect_exit 0 "--cv 3 with --sample-weights and --class-weight" -- train --format csv \
   --train "$work/train.csv" --C 0.1,1 --cv 3 --sample-weights "$work/w.txt" --class-weight balanced --quiet
 
+head -119 "$work/w.txt" >"$work/short.txt"
+# 3b. evaluate --sample-weights: the weighted accuracy is the repeated rows' plain accuracy (sums
+#     of whole numbers: the same double), and weights of 1 give the unweighted one.
+"$cli" train --format csv --train "$work/train.csv" --quiet --model "$work/m.skm"
+"$cli" evaluate --model "$work/m.skm" --format csv --data "$work/train.csv" \
+  --sample-weights "$work/w.txt" --json >"$work/weighted.json"
+"$cli" evaluate --model "$work/m.skm" --format csv --data "$work/repeated.csv" --json >"$work/repeated.json"
+a=$(json_number accuracy "$work/weighted.json")
+b=$(json_number accuracy "$work/repeated.json")
+check "evaluate: weighted accuracy $a is the repeated rows' $b" test "$a" = "$b"
+check "evaluate: --json says weighted" grep -q '"weighted": true' "$work/weighted.json"
+yes 1 | head -120 >"$work/ones.txt"
+"$cli" evaluate --model "$work/m.skm" --format csv --data "$work/train.csv" \
+  --sample-weights "$work/ones.txt" --json >"$work/weighted.json"
+"$cli" evaluate --model "$work/m.skm" --format csv --data "$work/train.csv" --json >"$work/plain.json"
+check "evaluate: weights of 1 give the plain accuracy" test "$(json_number accuracy "$work/weighted.json")" = \
+  "$(json_number accuracy "$work/plain.json")"
+check "evaluate: a weighted and an unweighted accuracy differ here" test "$a" != \
+  "$(json_number accuracy "$work/plain.json")"
+expect_exit 2 "evaluate: a short weights file" -- evaluate --model "$work/m.skm" --format csv \
+  --data "$work/train.csv" --sample-weights "$work/short.txt"
+check "evaluate: names the --data rows: $(cat "$work/err")" grep -qF "119 weights for 120 --data rows" "$work/err"
+yes 0 | head -120 >"$work/zero.txt"
+expect_exit 2 "evaluate: all weights 0" -- evaluate --model "$work/m.skm" --format csv \
+  --data "$work/train.csv" --sample-weights "$work/zero.txt"
+check "evaluate: all weights 0 is named: $(cat "$work/err")" grep -qF "every row weighs 0" "$work/err"
+
 # 4. Bad files and values: exit 2, naming the option (and the file and line).
 refused() {  # refused NEEDLE ARGS...
   local needle=$1
@@ -113,7 +140,6 @@ refused() {  # refused NEEDLE ARGS...
   expect_exit 2 "$*" -- train --format csv --train "$work/train.csv" --quiet "$@"
   check "'$*' names '$needle': $(cat "$work/err")" grep -qF -- "$needle" "$work/err"
 }
-head -119 "$work/w.txt" >"$work/short.txt"
 { cat "$work/w.txt"; echo 1; } >"$work/long.txt"
 { head -5 "$work/w.txt"; echo "-1"; tail -114 "$work/w.txt"; } >"$work/negative.txt"
 for bad in nan inf 1e39 x 1,2 "1 2" 0x10; do

@@ -367,6 +367,9 @@ CLI::App* add_predict_command(CLI::App& app, PredictArguments& arguments) {
 CLI::App* add_evaluate_command(CLI::App& app, EvaluateArguments& arguments) {
   CLI::App* c = app.add_subcommand("evaluate", "print the accuracy on labelled data");
   add_data_source_options(c, arguments);
+  once(c->add_option("--sample-weights", arguments.sample_weights_path,
+                     "a weight per row, one per line: the weighted accuracy")
+           ->check(non_empty));
   once(c->add_flag("--json", arguments.json, "print one JSON object"));
   return c;
 }
@@ -487,6 +490,10 @@ int run_evaluate(EvaluateArguments arguments) {
   const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
   const LoadedData data = load_model_data(arguments.data, model, arguments.model_path);
   // score refuses labels the model does not know (Error, exit 2), named with the file here.
+  const std::vector<float> weights =
+      arguments.sample_weights_path.empty()
+          ? std::vector<float>()
+          : read_sample_weights(arguments.sample_weights_path, data.rows(), "--data rows");
   double accuracy = 0;
   try {
     accuracy = with_features(
@@ -494,13 +501,29 @@ int run_evaluate(EvaluateArguments arguments) {
   } catch (const Error& error) {
     throw Error("--data " + arguments.data.path + ": " + error.what());
   }
+  if (!weights.empty()) {
+    // score checked the labels; the weighted mean of the same predictions, summed in double.
+    const std::vector<std::int32_t> predicted =
+        with_features(data, [&](const auto& features) { return model.predict(features); });
+    double correct = 0, total = 0;
+    for (std::size_t i = 0; i < predicted.size(); ++i) {
+      total += weights[i];
+      if (predicted[i] == data.labels()[i]) correct += weights[i];
+    }
+    if (!(total > 0))
+      throw Error("--sample-weights " + arguments.sample_weights_path +
+                  ": every row weighs 0: no weighted accuracy");
+    accuracy = correct / total;
+  }
   if (arguments.json) {
     JsonObject json;
     json.add("accuracy", accuracy);
     json.add("rows", static_cast<long long>(data.rows()));
+    if (!weights.empty()) json.add_bool("weighted", true);
     std::printf("%s\n", json.str().c_str());
   } else {
-    std::printf("accuracy %.4f on %zu rows\n", accuracy, data.rows());
+    std::printf("accuracy %.4f on %zu rows%s\n", accuracy, data.rows(),
+                weights.empty() ? "" : " (weighted by --sample-weights)");
   }
   return 0;
 }

@@ -61,6 +61,7 @@ struct PredictArguments : DataArguments {
 };
 struct EvaluateArguments : DataArguments {
   bool json = false;
+  std::string sample_weights_path;  // --sample-weights: the accuracy's row weights
 };
 
 CLI::App* add_train_command(CLI::App& app, TrainArguments& arguments);

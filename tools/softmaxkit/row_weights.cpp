@@ -82,7 +82,8 @@ const CLI::Validator class_weight_text(
     },
     "balanced|LABEL:WEIGHT[,...]");
 
-std::vector<float> read_sample_weights(const std::string& path, std::size_t rows) {
+std::vector<float> read_sample_weights(const std::string& path, std::size_t rows,
+                                       const std::string& rows_name) {
   const std::string name = "--sample-weights " + path;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                        &std::fclose);
@@ -113,8 +114,8 @@ std::vector<float> read_sample_weights(const std::string& path, std::size_t rows
     const std::string_view text = trimmed(text_line);
     if (text.empty()) throw Error(where + ": an empty line (one weight per training row)");
     if (weights.size() == rows)
-      throw Error(name + ": more weights than the " + std::to_string(rows) +
-                  " training rows (line " + std::to_string(line) + ")");
+      throw Error(name + ": more weights than the " + std::to_string(rows) + " " + rows_name +
+                  " (line " + std::to_string(line) + ")");
     double value = 0;
     if (!whole_number_text(text, value))
       throw Error(where + ": '" + std::string(text) + "' is not a number");
@@ -127,7 +128,7 @@ std::vector<float> read_sample_weights(const std::string& path, std::size_t rows
   if (std::ferror(file.get())) throw Error(name + ": read error (" + std::strerror(errno) + ")");
   if (weights.size() != rows)
     throw Error(name + ": " + std::to_string(weights.size()) + " weights for " +
-                std::to_string(rows) + " training rows (one weight per row, in order)");
+                std::to_string(rows) + " " + rows_name + " (one weight per row, in order)");
   return weights;
 }
 
