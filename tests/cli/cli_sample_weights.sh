@@ -168,7 +168,10 @@ for value in "" foo 0 "0:" ":1" "0:-1" "0:nan" "0:inf" "0:1,0:2" "0:1," "a:1" "9
 done
 refused "--class-weight: label 7 does not occur in the training data" --class-weight 0:1,7:2
 refused "every training row weighs 0 (--class-weight)" --class-weight 0:0,1:0,2:0
-refused "every row of class 1 has sample weight 0" --class-weight 1:0 --C 0.1,1 --cv 3
+refused "--cv 3 with --class-weight: cross_validate: folds[0].train: every row of class 1 has sample weight 0" \
+  --class-weight 1:0 --C 0.1,1 --cv 3
+refused "--cv 0 with --sample-weights and --class-weight: cross_validate: folds[0].train: every row of class 1" \
+  --class-weight 1:0 --sample-weights "$work/w.txt" --C 0.1,1 --cv 0 --test "$work/test.csv"
 # A class weighing 0 in a single fit is allowed (its rows do not count; the class stays a class).
 expect_exit 0 "--class-weight 1:0 in one fit" -- train --format csv --train "$work/train.csv" \
   --class-weight 1:0 --quiet

@@ -190,6 +190,12 @@ bool search_requested(const TrainArguments& arguments) {
 
 namespace {
 
+std::string weighting_options(const TrainArguments& arguments) {
+  if (arguments.class_weight.empty()) return "--sample-weights";
+  return arguments.sample_weights_path.empty() ? "--class-weight"
+                                               : "--sample-weights and --class-weight";
+}
+
 // Features: MatrixView<const float> (IDX, CSV) or CsrMatrixView<float> (LibSVM); the search and
 // the refit run on it as read. test is null without --test.
 template <class Features>
@@ -255,13 +261,25 @@ int search(const TrainArguments& arguments, const FitOptions& options, const Fea
       stacked_weights.assign(weights.begin(), weights.end());
       stacked_weights.resize(labels.size(), 1.0f);
     }
-    result = cross_validate(view_of(features), labels, Cs, single, options, cv, stacked_weights);
+    try {
+      result = cross_validate(view_of(features), labels, Cs, single, options, cv, stacked_weights);
+    } catch (const Error& error) {
+      if (weights.empty()) throw;
+      throw Error("--cv 0 with " + weighting_options(arguments) + ": " + error.what());
+    }
     FitOptions refit = options;
     refit.C = result.best_C;
     model.emplace(refit);
     refit_report = model->fit(train, train_labels, weights);
   } else {
-    result = cross_validate(train, train_labels, Cs, options, cv, weights);
+    try {
+      result = cross_validate(train, train_labels, Cs, options, cv, weights);
+    } catch (const Error& error) {
+      // The library names its folds (folds[f]): say which option made a fold weightless.
+      if (weights.empty()) throw;
+      throw Error("--cv " + std::to_string(folds) + " with " + weighting_options(arguments) + ": " +
+                  error.what());
+    }
     model = std::move(result.model);
     refit_report = *result.refit_report;
   }
