@@ -112,4 +112,17 @@ SparseDataset parse_libsvm_csr(std::string_view text, const LibsvmOptions& optio
 Dataset parse_idx(std::string_view images_bytes, std::string_view labels_bytes,
                   const IdxOptions& options, const std::string& name_for_errors);
 
+// One weight per row, from a text file (plain or gzip-compressed, streamed as read_csv's; a UTF-8
+// byte order mark skipped): one number per line in the rows' order, with spaces or tabs around it
+// and '\n' or "\r\n" line ends (the last line's optional), each finite, >= 0 and within float's
+// range (read as read_csv reads features: std::from_chars, an optional '+'; a value below float's
+// smallest rounds towards 0, one below double's is out of range; negative text is refused even
+// where it would round to -0). Exactly `rows` lines. Error naming the file and the line
+// ("path:line: ...") for a line that is empty, longer than kMaxWeightLineBytes, holds a NUL byte
+// or is not such a number, and naming the file for fewer or more lines than rows (reading stops
+// at the first line beyond them, so a huge file costs no memory). Whether all weights may be 0 is
+// the caller's to decide. The command's --sample-weights (train, evaluate, softmaxkit-mpi).
+inline constexpr std::size_t kMaxWeightLineBytes = 256;
+std::vector<float> read_sample_weights(const std::string& path, std::size_t rows);
+
 }  // namespace softmaxkit

@@ -126,8 +126,13 @@ class SoftmaxRegression {
   std::vector<std::int32_t> predict(MatrixView<const double> features) const;
   // Fraction of rows whose predicted label equals the given one. A label that is not one of the
   // model's classes is an Error naming it and its row (it could never be predicted).
-  double score(MatrixView<const float> features, std::span<const std::int32_t> labels) const;
-  double score(MatrixView<const double> features, std::span<const std::int32_t> labels) const;
+  // sample_weight (fit's rules: one finite weight >= 0 per row, not all zero; empty: all 1): the
+  // weighted fraction sum(w [correct]) / sum(w), summed in double (scikit-learn's score with
+  // sample_weight; integer weights act as repeated rows, exactly).
+  double score(MatrixView<const float> features, std::span<const std::int32_t> labels,
+               std::span<const float> sample_weight = {}) const;
+  double score(MatrixView<const double> features, std::span<const std::int32_t> labels,
+               std::span<const double> sample_weight = {}) const;
   // CSR rows: logits summed over each row's entries in double (a transposed n x K copy of W is
   // made per call), then the same softmax; a model fitted on dense data predicts CSR rows and
   // the other way round.
@@ -135,8 +140,10 @@ class SoftmaxRegression {
   std::vector<double> predict_proba(const CsrMatrixView<double>& features) const;
   std::vector<std::int32_t> predict(const CsrMatrixView<float>& features) const;
   std::vector<std::int32_t> predict(const CsrMatrixView<double>& features) const;
-  double score(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels) const;
-  double score(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels) const;
+  double score(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
+               std::span<const float> sample_weight = {}) const;
+  double score(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
+               std::span<const double> sample_weight = {}) const;
 
   // Atomic save (temporary file, fsync, rename) in the versioned binary format; load rejects
   // truncated or corrupt files. save then load round-trips bitwise.

@@ -167,7 +167,7 @@ if "$mpiexec" -n 2 "$parallel" train --format csv --train "$work/data.csv" --thr
   --sample-weights "$work/bad.txt" --quiet 2>"$work/err"; then
   echo "bad weights file: accepted"
   status=1
-elif grep -q "bad.txt:11: the weight must be finite and >= 0" "$work/err"; then
+elif grep -qF "bad.txt:11: '-1' is negative (weights are >= 0)" "$work/err"; then
   echo "bad weights file: refused, naming the line"
 else
   echo "bad weights file: refused without naming the line: $(cat "$work/err")"

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "io/number_text.hpp"
 #include "model/validation_split.hpp"
@@ -93,6 +94,31 @@ double check_fit_arguments(const FitOptions& options, const Features& features,
         "validation_fraction) are all zero");
   }
   return training_total;
+}
+
+// SoftmaxRegression::fit's rules for sample weights (each finite and >= 0, not all zero, one per
+// row), named as the caller's (`where`: fit_path, cross_validate, score). Empty: all 1.
+template <class T>
+void check_sample_weight(std::string_view where, std::span<const T> weights, std::size_t rows) {
+  if (weights.empty()) return;
+  if (weights.data() == nullptr) {
+    fail(where, "sample_weight is null but has " + std::to_string(weights.size()) + " entries");
+  }
+  if (weights.size() != rows) {
+    fail(where, "sample_weight has " + std::to_string(weights.size()) +
+                    " entries but features has " + std::to_string(rows) + " rows");
+  }
+  double total = 0;
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto weight = static_cast<double>(weights[i]);
+    if (!std::isfinite(weight) || weight < 0) {
+      fail(where, "sample_weight[" + std::to_string(i) + "] is " +
+                      (std::isnan(weight) ? std::string("nan") : shortest_number(weight)) +
+                      " (must be finite and >= 0)");
+    }
+    total += weight;
+  }
+  if (!(total > 0)) fail(where, "sample_weight: all weights are zero");
 }
 
 }  // namespace softmaxkit::detail

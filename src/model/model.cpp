@@ -121,9 +121,9 @@ std::vector<std::int32_t> most_probable(const std::vector<double>& probabilities
   return predicted;
 }
 
-template <class Features>
+template <class Features, class T>
 double score_of(const SoftmaxRegression& model, const Features& features,
-                std::span<const std::int32_t> labels) {
+                std::span<const std::int32_t> labels, std::span<const T> sample_weight) {
   if (labels.size() != features.rows()) {
     throw Error("SoftmaxRegression::score: labels has " + std::to_string(labels.size()) +
                 " entries but features has " + std::to_string(features.rows()) + " rows");
@@ -133,13 +133,23 @@ double score_of(const SoftmaxRegression& model, const Features& features,
                 std::to_string(labels.size()) + " entries");
   }
   if (labels.empty()) throw Error("SoftmaxRegression::score: no rows");
+  detail::check_sample_weight("SoftmaxRegression::score", sample_weight, labels.size());
   // A label the model never saw cannot be predicted: an accuracy over it would be meaningless.
   if (model.is_fitted())
     detail::to_class_indices(labels, model.class_labels(), "SoftmaxRegression::score");
   const std::vector<std::int32_t> predicted = model.predict(features);
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
-  return static_cast<double>(correct) / static_cast<double>(labels.size());
+  if (sample_weight.empty()) {
+    std::size_t correct = 0;
+    for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
+    return static_cast<double>(correct) / static_cast<double>(labels.size());
+  }
+  double correct = 0, total = 0;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const auto weight = static_cast<double>(sample_weight[i]);
+    total += weight;
+    if (predicted[i] == labels[i]) correct += weight;
+  }
+  return correct / total;
 }
 }  // namespace
 
@@ -156,12 +166,14 @@ std::vector<std::int32_t> SoftmaxRegression::predict(MatrixView<const double> fe
   return most_probable(predict_proba_impl(features), class_labels_);
 }
 double SoftmaxRegression::score(MatrixView<const float> features,
-                                std::span<const std::int32_t> labels) const {
-  return score_of(*this, features, labels);
+                                std::span<const std::int32_t> labels,
+                                std::span<const float> sample_weight) const {
+  return score_of(*this, features, labels, sample_weight);
 }
 double SoftmaxRegression::score(MatrixView<const double> features,
-                                std::span<const std::int32_t> labels) const {
-  return score_of(*this, features, labels);
+                                std::span<const std::int32_t> labels,
+                                std::span<const double> sample_weight) const {
+  return score_of(*this, features, labels, sample_weight);
 }
 
 std::vector<double> SoftmaxRegression::predict_proba(const CsrMatrixView<float>& features) const {
@@ -177,12 +189,14 @@ std::vector<std::int32_t> SoftmaxRegression::predict(const CsrMatrixView<double>
   return most_probable(predict_proba_impl(features), class_labels_);
 }
 double SoftmaxRegression::score(const CsrMatrixView<float>& features,
-                                std::span<const std::int32_t> labels) const {
-  return score_of(*this, features, labels);
+                                std::span<const std::int32_t> labels,
+                                std::span<const float> sample_weight) const {
+  return score_of(*this, features, labels, sample_weight);
 }
 double SoftmaxRegression::score(const CsrMatrixView<double>& features,
-                                std::span<const std::int32_t> labels) const {
-  return score_of(*this, features, labels);
+                                std::span<const std::int32_t> labels,
+                                std::span<const double> sample_weight) const {
+  return score_of(*this, features, labels, sample_weight);
 }
 
 void SoftmaxRegression::save(const std::string& path) const {

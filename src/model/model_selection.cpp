@@ -12,6 +12,7 @@
 
 #include "io/number_text.hpp"
 #include "model/class_labels.hpp"
+#include "model/fit_checks.hpp"
 #include "model/path_predictor.hpp"
 #include "softmaxkit/error.hpp"
 #include "solvers/scratch_pool.hpp"
@@ -76,33 +77,6 @@ struct ValueOf<CsrMatrixView<T>> {
 template <class Features>
 using WeightSpan = std::span<const typename ValueOf<Features>::type>;
 
-// SoftmaxRegression::fit's rules for sample weights, named as the caller's (the path's or the
-// search's): checked before the first fit, and over all rows before the folds pick theirs.
-template <class T>
-void check_sample_weight(std::string_view where, std::span<const T> weights, std::size_t rows) {
-  if (weights.empty()) return;
-  if (weights.data() == nullptr) {
-    detail::fail(where,
-                 "sample_weight is null but has " + std::to_string(weights.size()) + " entries");
-  }
-  if (weights.size() != rows) {
-    detail::fail(where, "sample_weight has " + std::to_string(weights.size()) +
-                            " entries but features has " + std::to_string(rows) + " rows");
-  }
-  double total = 0;
-  for (std::size_t i = 0; i < rows; ++i) {
-    const auto weight = static_cast<double>(weights[i]);
-    if (!std::isfinite(weight) || weight < 0) {
-      detail::fail(where,
-                   "sample_weight[" + std::to_string(i) + "] is " +
-                       (std::isnan(weight) ? std::string("nan") : detail::shortest_number(weight)) +
-                       " (must be finite and >= 0)");
-    }
-    total += weight;
-  }
-  if (!(total > 0)) detail::fail(where, "sample_weight: all weights are zero");
-}
-
 void check_options(std::string_view where, const FitOptions& options) {
   if (options.validation_fraction != 0) {
     detail::fail(where, "options.validation_fraction is " + number(options.validation_fraction) +
@@ -129,7 +103,7 @@ PathResult path_impl(std::string_view where, const Features& features,
   // never called).
   if (features.empty()) detail::fail(where, "features are empty");
   check_label_count(where, features, labels);
-  check_sample_weight(where, sample_weight, features.rows());
+  detail::check_sample_weight(where, sample_weight, features.rows());
   // Most regularised first: each solution is a good start for the next, larger C.
   std::vector<std::size_t> order(Cs.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -361,7 +335,7 @@ CvResult cv_impl(std::string_view where, const Features& features,
   check_label_count(where, features, labels);
   const std::vector<std::int32_t> classes = detail::distinct_sorted(labels);
   if (classes.size() < 2) detail::fail(where, "labels hold fewer than 2 classes");
-  check_sample_weight(where, sample_weight, features.rows());
+  detail::check_sample_weight(where, sample_weight, features.rows());
   check_folds(where, folds, features.rows(), labels, classes, sample_weight);
 
   const auto start = std::chrono::steady_clock::now();
@@ -485,7 +459,7 @@ CvResult cv_stratified(const Features& features, std::span<const std::int32_t> l
                        WeightSpan<Features> sample_weight) {
   check_Cs("cross_validate", Cs);
   check_label_count("cross_validate", features, labels);
-  check_sample_weight("cross_validate", sample_weight, features.rows());
+  detail::check_sample_weight("cross_validate", sample_weight, features.rows());
   const std::vector<Fold> folds = stratified_folds(labels, cv.folds, cv.seed);
   return cv_impl("cross_validate", features, labels, Cs, folds, options, cv, sample_weight);
 }

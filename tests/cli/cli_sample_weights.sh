@@ -127,11 +127,11 @@ check "evaluate: a weighted and an unweighted accuracy differ here" test "$a" !=
   "$(json_number accuracy "$work/plain.json")"
 expect_exit 2 "evaluate: a short weights file" -- evaluate --model "$work/m.skm" --format csv \
   --data "$work/train.csv" --sample-weights "$work/short.txt"
-check "evaluate: names the --data rows: $(cat "$work/err")" grep -qF "119 weights for 120 --data rows" "$work/err"
+check "evaluate: names the file and the rows: $(cat "$work/err")" grep -qF "short.txt: 119 weights for 120 rows" "$work/err"
 yes 0 | head -120 >"$work/zero.txt"
 expect_exit 2 "evaluate: all weights 0" -- evaluate --model "$work/m.skm" --format csv \
   --data "$work/train.csv" --sample-weights "$work/zero.txt"
-check "evaluate: all weights 0 is named: $(cat "$work/err")" grep -qF "every row weighs 0" "$work/err"
+check "evaluate: all weights 0 is named: $(cat "$work/err")" grep -qF "score: sample_weight: all weights are zero" "$work/err"
 
 # 4. Bad files and values: exit 2, naming the option (and the file and line).
 refused() {  # refused NEEDLE ARGS...
@@ -150,17 +150,30 @@ done
 yes 0 | head -120 >"$work/zero.txt"
 head -c 100000 /dev/zero >"$work/nul.txt"
 awk 'BEGIN { for (i = 0; i < 300; i++) printf "1"; print "" }' >"$work/wide.txt"
+# gzip, a byte order mark and CRLF line ends read as the plain file (the data readers' rules).
 gzip -c "$work/w.txt" >"$work/w.gz"
-refused "w.gz: gzip-compressed; give the weights as plain text" --sample-weights "$work/w.gz"
-refused "119 weights for 120 training rows" --sample-weights "$work/short.txt"
-refused "more weights than the 120 training rows (line 121)" --sample-weights "$work/long.txt"
-refused "negative.txt:6: the weight must be finite and >= 0" --sample-weights "$work/negative.txt"
+{ printf '\xEF\xBB\xBF'; sed 's/$/\r/' "$work/w.txt"; } >"$work/w_bom_crlf.txt"
+"$cli" train --format csv --train "$work/train.csv" --sample-weights "$work/w.txt" --quiet --model "$work/a.skm"
+for variant in w.gz w_bom_crlf.txt; do
+  rm -f "$work/b.skm"
+  "$cli" train --format csv --train "$work/train.csv" --sample-weights "$work/$variant" --quiet \
+    --model "$work/b.skm"
+  check "--sample-weights $variant: the plain file's model bytes" cmp -s "$work/a.skm" "$work/b.skm"
+done
+# A FIFO is refused without blocking (it used to hang in fopen); the timeout would end a hang.
+mkfifo "$work/fifo"
+expect_exit 2 "--sample-weights FIFO" -- train --format csv --train "$work/train.csv" --quiet \
+  --sample-weights "$work/fifo"
+check "FIFO named: $(cat "$work/err")" grep -qF "it is a FIFO, not a regular file" "$work/err"
+refused "short.txt: 119 weights for 120 rows" --sample-weights "$work/short.txt"
+refused "long.txt: more weights than the 120 rows (line 121)" --sample-weights "$work/long.txt"
+refused "negative.txt:6: '-1' is negative (weights are >= 0)" --sample-weights "$work/negative.txt"
 refused "blank.txt:10: an empty line" --sample-weights "$work/blank.txt"
 refused "every training row weighs 0" --sample-weights "$work/zero.txt"
 refused "nul.txt:1: a NUL byte" --sample-weights "$work/nul.txt"
 refused "wide.txt:1: longer than 256 bytes" --sample-weights "$work/wide.txt"
-refused "--sample-weights $work/missing: cannot open" --sample-weights "$work/missing"
-refused "--sample-weights $work: read error" --sample-weights "$work"
+refused "--sample-weights cannot open '$work/missing'" --sample-weights "$work/missing"
+refused "--sample-weights cannot read '$work': it is a directory" --sample-weights "$work"
 refused "--sample-weights: must not be empty" --sample-weights ""
 refused "--sample-weights" --sample-weights "$work/w.txt" --sample-weights "$work/w.txt"
 for value in "" foo 0 "0:" ":1" "0:-1" "0:nan" "0:inf" "0:1,0:2" "0:1," "a:1" "99999999999:1" "balanced,0:1"; do

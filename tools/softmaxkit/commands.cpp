@@ -489,31 +489,18 @@ int run_evaluate(EvaluateArguments arguments) {
   check_address_space(0);
   const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
   const LoadedData data = load_model_data(arguments.data, model, arguments.model_path);
-  // score refuses labels the model does not know (Error, exit 2), named with the file here.
+  // score refuses labels the model does not know (Error, exit 2), named with the file here;
+  // with --sample-weights it is the weighted accuracy.
   const std::vector<float> weights =
       arguments.sample_weights_path.empty()
           ? std::vector<float>()
-          : read_sample_weights(arguments.sample_weights_path, data.rows(), "--data rows");
+          : read_sample_weights(arguments.sample_weights_path, data.rows());
   double accuracy = 0;
   try {
     accuracy = with_features(
-        data, [&](const auto& features) { return model.score(features, data.labels()); });
+        data, [&](const auto& features) { return model.score(features, data.labels(), weights); });
   } catch (const Error& error) {
     throw Error("--data " + arguments.data.path + ": " + error.what());
-  }
-  if (!weights.empty()) {
-    // score checked the labels; the weighted mean of the same predictions, summed in double.
-    const std::vector<std::int32_t> predicted =
-        with_features(data, [&](const auto& features) { return model.predict(features); });
-    double correct = 0, total = 0;
-    for (std::size_t i = 0; i < predicted.size(); ++i) {
-      total += weights[i];
-      if (predicted[i] == data.labels()[i]) correct += weights[i];
-    }
-    if (!(total > 0))
-      throw Error("--sample-weights " + arguments.sample_weights_path +
-                  ": every row weighs 0: no weighted accuracy");
-    accuracy = correct / total;
   }
   if (arguments.json) {
     JsonObject json;

@@ -2,44 +2,16 @@
 #include "row_weights.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <limits>
-#include <map>
-#include <memory>
 
+#include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 
 namespace softmaxkit::cli {
 namespace {
 
 constexpr double kFloatMax = std::numeric_limits<float>::max();
-
-// The whole of `text` as a number, or false.
-bool whole_number_text(std::string_view text, double& value) {
-  if (text.size() > 1 && text[0] == '+' && text[1] != '-') text.remove_prefix(1);
-  if (text.empty()) return false;
-  const char* end = text.data() + text.size();
-  const auto [stop, error] = std::from_chars(text.data(), end, value);
-  return error == std::errc() && stop == end;
-}
-
-bool whole_label(std::string_view text, std::int32_t& label) {
-  if (text.empty()) return false;
-  const char* end = text.data() + text.size();
-  const auto [stop, error] = std::from_chars(text.data(), end, label);
-  return error == std::errc() && stop == end;
-}
-
-std::string_view trimmed(std::string_view text) {
-  const std::size_t first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const std::size_t last = text.find_last_not_of(" \t");
-  return text.substr(first, last - first + 1);
-}
 
 struct ClassWeight {
   std::int32_t label;
@@ -55,8 +27,10 @@ std::string parse_pairs(const std::string& text, std::vector<ClassWeight>& pairs
         text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     const std::size_t colon = part.find(':');
     ClassWeight pair{};
-    if (colon == std::string::npos || !whole_label(part.substr(0, colon), pair.label) ||
-        !whole_number_text(std::string_view(part).substr(colon + 1), pair.weight) ||
+    // Read as the command's other numeric options are (CLI11's lexical_cast).
+    if (colon == std::string::npos ||
+        !CLI::detail::lexical_cast(part.substr(0, colon), pair.label) ||
+        !CLI::detail::lexical_cast(part.substr(colon + 1), pair.weight) ||
         !std::isfinite(pair.weight) || pair.weight < 0) {
       return "'" + part + "' is not label:weight (a whole-number label, a finite weight >= 0)";
     }
@@ -82,54 +56,12 @@ const CLI::Validator class_weight_text(
     },
     "balanced|LABEL:WEIGHT[,...]");
 
-std::vector<float> read_sample_weights(const std::string& path, std::size_t rows,
-                                       const std::string& rows_name) {
-  const std::string name = "--sample-weights " + path;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                       &std::fclose);
-  if (!file) throw Error(name + ": cannot open (" + std::strerror(errno) + ")");
-  std::vector<float> weights;
-  std::string text_line;
-  std::size_t line = 0;
-  int c = std::getc(file.get());
-  // The data files may be gzip (the library's readers); this small file is read as plain text.
-  if (c == 0x1f) {
-    const int next = std::getc(file.get());
-    if (next == 0x8b) throw Error(name + ": gzip-compressed; give the weights as plain text");
-    std::ungetc(next, file.get());
+std::vector<float> read_sample_weights(const std::string& path, std::size_t rows) {
+  try {
+    return softmaxkit::read_sample_weights(path, rows);
+  } catch (const Error& error) {
+    throw Error(std::string("--sample-weights ") + error.what());
   }
-  while (c != EOF) {
-    ++line;
-    const std::string where = name + ":" + std::to_string(line);
-    text_line.clear();
-    for (; c != EOF && c != '\n'; c = std::getc(file.get())) {
-      if (c == '\0') throw Error(where + ": a NUL byte (one weight per line, as text)");
-      if (text_line.size() == kMaxWeightLine)
-        throw Error(where + ": longer than " + std::to_string(kMaxWeightLine) +
-                    " bytes (one weight per line)");
-      text_line.push_back(static_cast<char>(c));
-    }
-    if (c == '\n') c = std::getc(file.get());
-    if (!text_line.empty() && text_line.back() == '\r') text_line.pop_back();
-    const std::string_view text = trimmed(text_line);
-    if (text.empty()) throw Error(where + ": an empty line (one weight per training row)");
-    if (weights.size() == rows)
-      throw Error(name + ": more weights than the " + std::to_string(rows) + " " + rows_name +
-                  " (line " + std::to_string(line) + ")");
-    double value = 0;
-    if (!whole_number_text(text, value))
-      throw Error(where + ": '" + std::string(text) + "' is not a number");
-    if (!std::isfinite(value) || value < 0)
-      throw Error(where + ": the weight must be finite and >= 0, not '" + std::string(text) + "'");
-    if (value > kFloatMax)
-      throw Error(where + ": " + std::string(text) + " is beyond float's range (3.4e38)");
-    weights.push_back(static_cast<float>(value));
-  }
-  if (std::ferror(file.get())) throw Error(name + ": read error (" + std::strerror(errno) + ")");
-  if (weights.size() != rows)
-    throw Error(name + ": " + std::to_string(weights.size()) + " weights for " +
-                std::to_string(rows) + " " + rows_name + " (one weight per row, in order)");
-  return weights;
 }
 
 std::vector<double> class_factors(const std::string& text, std::span<const std::int32_t> classes,

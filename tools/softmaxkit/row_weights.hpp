@@ -15,14 +15,10 @@ namespace softmaxkit::cli {
 // finite and >= 0, no label twice).
 extern const CLI::Validator class_weight_text;
 
-// The weights of a --sample-weights file: one per line (spaces, tabs and a final carriage return
-// around it allowed), each finite, >= 0 and at most float's largest value; exactly `rows` of
-// them (`rows_name` says whose, as "training rows" or "--data rows"). Error naming the file and
-// line; nothing is read past row `rows` + 1 (a huge file costs no memory), and a line is at most
-// kMaxWeightLine bytes. Also evaluate's --sample-weights.
-inline constexpr std::size_t kMaxWeightLine = 256;
-std::vector<float> read_sample_weights(const std::string& path, std::size_t rows,
-                                       const std::string& rows_name = "training rows");
+// The weights of a --sample-weights file for `rows` rows: softmaxkit::read_sample_weights
+// (softmaxkit/data.hpp: one per line, plain or gzip, file:line in every error), its errors
+// prefixed with the option's name.
+std::vector<float> read_sample_weights(const std::string& path, std::size_t rows);
 
 // Each class's --class-weight factor, classes[k] sorted and distinct with counts[k] rows:
 // "balanced" gives rows / (classes x counts[k]) (scikit-learn's 'balanced', counted on all the
