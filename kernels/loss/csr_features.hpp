@@ -131,7 +131,7 @@ struct CsrFeatures {
 // parameters (rows x cols, row-major) transposed into `out` (cols x rows, column c at row
 // slots(c)), in tiles of columns so the writes of a tile stay in cache; a copy, so the threads
 // cannot change it. With tile_squares (L2Penalty<T>::tiles(cols) doubles), each tile's sum of
-// squares (L2Penalty<T>::tile_squares) is taken too, while the tile is in cache.
+// squares (L2Penalty<T>'s order) is taken too, from the rows just written.
 template <class T>
 void transpose_into(const T* parameters, std::size_t rows, std::size_t cols,
                     const FeatureSlots& slots, T* out, double* tile_squares = nullptr) {
@@ -147,9 +147,13 @@ void transpose_into(const T* parameters, std::size_t rows, std::size_t cols,
                           const T* source = parameters + c;
                           for (std::size_t r = 0; r < rows; ++r) destination[r] = source[r * cols];
                         }
-                        if (tile_squares != nullptr)
-                          tile_squares[t] =
-                              L2Penalty<T>::tile_squares(parameters, rows, cols, first, last);
+                        if (tile_squares != nullptr) {
+                          // From the rows just written (in cache), in feature order.
+                          typename L2Penalty<T>::TileSums sums(rows);
+                          for (std::size_t c = first; c < last; ++c)
+                            sums.add_feature(out + slots(static_cast<std::int32_t>(c)) * rows);
+                          tile_squares[t] = sums.total();
+                        }
                       }
                     });
 }
