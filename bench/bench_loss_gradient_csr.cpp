@@ -2,6 +2,9 @@
 // features (loss and both gradients) on synthetic bag-of-words data shaped like rcv1.multiclass
 // and news20 (tools/bag_of_words/bag_of_words.hpp; the same data the bench/sparse_vs_sklearn.py
 // script gives scikit-learn), in a t-thread arena.
+// loss_grad_csr/simd_features_by_classes/...: the same with WeightLayout::features_by_classes
+// (weights and gradient n x K, scikit-learn's coef.ravel(order="F") layout, the one
+// bench/sparse_vs_sklearn.py gives scikit-learn), which CSR features read in place.
 // csr_read/<m>x<n>/tbb_threads:<t>: one read of the CSR arrays (values and column indices),
 // the floor for a pass. Counters: GFLOP/s counts the two products (4 nnz K); GB/s one read of
 // the arrays.
@@ -89,17 +92,34 @@ void set_counters(benchmark::State& state, const CsrData& csr, double flops) {
       benchmark::Counter(bytes * iterations * 1e-9, benchmark::Counter::kIsRate);
 }
 
-void run_csr(benchmark::State& state, const bag_of_words::Shape& shape, int threads) {
+// in (rows x cols) transposed.
+std::vector<float> transposed(const std::vector<float>& in, std::size_t rows, std::size_t cols) {
+  std::vector<float> out(in.size());
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c) out[c * rows + r] = in[r * cols + c];
+  return out;
+}
+
+void run_csr(benchmark::State& state, const bag_of_words::Shape& shape, int threads,
+             WeightLayout layout) {
   auto csr = data_for(shape);
+  const std::size_t classes = csr->data.classes, features = csr->data.features;
+  const bool by_features = layout == WeightLayout::features_by_classes;
+  const std::vector<float> weights =
+      by_features ? transposed(csr->weights, classes, features) : csr->weights;
   tbb::task_arena(threads).execute([&] {
-    LossGradient<float> objective(csr->problem(csr->data.values));
-    std::vector<float> gradient(csr->weights.size()), intercept_gradient(csr->data.classes);
+    LossGradientOptions options;
+    options.weight_layout = layout;
+    LossGradient<float> objective(csr->problem(csr->data.values), options);
+    std::vector<float> gradient(csr->weights.size()), intercept_gradient(classes);
     double loss = 0;
     auto evaluate = [&] {
-      loss = objective.evaluate(csr->weights, csr->intercept, gradient, intercept_gradient);
+      loss = objective.evaluate(weights, csr->intercept, gradient, intercept_gradient);
     };
     evaluate();
-    if (std::string problem = check_against_double(*csr, loss, gradient); !problem.empty()) {
+    const std::vector<float> by_classes =
+        by_features ? transposed(gradient, features, classes) : gradient;
+    if (std::string problem = check_against_double(*csr, loss, by_classes); !problem.empty()) {
       state.SkipWithError(problem.c_str());
       return;
     }
@@ -159,8 +179,13 @@ void register_loss_gradient_csr_benchmarks() {
                              "x" + std::to_string(shape.classes);
     for (int threads : {1, 2}) {
       const std::string suffix = "/tbb_threads:" + std::to_string(threads);
-      add("loss_grad_csr/simd/" + name + suffix,
-          [shape, threads](benchmark::State& s) { run_csr(s, shape, threads); });
+      add("loss_grad_csr/simd/" + name + suffix, [shape, threads](benchmark::State& s) {
+        run_csr(s, shape, threads, WeightLayout::classes_by_features);
+      });
+      add("loss_grad_csr/simd_features_by_classes/" + name + suffix,
+          [shape, threads](benchmark::State& s) {
+            run_csr(s, shape, threads, WeightLayout::features_by_classes);
+          });
       add("csr_read/" + name + suffix,
           [shape, threads](benchmark::State& s) { run_csr_read(s, shape, threads); });
     }

@@ -8,7 +8,9 @@ generator softmaxkit_bench uses in-process, so both see the same matrix), loads 
 scikit-learn's load_svmlight_file as float32 CSR, and times scikit-learn 1.2's own multinomial
 loss and gradient (LinearModelLoss with HalfMultinomialLoss, as its lbfgs solver calls it) with
 n_threads 1 and 2; then runs softmaxkit_bench's loss_grad_csr and csr_read entries for the same
-shape and prints one table of times and ratios. Timings on a shared machine move between runs:
+shape and prints one table of times and ratios. softmaxkit is timed in both weight layouts:
+K x n ("simd", its default) and n x K ("simd_features_by_classes", WeightLayout::
+features_by_classes), the layout scikit-learn is given here (coef.ravel(order="F")). Timings on a shared machine move between runs:
 read the ratios, which come from this one run.
 """
 import argparse
@@ -64,21 +66,29 @@ def main():
     for threads in (1, 2):
         results[f"scikit-learn/{threads}"] = sklearn_seconds(X, y, classes, threads, args.repeats)
     bench = os.path.join(args.build, "bench/softmaxkit_bench")
-    out = subprocess.run([bench, f"--benchmark_filter=^(loss_grad_csr/simd|csr_read)/{name}/",
+    out = subprocess.run([bench, "--benchmark_filter=^(loss_grad_csr/(simd|simd_features_by_classes)"
+                          f"|csr_read)/{name}/",
                           "--benchmark_format=json", "--benchmark_min_time=0.5"],
                          check=True, capture_output=True, text=True).stdout
     for entry in json.loads(out)["benchmarks"]:
         if "error_occurred" in entry:
             sys.exit(f"{entry['name']}: {entry.get('error_message')}")
-        kind = "softmaxkit" if entry["name"].startswith("loss_grad_csr") else "csr read"
+        if entry["name"].startswith("loss_grad_csr/simd_features_by_classes/"):
+            kind = "softmaxkit n x K"
+        elif entry["name"].startswith("loss_grad_csr/simd/"):
+            kind = "softmaxkit"
+        else:
+            kind = "csr read"
         threads = entry["name"].split("tbb_threads:")[1].split("/")[0]
         results[f"{kind}/{threads}"] = entry["real_time"] / 1e3  # ms -> s
-    print(f"{'threads':>8} {'scikit-learn':>14} {'softmaxkit':>12} {'one CSR read':>14} "
-          f"{'sklearn / skm':>14} {'skm / read':>11}")
+    print(f"{'threads':>8} {'scikit-learn':>14} {'softmaxkit':>12} {'(n x K)':>10} "
+          f"{'one CSR read':>14} {'sklearn / skm':>14} {'(n x K)':>8} {'skm / read':>11}")
     for threads in (1, 2):
-        sk, skm, read = (results[f"{k}/{threads}"] for k in ("scikit-learn", "softmaxkit", "csr read"))
-        print(f"{threads:>8} {sk * 1e3:>11.1f} ms {skm * 1e3:>9.1f} ms {read * 1e3:>11.2f} ms "
-              f"{sk / skm:>13.1f}x {skm / read:>10.1f}x")
+        sk, skm, skm_t, read = (results[f"{k}/{threads}"] for k in
+                                ("scikit-learn", "softmaxkit", "softmaxkit n x K", "csr read"))
+        print(f"{threads:>8} {sk * 1e3:>11.1f} ms {skm * 1e3:>9.1f} ms {skm_t * 1e3:>7.1f} ms "
+              f"{read * 1e3:>11.2f} ms {sk / skm:>13.1f}x {sk / skm_t:>7.1f}x "
+              f"{skm / read:>10.1f}x")
 
 
 if __name__ == "__main__":

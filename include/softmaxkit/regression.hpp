@@ -38,6 +38,18 @@ struct RegressionProblem {
 enum class ProductPath { automatic, blas, small_k, csr };
 inline constexpr std::size_t small_k_product_max_classes = 128;
 
+// How the weights W, and every argument and result shaped like them, lie in memory.
+// `classes_by_features`: K x n row-major, W as written in the formulas above (element (k, j) at
+// k n + j). `features_by_classes`: n x K row-major, W transposed (element (k, j) at j K + k):
+// scikit-learn's own layout for its lbfgs solver, coef[:, :n].ravel(order="F"), and the order a
+// solver over sparse data can keep its parameters in. The results are the same bits in either
+// layout (one layout's arrays are the other's transposed). CSR features without a share read the
+// weights in place and sum the gradient into its output: no transposed copy per call, the reason
+// for this layout (README, "Sparse features"). Other paths (dense features, a ChunkShare)
+// transpose the arguments into K x n copies and the results back, holding up to 3 K n elements
+// more.
+enum class WeightLayout { classes_by_features, features_by_classes };
+
 struct LossGradientOptions {
   ProductPath path = ProductPath::automatic;
   // Rows per block; 0 picks it from the shape (about 256 KiB of features, so a block stays in L2
@@ -45,6 +57,8 @@ struct LossGradientOptions {
   // Results depend on it (bitwise), as on the path and the ISA. Above the row count it means one
   // block of every row (block_rows() reports the row count).
   std::size_t block_rows = 0;
+  // The layout of weights, weights_gradient, direction_weights and product_weights (above).
+  WeightLayout weight_layout = WeightLayout::classes_by_features;
 };
 
 // One share of a data-parallel problem (softmaxkit::mpi builds these; include/softmaxkit/mpi.hpp).
@@ -73,7 +87,8 @@ struct ChunkShare {
   std::vector<std::int64_t> column_entries{};  // CSR only (above); last: {rows, first, sum, fold}
 };
 
-// Parameters: weights K x n row-major (contiguous), intercept K (when fit_intercept is false the
+// Parameters: weights K x n row-major (contiguous; n x K with WeightLayout::features_by_classes),
+// intercept K (when fit_intercept is false the
 // intercept spans may be empty; if given, the intercept is read as 0 and its gradient is 0).
 //
 // Validation at construction: labels length, soft-target shape, weights length, num_classes > 0,
@@ -111,8 +126,10 @@ struct ChunkShare {
 // then summed chunk by chunk, each feature's entries in a chunk added to its total in chunk
 // order, the same additions in the same order as the chunked sums, so the results are those bits
 // (README, "Sparse features"). CSR features also keep every entry's slot (nnz int32) and n int32
-// slots from construction. The constructor refuses (Error naming the sizes) a copy that would not
-// fit in the machine's memory.
+// slots from construction; with WeightLayout::features_by_classes they hold neither the running
+// totals nor the transposed weights of a loss and gradient (the Hessian-vector product still
+// stacks W and V: 2 n K elements). The constructor refuses (Error naming the sizes) a copy that
+// would not fit in the machine's memory.
 // Validates the problem once at construction (throws Error naming what is wrong); keeps views,
 // so the data must outlive the object. Reuses its workspace: no allocation per call in steady
 // state. Runs in the calling thread's TBB arena (use tbb::task_arena to limit threads);

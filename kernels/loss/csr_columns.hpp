@@ -189,4 +189,37 @@ void column_major_weight_gradient(const CsrColumns<T>& columns, const T* g, std:
                     });
 }
 
+// The same with weights and weights_out features x classes (WeightLayout::features_by_classes):
+// the totals are summed in weights_out itself, which is then S + the penalty's gradient, the
+// bits above transposed, with neither scratch totals nor a transposition. With tile_squares
+// (L2Penalty<T>::tiles(features) doubles) each tile's sum of squares of the weights is taken
+// too, while its rows are in cache for the penalty's gradient.
+template <class T>
+void column_major_weight_gradient_by_features(const CsrColumns<T>& columns, const T* g,
+                                              std::size_t classes, const L2Penalty<T>& penalty,
+                                              const T* weights, T* weights_out,
+                                              double* tile_squares = nullptr) {
+  const std::size_t features = columns.last_chunk.size();
+  sum_segments(columns, active_kernels<T>().csr_segment_sums, g, classes, weights_out);
+  constexpr std::size_t tile = L2Penalty<T>::kSquaresTile;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, L2Penalty<T>::tiles(features), 1),
+                    [&](const tbb::blocked_range<std::size_t>& tiles) {
+                      typename L2Penalty<T>::TileSums sums(classes);
+                      for (std::size_t t = tiles.begin(); t != tiles.end(); ++t) {
+                        const std::size_t first = t * tile;
+                        const std::size_t last = std::min(features, first + tile);
+                        sums.reset();
+                        for (std::size_t j = first; j < last; ++j) {
+                          T* total = weights_out + j * classes;
+                          finish_total(columns, j, total, classes);
+                          const T* w = weights + j * classes;
+                          for (std::size_t k = 0; k < classes; ++k)
+                            total[k] = total[k] + penalty.gradient(w[k]);
+                          if (tile_squares != nullptr) sums.add_feature(w);
+                        }
+                        if (tile_squares != nullptr) tile_squares[t] = sums.total();
+                      }
+                    });
+}
+
 }  // namespace softmaxkit::detail

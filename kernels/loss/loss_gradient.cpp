@@ -20,6 +20,7 @@
 #include "loss/csr_features.hpp"
 #include "loss/hessian_rows.hpp"
 #include "loss/problem_checks.hpp"
+#include "loss/weight_layout.hpp"
 #include "loss/workspace.hpp"
 #include "softmaxkit/kernels.hpp"
 #include "softmaxkit/regression.hpp"
@@ -43,6 +44,10 @@ struct LossGradient<T>::Impl {
   std::vector<T> gathered, column_totals;
   bool columns_built = false;
   std::optional<ChunkShare<T>> share;  // a data-parallel share: its chunks, then share->fold
+  WeightLayout layout = WeightLayout::classes_by_features;
+  // features_by_classes on a path that reads W as K x n: the caller's weights (and direction)
+  // transposed into these, and the weights' result before it is transposed back.
+  std::vector<T> layout_weights, layout_direction, layout_result;
 
   // After a pass over the share's chunks: the totals over the whole grid into the first chunk's
   // sums (share->fold), and a plan of that one chunk for combine_chunks.
@@ -63,11 +68,21 @@ struct LossGradient<T>::Impl {
   std::size_t classes() const { return problem.num_classes; }
   bool sparse() const { return path == ProductPath::csr; }
   bool column_major() const { return sparse() && !share; }
+  // The passes take the caller's features x classes weights as they are (WeightLayout): CSR
+  // features without a share, whose logits read W^T and whose gradient is summed feature by
+  // feature. Elsewhere such weights are transposed first (features_by_classes_via_copies).
+  bool reads_by_features() const {
+    return layout == WeightLayout::features_by_classes && column_major();
+  }
+  bool features_by_classes_via_copies() const {
+    return layout == WeightLayout::features_by_classes && !column_major();
+  }
   void build_columns() {
     if (columns_built) return;
     columns = detail::CsrColumns<T>(problem.sparse_features, plan);
     gathered.resize(rows() * classes());
-    column_totals.resize(features() * classes());
+    // features_by_classes sums the totals in the caller's output instead.
+    if (!reads_by_features()) column_totals.resize(features() * classes());
     columns_built = true;
   }
   std::size_t rows() const {
@@ -84,10 +99,17 @@ struct LossGradient<T>::Impl {
   // layout that source takes: as they are, or transposed into the workspace for CSR.
   // gather: CSR sources gather G into `gathered` for the column-major product. squares: CSR
   // sources take the parameters' tile sums of squares (workspace.penalty_squares) as they
-  // transpose them.
+  // transpose them. by_features: CSR parameters already features x logit_columns (in feature
+  // order, so each entry's row is its column index): read in place.
   template <class F>
   auto with_source(const T* parameters, std::size_t logit_columns, F&& f, bool gather = false,
-                   bool squares = false) {
+                   bool squares = false, bool by_features = false) {
+    if (sparse() && by_features) {
+      return f(detail::CsrFeatures<T>{problem.sparse_features,
+                                      problem.sparse_features.column_indices().data(),
+                                      gather ? gathered.data() : nullptr},
+               parameters);
+    }
     if (sparse()) {
       workspace.transposed_parameters.resize(logit_columns * features());
       detail::transpose_into(parameters, logit_columns, features(), slots,
@@ -122,6 +144,17 @@ struct LossGradient<T>::Impl {
     return block;
   }
   detail::L2Penalty<T> penalty() const { return {problem.l2}; }
+
+  // The passes behind the public functions, after their checks: weights (and direction, and
+  // the weights' results) features x classes when by_features (reads_by_features()), else
+  // classes x features; intercept pointers null without an intercept, outputs null when not
+  // wanted.
+  double evaluate_pass(const T* weights, const T* intercept, T* weights_out, T* intercept_out,
+                       bool by_features);
+  void hessian_vector_pass(const T* weights, const T* intercept, const T* direction_weights,
+                           const T* direction_intercept, T* product_weights, T* product_intercept,
+                           bool by_features);
+  void logits_pass(const T* weights, const T* intercept, MatrixView<T> logits, bool by_features);
 };
 
 template <class T>
@@ -135,6 +168,7 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
   impl_->weight_sum = detail::check_problem(problem);
   impl_->problem = problem;
   impl_->path = detail::choose_path(problem, options.path);
+  impl_->layout = detail::check_weight_layout(options.weight_layout);
   if (impl_->path == ProductPath::blas) detail::warn_once_if_blas_core_is_slow();
   const bool sparse = impl_->sparse();
   impl_->plan = sparse
@@ -171,6 +205,7 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
   impl_->weight_sum = share.global_weight_sum;
   impl_->problem = problem;
   impl_->path = detail::choose_path(problem, options.path);
+  impl_->layout = detail::check_weight_layout(options.weight_layout);
   if (impl_->path == ProductPath::blas) detail::warn_once_if_blas_core_is_slow();
   const bool sparse = impl_->sparse();
   const std::size_t rows = impl_->rows();
@@ -250,10 +285,36 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
                                       detail::region("intercept_gradient", intercept_gradient)};
     detail::check_outputs_disjoint(function, outputs, inputs);
   }
-  const bool want_gradient = !weights_gradient.empty() || !intercept_gradient.empty();
+  const T* bias = fit_intercept ? intercept.data() : nullptr;
+  T* intercept_out = intercept_gradient.empty() ? nullptr : intercept_gradient.data();
+  if (impl.features_by_classes_via_copies()) {
+    impl.layout_weights.resize(size);
+    detail::transpose(weights.data(), impl.features(), impl.classes(), impl.layout_weights.data());
+    T* out = nullptr;
+    if (!weights_gradient.empty()) {
+      impl.layout_result.resize(size);
+      out = impl.layout_result.data();
+    }
+    const double value =
+        impl.evaluate_pass(impl.layout_weights.data(), bias, out, intercept_out, false);
+    if (out != nullptr)
+      detail::transpose(out, impl.classes(), impl.features(), weights_gradient.data());
+    return value;
+  }
+  return impl.evaluate_pass(weights.data(), bias,
+                            weights_gradient.empty() ? nullptr : weights_gradient.data(),
+                            intercept_out, impl.reads_by_features());
+}
+
+template <class T>
+double LossGradient<T>::Impl::evaluate_pass(const T* weights, const T* intercept, T* weights_out,
+                                            T* intercept_out, bool by_features) {
+  Impl& impl = *this;
+  const bool fit_intercept = impl.problem.fit_intercept;
+  const bool want_gradient = weights_out != nullptr || intercept_out != nullptr;
 
   detail::PassInput<T> input;
-  input.bias = fit_intercept ? intercept.data() : nullptr;
+  input.bias = intercept;
   input.logit_columns = impl.classes();
   input.classes = impl.classes();
   input.accumulate = want_gradient;
@@ -266,34 +327,48 @@ double LossGradient<T>::evaluate(std::span<const T> weights, std::span<const T> 
   };
   const bool column_major = impl.column_major() && want_gradient;
   if (column_major) impl.build_columns();
+  const std::span<double> squares = impl.workspace.penalty_squares;
+  // CSR sources transposing W (not by_features) take its squares as they do.
+  bool squares_taken = impl.sparse() && !by_features;
   double loss = impl.with_source(
-      weights.data(), impl.classes(),
+      weights, impl.classes(),
       [&](const auto& source, const T* parameters) {
         input.parameters = parameters;
         return detail::run_blocked_pass(impl.plan, impl.workspace, source, input, row_step);
       },
-      column_major, true);
-  // CSR: the transposition took the weights' sums of squares; dense: a pass of their own.
-  const std::span<double> squares = impl.workspace.penalty_squares;
-  const double penalty = impl.sparse() ? impl.penalty().value_of_tiles(squares)
-                                       : impl.penalty().value(weights.data(), impl.classes(),
-                                                              impl.features(), squares);
+      column_major, true, by_features);
   detail::BlockPlan combine_plan = impl.plan;
   if (impl.share) {
     combine_plan = impl.fold_share(want_gradient);
     loss = impl.workspace.chunk_loss[0];
   }
   if (want_gradient) {
-    T* weights_out = weights_gradient.empty() ? nullptr : weights_gradient.data();
-    detail::combine_chunks(combine_plan, impl.workspace, impl.penalty(), weights.data(),
-                           column_major ? nullptr : weights_out,
-                           intercept_gradient.empty() ? nullptr : intercept_gradient.data(),
-                           fit_intercept, impl.sparse() ? impl.slots.slot_of.data() : nullptr);
+    detail::combine_chunks(combine_plan, impl.workspace, impl.penalty(), weights,
+                           column_major ? nullptr : weights_out, intercept_out, fit_intercept,
+                           impl.sparse() ? impl.slots.slot_of.data() : nullptr);
     if (column_major && weights_out != nullptr) {
-      detail::column_major_weight_gradient(impl.columns, impl.gathered.data(), impl.classes(),
-                                           impl.penalty(), weights.data(),
-                                           impl.column_totals.data(), weights_out);
+      if (by_features) {
+        detail::column_major_weight_gradient_by_features(impl.columns, impl.gathered.data(),
+                                                         impl.classes(), impl.penalty(), weights,
+                                                         weights_out, squares.data());
+        squares_taken = true;
+      } else {
+        detail::column_major_weight_gradient(impl.columns, impl.gathered.data(), impl.classes(),
+                                             impl.penalty(), weights, impl.column_totals.data(),
+                                             weights_out);
+      }
     }
+  }
+  // The weights' sums of squares: CSR's transposition or gradient write-out took them where
+  // it read the weights; otherwise a pass of their own.
+  double penalty = 0;
+  if (squares_taken) {
+    penalty = impl.penalty().value_of_tiles(squares);
+  } else if (by_features) {
+    penalty =
+        impl.penalty().template value<true>(weights, impl.classes(), impl.features(), squares);
+  } else {
+    penalty = impl.penalty().value(weights, impl.classes(), impl.features(), squares);
   }
   return loss / impl.weight_sum + penalty;
 }
@@ -331,22 +406,53 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
                                       detail::region("product_intercept", product_intercept)};
     detail::check_outputs_disjoint(function, outputs, inputs);
   }
+  const T* bias = fit_intercept ? intercept.data() : nullptr;
+  const T* direction_bias = fit_intercept ? direction_intercept.data() : nullptr;
+  T* intercept_out = product_intercept.empty() ? nullptr : product_intercept.data();
+  if (impl.features_by_classes_via_copies()) {
+    impl.layout_weights.resize(size);
+    impl.layout_direction.resize(size);
+    impl.layout_result.resize(size);
+    detail::transpose(weights.data(), features, classes, impl.layout_weights.data());
+    detail::transpose(direction_weights.data(), features, classes, impl.layout_direction.data());
+    impl.hessian_vector_pass(impl.layout_weights.data(), bias, impl.layout_direction.data(),
+                             direction_bias, impl.layout_result.data(), intercept_out, false);
+    detail::transpose(impl.layout_result.data(), classes, features, product_weights.data());
+    return;
+  }
+  impl.hessian_vector_pass(weights.data(), bias, direction_weights.data(), direction_bias,
+                           product_weights.data(), intercept_out, impl.reads_by_features());
+}
 
-  // One product gives both the logits and the direction's logits: P = [W; V], bias = [b; v].
-  detail::Workspace<T>& workspace = impl.workspace;
-  workspace.stacked_parameters.resize(2 * size);
-  workspace.stacked_intercepts.resize(2 * classes);
-  std::copy(weights.begin(), weights.end(), workspace.stacked_parameters.begin());
-  std::copy(direction_weights.begin(), direction_weights.end(),
-            workspace.stacked_parameters.begin() + static_cast<std::ptrdiff_t>(size));
+template <class T>
+void LossGradient<T>::Impl::hessian_vector_pass(const T* weights, const T* intercept,
+                                                const T* direction_weights,
+                                                const T* direction_intercept, T* product_weights,
+                                                T* product_intercept, bool by_features) {
+  Impl& impl = *this;
+  const std::size_t classes = impl.classes(), features = impl.features(), size = classes * features;
+  const bool fit_intercept = impl.problem.fit_intercept;
+
+  // One product gives both the logits and the direction's logits: P = [W; V], bias = [b; v]
+  // (by features: each feature's row of W, then its row of V).
+  impl.workspace.stacked_parameters.resize(2 * size);
+  impl.workspace.stacked_intercepts.resize(2 * classes);
+  if (by_features) {
+    detail::stack_by_features(weights, direction_weights, features, classes,
+                              impl.workspace.stacked_parameters.data());
+  } else {
+    std::copy(weights, weights + size, impl.workspace.stacked_parameters.begin());
+    std::copy(direction_weights, direction_weights + size,
+              impl.workspace.stacked_parameters.begin() + static_cast<std::ptrdiff_t>(size));
+  }
   if (fit_intercept) {
-    std::copy(intercept.begin(), intercept.end(), workspace.stacked_intercepts.begin());
-    std::copy(direction_intercept.begin(), direction_intercept.end(),
-              workspace.stacked_intercepts.begin() + static_cast<std::ptrdiff_t>(classes));
+    std::copy(intercept, intercept + classes, impl.workspace.stacked_intercepts.begin());
+    std::copy(direction_intercept, direction_intercept + classes,
+              impl.workspace.stacked_intercepts.begin() + static_cast<std::ptrdiff_t>(classes));
   }
 
   detail::PassInput<T> input;
-  input.bias = fit_intercept ? workspace.stacked_intercepts.data() : nullptr;
+  input.bias = fit_intercept ? impl.workspace.stacked_intercepts.data() : nullptr;
   input.logit_columns = 2 * classes;
   input.classes = classes;
   const double scale = 1.0 / impl.weight_sum;
@@ -364,21 +470,24 @@ void LossGradient<T>::hessian_vector(std::span<const T> weights, std::span<const
   const bool column_major = impl.column_major();
   if (column_major) impl.build_columns();
   impl.with_source(
-      workspace.stacked_parameters.data(), 2 * classes,
+      impl.workspace.stacked_parameters.data(), 2 * classes,
       [&](const auto& source, const T* parameters) {
         input.parameters = parameters;
-        return detail::run_blocked_pass(impl.plan, workspace, source, input, row_step);
+        return detail::run_blocked_pass(impl.plan, impl.workspace, source, input, row_step);
       },
-      column_major);
+      column_major, false, by_features);
   const detail::BlockPlan combine_plan = impl.share ? impl.fold_share(true) : impl.plan;
-  detail::combine_chunks(combine_plan, workspace, impl.penalty(), direction_weights.data(),
-                         column_major ? nullptr : product_weights.data(),
-                         product_intercept.empty() ? nullptr : product_intercept.data(),
-                         fit_intercept, impl.sparse() ? impl.slots.slot_of.data() : nullptr);
-  if (column_major) {
+  detail::combine_chunks(combine_plan, impl.workspace, impl.penalty(), direction_weights,
+                         column_major ? nullptr : product_weights, product_intercept, fit_intercept,
+                         impl.sparse() ? impl.slots.slot_of.data() : nullptr);
+  if (column_major && by_features) {
+    detail::column_major_weight_gradient_by_features(impl.columns, impl.gathered.data(), classes,
+                                                     impl.penalty(), direction_weights,
+                                                     product_weights);
+  } else if (column_major) {
     detail::column_major_weight_gradient(impl.columns, impl.gathered.data(), classes,
-                                         impl.penalty(), direction_weights.data(),
-                                         impl.column_totals.data(), product_weights.data());
+                                         impl.penalty(), direction_weights,
+                                         impl.column_totals.data(), product_weights);
   }
 }
 
@@ -407,25 +516,43 @@ void LossGradient<T>::predict_logits(std::span<const T> weights, std::span<const
                                std::to_string(num_samples()) + " x " +
                                std::to_string(impl.classes()));
   }
+  const T* bias = fit_intercept ? intercept.data() : nullptr;
+  // Logits read W^T on CSR features: features x classes weights in place even with a share.
+  const bool by_features = impl.layout == WeightLayout::features_by_classes && impl.sparse();
+  if (impl.layout == WeightLayout::features_by_classes && !by_features) {
+    impl.layout_weights.resize(weights.size());
+    detail::transpose(weights.data(), impl.features(), impl.classes(), impl.layout_weights.data());
+    impl.logits_pass(impl.layout_weights.data(), bias, logits, false);
+    return;
+  }
+  impl.logits_pass(weights.data(), bias, logits, by_features);
+}
+
+template <class T>
+void LossGradient<T>::Impl::logits_pass(const T* weights, const T* intercept, MatrixView<T> logits,
+                                        bool by_features) {
   detail::PassInput<T> input;
-  input.bias = fit_intercept ? intercept.data() : nullptr;
-  input.logit_columns = impl.classes();
-  input.classes = impl.classes();
-  const detail::BlockPlan& plan = impl.plan;
-  impl.with_source(weights.data(), impl.classes(), [&](const auto& source, const T* parameters) {
-    input.parameters = parameters;
-    std::optional<detail::SingleThreadedBlas> single_threaded_blas;
-    if (source.uses_blas()) single_threaded_blas.emplace();
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, plan.blocks, 1),
-                      [&](const tbb::blocked_range<std::size_t>& blocks) {
-                        for (std::size_t block = blocks.begin(); block != blocks.end(); ++block) {
-                          const std::size_t begin = plan.block_begin(block);
-                          source.logits(begin, plan.block_size(block), input, logits.row(begin),
-                                        logits.stride());
-                        }
-                      });
-    return 0;
-  });
+  input.bias = intercept;
+  input.logit_columns = classes();
+  input.classes = classes();
+  with_source(
+      weights, classes(),
+      [&](const auto& source, const T* parameters) {
+        input.parameters = parameters;
+        std::optional<detail::SingleThreadedBlas> single_threaded_blas;
+        if (source.uses_blas()) single_threaded_blas.emplace();
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, plan.blocks, 1),
+                          [&](const tbb::blocked_range<std::size_t>& blocks) {
+                            for (std::size_t block = blocks.begin(); block != blocks.end();
+                                 ++block) {
+                              const std::size_t begin = plan.block_begin(block);
+                              source.logits(begin, plan.block_size(block), input, logits.row(begin),
+                                            logits.stride());
+                            }
+                          });
+        return 0;
+      },
+      false, false, by_features);
 }
 
 template <class T>

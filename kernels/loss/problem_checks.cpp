@@ -138,6 +138,13 @@ ProductPath choose_path(const RegressionProblem<T>& problem, ProductPath request
                                                             : ProductPath::blas;
 }
 
+WeightLayout check_weight_layout(WeightLayout layout) {
+  if (layout != WeightLayout::classes_by_features && layout != WeightLayout::features_by_classes)
+    fail(kFunction, "options.weight_layout is " + std::to_string(static_cast<int>(layout)) +
+                        ", not classes_by_features or features_by_classes");
+  return layout;
+}
+
 std::size_t csr_block_rows(std::size_t rows, std::size_t nnz, std::size_t element_size) {
   const std::size_t per_row = std::max<std::size_t>(1, nnz / std::max<std::size_t>(1, rows));
   const std::size_t fitting = kBlockBytes / (per_row * (element_size + sizeof(std::int32_t)));

@@ -24,6 +24,8 @@ double check_problem(const RegressionProblem<T>& problem, bool share = false);
 // features never csr.
 template <class T>
 ProductPath choose_path(const RegressionProblem<T>& problem, ProductPath requested);
+// options.weight_layout, refused (Error) unless one of WeightLayout's values.
+WeightLayout check_weight_layout(WeightLayout layout);
 
 // Rows per block for CSR features: a block's entries (values and indices) take about
 // kBlockBytes, from the mean entries per row; multiples of 8 in [16, 2048]. Shape only.
