@@ -1,5 +1,8 @@
 // Adapts LossGradient<T> (parameters in T, W and b apart) to the solvers' flat double vector
-// x = [W row-major (K*n), b (K, only with an intercept)].
+// x = [W row-major (K*n), b (K, only with an intercept)]. On CSR features without a share the
+// loss reads W as n x K (WeightLayout::features_by_classes, the same bits): the conversions
+// between x and T, which every call makes anyway, transpose on the way, in place of the loss's
+// own transpositions of W and of the gradient.
 #pragma once
 
 #include <algorithm>
@@ -19,10 +22,11 @@ class TrainingObjective {
   explicit TrainingObjective(const RegressionProblem<T>& problem,
                              const ChunkShare<T>* share = nullptr)
       : loss_(share != nullptr ? LossGradient<T>(problem, LossGradientOptions{}, *share)
-                               : LossGradient<T>(problem)),
+                               : LossGradient<T>(problem, options_for(problem))),
         classes_(problem.num_classes),
         features_(loss_.num_features()),
         fit_intercept_(problem.fit_intercept),
+        by_features_(share == nullptr && loss_.product_path() == ProductPath::csr),
         weights_(classes_ * features_),
         intercept_(classes_),
         weights_out_(classes_ * features_),
@@ -62,21 +66,52 @@ class TrainingObjective {
   }
 
  private:
+  static LossGradientOptions options_for(const RegressionProblem<T>& problem) {
+    LossGradientOptions options;
+    if (problem.sparse_features.rows() != 0 || problem.sparse_features.cols() != 0)
+      options.weight_layout = WeightLayout::features_by_classes;
+    return options;
+  }
+  // Calls body(k, j, e) for every weight: class k, feature j, e = k n + j in x; by feature tiles
+  // of 64 so that the n x K side of a tile stays in cache while both sides are walked.
+  template <class Body>
+  void for_weights(const Body& body) const {
+    constexpr std::size_t tile = 64;
+    solvers_detail::for_blocks(features_, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t first = begin; first < end; first += tile) {
+        const std::size_t last = std::min(end, first + tile);
+        for (std::size_t k = 0; k < classes_; ++k)
+          for (std::size_t j = first; j < last; ++j) body(k, j, k * features_ + j);
+      }
+    });
+  }
   void load(std::span<const double> x, std::vector<T>& weights, std::vector<T>& intercept) const {
     const std::size_t count = classes_ * features_;
-    // Entrywise conversions, in blocks on the fit's threads (K x n is millions on CSR data).
-    solvers_detail::for_blocks(count, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) weights[i] = static_cast<T>(x[i]);
-    });
+    if (by_features_) {
+      for_weights([&](std::size_t k, std::size_t j, std::size_t e) {
+        weights[j * classes_ + k] = static_cast<T>(x[e]);
+      });
+    } else {
+      // Entrywise conversions, in blocks on the fit's threads (K x n is millions on CSR data).
+      solvers_detail::for_blocks(count, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) weights[i] = static_cast<T>(x[i]);
+      });
+    }
     for (std::size_t k = 0; k < classes_; ++k)
       intercept[k] = fit_intercept_ ? static_cast<T>(x[count + k]) : T(0);
   }
   void store(const std::vector<T>& weights, const std::vector<T>& intercept,
              std::span<double> out) const {
     const std::size_t count = classes_ * features_;
-    solvers_detail::for_blocks(count, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) out[i] = static_cast<double>(weights[i]);
-    });
+    if (by_features_) {
+      for_weights([&](std::size_t k, std::size_t j, std::size_t e) {
+        out[e] = static_cast<double>(weights[j * classes_ + k]);
+      });
+    } else {
+      solvers_detail::for_blocks(count, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) out[i] = static_cast<double>(weights[i]);
+      });
+    }
     if (fit_intercept_)
       for (std::size_t k = 0; k < classes_; ++k) out[count + k] = static_cast<double>(intercept[k]);
   }
@@ -84,6 +119,7 @@ class TrainingObjective {
   LossGradient<T> loss_;
   std::size_t classes_, features_;
   bool fit_intercept_;
+  bool by_features_;  // weights_ and the other T buffers n x K (features_by_classes)
   std::vector<T> weights_, intercept_, weights_out_, intercept_out_, direction_weights_,
       direction_intercept_;
 };
