@@ -1,5 +1,6 @@
 // Moving weights between WeightLayout's two layouts (regression.hpp), for the paths that read
-// them as K x n, and stacking [W; V] by features for the CSR Hessian-vector product.
+// them as K x n and for the fit's conversions (src/model/training_objective.hpp), and stacking
+// [W; V] by features for the CSR Hessian-vector product.
 #pragma once
 
 #include <tbb/blocked_range.h>
@@ -10,10 +11,10 @@
 
 namespace softmaxkit::detail {
 
-// out (cols x rows) = in (rows x cols) transposed, in tiles of 64 x 64 so that both sides of a
-// tile stay in cache; a copy, so the values are exact.
-template <class T>
-void transpose(const T* in, std::size_t rows, std::size_t cols, T* out) {
+// out (cols x rows) = in (rows x cols) transposed, each element converted to Out (exact when the
+// types are the same), in tiles of 64 x 64 so that both sides of a tile stay in cache.
+template <class In, class Out>
+void transpose(const In* in, std::size_t rows, std::size_t cols, Out* out) {
   constexpr std::size_t tile = 64;
   const std::size_t row_tiles = (rows + tile - 1) / tile, col_tiles = (cols + tile - 1) / tile;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, row_tiles * col_tiles, 1),
@@ -24,7 +25,7 @@ void transpose(const T* in, std::size_t rows, std::size_t cols, T* out) {
                         const std::size_t c1 = std::min(cols, c0 + tile);
                         for (std::size_t c = c0; c < c1; ++c)
                           for (std::size_t r = r0; r < r1; ++r)
-                            out[c * rows + r] = in[r * cols + c];
+                            out[c * rows + r] = static_cast<Out>(in[r * cols + c]);
                       }
                     });
 }

@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "loss/weight_layout.hpp"
 #include "softmaxkit/regression.hpp"
 #include "softmaxkit/solvers.hpp"
 #include "solvers/vector_blocks.hpp"
@@ -72,25 +73,10 @@ class TrainingObjective {
       options.weight_layout = WeightLayout::features_by_classes;
     return options;
   }
-  // Calls body(k, j, e) for every weight: class k, feature j, e = k n + j in x; by feature tiles
-  // of 64 so that the n x K side of a tile stays in cache while both sides are walked.
-  template <class Body>
-  void for_weights(const Body& body) const {
-    constexpr std::size_t tile = 64;
-    solvers_detail::for_blocks(features_, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t first = begin; first < end; first += tile) {
-        const std::size_t last = std::min(end, first + tile);
-        for (std::size_t k = 0; k < classes_; ++k)
-          for (std::size_t j = first; j < last; ++j) body(k, j, k * features_ + j);
-      }
-    });
-  }
   void load(std::span<const double> x, std::vector<T>& weights, std::vector<T>& intercept) const {
     const std::size_t count = classes_ * features_;
     if (by_features_) {
-      for_weights([&](std::size_t k, std::size_t j, std::size_t e) {
-        weights[j * classes_ + k] = static_cast<T>(x[e]);
-      });
+      detail::transpose(x.data(), classes_, features_, weights.data());
     } else {
       // Entrywise conversions, in blocks on the fit's threads (K x n is millions on CSR data).
       solvers_detail::for_blocks(count, [&](std::size_t begin, std::size_t end) {
@@ -104,9 +90,7 @@ class TrainingObjective {
              std::span<double> out) const {
     const std::size_t count = classes_ * features_;
     if (by_features_) {
-      for_weights([&](std::size_t k, std::size_t j, std::size_t e) {
-        out[e] = static_cast<double>(weights[j * classes_ + k]);
-      });
+      detail::transpose(weights.data(), features_, classes_, out.data());
     } else {
       solvers_detail::for_blocks(count, [&](std::size_t begin, std::size_t end) {
         for (std::size_t i = begin; i < end; ++i) out[i] = static_cast<double>(weights[i]);
