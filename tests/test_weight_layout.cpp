@@ -122,8 +122,14 @@ void check_same_bits(const Results<T>& a, const Results<T>& b) {
   CHECK(same_bits(a.logits, b.logits));
 }
 
+// block_rows: LossGradientOptions::block_rows for both layouts. poisoned: a NaN feature (the
+// first CSR entry, in the dense copy too), a NaN and an infinite weight and an infinite direction
+// entry: the layouts must still agree bit for bit (NaN propagates the same way); no reference.
 template <class T>
-void check_layouts(const ProblemShape& shape, bool sparse, ProductPath path) {
+void check_layouts(const ProblemShape& shape, bool sparse, ProductPath path,
+                   std::size_t block_rows = 0, bool poisoned = false) {
+  CAPTURE(block_rows);
+  CAPTURE(poisoned);
   CAPTURE(shape.rows);
   CAPTURE(shape.features);
   CAPTURE(shape.classes);
@@ -135,9 +141,17 @@ void check_layouts(const ProblemShape& shape, bool sparse, ProductPath path) {
   CAPTURE(static_cast<int>(path));
   RandomProblem<T> data(shape);
   std::mt19937 random(shape.seed + 17);
-  const SparseCopy<T> csr(data, 0.3, random);
-  const RegressionProblem<T> problem = sparse ? csr.problem(data) : data.problem();
+  SparseCopy<T> csr(data, 0.3, random);
   const std::size_t size = shape.classes * shape.features;
+  const T nan = std::numeric_limits<T>::quiet_NaN(), inf = std::numeric_limits<T>::infinity();
+  if (poisoned && !csr.values.empty()) {
+    std::size_t row = 0;
+    while (csr.offsets[row + 1] == 0) ++row;
+    csr.values[0] = nan;
+    data.features[row * (shape.features + shape.stride_padding) +
+                  static_cast<std::size_t>(csr.columns[0])] = nan;
+  }
+  const RegressionProblem<T> problem = sparse ? csr.problem(data) : data.problem();
   std::normal_distribution<double> normal(0.0, 1.0);
   std::vector<T> v(size), u(shape.fit_intercept ? shape.classes : 0);
   for (T& e : v) e = static_cast<T>(normal(random));
@@ -146,6 +160,11 @@ void check_layouts(const ProblemShape& shape, bool sparse, ProductPath path) {
   std::vector<T> w = data.parameters;
   w[0] = T(0);
   w[size - 1] = T(-0.0);
+  if (poisoned && size > 3) {
+    w[1] = nan;
+    w[2] = -inf;
+    v[3] = inf;
+  }
 
   Results<T> expected;
   for (int threads : {1, 3}) {
@@ -153,6 +172,7 @@ void check_layouts(const ProblemShape& shape, bool sparse, ProductPath path) {
     tbb::task_arena(threads).execute([&] {
       LossGradientOptions options;
       options.path = path;
+      options.block_rows = block_rows;
       LossGradient<T> by_classes(problem, options);
       options.weight_layout = WeightLayout::features_by_classes;
       LossGradient<T> by_features(problem, options);
@@ -167,6 +187,10 @@ void check_layouts(const ProblemShape& shape, bool sparse, ProductPath path) {
         check_same_bits(a, expected);
       }
     });
+  }
+  if (poisoned) {
+    CHECK(std::isnan(expected.j));
+    return;
   }
   // Both against the scalar reference in double (the densified matrix).
   const testing::ReferenceResult reference =
@@ -216,6 +240,25 @@ TEST_CASE("features_by_classes: the default layout's bits, transposed, on every 
     check_layouts<float>(shape, true, ProductPath::automatic);
     check_layouts<double>(shape, true, ProductPath::automatic);
     check_layouts<float>(shape, false, ProductPath::automatic);
+  }
+}
+
+TEST_CASE("features_by_classes: block sizes at their bounds, NaN and inf in data and weights") {
+  ProblemShape shape;
+  shape.rows = 120;
+  shape.features = 70;
+  shape.classes = 5;
+  shape.weighted = true;
+  shape.l2 = 0.2;
+  shape.seed = 99;
+  for (std::size_t block_rows : {std::size_t{1}, std::size_t{7}, std::size_t{1} << 40}) {
+    check_layouts<float>(shape, true, ProductPath::automatic, block_rows);
+    check_layouts<double>(shape, true, ProductPath::automatic, block_rows);
+    check_layouts<float>(shape, false, ProductPath::small_k, block_rows);
+  }
+  for (bool sparse : {true, false}) {
+    check_layouts<float>(shape, sparse, ProductPath::automatic, 0, true);
+    check_layouts<double>(shape, sparse, ProductPath::automatic, 0, true);
   }
 }
 
@@ -288,6 +331,21 @@ TEST_CASE("features_by_classes: bad options and arguments are refused by name") 
     std::vector<float> h(15), hb(3);
     CHECK_THROWS_WITH_AS(objective.hessian_vector(w, b, w, b, std::span<float>(w), hb),
                          doctest::Contains("product_weights"), Error);
+    // Null data with a nonzero size, in each weights-shaped argument.
+    const std::span<const float> null_in(static_cast<const float*>(nullptr), 15);
+    const std::span<float> null_out(static_cast<float*>(nullptr), 15);
+    CHECK_THROWS_WITH_AS(objective.evaluate(null_in, b, g, gb), doctest::Contains("weights"),
+                         Error);
+    CHECK_THROWS_WITH_AS(objective.evaluate(w, b, null_out, gb),
+                         doctest::Contains("weights_gradient"), Error);
+    CHECK_THROWS_WITH_AS(objective.hessian_vector(w, b, null_in, b, h, hb),
+                         doctest::Contains("direction_weights"), Error);
+    CHECK_THROWS_WITH_AS(objective.hessian_vector(w, b, w, b, null_out, hb),
+                         doctest::Contains("product_weights"), Error);
+    std::vector<float> logits(20 * 3);
+    CHECK_THROWS_WITH_AS(
+        objective.predict_logits(null_in, b, MatrixView<float>(logits.data(), 20, 3)),
+        doctest::Contains("weights"), Error);
   }
 }
 
