@@ -1,7 +1,8 @@
 // Row kernels: logsumexp, softmax, log_softmax and cross_entropy (hard labels, mean, fused
-// gradient) as <kernel>/reference|simd|simd_<isa>/<rows>x<K> (float; _f64 for double), and the
-// parallel forms as <kernel>_mt/simd/65536x1000/threads:N and .../paired (paired_scaling.hpp). Each
-// checks its output against the scalar reference once, outside the timed loop.
+// gradient; cross_entropy_smoothed: label smoothing 0.1, the dense-target path) as
+// <kernel>/reference|simd|simd_<isa>/<rows>x<K> (float; _f64 for double), and the parallel forms as
+// <kernel>_mt/simd/65536x1000/threads:N and .../paired (paired_scaling.hpp). Each checks its output
+// against the scalar reference once, outside the timed loop.
 #include <cmath>
 #include <memory>
 #include <random>
@@ -16,7 +17,14 @@
 namespace softmaxkit::bench {
 namespace {
 
-enum class Kernel { logsumexp, softmax, log_softmax, cross_entropy };
+enum class Kernel { logsumexp, softmax, log_softmax, cross_entropy, cross_entropy_smoothed };
+
+template <class T>
+CrossEntropyOptions<T> options_of(Kernel kernel) {
+  CrossEntropyOptions<T> options;
+  if (kernel == Kernel::cross_entropy_smoothed) options.label_smoothing = 0.1;
+  return options;
+}
 
 template <class T>
 struct RowData {
@@ -54,14 +62,17 @@ void run_kernel(Kernel kernel, RowData<T>& d, bool simd, bool parallel) {
       return parallel ? log_softmax_rows_parallel(d.in(), d.out())
                       : log_softmax_rows(d.in(), d.out());
     case Kernel::cross_entropy:
+    case Kernel::cross_entropy_smoothed: {
+      const CrossEntropyOptions<T> options = options_of<T>(kernel);
       if (!simd) {
-        d.loss = reference::cross_entropy(d.in(), d.labels, {}, d.out(), {}).loss;
+        d.loss = reference::cross_entropy(d.in(), d.labels, options, d.out(), {}).loss;
       } else if (parallel) {
-        d.loss = cross_entropy_parallel(d.in(), d.labels, {}, d.out()).loss;
+        d.loss = cross_entropy_parallel(d.in(), d.labels, options, d.out()).loss;
       } else {
-        d.loss = cross_entropy(d.in(), d.labels, {}, d.out()).loss;
+        d.loss = cross_entropy(d.in(), d.labels, options, d.out()).loss;
       }
       return;
+    }
   }
 }
 
@@ -78,7 +89,10 @@ std::string check(Kernel kernel, RowData<T>& d) {
       reference::log_softmax_rows(d.in(), d.expected_view());
       break;
     case Kernel::cross_entropy:
-      d.expected_loss = reference::cross_entropy(d.in(), d.labels, {}, d.expected_view(), {}).loss;
+    case Kernel::cross_entropy_smoothed:
+      d.expected_loss =
+          reference::cross_entropy(d.in(), d.labels, options_of<T>(kernel), d.expected_view(), {})
+              .loss;
       if (!(std::fabs(d.loss - d.expected_loss) <= 1e-4 * std::fabs(d.expected_loss)))
         return "loss differs from the reference";
       break;
@@ -131,6 +145,7 @@ void register_row_benchmarks() {
   }
   register_rows<float>(Kernel::cross_entropy, "cross_entropy", 60000, 10);
   register_rows<float>(Kernel::cross_entropy, "cross_entropy", 4096, 100);
+  register_rows<float>(Kernel::cross_entropy_smoothed, "cross_entropy_smoothed", 60000, 10);
   for (const auto& [kernel, name] : kernels) {
     for (int threads : {1, 2})
       register_rows<float>(kernel, name + "_mt", 65536, 1000, true, threads);
