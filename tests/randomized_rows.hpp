@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <iomanip>
 #include <limits>
 #include <map>
 #include <random>
@@ -570,8 +571,8 @@ void check_cross_entropy(const Case<T>& c, const CrossEntropyTruth<T>& o, const 
   // The reduced loss (double): e relative (+ the rows' absolute allowances).
   if (!loss_within<double>(result.loss, o.loss, Real(0), o.reduced_absolute, error)) {
     std::ostringstream m;
-    m << "cross_entropy loss " << result.loss << " want " << static_cast<double>(o.loss) << ", "
-      << tag;
+    m << std::setprecision(17) << "cross_entropy loss " << result.loss << " want "
+      << static_cast<double>(o.loss) << " (" << error << " relative), " << tag;
     failures.fail(m.str());
   }
   worst.note("cross_entropy loss", error, tag);
@@ -580,8 +581,9 @@ void check_cross_entropy(const Case<T>& c, const CrossEntropyTruth<T>& o, const 
     if (c.want_losses) {
       if (!loss_within(losses[i], o.losses[i], Real(0), o.loss_absolute[i], error)) {
         std::ostringstream m;
-        m << "cross_entropy row loss " << losses[i] << " want " << static_cast<double>(o.losses[i])
-          << ", " << where;
+        m << std::setprecision(std::numeric_limits<T>::max_digits10) << "cross_entropy row loss "
+          << losses[i] << " want " << static_cast<double>(o.losses[i]) << " (" << error
+          << " relative), " << where;
         failures.fail(m.str());
       }
       worst.note("cross_entropy row loss", error, where);

@@ -313,6 +313,72 @@ TEST_CASE("cross_entropy: closed forms — equal logits give log K and (1/K - on
   }
 }
 
+// Equal logits with label smoothing: p = 1/K, so row i's loss is s_i A log K (A = sum_k a_k = 1)
+// and its gradient s_i (1/K - a_k), whatever eps. Every class then carries target mass and the
+// target terms add the most rounding: summed in float over 32 classes they erred 1.008e-6 at
+// eps = 0.467 (the rotating seed's case 68 on the small-K path, ahead of the bound's 1e-6).
+template <class T>
+void check_equal_logits_smoothing(double& worst_loss, double& worst_gradient) {
+  std::mt19937 generator(4242);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (std::size_t cols = 2; cols <= 40; ++cols) {
+    const std::size_t rows = 37;  // every lane count's tail
+    for (T value : {T(0), T(-3.75), T(1.39984732e32)}) {
+      Matrix<T> z(rows, cols);
+      for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t k = 0; k < cols; ++k) z(i, k) = value;
+      std::vector<std::int32_t> labels(rows);
+      std::vector<T> sample_weights(rows);
+      for (std::size_t i = 0; i < rows; ++i) {
+        labels[i] = static_cast<std::int32_t>(i % cols);
+        sample_weights[i] = static_cast<T>(0.25 + 4 * unit(generator));
+      }
+      for (int trial = 0; trial < 60; ++trial) {
+        const double eps = trial == 0 ? 1.0 : trial == 1 ? 0.46713545805200435 : unit(generator);
+        CrossEntropyOptions<T> options;
+        options.reduction = Reduction::none;
+        options.label_smoothing = eps;
+        options.sample_weights = sample_weights;
+        Matrix<T> g(rows, cols);
+        std::vector<T> losses(rows);
+        softmaxkit::cross_entropy(z.const_view(), labels, options, g.view(), losses);
+        const long double log_k = std::log(static_cast<long double>(cols));
+        for (std::size_t i = 0; i < rows; ++i) {
+          INFO("K " << cols << " logits " << value << " eps " << eps << " row " << i);
+          const long double s = sample_weights[i];
+          worst_loss = std::fmax(worst_loss, relative<T>(losses[i], s * log_k));
+          for (std::size_t k = 0; k < cols; ++k) {
+            const long double a = (1 - static_cast<long double>(eps)) *
+                                      (labels[i] == static_cast<std::int32_t>(k) ? 1 : 0) +
+                                  static_cast<long double>(eps) / cols;
+            const long double p = 1.0L / cols;
+            const long double want = s * (p - a), terms = s * (p + a);
+            worst_gradient =
+                std::fmax(worst_gradient, static_cast<double>(std::fabs(g(i, k) - want) / terms));
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("cross_entropy: equal logits with label smoothing give s log K, K = 2..40, every ISA") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    double worst_loss = 0, worst_gradient = 0;
+    check_equal_logits_smoothing<float>(worst_loss, worst_gradient);
+    MESSAGE("float: loss " << worst_loss << " relative, gradient " << worst_gradient
+                           << " of its terms");
+    CHECK(worst_loss <= softmaxkit::kCrossEntropyRelativeBound);
+    CHECK(worst_gradient <= softmaxkit::kCrossEntropyRelativeBound);
+    worst_loss = worst_gradient = 0;
+    check_equal_logits_smoothing<double>(worst_loss, worst_gradient);
+    MESSAGE("double: loss " << worst_loss << " relative, gradient " << worst_gradient
+                            << " of its terms");
+    CHECK(worst_loss <= 1e-13);
+    CHECK(worst_gradient <= 1e-13);
+  }
+}
+
 TEST_CASE("cross_entropy: masked classes, -inf target, +inf and NaN rows, K = 1, zero rows") {
   constexpr float inf = std::numeric_limits<float>::infinity();
   SOFTMAXKIT_FOR_EACH_ISA(isa) {

@@ -42,6 +42,7 @@
 #include "simd/arch.hpp"
 #include "simd/cross_entropy_small_k.hpp"
 #include "simd/rows.hpp"
+#include "simd/target_sums.hpp"
 
 namespace softmaxkit::simd::SOFTMAXKIT_SIMD_ISA {
 
@@ -139,63 +140,6 @@ double cross_entropy_row_sparse(const CrossEntropyRows<T>& block, std::size_t i)
   if (block.losses != nullptr) block.losses[i] = static_cast<T>(weighted);
   return weighted;
 }
-
-// float x as two batches of double (lanes 0..W/2-1, then W/2..W-1).
-template <class Arch>
-std::pair<xsimd::batch<double, Arch>, xsimd::batch<double, Arch>> widen(
-    const xsimd::batch<float, Arch>& x) {
-  if constexpr (std::is_same_v<Arch, xsimd::sse2>) {
-    const __m128 v = x;
-    return {_mm_cvtps_pd(v), _mm_cvtps_pd(_mm_movehl_ps(v, v))};
-  }
-#if defined(__AVX2__) && defined(__FMA__)
-  else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
-    const __m256 v = x;
-    return {_mm256_cvtps_pd(_mm256_castps256_ps128(v)),
-            _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
-  }
-#endif
-#if defined(__AVX512F__)
-  else if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
-    const __m512 v = x;
-    return {_mm512_cvtps_pd(_mm512_castps512_ps256(v)),
-            _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)))};
-  }
-#endif
-}
-
-// The dense path's target sums over a row, A = sum_k a_k and gap = sum_k a_k (max - z_k), in
-// double: a float accumulator per lane summing K / W terms lost up to 3.6e-6 relative at K in the
-// thousands (SSE2), and a_k (max - z_k) overflows float for logits near +-FLT_MAX. float lanes are
-// widened to double; double keeps its lanes and takes the halves max/2 - z/2 (exact, and never
-// beyond the range), doubling the sum at the end (+inf only when the true value is beyond it).
-template <class T, class Arch>
-struct TargetSums {
-  using Batch = xsimd::batch<T, Arch>;
-  using Wide = xsimd::batch<double, Arch>;
-  Wide mass = Wide(0.0), gap = Wide(0.0), shift;
-  explicit TargetSums(T max)
-      : shift(std::is_same_v<T, float> ? static_cast<double>(max)
-                                       : static_cast<double>(max) * 0.5) {}
-  void add_wide(const Wide& a, const Wide& z) {
-    mass += a;
-    gap += xsimd::select(a != Wide(0.0), a * (shift - z), Wide(0.0));
-  }
-  void add(const Batch& a, const Batch& z) {
-    if constexpr (std::is_same_v<T, float>) {
-      const auto [a0, a1] = widen<Arch>(a);
-      const auto [z0, z1] = widen<Arch>(z);
-      add_wide(a0, z0);
-      add_wide(a1, z1);
-    } else {
-      add_wide(a, z * Batch(0.5));
-    }
-  }
-  double total_mass() const { return xsimd::hadd(mass); }
-  double total_gap() const {
-    return std::is_same_v<T, float> ? xsimd::hadd(gap) : 2.0 * xsimd::hadd(gap);
-  }
-};
 
 // Soft targets, or hard targets with label smoothing: a = c * ((1 - eps) q + eps / K).
 template <class T, class Arch>

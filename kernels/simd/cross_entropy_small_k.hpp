@@ -14,9 +14,9 @@
 // stores (only the batch's real rows are written). The row tail (rows % W)
 // runs the same vector code on a padded tile, so every row's results are bitwise the same
 // wherever it sits — in a full batch or the tail, in any block split.
-// Losses are then finished per row in double and added in row order (the dense gap is summed in
-// T over at most 32 classes; a lane whose sum overflowed T is recomputed in double,
-// dense_gap_wide). A lane whose logits are all -inf is finished as all_masked_row does. Semantics
+// Losses are then finished per row in double and added in row order (the dense paths' A and gap
+// per lane in double, LaneTargetSums in simd/target_sums.hpp, the gradient taking A rounded once
+// to T). A lane whose logits are all -inf is finished as all_masked_row does. Semantics
 // (edge cases, options, the confident-target gradient) are those of the row path in
 // simd/cross_entropy.hpp; the bits may differ from it (class terms are summed in another order),
 // which never mixes: the path is chosen by K alone, the same for every row and block of a matrix.
@@ -34,6 +34,7 @@
 #include "simd/exp.hpp"
 #include "simd/log.hpp"
 #include "simd/rows.hpp"
+#include "simd/target_sums.hpp"
 
 namespace softmaxkit::simd::SOFTMAXKIT_SIMD_ISA {
 
@@ -145,32 +146,6 @@ void store_tile(const T* tile, std::size_t classes, std::size_t lanes, T* destin
   }
 }
 
-// The dense path's gap sum_k a_k (max - z_k) for row i in double, for the rare lanes whose
-// vector sum is not finite: a_k (max - z_k) overflows T for logits near +-max, and then so does
-// the lane (or it is +inf because a target is masked, or NaN from a +inf / NaN row: recomputed
-// alike). float terms are exact in double; double takes max/2 - z/2 (exact) and doubles the sum.
-// a_k is formed as in the vector code. The row's logits are still intact here (the gradient is
-// stored, possibly over them, afterwards).
-template <class T>
-double dense_gap_wide(const CrossEntropyRows<T>& block, std::size_t i, T max) {
-  const T* z = block.logits + i * block.logits_stride;
-  const T* y = block.targets != nullptr ? block.targets + i * block.targets_stride : nullptr;
-  const std::int32_t label = block.labels != nullptr ? block.labels[i] : -1;
-  const T keep = block.label_keep, spread = block.label_spread;
-  constexpr bool halve = std::is_same_v<T, double>;
-  const double shift = halve ? 0.5 * static_cast<double>(max) : static_cast<double>(max);
-  double gap = 0;
-  for (std::size_t k = 0; k < block.classes; ++k) {
-    const T q = y != nullptr ? y[k] : (static_cast<std::int32_t>(k) == label ? T(1) : T(0));
-    T a = keep * q + spread;
-    if (block.class_weights != nullptr) a *= block.class_weights[k];
-    if (a == T(0)) continue;
-    const double x = halve ? 0.5 * static_cast<double>(z[k]) : static_cast<double>(z[k]);
-    gap += static_cast<double>(a) * (shift - x);
-  }
-  return halve ? 2.0 * gap : gap;
-}
-
 template <class T, class Arch>
 double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
   using Batch = xsimd::batch<T, Arch>;
@@ -184,8 +159,8 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
   alignas(64) T tile[small_k_tile_max_classes * width];  // logits, then exp, then the gradient
   alignas(64) T target_tile[small_k_tile_max_classes * width];
   alignas(64) T label_lanes[width], weight_lanes[width], ignored_lanes[width];
-  alignas(64) T max_lanes[width], target_logit_lanes[width], gap_lanes[width], mass_lanes[width],
-      log_lanes[width];
+  alignas(64) T max_lanes[width], target_logit_lanes[width], log_lanes[width], mass_t_lanes[width];
+  alignas(64) double gap_lanes[width], mass_lanes[width];
   bool zero_class_weight[width];  // sparse: the label's class weight is 0
 
   double total = 0;
@@ -236,7 +211,8 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
     Batch max(-infinity);
     for (std::size_t k = 0; k < classes; ++k)
       max = xsimd::max(max, Batch::load_aligned(tile + k * width));
-    Batch ties(T(0)), rest(T(0)), target_logit(T(0)), mass(T(0)), gap(T(0));
+    Batch ties(T(0)), rest(T(0)), target_logit(T(0));
+    LaneTargetSums<T, Arch> targets(max);
     for (std::size_t k = 0; k < classes; ++k) {
       const Batch z = Batch::load_aligned(tile + k * width);
       const Batch e = exp_nonpositive(z - max);
@@ -244,9 +220,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
       if (sparse) {
         target_logit = xsimd::select(label_batch == Batch(static_cast<T>(k)), z, target_logit);
       } else {
-        const Batch a = target_mass(k);
-        mass += a;
-        gap += xsimd::select(a != Batch(T(0)), a * (max - z), Batch(T(0)));
+        targets.add(target_mass(k), z);
       }
       e.store_aligned(tile + k * width);
     }
@@ -262,8 +236,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
     if (sparse) {
       target_logit.store_aligned(target_logit_lanes);
     } else {
-      gap.store_aligned(gap_lanes);
-      mass.store_aligned(mass_lanes);
+      targets.store(mass_lanes, gap_lanes);
     }
     for (std::size_t lane = 0; lane < lanes; ++lane) {
       double weighted = 0;
@@ -272,7 +245,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
         double loss;
         // All masked (see all_masked_row); log_sum is NaN if a NaN hid behind the -inf maximum.
         if (max_lanes[lane] == -infinity && log_sum == log_sum) {
-          const bool has_mass = sparse ? !zero_class_weight[lane] : mass_lanes[lane] > T(0);
+          const bool has_mass = sparse ? !zero_class_weight[lane] : mass_lanes[lane] > 0.0;
           loss = has_mass ? std::numeric_limits<double>::infinity() : 0.0;
         } else if (sparse) {
           const std::size_t i = first + lane;
@@ -284,11 +257,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
           total += weighted;
           continue;
         } else {
-          double row_gap = static_cast<double>(gap_lanes[lane]);
-          if (!(std::fabs(row_gap) < std::numeric_limits<double>::infinity())) {
-            row_gap = dense_gap_wide(block, first + lane, max_lanes[lane]);
-          }
-          loss = row_gap + static_cast<double>(mass_lanes[lane]) * log_sum;
+          loss = gap_lanes[lane] + mass_lanes[lane] * log_sum;
         }
         weighted = static_cast<double>(weight_lanes[lane]) * loss;
       }
@@ -316,6 +285,9 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
           xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
         }
       } else {
+        for (std::size_t lane = 0; lane < width; ++lane)
+          mass_t_lanes[lane] = static_cast<T>(mass_lanes[lane]);
+        const Batch mass = Batch::load_aligned(mass_t_lanes);
         const Batch mass_over_sum = mass / sum;
         for (std::size_t k = 0; k < classes; ++k) {
           const Batch e = Batch::load_aligned(tile + k * width);
