@@ -15,7 +15,7 @@
 // runs the same vector code on a padded tile, so every row's results are bitwise the same
 // wherever it sits — in a full batch or the tail, in any block split.
 // Losses are then finished per row in double and added in row order (the dense paths' A and gap
-// per lane in double, LaneTargetSums in simd/target_sums.hpp, the gradient taking A rounded once
+// per lane in double, TargetSums in simd/target_sums.hpp, the gradient taking A rounded once
 // to T). A lane whose logits are all -inf is finished as all_masked_row does. Semantics
 // (edge cases, options, the confident-target gradient) are those of the row path in
 // simd/cross_entropy.hpp; the bits may differ from it (class terms are summed in another order),
@@ -212,7 +212,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
     for (std::size_t k = 0; k < classes; ++k)
       max = xsimd::max(max, Batch::load_aligned(tile + k * width));
     Batch ties(T(0)), rest(T(0)), target_logit(T(0));
-    LaneTargetSums<T, Arch> targets(max);
+    TargetSums<T, Arch> targets(max);
     for (std::size_t k = 0; k < classes; ++k) {
       const Batch z = Batch::load_aligned(tile + k * width);
       const Batch e = exp_nonpositive(z - max);

@@ -41,44 +41,17 @@ std::pair<xsimd::batch<double, Arch>, xsimd::batch<double, Arch>> widen(
 #endif
 }
 
-// One row's sums (the row path: every lane holds classes of the same row, max is the row's).
+// Per lane: lane j adds the terms it is given (the small-K path: lane j holds row j's class k,
+// max each row's maximum; store gives each row's sums). The row path gives a row's classes W at a
+// time with max the row's maximum in every lane, and takes the totals over all lanes. Each lane's
+// terms are added in the order given.
 template <class T, class Arch>
 struct TargetSums {
   using Batch = xsimd::batch<T, Arch>;
   using Wide = xsimd::batch<double, Arch>;
-  Wide mass = Wide(0.0), gap = Wide(0.0), shift;
-  explicit TargetSums(T max)
-      : shift(std::is_same_v<T, float> ? static_cast<double>(max)
-                                       : static_cast<double>(max) * 0.5) {}
-  void add_wide(const Wide& a, const Wide& z) {
-    mass += a;
-    gap += xsimd::select(a != Wide(0.0), a * (shift - z), Wide(0.0));
-  }
-  void add(const Batch& a, const Batch& z) {
-    if constexpr (std::is_same_v<T, float>) {
-      const auto [a0, a1] = widen<Arch>(a);
-      const auto [z0, z1] = widen<Arch>(z);
-      add_wide(a0, z0);
-      add_wide(a1, z1);
-    } else {
-      add_wide(a, z * Batch(0.5));
-    }
-  }
-  double total_mass() const { return xsimd::hadd(mass); }
-  double total_gap() const {
-    return std::is_same_v<T, float> ? xsimd::hadd(gap) : 2.0 * xsimd::hadd(gap);
-  }
-};
-
-// W rows' sums at once, one row per lane (the small-K path: lane j holds row j's class k, max
-// holds each row's maximum). Each lane's terms are added in class order.
-template <class T, class Arch>
-struct LaneTargetSums {
-  using Batch = xsimd::batch<T, Arch>;
-  using Wide = xsimd::batch<double, Arch>;
   static constexpr std::size_t parts = sizeof(double) / sizeof(T);  // float: 2 halves of W lanes
   Wide mass[parts], gap[parts], shift[parts];
-  explicit LaneTargetSums(const Batch& max) {
+  explicit TargetSums(const Batch& max) {
     if constexpr (std::is_same_v<T, float>) {
       const auto [low, high] = widen<Arch>(max);
       shift[0] = low, shift[1] = high;
@@ -99,14 +72,25 @@ struct LaneTargetSums {
   }
   // Lane j's A and gap to mass_out[j] and gap_out[j] (W doubles each, aligned as a Wide).
   void store(double* mass_out, double* gap_out) const {
-    const Wide scale(std::is_same_v<T, float> ? 1.0 : 2.0);
     for (std::size_t p = 0; p < parts; ++p) {
       mass[p].store_aligned(mass_out + p * Wide::size);
-      (gap[p] * scale).store_aligned(gap_out + p * Wide::size);
+      (gap[p] * Wide(gap_scale)).store_aligned(gap_out + p * Wide::size);
     }
+  }
+  // A and gap over all lanes.
+  double total_mass() const {
+    double total = 0;
+    for (std::size_t p = 0; p < parts; ++p) total += xsimd::hadd(mass[p]);
+    return total;
+  }
+  double total_gap() const {
+    double total = 0;
+    for (std::size_t p = 0; p < parts; ++p) total += xsimd::hadd(gap[p]);
+    return gap_scale * total;
   }
 
  private:
+  static constexpr double gap_scale = std::is_same_v<T, float> ? 1.0 : 2.0;  // undoes the halves
   void add_part(std::size_t p, const Wide& a, const Wide& z) {
     mass[p] += a;
     gap[p] += xsimd::select(a != Wide(0.0), a * (shift[p] - z), Wide(0.0));
