@@ -146,6 +146,7 @@ void register_row_benchmarks() {
   register_rows<float>(Kernel::cross_entropy, "cross_entropy", 60000, 10);
   register_rows<float>(Kernel::cross_entropy, "cross_entropy", 4096, 100);
   register_rows<float>(Kernel::cross_entropy_smoothed, "cross_entropy_smoothed", 60000, 10);
+  register_rows<float>(Kernel::cross_entropy_smoothed, "cross_entropy_smoothed", 4096, 1000);
   for (const auto& [kernel, name] : kernels) {
     for (int threads : {1, 2})
       register_rows<float>(kernel, name + "_mt", 65536, 1000, true, threads);

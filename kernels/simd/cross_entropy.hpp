@@ -185,7 +185,7 @@ double cross_entropy_row_dense(const CrossEntropyRows<T>& block, std::size_t i) 
     }
     return all_masked_row<T, Arch>(block, i, weight, has_mass, target_mass);
   }
-  TargetSums<T, Arch> targets{Batch(max)};
+  TargetSums<T, Arch, TargetLanes::one_row> targets{Batch(max)};
   const auto sums = row_exp_sum<T, Arch>(
       z, classes, max,
       [&](std::size_t k, const Batch& x, const Batch& e, std::size_t count) {

@@ -212,7 +212,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
     for (std::size_t k = 0; k < classes; ++k)
       max = xsimd::max(max, Batch::load_aligned(tile + k * width));
     Batch ties(T(0)), rest(T(0)), target_logit(T(0));
-    TargetSums<T, Arch> targets(max);
+    TargetSums<T, Arch, TargetLanes::row_per_lane> targets(max);
     for (std::size_t k = 0; k < classes; ++k) {
       const Batch z = Batch::load_aligned(tile + k * width);
       const Batch e = exp_nonpositive(z - max);

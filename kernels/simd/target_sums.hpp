@@ -41,20 +41,28 @@ std::pair<xsimd::batch<double, Arch>, xsimd::batch<double, Arch>> widen(
 #endif
 }
 
-// Per lane: lane j adds the terms it is given (the small-K path: lane j holds row j's class k,
-// max each row's maximum; store gives each row's sums). The row path gives a row's classes W at a
-// time with max the row's maximum in every lane, and takes the totals over all lanes. Each lane's
-// terms are added in the order given.
-template <class T, class Arch>
+// What the lanes of the batches given to TargetSums::add hold.
+enum class TargetLanes {
+  one_row,       // the row path: W classes of one row, max that row's maximum in every lane;
+                 // float's two halves share one accumulator (fewer registers: SSE2 spilled with
+                 // one per half, 8 % slower at 4096 x 1000), read by the totals
+  row_per_lane,  // the small-K path: lane j holds row j's class k, max each row's maximum;
+                 // float's halves kept apart, read by store
+};
+
+// Each lane's terms are added in the order given.
+template <class T, class Arch, TargetLanes lanes>
 struct TargetSums {
   using Batch = xsimd::batch<T, Arch>;
   using Wide = xsimd::batch<double, Arch>;
-  static constexpr std::size_t parts = sizeof(double) / sizeof(T);  // float: 2 halves of W lanes
+  static constexpr std::size_t halves = sizeof(double) / sizeof(T);  // float: 2 halves of W lanes
+  static constexpr std::size_t parts = lanes == TargetLanes::one_row ? 1 : halves;
   Wide mass[parts], gap[parts], shift[parts];
   explicit TargetSums(const Batch& max) {
     if constexpr (std::is_same_v<T, float>) {
       const auto [low, high] = widen<Arch>(max);
-      shift[0] = low, shift[1] = high;
+      shift[0] = low;
+      if constexpr (parts == 2) shift[1] = high;
     } else {
       shift[0] = max * Batch(0.5);
     }
@@ -65,13 +73,13 @@ struct TargetSums {
       const auto [a0, a1] = widen<Arch>(a);
       const auto [z0, z1] = widen<Arch>(z);
       add_part(0, a0, z0);
-      add_part(1, a1, z1);
+      add_part(parts - 1, a1, z1);
     } else {
       add_part(0, a, z * Batch(0.5));
     }
   }
   // Lane j's A and gap to mass_out[j] and gap_out[j] (W doubles each, aligned as a Wide).
-  void store(double* mass_out, double* gap_out) const {
+  void store(double* mass_out, double* gap_out) const requires(lanes == TargetLanes::row_per_lane) {
     for (std::size_t p = 0; p < parts; ++p) {
       mass[p].store_aligned(mass_out + p * Wide::size);
       (gap[p] * Wide(gap_scale)).store_aligned(gap_out + p * Wide::size);
