@@ -45,7 +45,7 @@ std::pair<xsimd::batch<double, Arch>, xsimd::batch<double, Arch>> widen(
 enum class TargetLanes {
   one_row,       // the row path: W classes of one row, max that row's maximum in every lane;
                  // float's two halves share one accumulator (fewer registers: SSE2 spilled with
-                 // one per half, 8 % slower at 4096 x 1000), read by the totals
+                 // one per half; README, "Kernel contracts"), read by the totals
   row_per_lane,  // the small-K path: lane j holds row j's class k, max each row's maximum;
                  // float's halves kept apart, read by store
 };
