@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "sanitizer_build.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/kernels.hpp"
 #include "softmaxkit/model.hpp"
@@ -283,6 +284,12 @@ TEST_CASE("fits in several threads at once give the sequential fits' bits") {
   // OpenBLAS keeps process-wide: when each guard saved and restored it, one fit's ending
   // restored OpenBLAS's threads inside another's products, and 11 of 12 concurrent fits
   // differed from sequential ones. Four threads, each fitting three models (1 or 2 threads).
+  // Under ThreadSanitizer (tests/sanitizer_build.hpp) 12 iterations instead of 40: the fits
+  // still overlap, each with several row blocks on TBB workers. There every TBB handshake is a
+  // suppressed report, and TSan checks each new one against a list of all earlier racy
+  // addresses, so the cost grows faster than the work: with 40 iterations this case took 45 s to
+  // 270 s (by how the threads happened to meet), the TSan run's longest entry; with 12, 14-83 s.
+  const bool tsan = softmaxkit::tests::thread_sanitizer_build;
   const std::size_t rows = 3000, features = 200;
   std::vector<float> x(rows * features);
   std::vector<std::int32_t> labels(rows);
@@ -297,7 +304,7 @@ TEST_CASE("fits in several threads at once give the sequential fits' bits") {
     softmaxkit::FitOptions options;
     options.threads = threads;
     options.C = 1.0;
-    options.max_iterations = 40;
+    options.max_iterations = tsan ? 12 : 40;
     softmaxkit::SoftmaxRegression model(options);
     model.fit(view, labels);
     return bits(model.weights());
