@@ -140,12 +140,17 @@ double objective_at(const RegressionProblem<double>& problem, const std::vector<
 }
 
 // The structured fit at the default tolerance lands within 1e-6 relative of the reference
-// optimum: Newton-CG at 1e-10, which must itself have converged.
-void check_against_reference(const Data& d, double l2, bool intercept, bool in_float) {
+// optimum: Newton-CG at 1e-10, which must itself have converged. Without the reference (a
+// sanitizer build's cut, where the case says so) the fit must still converge to a finite value.
+void check_against_reference(const Data& d, double l2, bool intercept, bool in_float,
+                             bool with_reference = true) {
   Typed<double> exact(d, l2, intercept);
-  const Fit reference = run(exact.problem, SolverKind::newton_cg, 1e-10);
-  REQUIRE(reference.result.reason == StopReason::converged);
-  const double optimum = reference.result.objective;
+  double optimum = std::numeric_limits<double>::quiet_NaN();
+  if (with_reference) {
+    const Fit reference = run(exact.problem, SolverKind::newton_cg, 1e-10);
+    REQUIRE(reference.result.reason == StopReason::converged);
+    optimum = reference.result.objective;
+  }
   double reached = 0;
   StopReason reason{};
   if (in_float) {
@@ -166,7 +171,7 @@ void check_against_reference(const Data& d, double l2, bool intercept, bool in_f
   CAPTURE(reached);
   CHECK(reason == StopReason::converged);
   CHECK(std::isfinite(reached));
-  CHECK(std::abs(reached - optimum) <= 1e-6 * std::abs(optimum));
+  if (with_reference) CHECK(std::abs(reached - optimum) <= 1e-6 * std::abs(optimum));
 }
 
 double lambda_of(double C, std::size_t rows) {
@@ -476,8 +481,12 @@ TEST_CASE("structured: Fashion-MNIST, first 10,000 rows, C = 1: within 1e-6 of t
 }
 
 // Skipped under ThreadSanitizer (tests/sanitizer_build.hpp): sizes, not threads, and minutes there.
+// Under AddressSanitizer the structured fits run (the fallbacks' code is what it checks) but not
+// the Newton-CG references at tolerance 1e-10: about 136 of the case's 145 s there; the
+// Release build compares every fit with its reference.
 TEST_CASE("structured: fallbacks for many classes and many features, named and still exact" *
           doctest::skip(softmaxkit::tests::thread_sanitizer_build)) {
+  const bool reference = !softmaxkit::tests::address_sanitizer_build;
   SUBCASE("K = 150: the identity metric") {
     const Data d = gaussian(900, 8, 150, 1.0, {1.0}, 11);
     Typed<double> exact(d, lambda_of(1, d.rows), true);
@@ -485,22 +494,22 @@ TEST_CASE("structured: fallbacks for many classes and many features, named and s
     CHECK(softmaxkit::detail::SoftmaxMetric<double>(exact.problem).describe() ==
           "identity (150 classes > 100, G effective rank 8 >= 8 / 4)");
     CHECK(softmaxkit::detail::SoftmaxMetric<double>(exact.problem).pass_equivalents() > 0);
-    check_against_reference(d, lambda_of(1, d.rows), true, false);
+    check_against_reference(d, lambda_of(1, d.rows), true, false, reference);
   }
   SUBCASE("K = 150, one feature 10x the others: G concentrated, A averaged") {
     const Data d = gaussian(900, 8, 150, 1.0, {10.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0}, 15);
     Typed<double> exact(d, lambda_of(1, d.rows), true);
     CHECK(softmaxkit::detail::SoftmaxMetric<double>(exact.problem).describe() ==
           "kronecker(G full 9, A diagonal 150) A averaged");
-    check_against_reference(d, lambda_of(1, d.rows), true, false);
-    check_against_reference(d, lambda_of(1, d.rows), false, true);
+    check_against_reference(d, lambda_of(1, d.rows), true, false, reference);
+    check_against_reference(d, lambda_of(1, d.rows), false, true, reference);
   }
   SUBCASE("n + 1 = 2101 > 2048: G diagonal") {
     const Data d = gaussian(200, 2100, 3, 0.05, {1.0, 0.1}, 12);
     Typed<double> exact(d, lambda_of(1, d.rows), true);
     CHECK(softmaxkit::detail::SoftmaxMetric<double>(exact.problem).describe() ==
           "kronecker(G diagonal 2101, A full 3)");
-    check_against_reference(d, lambda_of(1, d.rows), true, false);
+    check_against_reference(d, lambda_of(1, d.rows), true, false, reference);
   }
 }
 
