@@ -288,7 +288,7 @@ TEST_CASE("fits in several threads at once give the sequential fits' bits") {
   // still overlap, each with several row blocks on TBB workers. There every TBB handshake is a
   // suppressed report, and TSan checks each new one against a list of all earlier racy
   // addresses, so the cost grows faster than the work: with 40 iterations this case took 45 s to
-  // 270 s (by how the threads happened to meet), the TSan run's longest entry; with 12, 14-83 s.
+  // 270 s (by how the threads happened to meet), the TSan run's longest entry; with 12, 14-93 s.
   const bool tsan = softmaxkit::tests::thread_sanitizer_build;
   const std::size_t rows = 3000, features = 200;
   std::vector<float> x(rows * features);
