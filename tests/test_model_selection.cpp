@@ -492,6 +492,42 @@ TEST_CASE("cross_validate: ties go to the smaller C; log_loss scoring picks the 
   CHECK(by_loss.best_index == smallest);
 }
 
+TEST_CASE("cross_validate: a held-out row with NaN probabilities is an Error naming it") {
+  // Its logits overflow (features of +-1e308), so its probabilities are NaN: accuracy scored it
+  // as the first class and the log-loss was NaN; predict and score name such a row, and the
+  // search names its fold, position, row and C, in both scorings, dense and CSR.
+  Blobs data = make_blobs(60, 4, 3, 2.0, 11);
+  for (std::size_t j = 0; j < data.cols; ++j)
+    data.features[57 * data.cols + j] = j % 2 == 0 ? 1e308 : -1e308;
+  std::vector<Fold> folds(1);
+  for (std::size_t i = 0; i < data.rows; ++i)
+    (i < 50 ? folds[0].train : folds[0].test).push_back(i);
+  std::vector<std::int64_t> offsets{0};
+  std::vector<std::int32_t> columns;
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    for (std::size_t j = 0; j < data.cols; ++j) columns.push_back(static_cast<std::int32_t>(j));
+    offsets.push_back(static_cast<std::int64_t>(columns.size()));
+  }
+  const softmaxkit::CsrMatrixView<double> sparse(data.rows, data.cols, offsets, columns,
+                                                 data.features);
+  const std::vector<double> Cs = {10.0};
+  for (const auto scoring : {softmaxkit::CvScoring::accuracy, softmaxkit::CvScoring::log_loss}) {
+    CvOptions cv;
+    cv.scoring = scoring;
+    const std::string message =
+        "cross_validate: folds[0].test[7] (row 57) has NaN class "
+        "probabilities at C = 10";
+    check_throws_naming(
+        [&] {
+          softmaxkit::cross_validate(data.view(), data.labels, Cs, folds, tight_options(), cv);
+        },
+        message);
+    check_throws_naming(
+        [&] { softmaxkit::cross_validate(sparse, data.labels, Cs, folds, tight_options(), cv); },
+        message);
+  }
+}
+
 TEST_CASE("fit_path and cross_validate: bitwise identical for 1, 2 and 3 threads") {
   const Blobs data = make_blobs(600, 12, 4, 0.8, 21);
   const std::vector<float> features(data.features.begin(), data.features.end());

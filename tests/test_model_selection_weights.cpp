@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -231,6 +232,63 @@ TEST_CASE("weighted searches refuse bad weights and weightless folds before any 
   std::vector<double> empty_test = data.weights;
   for (std::size_t row : folds[1].test) empty_test[row] = 0;
   check_throws_naming(cv_with(empty_test), "folds[1].test: every row has sample weight 0");
+  // Finite weights whose sum over a fold's test rows a mean cannot divide by: inf in double
+  // (NaN scores) or a subnormal (a wrong mean: equal weights gave a log-loss of 0.033 for
+  // 0.103). One fold whose test rows train in no fold, so only the test sum is out of range;
+  // with stratified folds the same rows train elsewhere and that fold's sum is named.
+  const std::vector<Fold> split = {Fold{[] {
+                                          std::vector<std::size_t> rows(60);
+                                          std::iota(rows.begin(), rows.end(), std::size_t{0});
+                                          return rows;
+                                        }(),
+                                        [] {
+                                          std::vector<std::size_t> rows(30);
+                                          std::iota(rows.begin(), rows.end(), std::size_t{60});
+                                          return rows;
+                                        }()}};
+  for (const double extreme : {1e307, 5e-324}) {
+    std::vector<double> weights(kRows, 1.0);
+    for (std::size_t row = 60; row < kRows; ++row) weights[row] = extreme;
+    check_throws_naming(
+        [&] {
+          softmaxkit::cross_validate(data.view(), data.labels, kCs, split, tight_options(), {},
+                                     weights);
+        },
+        // Test weights of 1e307 overflow the whole's sum first (checked before the folds).
+        extreme > 1 ? "cross_validate: sample_weight: the weights sum to inf, outside what a mean "
+                      "can divide by"
+                    : "cross_validate: folds[0].test: the sample weights sum to 1.4822e-322, "
+                      "outside what a mean can divide by");
+  }
+  // Equal test weights near double's largest give the unweighted scores: the weighted sums
+  // took w x log-loss (1.5e307 x 7 overflowed to inf); each row now counts w / W.
+  {
+    std::vector<double> weights(kRows, 1.0);
+    for (std::size_t row = 60; row < kRows; ++row) weights[row] = 5e306;
+    const CvResult weighted = softmaxkit::cross_validate(data.view(), data.labels, kCs, split,
+                                                         tight_options(), {}, weights);
+    const CvResult plain =
+        softmaxkit::cross_validate(data.view(), data.labels, kCs, split, tight_options(), {});
+    for (std::size_t c = 0; c < std::size(kCs); ++c) {
+      CHECK(weighted.scores[0][c].accuracy ==
+            doctest::Approx(plain.scores[0][c].accuracy).epsilon(1e-14));
+      CHECK(weighted.scores[0][c].log_loss ==
+            doctest::Approx(plain.scores[0][c].log_loss).epsilon(1e-14));
+    }
+  }
+  // A fold may list a row more than once: its test sum can overflow where the whole does not.
+  {
+    std::vector<double> weights(kRows, 1.0);
+    for (std::size_t row = 60; row < 63; ++row) weights[row] = 5e307;
+    Fold twice = split[0];
+    twice.test = {60, 61, 62, 60, 61, 62};
+    check_throws_naming(
+        [&] {
+          softmaxkit::cross_validate(data.view(), data.labels, kCs, std::vector<Fold>{twice},
+                                     tight_options(), {}, weights);
+        },
+        "cross_validate: folds[0].test: the sample weights sum to inf");
+  }
   // The stratified form and the path check them too, before fitting.
   check_throws_naming(
       [&] {

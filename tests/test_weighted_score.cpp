@@ -116,6 +116,13 @@ TEST_CASE("score names bad sample weights") {
   CHECK(contains(message(std::vector<double>(59, 1.0)),
                  "sample_weight has 59 entries but features has 60 rows"));
   CHECK(contains(message(std::vector<double>(60, 0.0)), "sample_weight: all weights are zero"));
+  // Finite weights whose sum is beyond double's range: the fraction was inf / inf = NaN.
+  CHECK(contains(message(std::vector<double>(60, 1e308)),
+                 "SoftmaxRegression::score: sample_weight: the weights sum to inf, outside what a "
+                 "mean can divide by in double"));
+  // Near the top of the range, equal weights still give the unweighted fraction.
+  CHECK(model.score(x, d.y, std::vector<double>(60, 2e306)) ==
+        doctest::Approx(model.score(x, d.y)).epsilon(1e-15));
   const std::span<const double> null_span(static_cast<const double*>(nullptr), 60);
   CHECK(contains(error_message([&] { model.score(x, d.y, null_span); }),
                  "sample_weight is null but has 60 entries"));

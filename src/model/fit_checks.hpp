@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/validate.hpp"
 #include "io/number_text.hpp"
 #include "model/validation_split.hpp"
 #include "softmaxkit/error.hpp"
@@ -119,6 +120,8 @@ void check_sample_weight(std::string_view where, std::span<const T> weights, std
     total += weight;
   }
   if (!(total > 0)) fail(where, "sample_weight: all weights are zero");
+  // A sum beyond double's range made score's weighted fraction inf / inf = NaN.
+  check_weight_sum(where, "sample_weight: the weights", total, 0.0);
 }
 
 }  // namespace softmaxkit::detail

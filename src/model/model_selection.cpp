@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/validate.hpp"
 #include "io/number_text.hpp"
 #include "model/class_labels.hpp"
 #include "model/fit_checks.hpp"
@@ -297,17 +298,23 @@ void check_folds(std::string_view where, std::span<const Fold> folds, std::size_
     for (std::size_t row : folds[f].train) {
       class_weight[class_index(classes, labels[row])] += static_cast<double>(sample_weight[row]);
     }
+    double train_weight = 0;
     for (std::size_t c = 0; c < classes.size(); ++c) {
       if (!(class_weight[c] > 0)) {
         detail::fail(where, name + ".train: every row of class " + std::to_string(classes[c]) +
                                 " has sample weight 0 (every fold must train on every class)");
       }
+      train_weight += class_weight[c];
     }
+    // The fold's fits divide by their weight sum in T, its scores by the test rows' in double:
+    // a sum beyond either's range made NaN scores, a subnormal one wrong means.
+    detail::check_weight_sum(where, name + ".train: the sample weights", train_weight, T(0));
     double test_weight = 0;
     for (std::size_t row : folds[f].test) test_weight += static_cast<double>(sample_weight[row]);
     if (!(test_weight > 0)) {
       detail::fail(where, name + ".test: every row has sample weight 0 (nothing to score)");
     }
+    detail::check_weight_sum(where, name + ".test: the sample weights", test_weight, 0.0);
   }
 }
 
@@ -359,7 +366,8 @@ CvResult cv_impl(std::string_view where, const Features& features,
     // Test labels as indices into the classes (every class trains, so every label is one).
     std::vector<std::size_t> truth(test_labels.size());
     for (std::size_t i = 0; i < truth.size(); ++i) truth[i] = class_index(classes, test_labels[i]);
-    // Weighted means over the test rows; without weights each row weighs 1 (the same sums).
+    // Weighted means over the test rows (each row counts w / W); without weights, sums over the
+    // rows divided by their count.
     double test_weight = 0;
     for (std::size_t i = 0; i < truth.size(); ++i) {
       test_weight += test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
@@ -370,15 +378,27 @@ CvResult cv_impl(std::string_view where, const Features& features,
       double correct = 0, loss = 0;
       for (std::size_t i = 0; i < truth.size(); ++i) {
         const double* row = probabilities.data() + i * k;
-        const double weight = test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
+        // As predict and score: max_element over NaN took the first class, and the log-loss
+        // was NaN (the best C then undefined).
+        if (std::any_of(row, row + k, [](double p) { return std::isnan(p); })) {
+          detail::fail(where, "folds[" + std::to_string(f) + "].test[" + std::to_string(i) +
+                                  "] (row " + std::to_string(folds[f].test[i]) +
+                                  ") has NaN class probabilities at C = " + number(Cs[c]) +
+                                  " (a NaN feature, or logits beyond double's range); it cannot "
+                                  "be scored");
+        }
+        // A weighted row counts its share w / W, so no product overflows (weights of 1.5e307
+        // times a log-loss of 7 made inf); unweighted sums are divided by the count, as before.
+        const double weight =
+            test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]) / test_weight;
         if (static_cast<std::size_t>(std::max_element(row, row + k) - row) == truth[i]) {
           correct += weight;
         }
         loss -= weight * std::log(std::max(row[truth[i]], 0x1p-52));
       }
       CvScore& out = result.scores[f][c];
-      out.accuracy = correct / test_weight;
-      out.log_loss = loss / test_weight;
+      out.accuracy = test_weights.empty() ? correct / test_weight : correct;
+      out.log_loss = test_weights.empty() ? loss / test_weight : loss;
       out.report = point.report;
       if (cv.keep_coefficients) {
         out.weights = model.weights();
