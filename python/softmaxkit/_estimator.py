@@ -199,8 +199,19 @@ def _row_weights(owner, X, y, classes, y_index, sample_weight, class_weight):
     if sample_weight is None and class_weight is None:
         return None
     weights = _check_sample_weight(sample_weight, X, dtype=X.dtype, copy=True)
+    # Named here: scikit-learn checks no finiteness for a scalar sample_weight, and a NaN class
+    # weight made every later message wrong ("the sample weights leave only one class", or a
+    # sample weight the caller never gave "times its class weight is nan; use smaller weights").
+    bad = np.flatnonzero(~np.isfinite(weights))
+    if bad.size:
+        raise ValueError(f"{owner}: sample_weight[{int(bad[0])}] is {weights[bad[0]]!r} "
+                         "(must be finite and >= 0)")
     if class_weight is not None:
         per_class = compute_class_weight(class_weight, classes=classes, y=y)
+        bad = np.flatnonzero(~(np.isfinite(per_class) & (per_class >= 0)))
+        if bad.size:
+            raise ValueError(f"{owner}: class_weight for class {classes[bad[0]]!r} is "
+                             f"{per_class[bad[0]]!r} (must be finite and >= 0)")
         weights = (weights * per_class[y_index]).astype(X.dtype, copy=False)
         overflow = np.flatnonzero(~np.isfinite(weights))
         if overflow.size:

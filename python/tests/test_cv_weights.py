@@ -154,15 +154,48 @@ def test_weightless_folds_and_bad_weights_are_value_errors():
         tight(cv=folds).fit(X, y, sample_weight=weights[:-1])
     with pytest.raises(ValueError, match="class_weight must be None, 'balanced' or a dict"):
         tight(cv=folds, class_weight="even").fit(X, y)
-    # A negative class weight is named as such before the folds are checked (which called the
-    # class's rows weightless), for both estimators and refit=False.
-    first_of_1 = int(np.flatnonzero(y == 1)[0])
-    pattern = rf"sample_weight\[{first_of_1}\] times its class weight is -0.5 \(must be finite"
-    for estimator in (tight(cv=folds, class_weight={1: -0.5}),
-                      tight(cv=folds, class_weight={1: -0.5}, refit=False),
-                      SoftmaxRegression(class_weight={1: -0.5})):
-        with pytest.raises(ValueError, match=pattern):
+    # A negative, NaN or missing (None) class weight is named as such before the folds are
+    # checked (which called the class's rows weightless, or named a sample weight the caller
+    # never gave), for both estimators and refit=False.
+    for bad, shown in ((-0.5, "-0.5"), (np.nan, "nan"), (None, "nan")):
+        pattern = rf"class_weight for class 1 is {shown} \(must be finite and >= 0\)"
+        for estimator in (tight(cv=folds, class_weight={1: bad}),
+                          tight(cv=folds, class_weight={1: bad}, refit=False),
+                          SoftmaxRegression(class_weight={1: bad})):
+            with pytest.raises(ValueError, match=pattern):
+                estimator.fit(X, y)
+    # A scalar NaN sample weight (scikit-learn's _check_sample_weight does not check a scalar's
+    # finiteness) is named, not reported as leaving one class or none weighted.
+    for estimator in (tight(cv=folds), tight(cv=folds, refit=False), SoftmaxRegression()):
+        with pytest.raises(ValueError, match=r"sample_weight\[0\] is nan \(must be finite"):
+            estimator.fit(X, y, sample_weight=np.nan)
+
+    # Finite weights whose sum over a fold's test rows is outside what a mean can divide by:
+    # 1e307 overflowed to NaN scores (then "min() arg is an empty sequence"), and 5e-324 gave
+    # a log-loss of 0.033 for 0.103 (equal test weights must give the unweighted mean).
+    train, test = folds[0]
+    for tiny in (1e307, 5e-324):
+        extreme = np.ones(len(y))
+        extreme[test] = tiny
+        with pytest.raises(ValueError, match=r"folds\[0\]\.test: the sample weights sum to .*"
+                                             r"rescale them"):
+            tight(cv=[(train, test)]).fit(X, y, sample_weight=extreme)
+
+
+def test_a_held_out_row_with_nan_probabilities_is_named():
+    # A held-out row whose logits overflow has NaN probabilities: the search scored it as
+    # classes_[0] (accuracy) or made the best C undefined (log-loss, "min() arg is an empty
+    # sequence"); predict and score name such a row, and so does the search now.
+    X, y = load_iris(return_X_y=True)
+    X = X.copy()
+    X[149] = [1e308, -1e308, 1e308, -1e308]
+    train, test = np.arange(0, 140), np.arange(140, 150)
+    for scoring in ("accuracy", "neg_log_loss"):
+        estimator = SoftmaxRegressionCV(Cs=[10.0], cv=[(train, test)], scoring=scoring)
+        with pytest.raises(ValueError, match=r"folds\[0\]\.test\[9\] \(row 149\) has NaN "
+                                             r"class probabilities at C = 10"):
             estimator.fit(X, y)
+        assert not hasattr(estimator, "coef_")
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
