@@ -98,3 +98,45 @@ TEST_CASE("a chunk share must hold whole chunks") {
   CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share),
                        doctest::Contains("share.fold is empty"), Error);
 }
+
+TEST_CASE("a chunk share's global fields are checked against the share and the grid's range") {
+  std::vector<float> x(4 * 2, 0.5f);
+  std::vector<std::int32_t> labels = {0, 1, 0, 1};
+  RegressionProblem<float> part;
+  part.features = MatrixView<const float>(x.data(), 4, 2);
+  part.labels = labels;
+  part.num_classes = 2;
+  ChunkShare<float> share;
+  share.global_rows = 4;
+  share.global_weight_sum = 4;
+  share.fold = [](std::size_t, std::span<double>, std::span<float>, std::span<float>) {};
+  CHECK_NOTHROW(LossGradient<float>(part, {}, share));
+  // Rows near SIZE_MAX: the grid's block count wrapped to 0 and chunk_row_starts divided by it
+  // (SIGFPE); a first_row near SIZE_MAX wrapped first_row + rows.
+  share.global_rows = SIZE_MAX;
+  CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share),
+                       doctest::Contains("share.global_rows is 18446744073709551615 (at most "
+                                         "kMaxShareGlobalRows = 2^56)"),
+                       Error);
+  share.global_rows = kMaxShareGlobalRows + 1;
+  CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share),
+                       doctest::Contains("kMaxShareGlobalRows"), Error);
+  share.global_rows = 300;
+  share.first_row = SIZE_MAX - 1;
+  CHECK_THROWS_WITH_AS(
+      LossGradient<float>(part, {}, share),
+      doctest::Contains("this share's 4 rows from share.first_row = 18446744073709551614 are "
+                        "not inside [0, 300)"),
+      Error);
+  // The whole's weights include the share's: a smaller total gave J = 5.5 where a mean
+  // cross-entropy is log 2 at W = 0.
+  share.global_rows = 4;
+  share.first_row = 0;
+  share.global_weight_sum = 0.5;
+  CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share),
+                       doctest::Contains("share.global_weight_sum is 0.5 but this share's sample "
+                                         "weights alone sum to 4"),
+                       Error);
+  share.global_weight_sum = 4 * (1 - kShareWeightSumSlack / 2);  // another summation order
+  CHECK_NOTHROW(LossGradient<float>(part, {}, share));
+}

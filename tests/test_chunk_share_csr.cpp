@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <random>
@@ -176,6 +177,15 @@ TEST_CASE("a csr chunk share needs the global column counts") {
                        doctest::Contains("share.column_entries[1] is 0"), Error);
   share.column_entries = {1, 1, 1};
   CHECK(LossGradient<float>(part, {}, share).num_features() == 3);
+  // At most one entry per row in a column: INT64_MAX counts wrapped the global nnz.
+  share.column_entries = {1, 3, 1};
+  CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share),
+                       doctest::Contains("share.column_entries[1] is 3 but share.global_rows is 2"),
+                       Error);
+  share.column_entries = {INT64_MAX, INT64_MAX, 1};
+  CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share),
+                       doctest::Contains("share.column_entries[0] is 9223372036854775807"), Error);
+  share.column_entries = {1, 1, 1};
 
   std::vector<float> x(6, 0.5f);
   RegressionProblem<float> dense;

@@ -77,6 +77,12 @@ struct LossGradientOptions {
 // the block size and the chunk count and so the grid (as for one process), and their order fixes
 // the chunk accumulator's layout (features by entry count), so that every share's sums lie where
 // the single process's do and the fold adds like elements. Empty for dense features.
+// The constructor also refuses (Error) a global_rows above kMaxShareGlobalRows (the grid's
+// arithmetic stays within size_t; it crashed with SIGFPE near SIZE_MAX), a column_entries value
+// above global_rows, and a global_weight_sum below the share's own weights' sum by more than the
+// relative kShareWeightSumSlack (which another order of summation may account for).
+inline constexpr std::size_t kMaxShareGlobalRows = std::size_t{1} << 56;
+inline constexpr double kShareWeightSumSlack = 1e-6;
 template <class T>
 struct ChunkShare {
   std::size_t global_rows = 0, first_row = 0;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -190,18 +191,35 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
   }
 }
 
+namespace {
+std::string number_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+}  // namespace
+
 template <class T>
 LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
                               const LossGradientOptions& options, ChunkShare<T> share)
     : impl_(std::make_unique<Impl>()) {
   constexpr std::string_view function = "LossGradient (data-parallel share)";
-  detail::check_problem(problem, true);
+  const double local_weight_sum = detail::check_problem(problem, true);
   if (!share.fold) detail::fail(function, "share.fold is empty");
   if (!(share.global_weight_sum > 0) || !std::isfinite(share.global_weight_sum))
     detail::fail(function, "share.global_weight_sum is " + std::to_string(share.global_weight_sum) +
                                " (must be > 0)");
   detail::check_weight_sum(function, "share.global_weight_sum: the sample weights",
                            share.global_weight_sum, T(0));
+  // The whole's weights include the share's: a smaller total made J no mean (5.5 where a mean
+  // cross-entropy was log 2). The slack covers another order of summation.
+  if (local_weight_sum > share.global_weight_sum * (1 + kShareWeightSumSlack))
+    detail::fail(function, "share.global_weight_sum is " + number_text(share.global_weight_sum) +
+                               " but this share's sample weights alone sum to " +
+                               number_text(local_weight_sum));
+  if (share.global_rows > kMaxShareGlobalRows)
+    detail::fail(function, "share.global_rows is " + std::to_string(share.global_rows) +
+                               " (at most kMaxShareGlobalRows = 2^56)");
   impl_->weight_sum = share.global_weight_sum;
   impl_->problem = problem;
   impl_->path = detail::choose_path(problem, options.path);
@@ -224,6 +242,12 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
                                    std::to_string(share.column_entries[j]) +
                                    " but this share has " + std::to_string(local[j]) +
                                    " entries in that column");
+      // At most one entry per row in a column (their sum wrapped the global nnz before).
+      if (static_cast<std::uint64_t>(share.column_entries[j]) > share.global_rows)
+        detail::fail(function, "share.column_entries[" + std::to_string(j) + "] is " +
+                                   std::to_string(share.column_entries[j]) +
+                                   " but share.global_rows is " +
+                                   std::to_string(share.global_rows));
       global_nnz += static_cast<std::size_t>(share.column_entries[j]);
     }
     impl_->slots = detail::FeatureSlots(share.column_entries);
@@ -231,10 +255,12 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
   } else if (!share.column_entries.empty()) {
     detail::fail(function, "share.column_entries is for sparse_features only");
   }
-  if (share.global_rows == 0 || share.first_row + rows > share.global_rows)
-    detail::fail(function, "rows [" + std::to_string(share.first_row) + ", " +
-                               std::to_string(share.first_row + rows) + ") are not inside [0, " +
-                               std::to_string(share.global_rows) + ")");
+  // Without wrapping: first_row + rows overflowed, naming a range that was not the caller's.
+  if (share.global_rows == 0 || share.first_row > share.global_rows ||
+      rows > share.global_rows - share.first_row)
+    detail::fail(function, "this share's " + std::to_string(rows) +
+                               " rows from share.first_row = " + std::to_string(share.first_row) +
+                               " are not inside [0, " + std::to_string(share.global_rows) + ")");
   const detail::BlockPlan whole =
       sparse ? detail::make_csr_block_plan(share.global_rows, global_nnz, impl_->features(),
                                            problem.num_classes, sizeof(T), options.block_rows)
