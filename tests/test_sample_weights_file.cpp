@@ -69,9 +69,17 @@ TEST_CASE("read_sample_weights names the file and line of every malformed line")
     const std::string message = error_message([&] { read_sample_weights(path, 3); });
     CHECK_MESSAGE(contains(message, c.needle), message);
   }
-  // A line of exactly the limit is fine.
+  // A line of exactly the limit is fine, also with a CRLF line end and a byte order mark, which
+  // do not count (they made the same line refused); one byte more is refused in every form.
   const std::string longest = "1." + std::string(softmaxkit::kMaxWeightLineBytes - 2, '0');
-  CHECK(read_sample_weights(dir.write("longest.txt", longest + "\n"), 1) == std::vector{1.0f});
+  for (const std::string& form : {longest + "\n", longest + "\r\n",
+                                  "\xEF\xBB\xBF" + longest + "\r\n", "\xEF\xBB\xBF" + longest}) {
+    CAPTURE(form.size());
+    CHECK(read_sample_weights(dir.write("longest.txt", form), 1) == std::vector{1.0f});
+    const std::string longer = form.substr(0, form.find('1')) + "1" + form.substr(form.find('1'));
+    CHECK(contains(error_message([&] { read_sample_weights(dir.write("longer.txt", longer), 1); }),
+                   "longer.txt:1: longer than 256 bytes"));
+  }
 }
 
 TEST_CASE("read_sample_weights refuses what is not a regular file, without blocking") {

@@ -20,6 +20,9 @@ std::string_view trimmed(std::string_view text) {
 
 }  // namespace
 
+// A UTF-8 byte order mark (first line) and the "\r" of a CRLF line end.
+constexpr std::size_t kLineExtras = 3 + 1;
+
 std::vector<float> read_sample_weights(const std::string& path, std::size_t rows) {
   detail::StreamedTextFile file(path);
   const detail::TextSource source = file.source();
@@ -33,6 +36,11 @@ std::vector<float> read_sample_weights(const std::string& path, std::size_t rows
     std::string_view text = line;
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (number == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+    // The limit is the line's own bytes: its "\r" and the file's byte order mark do not count
+    // (they made the CRLF and BOM forms of a file the LF form reads refused).
+    if (text.size() > kMaxWeightLineBytes)
+      throw Error(where + ": longer than " + std::to_string(kMaxWeightLineBytes) +
+                  " bytes (one weight per line)");
     text = trimmed(text);
     if (text.empty()) throw Error(where + ": an empty line (one weight per row)");
     if (weights.size() == rows)
@@ -62,7 +70,8 @@ std::vector<float> read_sample_weights(const std::string& path, std::size_t rows
       if (c == '\0')
         throw Error(path + ":" + std::to_string(number + 1) +
                     ": a NUL byte (one weight per line, as text)");
-      if (line.size() == kMaxWeightLineBytes)
+      // Room for the line, a byte order mark and a "\r", which finish_line strips and checks.
+      if (line.size() == kMaxWeightLineBytes + kLineExtras)
         throw Error(path + ":" + std::to_string(number + 1) + ": longer than " +
                     std::to_string(kMaxWeightLineBytes) + " bytes (one weight per line)");
       line.push_back(c);

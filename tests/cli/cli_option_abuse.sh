@@ -343,6 +343,14 @@ bad -- "--model.*same.csv.*input" train --format csv --train "$work/same.csv" \
 bad -- "--model.*same.csv.*input" train "${csv[@]}" --test "$work/same.csv" --model "$work/same.csv"
 cmp -s "$work/d.csv" "$work/same.csv" && passed=$((passed + 1)) ||
   fail "--model equal to an input file changed that file"
+# The weights file is an input too (it was overwritten by the model, exit 0).
+rows=$(wc -l <"$work/d.csv")
+for ((i = 0; i < rows; i++)); do echo 1; done >"$work/w.txt"
+cp "$work/w.txt" "$work/w_before.txt"
+bad -- "--model.*w.txt.*input" train "${csv[@]}" --sample-weights "$work/w.txt" \
+  --model "$work/w.txt"
+cmp -s "$work/w.txt" "$work/w_before.txt" && passed=$((passed + 1)) ||
+  fail "--model equal to the --sample-weights file changed that file"
 bad -- "--model" train "${csv[@]}" --model ""
 bad -- "--model.*d.csv.*is not a directory" train "${csv[@]}" --model "$work/d.csv/m.skm"
 

@@ -177,8 +177,10 @@ LoadedData load_model_data(const DataSource& given, const SoftmaxRegression& mod
 }  // namespace
 
 void check_train_model_target(const TrainArguments& arguments) {
-  check_model_target(arguments.model_path, {&arguments.train.path, &arguments.train.labels_path,
-                                            &arguments.test.path, &arguments.test.labels_path});
+  // Every file train reads (the weights file was missing: --model naming it was overwritten).
+  check_model_target(arguments.model_path,
+                     {&arguments.train.path, &arguments.train.labels_path, &arguments.test.path,
+                      &arguments.test.labels_path, &arguments.sample_weights_path});
 }
 
 void check_test_set(const DataSource& source, const LoadedData& test, const DataSource& train,
@@ -307,8 +309,10 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
   once(c->add_option("--test-labels", a.test.labels_path, "idx: test labels")->needs(test));
   CLI::Option* l2 = once(c->add_option("--l2", a.l2, "L2 strength lambda")->check(non_negative));
   CLI::Option* c_values =
-      once(c->add_option("--C", a.C_values,
-                         "inverse regularisation, lambda = 1/(C m); a list a,b,c searches over C")
+      once(c->add_option(
+                "--C", a.C_values,
+                "inverse regularisation, lambda = 1/(C W), W the sum of the row weights (m without "
+                "weights); a list a,b,c searches over C")
                ->check(c_list)
                ->excludes(l2));
   once(c->add_option("--C-grid", a.C_grid, "search C over low:high:count log-spaced values")
