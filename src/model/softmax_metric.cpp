@@ -255,6 +255,7 @@ void SoftmaxMetric<T>::setup(const RegressionProblem<T>& problem, std::size_t m,
   for (double g : gram) {
     if (!std::isfinite(g)) {  // NaN or inf in the data: no metric (the loss will be NaN too)
       nonfinite_ = true;
+      setup_passes_ += (dense_sample ? s * c * c : 2 * sample_entries) / pass_flops_;  // G's
       return;
     }
   }
@@ -550,7 +551,10 @@ void SoftmaxMetric<T>::apply_pair(std::span<const double> in_a, std::span<double
 
 template <class T>
 double SoftmaxMetric<T>::pass_equivalents() const {
-  if (!preconditioner_) return identity_after_probe_ ? setup_passes_ : 0;
+  // Without a preconditioner (identity after the probe, or non-finite data) there is no work
+  // after the setup; the setup's passes were spent either way (returning 0 made the report's
+  // metric work, this minus the setup, negative).
+  if (!preconditioner_) return setup_passes_;
   return setup_passes_ + work_flops_ / pass_flops_;
 }
 
