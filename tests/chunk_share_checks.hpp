@@ -19,6 +19,17 @@
 
 namespace chunk_share_checks {
 
+// A share of global_rows rows weighing global_weight_sum whose fold does nothing: for the
+// constructor's checks, which run before any evaluation.
+template <class T>
+softmaxkit::ChunkShare<T> idle_share(std::size_t global_rows, double global_weight_sum) {
+  softmaxkit::ChunkShare<T> share;
+  share.global_rows = global_rows;
+  share.global_weight_sum = global_weight_sum;
+  share.fold = [](std::size_t, std::span<double>, std::span<T>, std::span<T>) {};
+  return share;
+}
+
 // The fold of ChunkShare in one process: share r waits for its turn, adds its chunks to the
 // running sums, and every share copies the totals once the last has added.
 template <class T>

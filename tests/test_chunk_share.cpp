@@ -83,11 +83,8 @@ TEST_CASE("a chunk share must hold whole chunks") {
   part.features = MatrixView<const float>(x.data() + 40, 1000, 40);
   part.labels = std::span<const std::int32_t>(labels).first(1000);
   part.num_classes = 3;
-  ChunkShare<float> share;
-  share.global_rows = 3000;
+  ChunkShare<float> share = chunk_share_checks::idle_share<float>(3000, 3000);
   share.first_row = 1;
-  share.global_weight_sum = 3000;
-  share.fold = [](std::size_t, std::span<double>, std::span<float>, std::span<float>) {};
   CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share),
                        doctest::Contains("are not whole chunks of the grid"), Error);
   share.first_row = 2500;
@@ -106,10 +103,7 @@ TEST_CASE("a chunk share's global fields are checked against the share and the g
   part.features = MatrixView<const float>(x.data(), 4, 2);
   part.labels = labels;
   part.num_classes = 2;
-  ChunkShare<float> share;
-  share.global_rows = 4;
-  share.global_weight_sum = 4;
-  share.fold = [](std::size_t, std::span<double>, std::span<float>, std::span<float>) {};
+  ChunkShare<float> share = chunk_share_checks::idle_share<float>(4, 4);
   CHECK_NOTHROW(LossGradient<float>(part, {}, share));
   // Rows near SIZE_MAX: the grid's block count wrapped to 0 and chunk_row_starts divided by it
   // (SIGFPE); a first_row near SIZE_MAX wrapped first_row + rows.

@@ -166,10 +166,7 @@ TEST_CASE("a csr chunk share needs the global column counts") {
   part.sparse_features = CsrMatrixView<float>(2, 3, offsets, columns, values);
   part.labels = labels;
   part.num_classes = 2;
-  ChunkShare<float> share;
-  share.global_rows = 2;
-  share.global_weight_sum = 2;
-  share.fold = [](std::size_t, std::span<double>, std::span<float>, std::span<float>) {};
+  ChunkShare<float> share = chunk_share_checks::idle_share<float>(2, 2);
   CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share),
                        doctest::Contains("share.column_entries has 0 entries"), Error);
   share.column_entries = {1, 0, 1};
