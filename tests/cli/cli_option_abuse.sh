@@ -332,6 +332,15 @@ for sub in predict evaluate; do
       --num-features "$value"
   done
 done
+# --num-features is a count: a sign or a value past 2^64 is refused naming the option (size_t took
+# -18446744073709551613 as 3 and trained with exit 0; past 2^64 it was clamped).
+for value in -1 -18446744073709551613 +3 18446744073709551616; do
+  bad -- "--num-features" train --format libsvm --train "$work/d.svm" --num-features "$value"
+  for sub in predict evaluate; do
+    bad -- "--num-features" "$sub" --model "$work/m.skm" --format libsvm --data "$work/d.svm" \
+      --num-features "$value"
+  done
+done
 # A label the model does not know: the message names the file.
 awk -F, '{ printf "%s,%s,%s\n", NR == 5 ? 4 : $1, $2, $3 }' "$work/d.csv" >"$work/unknown.csv"
 bad -- "--data.*unknown.csv.*label 4" evaluate --model "$work/m.skm" --format csv \

@@ -4,11 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "address_space.hpp"
@@ -49,6 +52,20 @@ const CLI::Validator whole_number(
                  : "must be a whole number, not '" + text + "'";
     },
     "INT");
+
+// A count (--num-features): digits only, within uint64. whole_number let "-3" through for
+// --label-column's sake, and size_t took it modulo 2^64 (a width of 3, exit 0); past 2^64 CLI11
+// clamped it, and the later limit check named a number never given.
+const CLI::Validator count_number(
+    [](std::string& text) {
+      std::uint64_t value = 0;
+      const char* end = text.data() + text.size();
+      const auto [stop, error] = std::from_chars(text.data(), end, value);
+      if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+        return "must be a whole number >= 0, not '" + text + "'";
+      return error == std::errc() && stop == end ? std::string() : "'" + text + "' is out of range";
+    },
+    "UINT");
 
 // A path option given as '' (it used to write nothing and exit 0 for --model).
 const CLI::Validator non_empty(
@@ -151,7 +168,7 @@ void add_data_source_options(CLI::App* command, DataArguments& arguments) {
   once(command
            ->add_option("--num-features", arguments.data.num_features,
                         "libsvm: feature count (default: the model's)")
-           ->check(whole_number));
+           ->check(count_number));
   command->callback([command] { refuse_other_formats_options(*command); });
 }
 
@@ -273,13 +290,9 @@ void print_json(const TrainResult& result, const SoftmaxRegression& model,
   std::printf("%s\n", json.str().c_str());
 }
 
-void print_text(const TrainResult& result, const SoftmaxRegression& model, const LoadedData& train,
-                const std::string& model_path) {
-  const FitReport& report = result.report;
-  std::printf("trained on %zu rows x %zu features", train.rows(), train.cols());
-  if (train.sparse) std::printf(" (CSR, %zu stored values)", train.sparse->features.nnz());
-  std::printf(", %zu classes, l2 = %.6g, solver %s\n", model.num_classes(), model.effective_l2(),
-              solver_name(model).c_str());
+}  // namespace
+
+void print_fit_lines(const FitReport& report) {
   std::printf("stop: %s; gradient norm %.3e (initial %.3e, relative %.2e)\n",
               std::string(to_string(report.reason)).c_str(), report.gradient_norm,
               report.initial_gradient_norm,
@@ -291,6 +304,18 @@ void print_text(const TrainResult& result, const SoftmaxRegression& model, const
       report.pass_equivalents, report.setup_pass_equivalents, report.metric_pass_equivalents,
       report.seconds);
   if (!report.metric.empty()) std::printf("metric %s\n", report.metric.c_str());
+}
+
+namespace {
+
+void print_text(const TrainResult& result, const SoftmaxRegression& model, const LoadedData& train,
+                const std::string& model_path) {
+  const FitReport& report = result.report;
+  std::printf("trained on %zu rows x %zu features", train.rows(), train.cols());
+  if (train.sparse) std::printf(" (CSR, %zu stored values)", train.sparse->features.nnz());
+  std::printf(", %zu classes, l2 = %.6g, solver %s\n", model.num_classes(), model.effective_l2(),
+              solver_name(model).c_str());
+  print_fit_lines(report);
   std::printf("train accuracy %.4f\n", result.train_accuracy);
   if (result.test_accuracy) std::printf("test accuracy %.4f\n", *result.test_accuracy);
   if (!model_path.empty()) std::printf("model written to %s\n", model_path.c_str());
@@ -356,7 +381,7 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
            ->check(whole_number));
   once(c->add_option("--num-features", a.train.num_features,
                      "libsvm: feature count (default: inferred)")
-           ->check(whole_number));
+           ->check(count_number));
   c->callback([c] { refuse_other_formats_options(*c); });
   return c;
 }
