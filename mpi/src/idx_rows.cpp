@@ -120,9 +120,7 @@ std::vector<std::int32_t> label_rows(const std::string& labels_path, const IdxSh
 Dataset read_idx_rows(const std::string& images_path, const std::string& labels_path, bool scale,
                       std::size_t first, std::size_t count) {
   const IdxShape images = read_idx_shape(images_path), labels = read_idx_shape(labels_path);
-  if (images.items != labels.items)
-    throw Error(images_path + " has " + std::to_string(images.items) + " items but " + labels_path +
-                " has " + std::to_string(labels.items) + " labels (byte offset 4: item count)");
+  check_idx_items(images_path, images, labels_path, labels);
   if (first + count > images.items)
     throw Error(images_path + ": rows [" + std::to_string(first) + ", " +
                 std::to_string(first + count) + ") beyond its " + std::to_string(images.items));
@@ -157,6 +155,13 @@ Dataset read_idx_rows(const std::string& images_path, const std::string& labels_
   for (std::size_t i = 0; i < bytes; ++i) data.features[i] = raw[i] / divisor;
   data.labels = label_rows(labels_path, labels, first, count);
   return data;
+}
+
+void check_idx_items(const std::string& images_path, const IdxShape& images,
+                     const std::string& labels_path, const IdxShape& labels) {
+  if (images.items != labels.items)
+    throw Error(images_path + " has " + std::to_string(images.items) + " items but " + labels_path +
+                " has " + std::to_string(labels.items) + " labels (byte offset 4: item count)");
 }
 
 std::vector<std::int32_t> read_idx_label_rows(const std::string& labels_path, std::size_t first,

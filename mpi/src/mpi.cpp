@@ -207,17 +207,9 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
     if (global_rows == 0) detail::fit_fail("features are empty");
   });
   const std::size_t n = model_shape[2];
-  // Before anything of n's size (the column counts below): the solver's memory for the fewest
-  // classes a fit can have (a 28-byte LibSVM file naming feature 2^31 - 1 ended in bad_alloc).
-  collectively(comm, [&] { detail::check_fit_memory(options, 2, n); });
-  // CSR: the entries per column over all ranks (the grid and the accumulator layout).
-  std::vector<std::int64_t> column_entries;
-  std::size_t global_nnz = 0;
-  if constexpr (sparse) {
-    column_entries = global_column_entries(comm, features);
-    for (std::int64_t count : column_entries) global_nnz += static_cast<std::size_t>(count);
-  }
-  // 3. Classes, the total weight and lambda.
+  // 3. Classes, then the solver's memory for them, before anything of n's size (the column
+  // counts below: a 28-byte LibSVM file naming feature 2^31 - 1 ended in bad_alloc). Checked for
+  // two classes before the classes were known, the message differed from softmaxkit train's.
   result.class_labels = global_classes(comm, labels);
   const std::size_t classes = result.class_labels.size();
   std::vector<std::int32_t> indices;
@@ -226,6 +218,13 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
     detail::check_fit_memory(options, classes, n);
     indices = detail::to_class_indices(labels, result.class_labels, "fit");
   });
+  // CSR: the entries per column over all ranks (the grid and the accumulator layout).
+  std::vector<std::int64_t> column_entries;
+  std::size_t global_nnz = 0;
+  if constexpr (sparse) {
+    column_entries = global_column_entries(comm, features);
+    for (std::int64_t count : column_entries) global_nnz += static_cast<std::size_t>(count);
+  }
   const double weight_total = global_weight_sum<T>(comm, sample_weight, features.rows());
   collectively(comm, [&] {
     if (!(weight_total > 0)) detail::fit_fail("all sample weights are zero");

@@ -39,6 +39,21 @@ for solver in "$@"; do
   done
   rank_counts=3
 done
+# The text output is softmaxkit train's, its first line adding the rank count (the stop line
+# lacked the relative gradient norm, the objective line the pass equivalents, and the metric line
+# was missing); only the seconds may differ.
+text_of() { sed -E 's/, [0-9]+ ranks$//; s/[0-9.]+ s$/T s/'; }
+"$single" train --format csv --train "$work/data.csv" --threads 1 --C 10 --test "$work/data.csv" \
+  | text_of >"$work/single.txt"
+"$mpiexec" -n 2 "$parallel" train --format csv --train "$work/data.csv" --threads 1 --C 10 \
+  --test "$work/data.csv" | text_of >"$work/parallel.txt"
+if cmp -s "$work/single.txt" "$work/parallel.txt"; then
+  echo "text output, 2 ranks: the same $(wc -l <"$work/single.txt") lines"
+else
+  echo "text output, 2 ranks: DIFFERS"
+  diff "$work/single.txt" "$work/parallel.txt"
+  status=1
+fi
 # CSV with a header, read by byte ranges (2 and 4 ranks): the ranks' parts begin mid-file and the
 # rows move to the chunk owners.
 { echo "label$(seq -s, 1 30 | sed 's/^/,/;s/,/,f/g')"; cat "$work/data.csv"; } >"$work/header.csv"

@@ -152,6 +152,24 @@ for file in zero_dimension overflow claims_more trailing bad_crc; do
   compare idx "$path" --train-labels "$work/labels.idx"
   compare idx "$work/images.idx" --train-labels "$path"
 done
+# A labels file shorter than the images, read by rows: rank 1's rows were "beyond its 3" instead
+# of the item counts' message.
+printf '\x00\x00\x08\x01\x00\x00\x00\x03\x00\x01\x00' >"$work/short_labels.idx"
+compare idx "$work/images.idx" --train-labels "$work/short_labels.idx"
+# Weights: a row weight beyond float's range on rank 1's part (it was named by its index in the
+# rank's rows), and every row weighing 0 (the library's message instead of the command's); the
+# memory check of a 3-class model (it was checked, and named, with 2 classes).
+# 3000 rows of 40 features are two chunks (1632 rows each at most), one per rank: row 2501
+# (class 2) is rank 1's.
+awk 'BEGIN { for (i = 0; i < 3000; i++) { printf "%d", i % 3
+  for (j = 0; j < 40; j++) printf ",%d", (i * 7 + j * 3) % 11; printf "\n" } }' >"$work/tall.csv"
+awk 'NR == 2502 { print "3e38"; next } { print 1 }' "$work/tall.csv" >"$work/big_weight.txt"
+compare csv "$work/tall.csv" --sample-weights "$work/big_weight.txt" --class-weight 2:2
+awk '{ print 0 }' "$work/train.csv" >"$work/zero_weights.txt"
+compare csv "$work/train.csv" --sample-weights "$work/zero_weights.txt"
+compare csv "$work/train.csv" --class-weight 0:0,1:0,2:0
+printf '0 2147483647:1\n1 1:1\n2 1:1\n' >"$work/huge_index3.libsvm"
+compare libsvm "$work/huge_index3.libsvm"
 if [[ -n $check ]]; then
   # A bad value on a boundary, an index beyond the dense reader's 2^28, a dense matrix the file's
   # size does not justify (index 10^6 on 24 rows: 96 MB), records without any index.

@@ -126,7 +126,13 @@ std::vector<float> rank_weights(MPI_Comm comm, const TrainArguments& a,
     if (!a.class_weight.empty())
       factors = cli::class_factors(a.class_weight, classes,
                                    std::vector<std::size_t>(counts.begin(), counts.end()));
-    weights = cli::row_weights(sample, factors, classes, labels, false);
+    weights = cli::row_weights(sample, factors, classes, labels, false, mine.first);
+  });
+  // As softmaxkit train: no rank's rows weighing anything is its error, not the library's.
+  int some = std::any_of(weights.begin(), weights.end(), [](float w) { return w > 0; }) ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &some, 1, MPI_INT, MPI_LOR, comm);
+  mpi::collectively(comm, [&] {
+    if (some == 0) cli::refuse_weightless(!a.sample_weights_path.empty(), !a.class_weight.empty());
   });
   return weights;
 }
@@ -210,6 +216,10 @@ int run(TrainArguments a) {
     mpi::collectively(comm, [&] {
       if (by_rows) {
         const mpi::IdxShape shape = mpi::read_idx_shape(a.train.path);
+        // Before reading this rank's labels: a shorter labels file was "rows [2000, 3000) beyond
+        // its 2999" instead of softmaxkit train's message.
+        mpi::check_idx_items(a.train.path, shape, a.train.labels_path,
+                             mpi::read_idx_shape(a.train.labels_path));
         rows = shape.items;
         cols = shape.values_per_item;
         const std::size_t first =
@@ -344,12 +354,7 @@ int run(TrainArguments a) {
     if (sparse) std::printf(" (CSR, %zu stored values)", stored_values);
     std::printf(", %zu classes, l2 = %.6g, solver %s, %d ranks\n", classes.size(), fit.l2,
                 solver_name(fit.solver).c_str(), ranks);
-    std::printf("stop: %s; gradient norm %.3e (initial %.3e)\n",
-                std::string(to_string(report.reason)).c_str(), report.gradient_norm,
-                report.initial_gradient_norm);
-    std::printf("objective %.10g; %d iterations, %d evaluations, %d Hessian products, %.2f s\n",
-                report.objective, report.iterations, report.evaluations, report.hessian_products,
-                report.seconds);
+    cli::print_fit_lines(report);
     std::printf("train accuracy %.4f\n", train_accuracy);
     if (test_accuracy) std::printf("test accuracy %.4f\n", *test_accuracy);
     if (!a.model_path.empty()) std::printf("model written to %s\n", a.model_path.c_str());

@@ -71,6 +71,8 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateArguments& arguments);
 // The fit report's fields of train's --json output (shared with softmaxkit-mpi): objective,
 // gradient norms, iterations, evaluations, Hessian products, pass-equivalents, metric, seconds.
 void add_fit_report(JsonObject& json, const FitReport& report);
+// The text output's stop, objective and metric lines (softmaxkit train and softmaxkit-mpi).
+void print_fit_lines(const FitReport& report);
 
 // The library's options from train's arguments (shared with softmaxkit-mpi).
 FitOptions fit_options(const TrainArguments& arguments);

@@ -90,7 +90,8 @@ std::vector<double> class_factors(const std::string& text, std::span<const std::
 
 std::vector<float> row_weights(std::span<const float> sample, std::span<const double> factors,
                                std::span<const std::int32_t> classes,
-                               std::span<const std::int32_t> labels, bool require_positive) {
+                               std::span<const std::int32_t> labels, bool require_positive,
+                               std::size_t first_row) {
   std::vector<float> weights(labels.size(), 1.0f);
   bool any = false;
   for (std::size_t i = 0; i < labels.size(); ++i) {
@@ -100,18 +101,22 @@ std::vector<float> row_weights(std::span<const float> sample, std::span<const do
       weight *= factors[static_cast<std::size_t>(at - classes.begin())];
     }
     if (weight > kFloatMax)
-      throw Error("row " + std::to_string(i) + "'s weight (--sample-weights x --class-weight) " +
-                  std::to_string(weight) + " is beyond float's range (3.4e38)");
+      throw Error("row " + std::to_string(first_row + i) +
+                  "'s weight (--sample-weights x --class-weight) " + std::to_string(weight) +
+                  " is beyond float's range (3.4e38)");
     weights[i] = static_cast<float>(weight);
     any = any || weights[i] > 0;
   }
-  if (!any && require_positive)
-    throw Error(std::string("every training row weighs 0 (") +
-                (sample.empty()    ? "--class-weight"
-                 : factors.empty() ? "--sample-weights"
-                                   : "--sample-weights x --class-weight") +
-                "): nothing to fit");
+  if (!any && require_positive) refuse_weightless(!sample.empty(), !factors.empty());
   return weights;
+}
+
+void refuse_weightless(bool sample_weights, bool class_weights) {
+  throw Error(std::string("every training row weighs 0 (") +
+              (!sample_weights  ? "--class-weight"
+               : !class_weights ? "--sample-weights"
+                                : "--sample-weights x --class-weight") +
+              "): nothing to fit");
 }
 
 }  // namespace softmaxkit::cli

@@ -29,10 +29,14 @@ std::vector<double> class_factors(const std::string& text, std::span<const std::
 
 // Row i's weight: sample[i] (1 when sample is empty) times the factor of labels[i]'s class
 // (1 when factors is empty), rounded once to float; labels[i] must be one of classes. Error when
-// a product leaves float's range, or with require_positive when every row weighs 0 (softmaxkit-mpi
-// passes false: a rank's rows may all weigh 0, the library checks all of them).
+// a product leaves float's range, naming the row as first_row + i (softmaxkit-mpi: the rank's
+// first row), or with require_positive when every row weighs 0 (softmaxkit-mpi passes false: a
+// rank's rows may all weigh 0; it calls refuse_weightless when every rank's do).
 std::vector<float> row_weights(std::span<const float> sample, std::span<const double> factors,
                                std::span<const std::int32_t> classes,
-                               std::span<const std::int32_t> labels, bool require_positive = true);
+                               std::span<const std::int32_t> labels, bool require_positive = true,
+                               std::size_t first_row = 0);
+// The Error for training rows that all weigh 0, naming the options that made the weights.
+[[noreturn]] void refuse_weightless(bool sample_weights, bool class_weights);
 
 }  // namespace softmaxkit::cli

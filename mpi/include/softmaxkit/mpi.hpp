@@ -158,6 +158,9 @@ Dataset read_idx_rows(const std::string& images_path, const std::string& labels_
                       std::size_t first, std::size_t count);
 std::vector<std::int32_t> read_idx_label_rows(const std::string& labels_path, std::size_t first,
                                               std::size_t count);
+// read_idx's Error (its message) when the labels file holds another item count than the images.
+void check_idx_items(const std::string& images_path, const IdxShape& images,
+                     const std::string& labels_path, const IdxShape& labels);
 
 // CSV and LibSVM read by byte ranges: rank r parses the whole lines starting in its 1/P of the
 // file (of a gzip-compressed file's inflated text), streamed twice (a count, then the parse in
