@@ -105,12 +105,18 @@ def _core_features(X):
     if not canonical:
         X = X.copy()
         X.sum_duplicates()
+    # scipy's nnz is indptr[-1]: entries of indices and data beyond it are not the matrix's (the
+    # core refused them in predict while decision_function, through scipy, used the matrix).
+    indices, data = X.indices, X.data
+    end = int(X.indptr[-1]) if X.indptr.size else 0
+    if 0 <= end < indices.size and data.size == indices.size:
+        indices, data = indices[:end], data[:end]
     return (
         int(X.shape[0]),
         int(X.shape[1]),
         np.ascontiguousarray(X.indptr, dtype=np.int64),
-        np.ascontiguousarray(X.indices, dtype=np.int32),
-        np.ascontiguousarray(X.data),
+        np.ascontiguousarray(indices, dtype=np.int32),
+        np.ascontiguousarray(data),
     )
 
 

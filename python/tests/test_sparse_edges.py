@@ -274,3 +274,20 @@ def test_every_prediction_method_refuses_decreasing_offsets():
             method(bad)
     with pytest.raises(ValueError, match="indptr|row_offsets"):
         SoftmaxRegression().fit(bad, y)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_entries_beyond_the_last_offset_are_not_the_matrix(index_dtype):
+    # scipy's nnz is indptr[-1]; indices and data may be longer. predict, predict_proba, score
+    # and fit refused such a matrix (the core's "row_offsets[rows] is ... but column_indices has
+    # ...") while decision_function and predict_log_proba, through scipy, used it.
+    X, y = problem(seed=12)
+    model = SoftmaxRegression().fit(X, y)
+    longer = with_index_dtype(X, index_dtype)
+    longer.indices = np.append(longer.indices, [0, 1]).astype(index_dtype)
+    longer.data = np.append(longer.data, [7.0, -3.0])
+    assert longer.nnz == X.nnz < longer.indices.size
+    for method in ("predict", "predict_proba", "decision_function", "predict_log_proba"):
+        np.testing.assert_array_equal(getattr(model, method)(longer), getattr(model, method)(X))
+    assert model.score(longer, y) == model.score(X, y)
+    np.testing.assert_array_equal(SoftmaxRegression().fit(longer, y).coef_, model.coef_)
