@@ -109,7 +109,10 @@ class SoftmaxRegression {
                 std::span<const double> sample_weight = {});
   // CSR features (softmaxkit/csr.hpp): the same model, options and report. The caller's arrays
   // are used in place (copied only for early stopping or use_double); the working set is the CSR
-  // data plus O(threads K n) (README "Sparse data"). The structured solver's metric uses G's
+  // data plus LossGradient's for CSR features (regression.hpp: a column-major copy of the entries,
+  // every row's gradient of the logits, m x K, and n x K totals; README "Sparse features") and
+  // the solver's (about 224 bytes per parameter, structured), each refused before allocating
+  // when above physical memory (README "Sparse features"). The structured solver's metric uses G's
   // diagonal (the column second moments) when n + 1 > 2048.
   FitReport fit(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
                 std::span<const float> sample_weight = {});
