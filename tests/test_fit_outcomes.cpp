@@ -208,9 +208,10 @@ TEST_CASE("minimize never calls a NaN gradient converged") {
   CHECK(softmaxkit::minimize(objective, x, options).reason == StopReason::nan);
 }
 
-TEST_CASE("minimize stops with StopReason::nan when the objective turns NaN on the way") {
+TEST_CASE("a trial point whose objective is NaN is never accepted nor reported as converged") {
   // f(x) = (x - 3)^2 / 2, but NaN (value and gradient) beyond x = 1: every solver must stop at a
-  // finite point without claiming convergence.
+  // finite point no worse than x0, as the header says: liblbfgs ends line_search_failed, the
+  // others stall near x = 1; never converged, and never StopReason::nan after a finite start.
   softmaxkit::Objective objective;
   objective.size = 1;
   objective.value_and_gradient = [](std::span<const double> x, std::span<double> g) {
@@ -223,7 +224,8 @@ TEST_CASE("minimize stops with StopReason::nan when the objective turns NaN on t
   };
   objective.hessian_vector = [](std::span<const double>, std::span<const double> v,
                                 std::span<double> hv) { hv[0] = v[0]; };
-  for (const auto kind : {softmaxkit::SolverKind::lbfgs, softmaxkit::SolverKind::newton_cg}) {
+  for (const auto kind : {softmaxkit::SolverKind::lbfgs, softmaxkit::SolverKind::newton_cg,
+                          softmaxkit::SolverKind::structured}) {
     CAPTURE(static_cast<int>(kind));
     std::vector<double> x{0.0};
     softmaxkit::SolverOptions options;
@@ -231,8 +233,41 @@ TEST_CASE("minimize stops with StopReason::nan when the objective turns NaN on t
     options.max_iterations = 200;
     const softmaxkit::SolverResult result = softmaxkit::minimize(objective, x, options);
     CHECK(result.reason != StopReason::converged);
-    CHECK(std::isfinite(result.objective));
+    CHECK(result.reason != StopReason::nan);
+    if (kind == softmaxkit::SolverKind::lbfgs) {
+      CHECK(result.reason == StopReason::line_search_failed);
+    } else {  // creeping towards x = 1: the radius or the stall rule ends it
+      CHECK((result.reason == StopReason::no_progress ||
+             result.reason == StopReason::line_search_failed ||
+             result.reason == StopReason::max_iterations));
+    }
     CHECK(x[0] <= 1);
+    CHECK(x[0] >= 0);  // f only decreases towards 3
+    CHECK(result.objective == 0.5 * (x[0] - 3) * (x[0] - 3));
+  }
+}
+
+TEST_CASE("features of 1e200 overflow every step: the fit keeps the zero start, not converged") {
+  // README "Solvers": a trial point whose objective or gradient is not finite is never
+  // accepted; with no finite step the fit ends line_search_failed (Newton-CG: no_progress) at
+  // the last accepted point, which fit keeps. At W = 0, b = 0 the objective is log K exactly.
+  const Blobs data = make_blobs(60, 3, 3, 1.0, 16);
+  std::vector<double> wide = data.widened();
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    for (std::size_t j = 0; j < data.cols; ++j) wide[i * data.cols + j] *= 1e200;
+  }
+  for (const auto solver : {softmaxkit::SolverKind::structured, softmaxkit::SolverKind::lbfgs,
+                            softmaxkit::SolverKind::newton_cg}) {
+    CAPTURE(static_cast<int>(solver));
+    SoftmaxRegression model(FitOptions{.solver = solver});
+    const auto report = model.fit(data.view(wide), data.labels);
+    CHECK(report.reason == (solver == softmaxkit::SolverKind::newton_cg
+                                ? StopReason::no_progress
+                                : StopReason::line_search_failed));
+    CHECK(report.objective == doctest::Approx(std::log(3.0)).epsilon(1e-15));
+    CHECK(std::isfinite(report.gradient_norm));
+    CHECK(model.is_fitted());
+    for (const double v : parameters(model)) CHECK(v == 0);
   }
 }
 

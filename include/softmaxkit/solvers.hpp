@@ -15,8 +15,12 @@
 //                            See src/solvers/structured_lbfgs.hpp.
 //
 // Non-finite values: if the objective or the gradient norm at x0 is NaN or infinite, minimize
-// returns StopReason::nan after that one evaluation; a later point whose values are not finite is
-// never accepted (Newton-CG rejects the step; L-BFGS stops with StopReason::nan).
+// returns StopReason::nan after that one evaluation. A later trial point whose values are not
+// finite is never accepted: the line searches shorten the step (liblbfgs's cannot step back from
+// a NaN and gives up), Newton-CG rejects it and shrinks its radius. A solver that finds no finite
+// point lowering f ends with StopReason::line_search_failed (Newton-CG: no_progress) and x at the
+// last accepted point, as for any stalled search; features of 1e200, whose every step overflows,
+// end so at x0. StopReason::nan after x0 only when liblbfgs itself accepted such a point.
 //
 // Stopping rule (both): ||g(x)||_2 <= tolerance * max(1, ||g(x0)||_2), where g is the gradient, or,
 // with OWL-QN, the pseudo-gradient (the minimum-norm subgradient of the penalised objective).
