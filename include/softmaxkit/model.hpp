@@ -68,6 +68,8 @@ struct FitOptions {
 
 struct FitReport {
   double objective = 0;  // at the returned parameters (penalties included)
+  // The norm the stopping rule tests (with l1 > 0 the pseudo-gradient's, solvers.hpp), at the
+  // returned parameters and at the start.
   double gradient_norm = 0;
   double initial_gradient_norm = 0;
   int iterations = 0;
