@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "model/validation_split.hpp"
 #include "softmaxkit/softmaxkit.hpp"
 #include "test_files.hpp"
 
@@ -498,6 +499,68 @@ TEST_CASE("early stopping never calls an earlier validation point converged") {
             options.tolerance * std::max(1.0, converged.initial_gradient_norm));
     }
   }
+}
+
+// The rows early stopping trains on (validation_split.hpp's rule), as their own data set.
+Synthetic training_rows(const Synthetic& data, double fraction) {
+  Synthetic kept{0, data.cols, data.classes, {}, {}};
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    if (softmaxkit::detail::is_held_out(i, fraction)) continue;
+    ++kept.rows;
+    kept.features.insert(kept.features.end(), data.features.begin() + i * data.cols,
+                         data.features.begin() + (i + 1) * data.cols);
+    kept.labels.push_back(data.labels[i]);
+  }
+  return kept;
+}
+
+TEST_CASE("early stopping that ends at the start reports the start's validation accuracy") {
+  // model.hpp: validation_accuracy is "the best one reached"; a fit that stopped at its start
+  // (max_iterations = 0, or a tolerance the start meets) left it empty. At W = 0, b = 0 every
+  // logit ties and the first class wins: the accuracy is the held-out share of class 0.
+  const Synthetic data = make_blobs(400, 5, 3, 1.0, 23);
+  const double fraction = 0.25;
+  std::size_t held_out = 0, first_class = 0;
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    if (!softmaxkit::detail::is_held_out(i, fraction)) continue;
+    ++held_out;
+    first_class += data.labels[i] == 1;
+  }
+  REQUIRE(held_out > 0);
+  const double expected = static_cast<double>(first_class) / static_cast<double>(held_out);
+  for (const auto& [max_iterations, tolerance] : {std::pair{0, 1e-6}, std::pair{1000, 1e300}}) {
+    CAPTURE(max_iterations);
+    softmaxkit::SoftmaxRegression model(softmaxkit::FitOptions{.l2 = 0.01,
+                                                               .tolerance = tolerance,
+                                                               .max_iterations = max_iterations,
+                                                               .validation_fraction = fraction});
+    const auto report = model.fit(data.view(), data.labels);
+    CHECK(report.iterations == 0);
+    REQUIRE(report.validation_accuracy.has_value());
+    CHECK(*report.validation_accuracy == expected);
+    for (const double w : model.weights()) CHECK(w == 0);
+  }
+}
+
+TEST_CASE("early stopping with L1 reports the penalised objective and the pseudo-gradient norm") {
+  // The best point's objective and norm are evaluated again after the fit: they were the smooth
+  // part's (no l1 |W|_1, the plain gradient's norm) while FitReport says "penalties included"
+  // and the solver's rule tests the pseudo-gradient.
+  const Synthetic data = make_blobs(400, 6, 3, 1.0, 29);
+  const double fraction = 0.25, l2 = 0.01, l1 = 0.02;
+  softmaxkit::SoftmaxRegression model(softmaxkit::FitOptions{
+      .l2 = l2, .l1 = l1, .max_iterations = 8, .validation_fraction = fraction, .patience = 50});
+  const auto report = model.fit(data.view(), data.labels);
+  REQUIRE(report.validation_accuracy.has_value());
+  const Synthetic training = training_rows(data, fraction);
+  const std::vector<double> x = model_parameters(model);
+  double l1_norm = 0;
+  for (const double w : model.weights()) l1_norm += std::abs(w);
+  CHECK(
+      report.objective ==
+      doctest::Approx(reference_objective(training, x, l2, nullptr) + l1 * l1_norm).epsilon(1e-12));
+  CHECK(report.gradient_norm ==
+        doctest::Approx(pseudo_gradient_norm(training, x, l2, l1)).epsilon(1e-9));
 }
 
 TEST_CASE("the iteration callback sees progress and can stop training") {

@@ -200,6 +200,11 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
     outcome.report.metric = metric->describe();
   }
   outcome.report.seconds = result.seconds + std::max(setup_seconds, 0.0);
+  // A fit that stopped at its start (max_iterations = 0, a tolerance the start meets) never
+  // called back: its start is the only point reached, and the best one.
+  if (early_stopping.active() && !early_stopping.has_best() && result.reason != StopReason::nan) {
+    early_stopping.observe(outcome.parameters);
+  }
   if (early_stopping.has_best() && result.reason != StopReason::nan) {
     // Keep the best validation point; its objective and gradient norm are evaluated again. When
     // it is an earlier iterate than the solver's converged one, the fit returns a point that did
@@ -216,9 +221,11 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
     arena.execute([&] {
       outcome.report.objective = objective.value_and_gradient(outcome.parameters, gradient);
     });
-    double sum = 0;
-    for (double g : gradient) sum += g * g;
-    outcome.report.gradient_norm = std::sqrt(sum);
+    // The solver's own measures: with L1 the objective includes the penalty and the norm is the
+    // pseudo-gradient's (they were the smooth part's), and the norm is scaled (solver_common).
+    const solvers_detail::L1Penalty penalty{options.l1, 0, classes * features};
+    outcome.report.objective += penalty.value(outcome.parameters);
+    outcome.report.gradient_norm = penalty.pseudo_gradient_norm(outcome.parameters, gradient);
     ++outcome.report.evaluations;
   }
   outcome.report.pass_equivalents = outcome.report.evaluations + outcome.report.hessian_products +
