@@ -4,6 +4,7 @@
 // agree bitwise for any number of threads.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <vector>
@@ -85,16 +86,36 @@ void check_outputs(const char* function, MatrixView<const T> logits,
                          gradient.data(), gradient_bytes);
 }
 
+// The mean's W > 0 must have a reciprocal that is a normal T (kernels.hpp: 1/max(T) <= W <=
+// 1/min(T)). W is summed in long double, so products s c that underflow double (1e-200 each)
+// are seen instead of making W = 0, a mean "over no weight" (loss 0, zero gradient); a float W
+// beyond 1/FLT_MIN (8.5e37) left 1/W subnormal or the products s c beyond float (gradient
+// -inf, NaN, or 1.9e-5 off).
+template <class T>
+void check_mean_denominator(const char* function, long double total_weight) {
+  const long double reciprocal = 1.0L / total_weight;
+  if (!(reciprocal >= static_cast<long double>(std::numeric_limits<T>::min()) &&
+        reciprocal <= static_cast<long double>(std::numeric_limits<T>::max()))) {
+    char text[48];
+    std::snprintf(text, sizeof text, "%.6Lg", total_weight);
+    detail::fail(function, std::string("the weights (sample times class weights) sum to ") + text +
+                               ", outside what a mean can divide by in " +
+                               (sizeof(T) == 4 ? "float" : "double") +
+                               " (a sum whose reciprocal is a normal number: from 1 / the largest "
+                               "value to 1 / the smallest normal one); rescale them: the mean "
+                               "does not change");
+  }
+}
+
 template <class T>
 CrossEntropyResult run(const char* function, MatrixView<const T> logits,
                        const CrossEntropyOptions<T>& options, MatrixView<T> gradient,
-                       std::span<T> losses, double total_weight, detail::CrossEntropyRows<T> rows,
-                       bool parallel) {
+                       std::span<T> losses, long double total_weight,
+                       detail::CrossEntropyRows<T> rows, bool parallel) {
   const bool mean = options.reduction == Reduction::mean;
-  if (mean && total_weight > 0)
-    detail::check_weight_sum(function, "the weights (sample times class weights)", total_weight,
-                             T(0));
-  const double scale = mean ? (total_weight > 0 ? 1.0 / total_weight : 0.0) : 1.0;
+  if (mean && total_weight > 0) check_mean_denominator<T>(function, total_weight);
+  const double scale =
+      mean ? (total_weight > 0 ? static_cast<double>(1.0L / total_weight) : 0.0) : 1.0;
   rows.logits_stride = logits.stride();
   rows.gradient_stride = gradient.stride();
   rows.classes = logits.cols();
@@ -122,7 +143,7 @@ CrossEntropyResult run(const char* function, MatrixView<const T> logits,
                              });
   double sum = 0;
   for (double value : partial) sum += value;  // block order: independent of the thread count
-  return {mean ? sum * scale : sum, total_weight};
+  return {mean ? sum * scale : sum, static_cast<double>(total_weight)};
 }
 
 template <class T>
@@ -135,7 +156,7 @@ CrossEntropyResult hard_targets(const char* function, MatrixView<const T> logits
   check_outputs(function, logits, options, gradient, losses,
                 {"labels", labels.data(), labels.size_bytes()});
   const auto classes = static_cast<long long>(logits.cols());
-  double total_weight = 0;
+  long double total_weight = 0;
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const std::int32_t label = labels[i];
     if (options.ignore_index && label == *options.ignore_index) continue;
@@ -144,8 +165,8 @@ CrossEntropyResult hard_targets(const char* function, MatrixView<const T> logits
                                  ") is " + std::to_string(label) + ", outside [0, " +
                                  std::to_string(classes) + ")");
     }
-    const double sample = options.sample_weights.empty() ? 1.0 : options.sample_weights[i];
-    const double klass = options.class_weights.empty() ? 1.0 : options.class_weights[label];
+    const long double sample = options.sample_weights.empty() ? 1.0L : options.sample_weights[i];
+    const long double klass = options.class_weights.empty() ? 1.0L : options.class_weights[label];
     total_weight += sample * klass;
   }
   detail::CrossEntropyRows<T> rows;
@@ -185,7 +206,7 @@ CrossEntropyResult soft_targets(const char* function, MatrixView<const T> logits
                                  std::to_string(sum) + ", not 1");
     }
   }
-  double total_weight = static_cast<double>(logits.rows());
+  long double total_weight = static_cast<long double>(logits.rows());
   if (!options.sample_weights.empty()) {
     total_weight = 0;
     for (T weight : options.sample_weights) total_weight += weight;

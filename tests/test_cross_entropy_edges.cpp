@@ -6,8 +6,10 @@
 // or the long double oracle of randomized_rows.hpp.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "isa_each.hpp"
@@ -229,6 +231,167 @@ TEST_CASE("cross_entropy: label smoothing with K from 300 to 30000 within the bo
         }
         CHECK(failures.count == 0);
       }
+    }
+  }
+}
+
+namespace {
+
+template <class T>
+std::string mean_error(std::vector<T> sample_weights, std::vector<T> class_weights,
+                       std::size_t cols) {
+  Matrix<T> z(sample_weights.size(), cols);
+  for (std::size_t i = 0; i < z.rows; ++i)
+    for (std::size_t k = 0; k < cols; ++k) z(i, k) = T(0);
+  CrossEntropyOptions<T> options;
+  options.sample_weights = sample_weights;
+  options.class_weights = class_weights;
+  Matrix<T> g(z.rows, cols);
+  try {
+    softmaxkit::cross_entropy(z.const_view(), std::vector<std::int32_t>(z.rows, 0), options,
+                              g.view());
+  } catch (const softmaxkit::Error& error) {
+    return error.what();
+  }
+  return "<no error>";
+}
+
+}  // namespace
+
+TEST_CASE("cross_entropy: the mean's W must have a normal reciprocal in T, W summed unrounded") {
+  // kernels.hpp: 1/max(T) <= W <= 1/min(T), W in long double. s = c = 1e-200 underflowed W to 0
+  // in double: "a mean over no weight", loss 0 and a zero gradient, no Error. A float W of 1e40
+  // (s = c = 1e20) was accepted and gave gradients of +-inf.
+  for (std::size_t cols : {3, 40}) {
+    INFO("K = " << cols);
+    std::vector<double> tiny_classes(cols, 1e-200);
+    const std::string underflow = mean_error<double>({1e-200, 1e-200}, tiny_classes, cols);
+    CHECK(underflow.find("sum to 2e-400") != std::string::npos);
+    CHECK(underflow.find("rescale them") != std::string::npos);
+    std::vector<float> large_classes(cols, 1e20f);
+    CHECK(mean_error<float>({1e20f}, large_classes, cols).find("sum to 1e+40") !=
+          std::string::npos);
+    // The bounds, one row each: 1/min(T) is 8.5e37 (float), 4.5e307 (double).
+    CHECK(mean_error<float>({8e37f}, {}, cols) == "<no error>");
+    CHECK(mean_error<float>({9e37f}, {}, cols).find("sum to 9e+37") != std::string::npos);
+    CHECK(mean_error<float>({3e-39f}, {}, cols) == "<no error>");
+    CHECK(mean_error<float>({2.8e-39f}, {}, cols).find("float") != std::string::npos);
+    CHECK(mean_error<double>({4e307}, {}, cols) == "<no error>");
+    CHECK(mean_error<double>({5e307}, {}, cols).find("sum to 5e+307") != std::string::npos);
+    CHECK(mean_error<double>({6e-309}, {}, cols) == "<no error>");
+    CHECK(mean_error<double>({5e-309}, {}, cols).find("double") != std::string::npos);
+  }
+}
+
+namespace {
+
+// Zero logits, every class at the row maximum, class weights c = max(T) / 2: the entries are
+// formed by the at-maximum branch, A p - a = ((A - a) - a (K - 1)) / K, whose a (K - 1)
+// overflowed T (g = -inf at K = 40 in float where -9.75e36 is exact for c = 1e37).
+template <class T>
+void check_at_max_large_class_weights(std::size_t cols, double smoothing) {
+  const T c = std::numeric_limits<T>::max() / 2;
+  Matrix<T> z(1, cols);
+  Matrix<T> one_hot(1, cols);
+  for (std::size_t k = 0; k < cols; ++k) z(0, k) = T(0), one_hot(0, k) = k == 1 ? T(1) : T(0);
+  std::vector<T> class_weights(cols, c);
+  CrossEntropyOptions<T> options;
+  options.reduction = Reduction::sum;
+  options.class_weights = class_weights;
+  options.label_smoothing = smoothing;
+  Matrix<T> g_hard(1, cols), g_soft(1, cols);
+  softmaxkit::cross_entropy(z.const_view(), std::vector<std::int32_t>{1}, options, g_hard.view());
+  softmaxkit::cross_entropy(z.const_view(), one_hot.const_view(), options, g_soft.view());
+  const long double K = static_cast<long double>(cols), cl = static_cast<long double>(c);
+  const long double A = cl;  // the smoothed target sums to 1
+  for (std::size_t k = 0; k < cols; ++k) {
+    const long double a = cl * ((k == 1 ? 1.0L - smoothing : 0.0L) + smoothing / K);
+    const long double exact = A / K - a;
+    const long double allowed =
+        softmaxkit::kCrossEntropyRelativeBound * std::max(std::fabs(exact), A / K + a);
+    INFO("K = " << cols << ", smoothing " << smoothing << ", k = " << k);
+    CHECK(std::fabs(static_cast<long double>(g_hard(0, k)) - exact) <= allowed);
+    CHECK(std::fabs(static_cast<long double>(g_soft(0, k)) - exact) <= allowed);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cross_entropy: class weights near T's maximum at the row maximum do not overflow") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (std::size_t cols : {10, 32, 40, 300}) {
+      for (double smoothing : {0.0, 0.1}) {
+        check_at_max_large_class_weights<float>(cols, smoothing);
+        check_at_max_large_class_weights<double>(cols, smoothing);
+      }
+    }
+  }
+}
+
+namespace {
+
+// Hard labels, mean: row 0 has s = 0.27 and class weight c0 = 1e-39 (float; s c0 = 2.7e-40 is
+// subnormal), row 1 weighs 1e-30, so 1/W = 1e30 makes row 0's gradient normal. s c0 rounded to
+// float first carried 2.6e-6 relative into it (4.4 times the bound).
+void check_subnormal_row_weight(std::size_t cols) {
+  Matrix<float> z(2, cols);
+  for (std::size_t i = 0; i < 2; ++i)
+    for (std::size_t k = 0; k < cols; ++k) z(i, k) = float(k % 3) * 0.5f;
+  std::vector<float> class_weights(cols, 1e-30f);
+  class_weights[0] = 1e-39f;
+  const std::vector<float> sample_weights{0.27f, 1.0f};
+  CrossEntropyOptions<float> options;
+  options.class_weights = class_weights;
+  options.sample_weights = sample_weights;
+  Matrix<float> g(2, cols);
+  const std::vector<std::int32_t> labels{0, 1};
+  softmaxkit::cross_entropy(z.const_view(), labels, options, g.view());
+  const long double w0 = 0.27L * static_cast<long double>(class_weights[0]);
+  const long double W = w0 + static_cast<long double>(class_weights[1]);
+  long double sum = 0;
+  for (std::size_t k = 0; k < cols; ++k) sum += std::exp(static_cast<long double>(z(0, k)));
+  for (std::size_t k = 0; k < cols; ++k) {
+    const long double p = std::exp(static_cast<long double>(z(0, k))) / sum;
+    const long double q = k == 0 ? 1.0L : 0.0L;
+    const long double exact = w0 / W * (p - q);
+    const long double allowed =
+        softmaxkit::kCrossEntropyRelativeBound * std::max(std::fabs(exact), w0 / W * (p + q));
+    INFO("K = " << cols << ", k = " << k);
+    CHECK(std::fabs(static_cast<long double>(g(0, k)) - exact) <= allowed);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cross_entropy: a subnormal s c with a large 1/W keeps the gradient within the bound") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (std::size_t cols : {3, 32, 33, 100}) check_subnormal_row_weight(cols);
+  }
+}
+
+TEST_CASE("cross_entropy: a mean over W = 0 is 0, unless a row's loss is NaN") {
+  // kernels.hpp: NaN wins over "defined as 0": every row weighted 0, one with a NaN logit.
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (std::size_t cols : {3, 40}) {
+      INFO("K = " << cols);
+      Matrix<double> z(2, cols);
+      for (std::size_t i = 0; i < 2; ++i)
+        for (std::size_t k = 0; k < cols; ++k) z(i, k) = double(k);
+      CrossEntropyOptions<double> options;
+      const std::vector<double> zero{0.0, 0.0};
+      options.sample_weights = zero;
+      Matrix<double> g(2, cols);
+      const std::vector<std::int32_t> labels{0, 1};
+      auto result = softmaxkit::cross_entropy(z.const_view(), labels, options, g.view());
+      CHECK(result.loss == 0);
+      CHECK(result.total_weight == 0);
+      for (std::size_t k = 0; k < cols; ++k) CHECK(g(0, k) == 0);
+      z(1, 2) = std::numeric_limits<double>::quiet_NaN();
+      result = softmaxkit::cross_entropy(z.const_view(), labels, options, g.view());
+      CHECK(std::isnan(result.loss));
+      CHECK(result.total_weight == 0);
+      for (std::size_t k = 0; k < cols; ++k) CHECK(g(0, k) == 0);
+      for (std::size_t k = 0; k < cols; ++k) CHECK(std::isnan(g(1, k)));
     }
   }
 }

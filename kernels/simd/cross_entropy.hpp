@@ -123,7 +123,12 @@ double cross_entropy_row_sparse(const CrossEntropyRows<T>& block, std::size_t i)
   if (g != nullptr) {
     // Every entry but the target's is w p_k = e_k (w / sum): one multiply per element; the
     // target's entry, w (p - 1), is written on its own afterwards.
-    const T row_weight = weight * block.gradient_scale, sum = row_sum(sums);
+    // s c / W formed in double: s c rounded to a subnormal T first lost its bits (float, s =
+    // 0.27, c = 1e-38, a large 1 / W: 4.4 times the bound).
+    const T row_weight = static_cast<T>(
+        static_cast<double>(block.sample_weights != nullptr ? block.sample_weights[i] : T(1)) *
+        static_cast<double>(class_weight) * static_cast<double>(block.gradient_scale));
+    const T sum = row_sum(sums);
     const T target_exp = g[label];
     const Batch factor(row_weight / sum);
     row_transform<T, Arch>(g, g, classes, T(0),
@@ -198,15 +203,17 @@ double cross_entropy_row_dense(const CrossEntropyRows<T>& block, std::size_t i) 
   if (g != nullptr) {
     const T total_mass = static_cast<T>(mass), sum = row_sum(sums);
     const Batch mass_over_sum(total_mass / sum), scale(weight * block.gradient_scale),
-        excess((sums.ties - T(1)) + sums.rest), inverse_sum(T(1) / sum), all_mass(total_mass);
+        inverse_sum(T(1) / sum), excess_share(((sums.ties - T(1)) + sums.rest) * inverse_sum),
+        all_mass(total_mass);
     row_transform<T, Arch>(
         g, g, classes, T(0), [&](std::size_t k, const Batch& e, std::size_t count) {
           const Batch a = target_mass(k, count);
           // Where e = 1 (the row maximum, p = 1 / sum), A p - a = ((A - a) - a (sum - 1)) / sum:
           // no cancellation when the target mass sits there (a confident row: A - a is exactly 0
           // for a one-hot soft target, as p - 1 on the sparse path), where A e / sum - a would
-          // round to 0.
-          const Batch at_max = ((all_mass - a) - a * excess) * inverse_sum;
+          // round to 0. Each product is taken over sum first: a (sum - 1) overflowed for a
+          // class weight of 1e37 at K = 40 (g = -inf where -9.75e36 is exact).
+          const Batch at_max = (all_mass - a) * inverse_sum - a * excess_share;
           return xsimd::select(e == Batch(T(1)), at_max, e * mass_over_sum - a) * scale;
         });
   }

@@ -158,7 +158,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
 
   alignas(64) T tile[small_k_tile_max_classes * width];  // logits, then exp, then the gradient
   alignas(64) T target_tile[small_k_tile_max_classes * width];
-  alignas(64) T label_lanes[width], weight_lanes[width], ignored_lanes[width];
+  alignas(64) T label_lanes[width], weight_lanes[width], ignored_lanes[width], scale_lanes[width];
   alignas(64) T max_lanes[width], target_logit_lanes[width], log_lanes[width], mass_t_lanes[width];
   alignas(64) double gap_lanes[width], mass_lanes[width];
   bool zero_class_weight[width];  // sparse: the label's class weight is 0
@@ -171,6 +171,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
       std::int32_t label = 0;
       bool ignored = false;
       T weight = T(1);
+      double wide_weight = 1;
       zero_class_weight[lane] = false;
       if (lane < lanes) {
         const std::size_t i = first + lane;
@@ -179,13 +180,18 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
           if (block.has_ignore_index && label == block.ignore_index) ignored = true, label = 0;
         }
         if (block.sample_weights != nullptr) weight = block.sample_weights[i];
+        wide_weight = static_cast<double>(weight);
         if (sparse && block.class_weights != nullptr && !ignored) {
           weight *= block.class_weights[label];
+          wide_weight *= static_cast<double>(block.class_weights[label]);
           zero_class_weight[lane] = block.class_weights[label] == T(0);
         }
       }
       label_lanes[lane] = static_cast<T>(label);
       weight_lanes[lane] = weight;
+      // The gradient's s c / W formed in double (the row path's comment): s c rounded to a
+      // subnormal T first lost its bits.
+      scale_lanes[lane] = static_cast<T>(wide_weight * static_cast<double>(block.gradient_scale));
       ignored_lanes[lane] = ignored ? T(1) : T(0);
     }
     load_tile<T, Arch>(block.logits + first * block.logits_stride, block.logits_stride, classes,
@@ -269,7 +275,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
       const auto ignored = Batch::load_aligned(ignored_lanes) != Batch(T(0));
       const auto all_masked = max == Batch(-infinity) && excess == excess;
       const bool any_masked = xsimd::any(all_masked);  // rare: the common loop skips the select
-      const Batch scale = Batch::load_aligned(weight_lanes) * Batch(block.gradient_scale);
+      const Batch scale = Batch::load_aligned(scale_lanes);
       const Batch inverse_sum = Batch(T(1)) / sum;
       if (sparse) {
         // When the target holds the maximum, p - 1 cancels: take it as -(sum of the others) / sum.
@@ -289,11 +295,13 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
           mass_t_lanes[lane] = static_cast<T>(mass_lanes[lane]);
         const Batch mass = Batch::load_aligned(mass_t_lanes);
         const Batch mass_over_sum = mass / sum;
+        // Over sum before the class weight: a (sum - 1) overflows for a near T's maximum.
+        const Batch excess_share = excess * inverse_sum;
         for (std::size_t k = 0; k < classes; ++k) {
           const Batch e = Batch::load_aligned(tile + k * width);
           const Batch a = target_mass(k);
           // At the row maximum (e = 1) without the cancellation of A p - a (row path's comment).
-          const Batch at_max = ((mass - a) - a * excess) * inverse_sum;
+          const Batch at_max = (mass - a) * inverse_sum - a * excess_share;
           Batch g = xsimd::select(e == Batch(T(1)), at_max, e * mass_over_sum - a) * scale;
           if (any_masked) g = xsimd::select(all_masked, -a * scale, g);
           xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
