@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "isa_each.hpp"
@@ -330,23 +331,27 @@ TEST_CASE("cross_entropy: class weights near T's maximum at the row maximum do n
 
 namespace {
 
-// Hard labels, mean: row 0 has s = 0.27 and class weight c0 = 1e-39 (float; s c0 = 2.7e-40 is
-// subnormal), row 1 weighs 1e-30, so 1/W = 1e30 makes row 0's gradient normal. s c0 rounded to
-// float first carried 2.6e-6 relative into it (4.4 times the bound).
+// Hard labels, mean: row 0's s c0 is subnormal in T (float: s = 0.27, c0 = 1e-39; double:
+// s = c0 = 1e-200, which underflows to 0), row 1 weighs c1 (1e-30; 1e-150), so W ~ c1 makes row
+// 0's gradient a normal number (2.7e-10; 1e-250). s c0 rounded to T first carried 2.6e-6
+// relative into it in float (4.4 times the bound) and made it 0 in double.
+template <class T>
 void check_subnormal_row_weight(std::size_t cols) {
-  Matrix<float> z(2, cols);
+  const bool is_float = std::is_same_v<T, float>;
+  Matrix<T> z(2, cols);
   for (std::size_t i = 0; i < 2; ++i)
-    for (std::size_t k = 0; k < cols; ++k) z(i, k) = float(k % 3) * 0.5f;
-  std::vector<float> class_weights(cols, 1e-30f);
-  class_weights[0] = 1e-39f;
-  const std::vector<float> sample_weights{0.27f, 1.0f};
-  CrossEntropyOptions<float> options;
+    for (std::size_t k = 0; k < cols; ++k) z(i, k) = T(k % 3) * T(0.5);
+  std::vector<T> class_weights(cols, is_float ? T(1e-30) : T(1e-150));
+  class_weights[0] = is_float ? T(1e-39) : T(1e-200);
+  const std::vector<T> sample_weights{is_float ? T(0.27) : T(1e-200), T(1)};
+  CrossEntropyOptions<T> options;
   options.class_weights = class_weights;
   options.sample_weights = sample_weights;
-  Matrix<float> g(2, cols);
+  Matrix<T> g(2, cols);
   const std::vector<std::int32_t> labels{0, 1};
   softmaxkit::cross_entropy(z.const_view(), labels, options, g.view());
-  const long double w0 = 0.27L * static_cast<long double>(class_weights[0]);
+  const long double w0 =
+      static_cast<long double>(sample_weights[0]) * static_cast<long double>(class_weights[0]);
   const long double W = w0 + static_cast<long double>(class_weights[1]);
   long double sum = 0;
   for (std::size_t k = 0; k < cols; ++k) sum += std::exp(static_cast<long double>(z(0, k)));
@@ -365,7 +370,60 @@ void check_subnormal_row_weight(std::size_t cols) {
 
 TEST_CASE("cross_entropy: a subnormal s c with a large 1/W keeps the gradient within the bound") {
   SOFTMAXKIT_FOR_EACH_ISA(isa) {
-    for (std::size_t cols : {3, 32, 33, 100}) check_subnormal_row_weight(cols);
+    for (std::size_t cols : {3, 32, 33, 100}) {
+      check_subnormal_row_weight<float>(cols);
+      check_subnormal_row_weight<double>(cols);
+    }
+  }
+}
+
+namespace {
+
+// A row of only -inf whose s c underflows T (float s = c = 1e-30, double 1e-200), beside a row
+// that makes W accepted: its loss is +inf (kernels.hpp: A > 0), not 0 * inf = NaN as when s c
+// was rounded to T first, and its gradient -s c a / W (row path: it was 0).
+template <class T>
+void check_masked_row_tiny_weight(std::size_t cols) {
+  const bool is_float = std::is_same_v<T, float>;
+  constexpr T inf = std::numeric_limits<T>::infinity();
+  Matrix<T> z(2, cols);
+  for (std::size_t k = 0; k < cols; ++k) z(0, k) = -inf, z(1, k) = T(k % 2);
+  const T tiny = is_float ? T(1e-30) : T(1e-200);
+  std::vector<T> class_weights(cols, is_float ? T(3e-19) : T(1e-150));
+  class_weights[0] = tiny;
+  const std::vector<T> sample_weights{tiny, is_float ? T(1e-20) : T(1)};
+  for (const Reduction reduction : {Reduction::none, Reduction::sum, Reduction::mean}) {
+    CrossEntropyOptions<T> options;
+    options.reduction = reduction;
+    options.class_weights = class_weights;
+    options.sample_weights = sample_weights;
+    Matrix<T> g(2, cols);
+    std::vector<T> losses(2);
+    const auto result = softmaxkit::cross_entropy(z.const_view(), std::vector<std::int32_t>{0, 1},
+                                                  options, g.view(), losses);
+    INFO("K = " << cols << ", reduction " << static_cast<int>(reduction));
+    CHECK(result.loss == std::numeric_limits<double>::infinity());
+    CHECK(losses[0] == inf);
+    const long double w0 = static_cast<long double>(tiny) * static_cast<long double>(tiny);
+    const long double W = w0 + static_cast<long double>(sample_weights[1]) *
+                                   static_cast<long double>(class_weights[1]);
+    const long double exact = reduction == Reduction::mean ? -w0 / W : -w0;
+    if (std::fabs(exact) >= static_cast<long double>(std::numeric_limits<T>::min())) {
+      CHECK(std::fabs(static_cast<long double>(g(0, 0)) - exact) <=
+            softmaxkit::kCrossEntropyRelativeBound * std::fabs(exact));
+    }
+    for (std::size_t k = 1; k < cols; ++k) CHECK(g(0, k) == T(0));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cross_entropy: an all -inf row whose s c underflows still has loss +inf") {
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (std::size_t cols : {4, 32, 40}) {
+      check_masked_row_tiny_weight<float>(cols);
+      check_masked_row_tiny_weight<double>(cols);
+    }
   }
 }
 

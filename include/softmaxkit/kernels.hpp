@@ -45,10 +45,13 @@ inline constexpr double kSoftmaxRowSumBound = std::is_same_v<T, float> ? 1e-6 : 
 // varied logits that averages out, well within e of the exact-logit values; where many classes
 // share one logit 16 to 32 below the maximum it adds up, and against the exact logits the loss
 // and gradient then reach 1.3e-6 (measured; double: 1e-13). Also taken as rounded to T in
-// "exact": a target mass a_ik = c_k ((1 - eps) q_ik + eps / K), eps / K, and a row's weight
-// s_i sigma (times c_{y_i} for hard targets), where one is subnormal in T (float: below 1.2e-38;
-// T cannot hold it better: label smoothing 2.1e-44 at K = 2 put a float loss at logits +-3e38
-// 6.6 % from the unrounded value, a_k = 0.3 x 1e-40 1.9e-5).
+// "exact", where one is subnormal in T (float: below 1.2e-38): a target mass
+// a_ik = c_k ((1 - eps) q_ik + eps / K), eps / K, and on the dense path (soft targets, or label
+// smoothing) a row's weight s_i sigma and the product A_i p_ik. T cannot hold them better, and
+// the hard-label path alone forms its row weight s_i c_{y_i} sigma in a wider type. Measured:
+// label smoothing 2.1e-44 at K = 2 put a float loss at logits +-3e38 6.6 % from the unrounded
+// value, a_k = 0.3 x 1e-40 1.9e-5; float s sigma = 1e-42 with c_y = 1e33 and smoothing 0.1, a
+// gradient entry 5.3e-4 off; A = 4.9e-28 with s = 1.3e29, 2.5e-5 off (2026-12-06 audit).
 // - loss: each per-row loss within e relative + mu (1 + K s_i A_i) absolute, the reduced loss
 //   within e relative + the sum of those (times sigma);
 //   a per-row loss beyond T's range is +inf in `losses` while the (double) result stays finite.
@@ -121,8 +124,9 @@ void log_softmax_rows_parallel(MatrixView<const double> logits, MatrixView<doubl
 // W = sum_i s_i (soft targets). The gradient carries the same scaling (1/W for mean). Mean over
 // W = 0 (no rows, or every row ignored or weighted 0) is defined as 0 with a zero gradient
 // (PyTorch returns NaN); the result reports W so a caller can tell. A row whose loss is NaN
-// (a NaN or +inf logit, or a zero weight times an infinite loss) still makes the loss and its
-// gradient row NaN then: NaN wins over the definition. W is summed in long double (products
+// still makes the loss NaN then: NaN wins over the definition (a NaN or +inf logit makes its
+// gradient row NaN too; a zero weight times an infinite loss, e.g. a target logit of -inf,
+// leaves its gradient row 0). W is summed in long double (products
 // s_i c_k that underflow double still count), and a mean over W > 0 needs 1/W to be a normal T:
 // 1/max(T) <= W <= 1/min(T) (float 2.9e-39 to 8.5e37, double 5.6e-309 to 4.5e307), otherwise
 // Error (a W of 1e-320 gave an infinite loss, an overflowed one NaN, s = c = 1e-200 a W of 0 and

@@ -74,20 +74,22 @@ double ignored_row(const CrossEntropyRows<T>& block, std::size_t i) {
 // +inf loss), else 0; gradient = w sigma (A p - a) = -w sigma a. exp(z - max) would be NaN here
 // (-inf - -inf), so such rows are finished before the exp pass, alike on every path.
 // target_mass(k, count): a_k for the batch at k (the sparse path: the one-hot of the label).
+// The row weight is s (times c_y, class_weight, on the sparse path), kept apart: s c rounded to
+// T could underflow to 0 and turn the +inf loss into 0 * inf = NaN (s = c = 1e-200).
 template <class T, class Arch, class TargetMass>
-double all_masked_row(const CrossEntropyRows<T>& block, std::size_t i, T row_weight, bool has_mass,
-                      TargetMass&& target_mass) {
+double all_masked_row(const CrossEntropyRows<T>& block, std::size_t i, T sample, T class_weight,
+                      bool has_mass, TargetMass&& target_mass) {
   using Batch = xsimd::batch<T, Arch>;
   if (block.gradient != nullptr) {
     T* g = block.gradient + i * block.gradient_stride;
-    const Batch scale(-row_weight * block.gradient_scale);
+    const Batch scale(-row_gradient_weight(sample, class_weight, block.gradient_scale));
     row_transform<T, Arch>(g, g, block.classes, T(0),
                            [&](std::size_t k, const Batch&, std::size_t count) {
                              return target_mass(k, count) * scale;
                            });
   }
   const double loss = has_mass ? std::numeric_limits<double>::infinity() : 0.0;
-  const double weighted = static_cast<double>(row_weight) * loss;
+  const double weighted = static_cast<double>(sample) * loss;  // has_mass: class_weight > 0
   if (block.losses != nullptr) block.losses[i] = static_cast<T>(weighted);
   return weighted;
 }
@@ -98,9 +100,8 @@ double cross_entropy_row_sparse(const CrossEntropyRows<T>& block, std::size_t i)
   using Batch = xsimd::batch<T, Arch>;
   const std::int32_t label = block.labels[i];
   if (block.has_ignore_index && label == block.ignore_index) return ignored_row<T, Arch>(block, i);
-  T weight = block.sample_weights != nullptr ? block.sample_weights[i] : T(1);
+  const T sample = block.sample_weights != nullptr ? block.sample_weights[i] : T(1);
   const T class_weight = block.class_weights != nullptr ? block.class_weights[label] : T(1);
-  weight *= class_weight;
   const T* z = block.logits + i * block.logits_stride;
   T* g = block.gradient != nullptr ? block.gradient + i * block.gradient_stride : nullptr;
   const std::size_t classes = block.classes;
@@ -108,7 +109,7 @@ double cross_entropy_row_sparse(const CrossEntropyRows<T>& block, std::size_t i)
   if (max == -std::numeric_limits<T>::infinity() && !row_has_nan(z, classes)) {
     const Batch lanes = lane_indices<T, Arch>();
     return all_masked_row<T, Arch>(
-        block, i, weight, class_weight != T(0), [&](std::size_t k, std::size_t) {
+        block, i, sample, class_weight, class_weight != T(0), [&](std::size_t k, std::size_t) {
           return xsimd::select(lanes == Batch(static_cast<T>(label) - static_cast<T>(k)),
                                Batch(T(1)), Batch(T(0)));
         });
@@ -123,11 +124,7 @@ double cross_entropy_row_sparse(const CrossEntropyRows<T>& block, std::size_t i)
   if (g != nullptr) {
     // Every entry but the target's is w p_k = e_k (w / sum): one multiply per element; the
     // target's entry, w (p - 1), is written on its own afterwards.
-    // s c / W formed in double: s c rounded to a subnormal T first lost its bits (float, s =
-    // 0.27, c = 1e-38, a large 1 / W: 4.4 times the bound).
-    const T row_weight = static_cast<T>(
-        static_cast<double>(block.sample_weights != nullptr ? block.sample_weights[i] : T(1)) *
-        static_cast<double>(class_weight) * static_cast<double>(block.gradient_scale));
+    const T row_weight = row_gradient_weight(sample, class_weight, block.gradient_scale);
     const T sum = row_sum(sums);
     const T target_exp = g[label];
     const Batch factor(row_weight / sum);
@@ -139,9 +136,8 @@ double cross_entropy_row_sparse(const CrossEntropyRows<T>& block, std::size_t i)
     g[label] = target_logit == max ? -row_weight * (((sums.ties - T(1)) + sums.rest) / sum)
                                    : row_weight * (target_exp / sum - T(1));
   }
-  const double weighted = sparse_row_loss(
-      max, target_logit, row_log_sum(sums),
-      block.sample_weights != nullptr ? block.sample_weights[i] : T(1), class_weight);
+  const double weighted =
+      sparse_row_loss(max, target_logit, row_log_sum(sums), sample, class_weight);
   if (block.losses != nullptr) block.losses[i] = static_cast<T>(weighted);
   return weighted;
 }
@@ -188,7 +184,7 @@ double cross_entropy_row_dense(const CrossEntropyRows<T>& block, std::size_t i) 
       const std::size_t count = classes - k < Batch::size ? classes - k : Batch::size;
       has_mass = xsimd::any(target_mass(k, count) != Batch(T(0)));
     }
-    return all_masked_row<T, Arch>(block, i, weight, has_mass, target_mass);
+    return all_masked_row<T, Arch>(block, i, weight, T(1), has_mass, target_mass);
   }
   TargetSums<T, Arch, TargetLanes::one_row> targets{Batch(max)};
   const auto sums = row_exp_sum<T, Arch>(

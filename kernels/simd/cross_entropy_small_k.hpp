@@ -38,6 +38,20 @@
 
 namespace softmaxkit::simd::SOFTMAXKIT_SIMD_ISA {
 
+// A hard-target row's gradient weight s c sigma, rounded once to T from a type whose range
+// holds any product of T's (double for float, long double for double): s c rounded to a
+// subnormal T first lost its bits (float s = 0.27, c = 1e-39: 2.6e-6 with a large 1/W), or to 0
+// (double s = c = 1e-200 beside a row of 1e-150: a gradient of 0 where 1e-250 is exact).
+// Without a class weight it is s sigma in T, the bits of the other rows. Here, not in common/:
+// each ISA's copy is compiled with its own flags.
+template <class T>
+T row_gradient_weight(T sample, T class_weight, T scale) {
+  if (class_weight == T(1)) return sample * scale;
+  using Wide = std::conditional_t<std::is_same_v<T, float>, double, long double>;
+  return static_cast<T>(static_cast<Wide>(sample) * static_cast<Wide>(class_weight) *
+                        static_cast<Wide>(scale));
+}
+
 using detail::CrossEntropyRows;
 
 // The sparse paths' weighted row loss s (c L), L = (max - target logit) + log_sum: the loss
@@ -170,8 +184,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
     for (std::size_t lane = 0; lane < width; ++lane) {
       std::int32_t label = 0;
       bool ignored = false;
-      T weight = T(1);
-      double wide_weight = 1;
+      T weight = T(1), class_weight = T(1);
       zero_class_weight[lane] = false;
       if (lane < lanes) {
         const std::size_t i = first + lane;
@@ -180,18 +193,16 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
           if (block.has_ignore_index && label == block.ignore_index) ignored = true, label = 0;
         }
         if (block.sample_weights != nullptr) weight = block.sample_weights[i];
-        wide_weight = static_cast<double>(weight);
         if (sparse && block.class_weights != nullptr && !ignored) {
-          weight *= block.class_weights[label];
-          wide_weight *= static_cast<double>(block.class_weights[label]);
-          zero_class_weight[lane] = block.class_weights[label] == T(0);
+          class_weight = block.class_weights[label];
+          zero_class_weight[lane] = class_weight == T(0);
         }
       }
       label_lanes[lane] = static_cast<T>(label);
+      // s alone: the loss takes c apart (sparse_row_loss; an all-masked row's +inf must not
+      // meet an s c rounded to 0), and dense lanes have no class weight here.
       weight_lanes[lane] = weight;
-      // The gradient's s c / W formed in double (the row path's comment): s c rounded to a
-      // subnormal T first lost its bits.
-      scale_lanes[lane] = static_cast<T>(wide_weight * static_cast<double>(block.gradient_scale));
+      scale_lanes[lane] = row_gradient_weight(weight, class_weight, block.gradient_scale);
       ignored_lanes[lane] = ignored ? T(1) : T(0);
     }
     load_tile<T, Arch>(block.logits + first * block.logits_stride, block.logits_stride, classes,
