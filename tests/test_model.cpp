@@ -542,6 +542,49 @@ TEST_CASE("early stopping that ends at the start reports the start's validation 
   }
 }
 
+TEST_CASE("early stopping counts the start: a better-scoring warm start is kept") {
+  // The 2026-12-06 audit: warm from the l2 = 0.01 optimum of all rows, the fit with a quarter
+  // held out moved to iterates scoring 0.75 on them and returned one, while the start (scored
+  // 0.8125 at max_iterations = 0) was never a candidate. Whatever the data, the returned
+  // accuracy is at least the start's, and is the returned model's own on the held-out rows.
+  std::mt19937 generator(3);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  Synthetic data{200, 4, 3, {}, {}};
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    for (std::size_t j = 0; j < data.cols; ++j) data.features.push_back(noise(generator));
+    const int label = (data.features[i * 4] > 0) + (data.features[i * 4 + 1] > 0.3);
+    data.labels.push_back(label * 3 + 1);
+  }
+  const double fraction = 0.25;
+  for (const double l1 : {0.0, 0.01}) {
+    CAPTURE(l1);
+    softmaxkit::SoftmaxRegression base(softmaxkit::FitOptions{.l2 = 0.01});
+    base.fit(data.view(), data.labels);
+    auto warm_fit = [&](int max_iterations) {
+      softmaxkit::SoftmaxRegression model = base;
+      model.options().l1 = l1;
+      model.options().warm_start = true;
+      model.options().validation_fraction = fraction;
+      model.options().max_iterations = max_iterations;
+      const softmaxkit::FitReport report = model.fit(data.view(), data.labels);
+      // The held-out rows' accuracy of the returned model, through predict.
+      std::size_t held_out = 0, correct = 0;
+      const std::vector<std::int32_t> predicted = model.predict(data.view());
+      for (std::size_t i = 0; i < data.rows; ++i) {
+        if (!softmaxkit::detail::is_held_out(i, fraction)) continue;
+        ++held_out;
+        correct += predicted[i] == data.labels[i];
+      }
+      REQUIRE(report.validation_accuracy.has_value());
+      CHECK(*report.validation_accuracy ==
+            static_cast<double>(correct) / static_cast<double>(held_out));
+      return *report.validation_accuracy;
+    };
+    const double at_start = warm_fit(0);
+    CHECK(warm_fit(1000) >= at_start);
+  }
+}
+
 TEST_CASE("early stopping with L1 reports the penalised objective and the pseudo-gradient norm") {
   // The best point's objective and norm are evaluated again after the fit: they were the smooth
   // part's (no l1 |W|_1, the plain gradient's norm) while FitReport says "penalties included"

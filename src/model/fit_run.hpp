@@ -140,13 +140,9 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
       const solvers_detail::L1Penalty penalty{options.l1, 0, classes * features};
       initial_gradient_norm = penalty.pseudo_gradient_norm(point, gradient);
     } else if (!initial_gradient_norm) {
-      double sum = 0;
-      for (double g : gradient) sum += g * g;
-      // Outside the normal range the sum of squares over- or underflowed (a feature of 1e200
-      // gave inf, which fit_path then passed on as reference_gradient_norm): the scaled norm.
-      initial_gradient_norm = std::isfinite(sum) && sum >= std::numeric_limits<double>::min()
-                                  ? std::sqrt(sum)
-                                  : solvers_detail::norm2(gradient);
+      // The solver's own scaled norm, so that it equals gradient_norm at the same point (a plain
+      // sum of squares overflowed for a feature of 1e200, and in range it differed by an ulp).
+      initial_gradient_norm = solvers_detail::norm2(gradient);
     }
     return value;
   };
@@ -182,6 +178,10 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
       // Without a penalty every value along those directions is optimal: the start stays.
       if (lambda > 0) centre_start(outcome.parameters, metric->centred_columns(), classes);
     }
+    // The start is a point reached: a warm start better on the held-out rows than every iterate
+    // is the best one (it was never a candidate, and a fit that stopped at its start reported
+    // no validation accuracy).
+    early_stopping.observe(outcome.parameters);
     result = minimize(solver_objective, outcome.parameters, solver);
   });
   const double setup_seconds =
@@ -200,11 +200,6 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
     outcome.report.metric = metric->describe();
   }
   outcome.report.seconds = result.seconds + std::max(setup_seconds, 0.0);
-  // A fit that stopped at its start (max_iterations = 0, a tolerance the start meets) never
-  // called back: its start is the only point reached, and the best one.
-  if (early_stopping.active() && !early_stopping.has_best() && result.reason != StopReason::nan) {
-    early_stopping.observe(outcome.parameters);
-  }
   if (early_stopping.has_best() && result.reason != StopReason::nan) {
     // Keep the best validation point; its objective and gradient norm are evaluated again. When
     // it is an earlier iterate than the solver's converged one, the fit returns a point that did
