@@ -4,7 +4,6 @@
 // agree bitwise for any number of threads.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <string>
 #include <vector>
@@ -86,34 +85,16 @@ void check_outputs(const char* function, MatrixView<const T> logits,
                          gradient.data(), gradient_bytes);
 }
 
-// The mean's W > 0 must have a reciprocal that is a normal T (kernels.hpp: 1/max(T) <= W <=
-// 1/min(T)). W is summed in long double, so products s c that underflow double (1e-200 each)
-// are seen instead of making W = 0, a mean "over no weight" (loss 0, zero gradient); a float W
-// beyond 1/FLT_MIN (8.5e37) left 1/W subnormal or the products s c beyond float (gradient
-// -inf, NaN, or 1.9e-5 off).
-template <class T>
-void check_mean_denominator(const char* function, long double total_weight) {
-  const long double reciprocal = 1.0L / total_weight;
-  if (!(reciprocal >= static_cast<long double>(std::numeric_limits<T>::min()) &&
-        reciprocal <= static_cast<long double>(std::numeric_limits<T>::max()))) {
-    char text[48];
-    std::snprintf(text, sizeof text, "%.6Lg", total_weight);
-    detail::fail(function, std::string("the weights (sample times class weights) sum to ") + text +
-                               ", outside what a mean can divide by in " +
-                               (sizeof(T) == 4 ? "float" : "double") +
-                               " (a sum whose reciprocal is a normal number: from 1 / the largest "
-                               "value to 1 / the smallest normal one); rescale them: the mean "
-                               "does not change");
-  }
-}
-
 template <class T>
 CrossEntropyResult run(const char* function, MatrixView<const T> logits,
                        const CrossEntropyOptions<T>& options, MatrixView<T> gradient,
                        std::span<T> losses, long double total_weight,
                        detail::CrossEntropyRows<T> rows, bool parallel) {
   const bool mean = options.reduction == Reduction::mean;
-  if (mean && total_weight > 0) check_mean_denominator<T>(function, total_weight);
+  // W in long double (products s c that underflow double still count), 1/W a normal T.
+  if (mean && total_weight > 0)
+    detail::check_weight_sum(function, "the weights (sample times class weights)", total_weight,
+                             T(0), detail::WeightSumRule::normal_reciprocal);
   const double scale =
       mean ? (total_weight > 0 ? static_cast<double>(1.0L / total_weight) : 0.0) : 1.0;
   rows.logits_stride = logits.stride();

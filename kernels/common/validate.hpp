@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,20 +23,35 @@ void check_not_null(std::string_view function, std::string_view argument, const 
   }
 }
 
-// A mean's denominator W (a sum of weights, > 0): the loss and gradient are scaled by 1/W in T,
-// so W must be finite and 1/W finite in T. A sum of 1e-320 (or 1e-40 in float) made 1/W
-// infinite and the gradient NaN; a sum that overflowed made the loss NaN. The mean does not
-// change when all weights are scaled by the same factor, so the message says to rescale them.
+// A mean's denominator W (a sum of weights, > 0): the loss and gradient are scaled by 1/W in T.
+// finite_reciprocal (the fits): W finite and 1/W finite in T. A sum of 1e-320 (or 1e-40 in float)
+// made 1/W infinite and the gradient NaN; a sum that overflowed made the loss NaN.
+// normal_reciprocal (cross_entropy, whose W is summed in long double): 1/W a normal T, 1/max(T)
+// <= W <= 1/min(T); a double W of 0 from products of 1e-200 and a float W of 1e40 slipped
+// through the first rule. The mean does not change when all weights are scaled by the same
+// factor, so the message says to rescale them.
+enum class WeightSumRule { finite_reciprocal, normal_reciprocal };
+
 template <class T>
-void check_weight_sum(std::string_view function, std::string_view argument, double sum, T) {
-  if (!std::isfinite(sum) || !std::isfinite(static_cast<T>(1.0 / sum))) {
+void check_weight_sum(std::string_view function, std::string_view argument, long double sum, T,
+                      WeightSumRule rule = WeightSumRule::finite_reciprocal) {
+  const bool normal = rule == WeightSumRule::normal_reciprocal;
+  const long double reciprocal = 1.0L / sum;
+  const bool fits = normal
+                        ? reciprocal >= static_cast<long double>(std::numeric_limits<T>::min()) &&
+                              reciprocal <= static_cast<long double>(std::numeric_limits<T>::max())
+                        : std::isfinite(static_cast<double>(sum)) &&
+                              std::isfinite(static_cast<T>(1.0 / static_cast<double>(sum)));
+  if (!fits) {
     char text[32];
-    std::snprintf(text, sizeof text, "%.6g", sum);
+    std::snprintf(text, sizeof text, "%.6Lg", sum);
     fail(function, std::string(argument) + " sum to " + text +
                        ", outside what a mean can divide by in " +
                        (sizeof(T) == 4 ? "float" : "double") +
-                       " (a finite sum of at least 1 / the largest value); rescale them: the "
-                       "mean does not change");
+                       (normal ? " (a sum whose reciprocal is a normal number: from 1 / the "
+                                 "largest value to 1 / the smallest normal one)"
+                               : " (a finite sum of at least 1 / the largest value)") +
+                       "; rescale them: the mean does not change");
   }
 }
 

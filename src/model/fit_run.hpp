@@ -122,6 +122,9 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
   outcome.parameters.resize(objective.size(), 0.0);
 
   Objective solver_objective = objective.as_objective();
+  // OWL-QN's penalty on W (solver_options' l1 range); inactive without L1, where its
+  // pseudo-gradient norm is norm2.
+  const solvers_detail::L1Penalty penalty{options.l1, 0, classes * features};
   std::optional<double> initial_gradient_norm;
   int value_evaluations = 0, hessian_products = 0;
   solver_objective.hessian_vector = [&](std::span<const double> point, std::span<const double> v,
@@ -133,17 +136,12 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
                                             std::span<double> gradient) {
     ++value_evaluations;
     const double value = objective.value_and_gradient(point, gradient);
-    if (!initial_gradient_norm && options.l1 > 0) {
-      // OWL-QN's stopping rule tests the pseudo-gradient (solvers.hpp): report the norm the rule
-      // used, so that a warm fit given it as reference_gradient_norm stops where a cold one
-      // does (the smooth gradient's norm was reported: 5e-7 where the rule's was 2.4).
-      const solvers_detail::L1Penalty penalty{options.l1, 0, classes * features};
+    // The norm the solver's rule tests, so that a warm fit given it as reference_gradient_norm
+    // stops where a cold one does: with L1 the pseudo-gradient's (the smooth gradient's was
+    // reported, 5e-7 where the rule's was 2.4), else the scaled norm2 (a plain sum of squares
+    // overflowed for a feature of 1e200, and in range differed from gradient_norm by an ulp).
+    if (!initial_gradient_norm)
       initial_gradient_norm = penalty.pseudo_gradient_norm(point, gradient);
-    } else if (!initial_gradient_norm) {
-      // The solver's own scaled norm, so that it equals gradient_norm at the same point (a plain
-      // sum of squares overflowed for a feature of 1e200, and in range it differed by an ulp).
-      initial_gradient_norm = solvers_detail::norm2(gradient);
-    }
     return value;
   };
 
@@ -218,7 +216,6 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
     });
     // The solver's own measures: with L1 the objective includes the penalty and the norm is the
     // pseudo-gradient's (they were the smooth part's), and the norm is scaled (solver_common).
-    const solvers_detail::L1Penalty penalty{options.l1, 0, classes * features};
     outcome.report.objective += penalty.value(outcome.parameters);
     outcome.report.gradient_norm = penalty.pseudo_gradient_norm(outcome.parameters, gradient);
     ++outcome.report.evaluations;

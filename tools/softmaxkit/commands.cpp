@@ -58,11 +58,11 @@ const CLI::Validator whole_number(
 // clamped it, and the later limit check named a number never given.
 const CLI::Validator count_number(
     [](std::string& text) {
+      if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+        return "must be a whole number >= 0, not '" + text + "'";
       std::uint64_t value = 0;
       const char* end = text.data() + text.size();
       const auto [stop, error] = std::from_chars(text.data(), end, value);
-      if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
-        return "must be a whole number >= 0, not '" + text + "'";
       return error == std::errc() && stop == end ? std::string() : "'" + text + "' is out of range";
     },
     "UINT");
