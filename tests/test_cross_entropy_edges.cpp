@@ -238,23 +238,39 @@ TEST_CASE("cross_entropy: label smoothing with K from 300 to 30000 within the bo
 
 namespace {
 
+// The message (or "<no error>") of a mean over these weights, the same for cross_entropy and
+// cross_entropy_parallel, and, without class weights, for soft one-hot targets (W = sum s).
 template <class T>
 std::string mean_error(std::vector<T> sample_weights, std::vector<T> class_weights,
                        std::size_t cols) {
-  Matrix<T> z(sample_weights.size(), cols);
+  Matrix<T> z(sample_weights.size(), cols), one_hot(sample_weights.size(), cols);
   for (std::size_t i = 0; i < z.rows; ++i)
-    for (std::size_t k = 0; k < cols; ++k) z(i, k) = T(0);
+    for (std::size_t k = 0; k < cols; ++k) z(i, k) = T(0), one_hot(i, k) = T(k == 0);
   CrossEntropyOptions<T> options;
   options.sample_weights = sample_weights;
   options.class_weights = class_weights;
-  Matrix<T> g(z.rows, cols);
-  try {
-    softmaxkit::cross_entropy(z.const_view(), std::vector<std::int32_t>(z.rows, 0), options,
-                              g.view());
-  } catch (const softmaxkit::Error& error) {
-    return error.what();
+  const std::vector<std::int32_t> labels(z.rows, 0);
+  std::vector<std::string> messages;
+  for (int form = 0; form < (class_weights.empty() ? 4 : 2); ++form) {
+    Matrix<T> g(z.rows, cols);
+    try {
+      if (form == 0) softmaxkit::cross_entropy(z.const_view(), labels, options, g.view());
+      if (form == 1) softmaxkit::cross_entropy_parallel(z.const_view(), labels, options, g.view());
+      if (form == 2)
+        softmaxkit::cross_entropy(z.const_view(), one_hot.const_view(), options, g.view());
+      if (form == 3)
+        softmaxkit::cross_entropy_parallel(z.const_view(), one_hot.const_view(), options, g.view());
+      messages.push_back("<no error>");
+    } catch (const softmaxkit::Error& error) {
+      messages.push_back(error.what());
+    }
+    // The forms name their own function ("cross_entropy_parallel: ..."): compare from there.
+    const std::string& last = messages.back();
+    const std::string& first = messages.front();
+    CHECK(last.substr(last.find(':') == std::string::npos ? 0 : last.find(':')) ==
+          first.substr(first.find(':') == std::string::npos ? 0 : first.find(':')));
   }
-  return "<no error>";
+  return messages.front();
 }
 
 }  // namespace
