@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/validate.hpp"
 #include "isa_each.hpp"
 #include "randomized_rows.hpp"
 #include "row_oracle.hpp"
@@ -298,6 +299,32 @@ TEST_CASE("cross_entropy: the mean's W must have a normal reciprocal in T, W sum
     CHECK(mean_error<double>({6e-309}, {}, cols) == "<no error>");
     CHECK(mean_error<double>({5e-309}, {}, cols).find("double") != std::string::npos);
   }
+}
+
+TEST_CASE("cross_entropy: a refused W is printed outside the range the message states") {
+  // 2^-128 = 2.93873588e-39 is below float's 1 / max = 2.93873605e-39; at 6 digits it read
+  // "2.93874e-39", inside the range. The message now adds digits until the printed sum is
+  // outside, and states the bounds themselves (max_digits10 of T).
+  const std::string below = mean_error<float>({0x1p-128f}, {}, 3);
+  CAPTURE(below);
+  CHECK(below.find("sum to 2.938736e-39,") != std::string::npos);
+  CHECK(below.find("from 1 / the largest value, 2.93873605e-39, to 1 / the smallest normal one, "
+                   "8.50705917e+37)") != std::string::npos);
+  const std::string above = mean_error<double>({5e307}, {}, 3);
+  CAPTURE(above);
+  CHECK(above.find("sum to 5e+307,") != std::string::npos);
+  CHECK(above.find("5.5626846462680041e-309, to 1 / the smallest normal one, "
+                   "4.4942328371557898e+307)") != std::string::npos);
+  // The fits' rule states its one bound the same way.
+  std::string message = "<no error>";
+  try {
+    softmaxkit::detail::check_weight_sum("f", "w", 2e-39L, 0.0f);
+  } catch (const softmaxkit::Error& error) {
+    message = error.what();
+  }
+  CAPTURE(message);
+  CHECK(message.find("w sum to 2e-39, outside what a mean can divide by in float (a finite sum of "
+                     "at least 1 / the largest value, 2.93873605e-39)") != std::string::npos);
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <span>
 #include <string>
@@ -33,26 +34,44 @@ void check_not_null(std::string_view function, std::string_view argument, const 
 enum class WeightSumRule { finite_reciprocal, normal_reciprocal };
 
 template <class T>
+bool weight_sum_fits(long double sum, WeightSumRule rule) {
+  if (rule == WeightSumRule::normal_reciprocal) {
+    const long double reciprocal = 1.0L / sum;
+    return reciprocal >= static_cast<long double>(std::numeric_limits<T>::min()) &&
+           reciprocal <= static_cast<long double>(std::numeric_limits<T>::max());
+  }
+  return std::isfinite(static_cast<double>(sum)) &&
+         std::isfinite(static_cast<T>(1.0 / static_cast<double>(sum)));
+}
+
+// The message states the range's bounds (max_digits10 of T) and prints the sum with 6 significant
+// digits, or with as many more as it takes for the printed number to be outside the range too (a
+// float sum of 2^-128 = 2.93873588e-39 is below 1 / max = 2.93873605e-39, but at 6 digits it
+// reads 2.93874e-39, inside).
+template <class T>
 void check_weight_sum(std::string_view function, std::string_view argument, long double sum, T,
                       WeightSumRule rule = WeightSumRule::finite_reciprocal) {
-  const bool normal = rule == WeightSumRule::normal_reciprocal;
-  const long double reciprocal = 1.0L / sum;
-  const bool fits = normal
-                        ? reciprocal >= static_cast<long double>(std::numeric_limits<T>::min()) &&
-                              reciprocal <= static_cast<long double>(std::numeric_limits<T>::max())
-                        : std::isfinite(static_cast<double>(sum)) &&
-                              std::isfinite(static_cast<T>(1.0 / static_cast<double>(sum)));
-  if (!fits) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.6Lg", sum);
-    fail(function, std::string(argument) + " sum to " + text +
-                       ", outside what a mean can divide by in " +
-                       (sizeof(T) == 4 ? "float" : "double") +
-                       (normal ? " (a sum whose reciprocal is a normal number: from 1 / the "
-                                 "largest value to 1 / the smallest normal one)"
-                               : " (a finite sum of at least 1 / the largest value)") +
-                       "; rescale them: the mean does not change");
+  if (weight_sum_fits<T>(sum, rule)) return;
+  char text[48];
+  for (int digits = 6; digits <= std::numeric_limits<long double>::max_digits10; ++digits) {
+    std::snprintf(text, sizeof text, "%.*Lg", digits, sum);
+    if (!weight_sum_fits<T>(std::strtold(text, nullptr), rule)) break;
   }
+  char low[32], high[32];
+  constexpr int bound_digits = std::numeric_limits<T>::max_digits10;
+  std::snprintf(low, sizeof low, "%.*Lg", bound_digits,
+                1.0L / static_cast<long double>(std::numeric_limits<T>::max()));
+  std::snprintf(high, sizeof high, "%.*Lg", bound_digits,
+                1.0L / static_cast<long double>(std::numeric_limits<T>::min()));
+  const std::string range =
+      rule == WeightSumRule::normal_reciprocal
+          ? std::string("a sum whose reciprocal is a normal number: from 1 / the largest value, ") +
+                low + ", to 1 / the smallest normal one, " + high
+          : std::string("a finite sum of at least 1 / the largest value, ") + low;
+  fail(function, std::string(argument) + " sum to " + text +
+                     ", outside what a mean can divide by in " +
+                     (sizeof(T) == 4 ? "float" : "double") + " (" + range +
+                     "); rescale them: the mean does not change");
 }
 
 // True when [a, a+a_count) and [b, b+b_count) share memory but do not start at the same address.
