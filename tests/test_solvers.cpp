@@ -485,6 +485,61 @@ TEST_CASE("an unreachable tolerance ends honestly at the best point found") {
 }
 
 namespace {
+// f(x) = 1 + 0.5 ||x||^2, g = x, and a Hessian-vector product of curvature `curvature` (the true
+// one is 1): each Newton-CG step is -x / curvature, so ||g|| shrinks by 1 - 1 / curvature a step.
+// With ||x|| ~ 1e-9 the computed f is exactly 1: below rounding level of f.
+Objective flat_creeping_quadratic(double curvature) {
+  Objective o;
+  o.size = 4;
+  o.value_and_gradient = [](std::span<const double> x, std::span<double> g) {
+    double squares = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      g[i] = x[i];
+      squares += x[i] * x[i];
+    }
+    return 1 + 0.5 * squares;
+  };
+  o.hessian_vector = [curvature](std::span<const double>, std::span<const double> v,
+                                 std::span<double> hv) {
+    for (std::size_t i = 0; i < v.size(); ++i) hv[i] = curvature * v[i];
+  };
+  return o;
+}
+}  // namespace
+
+TEST_CASE("Newton-CG's stall rule: 20 accepted steps that neither lower f nor halve ||g||") {
+  // solvers.hpp, StopReason::no_progress. Below rounding level of f Newton-CG accepts a step
+  // that lowers ||g|| at all; without the rule this creep ran to max_iterations.
+  SUBCASE("f flat, ||g|| down 1 % a step: no_progress after exactly 20 iterations") {
+    std::vector<double> x{1e-9, -2e-9, 3e-9, 0.5e-9};
+    const SolverResult r =
+        minimize(flat_creeping_quadratic(100), x, options_for(SolverKind::newton_cg, 1e-300));
+    CHECK(r.reason == StopReason::no_progress);
+    CHECK(r.iterations == 20);
+    CHECK(r.objective == 1.0);
+    // Every step was taken: x0 * 0.99^20 (up to rounding of the 20 products).
+    CHECK(x[0] == doctest::Approx(1e-9 * std::pow(0.99, 20)).epsilon(1e-12));
+  }
+  SUBCASE("f flat, ||g|| halved every step: progress, so max_iterations") {
+    std::vector<double> x{1e-9, -2e-9, 3e-9, 0.5e-9};
+    SolverOptions opt = options_for(SolverKind::newton_cg, 1e-300);
+    opt.max_iterations = 200;
+    const SolverResult r = minimize(flat_creeping_quadratic(2), x, opt);
+    CHECK(r.reason == StopReason::max_iterations);
+    CHECK(r.iterations == 200);
+    CHECK(x[0] == std::ldexp(1e-9, -200));  // halving is exact in binary
+  }
+  SUBCASE("f above rounding and lowered by every step: never stalled") {
+    std::vector<double> x{1.0, -2.0, 3.0, 0.5};
+    SolverOptions opt = options_for(SolverKind::newton_cg, 1e-300);
+    opt.max_iterations = 500;
+    const SolverResult r = minimize(flat_creeping_quadratic(100), x, opt);
+    CHECK(r.reason == StopReason::max_iterations);
+    CHECK(r.objective < 1 + 0.5 * 14.25 * std::pow(0.99, 2 * 499));
+  }
+}
+
+namespace {
 // f(x) = 0.5 ||x||^2 with the gradient's sign flipped: no method can make progress with it.
 Objective lying_gradient() {
   Objective o;

@@ -110,7 +110,11 @@ enum class StopReason {
   line_search_failed,  // no step along the direction met the line search's conditions
   // The step was zero, or (structured) 20 iterations in a row lowered neither the objective nor
   // the gradient norm below their lowest values so far: f and the slope are rounding there (a
-  // float objective near its optimum with a tolerance it cannot reach).
+  // float objective near its optimum with a tolerance it cannot reach). Newton-CG: its trust
+  // radius fell below rounding level of x, or 20 accepted steps in a row neither lowered the
+  // objective below its lowest value so far nor halved the gradient norm since the last one that
+  // did (below rounding level of f it accepts steps that lower the gradient norm at all, which
+  // rounding lets it do by ~1 % a step indefinitely).
   no_progress,
   // The objective or the tested gradient norm is NaN or infinite (NaN or inf in the data, or an
   // overflow such as an absurd penalty in float). Never reported as converged: a NaN norm does

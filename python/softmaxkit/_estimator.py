@@ -525,7 +525,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             else:
                 cause = ("the objective's decrease fell below float64's rounding (a badly "
                          "conditioned problem: extreme C or feature scales); rescale the "
-                         "features, increase tol or try solver='newton'")
+                         "features, increase tol" +
+                         (" or try solver='newton'" if self.solver != "newton" else ""))
             warnings.warn(
                 f"SoftmaxRegression stopped before reaching tol={self.tol} "
                 f"({report['reason']}, gradient norm {report['gradient_norm']:.3g}): {cause}",
