@@ -529,6 +529,23 @@ TEST_CASE("Newton-CG's stall rule: 20 accepted steps that neither lower f nor ha
     CHECK(r.iterations == 200);
     CHECK(x[0] == std::ldexp(1e-9, -200));  // halving is exact in binary
   }
+  SUBCASE("steps on the trust region's boundary, f too large to show the decrease: converged") {
+    // f = 1e30 + (x - 1e9)^2 / 2e6 from x = 0: the radius doubles from 1 on every accepted step
+    // and f does not change representably until the minimum is near; the rule's first form
+    // stopped it no_progress at iteration 20 with ||g|| 999 (the audit of 2026-12-06).
+    Objective o;
+    o.size = 1;
+    o.value_and_gradient = [](std::span<const double> x, std::span<double> g) {
+      g[0] = 1e-6 * (x[0] - 1e9);
+      return 1e30 + 0.5e-6 * (x[0] - 1e9) * (x[0] - 1e9);
+    };
+    o.hessian_vector = [](std::span<const double>, std::span<const double> v,
+                          std::span<double> hv) { hv[0] = 1e-6 * v[0]; };
+    std::vector<double> x{0.0};
+    const SolverResult r = minimize(o, x, options_for(SolverKind::newton_cg, 1e-8));
+    CHECK(r.reason == StopReason::converged);
+    CHECK(std::abs(x[0] - 1e9) <= 1e-2 * 1e6);  // |g| <= 1e-8 * 1e3
+  }
   SUBCASE("f above rounding and lowered by every step: never stalled") {
     std::vector<double> x{1.0, -2.0, 3.0, 0.5};
     SolverOptions opt = options_for(SolverKind::newton_cg, 1e-300);

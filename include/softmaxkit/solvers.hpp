@@ -114,7 +114,9 @@ enum class StopReason {
   // radius fell below rounding level of x, or 20 accepted steps in a row neither lowered the
   // objective below its lowest value so far nor halved the gradient norm since the last one that
   // did (below rounding level of f it accepts steps that lower the gradient norm at all, which
-  // rounding lets it do by ~1 % a step indefinitely).
+  // rounding lets it do by ~1 % a step indefinitely); a step that grows the trust radius above
+  // every radius since then neither counts nor resets (the region still growing towards a
+  // distant minimum whose decrease a large f hides).
   no_progress,
   // The objective or the tested gradient norm is NaN or infinite (NaN or inf in the data, or an
   // overflow such as an absurd penalty in float). Never reported as converged: a NaN norm does

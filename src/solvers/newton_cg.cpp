@@ -30,12 +30,16 @@
 // Stopping rule, checked after each iteration: converged (||g|| <= tolerance * max(1, ||g0||)),
 // then callback_stopped, then no_progress (radius below rounding level of x, or the stall rule
 // below), then max_iterations.
-// The stall rule: max_stalled_iterations accepted steps in a row (rejected ones are the radius
-// rule's) that neither lower f below its lowest value so far nor halve ||g|| since the last step
-// that did. Below rounding level of f a step is accepted when it lowers ||g|| at all, and on raw
-// 0..16 digit pixels with an intercept (tol 1e-12, double) such steps took ||g|| from 8.2e-11 to
+// The stall rule: max_stalled_iterations accepted steps in a row that neither lower f below its
+// lowest value so far nor halve ||g|| since the last step that did (with the exception below).
+// Below rounding level of f a step is accepted when it lowers ||g|| at all, and on raw 0..16
+// digit pixels with an intercept (tol 1e-12, double) such steps took ||g|| from 8.2e-11 to
 // 2.5e-11 by about 1 % each, f unchanged to the last ulp, until max_iterations (3000 iterations);
-// an accepted step above rounding level lowers f.
+// an accepted step above rounding level lowers f. Rejected steps are the radius rule's, and a
+// step that grows the radius above every radius since the last progress (the region doubling
+// towards a distant minimum while a large f hides the decrease: f = 1e30 + (x - 1e9)^2 / 2e6
+// from x = 0) neither counts nor resets; in the creep the radius rises and falls, rejected
+// steps shrinking it 4x, and rarely reaches a new high.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -81,7 +85,7 @@ SolverResult minimize_newton_cg(const Objective& objective, std::span<double> x,
   int iteration = 0;
   StopReason reason = StopReason::max_iterations;
   // The stall rule's marks: the lowest f so far, ||g|| when f or ||g|| last made progress.
-  double f_best = f, gnorm_mark = gnorm;
+  double f_best = f, gnorm_mark = gnorm, radius_high = radius;
   int stalled_iterations = 0;
   while (iteration < options.max_iterations) {
     if (!evaluated_at_x) {
@@ -137,7 +141,10 @@ SolverResult minimize_newton_cg(const Objective& objective, std::span<double> x,
     if (accept && (f < f_best || gnorm <= 0.5 * gnorm_mark)) {
       f_best = std::min(f_best, f);
       gnorm_mark = gnorm;
+      radius_high = radius;
       stalled_iterations = 0;
+    } else if (accept && radius > radius_high) {
+      radius_high = radius;  // the region still growing: neither counted nor a reset
     } else if (accept) {
       ++stalled_iterations;
     }
