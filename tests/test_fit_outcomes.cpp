@@ -303,6 +303,33 @@ TEST_CASE("sample weights are checked and named before lambda is computed from t
         std::string::npos);
 }
 
+TEST_CASE("a weight sum whose reciprocal is subnormal in the fit's type is refused") {
+  // The gradient is scaled by 1/W rounded to T. Float weights of 3e38 on 1.5 M rows (iris
+  // repeated) summed to 4.5e44: 1/W was 2.8e-45 for 2.2e-45 (two subnormal ulps), and the fit
+  // ended 1.9e-5 above the optimum; above 1.4e45 1/W rounds to 0. The rule is a normal 1/W:
+  // W <= 1/FLT_MIN = 8.5e37 for float data, 4.5e307 for double (kernels/common/validate.hpp).
+  const Blobs data = make_blobs(40, 3, 2, 1.0, 15);
+  auto message = [&](std::vector<float> weights, FitOptions options) {
+    SoftmaxRegression model(options);
+    try {
+      model.fit(data.view(), data.labels, weights);
+    } catch (const softmaxkit::Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("<no error>");
+  };
+  // 40 rows of 2.5e36 sum to 1e38 (> 8.5e37); 2e36 each sum to 8e37 (accepted). C scaled so
+  // that lambda = 1 / (C sum w) stays 1 / 40.
+  const std::string refused = message(std::vector<float>(40, 2.5e36f), FitOptions{.C = 4e-37});
+  CAPTURE(refused);
+  CHECK(refused.find("sample weights sum to 1e+38") != std::string::npos);
+  CHECK(refused.find("normal") != std::string::npos);
+  CHECK(message(std::vector<float>(40, 2e36f), FitOptions{.C = 5e-37}) == "<no error>");
+  // use_double trains in double, where the same sum is far inside the range.
+  CHECK(message(std::vector<float>(40, 2.5e36f), FitOptions{.C = 4e-37, .use_double = true}) ==
+        "<no error>");
+}
+
 TEST_CASE("predictions match a long-double softmax of the model's logits, for any thread count") {
   const Blobs data = make_blobs(700, 9, 4, 0.6, 16);  // 700 rows: several prediction blocks
   SoftmaxRegression model(FitOptions{.l2 = 1e-3});

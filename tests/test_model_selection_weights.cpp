@@ -261,14 +261,15 @@ TEST_CASE("weighted searches refuse bad weights and weightless folds before any 
                       "outside what a mean can divide by");
   }
   // Equal test weights near double's largest give the unweighted scores: the weighted sums
-  // took w x log-loss (1.5e307 x 7 overflowed to inf); each row now counts w / W.
+  // took w x log-loss (1.5e307 x 7 overflowed to inf); each row now counts w / W. Without the
+  // refit: a fit on all rows would divide by 1.5e308, beyond 1 / DBL_MIN (refused, below).
   {
     std::vector<double> weights(kRows, 1.0);
     for (std::size_t row = 60; row < kRows; ++row) weights[row] = 5e306;
-    const CvResult weighted = softmaxkit::cross_validate(data.view(), data.labels, kCs, split,
-                                                         tight_options(), {}, weights);
-    const CvResult plain =
-        softmaxkit::cross_validate(data.view(), data.labels, kCs, split, tight_options(), {});
+    const CvResult weighted = softmaxkit::cross_validate(
+        data.view(), data.labels, kCs, split, tight_options(), CvOptions{.refit = false}, weights);
+    const CvResult plain = softmaxkit::cross_validate(data.view(), data.labels, kCs, split,
+                                                      tight_options(), CvOptions{.refit = false});
     for (std::size_t c = 0; c < std::size(kCs); ++c) {
       CHECK(weighted.scores[0][c].accuracy ==
             doctest::Approx(plain.scores[0][c].accuracy).epsilon(1e-14));

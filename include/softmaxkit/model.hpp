@@ -101,7 +101,9 @@ class SoftmaxRegression {
   const FitOptions& options() const { return options_; }
 
   // Labels are any int32 values; the model's classes are the sorted distinct labels seen.
-  // sample_weight: one finite non-negative weight per row, not all zero, or empty for all 1.
+  // sample_weight: one finite non-negative weight per row, not all zero, or empty for all 1; the
+  // weights the fit trains on must sum to W with 1/W normal in the computing type (float data:
+  // W <= 8.5e37 unless use_double; regression.hpp), else an Error that says to rescale them.
   // Arguments are checked first (Error naming the option or argument: sample weights before
   // lambda, so NaN or all-zero weights with C are reported as such), then the data are prepared
   // (rows held out for early stopping only when validation_fraction > 0, whatever the precision).

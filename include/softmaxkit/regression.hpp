@@ -22,7 +22,10 @@ struct RegressionProblem {
   CsrMatrixView<T> sparse_features;          // m x n CSR (validated by its constructor), or empty
   std::span<const std::int32_t> labels;      // m class indices in [0, num_classes), or empty
   MatrixView<const T> target_probabilities;  // m x num_classes soft targets, or empty
-  std::span<const T> sample_weights;         // m non-negative weights, or empty (all 1)
+  // m finite non-negative weights, or empty (all 1); their sum W (in double) must have a normal
+  // reciprocal in T: float 2.9e-39 <= W <= 8.5e37, double 5.6e-309 <= W <= 4.5e307 (the
+  // gradient is scaled by 1/W rounded to T), else Error.
+  std::span<const T> sample_weights;
   std::size_t num_classes = 0;
   double l2 = 0;              // lambda >= 0
   bool fit_intercept = true;  // false: the intercept is fixed at 0

@@ -24,12 +24,14 @@ void check_not_null(std::string_view function, std::string_view argument, const 
   }
 }
 
-// A mean's denominator W (a sum of weights, > 0): the loss and gradient are scaled by 1/W in T.
-// finite_reciprocal (the fits): W finite and 1/W finite in T. A sum of 1e-320 (or 1e-40 in float)
-// made 1/W infinite and the gradient NaN; a sum that overflowed made the loss NaN.
-// normal_reciprocal (cross_entropy, whose W is summed in long double): 1/W a normal T, 1/max(T)
-// <= W <= 1/min(T); a double W of 0 from products of 1e-200 and a float W of 1e40 slipped
-// through the first rule. The mean does not change when all weights are scaled by the same
+// A mean's denominator W (a sum of weights, > 0).
+// finite_reciprocal (means taken in double by dividing by W: scores): W finite and 1/W finite in
+// T. A sum of 1e-320 (or 1e-40 in float) made 1/W infinite and the gradient NaN; a sum that
+// overflowed made the loss NaN.
+// normal_reciprocal (whatever scales by 1/W rounded to T: cross_entropy, whose W is summed in
+// long double, and the fits' LossGradient): 1/W a normal T, 1/max(T) <= W <= 1/min(T); a double
+// W of 0 from products of 1e-200, a float W of 1e40 and float fit weights summing to 4.5e44 (1/W
+// subnormal, 26 % off) slipped through the first rule. The mean does not change when all weights are scaled by the same
 // factor, so the message says to rescale them.
 enum class WeightSumRule { finite_reciprocal, normal_reciprocal };
 

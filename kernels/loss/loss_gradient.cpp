@@ -210,7 +210,7 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
     detail::fail(function, "share.global_weight_sum is " + std::to_string(share.global_weight_sum) +
                                " (must be > 0)");
   detail::check_weight_sum(function, "share.global_weight_sum: the sample weights",
-                           share.global_weight_sum, T(0));
+                           share.global_weight_sum, T(0), detail::WeightSumRule::normal_reciprocal);
   // The whole's weights include the share's: a smaller total made J no mean (5.5 where a mean
   // cross-entropy was log 2). The slack covers another order of summation.
   if (local_weight_sum > share.global_weight_sum * (1 + kShareWeightSumSlack))

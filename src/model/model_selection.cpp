@@ -308,7 +308,8 @@ void check_folds(std::string_view where, std::span<const Fold> folds, std::size_
     }
     // The fold's fits divide by their weight sum in T, its scores by the test rows' in double:
     // a sum beyond either's range made NaN scores, a subnormal one wrong means.
-    detail::check_weight_sum(where, name + ".train: the sample weights", train_weight, T(0));
+    detail::check_weight_sum(where, name + ".train: the sample weights", train_weight, T(0),
+                             detail::WeightSumRule::normal_reciprocal);
     double test_weight = 0;
     for (std::size_t row : folds[f].test) test_weight += static_cast<double>(sample_weight[row]);
     if (!(test_weight > 0)) {
