@@ -271,16 +271,23 @@ TEST_CASE("features of 1e200 overflow every step: the fit keeps the zero start, 
   }
 }
 
+namespace {
+// fit's Error text, or "<no error>".
+std::string fit_error(const Blobs& data, const std::vector<float>& weights, FitOptions options) {
+  SoftmaxRegression model(options);
+  try {
+    model.fit(data.view(), data.labels, weights);
+  } catch (const softmaxkit::Error& error) {
+    return std::string(error.what());
+  }
+  return std::string("<no error>");
+}
+}  // namespace
+
 TEST_CASE("sample weights are checked and named before lambda is computed from them") {
   const Blobs data = make_blobs(40, 3, 2, 1.0, 15);
   auto message = [&](std::vector<float> weights, FitOptions options) {
-    SoftmaxRegression model(options);
-    try {
-      model.fit(data.view(), data.labels, weights);
-    } catch (const softmaxkit::Error& error) {
-      return std::string(error.what());
-    }
-    return std::string("<no error>");
+    return fit_error(data, weights, options);
   };
   std::vector<float> weights(40, 1.0f);
   weights[7] = std::numeric_limits<float>::quiet_NaN();
@@ -310,13 +317,7 @@ TEST_CASE("a weight sum whose reciprocal is subnormal in the fit's type is refus
   // W <= 1/FLT_MIN = 8.5e37 for float data, 4.5e307 for double (kernels/common/validate.hpp).
   const Blobs data = make_blobs(40, 3, 2, 1.0, 15);
   auto message = [&](std::vector<float> weights, FitOptions options) {
-    SoftmaxRegression model(options);
-    try {
-      model.fit(data.view(), data.labels, weights);
-    } catch (const softmaxkit::Error& error) {
-      return std::string(error.what());
-    }
-    return std::string("<no error>");
+    return fit_error(data, weights, options);
   };
   // 40 rows of 2.5e36 sum to 1e38 (> 8.5e37); 2e36 each sum to 8e37 (accepted). C scaled so
   // that lambda = 1 / (C sum w) stays 1 / 40.

@@ -31,8 +31,8 @@ void check_not_null(std::string_view function, std::string_view argument, const 
 // normal_reciprocal (whatever scales by 1/W rounded to T: cross_entropy, whose W is summed in
 // long double, and the fits' LossGradient): 1/W a normal T, 1/max(T) <= W <= 1/min(T); a double
 // W of 0 from products of 1e-200, a float W of 1e40 and float fit weights summing to 4.5e44 (1/W
-// subnormal, 26 % off) slipped through the first rule. The mean does not change when all weights are scaled by the same
-// factor, so the message says to rescale them.
+// subnormal, 26 % off) slipped through the first rule. The mean does not change when all weights
+// are scaled by the same factor, so the message says to rescale them.
 enum class WeightSumRule { finite_reciprocal, normal_reciprocal };
 
 template <class T>
