@@ -321,14 +321,51 @@ TEST_CASE("a weight sum whose reciprocal is subnormal in the fit's type is refus
   };
   // 40 rows of 2.5e36 sum to 1e38 (> 8.5e37); 2e36 each sum to 8e37 (accepted). C scaled so
   // that lambda = 1 / (C sum w) stays 1 / 40.
+  // fit names its own argument, before any data is copied (the loss engine's own check, which
+  // stays, named "LossGradient: sample weights").
   const std::string refused = message(std::vector<float>(40, 2.5e36f), FitOptions{.C = 4e-37});
-  CAPTURE(refused);
-  CHECK(refused.find("sample weights sum to 1e+38") != std::string::npos);
-  CHECK(refused.find("normal") != std::string::npos);
+  CHECK(refused ==
+        "SoftmaxRegression::fit: sample_weight: the weights sum to 1e+38, outside what a mean can "
+        "divide by in float (a sum whose reciprocal is a normal number: from 1 / the largest "
+        "value, 2.93873605e-39, to 1 / the smallest normal one, 8.50705917e+37); rescale them: "
+        "the mean does not change");
   CHECK(message(std::vector<float>(40, 2e36f), FitOptions{.C = 5e-37}) == "<no error>");
   // use_double trains in double, where the same sum is far inside the range.
   CHECK(message(std::vector<float>(40, 2.5e36f), FitOptions{.C = 4e-37, .use_double = true}) ==
         "<no error>");
+  // The low end: 40 subnormal float weights of 5e-41 (stored as 35681 x 2^-149 = 4.99997e-41)
+  // sum to 1.99999e-39, below 1 / FLT_MAX.
+  const std::string low = message(std::vector<float>(40, 5e-41f), FitOptions{.C = 1.25e37});
+  CAPTURE(low);
+  CHECK(low.find("sample_weight: the weights sum to 1.99999e-39, outside") != std::string::npos);
+  // With early stopping the fit trains on the rows not held out: their sum is the one named.
+  // validation_fraction 0.25 holds out about a quarter: 40 x 4e36 trains on about 1.2e38.
+  {
+    const std::string held =
+        message(std::vector<float>(40, 4e36f), FitOptions{.C = 1e-37, .validation_fraction = 0.25});
+    CAPTURE(held);
+    CHECK(held.find("SoftmaxRegression::fit: sample_weight: the training rows' weights sum to") ==
+          0);
+  }
+  // CSR features: the same rule and the same message.
+  {
+    std::vector<std::int64_t> offsets{0};
+    std::vector<std::int32_t> columns;
+    for (std::size_t i = 0; i < data.rows; ++i) {
+      for (std::size_t j = 0; j < data.cols; ++j) columns.push_back(static_cast<std::int32_t>(j));
+      offsets.push_back(static_cast<std::int64_t>(columns.size()));
+    }
+    const softmaxkit::CsrMatrix<float> csr(data.rows, data.cols, offsets, columns, data.features);
+    const std::vector<float> weights(40, 2.5e36f);
+    SoftmaxRegression model(FitOptions{.C = 4e-37});
+    std::string csr_message = "<no error>";
+    try {
+      model.fit(csr.view(), data.labels, weights);
+    } catch (const softmaxkit::Error& error) {
+      csr_message = error.what();
+    }
+    CHECK(csr_message == refused);
+  }
 }
 
 TEST_CASE("predictions match a long-double softmax of the model's logits, for any thread count") {

@@ -314,3 +314,76 @@ TEST_CASE("weighted searches refuse bad weights and weightless folds before any 
       },
       "fit_path: sample_weight has 90 entries but features has 89 rows");
 }
+
+TEST_CASE("float searches refuse weight sums a float fit cannot divide by, before any fit") {
+  // A float fit scales its gradient by 1 / (its rows' weight sum) in float: the sum must lie in
+  // [1 / FLT_MAX, 1 / FLT_MIN] = [2.9e-39, 8.5e37]. Each fold's training rows and, with the
+  // refit, all rows are checked before the first fit; the refit's sum used to be refused by the
+  // loss engine only after every fold's fits had run.
+  const Data data = weighted_blobs();
+  const std::vector<float> features(data.features.begin(), data.features.end());
+  const MatrixView<const float> view{features.data(), kRows, kCols};
+  const std::vector<double> tiny_Cs{1e-38, 3e-37};  // lambda = 1 / (C sum w) near 1
+  int fits = 0;
+  const CvOptions counted{
+      .folds = 3, .seed = 5, .progress = [&](const softmaxkit::CvProgress&) { ++fits; }};
+  auto cv_error = [&](float weight, CvOptions cv, bool use_double) {
+    const std::vector<float> weights(kRows, weight);
+    softmaxkit::FitOptions options = tight_options();
+    options.use_double = use_double;
+    try {
+      softmaxkit::cross_validate(view, data.labels, tiny_Cs, options, cv,
+                                 std::span<const float>(weights));
+    } catch (const softmaxkit::Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("<no error>");
+  };
+  // 90 x 1e36 = 9e37 in all, 6e37 per fold's 60 training rows: only the refit is out of range.
+  fits = 0;
+  std::string message = cv_error(1e36F, counted, false);
+  CHECK(message.find("cross_validate: sample_weight: the weights (the refit trains on all) sum "
+                     "to 9e+37, outside what a mean can divide by in float") == 0);
+  CHECK(fits == 0);
+  CvOptions no_refit = counted;
+  no_refit.refit = false;
+  CHECK(cv_error(1e36F, no_refit, false) == "<no error>");
+  // use_double fits in double, where both sums are far inside the range.
+  CHECK(cv_error(1e36F, counted, true) == "<no error>");
+  // 1.5e36 each: a fold's 60 training rows sum to 9e37.
+  fits = 0;
+  message = cv_error(1.5e36F, no_refit, false);
+  CHECK(message.find("cross_validate: folds[0].train: the sample weights sum to 9e+37") == 0);
+  CHECK(fits == 0);
+  CHECK(cv_error(1.5e36F, no_refit, true) == "<no error>");
+  // The path fits all rows, dense or CSR.
+  const std::vector<float> heavy(kRows, 1e36F);
+  const std::string path_message =
+      "fit_path: sample_weight: the weights sum to 9e+37, outside what a mean can divide by in "
+      "float";
+  check_throws_naming(
+      [&] {
+        softmaxkit::fit_path(view, data.labels, tiny_Cs, tight_options(),
+                             std::span<const float>(heavy));
+      },
+      path_message);
+  const CsrMatrix<double> csr_double = to_csr(data);
+  const softmaxkit::CsrMatrix<float> csr(
+      kRows, kCols,
+      std::vector<std::int64_t>(csr_double.view().row_offsets().begin(),
+                                csr_double.view().row_offsets().end()),
+      std::vector<std::int32_t>(csr_double.view().column_indices().begin(),
+                                csr_double.view().column_indices().end()),
+      std::vector<float>(csr_double.view().values().begin(), csr_double.view().values().end()));
+  check_throws_naming(
+      [&] {
+        softmaxkit::fit_path(csr.view(), data.labels, tiny_Cs, tight_options(),
+                             std::span<const float>(heavy));
+      },
+      path_message);
+  softmaxkit::FitOptions in_double = tight_options();
+  in_double.use_double = true;
+  CHECK(softmaxkit::fit_path(csr.view(), data.labels, tiny_Cs, in_double,
+                             std::span<const float>(heavy))
+            .points.size() == 2);
+}

@@ -103,7 +103,8 @@ class SoftmaxRegression {
   // Labels are any int32 values; the model's classes are the sorted distinct labels seen.
   // sample_weight: one finite non-negative weight per row, not all zero, or empty for all 1; the
   // weights the fit trains on must sum to W with 1/W normal in the computing type (float data:
-  // W <= 8.5e37 unless use_double; regression.hpp), else an Error that says to rescale them.
+  // W <= 8.5e37 unless use_double; regression.hpp), else an Error naming sample_weight ("the
+  // weights", or "the training rows' weights" with validation_fraction) that says to rescale them.
   // Arguments are checked first (Error naming the option or argument: sample weights before
   // lambda, so NaN or all-zero weights with C are reported as such), then the data are prepared
   // (rows held out for early stopping only when validation_fraction > 0, whatever the precision).

@@ -65,6 +65,24 @@ def _best_index(scores, Cs):
     return int(min(np.flatnonzero(scores == scores.max()), key=lambda index: (Cs[index], index)))
 
 
+def _check_refit_weight_sum(row_weights, dtype):
+    """The refit trains on all rows and scales its gradient by 1 / sum(w) in X's dtype, which
+    must be a normal number there (float32: a sum from 2.9e-39 to 8.5e37; the library's rule,
+    README "Training"). The core checks each fold's training sum before the search and the refit's
+    only when it runs, after every fold's fits: checked here first, as the library's own
+    cross_validate checks its refit."""
+    info = np.finfo(dtype)
+    total = float(np.sum(row_weights, dtype=np.float64))
+    low, high = 1 / float(info.max), 1 / float(info.tiny)
+    # A sum beyond float64 (inf) is the core's to name, as for every search ("the weights sum to
+    # inf"), before any fold.
+    if np.isfinite(total) and not low <= total <= high:
+        raise ValueError(
+            f"SoftmaxRegressionCV: sample_weight: the weights (the refit trains on all) sum to "
+            f"{total:.6g}, outside what a mean can divide by in {info.dtype} (from {low:.9g} to "
+            f"{high:.9g}); rescale them: the mean does not change")
+
+
 def _checked_fit(core, features, labels, weights, options, what, tol):
     """core.fit, with the checks SoftmaxRegression.fit makes of its report: reason 'nan' is a
     ValueError (the core's model is unfitted then), other ends short of tol a warning."""
@@ -285,6 +303,8 @@ class SoftmaxRegressionCV(SoftmaxRegression):
                     raise ValueError(
                         f"SoftmaxRegressionCV: every row of the test part of fold {index} has "
                         "sample weight 0 (nothing to score)")
+        if self.refit and row_weights is not None:
+            _check_refit_weight_sum(row_weights, X.dtype)
         options = self._options()
         # Under the estimator's lock, as SoftmaxRegression.fit: predictions, save and pickles
         # from other threads wait, and see the attributes of one fit (they read a half-assigned

@@ -195,6 +195,37 @@ def test_verbose_prints_one_line_per_iteration(capsys):
 # ------------------------------------------------------------------ errors, labels, options
 
 
+def test_float32_weights_whose_sum_a_float_fit_cannot_divide_by_are_a_value_error():
+    # A float32 fit scales its gradient by 1 / sum(w) in float: the sum must be at most
+    # 1 / FLT_MIN = 8.5e37 (README, "Training"). Each weight below is a float32; their sum is not.
+    from softmaxkit import SoftmaxRegressionCV
+
+    X, y = load_iris(return_X_y=True)
+    X32 = X.astype(np.float32)
+    heavy = np.full(len(y), 1e36)  # 150 rows: 1.5e38
+    with pytest.raises(ValueError, match=r"^SoftmaxRegression::fit: sample_weight: the weights "
+                                         r"sum to 1\.5e\+38, outside what a mean can divide by "
+                                         r"in float .*rescale them"):
+        SoftmaxRegression(C=1e-38).fit(X32, y, sample_weight=heavy)
+    # float64 data fits in double, where the sum is far inside the range; rescaled weights give
+    # the same model (lambda = 1 / (C sum w) and the mean are unchanged).
+    wide = SoftmaxRegression(C=1e-38, tol=1e-10).fit(X, y, sample_weight=heavy)
+    rescaled = SoftmaxRegression(C=1.0, tol=1e-10).fit(X32, y, sample_weight=heavy / 1e38)
+    np.testing.assert_allclose(rescaled.coef_, wide.coef_, rtol=1e-3, atol=1e-3)
+    # The search: each fold trains on 100 rows (7e37, in range), the refit on all 150 (1.05e38).
+    folds = [(np.setdiff1d(np.arange(150), np.arange(f, 150, 3)), np.arange(f, 150, 3))
+             for f in range(3)]
+    # It is refused before the search (no fold's fit runs: an interrupting callback would
+    # otherwise be reached), and refit=False runs.
+    with pytest.raises(ValueError, match=r"^SoftmaxRegressionCV: sample_weight: the weights \(the "
+                                         r"refit trains on all\) sum to 1\.05e\+38, outside "
+                                         r"what a mean can divide by in float32.*rescale them"):
+        SoftmaxRegressionCV(Cs=[1e-38], cv=folds).fit(X32, y, sample_weight=np.full(150, 7e35))
+    search = SoftmaxRegressionCV(Cs=[1e-38], cv=folds, refit=False)
+    search.fit(X32, y, sample_weight=np.full(150, 7e35))
+    assert search.coef_.shape == (3, 4)
+
+
 def test_library_errors_become_value_errors_with_the_library_message():
     X, y = load_iris(return_X_y=True)
     weights = np.ones(len(y))

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "common/validate.hpp"
 #include "io/number_text.hpp"
@@ -98,10 +99,11 @@ double check_fit_arguments(const FitOptions& options, const Features& features,
 }
 
 // SoftmaxRegression::fit's rules for sample weights (each finite and >= 0, not all zero, one per
-// row), named as the caller's (`where`: fit_path, cross_validate, score). Empty: all 1.
+// row), named as the caller's (`where`: fit_path, cross_validate, score). Empty: all 1. Returns
+// their sum (rows when empty).
 template <class T>
-void check_sample_weight(std::string_view where, std::span<const T> weights, std::size_t rows) {
-  if (weights.empty()) return;
+double check_sample_weight(std::string_view where, std::span<const T> weights, std::size_t rows) {
+  if (weights.empty()) return static_cast<double>(rows);
   if (weights.data() == nullptr) {
     fail(where, "sample_weight is null but has " + std::to_string(weights.size()) + " entries");
   }
@@ -122,6 +124,22 @@ void check_sample_weight(std::string_view where, std::span<const T> weights, std
   if (!(total > 0)) fail(where, "sample_weight: all weights are zero");
   // A sum beyond double's range made score's weighted fraction inf / inf = NaN.
   check_weight_sum(where, "sample_weight: the weights", total, 0.0);
+  return total;
+}
+
+// A fit scales its gradient by 1 / (the training rows' weight sum) rounded to the type it computes
+// in (double with use_double, else the features' T): that reciprocal must be a normal number there
+// (float: a sum from 2.9e-39 to 8.5e37). Checked before any work, named as the caller's argument;
+// the loss engine refused such a sum only once a fit (or a search's refit) had begun, naming its
+// own "sample weights".
+template <class T>
+void check_fit_weight_sum(std::string_view where, std::string_view argument, double total,
+                          bool in_double) {
+  if (in_double) {
+    check_weight_sum(where, argument, total, 0.0, WeightSumRule::normal_reciprocal);
+  } else {
+    check_weight_sum(where, argument, total, T(0), WeightSumRule::normal_reciprocal);
+  }
 }
 
 }  // namespace softmaxkit::detail

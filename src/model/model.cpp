@@ -41,8 +41,12 @@ FitReport SoftmaxRegression::fit_impl(const Features& features,
     if (options_.fit_intercept) start.insert(start.end(), intercept_.begin(), intercept_.end());
   }
   const bool in_double = options_.use_double || std::is_same_v<T, double>;
-  if (!in_double) detail::check_lambda_in_float(options_, lambda);
   const double fraction = options_.validation_fraction;
+  detail::check_fit_weight_sum<T>(
+      "SoftmaxRegression::fit",
+      fraction > 0 ? "sample_weight: the training rows' weights" : "sample_weight: the weights",
+      weight_total, in_double);
+  if (!in_double) detail::check_lambda_in_float(options_, lambda);
   auto train_in = [&]<class C>(C) {  // C: the precision the fit computes in
     return detail::run_fit<C>(
         options_, detail::prepare_fit_data<C>(features, indices, sample_weight, fraction),

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "common/validate.hpp"
 #include "io/number_text.hpp"
@@ -104,7 +105,10 @@ PathResult path_impl(std::string_view where, const Features& features,
   // never called).
   if (features.empty()) detail::fail(where, "features are empty");
   check_label_count(where, features, labels);
-  detail::check_sample_weight(where, sample_weight, features.rows());
+  using T = typename ValueOf<Features>::type;
+  const double weight_total = detail::check_sample_weight(where, sample_weight, features.rows());
+  detail::check_fit_weight_sum<T>(where, "sample_weight: the weights", weight_total,
+                                  options.use_double || std::is_same_v<T, double>);
   // Most regularised first: each solution is a good start for the next, larger C.
   std::vector<std::size_t> order(Cs.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -266,10 +270,11 @@ std::size_t class_index(const std::vector<std::int32_t>& classes, std::int32_t l
 }
 
 // sample_weight: checked (check_sample_weight) or empty.
+// in_double: the fits compute in double (FitOptions::use_double or T = double).
 template <class T>
 void check_folds(std::string_view where, std::span<const Fold> folds, std::size_t rows,
                  std::span<const std::int32_t> labels, const std::vector<std::int32_t>& classes,
-                 std::span<const T> sample_weight) {
+                 std::span<const T> sample_weight, bool in_double) {
   if (folds.empty()) detail::fail(where, "folds is empty");
   for (std::size_t f = 0; f < folds.size(); ++f) {
     const std::string name = "folds[" + std::to_string(f) + "]";
@@ -306,10 +311,10 @@ void check_folds(std::string_view where, std::span<const Fold> folds, std::size_
       }
       train_weight += class_weight[c];
     }
-    // The fold's fits divide by their weight sum in T, its scores by the test rows' in double:
-    // a sum beyond either's range made NaN scores, a subnormal one wrong means.
-    detail::check_weight_sum(where, name + ".train: the sample weights", train_weight, T(0),
-                             detail::WeightSumRule::normal_reciprocal);
+    // The fold's fits divide by their weight sum in their computing type, its scores by the test
+    // rows' in double: a sum beyond either's range made NaN scores, a subnormal one wrong means.
+    detail::check_fit_weight_sum<T>(where, name + ".train: the sample weights", train_weight,
+                                    in_double);
     double test_weight = 0;
     for (std::size_t row : folds[f].test) test_weight += static_cast<double>(sample_weight[row]);
     if (!(test_weight > 0)) {
@@ -343,8 +348,16 @@ CvResult cv_impl(std::string_view where, const Features& features,
   check_label_count(where, features, labels);
   const std::vector<std::int32_t> classes = detail::distinct_sorted(labels);
   if (classes.size() < 2) detail::fail(where, "labels hold fewer than 2 classes");
-  detail::check_sample_weight(where, sample_weight, features.rows());
-  check_folds(where, folds, features.rows(), labels, classes, sample_weight);
+  using T = typename ValueOf<Features>::type;
+  const bool in_double = options.use_double || std::is_same_v<T, double>;
+  const double weight_total = detail::check_sample_weight(where, sample_weight, features.rows());
+  check_folds(where, folds, features.rows(), labels, classes, sample_weight, in_double);
+  // The refit trains on every row: its sum can leave the range the folds' smaller ones are in,
+  // which surfaced only after every fold's fits had run.
+  if (cv.refit) {
+    detail::check_fit_weight_sum<T>(where, "sample_weight: the weights (the refit trains on all)",
+                                    weight_total, in_double);
+  }
 
   const auto start = std::chrono::steady_clock::now();
   CvResult result;

@@ -185,6 +185,17 @@ refused "--cv 3 with --class-weight: cross_validate: folds[0].train: every row o
   --class-weight 1:0 --C 0.1,1 --cv 3
 refused "--cv 0 with --sample-weights and --class-weight: cross_validate: folds[0].train: every row of class 1" \
   --class-weight 1:0 --sample-weights "$work/w.txt" --C 0.1,1 --cv 0 --test "$work/test.csv"
+# Weights each within float's range whose sum a float fit cannot divide by (1 / the sum must be
+# a normal float: at most 1 / FLT_MIN = 8.5e37): refused before fitting, naming sample_weight;
+# --double fits in double, where the sum is far inside the range. With --cv 3 each fold's 80
+# training rows sum to 8e37 (in range) and the refit's 120 to 1.2e38, refused before any fold.
+awk '{ print "1e36" }' "$work/train.csv" >"$work/heavy.txt"
+refused "sample_weight: the weights sum to 1.2e+38, outside what a mean can divide by in float" \
+  --sample-weights "$work/heavy.txt"
+expect_exit 0 "--double with weights summing to 1.2e38" -- train --format csv \
+  --train "$work/train.csv" --sample-weights "$work/heavy.txt" --double --quiet
+refused "cross_validate: sample_weight: the weights (the refit trains on all) sum to 1.2e+38" \
+  --sample-weights "$work/heavy.txt" --C 1e-38,1e-37 --cv 3
 # A class weighing 0 in a single fit is allowed (its rows do not count; the class stays a class).
 expect_exit 0 "--class-weight 1:0 in one fit" -- train --format csv --train "$work/train.csv" \
   --class-weight 1:0 --quiet
