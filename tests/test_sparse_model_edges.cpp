@@ -203,15 +203,24 @@ void check_poisoned_fits() {
           // The structured metric's class factor A is chosen by cost, full for the dense data
           // and diagonal for the cheaper CSR pass (softmax_metric.cpp), so the runs differ. On a
           // float-max feature the dense one stopped at W = 0 (line_search_failed) while the CSR
-          // one descended; with G's diagonal above a span of 1e24 both descend now, to within
-          // float's tolerance of each other (7.9e-9 relative apart under SSE2), though the dense
-          // one can still end line_search_failed 3e-3 above. Either way the result is finite,
-          // no worse than the start, and the CSR one no worse than the dense one.
+          // one descended; with G's diagonal above a span of 1e24 both descend now. Which ends
+          // lower depends on the last bits of the metric's products: under SSE2 they ended
+          // 7.9e-9 apart; with OpenBLAS's Prescott kernels (an Emerald Rapids Xeon, 2026-12-06)
+          // both end "converged" by the relative rule, ||g|| <= tol * ||g0|| with ||g0|| near
+          // 1e37, the CSR one at 0.589 (||g|| 1.3e30) and the dense one at 0.546. What holds
+          // for both: a finite result no worse than the start (log 3 at W = 0), and a reported
+          // convergence that meets the stopping rule.
           REQUIRE(csr.error.empty());
-          CHECK(csr.report.reason != StopReason::nan);
-          CHECK(csr.report.objective <= dense.report.objective * (1 + 1e-6));
-          CHECK(dense.report.objective <= std::log(3.0) * (1 + 1e-12));
-          for (double w : csr.weights) CHECK(std::isfinite(w));
+          REQUIRE(dense.error.empty());
+          for (const Outcome* run : {&csr, &dense}) {
+            CHECK(run->report.reason != StopReason::nan);
+            CHECK(run->report.objective <= std::log(3.0) * (1 + 1e-12));
+            if (run->report.reason == StopReason::converged) {
+              CHECK(run->report.gradient_norm <=
+                    options.tolerance * std::max(1.0, run->report.initial_gradient_norm));
+            }
+            for (double w : run->weights) CHECK(std::isfinite(w));
+          }
           continue;
         }
         check_same_outcome(csr, dense, 1e-6, 1e-4, false);
