@@ -133,4 +133,26 @@ TEST_CASE("a chunk share's global fields are checked against the share and the g
                        Error);
   share.global_weight_sum = 4 * (1 - kShareWeightSumSlack / 2);  // another summation order
   CHECK_NOTHROW(LossGradient<float>(part, {}, share));
+  // The gradient is scaled by 1 / global_weight_sum in T: it must be a normal T (float: a sum
+  // of at most 1 / FLT_MIN = 8.50705917e37; double takes the same total).
+  share.global_weight_sum = 1e38;
+  CHECK_THROWS_WITH_AS(LossGradient<float>(part, {}, share),
+                       doctest::Contains("share.global_weight_sum: the sample weights sum to "
+                                         "1e+38, outside what a mean can divide by in float"),
+                       Error);
+  share.global_weight_sum = 8.5e37;
+  CHECK_NOTHROW(LossGradient<float>(part, {}, share));
+  std::vector<double> wide(x.begin(), x.end());
+  RegressionProblem<double> part_double;
+  part_double.features = MatrixView<const double>(wide.data(), 4, 2);
+  part_double.labels = labels;
+  part_double.num_classes = 2;
+  ChunkShare<double> share_double = chunk_share_checks::idle_share<double>(4, 4);
+  share_double.global_weight_sum = 1e38;
+  CHECK_NOTHROW(LossGradient<double>(part_double, {}, share_double));
+  share_double.global_weight_sum = 5e307;  // above 1 / DBL_MIN = 4.49423283715579e307
+  CHECK_THROWS_WITH_AS(LossGradient<double>(part_double, {}, share_double),
+                       doctest::Contains("sum to 5e+307, outside what a mean can divide by in "
+                                         "double"),
+                       Error);
 }
