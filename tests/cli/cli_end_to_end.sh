@@ -79,5 +79,18 @@ expect_exit 2 "ragged csv" -- train --format csv --train "$work/ragged.csv"
 check "ragged csv error names the line" grep -q "ragged.csv:2" "$work/err"
 expect_exit 0 "help" -- --help
 
+# OpenBLAS's kernels: without OPENBLAS_CORETYPE the command runs on kernels that suit the CPU
+# (where Debian's OpenBLAS fell back to its Prescott ones it sets the variable and runs itself
+# again: openblas_reexec.hpp); a value the user set is kept; an error is still one line, once.
+expect_exit 0 "--json without OPENBLAS_CORETYPE" -- train --format csv --train "$work/train.csv" \
+  --json --quiet
+env -u OPENBLAS_CORETYPE "$cli" train --format csv --train "$work/train.csv" --json >"$work/out"
+check "the core suits the CPU: $(grep -o '"openblas_core[^,}]*' "$work/out" | tr '\n' ' ')" \
+  grep -q '"openblas_core_suits_cpu": true' "$work/out"
+OPENBLAS_CORETYPE=Prescott "$cli" train --format csv --train "$work/train.csv" --json >"$work/out"
+check "OPENBLAS_CORETYPE=Prescott is kept" grep -q '"openblas_core": "Prescott"' "$work/out"
+env -u OPENBLAS_CORETYPE "$cli" train --format csv --train "$work/absent.csv" 2>"$work/err"
+check "exit 2 and one line without OPENBLAS_CORETYPE" test "$?.$(wc -l <"$work/err")" = "2.1"
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -287,6 +287,8 @@ void print_json(const TrainResult& result, const SoftmaxRegression& model,
   if (train.sparse) json.add("stored_values", static_cast<long long>(train.sparse->features.nnz()));
   json.add("classes", static_cast<long long>(model.num_classes()));
   json.add("isa", std::string(to_string(active_isa())));
+  json.add("openblas_core", openblas_core_name());
+  json.add_bool("openblas_core_suits_cpu", openblas_core_suits_cpu());
   std::printf("%s\n", json.str().c_str());
 }
 

@@ -10,6 +10,7 @@
 
 #include "address_space.hpp"
 #include "commands.hpp"
+#include "openblas_reexec.hpp"
 #include "softmaxkit/softmaxkit.hpp"
 
 namespace {
@@ -71,6 +72,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  softmaxkit::cli::use_suitable_openblas_core(argv);  // may run the command again
   const int code = run(argc, argv);
   if (softmaxkit::cli::address_space_limited()) {
     // Under an address-space limit an OpenBLAS worker may be spinning on a buffer it cannot get

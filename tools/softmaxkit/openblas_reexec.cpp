@@ -1,0 +1,24 @@
+// Re-running the command with OPENBLAS_CORETYPE set (openblas_reexec.hpp).
+#include "openblas_reexec.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "softmaxkit/openblas_core.hpp"
+
+namespace softmaxkit::cli {
+
+void use_suitable_openblas_core(char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;  // the user's choice, or our own run
+  const std::string remedy = openblas_core_remedy();
+  if (remedy.empty()) return;
+  if (::setenv("OPENBLAS_CORETYPE", remedy.c_str(), 1) != 0) return;
+  std::fflush(nullptr);
+  ::execv("/proc/self/exe", argv);
+  ::unsetenv("OPENBLAS_CORETYPE");  // exec failed: go on with the loaded kernels
+}
+
+}  // namespace softmaxkit::cli
