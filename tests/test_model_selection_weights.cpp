@@ -387,3 +387,46 @@ TEST_CASE("float searches refuse weight sums a float fit cannot divide by, befor
                              std::span<const float>(heavy))
             .points.size() == 2);
 }
+
+TEST_CASE("a fold's weight sum is checked in the order its fit sums it") {
+  // Weights whose double sum lands on either side of 1 / FLT_MIN = 2^126 by the order of the
+  // additions (an audit's case): rows a, c, e of class 0 and b, d of class 1. Row by row in the
+  // order e, b, d, c, a the sum is 2^126 + 2^74 (refused by the fold's fit); class by class it was
+  // 2^126, so the search passed it and ran the first fold's fits before refusing the second fold.
+  // In the order a, b, c, d, e the row-by-row sum is 2^126 (accepted by both).
+  constexpr std::size_t rows = 12;
+  std::vector<float> features(rows * 2);
+  std::vector<std::int32_t> labels(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    labels[i] = (i == 0 || i == 2 || i == 4 || (i > 4 && i % 2 == 1)) ? 0 : 1;
+    features[2 * i] = static_cast<float>(labels[i]) + 0.3F * static_cast<float>(i % 3);
+    features[2 * i + 1] = 1.0F - static_cast<float>(labels[i]) + 0.2F * static_cast<float>(i % 4);
+  }
+  std::vector<float> weights(rows, 1.0F);
+  weights[0] = std::ldexp(1.0F, 126) - std::ldexp(1.0F, 102);  // a
+  weights[1] = std::ldexp(1.0F, 102) - std::ldexp(1.0F, 79);   // b
+  weights[2] = std::ldexp(1.0F, 78);                           // c
+  weights[3] = std::ldexp(1.0F, 78) + std::ldexp(1.0F, 73);    // d
+  weights[4] = std::ldexp(1.0F, 60);                           // e
+  const MatrixView<const float> view{features.data(), rows, 2};
+  const std::vector<double> Cs{0.1, 1.0};
+  int fits = 0;
+  CvOptions cv{.refit = false, .progress = [&](const softmaxkit::CvProgress&) { ++fits; }};
+  auto search = [&](std::vector<std::size_t> crafted) {
+    const std::vector<Fold> folds{Fold{{5, 6, 7, 8, 9, 10}, {11, 5}},
+                                  Fold{std::move(crafted), {5, 6, 7, 8, 9, 10, 11}}};
+    softmaxkit::FitOptions options;
+    options.l2 = 1e-3;
+    softmaxkit::cross_validate(view, labels, Cs, folds, options, cv,
+                               std::span<const float>(weights));
+  };
+  check_throws_naming(
+      [&] {
+        search({4, 1, 3, 2, 0});
+      },
+      "cross_validate: folds[1].train: the sample weights sum to 8.50706e+37");
+  CHECK(fits == 0);
+  fits = 0;
+  CHECK_NOTHROW(search({0, 1, 2, 3, 4}));
+  CHECK(fits == 4);
+}
