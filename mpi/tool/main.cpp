@@ -21,6 +21,7 @@
 
 #include "commands.hpp"
 #include "json_writer.hpp"
+#include "openblas_reexec.hpp"
 #include "progress.hpp"
 #include "row_weights.hpp"
 #include "search_command.hpp"
@@ -365,6 +366,9 @@ int run(TrainArguments a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before MPI_Init: the same kernels as the softmaxkit command, so the same model bytes
+  // (openblas_reexec.hpp; the exec keeps the pid the launcher watches).
+  cli::use_suitable_openblas_core(argv);
   MPI_Init(&argc, &argv);
   const int rank = rank_of();
   CLI::App app{"softmaxkit-mpi: data-parallel softmaxkit train over MPI"};

@@ -91,6 +91,17 @@ OPENBLAS_CORETYPE=Prescott "$cli" train --format csv --train "$work/train.csv" -
 check "OPENBLAS_CORETYPE=Prescott is kept" grep -q '"openblas_core": "Prescott"' "$work/out"
 env -u OPENBLAS_CORETYPE "$cli" train --format csv --train "$work/absent.csv" 2>"$work/err"
 check "exit 2 and one line without OPENBLAS_CORETYPE" test "$?.$(wc -l <"$work/err")" = "2.1"
+# Through the dynamic loader /proc/self/exe is the loader: the command must not exec it (it took
+# "train" for the program to load, exit 127) but run as it was started.
+loader=$(find /lib64 /lib/x86_64-linux-gnu -maxdepth 1 -name 'ld-linux-x86-64.so.2' 2>/dev/null | head -1)
+if [[ -n $loader ]]; then
+  env -u OPENBLAS_CORETYPE "$loader" "$cli" train --format csv --train "$work/train.csv" --json \
+    >"$work/out" 2>"$work/err"
+  check "through the loader: exit 0 and a report: $(head -c 200 "$work/err")" \
+    grep -q '"openblas_core"' "$work/out"
+  env -u OPENBLAS_CORETYPE "$loader" "$cli" bogus 2>"$work/err"
+  check "through the loader: an unknown subcommand is exit 2" test "$?" -eq 2
+fi
 
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -1,6 +1,7 @@
 // Re-running the command with OPENBLAS_CORETYPE set (openblas_reexec.hpp).
 #include "openblas_reexec.hpp"
 
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,6 +14,11 @@ namespace softmaxkit::cli {
 
 void use_suitable_openblas_core(char** argv) {
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;  // the user's choice, or our own run
+  // Started through the dynamic loader (ld-linux.so softmaxkit ...), /proc/self/exe is the
+  // loader, which would take the first argument for the program to load. The kernel then ran the
+  // loader as the program, so no interpreter was loaded: AT_BASE is 0 (our dynamically linked
+  // command otherwise always has one).
+  if (::getauxval(AT_BASE) == 0) return;
   const std::string remedy = openblas_core_remedy();
   if (remedy.empty()) return;
   if (::setenv("OPENBLAS_CORETYPE", remedy.c_str(), 1) != 0) return;

@@ -12,7 +12,10 @@ namespace softmaxkit::cli {
 // openblas_core_remedy() and replaces the process with /proc/self/exe and the same argv (same
 // pid, nothing read or written yet). Returns only when nothing was to be done or the exec failed
 // (then the variable is unset again and the command runs on the loaded kernels). A variable the
-// user set is never changed, and the second run finds it set, so this happens at most once.
+// user set (even empty, or a name OpenBLAS does not know) is never changed, and the second run
+// finds it set, so this happens at most once. Not done when the command was started through the
+// dynamic loader (/proc/self/exe is the loader then). Both commands (softmaxkit, softmaxkit-mpi)
+// do it, for every subcommand, so that they run the same kernels and write the same model bytes.
 void use_suitable_openblas_core(char** argv);
 
 }  // namespace softmaxkit::cli
