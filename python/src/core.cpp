@@ -31,6 +31,7 @@
 #include "softmaxkit/matrix.hpp"
 #include "softmaxkit/model.hpp"
 #include "softmaxkit/model_selection.hpp"
+#include "softmaxkit/openblas_core.hpp"
 #include "softmaxkit/solvers.hpp"
 
 namespace py = pybind11;
@@ -501,6 +502,18 @@ PYBIND11_MODULE(_core, module) {
     }
   });
 
+  module.def(
+      "openblas_core",
+      [] {
+        py::dict out;
+        out["name"] = smk::openblas_core_name();
+        out["suits_cpu"] = smk::openblas_core_suits_cpu();
+        out["remedy"] = smk::openblas_core_remedy();
+        return out;
+      },
+      "The OpenBLAS kernels loaded in this process (numpy's too): name, whether they suit the CPU, "
+      "and the OPENBLAS_CORETYPE to set before Python starts when they do not (softmaxkit/"
+      "openblas_core.hpp)");
   module.def(
       "last_input_address", [] { return last_input_address; },
       "Address of the feature buffer the last fit or prediction read (tests: no copy was made)");

@@ -3,6 +3,7 @@ callback on the fitting thread, Ctrl-C, errors, labels of any type, pickle, mode
 with the softmaxkit command."""
 
 import copy
+import json
 import os
 import pickle
 import signal
@@ -451,9 +452,15 @@ def test_model_files_are_shared_with_the_command_bit_for_bit(command, tmp_path):
             file.write(",".join([str(label)] + [repr(float(value)) for value in row]) + "\n")
 
     by_command = tmp_path / "command.skm"
+    # The last bits depend on OpenBLAS's kernels (the structured solver's and the predictions'
+    # products): where this process runs kernels older than the CPU, the command would switch to
+    # newer ones (README, The command), so it is given this process's.
+    env = dict(os.environ)
+    if not _core.openblas_core()["suits_cpu"]:
+        env["OPENBLAS_CORETYPE"] = _core.openblas_core()["name"]
     subprocess.run([command, "train", "--format", "csv", "--train", str(data), "--label-column",
                     "0", "--C", "0.5", "--tol", "1e-7", "--model", str(by_command), "--quiet"],
-                   check=True)
+                   check=True, env=env)
     by_python = tmp_path / "python.skm"
     model = SoftmaxRegression(C=0.5, tol=1e-7).fit(X, y)
     model.save(by_python)
@@ -468,14 +475,14 @@ def test_model_files_are_shared_with_the_command_bit_for_bit(command, tmp_path):
     # The command predicts with Python's file what Python predicts.
     output = subprocess.run([command, "predict", "--model", str(by_python), "--format", "csv",
                              "--data", str(data), "--label-column", "0"],
-                            check=True, capture_output=True, text=True).stdout
+                            check=True, capture_output=True, text=True, env=env).stdout
     np.testing.assert_array_equal(np.array(output.split(), dtype=int), model.predict(X))
 
     # And the same probabilities, to the last bit: --proba prints 17 significant digits, which
     # round-trip the double probabilities (it printed 9 until 2026-12-05).
     output = subprocess.run([command, "predict", "--model", str(by_python), "--format", "csv",
                              "--data", str(data), "--label-column", "0", "--proba"],
-                            check=True, capture_output=True, text=True).stdout
+                            check=True, capture_output=True, text=True, env=env).stdout
     printed = np.array([line.split(",") for line in output.split()], dtype=np.float64)
     proba = model.predict_proba(X)
     assert proba.dtype == np.float64
@@ -495,10 +502,39 @@ def test_more_threads_than_cores_is_silent():
         "SoftmaxRegressionCV(Cs=2, cv=2, n_threads=64).fit(X, y)\n"
         "assert np.array_equal(a, b)\n"
     )
+    # Kernels that suit the CPU, so that import softmaxkit has nothing to warn about either (the
+    # test below).
+    env = dict(os.environ)
+    if not _core.openblas_core()["suits_cpu"]:
+        env.setdefault("OPENBLAS_CORETYPE", _core.openblas_core()["remedy"])
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            env=dict(os.environ), timeout=120)
+                            env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_import_warns_about_openblas_kernels_older_than_the_cpu_unless_the_user_chose_them():
+    # Debian's OpenBLAS 0.3.21 runs its Prescott kernels on CPUs it does not know (an Emerald
+    # Rapids Xeon): import softmaxkit says so once, with the remedy. A value of
+    # OPENBLAS_CORETYPE that the user set is kept without a word, even an old core.
+    script = ("import json, softmaxkit\n"
+              "print(json.dumps(softmaxkit._core.openblas_core()))\n")
+    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_CORETYPE"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    core = json.loads(result.stdout)
+    if core["suits_cpu"]:
+        assert core["remedy"] == "" and "OpenBLAS" not in result.stderr
+    else:
+        assert core["remedy"] in ("SkylakeX", "Haswell")
+        assert result.stderr.count("RuntimeWarning: softmaxkit: OpenBLAS") == 1
+        assert f"Set OPENBLAS_CORETYPE={core['remedy']} in the environment" in result.stderr
+    chosen = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=dict(env, OPENBLAS_CORETYPE="Prescott"), timeout=120)
+    assert chosen.returncode == 0, chosen.stderr
+    assert json.loads(chosen.stdout)["name"] == "Prescott"
+    assert "OpenBLAS" not in chosen.stderr
 
 
 # ------------------------------------------------------------------ convergence warnings
