@@ -348,6 +348,8 @@ int run(TrainArguments a) {
     if (sparse) json.add("stored_values", static_cast<long long>(stored_values));
     json.add("classes", static_cast<long long>(classes.size()));
     json.add("isa", std::string(to_string(active_isa())));
+    json.add("openblas_core", openblas_core_name());
+    json.add_bool("openblas_core_suits_cpu", openblas_core_suits_cpu());
     json.add("ranks", static_cast<long long>(ranks));
     std::printf("%s\n", json.str().c_str());
   } else if (!a.quiet) {

@@ -517,7 +517,10 @@ def test_import_warns_about_openblas_kernels_older_than_the_cpu_unless_the_user_
     # Debian's OpenBLAS 0.3.21 runs its Prescott kernels on CPUs it does not know (an Emerald
     # Rapids Xeon): import softmaxkit says so once, with the remedy. A value of
     # OPENBLAS_CORETYPE that the user set is kept without a word, even an old core.
-    script = ("import json, softmaxkit\n"
+    # Imported again after del sys.modules, it does not warn twice.
+    script = ("import json, sys, warnings, softmaxkit\n"
+              "del sys.modules['softmaxkit']\n"
+              "import softmaxkit\n"
               "print(json.dumps(softmaxkit._core.openblas_core()))\n")
     env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_CORETYPE"}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

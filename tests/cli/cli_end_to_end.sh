@@ -87,6 +87,19 @@ expect_exit 0 "--json without OPENBLAS_CORETYPE" -- train --format csv --train "
 env -u OPENBLAS_CORETYPE "$cli" train --format csv --train "$work/train.csv" --json >"$work/out"
 check "the core suits the CPU: $(grep -o '"openblas_core[^,}]*' "$work/out" | tr '\n' ' ')" \
   grep -q '"openblas_core_suits_cpu": true' "$work/out"
+# The process keeps the command's name (it was "exe" when /proc/self/exe itself was exec'd):
+# read during a fit of a few seconds (Fashion-MNIST), then stopped.
+fashion=/usr/share/datasets/fashion-mnist
+if [[ -f $fashion/train-images-idx3-ubyte.gz ]]; then
+  env -u OPENBLAS_CORETYPE "$cli" train --format idx --train "$fashion/train-images-idx3-ubyte.gz" \
+    --train-labels "$fashion/train-labels-idx1-ubyte.gz" --solver lbfgs --tol 1e-30 --quiet &
+  running=$!
+  sleep 1
+  name=$(cat "/proc/$running/comm" 2>/dev/null)
+  kill "$running" 2>/dev/null
+  wait "$running" 2>/dev/null
+  check "the process is named $(basename "$cli"): '$name'" test "$name" = "$(basename "$cli")"
+fi
 OPENBLAS_CORETYPE=Prescott "$cli" train --format csv --train "$work/train.csv" --json >"$work/out"
 check "OPENBLAS_CORETYPE=Prescott is kept" grep -q '"openblas_core": "Prescott"' "$work/out"
 env -u OPENBLAS_CORETYPE "$cli" train --format csv --train "$work/absent.csv" 2>"$work/err"

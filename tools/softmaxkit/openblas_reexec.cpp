@@ -4,6 +4,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -21,10 +22,16 @@ void use_suitable_openblas_core(char** argv) {
   if (::getauxval(AT_BASE) == 0) return;
   const std::string remedy = openblas_core_remedy();
   if (remedy.empty()) return;
+  // The file /proc/self/exe links to, not the link itself: the kernel names the new process
+  // after the path's last part, and "exe" hid the command from pgrep, pkill and ps -C.
+  char path[PATH_MAX];
+  const ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  if (length <= 0) return;
+  path[length] = '\0';
   if (::setenv("OPENBLAS_CORETYPE", remedy.c_str(), 1) != 0) return;
   std::fflush(nullptr);
-  ::execv("/proc/self/exe", argv);
-  ::unsetenv("OPENBLAS_CORETYPE");  // exec failed: go on with the loaded kernels
+  ::execv(path, argv);
+  ::unsetenv("OPENBLAS_CORETYPE");  // exec failed (the file gone?): go on with the loaded kernels
 }
 
 }  // namespace softmaxkit::cli

@@ -9,13 +9,15 @@
 namespace softmaxkit::cli {
 
 // When OPENBLAS_CORETYPE is unset and the loaded core does not suit the CPU, sets it to
-// openblas_core_remedy() and replaces the process with /proc/self/exe and the same argv (same
-// pid, nothing read or written yet). Returns only when nothing was to be done or the exec failed
-// (then the variable is unset again and the command runs on the loaded kernels). A variable the
-// user set (even empty, or a name OpenBLAS does not know) is never changed, and the second run
-// finds it set, so this happens at most once. Not done when the command was started through the
-// dynamic loader (/proc/self/exe is the loader then). Both commands (softmaxkit, softmaxkit-mpi)
-// do it, for every subcommand, so that they run the same kernels and write the same model bytes.
+// openblas_core_remedy() and replaces the process with the file /proc/self/exe links to and the
+// same argv (same pid, nothing read or written yet; the process is named after that file, as
+// ps and pgrep show it: a command started through a symbolic link takes the target's name). Returns
+// only when nothing was to be done or the exec failed (then the variable is unset again and the
+// command runs on the loaded kernels). A variable the user set (even empty, or a name OpenBLAS does
+// not know) is never changed, and the second run finds it set, so this happens at most once. Not
+// done when the command was started through the dynamic loader (/proc/self/exe is the loader then).
+// Both commands (softmaxkit, softmaxkit-mpi) do it, for every subcommand, so that they run the same
+// kernels and write the same model bytes.
 void use_suitable_openblas_core(char** argv);
 
 }  // namespace softmaxkit::cli
