@@ -65,24 +65,6 @@ def _best_index(scores, Cs):
     return int(min(np.flatnonzero(scores == scores.max()), key=lambda index: (Cs[index], index)))
 
 
-def _check_refit_weight_sum(row_weights, dtype):
-    """The refit trains on all rows and scales its gradient by 1 / sum(w) in X's dtype, which
-    must be a normal number there (float32: a sum from 2.9e-39 to 8.5e37; the library's rule,
-    README "Training"). The core checks each fold's training sum before the search and the refit's
-    only when it runs, after every fold's fits: checked here first, as the library's own
-    cross_validate checks its refit."""
-    info = np.finfo(dtype)
-    total = float(np.sum(row_weights, dtype=np.float64))
-    low, high = 1 / float(info.max), 1 / float(info.tiny)
-    # A sum beyond float64 (inf) is the core's to name, as for every search ("the weights sum to
-    # inf"), before any fold.
-    if np.isfinite(total) and not low <= total <= high:
-        raise ValueError(
-            f"SoftmaxRegressionCV: sample_weight: the weights (the refit trains on all) sum to "
-            f"{total:.6g}, outside what a mean can divide by in {info.dtype} (from {low:.9g} to "
-            f"{high:.9g}); rescale them: the mean does not change")
-
-
 def _checked_fit(core, features, labels, weights, options, what, tol):
     """core.fit, with the checks SoftmaxRegression.fit makes of its report: reason 'nan' is a
     ValueError (the core's model is unfitted then), other ends short of tol a warning."""
@@ -303,21 +285,22 @@ class SoftmaxRegressionCV(SoftmaxRegression):
                     raise ValueError(
                         f"SoftmaxRegressionCV: every row of the test part of fold {index} has "
                         "sample weight 0 (nothing to score)")
-        if self.refit and row_weights is not None:
-            _check_refit_weight_sum(row_weights, X.dtype)
         options = self._options()
         # Under the estimator's lock, as SoftmaxRegression.fit: predictions, save and pickles
         # from other threads wait, and see the attributes of one fit (they read a half-assigned
         # search before).
         with _model_lock(self):
+            # The core chooses C and refits, as the command does: the same choice (its mean, its
+            # tie rule) and the same model bytes, and the refit's weight sum checked before the
+            # search, by the library's own rule.
             result = _core.cross_validate(
-                features, labels, Cs.tolist(), train, test, options, False, row_weights, True
-            )
+                features, labels, Cs.tolist(), train, test, options, bool(self.refit),
+                row_weights, True, "log_loss" if self.scoring == "neg_log_loss" else "accuracy")
             if self.scoring == "neg_log_loss":
                 scores = -result["log_loss"]
             else:
                 scores = result["accuracy"]
-            best = _best_index(scores.mean(axis=0), Cs)
+            best = result["best_index"]
             # As SoftmaxRegression (and LogisticRegressionCV) warns: fits that did not converge.
             reasons = [reason for row in result["reasons"] for reason in row]
             unconverged = [r for r in reasons if r not in ("converged",)]
@@ -347,9 +330,15 @@ class SoftmaxRegressionCV(SoftmaxRegression):
             n_iter = result["iterations"][np.newaxis, :, :]
             if self.refit:
                 best_C = float(Cs[best])
-                core = _core.Model()
-                report = _checked_fit(core, features, labels, row_weights, dict(options, C=best_C),
-                                      f"the refit at C={best_C!r}", self.tol)
+                core = result["model"]
+                report = core.last_report
+                # A NaN refit is the core's ValueError (the estimator is left as it was).
+                if report["reason"] != "converged":
+                    warnings.warn(
+                        f"SoftmaxRegressionCV: the refit at C={best_C!r} did not reach "
+                        f"tol={self.tol} ({report['reason']}); increase max_iter or tol",
+                        ConvergenceWarning,
+                    )
                 self._set_fitted(core, classes, report, feature_attributes)
                 for name in ("_weights", "_intercept"):
                     self.__dict__.pop(name, None)

@@ -372,7 +372,8 @@ template <class View>
 py::dict cross_validate_typed(const View& view, const py::array& labels,
                               const std::vector<double>& Cs, const std::vector<smk::Fold>& folds,
                               const smk::FitOptions& options, bool refit,
-                              const py::object& sample_weight, bool keep_coefficients) {
+                              const py::object& sample_weight, bool keep_coefficients,
+                              smk::CvScoring scoring) {
   const std::span<const std::int32_t> label_span = vector_view<std::int32_t>(labels, "labels");
   const auto weight_span = weights_for(view, sample_weight);
   // Ctrl-C: every solver iteration of the search takes the GIL and runs Python's signal handlers,
@@ -393,6 +394,7 @@ py::dict cross_validate_typed(const View& view, const py::array& labels,
   smk::CvOptions cv;
   cv.refit = refit;
   cv.keep_coefficients = keep_coefficients;
+  cv.scoring = scoring;
   cv.progress = [&](const smk::CvProgress&) {
     if (signal_error) throw SearchInterrupted{};
   };
@@ -538,23 +540,28 @@ PYBIND11_MODULE(_core, module) {
       [](const py::object& X, const py::array& labels, const std::vector<double>& Cs,
          const std::vector<std::vector<std::size_t>>& train,
          const std::vector<std::vector<std::size_t>>& test, const py::dict& options, bool refit,
-         const py::object& sample_weight, bool keep_coefficients) {
+         const py::object& sample_weight, bool keep_coefficients, const std::string& scoring) {
         if (train.size() != test.size()) throw smk::Error("train and test hold different counts");
+        if (scoring != "accuracy" && scoring != "log_loss") {
+          throw smk::Error("scoring must be 'accuracy' or 'log_loss', got '" + scoring + "'");
+        }
         std::vector<smk::Fold> folds(train.size());
         for (std::size_t i = 0; i < folds.size(); ++i) folds[i] = {train[i], test[i]};
         const smk::FitOptions fit_options = options_from(options);
         return with_view(X, [&](const auto& view) {
-          return cross_validate_typed(view, labels, Cs, folds, fit_options, refit, sample_weight,
-                                      keep_coefficients);
+          return cross_validate_typed(
+              view, labels, Cs, folds, fit_options, refit, sample_weight, keep_coefficients,
+              scoring == "accuracy" ? smk::CvScoring::accuracy : smk::CvScoring::log_loss);
         });
       },
       py::arg("X"), py::arg("labels"), py::arg("Cs"), py::arg("train"), py::arg("test"),
       py::arg("options"), py::arg("refit"), py::arg("sample_weight") = py::none(),
-      py::arg("keep_coefficients") = false,
+      py::arg("keep_coefficients") = false, py::arg("scoring") = "accuracy",
       "softmaxkit::cross_validate on the given folds (X dense or the CSR tuple Model.fit takes): "
       "per (fold, C) accuracy and log_loss (weighted means with sample_weight: None or one weight "
-      "per row in X's dtype), best_index, the refit Model (or None), and with keep_coefficients "
-      "each fit's coefficients, shape (folds, Cs, K, n + 1), the intercept last (else None)");
+      "per row in X's dtype), best_index (by scoring: 'accuracy' or 'log_loss'), the refit Model "
+      "at it (or None), and with keep_coefficients each fit's coefficients, shape (folds, Cs, K, "
+      "n + 1), the intercept last (else None)");
   module.def(
       "stratified_folds",
       [](const py::array& labels, int k, std::uint64_t seed) {

@@ -83,6 +83,27 @@ def test_ties_go_to_the_smaller_C_and_refit_false_averages():
         averaged.save("/nonexistent/never-written.skm")
 
 
+@pytest.mark.parametrize("scoring", [None, "neg_log_loss"])
+def test_the_refit_is_the_fit_on_all_rows_at_the_chosen_C(scoring):
+    # The library chooses C (the mean over the folds, ties to the smaller C) and refits, as the
+    # command does; the model is SoftmaxRegression's on all rows at that C, bit for bit.
+    from softmaxkit import SoftmaxRegression
+
+    X, y = load_digits(return_X_y=True)
+    X = (X[:600] / 16.0).astype(np.float32)
+    y = y[:600]
+    weights = np.random.default_rng(3).integers(1, 4, size=y.size).astype(np.float64)
+    search = SoftmaxRegressionCV(Cs=[1e-2, 1e-1, 1.0, 10.0], cv=3, scoring=scoring, tol=1e-8)
+    search.fit(X, y, sample_weight=weights)
+    means = search.scores_[search.classes_[0]].mean(axis=0)
+    assert search.best_index_ == int(np.flatnonzero(means == means.max())[0])
+    assert search.C_[0] == search.Cs_[search.best_index_]
+    single = SoftmaxRegression(C=search.C_[0], tol=1e-8).fit(X, y, sample_weight=weights)
+    assert search.coef_.tobytes() == single.coef_.tobytes()
+    assert search.intercept_.tobytes() == single.intercept_.tobytes()
+    assert search.fit_report_.pass_equivalents == single.fit_report_.pass_equivalents
+
+
 def test_bitwise_identical_for_1_2_3_threads():
     X, y = load_digits(return_X_y=True)
     X = (X[:900] / 16.0).astype(np.float32)

@@ -119,6 +119,15 @@ def test_core_fit_path_and_cross_validate_take_the_csr_tuple():
     b = _core.cross_validate(X.toarray(), labels, list(CS), train, test, options, True)
     np.testing.assert_allclose(a["log_loss"], b["log_loss"], rtol=1e-8)
     assert a["best_index"] == b["best_index"]
+    # scoring picks the best C by the mean of that score (log-loss: the smallest; ties to the
+    # smaller C, and CS ascends); another name is refused.
+    c = _core.cross_validate(csr, labels, list(CS), train, test, options, False,
+                             scoring="log_loss")
+    means = c["log_loss"].mean(axis=0)
+    assert c["best_index"] == int(np.flatnonzero(means == means.min())[0])
+    assert c["model"] is None
+    with pytest.raises(ValueError, match="scoring must be 'accuracy' or 'log_loss', got 'f1'"):
+        _core.cross_validate(csr, labels, list(CS), train, test, options, False, scoring="f1")
     # A malformed tuple is refused by the core's CSR validation, naming the entry.
     bad = (X.shape[0], X.shape[1], csr[2], np.full_like(csr[3], 99), csr[4])
     with pytest.raises(ValueError, match="column index 99"):

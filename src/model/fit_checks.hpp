@@ -127,8 +127,15 @@ double check_sample_weight(std::string_view where, std::span<const T> weights, s
   return total;
 }
 
+// Whether a fit of features of value type T computes in double: use_double, or T is double. The
+// one statement of that rule; fit, fit_path and cross_validate ask it.
+template <class T>
+bool fits_in_double(const FitOptions& options) {
+  return options.use_double || std::is_same_v<T, double>;
+}
+
 // A fit scales its gradient by 1 / (the training rows' weight sum) rounded to the type it computes
-// in (double with use_double, else the features' T): that reciprocal must be a normal number there
+// in (fits_in_double: double, else the features' T): that reciprocal must be a normal number there
 // (float: a sum from 2.9e-39 to 8.5e37). Checked before any work, named as the caller's argument;
 // the loss engine refused such a sum only once a fit (or a search's refit) had begun, naming its
 // own "sample weights".

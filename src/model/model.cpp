@@ -40,7 +40,7 @@ FitReport SoftmaxRegression::fit_impl(const Features& features,
     start = weights_;
     if (options_.fit_intercept) start.insert(start.end(), intercept_.begin(), intercept_.end());
   }
-  const bool in_double = options_.use_double || std::is_same_v<T, double>;
+  const bool in_double = detail::fits_in_double<T>(options_);
   const double fraction = options_.validation_fraction;
   detail::check_fit_weight_sum<T>(
       "SoftmaxRegression::fit",

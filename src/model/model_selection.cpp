@@ -108,7 +108,7 @@ PathResult path_impl(std::string_view where, const Features& features,
   using T = typename ValueOf<Features>::type;
   const double weight_total = detail::check_sample_weight(where, sample_weight, features.rows());
   detail::check_fit_weight_sum<T>(where, "sample_weight: the weights", weight_total,
-                                  options.use_double || std::is_same_v<T, double>);
+                                  detail::fits_in_double<T>(options));
   // Most regularised first: each solution is a good start for the next, larger C.
   std::vector<std::size_t> order(Cs.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -270,7 +270,7 @@ std::size_t class_index(const std::vector<std::int32_t>& classes, std::int32_t l
 }
 
 // sample_weight: checked (check_sample_weight) or empty.
-// in_double: the fits compute in double (FitOptions::use_double or T = double).
+// in_double: the fits compute in double (fits_in_double).
 template <class T>
 void check_folds(std::string_view where, std::span<const Fold> folds, std::size_t rows,
                  std::span<const std::int32_t> labels, const std::vector<std::int32_t>& classes,
@@ -352,7 +352,7 @@ CvResult cv_impl(std::string_view where, const Features& features,
   const std::vector<std::int32_t> classes = detail::distinct_sorted(labels);
   if (classes.size() < 2) detail::fail(where, "labels hold fewer than 2 classes");
   using T = typename ValueOf<Features>::type;
-  const bool in_double = options.use_double || std::is_same_v<T, double>;
+  const bool in_double = detail::fits_in_double<T>(options);
   const double weight_total = detail::check_sample_weight(where, sample_weight, features.rows());
   check_folds(where, folds, features.rows(), labels, classes, sample_weight, in_double);
   // The refit trains on every row: its sum can leave the range the folds' smaller ones are in,
