@@ -228,10 +228,10 @@ TEST_CASE("weighted searches refuse bad weights and weightless folds before any 
     if (data.labels[row] == 2) no_class_two[row] = 0;
   }
   check_throws_naming(cv_with(no_class_two),
-                      "folds[0].train: every row of class 2 has sample weight 0");
+                      "folds[0].train: sample_weight: every row of class 2 weighs 0");
   std::vector<double> empty_test = data.weights;
   for (std::size_t row : folds[1].test) empty_test[row] = 0;
-  check_throws_naming(cv_with(empty_test), "folds[1].test: every row has sample weight 0");
+  check_throws_naming(cv_with(empty_test), "folds[1].test: sample_weight: every row weighs 0");
   // Finite weights whose sum over a fold's test rows a mean cannot divide by: inf in double
   // (NaN scores) or a subnormal (a wrong mean: equal weights gave a log-loss of 0.033 for
   // 0.103). One fold whose test rows train in no fold, so only the test sum is out of range;
@@ -255,10 +255,11 @@ TEST_CASE("weighted searches refuse bad weights and weightless folds before any 
                                      weights);
         },
         // Test weights of 1e307 overflow the whole's sum first (checked before the folds).
-        extreme > 1 ? "cross_validate: sample_weight: the weights sum to inf, outside what a mean "
-                      "can divide by"
-                    : "cross_validate: folds[0].test: the sample weights sum to 1.4822e-322, "
-                      "outside what a mean can divide by");
+        extreme > 1
+            ? "cross_validate: sample_weight: the weights sum to inf, outside what a mean "
+              "can divide by"
+            : "cross_validate: folds[0].test: sample_weight: the weights sum to 1.4822e-322, "
+              "outside what a mean can divide by");
   }
   // Equal test weights near double's largest give the unweighted scores: the weighted sums
   // took w x log-loss (1.5e307 x 7 overflowed to inf); each row now counts w / W. Without the
@@ -288,7 +289,7 @@ TEST_CASE("weighted searches refuse bad weights and weightless folds before any 
           softmaxkit::cross_validate(data.view(), data.labels, kCs, std::vector<Fold>{twice},
                                      tight_options(), {}, weights);
         },
-        "cross_validate: folds[0].test: the sample weights sum to inf");
+        "cross_validate: folds[0].test: sample_weight: the weights sum to inf");
   }
   // The stratified form and the path check them too, before fitting.
   check_throws_naming(
@@ -353,7 +354,8 @@ TEST_CASE("float searches refuse weight sums a float fit cannot divide by, befor
   // 1.5e36 each: a fold's 60 training rows sum to 9e37.
   fits = 0;
   message = cv_error(1.5e36F, no_refit, false);
-  CHECK(message.find("cross_validate: folds[0].train: the sample weights sum to 9e+37") == 0);
+  CHECK(message.find("cross_validate: folds[0].train: sample_weight: the weights sum to 9e+37") ==
+        0);
   CHECK(fits == 0);
   CHECK(cv_error(1.5e36F, no_refit, true) == "<no error>");
   // The path fits all rows, dense or CSR.
@@ -424,7 +426,7 @@ TEST_CASE("a fold's weight sum is checked in the order its fit sums it") {
       [&] {
         search({4, 1, 3, 2, 0});
       },
-      "cross_validate: folds[1].train: the sample weights sum to 8.50706e+37");
+      "cross_validate: folds[1].train: sample_weight: the weights sum to 8.50706e+37");
   CHECK(fits == 0);
   fits = 0;
   CHECK_NOTHROW(search({0, 1, 2, 3, 4}));

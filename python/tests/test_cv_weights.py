@@ -176,7 +176,7 @@ def test_weightless_folds_and_bad_weights_are_value_errors():
     train, test = folds[0]
     # (1e307 overflows the whole's sum first, which is checked before the folds.)
     for tiny, named in ((1e307, r"sample_weight: the weights sum to inf"),
-                        (5e-324, r"folds\[0\]\.test: the sample weights sum to 1\.48")):
+                        (5e-324, r"folds\[0\]\.test: sample_weight: the weights sum to 1\.48")):
         extreme = np.ones(len(y))
         extreme[test] = tiny
         with pytest.raises(ValueError, match=named + r".*rescale them"):

@@ -310,20 +310,21 @@ void check_folds(std::string_view where, std::span<const Fold> folds, std::size_
     }
     for (std::size_t c = 0; c < classes.size(); ++c) {
       if (!(class_weight[c] > 0)) {
-        detail::fail(where, name + ".train: every row of class " + std::to_string(classes[c]) +
-                                " has sample weight 0 (every fold must train on every class)");
+        detail::fail(where, name + ".train: sample_weight: every row of class " +
+                                std::to_string(classes[c]) +
+                                " weighs 0 (every fold must train on every class)");
       }
     }
     // The fold's fits divide by their weight sum in their computing type, its scores by the test
     // rows' in double: a sum beyond either's range made NaN scores, a subnormal one wrong means.
-    detail::check_fit_weight_sum<T>(where, name + ".train: the sample weights", train_weight,
-                                    in_double);
+    detail::check_fit_weight_sum<T>(where, name + ".train: sample_weight: the weights",
+                                    train_weight, in_double);
     double test_weight = 0;
     for (std::size_t row : folds[f].test) test_weight += static_cast<double>(sample_weight[row]);
     if (!(test_weight > 0)) {
-      detail::fail(where, name + ".test: every row has sample weight 0 (nothing to score)");
+      detail::fail(where, name + ".test: sample_weight: every row weighs 0 (nothing to score)");
     }
-    detail::check_weight_sum(where, name + ".test: the sample weights", test_weight, 0.0);
+    detail::check_weight_sum(where, name + ".test: sample_weight: the weights", test_weight, 0.0);
   }
 }
 

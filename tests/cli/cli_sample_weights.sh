@@ -181,9 +181,9 @@ for value in "" foo 0 "0:" ":1" "0:-1" "0:nan" "0:inf" "0:1,0:2" "0:1," "a:1" "9
 done
 refused "--class-weight: label 7 does not occur in the training data" --class-weight 0:1,7:2
 refused "every training row weighs 0 (--class-weight)" --class-weight 0:0,1:0,2:0
-refused "--cv 3 with --class-weight: cross_validate: folds[0].train: every row of class 1 has sample weight 0" \
+refused "--cv 3 with --class-weight: cross_validate: folds[0].train: sample_weight: every row of class 1 weighs 0" \
   --class-weight 1:0 --C 0.1,1 --cv 3
-refused "--cv 0 with --sample-weights and --class-weight: cross_validate: folds[0].train: every row of class 1" \
+refused "--cv 0 with --sample-weights and --class-weight: cross_validate: folds[0].train: sample_weight: every row of class 1" \
   --class-weight 1:0 --sample-weights "$work/w.txt" --C 0.1,1 --cv 0 --test "$work/test.csv"
 # Weights each within float's range whose sum a float fit cannot divide by (1 / the sum must be
 # a normal float: at most 1 / FLT_MIN = 8.5e37): refused before fitting, naming sample_weight;
