@@ -30,6 +30,7 @@ import time
 import warnings
 
 import numpy as np
+from openblas_kernels import run_on_suitable_kernels  # noqa: E402 (bench/ is sys.path[0])
 
 FASHION = "/usr/share/datasets/fashion-mnist"
 
@@ -183,6 +184,7 @@ def main():
                         help="path: also run the 20 fits cold")
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
+    run_on_suitable_kernels()
     for part in args.parts:
         if part == "path":
             bench_path(args.threads, args.cold_path, args.path_rows)

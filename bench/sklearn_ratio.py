@@ -28,6 +28,7 @@ import sys  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from solver_plot import load, run_sklearn, run_softmaxkit  # noqa: E402
+from openblas_kernels import run_on_suitable_kernels  # noqa: E402 (bench/ is sys.path[0])
 
 
 def main():
@@ -38,6 +39,7 @@ def main():
                         help="both get the data as float32 (what the IDX reader and scripts/run "
                         "give softmaxkit); scikit-learn's lbfgs converts it to float64 itself")
     options = parser.parse_args()
+    run_on_suitable_kernels()
     title, x, y = load(options.data)
     if options.float32:
         x = x.astype(np.float32)

@@ -21,6 +21,7 @@ import tempfile
 import time
 
 import numpy as np
+from openblas_kernels import run_on_suitable_kernels  # noqa: E402 (bench/ is sys.path[0])
 
 FASHION = "/usr/share/datasets/fashion-mnist"
 LINE = re.compile(r"iteration\s+(\d+)\s+objective\s+(\S+)\s+gradient norm\s+(\S+)\s+"
@@ -77,6 +78,7 @@ def main():
     command = os.path.join(options.build, "tools/softmaxkit/softmaxkit")
     os.environ["OMP_NUM_THREADS"] = str(options.threads)
     os.environ["OPENBLAS_NUM_THREADS"] = str(options.threads)
+    run_on_suitable_kernels(options.build)
     for name in options.data:
         report(command, name, options.threads)
 

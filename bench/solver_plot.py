@@ -43,6 +43,7 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
+from openblas_kernels import run_on_suitable_kernels  # noqa: E402 (bench/ is sys.path[0])
 
 FASHION = "/usr/share/datasets/fashion-mnist"
 RELATIVE_TARGET = 1e-6
@@ -284,6 +285,7 @@ def main():
     parser.add_argument("--sklearn-max-iter", type=int, default=100000)
     options = parser.parse_args()
     options.data = options.data or ["digits", "fashion10k", "probe1000"]
+    run_on_suitable_kernels()
     for name in options.data:
         if name not in ("digits", "fashion10k", "fashion", "probe1000", "probe1000aniso"):
             parser.error(f"unknown problem {name}")

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from openblas_kernels import run_on_suitable_kernels  # noqa: E402 (bench/ is sys.path[0])
 
 SHAPES = {"rcv1": (20000, 47236, 53), "news20": (15935, 62061, 20)}
 
@@ -48,6 +49,7 @@ def main():
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
     sys.path.insert(0, os.path.join(args.build_dir, "python"))
+    run_on_suitable_kernels()
     import numpy as np
     from sklearn.datasets import load_svmlight_file
     from sklearn.linear_model import LogisticRegression

@@ -26,6 +26,7 @@ import numpy as np
 from sklearn._loss.loss import HalfMultinomialLoss
 from sklearn.datasets import load_svmlight_file
 from sklearn.linear_model._linear_loss import LinearModelLoss
+from openblas_kernels import run_on_suitable_kernels  # noqa: E402 (bench/ is sys.path[0])
 
 SHAPES = {"rcv1": (20000, 47236, 53), "news20": (15935, 62061, 20)}
 
@@ -50,6 +51,7 @@ def main():
     parser.add_argument("--shape", default="rcv1", choices=SHAPES)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    run_on_suitable_kernels(args.build)
     rows, features, classes = SHAPES[args.shape]
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, f"{args.shape}.svm")
