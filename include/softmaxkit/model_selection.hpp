@@ -135,8 +135,9 @@ struct CvResult {
 // before the first fit (fit_path likewise over all rows).
 // Folds run one after the other; each copies its training and test rows (in the features'
 // precision) for the duration of its path, so the memory is the features plus one fold's copies
-// (about the features once more) plus what one fit needs. CSR features stay CSR: a fold copies
-// only its rows' entries (offsets, indices, values), never a dense m x n matrix.
+// (about the features once more) plus what one fit needs; the refit runs after they are freed.
+// CSR features stay CSR: a fold copies only its rows' entries (offsets, indices, values), never a
+// dense m x n matrix.
 CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
                         std::span<const double> Cs, const FitOptions& options = {},
                         const CvOptions& cv = {}, std::span<const float> sample_weight = {});

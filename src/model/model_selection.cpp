@@ -369,75 +369,78 @@ CvResult cv_impl(std::string_view where, const Features& features,
   result.folds.assign(folds.begin(), folds.end());
   result.scores.assign(folds.size(), std::vector<CvScore>(Cs.size()));
   std::size_t done = 0;
-  solvers_detail::ScratchPool scratch;
-  typename Gathered<Features>::type train, test;
-  std::vector<typename ValueOf<Features>::type> train_weights, test_weights;
-  for (std::size_t f = 0; f < folds.size(); ++f) {
-    // One fold's copies at a time: the memory is the features plus one training and test set.
-    gather_rows(features, folds[f].train, train);
-    gather_rows(features, folds[f].test, test);
-    const std::vector<std::int32_t> train_labels = gather_labels(labels, folds[f].train);
-    const std::vector<std::int32_t> test_labels = gather_labels(labels, folds[f].test);
-    gather_weights(sample_weight, folds[f].train, train_weights);
-    gather_weights(sample_weight, folds[f].test, test_weights);
-    const auto& test_view = test.view();
-    // Test labels as indices into the classes (every class trains, so every label is one).
-    std::vector<std::size_t> truth(test_labels.size());
-    for (std::size_t i = 0; i < truth.size(); ++i) truth[i] = class_index(classes, test_labels[i]);
-    // Weighted means over the test rows (each row counts w / W); without weights, sums over the
-    // rows divided by their count.
-    double test_weight = 0;
-    for (std::size_t i = 0; i < truth.size(); ++i) {
-      test_weight += test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
-    }
-    auto score = [&](std::size_t c, const SoftmaxRegression& model, const PathPoint& point) {
-      const std::vector<double> probabilities = model.predict_proba(test_view);
-      const std::size_t k = classes.size();
-      double correct = 0, loss = 0;
+  {  // The folds' copies and the solver's buffers are freed before the refit.
+    solvers_detail::ScratchPool scratch;
+    typename Gathered<Features>::type train, test;
+    std::vector<typename ValueOf<Features>::type> train_weights, test_weights;
+    for (std::size_t f = 0; f < folds.size(); ++f) {
+      // One fold's copies at a time: the memory is the features plus one training and test set.
+      gather_rows(features, folds[f].train, train);
+      gather_rows(features, folds[f].test, test);
+      const std::vector<std::int32_t> train_labels = gather_labels(labels, folds[f].train);
+      const std::vector<std::int32_t> test_labels = gather_labels(labels, folds[f].test);
+      gather_weights(sample_weight, folds[f].train, train_weights);
+      gather_weights(sample_weight, folds[f].test, test_weights);
+      const auto& test_view = test.view();
+      // Test labels as indices into the classes (every class trains, so every label is one).
+      std::vector<std::size_t> truth(test_labels.size());
+      for (std::size_t i = 0; i < truth.size(); ++i)
+        truth[i] = class_index(classes, test_labels[i]);
+      // Weighted means over the test rows (each row counts w / W); without weights, sums over the
+      // rows divided by their count.
+      double test_weight = 0;
       for (std::size_t i = 0; i < truth.size(); ++i) {
-        const double* row = probabilities.data() + i * k;
-        // As predict and score: max_element over NaN took the first class, and the log-loss
-        // was NaN (the best C then undefined).
-        if (std::any_of(row, row + k, [](double p) { return std::isnan(p); })) {
-          detail::fail(where, "folds[" + std::to_string(f) + "].test[" + std::to_string(i) +
-                                  "] (row " + std::to_string(folds[f].test[i]) +
-                                  ") has NaN class probabilities at C = " + number(Cs[c]) +
-                                  " (a NaN feature, or logits beyond double's range); it cannot "
-                                  "be scored");
+        test_weight += test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
+      }
+      auto score = [&](std::size_t c, const SoftmaxRegression& model, const PathPoint& point) {
+        const std::vector<double> probabilities = model.predict_proba(test_view);
+        const std::size_t k = classes.size();
+        double correct = 0, loss = 0;
+        for (std::size_t i = 0; i < truth.size(); ++i) {
+          const double* row = probabilities.data() + i * k;
+          // As predict and score: max_element over NaN took the first class, and the log-loss
+          // was NaN (the best C then undefined).
+          if (std::any_of(row, row + k, [](double p) { return std::isnan(p); })) {
+            detail::fail(where, "folds[" + std::to_string(f) + "].test[" + std::to_string(i) +
+                                    "] (row " + std::to_string(folds[f].test[i]) +
+                                    ") has NaN class probabilities at C = " + number(Cs[c]) +
+                                    " (a NaN feature, or logits beyond double's range); it cannot "
+                                    "be scored");
+          }
+          // A weighted row counts its share w / W, so no product overflows (weights of 1.5e307
+          // times a log-loss of 7 made inf); unweighted sums are divided by the count, as before.
+          const double weight =
+              test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]) / test_weight;
+          if (static_cast<std::size_t>(std::max_element(row, row + k) - row) == truth[i]) {
+            correct += weight;
+          }
+          loss -= weight * std::log(std::max(row[truth[i]], 0x1p-52));
         }
-        // A weighted row counts its share w / W, so no product overflows (weights of 1.5e307
-        // times a log-loss of 7 made inf); unweighted sums are divided by the count, as before.
-        const double weight =
-            test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]) / test_weight;
-        if (static_cast<std::size_t>(std::max_element(row, row + k) - row) == truth[i]) {
-          correct += weight;
+        CvScore& out = result.scores[f][c];
+        out.accuracy = test_weights.empty() ? correct / test_weight : correct;
+        out.log_loss = test_weights.empty() ? loss / test_weight : loss;
+        out.report = point.report;
+        if (cv.keep_coefficients) {
+          out.weights = model.weights();
+          out.intercept = model.intercept();
         }
-        loss -= weight * std::log(std::max(row[truth[i]], 0x1p-52));
-      }
-      CvScore& out = result.scores[f][c];
-      out.accuracy = test_weights.empty() ? correct / test_weight : correct;
-      out.log_loss = test_weights.empty() ? loss / test_weight : loss;
-      out.report = point.report;
-      if (cv.keep_coefficients) {
-        out.weights = model.weights();
-        out.intercept = model.intercept();
-      }
-      ++done;
-      if (cv.progress) {
-        CvProgress progress;
-        progress.fold = f;
-        progress.folds = folds.size();
-        progress.c_index = c;
-        progress.C = Cs[c];
-        progress.done = done;
-        progress.total = folds.size() * Cs.size();
-        progress.seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        cv.progress(progress);
-      }
-    };
-    path_impl(where, train.view(), train_labels, Cs, options, WeightSpan<Features>(train_weights),
-              false, score, &scratch);
+        ++done;
+        if (cv.progress) {
+          CvProgress progress;
+          progress.fold = f;
+          progress.folds = folds.size();
+          progress.c_index = c;
+          progress.C = Cs[c];
+          progress.done = done;
+          progress.total = folds.size() * Cs.size();
+          progress.seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          cv.progress(progress);
+        }
+      };
+      path_impl(where, train.view(), train_labels, Cs, options, WeightSpan<Features>(train_weights),
+                false, score, &scratch);
+    }
   }
 
   const std::size_t count = Cs.size();
