@@ -125,7 +125,46 @@ TEST_CASE("fit_path: extreme but valid C values each equal an independent fit or
         const std::vector<double> Cs = {1.0, std::numeric_limits<double>::denorm_min()};
         softmaxkit::fit_path(data.view(), data.labels, Cs, options);
       },
-      "C = 5e-324");
+      "fit_path: C = 5e-324 with sample weights summing to 60");
+}
+
+TEST_CASE("cross_validate: the refit's lambda is checked before any fold, in float") {
+  // Each fold's training rows list every training row three times (a row listed twice counts
+  // twice), so a fold's weight sum (3 x 39 to 3 x 42) exceeds all rows' (60): at C = 3e-41 the
+  // folds' lambda, 1 / (C 117) = 2.8e38 at most, is inside float's range (3.4e38) and the
+  // refit's, 1 / (C 60) = 5.6e38, is not. The refit used to be refused after every fold's fits,
+  // naming SoftmaxRegression::fit.
+  const Data data = blobs(60, 3, 3, 1.0, 3);
+  const std::vector<float> as_float(data.features.begin(), data.features.end());
+  const MatrixView<const float> view(as_float.data(), data.rows, data.cols);
+  std::vector<softmaxkit::Fold> folds(3);
+  for (std::size_t f = 0; f < 3; ++f) {
+    for (std::size_t row = 0; row < 60; ++row) {
+      if ((row / 3) % 3 == f) {
+        folds[f].test.push_back(row);
+      } else {
+        for (int copy = 0; copy < 3; ++copy) folds[f].train.push_back(row);
+      }
+    }
+  }
+  const std::vector<double> Cs = {3e-41, 1.0};
+  int fits = 0;
+  softmaxkit::CvOptions cv;
+  cv.progress = [&](const softmaxkit::CvProgress&) { ++fits; };
+  check_throws_naming(
+      [&] { softmaxkit::cross_validate(view, data.labels, Cs, folds, tight_options(), cv); },
+      "cross_validate: the refit on all rows: C = 3e-41 gives lambda = 5.5555");
+  CHECK(fits == 0);
+  // Without the refit the folds run; in double the refit runs too.
+  cv.refit = false;
+  CHECK_NOTHROW(softmaxkit::cross_validate(view, data.labels, Cs, folds, tight_options(), cv));
+  CHECK(fits == 6);
+  cv.refit = true;
+  FitOptions in_double = tight_options();
+  in_double.use_double = true;
+  const softmaxkit::CvResult result =
+      softmaxkit::cross_validate(view, data.labels, Cs, folds, in_double, cv);
+  CHECK(result.model.has_value());
 }
 
 TEST_CASE("fit_path in float: a lambda beyond float's range is an Error naming C") {
@@ -137,8 +176,12 @@ TEST_CASE("fit_path in float: a lambda beyond float's range is an Error naming C
   for (const double C : {1e-300, DBL_MIN}) {
     CAPTURE(C);
     const std::vector<double> Cs = {1.0, C};
-    check_throws_naming([&] { softmaxkit::fit_path(view, data.labels, Cs, tight_options()); },
-                        "C = ");
+    // Named as the path's, the caller's function (it named SoftmaxRegression::fit before
+    // 2026-12-06).
+    check_throws_naming(
+        [&] { softmaxkit::fit_path(view, data.labels, Cs, tight_options()); },
+        "fit_path: C = " + std::string(C == 1e-300 ? "1e-300" : "2.2250738585072014e-308") +
+            " gives lambda = ");
     check_throws_naming([&] { softmaxkit::fit_path(view, data.labels, Cs, tight_options()); },
                         "use_double");
     FitOptions cold_options = tight_options();

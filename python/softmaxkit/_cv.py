@@ -278,13 +278,13 @@ class SoftmaxRegressionCV(SoftmaxRegression):
                 if not np.all(class_totals > 0):
                     absent = classes[np.flatnonzero(~(class_totals > 0))[0]]
                     raise ValueError(
-                        f"SoftmaxRegressionCV: every row of class {absent!r} in the training part "
-                        f"of fold {index} has sample weight 0; every fold must train on every "
+                        f"SoftmaxRegressionCV: sample_weight: every row of class {absent!r} in the "
+                        f"training part of fold {index} weighs 0; every fold must train on every "
                         "class")
                 if not np.sum(row_weights[test[index]], dtype=np.float64) > 0:
                     raise ValueError(
-                        f"SoftmaxRegressionCV: every row of the test part of fold {index} has "
-                        "sample weight 0 (nothing to score)")
+                        f"SoftmaxRegressionCV: sample_weight: every row of the test part of fold "
+                        f"{index} weighs 0 (nothing to score)")
         options = self._options()
         # Under the estimator's lock, as SoftmaxRegression.fit: predictions, save and pickles
         # from other threads wait, and see the attributes of one fit (they read a half-assigned

@@ -458,6 +458,8 @@ py::dict cross_validate_typed(const View& view, const py::array& labels,
   if (result.model) {
     Model model;
     model.model = std::move(*result.model);
+    // The refit kept the search's options, whose callback refers to this frame.
+    model.model.options().callback = nullptr;
     model.last_report = report_to_dict(*result.refit_report);
     out["model"] = std::move(model);
   } else {

@@ -134,13 +134,13 @@ def test_weightless_folds_and_bad_weights_are_value_errors():
     no_class = weights.copy()
     train, test = folds[2]
     no_class[train[y[train] == 1]] = 0
-    with pytest.raises(ValueError, match="every row of class 1 in the training part of fold 2 "
-                                         "has sample weight 0"):
+    with pytest.raises(ValueError, match="sample_weight: every row of class 1 in the training "
+                                         "part of fold 2 weighs 0"):
         tight(cv=folds).fit(X, y, sample_weight=no_class)
     no_test = weights.copy()
     no_test[folds[3][1]] = 0
-    with pytest.raises(ValueError, match="every row of the test part of fold 3 has sample "
-                                         "weight 0"):
+    with pytest.raises(ValueError, match="sample_weight: every row of the test part of fold 3 "
+                                         "weighs 0"):
         tight(cv=folds).fit(X, y, sample_weight=no_test)
     negative = weights.copy()
     negative[17] = -1

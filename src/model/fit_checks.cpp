@@ -51,16 +51,17 @@ void check_fit_memory(const FitOptions& options, std::size_t classes, std::size_
   }
 }
 
-double regularization_strength(const FitOptions& options, double weight_total) {
+double regularization_strength(const FitOptions& options, double weight_total,
+                               std::string_view where) {
   if (!options.C) {
     if (!(options.l2 >= 0) || !std::isfinite(options.l2)) {
-      fit_fail("l2 is " + shortest_number(options.l2) + " (must be finite and >= 0)");
+      fail(where, "l2 is " + shortest_number(options.l2) + " (must be finite and >= 0)");
     }
     return options.l2;
   }
   const double C = *options.C;
   if (!(C > 0) || !std::isfinite(C)) {
-    fit_fail("C is " + shortest_number(C) + " (must be finite and > 0)");
+    fail(where, "C is " + shortest_number(C) + " (must be finite and > 0)");
   }
   // C * weight_total overflows for C near DBL_MAX (C = 1e306 with 300 rows): 1 / inf would make
   // lambda 0, an unregularised fit, where (1 / C) / weight_total is a representable (subnormal)
@@ -68,20 +69,20 @@ double regularization_strength(const FitOptions& options, double weight_total) {
   const double product = C * weight_total;
   const double lambda = std::isfinite(product) ? 1.0 / product : (1.0 / C) / weight_total;
   if (!std::isfinite(lambda)) {
-    fit_fail("C = " + shortest_number(C) + " with sample weights summing to " +
-             shortest_number(weight_total) +
-             " (1 per row without sample weights) gives lambda = 1 / (C * sum w) = inf");
+    fail(where, "C = " + shortest_number(C) + " with sample weights summing to " +
+                    shortest_number(weight_total) +
+                    " (1 per row without sample weights) gives lambda = 1 / (C * sum w) = inf");
   }
   return lambda;
 }
 
-void check_lambda_in_float(const FitOptions& options, double lambda) {
+void check_lambda_in_float(const FitOptions& options, double lambda, std::string_view where) {
   if (std::isfinite(static_cast<float>(lambda))) return;
   const std::string source =
       options.C ? "C = " + shortest_number(*options.C) + " gives lambda = " : std::string("l2 = ");
-  fit_fail(source + shortest_number(lambda) +
-           ", beyond float's range (3.4e38) in a fit computing in float: compute in double "
-           "(use_double; the command's --double; float64 X in Python)");
+  fail(where, source + shortest_number(lambda) +
+                  ", beyond float's range (3.4e38) in a fit computing in float: compute in double "
+                  "(use_double; the command's --double; float64 X in Python)");
 }
 
 }  // namespace softmaxkit::detail

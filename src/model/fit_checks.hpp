@@ -2,6 +2,7 @@
 // throws Error("SoftmaxRegression::fit: ...") naming the option or argument.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -35,11 +36,36 @@ void check_fit_memory(const FitOptions& options, std::size_t classes, std::size_
 
 // The L2 strength the fit uses: options.l2, or 1 / (C * weight_total) with C. The only check of
 // l2, C and the resulting lambda (finite and >= 0) in the model layer.
-double regularization_strength(const FitOptions& options, double weight_total);
+// `where` names the caller in the Error (fit_path and cross_validate check their Cs with it).
+double regularization_strength(const FitOptions& options, double weight_total,
+                               std::string_view where = "SoftmaxRegression::fit");
 // A fit computing in float applies lambda * W in float: a lambda beyond float's range (C tiny,
 // such as 1e-300, or an l2 above 3.4e38) is refused naming C or l2 instead of failing deep in
 // the loss engine.
-void check_lambda_in_float(const FitOptions& options, double lambda);
+void check_lambda_in_float(const FitOptions& options, double lambda,
+                           std::string_view where = "SoftmaxRegression::fit");
+
+// Whether a fit of features of value type T computes in double: use_double, or T is double. The
+// one statement of that rule; fit, fit_path and cross_validate ask it.
+template <class T>
+bool fits_in_double(const FitOptions& options) {
+  return options.use_double || std::is_same_v<T, double>;
+}
+
+// fit_path's and cross_validate's check, before any fit, of the lambda every C of Cs gives with
+// the weight sum `total` (finite; in float's range when the fits compute in float), named as
+// `where`: the smallest C gives the largest lambda. Without it the first fit refused its C naming
+// SoftmaxRegression::fit, and a search's refit, whose sum can differ from every fold's (a row
+// listed twice in a fold's train counts twice), only after every fold's fits.
+template <class T>
+void check_path_lambdas(std::string_view where, const FitOptions& options,
+                        std::span<const double> Cs, double total) {
+  FitOptions at = options;
+  at.l2 = 0;
+  at.C = *std::min_element(Cs.begin(), Cs.end());
+  const double lambda = regularization_strength(at, total, where);
+  if (!fits_in_double<T>(options)) check_lambda_in_float(at, lambda, where);
+}
 
 // Shapes and null pointers of fit's arguments, then the sample weights: each finite and >= 0,
 // not all zero. Returns the sum of the weights of the rows that will be trained on (all rows, or
@@ -125,13 +151,6 @@ double check_sample_weight(std::string_view where, std::span<const T> weights, s
   // A sum beyond double's range made score's weighted fraction inf / inf = NaN.
   check_weight_sum(where, "sample_weight: the weights", total, 0.0);
   return total;
-}
-
-// Whether a fit of features of value type T computes in double: use_double, or T is double. The
-// one statement of that rule; fit, fit_path and cross_validate ask it.
-template <class T>
-bool fits_in_double(const FitOptions& options) {
-  return options.use_double || std::is_same_v<T, double>;
 }
 
 // A fit scales its gradient by 1 / (the training rows' weight sum) rounded to the type it computes

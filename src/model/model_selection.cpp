@@ -109,6 +109,7 @@ PathResult path_impl(std::string_view where, const Features& features,
   const double weight_total = detail::check_sample_weight(where, sample_weight, features.rows());
   detail::check_fit_weight_sum<T>(where, "sample_weight: the weights", weight_total,
                                   detail::fits_in_double<T>(options));
+  detail::check_path_lambdas<T>(where, options, Cs, weight_total);
   // Most regularised first: each solution is a good start for the next, larger C.
   std::vector<std::size_t> order(Cs.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -361,6 +362,8 @@ CvResult cv_impl(std::string_view where, const Features& features,
   if (cv.refit) {
     detail::check_fit_weight_sum<T>(where, "sample_weight: the weights (the refit trains on all)",
                                     weight_total, in_double);
+    detail::check_path_lambdas<T>(std::string(where) + ": the refit on all rows", options, Cs,
+                                  weight_total);
   }
 
   const auto start = std::chrono::steady_clock::now();
