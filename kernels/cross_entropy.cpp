@@ -47,7 +47,7 @@ void check_common(const char* function, MatrixView<const T> logits,
   }
   if (!gradient.empty() || gradient.data() != nullptr) {
     detail::check_shape(function, "gradient", gradient, logits.rows(), logits.cols());
-    detail::check_same_or_disjoint(function, logits, gradient);
+    detail::check_same_or_disjoint(function, "logits", logits, "gradient", gradient);
   }
   if (options.reduction == Reduction::none || !losses.empty()) {
     detail::check_length(function, "losses", losses, logits.rows());

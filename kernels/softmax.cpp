@@ -15,7 +15,7 @@ template <class T>
 void run_rows(const char* function, Form form, MatrixView<const T> input, MatrixView<T> output,
               bool parallel) {
   detail::check_shape(function, "output", output, input.rows(), input.cols());
-  detail::check_same_or_disjoint(function, input, output);
+  detail::check_same_or_disjoint(function, "logits", input, "output", output);
   const detail::TypedKernels<T>& kernels = detail::active_kernels<T>();
   const bool stream = detail::streams_output(input.rows(), input.cols(), sizeof(T));
   detail::for_each_row_block(

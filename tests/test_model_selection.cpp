@@ -593,10 +593,15 @@ TEST_CASE("fit_path, stratified_folds, cross_validate, log_grid: bad arguments n
     cv.folds = k;
     check_throws_naming(
         [&] { softmaxkit::cross_validate(data.view(), data.labels, good, options, cv); },
-        "k is " + std::to_string(k));
+        "cross_validate: cv.folds is " + std::to_string(k) + " (must be >= 2)");
   }
   check_throws_naming([&] { softmaxkit::stratified_folds(data.labels, 15); },
-                      "k is 15 but class -3 has only 14 rows");
+                      "stratified_folds: k is 15 but class -3 has only 14 rows");
+  CvOptions fifteen;
+  fifteen.folds = 15;
+  check_throws_naming(
+      [&] { softmaxkit::cross_validate(data.view(), data.labels, good, options, fifteen); },
+      "cross_validate: cv.folds is 15 but class -3 has only 14 rows (cv.folds must not exceed");
   CHECK_NOTHROW(softmaxkit::stratified_folds(data.labels, 14));
   check_throws_naming([&] { softmaxkit::stratified_folds(std::vector<std::int32_t>{}, 2); },
                       "labels is empty");

@@ -265,7 +265,7 @@ TEST_CASE("fit_path and cross_validate on CSR: bad arguments name themselves") {
   CvOptions cv;
   cv.folds = 31;  // each class has 30 rows
   check_throws_naming([&] { softmaxkit::cross_validate(csr, data.labels, Cs, options, cv); },
-                      "k is 31");
+                      "cross_validate: cv.folds is 31");
   const std::vector<std::int32_t> short_labels(data.labels.begin(), data.labels.end() - 1);
   check_throws_naming([&] { softmaxkit::cross_validate(csr, short_labels, Cs, options); },
                       "labels has 59 entries");

@@ -266,7 +266,8 @@ TEST_CASE("fit_path and cross_validate: one class is an Error; K = 1000 tiny cla
   }
   cv.folds = 3;  // above the smallest class count (2)
   check_throws_naming(
-      [&] { softmaxkit::cross_validate(many.view(), many.labels, Cs, options, cv); }, "k is 3");
+      [&] { softmaxkit::cross_validate(many.view(), many.labels, Cs, options, cv); },
+      "cross_validate: cv.folds is 3");
 }
 
 TEST_CASE("stratified_folds: k = 2 and k = the smallest class count, seeds 0 and 2^64 - 1") {

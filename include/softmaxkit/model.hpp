@@ -128,10 +128,13 @@ class SoftmaxRegression {
   FitReport fit(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,
                 std::span<const double> sample_weight = {});
 
-  // rows x num_classes() probabilities (row-major). Throws Error before fit or on a feature
-  // count that differs from the model's. A row with a NaN feature, or whose logits leave
-  // double's range (two +inf), gets NaN probabilities; predict and score throw an Error naming
-  // the first such row (they predicted the first class for it).
+  // rows x num_classes() probabilities (row-major). Throws Error, named as the function called
+  // (predict_proba, predict or score), before fit, on a feature count that differs from the
+  // model's, and when rows x num_classes() doubles would exceed the machine's memory (checked
+  // from the shape, before anything is allocated or read). A row with a NaN feature, or whose
+  // logits leave double's range (a logit that overflows to +inf: an overflowed logit's value is
+  // unknown, so no class can be said to win), gets NaN probabilities; predict and score throw
+  // an Error naming the first such row (they predicted the first class for it).
   std::vector<double> predict_proba(MatrixView<const float> features) const;
   std::vector<double> predict_proba(MatrixView<const double> features) const;
   std::vector<std::int32_t> predict(MatrixView<const float> features) const;
@@ -178,8 +181,14 @@ class SoftmaxRegression {
   template <class T, class Features>
   FitReport fit_impl(const Features& features, std::span<const std::int32_t> labels,
                      std::span<const T> sample_weight);
+  // `where` names the public function in every Error (predict_proba, predict or score).
   template <class Features>
-  std::vector<double> predict_proba_impl(const Features& features) const;
+  std::vector<double> predict_proba_impl(const Features& features, const char* where) const;
+  template <class Features>
+  std::vector<std::int32_t> predict_impl(const Features& features, const char* where) const;
+  template <class Features, class T>
+  double score_impl(const Features& features, std::span<const std::int32_t> labels,
+                    std::span<const T> sample_weight) const;
 
   FitOptions options_;
   std::vector<std::int32_t> class_labels_;

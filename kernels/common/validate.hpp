@@ -142,9 +142,11 @@ void check_length(std::string_view function, std::string_view argument, std::spa
   check_not_null(function, argument, values.data(), values.size());
 }
 
-// A row kernel's output: the input itself (same memory and stride: in place) or disjoint.
+// A row kernel's output: the input itself (same memory and stride: in place) or disjoint. The
+// Error names both arguments.
 template <class In, class Out>
-void check_same_or_disjoint(std::string_view function, const In& input, const Out& output) {
+void check_same_or_disjoint(std::string_view function, std::string_view input_name, const In& input,
+                            std::string_view output_name, const Out& output) {
   const bool same =
       static_cast<const void*>(input.data()) == static_cast<const void*>(output.data()) &&
       input.stride() == output.stride();
@@ -154,9 +156,9 @@ void check_same_or_disjoint(std::string_view function, const In& input, const Ou
   const auto in_end = in_begin + view_extent(input) * sizeof(*input.data());
   const auto out_end = out_begin + view_extent(output) * sizeof(*output.data());
   if (in_begin < out_end && out_begin < in_end) {
-    fail(function,
-         "input and output overlap but are not the same matrix (in place means the same data "
-         "and stride)");
+    fail(function, std::string(output_name) + " and " + std::string(input_name) +
+                       " overlap but are not the same matrix (in place means the same data and "
+                       "stride)");
   }
 }
 

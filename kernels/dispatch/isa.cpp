@@ -95,7 +95,13 @@ Isa active_isa() {
 
 void set_active_isa(Isa isa) {
   if (!is_supported(isa)) {
-    throw Error("set_active_isa: this CPU does not support " + std::string(to_string(isa)));
+    const std::string name(to_string(isa));
+    // An integer cast to Isa that names none of its values read "does not support unknown".
+    if (name == "unknown") {
+      throw Error("set_active_isa: isa is " + std::to_string(static_cast<int>(isa)) +
+                  ", not one of Isa's values");
+    }
+    throw Error("set_active_isa: this CPU does not support " + name);
   }
   active_isa_value.store(static_cast<int>(isa), std::memory_order_relaxed);
 }

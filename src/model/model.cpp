@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 
+#include "loss/problem_checks.hpp"
 #include "model/class_labels.hpp"
 #include "model/early_stopping.hpp"
 #include "model/fit_checks.hpp"
@@ -86,16 +88,32 @@ FitReport SoftmaxRegression::fit(MatrixView<const double> features,
 }
 
 template <class Features>
-std::vector<double> SoftmaxRegression::predict_proba_impl(const Features& features) const {
-  if (!is_fitted()) throw Error("SoftmaxRegression::predict: the model is not fitted");
+std::vector<double> SoftmaxRegression::predict_proba_impl(const Features& features,
+                                                          const char* where) const {
+  if (!is_fitted()) detail::fail(where, "the model is not fitted");
   if (features.cols() != num_features_) {
-    throw Error("SoftmaxRegression::predict: features have " + std::to_string(features.cols()) +
-                " columns but the model has " + std::to_string(num_features_));
+    detail::fail(where, "features have " + std::to_string(features.cols()) +
+                            " columns but the model has " + std::to_string(num_features_));
   }
   if (options_.threads < 0 || options_.threads > max_threads) {
-    throw Error("SoftmaxRegression::predict: options().threads is " +
-                std::to_string(options_.threads) + " (must be in [0, " +
-                std::to_string(max_threads) + "])");
+    detail::fail(where, "options().threads is " + std::to_string(options_.threads) +
+                            " (must be in [0, " + std::to_string(max_threads) + "])");
+  }
+  // rows x K doubles: a view claiming more rows than memory holds made std::length_error, and
+  // one whose rows x K wraps around size_t a short vector the prediction then overran.
+  const long double bytes = static_cast<long double>(features.rows()) *
+                            static_cast<long double>(num_classes()) * sizeof(double);
+  const long double physical = detail::physical_memory_bytes();
+  const bool addressable =
+      bytes <= static_cast<long double>(std::numeric_limits<std::ptrdiff_t>::max());
+  if (!addressable || (physical > 0 && bytes > physical)) {
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "features have %zu rows: %zu probabilities per row would need %.3Lg GiB, more "
+                  "than %s",
+                  features.rows(), num_classes(), bytes / 1073741824.0L,
+                  physical > 0 ? "this machine's memory" : "a vector can hold");
+    detail::fail(where, text);
   }
   std::vector<double> probabilities;
   tbb::task_arena arena = detail::fit_arena(options_.threads);
@@ -106,42 +124,44 @@ std::vector<double> SoftmaxRegression::predict_proba_impl(const Features& featur
   return probabilities;
 }
 
-namespace {
-std::vector<std::int32_t> most_probable(const std::vector<double>& probabilities,
-                                        const std::vector<std::int32_t>& classes) {
-  const std::size_t k = classes.size(), rows = probabilities.size() / k;
+template <class Features>
+std::vector<std::int32_t> SoftmaxRegression::predict_impl(const Features& features,
+                                                          const char* where) const {
+  const std::vector<double> probabilities = predict_proba_impl(features, where);
+  const std::size_t k = class_labels_.size(), rows = probabilities.size() / k;
   std::vector<std::int32_t> predicted(rows);
   for (std::size_t i = 0; i < rows; ++i) {
     const double* row = probabilities.data() + i * k;
     // max_element over NaN returned the first class: a silently wrong label for a NaN feature or
-    // logits beyond double's range (two +inf logits make softmax's inf - inf).
+    // logits beyond double's range (a logit overflowing to +inf makes softmax's inf - inf).
     if (std::any_of(row, row + k, [](double p) { return std::isnan(p); })) {
-      throw Error("SoftmaxRegression::predict: row " + std::to_string(i) +
-                  " has NaN class probabilities (a NaN feature, or logits beyond double's range); "
-                  "no class can be predicted for it");
+      detail::fail(where, "row " + std::to_string(i) +
+                              " has NaN class probabilities (a NaN feature, or logits beyond "
+                              "double's range); no class can be predicted for it");
     }
-    predicted[i] = classes[static_cast<std::size_t>(std::max_element(row, row + k) - row)];
+    predicted[i] = class_labels_[static_cast<std::size_t>(std::max_element(row, row + k) - row)];
   }
   return predicted;
 }
 
 template <class Features, class T>
-double score_of(const SoftmaxRegression& model, const Features& features,
-                std::span<const std::int32_t> labels, std::span<const T> sample_weight) {
+double SoftmaxRegression::score_impl(const Features& features, std::span<const std::int32_t> labels,
+                                     std::span<const T> sample_weight) const {
+  constexpr const char* where = "SoftmaxRegression::score";
   if (labels.size() != features.rows()) {
-    throw Error("SoftmaxRegression::score: labels has " + std::to_string(labels.size()) +
-                " entries but features has " + std::to_string(features.rows()) + " rows");
+    detail::fail(where, "labels has " + std::to_string(labels.size()) +
+                            " entries but features has " + std::to_string(features.rows()) +
+                            " rows");
   }
   if (labels.data() == nullptr && !labels.empty()) {
-    throw Error("SoftmaxRegression::score: labels is null but has " +
-                std::to_string(labels.size()) + " entries");
+    detail::fail(where, "labels is null but has " + std::to_string(labels.size()) + " entries");
   }
-  if (labels.empty()) throw Error("SoftmaxRegression::score: no rows");
-  detail::check_sample_weight("SoftmaxRegression::score", sample_weight, labels.size());
+  if (labels.empty()) detail::fail(where, "no rows");
+  detail::check_sample_weight(where, sample_weight, labels.size());
+  if (!is_fitted()) detail::fail(where, "the model is not fitted");
   // A label the model never saw cannot be predicted: an accuracy over it would be meaningless.
-  if (model.is_fitted())
-    detail::to_class_indices(labels, model.class_labels(), "SoftmaxRegression::score");
-  const std::vector<std::int32_t> predicted = model.predict(features);
+  detail::to_class_indices(labels, class_labels_, where);
+  const std::vector<std::int32_t> predicted = predict_impl(features, where);
   if (sample_weight.empty()) {
     std::size_t correct = 0;
     for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
@@ -155,52 +175,51 @@ double score_of(const SoftmaxRegression& model, const Features& features,
   }
   return correct / total;
 }
-}  // namespace
 
 std::vector<double> SoftmaxRegression::predict_proba(MatrixView<const float> features) const {
-  return predict_proba_impl(features);
+  return predict_proba_impl(features, "SoftmaxRegression::predict_proba");
 }
 std::vector<double> SoftmaxRegression::predict_proba(MatrixView<const double> features) const {
-  return predict_proba_impl(features);
+  return predict_proba_impl(features, "SoftmaxRegression::predict_proba");
 }
 std::vector<std::int32_t> SoftmaxRegression::predict(MatrixView<const float> features) const {
-  return most_probable(predict_proba_impl(features), class_labels_);
+  return predict_impl(features, "SoftmaxRegression::predict");
 }
 std::vector<std::int32_t> SoftmaxRegression::predict(MatrixView<const double> features) const {
-  return most_probable(predict_proba_impl(features), class_labels_);
+  return predict_impl(features, "SoftmaxRegression::predict");
 }
 double SoftmaxRegression::score(MatrixView<const float> features,
                                 std::span<const std::int32_t> labels,
                                 std::span<const float> sample_weight) const {
-  return score_of(*this, features, labels, sample_weight);
+  return score_impl(features, labels, sample_weight);
 }
 double SoftmaxRegression::score(MatrixView<const double> features,
                                 std::span<const std::int32_t> labels,
                                 std::span<const double> sample_weight) const {
-  return score_of(*this, features, labels, sample_weight);
+  return score_impl(features, labels, sample_weight);
 }
 
 std::vector<double> SoftmaxRegression::predict_proba(const CsrMatrixView<float>& features) const {
-  return predict_proba_impl(features);
+  return predict_proba_impl(features, "SoftmaxRegression::predict_proba");
 }
 std::vector<double> SoftmaxRegression::predict_proba(const CsrMatrixView<double>& features) const {
-  return predict_proba_impl(features);
+  return predict_proba_impl(features, "SoftmaxRegression::predict_proba");
 }
 std::vector<std::int32_t> SoftmaxRegression::predict(const CsrMatrixView<float>& features) const {
-  return most_probable(predict_proba_impl(features), class_labels_);
+  return predict_impl(features, "SoftmaxRegression::predict");
 }
 std::vector<std::int32_t> SoftmaxRegression::predict(const CsrMatrixView<double>& features) const {
-  return most_probable(predict_proba_impl(features), class_labels_);
+  return predict_impl(features, "SoftmaxRegression::predict");
 }
 double SoftmaxRegression::score(const CsrMatrixView<float>& features,
                                 std::span<const std::int32_t> labels,
                                 std::span<const float> sample_weight) const {
-  return score_of(*this, features, labels, sample_weight);
+  return score_impl(features, labels, sample_weight);
 }
 double SoftmaxRegression::score(const CsrMatrixView<double>& features,
                                 std::span<const std::int32_t> labels,
                                 std::span<const double> sample_weight) const {
-  return score_of(*this, features, labels, sample_weight);
+  return score_impl(features, labels, sample_weight);
 }
 
 void SoftmaxRegression::save(const std::string& path) const {

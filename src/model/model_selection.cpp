@@ -490,6 +490,10 @@ CvResult cv_impl(std::string_view where, const Features& features,
   return result;
 }
 
+std::vector<Fold> stratified_folds_named(std::string_view where, const std::string& k_name,
+                                         std::span<const std::int32_t> labels, int k,
+                                         std::uint64_t seed);
+
 std::uint64_t splitmix64(std::uint64_t& state) {
   std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -504,7 +508,8 @@ CvResult cv_stratified(const Features& features, std::span<const std::int32_t> l
   check_Cs("cross_validate", Cs);
   check_label_count("cross_validate", features, labels);
   detail::check_sample_weight("cross_validate", sample_weight, features.rows());
-  const std::vector<Fold> folds = stratified_folds(labels, cv.folds, cv.seed);
+  const std::vector<Fold> folds =
+      stratified_folds_named("cross_validate", "cv.folds", labels, cv.folds, cv.seed);
   return cv_impl("cross_validate", features, labels, Cs, folds, options, cv, sample_weight);
 }
 
@@ -531,10 +536,14 @@ PathResult fit_path(const CsrMatrixView<double>& features, std::span<const std::
   return path_impl("fit_path", features, labels, Cs, options, sample_weight, true, {});
 }
 
-std::vector<Fold> stratified_folds(std::span<const std::int32_t> labels, int k,
-                                   std::uint64_t seed) {
-  constexpr std::string_view where = "stratified_folds";
-  if (k < 2) detail::fail(where, "k is " + std::to_string(k) + " (must be >= 2)");
+namespace {
+
+// stratified_folds, its Errors named as `where`'s with k called `k_name` (cross_validate's
+// cv.folds: "stratified_folds: k is 1" named a function and argument its caller never used).
+std::vector<Fold> stratified_folds_named(std::string_view where, const std::string& k_name,
+                                         std::span<const std::int32_t> labels, int k,
+                                         std::uint64_t seed) {
+  if (k < 2) detail::fail(where, k_name + " is " + std::to_string(k) + " (must be >= 2)");
   if (labels.empty()) detail::fail(where, "labels is empty");
   if (labels.data() == nullptr) detail::fail(where, "labels is null");
   const std::vector<std::int32_t> classes = detail::distinct_sorted(labels);
@@ -546,9 +555,10 @@ std::vector<Fold> stratified_folds(std::span<const std::int32_t> labels, int k,
   }
   for (std::size_t c = 0; c < classes.size(); ++c) {
     if (members[c].size() < static_cast<std::size_t>(k)) {
-      detail::fail(where, "k is " + std::to_string(k) + " but class " + std::to_string(classes[c]) +
-                              " has only " + std::to_string(members[c].size()) +
-                              " rows (k must not exceed the smallest class count)");
+      detail::fail(where, k_name + " is " + std::to_string(k) + " but class " +
+                              std::to_string(classes[c]) + " has only " +
+                              std::to_string(members[c].size()) + " rows (" + k_name +
+                              " must not exceed the smallest class count)");
     }
   }
   const auto folds = static_cast<std::size_t>(k);
@@ -574,6 +584,13 @@ std::vector<Fold> stratified_folds(std::span<const std::int32_t> labels, int k,
     }
   }
   return result;
+}
+
+}  // namespace
+
+std::vector<Fold> stratified_folds(std::span<const std::int32_t> labels, int k,
+                                   std::uint64_t seed) {
+  return stratified_folds_named("stratified_folds", "k", labels, k, seed);
 }
 
 CvResult cross_validate(MatrixView<const float> features, std::span<const std::int32_t> labels,
