@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model_selection_checks.hpp"
@@ -274,6 +275,18 @@ TEST_CASE("log_grid: numpy.logspace values, exact ends") {
   CHECK(grid.front() == 1e-4);
   CHECK(grid.back() == 1e4);
   CHECK(softmaxkit::log_grid(3.0, 5.0, 1) == std::vector<double>{3.0});
+  // Every value inside the bounds: equal bounds give copies (10^log10(5) is 5.000000000000001),
+  // and bounds an ulp apart, either way round, stay between them.
+  CHECK(softmaxkit::log_grid(5.0, 5.0, 3) == std::vector<double>(3, 5.0));
+  for (const double low : {5.0, 0.1, 3e-300, 7e307}) {
+    const double high = std::nextafter(low, 1e308);
+    for (const auto& [a, b] : {std::pair{low, high}, std::pair{high, low}}) {
+      for (const double value : softmaxkit::log_grid(a, b, 7)) {
+        CHECK(value >= std::min(a, b));
+        CHECK(value <= std::max(a, b));
+      }
+    }
+  }
   // The count's bound, both sides of it (INT_MAX used to allocate 16 GiB).
   CHECK(softmaxkit::log_grid(1e-4, 1e4, softmaxkit::max_grid_count).size() ==
         static_cast<std::size_t>(softmaxkit::max_grid_count));

@@ -168,7 +168,9 @@ CvResult cross_validate(const CsrMatrixView<double>& features, std::span<const s
                         std::span<const double> sample_weight = {});
 
 // Log-spaced values from `low` to `high` inclusive (1 <= count <= max_grid_count; count 1 gives
-// low), as numpy.logspace(log10(low), log10(high), count); low > high gives descending values.
+// low), as numpy.logspace(log10(low), log10(high), count) but with every value inside the
+// bounds (the ends exactly low and high; low == high gives count copies of it); low > high gives
+// descending values.
 // Error on non-positive or non-finite bounds, or a count outside that range (INT_MAX asked for
 // 16 GiB; the command's --C-grid and SoftmaxRegressionCV's Cs have the same bound).
 inline constexpr int max_grid_count = 10000;

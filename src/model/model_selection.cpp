@@ -652,9 +652,13 @@ std::vector<double> log_grid(double low, double high, int count) {
   }
   std::vector<double> values(static_cast<std::size_t>(count));
   const double a = std::log10(low), b = std::log10(high);
+  // Inside [min, max] of the bounds: 10^log10(5) is 5.000000000000001, so log_grid(5, 5, 3)
+  // gave a middle value above both ends.
+  const double smallest = std::min(low, high), largest = std::max(low, high);
   for (int i = 0; i < count; ++i) {
     values[static_cast<std::size_t>(i)] =
-        count == 1 ? low : std::pow(10.0, a + ((b - a) * i / (count - 1)));
+        count == 1 ? low
+                   : std::clamp(std::pow(10.0, a + ((b - a) * i / (count - 1))), smallest, largest);
   }
   values.front() = low;
   if (count > 1) values.back() = high;
