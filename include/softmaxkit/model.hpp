@@ -173,7 +173,8 @@ class SoftmaxRegression {
   const std::vector<double>& intercept() const { return intercept_; }  // K
   // The lambda the last fit used (C converted).
   double effective_l2() const { return effective_l2_; }
-  // The solver the last fit ran (options().solver, or the automatic choice).
+  // The solver the last fit ran (options().solver, or the automatic choice). Model files do not
+  // record it: a loaded model, or one never fitted, reports SolverKind::structured.
   SolverKind solver_used() const { return solver_used_; }
 
  private:
