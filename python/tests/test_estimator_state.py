@@ -167,14 +167,29 @@ def test_a_cv_refit_whose_objective_becomes_nan_raises_and_keeps_the_estimator(m
 
     real = estimator_module._core.Model
 
+    import softmaxkit._cv as cv_module
+
+    real_search = cv_module._core.cross_validate
+
+    def nan_refit(*args, **kwargs):
+        # The core's refit ending 'nan' is its ValueError, raised after every fold's fits ran.
+        real_search(*args, **kwargs)
+        raise ValueError("cross_validate: the refit at C = 1 produced non-finite values (NaN or "
+                         "inf in the features?)")
+
     X, y = problem()
     for refit in (True, False):
         model = SoftmaxRegressionCV(Cs=[0.1, 1.0], cv=2, refit=refit).fit(X, y)
         before = model.predict_proba(X)
-        monkeypatch.setattr(estimator_module._core, "Model", NanCore)
-        with pytest.raises(ValueError, match="NaN or infinite"):
+        # refit=True: the core refits; refit=False: each fold's fit runs in a _core.Model.
+        if refit:
+            monkeypatch.setattr(cv_module._core, "cross_validate", nan_refit)
+        else:
+            monkeypatch.setattr(estimator_module._core, "Model", NanCore)
+        with pytest.raises(ValueError, match="non-finite values" if refit else "NaN or infinite"):
             model.fit(X[:, :3], y)
         monkeypatch.setattr(estimator_module._core, "Model", real)
+        monkeypatch.setattr(cv_module._core, "cross_validate", real_search)
         assert model.n_features_in_ == 4
         np.testing.assert_array_equal(model.predict_proba(X), before)
 
