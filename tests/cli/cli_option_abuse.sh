@@ -363,5 +363,41 @@ cmp -s "$work/w.txt" "$work/w_before.txt" && passed=$((passed + 1)) ||
 bad -- "--model" train "${csv[@]}" --model ""
 bad -- "--model.*d.csv.*is not a directory" train "${csv[@]}" --model "$work/d.csv/m.skm"
 
+# ---- numbers in options are decimal (option_numbers.hpp) ----
+# CLI11 converted integers with base detection: --num-features 010 gave 8 features, --cv 010 8
+# folds, --label-column 010 column 8, all with exit 0. A leading zero is now decimal.
+same_json() {  # same_json KEY VALUE: the last run's --json output has "KEY": VALUE
+  if grep -qE "\"$1\": $2[,}]" "$work/out"; then
+    passed=$((passed + 1))
+  else
+    fail "expected \"$1\": $2 in $(head -c 300 "$work/out")"
+  fi
+}
+good train --format libsvm --train "$work/d.svm" --num-features 010 --quiet --json
+same_json features 10
+good train "${csv[@]}" --quiet --json --C 1,2 --cv 010
+same_json cv 10
+good train "${csv[@]}" --quiet --json --C 1,2 --cv 4 --cv-seed 010 --model "$work/seed010.skm"
+good train "${csv[@]}" --quiet --json --C 1,2 --cv 4 --cv-seed 10 --model "$work/seed10.skm"
+if cmp -s "$work/seed010.skm" "$work/seed10.skm"; then passed=$((passed + 1)); else
+  fail "--cv-seed 010 and 10 gave different models"; fi
+good train --format csv --train "$work/last.csv" --quiet --label-column 002 --model "$work/lc002.skm"
+good train --format csv --train "$work/last.csv" --quiet --label-column 2 --model "$work/lc2.skm"
+if cmp -s "$work/lc002.skm" "$work/lc2.skm"; then passed=$((passed + 1)); else
+  fail "--label-column 002 and 2 gave different models"; fi
+good train "${csv[@]}" --quiet --threads 0002 --l2 010 --max-iter 010
+# Hex, a '+' and spaces are refused by every numeric option (the real-valued ones took 0x10, +1
+# and a leading space; --class-weight read 0x3:5 as label 3).
+for value in 0x10 +1 " 1" "1 " 0x1p-3; do
+  bad -- "--C" train "${csv[@]}" --C "$value"
+  bad -- "--l2" train "${csv[@]}" --l2 "$value"
+  bad -- "--tol" train "${csv[@]}" --tol "$value"
+  bad -- "--threads" train "${csv[@]}" --threads "$value"
+  bad -- "--max-iter" train "${csv[@]}" --max-iter "$value"
+done
+bad -- "--class-weight.*0x3:5" train "${csv[@]}" --class-weight 0x3:5
+bad -- "--class-weight.*3:0x1p4" train "${csv[@]}" --class-weight 3:0x1p4
+bad -- "--class-weight.*99999999999:1" train "${csv[@]}" --class-weight 99999999999:1
+
 echo "cli_option_abuse: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -16,6 +16,7 @@
 
 #include "address_space.hpp"
 #include "json_writer.hpp"
+#include "option_numbers.hpp"
 #include "progress.hpp"
 #include "row_weights.hpp"
 #include "search_command.hpp"
@@ -30,7 +31,7 @@ CLI::Validator finite_number(bool (*accept)(double), const std::string& expected
   return CLI::Validator(
       [accept, expected](std::string& text) {
         double value = 0;
-        return CLI::detail::lexical_cast(text, value) && std::isfinite(value) && accept(value)
+        return read_decimal(text, value) && std::isfinite(value) && accept(value)
                    ? std::string()
                    : "must be " + expected + ", not '" + text + "'";
       },
@@ -43,19 +44,26 @@ const CLI::Validator non_negative =
 const CLI::Validator fraction =
     finite_number([](double v) { return v >= 0 && v < 1; }, "a number in [0, 1)");
 
-// Whole numbers only: CLI11 reads an empty value as 0.
+// Whole numbers only, decimal: CLI11 reads an empty value as 0, and "010" as octal 8 (its base
+// detection). A transform: the text CLI11 converts is the number without leading zeros.
 const CLI::Validator whole_number(
     [](std::string& text) {
-      const std::size_t digits = text.find_first_not_of("0123456789", text[0] == '-' ? 1 : 0);
-      return !text.empty() && text != "-" && digits == std::string::npos
-                 ? std::string()
-                 : "must be a whole number, not '" + text + "'";
+      std::int64_t value = 0;
+      if (!read_whole(text, value)) {
+        return text.find_first_not_of("-0123456789") == std::string::npos && !text.empty() &&
+                       text != "-"
+                   ? "'" + text + "' is out of range"
+                   : "must be a whole number, not '" + text + "'";
+      }
+      drop_leading_zeros(text);
+      return std::string();
     },
     "INT");
 
 // A count (--num-features): digits only, within uint64. whole_number let "-3" through for
 // --label-column's sake, and size_t took it modulo 2^64 (a width of 3, exit 0); past 2^64 CLI11
-// clamped it, and the later limit check named a number never given.
+// clamped it, and the later limit check named a number never given. A transform, as
+// whole_number.
 const CLI::Validator count_number(
     [](std::string& text) {
       if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
@@ -63,7 +71,9 @@ const CLI::Validator count_number(
       std::uint64_t value = 0;
       const char* end = text.data() + text.size();
       const auto [stop, error] = std::from_chars(text.data(), end, value);
-      return error == std::errc() && stop == end ? std::string() : "'" + text + "' is out of range";
+      if (error != std::errc() || stop != end) return "'" + text + "' is out of range";
+      drop_leading_zeros(text);
+      return std::string();
     },
     "UINT");
 
@@ -164,11 +174,11 @@ void add_data_source_options(CLI::App* command, DataArguments& arguments) {
   once(command
            ->add_option("--label-column", arguments.data.label_column,
                         "csv: label column, 0-based, -1 for the last")
-           ->check(whole_number));
+           ->transform(whole_number));
   once(command
            ->add_option("--num-features", arguments.data.num_features,
                         "libsvm: feature count (default: the model's)")
-           ->check(count_number));
+           ->transform(count_number));
   command->callback([command] { refuse_other_formats_options(*command); });
 }
 
@@ -348,19 +358,21 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
            ->excludes(c_values));
   once(c->add_option("--cv", a.cv,
                      "folds for the C search (default 5; 0: validate on --test); LibSVM stays CSR")
-           ->check(whole_number)
+           ->transform(whole_number)
            ->check(CLI::Range(0, 1000000)));
-  once(c->add_option("--cv-seed", a.cv_seed, "seed of the stratified folds")->check(seed_number));
+  once(c->add_option("--cv-seed", a.cv_seed, "seed of the stratified folds")
+           ->transform(seed_number));
   once(c->add_option("--l1", a.l1, "L1 strength (OWL-QN, lbfgs only)")->check(non_negative));
   once(c->add_option("--solver", a.solver,
                      "auto (structured; lbfgs with --l1) | structured | lbfgs | newton")
            ->check(CLI::IsMember({"auto", "structured", "lbfgs", "newton"})));
   once(c->add_option("--tol", a.tolerance, "relative gradient-norm tolerance")->check(positive));
   once(c->add_option("--max-iter", a.max_iterations, "iteration limit")
-           ->check(whole_number)
+           ->transform(whole_number)
            ->check(non_negative));
   once(c->add_option("--threads", a.threads,
                      "threads (0: all cores; at most " + std::to_string(max_threads) + ")")
+           ->transform(whole_number)
            ->check(CLI::Range(0, max_threads)));
   once(c->add_option("--validation-fraction", a.validation_fraction,
                      "hold out this fraction for early stopping")
@@ -380,10 +392,10 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
   once(c->add_flag("--header", a.train.header, "csv: skip a header line"));
   once(c->add_option("--label-column", a.train.label_column,
                      "csv: label column, 0-based, -1 for the last")
-           ->check(whole_number));
+           ->transform(whole_number));
   once(c->add_option("--num-features", a.train.num_features,
                      "libsvm: feature count (default: inferred)")
-           ->check(count_number));
+           ->transform(count_number));
   c->callback([c] { refuse_other_formats_options(*c); });
   return c;
 }

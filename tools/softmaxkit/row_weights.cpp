@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
+#include "option_numbers.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 
@@ -27,13 +29,16 @@ std::string parse_pairs(const std::string& text, std::vector<ClassWeight>& pairs
         text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     const std::size_t colon = part.find(':');
     ClassWeight pair{};
-    // Read as the command's other numeric options are (CLI11's lexical_cast).
-    if (colon == std::string::npos ||
-        !CLI::detail::lexical_cast(part.substr(0, colon), pair.label) ||
-        !CLI::detail::lexical_cast(part.substr(colon + 1), pair.weight) ||
-        !std::isfinite(pair.weight) || pair.weight < 0) {
+    std::int64_t label = 0;
+    // Read as the command's other numeric options are (option_numbers.hpp: decimal only; CLI11's
+    // lexical_cast took "0x2:5" as label 2).
+    if (colon == std::string::npos || !read_whole(part.substr(0, colon), label) ||
+        label < INT32_MIN || label > INT32_MAX ||
+        !read_decimal(part.substr(colon + 1), pair.weight) || !std::isfinite(pair.weight) ||
+        pair.weight < 0) {
       return "'" + part + "' is not label:weight (a whole-number label, a finite weight >= 0)";
     }
+    pair.label = static_cast<std::int32_t>(label);
     for (const ClassWeight& other : pairs) {
       if (other.label == pair.label)
         return "label " + std::to_string(pair.label) + " is given twice";

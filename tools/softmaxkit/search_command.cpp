@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "json_writer.hpp"
+#include "option_numbers.hpp"
 #include "softmaxkit/softmaxkit.hpp"
 
 namespace softmaxkit::cli {
@@ -26,7 +27,7 @@ std::vector<std::string> split(const std::string& text, char separator) {
 }
 
 bool positive_number(const std::string& text, double& value) {
-  return CLI::detail::lexical_cast(text, value) && std::isfinite(value) && value > 0;
+  return read_decimal(text, value) && std::isfinite(value) && value > 0;
 }
 
 struct Grid {
@@ -127,12 +128,17 @@ const CLI::Validator c_list(
 
 const CLI::Validator seed_number(
     [](std::string& text) {
-      // Compared as text: CLI11 wraps values of 2^64 and more around.
+      // Compared as text: CLI11 wraps values of 2^64 and more around. A transform: without its
+      // leading zeros (CLI11 read "010" as octal 8).
       const bool digits =
           !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-      const bool fits = text.size() < 20 || (text.size() == 20 && text <= "18446744073709551615");
-      return digits && fits ? std::string()
-                            : "must be a whole number in [0, 2^64), not '" + text + "'";
+      std::string canonical = text;
+      if (digits) drop_leading_zeros(canonical);
+      const bool fits =
+          canonical.size() < 20 || (canonical.size() == 20 && canonical <= "18446744073709551615");
+      if (!(digits && fits)) return "must be a whole number in [0, 2^64), not '" + text + "'";
+      text = canonical;
+      return std::string();
     },
     "SEED");
 
