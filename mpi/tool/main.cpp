@@ -401,6 +401,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "softmaxkit: rank %d: %s (aborting every rank)\n", rank, error.what());
     MPI_Abort(MPI_COMM_WORLD, cli::kExitInternal);
   }
+  code = cli::finish_output(code);  // rank 0 prints; a lost write is not a success
   MPI_Finalize();
   return code;
 }

@@ -399,5 +399,21 @@ bad -- "--class-weight.*0x3:5" train "${csv[@]}" --class-weight 0x3:5
 bad -- "--class-weight.*3:0x1p4" train "${csv[@]}" --class-weight 3:0x1p4
 bad -- "--class-weight.*99999999999:1" train "${csv[@]}" --class-weight 99999999999:1
 
+# ---- output that cannot be written: exit 1 naming standard output (it exited 0, the output lost)
+if [[ -w /dev/full ]]; then
+  for args in "predict ${model[*]}" "predict ${model[*]} --proba" "evaluate ${model[*]} --json" \
+    "train ${csv[*]} --json --quiet"; do
+    # shellcheck disable=SC2086
+    timeout "$limit" "$cli" $args >/dev/full 2>"$work/err"
+    code=$?
+    if [[ $code -eq 1 ]] && grep -q "writing the output to standard output failed: No space left" \
+      "$work/err"; then
+      passed=$((passed + 1))
+    else
+      fail "[$args > /dev/full]: exit $code; stderr: $(head -c 300 "$work/err")"
+    fi
+  done
+fi
+
 echo "cli_option_abuse: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

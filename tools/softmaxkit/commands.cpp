@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -556,6 +558,17 @@ int run_evaluate(EvaluateArguments arguments) {
                 weights.empty() ? "" : " (weighted by --sample-weights)");
   }
   return 0;
+}
+
+int finish_output(int code) {
+  errno = 0;
+  const bool flushed = std::fflush(stdout) == 0;
+  const int error = errno;
+  if (flushed && std::ferror(stdout) == 0) return code;
+  std::fprintf(stderr, "softmaxkit: writing the output to standard output failed%s%s\n",
+               !flushed && error != 0 ? ": " : "",
+               !flushed && error != 0 ? std::strerror(error) : "");
+  return code == 0 ? kExitInternal : code;
 }
 
 }  // namespace softmaxkit::cli

@@ -19,6 +19,11 @@ inline constexpr int kExitInternal = 1;
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitTrainingFailed = 3;
 
+// Flushes stdout; when any of it could not be written (a full disk, /dev/full, EIO) says so on
+// stderr and returns kExitInternal in place of a success (it exited 0 with the output lost).
+// `code`: the command's exit code so far.
+int finish_output(int code);
+
 // The fit stopped with a non-finite objective or gradient on finite data (exit 3).
 class TrainingFailed : public std::runtime_error {
  public:

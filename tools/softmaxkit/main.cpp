@@ -1,7 +1,8 @@
 // softmaxkit: train, predict and evaluate softmax-regression models from the command line.
 // Exit codes: 0 success; 2 bad usage or bad input (including non-finite data); 3 training stopped
 // because the objective or its gradient became NaN or infinite on finite data (no model is
-// written); 1 internal failure, or out of memory. Errors: one line on stderr.
+// written); 1 internal failure, out of memory, or output that could not be written. Errors: one
+// line on stderr.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -73,7 +74,7 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   softmaxkit::cli::use_suitable_openblas_core(argv);  // may run the command again
-  const int code = run(argc, argv);
+  const int code = softmaxkit::cli::finish_output(run(argc, argv));
   if (softmaxkit::cli::address_space_limited()) {
     // Under an address-space limit an OpenBLAS worker may be spinning on a buffer it cannot get
     // (address_space.hpp); returning would run OpenBLAS's exit handler, which waits for it forever.
