@@ -471,6 +471,48 @@ TEST_CASE("early stopping keeps the best validation parameters") {
   CHECK(by_callback.iterations == 2);
 }
 
+TEST_CASE("early stopping weighs the held-out rows by their sample weights") {
+  // The validation accuracy is the held-out rows' weighted accuracy of the returned model,
+  // computed here from its predictions: sum of w over correct rows / sum of w (it counted every
+  // held-out row once, so rows weighted 0 decided when training stopped).
+  const Synthetic data = make_blobs(600, 6, 3, 0.7, 12);
+  std::vector<double> weights(data.rows);
+  std::mt19937 generator(5);
+  for (double& w : weights) w = static_cast<double>(generator() % 4);  // 0 to 3
+  softmaxkit::FitOptions options;
+  options.validation_fraction = 0.3;
+  options.patience = 3;
+  options.tolerance = 1e-10;
+  softmaxkit::SoftmaxRegression model(options);
+  const auto report = model.fit(data.view(), data.labels, weights);
+  REQUIRE(report.validation_accuracy.has_value());
+  const std::vector<std::int32_t> predicted = model.predict(data.view());
+  double correct = 0, total = 0;
+  std::size_t rows_correct = 0, rows = 0;
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    if (!softmaxkit::detail::is_held_out(i, 0.3)) continue;
+    total += weights[i];
+    ++rows;
+    if (predicted[i] == data.labels[i]) {
+      correct += weights[i];
+      ++rows_correct;
+    }
+  }
+  CHECK(*report.validation_accuracy == correct / total);
+  // The data make the weighted and the plain accuracy differ, so the check tells them apart.
+  CHECK(correct / total != static_cast<double>(rows_correct) / static_cast<double>(rows));
+  // Held-out rows that all weigh 0 leave nothing to score: an Error, before any work.
+  std::vector<double> none_held_out = weights;
+  for (std::size_t i = 0; i < data.rows; ++i)
+    if (softmaxkit::detail::is_held_out(i, 0.3)) none_held_out[i] = 0;
+  softmaxkit::SoftmaxRegression refused(options);
+  CHECK_THROWS_WITH_AS(refused.fit(data.view(), data.labels, none_held_out),
+                       doctest::Contains("SoftmaxRegression::fit: sample_weight: the weights of "
+                                         "the rows held out by validation_fraction are all zero"),
+                       softmaxkit::Error);
+  CHECK_FALSE(refused.is_fitted());
+}
+
 TEST_CASE("early stopping never calls an earlier validation point converged") {
   // Labels independent of the features (separation 0): validation accuracy peaks at an early
   // iterate, and with a patience longer than the fit the solver converges later. The fit returns

@@ -61,10 +61,11 @@ struct FitOptions {
   int threads = 0;
   bool use_double = false;  // compute in double even for float data
   // Early stopping: hold out this fraction of the rows (deterministic split), evaluate validation
-  // accuracy at the start and every iteration, stop after `patience` iterations without
-  // improvement and keep the best parameters (the start's, if none did better). 0 disables it. A
-  // fraction that holds out none of the rows, or every one, is an Error (the split is row i held
-  // out when a hash of i falls below the fraction).
+  // accuracy (weighted by the held-out rows' sample weights, which must not all be 0) at the
+  // start and every iteration, stop after `patience` iterations without improvement and keep the
+  // best parameters (the start's, if none did better). 0 disables it. A fraction that holds out
+  // none of the rows, or every one, is an Error (the split is row i held out when a hash of i
+  // falls below the fraction).
   double validation_fraction = 0;
   int patience = 10;
   IterationCallback callback{};  // optional; return false to stop training

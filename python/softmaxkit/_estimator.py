@@ -272,8 +272,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         any thread count.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows (a deterministic split), stop after
-        ``n_iter_no_change`` iterations without a better validation accuracy and keep the best
-        parameters. A split that holds out none of the rows, or every one, is a ValueError.
+        ``n_iter_no_change`` iterations without a better validation accuracy (weighted by the
+        held-out rows' ``sample_weight``) and keep the best parameters. A split that holds out
+        none of the rows, or every one, or held-out rows that all weigh 0, is a ValueError.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=10
     verbose : int, default=0

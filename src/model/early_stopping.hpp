@@ -1,6 +1,7 @@
 // Early stopping for SoftmaxRegression::fit: after every solver iteration, the accuracy on the
-// held-out rows; stop after `patience` iterations without improvement and remember the best
-// point. Inactive (never stops, no best point) when there are no held-out rows.
+// held-out rows (weighted by their sample weights); stop after `patience` iterations without
+// improvement and remember the best point. Inactive (never stops, no best point) when there are no
+// held-out rows.
 #pragma once
 
 #include <algorithm>
@@ -37,17 +38,24 @@ inline void take_parameters(std::vector<double>&& x, std::size_t classes, std::s
   weights = std::move(x);
 }
 
-// Fraction of rows whose most probable class (first on ties) is the row's class index.
-inline double accuracy(const std::vector<double>& probabilities, std::size_t classes,
-                       std::span<const std::int32_t> class_indices) {
+// Fraction of rows whose most probable class (first on ties) is the row's class index; with
+// sample weights (non-empty), the correct rows' weight over all rows' weight, as score weighs
+// them (early stopping counted rows the caller had weighted 0). check_fit_arguments makes that
+// total finite and > 0.
+template <class T>
+double accuracy(const std::vector<double>& probabilities, std::size_t classes,
+                std::span<const std::int32_t> class_indices, std::span<const T> weights) {
   if (class_indices.empty()) return 0;
-  std::size_t correct = 0;
+  double correct = 0, total = 0;
   for (std::size_t i = 0; i < class_indices.size(); ++i) {
     const double* row = probabilities.data() + i * classes;
-    correct += static_cast<std::size_t>(std::max_element(row, row + classes) - row) ==
-               static_cast<std::size_t>(class_indices[i]);
+    const double weight = weights.empty() ? 1.0 : static_cast<double>(weights[i]);
+    total += weight;
+    if (static_cast<std::size_t>(std::max_element(row, row + classes) - row) ==
+        static_cast<std::size_t>(class_indices[i]))
+      correct += weight;
   }
-  return static_cast<double>(correct) / static_cast<double>(class_indices.size());
+  return correct / total;
 }
 
 template <class T>
@@ -72,7 +80,7 @@ class EarlyStopping {
                                                                     weights_, intercept_, classes_)
                               : softmax_regression_probabilities<T>(validation_.view(), weights_,
                                                                     intercept_, classes_),
-        classes_, validation_.labels);
+        classes_, validation_.labels, std::span<const T>(validation_.weights));
     if (current > best_accuracy_) {
       best_accuracy_ = current;
       best_point_.assign(point.begin(), point.end());

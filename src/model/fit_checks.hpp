@@ -90,7 +90,7 @@ double check_fit_arguments(const FitOptions& options, const Features& features,
              " entries but features has " + std::to_string(features.rows()) + " rows");
   }
   const double fraction = options.validation_fraction;
-  double training_total = 0, total = 0;
+  double training_total = 0, total = 0, held_out_total = 0;
   std::size_t training_rows = 0;
   for (std::size_t i = 0; i < features.rows(); ++i) {
     const double weight = sample_weight.empty() ? 1.0 : static_cast<double>(sample_weight[i]);
@@ -100,7 +100,10 @@ double check_fit_arguments(const FitOptions& options, const Features& features,
                " (must be finite and >= 0)");
     }
     total += weight;
-    if (fraction > 0 && is_held_out(i, fraction)) continue;
+    if (fraction > 0 && is_held_out(i, fraction)) {
+      held_out_total += weight;
+      continue;
+    }
     training_total += weight;
     ++training_rows;
   }
@@ -120,6 +123,17 @@ double check_fit_arguments(const FitOptions& options, const Features& features,
     fit_fail(
         "sample_weight: the weights of the training rows (those not held out by "
         "validation_fraction) are all zero");
+  }
+  // Early stopping scores the held-out rows by their weights: all 0 leaves nothing to score
+  // (it used to count them unweighted), a sum beyond double's range makes NaN accuracies.
+  if (fraction > 0 && !sample_weight.empty()) {
+    if (!(held_out_total > 0)) {
+      fit_fail(
+          "sample_weight: the weights of the rows held out by validation_fraction are all zero "
+          "(early stopping has nothing to score)");
+    }
+    check_weight_sum("SoftmaxRegression::fit", "sample_weight: the held-out rows' weights",
+                     held_out_total, 0.0);
   }
   return training_total;
 }
