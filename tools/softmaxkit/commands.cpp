@@ -380,7 +380,8 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
                      "hold out this fraction for early stopping")
            ->check(fraction));
   once(c->add_flag("--no-intercept", a.no_intercept, "fit without an intercept"));
-  once(c->add_flag("--double", a.use_double, "compute in double precision"));
+  once(c->add_flag("--double", a.use_double,
+                   "compute in double precision (on the data as read: float values)"));
   once(c->add_option("--model", a.model_path, "write the model here")->check(non_empty));
   once(c->add_option("--sample-weights", a.sample_weights_path,
                      "a weight per training row, one per line (finite, >= 0)")
