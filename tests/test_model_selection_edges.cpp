@@ -155,6 +155,12 @@ TEST_CASE("cross_validate: the refit's lambda is checked before any fold, in flo
       [&] { softmaxkit::cross_validate(view, data.labels, Cs, folds, tight_options(), cv); },
       "cross_validate: the refit on all rows: C = 3e-41 gives lambda = 5.5555");
   CHECK(fits == 0);
+  // A C that no fold can fit either is named as the search's C, not as the refit's.
+  const std::vector<double> tiny = {1e-300, 1.0};
+  check_throws_naming(
+      [&] { softmaxkit::cross_validate(view, data.labels, tiny, folds, tight_options(), cv); },
+      "cross_validate: C = 1e-300 gives lambda = ");
+  CHECK(fits == 0);
   // Without the refit the folds run; in double the refit runs too.
   cv.refit = false;
   CHECK_NOTHROW(softmaxkit::cross_validate(view, data.labels, Cs, folds, tight_options(), cv));

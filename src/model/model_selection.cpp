@@ -275,7 +275,8 @@ std::size_t class_index(const std::vector<std::int32_t>& classes, std::int32_t l
 template <class T>
 void check_folds(std::string_view where, std::span<const Fold> folds, std::size_t rows,
                  std::span<const std::int32_t> labels, const std::vector<std::int32_t>& classes,
-                 std::span<const T> sample_weight, bool in_double) {
+                 std::span<const T> sample_weight, bool in_double, const FitOptions& options,
+                 std::span<const double> Cs) {
   if (folds.empty()) detail::fail(where, "folds is empty");
   for (std::size_t f = 0; f < folds.size(); ++f) {
     const std::string name = "folds[" + std::to_string(f) + "]";
@@ -299,7 +300,12 @@ void check_folds(std::string_view where, std::span<const Fold> folds, std::size_
         }
       }
     }
-    if (sample_weight.empty()) continue;
+    // Each fold's path checks its lambdas when it starts; checked here for every fold first, so
+    // a C no fold can fit is named before the refit's check, and before any fold's fits.
+    if (sample_weight.empty()) {
+      detail::check_path_lambdas<T>(where, options, Cs, static_cast<double>(folds[f].train.size()));
+      continue;
+    }
     std::vector<double> class_weight(classes.size(), 0.0);
     // Row by row in the fold's order, as the fold's fit sums them (check_fit_arguments): summed
     // class by class, a sum within an ulp of the bound could pass here and be refused by that fit
@@ -320,6 +326,7 @@ void check_folds(std::string_view where, std::span<const Fold> folds, std::size_
     // rows' in double: a sum beyond either's range made NaN scores, a subnormal one wrong means.
     detail::check_fit_weight_sum<T>(where, name + ".train: sample_weight: the weights",
                                     train_weight, in_double);
+    detail::check_path_lambdas<T>(where, options, Cs, train_weight);
     double test_weight = 0;
     for (std::size_t row : folds[f].test) test_weight += static_cast<double>(sample_weight[row]);
     if (!(test_weight > 0)) {
@@ -356,7 +363,8 @@ CvResult cv_impl(std::string_view where, const Features& features,
   using T = typename ValueOf<Features>::type;
   const bool in_double = detail::fits_in_double<T>(options);
   const double weight_total = detail::check_sample_weight(where, sample_weight, features.rows());
-  check_folds(where, folds, features.rows(), labels, classes, sample_weight, in_double);
+  check_folds(where, folds, features.rows(), labels, classes, sample_weight, in_double, options,
+              Cs);
   // The refit trains on every row: its sum can leave the range the folds' smaller ones are in,
   // which surfaced only after every fold's fits had run.
   if (cv.refit) {
