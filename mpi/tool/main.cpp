@@ -347,9 +347,7 @@ int run(TrainArguments a) {
     json.add("features", static_cast<long long>(cols));
     if (sparse) json.add("stored_values", static_cast<long long>(stored_values));
     json.add("classes", static_cast<long long>(classes.size()));
-    json.add("isa", std::string(to_string(active_isa())));
-    json.add("openblas_core", openblas_core_name());
-    json.add_bool("openblas_core_suits_cpu", openblas_core_suits_cpu());
+    cli::add_run_environment(json);
     json.add("ranks", static_cast<long long>(ranks));
     std::printf("%s\n", json.str().c_str());
   } else if (!a.quiet) {

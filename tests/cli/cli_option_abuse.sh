@@ -299,6 +299,10 @@ good train "${csv[@]}" --quiet --C 0.1,1 --cv 0 --test "$work/d.csv"
 good train "${csv[@]}" --json --C-grid 1e-2:1e2:5 --model "$work/cv.skm"
 grep -q '"best_C"' "$work/out" && grep -q '"mean_log_loss": \[' "$work/out" &&
   passed=$((passed + 1)) || fail "--json of a C search lacks the table: $(cat "$work/out")"
+# ... and the run's environment, as a single fit's (it lacked them until 2026-12-06).
+grep -q '"isa": "' "$work/out" && grep -q '"openblas_core": "' "$work/out" &&
+  grep -qE '"openblas_core_suits_cpu": (true|false)' "$work/out" &&
+  passed=$((passed + 1)) || fail "--json of a C search lacks isa / openblas_core: $(cat "$work/out")"
 good evaluate --model "$work/cv.skm" --format csv --data "$work/d.csv"
 for threads in 1 2 3; do
   run train "${csv[@]}" --json --C-grid 1e-2:1e2:5 --cv 4 --threads "$threads" \

@@ -298,9 +298,7 @@ void print_json(const TrainResult& result, const SoftmaxRegression& model,
   json.add("features", static_cast<long long>(train.cols()));
   if (train.sparse) json.add("stored_values", static_cast<long long>(train.sparse->features.nnz()));
   json.add("classes", static_cast<long long>(model.num_classes()));
-  json.add("isa", std::string(to_string(active_isa())));
-  json.add("openblas_core", openblas_core_name());
-  json.add_bool("openblas_core_suits_cpu", openblas_core_suits_cpu());
+  add_run_environment(json);
   std::printf("%s\n", json.str().c_str());
 }
 
@@ -559,6 +557,12 @@ int run_evaluate(EvaluateArguments arguments) {
                 weights.empty() ? "" : " (weighted by --sample-weights)");
   }
   return 0;
+}
+
+void add_run_environment(JsonObject& json) {
+  json.add("isa", std::string(to_string(active_isa())));
+  json.add("openblas_core", openblas_core_name());
+  json.add_bool("openblas_core_suits_cpu", openblas_core_suits_cpu());
 }
 
 int finish_output(int code) {

@@ -24,6 +24,10 @@ inline constexpr int kExitTrainingFailed = 3;
 // `code`: the command's exit code so far.
 int finish_output(int code);
 
+// The --json keys every training run ends with: the ISA the kernels ran and OpenBLAS's kernels
+// (a C search's JSON lacked them; the README promises openblas_core for --json).
+void add_run_environment(JsonObject& json);
+
 // The fit stopped with a non-finite objective or gradient on finite data (exit 3).
 class TrainingFailed : public std::runtime_error {
  public:

@@ -327,6 +327,7 @@ int search(const TrainArguments& arguments, const FitOptions& options, const Fea
     json.add("features", static_cast<long long>(train.cols()));
     if (sparse) json.add("stored_values", static_cast<long long>(stored_values(train)));
     json.add("classes", static_cast<long long>(model->num_classes()));
+    add_run_environment(json);
     std::printf("%s\n", json.str().c_str());
     return 0;
   }
