@@ -229,10 +229,9 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
   collectively(comm, [&] {
     if (!(weight_total > 0)) detail::fit_fail("all sample weights are zero");
     result.l2 = detail::regularization_strength(options, weight_total);
-    if (!(options.use_double || std::is_same_v<T, double>))
-      detail::check_lambda_in_float(options, result.l2);
+    if (!detail::fits_in_double<T>(options)) detail::check_lambda_in_float(options, result.l2);
   });
-  result.in_double = options.use_double || std::is_same_v<T, double>;
+  result.in_double = detail::fits_in_double<T>(options);
   result.num_features = n;
   // The callback runs on every rank and the ranks agree on its answer: one rank stopping alone
   // left the others waiting in the fold. Installed on every rank, also where this rank's options

@@ -273,7 +273,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows (a deterministic split), stop after
         ``n_iter_no_change`` iterations without a better validation accuracy (weighted by the
-        held-out rows' ``sample_weight``) and keep the best parameters. A split that holds out
+        held-out rows' ``sample_weight`` times ``class_weight``) and keep the best parameters. A split that holds out
         none of the rows, or every one, or held-out rows that all weigh 0, is a ValueError.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=10
@@ -420,6 +420,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             "SoftmaxRegression", X, y, classes, y_index, sample_weight, self.class_weight)
         if weights is not None:
             class_totals = np.bincount(y_index, weights=weights, minlength=classes.size)
+            if not np.any(class_totals > 0):
+                # It said "the sample weights leave only one class" when they leave none.
+                raise ValueError("SoftmaxRegression: sample_weight: all weights are zero "
+                                 "(times class_weight, if given): nothing to fit")
             if np.count_nonzero(class_totals > 0) < 2:
                 raise ValueError(
                     "SoftmaxRegression needs samples of at least 2 classes with positive "

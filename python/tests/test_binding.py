@@ -564,3 +564,15 @@ def test_a_converged_fit_does_not_warn():
         warnings.simplefilter("error", ConvergenceWarning)
         model = SoftmaxRegression(C=10.0).fit(X, y)
     assert model.fit_report_.reason == "converged"
+
+
+def test_weights_that_are_all_zero_are_named_as_such():
+    # They read "the sample weights leave only one class" when they leave none.
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=r"^SoftmaxRegression: sample_weight: all weights are "
+                                         r"zero \(times class_weight, if given\)"):
+        SoftmaxRegression().fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="all weights are zero"):
+        SoftmaxRegression(class_weight={0: 0, 1: 0, 2: 0}).fit(X, y)
+    with pytest.raises(ValueError, match="leave only one class"):
+        SoftmaxRegression(class_weight={0: 0, 1: 0, 2: 1}).fit(X, y)

@@ -181,6 +181,10 @@ for value in "" foo 0 "0:" ":1" "0:-1" "0:nan" "0:inf" "0:1,0:2" "0:1," "a:1" "9
 done
 refused "--class-weight: label 7 does not occur in the training data" --class-weight 0:1,7:2
 refused "every training row weighs 0 (--class-weight)" --class-weight 0:0,1:0,2:0
+# A class weight beyond float's range names --class-weight alone when no weights file is given
+# (it named --sample-weights), and the data row counted from 0.
+refused "data row 0 (from 0)'s weight (--class-weight) 1e+39 is beyond float's" \
+  --class-weight 0:1e39,1:1,2:1
 refused "--cv 3 with --class-weight: cross_validate: folds[0].train: sample_weight: every row of class 1 weighs 0" \
   --class-weight 1:0 --C 0.1,1 --cv 3
 refused "--cv 0 with --sample-weights and --class-weight: cross_validate: folds[0].train: sample_weight: every row of class 1" \

@@ -2,6 +2,7 @@
 #include "row_weights.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -105,10 +106,15 @@ std::vector<float> row_weights(std::span<const float> sample, std::span<const do
       const auto at = std::lower_bound(classes.begin(), classes.end(), labels[i]);
       weight *= factors[static_cast<std::size_t>(at - classes.begin())];
     }
-    if (weight > kFloatMax)
-      throw Error("row " + std::to_string(first_row + i) +
-                  "'s weight (--sample-weights x --class-weight) " + std::to_string(weight) +
-                  " is beyond float's range (3.4e38)");
+    if (weight > kFloatMax) {
+      // Named as the options given (it said --sample-weights with only --class-weight), the row
+      // counted from 0 as a data row, the weight in the shortest form that reads back.
+      char text[32];
+      const auto written = std::to_chars(text, text + sizeof text, weight);
+      throw Error("data row " + std::to_string(first_row + i) + " (from 0)'s weight (" +
+                  (sample.empty() ? "--class-weight" : "--sample-weights x --class-weight") + ") " +
+                  std::string(text, written.ptr) + " is beyond float's range (3.4e38)");
+    }
     weights[i] = static_cast<float>(weight);
     any = any || weights[i] > 0;
   }
