@@ -399,6 +399,12 @@ for value in 0x10 +1 " 1" "1 " 0x1p-3; do
   bad -- "--threads" train "${csv[@]}" --threads "$value"
   bad -- "--max-iter" train "${csv[@]}" --max-iter "$value"
 done
+# A malformed number is called one, not "out of range"; a count's leading zeros are decimal too.
+bad -- "--max-iter: must be a whole number, not '1-2'" train "${csv[@]}" --max-iter 1-2
+bad -- "--cv-seed: must be a whole number in \[0, 2\^64\)" train "${csv[@]}" --C 1,2 --cv-seed 18446744073709551616
+good train "${csv[@]}" --quiet --json --C-grid 1:10:000003 --cv 2 --cv-seed 00018446744073709551615
+if grep -qE '"C": \[[^],]*, [^],]*, [^],]*\]' "$work/out"; then passed=$((passed + 1)); else
+  fail "--C-grid 1:10:000003 did not give 3 values: $(head -c 300 "$work/out")"; fi
 bad -- "--class-weight.*0x3:5" train "${csv[@]}" --class-weight 0x3:5
 bad -- "--class-weight.*3:0x1p4" train "${csv[@]}" --class-weight 3:0x1p4
 bad -- "--class-weight.*99999999999:1" train "${csv[@]}" --class-weight 99999999999:1

@@ -50,13 +50,9 @@ const CLI::Validator fraction =
 // detection). A transform: the text CLI11 converts is the number without leading zeros.
 const CLI::Validator whole_number(
     [](std::string& text) {
+      if (!is_whole_text(text)) return "must be a whole number, not '" + text + "'";
       std::int64_t value = 0;
-      if (!read_whole(text, value)) {
-        return text.find_first_not_of("-0123456789") == std::string::npos && !text.empty() &&
-                       text != "-"
-                   ? "'" + text + "' is out of range"
-                   : "must be a whole number, not '" + text + "'";
-      }
+      if (!read_whole(text, value)) return "'" + text + "' is out of range";
       drop_leading_zeros(text);
       return std::string();
     },
@@ -68,12 +64,10 @@ const CLI::Validator whole_number(
 // whole_number.
 const CLI::Validator count_number(
     [](std::string& text) {
-      if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+      if (!is_whole_text(text) || text[0] == '-')
         return "must be a whole number >= 0, not '" + text + "'";
       std::uint64_t value = 0;
-      const char* end = text.data() + text.size();
-      const auto [stop, error] = std::from_chars(text.data(), end, value);
-      if (error != std::errc() || stop != end) return "'" + text + "' is out of range";
+      if (!read_count(text, value)) return "'" + text + "' is out of range";
       drop_leading_zeros(text);
       return std::string();
     },

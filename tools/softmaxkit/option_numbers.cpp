@@ -11,13 +11,26 @@ bool read_decimal(std::string_view text, double& value) {
   return !text.empty() && error == std::errc() && stop == end;
 }
 
-bool read_whole(std::string_view text, std::int64_t& value) {
+bool is_whole_text(std::string_view text) {
   const std::size_t first = !text.empty() && text[0] == '-' ? 1 : 0;
-  if (text.size() == first || text.find_first_not_of("0123456789", first) != std::string::npos)
-    return false;
+  return text.size() > first && text.find_first_not_of("0123456789", first) == std::string::npos;
+}
+
+namespace {
+template <class Integer>
+bool read_base_10(std::string_view text, Integer& value) {
   const char* end = text.data() + text.size();
   const auto [stop, error] = std::from_chars(text.data(), end, value, 10);
   return error == std::errc() && stop == end;
+}
+}  // namespace
+
+bool read_whole(std::string_view text, std::int64_t& value) {
+  return is_whole_text(text) && read_base_10(text, value);
+}
+
+bool read_count(std::string_view text, std::uint64_t& value) {
+  return is_whole_text(text) && text[0] != '-' && read_base_10(text, value);
 }
 
 void drop_leading_zeros(std::string& text) {

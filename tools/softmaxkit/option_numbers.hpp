@@ -14,8 +14,14 @@ namespace softmaxkit::cli {
 // A decimal real number ("-1.5e-3", "inf", "nan"), nothing else: no '+', no spaces, no hex.
 bool read_decimal(std::string_view text, double& value);
 
+// Whether `text` is written as a decimal whole number: digits, with an optional leading '-'.
+bool is_whole_text(std::string_view text);
+
 // A decimal whole number with an optional '-' ("010" is 10), within int64.
 bool read_whole(std::string_view text, std::int64_t& value);
+
+// A count: decimal digits only, no sign ("010" is 10), within uint64.
+bool read_count(std::string_view text, std::uint64_t& value);
 
 // `text` as the digits CLI11 then converts: leading zeros dropped ("010" -> "10", "-0" -> "0"),
 // so its base detection never sees an octal-looking number. `text` is a whole number already.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <type_traits>
@@ -43,12 +44,11 @@ std::string read_grid(const std::string& text, Grid& grid) {
     return "low and high must be finite numbers > 0, not '" + text + "'";
   }
   const std::string& count = parts[2];
-  if (count.empty() || count.size() > 5 ||
-      count.find_first_not_of("0123456789") != std::string::npos || std::stoi(count) < 1 ||
-      std::stoi(count) > 10000) {
+  std::uint64_t value = 0;
+  if (!read_count(count, value) || value < 1 || value > 10000) {
     return "count must be a whole number in [1, 10000], not '" + count + "'";
   }
-  grid.count = std::stoi(count);
+  grid.count = static_cast<int>(value);
   return {};
 }
 
@@ -128,16 +128,12 @@ const CLI::Validator c_list(
 
 const CLI::Validator seed_number(
     [](std::string& text) {
-      // Compared as text: CLI11 wraps values of 2^64 and more around. A transform: without its
-      // leading zeros (CLI11 read "010" as octal 8).
-      const bool digits =
-          !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-      std::string canonical = text;
-      if (digits) drop_leading_zeros(canonical);
-      const bool fits =
-          canonical.size() < 20 || (canonical.size() == 20 && canonical <= "18446744073709551615");
-      if (!(digits && fits)) return "must be a whole number in [0, 2^64), not '" + text + "'";
-      text = canonical;
+      // Read here: CLI11 wraps values of 2^64 and more around. A transform: without its leading
+      // zeros (CLI11 read "010" as octal 8).
+      std::uint64_t value = 0;
+      if (!read_count(text, value))
+        return "must be a whole number in [0, 2^64), not '" + text + "'";
+      drop_leading_zeros(text);
       return std::string();
     },
     "SEED");
