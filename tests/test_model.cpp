@@ -471,46 +471,81 @@ TEST_CASE("early stopping keeps the best validation parameters") {
   CHECK(by_callback.iterations == 2);
 }
 
+// Every value of a dense row-major matrix stored as CSR (none is zero in Gaussian data).
+template <class T>
+softmaxkit::CsrMatrix<T> dense_as_csr(const std::vector<T>& x, std::size_t rows, std::size_t cols) {
+  std::vector<std::int64_t> offsets(rows + 1);
+  std::vector<std::int32_t> columns;
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = 0; j < cols; ++j) columns.push_back(static_cast<std::int32_t>(j));
+    offsets[i + 1] = static_cast<std::int64_t>((i + 1) * cols);
+  }
+  return softmaxkit::CsrMatrix<T>(rows, cols, std::move(offsets), std::move(columns), x);
+}
+
 TEST_CASE("early stopping weighs the held-out rows by their sample weights") {
   // The validation accuracy is the held-out rows' weighted accuracy of the returned model,
   // computed here from its predictions: sum of w over correct rows / sum of w (it counted every
-  // held-out row once, so rows weighted 0 decided when training stopped).
+  // held-out row once, so rows weighted 0 decided when training stopped). Dense and CSR, float
+  // and double (integer weights: every sum is exact in any order and precision).
   const Synthetic data = make_blobs(600, 6, 3, 0.7, 12);
   std::vector<double> weights(data.rows);
   std::mt19937 generator(5);
   for (double& w : weights) w = static_cast<double>(generator() % 4);  // 0 to 3
+  const std::vector<float> weights_float(weights.begin(), weights.end());
+  const std::vector<float> features_float = data.features_float();
+  const auto csr_double = dense_as_csr(data.features, data.rows, data.cols);
+  const auto csr_float = dense_as_csr(features_float, data.rows, data.cols);
+  const softmaxkit::MatrixView<const float> dense_float(features_float.data(), data.rows,
+                                                        data.cols);
   softmaxkit::FitOptions options;
   options.validation_fraction = 0.3;
   options.patience = 3;
   options.tolerance = 1e-10;
-  softmaxkit::SoftmaxRegression model(options);
-  const auto report = model.fit(data.view(), data.labels, weights);
-  REQUIRE(report.validation_accuracy.has_value());
-  const std::vector<std::int32_t> predicted = model.predict(data.view());
-  double correct = 0, total = 0;
-  std::size_t rows_correct = 0, rows = 0;
-  for (std::size_t i = 0; i < data.rows; ++i) {
-    if (!softmaxkit::detail::is_held_out(i, 0.3)) continue;
-    total += weights[i];
-    ++rows;
-    if (predicted[i] == data.labels[i]) {
-      correct += weights[i];
-      ++rows_correct;
-    }
-  }
-  CHECK(*report.validation_accuracy == correct / total);
-  // The data make the weighted and the plain accuracy differ, so the check tells them apart.
-  CHECK(correct / total != static_cast<double>(rows_correct) / static_cast<double>(rows));
-  // Held-out rows that all weigh 0 leave nothing to score: an Error, before any work.
   std::vector<double> none_held_out = weights;
   for (std::size_t i = 0; i < data.rows; ++i)
     if (softmaxkit::detail::is_held_out(i, 0.3)) none_held_out[i] = 0;
-  softmaxkit::SoftmaxRegression refused(options);
-  CHECK_THROWS_WITH_AS(refused.fit(data.view(), data.labels, none_held_out),
-                       doctest::Contains("SoftmaxRegression::fit: sample_weight: the weights of "
-                                         "the rows held out by validation_fraction are all zero"),
-                       softmaxkit::Error);
-  CHECK_FALSE(refused.is_fitted());
+  const std::vector<float> none_held_out_float(none_held_out.begin(), none_held_out.end());
+
+  const auto check = [&](const auto& features, const auto& row_weights, const auto& zeroed) {
+    softmaxkit::SoftmaxRegression model(options);
+    const auto report = model.fit(features, data.labels, row_weights);
+    REQUIRE(report.validation_accuracy.has_value());
+    const std::vector<std::int32_t> predicted = model.predict(features);
+    double correct = 0, total = 0;
+    std::size_t rows_correct = 0, rows = 0;
+    for (std::size_t i = 0; i < data.rows; ++i) {
+      if (!softmaxkit::detail::is_held_out(i, 0.3)) continue;
+      total += weights[i];
+      ++rows;
+      if (predicted[i] == data.labels[i]) {
+        correct += weights[i];
+        ++rows_correct;
+      }
+    }
+    CHECK(*report.validation_accuracy == correct / total);
+    // The data make the weighted and the plain accuracy differ, so the check tells them apart.
+    CHECK(correct / total != static_cast<double>(rows_correct) / static_cast<double>(rows));
+    // Held-out rows that all weigh 0 leave nothing to score: an Error, before any work.
+    softmaxkit::SoftmaxRegression refused(options);
+    CHECK_THROWS_WITH_AS(refused.fit(features, data.labels, zeroed),
+                         doctest::Contains("SoftmaxRegression::fit: sample_weight: the weights of "
+                                           "the rows held out by validation_fraction are all zero"),
+                         softmaxkit::Error);
+    CHECK_FALSE(refused.is_fitted());
+  };
+  SUBCASE("dense double") {
+    check(data.view(), weights, none_held_out);
+  }
+  SUBCASE("dense float") {
+    check(dense_float, weights_float, none_held_out_float);
+  }
+  SUBCASE("CSR double") {
+    check(csr_double.view(), weights, none_held_out);
+  }
+  SUBCASE("CSR float") {
+    check(csr_float.view(), weights_float, none_held_out_float);
+  }
 }
 
 TEST_CASE("early stopping never calls an earlier validation point converged") {

@@ -389,7 +389,10 @@ good train --format csv --train "$work/last.csv" --quiet --label-column 002 --mo
 good train --format csv --train "$work/last.csv" --quiet --label-column 2 --model "$work/lc2.skm"
 if cmp -s "$work/lc002.skm" "$work/lc2.skm"; then passed=$((passed + 1)); else
   fail "--label-column 002 and 2 gave different models"; fi
-good train "${csv[@]}" --quiet --threads 0002 --l2 010 --max-iter 010
+good train "${csv[@]}" --quiet --json --threads 0002 --l2 010 --max-iter 010 --tol 1e-300
+same_json l2 10
+same_json iterations 10
+same_json stop_reason '"max_iterations"'
 # Hex, a '+' and spaces are refused by every numeric option (the real-valued ones took 0x10, +1
 # and a leading space; --class-weight read 0x3:5 as label 3).
 for value in 0x10 +1 " 1" "1 " 0x1p-3; do
