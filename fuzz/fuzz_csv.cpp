@@ -1,9 +1,10 @@
 // libFuzzer target for parse_csv. Byte 0 chooses the options: bits 0-1
 // label_column - 1 (-1..2), bit 2 has_header, bits 3-4 the delimiter; bits 5-6 the number of
-// cuts (0-3) for the parts below. The same text parsed in pieces of whole lines
-// (detail::parse_csv_in_pieces, what read_csv and softmaxkit-mpi's streamed parts use), and cut
-// into parts at line starts as softmaxkit-mpi's ranks parse and combine them
-// (detail::parse_csv_in_parts), must give the same values bit for bit, or the same error.
+// cuts (0-3) for the parts below; bit 7 set: no label column (has_labels false). The same text
+// parsed in pieces of whole lines (detail::parse_csv_in_pieces, what read_csv and softmaxkit-mpi's
+// streamed parts use), and cut into parts at line starts as softmaxkit-mpi's ranks parse and
+// combine them (detail::parse_csv_in_parts), must give the same values bit for bit, or the same
+// error.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -25,13 +26,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.label_column = (data[0] & 3) - 1;
   options.has_header = (data[0] & 4) != 0;
   options.delimiter = kDelimiters[(data[0] >> 3) & 3];
+  options.has_labels = (data[0] & 0x80) == 0;
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   std::optional<softmaxkit::Dataset> whole;
   std::string whole_error;
   try {
     whole = softmaxkit::parse_csv(text, options, "fuzz");
     const softmaxkit::Dataset& d = *whole;
-    if (d.features.size() != d.rows * d.cols || d.labels.size() != d.rows) __builtin_trap();
+    if (d.features.size() != d.rows * d.cols ||
+        d.labels.size() != (options.has_labels ? d.rows : 0))
+      __builtin_trap();
     for (const float v : d.features) {
       if (!std::isfinite(v)) __builtin_trap();
     }

@@ -271,6 +271,22 @@ TEST_CASE("CSV good files") {
     CHECK(data.features == std::vector<float>{1, 3, 0, 6});
     CHECK(data.labels == std::vector<std::int32_t>{2, 5});
   }
+  SUBCASE("no label column: every field a feature, one field a record, label_column unused") {
+    const auto data = softmaxkit::parse_csv("1.5,2,3\n4,5,6e-1\n",
+                                            {.label_column = -7, .has_labels = false}, "m");
+    CHECK(data.rows == 2);
+    CHECK(data.cols == 3);
+    CHECK(data.features == std::vector<float>{1.5f, 2, 3, 4, 5, 0.6f});
+    CHECK(data.labels.empty());
+    const auto one = softmaxkit::parse_csv("7\n-2.5\n", {.has_labels = false}, "m");
+    CHECK(one.cols == 1);
+    CHECK(one.features == std::vector<float>{7, -2.5f});
+    // A label-like field is a feature like any other: 3.5 is read, not refused as a label.
+    CHECK(softmaxkit::parse_csv("3.5,1\n", {.has_labels = false}, "m").features ==
+          std::vector<float>{3.5f, 1});
+    CHECK_THROWS_WITH_AS(softmaxkit::parse_csv("1,x\n", {.has_labels = false}, "m"),
+                         doctest::Contains("m:1:3: field 2: "), softmaxkit::Error);
+  }
 }
 
 TEST_CASE("CSV malformed files name file:line:column") {
@@ -674,6 +690,11 @@ TEST_CASE("CSV in parts (softmaxkit-mpi's byte ranges): parse_csv's values and m
       {"\n1,2\n", {.has_header = true}},        // a blank header line
       {"1,2,3\n4,5,6\n", {.label_column = 3}},  // label_column beyond
       {"1;2;3\n4;5;6\n\n", {.label_column = -1, .delimiter = ';'}},
+      // Without labels (has_labels false) one field is a record, so the header's count decides.
+      {"1\n2\n3\n", {.has_labels = false}},
+      {"1,2\n3\n4,5\n", {.has_labels = false}},
+      {"a,b\n1\n2\n", {.has_header = true, .has_labels = false}},
+      {"a\n1\n\n2\n", {.has_header = true, .has_labels = false}},
   };
   std::size_t compared = 0;
   for (const auto& [text, options] : cases) {
@@ -689,7 +710,7 @@ TEST_CASE("CSV in parts (softmaxkit-mpi's byte ranges): parse_csv's values and m
                              whole);
         });
   }
-  CHECK(compared > 400);  // 490: the loops ran
+  CHECK(compared > 450);  // the loops ran
   CHECK_ERROR(softmaxkit::detail::parse_csv_in_parts("1,2\n3,4\n", std::vector<std::size_t>{2}, {},
                                                      "f.csv", 3),
               "f.csv: cut at byte 2 is not a line start after the previous cut");

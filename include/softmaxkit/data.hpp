@@ -43,6 +43,9 @@ struct CsvOptions {
   int label_column = 0;  // -1 = last column
   bool has_header = false;
   char delimiter = ',';
+  // false: the file has no label column (data to predict): every field is a feature, a record
+  // may have a single field, Dataset::labels stays empty and label_column is not used.
+  bool has_labels = true;
 };
 // A text label must name an integer in int32 range as written ("3", "3.0", "3e0", "-2.5e1"), not
 // only read as one: "0.99999999999999999", whose double is 1, is an Error.

@@ -245,7 +245,8 @@ Dataset parse_csv_part(MPI_Comm comm, CountedPart& counted, const std::string& p
   std::vector<detail::CsvPartLines> before(static_cast<std::size_t>(rank_of(comm)));
   for (std::size_t r = 0; r < before.size(); ++r)
     before[r] = {all[4 * r], all[4 * r + 1], all[4 * r + 2], all[4 * r + 3]};
-  const std::string across = detail::csv_error_after_parts(before, seen, path);
+  const std::string across =
+      detail::csv_error_after_parts(before, seen, path, detail::csv_min_record_fields(csv));
   agree(comm, across.empty() ? error : across);
   return piece;
 }

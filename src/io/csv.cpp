@@ -3,11 +3,11 @@
 // Contract: one record per line ('\n' or "\r\n"), an optional header line
 // (skipped, but its field count must match), fields separated by
 // options.delimiter with surrounding spaces/tabs ignored. Every record has the
-// same number of fields (at least two). The label column (label_column, -1 =
-// last) holds an integer ("3" or "3.0", not "3.5"); every other field is a
-// finite float. No quoting. Blank lines are allowed only at the end of the
-// file. A UTF-8 byte order mark at the start is skipped. Errors name
-// file:line:column and the 1-based field number.
+// same number of fields (at least two; at least one without labels,
+// has_labels false). The label column (label_column, -1 = last) holds an
+// integer ("3" or "3.0", not "3.5"); every other field is a finite float. No quoting. Blank lines
+// are allowed only at the end of the file. A UTF-8 byte order mark at the start is skipped. Errors
+// name file:line:column and the 1-based field number.
 //
 // Memory: read_csv streams the file (a count, then pieces of whole lines,
 // csv_pieces.hpp), so the values (4 bytes per field) plus three pieces;
@@ -78,7 +78,7 @@ std::string where(const std::string& name, std::size_t line, std::size_t column)
 }
 
 void check_options(const CsvOptions& options, const std::string& name) {
-  if (options.label_column < -1) {
+  if (options.has_labels && options.label_column < -1) {
     throw Error(name + ": label_column " + std::to_string(options.label_column) +
                 " is invalid (use a 0-based column index or -1 for the last column)");
   }
@@ -165,7 +165,7 @@ class CsvParser {
       throw Error(blank_line_message(name_, seen_.first_blank, line_number));
     if (num_fields_ == 0) {
       num_fields_ = fields;
-      if (num_fields_ < 2) {
+      if (options_.has_labels && num_fields_ < 2) {
         throw Error(name_ + ":" + std::to_string(line_number) +
                     ": a record needs a label and at least one feature, found " +
                     std::to_string(num_fields_) + " field");
@@ -173,7 +173,9 @@ class CsvParser {
       if (options_.has_header && seen_.header_fields != num_fields_) {
         throw Error(header_message(name_, seen_.header_fields, line_number, num_fields_));
       }
-      if (options_.label_column == -1) {
+      if (!options_.has_labels) {
+        label_index_ = SIZE_MAX;  // every field a feature
+      } else if (options_.label_column == -1) {
         label_index_ = num_fields_ - 1;
       } else if (static_cast<std::size_t>(options_.label_column) >= num_fields_) {
         throw Error(name_ + ":" + std::to_string(line_number) + ": label_column " +
@@ -182,7 +184,7 @@ class CsvParser {
       } else {
         label_index_ = static_cast<std::size_t>(options_.label_column);
       }
-      result_.cols = num_fields_ - 1;
+      result_.cols = options_.has_labels ? num_fields_ - 1 : num_fields_;
       // At most one record per remaining line: reserve once instead of growing by doubling.
       const std::uint64_t lines_left =
           lines_hint_ >= line_number ? lines_hint_ - line_number + 1 : 1;
@@ -197,7 +199,7 @@ class CsvParser {
                     " bytes, more than the " + std::to_string(memory_bytes_) + " bytes of memory");
       }
       result_.features.reserve(static_cast<std::size_t>(lines_left) * result_.cols);
-      result_.labels.reserve(static_cast<std::size_t>(lines_left));
+      if (options_.has_labels) result_.labels.reserve(static_cast<std::size_t>(lines_left));
     } else if (fields != num_fields_) {
       throw Error(field_count_message(name_, line_number, num_fields_, fields));
     }
@@ -265,7 +267,7 @@ Dataset parse_counted_csv(const TextSource& source, const TextCounts& counts,
 }
 
 std::string csv_error_after_parts(std::span<const CsvPartLines> before, const CsvPartLines& seen,
-                                  const std::string& name) {
+                                  const std::string& name, std::uint64_t min_fields) {
   if (seen.first_record == 0) return "";
   std::uint64_t blank = 0, expected = 0, header = 0;
   for (const CsvPartLines& part : before) {
@@ -283,8 +285,8 @@ std::string csv_error_after_parts(std::span<const CsvPartLines> before, const Cs
                ? ""
                : field_count_message(name, seen.first_record, expected, seen.first_record_fields);
   }
-  // The file's first record: one field is the part's own error, then the header's count.
-  if (header != 0 && seen.first_record_fields >= 2 && seen.first_record_fields != header)
+  // The file's first record: too few fields is the part's own error, then the header's count.
+  if (header != 0 && seen.first_record_fields >= min_fields && seen.first_record_fields != header)
     return header_message(name, header, seen.first_record, seen.first_record_fields);
   return "";
 }
@@ -320,8 +322,8 @@ Dataset parse_csv_in_parts(std::string_view text, std::span<const std::size_t> c
   // A part's error in the file is csv_error_after_parts's, or else its own; the first is the
   // file's, as softmaxkit-mpi's ranks agree on the lowest rank's.
   for (std::size_t p = 0; p < parts; ++p) {
-    const std::string across =
-        csv_error_after_parts(std::span<const CsvPartLines>(seen.data(), p), seen[p], name);
+    const std::string across = csv_error_after_parts(std::span<const CsvPartLines>(seen.data(), p),
+                                                     seen[p], name, csv_min_record_fields(options));
     if (!across.empty()) throw Error(across);
     if (!errors[p].empty()) throw Error(errors[p]);
   }

@@ -38,8 +38,12 @@ Dataset parse_counted_csv(const TextSource& source, const TextCounts& counts,
 // that message for the part `seen` after the parts `before` (in file order; the header is in
 // one of them or in this part), or "" when there is none. It replaces the part's own error, which
 // lies at or after that record, so that the first part's (in file order) error is parse_csv's.
+// min_fields: csv_min_record_fields(the options), below which a record is its part's own error.
 std::string csv_error_after_parts(std::span<const CsvPartLines> before, const CsvPartLines& seen,
-                                  const std::string& name);
+                                  const std::string& name, std::uint64_t min_fields);
+inline std::uint64_t csv_min_record_fields(const CsvOptions& options) {
+  return options.has_labels ? 2 : 1;
+}
 
 // parse_csv(text, options, name) as softmaxkit-mpi's ranks compute it together when `text` is cut
 // into parts at `cuts` (ascending line starts; equal cuts make empty parts): each part parsed by

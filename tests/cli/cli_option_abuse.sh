@@ -412,6 +412,30 @@ bad -- "--class-weight.*0x3:5" train "${csv[@]}" --class-weight 0x3:5
 bad -- "--class-weight.*3:0x1p4" train "${csv[@]}" --class-weight 3:0x1p4
 bad -- "--class-weight.*99999999999:1" train "${csv[@]}" --class-weight 99999999999:1
 
+# ---- predict --no-labels: a CSV file without its label column gives the labelled file's output
+cut -d, -f2- "$work/d.csv" >"$work/unlabelled.csv"
+unlabelled=(--model "$work/m.skm" --format csv --data "$work/unlabelled.csv" --no-labels)
+for proba in "" --proba; do
+  run predict "${model[@]}" $proba
+  cp "$work/out" "$work/labelled_out"
+  good predict "${unlabelled[@]}" $proba
+  if [[ -s "$work/out" ]] && cmp -s "$work/out" "$work/labelled_out"; then
+    passed=$((passed + 1))
+  else
+    fail "predict --no-labels $proba differs from the labelled file's predictions"
+  fi
+done
+# A one-column file is one feature: refused as not the model's width (2), naming both files.
+cut -d, -f2 "$work/d.csv" >"$work/one_column.csv"
+bad -- "one_column.csv.*1 features.*not the width of the model.*2 features" predict \
+  --model "$work/m.skm" --format csv --data "$work/one_column.csv" --no-labels
+bad -- "--no-labels.*--label-column|--label-column.*--no-labels" predict "${unlabelled[@]}" \
+  --label-column 0
+bad -- "--no-labels.*csv only" predict --model "$work/m.skm" --format libsvm --data "$work/d.svm" \
+  --no-labels
+bad -- "--no-labels" evaluate "${model[@]}" --no-labels
+bad -- "--no-labels" train "${csv[@]}" --no-labels
+
 # ---- output that cannot be written: exit 1 naming standard output (it exited 0, the output lost)
 if [[ -w /dev/full ]]; then
   for args in "predict ${model[*]}" "predict ${model[*]} --proba" "evaluate ${model[*]} --json" \

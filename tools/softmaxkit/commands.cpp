@@ -148,9 +148,11 @@ void refuse_other_formats_options(const CLI::App& command) {
   constexpr Owned owned[] = {{"--no-scale", "idx"},
                              {"--header", "csv"},
                              {"--label-column", "csv"},
+                             {"--no-labels", "csv"},
                              {"--num-features", "libsvm"}};
   for (const Owned& o : owned) {
-    if (command.count(o.option) > 0 && format != o.format) {
+    const CLI::Option* option = command.get_option_no_throw(o.option);  // --no-labels: predict's
+    if (option != nullptr && option->count() > 0 && format != o.format) {
       throw CLI::ValidationError(o.option, std::string("applies to --format ") + o.format +
                                                " only, not --format " + format);
     }
@@ -399,6 +401,9 @@ CLI::App* add_predict_command(CLI::App& app, PredictArguments& arguments) {
   CLI::App* c = app.add_subcommand("predict", "print a label (or probabilities) per row");
   add_data_source_options(c, arguments);
   once(c->add_flag("--proba", arguments.probabilities, "print class probabilities"));
+  once(c->add_flag("--no-labels", arguments.no_labels,
+                   "csv: the file has no label column, every field is a feature")
+           ->excludes("--label-column"));
   return c;
 }
 
@@ -503,6 +508,7 @@ int run_train(TrainArguments arguments) {
 int run_predict(PredictArguments arguments) {
   arguments.data.scale = !arguments.no_scale;
   arguments.data.labels_needed = false;  // --data-labels is optional: predict uses none
+  arguments.data.csv_labels = !arguments.no_labels;
   check_address_space(0);
   const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
   const LoadedData data = load_model_data(arguments.data, model, arguments.model_path);

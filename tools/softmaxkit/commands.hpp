@@ -67,6 +67,7 @@ struct DataArguments {
 };
 struct PredictArguments : DataArguments {
   bool probabilities = false;
+  bool no_labels = false;  // --no-labels: a CSV file without a label column
 };
 struct EvaluateArguments : DataArguments {
   bool json = false;

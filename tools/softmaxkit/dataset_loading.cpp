@@ -25,6 +25,7 @@ Dataset load(const DataSource& source) {
   if (source.format == "csv") {
     CsvOptions options;
     options.label_column = source.label_column;
+    options.has_labels = source.csv_labels;
     options.has_header = source.header;
     return read_csv(source.path, options);
   }

@@ -17,6 +17,7 @@ struct DataSource {
   bool labels_needed = true;     // idx: false for predict, which reads the images alone
   bool scale = true;             // idx: uint8 / 255
   int label_column = 0;          // csv
+  bool csv_labels = true;        // csv: false for predict --no-labels (every field a feature)
   bool header = false;           // csv
   std::size_t num_features = 0;  // libsvm: 0 infers
 };
