@@ -330,8 +330,20 @@ int run(TrainArguments a) {
                                                                 test->rows(), test->cols()),
                                         test->dense->labels);
     }
-    if (!a.model_path.empty()) save_model_file(a.model_path, fit.contents());
   });
+  // Rank 0 writes the model (its directory was checked before the fit); a failed write is exit 1
+  // on every rank, as for softmaxkit (cli::OutputFailed), with rank 0's message.
+  std::string write_failure;
+  if (rank == 0 && !a.model_path.empty()) {
+    try {
+      cli::write_model(a.model_path, fit.contents());
+    } catch (const cli::OutputFailed& error) {
+      write_failure = error.what();
+    }
+  }
+  int failed = write_failure.empty() ? 0 : 1;
+  MPI_Bcast(&failed, 1, MPI_INT, 0, comm);
+  if (failed != 0) throw cli::OutputFailed(write_failure);
   if (rank != 0) return 0;
   const FitReport& report = fit.report;
   if (a.json) {
@@ -390,6 +402,9 @@ int main(int argc, char** argv) {
   }
   try {
     code = *train_command ? run(train) : cli::kExitBadInput;
+  } catch (const cli::OutputFailed& error) {  // every rank: the model could not be written
+    if (rank == 0) std::fprintf(stderr, "softmaxkit: %s\n", error.what());
+    code = cli::kExitInternal;
   } catch (const Error& error) {
     if (rank == 0) std::fprintf(stderr, "softmaxkit: %s\n", error.what());
     code = cli::kExitBadInput;

@@ -366,6 +366,29 @@ cmp -s "$work/w.txt" "$work/w_before.txt" && passed=$((passed + 1)) ||
   fail "--model equal to the --sample-weights file changed that file"
 bad -- "--model" train "${csv[@]}" --model ""
 bad -- "--model.*d.csv.*is not a directory" train "${csv[@]}" --model "$work/d.csv/m.skm"
+# A directory no file can be created in is refused before the fit (it failed only at the save).
+bad -- "--model '/proc/m.skm': cannot create a file in '/proc'" train "${csv[@]}" \
+  --model /proc/m.skm
+bad -- "--model '/proc/m.skm': cannot create a file in '/proc'" train "${csv[@]}" --C 1,2 \
+  --model /proc/m.skm
+cp "$work/m.skm" "$work/kept.skm"
+ls -a "$work" | grep -v "^listing_\|^xfsz$" >"$work/listing_before"
+# A model that cannot be written once the fit is done (here a file-size limit of 0) is exit 1,
+# like standard output that cannot be written, and the model already there is kept.
+for search in "" "--C 1,2"; do
+  # shellcheck disable=SC2086
+  (trap '' XFSZ && ulimit -f 0 && "$cli" train "${csv[@]}" $search --quiet --model "$work/kept.skm" \
+    2>&1 && echo "exit 0" || echo "exit $?") | cat >"$work/xfsz"
+  if grep -q "exit 1" "$work/xfsz" && grep -q "cannot save.*kept.skm.*File too large" "$work/xfsz" &&
+    cmp -s "$work/kept.skm" "$work/m.skm"; then
+    passed=$((passed + 1))
+  else
+    fail "[train $search --model under ulimit -f 0]: $(head -c 300 "$work/xfsz")"
+  fi
+done
+ls -a "$work" | grep -v "^listing_\|^xfsz$" >"$work/listing_after"
+cmp -s "$work/listing_before" "$work/listing_after" && passed=$((passed + 1)) ||
+  fail "a failed model write left files behind: $(diff "$work/listing_before" "$work/listing_after")"
 
 # ---- numbers in options are decimal (option_numbers.hpp) ----
 # CLI11 converted integers with base detection: --num-features 010 gave 8 features, --cv 010 8

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -135,6 +136,16 @@ void check_model_target(const std::string& path, std::initializer_list<const std
                 " more it exceeds the limit of " + std::to_string(name_max) + " bytes in '" +
                 directory + "'");
   }
+  // A directory the command may not create files in (read-only, /sys, /proc) failed only at the
+  // save, after the fit: the temporary file's kind is created there now and removed at once.
+  std::string probe = directory + "/." + name + ".tmp." + std::to_string(::getpid()) + ".XXXXXX";
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) {
+    throw Error("--model '" + path + "': cannot create a file in '" + directory +
+                "': " + std::strerror(errno));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 // A format's own option given with another format used to be ignored without a word (`--header`
@@ -495,7 +506,7 @@ int run_train(TrainArguments arguments) {
   };
   result.train_accuracy = score(train);
   if (test) result.test_accuracy = score(*test);
-  if (!arguments.model_path.empty()) model.save(arguments.model_path);
+  if (!arguments.model_path.empty()) write_model(arguments.model_path, model);
 
   if (arguments.json) {
     print_json(result, model, train);
@@ -563,6 +574,22 @@ void add_run_environment(JsonObject& json) {
   json.add("isa", std::string(to_string(active_isa())));
   json.add("openblas_core", openblas_core_name());
   json.add_bool("openblas_core_suits_cpu", openblas_core_suits_cpu());
+}
+
+void write_model(const std::string& path, const SoftmaxRegression& model) {
+  try {
+    model.save(path);
+  } catch (const Error& error) {
+    throw OutputFailed(error.what());
+  }
+}
+
+void write_model(const std::string& path, const ModelFileContents& contents) {
+  try {
+    save_model_file(path, contents);
+  } catch (const Error& error) {
+    throw OutputFailed(error.what());
+  }
 }
 
 int finish_output(int code) {

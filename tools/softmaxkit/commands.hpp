@@ -12,6 +12,7 @@
 #include "dataset_loading.hpp"
 #include "json_writer.hpp"
 #include "softmaxkit/model.hpp"
+#include "softmaxkit/model_file.hpp"
 
 namespace softmaxkit::cli {
 
@@ -33,6 +34,19 @@ class TrainingFailed : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// Output that could not be written after the work was done: a model file on a full disk, past a
+// file-size limit or on a failing device (exit 1, as for standard output; the target itself was
+// checked before the work, check_train_model_target, and is an Error, exit 2).
+class OutputFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// model.save(path) / save_model_file(path, contents) with their Error an OutputFailed: the model
+// the command trained, written once the work is done.
+void write_model(const std::string& path, const SoftmaxRegression& model);
+void write_model(const std::string& path, const ModelFileContents& contents);
 
 struct TrainArguments {
   DataSource train, test;

@@ -53,6 +53,9 @@ int run(int argc, char** argv) {
   } catch (const softmaxkit::cli::TrainingFailed& error) {
     std::fprintf(stderr, "softmaxkit: %s\n", error.what());
     return softmaxkit::cli::kExitTrainingFailed;
+  } catch (const softmaxkit::cli::OutputFailed& error) {
+    std::fprintf(stderr, "softmaxkit: %s\n", error.what());
+    return softmaxkit::cli::kExitInternal;
   } catch (const softmaxkit::Error& error) {
     std::fprintf(stderr, "softmaxkit: %s\n", error.what());
     return softmaxkit::cli::kExitBadInput;

@@ -293,7 +293,7 @@ int search(const TrainArguments& arguments, const FitOptions& options, const Fea
   const double train_accuracy = model->score(train, train_labels);
   std::optional<double> test_accuracy;
   if (test) test_accuracy = model->score(*test, *test_labels);
-  if (!arguments.model_path.empty()) model->save(arguments.model_path);
+  if (!arguments.model_path.empty()) write_model(arguments.model_path, *model);
 
   const char* validation = on_test ? "--test rows" : "folds";
   if (arguments.json) {
