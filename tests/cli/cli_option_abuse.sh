@@ -459,6 +459,27 @@ bad -- "--no-labels.*csv only" predict --model "$work/m.skm" --format libsvm --d
 bad -- "--no-labels" evaluate "${model[@]}" --no-labels
 bad -- "--no-labels" train "${csv[@]}" --no-labels
 
+# ---- a valid model whose logits overflow on finite data: predict_proba gives NaN rows, which
+# --proba printed as "nan" with exit 0; both predicts now refuse, naming the files and the row.
+if [[ -x /usr/bin/python3 ]]; then
+  /usr/bin/python3 - "$work/m.skm" "$work/huge.skm" <<'PYTHON'
+import struct, sys, zlib
+data = bytearray(open(sys.argv[1], "rb").read())
+classes, features = struct.unpack_from("<QQ", data, 16)
+weights = 48 + 4 * classes  # model_file.hpp's layout: float64 weights after the labels
+for j in range(classes * features):
+    struct.pack_into("<d", data, weights + 8 * j, 1e308)
+struct.pack_into("<I", data, len(data) - 4, zlib.crc32(bytes(data[:-4])) & 0xFFFFFFFF)
+open(sys.argv[2], "wb").write(data)
+PYTHON
+  for proba in "" --proba; do
+    # shellcheck disable=SC2086
+    bad -- "--data .*d.csv with the model .*huge.skm: .*row 0 .*NaN class probabilities" predict \
+      --model "$work/huge.skm" --format csv --data "$work/d.csv" $proba
+    [[ -s "$work/out" ]] && fail "predict $proba on overflowing logits printed: $(head -c 100 "$work/out")"
+  done
+fi
+
 # ---- output that cannot be written: exit 1 naming standard output (it exited 0, the output lost)
 if [[ -w /dev/full ]]; then
   for args in "predict ${model[*]}" "predict ${model[*]} --proba" "evaluate ${model[*]} --json" \

@@ -523,17 +523,34 @@ int run_predict(PredictArguments arguments) {
   check_address_space(0);
   const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
   const LoadedData data = load_model_data(arguments.data, model, arguments.model_path);
+  // The library's messages name a row; these name the files too.
+  const std::string files =
+      "--data " + arguments.data.path + " with the model " + arguments.model_path + ": ";
   if (arguments.probabilities) {
     const std::vector<double> p =
         with_features(data, [&](const auto& features) { return model.predict_proba(features); });
+    // predict_proba gives a row NaN probabilities where its logits leave double's range (the
+    // readers refuse non-finite data): printed, they were "nan" with exit 0. predict refuses it.
+    const std::size_t classes = model.num_classes();
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      if (std::isnan(p[i])) {
+        throw Error(files + "row " + std::to_string(i / classes) +
+                    " (from 0) has NaN class probabilities: its logits are beyond double's "
+                    "range");
+      }
+    }
     for (std::size_t i = 0; i < data.rows(); ++i) {
-      for (std::size_t k = 0; k < model.num_classes(); ++k)
-        std::printf(k == 0 ? "%.17g" : ",%.17g", p[i * model.num_classes() + k]);
+      for (std::size_t k = 0; k < classes; ++k)
+        std::printf(k == 0 ? "%.17g" : ",%.17g", p[i * classes + k]);
       std::printf("\n");
     }
   } else {
-    const std::vector<std::int32_t> labels =
-        with_features(data, [&](const auto& features) { return model.predict(features); });
+    std::vector<std::int32_t> labels;
+    try {
+      labels = with_features(data, [&](const auto& features) { return model.predict(features); });
+    } catch (const Error& error) {
+      throw Error(files + error.what());
+    }
     for (std::int32_t label : labels) std::printf("%d\n", label);
   }
   return 0;
