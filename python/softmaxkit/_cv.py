@@ -22,13 +22,14 @@ from softmaxkit._estimator import (
     _is_real,
     _model_lock,
     _row_weights,
+    _MAX_THREADS,
+    _naming_class_weight,
     _set_feature_attributes,
     _validate_for_fit,
 )
 
 _SCORINGS = (None, "accuracy", "neg_log_loss")
 _MAX_CS = 10000  # as the command's --C-grid count
-_MAX_THREADS = 4096  # softmaxkit::max_threads
 
 
 def _fold_part(part, n_samples, fold, name):
@@ -207,7 +208,7 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         if not (_is_real(self.tol) and 0 < self.tol < np.inf):
             fail("tol", "a finite number > 0")
         if not (_is_int(self.max_iter) and 0 <= self.max_iter <= _INT32.max):
-            fail("max_iter", "an int >= 0")
+            fail("max_iter", "an int in [0, 2**31 - 1]")
         if not (
             self.n_threads is None
             or (_is_int(self.n_threads) and 1 <= self.n_threads <= _MAX_THREADS)
@@ -293,9 +294,12 @@ class SoftmaxRegressionCV(SoftmaxRegression):
             # The core chooses C and refits, as the command does: the same choice (its mean, its
             # tie rule) and the same model bytes, and the refit's weight sum checked before the
             # search, by the library's own rule.
-            result = _core.cross_validate(
-                features, labels, Cs.tolist(), train, test, options, bool(self.refit),
-                row_weights, True, "log_loss" if self.scoring == "neg_log_loss" else "accuracy")
+            try:
+                result = _core.cross_validate(
+                    features, labels, Cs.tolist(), train, test, options, bool(self.refit),
+                    row_weights, True, "log_loss" if self.scoring == "neg_log_loss" else "accuracy")
+            except ValueError as error:
+                raise _naming_class_weight(error, sample_weight, self.class_weight) from None
             if self.scoring == "neg_log_loss":
                 scores = -result["log_loss"]
             else:

@@ -20,6 +20,7 @@ from softmaxkit import _core
 
 _FLOAT_DTYPES = [np.float64, np.float32]
 _INT32 = np.iinfo(np.int32)
+_MAX_THREADS = 4096  # softmaxkit::max_threads
 
 
 class FitReport:
@@ -199,6 +200,17 @@ def _core_from_bytes(data):
         return _core.Model.load(path)
 
 
+def _naming_class_weight(error, sample_weight, class_weight):
+    """The core's ValueError, naming class_weight where it says sample_weight but the caller gave
+    none: the rows' weights were then class_weight's alone (the core said "sample_weight: the
+    weights sum to inf" for three classes weighted 1e308)."""
+    message = str(error)
+    if sample_weight is None and class_weight is not None and "sample_weight" in message:
+        return ValueError(message.replace(
+            "sample_weight", "class_weight (the rows' class weights; no sample_weight given)", 1))
+    return error
+
+
 def _row_weights(owner, X, y, classes, y_index, sample_weight, class_weight):
     """sample_weight times class_weight's factor for each row's class, C-contiguous in X's
     dtype, or None (every row weighs 1). 'balanced' counts the rows of y, as scikit-learn does."""
@@ -369,7 +381,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         if not (_is_real(self.tol) and 0 < self.tol < np.inf):
             fail("tol", "a finite number > 0")
         if not (_is_int(self.max_iter) and 0 <= self.max_iter <= _INT32.max):
-            fail("max_iter", "an int >= 0")
+            fail("max_iter", "an int in [0, 2**31 - 1]")
         if not (
             self.class_weight is None
             or (isinstance(self.class_weight, str) and self.class_weight == "balanced")
@@ -380,9 +392,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             fail("warm_start", "a bool")
         # At most softmaxkit::max_threads: above it the core refused the option as "threads", and
         # beyond 64 bits the binding's conversion failed with a RuntimeError.
-        threads_ok = _is_int(self.n_threads) and 1 <= self.n_threads <= 4096
-        if not (self.n_threads is None or threads_ok):
-            fail("n_threads", "None or an int in [1, 4096]")
+        self._threads()
         if not isinstance(self.early_stopping, (bool, np.bool_)):
             fail("early_stopping", "a bool")
         if not (_is_real(self.validation_fraction) and 0 < self.validation_fraction < 1):
@@ -395,7 +405,16 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             fail("callback", "None or a callable")
 
     def _threads(self):
-        return 0 if self.n_threads is None else int(self.n_threads)
+        # At most softmaxkit::max_threads: above it the core refused the option as "threads", and
+        # beyond 64 bits the binding's conversion failed. Checked here because predictions read
+        # n_threads too (set_params after fit: 2.7 ran on 2 threads, 10**30 a TypeError).
+        if self.n_threads is None:
+            return 0
+        if not (_is_int(self.n_threads) and 1 <= self.n_threads <= _MAX_THREADS):
+            raise ValueError(
+                f"{type(self).__name__}: n_threads must be None or an int in [1, {_MAX_THREADS}], "
+                f"got {self.n_threads!r}")
+        return int(self.n_threads)
 
     # ------------------------------------------------------------------ fit
 
@@ -488,6 +507,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             _FITTING.add(self)
             try:
                 report = core.fit(_core_features(X), labels, weights, options, on_iteration)
+            except ValueError as error:
+                raise _naming_class_weight(error, sample_weight, self.class_weight) from None
             except BaseException as error:
                 if core.last_report is not None:
                     # The solver stopped on an exception from the iteration hook
@@ -608,13 +629,31 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             scores = X @ self.coef_.T + self.intercept_
             return scores.ravel() if self.classes_.size == 2 else scores
 
+    def _class_weights(self):
+        """Every class's softmax row and intercept (for two classes both rows, where coef_ is
+        their difference)."""
+        core = getattr(self, "_core", None)
+        if core is not None:
+            return core.weights, core.intercept
+        return self._weights, self._intercept  # SoftmaxRegressionCV(refit=False)
+
     def predict_log_proba(self, X):
-        """Log of the class probabilities, from the logits (no underflow to -inf)."""
+        """Log of the class probabilities, from every class's logits (no underflow to -inf). A row
+        whose logits overflow float64 gets NaN, as in predict_proba (for two classes too: from
+        the difference of the logits alone it was a confident [-inf, 0])."""
         with _model_lock(self):
-            scores = self.decision_function(X)
-            if self.classes_.size == 2:
-                return -np.logaddexp(0.0, np.column_stack([scores, -scores]))
-            return log_softmax(scores, axis=1)
+            check_is_fitted(self, "coef_")
+            X = self._prepare(X)
+            if scipy.sparse.issparse(X):
+                _check_sparse_structure(X)  # scipy's product would read outside the arrays
+            weights, intercept = self._class_weights()
+            logits = np.asarray(X @ weights.T + intercept)
+            result = log_softmax(logits, axis=1)
+            # As the core's softmax: a logit that overflowed to +inf (or a NaN) has no known
+            # value, so the whole row is NaN (log_softmax made some entries -inf).
+            unknown = np.isnan(logits).any(axis=1) | np.isposinf(logits).any(axis=1)
+            result[unknown] = np.nan
+            return result
 
     # ------------------------------------------------------------------ files, pickle
 

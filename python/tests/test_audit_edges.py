@@ -152,3 +152,57 @@ def test_big_endian_float32_trains_as_float32(estimator):
     sparse = scipy.sparse.csr_matrix(X32.astype(">f4"))
     np.testing.assert_array_equal(estimator(**kwargs).fit(sparse, y).coef_,
                                   estimator(**kwargs).fit(scipy.sparse.csr_matrix(X32), y).coef_)
+
+
+# ---- 2026-12-07's audit of the estimators' inputs ----
+
+@pytest.mark.parametrize("estimator", ["SoftmaxRegression", "CV refit"])  # refit=False: numpy
+@pytest.mark.parametrize("threads", [10**30, -1, 0, 10**6, "abc", 2.7])
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "score"])
+def test_n_threads_set_after_fit_is_checked_by_predictions(estimator, threads, method):
+    # fit checked n_threads; predictions passed int(n_threads) to the core: 2.7 ran on 2 threads,
+    # 10**30 was a TypeError printing X, -1 and 10**6 named the core's "threads".
+    X, y = dense_problem()
+    model = FITTED[estimator](X, y)
+    model.set_params(n_threads=threads)
+    args = (X, y) if method == "score" else (X,)
+    with pytest.raises(ValueError, match=r"n_threads must be None or an int in \[1, 4096\]"):
+        getattr(model, method)(*args)
+    model.set_params(n_threads=4096)
+    getattr(model, method)(*args)
+
+
+@pytest.mark.parametrize("estimator", [SoftmaxRegression, SoftmaxRegressionCV])
+def test_class_weights_alone_that_overflow_name_class_weight(estimator):
+    # Three rows' class weights of 1e308 sum beyond float64: the core's message named
+    # sample_weight, which the caller never gave.
+    X, y = dense_problem(rows=30)
+    kwargs = {"Cs": [1.0], "cv": 2} if estimator is SoftmaxRegressionCV else {}
+    huge = {0: 1e308, 1: 1e308, 2: 1e308}
+    with pytest.raises(ValueError, match=r"class_weight \(the rows' class weights; no "
+                                         r"sample_weight given\): the weights sum to inf"):
+        estimator(class_weight=huge, **kwargs).fit(X, y)
+    # With sample weights given the message names them, as before.
+    with pytest.raises(ValueError, match=r"sample_weight: the weights sum to inf"):
+        estimator(class_weight=huge, **kwargs).fit(X, y, np.ones(30))
+
+
+@pytest.mark.parametrize("estimator", FITTED)
+@pytest.mark.parametrize("classes", [2, 3])
+def test_predict_log_proba_is_nan_where_predict_proba_is(estimator, classes):
+    # Two classes: the log-probabilities came from the difference of the logits alone, a
+    # confident [-inf, 0] for a row whose logits overflow, where predict_proba gives NaN (and
+    # predict raises); three classes gave NaN already.
+    X, y = dense_problem(classes=classes)
+    X[np.arange(len(y)), y] += 3.0  # separated classes: coefficients of a few units
+    model = FITTED[estimator](X, y)
+    weights, _ = model._class_weights()
+    k = int(np.argmax(np.abs(weights).sum(axis=1)))
+    assert np.abs(weights[k]).sum() > 1.1  # so the row below overflows class k's logit
+    Z = np.vstack([X[:5], 1.7e308 * np.sign(weights[k])])
+    probabilities = model.predict_proba(Z)
+    logs = model.predict_log_proba(Z)
+    assert logs.shape == (6, classes)
+    assert np.all(np.isnan(probabilities[5])) and np.all(np.isnan(logs[5]))
+    # Elsewhere the log of the probabilities, to rounding.
+    np.testing.assert_allclose(logs[:5], np.log(probabilities[:5]), rtol=1e-12, atol=1e-14)
