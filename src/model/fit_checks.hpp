@@ -113,7 +113,8 @@ double check_fit_arguments(const FitOptions& options, const Features& features,
   if (fraction > 0 && training_rows == features.rows()) {
     fit_fail("validation_fraction = " + shortest_number(fraction) + " holds out none of the " +
              std::to_string(features.rows()) +
-             " rows (early stopping needs a validation row: a larger fraction, or 0 for none)");
+             " rows (early stopping needs a validation row: a larger fraction, or no early "
+             "stopping)");
   }
   if (training_rows == 0) {
     fit_fail("validation_fraction holds out every one of the " + std::to_string(features.rows()) +
