@@ -394,7 +394,7 @@ int main(int argc, char** argv) {
     if (error.get_exit_code() == 0) {
       if (rank == 0) app.exit(error);
     } else {
-      if (rank == 0) std::fprintf(stderr, "softmaxkit: %s\n", error.what());
+      if (rank == 0) cli::print_error(error.what());
       code = cli::kExitBadInput;
     }
     MPI_Finalize();
@@ -403,10 +403,10 @@ int main(int argc, char** argv) {
   try {
     code = *train_command ? run(train) : cli::kExitBadInput;
   } catch (const cli::OutputFailed& error) {  // every rank: the model could not be written
-    if (rank == 0) std::fprintf(stderr, "softmaxkit: %s\n", error.what());
+    if (rank == 0) cli::print_error(error.what());
     code = cli::kExitInternal;
   } catch (const Error& error) {
-    if (rank == 0) std::fprintf(stderr, "softmaxkit: %s\n", error.what());
+    if (rank == 0) cli::print_error(error.what());
     code = cli::kExitBadInput;
   } catch (const std::exception& error) {
     // Only this rank failed (std::bad_alloc, say): the others may wait in a collective for it,

@@ -435,6 +435,14 @@ bad -- "--class-weight.*0x3:5" train "${csv[@]}" --class-weight 0x3:5
 bad -- "--class-weight.*3:0x1p4" train "${csv[@]}" --class-weight 3:0x1p4
 bad -- "--class-weight.*99999999999:1" train "${csv[@]}" --class-weight 99999999999:1
 
+# ---- a file name with a line end in it: still one stderr line (bad() counts them), the name's
+# control characters escaped (it was two lines)
+newline_name="$work/$(printf 'two\nlines.csv')"
+cp "$work/d.csv" "$newline_name"
+bad -- 'two\\nlines\.csv:1: label_column 9 is beyond' train --format csv --train "$newline_name" \
+  --label-column 9
+bad -- 'unknown subcommand .x\\ny.' "$(printf 'x\ny')"
+
 # ---- predict --no-labels: a CSV file without its label column gives the labelled file's output
 cut -d, -f2- "$work/d.csv" >"$work/unlabelled.csv"
 unlabelled=(--model "$work/m.skm" --format csv --data "$work/unlabelled.csv" --no-labels)

@@ -593,6 +593,27 @@ void add_run_environment(JsonObject& json) {
   json.add_bool("openblas_core_suits_cpu", openblas_core_suits_cpu());
 }
 
+void print_error(std::string_view message, std::string_view prefix) {
+  std::string text = "softmaxkit: ";
+  text += prefix;
+  for (const char c : message) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      text += "\\n";
+    } else if (c == '\r') {
+      text += "\\r";
+    } else if ((byte < 0x20 && c != '\t') || byte == 0x7F) {
+      char escaped[5];
+      std::snprintf(escaped, sizeof escaped, "\\x%02X", byte);
+      text += escaped;
+    } else {
+      text += c;
+    }
+  }
+  text += '\n';
+  std::fputs(text.c_str(), stderr);
+}
+
 void write_model(const std::string& path, const SoftmaxRegression& model) {
   try {
     model.save(path);

@@ -8,6 +8,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "dataset_loading.hpp"
 #include "json_writer.hpp"
@@ -24,6 +25,11 @@ inline constexpr int kExitTrainingFailed = 3;
 // stderr and returns kExitInternal in place of a success (it exited 0 with the output lost).
 // `code`: the command's exit code so far.
 int finish_output(int code);
+
+// Prints "softmaxkit: <prefix><message>" and a line end on stderr, the message on one line:
+// control characters (a file name with a line end in it) shown as \n, \r or \xNN, so that
+// every error is exactly one line.
+void print_error(std::string_view message, std::string_view prefix = "");
 
 // The --json keys every training run ends with: the ISA the kernels ran and OpenBLAS's kernels
 // (a C search's JSON lacked them; the README promises openblas_core for --json).

@@ -32,16 +32,15 @@ int run(int argc, char** argv) {
   // is required.
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "train" &&
       std::string(argv[1]) != "predict" && std::string(argv[1]) != "evaluate") {
-    std::fprintf(stderr,
-                 "softmaxkit: unknown subcommand '%s' (expected train, predict or evaluate)\n",
-                 argv[1]);
+    softmaxkit::cli::print_error("unknown subcommand '" + std::string(argv[1]) +
+                                 "' (expected train, predict or evaluate)");
     return softmaxkit::cli::kExitBadInput;
   }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
-    std::fprintf(stderr, "softmaxkit: %s\n", error.what());
+    softmaxkit::cli::print_error(error.what());
     return softmaxkit::cli::kExitBadInput;
   }
 
@@ -51,16 +50,16 @@ int run(int argc, char** argv) {
     if (*evaluate_command) return softmaxkit::cli::run_evaluate(evaluate);
     return softmaxkit::cli::kExitBadInput;
   } catch (const softmaxkit::cli::TrainingFailed& error) {
-    std::fprintf(stderr, "softmaxkit: %s\n", error.what());
+    softmaxkit::cli::print_error(error.what());
     return softmaxkit::cli::kExitTrainingFailed;
   } catch (const softmaxkit::cli::OutputFailed& error) {
-    std::fprintf(stderr, "softmaxkit: %s\n", error.what());
+    softmaxkit::cli::print_error(error.what());
     return softmaxkit::cli::kExitInternal;
   } catch (const softmaxkit::Error& error) {
-    std::fprintf(stderr, "softmaxkit: %s\n", error.what());
+    softmaxkit::cli::print_error(error.what());
     return softmaxkit::cli::kExitBadInput;
   } catch (const softmaxkit::OutOfAddressSpace& error) {  // the library's or the start check's
-    std::fprintf(stderr, "softmaxkit: out of memory: %s\n", error.what());
+    softmaxkit::cli::print_error(error.what(), "out of memory: ");
     return softmaxkit::cli::kExitInternal;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr,
@@ -68,7 +67,7 @@ int run(int argc, char** argv) {
                  "more memory than this process may use\n");
     return softmaxkit::cli::kExitInternal;
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "softmaxkit: internal error: %s\n", error.what());
+    softmaxkit::cli::print_error(error.what(), "internal error: ");
     return softmaxkit::cli::kExitInternal;
   }
 }
