@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -378,6 +379,7 @@ int run(TrainArguments a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::signal(SIGXFSZ, SIG_IGN);  // a file-size limit: the save's EFBIG, not a kill (as softmaxkit)
   // Before MPI_Init: the same kernels as the softmaxkit command, so the same model bytes
   // (openblas_reexec.hpp; the exec keeps the pid the launcher watches).
   cli::use_suitable_openblas_core(argv);

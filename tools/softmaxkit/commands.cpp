@@ -277,18 +277,6 @@ struct TrainResult {
   std::optional<double> test_accuracy;
 };
 
-std::string solver_name(const SoftmaxRegression& model) {
-  switch (model.solver_used()) {
-    case SolverKind::lbfgs:
-      return "lbfgs";
-    case SolverKind::newton_cg:
-      return "newton";
-    case SolverKind::structured:
-      return "structured";
-  }
-  return "unknown";
-}
-
 void print_json(const TrainResult& result, const SoftmaxRegression& model,
                 const LoadedData& train) {
   const FitReport& report = result.report;
@@ -310,6 +298,18 @@ void print_json(const TrainResult& result, const SoftmaxRegression& model,
 }
 
 }  // namespace
+
+std::string solver_name(const SoftmaxRegression& model) {
+  switch (model.solver_used()) {
+    case SolverKind::lbfgs:
+      return "lbfgs";
+    case SolverKind::newton_cg:
+      return "newton";
+    case SolverKind::structured:
+      return "structured";
+  }
+  return "unknown";
+}
 
 void print_fit_lines(const FitReport& report) {
   std::printf("stop: %s; gradient norm %.3e (initial %.3e, relative %.2e)\n",

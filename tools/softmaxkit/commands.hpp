@@ -31,6 +31,9 @@ int finish_output(int code);
 // every error is exactly one line.
 void print_error(std::string_view message, std::string_view prefix = "");
 
+// The solver a fit ran: "structured", "lbfgs" or "newton" (--json's solver).
+std::string solver_name(const SoftmaxRegression& model);
+
 // The --json keys every training run ends with: the ISA the kernels ran and OpenBLAS's kernels
 // (a C search's JSON lacked them; the README promises openblas_core for --json).
 void add_run_environment(JsonObject& json);

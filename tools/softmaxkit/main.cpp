@@ -4,6 +4,7 @@
 // written); 1 internal failure, out of memory, or output that could not be written. Errors: one
 // line on stderr.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -75,6 +76,10 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Under a file-size limit (ulimit -f) a write past it raised SIGXFSZ, whose default action
+  // killed the command mid-save with no message and its temporary file left behind; ignored, the
+  // write fails with EFBIG, which the save reports (exit 1, the old model kept).
+  std::signal(SIGXFSZ, SIG_IGN);
   softmaxkit::cli::use_suitable_openblas_core(argv);  // may run the command again
   const int code = softmaxkit::cli::finish_output(run(argc, argv));
   if (softmaxkit::cli::address_space_limited()) {
