@@ -17,7 +17,7 @@ expect() {  # name, expected exit code ("nonzero" for any), message regex, model
   local ok=1
   if [[ $got -eq 124 ]]; then ok=0; echo "$name: timed out (a hang)"; fi
   if [[ $code == nonzero ]]; then [[ $got -ne 0 ]] || ok=0; else [[ $got -eq $code ]] || ok=0; fi
-  grep -Eq "$pattern" "$work/out" || ok=0
+  grep -Eq -- "$pattern" "$work/out" || ok=0
   if [[ -n $model && -e $model ]]; then ok=0; echo "$name: a model file was written"; fi
   if ((ok)); then
     echo "$name: ok (exit $got in ${elapsed} s)"
@@ -64,6 +64,16 @@ if [[ -n $command ]]; then
     "$mpiexec" -n 1 "$command" train --format csv --train "$work/good.csv" \
     --model "$work/model_k.skm" : -n 1 env TMPDIR=/proc "$command" train --format csv \
     --train "$work/good.csv" --model "$work/model_k.skm"
+  # A --model directory that takes no file: refused before the fit (exit 2 on every rank), as
+  # softmaxkit refuses it.
+  expect model_directory 2 "--model '/proc/m.skm': cannot create a file in '/proc'" "" \
+    "$mpiexec" -n 2 "$command" train --format csv --train "$work/good.csv" --model /proc/m.skm
+  # Numbers in options are decimal, as for softmaxkit: 010 is ten (CLI11 read it as octal), a
+  # hexadecimal count is refused naming the option.
+  expect decimal_max_iter 0 '"iterations": 10,' "" "$mpiexec" -n 2 "$command" train \
+    --format csv --train "$work/good.csv" --max-iter 010 --tol 1e-300 --json --quiet
+  expect hexadecimal_threads 2 "--threads" "" "$mpiexec" -n 2 "$command" train --format csv \
+    --train "$work/good.csv" --threads 0x2
   rm -f "$work/good.csv"
   # A malformed CSV row: exit 2 naming the line, no model.
   printf '0,1.0,2.0\n1,3.0,oops\n0,1.5,2.5\n1,3.5,4.5\n' >"$work/bad.csv"
