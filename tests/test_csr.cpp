@@ -10,11 +10,13 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "isa_each.hpp"
 #include "regression_problems.hpp"
 #include "softmaxkit/csr.hpp"
+#include "softmaxkit/data.hpp"
 #include "softmaxkit/regression.hpp"
 
 namespace {
@@ -192,6 +194,39 @@ TEST_CASE("CsrMatrixView accepts canonical CSR and rejects everything else, nami
   CHECK(copy.view().values()[0] == 5.0f);
   CHECK(copy.view().column_indices()[0] == 1);
   CHECK(owned.view().values()[0] == 7.0f);
+}
+
+TEST_CASE("CsrMatrix: the empty matrix copies, and a moved-from matrix is the empty one") {
+  // A default CsrMatrix (an unfilled SparseDataset) threw when copied (no row_offsets[0]); a
+  // moved-from one kept its shape and a view of buffers it no longer owned (a use after free
+  // once the new owner was gone).
+  const CsrMatrix<double> empty;
+  const CsrMatrix<double> copy_of_empty = empty;
+  CHECK(copy_of_empty.rows() == 0);
+  CHECK(copy_of_empty.cols() == 0);
+  CHECK(copy_of_empty.nnz() == 0);
+  const softmaxkit::SparseDataset dataset;
+  const softmaxkit::SparseDataset copied_dataset = dataset;
+  CHECK(copied_dataset.features.rows() == 0);
+
+  CsrMatrix<double> source(2, 3, {0, 1, 2}, {0, 2}, {1.5, -2.5});
+  const double* buffer = source.view().values().data();
+  CsrMatrix<double> moved = std::move(source);
+  CHECK(moved.rows() == 2);
+  CHECK(moved.nnz() == 2);
+  CHECK(moved.view().values().data() == buffer);  // the buffer moved, the view with it
+  CHECK(moved.view().values()[1] == -2.5);
+  CHECK(source.rows() == 0);  // NOLINT(bugprone-use-after-move): the state is specified
+  CHECK(source.cols() == 0);
+  CHECK(source.nnz() == 0);
+  CHECK(source.view().values().empty());
+  const CsrMatrix<double> copy_of_moved = source;  // it threw ("rows is 2")
+  CHECK(copy_of_moved.rows() == 0);
+  // Move assignment leaves the source empty as well.
+  CsrMatrix<double> target;
+  target = std::move(moved);
+  CHECK(target.nnz() == 2);
+  CHECK(moved.nnz() == 0);  // NOLINT(bugprone-use-after-move)
 }
 
 TEST_CASE("LossGradient: CSR features give the dense path's loss, gradient, Hv and logits") {

@@ -134,6 +134,7 @@ CsrMatrixView<T>::CsrMatrixView(std::size_t rows, std::size_t cols,
 template <class T>
 class CsrMatrix {
  public:
+  // The empty matrix: 0 x 0, no arrays (what a moved-from matrix is too).
   CsrMatrix() = default;
   CsrMatrix(std::size_t rows, std::size_t cols, std::vector<std::int64_t> row_offsets,
             std::vector<std::int32_t> column_indices, std::vector<T> values)
@@ -141,10 +142,19 @@ class CsrMatrix {
         column_indices_(std::move(column_indices)),
         values_(std::move(values)),
         view_(rows, cols, row_offsets_, column_indices_, values_) {}
+  // A copy of the empty matrix is empty (it was refused: no row_offsets[0]).
   CsrMatrix(const CsrMatrix& other)
-      : CsrMatrix(other.rows(), other.cols(), other.row_offsets_, other.column_indices_,
-                  other.values_) {}
-  CsrMatrix(CsrMatrix&&) noexcept = default;  // vectors keep their buffers: the view stays valid
+      : CsrMatrix(other.row_offsets_.empty()
+                      ? CsrMatrix()
+                      : CsrMatrix(other.rows(), other.cols(), other.row_offsets_,
+                                  other.column_indices_, other.values_)) {}
+  // The vectors keep their buffers, so the new owner's view stays valid; `other` becomes the
+  // empty matrix (it kept its shape and a view of the buffers it no longer owned).
+  CsrMatrix(CsrMatrix&& other) noexcept
+      : row_offsets_(std::exchange(other.row_offsets_, {})),
+        column_indices_(std::exchange(other.column_indices_, {})),
+        values_(std::exchange(other.values_, {})),
+        view_(std::exchange(other.view_, CsrMatrixView<T>())) {}
   CsrMatrix& operator=(CsrMatrix other) noexcept {
     row_offsets_.swap(other.row_offsets_);
     column_indices_.swap(other.column_indices_);

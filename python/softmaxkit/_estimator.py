@@ -89,6 +89,26 @@ def _native_byte_order(X):
     return X
 
 
+def _is_canonical(X):
+    """Whether a CSR matrix's arrays are canonical (each row's indices strictly increasing), read
+    from the arrays: scipy's has_canonical_format is a cached flag that a caller may set, or that
+    outlives an edit of X.indices (fit and predict then refused the matrix while
+    decision_function used it). Malformed arrays are not canonical (their check names them)."""
+    indptr, indices = X.indptr, X.indices
+    if indptr.size == 0 or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+        return False
+    nnz = int(indptr[-1])
+    if nnz > indices.size:
+        return False
+    if nnz < 2:
+        return True
+    increasing = np.diff(indices[:nnz].astype(np.int64, copy=False)) > 0
+    starts = indptr[1:-1]
+    starts = starts[(starts > 0) & (starts < nnz)]
+    increasing[starts - 1] = True  # a row's first entry may be below the last row's last
+    return bool(increasing.all())
+
+
 def _core_features(X):
     """X as the C++ core takes it: a dense array as it is; a scipy.sparse CSR matrix (already
     validated and converted to CSR by _validate_data) as (rows, cols, indptr int64, indices
@@ -97,7 +117,7 @@ def _core_features(X):
         return X
     if X.shape[1] > 2**31:
         raise ValueError(f"X has {X.shape[1]} columns; sparse input allows at most 2**31")
-    canonical = X.has_canonical_format
+    canonical = _is_canonical(X)
     if X.indices.dtype != np.int32 or not canonical:
         # The cast of int64 indices to int32 below would wrap 2**32 + j to column j and train on
         # the wrong data. Checked on the caller's arrays, before sum_duplicates reorders them, so
@@ -105,6 +125,7 @@ def _core_features(X):
         _check_sparse_structure(X)
     if not canonical:
         X = X.copy()
+        X.has_canonical_format = False  # scipy's sum_duplicates trusts the flag
         X.sum_duplicates()
     # scipy's nnz is indptr[-1]: entries of indices and data beyond it are not the matrix's (the
     # core refused them in predict while decision_function, through scipy, used the matrix).

@@ -206,3 +206,24 @@ def test_predict_log_proba_is_nan_where_predict_proba_is(estimator, classes):
     assert np.all(np.isnan(probabilities[5])) and np.all(np.isnan(logs[5]))
     # Elsewhere the log of the probabilities, to rounding.
     np.testing.assert_allclose(logs[:5], np.log(probabilities[:5]), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("stale", ["has_canonical_format", "has_sorted_indices"])
+def test_a_stale_canonical_flag_is_not_trusted(stale):
+    # scipy caches whether a CSR matrix is canonical; a flag set by hand (or left from before an
+    # edit of indices) made fit and predict refuse the matrix as unsorted while
+    # decision_function used it. The arrays decide now: every method sees the same matrix.
+    X, y = dense_problem(rows=40, features=4)
+    model = SoftmaxRegression().fit(X, y)
+    M = scipy.sparse.csr_matrix(X)
+    M.indices[[0, 1]] = M.indices[[1, 0]]  # row 0's first two entries swapped, with their data
+    M.data[[0, 1]] = M.data[[1, 0]]
+    setattr(M, stale, True)
+    before = (M.indptr.copy(), M.indices.copy(), M.data.copy())
+    np.testing.assert_allclose(model.predict_proba(M), model.predict_proba(X), rtol=1e-12)
+    np.testing.assert_array_equal(model.predict(M), model.predict(X))
+    np.testing.assert_allclose(model.decision_function(M), model.decision_function(X), rtol=1e-12)
+    refit = SoftmaxRegression().fit(M, y)
+    np.testing.assert_allclose(refit.coef_, model.coef_, rtol=1e-9, atol=1e-12)
+    for a, b in zip(before, (M.indptr, M.indices, M.data)):
+        np.testing.assert_array_equal(a, b)  # the caller's matrix is not changed

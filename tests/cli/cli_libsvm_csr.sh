@@ -102,5 +102,43 @@ printf '1 2147483649:1\n2 1:1\n' >"$work/beyond.svm"
 expect_exit 2 "index beyond int32 columns" -- train --format libsvm --train "$work/beyond.svm"
 check "beyond error names file:1:3" one_error_line "$work/beyond.svm:1:3: .*exceeds the limit"
 
+
+# ---- the generator itself (its options are read as the command's: decimal; rows are streamed)
+generated() {  # generated NAME ARGS...: runs the generator into $work/NAME; sets $code
+  local name=$1
+  shift
+  "$generate" "$@" "$work/$name" >"$work/gen_out" 2>"$work/err"
+  code=$?
+}
+generated g1.svm --shape news20 --rows 40 --seed 5
+generated g2.svm --shape news20 --rows 040 --seed 005
+check "the generator: 040 rows and seed 005 are 40 and 5, same bytes" cmp -s "$work/g1.svm" \
+  "$work/g2.svm"
+check "the generator wrote 40 lines" test "$(wc -l <"$work/g1.svm")" -eq 40
+generated g3.svm --shape news20 --rows 40 --seed 5 --test-rows 7 --test-output "$work/g3t.svm"
+check "the training file is the same with --test-rows" cmp -s "$work/g1.svm" "$work/g3.svm"
+generated g4.svm --shape news20 --rows 47 --seed 5
+check "the test rows are the next rows of the draw" \
+  cmp -s <(cat "$work/g1.svm" "$work/g3t.svm") "$work/g4.svm"
+generated s0.svm --shape news20 --rows 5 --seed 0
+generated sd.svm --shape news20 --rows 5
+check "--seed 0 is a seed (not the shape's default)" bash -c "! cmp -s '$work/s0.svm' '$work/sd.svm'"
+for seed in 0x10 -1 18446744073709551616 " 1" +1; do
+  generated bad.svm --rows 5 --seed "$seed"
+  check "the generator refuses --seed '$seed' (exit 2, naming --seed)" \
+    bash -c "[[ $code -eq 2 ]] && grep -q -- --seed '$work/err'"
+done
+generated same.svm --rows 3 --test-rows 3 --test-output "$work/same.svm"
+check "the generator refuses one file for both sets" \
+  bash -c "[[ $code -eq 2 ]] && grep -q 'training set' '$work/err' && [[ ! -e '$work/same.svm' ]]"
+"$generate" --rows 3 /proc/no/such.svm 2>"$work/err"
+check "an unwritable output: exit 2 before any work" \
+  bash -c "[[ $? -eq 2 ]] && grep -q 'cannot write /proc/no/such.svm' '$work/err'"
+if [[ -w /dev/full ]]; then
+  "$generate" --rows 300 /dev/full 2>"$work/err"
+  check "a failed write: exit 2 naming the file" \
+    bash -c "[[ $? -eq 2 ]] && grep -q 'writing /dev/full failed' '$work/err'"
+fi
+
 echo "cli_libsvm_csr: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

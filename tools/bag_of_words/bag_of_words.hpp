@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <vector>
 
 namespace softmaxkit::bag_of_words {
@@ -66,67 +67,98 @@ inline std::size_t draw(const std::vector<double>& cumulative, Random& random) {
                                cumulative.size() - 1);
 }
 
+// The documents one at a time, in order (a file of any length is written without holding it):
+// the constructor draws the vocabulary and the classes' favoured words, next() each document.
+// Memory: the classes' cumulative word weights, classes x features doubles.
+class Documents {
+ public:
+  explicit Documents(const Shape& shape)
+      : random_(shape.seed),
+        words_per_row_(shape.words_per_row),
+        column_of_rank_(shape.features),
+        idf_of_column_(shape.features),
+        class_cumulative_(shape.classes),
+        class_weight_cumulative_(shape.classes) {
+    std::vector<double> zipf(shape.features), idf(shape.features);
+    double zipf_total = 0;
+    for (std::size_t j = 0; j < shape.features; ++j) {
+      zipf[j] = 1.0 / std::pow(double(j + 1), 1.1);
+      zipf_total += zipf[j];
+    }
+    for (std::size_t j = 0; j < shape.features; ++j)
+      idf[j] = std::log(1.0 + zipf_total / (shape.words_per_row * zipf[j]));
+    // Word ids are a random permutation of the Zipf ranks, so frequent words are spread over the
+    // columns as in a real vocabulary.
+    for (std::size_t j = 0; j < shape.features; ++j) column_of_rank_[j] = std::int32_t(j);
+    for (std::size_t j = shape.features; j > 1; --j)
+      std::swap(column_of_rank_[j - 1], column_of_rank_[random_.below(j)]);
+    for (std::size_t r = 0; r < shape.features; ++r)
+      idf_of_column_[static_cast<std::size_t>(column_of_rank_[r])] = idf[r];
+    double class_total = 0;
+    for (std::size_t k = 0; k < shape.classes; ++k) {
+      std::vector<double> weights = zipf;
+      for (std::size_t t = 0; t < std::max<std::size_t>(1, shape.features / 50); ++t)
+        weights[random_.below(shape.features)] *= 20.0;
+      class_cumulative_[k].resize(shape.features);
+      double total = 0;
+      for (std::size_t j = 0; j < shape.features; ++j)
+        class_cumulative_[k][j] = total += weights[j];
+      class_weight_cumulative_[k] = class_total += 1.0 / (1.0 + double(k) / double(shape.classes));
+    }
+  }
+
+  // The next document: its label, and its entries (column, value) in `entries`, columns
+  // ascending and unique, values of unit L2 norm.
+  std::int32_t next(std::vector<std::pair<std::int32_t, float>>& entries) {
+    const std::size_t label = draw(class_weight_cumulative_, random_);
+    const auto length =
+        static_cast<std::size_t>(std::max(1.0, words_per_row_ * (0.5 + random_.uniform())));
+    counts_.clear();
+    for (std::size_t w = 0; w < length; ++w) {
+      const std::size_t rank = draw(class_cumulative_[label], random_);
+      ++counts_[column_of_rank_[rank]];
+    }
+    row_.clear();
+    double norm = 0;
+    for (const auto& [column, count] : counts_) {
+      const double value =
+          (1.0 + std::log(double(count))) * idf_of_column_[static_cast<std::size_t>(column)];
+      row_.emplace_back(column, value);
+      norm += value * value;
+    }
+    norm = std::sqrt(norm);
+    entries.clear();
+    for (const auto& [column, value] : row_)
+      entries.emplace_back(column, static_cast<float>(value / norm));
+    return static_cast<std::int32_t>(label);
+  }
+
+ private:
+  Random random_;
+  double words_per_row_;
+  std::vector<std::int32_t> column_of_rank_;
+  std::vector<double> idf_of_column_;
+  std::vector<std::vector<double>> class_cumulative_;
+  std::vector<double> class_weight_cumulative_;
+  std::map<std::int32_t, int> counts_;
+  std::vector<std::pair<std::int32_t, double>> row_;
+};
+
+// The whole data set in memory (the benchmarks' in-process copy of what the tool writes).
 inline Data generate(const Shape& shape) {
-  Random random(shape.seed);
+  Documents documents(shape);
   Data data;
   data.rows = shape.rows;
   data.features = shape.features;
   data.classes = shape.classes;
-  std::vector<double> zipf(shape.features), idf(shape.features);
-  double zipf_total = 0;
-  for (std::size_t j = 0; j < shape.features; ++j) {
-    zipf[j] = 1.0 / std::pow(double(j + 1), 1.1);
-    zipf_total += zipf[j];
-  }
-  for (std::size_t j = 0; j < shape.features; ++j)
-    idf[j] = std::log(1.0 + zipf_total / (shape.words_per_row * zipf[j]));
-  // Word ids are a random permutation of the Zipf ranks, so frequent words are spread over the
-  // columns as in a real vocabulary.
-  std::vector<std::int32_t> column_of_rank(shape.features);
-  for (std::size_t j = 0; j < shape.features; ++j) column_of_rank[j] = std::int32_t(j);
-  for (std::size_t j = shape.features; j > 1; --j)
-    std::swap(column_of_rank[j - 1], column_of_rank[random.below(j)]);
-  std::vector<double> idf_of_column(shape.features);
-  for (std::size_t r = 0; r < shape.features; ++r)
-    idf_of_column[static_cast<std::size_t>(column_of_rank[r])] = idf[r];
-  std::vector<std::vector<double>> class_cumulative(shape.classes);
-  std::vector<double> class_weight_cumulative(shape.classes);
-  double class_total = 0;
-  for (std::size_t k = 0; k < shape.classes; ++k) {
-    std::vector<double> weights = zipf;
-    for (std::size_t t = 0; t < std::max<std::size_t>(1, shape.features / 50); ++t)
-      weights[random.below(shape.features)] *= 20.0;
-    class_cumulative[k].resize(shape.features);
-    double total = 0;
-    for (std::size_t j = 0; j < shape.features; ++j) class_cumulative[k][j] = total += weights[j];
-    class_weight_cumulative[k] = class_total += 1.0 / (1.0 + double(k) / double(shape.classes));
-  }
-  std::map<std::int32_t, int> counts;
-  std::vector<std::pair<std::int32_t, double>> row;
+  std::vector<std::pair<std::int32_t, float>> entries;
   for (std::size_t i = 0; i < shape.rows; ++i) {
-    const std::size_t label = draw(class_weight_cumulative, random);
-    const auto length =
-        static_cast<std::size_t>(std::max(1.0, shape.words_per_row * (0.5 + random.uniform())));
-    counts.clear();
-    for (std::size_t w = 0; w < length; ++w) {
-      const std::size_t rank = draw(class_cumulative[label], random);
-      ++counts[column_of_rank[rank]];
-    }
-    row.clear();
-    double norm = 0;
-    for (const auto& [column, count] : counts) {
-      const double value =
-          (1.0 + std::log(double(count))) * idf_of_column[static_cast<std::size_t>(column)];
-      row.emplace_back(column, value);
-      norm += value * value;
-    }
-    norm = std::sqrt(norm);
-    for (const auto& [column, value] : row) {
+    data.labels.push_back(documents.next(entries));
+    for (const auto& [column, value] : entries) {
       data.column_indices.push_back(column);
-      data.values.push_back(static_cast<float>(value / norm));
+      data.values.push_back(value);
     }
     data.row_offsets.push_back(static_cast<std::int64_t>(data.column_indices.size()));
-    data.labels.push_back(static_cast<std::int32_t>(label));
   }
   return data;
 }

@@ -4,42 +4,47 @@
 //                           [--test-rows M --test-output TEST_OUT]
 // A test set must come from the same seed: the seed also draws the classes' favoured words, so
 // another seed is another task. --test-rows M writes rows N .. N + M - 1 of the same draw to
-// TEST_OUT (OUT is the same as without it: rows are drawn in order).
+// TEST_OUT (OUT is the same as without it: rows are drawn in order). Rows are written as they
+// are drawn (memory: the classes' word weights, not the data), into files opened before any
+// work; a file whose write fails is removed (exit 2). Numbers are decimal, as in softmaxkit's
+// options (option_numbers.hpp).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bag_of_words.hpp"
+#include "option_numbers.hpp"
 
 namespace {
 
-// Writes rows [begin, end) of data to output as LibSVM; false (with a message) on failure.
-bool write(const softmaxkit::bag_of_words::Data& data, std::size_t begin, std::size_t end,
-           const std::string& output) {
-  std::ofstream out(output);
-  if (!out) {
-    std::cerr << "error: cannot write " << output << "\n";
-    return false;
-  }
+// Writes the next `count` documents to `out` as LibSVM lines.
+void write_rows(softmaxkit::bag_of_words::Documents& documents, std::size_t count,
+                std::ofstream& out) {
+  std::vector<std::pair<std::int32_t, float>> entries;
   char buffer[64];
-  for (std::size_t i = begin; i < end; ++i) {
-    out << data.labels[i];
-    for (auto k = data.row_offsets[i]; k < data.row_offsets[i + 1]; ++k) {
-      const auto at = static_cast<std::size_t>(k);
-      std::snprintf(buffer, sizeof buffer, " %d:%.9g", data.column_indices[at] + 1,
-                    double(data.values[at]));
+  for (std::size_t i = 0; i < count && out; ++i) {
+    out << documents.next(entries);
+    for (const auto& [column, value] : entries) {
+      std::snprintf(buffer, sizeof buffer, " %d:%.9g", column + 1, double(value));
       out << buffer;
     }
     out << '\n';
   }
+}
+
+// Closes `out`; on a failed write says so and removes the file (a partial data set was left).
+bool finish(std::ofstream& out, const std::string& path) {
   out.close();
-  if (!out) {
-    std::cerr << "error: writing " << output << " failed\n";
-    return false;
-  }
-  return true;
+  if (out) return true;
+  std::cerr << "error: writing " << path << " failed\n";
+  std::error_code error;
+  if (std::filesystem::is_regular_file(path, error)) std::filesystem::remove(path, error);
+  return false;
 }
 
 }  // namespace
@@ -49,15 +54,20 @@ int main(int argc, char** argv) {
   std::string shape_name = "rcv1", output, test_output;
   std::size_t rows = 0, test_rows = 0;
   std::uint64_t seed = 0;
+  using softmaxkit::cli::count_number;
   app.add_option("--shape", shape_name, "rcv1 (20000 x 47236, 53 classes) or news20")
       ->check(CLI::IsMember({"rcv1", "news20"}));
-  app.add_option("--rows", rows, "rows instead of the shape's")->check(CLI::Range(1, 100000000));
-  app.add_option("--seed", seed, "seed instead of the shape's");
+  app.add_option("--rows", rows, "rows instead of the shape's")
+      ->transform(count_number)
+      ->check(CLI::Range(1, 100000000));
+  auto* seed_option = app.add_option("--seed", seed, "seed instead of the shape's")
+                          ->transform(softmaxkit::cli::seed_number);
   app.add_option("output", output, "the LibSVM file to write")->required();
   auto* test_file =
       app.add_option("--test-output", test_output, "test set file (with --test-rows)");
   auto* test_count =
       app.add_option("--test-rows", test_rows, "also write this many further rows to --test-output")
+          ->transform(count_number)
           ->check(CLI::Range(1, 100000000))
           ->needs(test_file);
   test_file->needs(test_count);
@@ -66,14 +76,35 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     return app.exit(error) == 0 ? 0 : 2;
   }
+  std::error_code error;
+  if (test_rows != 0 && std::filesystem::weakly_canonical(output, error) ==
+                            std::filesystem::weakly_canonical(test_output, error)) {
+    std::cerr << "error: --test-output " << test_output
+              << " is the training set's file too; the test rows would replace it\n";
+    return 2;
+  }
+  // Both files before any work: an unwritable path used to fail only after the whole draw.
+  std::ofstream out(output);
+  if (!out) {
+    std::cerr << "error: cannot write " << output << "\n";
+    return 2;
+  }
+  std::ofstream test_out;
+  if (test_rows != 0) {
+    test_out.open(test_output);
+    if (!test_out) {
+      std::cerr << "error: cannot write " << test_output << "\n";
+      return 2;
+    }
+  }
   auto shape = shape_name == "rcv1" ? softmaxkit::bag_of_words::rcv1_shape()
                                     : softmaxkit::bag_of_words::news20_shape();
   if (rows != 0) shape.rows = rows;
-  if (seed != 0) shape.seed = seed;
-  const std::size_t train_rows = shape.rows;
-  shape.rows += test_rows;
-  const auto data = softmaxkit::bag_of_words::generate(shape);
-  const bool ok = write(data, 0, train_rows, output) &&
-                  (test_rows == 0 || write(data, train_rows, data.rows, test_output));
-  return ok ? 0 : 2;
+  if (seed_option->count() > 0) shape.seed = seed;  // 0 is a seed too
+  softmaxkit::bag_of_words::Documents documents(shape);
+  write_rows(documents, shape.rows, out);
+  if (!finish(out, output)) return 2;
+  if (test_rows == 0) return 0;
+  write_rows(documents, test_rows, test_out);
+  return finish(test_out, test_output) ? 0 : 2;
 }

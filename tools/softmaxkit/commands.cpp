@@ -47,33 +47,6 @@ const CLI::Validator non_negative =
 const CLI::Validator fraction =
     finite_number([](double v) { return v >= 0 && v < 1; }, "a number in [0, 1)");
 
-// Whole numbers only, decimal: CLI11 reads an empty value as 0, and "010" as octal 8 (its base
-// detection). A transform: the text CLI11 converts is the number without leading zeros.
-const CLI::Validator whole_number(
-    [](std::string& text) {
-      if (!is_whole_text(text)) return "must be a whole number, not '" + text + "'";
-      std::int64_t value = 0;
-      if (!read_whole(text, value)) return "'" + text + "' is out of range";
-      drop_leading_zeros(text);
-      return std::string();
-    },
-    "INT");
-
-// A count (--num-features): digits only, within uint64. whole_number let "-3" through for
-// --label-column's sake, and size_t took it modulo 2^64 (a width of 3, exit 0); past 2^64 CLI11
-// clamped it, and the later limit check named a number never given. A transform, as
-// whole_number.
-const CLI::Validator count_number(
-    [](std::string& text) {
-      if (!is_whole_text(text) || text[0] == '-')
-        return "must be a whole number >= 0, not '" + text + "'";
-      std::uint64_t value = 0;
-      if (!read_count(text, value)) return "'" + text + "' is out of range";
-      drop_leading_zeros(text);
-      return std::string();
-    },
-    "UINT");
-
 // A path option given as '' (it used to write nothing and exit 0 for --model).
 const CLI::Validator non_empty(
     [](std::string& text) { return text.empty() ? std::string("must not be empty") : ""; }, "PATH");

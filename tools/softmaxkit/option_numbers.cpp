@@ -43,4 +43,44 @@ void drop_leading_zeros(std::string& text) {
   text.erase(sign, first - sign);
 }
 
+// Whole numbers only, decimal: CLI11 reads an empty value as 0, and "010" as octal 8 (its base
+// detection). A transform: the text CLI11 converts is the number without leading zeros.
+const CLI::Validator whole_number(
+    [](std::string& text) {
+      if (!is_whole_text(text)) return "must be a whole number, not '" + text + "'";
+      std::int64_t value = 0;
+      if (!read_whole(text, value)) return "'" + text + "' is out of range";
+      drop_leading_zeros(text);
+      return std::string();
+    },
+    "INT");
+
+// A count (--num-features): digits only, within uint64. whole_number let "-3" through for
+// --label-column's sake, and size_t took it modulo 2^64 (a width of 3, exit 0); past 2^64 CLI11
+// clamped it, and the later limit check named a number never given. A transform, as
+// whole_number.
+const CLI::Validator count_number(
+    [](std::string& text) {
+      if (!is_whole_text(text) || text[0] == '-')
+        return "must be a whole number >= 0, not '" + text + "'";
+      std::uint64_t value = 0;
+      if (!read_count(text, value)) return "'" + text + "' is out of range";
+      drop_leading_zeros(text);
+      return std::string();
+    },
+    "UINT");
+
+// A seed (--cv-seed, the generator's --seed): digits only, within uint64.
+const CLI::Validator seed_number(
+    [](std::string& text) {
+      // Read here: CLI11 wraps values of 2^64 and more around. A transform: without its leading
+      // zeros (CLI11 read "010" as octal 8).
+      std::uint64_t value = 0;
+      if (!read_count(text, value))
+        return "must be a whole number in [0, 2^64), not '" + text + "'";
+      drop_leading_zeros(text);
+      return std::string();
+    },
+    "SEED");
+
 }  // namespace softmaxkit::cli

@@ -5,6 +5,7 @@
 // refused them. Every numeric option now goes through these.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -26,5 +27,10 @@ bool read_count(std::string_view text, std::uint64_t& value);
 // `text` as the digits CLI11 then converts: leading zeros dropped ("010" -> "10", "-0" -> "0"),
 // so its base detection never sees an octal-looking number. `text` is a whole number already.
 void drop_leading_zeros(std::string& text);
+
+// The options' transforms built on these (the text CLI11 then converts has no leading zeros):
+extern const CLI::Validator whole_number;  // INT: digits with an optional '-', within int64
+extern const CLI::Validator count_number;  // UINT: digits only, within uint64
+extern const CLI::Validator seed_number;   // SEED: digits only, within uint64
 
 }  // namespace softmaxkit::cli

@@ -126,18 +126,6 @@ const CLI::Validator c_list(
     },
     "C[,C...]");
 
-const CLI::Validator seed_number(
-    [](std::string& text) {
-      // Read here: CLI11 wraps values of 2^64 and more around. A transform: without its leading
-      // zeros (CLI11 read "010" as octal 8).
-      std::uint64_t value = 0;
-      if (!read_count(text, value))
-        return "must be a whole number in [0, 2^64), not '" + text + "'";
-      drop_leading_zeros(text);
-      return std::string();
-    },
-    "SEED");
-
 const CLI::Validator c_grid(
     [](std::string& text) {
       Grid grid;

@@ -19,7 +19,6 @@ namespace softmaxkit::cli {
 // (low:high:count, low and high finite and > 0, count a whole number in [1, 10000]).
 extern const CLI::Validator c_list;
 extern const CLI::Validator c_grid;
-extern const CLI::Validator seed_number;  // --cv-seed: digits only, at most 20
 
 // The values of --C (empty when not given).
 std::vector<double> parse_c_list(const std::string& text);
