@@ -74,6 +74,16 @@ if [[ -n $command ]]; then
     --format csv --train "$work/good.csv" --max-iter 010 --tol 1e-300 --json --quiet
   expect hexadecimal_threads 2 "--threads" "" "$mpiexec" -n 2 "$command" train --format csv \
     --train "$work/good.csv" --threads 0x2
+  # Ranks that see different files under one path (here another working directory each):
+  # refused on every rank, naming both sizes (they trained on a mix of the two).
+  apart=$(mktemp -d)
+  mkdir "$apart/a" "$apart/b"
+  cp "$work/good.csv" "$apart/a/d.csv"
+  head -n 2 "$work/good.csv" >"$apart/b/d.csv"
+  expect different_files 2 "d\.csv: the ranks see different files \(24 bytes on rank 0, 12 on rank 1\)" \
+    "" "$mpiexec" -n 1 sh -c "cd '$apart/a' && exec '$command' train --format csv --train d.csv" \
+    : -n 1 sh -c "cd '$apart/b' && exec '$command' train --format csv --train d.csv"
+  rm -rf "$apart"
   rm -f "$work/good.csv"
   # A malformed CSV row: exit 2 naming the line, no model.
   printf '0,1.0,2.0\n1,3.0,oops\n0,1.5,2.5\n1,3.5,4.5\n' >"$work/bad.csv"

@@ -78,7 +78,8 @@ SoftmaxRegression model_of(const mpi::DistributedFit& fit) {
   return SoftmaxRegression::load(path);
 }
 
-// IDX without a labels file, and CSV that is not a regular file, read whole on every rank, dense.
+// IDX without a labels file read whole on every rank, dense (a CSV that is not a regular file
+// comes here too, and the reader refuses it, as softmaxkit's does).
 Dataset load_dense(const cli::DataSource& source) {
   return std::move(*cli::load_dataset(source).dense);
 }
@@ -156,7 +157,8 @@ int run(TrainArguments a) {
   // This rank's rows: CSV and LibSVM files by byte ranges (read_text_rows,
   // read_libsvm_csr_rows; of the inflated text for gzip files); IDX files by rows (the classes
   // first, from every rank's even share of the labels, since the chunk grid depends on their
-  // count); a text source that is not a regular file is read whole on every rank and cut.
+  // count); a text source that is not a regular file goes to the single-process reader, which
+  // refuses it (FIFOs, devices), as softmaxkit's does.
   // LibSVM rows are CSR (never densified), as softmaxkit train reads them.
   std::size_t rows = 0, cols = 0, stored_values = 0;  // stored_values: CSR entries, all ranks
   std::vector<std::int32_t> classes;
