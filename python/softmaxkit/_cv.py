@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse
 from scipy.special import softmax
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import get_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -417,6 +418,12 @@ class SoftmaxRegressionCV(SoftmaxRegression):
                     f"arrays, got {fold!r}"
                 )
         return folds
+
+    def score(self, X, y, sample_weight=None):
+        """The ``scoring`` metric on (X, y): accuracy (None, 'accuracy') or minus the mean
+        log-loss ('neg_log_loss'), weighted by ``sample_weight``, as
+        ``LogisticRegressionCV.score`` (it returned accuracy whatever ``scoring`` said)."""
+        return get_scorer(self.scoring or "accuracy")(self, X, y, sample_weight=sample_weight)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes)."""

@@ -163,3 +163,23 @@ def test_sklearn_estimator_check(estimator, check):
         check(estimator)
     except unittest.SkipTest as skip:  # a skipped check is a failure, as for SoftmaxRegression
         pytest.fail(f"scikit-learn skipped this check: {skip}")
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_score_follows_scoring_as_logistic_regression_cv(refit):
+    # SoftmaxRegressionCV inherited ClassifierMixin.score (accuracy) whatever scoring said;
+    # LogisticRegressionCV.score uses get_scorer(scoring).
+    from sklearn.metrics import accuracy_score, log_loss
+
+    X, y = load_iris(return_X_y=True)
+    folds = list(StratifiedKFold(3).split(X, y))
+    weights = np.arange(len(y)) % 3 + 1.0
+    for scoring in (None, "accuracy", "neg_log_loss"):
+        model = SoftmaxRegressionCV(Cs=[0.1, 1.0], cv=folds, scoring=scoring, refit=refit)
+        model.fit(X, y)
+        probabilities = model.predict_proba(X)
+        if scoring == "neg_log_loss":
+            expected = -log_loss(y, probabilities, sample_weight=weights, labels=model.classes_)
+        else:
+            expected = accuracy_score(y, model.predict(X), sample_weight=weights)
+        assert model.score(X, y, sample_weight=weights) == pytest.approx(expected, rel=1e-12)

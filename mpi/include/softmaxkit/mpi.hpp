@@ -24,6 +24,14 @@
 // with the message of the lowest failing rank, so no rank waits for a peer that has given up.
 #pragma once
 
+// Only MPI's C API is used: OpenMPI's (and MPICH's) deprecated C++ bindings, which <mpi.h> pulls
+// in otherwise, warn under -Wcast-function-type when MPI's headers come with -I (mpicxx).
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include <cstddef>
