@@ -45,18 +45,6 @@ int size_of() {
   return size;
 }
 
-std::string solver_name(SolverKind kind) {
-  switch (kind) {
-    case SolverKind::lbfgs:
-      return "lbfgs";
-    case SolverKind::newton_cg:
-      return "newton";
-    case SolverKind::structured:
-      return "structured";
-  }
-  return "unknown";
-}
-
 // The fitted model as a SoftmaxRegression (for score): through a private temporary file, the one
 // way the library builds a fitted model from parameters.
 SoftmaxRegression model_of(const mpi::DistributedFit& fit) {
@@ -356,7 +344,7 @@ int run(TrainArguments a) {
     if (test_accuracy) json.add("test_accuracy", *test_accuracy);
     json.add_bool("converged", report.reason == StopReason::converged);
     json.add("stop_reason", std::string(to_string(report.reason)));
-    json.add("solver", solver_name(fit.solver));
+    json.add("solver", cli::solver_name(fit.solver));
     json.add("l2", fit.l2);
     json.add("rows", static_cast<long long>(rows));
     json.add("features", static_cast<long long>(cols));
@@ -369,7 +357,7 @@ int run(TrainArguments a) {
     std::printf("trained on %zu rows x %zu features", rows, cols);
     if (sparse) std::printf(" (CSR, %zu stored values)", stored_values);
     std::printf(", %zu classes, l2 = %.6g, solver %s, %d ranks\n", classes.size(), fit.l2,
-                solver_name(fit.solver).c_str(), ranks);
+                cli::solver_name(fit.solver).c_str(), ranks);
     cli::print_fit_lines(report);
     std::printf("train accuracy %.4f\n", train_accuracy);
     if (test_accuracy) std::printf("test accuracy %.4f\n", *test_accuracy);

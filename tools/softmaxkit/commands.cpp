@@ -260,7 +260,7 @@ void print_json(const TrainResult& result, const SoftmaxRegression& model,
   if (report.validation_accuracy) json.add("validation_accuracy", *report.validation_accuracy);
   json.add_bool("converged", report.reason == StopReason::converged);
   json.add("stop_reason", std::string(to_string(report.reason)));
-  json.add("solver", solver_name(model));
+  json.add("solver", solver_name(model.solver_used()));
   json.add("l2", model.effective_l2());
   json.add("rows", static_cast<long long>(train.rows()));
   json.add("features", static_cast<long long>(train.cols()));
@@ -272,8 +272,8 @@ void print_json(const TrainResult& result, const SoftmaxRegression& model,
 
 }  // namespace
 
-std::string solver_name(const SoftmaxRegression& model) {
-  switch (model.solver_used()) {
+std::string solver_name(SolverKind kind) {
+  switch (kind) {
     case SolverKind::lbfgs:
       return "lbfgs";
     case SolverKind::newton_cg:
@@ -306,7 +306,7 @@ void print_text(const TrainResult& result, const SoftmaxRegression& model, const
   std::printf("trained on %zu rows x %zu features", train.rows(), train.cols());
   if (train.sparse) std::printf(" (CSR, %zu stored values)", train.sparse->features.nnz());
   std::printf(", %zu classes, l2 = %.6g, solver %s\n", model.num_classes(), model.effective_l2(),
-              solver_name(model).c_str());
+              solver_name(model.solver_used()).c_str());
   print_fit_lines(report);
   std::printf("train accuracy %.4f\n", result.train_accuracy);
   if (result.test_accuracy) std::printf("test accuracy %.4f\n", *result.test_accuracy);

@@ -32,7 +32,7 @@ int finish_output(int code);
 void print_error(std::string_view message, std::string_view prefix = "");
 
 // The solver a fit ran: "structured", "lbfgs" or "newton" (--json's solver).
-std::string solver_name(const SoftmaxRegression& model);
+std::string solver_name(SolverKind kind);
 
 // The --json keys every training run ends with: the ISA the kernels ran and OpenBLAS's kernels
 // (a C search's JSON lacked them; the README promises openblas_core for --json).

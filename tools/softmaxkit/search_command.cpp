@@ -312,7 +312,7 @@ int search(const TrainArguments& arguments, const FitOptions& options, const Fea
     if (test_accuracy) json.add("test_accuracy", *test_accuracy);
     json.add_bool("converged", refit_report.reason == StopReason::converged);
     json.add("stop_reason", std::string(to_string(refit_report.reason)));
-    json.add("solver", solver_name(*model));
+    json.add("solver", solver_name(model->solver_used()));
     json.add("l2", model->effective_l2());
     json.add("rows", static_cast<long long>(train.rows()));
     json.add("features", static_cast<long long>(train.cols()));
