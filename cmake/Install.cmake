@@ -12,6 +12,5 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/softmaxkitConfigVersion.c
 install(FILES ${PROJECT_BINARY_DIR}/softmaxkitConfig.cmake
               ${PROJECT_BINARY_DIR}/softmaxkitConfigVersion.cmake
               ${PROJECT_SOURCE_DIR}/cmake/OpenBLASTarget.cmake
-              ${PROJECT_SOURCE_DIR}/cmake/LbfgsTarget.cmake
-              ${PROJECT_SOURCE_DIR}/cmake/LapackeTarget.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/LinkOnlyTargets.cmake
         DESTINATION ${softmaxkit_config_dir})

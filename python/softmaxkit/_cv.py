@@ -13,17 +13,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from softmaxkit import _core
 from softmaxkit._estimator import (
-    _FLOAT_DTYPES,
     _INT32,
     SoftmaxRegression,
     _check_sparse_structure,
     _core_features,
     _is_int,
-    _native_byte_order,
     _is_real,
     _model_lock,
     _row_weights,
-    _MAX_THREADS,
     _naming_class_weight,
     _set_feature_attributes,
     _validate_for_fit,
@@ -210,11 +207,7 @@ class SoftmaxRegressionCV(SoftmaxRegression):
             fail("tol", "a finite number > 0")
         if not (_is_int(self.max_iter) and 0 <= self.max_iter <= _INT32.max):
             fail("max_iter", "an int in [0, 2**31 - 1]")
-        if not (
-            self.n_threads is None
-            or (_is_int(self.n_threads) and 1 <= self.n_threads <= _MAX_THREADS)
-        ):
-            fail("n_threads", f"None or an int in [1, {_MAX_THREADS}]")
+        self._threads()  # SoftmaxRegression's check, which predictions make too
         if not (
             self.class_weight is None
             or (isinstance(self.class_weight, str) and self.class_weight == "balanced")

@@ -577,7 +577,7 @@ void print_error(std::string_view message, std::string_view prefix) {
       text += "\\r";
     } else if ((byte < 0x20 && c != '\t') || byte == 0x7F) {
       char escaped[5];
-      std::snprintf(escaped, sizeof escaped, "\\x%02X", byte);
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);  // as the readers' tokens
       text += escaped;
     } else {
       text += c;
