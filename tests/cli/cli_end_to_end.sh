@@ -71,6 +71,29 @@ check "an error is one line" test "$(wc -l <"$work/err")" -eq 1
 expect_exit 2 "unknown format" -- train --format parquet --train "$work/train.csv"
 expect_exit 2 "no subcommand"
 expect_exit 2 "idx without labels" -- train --format idx --train "$work/images.idx"
+# IDX float32 images (type 0x0D, big-endian; two 2x2 images) can hold NaN and infinity, which
+# the text readers cannot: the reader refuses them, naming the file and the value's byte offset
+# (16 bytes of header and five floats before it).
+float_header='\x00\x00\x0d\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02'
+one='\x3f\x80\x00\x00' zero='\x00\x00\x00\x00'
+printf '\x00\x00\x08\x01\x00\x00\x00\x02\x00\x01' >"$work/float_labels.idx"
+for bad_value in '\x7f\xc0\x00\x00:nan' '\x7f\x80\x00\x00:inf' '\xff\x80\x00\x00:-inf'; do
+  printf "$float_header$one$zero$zero$zero$zero${bad_value%%:*}$zero$one" >"$work/float.idx"
+  expect_exit 2 "idx float image with ${bad_value#*:}" -- train --format idx \
+    --train "$work/float.idx" --train-labels "$work/float_labels.idx" --quiet
+  check "idx ${bad_value#*:}: the error names the file and byte offset 36" \
+    grep -q "float.idx: byte offset 36: value ${bad_value#*:} is not a finite float" "$work/err"
+  expect_exit 2 "predict on an idx float image with ${bad_value#*:}" -- predict \
+    --model "$work/idx.skm" --format idx --data "$work/float.idx"
+  check "predict, idx ${bad_value#*:}: the error names the file and byte offset 36" \
+    grep -q "float.idx: byte offset 36: value ${bad_value#*:} is not a finite float" "$work/err"
+done
+# The same file with finite values trains and predicts (so the refusals above are the values').
+printf "$float_header$one$zero$zero$zero$zero$zero$zero$one" >"$work/float.idx"
+expect_exit 0 "idx float images, finite" -- train --format idx --train "$work/float.idx" \
+  --train-labels "$work/float_labels.idx" --quiet
+expect_exit 0 "predict on idx float images, finite" -- predict --model "$work/idx.skm" \
+  --format idx --data "$work/float.idx"
 printf 'not a model' >"$work/corrupt.skm"
 expect_exit 2 "corrupt model" -- evaluate --model "$work/corrupt.skm" --format csv --data "$work/train.csv"
 check "corrupt model error names the file" grep -q "corrupt.skm" "$work/err"

@@ -464,6 +464,21 @@ for proba in "" --proba; do
     fail "predict --no-labels $proba differs from the labelled file's predictions"
   fi
 done
+# The same unlabelled rows with a byte order mark, a header, CRLF line ends and gzip: the same
+# output (the reader's text handling does not depend on the label column).
+{
+  printf '\xEF\xBB\xBFfirst,second\r\n'
+  sed 's/$/\r/' "$work/unlabelled.csv"
+} | gzip -c >"$work/unlabelled_crlf.csv.gz"
+run predict "${model[@]}" --proba
+cp "$work/out" "$work/labelled_out"
+good predict --model "$work/m.skm" --format csv --data "$work/unlabelled_crlf.csv.gz" --no-labels \
+  --header --proba
+if [[ -s "$work/out" ]] && cmp -s "$work/out" "$work/labelled_out"; then
+  passed=$((passed + 1))
+else
+  fail "predict --no-labels --header on a gzip CRLF file with a BOM differs from the labelled file's"
+fi
 # A one-column file is one feature: refused as not the model's width (2), naming both files.
 cut -d, -f2 "$work/d.csv" >"$work/one_column.csv"
 bad -- "one_column.csv.*1 features.*not the width of the model.*2 features" predict \
