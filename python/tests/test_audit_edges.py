@@ -227,3 +227,35 @@ def test_a_stale_canonical_flag_is_not_trusted(stale):
     np.testing.assert_allclose(refit.coef_, model.coef_, rtol=1e-9, atol=1e-12)
     for a, b in zip(before, (M.indptr, M.indices, M.data)):
         np.testing.assert_array_equal(a, b)  # the caller's matrix is not changed
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("stale", ["has_canonical_format", "has_sorted_indices"])
+def test_a_stale_canonical_flag_does_not_hide_malformed_arrays(index_dtype, stale):
+    # A flag that says "canonical" over arrays that are not even a matrix: a column index past
+    # the columns (2**32 + 1 would wrap to column 1 in an int32 cast) or an indptr that
+    # decreases. Every method refuses with a ValueError naming the defect, whatever the flag.
+    X, y = dense_problem(rows=40, features=4)
+    model = SoftmaxRegression().fit(X, y)
+    outside = 2**32 + 1 if index_dtype == np.int64 else 9
+    M = scipy.sparse.csr_matrix(X)
+    M.indices = M.indices.astype(index_dtype)
+    offset = int(M.indptr[3])
+    M.indices[offset] = outside
+    setattr(M, stale, True)
+    pattern = rf"row 3, entry 0 .*column index {outside} is outside \[0, 4\)"
+    for method in (model.predict, model.predict_proba, model.decision_function):
+        with pytest.raises(ValueError, match=pattern):
+            method(M)
+    with pytest.raises(ValueError, match=pattern):
+        SoftmaxRegression().fit(M, y)
+    D = scipy.sparse.csr_matrix(X)
+    D.indices = D.indices.astype(index_dtype)
+    D.indptr = D.indptr.astype(index_dtype)
+    D.indptr[5] = D.indptr[4] - 1  # row 4 ends before it starts
+    setattr(D, stale, True)
+    for method in (model.predict, model.predict_proba, model.decision_function):
+        with pytest.raises(ValueError, match=r"indptr must start at 0, never decrease"):
+            method(D)
+    with pytest.raises(ValueError, match=r"indptr must start at 0, never decrease"):
+        SoftmaxRegression().fit(D, y)
