@@ -196,12 +196,13 @@ TEST_CASE("CsrMatrixView accepts canonical CSR and rejects everything else, nami
   CHECK(owned.view().values()[0] == 7.0f);
 }
 
-TEST_CASE("CsrMatrix: the empty matrix copies, and a moved-from matrix is the empty one") {
+TEST_CASE_TEMPLATE("CsrMatrix: the empty matrix copies, and a moved-from matrix is the empty one",
+                   T, float, double) {
   // A default CsrMatrix (an unfilled SparseDataset) threw when copied (no row_offsets[0]); a
   // moved-from one kept its shape and a view of buffers it no longer owned (a use after free
   // once the new owner was gone).
-  const CsrMatrix<double> empty;
-  const CsrMatrix<double> copy_of_empty = empty;
+  const CsrMatrix<T> empty;
+  const CsrMatrix<T> copy_of_empty = empty;
   CHECK(copy_of_empty.rows() == 0);
   CHECK(copy_of_empty.cols() == 0);
   CHECK(copy_of_empty.nnz() == 0);
@@ -209,21 +210,21 @@ TEST_CASE("CsrMatrix: the empty matrix copies, and a moved-from matrix is the em
   const softmaxkit::SparseDataset copied_dataset = dataset;
   CHECK(copied_dataset.features.rows() == 0);
 
-  CsrMatrix<double> source(2, 3, {0, 1, 2}, {0, 2}, {1.5, -2.5});
-  const double* buffer = source.view().values().data();
-  CsrMatrix<double> moved = std::move(source);
+  CsrMatrix<T> source(2, 3, {0, 1, 2}, {0, 2}, {T(1.5), T(-2.5)});
+  const T* buffer = source.view().values().data();
+  CsrMatrix<T> moved = std::move(source);
   CHECK(moved.rows() == 2);
   CHECK(moved.nnz() == 2);
   CHECK(moved.view().values().data() == buffer);  // the buffer moved, the view with it
-  CHECK(moved.view().values()[1] == -2.5);
+  CHECK(moved.view().values()[1] == T(-2.5));
   CHECK(source.rows() == 0);  // NOLINT(bugprone-use-after-move): the state is specified
   CHECK(source.cols() == 0);
   CHECK(source.nnz() == 0);
   CHECK(source.view().values().empty());
-  const CsrMatrix<double> copy_of_moved = source;  // it threw ("rows is 2")
+  const CsrMatrix<T> copy_of_moved = source;  // it threw ("rows is 2")
   CHECK(copy_of_moved.rows() == 0);
   // Move assignment leaves the source empty as well.
-  CsrMatrix<double> target;
+  CsrMatrix<T> target;
   target = std::move(moved);
   CHECK(target.nnz() == 2);
   CHECK(moved.nnz() == 0);  // NOLINT(bugprone-use-after-move)
