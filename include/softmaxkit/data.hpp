@@ -104,6 +104,19 @@ struct SparseDataset {
 };
 SparseDataset read_libsvm_csr(const std::string& path, const LibsvmOptions& options = {});
 
+// Where the label of record `row` of a text data file lies: "path:line:column" (1-based), the
+// records numbered from 0 as Dataset::labels and SparseDataset::labels number them. For messages
+// about a label found wrong after reading (one a model does not know), which otherwise could
+// only name a row. The file is read again as the readers read it (streamed, gzip inflated, a
+// byte order mark skipped), up to that record: in LibSVM every line but the blank and
+// comment-only ones is a record; in CSV every line but the header (options.has_header) and the
+// blank lines at the end, the column that of options.label_column's field. Error naming the file
+// when it holds fewer records (it changed since it was read), and for options read_csv refuses
+// or without labels.
+std::string libsvm_label_location(const std::string& path, std::size_t row);
+std::string csv_label_location(const std::string& path, std::size_t row,
+                               const CsvOptions& options = {});
+
 // Parsing from memory (used by fuzzers); name_for_errors stands in for the path.
 Dataset parse_csv(std::string_view text, const CsvOptions& options,
                   const std::string& name_for_errors);

@@ -22,6 +22,7 @@
 #include "file_io.hpp"
 #include "number_text.hpp"
 #include "read_ahead.hpp"
+#include "record_location.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 #include "text_lines.hpp"
@@ -364,6 +365,31 @@ Dataset parse_csv_in_pieces(std::string_view text, const CsvOptions& options,
 Dataset read_csv(const std::string& path, const CsvOptions& options) {
   return detail::read_csv_in_pieces(path, options, detail::kTextPieceBytes,
                                     detail::memory_for_reading());
+}
+
+std::string csv_label_location(const std::string& path, std::size_t row,
+                               const CsvOptions& options) {
+  check_options(options, path);
+  if (!options.has_labels) throw Error(path + ": has_labels is false: the records have no label");
+  std::string padding;
+  for (const char c : {' ', '\t'})
+    if (c != options.delimiter) padding += c;
+  // The parser's records: every line but the header and the blank lines (only at the end).
+  const auto is_record = [&](std::string_view line, std::uint64_t number) {
+    return !(options.has_header && number == 1) && !detail::is_blank(line);
+  };
+  const auto label_column = [&](std::string_view line) -> std::uint64_t {
+    const std::size_t fields = count_fields(line, options.delimiter);
+    const std::size_t label = options.label_column == -1
+                                  ? fields - 1
+                                  : static_cast<std::size_t>(options.label_column);
+    FieldCursor cursor(line, options.delimiter, padding);
+    Field field;
+    for (std::size_t f = 0; cursor.next(field); ++f)
+      if (f == label) return field.column;
+    return 1;  // beyond the record's fields: the file changed since it was read
+  };
+  return detail::record_label_location(path, row, is_record, label_column);
 }
 
 }  // namespace softmaxkit

@@ -33,6 +33,7 @@
 #include "libsvm_pieces.hpp"
 #include "number_text.hpp"
 #include "read_ahead.hpp"
+#include "record_location.hpp"
 #include "softmaxkit/data.hpp"
 #include "softmaxkit/error.hpp"
 #include "text_lines.hpp"
@@ -49,6 +50,15 @@ std::string where(const std::string& name, std::size_t line, std::size_t column)
 
 bool is_separator(char c) {
   return c == ' ' || c == '\t';
+}
+
+// The 1-based byte column of a line's label (its first token before any '#'), 0 for a line that
+// is no record (blank or comment-only): the parser's rule (EntriesParser::parse_line).
+std::size_t label_column(std::string_view line) {
+  line = line.substr(0, line.find('#'));
+  for (std::size_t i = 0; i < line.size(); ++i)
+    if (!is_separator(line[i])) return i + 1;
+  return 0;
 }
 
 // Parses a 1-based feature index up to max_index; returns an error description or "".
@@ -295,6 +305,12 @@ SparseDataset parse_libsvm_csr(std::string_view text, const LibsvmOptions& optio
 SparseDataset read_libsvm_csr(const std::string& path, const LibsvmOptions& options) {
   return detail::read_libsvm_csr_in_pieces(path, options, detail::kLibsvmReadBlockBytes,
                                            detail::memory_for_reading());
+}
+
+std::string libsvm_label_location(const std::string& path, std::size_t row) {
+  return detail::record_label_location(
+      path, row, [](std::string_view line, std::uint64_t) { return label_column(line) != 0; },
+      label_column);
 }
 
 namespace detail {

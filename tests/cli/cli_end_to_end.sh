@@ -62,6 +62,41 @@ check "predict idx: one label per image" test "$(wc -l <"$work/out")" -eq 4
 expect_exit 2 "evaluate idx without labels" -- evaluate --model "$work/idx.skm" --format idx \
   --data "$work/images.idx"
 
+# A label the model does not know (or, with --test, the training data lack) is refused naming the
+# file, line and column of the label (it named a row counted from 0, which skips header, blank and
+# comment lines, so it was not the line).
+printf '\xEF\xBB\xBFa,b,c,label\r\n1.5,0.5,-0.25,10\r\n-0.09,2.09,-0.05,20\r\n0.5,0.5,0.5,  99\r\n' |
+  gzip -c >"$work/unknown.csv.gz"
+expect_exit 2 "evaluate: an unknown label in a gzip CSV with a BOM, a header and CRLF" -- \
+  evaluate --model "$work/model.skm" --format csv --data "$work/unknown.csv.gz" --header \
+  --label-column -1
+check "the unknown label is named at line 4, column 15" grep -qF -- \
+  "--data $work/unknown.csv.gz:4:15: label 99 is not one of the classes of the model $work/model.skm" \
+  "$work/err"
+{
+  printf '# a comment line\n'
+  head -3 "$work/train.svm"
+  printf '\n   \t\n'
+  printf '10 1:0.5 # and a trailing comment\n'
+  printf '  \t7 2:0.5\n'
+  tail -1 "$work/train.svm"
+} >"$work/unknown.svm"
+expect_exit 2 "evaluate: an unknown label in a LibSVM file with comment and blank lines" -- \
+  evaluate --model "$work/svm.skm" --format libsvm --data "$work/unknown.svm"
+check "the unknown LibSVM label is named at line 8, column 4" grep -qF -- \
+  "--data $work/unknown.svm:8:4: label 7 is not one of the classes of the model $work/svm.skm" \
+  "$work/err"
+expect_exit 2 "train --test with a label the training data lack" -- train --format libsvm \
+  --train "$work/train.svm" --test "$work/unknown.svm" --quiet
+check "the --test label is named at line 8, column 4" grep -qF -- \
+  "--test $work/unknown.svm:8:4: label 7 does not occur in the training data" "$work/err"
+printf '\x00\x00\x08\x01\x00\x00\x00\x04\x00\x01\x09\x01' >"$work/unknown_labels.idx"
+expect_exit 2 "evaluate: an unknown IDX label" -- evaluate --model "$work/idx.skm" --format idx \
+  --data "$work/images.idx" --data-labels "$work/unknown_labels.idx"
+check "the unknown IDX label is named by its item" grep -qF -- \
+  "--data $work/unknown_labels.idx: item 2 (counted from 0): label 9 is not one of the classes" \
+  "$work/err"
+
 expect_exit 2 "negative C" -- train --format csv --train "$work/train.csv" --C -1
 expect_exit 2 "negative l2" -- train --format csv --train "$work/train.csv" --l2 -0.5
 expect_exit 2 "C and l2 together" -- train --format csv --train "$work/train.csv" --C 1 --l2 1

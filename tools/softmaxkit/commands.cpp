@@ -203,11 +203,9 @@ void check_test_set(const DataSource& source, const LoadedData& test, const Data
   // A test label that never occurs in training cannot be predicted: refused before training
   // (score would refuse it after, exit 2 either way).
   const std::vector<std::int32_t>& labels = test.labels();
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    if (!std::binary_search(train_classes.begin(), train_classes.end(), labels[i])) {
-      throw Error("--test " + source.path + ": label " + std::to_string(labels[i]) + " in row " +
-                  std::to_string(i) + " does not occur in the training data");
-    }
+  if (const auto row = first_unknown_label(labels, train_classes)) {
+    throw Error("--test " + label_location(source, *row) + ": label " +
+                std::to_string(labels[*row]) + " does not occur in the training data");
   }
 }
 
@@ -534,8 +532,13 @@ int run_evaluate(EvaluateArguments arguments) {
   check_address_space(0);
   const SoftmaxRegression model = SoftmaxRegression::load(arguments.model_path);
   const LoadedData data = load_model_data(arguments.data, model, arguments.model_path);
-  // score refuses labels the model does not know (Error, exit 2), named with the file here;
-  // with --sample-weights it is the weighted accuracy.
+  // A label the model does not know: score would refuse it naming the row; named here by its
+  // file, line and column. With --sample-weights the score is the weighted accuracy.
+  if (const auto row = first_unknown_label(data.labels(), model.class_labels())) {
+    throw Error("--data " + label_location(arguments.data, *row) + ": label " +
+                std::to_string(data.labels()[*row]) + " is not one of the classes of the model " +
+                arguments.model_path);
+  }
   const std::vector<float> weights =
       arguments.sample_weights_path.empty()
           ? std::vector<float>()

@@ -1,5 +1,6 @@
 #include "dataset_loading.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -52,6 +53,27 @@ LoadedData load_dataset(const DataSource& source) {
     }
   }
   return {std::move(data), std::nullopt};
+}
+
+std::optional<std::size_t> first_unknown_label(std::span<const std::int32_t> labels,
+                                               std::span<const std::int32_t> classes) {
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    if (!std::binary_search(classes.begin(), classes.end(), labels[i])) return i;
+  return std::nullopt;
+}
+
+std::string label_location(const DataSource& source, std::size_t row) {
+  const std::string counted = std::to_string(row) + " (counted from 0)";
+  if (source.format == "idx") return source.labels_path + ": item " + counted;
+  try {
+    if (source.format == "libsvm") return libsvm_label_location(source.path, row);
+    CsvOptions options;
+    options.label_column = source.label_column;
+    options.has_header = source.header;
+    return csv_label_location(source.path, row, options);
+  } catch (const Error&) {
+    return source.path + ": record " + counted;  // the file changed since it was read
+  }
 }
 
 std::string describe_data(const DataSource& source, std::size_t rows, std::size_t cols,

@@ -2,7 +2,9 @@
 // densified, memory by stored entries), IDX and CSV dense.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,15 @@ struct LoadedData {
 // Throws Error naming the file when the data hold NaN or infinity (possible in IDX float files;
 // the text readers refuse them).
 LoadedData load_dataset(const DataSource& source);
+
+// The first row whose label is not one of `classes` (sorted ascending), if any.
+std::optional<std::size_t> first_unknown_label(std::span<const std::int32_t> labels,
+                                               std::span<const std::int32_t> classes);
+
+// Where row `row`'s label is, for messages: "FILE:LINE:COLUMN" in a CSV or LibSVM file (read
+// again up to that record: the rows the readers return skip blank, comment and header lines),
+// "LABELS_FILE: item R (counted from 0)" for IDX.
+std::string label_location(const DataSource& source, std::size_t row);
 
 // "FILE (R rows x C features[, N stored values, CSR[, --num-features F]])": how the commands'
 // messages about a whole data set name it (stored_values: CSR data's entry count).
