@@ -380,9 +380,8 @@ std::string csv_label_location(const std::string& path, std::size_t row,
   };
   const auto label_column = [&](std::string_view line) -> std::uint64_t {
     const std::size_t fields = count_fields(line, options.delimiter);
-    const std::size_t label = options.label_column == -1
-                                  ? fields - 1
-                                  : static_cast<std::size_t>(options.label_column);
+    const std::size_t label =
+        options.label_column == -1 ? fields - 1 : static_cast<std::size_t>(options.label_column);
     FieldCursor cursor(line, options.delimiter, padding);
     Field field;
     for (std::size_t f = 0; cursor.next(field); ++f)

@@ -20,8 +20,8 @@ namespace softmaxkit::detail {
 // 1-based byte column of a record's label. Reading stops at the record. Error naming the file
 // when it holds fewer records (it changed since it was read).
 template <class IsRecord, class LabelColumn>
-std::string record_label_location(const std::string& path, std::uint64_t row,
-                                  IsRecord&& is_record, LabelColumn&& label_column) {
+std::string record_label_location(const std::string& path, std::uint64_t row, IsRecord&& is_record,
+                                  LabelColumn&& label_column) {
   struct Finder {
     const std::string& path;
     std::uint64_t row;
