@@ -15,10 +15,10 @@ from softmaxkit import _core
 from softmaxkit._estimator import (
     _INT32,
     SoftmaxRegression,
+    _as_float,
     _check_sparse_structure,
     _core_features,
     _is_int,
-    _is_real,
     _model_lock,
     _row_weights,
     _naming_class_weight,
@@ -203,7 +203,8 @@ class SoftmaxRegressionCV(SoftmaxRegression):
             fail("fit_intercept", "a bool")
         if self.solver not in ("auto", "structured", "newton", "lbfgs"):
             fail("solver", "'auto', 'structured', 'newton' or 'lbfgs'")
-        if not (_is_real(self.tol) and 0 < self.tol < np.inf):
+        tol = _as_float(self.tol)
+        if not (tol is not None and 0 < tol < np.inf):
             fail("tol", "a finite number > 0")
         if not (_is_int(self.max_iter) and 0 <= self.max_iter <= _INT32.max):
             fail("max_iter", "an int in [0, 2**31 - 1]")
@@ -424,6 +425,7 @@ class SoftmaxRegressionCV(SoftmaxRegression):
             check_is_fitted(self, "coef_")
             if getattr(self, "_core", None) is not None:
                 return super().predict_proba(X)
+            self._threads()  # as every prediction (set_params can change it after a fit)
             X = self._prepare(X)
             if scipy.sparse.issparse(X):
                 _check_sparse_structure(X)  # scipy's product would read outside the arrays

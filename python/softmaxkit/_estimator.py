@@ -189,6 +189,19 @@ def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def _as_float(value):
+    """A real parameter as the Python float the core is given, or None (not a real number, or a
+    Python int beyond float64). Ranges are checked on this float: 10**400 passed ``0 < tol <
+    inf`` then overflowed in float() (an OverflowError), and numpy.longdouble('1e-400') passed
+    ``0 < x`` then became 0.0 (the core's 'tolerance' message, or no early stopping at all)."""
+    if not _is_real(value):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
 # One lock per estimator, outside its __dict__ (so clone, pickle and scikit-learn's checks do not
 # see it): a fit with warm_start refits the estimator's own C++ model with the GIL released, and
 # a prediction, save or pickle of that model from another thread meanwhile corrupted the heap.
@@ -385,10 +398,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
         # A Python int beyond float64 (10**400) or one numpy cannot take as a float (10**30 made
         # numpy.isfinite fail with a TypeError) is judged as the float it converts to.
-        try:
-            C = float(self.C) if _is_real(self.C) else None
-        except OverflowError:
-            C = None
+        C = _as_float(self.C)
         if not (C is not None and C > 0):
             fail("C", "a number > 0 (numpy.inf for no penalty)")
         if self.penalty not in ("l2", "l1", None):
@@ -399,7 +409,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             fail("solver", "'auto', 'structured', 'newton' or 'lbfgs'")
         if self.penalty == "l1" and self.solver in ("newton", "structured"):
             fail("solver", "'auto' or 'lbfgs' with penalty='l1' (OWL-QN)")
-        if not (_is_real(self.tol) and 0 < self.tol < np.inf):
+        tol = _as_float(self.tol)
+        if not (tol is not None and 0 < tol < np.inf):
             fail("tol", "a finite number > 0")
         if not (_is_int(self.max_iter) and 0 <= self.max_iter <= _INT32.max):
             fail("max_iter", "an int in [0, 2**31 - 1]")
@@ -416,7 +427,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self._threads()
         if not isinstance(self.early_stopping, (bool, np.bool_)):
             fail("early_stopping", "a bool")
-        if not (_is_real(self.validation_fraction) and 0 < self.validation_fraction < 1):
+        fraction = _as_float(self.validation_fraction)
+        if not (fraction is not None and 0 < fraction < 1):
             fail("validation_fraction", "a number in (0, 1)")
         if not (_is_int(self.n_iter_no_change) and 1 <= self.n_iter_no_change <= _INT32.max):
             fail("n_iter_no_change", "an int in [1, 2**31 - 1]")
@@ -644,6 +656,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Logits X W' + b; for two classes, the log-odds of classes_[1] (shape (n_samples,))."""
         with _model_lock(self):
+            self._threads()  # as every prediction (set_params can change it after a fit)
             X = self._prepare(X)
             if scipy.sparse.issparse(X):
                 _check_sparse_structure(X)  # scipy's product would read outside the arrays
@@ -664,6 +677,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         the difference of the logits alone it was a confident [-inf, 0])."""
         with _model_lock(self):
             check_is_fitted(self, "coef_")
+            self._threads()  # as every prediction (set_params can change it after a fit)
             X = self._prepare(X)
             if scipy.sparse.issparse(X):
                 _check_sparse_structure(X)  # scipy's product would read outside the arrays

@@ -259,3 +259,44 @@ def test_a_stale_canonical_flag_does_not_hide_malformed_arrays(index_dtype, stal
             method(D)
     with pytest.raises(ValueError, match=r"indptr must start at 0, never decrease"):
         SoftmaxRegression().fit(D, y)
+
+
+@pytest.mark.parametrize("Estimator", [SoftmaxRegression, SoftmaxRegressionCV])
+@pytest.mark.parametrize("tol", [10**400, np.longdouble("1e-400")])
+def test_a_tol_that_is_no_positive_float64_is_a_value_error_naming_tol(Estimator, tol):
+    # 10**400 passed the range check and overflowed in float() (OverflowError); a longdouble
+    # below float64's range became 0.0 and was refused by the core as "tolerance".
+    X, y = dense_problem(rows=30, features=3)
+    with pytest.raises(ValueError, match=rf"{Estimator.__name__}: tol must be a finite number > 0"):
+        Estimator(tol=tol).fit(X, y)
+
+
+def test_a_validation_fraction_that_rounds_to_zero_is_refused_not_ignored():
+    # np.longdouble("1e-400") passed 0 < v < 1, then float() made it 0.0, which the core takes as
+    # "no validation split": the fit ran without early stopping and raised nothing.
+    X, y = dense_problem(rows=40, features=3)
+    with pytest.raises(ValueError, match=r"validation_fraction must be a number in \(0, 1\)"):
+        SoftmaxRegression(early_stopping=True,
+                          validation_fraction=np.longdouble("1e-400")).fit(X, y)
+    # Its smallest positive float64 neighbour reaches the core, which names the empty split.
+    with pytest.raises(ValueError, match=r"validation_fraction = .* holds out none of the 40"):
+        SoftmaxRegression(early_stopping=True, validation_fraction=5e-324).fit(X, y)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: SoftmaxRegression(),
+    lambda: SoftmaxRegressionCV(Cs=2, cv=2, refit=True),
+    lambda: SoftmaxRegressionCV(Cs=2, cv=2, refit=False),
+], ids=["SoftmaxRegression", "CV refit", "CV refit=False"])
+@pytest.mark.parametrize("n_threads", [0, -5, 2.5])
+def test_every_prediction_checks_n_threads_set_after_the_fit(make, n_threads):
+    # decision_function, predict_log_proba and SoftmaxRegressionCV(refit=False)'s methods (numpy
+    # products) accepted any n_threads while predict and predict_proba refused it.
+    X, y = dense_problem(rows=40, features=3)
+    model = make().fit(X, y)
+    model.set_params(n_threads=n_threads)
+    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+        with pytest.raises(ValueError, match=r"n_threads must be None or an int in \[1, "):
+            getattr(model, method)(X)
+    model.set_params(n_threads=None)
+    assert model.predict(X).shape == (40,)
