@@ -300,3 +300,12 @@ def test_every_prediction_checks_n_threads_set_after_the_fit(make, n_threads):
             getattr(model, method)(X)
     model.set_params(n_threads=None)
     assert model.predict(X).shape == (40,)
+
+
+def test_refit_false_C_is_the_folds_mean_even_near_float64s_largest():
+    # np.mean of three 1e308 overflowed: C_ was [inf inf inf] (with a RuntimeWarning only).
+    X, y = dense_problem(rows=45, features=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SoftmaxRegressionCV(Cs=[1e308], cv=3, refit=False, max_iter=5).fit(X, y)
+    np.testing.assert_allclose(model.C_, 1e308, rtol=1e-15)
