@@ -359,7 +359,8 @@ class SoftmaxRegressionCV(SoftmaxRegression):
                     )
                     weights.append(core.weights)
                     intercepts.append(core.intercept)
-                best_C = float(np.mean(Cs[per_fold]))
+                with np.errstate(over="ignore"):
+                    best_C = float(np.mean(Cs[per_fold]))
                 if not np.isfinite(best_C):  # the folds' sum overflowed (Cs near 1.8e308)
                     best_C = float(np.sum(Cs[per_fold] / len(per_fold)))
                 _set_feature_attributes(self, feature_attributes)

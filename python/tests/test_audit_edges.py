@@ -307,5 +307,6 @@ def test_refit_false_C_is_the_folds_mean_even_near_float64s_largest():
     X, y = dense_problem(rows=45, features=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("error", RuntimeWarning)  # numpy's overflow warning included
         model = SoftmaxRegressionCV(Cs=[1e308], cv=3, refit=False, max_iter=5).fit(X, y)
     np.testing.assert_allclose(model.C_, 1e308, rtol=1e-15)
