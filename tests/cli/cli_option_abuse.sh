@@ -509,6 +509,9 @@ PYTHON
       --model "$work/huge.skm" --format csv --data "$work/d.csv" $proba
     [[ -s "$work/out" ]] && fail "predict $proba on overflowing logits printed: $(head -c 100 "$work/out")"
   done
+  # evaluate names the model file too (it named only the data).
+  bad -- "--data .*d.csv with the model .*huge.skm: .*row 0 has NaN class probabilities" evaluate \
+    --model "$work/huge.skm" --format csv --data "$work/d.csv"
 fi
 
 # ---- output that cannot be written: exit 1 naming standard output (it exited 0, the output lost)

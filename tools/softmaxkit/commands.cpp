@@ -548,7 +548,8 @@ int run_evaluate(EvaluateArguments arguments) {
     accuracy = with_features(
         data, [&](const auto& features) { return model.score(features, data.labels(), weights); });
   } catch (const Error& error) {
-    throw Error("--data " + arguments.data.path + ": " + error.what());
+    throw Error("--data " + arguments.data.path + " with the model " + arguments.model_path + ": " +
+                error.what());
   }
   if (arguments.json) {
     JsonObject json;
