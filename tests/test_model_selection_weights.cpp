@@ -121,7 +121,9 @@ TEST_CASE("cross_validate with integer sample weights equals the search on repea
       CAPTURE(c);
       const auto& w = weighted.scores[f][c];
       const auto& r = reference.scores[f][c];
-      CHECK(w.accuracy == doctest::Approx(r.accuracy).epsilon(1e-12));
+      // Exactly: the correct rows' weights over the weight sum are the repeated rows' count
+      // over theirs (integers in double); the rows' shares w / W summed were not.
+      CHECK(w.accuracy == r.accuracy);
       check_close(w.log_loss, r.log_loss, 1e-7);
       check_close(w.report.objective, r.report.objective, 1e-9);
     }
@@ -144,6 +146,32 @@ TEST_CASE("cross_validate with integer sample weights equals the search on repea
   check_close(weighted.refit_report->objective, report.objective, 1e-9);
   for (std::size_t i = 0; i < direct.weights().size(); ++i) {
     CHECK(weighted.model->weights()[i] == doctest::Approx(direct.weights()[i]).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("cross_validate with every weight 1 scores with the unweighted search's bits") {
+  // The command's --cv 0 gives its --test rows weight 1 and promises a plain mean: 47 shares
+  // of 1/50 summed to 0.9400000000000005, not 47/50.
+  const Data data = weighted_blobs();
+  const std::vector<Fold> folds = softmaxkit::stratified_folds(data.labels, 3, 7);
+  const std::vector<double> ones(data.labels.size(), 1.0);
+  const CvResult unit = softmaxkit::cross_validate(data.view(), data.labels, kCs, folds,
+                                                   tight_options(), {}, ones);
+  const CvResult plain =
+      softmaxkit::cross_validate(data.view(), data.labels, kCs, folds, tight_options());
+  for (std::size_t f = 0; f < folds.size(); ++f) {
+    for (std::size_t c = 0; c < kCs.size(); ++c) {
+      CAPTURE(f);
+      CAPTURE(c);
+      const auto& u = unit.scores[f][c];
+      const auto& p = plain.scores[f][c];
+      REQUIRE(u.report.objective == p.report.objective);  // the same fits, bit for bit
+      CHECK(u.accuracy == p.accuracy);
+      CHECK(u.log_loss == p.log_loss);
+      // And the plain mean itself: a count over the fold's rows.
+      const double rows = static_cast<double>(folds[f].test.size());
+      CHECK(p.accuracy * rows == doctest::Approx(std::round(p.accuracy * rows)).epsilon(1e-15));
+    }
   }
 }
 

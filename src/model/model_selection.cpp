@@ -399,14 +399,19 @@ CvResult cv_impl(std::string_view where, const Features& features,
         truth[i] = class_index(classes, test_labels[i]);
       // Weighted means over the test rows (each row counts w / W); without weights, sums over the
       // rows divided by their count.
-      double test_weight = 0;
+      // The row weights' sum W, and their largest, by which the log-loss's terms are scaled
+      // (1 without weights).
+      double test_weight = 0, largest_weight = 1;
+      if (!test_weights.empty()) largest_weight = 0;
       for (std::size_t i = 0; i < truth.size(); ++i) {
-        test_weight += test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
+        const double w = test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
+        test_weight += w;
+        largest_weight = std::max(largest_weight, w);
       }
       auto score = [&](std::size_t c, const SoftmaxRegression& model, const PathPoint& point) {
         const std::vector<double> probabilities = model.predict_proba(test_view);
         const std::size_t k = classes.size();
-        double correct = 0, loss = 0;
+        double correct_weight = 0, loss = 0;
         for (std::size_t i = 0; i < truth.size(); ++i) {
           const double* row = probabilities.data() + i * k;
           // As predict and score: max_element over NaN took the first class, and the log-loss
@@ -418,18 +423,20 @@ CvResult cv_impl(std::string_view where, const Features& features,
                                     " (a NaN feature, or logits beyond double's range); it cannot "
                                     "be scored");
           }
-          // A weighted row counts its share w / W, so no product overflows (weights of 1.5e307
-          // times a log-loss of 7 made inf); unweighted sums are divided by the count, as before.
-          const double weight =
-              test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]) / test_weight;
+          const double w = test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
           if (static_cast<std::size_t>(std::max_element(row, row + k) - row) == truth[i]) {
-            correct += weight;
+            correct_weight += w;
           }
-          loss -= weight * std::log(std::max(row[truth[i]], 0x1p-52));
+          // Each term weighs w / largest (at most 1), so no product overflows (weights of
+          // 1.5e307 times a log-loss of 7 made inf).
+          loss -= (w / largest_weight) * std::log(std::max(row[truth[i]], 0x1p-52));
         }
         CvScore& out = result.scores[f][c];
-        out.accuracy = test_weights.empty() ? correct / test_weight : correct;
-        out.log_loss = test_weights.empty() ? loss / test_weight : loss;
+        // Sums over the rows divided by their weight (the log-loss's both scaled by the largest
+        // weight): weights of 1 give the plain means' bits, as no weights do (the rows' shares
+        // w / W summed gave 0.9400000000000005 for 47 of 50 right, not 47/50).
+        out.accuracy = correct_weight / test_weight;
+        out.log_loss = loss / (test_weight / largest_weight);
         out.report = point.report;
         if (cv.keep_coefficients) {
           out.weights = model.weights();
