@@ -83,6 +83,37 @@ if [[ -n $command ]]; then
   expect different_files 2 "d\.csv: the ranks see different files \(24 bytes on rank 0, 12 on rank 1\)" \
     "" "$mpiexec" -n 1 sh -c "cd '$apart/a' && exec '$command' train --format csv --train d.csv" \
     : -n 1 sh -c "cd '$apart/b' && exec '$command' train --format csv --train d.csv"
+  # The same for IDX files, which each rank reads by rows (they trained on the mix with exit 0:
+  # 4 images on rank 0, 6 on rank 1, "train_accuracy" above 1), and for a weights file of the
+  # same row count but other values (each rank's rows took its own file's weights).
+  idx() {  # idx COUNT DIR: COUNT 1x2 uint8 images in DIR/i.idx, labels 0, 1, 2, 0, ... in DIR/l.idx
+    local count=$1 i
+    {
+      printf '\x00\x00\x08\x03'
+      printf "\\x00\\x00\\x00\\x$(printf %02x "$count")"
+      printf '\x00\x00\x00\x01\x00\x00\x00\x02'
+      for ((i = 0; i < count; i++)); do printf "\\x$(printf %02x $((i * 37 % 256)))\\x$(printf %02x $((i * 91 % 256)))"; done
+    } >"$2/i.idx"
+    {
+      printf '\x00\x00\x08\x01'
+      printf "\\x00\\x00\\x00\\x$(printf %02x "$count")"
+      for ((i = 0; i < count; i++)); do printf "\\x$(printf %02x $((i % 3)))"; done
+    } >"$2/l.idx"
+  }
+  idx 4 "$apart/a"
+  idx 6 "$apart/b"
+  expect different_idx_files 2 "i\.idx and l\.idx: the ranks see different files \(images 24 bytes, labels 12 bytes, 4 items of 2 values on rank 0, images 28 bytes, labels 14 bytes, 6 items of 2 values on rank 1\)" \
+    "" "$mpiexec" -n 1 sh -c "cd '$apart/a' && exec '$command' train --format idx --train i.idx --train-labels l.idx" \
+    : -n 1 sh -c "cd '$apart/b' && exec '$command' train --format idx --train i.idx --train-labels l.idx"
+  printf '1\n2\n1\n2\n' >"$apart/a/w.txt"
+  printf '1\n2\n3\n2\n' >"$apart/b/w.txt"
+  cp "$work/good.csv" "$apart/b/d.csv"
+  expect different_weights 2 "--sample-weights w\.txt: the ranks see different files \(weights hashing to [0-9]+ on rank 0, weights hashing to [0-9]+ on rank 1\)" \
+    "" "$mpiexec" -n 1 sh -c "cd '$apart/a' && exec '$command' train --format csv --train d.csv --sample-weights w.txt" \
+    : -n 1 sh -c "cd '$apart/b' && exec '$command' train --format csv --train d.csv --sample-weights w.txt"
+  # The same files on both ranks train (so the refusals above are the differences').
+  expect same_idx_files 0 '"rows": 6,' "" "$mpiexec" -n 1 sh -c "cd '$apart/b' && exec '$command' train --format idx --train i.idx --train-labels l.idx --json" \
+    : -n 1 sh -c "cd '$apart/b' && exec '$command' train --format idx --train i.idx --train-labels l.idx --json"
   rm -rf "$apart"
   rm -f "$work/good.csv"
   # A malformed CSV row: exit 2 naming the line, no model.

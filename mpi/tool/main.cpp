@@ -12,11 +12,13 @@
 #include <cerrno>
 #include <cmath>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -66,6 +68,35 @@ SoftmaxRegression model_of(const mpi::DistributedFit& fit) {
   return SoftmaxRegression::load(path);
 }
 
+// Ranks that see different files under one path (another working directory, a copy per machine
+// that differs) must not train on the mix: the text readers compare the files' (inflated) sizes
+// (text_rows.cpp); the IDX files and the weights file, which every rank opens itself, are
+// compared here by what each rank saw (`local`, the same count on every rank; describe(values)
+// says it in words). Collective; the same Error on every rank.
+void check_same_files(MPI_Comm comm, const std::string& files,
+                      const std::vector<unsigned long long>& local,
+                      const std::function<std::string(const unsigned long long*)>& describe) {
+  const int ranks = size_of();
+  const std::size_t n = local.size();
+  std::vector<unsigned long long> all(n * static_cast<std::size_t>(ranks));
+  MPI_Allgather(local.data(), static_cast<int>(n), MPI_UNSIGNED_LONG_LONG, all.data(),
+                static_cast<int>(n), MPI_UNSIGNED_LONG_LONG, comm);
+  for (int r = 1; r < ranks; ++r) {
+    const unsigned long long* other = all.data() + n * static_cast<std::size_t>(r);
+    if (!std::equal(other, other + n, all.data())) {
+      throw Error(files + ": the ranks see different files (" + describe(all.data()) +
+                  " on rank 0, " + describe(other) + " on rank " + std::to_string(r) +
+                  "); every rank must read the same files");
+    }
+  }
+}
+
+unsigned long long size_of_file(const std::string& path) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  return error ? ~0ULL : static_cast<unsigned long long>(size);
+}
+
 // IDX without a labels file read whole on every rank, dense (a CSV that is not a regular file
 // comes here too, and the reader refuses it, as softmaxkit's does).
 Dataset load_dense(const cli::DataSource& source) {
@@ -105,11 +136,27 @@ std::vector<float> rank_weights(MPI_Comm comm, const TrainArguments& a,
         std::lower_bound(classes.begin(), classes.end(), label) - classes.begin())];
   MPI_Allreduce(local_counts.data(), counts.data(), static_cast<int>(counts.size()),
                 MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
-  std::vector<float> weights;
+  std::vector<float> sample, weights;
+  unsigned long long hash = 14695981039346656037ULL;  // FNV-1a over the weights' bytes
   mpi::collectively(comm, [&] {
-    std::vector<float> sample;
-    if (!a.sample_weights_path.empty()) {
-      sample = cli::read_sample_weights(a.sample_weights_path, rows);
+    if (a.sample_weights_path.empty()) return;
+    sample = cli::read_sample_weights(a.sample_weights_path, rows);
+    for (const float w : sample) {
+      std::uint32_t bits = 0;
+      std::memcpy(&bits, &w, sizeof bits);
+      for (int byte = 0; byte < 4; ++byte)
+        hash = (hash ^ ((bits >> (8 * byte)) & 0xFFu)) * 1099511628211ULL;
+    }
+  });
+  // A weights file that differs between ranks (with the same row count) gave each rank's rows
+  // another file's weights: compared by a hash of the values every rank read.
+  if (!a.sample_weights_path.empty()) {
+    check_same_files(
+        comm, "--sample-weights " + a.sample_weights_path, {hash},
+        [](const unsigned long long* v) { return "weights hashing to " + std::to_string(v[0]); });
+  }
+  mpi::collectively(comm, [&] {
+    if (!sample.empty()) {
       sample.erase(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(mine.first));
       sample.resize(mine.count);
     }
@@ -225,6 +272,18 @@ int run(TrainArguments a) {
         cols = local.cols;
       }
     });
+    // Each rank reads its rows of the IDX files itself: ranks that see files of other sizes or
+    // shapes read rows of different data and trained on the mix with exit 0 (an audit: a 7-row
+    // file on rank 0, a 200-row one on rank 1, "train_accuracy": 12.4).
+    if (by_rows) {
+      check_same_files(comm, a.train.path + " and " + a.train.labels_path,
+                       {size_of_file(a.train.path), size_of_file(a.train.labels_path), rows, cols},
+                       [](const unsigned long long* v) {
+                         return "images " + std::to_string(v[0]) + " bytes, labels " +
+                                std::to_string(v[1]) + " bytes, " + std::to_string(v[2]) +
+                                " items of " + std::to_string(v[3]) + " values";
+                       });
+    }
     classes = mpi::global_classes(comm, local.labels);
     mine = mpi::rows_of_rank(rows, cols, std::max<std::size_t>(classes.size(), 1), element_size,
                              rank, ranks);
