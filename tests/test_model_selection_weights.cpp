@@ -155,8 +155,8 @@ TEST_CASE("cross_validate with every weight 1 scores with the unweighted search'
   const Data data = weighted_blobs();
   const std::vector<Fold> folds = softmaxkit::stratified_folds(data.labels, 3, 7);
   const std::vector<double> ones(data.labels.size(), 1.0);
-  const CvResult unit = softmaxkit::cross_validate(data.view(), data.labels, kCs, folds,
-                                                   tight_options(), {}, ones);
+  const CvResult unit =
+      softmaxkit::cross_validate(data.view(), data.labels, kCs, folds, tight_options(), {}, ones);
   const CvResult plain =
       softmaxkit::cross_validate(data.view(), data.labels, kCs, folds, tight_options());
   for (std::size_t f = 0; f < folds.size(); ++f) {
