@@ -131,6 +131,30 @@ done
 generated same.svm --rows 3 --test-rows 3 --test-output "$work/same.svm"
 check "the generator refuses one file for both sets" \
   bash -c "[[ $code -eq 2 ]] && grep -q 'training set' '$work/err' && [[ ! -e '$work/same.svm' ]]"
+# The same file under other names: ./o.svm beside o.svm before either exists (the training file
+# was written, then overwritten by the test rows from another offset: exit 0 and a corrupt file),
+# and a hard link (its content must survive the refusal).
+generator_path=$(realpath "$generate")  # the path given may be relative to this directory
+(cd "$work" && "$generator_path" --rows 3 o.svm --test-rows 3 --test-output ./o.svm 2>"$work/err")
+check "the generator refuses o.svm and ./o.svm" \
+  bash -c "[[ $? -eq 2 ]] && grep -q 'training set' '$work/err' && [[ ! -e '$work/o.svm' ]]"
+printf 'kept\n' >"$work/linked.svm"
+ln "$work/linked.svm" "$work/hard_link.svm"
+generated linked.svm --rows 3 --test-rows 3 --test-output "$work/hard_link.svm"
+check "the generator refuses a hard link to its output, and leaves the file" \
+  bash -c "[[ $code -eq 2 ]] && grep -q 'training set' '$work/err' && [[ \$(cat '$work/linked.svm') == kept ]]"
+# A refused test path leaves an existing training file as it was (it was emptied), and a new one
+# is not left behind.
+generated linked.svm --rows 3 --test-rows 3 --test-output /proc/no/such.svm
+check "an unwritable --test-output leaves the existing training file" \
+  bash -c "[[ $code -eq 2 ]] && grep -q 'cannot write /proc/no/such.svm' '$work/err' && [[ \$(cat '$work/linked.svm') == kept ]]"
+generated fresh.svm --rows 3 --test-rows 3 --test-output /proc/no/such.svm
+check "an unwritable --test-output leaves no new training file" \
+  bash -c "[[ $code -eq 2 ]] && [[ ! -e '$work/fresh.svm' ]]"
+# Errors are one line, named after the program, as the command's (CLI11 added a second line).
+generated bad.svm --rows 0x10
+check "a bad option is one stderr line naming the program and the option" \
+  bash -c "[[ $code -eq 2 ]] && [[ \$(wc -l <'$work/err') -eq 1 ]] && grep -q '^softmaxkit-bag-of-words: --rows' '$work/err'"
 "$generate" --rows 3 /proc/no/such.svm 2>"$work/err"
 check "an unwritable output: exit 2 before any work" \
   bash -c "[[ $? -eq 2 ]] && grep -q 'cannot write /proc/no/such.svm' '$work/err'"

@@ -37,11 +37,35 @@ void write_rows(softmaxkit::bag_of_words::Documents& documents, std::size_t coun
   }
 }
 
+constexpr const char* kName = "softmaxkit-bag-of-words: ";
+
+// Whether two names are one file: existing files by device and inode (a hard or symbolic link),
+// others by their absolute paths with the existing part resolved (o.svm and ./o.svm before either
+// exists compared unequal as given).
+bool same_file(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (fs::equivalent(a, b, error)) return true;
+  const auto resolved = [](const std::string& path) {
+    std::error_code ignored;
+    return fs::weakly_canonical(fs::absolute(path, ignored), ignored);
+  };
+  return resolved(a) == resolved(b);
+}
+
+// Whether `path` can be written, found by opening it to append: the file is created if missing
+// (*created says so) but never truncated, so a run refused afterwards leaves it as it was.
+bool writable(const std::string& path, bool* created) {
+  std::error_code error;
+  *created = !std::filesystem::exists(path, error);
+  return static_cast<bool>(std::ofstream(path, std::ios::app));
+}
+
 // Closes `out`; on a failed write says so and removes the file (a partial data set was left).
 bool finish(std::ofstream& out, const std::string& path) {
   out.close();
   if (out) return true;
-  std::cerr << "error: writing " << path << " failed\n";
+  std::cerr << kName << "writing " << path << " failed\n";
   std::error_code error;
   if (std::filesystem::is_regular_file(path, error)) std::filesystem::remove(path, error);
   return false;
@@ -73,29 +97,34 @@ int main(int argc, char** argv) {
   test_file->needs(test_count);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;
+    std::cerr << kName << error.what() << "\n";  // one line, as softmaxkit's errors
+    return 2;
   }
-  std::error_code error;
-  if (test_rows != 0 && std::filesystem::weakly_canonical(output, error) ==
-                            std::filesystem::weakly_canonical(test_output, error)) {
-    std::cerr << "error: --test-output " << test_output
+  if (test_rows != 0 && same_file(output, test_output)) {
+    std::cerr << kName << "--test-output " << test_output
               << " is the training set's file too; the test rows would replace it\n";
     return 2;
   }
-  // Both files before any work: an unwritable path used to fail only after the whole draw.
-  std::ofstream out(output);
-  if (!out) {
-    std::cerr << "error: cannot write " << output << "\n";
+  // Both files before any work (an unwritable path used to fail only after the whole draw), and
+  // before either is truncated (a refused test path emptied an existing training file).
+  bool created = false, test_created = false;
+  if (!writable(output, &created)) {
+    std::cerr << kName << "cannot write " << output << "\n";
     return 2;
   }
-  std::ofstream test_out;
-  if (test_rows != 0) {
-    test_out.open(test_output);
-    if (!test_out) {
-      std::cerr << "error: cannot write " << test_output << "\n";
-      return 2;
-    }
+  if (test_rows != 0 && !writable(test_output, &test_created)) {
+    std::cerr << kName << "cannot write " << test_output << "\n";
+    std::error_code error;
+    if (created) std::filesystem::remove(output, error);
+    return 2;
+  }
+  std::ofstream out(output);
+  if (!out) {
+    std::cerr << kName << "cannot write " << output << "\n";
+    return 2;
   }
   auto shape = shape_name == "rcv1" ? softmaxkit::bag_of_words::rcv1_shape()
                                     : softmaxkit::bag_of_words::news20_shape();
@@ -103,8 +132,19 @@ int main(int argc, char** argv) {
   if (seed_option->count() > 0) shape.seed = seed;  // 0 is a seed too
   softmaxkit::bag_of_words::Documents documents(shape);
   write_rows(documents, shape.rows, out);
-  if (!finish(out, output)) return 2;
+  if (!finish(out, output)) {
+    // The test file was opened (and, if new, created) for nothing: left as it was found.
+    std::error_code error;
+    if (test_rows != 0 && test_created) std::filesystem::remove(test_output, error);
+    return 2;
+  }
   if (test_rows == 0) return 0;
+  // Truncated only now: a failed training write leaves an existing test file as it was.
+  std::ofstream test_out(test_output);
+  if (!test_out) {
+    std::cerr << kName << "cannot write " << test_output << "\n";
+    return 2;
+  }
   write_rows(documents, test_rows, test_out);
   return finish(test_out, test_output) ? 0 : 2;
 }
