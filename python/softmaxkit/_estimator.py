@@ -12,6 +12,7 @@ import scipy.sparse
 from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
@@ -648,10 +649,20 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         """The most probable class of each row. A row whose probabilities are NaN (its logits
         overflow float64) is a ValueError naming it."""
+        return self._predict(X, f"{type(self).__name__}.predict")
+
+    def _predict(self, X, where):
         with _model_lock(self):
             probabilities = self.predict_proba(X)
-            _check_probabilities(probabilities, f"{type(self).__name__}.predict")
+            _check_probabilities(probabilities, where)
             return self.classes_.take(np.argmax(probabilities, axis=1))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on (X, y), weighted by ``sample_weight``, as scikit-learn's
+        ``ClassifierMixin.score``; a row whose probabilities are NaN is a ValueError naming
+        ``score`` (it named ``predict``, which the caller never called)."""
+        return accuracy_score(y, self._predict(X, f"{type(self).__name__}.score"),
+                              sample_weight=sample_weight)
 
     def decision_function(self, X):
         """Logits X W' + b; for two classes, the log-odds of classes_[1] (shape (n_samples,))."""

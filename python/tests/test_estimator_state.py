@@ -245,10 +245,15 @@ def test_rows_whose_logits_overflow_are_refused_by_predict():
     huge = np.vstack([X[:3], row])
     probabilities = model.predict_proba(huge)
     assert np.isnan(probabilities[3]).all() and not np.isnan(probabilities[:3]).any()
-    with pytest.raises(ValueError, match="row 3"):
+    with pytest.raises(ValueError, match=r"^SoftmaxRegression\.predict: row 3"):
         model.predict(huge)
-    with pytest.raises(ValueError, match="row 3"):
+    # score names itself (it said "SoftmaxRegression.predict", which the caller never called)
+    with pytest.raises(ValueError, match=r"^SoftmaxRegression\.score: row 3"):
         model.score(huge, np.zeros(4, dtype=int))
+    # and is otherwise scikit-learn's weighted accuracy
+    weights = np.array([1.0, 2.0, 0.5])
+    expected = np.average(model.predict(X[:3]) == y[:3], weights=weights)
+    assert model.score(X[:3], y[:3], sample_weight=weights) == pytest.approx(expected, rel=1e-15)
 
 
 def test_load_reads_back_penalty_none(tmp_path):
