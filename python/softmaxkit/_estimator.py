@@ -541,17 +541,20 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             _FITTING.add(self)
             try:
                 report = core.fit(_core_features(X), labels, weights, options, on_iteration)
-            except ValueError as error:
-                raise _naming_class_weight(error, sample_weight, self.class_weight) from None
             except BaseException as error:
                 if core.last_report is not None:
                     # The solver stopped on an exception from the iteration hook
-                    # (KeyboardInterrupt or the callback's): keep its last complete iterate,
+                    # (KeyboardInterrupt or the callback's, a ValueError too: it used to skip
+                    # this, leaving a fresh estimator unfitted and a warm one's attributes from
+                    # the previous fit over the refitted model): keep its last complete iterate,
                     # then re-raise.
                     report = dict(core.last_report)
                     if isinstance(error, KeyboardInterrupt):
                         report["reason"] = "interrupted"
                     self._set_fitted(core, classes, report, features)
+                    raise
+                if isinstance(error, ValueError):  # the core refused the fit (model unchanged)
+                    raise _naming_class_weight(error, sample_weight, self.class_weight) from None
                 raise
             finally:
                 _FITTING.discard(self)

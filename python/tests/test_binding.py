@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy.special import expit
+from scipy.special import expit, softmax
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -174,16 +174,31 @@ def test_ctrl_c_stops_a_long_fit_within_one_iteration():
     assert model.predict(X[:5]).shape == (5,)
 
 
-def test_an_exception_in_the_callback_propagates():
+@pytest.mark.parametrize("kind", [RuntimeError, ValueError, KeyError])
+def test_an_exception_in_the_callback_propagates(kind):
+    # A ValueError (or a subclass) from the callback skipped the last-iterate handling: a fresh
+    # estimator stayed unfitted, a warm one kept the previous fit's attributes over the C++
+    # model the callback's fit had already changed.
     X, y = load_iris(return_X_y=True)
 
     def fail(info):
-        raise RuntimeError("from the callback")
+        raise kind("from the callback")
 
     model = SoftmaxRegression(callback=fail)
-    with pytest.raises(RuntimeError, match="from the callback"):
+    with pytest.raises(kind, match="from the callback"):
         model.fit(X, y)
     assert model.fit_report_.reason == "callback_stopped" and model.n_iter_[0] == 1
+    # Warm: fitted on the first three features, then refitted on all four, stopped by the
+    # callback. The attributes are the new fit's, and they are the C++ model's.
+    warm = SoftmaxRegression(warm_start=True).fit(X[:, :3], y)
+    warm.set_params(callback=fail)
+    with pytest.raises(kind, match="from the callback"):
+        warm.fit(X, y)
+    assert warm.n_features_in_ == 4 and warm.coef_.shape == (3, 4)
+    assert warm.fit_report_.reason == "callback_stopped" and warm.n_iter_[0] == 1
+    np.testing.assert_allclose(warm.predict_proba(X),
+                               softmax(warm.decision_function(X), axis=1),
+                               rtol=1e-12, atol=1e-15)
 
 
 def test_verbose_prints_one_line_per_iteration(capsys):
