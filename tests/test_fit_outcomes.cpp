@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "model/validation_split.hpp"
 #include "softmaxkit/softmaxkit.hpp"
 
 namespace {
@@ -156,6 +157,38 @@ TEST_CASE("NaN in the data ends the fit with StopReason::nan and leaves the mode
 
       SoftmaxRegression fitted(FitOptions{.l2 = 1e-2, .solver = solver});
       fitted.fit(data.view(), data.labels);
+      const std::vector<double> before = parameters(fitted);
+      CHECK(fitted.fit(bad.view(), bad.labels).reason == StopReason::nan);
+      CHECK(parameters(fitted) == before);
+    }
+  }
+}
+
+TEST_CASE("NaN or inf only in the rows held out for early stopping ends the fit with nan too") {
+  // The held-out rows' accuracy took max_element over NaN probabilities: the fit ended
+  // early_stopped at an arbitrary point, fitting a fresh model and replacing a fitted one's.
+  Blobs data = make_blobs(200, 4, 3, 1.0, 13);
+  for (const float poison :
+       {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+    for (const auto solver : {softmaxkit::SolverKind::structured, softmaxkit::SolverKind::lbfgs,
+                              softmaxkit::SolverKind::newton_cg}) {
+      CAPTURE(poison);
+      CAPTURE(static_cast<int>(solver));
+      const FitOptions options{.l2 = 1e-2, .solver = solver, .validation_fraction = 0.3};
+      Blobs bad = data;
+      std::size_t poisoned = 0;
+      for (std::size_t i = 0; i < bad.rows; ++i) {
+        if (softmaxkit::detail::is_held_out(i, options.validation_fraction)) {
+          bad.features[i * bad.cols + 2] = poison;
+          ++poisoned;
+        }
+      }
+      REQUIRE(poisoned > 0);
+      SoftmaxRegression fresh(options);
+      CHECK(fresh.fit(bad.view(), bad.labels).reason == StopReason::nan);
+      CHECK_FALSE(fresh.is_fitted());
+      SoftmaxRegression fitted(options);
+      CHECK(fitted.fit(data.view(), data.labels).reason != StopReason::nan);
       const std::vector<double> before = parameters(fitted);
       CHECK(fitted.fit(bad.view(), bad.labels).reason == StopReason::nan);
       CHECK(parameters(fitted) == before);

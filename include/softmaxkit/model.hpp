@@ -110,9 +110,10 @@ class SoftmaxRegression {
   // lambda, so NaN or all-zero weights with C are reported as such), then the data are prepared
   // (rows held out for early stopping only when validation_fraction > 0, whatever the precision).
   // A fit computing in float refuses a lambda beyond float's range (an Error naming C or l2:
-  // set use_double). Non-finite data: NaN or inf in the features (or a gradient that overflows)
-  // ends the fit with reason StopReason::nan; the model is then left as it was before the call
-  // (unfitted if it was) and the report is not a solution.
+  // set use_double). Non-finite data: NaN or inf in the features (or a gradient that overflows;
+  // in rows held out for early stopping too, or their probabilities NaN) ends the fit with reason
+  // StopReason::nan; the model is then left as it was before the call (unfitted if it was) and
+  // the report is not a solution.
   FitReport fit(MatrixView<const float> features, std::span<const std::int32_t> labels,
                 std::span<const float> sample_weight = {});
   FitReport fit(MatrixView<const double> features, std::span<const std::int32_t> labels,

@@ -167,6 +167,13 @@ def _set_feature_attributes(estimator, features):
     estimator.__dict__.update(features)
 
 
+def _same_classes(previous, classes):
+    """Whether a warm start's previous classes_ are these classes: the same values of the same
+    kind (the integers 0, 1, 2 are not the strings '0', '1', '2')."""
+    return (previous is not None and previous.shape == classes.shape
+            and previous.dtype.kind == classes.dtype.kind and np.array_equal(previous, classes))
+
+
 def _check_probabilities(probabilities, where):
     """ValueError naming the first row whose probabilities are NaN (its logits overflowed:
     features near float64's limits), instead of predicting the first class for it."""
@@ -535,6 +542,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                     "SoftmaxRegression.fit was called on an estimator that is fitting (from its "
                     "own callback); fit a clone instead")
             core = self.__dict__.get("_core") if self.warm_start else None
+            if core is not None and not _same_classes(self.__dict__.get("classes_"), classes):
+                # Labels that are not integers reach the core as class indices 0..K-1, so its
+                # own check saw two string label sets of one size as the same classes and
+                # started from the other fit's rows (README: other classes start from zero).
+                core = None
             if core is None:
                 core = _core.Model()
             on_iteration = self._iteration_hook()

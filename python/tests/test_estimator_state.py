@@ -294,3 +294,38 @@ def test_the_convergence_warning_names_the_cause_for_the_dtype():
     X, y = load_iris(return_X_y=True)
     with pytest.warns(ConvergenceWarning, match="float32 objective's rounding"):
         SoftmaxRegression(solver="lbfgs").fit(X.astype(np.float32), y)
+
+
+@pytest.mark.parametrize("first, second", [
+    (np.array(["a", "b", "c"]), np.array(["x", "y", "z"])),
+    (np.array(["a", "b", "c"]), np.array([0, 1, 2])),
+    (np.array([0, 1, 2]), np.array(["0", "1", "2"])),
+    (np.array([5, 6, 7]), np.array([1, 2, 3])),
+])
+@pytest.mark.parametrize("max_iter", [0, 3])
+def test_warm_start_with_other_classes_starts_from_zero_whatever_their_type(first, second,
+                                                                           max_iter):
+    # String labels reach the core as indices 0..K-1, so two string label sets of one size
+    # looked like the same classes to it: the warm fit started from the other fit's rows.
+    X, y = problem()
+    warm = SoftmaxRegression(warm_start=True, max_iter=50).fit(X, first[y])
+    warm.set_params(max_iter=max_iter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm.fit(X, second[(y + 1) % 3])
+        cold = SoftmaxRegression(max_iter=max_iter).fit(X, second[(y + 1) % 3])
+    np.testing.assert_array_equal(warm.classes_, cold.classes_)
+    np.testing.assert_array_equal(warm.coef_, cold.coef_)
+    np.testing.assert_array_equal(warm.intercept_, cold.intercept_)
+
+
+def test_warm_start_with_the_same_string_classes_continues():
+    X, y = problem()
+    labels = np.array(["a", "b", "c"])[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm = SoftmaxRegression(warm_start=True, max_iter=2).fit(X, labels)
+        warm.set_params(max_iter=0)
+        before = warm.coef_.copy()
+        warm.fit(X, labels)
+    np.testing.assert_array_equal(warm.coef_, before)  # max_iter 0 from the previous point

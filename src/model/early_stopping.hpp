@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -75,12 +76,21 @@ class EarlyStopping {
   bool observe(std::span<const double> point) {
     if (!active()) return true;
     split_parameters(point, classes_, features_, fit_intercept_, weights_, intercept_);
-    const double current = accuracy(
+    const std::vector<double> probabilities =
         validation_.is_sparse ? softmax_regression_probabilities<T>(validation_.sparse_view(),
                                                                     weights_, intercept_, classes_)
                               : softmax_regression_probabilities<T>(validation_.view(), weights_,
-                                                                    intercept_, classes_),
-        classes_, validation_.labels, std::span<const T>(validation_.weights));
+                                                                    intercept_, classes_);
+    // A held-out row with NaN probabilities (a NaN or inf feature, or logits beyond double's
+    // range) has no prediction to count: the fit ends as for such a training row (the accuracy
+    // took max_element over NaN, and the fit ended early_stopped at an arbitrary point).
+    if (std::any_of(probabilities.begin(), probabilities.end(),
+                    [](double p) { return std::isnan(p); })) {
+      saw_nan_ = true;
+      return false;
+    }
+    const double current = accuracy(probabilities, classes_, validation_.labels,
+                                    std::span<const T>(validation_.weights));
     if (current > best_accuracy_) {
       best_accuracy_ = current;
       best_point_.assign(point.begin(), point.end());
@@ -90,6 +100,8 @@ class EarlyStopping {
     return ++since_best_ < patience_;
   }
 
+  // Whether a point's held-out probabilities held NaN (observe then stopped the fit).
+  bool saw_nan() const { return saw_nan_; }
   bool has_best() const { return !best_point_.empty(); }
   const std::vector<double>& best_point() const { return best_point_; }
   double best_accuracy() const { return best_accuracy_; }
@@ -102,6 +114,7 @@ class EarlyStopping {
   double best_accuracy_ = -1;
   std::vector<double> best_point_;
   int since_best_ = 0;
+  bool saw_nan_ = false;
   std::vector<double> weights_, intercept_;
 };
 

@@ -187,8 +187,11 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
       result.seconds;
   outcome.solver = solver.kind;
   outcome.report = report_of(result, initial_gradient_norm.value_or(0.0));
-  if (outcome.report.reason == StopReason::callback_stopped && !user_stopped)
+  if (early_stopping.saw_nan()) {
+    outcome.report.reason = StopReason::nan;  // a held-out row's probabilities were NaN
+  } else if (outcome.report.reason == StopReason::callback_stopped && !user_stopped) {
     outcome.report.reason = StopReason::early_stopped;
+  }
   outcome.report.evaluations = value_evaluations;
   outcome.report.hessian_products = hessian_products;
   if (metric) {
@@ -198,7 +201,7 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
     outcome.report.metric = metric->describe();
   }
   outcome.report.seconds = result.seconds + std::max(setup_seconds, 0.0);
-  if (early_stopping.has_best() && result.reason != StopReason::nan) {
+  if (early_stopping.has_best() && outcome.report.reason != StopReason::nan) {
     // Keep the best validation point; its objective and gradient norm are evaluated again. When
     // it is an earlier iterate than the solver's converged one, the fit returns a point that did
     // not meet the stopping rule: its reason is early_stopped, not converged (which it kept, with
