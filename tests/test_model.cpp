@@ -288,6 +288,35 @@ TEST_CASE("save then load round-trips bitwise, and predictions agree") {
   CHECK(loaded.score(data.view(), data.labels) > 0.8);
 }
 
+TEST_CASE("save writes the last fit's l1 and intercept setting, not the options set since") {
+  // save read options().l1 and options().fit_intercept: a model given the next fit's options
+  // saved another l1 (a warm fit of the loaded model then used it), or, with fit_intercept
+  // turned off over a fitted intercept, could not be saved at all.
+  const Synthetic data = make_blobs(150, 4, 3, 2.0, 21);
+  const softmaxkit::test::TempDir dir;
+  for (const bool intercept : {true, false}) {
+    CAPTURE(intercept);
+    softmaxkit::SoftmaxRegression model(
+        softmaxkit::FitOptions{.l2 = 0.01, .fit_intercept = intercept});
+    model.fit(data.view(), data.labels);
+    model.options().fit_intercept = !intercept;
+    model.options().l1 = 0.5;
+    const std::string path = dir.file(intercept ? "with.skm" : "without.skm");
+    model.save(path);
+    const auto loaded = softmaxkit::SoftmaxRegression::load(path);
+    CHECK(loaded.options().l1 == 0.0);
+    CHECK(loaded.options().fit_intercept == intercept);
+    CHECK(loaded.effective_l2() == model.effective_l2());
+    CHECK(loaded.weights() == model.weights());
+    CHECK(loaded.intercept() == model.intercept());
+    CHECK(loaded.predict_proba(data.view()) == model.predict_proba(data.view()));
+    // The loaded model saves the same bytes again.
+    const std::string again = dir.file("again.skm");
+    loaded.save(again);
+    CHECK(softmaxkit::test::read_bytes(again) == softmaxkit::test::read_bytes(path));
+  }
+}
+
 TEST_CASE("training is bitwise reproducible for any number of threads") {
   const Synthetic data = make_blobs(5000, 20, 4, 0.8, 33);
   std::vector<std::vector<double>> results;

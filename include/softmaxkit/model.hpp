@@ -163,7 +163,10 @@ class SoftmaxRegression {
                std::span<const double> sample_weight = {}) const;
 
   // Atomic save (temporary file, fsync, rename) in the versioned binary format; load rejects
-  // truncated or corrupt files. save then load round-trips bitwise.
+  // truncated or corrupt files. save then load round-trips bitwise. save writes the model as its
+  // last fit (or load) made it: that fit's lambda, l1 and intercept setting, whatever options()
+  // say now (it wrote options().l1 and options().fit_intercept, so a model given the next fit's
+  // options saved another l1, or could not be saved at all).
   void save(const std::string& path) const;
   static SoftmaxRegression load(const std::string& path);
 
@@ -198,6 +201,9 @@ class SoftmaxRegression {
   std::size_t num_features_ = 0;
   std::vector<double> weights_, intercept_;
   double effective_l2_ = 0;
+  // The last fit's l1 and intercept setting, which save writes (options() may have changed since).
+  double trained_l1_ = 0;
+  bool trained_with_intercept_ = true;
   bool trained_in_double_ = false;
   SolverKind solver_used_ = SolverKind::structured;
   std::shared_ptr<solvers_detail::GramFactorization> gram_cache_;

@@ -61,6 +61,8 @@ FitReport SoftmaxRegression::fit_impl(const Features& features,
   detail::take_parameters(std::move(outcome.parameters), classes.size(), num_features_,
                           options_.fit_intercept, weights_, intercept_);
   effective_l2_ = lambda;
+  trained_l1_ = options_.l1;
+  trained_with_intercept_ = options_.fit_intercept;
   trained_in_double_ = in_double;
   solver_used_ = outcome.solver;
   return outcome.report;
@@ -229,8 +231,8 @@ void SoftmaxRegression::save(const std::string& path) const {
   contents.num_classes = num_classes();
   contents.num_features = num_features_;
   contents.l2 = effective_l2_;
-  contents.l1 = options_.l1;
-  contents.fit_intercept = options_.fit_intercept;
+  contents.l1 = trained_l1_;
+  contents.fit_intercept = trained_with_intercept_;
   contents.class_labels = class_labels_;
   contents.weights = weights_;
   contents.intercept = intercept_;
@@ -249,6 +251,8 @@ SoftmaxRegression SoftmaxRegression::load(const std::string& path) {
   model.weights_ = std::move(contents.weights);
   model.intercept_ = std::move(contents.intercept);
   model.effective_l2_ = contents.l2;
+  model.trained_l1_ = contents.l1;
+  model.trained_with_intercept_ = contents.fit_intercept;
   model.trained_in_double_ = model.options_.use_double;
   return model;
 }
