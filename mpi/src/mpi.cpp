@@ -371,6 +371,26 @@ void agree(MPI_Comm comm, const std::string& local_error) {
   throw Error(message);
 }
 
+void agree_on_files(
+    MPI_Comm comm, const std::string& files, std::span<const unsigned long long> seen,
+    const std::function<std::string(std::span<const unsigned long long>)>& describe) {
+  const int ranks = size_of(comm);
+  const std::size_t n = seen.size();
+  std::vector<unsigned long long> all(n * static_cast<std::size_t>(ranks));
+  MPI_Allgather(seen.data(), count_of(n), MPI_UNSIGNED_LONG_LONG, all.data(), count_of(n),
+                MPI_UNSIGNED_LONG_LONG, comm);
+  const std::span<const unsigned long long> first(all.data(), n);
+  for (int r = 1; r < ranks; ++r) {
+    const std::span<const unsigned long long> other(all.data() + n * static_cast<std::size_t>(r),
+                                                    n);
+    if (!std::equal(other.begin(), other.end(), first.begin())) {
+      throw Error(files + ": the ranks see different files (" + describe(first) + " on rank 0, " +
+                  describe(other) + " on rank " + std::to_string(r) +
+                  "); every rank must read the same file");
+    }
+  }
+}
+
 namespace {
 RowRange rows_of_plan(const detail::BlockPlan& plan, int rank, int ranks) {
   if (plan.rows == 0 || ranks <= 0) return {};

@@ -190,24 +190,20 @@ CountedPart count_part(MPI_Comm comm, const std::string& path) {
                                                   static_cast<std::size_t>(ranks));
     counted.counts = detail::count_text(counted.source->text().read);
   });
+  // The file's (inflated) size: ranks that see different files under one path cut them at
+  // different bytes, and trained on a mix without a word.
+  const unsigned long long size = counted.source->size();
+  agree_on_files(comm, path, std::span(&size, 1), [](std::span<const unsigned long long> seen) {
+    return std::to_string(seen[0]) + " bytes";
+  });
   // Every part but the last ends with a line end, so the '\n' before a part are its lines before.
-  // The file's (inflated) size too: ranks that see different files under one path (another
-  // working directory, a copy per machine that differs) cut them at different bytes, and trained
-  // on a mix without a word.
-  const unsigned long long local[4] = {counted.counts.line_ends, counted.counts.lines(),
-                                       counted.counts.bytes, counted.source->size()};
-  std::vector<unsigned long long> all(4 * static_cast<std::size_t>(ranks));
-  MPI_Allgather(local, 4, MPI_UNSIGNED_LONG_LONG, all.data(), 4, MPI_UNSIGNED_LONG_LONG, comm);
-  for (int r = 1; r < ranks; ++r) {
-    if (all[4 * static_cast<std::size_t>(r) + 3] != all[3]) {
-      throw Error(path + ": the ranks see different files (" + std::to_string(all[3]) +
-                  " bytes on rank 0, " + std::to_string(all[4 * static_cast<std::size_t>(r) + 3]) +
-                  " on rank " + std::to_string(r) + "); every rank must read the same file");
-    }
-  }
+  const unsigned long long local[3] = {counted.counts.line_ends, counted.counts.lines(),
+                                       counted.counts.bytes};
+  std::vector<unsigned long long> all(3 * static_cast<std::size_t>(ranks));
+  MPI_Allgather(local, 3, MPI_UNSIGNED_LONG_LONG, all.data(), 3, MPI_UNSIGNED_LONG_LONG, comm);
   unsigned long long bytes_before = 0;
   for (int r = 0; r < ranks; ++r) {
-    const unsigned long long* part = all.data() + 4 * static_cast<std::size_t>(r);
+    const unsigned long long* part = all.data() + 3 * static_cast<std::size_t>(r);
     if (r < rank) {
       counted.where.lines_before += part[0];
       bytes_before += part[2];

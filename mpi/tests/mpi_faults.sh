@@ -80,7 +80,7 @@ if [[ -n $command ]]; then
   mkdir "$apart/a" "$apart/b"
   cp "$work/good.csv" "$apart/a/d.csv"
   head -n 2 "$work/good.csv" >"$apart/b/d.csv"
-  expect different_files 2 "d\.csv: the ranks see different files \(24 bytes on rank 0, 12 on rank 1\)" \
+  expect different_files 2 "d\.csv: the ranks see different files \(24 bytes on rank 0, 12 bytes on rank 1\); every rank must read the same file" \
     "" "$mpiexec" -n 1 sh -c "cd '$apart/a' && exec '$command' train --format csv --train d.csv" \
     : -n 1 sh -c "cd '$apart/b' && exec '$command' train --format csv --train d.csv"
   # The same for IDX files, which each rank reads by rows (they trained on the mix with exit 0:
@@ -108,7 +108,7 @@ if [[ -n $command ]]; then
   printf '1\n2\n1\n2\n' >"$apart/a/w.txt"
   printf '1\n2\n3\n2\n' >"$apart/b/w.txt"
   cp "$work/good.csv" "$apart/b/d.csv"
-  expect different_weights 2 "--sample-weights w\.txt: the ranks see different files \(weights hashing to [0-9]+ on rank 0, weights hashing to [0-9]+ on rank 1\)" \
+  expect different_weights 2 "--sample-weights w\.txt: the ranks see different files \(row 2 weighs 1 on rank 0, 3 on rank 1\)" \
     "" "$mpiexec" -n 1 sh -c "cd '$apart/a' && exec '$command' train --format csv --train d.csv --sample-weights w.txt" \
     : -n 1 sh -c "cd '$apart/b' && exec '$command' train --format csv --train d.csv --sample-weights w.txt"
   # The same files on both ranks train (so the refusals above are the differences').

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <csignal>
 #include <cstdint>
@@ -18,8 +19,8 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "commands.hpp"
@@ -68,27 +69,11 @@ SoftmaxRegression model_of(const mpi::DistributedFit& fit) {
   return SoftmaxRegression::load(path);
 }
 
-// Ranks that see different files under one path (another working directory, a copy per machine
-// that differs) must not train on the mix: the text readers compare the files' (inflated) sizes
-// (text_rows.cpp); the IDX files and the weights file, which every rank opens itself, are
-// compared here by what each rank saw (`local`, the same count on every rank; describe(values)
-// says it in words). Collective; the same Error on every rank.
-void check_same_files(MPI_Comm comm, const std::string& files,
-                      const std::vector<unsigned long long>& local,
-                      const std::function<std::string(const unsigned long long*)>& describe) {
-  const int ranks = size_of();
-  const std::size_t n = local.size();
-  std::vector<unsigned long long> all(n * static_cast<std::size_t>(ranks));
-  MPI_Allgather(local.data(), static_cast<int>(n), MPI_UNSIGNED_LONG_LONG, all.data(),
-                static_cast<int>(n), MPI_UNSIGNED_LONG_LONG, comm);
-  for (int r = 1; r < ranks; ++r) {
-    const unsigned long long* other = all.data() + n * static_cast<std::size_t>(r);
-    if (!std::equal(other, other + n, all.data())) {
-      throw Error(files + ": the ranks see different files (" + describe(all.data()) +
-                  " on rank 0, " + describe(other) + " on rank " + std::to_string(r) +
-                  "); every rank must read the same files");
-    }
-  }
+// The shortest decimal text that reads back as x.
+std::string shortest(float x) {
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, x).ptr;
+  return std::string(text, end);
 }
 
 unsigned long long size_of_file(const std::string& path) {
@@ -137,23 +122,26 @@ std::vector<float> rank_weights(MPI_Comm comm, const TrainArguments& a,
   MPI_Allreduce(local_counts.data(), counts.data(), static_cast<int>(counts.size()),
                 MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
   std::vector<float> sample, weights;
-  unsigned long long hash = 14695981039346656037ULL;  // FNV-1a over the weights' bytes
   mpi::collectively(comm, [&] {
-    if (a.sample_weights_path.empty()) return;
-    sample = cli::read_sample_weights(a.sample_weights_path, rows);
-    for (const float w : sample) {
-      std::uint32_t bits = 0;
-      std::memcpy(&bits, &w, sizeof bits);
-      for (int byte = 0; byte < 4; ++byte)
-        hash = (hash ^ ((bits >> (8 * byte)) & 0xFFu)) * 1099511628211ULL;
-    }
+    if (!a.sample_weights_path.empty())
+      sample = cli::read_sample_weights(a.sample_weights_path, rows);
   });
-  // A weights file that differs between ranks (with the same row count) gave each rank's rows
-  // another file's weights: compared by a hash of the values every rank read.
+  // Every rank reads the whole weights file: one that differs between ranks (with the same row
+  // count) gave each rank's rows another file's weights. Compared with rank 0's, exactly.
   if (!a.sample_weights_path.empty()) {
-    check_same_files(
-        comm, "--sample-weights " + a.sample_weights_path, {hash},
-        [](const unsigned long long* v) { return "weights hashing to " + std::to_string(v[0]); });
+    std::vector<float> first = sample;
+    MPI_Bcast(first.data(), static_cast<int>(first.size()), MPI_FLOAT, 0, comm);
+    mpi::collectively(comm, [&] {
+      const auto [mine_at, first_at] =
+          std::mismatch(sample.begin(), sample.end(), first.begin(),
+                        [](float x, float y) { return std::memcmp(&x, &y, sizeof x) == 0; });
+      if (mine_at == sample.end()) return;
+      const auto row = static_cast<std::size_t>(mine_at - sample.begin());
+      throw Error("--sample-weights " + a.sample_weights_path +
+                  ": the ranks see different files (row " + std::to_string(row) + " weighs " +
+                  shortest(*first_at) + " on rank 0, " + shortest(*mine_at) + " on rank " +
+                  std::to_string(rank_of()) + "); every rank must read the same file");
+    });
   }
   mpi::collectively(comm, [&] {
     if (!sample.empty()) {
@@ -276,13 +264,14 @@ int run(TrainArguments a) {
     // shapes read rows of different data and trained on the mix with exit 0 (an audit: a 7-row
     // file on rank 0, a 200-row one on rank 1, "train_accuracy": 12.4).
     if (by_rows) {
-      check_same_files(comm, a.train.path + " and " + a.train.labels_path,
-                       {size_of_file(a.train.path), size_of_file(a.train.labels_path), rows, cols},
-                       [](const unsigned long long* v) {
-                         return "images " + std::to_string(v[0]) + " bytes, labels " +
-                                std::to_string(v[1]) + " bytes, " + std::to_string(v[2]) +
-                                " items of " + std::to_string(v[3]) + " values";
-                       });
+      const unsigned long long seen[4] = {size_of_file(a.train.path),
+                                          size_of_file(a.train.labels_path), rows, cols};
+      mpi::agree_on_files(comm, a.train.path + " and " + a.train.labels_path, seen,
+                          [](std::span<const unsigned long long> v) {
+                            return "images " + std::to_string(v[0]) + " bytes, labels " +
+                                   std::to_string(v[1]) + " bytes, " + std::to_string(v[2]) +
+                                   " items of " + std::to_string(v[3]) + " values";
+                          });
     }
     classes = mpi::global_classes(comm, local.labels);
     mine = mpi::rows_of_rank(rows, cols, std::max<std::size_t>(classes.size(), 1), element_size,

@@ -397,12 +397,9 @@ CvResult cv_impl(std::string_view where, const Features& features,
       std::vector<std::size_t> truth(test_labels.size());
       for (std::size_t i = 0; i < truth.size(); ++i)
         truth[i] = class_index(classes, test_labels[i]);
-      // Weighted means over the test rows (each row counts w / W); without weights, sums over the
-      // rows divided by their count.
-      // The row weights' sum W, and their largest, by which the log-loss's terms are scaled
-      // (1 without weights).
-      double test_weight = 0, largest_weight = 1;
-      if (!test_weights.empty()) largest_weight = 0;
+      // Means over the test rows: the rows' weight sum W (their count without weights), and the
+      // largest weight, by which the log-loss's terms are scaled (1 without weights).
+      double test_weight = 0, largest_weight = test_weights.empty() ? 1.0 : 0.0;
       for (std::size_t i = 0; i < truth.size(); ++i) {
         const double w = test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
         test_weight += w;

@@ -52,6 +52,16 @@ namespace softmaxkit::mpi {
 // otherwise every rank throws Error(message of the lowest failing rank).
 void agree(MPI_Comm comm, const std::string& local_error);
 
+// Agreement on what every rank saw of its input files (sizes, item counts): ranks that see
+// different files under one path (another working directory, a copy per machine) must not train
+// on the mix. Returns when every rank passes the same `seen` (the same count on every rank);
+// otherwise every rank throws Error(files + ": the ranks see different files (" +
+// describe(rank 0's) + " on rank 0, " + describe(rank r's) + " on rank r); every rank must read
+// the same file"), r the lowest rank that differs. Collective.
+void agree_on_files(
+    MPI_Comm comm, const std::string& files, std::span<const unsigned long long> seen,
+    const std::function<std::string(std::span<const unsigned long long>)>& describe);
+
 // Runs f on every rank, then agrees: an Error (or any other exception, also one not derived
 // from std::exception) thrown by f on any rank becomes the same Error on every rank.
 template <class F>
