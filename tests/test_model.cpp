@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -293,28 +294,37 @@ TEST_CASE("save writes the last fit's l1 and intercept setting, not the options 
   // saved another l1 (a warm fit of the loaded model then used it), or, with fit_intercept
   // turned off over a fitted intercept, could not be saved at all.
   const Synthetic data = make_blobs(150, 4, 3, 2.0, 21);
+  const std::vector<float> narrow = data.features_float();
+  const softmaxkit::MatrixView<const float> narrow_view{narrow.data(), data.rows, data.cols};
   const softmaxkit::test::TempDir dir;
-  for (const bool intercept : {true, false}) {
-    CAPTURE(intercept);
-    softmaxkit::SoftmaxRegression model(
-        softmaxkit::FitOptions{.l2 = 0.01, .fit_intercept = intercept});
-    model.fit(data.view(), data.labels);
-    model.options().fit_intercept = !intercept;
-    model.options().l1 = 0.5;
-    const std::string path = dir.file(intercept ? "with.skm" : "without.skm");
-    model.save(path);
-    const auto loaded = softmaxkit::SoftmaxRegression::load(path);
-    CHECK(loaded.options().l1 == 0.0);
-    CHECK(loaded.options().fit_intercept == intercept);
-    CHECK(loaded.effective_l2() == model.effective_l2());
-    CHECK(loaded.weights() == model.weights());
-    CHECK(loaded.intercept() == model.intercept());
-    CHECK(loaded.predict_proba(data.view()) == model.predict_proba(data.view()));
-    // The loaded model saves the same bytes again.
-    const std::string again = dir.file("again.skm");
-    loaded.save(again);
-    CHECK(softmaxkit::test::read_bytes(again) == softmaxkit::test::read_bytes(path));
-  }
+  for (const bool intercept : {true, false})
+    for (const bool in_double : {true, false}) {
+      CAPTURE(intercept);
+      CAPTURE(in_double);
+      softmaxkit::SoftmaxRegression model(
+          softmaxkit::FitOptions{.l2 = 0.01, .fit_intercept = intercept});
+      if (in_double) {
+        model.fit(data.view(), data.labels);
+      } else {
+        model.fit(narrow_view, data.labels);
+      }
+      model.options().fit_intercept = !intercept;
+      // A value no fit would take is not saved either.
+      model.options().l1 = in_double ? 0.5 : std::numeric_limits<double>::quiet_NaN();
+      const std::string path = dir.file(intercept ? "with.skm" : "without.skm");
+      model.save(path);
+      const auto loaded = softmaxkit::SoftmaxRegression::load(path);
+      CHECK(loaded.options().l1 == 0.0);
+      CHECK(loaded.options().fit_intercept == intercept);
+      CHECK(loaded.effective_l2() == model.effective_l2());
+      CHECK(loaded.weights() == model.weights());
+      CHECK(loaded.intercept() == model.intercept());
+      CHECK(loaded.predict_proba(data.view()) == model.predict_proba(data.view()));
+      // The loaded model saves the same bytes again.
+      const std::string again = dir.file("again.skm");
+      loaded.save(again);
+      CHECK(softmaxkit::test::read_bytes(again) == softmaxkit::test::read_bytes(path));
+    }
 }
 
 TEST_CASE("training is bitwise reproducible for any number of threads") {
