@@ -151,26 +151,52 @@ TEST_CASE("cross_validate with integer sample weights equals the search on repea
 
 TEST_CASE("cross_validate with every weight 1 scores with the unweighted search's bits") {
   // The command's --cv 0 gives its --test rows weight 1 and promises a plain mean: 47 shares
-  // of 1/50 summed to 0.9400000000000005, not 47/50.
+  // of 1/50 summed to 0.9400000000000005, not 47/50. Dense and CSR features (float and
+  // double) reach the scoring by different routes.
   const Data data = weighted_blobs();
   const std::vector<Fold> folds = softmaxkit::stratified_folds(data.labels, 3, 7);
-  const std::vector<double> ones(data.labels.size(), 1.0);
-  const CvResult unit =
-      softmaxkit::cross_validate(data.view(), data.labels, kCs, folds, tight_options(), {}, ones);
-  const CvResult plain =
-      softmaxkit::cross_validate(data.view(), data.labels, kCs, folds, tight_options());
-  for (std::size_t f = 0; f < folds.size(); ++f) {
-    for (std::size_t c = 0; c < kCs.size(); ++c) {
-      CAPTURE(f);
-      CAPTURE(c);
-      const auto& u = unit.scores[f][c];
-      const auto& p = plain.scores[f][c];
-      REQUIRE(u.report.objective == p.report.objective);  // the same fits, bit for bit
-      CHECK(u.accuracy == p.accuracy);
-      CHECK(u.log_loss == p.log_loss);
-      // And the plain mean itself: a count over the fold's rows.
-      const double rows = static_cast<double>(folds[f].test.size());
-      CHECK(p.accuracy * rows == doctest::Approx(std::round(p.accuracy * rows)).epsilon(1e-15));
+  // Every entry stored, so the CSR problems are the dense one.
+  std::vector<std::int64_t> offsets{0};
+  std::vector<std::int32_t> columns;
+  for (std::size_t i = 0; i < data.labels.size(); ++i) {
+    for (std::size_t j = 0; j < kCols; ++j) columns.push_back(static_cast<std::int32_t>(j));
+    offsets.push_back(static_cast<std::int64_t>(columns.size()));
+  }
+  const std::vector<float> narrow(data.features.begin(), data.features.end());
+  const softmaxkit::CsrMatrixView<double> csr_double(data.labels.size(), kCols, offsets, columns,
+                                                     data.features);
+  const softmaxkit::CsrMatrixView<float> csr_float(data.labels.size(), kCols, offsets, columns,
+                                                   narrow);
+  for (int kind = 0; kind < 3; ++kind) {
+    CAPTURE(kind);
+    // Weights of 1 (in the features' type), or none.
+    auto search = [&](bool weighted) {
+      const std::vector<double> ones(weighted ? data.labels.size() : 0, 1.0);
+      const std::vector<float> ones_float(ones.begin(), ones.end());
+      if (kind == 0)
+        return softmaxkit::cross_validate(data.view(), data.labels, kCs, folds, tight_options(), {},
+                                          ones);
+      if (kind == 1)
+        return softmaxkit::cross_validate(csr_double, data.labels, kCs, folds, tight_options(), {},
+                                          ones);
+      return softmaxkit::cross_validate(csr_float, data.labels, kCs, folds, tight_options(), {},
+                                        ones_float);
+    };
+    const CvResult unit = search(true);
+    const CvResult plain = search(false);
+    for (std::size_t f = 0; f < folds.size(); ++f) {
+      for (std::size_t c = 0; c < kCs.size(); ++c) {
+        CAPTURE(f);
+        CAPTURE(c);
+        const auto& u = unit.scores[f][c];
+        const auto& p = plain.scores[f][c];
+        REQUIRE(u.report.objective == p.report.objective);  // the same fits, bit for bit
+        CHECK(u.accuracy == p.accuracy);
+        CHECK(u.log_loss == p.log_loss);
+        // And the plain mean itself: a count over the fold's rows.
+        const double rows = static_cast<double>(folds[f].test.size());
+        CHECK(p.accuracy * rows == doctest::Approx(std::round(p.accuracy * rows)).epsilon(1e-15));
+      }
     }
   }
 }
