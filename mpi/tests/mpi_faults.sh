@@ -111,6 +111,32 @@ if [[ -n $command ]]; then
   expect different_weights 2 "--sample-weights w\.txt: the ranks see different files \(row 2 weighs 1 on rank 0, 3 on rank 1\)" \
     "" "$mpiexec" -n 1 sh -c "cd '$apart/a' && exec '$command' train --format csv --train d.csv --sample-weights w.txt" \
     : -n 1 sh -c "cd '$apart/b' && exec '$command' train --format csv --train d.csv --sample-weights w.txt"
+  # Three ranks, gzip IDX files: ranks 0 and 1 agree, rank 2 sees another file; every rank is
+  # refused, naming rank 2 (the one that differs) against rank 0.
+  mkdir "$apart/c"
+  idx 4 "$apart/c"
+  gzip -n "$apart/a/i.idx" "$apart/a/l.idx" "$apart/c/i.idx" "$apart/c/l.idx"
+  idx 4 "$apart/a"
+  gzip -n -c "$apart/b/i.idx" >"$apart/b/i.idx.gz"
+  gzip -n -c "$apart/b/l.idx" >"$apart/b/l.idx.gz"
+  gz_sizes() { echo "images $(stat -c %s "$1/i.idx.gz") bytes, labels $(stat -c %s "$1/l.idx.gz") bytes, $2 items of 2 values"; }
+  expect different_gzip_idx_3_ranks 2 "^softmaxkit: i\.idx\.gz and l\.idx\.gz: the ranks see different files \($(gz_sizes "$apart/c" 4) on rank 0, $(gz_sizes "$apart/b" 6) on rank 2\)" \
+    "" "$mpiexec" -n 1 sh -c "cd '$apart/c' && exec '$command' train --format idx --train i.idx.gz --train-labels l.idx.gz" \
+    : -n 1 sh -c "cd '$apart/a' && exec '$command' train --format idx --train i.idx.gz --train-labels l.idx.gz" \
+    : -n 1 sh -c "cd '$apart/b' && exec '$command' train --format idx --train i.idx.gz --train-labels l.idx.gz"
+  # The same three working directories with the same gzip files train.
+  cp "$apart/c/i.idx.gz" "$apart/c/l.idx.gz" "$apart/b/"
+  expect same_gzip_idx_3_ranks 0 '"rows": 4,' "" "$mpiexec" -n 1 sh -c "cd '$apart/c' && exec '$command' train --format idx --train i.idx.gz --train-labels l.idx.gz --json" \
+    : -n 1 sh -c "cd '$apart/a' && exec '$command' train --format idx --train i.idx.gz --train-labels l.idx.gz --json" \
+    : -n 1 sh -c "cd '$apart/b' && exec '$command' train --format idx --train i.idx.gz --train-labels l.idx.gz --json"
+  # Three ranks, a weights file that differs on rank 2 only, in its last row.
+  cp "$work/good.csv" "$apart/c/d.csv"
+  printf '1\n2\n1\n2\n' >"$apart/c/w.txt"
+  printf '1\n2\n1\n2.5\n' >"$apart/b/w.txt"
+  expect different_weights_3_ranks 2 "--sample-weights w\.txt: the ranks see different files \(row 3 weighs 2 on rank 0, 2\.5 on rank 2\)" \
+    "" "$mpiexec" -n 1 sh -c "cd '$apart/c' && exec '$command' train --format csv --train d.csv --sample-weights w.txt" \
+    : -n 1 sh -c "cd '$apart/a' && exec '$command' train --format csv --train d.csv --sample-weights w.txt" \
+    : -n 1 sh -c "cd '$apart/b' && exec '$command' train --format csv --train d.csv --sample-weights w.txt"
   # The same files on both ranks train (so the refusals above are the differences').
   expect same_idx_files 0 '"rows": 6,' "" "$mpiexec" -n 1 sh -c "cd '$apart/b' && exec '$command' train --format idx --train i.idx --train-labels l.idx --json" \
     : -n 1 sh -c "cd '$apart/b' && exec '$command' train --format idx --train i.idx --train-labels l.idx --json"
