@@ -141,3 +141,30 @@ TEST_CASE("csv_label_location names the line and column of every record's label"
           softmaxkit::csv_label_location(path, 0, bad_column);
         }).find("label_column -2") != std::string::npos);
 }
+
+TEST_CASE("label locations past lines longer than one 16 MiB piece of the streamed reader") {
+  // The location is found by the readers' streaming, piece by piece: a line may span pieces.
+  const TempDir dir;
+  const std::size_t long_line = (std::size_t{17} << 20) + 3;
+  const std::string libsvm = "1 1:0.5\n#" + std::string(long_line, 'c') + "\n" +
+                             std::string(long_line, ' ') + "2 2:0.25\n3 1:1\n";
+  for (const bool compressed : {false, true}) {
+    CAPTURE(compressed);
+    const std::string path = dir.write(compressed ? "long.svm.gz" : "long.svm",
+                                       compressed ? softmaxkit::test::gzip(libsvm) : libsvm);
+    CHECK(softmaxkit::libsvm_label_location(path, 0) == path + ":1:1");
+    CHECK(softmaxkit::libsvm_label_location(path, 1) ==
+          path + ":3:" + std::to_string(long_line + 1));
+    CHECK(softmaxkit::libsvm_label_location(path, 2) == path + ":4:1");
+  }
+  // CSV: a header longer than a piece, then a record whose label (the last field) is too.
+  const std::string csv =
+      std::string(long_line, 'h') + ",label\n1,2\n" + std::string(long_line, '7') + ",3\n";
+  softmaxkit::CsvOptions options;
+  options.has_header = true;
+  options.label_column = -1;
+  const std::string path = dir.write("long.csv", csv);
+  CHECK(softmaxkit::csv_label_location(path, 0, options) == path + ":2:3");
+  CHECK(softmaxkit::csv_label_location(path, 1, options) ==
+        path + ":3:" + std::to_string(long_line + 2));
+}
