@@ -236,3 +236,65 @@ TEST_CASE("a save killed before its rename leaves a temporary the next save remo
   softmaxkit::save_model_file(target, small_model());
   CHECK_FALSE(std::filesystem::exists(left));
 }
+
+TEST_CASE("a saved file has the umask's mode when new and keeps the mode of the file it replaces") {
+  // The temporary was made by mkstemp (0600) and set to 0644: every saved model was
+  // world-readable, whatever the umask or the mode of the file it replaced.
+  TempDir dir;
+  auto mode_of = [](const std::string& path) {
+    struct stat info {};
+    REQUIRE(::stat(path.c_str(), &info) == 0);
+    return info.st_mode & 07777;
+  };
+  const mode_t previous = ::umask(077);
+  const std::string private_file = dir.file("private.skm");
+  softmaxkit::save_model_file(private_file, small_model());
+  CHECK(mode_of(private_file) == 0600);
+  ::umask(022);
+  const std::string shared = dir.file("shared.skm");
+  softmaxkit::save_model_file(shared, small_model());
+  CHECK(mode_of(shared) == 0644);
+  // Replacing: the old file's mode, not the umask's.
+  softmaxkit::save_model_file(private_file, small_model());
+  CHECK(mode_of(private_file) == 0600);
+  REQUIRE(::chmod(shared.c_str(), 0640) == 0);
+  softmaxkit::save_model_file(shared, small_model());
+  CHECK(mode_of(shared) == 0640);
+  ::umask(previous);
+}
+
+TEST_CASE("a save into a directory it cannot open to sync leaves the file there untouched") {
+  // The rename came first and the directory's open second: the save failed after replacing the
+  // file (a directory of mode 0333: writable, not readable).
+  TempDir dir;
+  const std::string folder = dir.file("write_only");
+  std::filesystem::create_directory(folder);
+  const std::string target = folder + "/model.skm";
+  softmaxkit::ModelFileContents before = small_model();
+  softmaxkit::save_model_file(target, before);
+  softmaxkit::ModelFileContents after = small_model();
+  after.weights = {7.0, -7.0};
+  const bool root = ::geteuid() == 0;
+  constexpr uid_t kNobody = 65534;  // root ignores permissions: the child drops to nobody
+  if (root) REQUIRE(::chown(folder.c_str(), kNobody, kNobody) == 0);
+  REQUIRE(::chmod(folder.c_str(), 0333) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (root && (::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) ::_exit(3);
+    try {
+      softmaxkit::save_model_file(target, after);
+    } catch (const softmaxkit::Error& error) {
+      ::_exit(contains(error.what(), "cannot open directory") ? 0 : 2);
+    }
+    ::_exit(1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(::chmod(folder.c_str(), 0755) == 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(softmaxkit::load_model_file(target).weights == before.weights);
+  for (const auto& entry : std::filesystem::directory_iterator(folder))
+    CHECK_FALSE(contains(entry.path().filename().string(), ".tmp."));
+}

@@ -1,5 +1,5 @@
-// Atomic file replacement: mkstemp in the target's directory, write, fsync,
-// rename over the target, fsync the directory. See atomic_write.hpp.
+// Atomic file replacement: a new temporary in the target's directory, write, fsync, rename over
+// the target, fsync the directory. See atomic_write.hpp.
 #include "atomic_write.hpp"
 
 #include <fcntl.h>
@@ -7,11 +7,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
-#include <vector>
 
 #include "softmaxkit/error.hpp"
 
@@ -60,17 +62,51 @@ void write_all(const std::string& path, int fd, std::string_view bytes) {
   }
 }
 
-void sync_directory(const std::string& path, const std::string& directory) {
+// An open descriptor, closed when it goes.
+struct Descriptor {
+  int fd;
+  explicit Descriptor(int f) : fd(f) {}
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  ~Descriptor() { ::close(fd); }
+};
+
+Descriptor open_directory(const std::string& path, const std::string& directory) {
   const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) fail(path, "cannot open directory '" + directory + "' to sync it", errno);
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  // Some file systems cannot fsync a directory (EINVAL); the rename is still done.
-  if (rc != 0 && err != EINVAL) fail(path, "fsync of directory '" + directory + "'", err);
+  return Descriptor(fd);
 }
 
-// A temporary's name: ".<file name>.tmp.<pid>.<6 random characters>" (mkostemp).
+// After the rename: an error here is reported, but the file has been replaced by then.
+void sync_directory(const std::string& path, const std::string& directory, int fd) {
+  // Some file systems cannot fsync a directory (EINVAL); the rename is still done.
+  if (::fsync(fd) != 0 && errno != EINVAL)
+    fail(path, "fsync of directory '" + directory + "'", errno);
+}
+
+// Six characters of [0-9A-Za-z], different on every call (a counter mixed with the clock and the
+// process id): a temporary's name "<pid>.XXXXXX", as mkstemp made them.
+std::string random_suffix() {
+  static std::atomic<std::uint64_t> counter{0};
+  std::uint64_t x =
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+      (counter.fetch_add(1) * 0x9E3779B97F4A7C15ull) ^
+      (static_cast<std::uint64_t>(::getpid()) << 32);
+  // splitmix64's finaliser
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  x ^= x >> 31;
+  static constexpr char kAlphabet[] =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string suffix(6, '0');
+  for (char& c : suffix) {
+    c = kAlphabet[x % 62];
+    x /= 62;
+  }
+  return suffix;
+}
+
+// A temporary's name: ".<file name>.tmp.<pid>.<6 random characters>".
 std::string temporary_prefix(const std::string& file_name) {
   return "." + file_name + ".tmp.";
 }
@@ -129,28 +165,41 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   if (directory.empty()) directory = ".";
   // Never replace a device, directory, FIFO, socket or symbolic link by a regular file.
   struct stat existing {};
-  if (::lstat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
+  const bool replacing = ::lstat(path.c_str(), &existing) == 0;
+  if (replacing && !S_ISREG(existing.st_mode)) {
     throw Error("cannot save '" + path + "': it exists and is not a regular file");
   }
   remove_stale_temporaries(directory, file_name);
-  std::string pattern =
-      directory + "/" + temporary_prefix(file_name) + std::to_string(::getpid()) + ".XXXXXX";
-  std::vector<char> name(pattern.begin(), pattern.end());
-  name.push_back('\0');
-  const int fd = ::mkostemp(name.data(), O_CLOEXEC);
-  if (fd < 0) fail(path, "cannot create a temporary file in '" + directory + "'", errno);
-  TemporaryFile temporary(name.data(), fd);
-  if (::fchmod(fd, 0644) != 0) fail(path, "fchmod of '" + temporary.name() + "'", errno);
+  // Created by open(2) with mode 0666, so the umask applies as to any new file (mkstemp's 0600,
+  // then a fixed 0644, made every saved model world-readable whatever the umask or the mode of
+  // the file it replaced).
+  const std::string prefix =
+      directory + "/" + temporary_prefix(file_name) + std::to_string(::getpid()) + ".";
+  int fd = -1;
+  std::string name;
+  for (int attempt = 0; fd < 0; ++attempt) {
+    name = prefix + random_suffix();
+    fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd < 0 && (errno != EEXIST || attempt == 99))
+      fail(path, "cannot create a temporary file in '" + directory + "'", errno);
+  }
+  TemporaryFile temporary(name, fd);
+  // A file replaced keeps its permission bits.
+  if (replacing && ::fchmod(fd, existing.st_mode & 07777) != 0)
+    fail(path, "fchmod of '" + temporary.name() + "'", errno);
   write_all(path, fd, bytes);
   if (::fsync(fd) != 0) fail(path, "fsync of '" + temporary.name() + "'", errno);
   if (const int err = temporary.close(); err != 0) {
     fail(path, "close of '" + temporary.name() + "'", err);
   }
+  // The directory is opened before the rename: when it cannot be (a directory one may write to
+  // but not read), the save fails with the target untouched, not after replacing it.
+  const Descriptor directory_fd = open_directory(path, directory);
   if (::rename(temporary.name().c_str(), path.c_str()) != 0) {
     fail(path, "rename from '" + temporary.name() + "'", errno);
   }
   temporary.mark_renamed();
-  sync_directory(path, directory);
+  sync_directory(path, directory, directory_fd.fd);
 }
 
 }  // namespace softmaxkit::detail

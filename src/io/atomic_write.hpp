@@ -3,7 +3,12 @@
 // Contract: write_file_atomically either leaves `path` holding exactly `bytes`
 // (durably: data and directory entry fsync'ed) or throws softmaxkit::Error
 // naming the path and the failing system call's strerror, leaving any previous
-// file at `path` intact and no temporary file behind.
+// file at `path` intact and no temporary file behind. The one exception: an I/O error of the
+// directory's fsync, after the rename, is reported with `path` holding the new bytes. The
+// directory is opened before the rename, so one that cannot be (write-only) fails first.
+//
+// Mode: a new file gets 0666 less the umask (the temporary is created by open(2)); a file
+// replaced keeps its permission bits.
 //
 // Refused (Error naming the path): a `path` that exists and is not a regular file (a device such
 // as /dev/null, a directory, a FIFO, a socket, a symbolic link); it is never replaced.

@@ -22,8 +22,6 @@ constexpr std::size_t kFixedHeaderBytes = 48;
 constexpr std::size_t kChecksumBytes = 4;
 constexpr std::uint8_t kDtypeFloat32 = 1;
 constexpr std::uint8_t kDtypeFloat64 = 2;
-// Largest model file loaded into memory: 1 GiB.
-constexpr std::size_t kMaxModelFileBytes = std::size_t{1} << 30;
 
 std::uint32_t checksum(std::string_view bytes) {
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -141,29 +139,30 @@ std::string serialize_model(const ModelFileContents& m) {
   return out;
 }
 
-ModelFileContents deserialize_model(std::string_view bytes, const std::string& name) {
-  if (bytes.data() == nullptr && !bytes.empty()) {
-    throw Error(name + ": bytes is null but has " + std::to_string(bytes.size()) + " bytes");
-  }
-  const std::size_t magic_checked = std::min(bytes.size(), sizeof kMagic);
-  if (magic_checked == 0 || std::memcmp(bytes.data(), kMagic, magic_checked) != 0) {
+namespace {
+
+// The checks of the fixed header against the file's total size, from its first bytes alone
+// (`head`: at least min(total, kFixedHeaderBytes) of them): the magic, the minimum length, the
+// version and the dimensions' size against `total`. Returns that size. load_model_file runs
+// them before reading the rest, so a file's own header never makes it read more.
+std::size_t check_header(std::string_view head, std::size_t total, const std::string& name) {
+  const std::size_t magic_checked = std::min(total, sizeof kMagic);
+  if (magic_checked == 0 || std::memcmp(head.data(), kMagic, magic_checked) != 0) {
     throw Error(at(name, 0) + "not a softmaxkit model file (bad magic)");
   }
-  if (bytes.size() < kFixedHeaderBytes + kChecksumBytes) {
-    throw Error(at(name, bytes.size()) + "truncated: " + std::to_string(bytes.size()) +
+  if (total < kFixedHeaderBytes + kChecksumBytes) {
+    throw Error(at(name, total) + "truncated: " + std::to_string(total) +
                 " bytes is shorter than the " + std::to_string(kFixedHeaderBytes + kChecksumBytes) +
                 "-byte minimum");
   }
-  ByteReader in(bytes);
+  ByteReader in(head);
   in.le(8);
   const std::uint64_t version = in.le(4);
   if (version != kVersion) {
     throw Error(at(name, 8) + "unsupported model file version " + std::to_string(version) +
                 " (this library reads version " + std::to_string(kVersion) + ")");
   }
-  const std::uint64_t dtype = in.le(1);
-  const std::uint64_t fit_intercept = in.le(1);
-  const std::uint64_t reserved = in.le(2);
+  in.le(4);  // dtype, fit_intercept, reserved: checked after the checksum
   const std::uint64_t classes = in.le(8);
   const std::uint64_t features = in.le(8);
   // Check the declared sizes against the real length before allocating anything.
@@ -172,15 +171,33 @@ ModelFileContents deserialize_model(std::string_view bytes, const std::string& n
     throw Error(at(name, 16) + "invalid dimensions " + std::to_string(classes) + " classes x " +
                 std::to_string(features) + " features");
   }
-  if (bytes.size() < expected) {
-    throw Error(at(name, bytes.size()) + "truncated: dimensions " + std::to_string(classes) +
-                " x " + std::to_string(features) + " need " + std::to_string(expected) +
-                " bytes, file has " + std::to_string(bytes.size()));
+  if (total < expected) {
+    throw Error(at(name, total) + "truncated: dimensions " + std::to_string(classes) + " x " +
+                std::to_string(features) + " need " + std::to_string(expected) +
+                " bytes, file has " + std::to_string(total));
   }
-  if (bytes.size() > expected) {
-    throw Error(at(name, expected) + std::to_string(bytes.size() - expected) +
+  if (total > expected) {
+    throw Error(at(name, expected) + std::to_string(total - expected) +
                 " trailing bytes after the checksum");
   }
+  return expected;
+}
+
+}  // namespace
+
+ModelFileContents deserialize_model(std::string_view bytes, const std::string& name) {
+  if (bytes.data() == nullptr && !bytes.empty()) {
+    throw Error(name + ": bytes is null but has " + std::to_string(bytes.size()) + " bytes");
+  }
+  const std::size_t expected = check_header(bytes, bytes.size(), name);
+  ByteReader in(bytes);
+  in.le(8);  // the magic and the version, checked
+  in.le(4);
+  const std::uint64_t dtype = in.le(1);
+  const std::uint64_t fit_intercept = in.le(1);
+  const std::uint64_t reserved = in.le(2);
+  const std::uint64_t classes = in.le(8);
+  const std::uint64_t features = in.le(8);
   const std::size_t crc_offset = expected - kChecksumBytes;
   ByteReader crc_in(bytes.substr(crc_offset));
   if (crc_in.le(4) != checksum(bytes.substr(0, crc_offset))) {
@@ -248,7 +265,38 @@ void save_model_file(const std::string& path, const ModelFileContents& contents)
 }
 
 ModelFileContents load_model_file(const std::string& path) {
-  return deserialize_model(detail::read_whole_file(path, kMaxModelFileBytes), path);
+  // The header is checked against the file's size before the rest is read: a large file that is
+  // no model, or whose size disagrees with its dimensions, is refused having read 48 bytes.
+  // A file the header agrees with is as large as the model it holds, so no other limit applies.
+  detail::RegularFile file(path);
+  const std::uint64_t size = file.size();
+  if (size > std::numeric_limits<std::size_t>::max() / 2) {
+    throw Error("cannot read '" + path + "': file size " + std::to_string(size) +
+                " bytes is too large to load");
+  }
+  std::string bytes(static_cast<std::size_t>(std::min<std::uint64_t>(size, kFixedHeaderBytes)),
+                    '\0');
+  auto read_into = [&](std::size_t from) {
+    while (from < bytes.size()) {
+      const std::size_t got = file.read(bytes.data() + from, bytes.size() - from);
+      if (got == 0) {
+        throw Error("cannot read '" + path + "': it ended at byte " + std::to_string(from) +
+                    " of " + std::to_string(size) + " (did it change while it was read?)");
+      }
+      from += got;
+    }
+  };
+  read_into(0);
+  const std::size_t expected = check_header(bytes, static_cast<std::size_t>(size), path);
+  const std::size_t head = bytes.size();
+  bytes.resize(expected);
+  read_into(head);
+  char extra = 0;
+  if (file.read(&extra, 1) != 0) {
+    throw Error("cannot read '" + path + "': it grew beyond its " + std::to_string(size) +
+                " bytes while it was read");
+  }
+  return deserialize_model(bytes, path);
 }
 
 }  // namespace softmaxkit

@@ -36,5 +36,30 @@ limited predict "${wide[@]}" --data "$work/wide.csv" --model "$work/m.skm" --pro
 check "predict --proba within 1.5 GB: $(head -c 300 "$work/err")" \
   test "$(wc -l <"$work/out")" -eq 2
 
+# Model files are checked against their header before they are read whole: a model followed by
+# a gigabyte of zeros (a sparse file), and a gigabyte with no model in it, are refused having
+# read 48 bytes (load read either file whole first, 1 GB, up to a 1 GiB limit: out of memory
+# under this 900 MB limit).
+printf '0,1,2\n1,2,0\n' >"$work/small.csv"
+"$cli" train --format csv --train "$work/small.csv" --model "$work/small.skm" --quiet
+cp "$work/small.skm" "$work/padded.skm"
+truncate -s $(((1 << 30) - 1)) "$work/padded.skm"
+(ulimit -v 900000 && timeout 120 "$cli" predict --format csv --data "$work/small.csv" \
+  --model "$work/padded.skm") \
+  >"$work/out" 2>"$work/err"
+code=$?
+check "a model with a gigabyte of trailing zeros is refused (exit $code): $(head -c 300 "$work/err")" \
+  grep -q "padded.skm: byte offset [0-9]*: [0-9]* trailing bytes after the checksum" "$work/err"
+check "... with exit 2" test "$code" -eq 2
+truncate -s $(((1 << 30) - 1)) "$work/zeros.skm"
+(ulimit -v 900000 && timeout 120 "$cli" predict --format csv --data "$work/small.csv" \
+  --model "$work/zeros.skm") \
+  >"$work/out" 2>"$work/err"
+code=$?
+check "a gigabyte of zeros is refused as no model (exit $code): $(head -c 300 "$work/err")" \
+  grep -q "zeros.skm: byte offset 0: not a softmaxkit model file" "$work/err"
+check "... with exit 2" test "$code" -eq 2
+rm -f "$work/padded.skm" "$work/zeros.skm"
+
 echo "cli_memory_bounds: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

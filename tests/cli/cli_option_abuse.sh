@@ -378,6 +378,33 @@ bad -- "--model '/proc/m.skm': cannot create a file in '/proc'" train "${csv[@]}
   --model /proc/m.skm
 bad -- "--model '/proc/m.skm': cannot create a file in '/proc'" train "${csv[@]}" --C 1,2 \
   --model /proc/m.skm
+# A directory one may write to but not read (mode 0333): the save opens it to sync it, so it
+# failed only after the fit, having replaced the model there already. Refused before the fit
+# now, the model kept. Root reads any directory: as root the command runs as nobody here.
+shared=$(mktemp -d)
+chmod 755 "$shared"
+cp "$work/d.csv" "$shared/d.csv"
+chmod 644 "$shared/d.csv"
+mkdir "$shared/wo"
+cp "$work/m.skm" "$shared/wo/m.skm"
+as_user=()
+if [[ $(id -u) -eq 0 ]]; then
+  chown -R 65534:65534 "$shared/wo"
+  as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+chmod 333 "$shared/wo"
+timeout "$limit" "${as_user[@]}" "$cli" train --format csv --train "$shared/d.csv" \
+  --model "$shared/wo/m.skm" >"$work/out" 2>"$work/err"
+code=$?
+chmod 755 "$shared/wo"
+if [[ $code -ne 2 ]] || ! grep -q "^softmaxkit: --model '$shared/wo/m.skm': cannot open the directory '$shared/wo' to sync it" "$work/err"; then
+  fail "write-only --model directory: exit $code; stderr: $(head -c 300 "$work/err")"
+elif ! cmp -s "$shared/wo/m.skm" "$work/m.skm"; then
+  fail "write-only --model directory: the model there was replaced"
+else
+  passed=$((passed + 1))
+fi
+rm -rf "$shared"
 cp "$work/m.skm" "$work/kept.skm"
 ls -a "$work" | grep -v "^listing_\|^xfsz$" >"$work/listing_before"
 # A model that cannot be written once the fit is done (here a file-size limit of 0) is exit 1,

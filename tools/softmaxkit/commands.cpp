@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,6 +120,14 @@ void check_model_target(const std::string& path, std::initializer_list<const std
   }
   ::close(fd);
   ::unlink(probe.c_str());
+  // The save opens the directory to sync it: one that may be written but not read (mode 0333)
+  // failed only at the save, after the fit.
+  const int directory_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (directory_fd < 0) {
+    throw Error("--model '" + path + "': cannot open the directory '" + directory +
+                "' to sync it after the save: " + std::strerror(errno));
+  }
+  ::close(directory_fd);
 }
 
 // A format's own option given with another format used to be ignored without a word (`--header`
