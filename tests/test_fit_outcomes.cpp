@@ -545,3 +545,37 @@ TEST_CASE("predict and score refuse rows whose probabilities are NaN, naming the
   rows[7] = std::numeric_limits<float>::quiet_NaN();
   check_nan_row_named(model, rows, data.labels, 2);
 }
+
+TEST_CASE(
+    "newton keeps the intercepts, and without a penalty W's columns, at zero sum over classes") {
+  // Adding one value to every class's intercept (or, unpenalised, to every class's weight of a
+  // feature) changes no probability. Float passes left rounding along those directions in the
+  // gradient and Hessian products, and the trust-region subproblem followed them to its boundary:
+  // every intercept moved by 0.577 (radius 1 over three classes), W's column sums reached 0.2.
+  // The other solvers start at zero and stay there; so does the optimum's minimum-norm point.
+  const Blobs data = make_blobs(300, 6, 3, 0.6, 5);
+  std::vector<float> weights(data.rows);
+  std::mt19937 random(11);
+  for (float& w : weights) w = static_cast<float>(random() % 4);
+  for (const double l2 : {0.0, 1e-3}) {
+    for (const double tol : {1e-6, 1e-10}) {
+      CAPTURE(l2);
+      CAPTURE(tol);
+      SoftmaxRegression model(
+          FitOptions{.l2 = l2, .solver = softmaxkit::SolverKind::newton_cg, .tolerance = tol});
+      const softmaxkit::FitReport report = model.fit(data.view(), data.labels, weights);
+      CHECK(report.reason != StopReason::nan);
+      const std::size_t k_count = model.num_classes(), n = model.num_features();
+      double intercept_sum = 0;
+      for (std::size_t k = 0; k < k_count; ++k) intercept_sum += model.intercept()[k];
+      CHECK(std::abs(intercept_sum) < 1e-9);
+      if (l2 == 0) {
+        for (std::size_t j = 0; j < n; ++j) {
+          double column = 0;
+          for (std::size_t k = 0; k < k_count; ++k) column += model.weights()[k * n + j];
+          CHECK(std::abs(column) < 1e-9);
+        }
+      }
+    }
+  }
+}

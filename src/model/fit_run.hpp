@@ -17,6 +17,7 @@
 
 #include "model/early_stopping.hpp"
 #include "model/fit_data.hpp"
+#include "model/redundant_directions.hpp"
 #include "model/softmax_metric.hpp"
 #include "model/training_objective.hpp"
 #include "softmaxkit/model.hpp"
@@ -122,6 +123,15 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
   outcome.parameters.resize(objective.size(), 0.0);
 
   Objective solver_objective = objective.as_objective();
+  SolverOptions solver = solver_options(options, classes, features);
+  // Newton-CG only (the other solvers' iterates stay off those directions;
+  // model/redundant_directions.hpp).
+  const bool remove_redundant = solver.kind == SolverKind::newton_cg;
+  const bool weights_redundant = lambda == 0 && options.l1 == 0;
+  auto remove = [&](std::span<double> v) {
+    if (remove_redundant)
+      remove_redundant_directions(v, classes, features, options.fit_intercept, weights_redundant);
+  };
   // OWL-QN's penalty on W (solver_options' l1 range); inactive without L1, where its
   // pseudo-gradient norm is norm2.
   const solvers_detail::L1Penalty penalty{options.l1, 0, classes * features};
@@ -131,11 +141,13 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
                                         std::span<double> hv) {
     ++hessian_products;
     objective.hessian_vector(point, v, hv);
+    remove(hv);
   };
   solver_objective.value_and_gradient = [&](std::span<const double> point,
                                             std::span<double> gradient) {
     ++value_evaluations;
     const double value = objective.value_and_gradient(point, gradient);
+    remove(gradient);
     // The norm the solver's rule tests, so that a warm fit given it as reference_gradient_norm
     // stops where a cold one does: with L1 the pseudo-gradient's (the smooth gradient's was
     // reported, 5e-7 where the rule's was 2.4), else the scaled norm2 (a plain sum of squares
@@ -147,7 +159,6 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
 
   EarlyStopping<T> early_stopping(data.validation, classes, features, options.fit_intercept,
                                   options.patience);
-  SolverOptions solver = solver_options(options, classes, features);
   std::shared_ptr<SoftmaxMetric<T>> metric;
   auto passes_so_far = [&] {
     return value_evaluations + hessian_products + (metric ? metric->pass_equivalents() : 0.0);
