@@ -255,10 +255,13 @@ def _naming_class_weight(error, sample_weight, class_weight):
 
 def _row_weights(owner, X, y, classes, y_index, sample_weight, class_weight):
     """sample_weight times class_weight's factor for each row's class, C-contiguous in X's
-    dtype, or None (every row weighs 1). 'balanced' counts the rows of y, as scikit-learn does."""
+    dtype, or None (every row weighs 1). 'balanced' counts the rows of y, as scikit-learn does.
+    Checked in float64 first: on float32 X a weight beyond float32's range read as
+    "Input sample_weight contains infinity", and weights all below its smallest as "all weights
+    are zero", values the caller never gave."""
     if sample_weight is None and class_weight is None:
         return None
-    weights = _check_sample_weight(sample_weight, X, dtype=X.dtype, copy=True)
+    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, copy=True)
     # Named here: scikit-learn checks no finiteness for a scalar sample_weight, and a NaN class
     # weight made every later message wrong ("the sample weights leave only one class", or a
     # sample weight the caller never gave "times its class weight is nan; use smaller weights").
@@ -266,27 +269,49 @@ def _row_weights(owner, X, y, classes, y_index, sample_weight, class_weight):
     if bad.size:
         raise ValueError(f"{owner}: sample_weight[{int(bad[0])}] is {weights[bad[0]]!r} "
                          "(must be finite and >= 0)")
+    what = "sample_weight[{}]"
     if class_weight is not None:
         per_class = compute_class_weight(class_weight, classes=classes, y=y)
         bad = np.flatnonzero(~(np.isfinite(per_class) & (per_class >= 0)))
         if bad.size:
             raise ValueError(f"{owner}: class_weight for class {classes[bad[0]]!r} is "
                              f"{per_class[bad[0]]!r} (must be finite and >= 0)")
-        weights = (weights * per_class[y_index]).astype(X.dtype, copy=False)
+        with np.errstate(over="ignore"):
+            weights = weights * per_class[y_index]
+        what = "sample_weight[{}] times its class weight"
         overflow = np.flatnonzero(~np.isfinite(weights))
         if overflow.size:
-            # Finite sample weights times finite class weights beyond the dtype's range: the
-            # core named it "sample_weight[i] is inf", a value the caller never gave.
             raise ValueError(
-                f"{owner}: sample_weight[{int(overflow[0])}] times its class "
-                f"weight is {weights[overflow[0]]!r} in {X.dtype}; use smaller weights")
+                f"{owner}: {what.format(int(overflow[0]))} is {weights[overflow[0]]!r} in "
+                "float64; use smaller weights")
     negative = np.flatnonzero(weights < 0)
     if negative.size:
         # Named before any per-class or per-fold check, which would otherwise call the class's
         # rows weightless (SoftmaxRegressionCV said "has sample weight 0" for a weight of -1).
         row = int(negative[0])
-        what = f"sample_weight[{row}]" + ("" if class_weight is None else " times its class weight")
-        raise ValueError(f"{owner}: {what} is {weights[row]!r} (must be finite and >= 0)")
+        raise ValueError(f"{owner}: {what.format(row)} is {weights[row]!r} "
+                         "(must be finite and >= 0)")
+    if X.dtype != np.float64:
+        # The core takes the weights in X's dtype.
+        info = np.finfo(X.dtype)
+        beyond = np.flatnonzero(weights > info.max)
+        if beyond.size:
+            # The core named it "sample_weight[i] is inf", a value the caller never gave.
+            row = int(beyond[0])
+            raise ValueError(
+                f"{owner}: {what.format(row)} is {weights[row]!r}, beyond {X.dtype}'s range "
+                f"(the weights take X's dtype, {X.dtype}); use smaller weights (with C larger "
+                "by the same factor, the same problem) or float64 X")
+        narrow = weights.astype(X.dtype)
+        positive = weights > 0
+        if np.any(positive) and not np.any(narrow[positive] > 0):
+            row = int(np.flatnonzero(positive)[0])
+            raise ValueError(
+                f"{owner}: {what.format(row)} is {weights[row]!r}, and every positive weight "
+                f"rounds to 0 in {X.dtype} (the weights take X's dtype; its smallest is "
+                f"{info.smallest_subnormal!r}); use larger weights (with C smaller by the same "
+                "factor, the same problem) or float64 X")
+        weights = narrow
     return np.ascontiguousarray(weights, dtype=X.dtype)
 
 

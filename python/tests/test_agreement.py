@@ -226,7 +226,10 @@ def test_newton_at_a_tolerance_below_its_rounding_floor_ends_no_progress(C):
     assert reference.fit_report_.reason == "converged"
     ours = objective(model._core.weights, model._core.intercept, X, y, C, weights)
     best = objective(reference._core.weights, reference._core.intercept, X, y, C, weights)
-    assert ours == pytest.approx(best, rel=1e-13)
+    # At the optimum to rounding: no higher than a fit converged at tol 1e-10 (which may stop a
+    # few 1e-13 above it, as at C = 10 since newton leaves out the redundant directions).
+    assert ours <= best * (1 + 1e-13)
+    assert ours == pytest.approx(best, rel=1e-11)
 
 
 @pytest.mark.parametrize("C, form", [(1.0, "csr"), (10.0, "csr"), (1.0, "csr weighted"),

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 import softmaxkit
@@ -329,3 +330,28 @@ def test_warm_start_with_the_same_string_classes_continues():
         before = warm.coef_.copy()
         warm.fit(X, labels)
     np.testing.assert_array_equal(warm.coef_, before)  # max_iter 0 from the previous point
+
+
+def test_float32_weights_beyond_float32_are_named_as_given():
+    # On float32 X the weights were cast to float32 before any check: 1e39 read as
+    # "Input sample_weight contains infinity", 1e-46 everywhere as "all weights are zero".
+    X, y = problem()
+    X32 = X.astype(np.float32)
+    for estimator in (SoftmaxRegression(), SoftmaxRegressionCV(Cs=2, cv=2)):
+        name = type(estimator).__name__
+        with pytest.raises(ValueError, match=rf"^{name}: sample_weight\[0\] is 1e\+39, beyond "
+                                             r"float32's range"):
+            clone(estimator).fit(X32, y, sample_weight=np.full(len(y), 1e39))
+        with pytest.raises(ValueError, match=rf"^{name}: sample_weight\[0\] is 1e-46, and every "
+                                             r"positive weight rounds to 0 in float32"):
+            clone(estimator).fit(X32, y, sample_weight=np.full(len(y), 1e-46))
+    # The same weights fit float64 X, and scaled into float32's range by a power of two (C the
+    # other way: the same problem) they fit float32 X to that model within float32's rounding.
+    weights = np.full(len(y), 2.0 ** 130)
+    wide = SoftmaxRegression(C=2.0 ** -130).fit(X, y, sample_weight=weights)
+    narrow = SoftmaxRegression(C=1.0).fit(X32, y, sample_weight=weights / 2.0 ** 130)
+    np.testing.assert_allclose(narrow.coef_, wide.coef_, rtol=1e-3, atol=1e-4)
+    # A weight within float32 keeps its value: one row of 1e30 among ones fits.
+    heavy = np.ones(len(y))
+    heavy[3] = 1e30
+    SoftmaxRegression().fit(X32, y, sample_weight=heavy)
