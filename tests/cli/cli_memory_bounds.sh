@@ -42,23 +42,20 @@ check "predict --proba within 1.5 GB: $(head -c 300 "$work/err")" \
 # under this 900 MB limit).
 printf '0,1,2\n1,2,0\n' >"$work/small.csv"
 "$cli" train --format csv --train "$work/small.csv" --model "$work/small.skm" --quiet
+refused_model() {  # refused_model FILE WHAT PATTERN: predict with FILE as the model, exit 2
+  (ulimit -v 900000 && timeout 120 "$cli" predict --format csv --data "$work/small.csv" \
+    --model "$1") >"$work/out" 2>"$work/err"
+  local code=$?
+  check "$2 is refused (exit $code): $(head -c 300 "$work/err")" grep -q "$3" "$work/err"
+  check "... with exit 2" test "$code" -eq 2
+}
 cp "$work/small.skm" "$work/padded.skm"
 truncate -s $(((1 << 30) - 1)) "$work/padded.skm"
-(ulimit -v 900000 && timeout 120 "$cli" predict --format csv --data "$work/small.csv" \
-  --model "$work/padded.skm") \
-  >"$work/out" 2>"$work/err"
-code=$?
-check "a model with a gigabyte of trailing zeros is refused (exit $code): $(head -c 300 "$work/err")" \
-  grep -q "padded.skm: byte offset [0-9]*: [0-9]* trailing bytes after the checksum" "$work/err"
-check "... with exit 2" test "$code" -eq 2
+refused_model "$work/padded.skm" "a model with a gigabyte of trailing zeros" \
+  "padded.skm: byte offset [0-9]*: [0-9]* trailing bytes after the checksum"
 truncate -s $(((1 << 30) - 1)) "$work/zeros.skm"
-(ulimit -v 900000 && timeout 120 "$cli" predict --format csv --data "$work/small.csv" \
-  --model "$work/zeros.skm") \
-  >"$work/out" 2>"$work/err"
-code=$?
-check "a gigabyte of zeros is refused as no model (exit $code): $(head -c 300 "$work/err")" \
-  grep -q "zeros.skm: byte offset 0: not a softmaxkit model file" "$work/err"
-check "... with exit 2" test "$code" -eq 2
+refused_model "$work/zeros.skm" "a gigabyte of zeros" \
+  "zeros.skm: byte offset 0: not a softmaxkit model file"
 rm -f "$work/padded.skm" "$work/zeros.skm"
 
 echo "cli_memory_bounds: $passed passed, $failed failed"
