@@ -225,6 +225,12 @@ def _model_lock(estimator):
         return lock
 
 
+def _native_path(path):
+    """The path as the file system's bytes: a str from os.listdir or pathlib holds a name that is
+    not UTF-8 as surrogate escapes, which the core's std::string refused with a TypeError."""
+    return os.fsencode(os.fspath(path))
+
+
 def _core_to_bytes(core):
     # The model file is the one complete, bit-exact serialisation the C++ API offers.
     with tempfile.TemporaryDirectory(prefix="softmaxkit-") as directory:
@@ -756,7 +762,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                     "SoftmaxRegression.save: model files store int32 class labels, but this "
                     f"model's classes are {self.classes_!r}"
                 )
-            self._core.save(os.fspath(path))
+            self._core.save(_native_path(path))
 
     def __getstate__(self):
         # The attributes and the model file from one fit: the copy of __dict__ used to be taken
@@ -782,7 +788,7 @@ def load(path):
     Returns a fitted SoftmaxRegression (fit_intercept and penalty from the file, other
     parameters at their defaults; fit_report_ is None). Saving it again writes the same bytes.
     """
-    core = _core.Model.load(os.fspath(path))
+    core = _core.Model.load(_native_path(path))
     if core.l1 > 0:
         penalty = "l1"
     elif core.effective_l2 > 0:

@@ -502,7 +502,14 @@ PYBIND11_MODULE(_core, module) {
     try {
       if (pointer) std::rethrow_exception(pointer);
     } catch (const smk::Error& error) {
-      PyErr_SetString(PyExc_ValueError, error.what());
+      // Bytes that are not UTF-8 (a file name's, say) come back as surrogate escapes, as
+      // os.fsdecode gives them: PyErr_SetString decodes strictly and raised a UnicodeDecodeError.
+      const std::string_view what = error.what();
+      PyObject* message = PyUnicode_DecodeUTF8(what.data(), static_cast<Py_ssize_t>(what.size()),
+                                               "surrogateescape");
+      if (message == nullptr) return;  // that error is set instead
+      PyErr_SetObject(PyExc_ValueError, message);
+      Py_DECREF(message);
     }
   });
 

@@ -355,3 +355,18 @@ def test_float32_weights_beyond_float32_are_named_as_given():
     heavy = np.ones(len(y))
     heavy[3] = 1e30
     SoftmaxRegression().fit(X32, y, sample_weight=heavy)
+
+
+def test_file_names_that_are_not_utf8_save_load_and_appear_in_errors(tmp_path):
+    # os.listdir and pathlib give such names as surrogate escapes, which the core's std::string
+    # refused with a TypeError; an error naming such a file was a UnicodeDecodeError.
+    X, y = problem()
+    model = SoftmaxRegression().fit(X, y)
+    name = tmp_path / os.fsdecode(b"model\xff\xfe.skm")
+    model.save(name)
+    assert os.listdir(tmp_path) == [os.fsdecode(b"model\xff\xfe.skm")]
+    assert softmaxkit.load(name).predict_proba(X).tobytes() == model.predict_proba(X).tobytes()
+    assert softmaxkit.load(str(name)).coef_.tobytes() == model.coef_.tobytes()
+    absent = os.fsdecode(b"absent\xff.skm")
+    with pytest.raises(ValueError, match="absent\udcff.skm': No such file"):
+        softmaxkit.load(tmp_path / absent)

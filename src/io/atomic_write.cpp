@@ -62,6 +62,8 @@ void write_all(const std::string& path, int fd, std::string_view bytes) {
   }
 }
 
+constexpr char kSuffixAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
 // An open descriptor, closed when it goes.
 struct Descriptor {
   int fd;
@@ -96,11 +98,9 @@ std::string random_suffix() {
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   x ^= x >> 31;
-  static constexpr char kAlphabet[] =
-      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   std::string suffix(6, '0');
   for (char& c : suffix) {
-    c = kAlphabet[x % 62];
+    c = kSuffixAlphabet[x % 62];
     x /= 62;
   }
   return suffix;
@@ -135,11 +135,15 @@ void remove_stale_temporaries_or_throw(const std::string& directory, const std::
   for (const auto& entry : entries) {
     const std::string name = entry.path().filename().string();
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    // "<pid>.XXXXXX": digits, a dot, exactly six characters.
+    // "<pid>.XXXXXX" as random_suffix writes them: a pid (1 to 7 digits, pid_max being at most
+    // 2^22, no leading zero), a dot, six characters of [0-9A-Za-z]; nothing else is ours.
     const std::string rest = name.substr(prefix.size());
     const std::size_t dot = rest.find('.');
-    if (dot == 0 || dot == std::string::npos || rest.size() - dot - 1 != 6 || dot > 9) continue;
+    if (dot == 0 || dot == std::string::npos || dot > 7 || rest[0] == '0' ||
+        rest.size() - dot - 1 != 6)
+      continue;
     if (rest.find_first_not_of("0123456789") != dot) continue;
+    if (rest.find_first_not_of(kSuffixAlphabet, dot + 1) != std::string::npos) continue;
     const pid_t pid = static_cast<pid_t>(std::stol(rest.substr(0, dot)));
     struct stat info {};
     if (::lstat(entry.path().c_str(), &info) != 0 || !S_ISREG(info.st_mode) ||
@@ -170,22 +174,27 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
     throw Error("cannot save '" + path + "': it exists and is not a regular file");
   }
   remove_stale_temporaries(directory, file_name);
-  // Created by open(2) with mode 0666, so the umask applies as to any new file (mkstemp's 0600,
-  // then a fixed 0644, made every saved model world-readable whatever the umask or the mode of
-  // the file it replaced).
+  // Created by open(2), so the umask applies as to any new file (mkstemp's 0600, then a fixed
+  // 0644, made every saved model world-readable whatever the umask or the mode of the file it
+  // replaced). Replacing, it starts with no more than the old file's read and write bits, and
+  // gets them exactly below: created 0666 first, another user could open it between the open and
+  // the fchmod and read (or, under a loose umask, write) the model that replaces a private file.
+  const mode_t permissions = replacing ? existing.st_mode & 0777 : 0666;
   const std::string prefix =
       directory + "/" + temporary_prefix(file_name) + std::to_string(::getpid()) + ".";
   int fd = -1;
   std::string name;
   for (int attempt = 0; fd < 0; ++attempt) {
     name = prefix + random_suffix();
-    fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+    fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                permissions & 0666);
     if (fd < 0 && (errno != EEXIST || attempt == 99))
       fail(path, "cannot create a temporary file in '" + directory + "'", errno);
   }
   TemporaryFile temporary(name, fd);
-  // A file replaced keeps its permission bits.
-  if (replacing && ::fchmod(fd, existing.st_mode & 07777) != 0)
+  // A file replaced keeps its permission bits (read, write and execute for the owner, the group
+  // and others; not setuid, setgid or sticky, which would pass to this process's user).
+  if (replacing && ::fchmod(fd, permissions) != 0)
     fail(path, "fchmod of '" + temporary.name() + "'", errno);
   write_all(path, fd, bytes);
   if (::fsync(fd) != 0) fail(path, "fsync of '" + temporary.name() + "'", errno);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
 
 #include "atomic_write.hpp"
 #include "file_io.hpp"
@@ -280,8 +281,9 @@ ModelFileContents load_model_file(const std::string& path) {
     while (from < bytes.size()) {
       const std::size_t got = file.read(bytes.data() + from, bytes.size() - from);
       if (got == 0) {
-        throw Error("cannot read '" + path + "': it ended at byte " + std::to_string(from) +
-                    " of " + std::to_string(size) + " (did it change while it was read?)");
+        throw Error(at(path, from) + "truncated: the file ended there, of the " +
+                    std::to_string(size) + " bytes it had when opened (did it change while " +
+                    "it was read?)");
       }
       from += got;
     }
@@ -289,14 +291,20 @@ ModelFileContents load_model_file(const std::string& path) {
   read_into(0);
   const std::size_t expected = check_header(bytes, static_cast<std::size_t>(size), path);
   const std::size_t head = bytes.size();
-  bytes.resize(expected);
-  read_into(head);
-  char extra = 0;
-  if (file.read(&extra, 1) != 0) {
-    throw Error("cannot read '" + path + "': it grew beyond its " + std::to_string(size) +
-                " bytes while it was read");
+  try {
+    bytes.resize(expected);
+    read_into(head);
+    char extra = 0;
+    if (file.read(&extra, 1) != 0) {
+      throw Error(at(path, size) + "the file grew beyond the " + std::to_string(size) +
+                  " bytes it had when opened (did it change while it was read?)");
+    }
+    return deserialize_model(bytes, path);
+  } catch (const std::bad_alloc&) {
+    // A header that agrees with the file's (apparent) size: a sparse file can claim any size.
+    throw Error("cannot load '" + path + "': its model of " + std::to_string(expected) +
+                " bytes (twice that while it is read) does not fit in memory");
   }
-  return deserialize_model(bytes, path);
 }
 
 }  // namespace softmaxkit
