@@ -40,7 +40,8 @@ struct ModelFileContents {
 // Writes atomically: a temporary file in the same directory is written,
 // fsync'ed and renamed over `path`; on failure `path` is left untouched (but for an I/O error of
 // the directory's fsync after the rename, reported with the new file in place). A new file has
-// mode 0666 less the umask; a replaced one keeps its permission bits. Under a file-size limit
+// mode 0666 less the umask; a replaced one keeps its rwx bits (not setuid, setgid or sticky),
+// and its temporary never has more than those read and write bits. Under a file-size limit
 // the process should ignore SIGXFSZ, whose default action kills it mid-save.
 void save_model_file(const std::string& path, const ModelFileContents& contents);
 // Reads the 48-byte header first and refuses a file whose size disagrees with it before reading

@@ -8,7 +8,10 @@
 // directory is opened before the rename, so one that cannot be (write-only) fails first.
 //
 // Mode: a new file gets 0666 less the umask (the temporary is created by open(2)); a file
-// replaced keeps its permission bits.
+// replaced keeps its rwx bits (not setuid, setgid or sticky), and its temporary is created with
+// no more than its read and write bits, so no other user can open it before the fchmod.
+// Temporaries' names: "<pid>.XXXXXX" after the prefix, a pid of 1 to 7 digits without a leading
+// zero and six characters of [0-9A-Za-z]; the stale cleanup takes no other name.
 //
 // Refused (Error naming the path): a `path` that exists and is not a regular file (a device such
 // as /dev/null, a directory, a FIFO, a socket, a symbolic link); it is never replaced.
