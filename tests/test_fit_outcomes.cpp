@@ -579,3 +579,33 @@ TEST_CASE(
     }
   }
 }
+
+TEST_CASE("the structured solver keeps zero sums over classes at penalties far below the data's") {
+  // A lambda 1e-33 of G's scale was used as the metric's ridge: its inverse amplified the
+  // rounding along the all-classes directions by 1 / lambda, and iris at C = 1e28 ended with
+  // its intercepts summing to -51 (3.0 at 1e30), the probabilities unchanged. Below 1e-10 of
+  // G's mean diagonal the metric now takes the no-penalty ridge and centres those directions.
+  const Blobs data = make_blobs(300, 6, 3, 0.6, 5);
+  const std::vector<double> wide = data.widened();
+  SoftmaxRegression reference(
+      FitOptions{.l2 = 0, .solver = softmaxkit::SolverKind::newton_cg, .tolerance = 1e-12});
+  reference.fit(data.view(wide), data.labels);
+  for (const double C : {1e12, 1e20, 1e28, 1e36}) {
+    CAPTURE(C);
+    SoftmaxRegression model(FitOptions{.C = C, .tolerance = 1e-8});
+    const softmaxkit::FitReport report = model.fit(data.view(wide), data.labels);
+    CHECK(report.reason == StopReason::converged);
+    const std::size_t k_count = model.num_classes(), n = model.num_features();
+    double intercept_sum = 0;
+    for (std::size_t k = 0; k < k_count; ++k) intercept_sum += model.intercept()[k];
+    CHECK(std::abs(intercept_sum) < 1e-8);
+    for (std::size_t j = 0; j < n; ++j) {
+      double column = 0;
+      for (std::size_t k = 0; k < k_count; ++k) column += model.weights()[k * n + j];
+      CHECK(std::abs(column) < 1e-8);
+    }
+    // The unpenalised optimum, which such a lambda cannot move by more than rounding.
+    for (std::size_t i = 0; i < k_count * n; ++i)
+      CHECK(model.weights()[i] == doctest::Approx(reference.weights()[i]).epsilon(1e-5));
+  }
+}

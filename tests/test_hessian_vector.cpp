@@ -2,6 +2,8 @@
 // with and without intercept, weights, soft targets and l2, on every ISA and both paths.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstdint>
 #include <random>
 #include <vector>
 
@@ -72,6 +74,42 @@ TEST_CASE("hessian-vector product: matches central differences of the gradient")
           analytic.resize(numeric.size(), 0.0);  // the intercept gradient is identically 0
         }
         CHECK(relative_error(analytic, numeric) <= 1e-6);
+      }
+    }
+  }
+}
+
+TEST_CASE("hessian-vector product: confident rows keep every entry (no cancellation in u - p.u)") {
+  // One row, one feature of 1, no intercept, W = (g/2, -g/2): p = (1 - e, e) with e = 1/(1+exp(g))
+  // and H v for v = (1, 0) is (p1 p2, -p1 p2). Formed as p o (u - p.u), the first entry cancelled
+  // to 0 once p1 rounded to 1 (g = 40: 4.2e-18 came out 0 in float and double, every ISA).
+  // Against long double, both precisions, every ISA and path, gaps up to 80 (e about 1.8e-35).
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (ProductPath path : {ProductPath::blas, ProductPath::small_k}) {
+      for (const double gap : {10.0, 40.0, 80.0}) {
+        CAPTURE(gap);
+        const long double e = 1.0L / (1.0L + std::exp(static_cast<long double>(gap)));
+        const long double exact = (1.0L - e) * e;
+        auto check = [&](auto zero, double tolerance) {
+          using T = decltype(zero);
+          const std::vector<T> x = {T(1)};
+          const std::vector<std::int32_t> y = {0};
+          softmaxkit::RegressionProblem<T> problem;
+          problem.features = softmaxkit::MatrixView<const T>(x.data(), 1, 1);
+          problem.labels = y;
+          problem.num_classes = 2;
+          problem.fit_intercept = false;
+          softmaxkit::LossGradientOptions options;
+          options.path = path;
+          LossGradient<T> objective(problem, options);
+          const std::vector<T> weights = {T(gap / 2), T(-gap / 2)}, direction = {T(1), T(0)};
+          std::vector<T> product(2), none;
+          objective.hessian_vector(weights, none, direction, none, product, none);
+          CHECK(std::abs((static_cast<long double>(product[0]) - exact) / exact) <= tolerance);
+          CHECK(std::abs((static_cast<long double>(product[1]) + exact) / exact) <= tolerance);
+        };
+        check(0.0, 1e-14);
+        check(0.0f, 1e-5);
       }
     }
   }

@@ -113,9 +113,11 @@ struct ChunkShare {
 // Accuracy: products in T (fused multiply-add where the ISA has it), each row's cross-entropy
 // and the loss sum in double; against a plain double-precision reference the tests see relative
 // errors below 1e-5 (float) and 1e-12 (double) on their data. That is an observation, not a
-// bound: the Hessian-vector product, p o (u - p.u), cancels where p is nearly one-hot, and in
-// float an audit measured 3.8e-4 (max-abs relative; K = 200, features of scale 100, sample
-// weights from 1e-30 to 1e30; double 2.9e-13). The bounds are the kernels' (kernels.hpp).
+// bound. The Hessian-vector product's u - p.u is formed as (u - u_m) + sum over j != m of
+// p_j (u_m - u_j), m the most probable class, so a nearly one-hot p does not cancel it (until
+// 2026-12-07 it was u - p.u: logits +-20, K = 2, gave 0 for 4.2e-18 in float and double, and an
+// audit measured 3.8e-4 max-abs relative in float on K = 200); products of X with V still round
+// in T. The bounds are the kernels' (kernels.hpp).
 // Results depend on the ISA, the path and
 // block_rows, never on the thread count. The BLAS path runs OpenBLAS single-threaded inside its
 // TBB tasks whatever openblas_set_num_threads or OPENBLAS_NUM_THREADS say (so neither changes a

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -105,8 +106,17 @@ KroneckerPreconditioner::KroneckerPreconditioner(std::size_t classes, std::size_
   // overflow test and ended line_search_failed at the start, the whitened subspace's squares
   // overflowing): a metric's curvature of 1e-10 of G's scale where the objective has less changes
   // only the steps along directions G does not see, on which the gradient is lambda W.
+  // And a lambda below 1e-10 of every column's scale (G's smallest positive diagonal entry, the
+  // intercept's 1 included): as a ridge its inverse amplified the rounding along the all-classes
+  // directions by 1 / lambda, and iris at C = 1e28 (lambda 7e-31) ended with its intercepts
+  // summing to -51, at 1e30 to 3.0 (the same probabilities). Its curvature is below the float
+  // gradient's rounding in every column, so it is no penalty to the metric.
+  double smallest = std::numeric_limits<double>::infinity();
+  for (double value : gram_->diagonal)
+    if (value > 0) smallest = std::min(smallest, value);
   double ridge = l2;
-  if (!(ridge > 0) || !(largest / ridge <= 1e150) || !std::isfinite(1 / std::sqrt(ridge))) {
+  if (!(ridge > 0) || !(largest / ridge <= 1e150) || !std::isfinite(1 / std::sqrt(ridge)) ||
+      (std::isfinite(smallest) && ridge < 1e-10 * smallest)) {
     ridge = gram_->mean_diagonal > 0 ? 1e-10 * gram_->mean_diagonal : 1e-10;
     // No penalty: every all-classes direction 1 (x) v of W is flat in the objective (softmax is
     // unchanged when all classes' logits move together) and had curvature `ridge` in M, so the

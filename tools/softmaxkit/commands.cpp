@@ -159,6 +159,7 @@ void add_data_source_options(CLI::App* command, DataArguments& arguments) {
            ->check(CLI::IsMember({"idx", "csv", "libsvm"})));
   once(command->add_option("--data", arguments.data.path, "data file")->required());
   once(command->add_option("--data-labels", arguments.data.labels_path, "idx: labels file"));
+  arguments.data.labels_option = "--data-labels";
   once(command->add_flag("--no-scale", arguments.no_scale, "idx: keep raw uint8 values"));
   once(command->add_flag("--header", arguments.data.header, "csv: skip a header line"));
   // Checked as train checks them: CLI11 read an empty value as 0.
@@ -329,6 +330,8 @@ CLI::App* add_train_command(CLI::App& app, TrainArguments& a) {
            ->check(CLI::IsMember({"idx", "csv", "libsvm"})));
   once(c->add_option("--train", a.train.path, "training data")->required());
   once(c->add_option("--train-labels", a.train.labels_path, "idx: training labels"));
+  a.train.labels_option = "--train-labels";
+  a.test.labels_option = "--test-labels";
   CLI::Option* test = once(c->add_option("--test", a.test.path, "test data"));
   once(c->add_option("--test-labels", a.test.labels_path, "idx: test labels")->needs(test));
   CLI::Option* l2 = once(c->add_option("--l2", a.l2, "L2 strength lambda")->check(non_negative));

@@ -22,6 +22,7 @@ struct DataSource {
   bool csv_labels = true;        // csv: false for predict --no-labels (every field a feature)
   bool header = false;           // csv
   std::size_t num_features = 0;  // libsvm: 0 infers
+  std::string labels_option;     // idx: the option naming labels_path, for messages
 };
 
 // Exactly one of dense and sparse is set.

@@ -40,7 +40,13 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
+    // --version: CLI11 writes it with std::endl, whose flush failed before finish_output could
+    // see errno, so a full or closed standard output was reported without its cause.
+    if (error.get_name() == "CallForVersion") {
+      std::printf("%s\n", error.what());
+      return 0;
+    }
+    if (error.get_exit_code() == 0) return app.exit(error);  // --help
     softmaxkit::cli::print_error(error.what());
     return softmaxkit::cli::kExitBadInput;
   }
