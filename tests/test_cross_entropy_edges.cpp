@@ -93,6 +93,44 @@ TEST_CASE("cross_entropy: a row of only -inf has loss +inf and gradient -a, hard
   }
 }
 
+TEST_CASE("cross_entropy: all -inf rows' zero gradients are -0 (-s a) on every path and ISA") {
+  // 40 rows fill the small-K batches (AVX-512 float, K <= 16) as well as the row path: there
+  // xsimd's unary minus (0 - x on AVX-512) made -a * s +0 where the header's -s a is -0.
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    for (std::size_t cols : {3, 16, 20}) {
+      CAPTURE(cols);
+      const std::size_t rows = 40;
+      Matrix<float> z(rows, cols), q(rows, cols), g(rows, cols);
+      std::vector<std::int32_t> labels(rows);
+      for (std::size_t i = 0; i < rows; ++i) {
+        labels[i] = static_cast<std::int32_t>(i % cols);
+        for (std::size_t k = 0; k < cols; ++k) {
+          z(i, k) = -std::numeric_limits<float>::infinity();
+          q(i, k) = k == i % cols ? 1.0f : 0.0f;
+        }
+      }
+      CrossEntropyOptions<float> options;
+      options.reduction = Reduction::none;
+      std::vector<float> losses(rows);
+      for (const bool soft : {false, true}) {
+        CAPTURE(soft);
+        if (soft) {
+          softmaxkit::cross_entropy(z.const_view(), q.const_view(), options, g.view(), losses);
+        } else {
+          softmaxkit::cross_entropy(z.const_view(), labels, options, g.view(), losses);
+        }
+        for (std::size_t i = 0; i < rows; ++i) {
+          CHECK(losses[i] == std::numeric_limits<float>::infinity());
+          for (std::size_t k = 0; k < cols; ++k) {
+            CHECK(g(i, k) == (k == i % cols ? -1.0f : 0.0f));
+            CHECK(std::signbit(g(i, k)));
+          }
+        }
+      }
+    }
+  }
+}
+
 namespace {
 
 // Logits (max, -max, 0, ..., 0): smoothing eps on label 0 gives loss eps * max exactly (the

@@ -5,7 +5,9 @@
 // form and a `_parallel` form that splits the rows into fixed blocks (their size depends on the
 // row length only) run with TBB in the calling thread's arena (limit threads with
 // tbb::task_arena). The two forms give bitwise identical results for any number of threads.
-// Accuracy: the bounds below (every ISA, float and double, any finite logits), checked by
+// Accuracy: the bounds below (every ISA, float and double, any finite logits whose exact result
+// is within T's range: log_softmax of the row [-FLT_MAX, FLT_MAX] is -6.8e38 exactly, -inf in
+// float), checked by
 // tests/test_randomized_rows.cpp against long double; how each kernel gets there is in
 // kernels/simd/<kernel>.hpp.
 #pragma once
@@ -86,7 +88,8 @@ void logsumexp_rows_parallel(MatrixView<const double> logits, std::span<double> 
 
 // output(i, k) = exp(logits(i, k)) / sum_j exp(logits(i, j)), and its logarithm
 // logits(i, k) - logsumexp(row i). Out of place (same shape; output is the same memory with the
-// same stride, or disjoint) or in place. A row holding +inf or NaN, or only -inf, becomes NaN.
+// same stride, or disjoint: judged on the whole extents, first row's first element to the last
+// row's last, so rows interleaved between the other's rows count as overlapping) or in place. A row holding +inf or NaN, or only -inf, becomes NaN.
 void softmax_rows(MatrixView<const float> logits, MatrixView<float> output);
 void softmax_rows(MatrixView<const double> logits, MatrixView<double> output);
 void softmax_rows(MatrixView<float> values);
@@ -111,7 +114,8 @@ void log_softmax_rows_parallel(MatrixView<const double> logits, MatrixView<doubl
 // skipped, so a masked class (logit -inf) is fine unless it is a target (then loss_i = +inf).
 // A row whose logits are all -inf has every class masked: no class has probability (p = 0), so
 // loss_i = +inf if A_i > 0 (else 0) and the gradient row is -s_i a_i (times the mean's 1/W) —
-// the same for hard and soft targets, on every ISA. (logsumexp gives -inf for it; softmax NaN.)
+// the same for hard and soft targets, on every ISA (zeros as -0: until 2026-12-07 the AVX-512
+// small-K path wrote +0). (logsumexp gives -inf for it; softmax NaN.)
 // A zero sample weight times an infinite loss is NaN, as IEEE says.
 // Range: for float, each row's loss and the sums are formed in double, so no finite logits
 // overflow them; a per-row loss beyond FLT_MAX (e.g. 2 * 3.4e38 from logits +-3.4e38) is +inf in

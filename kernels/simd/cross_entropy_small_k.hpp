@@ -287,6 +287,9 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
       const auto all_masked = max == Batch(-infinity) && excess == excess;
       const bool any_masked = xsimd::any(all_masked);  // rare: the common loop skips the select
       const Batch scale = Batch::load_aligned(scale_lanes);
+      // -scale as a product: xsimd's unary minus is 0 - x on AVX-512, so -a * scale gave +0
+      // where the other ISAs (and all_masked_row) give -s a = -0 for an all-masked row's zeros.
+      const Batch negative_scale = scale * Batch(T(-1));
       const Batch inverse_sum = Batch(T(1)) / sum;
       if (sparse) {
         // When the target holds the maximum, p - 1 cancels: take it as -(sum of the others) / sum.
@@ -298,7 +301,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
           const Batch one_hot = xsimd::select(is_target, Batch(T(1)), Batch(T(0)));
           Batch g = (e * inverse_sum - one_hot) * scale;
           g = xsimd::select(is_target && target_is_max, target_value, g);
-          if (any_masked) g = xsimd::select(all_masked, -one_hot * scale, g);
+          if (any_masked) g = xsimd::select(all_masked, one_hot * negative_scale, g);
           xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
         }
       } else {
@@ -314,7 +317,7 @@ double cross_entropy_rows_small_k(const CrossEntropyRows<T>& block) {
           // At the row maximum (e = 1) without the cancellation of A p - a (row path's comment).
           const Batch at_max = (mass - a) * inverse_sum - a * excess_share;
           Batch g = xsimd::select(e == Batch(T(1)), at_max, e * mass_over_sum - a) * scale;
-          if (any_masked) g = xsimd::select(all_masked, -a * scale, g);
+          if (any_masked) g = xsimd::select(all_masked, a * negative_scale, g);
           xsimd::select(ignored, Batch(T(0)), g).store_aligned(tile + k * width);
         }
       }
