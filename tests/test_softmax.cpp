@@ -231,3 +231,30 @@ TEST_CASE("softmax, log_softmax: bad arguments name the argument") {
                        doctest::Contains("overlap"), softmaxkit::Error);
   CHECK_NOTHROW(softmaxkit::softmax_rows(softmaxkit::MatrixView<float>()));
 }
+
+TEST_CASE("softmax: many equal runners-up keep the maximum's probability within the bound") {
+  // One logit 0.0040106121 and 1507 at -8.4778605 (a rotating seed's row): every runner-up's
+  // exp was taken at the same rounded z - max, an error that cancels in their probabilities but
+  // not in the maximum's 1 / (1 + rest), 2.06 ULP (1.03 times 2^-23) off in float on AVX2. The
+  // same shape in double, with 40000 runners-up, for the double bound.
+  SOFTMAXKIT_FOR_EACH_ISA(isa) {
+    auto check = [](auto top, auto other, std::size_t runners_up) {
+      using T = decltype(top);
+      std::vector<T> row(runners_up + 1, other);
+      row[runners_up / 2] = top;
+      std::vector<T> p(row.size());
+      softmaxkit::softmax_rows(softmaxkit::MatrixView<const T>(row.data(), 1, row.size()),
+                               softmaxkit::MatrixView<T>(p.data(), 1, p.size()));
+      const long double rest =
+          static_cast<long double>(runners_up) *
+          std::exp(static_cast<long double>(other) - static_cast<long double>(top));
+      const long double want_top = 1 / (1 + rest), want_other = (rest / runners_up) / (1 + rest);
+      CHECK(std::fabs(p[runners_up / 2] - want_top) <= softmaxkit::kSoftmaxAbsoluteBound<T>);
+      CHECK(std::fabs(p[0] - want_other) <= softmaxkit::kSoftmaxAbsoluteBound<T>);
+    };
+    check(0.004010612145066261f, -8.477860450744629f, 1507);
+    check(0.0040106121450662, -8.4778604507446, 40000);
+    for (float gap : {0.7f, 3.3f, 8.48f, 12.9f})
+      for (std::size_t count : {15, 1507, 39999}) check(0.0f, -gap, count);
+  }
+}

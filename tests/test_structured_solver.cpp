@@ -148,7 +148,18 @@ void check_against_reference(const Data& d, double l2, bool intercept, bool in_f
   double optimum = std::numeric_limits<double>::quiet_NaN();
   if (with_reference) {
     const Fit reference = run(exact.problem, SolverKind::newton_cg, 1e-10);
-    REQUIRE(reference.result.reason == StopReason::converged);
+    INFO("reference: gradient norm " << reference.result.gradient_norm << ", iterations "
+                                     << reference.result.iterations);
+    // Converged, or stalled where |g|^2 / (2 lambda), a bound on the distance to the optimum,
+    // is below 1e-12 of the objective (far below the 1e-6 asked of the structured fit). K = 150
+    // with an intercept: raw minimize keeps the all-classes directions, which the fit's Newton-CG
+    // leaves out, and rounding along them stalled this reference at 7.5e-10 against 1e-10 on
+    // AVX2 once the Hessian rows changed.
+    const double gap_bound =
+        reference.result.gradient_norm * reference.result.gradient_norm / (2 * l2);
+    REQUIRE((reference.result.reason == StopReason::converged ||
+             (reference.result.reason == StopReason::no_progress && l2 > 0 &&
+              gap_bound <= 1e-12 * std::abs(reference.result.objective))));
     optimum = reference.result.objective;
   }
   double reached = 0;

@@ -31,7 +31,8 @@ template <class T, class Arch>
 void softmax_row(const T* input, T* output, std::size_t cols, const T* next_input) {
   using Batch = xsimd::batch<T, Arch>;
   const T max = row_max<T, Arch>(input, cols);
-  const auto sums = row_exp_sum<T, Arch>(
+  // exact_shift: every exp at the exact z - max, stored and summed (simd/rows.hpp says why).
+  const auto sums = row_exp_sum<T, Arch, true>(
       input, cols, max,
       [output](std::size_t k, const Batch&, const Batch& e, std::size_t lanes) {
         if (lanes == Batch::size) {
