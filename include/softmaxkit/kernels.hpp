@@ -89,7 +89,8 @@ void logsumexp_rows_parallel(MatrixView<const double> logits, std::span<double> 
 // output(i, k) = exp(logits(i, k)) / sum_j exp(logits(i, j)), and its logarithm
 // logits(i, k) - logsumexp(row i). Out of place (same shape; output is the same memory with the
 // same stride, or disjoint: judged on the whole extents, first row's first element to the last
-// row's last, so rows interleaved between the other's rows count as overlapping) or in place. A row holding +inf or NaN, or only -inf, becomes NaN.
+// row's last, so rows interleaved between the other's rows count as overlapping) or in place. A row
+// holding +inf or NaN, or only -inf, becomes NaN.
 void softmax_rows(MatrixView<const float> logits, MatrixView<float> output);
 void softmax_rows(MatrixView<const double> logits, MatrixView<double> output);
 void softmax_rows(MatrixView<float> values);

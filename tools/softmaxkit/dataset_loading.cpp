@@ -17,10 +17,10 @@ Dataset load(const DataSource& source) {
     options.scale_to_unit = source.scale;
     if (!source.labels_path.empty()) return read_idx(source.path, source.labels_path, options);
     if (!source.labels_needed) return read_idx_images(source.path, options);
-    throw Error("--format idx needs a labels file for " + source.path + " (" +
-                (source.labels_option.empty() ? std::string("the labels option")
-                                              : source.labels_option) +
-                ")");
+    throw Error(
+        "--format idx needs a labels file for " + source.path + " (" +
+        (source.labels_option.empty() ? std::string("the labels option") : source.labels_option) +
+        ")");
   }
   if (!source.labels_path.empty()) {
     throw Error("a separate labels file is only for --format idx (got " + source.labels_path + ")");
