@@ -211,13 +211,21 @@ def test_newton_at_a_tolerance_below_its_rounding_floor_ends_no_progress(C):
     """solvers.hpp, StopReason::no_progress: raw digits (pixels 0..16, float64, intercept) at
     tol 1e-12 put Newton-CG's gradient norm at its rounding floor (~2e-11 against a threshold
     near 1e-11), where it used to accept steps lowering the norm by ~1 % each until max_iter.
-    The stall rule ends it within a few dozen iterations, at the optimum to rounding."""
+    The stall rule ends it within a few dozen iterations, at the optimum to rounding. Since the
+    Hessian rows and softmax stopped losing the confident rows' last bits (2026-12-07) the fit
+    at C = 1 reaches tol 1e-12 instead (converged, no warning); C = 10 still stalls."""
     X, y = load_digits(return_X_y=True)
     weights = np.ones(len(y))
-    with pytest.warns(ConvergenceWarning, match="no_progress") as caught:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         model = SoftmaxRegression(C=C, solver="newton", tol=1e-12, max_iter=3000).fit(X, y)
-    assert "try solver='newton'" not in str(caught[0].message)  # it is Newton already
-    assert model.fit_report_.reason == "no_progress"
+    convergence = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert model.fit_report_.reason in ("no_progress", "converged")
+    if model.fit_report_.reason == "no_progress":
+        assert len(convergence) == 1 and "no_progress" in convergence[0]
+        assert "try solver='newton'" not in convergence[0]  # it is Newton already
+    else:
+        assert convergence == []
     assert model.fit_report_.iterations < 300
     at_zero = gradient(np.zeros_like(model._core.weights), np.zeros(10), X, y, C, weights, True)
     at_end = gradient(model._core.weights, model._core.intercept, X, y, C, weights, True)
