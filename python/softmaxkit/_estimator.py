@@ -110,10 +110,11 @@ def _is_canonical(X):
     return bool(increasing.all())
 
 
-def _core_features(X):
+def _core_features(X, for_prediction=False):
     """X as the C++ core takes it: a dense array as it is; a scipy.sparse CSR matrix (already
     validated and converted to CSR by _validate_data) as (rows, cols, indptr int64, indices
-    int32, data), in canonical form (sorted indices, duplicates summed) on a copy if needed."""
+    int32, data), in canonical form (sorted indices, duplicates summed) on a copy if needed.
+    for_prediction: float32 duplicates are summed in float64 (predictions compute in double)."""
     if not scipy.sparse.issparse(X):
         return X
     if X.shape[1] > 2**31:
@@ -125,9 +126,18 @@ def _core_features(X):
         # the row and entry named are theirs (canonical int32 arrays are checked by the core).
         _check_sparse_structure(X)
     if not canonical:
-        X = X.copy()
+        # Two float32 duplicates of 3e38 summed in float32 are inf: predict_proba gave NaN where
+        # decision_function and predict_log_proba, through scipy's float64 product, gave a class.
+        # (Not X.astype: scipy's sums the duplicates in place first, in float32, on the caller's X.)
+        if for_prediction and X.dtype == np.float32:
+            X = scipy.sparse.csr_matrix(
+                (X.data.astype(np.float64), X.indices.copy(), X.indptr.copy()), shape=X.shape)
+        else:
+            X = X.copy()
         X.has_canonical_format = False  # scipy's sum_duplicates trusts the flag
         X.sum_duplicates()
+        if not for_prediction:
+            _check_duplicate_sums(X)
     # scipy's nnz is indptr[-1]: entries of indices and data beyond it are not the matrix's (the
     # core refused them in predict while decision_function, through scipy, used the matrix).
     indices, data = X.indices, X.data
@@ -141,6 +151,21 @@ def _core_features(X):
         np.ascontiguousarray(indices, dtype=np.int32),
         np.ascontiguousarray(data),
     )
+
+
+def _check_duplicate_sums(X):
+    """ValueError naming the first entry whose duplicates summed beyond X's float range (the
+    entries themselves are finite: _validate_data checked them), which the fit would otherwise
+    report as an objective that became NaN."""
+    end = int(X.indptr[-1])
+    overflowed = np.flatnonzero(~np.isfinite(X.data[:end]))
+    if overflowed.size:
+        entry = int(overflowed[0])
+        row = int(np.searchsorted(X.indptr, entry, side="right")) - 1
+        raise ValueError(
+            f"X's duplicate entries at row {row}, column {int(X.indices[entry])} sum to "
+            f"{X.data[entry]} in {X.dtype} (beyond its range); sum them in float64 or rescale"
+        )
 
 
 _FEATURE_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
@@ -690,7 +715,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         """Class probabilities, shape (n_samples, n_classes), computed by the C++ core."""
         with _model_lock(self):
             X = self._prepare(X)
-            return self._core.predict_proba(_core_features(X), self._threads())
+            return self._core.predict_proba(_core_features(X, for_prediction=True), self._threads())
 
     def predict(self, X):
         """The most probable class of each row. A row whose probabilities are NaN (its logits

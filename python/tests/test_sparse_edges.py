@@ -155,6 +155,37 @@ def test_duplicates_that_cancel_and_stored_zeros_are_zeros():
     np.testing.assert_allclose(coefficients(model), coefficients(reference), atol=1e-7)
 
 
+def float32_duplicates_beyond_its_range():
+    """One row whose two stored entries at column 0 (3e38 each) sum beyond float32's range."""
+    return scipy.sparse.csr_matrix(
+        (np.float32([3e38, 3e38]), np.int32([0, 0]), np.int64([0, 2])), shape=(1, 3))
+
+
+def test_float32_duplicates_beyond_its_range_predict_as_their_float64_sum():
+    model = SoftmaxRegression().fit(np.eye(3, dtype=np.float32), [0, 1, 2])
+    X = float32_duplicates_beyond_its_range()
+    exact = scipy.sparse.csr_matrix(np.float64([[2 * np.float64(np.float32(3e38)), 0, 0]]))
+    # Every method reads the row as the float64 sum (scipy's product does): before, predict_proba
+    # summed in float32 to inf and gave NaN, predict raised, decision_function gave class 0.
+    np.testing.assert_array_equal(model.predict_proba(X), model.predict_proba(exact))
+    assert np.isfinite(model.predict_proba(X)).all()
+    np.testing.assert_array_equal(model.predict(X), model.predict(exact))
+    assert model.predict(X)[0] == np.argmax(model.decision_function(X)[0])
+    np.testing.assert_array_equal(model.predict_log_proba(X), model.predict_log_proba(exact))
+    assert model.score(X, [0]) == 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_duplicates_summing_beyond_the_range_are_a_value_error_in_fit(dtype):
+    big = 3e38 if dtype == np.float32 else 1e308
+    # Row 1's column 2 holds two entries whose sum overflows; the other rows are ordinary.
+    X = scipy.sparse.csr_matrix(
+        (np.array([1, big, big, 1], dtype=dtype), np.int32([0, 2, 2, 1]), np.int64([0, 1, 3, 4])),
+        shape=(3, 3))
+    with pytest.raises(ValueError, match=r"row 1, column 2 sum to inf in " + np.dtype(dtype).name):
+        SoftmaxRegression().fit(X, [0, 1, 2])
+
+
 @pytest.mark.parametrize("dtype", [np.float16, np.int32, np.int64, np.uint8, bool])
 def test_other_sparse_dtypes_train_as_their_dense_copies(dtype):
     X, y = problem(seed=4)
