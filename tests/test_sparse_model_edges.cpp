@@ -313,7 +313,18 @@ TEST_CASE("sparse edges: the CSR fit on every ISA agrees with the dense fit") {
       REQUIRE(sparse_float.error.empty());
       REQUIRE(sparse_double.error.empty());
       // At 1e-9 the structured solver's line search can fail first, on both paths alike.
-      CHECK(sparse_double.report.reason == reference.report.reason);
+      // L-BFGS's reaches its floor in double here (gradient norms 2e-9 to 1e-8 against the
+      // threshold 1e-9): whether it stops converged or line_search_failed depends on last bits
+      // that the two paths do not share, so for it both must be one of those, near the threshold.
+      if (solver == SolverKind::lbfgs) {
+        for (const Outcome* outcome : {&reference, &sparse_double}) {
+          CHECK((outcome->report.reason == StopReason::converged ||
+                 outcome->report.reason == StopReason::line_search_failed));
+          CHECK(outcome->report.gradient_norm <= 1e-7);
+        }
+      } else {
+        CHECK(sparse_double.report.reason == reference.report.reason);
+      }
       CHECK(relative(sparse_float.report.objective, reference.report.objective) <= 1e-6);
       CHECK(relative(sparse_double.report.objective, reference.report.objective) <= 1e-12);
       CHECK(relative(sparse_float.report.objective, dense_float.report.objective) <= 1e-6);

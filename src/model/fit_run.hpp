@@ -124,9 +124,9 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
 
   Objective solver_objective = objective.as_objective();
   SolverOptions solver = solver_options(options, classes, features);
-  // Newton-CG only (the other solvers' iterates stay off those directions;
-  // model/redundant_directions.hpp).
-  const bool remove_redundant = solver.kind == SolverKind::newton_cg;
+  // Newton-CG and L-BFGS (model/redundant_directions.hpp). The structured solver's metric
+  // already maps the gradient off them (centred columns, the intercepts' class-sum).
+  const bool remove_redundant = solver.kind != SolverKind::structured;
   const bool weights_redundant = lambda == 0 && options.l1 == 0;
   auto remove = [&](std::span<double> v) {
     if (remove_redundant)
