@@ -94,13 +94,23 @@ IdxShape read_idx_shape(const std::string& path) {
 
 namespace {
 
+// [first, first + count) within [0, items), without computing first + count (first = SIZE_MAX - 1
+// wrapped it below items: header bytes came back as labels).
+bool rows_within(std::size_t first, std::size_t count, std::size_t items) {
+  return first <= items && count <= items - first;
+}
+
+std::string rows_text(std::size_t first, std::size_t count) {
+  return "rows from " + std::to_string(first) + ", " + std::to_string(count) + " of them, are";
+}
+
 // Rows [first, first + count) of a labels file whose shape read_idx_shape gave (its checks, a
 // gzip file's inflation among them, made once).
 std::vector<std::int32_t> label_rows(const std::string& labels_path, const IdxShape& labels,
                                      std::size_t first, std::size_t count) {
-  if (first + count > labels.items)
-    throw Error(labels_path + ": rows [" + std::to_string(first) + ", " +
-                std::to_string(first + count) + ") beyond its " + std::to_string(labels.items));
+  if (!rows_within(first, count, labels.items))
+    throw Error(labels_path + ": " + rows_text(first, count) + " beyond its " +
+                std::to_string(labels.items));
   if (labels.type != 0x08 || labels.values_per_item != 1) {
     const std::vector<std::int32_t> all = read_idx_labels(labels_path);
     return {all.begin() + static_cast<std::ptrdiff_t>(first),
@@ -121,9 +131,9 @@ Dataset read_idx_rows(const std::string& images_path, const std::string& labels_
                       std::size_t first, std::size_t count) {
   const IdxShape images = read_idx_shape(images_path), labels = read_idx_shape(labels_path);
   check_idx_items(images_path, images, labels_path, labels);
-  if (first + count > images.items)
-    throw Error(images_path + ": rows [" + std::to_string(first) + ", " +
-                std::to_string(first + count) + ") beyond its " + std::to_string(images.items));
+  if (!rows_within(first, count, images.items))
+    throw Error(images_path + ": " + rows_text(first, count) + " beyond its " +
+                std::to_string(images.items));
   Dataset data;
   if (images.type != 0x08 || labels.type != 0x08 || labels.values_per_item != 1) {
     IdxOptions options;

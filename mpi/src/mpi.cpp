@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -97,22 +98,37 @@ struct ChainFold {
   }
 };
 
-// Every rank's values, gathered on every rank in rank order.
+// Every rank's values, gathered on every rank in rank order. Each rank's values are broadcast
+// from it in pieces of at most 2^30 bytes (MPI's counts are int: the structured metric's sampled
+// rows of 140,000 doubles gathered as one message of 2.26 GB aborted the fit), and the space for
+// all of them is agreed on before any moves (a rank out of memory is an Error on every rank).
 template <class T>
 std::vector<T> all_gather(MPI_Comm comm, const std::vector<T>& local) {
-  const int ranks = size_of(comm);
-  const int count = count_of(local.size() * sizeof(T));
-  std::vector<int> counts(static_cast<std::size_t>(ranks)),
-      offsets(static_cast<std::size_t>(ranks));
-  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
-  std::size_t total = 0;
+  const int rank = rank_of(comm), ranks = size_of(comm);
+  const unsigned long long mine = local.size();
+  std::vector<unsigned long long> sizes(static_cast<std::size_t>(ranks));
+  MPI_Allgather(&mine, 1, MPI_UNSIGNED_LONG_LONG, sizes.data(), 1, MPI_UNSIGNED_LONG_LONG, comm);
+  std::vector<T> all;
+  collectively(comm, [&] {
+    long double total = 0;
+    for (const unsigned long long size : sizes) total += static_cast<long double>(size);
+    if (total * sizeof(T) > static_cast<long double>(all.max_size()))
+      throw Error("softmaxkit::mpi: gathering " + std::to_string(total) + " values is too large");
+    std::size_t count = 0;
+    for (const unsigned long long size : sizes) count += static_cast<std::size_t>(size);
+    all.resize(count);
+  });
+  constexpr std::size_t kPiece = (std::size_t{1} << 30) / sizeof(T);
+  std::size_t offset = 0;
   for (int r = 0; r < ranks; ++r) {
-    offsets[static_cast<std::size_t>(r)] = count_of(total);
-    total += static_cast<std::size_t>(counts[static_cast<std::size_t>(r)]);
+    const std::size_t size = static_cast<std::size_t>(sizes[static_cast<std::size_t>(r)]);
+    if (r == rank) std::copy(local.begin(), local.end(), all.begin() + offset);
+    for (std::size_t done = 0; done < size; done += kPiece) {
+      const std::size_t piece = std::min(kPiece, size - done);
+      MPI_Bcast(all.data() + offset + done, count_of(piece * sizeof(T)), MPI_BYTE, r, comm);
+    }
+    offset += size;
   }
-  std::vector<T> all(total / sizeof(T));
-  MPI_Allgatherv(local.data(), count, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE,
-                 comm);
   return all;
 }
 
@@ -176,6 +192,42 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
                          std::to_string(weight) + " (must be finite and >= 0)");
     }
   });
+  // Every option that shapes the run, the same on every rank (one rank's other l2 or solver
+  // left the ranks waiting for each other in different collectives: a hang). Not threads (the
+  // bits do not depend on them) nor the callback (agreed on at each iteration).
+  {
+    const std::pair<const char*, double> fields[] = {
+        {"l2", options.l2},
+        {"C given", options.C ? 1.0 : 0.0},
+        {"C", options.C.value_or(0.0)},
+        {"l1", options.l1},
+        {"fit_intercept", options.fit_intercept ? 1.0 : 0.0},
+        {"solver given", options.solver ? 1.0 : 0.0},
+        {"solver", options.solver ? static_cast<double>(*options.solver) : 0.0},
+        {"tolerance", options.tolerance},
+        {"max_iterations", static_cast<double>(options.max_iterations)},
+        {"reference_gradient_norm", options.reference_gradient_norm},
+        {"use_double", options.use_double ? 1.0 : 0.0},
+        {"patience", static_cast<double>(options.patience)},
+    };
+    std::vector<double> mine;
+    for (const auto& field : fields) mine.push_back(field.second);
+    const std::vector<double> all = all_gather(comm, mine);
+    const std::size_t count = mine.size();
+    collectively(comm, [&] {
+      for (int r = 1; r < ranks; ++r) {
+        for (std::size_t f = 0; f < count; ++f) {
+          const double here = all[static_cast<std::size_t>(r) * count + f], first = all[f];
+          if (std::memcmp(&here, &first, sizeof(double)) != 0)
+            throw Error("softmaxkit::mpi::fit: rank " + std::to_string(r) +
+                        "'s options differ "
+                        "from rank 0's (" +
+                        fields[f].first + " " + detail::shortest_number(here) + " against " +
+                        detail::shortest_number(first) + "); every rank must pass the same");
+        }
+      }
+    });
+  }
   // 2. The global shape: rows contiguous in rank order, one feature count.
   const std::vector<unsigned long long> shapes = all_gather<unsigned long long>(
       comm, {first_row, features.rows(), features.cols(), sample_weight.empty() ? 0ull : 1ull});
@@ -228,6 +280,13 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
   const double weight_total = global_weight_sum<T>(comm, sample_weight, features.rows());
   collectively(comm, [&] {
     if (!(weight_total > 0)) detail::fit_fail("all sample weights are zero");
+    // fit's checks of the sum (within double's range, a normal reciprocal in the type computed
+    // in): a sum of 1.8e38 in float passed here and failed in the loss engine, inside the
+    // solver run, where it could only abort every rank.
+    detail::check_weight_sum("SoftmaxRegression::fit", "sample_weight: the weights", weight_total,
+                             0.0);
+    detail::check_fit_weight_sum<T>("SoftmaxRegression::fit", "sample_weight: the weights",
+                                    weight_total, detail::fits_in_double<T>(options));
     result.l2 = detail::regularization_strength(options, weight_total);
     if (!detail::fits_in_double<T>(options)) detail::check_lambda_in_float(options, result.l2);
   });
@@ -393,7 +452,7 @@ void agree_on_files(
 
 namespace {
 RowRange rows_of_plan(const detail::BlockPlan& plan, int rank, int ranks) {
-  if (plan.rows == 0 || ranks <= 0) return {};
+  if (plan.rows == 0) return {};
   const std::vector<std::size_t> starts = detail::chunk_row_starts(plan);
   const std::size_t chunks = plan.grid_chunks, r = static_cast<std::size_t>(rank),
                     p = static_cast<std::size_t>(ranks);
@@ -402,14 +461,44 @@ RowRange rows_of_plan(const detail::BlockPlan& plan, int rank, int ranks) {
 }
 }  // namespace
 
+namespace {
+// The arguments every grid can be cut for: a rank of the ranks, the engine's element sizes, and
+// at most kMaxShareGlobalRows rows (SIZE_MAX rows overflowed the block count: SIGFPE).
+void check_grid_arguments(const char* function, std::size_t global_rows, std::size_t element_size,
+                          int rank, int ranks) {
+  const std::string where = std::string("softmaxkit::mpi::") + function + ": ";
+  if (ranks < 1) throw Error(where + "ranks is " + std::to_string(ranks) + " (must be >= 1)");
+  if (rank < 0 || rank >= ranks)
+    throw Error(where + "rank is " + std::to_string(rank) + ", outside [0, " +
+                std::to_string(ranks) + ")");
+  if (element_size != sizeof(float) && element_size != sizeof(double))
+    throw Error(where + "element_size is " + std::to_string(element_size) +
+                " (4 to compute in float, 8 in double)");
+  if (global_rows > kMaxShareGlobalRows)
+    throw Error(where + "global_rows is " + std::to_string(global_rows) + ", above " +
+                std::to_string(kMaxShareGlobalRows));
+}
+}  // namespace
+
 RowRange rows_of_rank(std::size_t global_rows, std::size_t features, std::size_t classes,
                       std::size_t element_size, int rank, int ranks) {
+  check_grid_arguments("rows_of_rank", global_rows, element_size, rank, ranks);
   return rows_of_plan(detail::make_block_plan(global_rows, features, classes, element_size, 0),
                       rank, ranks);
 }
 
 RowRange csr_rows_of_rank(std::size_t global_rows, std::size_t global_nnz, std::size_t features,
                           std::size_t classes, std::size_t element_size, int rank, int ranks) {
+  check_grid_arguments("csr_rows_of_rank", global_rows, element_size, rank, ranks);
+  // CSR's widths and entry counts: every column holds at most global_rows entries.
+  if (features > kCsrMaxColumns)
+    throw Error("softmaxkit::mpi::csr_rows_of_rank: features is " + std::to_string(features) +
+                ", above " + std::to_string(kCsrMaxColumns));
+  if (static_cast<long double>(global_nnz) >
+      static_cast<long double>(global_rows) * static_cast<long double>(features))
+    throw Error("softmaxkit::mpi::csr_rows_of_rank: global_nnz is " + std::to_string(global_nnz) +
+                ", more than global_rows x features (" + std::to_string(global_rows) + " x " +
+                std::to_string(features) + ")");
   return rows_of_plan(
       detail::make_csr_block_plan(global_rows, global_nnz, features, classes, element_size, 0),
       rank, ranks);

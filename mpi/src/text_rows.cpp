@@ -286,6 +286,11 @@ TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::str
                         const CsvOptions& csv, std::size_t libsvm_features,
                         std::size_t element_size) {
   const int rank = rank_of(comm), ranks = size_of(comm);
+  collectively(comm, [&] {
+    if (format != "csv" && format != "libsvm")
+      throw Error("softmaxkit::mpi::read_text_rows: format '" + format +
+                  "' is neither 'csv' nor 'libsvm'");
+  });
   CountedPart counted = count_part(comm, path);
   const std::uint64_t text_bytes = counted.source->size();
   Dataset piece;

@@ -74,6 +74,22 @@ if [[ -n $command ]]; then
     --format csv --train "$work/good.csv" --max-iter 010 --tol 1e-300 --json --quiet
   expect hexadecimal_threads 2 "--threads" "" "$mpiexec" -n 2 "$command" train --format csv \
     --train "$work/good.csv" --threads 0x2
+  # Weights summing beyond what a float mean can divide by (6 x 3e37): softmaxkit train's
+  # message and exit 2 on every rank (every rank called MPI_Abort: exit 1).
+  printf '3e37\n3e37\n3e37\n3e37\n' >"$work/heavy_weights.csv"
+  expect weights_beyond_float 2 "SoftmaxRegression::fit: sample_weight: the weights sum to 1\.2e\+38, outside what a mean can divide by in float" \
+    "$work/model_m.skm" "$mpiexec" -n 2 "$command" train --format csv --train "$work/good.csv" \
+    --sample-weights "$work/heavy_weights.csv" --model "$work/model_m.skm"
+  rm -f "$work/heavy_weights.csv"
+  # Options that differ between ranks (a launch of two programs): exit 2 on every rank naming
+  # the first that differs (the ranks waited for each other in different collectives: a hang).
+  expect options_differ 2 "rank 1's options differ from rank 0's \(l2 0\.2 against 0\.1\)" \
+    "$work/model_n.skm" "$mpiexec" -n 1 "$command" train --format csv --train "$work/good.csv" \
+    --l2 0.1 --model "$work/model_n.skm" : -n 1 "$command" train --format csv \
+    --train "$work/good.csv" --l2 0.2 --model "$work/model_n.skm"
+  expect solver_differs 2 "rank 1's options differ from rank 0's \(solver 1 against 0\)" "" \
+    "$mpiexec" -n 1 "$command" train --format csv --train "$work/good.csv" --solver lbfgs \
+    : -n 1 "$command" train --format csv --train "$work/good.csv" --solver newton
   # Ranks that see different files under one path (here another working directory each):
   # refused on every rank, naming both sizes (they trained on a mix of the two).
   apart=$(mktemp -d)

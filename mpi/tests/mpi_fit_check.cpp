@@ -320,6 +320,121 @@ long long check_reads(MPI_Comm comm, const std::string& path, int rank, int rank
   return mismatches;
 }
 
+// --case api_errors: the library's refusals an audit found missing (2026-12-07), each an Error on
+// every rank naming what is wrong, where the old code hung, aborted every rank (MPI_Abort), read
+// out of bounds, divided by zero or returned header bytes as labels. Returns the mismatches on
+// this rank (each printed).
+long long check_api_errors(MPI_Comm comm, int rank, int ranks) {
+  long long mismatches = 0;
+  auto expect = [&](const std::string& name, const std::string& message, const std::string& part) {
+    if (message.find(part) == std::string::npos) {
+      std::printf("rank %d: %s: expected an Error containing '%s', got '%s'\n", rank, name.c_str(),
+                  part.c_str(), message.c_str());
+      ++mismatches;
+    }
+  };
+  // Grid helpers (local, no communication).
+  expect("rows_of_rank rank beyond ranks",
+         error_of([&] { return mpi::rows_of_rank(100000, 20, 3, 4, ranks + 4, ranks); }),
+         "rank is " + std::to_string(ranks + 4) + ", outside [0, " + std::to_string(ranks) + ")");
+  expect("rows_of_rank rank -1",
+         error_of([&] { return mpi::rows_of_rank(100000, 20, 3, 4, -1, ranks); }),
+         "rank is -1, outside");
+  expect("rows_of_rank ranks 0",
+         error_of([&] { return mpi::rows_of_rank(100000, 20, 3, 4, 0, 0); }),
+         "ranks is 0 (must be >= 1)");
+  expect("rows_of_rank SIZE_MAX rows",
+         error_of([&] { return mpi::rows_of_rank(SIZE_MAX, 20, 3, 4, 0, ranks); }),
+         "global_rows is " + std::to_string(SIZE_MAX) + ", above");
+  expect("rows_of_rank element_size 3",
+         error_of([&] { return mpi::rows_of_rank(1000, 20, 3, 3, 0, ranks); }),
+         "element_size is 3");
+  expect("csr_rows_of_rank SIZE_MAX rows",
+         error_of([&] { return mpi::csr_rows_of_rank(SIZE_MAX, 1000, 20, 3, 4, 0, ranks); }),
+         "global_rows is");
+  expect("csr_rows_of_rank nnz beyond rows x features",
+         error_of([&] { return mpi::csr_rows_of_rank(10, 201, 20, 3, 4, 0, ranks); }),
+         "global_nnz is 201, more than global_rows x features (10 x 20)");
+  // The largest legal arguments still cut a grid.
+  const mpi::RowRange whole = mpi::rows_of_rank(kMaxShareGlobalRows, 20, 3, 8, ranks - 1, ranks);
+  mismatches += whole.first + whole.count != kMaxShareGlobalRows;
+  // An IDX labels file of 5 items: rows from SIZE_MAX - 1 wrapped first + count into range.
+  const std::string labels_path =
+      (std::filesystem::temp_directory_path() / ("mpi_api_errors_" + std::to_string(rank) + ".idx"))
+          .string();
+  {
+    const unsigned char idx[] = {0, 0, 8, 1, 0, 0, 0, 5, 1, 2, 0, 1, 2};
+    std::FILE* file = std::fopen(labels_path.c_str(), "wb");
+    std::fwrite(idx, 1, sizeof idx, file);
+    std::fclose(file);
+  }
+  expect("read_idx_label_rows first SIZE_MAX - 1",
+         error_of([&] { return mpi::read_idx_label_rows(labels_path, SIZE_MAX - 1, 5); }),
+         "beyond its 5");
+  mismatches += mpi::read_idx_label_rows(labels_path, 2, 3) != std::vector<std::int32_t>{0, 1, 2};
+  std::filesystem::remove(labels_path);
+  expect("read_text_rows format idx", error_of([&] {
+           return mpi::read_text_rows(comm, "idx", "/nonexistent.csv", CsvOptions{}, 0, 4);
+         }),
+         "format 'idx' is neither 'csv' nor 'libsvm'");
+
+  // Fits on 400 rows x 3 features, 3 classes (rows_of_rank's share of them on each rank).
+  const std::size_t rows = 400, cols = 3;
+  std::vector<float> features(rows * cols);
+  std::vector<std::int32_t> labels(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    labels[i] = static_cast<std::int32_t>(i % 3);
+    for (std::size_t j = 0; j < cols; ++j)
+      features[i * cols + j] =
+          static_cast<float>((i * 7 + j * 3) % 11) - 5.0f + static_cast<float>(labels[i]);
+  }
+  const mpi::RowRange mine = mpi::rows_of_rank(rows, cols, 3, sizeof(float), rank, ranks);
+  const MatrixView<const float> local(features.data() + mine.first * cols, mine.count, cols);
+  const std::span<const std::int32_t> local_labels =
+      std::span<const std::int32_t>(labels).subspan(mine.first, mine.count);
+  auto fit_with = [&](FitOptions options, std::span<const float> weights) {
+    options.threads = 1;
+    return error_of(
+        [&] { return mpi::fit(comm, options, local, local_labels, weights, mine.first); });
+  };
+  // Weights summing beyond float's range (400 x 3e37 = 1.2e40): fit's message on every rank,
+  // not the loss engine's inside the solver run (MPI_Abort).
+  const std::vector<float> heavy(mine.count, 3e37f);
+  expect("weights summing beyond float", fit_with(FitOptions{}, heavy),
+         "SoftmaxRegression::fit: sample_weight: the weights sum to 1.2e+40, outside what a mean "
+         "can divide by in float");
+  const std::vector<float> light(mine.count, 1e-45f);
+  expect("weights summing below float's normal reciprocal", fit_with(FitOptions{}, light),
+         "sample_weight: the weights sum to");
+  // Options that differ on the last rank: every rank gets the Error (it was a hang).
+  if (ranks > 1) {
+    FitOptions l2;
+    l2.l2 = rank == ranks - 1 ? 0.2 : 0.1;
+    expect("l2 differs", fit_with(l2, {}),
+           "softmaxkit::mpi::fit: rank " + std::to_string(ranks - 1) +
+               "'s options differ from rank 0's (l2 0.2 against 0.1); every rank must pass the "
+               "same");
+    FitOptions solver;
+    if (rank == ranks - 1) solver.solver = SolverKind::newton_cg;
+    expect("solver differs", fit_with(solver, {}),
+           "'s options differ from rank 0's (solver given 1 against 0)");
+    FitOptions iterations;
+    iterations.max_iterations = rank == 0 ? 5 : 50;
+    expect("max_iterations differs", fit_with(iterations, {}), "(max_iterations 50 against 5)");
+    // Threads may differ: the bits do not depend on them.
+    FitOptions threads;
+    threads.threads = rank + 1;
+    expect("threads differ",
+           error_of([&] {
+             return mpi::fit(comm, threads, local, local_labels, {}, mine.first);
+           }).empty()
+               ? std::string("fitted")
+               : std::string("refused"),
+           "fitted");
+  }
+  return mismatches;
+}
+
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   int rank = 0, ranks = 1;
@@ -338,6 +453,14 @@ int main(int argc, char** argv) {
   try {
     if (!read_path.empty()) {
       const long long mismatches = check_reads(MPI_COMM_WORLD, read_path, rank, ranks);
+      long long total = 0;
+      MPI_Allreduce(&mismatches, &total, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+      if (rank == 0) std::printf(total == 0 ? "mpi check passed\n" : "mpi check FAILED\n");
+      MPI_Finalize();
+      return total == 0 ? 0 : 1;
+    }
+    if (which == "api_errors") {
+      const long long mismatches = check_api_errors(MPI_COMM_WORLD, rank, ranks);
       long long total = 0;
       MPI_Allreduce(&mismatches, &total, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
       if (rank == 0) std::printf(total == 0 ? "mpi check passed\n" : "mpi check FAILED\n");

@@ -80,7 +80,10 @@ void collectively(MPI_Comm comm, F&& f) {
 
 // The rows [first, first + count) rank `rank` of `ranks` holds: a contiguous run of whole chunks
 // of the grid for this shape (element_size: 4 to compute in float, 8 in double), the chunks split
-// as evenly as their count allows (ranks beyond the chunk count hold none).
+// as evenly as their count allows (ranks beyond the chunk count hold none). An Error names the
+// argument when ranks < 1, rank is outside [0, ranks), element_size is not 4 or 8, or
+// global_rows is above kMaxShareGlobalRows (regression.hpp); csr_rows_of_rank also refuses
+// features above kCsrMaxColumns and a global_nnz above global_rows x features.
 struct RowRange {
   std::size_t first = 0, count = 0;
 };
@@ -132,13 +135,18 @@ struct DistributedFit {
 // [first_row, first_row + rows)), which must be rows_of_rank(global rows, n, classes, element
 // size, rank, ranks) for the precision the fit computes in (float, or double with use_double);
 // the rows of the ranks in rank order are the whole data set. Same options as fit except:
-// validation_fraction and warm_start are refused. The structured solver's metric reads a fixed
+// validation_fraction and warm_start are refused; the options must be the same on every rank
+// (all but threads and callback, compared bit for bit before any other exchange: an Error on
+// every rank naming the first rank and option that differ, e.g. "rank 1's options differ from
+// rank 0's (l2 0.2 against 0.1)"). The structured solver's metric reads a fixed
 // sample of rows (chosen from the global shape only): those rows are gathered to every rank once
 // (about 12,000 rows at most). options.callback runs on every rank (with identical reports) and the
 // ranks agree on its answer: the fit stops (callback_stopped) when it returns false on any rank,
 // and an exception it throws on any rank becomes an Error on every rank. Refused as fit refuses
 // them, on every rank: a model whose solver memory exceeds the machine's (checked before anything
-// of the feature count's size is allocated), a lambda beyond float's range in a float fit.
+// of the feature count's size is allocated), a lambda beyond float's range in a float fit, a
+// sum of every rank's sample weights that fit's checks refuse (beyond double's range, or a
+// reciprocal that is not a normal number in the type computed in).
 // Returns the same parameters and report values (seconds aside) on every rank, bitwise equal to
 // SoftmaxRegression(options).fit on the concatenated rows with the same solver.
 DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const float> features,
@@ -164,9 +172,11 @@ DistributedFit fit(MPI_Comm comm, const FitOptions& options, const CsrMatrixView
 // IDX files read by rows (each rank only its own): the shape from the header, and rows
 // [first, first + count) with their labels, the values read_idx would give (ubyte / 255 with
 // scale). Plain files are seeked; gzip files are streamed and the earlier rows skipped.
-// read_idx_shape refuses what read_idx refuses about the file's structure, with its messages: a
-// bad header (a zero dimension, dimensions multiplying beyond 2^29 values), data shorter or longer
-// than the header declares (a gzip file is inflated once for its size, with the gzip checks).
+// Rows beyond the file's item count are an Error naming the file (first + count is not formed,
+// so first near SIZE_MAX cannot wrap into range). read_idx_shape refuses what read_idx refuses
+// about the file's structure, with its messages: a bad header (a zero dimension, dimensions
+// multiplying beyond 2^29 values), data shorter or longer than the header declares (a gzip file is
+// inflated once for its size, with the gzip checks).
 struct IdxShape {
   unsigned char type = 0;
   std::size_t header_bytes = 0, items = 0, values_per_item = 1;
@@ -184,7 +194,8 @@ void check_idx_items(const std::string& images_path, const IdxShape& images,
 // file (of a gzip-compressed file's inflated text), streamed twice (a count, then the parse in
 // pieces), never held as text; a part whose values could outgrow the machine's memory is an
 // Error naming the file, before anything is reserved. The ranks agree on the columns (LibSVM:
-// the largest index, or libsvm_features when nonzero) and the classes; then the rows move to the
+// the largest index, or libsvm_features when nonzero) and the classes; a format other than "csv"
+// or "libsvm" is an Error; then the rows move to the
 // ranks rows_of_rank names (element_size: of the precision computed in). Returns this rank's
 // rows, their range, the global row count and the classes. The values are read_csv's /
 // read_libsvm's (LibSVM within read_libsvm's limits on the whole file: indices up to 2^28, 2^28
