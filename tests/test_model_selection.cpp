@@ -599,6 +599,33 @@ TEST_CASE("fit_path, stratified_folds, cross_validate, log_grid: bad arguments n
   early.validation_fraction = 0.2;
   check_throws_naming([&] { softmaxkit::fit_path(data.view(), data.labels, good, early); },
                       "options.validation_fraction");
+  // Every option fit checks is named as the search's (they named SoftmaxRegression::fit, which
+  // the caller never called), and so is a single class.
+  const std::vector<std::pair<std::function<void(FitOptions&)>, std::string>> bad_options = {
+      {[](FitOptions& o) { o.threads = -1; }, "options.threads is -1 (must be in [0, "},
+      {[nan](FitOptions& o) { o.tolerance = nan; }, "options.tolerance must be finite and > 0"},
+      {[](FitOptions& o) { o.max_iterations = -1; }, "options.max_iterations must be >= 0"},
+      {[inf](FitOptions& o) { o.reference_gradient_norm = inf; },
+       "options.reference_gradient_norm must be finite and >= 0"},
+      {[nan](FitOptions& o) { o.l1 = nan; }, "options.l1 must be finite and >= 0"},
+      {[](FitOptions& o) {
+         o.l1 = 1e-3;
+         o.solver = softmaxkit::SolverKind::structured;
+       },
+       "options.l1 needs the lbfgs solver (OWL-QN)"},
+      {[](FitOptions& o) { o.patience = 0; }, "options.patience must be >= 1"},
+  };
+  for (const auto& [spoil, message] : bad_options) {
+    FitOptions bad = options;
+    spoil(bad);
+    check_throws_naming([&] { softmaxkit::fit_path(data.view(), data.labels, good, bad); },
+                        "fit_path: " + message);
+    check_throws_naming([&] { softmaxkit::cross_validate(data.view(), data.labels, good, bad); },
+                        "cross_validate: " + message);
+  }
+  const std::vector<std::int32_t> single_class(data.labels.size(), 2);
+  check_throws_naming([&] { softmaxkit::fit_path(data.view(), single_class, good, options); },
+                      "fit_path: labels hold fewer than 2 classes");
   for (const int k : {-1, 0, 1}) {
     check_throws_naming([&] { softmaxkit::stratified_folds(data.labels, k); },
                         "stratified_folds: k is " + std::to_string(k));

@@ -8,25 +8,27 @@
 #include "loss/problem_checks.hpp"
 
 namespace softmaxkit::detail {
-void check_fit_options(const FitOptions& options) {
-  if (!(options.l1 >= 0) || !std::isfinite(options.l1)) fit_fail("l1 must be finite and >= 0");
+void check_fit_options(const FitOptions& options, std::string_view where, std::string_view name) {
+  const std::string n(name);
+  if (!(options.l1 >= 0) || !std::isfinite(options.l1))
+    fail(where, n + "l1 must be finite and >= 0");
   if (options.l1 > 0 && options.solver && *options.solver != SolverKind::lbfgs)
-    fit_fail("l1 needs the lbfgs solver (OWL-QN)");
+    fail(where, n + "l1 needs the lbfgs solver (OWL-QN)");
   if (options.solver && *options.solver != SolverKind::lbfgs &&
       *options.solver != SolverKind::newton_cg && *options.solver != SolverKind::structured)
-    fit_fail("solver is not a SolverKind");
+    fail(where, n + "solver is not a SolverKind");
   if (!(options.tolerance > 0) || !std::isfinite(options.tolerance))
-    fit_fail("tolerance must be finite and > 0");
+    fail(where, n + "tolerance must be finite and > 0");
   if (!(options.reference_gradient_norm >= 0) || !std::isfinite(options.reference_gradient_norm))
-    fit_fail("reference_gradient_norm must be finite and >= 0");
-  if (options.max_iterations < 0) fit_fail("max_iterations must be >= 0");
+    fail(where, n + "reference_gradient_norm must be finite and >= 0");
+  if (options.max_iterations < 0) fail(where, n + "max_iterations must be >= 0");
   if (options.threads < 0 || options.threads > max_threads)
-    fit_fail("threads is " + std::to_string(options.threads) + " (must be in [0, " +
-             std::to_string(max_threads) + "])");
+    fail(where, n + "threads is " + std::to_string(options.threads) + " (must be in [0, " +
+                    std::to_string(max_threads) + "])");
   if (!(options.validation_fraction >= 0 && options.validation_fraction < 1))
-    fit_fail("validation_fraction is " + shortest_number(options.validation_fraction) +
-             " (must be in [0, 1))");
-  if (options.patience < 1) fit_fail("patience must be >= 1");
+    fail(where, n + "validation_fraction is " + shortest_number(options.validation_fraction) +
+                    " (must be in [0, 1))");
+  if (options.patience < 1) fail(where, n + "patience must be >= 1");
 }
 
 void check_fit_memory(const FitOptions& options, std::size_t classes, std::size_t features) {

@@ -24,7 +24,10 @@ namespace softmaxkit::detail {
 }
 
 // Every option except l2 and C, which regularization_strength checks (the one place lambda is).
-void check_fit_options(const FitOptions& options);
+// Named as the caller's function (`where`) and argument (`name`: "options." for the C search,
+// whose errors named SoftmaxRegression::fit, which its caller never called).
+void check_fit_options(const FitOptions& options, std::string_view where = "SoftmaxRegression::fit",
+                       std::string_view name = "");
 
 // Refuses (Error naming the shape, the bytes and the machine's memory) a fit whose solver would
 // need more memory than the machine has, before anything is allocated. The estimate is the

@@ -80,6 +80,7 @@ template <class Features>
 using WeightSpan = std::span<const typename ValueOf<Features>::type>;
 
 void check_options(std::string_view where, const FitOptions& options) {
+  detail::check_fit_options(options, where, "options.");
   if (options.validation_fraction != 0) {
     detail::fail(where, "options.validation_fraction is " + number(options.validation_fraction) +
                             " (must be 0: the path and the folds decide which rows train)");
@@ -105,6 +106,8 @@ PathResult path_impl(std::string_view where, const Features& features,
   // never called).
   if (features.empty()) detail::fail(where, "features are empty");
   check_label_count(where, features, labels);
+  if (detail::distinct_sorted(labels).size() < 2)
+    detail::fail(where, "labels hold fewer than 2 classes");
   using T = typename ValueOf<Features>::type;
   const double weight_total = detail::check_sample_weight(where, sample_weight, features.rows());
   detail::check_fit_weight_sum<T>(where, "sample_weight: the weights", weight_total,
