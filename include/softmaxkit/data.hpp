@@ -99,7 +99,7 @@ Dataset read_libsvm(const std::string& path, const LibsvmOptions& options = {});
 // twice): neither its compressed nor its inflated text is held whole, and the ':' count, the pieces
 // and line:column are the inflated text's.
 struct SparseDataset {
-  CsrMatrix<float> features;
+  CsrMatrix<float> features{};
   std::vector<std::int32_t> labels;  // rows (raw label values from the file)
 };
 SparseDataset read_libsvm_csr(const std::string& path, const LibsvmOptions& options = {});

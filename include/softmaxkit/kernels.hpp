@@ -144,10 +144,10 @@ enum class Reduction { none, sum, mean };
 template <class T>
 struct CrossEntropyOptions {
   Reduction reduction = Reduction::mean;
-  std::optional<std::int32_t> ignore_index;  // hard targets only
-  double label_smoothing = 0;                // eps in [0, 1]
-  std::span<const T> class_weights;          // K non-negative weights, or empty (all 1)
-  std::span<const T> sample_weights;         // rows non-negative weights, or empty (all 1)
+  std::optional<std::int32_t> ignore_index{};  // hard targets only
+  double label_smoothing = 0;                  // eps in [0, 1]
+  std::span<const T> class_weights{};          // K non-negative weights, or empty (all 1)
+  std::span<const T> sample_weights{};         // rows non-negative weights, or empty (all 1)
 };
 
 struct CrossEntropyResult {

@@ -87,10 +87,10 @@ struct FitReport {
   double metric_pass_equivalents = 0;
   // evaluations + hessian_products + setup_pass_equivalents + metric_pass_equivalents.
   double pass_equivalents = 0;
-  std::string metric;  // the structured solver's metric, e.g. "kronecker(G full 785, A full 10)"
+  std::string metric{};  // the structured solver's metric, e.g. "kronecker(G full 785, A full 10)"
   double seconds = 0;
   StopReason reason = StopReason::converged;
-  std::optional<double> validation_accuracy;  // with early stopping: the best one reached
+  std::optional<double> validation_accuracy{};  // with early stopping: the best one reached
 };
 
 class SoftmaxRegression {

@@ -28,13 +28,13 @@
 namespace softmaxkit {
 
 struct ModelFileContents {
-  std::string dtype;  // "float32" or "float64": the data type the model was trained for
+  std::string dtype{};  // "float32" or "float64": the data type the model was trained for
   std::size_t num_classes = 0, num_features = 0;
   double l2 = 0, l1 = 0;
   bool fit_intercept = true;
-  std::vector<std::int32_t> class_labels;  // num_classes entries, strictly increasing
-  std::vector<double> weights;             // num_classes * num_features, row-major (class-major)
-  std::vector<double> intercept;           // num_classes
+  std::vector<std::int32_t> class_labels{};  // num_classes entries, strictly increasing
+  std::vector<double> weights{};             // num_classes * num_features, row-major (class-major)
+  std::vector<double> intercept{};           // num_classes
 };
 
 // Writes atomically: a temporary file in the same directory is written,

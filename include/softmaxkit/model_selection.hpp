@@ -19,14 +19,14 @@ namespace softmaxkit {
 struct PathPoint {
   double C = 0;
   double lambda = 0;
-  std::vector<double> weights;    // K x n row-major
-  std::vector<double> intercept;  // K (zeros without fit_intercept)
-  FitReport report;  // objective, gradient_norm, iterations, pass_equivalents, seconds, reason
+  std::vector<double> weights{};    // K x n row-major
+  std::vector<double> intercept{};  // K (zeros without fit_intercept)
+  FitReport report{};  // objective, gradient_norm, iterations, pass_equivalents, seconds, reason
 };
 
 struct PathResult {
-  std::vector<std::int32_t> classes;  // sorted distinct labels
-  std::vector<PathPoint> points;      // in the order of the Cs given
+  std::vector<std::int32_t> classes{};  // sorted distinct labels
+  std::vector<PathPoint> points{};      // in the order of the Cs given
 };
 
 // Fits every C of `Cs` on all rows, from the smallest C (most regularised) to the largest, on one
@@ -63,7 +63,7 @@ PathResult fit_path(const CsrMatrixView<double>& features, std::span<const std::
 // listed twice counts twice, as indexing with it does in scikit-learn) and with rows in both
 // parts (as LogisticRegressionCV uses them).
 struct Fold {
-  std::vector<std::size_t> train, test;
+  std::vector<std::size_t> train{}, test{};
 };
 
 // k stratified folds: each class's rows are shuffled by a fixed generator (splitmix64 and a
@@ -100,23 +100,23 @@ struct CvOptions {
 struct CvScore {
   double accuracy = 0;  // on the fold's held-out rows
   double log_loss = 0;  // mean -log p(true class) on the held-out rows, p clipped below at 2^-52
-  FitReport report;     // the fold's training fit at this C
+  FitReport report{};   // the fold's training fit at this C
   // With CvOptions::keep_coefficients, that fit's coefficients (K x n row-major, K), the bits
   // fit_path gives on the fold's training rows; else empty.
-  std::vector<double> weights, intercept;
+  std::vector<double> weights{}, intercept{};
 };
 
 struct CvResult {
-  std::vector<double> Cs;                    // as given
-  std::vector<Fold> folds;                   // the folds used
-  std::vector<std::vector<CvScore>> scores;  // [fold][C]
+  std::vector<double> Cs{};                    // as given
+  std::vector<Fold> folds{};                   // the folds used
+  std::vector<std::vector<CvScore>> scores{};  // [fold][C]
   // Per C over the folds (std with divisor folds, as numpy's default).
-  std::vector<double> mean_accuracy, std_accuracy, mean_log_loss, std_log_loss;
-  std::vector<double> pass_equivalents, seconds;  // per C, summed over the folds
+  std::vector<double> mean_accuracy{}, std_accuracy{}, mean_log_loss{}, std_log_loss{};
+  std::vector<double> pass_equivalents{}, seconds{};  // per C, summed over the folds
   std::size_t best_index = 0;  // best mean score; ties go to the smaller C (more regularised)
   double best_C = 0;
-  std::optional<SoftmaxRegression> model;  // the refit at best_C (with refit)
-  std::optional<FitReport> refit_report;
+  std::optional<SoftmaxRegression> model{};  // the refit at best_C (with refit)
+  std::optional<FitReport> refit_report{};
 };
 
 // For each fold a path (fit_path: warm starts) over Cs on its training rows,

@@ -18,14 +18,14 @@ namespace softmaxkit {
 
 template <class T>
 struct RegressionProblem {
-  MatrixView<const T> features;              // m x n dense, or empty when sparse_features is given
-  CsrMatrixView<T> sparse_features;          // m x n CSR (validated by its constructor), or empty
-  std::span<const std::int32_t> labels;      // m class indices in [0, num_classes), or empty
-  MatrixView<const T> target_probabilities;  // m x num_classes soft targets, or empty
+  MatrixView<const T> features{};          // m x n dense, or empty when sparse_features is given
+  CsrMatrixView<T> sparse_features{};      // m x n CSR (validated by its constructor), or empty
+  std::span<const std::int32_t> labels{};  // m class indices in [0, num_classes), or empty
+  MatrixView<const T> target_probabilities{};  // m x num_classes soft targets, or empty
   // m finite non-negative weights, or empty (all 1); their sum W (in double) must have a normal
   // reciprocal in T: float 2.9e-39 <= W <= 8.5e37, double 5.6e-309 <= W <= 4.5e307 (the
   // gradient is scaled by 1/W rounded to T), else Error.
-  std::span<const T> sample_weights;
+  std::span<const T> sample_weights{};
   std::size_t num_classes = 0;
   double l2 = 0;              // lambda >= 0
   bool fit_intercept = true;  // false: the intercept is fixed at 0
@@ -92,7 +92,7 @@ struct ChunkShare {
   double global_weight_sum = 0;
   std::function<void(std::size_t chunks, std::span<double> loss, std::span<T> weight_sums,
                      std::span<T> intercept_sums)>
-      fold;
+      fold{};
   std::vector<std::int64_t> column_entries{};  // CSR only (above); last: {rows, first, sum, fold}
 };
 

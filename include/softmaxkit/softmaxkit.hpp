@@ -7,6 +7,7 @@
 #include "softmaxkit/isa.hpp"
 #include "softmaxkit/kernels.hpp"
 #include "softmaxkit/matrix.hpp"
+#include "softmaxkit/metric.hpp"
 #include "softmaxkit/model.hpp"
 #include "softmaxkit/model_file.hpp"
 #include "softmaxkit/model_selection.hpp"

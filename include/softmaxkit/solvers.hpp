@@ -55,18 +55,18 @@ struct Objective {
   std::size_t size = 0;
   std::function<double(std::span<const double> x, std::span<double> gradient)> value_and_gradient;
   std::function<void(std::span<const double> x, std::span<const double> v, std::span<double> hv)>
-      hessian_vector;  // may be empty
+      hessian_vector{};  // may be empty
   // Optional structure for SolverKind::structured (ignored by the other kinds).
-  std::shared_ptr<Metric> metric;
+  std::shared_ptr<Metric> metric{};
 };
 
 struct IterationReport {
-  int iteration;           // 1-based outer iteration
-  double objective;        // objective at the current (accepted) point, L1 term included
-  double gradient_norm;    // norm tested by the stopping rule, at the current point
-  double step;             // ||x_k - x_{k-1}||_2; 0 for a rejected trust-region step
-  int evaluations;         // cumulative: value+gradient evaluations + Hessian-vector products
-  double elapsed_seconds;  // since minimize() was entered (steady clock)
+  int iteration{};           // 1-based outer iteration
+  double objective{};        // objective at the current (accepted) point, L1 term included
+  double gradient_norm{};    // norm tested by the stopping rule, at the current point
+  double step{};             // ||x_k - x_{k-1}||_2; 0 for a rejected trust-region step
+  int evaluations{};         // cumulative: value+gradient evaluations + Hessian-vector products
+  double elapsed_seconds{};  // since minimize() was entered (steady clock)
   std::span<const double> point{};  // the current (accepted) point; valid during the callback
   // Filled by SoftmaxRegression::fit (0 from minimize()): evaluations + Hessian-vector products +
   // the structured metric's setup and work, in passes over the data (see FitReport).
@@ -99,8 +99,8 @@ struct SolverOptions {
   // region is measured in the norm sqrt(p' M p). Only the inner CG iterations and the
   // trust-region geometry change; the stopping rule, the reports and the evaluation count do
   // not. Validated for both kinds, but L-BFGS ignores it.
-  std::vector<double> preconditioner;
-  IterationCallback callback;  // optional
+  std::vector<double> preconditioner{};
+  IterationCallback callback{};  // optional
 };
 
 enum class StopReason {
@@ -131,12 +131,12 @@ enum class StopReason {
 };
 
 struct SolverResult {
-  double objective;
-  double gradient_norm;
-  int iterations;
-  int evaluations;
-  double seconds;
-  StopReason reason;
+  double objective{};
+  double gradient_norm{};
+  int iterations{};
+  int evaluations{};
+  double seconds{};
+  StopReason reason{};
 };
 
 // x: in, the starting point; out, the final (best accepted) point. During the call x holds the

@@ -119,14 +119,14 @@ template <class T>
 double global_weight_sum(MPI_Comm comm, std::span<const T> weights, std::size_t rows);
 
 struct DistributedFit {
-  FitReport report;
-  std::vector<std::int32_t> class_labels;
+  FitReport report{};
+  std::vector<std::int32_t> class_labels{};
   std::size_t num_features = 0;
-  std::vector<double> weights, intercept;  // K x n, K: identical on every rank
-  double l2 = 0;                           // lambda used (C converted)
+  std::vector<double> weights{}, intercept{};  // K x n, K: identical on every rank
+  double l2 = 0;                               // lambda used (C converted)
   SolverKind solver = SolverKind::lbfgs;
   bool in_double = false;
-  FitOptions options;
+  FitOptions options{};
   // The model file contents (rank 0 writes them; save_model_file is atomic).
   ModelFileContents contents() const;
 };
@@ -205,10 +205,10 @@ void check_idx_items(const std::string& images_path, const IdxShape& images,
 // decides them, and the lowest rank's error is the file's first. A part of comment or blank
 // lines only is no error.
 struct TextRows {
-  Dataset data;
-  RowRange mine;
+  Dataset data{};
+  RowRange mine{};
   std::size_t global_rows = 0;
-  std::vector<std::int32_t> classes;
+  std::vector<std::int32_t> classes{};
 };
 TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::string& path,
                         const CsvOptions& csv, std::size_t libsvm_features,
@@ -223,10 +223,10 @@ TextRows read_text_rows(MPI_Comm comm, const std::string& format, const std::str
 // the largest index over the parts (read_libsvm_csr's inference on the whole file); the entries
 // are read_libsvm_csr's, so a fit on them equals the single process's on read_libsvm_csr.
 struct SparseTextRows {
-  SparseDataset data;  // this rank's rows (raw labels)
-  RowRange mine;
+  SparseDataset data{};  // this rank's rows (raw labels)
+  RowRange mine{};
   std::size_t global_rows = 0, global_nnz = 0;
-  std::vector<std::int32_t> classes;
+  std::vector<std::int32_t> classes{};
 };
 SparseTextRows read_libsvm_csr_rows(MPI_Comm comm, const std::string& path,
                                     std::size_t libsvm_features, std::size_t element_size);
