@@ -68,6 +68,8 @@ if [[ -n $command ]]; then
   # softmaxkit refuses it.
   expect model_directory 2 "--model '/proc/m.skm': cannot create a file in '/proc'" "" \
     "$mpiexec" -n 2 "$command" train --format csv --train "$work/good.csv" --model /proc/m.skm
+  # --version names the command once (it was "A subcommand is required", exit 2).
+  expect version 0 "^softmaxkit-mpi 0\.1\.0$" "" "$mpiexec" -n 2 "$command" --version
   # Numbers in options are decimal, as for softmaxkit: 010 is ten (CLI11 read it as octal), a
   # hexadecimal count is refused naming the option.
   expect decimal_max_iter 0 '"iterations": 10,' "" "$mpiexec" -n 2 "$command" train \

@@ -425,12 +425,20 @@ int main(int argc, char** argv) {
   const int rank = rank_of();
   CLI::App app{"softmaxkit-mpi: data-parallel softmaxkit train over MPI"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "softmaxkit-mpi 0.1.0");  // was "A subcommand is required"
   TrainArguments train;
   CLI::App* train_command = cli::add_train_command(app, train);
   int code = 0;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
+    if (error.get_name() ==
+        "CallForVersion") {  // as softmaxkit: printf, so finish_output sees errno
+      if (rank == 0) std::printf("%s\n", error.what());
+      code = cli::finish_output(0);
+      MPI_Finalize();
+      return code;
+    }
     if (error.get_exit_code() == 0) {
       if (rank == 0) app.exit(error);
     } else {
