@@ -201,12 +201,14 @@ def _same_classes(previous, classes):
 
 def _check_probabilities(probabilities, where):
     """ValueError naming the first row whose probabilities are NaN (its logits overflowed:
-    features near float64's limits), instead of predicting the first class for it."""
+    features near float64's limits; or a NaN or infinite feature, which scikit-learn's
+    assume_finite lets through), instead of predicting the first class for it."""
     bad = np.flatnonzero(np.isnan(probabilities).any(axis=1))
     if bad.size:
         raise ValueError(
             f"{where}: row {int(bad[0])} (of {bad.size} such rows) has NaN class probabilities: "
-            "its logits overflow (features too large for float64), so no class can be predicted")
+            "its logits overflow (features too large for float64, or NaN or infinite ones, which "
+            "assume_finite lets through), so no class can be predicted")
 
 
 # Estimators whose fit is running: a callback that fits the same estimator again (on the fitting

@@ -310,3 +310,17 @@ def test_refit_false_C_is_the_folds_mean_even_near_float64s_largest():
         warnings.simplefilter("error", RuntimeWarning)  # numpy's overflow warning included
         model = SoftmaxRegressionCV(Cs=[1e308], cv=3, refit=False, max_iter=5).fit(X, y)
     np.testing.assert_allclose(model.C_, 1e308, rtol=1e-15)
+
+
+def test_a_nan_feature_under_assume_finite_is_named_as_one_in_predict():
+    """sklearn.config_context(assume_finite=True) skips the finiteness check: a NaN feature then
+    reaches the core, and predict's error blamed features too large for float64 alone."""
+    import sklearn
+
+    X, y = dense_problem()
+    model = SoftmaxRegression().fit(X, y)
+    bad = np.array(X[:5], dtype=np.float64)
+    bad[3, 0] = np.nan
+    with sklearn.config_context(assume_finite=True):
+        with pytest.raises(ValueError, match=r"row 3 \(of 1 such rows\).*NaN or infinite ones"):
+            model.predict(bad)
