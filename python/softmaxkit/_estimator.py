@@ -542,11 +542,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 # It said "the sample weights leave only one class" when they leave none.
                 raise ValueError("SoftmaxRegression: sample_weight: all weights are zero "
                                  "(times class_weight, if given): nothing to fit")
-            if np.count_nonzero(class_totals > 0) < 2:
-                raise ValueError(
-                    "SoftmaxRegression needs samples of at least 2 classes with positive "
-                    "weight, but the sample weights leave only one class"
-                )
+            # One class with positive weight trains (to that class), as in scikit-learn, the
+            # library and the command: refusing it broke BaggingClassifier, whose bootstrap
+            # counts are sample weights, on data with a rare class.
         if weights is None:
             weight_total = float(X.shape[0])
         else:

@@ -19,6 +19,7 @@ from scipy.special import expit, softmax
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
 
 import softmaxkit
 from softmaxkit import SoftmaxRegression, _core
@@ -589,5 +590,26 @@ def test_weights_that_are_all_zero_are_named_as_such():
         SoftmaxRegression().fit(X, y, sample_weight=np.zeros(len(y)))
     with pytest.raises(ValueError, match="all weights are zero"):
         SoftmaxRegression(class_weight={0: 0, 1: 0, 2: 0}).fit(X, y)
-    with pytest.raises(ValueError, match="leave only one class"):
-        SoftmaxRegression(class_weight={0: 0, 1: 0, 2: 1}).fit(X, y)
+
+def test_one_class_with_positive_weight_trains_to_it_as_in_scikit_learn():
+    """Refused until 2026-12-07, which broke BaggingClassifier (bootstrap counts are sample
+    weights) on data with a rare class; scikit-learn, the library and the command fit it."""
+    X, y = load_iris(return_X_y=True)
+    model = SoftmaxRegression(class_weight={0: 0, 1: 0, 2: 1}).fit(X, y)
+    assert list(model.classes_) == [0, 1, 2]
+    assert set(model.predict(X)) == {2}
+    assert model.intercept_[2] > model.intercept_[0] + 10  # the weighted loss pushes toward 2
+    # The rows of the zero-weight classes do not count: only class 2's rows, duplicated, would
+    # give the same objective.
+    peer = LogisticRegression(class_weight={0: 0, 1: 0, 2: 1}, tol=1e-10, max_iter=10000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        peer.fit(X, y)
+    np.testing.assert_array_equal(model.predict(X), peer.predict(X))
+    # Bagging on a rare class: some bootstraps weigh only the common one.
+    from sklearn.ensemble import BaggingClassifier
+
+    rare = np.r_[np.flatnonzero(y == 0)[:3], np.flatnonzero(y == 1)[:60]]
+    bagging = BaggingClassifier(SoftmaxRegression(), n_estimators=30, max_samples=0.3,
+                                random_state=0).fit(X[rare], y[rare])
+    assert bagging.score(X[rare], y[rare]) > 0.9
