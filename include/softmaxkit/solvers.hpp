@@ -58,6 +58,12 @@ struct Objective {
       hessian_vector{};  // may be empty
   // Optional structure for SolverKind::structured (ignored by the other kinds).
   std::shared_ptr<Metric> metric{};
+  // Optional, SolverKind::lbfgs only (OWL-QN included): applied in place to every trial point
+  // before it is evaluated (not to x0), and the point kept is the projected one. For directions
+  // along which the objective is flat: the rounding along them in each step otherwise enters
+  // L-BFGS's pairs with no curvature to bound it and can grow step by step (the fit's OWL-QN
+  // intercepts reached a common -1.1e9). It must leave the value unchanged up to rounding.
+  std::function<void(std::span<double> x)> project_point{};
 };
 
 struct IterationReport {

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <span>
+#include <vector>
 
 namespace softmaxkit::detail {
 
@@ -38,5 +39,52 @@ inline void remove_redundant_directions(std::span<double> v, std::size_t classes
     }
   }
 }
+
+// The same directions held at a start's values (L-BFGS's project_point): each group's mean is
+// set back to the start's, so a warm start's sums are kept and rounding cannot accumulate.
+class RedundantDirectionsAt {
+ public:
+  RedundantDirectionsAt(std::span<const double> start, std::size_t classes, std::size_t features,
+                        bool intercept, bool weights_too)
+      : classes_(classes), features_(features), intercept_(intercept), weights_too_(weights_too) {
+    if (intercept_) intercept_mean_ = intercept_mean(start);
+    if (weights_too_) {
+      column_means_.resize(features_);
+      for (std::size_t j = 0; j < features_; ++j) column_means_[j] = column_mean(start, j);
+    }
+  }
+
+  void operator()(std::span<double> x) const {
+    if (classes_ == 0) return;
+    if (intercept_) {
+      const double shift = intercept_mean_ - intercept_mean(x);
+      double* b = x.data() + classes_ * features_;
+      for (std::size_t k = 0; k < classes_; ++k) b[k] += shift;
+    }
+    if (weights_too_) {
+      for (std::size_t j = 0; j < features_; ++j) {
+        const double shift = column_means_[j] - column_mean(x, j);
+        for (std::size_t k = 0; k < classes_; ++k) x[k * features_ + j] += shift;
+      }
+    }
+  }
+
+ private:
+  double intercept_mean(std::span<const double> x) const {
+    double sum = 0;
+    for (std::size_t k = 0; k < classes_; ++k) sum += x[classes_ * features_ + k];
+    return sum / static_cast<double>(classes_);
+  }
+  double column_mean(std::span<const double> x, std::size_t j) const {
+    double sum = 0;
+    for (std::size_t k = 0; k < classes_; ++k) sum += x[k * features_ + j];
+    return sum / static_cast<double>(classes_);
+  }
+
+  std::size_t classes_, features_;
+  bool intercept_, weights_too_;
+  double intercept_mean_ = 0;
+  std::vector<double> column_means_;
+};
 
 }  // namespace softmaxkit::detail

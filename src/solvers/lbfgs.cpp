@@ -72,6 +72,11 @@ lbfgsfloatval_t evaluate(void* instance, const lbfgsfloatval_t* x, lbfgsfloatval
     }
   }
   try {
+    if (c.objective.project_point) {
+      // liblbfgs's own x (the caller's work array, not const memory): the point it keeps, and
+      // takes its next step from, is the projected one.
+      c.objective.project_point(std::span<double>(const_cast<double*>(x), xs.size()));
+    }
     ++c.evaluations;
     return c.objective.value_and_gradient(xs, gs);
   } catch (...) {
