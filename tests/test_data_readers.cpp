@@ -197,6 +197,28 @@ TEST_CASE("IDX malformed files name the file and the byte offset") {
     CHECK(contains(big, "value 1e+300 is not a finite float"));
     CHECK(big.size() < 120);
   }
+  SUBCASE("float64 values that round to FLT_MAX are read as it, as the text readers read them") {
+    // 3.4028235e38 (above FLT_MAX = 3.40282347e38) was refused; FLT_MAX + half its ulp rounds to
+    // inf and stays refused.
+    std::string doubles = idx_header(0x0E, {3});
+    for (const double v : {3.4028235e38, 3.4028235677973362e38, -3.4028235e38})
+      put_be(doubles, std::bit_cast<std::uint64_t>(v), 8);
+    const softmaxkit::Dataset read = softmaxkit::read_idx_images(dir.write("near.idx", doubles));
+    constexpr float kMax = std::numeric_limits<float>::max();
+    CHECK(read.features == std::vector<float>{kMax, kMax, -kMax});
+    std::string beyond = idx_header(0x0E, {1});
+    put_be(beyond, std::bit_cast<std::uint64_t>(0x1.ffffffp+127), 8);
+    CHECK(contains(images_error(beyond), "is not a finite float"));
+  }
+  SUBCASE("a gzip file whose header declares more than 2 GiB is refused before inflating") {
+    // 2^20 x 512 float64 values: 4 GiB, which a few MB of gzip inflated in full (the value
+    // limit, 2^29, is 2 GiB only as float).
+    const std::string path = dir.write("huge.idx.gz", gzip(idx_header(0x0E, {1u << 20, 512})));
+    const std::string m = error_message([&] { softmaxkit::read_idx_images(path); });
+    CHECK(contains(m,
+                   "huge.idx.gz: its header declares 4294967308 bytes once inflated, beyond "
+                   "the limit of 2147483648 bytes"));
+  }
   SUBCASE("labels: count mismatch, several values per item, fractional") {
     const std::string three = dir.write("three.idx", idx_ubyte({3}, {1, 2, 3}));
     const std::string images = dir.write("images.idx", good);
@@ -782,4 +804,20 @@ TEST_CASE("read_csv streams the file: parse_csv's values and messages, plain and
   CHECK(softmaxkit::detail::read_csv_in_pieces(many, {}, 1 << 16, 1600008).rows == 200000);
   CHECK_ERROR(softmaxkit::detail::read_csv_in_pieces(many, {}, 1 << 16, 1600007), "many.csv.gz",
               "200001 records", "1600008 bytes", "1600007 bytes of memory");
+  // Lines that hold no record do not count: 2 records of 1000 fields, then 5000 blank lines
+  // (lines alone: 5003 records, 20 MB) read under 200 kB of memory; and a wide first record
+  // followed by short lines is the short line's error, not a refusal by memory.
+  std::string wide;
+  for (int r = 0; r < 2; ++r) {
+    wide += "1";
+    for (int f = 0; f < 999; ++f) wide += ",2";
+    wide += "\n";
+  }
+  const std::string blank_tail = dir.write("blank_tail.csv", wide + std::string(5000, '\n'));
+  CHECK(softmaxkit::detail::read_csv_in_pieces(blank_tail, {}, 1 << 16, 200000).rows == 2);
+  std::string ragged = wide.substr(0, wide.size() / 2);
+  for (int i = 0; i < 5000; ++i) ragged += "1,2\n";
+  const std::string short_lines = dir.write("short_lines.csv", ragged);
+  CHECK_ERROR(softmaxkit::detail::read_csv_in_pieces(short_lines, {}, 1 << 16, 200000),
+              "short_lines.csv:2: expected 1000 fields");
 }

@@ -449,6 +449,7 @@ int main(int argc, char** argv) {
     return code;
   }
   try {
+    (void)active_isa();  // SOFTMAXKIT_ISA's error as its own, as softmaxkit's (every rank sees it)
     code = *train_command ? run(train) : cli::kExitBadInput;
   } catch (const cli::OutputFailed& error) {  // every rank: the model could not be written
     if (rank == 0) cli::print_error(error.what());

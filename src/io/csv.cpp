@@ -115,11 +115,13 @@ std::string field_count_message(const std::string& name, std::uint64_t line, std
 class CsvParser {
  public:
   CsvParser(const CsvOptions& options, const std::string& name, std::uint64_t lines_hint,
-            std::uint64_t memory_bytes = UINT64_MAX, std::uint64_t lines_before = 0)
+            std::uint64_t memory_bytes = UINT64_MAX, std::uint64_t lines_before = 0,
+            std::uint64_t bytes_hint = UINT64_MAX)
       : options_(options),
         name_(name),
         lines_hint_(lines_before + lines_hint),
         memory_bytes_(memory_bytes),
+        bytes_hint_(bytes_hint),
         lines_(lines_before) {
     check_options(options, name);
     for (const char c : {' ', '\t'})
@@ -186,21 +188,27 @@ class CsvParser {
         label_index_ = static_cast<std::size_t>(options_.label_column);
       }
       result_.cols = options_.has_labels ? num_fields_ - 1 : num_fields_;
-      // At most one record per remaining line: reserve once instead of growing by doubling.
+      // At most one record per remaining line, and no more than the text's bytes hold (a field
+      // is at least one character and its delimiter or line end one more): reserve once instead
+      // of growing by doubling. The bytes' bound keeps blank lines and lines that fail later
+      // from counting (two records of 10^6 fields then 10,000 blank lines reserved 40 GB).
       const std::uint64_t lines_left =
           lines_hint_ >= line_number ? lines_hint_ - line_number + 1 : 1;
-      // A record per line at most: the values of all of them may not outgrow memory (a small
-      // gzip file can inflate to any number of lines).
-      const long double bytes = static_cast<long double>(lines_left) *
+      const std::uint64_t records_left =
+          std::min<std::uint64_t>(lines_left, bytes_hint_ / (2 * num_fields_) + 1);
+      // The values of all of them may not outgrow memory (a small gzip file can inflate to any
+      // number of lines).
+      const long double bytes = static_cast<long double>(records_left) *
                                 static_cast<long double>(num_fields_) * sizeof(float);
       if (bytes > static_cast<long double>(memory_bytes_)) {
-        throw Error(name_ + ": up to " + std::to_string(lines_left) + " records (its lines) of " +
+        throw Error(name_ + ": up to " + std::to_string(records_left) +
+                    " records (its lines, and its bytes at 2 per field) of " +
                     std::to_string(num_fields_) + " fields would need " +
                     std::to_string(static_cast<unsigned long long>(bytes)) +
                     " bytes, more than the " + std::to_string(memory_bytes_) + " bytes of memory");
       }
-      result_.features.reserve(static_cast<std::size_t>(lines_left) * result_.cols);
-      if (options_.has_labels) result_.labels.reserve(static_cast<std::size_t>(lines_left));
+      result_.features.reserve(static_cast<std::size_t>(records_left) * result_.cols);
+      if (options_.has_labels) result_.labels.reserve(static_cast<std::size_t>(records_left));
     } else if (fields != num_fields_) {
       throw Error(field_count_message(name_, line_number, num_fields_, fields));
     }
@@ -228,7 +236,7 @@ class CsvParser {
 
   const CsvOptions options_;
   const std::string& name_;
-  const std::uint64_t lines_hint_, memory_bytes_;
+  const std::uint64_t lines_hint_, memory_bytes_, bytes_hint_;
   std::string padding_;  // spaces and tabs, unless one of them is the delimiter
   bool header_pending_ = false;
   std::size_t num_fields_ = 0, label_index_ = 0;
@@ -242,7 +250,8 @@ class CsvParser {
 Dataset parse_csv(std::string_view text, const CsvOptions& options,
                   const std::string& name_for_errors) {
   detail::check_text(text, name_for_errors);
-  CsvParser parser(options, name_for_errors, detail::count_line_ends(text) + 1);
+  CsvParser parser(options, name_for_errors, detail::count_line_ends(text) + 1, UINT64_MAX, 0,
+                   text.size());
   parser.parse(text);
   return parser.finish();
 }
@@ -253,7 +262,8 @@ Dataset parse_counted_csv(const TextSource& source, const TextCounts& counts,
                           const CsvOptions& options, const std::string& name,
                           std::size_t block_bytes, std::uint64_t memory_bytes, const TextPart& part,
                           CsvPartLines* seen) {
-  CsvParser parser(options, name, counts.line_ends + 1, memory_bytes, part.lines_before);
+  CsvParser parser(options, name, counts.line_ends + 1, memory_bytes, part.lines_before,
+                   counts.bytes);
   try {
     source.rewind();
     auto read = source.read;
@@ -355,7 +365,7 @@ Dataset parse_csv_in_pieces(std::string_view text, const CsvOptions& options,
                             const std::string& name_for_errors, std::size_t block_bytes,
                             std::size_t max_line_bytes) {
   check_text(text, name_for_errors);
-  CsvParser parser(options, name_for_errors, count_line_ends(text) + 1);
+  CsvParser parser(options, name_for_errors, count_line_ends(text) + 1, UINT64_MAX, 0, text.size());
   parse_in_pieces(parser, block_bytes, string_source(text).read, max_line_bytes);
   return parser.finish();
 }

@@ -84,6 +84,13 @@ std::string_view decompress_if_gzip(std::string_view raw, std::string& storage, 
   const std::string prefix =
       detail::gunzip(raw, detail::kMaxIdxHeaderBytes, detail::GunzipLimit::kStopAtLimit, gzip_name);
   const IdxHeader header = detail::parse_idx_header(prefix, name);
+  // The plain file's limit, in bytes: the header's 2^29 values are 4 GiB as float64, which a few
+  // megabytes of gzip inflated in full.
+  if (header.total_bytes() > detail::kMaxInputFileBytes) {
+    throw Error(gzip_name + ": its header declares " + std::to_string(header.total_bytes()) +
+                " bytes once inflated, beyond the limit of " +
+                std::to_string(detail::kMaxInputFileBytes) + " bytes");
+  }
   storage =
       detail::gunzip(raw, header.total_bytes(), detail::GunzipLimit::kThrowBeyondLimit, gzip_name);
   return storage;
@@ -130,10 +137,12 @@ Dataset parse_images(std::string_view raw, const IdxOptions& options, std::strin
     for (std::size_t i = 0; i < count; ++i) result.features[i] = data[i] / scale;
     return result;
   }
-  constexpr double kFloatMax = std::numeric_limits<float>::max();
+  // Values from FLT_MAX up to (not including) FLT_MAX + half its ulp round to FLT_MAX, as the
+  // text readers round them (3.4028235e38 was refused here); from there on they round to inf.
+  constexpr double kFloatOverflow = 0x1.ffffffp+127;
   for (std::size_t i = 0; i < count; ++i) {
     const double value = load_element(data, header.type, i);
-    if (!std::isfinite(value) || std::fabs(value) > kFloatMax) {
+    if (!std::isfinite(value) || std::fabs(value) >= kFloatOverflow) {
       throw Error(at_offset(name, header.header_bytes + i * header.element_bytes) + "value " +
                   detail::shortest_number(value) + " is not a finite float");
     }

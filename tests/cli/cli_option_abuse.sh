@@ -549,6 +549,20 @@ bad -- "needs a labels file for .*i.idx \(--data-labels\)$" evaluate --format id
 bad -- "needs a labels file for .*i.idx \(--train-labels\)$" train --format idx \
   --train "$work/i.idx"
 
+# SOFTMAXKIT_ISA that names no ISA: its own message, before any file is read (the command
+# wrapped it in the data's context: "--train d.csv (40 rows x 2 features): SOFTMAXKIT_ISA=...").
+for args in "train ${csv[*]}" "predict ${model[*]}" "evaluate ${model[*]}"; do
+  # shellcheck disable=SC2086
+  SOFTMAXKIT_ISA=bogus timeout "$limit" "$cli" $args >/dev/null 2>"$work/err"
+  code=$?
+  if [[ $code -eq 2 ]] && grep -qE "^softmaxkit: SOFTMAXKIT_ISA=bogus: unknown ISA 'bogus'" \
+    "$work/err" && [[ $(wc -l <"$work/err") -eq 1 ]]; then
+    passed=$((passed + 1))
+  else
+    fail "[SOFTMAXKIT_ISA=bogus $args]: exit $code; stderr: $(head -c 300 "$work/err")"
+  fi
+done
+
 # ---- output that cannot be written: exit 1 naming standard output (it exited 0, the output lost)
 if [[ -w /dev/full ]]; then
   for args in "predict ${model[*]}" "predict ${model[*]} --proba" "evaluate ${model[*]} --json" \

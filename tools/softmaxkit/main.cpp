@@ -52,6 +52,9 @@ int run(int argc, char** argv) {
   }
 
   try {
+    // SOFTMAXKIT_ISA checked before any file is read, so its error is its own: it came wrapped
+    // in the data's context ("--train t.csv (2000 rows x 784 features): SOFTMAXKIT_ISA=...").
+    (void)softmaxkit::active_isa();
     if (*train_command) return softmaxkit::cli::run_train(train);
     if (*predict_command) return softmaxkit::cli::run_predict(predict);
     if (*evaluate_command) return softmaxkit::cli::run_evaluate(evaluate);
