@@ -292,6 +292,21 @@ TEST_CASE("CSV good files") {
                                             {.label_column = 1, .delimiter = '\t'}, "m");
     CHECK(data.features == std::vector<float>{1, 3, 0, 6});
     CHECK(data.labels == std::vector<std::int32_t>{2, 5});
+    // Below double's range too (1e-400 was refused as out of range): zero of its sign; beyond
+    // it stays refused.
+    const auto below = softmaxkit::parse_csv(
+        "1,1e-400,-1e-400,0.000000000000000000000000000000000000000000000000000000000000000000000"
+        "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+        "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+        "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+        "00000000000000000000000000000000000000000000000000000000000001,12e-99999999999\n",
+        {}, "m");
+    REQUIRE(below.features.size() == 4);
+    for (const float v : below.features) CHECK(v == 0.0f);
+    CHECK(!std::signbit(below.features[0]));
+    CHECK(std::signbit(below.features[1]));
+    CHECK_THROWS_WITH_AS(softmaxkit::parse_csv("1,1e400\n", {}, "m"),
+                         doctest::Contains("out of range"), softmaxkit::Error);
   }
   SUBCASE("no label column: every field a feature, one field a record, label_column unused") {
     const auto data = softmaxkit::parse_csv("1.5,2,3\n4,5,6e-1\n",

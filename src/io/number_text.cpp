@@ -29,32 +29,56 @@ NumberStatus parse_whole(std::string_view text, T& value) {
   return NumberStatus::kOk;
 }
 
-// Whether a decimal number's text (as from_chars read it: sign, digits, '.', exponent) names an
-// integer: every digit at or after the exponent-shifted decimal point is 0. Its double can be an
-// integer when the text is not ("0.99999999999999999" reads as 1).
-bool decimal_text_is_integer(std::string_view text) {
+// A decimal text's mantissa (digits and '.'), its exponent (saturated: beyond the text's length
+// a shift only decides all or nothing) and the mantissa's digits before the point.
+struct DecimalParts {
+  std::string_view mantissa;
+  long long exponent = 0, integer_digits = 0;
+};
+
+DecimalParts decimal_parts(std::string_view text) {
   if (!text.empty() && (text[0] == '+' || text[0] == '-')) text.remove_prefix(1);
   const std::size_t e = text.find_first_of("eE");
-  const std::string_view mantissa = text.substr(0, e);
-  long long exponent = 0;
+  DecimalParts parts;
+  parts.mantissa = text.substr(0, e);
   if (e != std::string_view::npos) {
     std::string_view digits = text.substr(e + 1);
     const bool negative = !digits.empty() && digits[0] == '-';
     if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) digits.remove_prefix(1);
-    // Saturated: beyond the text's length the shift only decides all or nothing.
-    for (char c : digits) exponent = std::min(exponent * 10 + (c - '0'), 1LL << 40);
-    if (negative) exponent = -exponent;
+    for (char c : digits) parts.exponent = std::min(parts.exponent * 10 + (c - '0'), 1LL << 40);
+    if (negative) parts.exponent = -parts.exponent;
   }
-  const std::size_t point = mantissa.find('.');
-  const auto integer_digits =
-      static_cast<long long>(point == std::string_view::npos ? mantissa.size() : point);
+  const std::size_t point = parts.mantissa.find('.');
+  parts.integer_digits =
+      static_cast<long long>(point == std::string_view::npos ? parts.mantissa.size() : point);
+  return parts;
+}
+
+// Whether a decimal number's text (as from_chars read it: sign, digits, '.', exponent) names an
+// integer: every digit at or after the exponent-shifted decimal point is 0. Its double can be an
+// integer when the text is not ("0.99999999999999999" reads as 1).
+bool decimal_text_is_integer(std::string_view text) {
+  const DecimalParts parts = decimal_parts(text);
   long long position = 0;  // of each digit, the integer part's first at 0
-  for (char c : mantissa) {
+  for (char c : parts.mantissa) {
     if (c == '.') continue;
-    if (position >= integer_digits + exponent && c != '0') return false;
+    if (position >= parts.integer_digits + parts.exponent && c != '0') return false;
     ++position;
   }
   return true;
+}
+
+// Whether a decimal text that from_chars found out of double's range is too small rather than
+// too large: its leading nonzero digit stands at a negative power of ten.
+bool decimal_text_is_tiny(std::string_view text) {
+  const DecimalParts parts = decimal_parts(text);
+  long long position = 0;
+  for (char c : parts.mantissa) {
+    if (c == '.') continue;
+    if (c != '0') return parts.integer_digits - position - 1 + parts.exponent < 0;
+    ++position;
+  }
+  return true;  // all zeros: from_chars does not call 0 out of range; tiny if it did
 }
 
 }  // namespace
@@ -62,9 +86,15 @@ bool decimal_text_is_integer(std::string_view text) {
 NumberStatus parse_feature_value(std::string_view text, float& value) {
   NumberStatus status = parse_whole(text, value);
   if (status != NumberStatus::kOutOfRange) return status;
-  // Too small for float (underflow) parses fine as double and rounds towards zero.
+  // Too small for float (underflow) parses fine as double and rounds towards zero; too small
+  // for double too (1e-400) is zero of its sign, as the README's "rounded to float" says (it was
+  // refused as out of range while 1e-50 read as 0).
   double wide = 0;
   status = parse_whole(text, wide);
+  if (status == NumberStatus::kOutOfRange && decimal_text_is_tiny(text)) {
+    value = !text.empty() && text[0] == '-' ? -0.0f : 0.0f;
+    return NumberStatus::kOk;
+  }
   if (status != NumberStatus::kOk || std::fabs(wide) > std::numeric_limits<float>::max()) {
     return NumberStatus::kOutOfRange;
   }
