@@ -52,7 +52,7 @@ TEST_CASE("read_sample_weights names the file and line of every malformed line")
       {"1\n0x10\n1\n", "bad.txt:2: '0x10' is not a number"},
       {"1\n-1\n1\n", "bad.txt:2: '-1' is negative"},
       {"1\n-1e-50\n1\n", "bad.txt:2: '-1e-50' is negative"},
-      {"1\n-1e-400\n1\n", "bad.txt:2: '-1e-400' is out of range"},  // as the readers' features
+      {"1\n-1e-400\n1\n", "bad.txt:2: '-1e-400' is negative"},  // -0 as features read it
       {"1\nnan\n1\n", "bad.txt:2: 'nan' is not finite"},
       {"1\ninf\n1\n", "bad.txt:2: 'inf' is not finite"},
       {"1\n1e39\n1\n", "bad.txt:2: '1e39' is out of range"},

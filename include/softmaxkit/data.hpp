@@ -132,8 +132,8 @@ Dataset parse_idx(std::string_view images_bytes, std::string_view labels_bytes,
 // byte order mark skipped): one number per line in the rows' order, with spaces or tabs around it
 // and '\n' or "\r\n" line ends (the last line's optional), each finite, >= 0 and within float's
 // range (read as read_csv reads features: std::from_chars, an optional '+'; a value below float's
-// smallest rounds towards 0, one below double's is out of range; negative text is refused even
-// where it would round to -0). Exactly `rows` lines. Error naming the file and the line
+// smallest, even below double's, rounds towards 0; negative text is refused even where it would
+// round to -0). Exactly `rows` lines. Error naming the file and the line
 // ("path:line: ...") for a line that is empty, longer than kMaxWeightLineBytes, holds a NUL byte
 // or is not such a number, and naming the file for fewer or more lines than rows (reading stops
 // at the first line beyond them, so a huge file costs no memory). Whether all weights may be 0 is
