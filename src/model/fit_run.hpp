@@ -82,14 +82,11 @@ inline tbb::task_arena fit_arena(int threads) {
 inline void centre_start(std::vector<double>& x, std::span<const unsigned char> centred,
                          std::size_t classes) {
   const std::size_t features = centred.size();
-  for (std::size_t j = 0; j < features; ++j) {
-    if (!centred[j]) continue;
-    double sum = 0;
-    for (std::size_t k = 0; k < classes; ++k) sum += x[k * features + j];
-    if (sum == 0) continue;  // the default zero start keeps its bits
-    const double mean = sum / static_cast<double>(classes);
-    for (std::size_t k = 0; k < classes; ++k) x[k * features + j] -= mean;
-  }
+  std::vector<double> shifts;
+  column_means(x, classes, features, shifts);
+  // The default zero start keeps its bits (a zero mean shifts nothing).
+  for (std::size_t j = 0; j < features; ++j) shifts[j] = centred[j] ? -shifts[j] : 0.0;
+  shift_columns(x, classes, features, shifts);
 }
 
 // Trains on data.training from `start` (zeros, or the previous parameters for a warm start).
@@ -128,9 +125,11 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
   // already maps the gradient off them (centred columns, the intercepts' class-sum).
   const bool remove_redundant = solver.kind != SolverKind::structured;
   const bool weights_redundant = lambda == 0 && options.l1 == 0;
+  std::vector<double> column_scratch;
   auto remove = [&](std::span<double> v) {
     if (remove_redundant)
-      remove_redundant_directions(v, classes, features, options.fit_intercept, weights_redundant);
+      remove_redundant_directions(v, classes, features, options.fit_intercept, weights_redundant,
+                                  column_scratch);
   };
   // OWL-QN's penalty on W (solver_options' l1 range); inactive without L1, where its
   // pseudo-gradient norm is norm2.
