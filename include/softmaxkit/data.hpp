@@ -56,7 +56,8 @@ struct CsvOptions {
 // the next (a text of less than one piece is read on the calling thread). Memory is the values
 // (4 bytes per field) plus three pieces (none larger than the text); values that could need more
 // than the machine's physical memory (a record per line) are an Error naming the file before
-// anything is reserved. The result and every message are parse_csv's on the whole text.
+// anything is reserved. The result and every message are parse_csv's on the whole text. A file
+// whose second pass meets other bytes than the first counted (it changed) is an Error naming it.
 Dataset read_csv(const std::string& path, const CsvOptions& options = {});
 
 struct LibsvmOptions {
@@ -97,7 +98,8 @@ Dataset read_libsvm(const std::string& path, const LibsvmOptions& options = {});
 // memory is an Error naming the file and the bytes, before anything is reserved.
 // A gzip-compressed file is read the same way, inflated piece by piece in each pass (so inflated
 // twice): neither its compressed nor its inflated text is held whole, and the ':' count, the pieces
-// and line:column are the inflated text's.
+// and line:column are the inflated text's. A file whose second pass meets other bytes than the
+// first counted (it changed while it was read, also read_libsvm's) is an Error naming it.
 struct SparseDataset {
   CsrMatrix<float> features{};
   std::vector<std::int32_t> labels;  // rows (raw label values from the file)

@@ -19,6 +19,14 @@
 
 namespace softmaxkit::detail {
 
+// A streaming reader's second pass met another byte count than its first: the file changed.
+[[noreturn]] inline void changed_while_read(const std::string& name, std::uint64_t counted,
+                                            std::uint64_t read) {
+  throw Error(name + ": the file changed while it was read (" + std::to_string(counted) +
+              " bytes of text when its lines were counted, " +
+              (read > counted ? "more" : std::to_string(read)) + " when they were parsed)");
+}
+
 // A text read from its first byte more than once: read(into, count) gives up to count bytes in
 // order (0 at the end), rewind() starts it over. softmaxkit-mpi's byte-range parts of a plain or
 // gzip file are ones (mpi/src/text_rows.cpp).
