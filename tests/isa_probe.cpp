@@ -11,9 +11,12 @@
 
 int main(int argc, char** argv) {
   try {
-    const softmaxkit::Isa expected = softmaxkit::parse_isa(argc > 1 ? argv[1] : "sse2");
+    // "best": the best ISA this CPU supports (SOFTMAXKIT_ISA unset or empty).
+    const std::string wanted = argc > 1 ? argv[1] : "sse2";
+    const softmaxkit::Isa expected =
+        wanted == "best" ? softmaxkit::supported_isas().back() : softmaxkit::parse_isa(wanted);
     if (!softmaxkit::is_supported(expected)) {
-      std::printf("%s not supported by this CPU\n", argv[1]);
+      std::printf("%s not supported by this CPU\n", wanted.c_str());
       return 0;
     }
     const softmaxkit::Isa active = softmaxkit::active_isa();

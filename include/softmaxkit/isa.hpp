@@ -2,7 +2,8 @@
 //
 // Every SIMD kernel is compiled once per instruction set (ISA) and the best one the CPU supports
 // is chosen at first use. The environment variable SOFTMAXKIT_ISA=sse2|avx2|avx512 forces one;
-// naming an ISA this CPU lacks (or an unknown name) makes the first kernel call throw Error.
+// naming an ISA this CPU lacks (or an unknown name) makes the first kernel call throw Error. Set
+// to the empty string it counts as unset.
 // set_active_isa() changes the choice at run time for every thread (tests and benchmarks use it
 // to run each kernel on each ISA). Reading the active ISA is a relaxed atomic load per call.
 #pragma once
@@ -26,7 +27,8 @@ Isa parse_isa(std::string_view name);
 std::vector<Isa> supported_isas();
 bool is_supported(Isa isa);
 
-// The ISA kernels use now: SOFTMAXKIT_ISA if set (validated), otherwise the best supported.
+// The ISA kernels use now: SOFTMAXKIT_ISA if set and not empty (validated), otherwise the best
+// supported.
 Isa active_isa();
 // Throws Error if the CPU does not support `isa`.
 void set_active_isa(Isa isa);
