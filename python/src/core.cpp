@@ -123,6 +123,8 @@ void apply_option(smk::FitOptions& options, const std::string& key, const py::ha
     options.max_iterations = value.cast<int>();
   } else if (key == "warm_start") {
     options.warm_start = value.cast<bool>();
+  } else if (key == "reference_gradient_norm") {
+    options.reference_gradient_norm = value.cast<double>();
   } else if (key == "threads") {
     options.threads = value.cast<int>();
   } else if (key == "use_double") {
