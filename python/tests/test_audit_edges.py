@@ -6,6 +6,8 @@ has no truth value (SystemError), parameters the checks let through (RuntimeErro
 and a C search that never warned about unconverged fits."""
 
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -324,3 +326,39 @@ def test_a_nan_feature_under_assume_finite_is_named_as_one_in_predict():
     with sklearn.config_context(assume_finite=True):
         with pytest.raises(ValueError, match=r"row 3 \(of 1 such rows\).*NaN or infinite ones"):
             model.predict(bad)
+
+
+_MEMORY_LIMIT_SCRIPT = r"""
+import resource, sys, warnings
+import numpy as np, softmaxkit
+warnings.simplefilter("ignore")
+extra = int(sys.argv[1])
+rng = np.random.default_rng(0)
+X = rng.normal(size=(3000, 1000)).astype(np.float32)
+y = rng.integers(0, 3, 3000)
+softmaxkit.SoftmaxRegression(max_iter=1).fit(X[:50, :5], y[:50])  # OpenBLAS's buffers mapped
+pages = int(open("/proc/self/statm").read().split()[0])
+resource.setrlimit(resource.RLIMIT_AS, (pages * 4096 + extra * 2**20, resource.RLIM_INFINITY))
+try:
+    softmaxkit.SoftmaxRegression(max_iter=2, n_threads=1).fit(X, y)
+    sys.stdout.write("fitted\n")
+except MemoryError:
+    sys.stdout.write("MemoryError\n")
+"""
+
+
+def test_a_fit_out_of_memory_prints_nothing_on_stdout():
+    # The structured solver's eigendecomposition of G (1000 x 1000 here) went through LAPACKE's
+    # own allocations, which print "Not enough memory to allocate work array in LAPACKE_dsyevd"
+    # on standard output when they fail (an audit under RLIMIT_AS; this sweep saw it at 20 and
+    # 30 MiB of room). The library never prints: the fit raises MemoryError and stdout holds
+    # only the script's own line. The sweep must cross from MemoryError to fitted, or it tested
+    # nothing.
+    outcomes = []
+    for extra in range(8, 68, 4):
+        result = subprocess.run([sys.executable, "-c", _MEMORY_LIMIT_SCRIPT, str(extra)],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout in ("fitted\n", "MemoryError\n"), (extra, result.stdout)
+        outcomes.append(result.stdout)
+    assert "MemoryError\n" in outcomes and "fitted\n" in outcomes

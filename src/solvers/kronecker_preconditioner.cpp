@@ -30,22 +30,38 @@ constexpr double centre_below = 1e-6;
 // Eigendecomposition of the symmetric n x n row-major matrix in `a` (overwritten by the
 // eigenvectors, column j = vector j); eigenvalues ascending into `values`. LAPACK runs with
 // OpenBLAS single-threaded so its bits do not depend on a thread count.
+// The work arrays are ours (a workspace query, then std::vector), and so are the transpositions
+// LAPACKE_dsyevd made for a row-major matrix (the same ones, so the same bits): LAPACKE's
+// allocations print "Not enough memory to allocate work array in LAPACKE_dsyevd" on standard
+// output when they fail (an audit under RLIMIT_AS), and the library never prints. An
+// allocation that fails here is the std::bad_alloc every other one is.
 void symmetric_eigen(std::vector<double>& a, std::vector<double>& values, std::size_t n) {
   values.assign(n, 0.0);
   if (n == 0) return;
   detail::SingleThreadedBlas single;
   const lapack_int size = static_cast<lapack_int>(n);
-  const lapack_int info =
-      LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', size, a.data(), size, values.data());
-  if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR) {
-    throw std::bad_alloc();
+  std::vector<double> columns(n * n);  // a column-major: its transpose
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) columns[j * n + i] = a[i * n + j];
+  double work_size = 0;
+  lapack_int iwork_size = 0;
+  lapack_int info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'U', size, columns.data(), size,
+                                        values.data(), &work_size, -1, &iwork_size, -1);
+  if (info == 0) {
+    std::vector<double> work(static_cast<std::size_t>(work_size));
+    std::vector<lapack_int> iwork(static_cast<std::size_t>(iwork_size));
+    info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'U', size, columns.data(), size,
+                               values.data(), work.data(), static_cast<lapack_int>(work.size()),
+                               iwork.data(), iwork_size);
   }
   if (info != 0) {
     // dsyevd fails only if its QR iteration does not converge (info > 0), which for a finite
     // symmetric matrix is not expected; a NaN in the input lands here too.
-    throw std::runtime_error("softmaxkit: LAPACKE_dsyevd failed with info " + std::to_string(info) +
-                             " (non-finite data?)");
+    throw std::runtime_error("softmaxkit: LAPACKE_dsyevd_work failed with info " +
+                             std::to_string(info) + " (non-finite data?)");
   }
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) a[i * n + j] = columns[j * n + i];
 }
 
 }  // namespace
