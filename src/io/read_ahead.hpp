@@ -14,6 +14,7 @@
 #include <exception>
 #include <future>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include "text_pieces.hpp"
@@ -59,7 +60,7 @@ class ReadAhead {
 
  private:
   void start() {
-    pending_ = std::async(std::launch::async, [this] {
+    auto fill = [this] {
       std::size_t filled = 0;
       try {
         while (filled < piece_.size()) {
@@ -71,7 +72,15 @@ class ReadAhead {
         failure_ = std::current_exception();
       }
       return filled;
-    });
+    };
+    try {
+      pending_ = std::async(std::launch::async, fill);
+    } catch (const std::system_error&) {
+      // No thread to be had (a process or cgroup limit: an audit saw the command end "internal
+      // error: Resource temporarily unavailable"): the piece is read on the caller's thread when
+      // it is taken, the same bytes without the overlap.
+      pending_ = std::async(std::launch::deferred, fill);
+    }
   }
 
   Read& read_;

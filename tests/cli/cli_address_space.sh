@@ -65,5 +65,18 @@ limited 1536000 train "${small[@]}" --label-column 0 --train "$work/wide.csv" --
   --quiet
 check "the wide fit under ulimit -v 1536000 (exit $?): $(head -c 300 "$work/err")" test -s "$work/w.skm"
 
+# Stacks of 1.5 GB (ulimit -s) under a 1.4 GB address space: no thread with the default stack
+# can start, which std::async (the readers' read-ahead, read_ahead.hpp) asks for (TBB sets its
+# own stack size; no OpenBLAS worker, whose stack would be the default one). The reader then reads
+# each piece on its own thread; it used to end "internal error: Resource temporarily
+# unavailable", exit 1. A text above one read-ahead piece (16 MiB for CSV) takes that path (20 MB here).
+awk 'BEGIN { for (r = 0; r < 40000; r++) { printf "%d", r % 3
+             for (j = 0; j < 250; j++) printf ",%d", (j * r) % 7
+             printf "\n" } }' >"$work/long.csv"
+(ulimit -s 1500000 && ulimit -v 1400000 && OPENBLAS_NUM_THREADS=1 timeout 120 "$cli" train "${small[@]}" \
+  --train "$work/long.csv" --model "$work/long.skm" --max-iter 2 --quiet) >"$work/out" 2>"$work/err"
+check "train with no thread to be had for the read-ahead (exit $?): $(head -c 300 "$work/err")" \
+  test -s "$work/long.skm"
+
 echo "cli_address_space: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
