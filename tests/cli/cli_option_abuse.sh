@@ -469,6 +469,12 @@ if grep -qE '"C": \[[^],]*, [^],]*, [^],]*\]' "$work/out"; then passed=$((passed
 bad -- "--class-weight.*0x3:5" train "${csv[@]}" --class-weight 0x3:5
 bad -- "--class-weight.*3:0x1p4" train "${csv[@]}" --class-weight 3:0x1p4
 bad -- "--class-weight.*99999999999:1" train "${csv[@]}" --class-weight 99999999999:1
+# Beyond int, the options that are ints name their range (CLI11 said "Could not convert").
+bad -- "--label-column: '2147483648' is out of range .an int: -2147483648" train "${csv[@]}" --label-column 2147483648
+bad -- "--max-iter: '-2147483649' is out of range .an int: -2147483648" train "${csv[@]}" --max-iter -2147483649
+bad -- "--threads: '99999999999' is out of range .an int: -2147483648" train "${csv[@]}" --threads 99999999999
+bad -- "--cv: '4294967296' is out of range .an int: -2147483648" train "${csv[@]}" --C 1,2 --cv 4294967296
+bad -- "--label-column: '2147483648' is out of range .an int: -2147483648" predict "${model[@]}" --label-column 2147483648
 
 # ---- a file name with a line end in it: still one stderr line (bad() counts them), the name's
 # control characters escaped (it was two lines)

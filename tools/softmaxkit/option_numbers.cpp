@@ -1,6 +1,7 @@
 #include "option_numbers.hpp"
 
 #include <charconv>
+#include <limits>
 #include <system_error>
 
 namespace softmaxkit::cli {
@@ -44,12 +45,16 @@ void drop_leading_zeros(std::string& text) {
 }
 
 // Whole numbers only, decimal: CLI11 reads an empty value as 0, and "010" as octal 8 (its base
-// detection). A transform: the text CLI11 converts is the number without leading zeros.
+// detection). A transform: the text CLI11 converts is the number without leading zeros. Every
+// option it reads is an int, so the range is int's: beyond it CLI11 said only "Could not
+// convert: --label-column = 2147483648".
 const CLI::Validator whole_number(
     [](std::string& text) {
       if (!is_whole_text(text)) return "must be a whole number, not '" + text + "'";
       std::int64_t value = 0;
-      if (!read_whole(text, value)) return "'" + text + "' is out of range";
+      if (!read_whole(text, value) || value < std::numeric_limits<int>::min() ||
+          value > std::numeric_limits<int>::max())
+        return "'" + text + "' is out of range (an int: -2147483648 to 2147483647)";
       drop_leading_zeros(text);
       return std::string();
     },

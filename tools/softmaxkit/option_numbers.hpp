@@ -29,7 +29,7 @@ bool read_count(std::string_view text, std::uint64_t& value);
 void drop_leading_zeros(std::string& text);
 
 // The options' transforms built on these (the text CLI11 then converts has no leading zeros):
-extern const CLI::Validator whole_number;  // INT: digits with an optional '-', within int64
+extern const CLI::Validator whole_number;  // INT: digits with an optional '-', within int
 extern const CLI::Validator count_number;  // UINT: digits only, within uint64
 extern const CLI::Validator seed_number;   // SEED: digits only, within uint64
 
