@@ -135,10 +135,18 @@ class SoftmaxRegression {
   // model's, and when rows x num_classes() doubles would exceed the machine's memory (checked
   // from the shape, before anything is allocated or read). A row with a NaN feature, or whose
   // logits leave double's range (a logit that overflows to +inf: an overflowed logit's value is
-  // unknown, so no class can be said to win), gets NaN probabilities; predict and score throw
-  // an Error naming the first such row (they predicted the first class for it).
+  // unknown, so no class can be said to win; also when only a partial sum of the product does,
+  // as features of 1e308 and -1e308 whose exact logit is finite), gets NaN probabilities; predict
+  // and score throw an Error naming the first such row (they predicted the first class for it).
+  // predict gives each row the class of its largest logit, the smallest label on an exact tie:
+  // the most probable class of the logits, which rounded probabilities can hide (logits 0.5 and
+  // 0.5 + 2^-53 give equal double probabilities; their first maximum was the wrong class).
+  // predict_logits: the rows x num_classes() logits W x + b in double, the values predict_proba
+  // takes the softmax of (the same bits); rows whose probabilities are NaN keep their logits.
   std::vector<double> predict_proba(MatrixView<const float> features) const;
   std::vector<double> predict_proba(MatrixView<const double> features) const;
+  std::vector<double> predict_logits(MatrixView<const float> features) const;
+  std::vector<double> predict_logits(MatrixView<const double> features) const;
   std::vector<std::int32_t> predict(MatrixView<const float> features) const;
   std::vector<std::int32_t> predict(MatrixView<const double> features) const;
   // Fraction of rows whose predicted label equals the given one. A label that is not one of the
@@ -155,6 +163,8 @@ class SoftmaxRegression {
   // the other way round.
   std::vector<double> predict_proba(const CsrMatrixView<float>& features) const;
   std::vector<double> predict_proba(const CsrMatrixView<double>& features) const;
+  std::vector<double> predict_logits(const CsrMatrixView<float>& features) const;
+  std::vector<double> predict_logits(const CsrMatrixView<double>& features) const;
   std::vector<std::int32_t> predict(const CsrMatrixView<float>& features) const;
   std::vector<std::int32_t> predict(const CsrMatrixView<double>& features) const;
   double score(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
@@ -187,9 +197,11 @@ class SoftmaxRegression {
   template <class T, class Features>
   FitReport fit_impl(const Features& features, std::span<const std::int32_t> labels,
                      std::span<const T> sample_weight);
-  // `where` names the public function in every Error (predict_proba, predict or score).
+  // `where` names the public function in every Error (predict_proba, predict_logits, predict
+  // or score). logits: the rows' logits, else their probabilities.
   template <class Features>
-  std::vector<double> predict_proba_impl(const Features& features, const char* where) const;
+  std::vector<double> predict_rows_impl(const Features& features, const char* where,
+                                        bool logits) const;
   template <class Features>
   std::vector<std::int32_t> predict_impl(const Features& features, const char* where) const;
   template <class Features, class T>

@@ -39,20 +39,20 @@ inline void take_parameters(std::vector<double>&& x, std::size_t classes, std::s
   weights = std::move(x);
 }
 
-// Fraction of rows whose most probable class (first on ties) is the row's class index; with
+// Fraction of rows whose largest logit (first on ties; predicted_class) is the row's class index;
+// with
 // sample weights (non-empty), the correct rows' weight over all rows' weight, as score weighs
 // them (early stopping counted rows the caller had weighted 0). check_fit_arguments makes that
 // total finite and > 0.
 template <class T>
-double accuracy(const std::vector<double>& probabilities, std::size_t classes,
+double accuracy(const std::vector<double>& logits, std::size_t classes,
                 std::span<const std::int32_t> class_indices, std::span<const T> weights) {
   if (class_indices.empty()) return 0;
   double correct = 0, total = 0;
   for (std::size_t i = 0; i < class_indices.size(); ++i) {
-    const double* row = probabilities.data() + i * classes;
     const double weight = weights.empty() ? 1.0 : static_cast<double>(weights[i]);
     total += weight;
-    if (static_cast<std::size_t>(std::max_element(row, row + classes) - row) ==
+    if (predicted_class(logits.data() + i * classes, classes) ==
         static_cast<std::size_t>(class_indices[i]))
       correct += weight;
   }
@@ -76,21 +76,22 @@ class EarlyStopping {
   bool observe(std::span<const double> point) {
     if (!active()) return true;
     split_parameters(point, classes_, features_, fit_intercept_, weights_, intercept_);
-    const std::vector<double> probabilities =
-        validation_.is_sparse ? softmax_regression_probabilities<T>(validation_.sparse_view(),
-                                                                    weights_, intercept_, classes_)
-                              : softmax_regression_probabilities<T>(validation_.view(), weights_,
-                                                                    intercept_, classes_);
+    const std::vector<double> logits =
+        validation_.is_sparse
+            ? softmax_regression_logits<T>(validation_.sparse_view(), weights_, intercept_,
+                                           classes_)
+            : softmax_regression_logits<T>(validation_.view(), weights_, intercept_, classes_);
     // A held-out row with NaN probabilities (a NaN or inf feature, or logits beyond double's
     // range) has no prediction to count: the fit ends as for such a training row (the accuracy
     // took max_element over NaN, and the fit ended early_stopped at an arbitrary point).
-    if (std::any_of(probabilities.begin(), probabilities.end(),
-                    [](double p) { return std::isnan(p); })) {
-      saw_nan_ = true;
-      return false;
+    for (std::size_t i = 0; i < validation_.labels.size(); ++i) {
+      if (predicted_class(logits.data() + i * classes_, classes_) == kNoPrediction) {
+        saw_nan_ = true;
+        return false;
+      }
     }
-    const double current = accuracy(probabilities, classes_, validation_.labels,
-                                    std::span<const T>(validation_.weights));
+    const double current =
+        accuracy(logits, classes_, validation_.labels, std::span<const T>(validation_.weights));
     if (current > best_accuracy_) {
       best_accuracy_ = current;
       best_point_.assign(point.begin(), point.end());

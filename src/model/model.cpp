@@ -90,8 +90,8 @@ FitReport SoftmaxRegression::fit(MatrixView<const double> features,
 }
 
 template <class Features>
-std::vector<double> SoftmaxRegression::predict_proba_impl(const Features& features,
-                                                          const char* where) const {
+std::vector<double> SoftmaxRegression::predict_rows_impl(const Features& features,
+                                                         const char* where, bool logits) const {
   if (!is_fitted()) detail::fail(where, "the model is not fitted");
   if (features.cols() != num_features_) {
     detail::fail(where, "features have " + std::to_string(features.cols()) +
@@ -121,7 +121,9 @@ std::vector<double> SoftmaxRegression::predict_proba_impl(const Features& featur
   tbb::task_arena arena = detail::fit_arena(options_.threads);
   arena.execute([&] {
     probabilities =
-        detail::softmax_regression_probabilities(features, weights_, intercept_, num_classes());
+        logits ? detail::softmax_regression_logits(features, weights_, intercept_, num_classes())
+               : detail::softmax_regression_probabilities(features, weights_, intercept_,
+                                                          num_classes());
   });
   return probabilities;
 }
@@ -129,19 +131,20 @@ std::vector<double> SoftmaxRegression::predict_proba_impl(const Features& featur
 template <class Features>
 std::vector<std::int32_t> SoftmaxRegression::predict_impl(const Features& features,
                                                           const char* where) const {
-  const std::vector<double> probabilities = predict_proba_impl(features, where);
-  const std::size_t k = class_labels_.size(), rows = probabilities.size() / k;
+  const std::vector<double> logits = predict_rows_impl(features, where, true);
+  const std::size_t k = class_labels_.size(), rows = logits.size() / k;
   std::vector<std::int32_t> predicted(rows);
   for (std::size_t i = 0; i < rows; ++i) {
-    const double* row = probabilities.data() + i * k;
-    // max_element over NaN returned the first class: a silently wrong label for a NaN feature or
-    // logits beyond double's range (a logit overflowing to +inf makes softmax's inf - inf).
-    if (std::any_of(row, row + k, [](double p) { return std::isnan(p); })) {
+    // The largest logit, not the largest rounded probability (detail::predicted_class). A row
+    // whose probabilities are NaN has no class: max_element over NaN returned the first class, a
+    // silently wrong label for a NaN feature or logits beyond double's range.
+    const std::size_t c = detail::predicted_class(logits.data() + i * k, k);
+    if (c == detail::kNoPrediction) {
       detail::fail(where, "row " + std::to_string(i) +
                               " has NaN class probabilities (a NaN feature, or logits beyond "
                               "double's range); no class can be predicted for it");
     }
-    predicted[i] = class_labels_[static_cast<std::size_t>(std::max_element(row, row + k) - row)];
+    predicted[i] = class_labels_[c];
   }
   return predicted;
 }
@@ -179,10 +182,16 @@ double SoftmaxRegression::score_impl(const Features& features, std::span<const s
 }
 
 std::vector<double> SoftmaxRegression::predict_proba(MatrixView<const float> features) const {
-  return predict_proba_impl(features, "SoftmaxRegression::predict_proba");
+  return predict_rows_impl(features, "SoftmaxRegression::predict_proba", false);
 }
 std::vector<double> SoftmaxRegression::predict_proba(MatrixView<const double> features) const {
-  return predict_proba_impl(features, "SoftmaxRegression::predict_proba");
+  return predict_rows_impl(features, "SoftmaxRegression::predict_proba", false);
+}
+std::vector<double> SoftmaxRegression::predict_logits(MatrixView<const float> features) const {
+  return predict_rows_impl(features, "SoftmaxRegression::predict_logits", true);
+}
+std::vector<double> SoftmaxRegression::predict_logits(MatrixView<const double> features) const {
+  return predict_rows_impl(features, "SoftmaxRegression::predict_logits", true);
 }
 std::vector<std::int32_t> SoftmaxRegression::predict(MatrixView<const float> features) const {
   return predict_impl(features, "SoftmaxRegression::predict");
@@ -202,10 +211,16 @@ double SoftmaxRegression::score(MatrixView<const double> features,
 }
 
 std::vector<double> SoftmaxRegression::predict_proba(const CsrMatrixView<float>& features) const {
-  return predict_proba_impl(features, "SoftmaxRegression::predict_proba");
+  return predict_rows_impl(features, "SoftmaxRegression::predict_proba", false);
 }
 std::vector<double> SoftmaxRegression::predict_proba(const CsrMatrixView<double>& features) const {
-  return predict_proba_impl(features, "SoftmaxRegression::predict_proba");
+  return predict_rows_impl(features, "SoftmaxRegression::predict_proba", false);
+}
+std::vector<double> SoftmaxRegression::predict_logits(const CsrMatrixView<float>& features) const {
+  return predict_rows_impl(features, "SoftmaxRegression::predict_logits", true);
+}
+std::vector<double> SoftmaxRegression::predict_logits(const CsrMatrixView<double>& features) const {
+  return predict_rows_impl(features, "SoftmaxRegression::predict_logits", true);
 }
 std::vector<std::int32_t> SoftmaxRegression::predict(const CsrMatrixView<float>& features) const {
   return predict_impl(features, "SoftmaxRegression::predict");

@@ -6,6 +6,8 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "loss/blas.hpp"
@@ -18,11 +20,13 @@ std::size_t prediction_block_rows(std::size_t cols) {
   return std::clamp<std::size_t>(kWidenedBlockBytes / bytes_per_row, 1, kPredictionBlockRows);
 }
 
+namespace {
+
+// Logits, then (with_softmax) each block's softmax_rows while it is in cache.
 template <class T>
-std::vector<double> softmax_regression_probabilities(MatrixView<const T> features,
-                                                     const std::vector<double>& weights,
-                                                     const std::vector<double>& intercept,
-                                                     std::size_t num_classes) {
+std::vector<double> dense_rows(MatrixView<const T> features, const std::vector<double>& weights,
+                               const std::vector<double>& intercept, std::size_t num_classes,
+                               bool with_softmax) {
   const std::size_t rows = features.rows(), cols = features.cols(), classes = num_classes;
   std::vector<double> probabilities(rows * classes);
   if (rows == 0 || classes == 0) return probabilities;
@@ -55,17 +59,16 @@ std::vector<double> softmax_regression_probabilities(MatrixView<const T> feature
                           std::copy(intercept.begin(), intercept.end(), z + i * classes);
                         gemm(false, true, count, classes, cols, 1.0, x, x_stride, weights.data(),
                              cols, 1.0, z, classes);
-                        softmax_rows(MatrixView<double>(z, count, classes));
+                        if (with_softmax) softmax_rows(MatrixView<double>(z, count, classes));
                       }
                     });
   return probabilities;
 }
 
 template <class T>
-std::vector<double> softmax_regression_probabilities(const CsrMatrixView<T>& features,
-                                                     const std::vector<double>& weights,
-                                                     const std::vector<double>& intercept,
-                                                     std::size_t num_classes) {
+std::vector<double> csr_rows(const CsrMatrixView<T>& features, const std::vector<double>& weights,
+                             const std::vector<double>& intercept, std::size_t num_classes,
+                             bool with_softmax) {
   const std::size_t rows = features.rows(), cols = features.cols(), classes = num_classes;
   std::vector<double> probabilities(rows * classes);
   if (rows == 0 || classes == 0) return probabilities;
@@ -92,12 +95,70 @@ std::vector<double> softmax_regression_probabilities(const CsrMatrixView<T>& fea
                             for (std::size_t k = 0; k < classes; ++k) zi[k] += v * w[k];
                           }
                         }
-                        softmax_rows(MatrixView<double>(z, count, classes));
+                        if (with_softmax) softmax_rows(MatrixView<double>(z, count, classes));
                       }
                     });
   return probabilities;
 }
 
+}  // namespace
+
+template <class T>
+std::vector<double> softmax_regression_probabilities(MatrixView<const T> features,
+                                                     const std::vector<double>& weights,
+                                                     const std::vector<double>& intercept,
+                                                     std::size_t num_classes) {
+  return dense_rows(features, weights, intercept, num_classes, true);
+}
+template <class T>
+std::vector<double> softmax_regression_probabilities(const CsrMatrixView<T>& features,
+                                                     const std::vector<double>& weights,
+                                                     const std::vector<double>& intercept,
+                                                     std::size_t num_classes) {
+  return csr_rows(features, weights, intercept, num_classes, true);
+}
+template <class T>
+std::vector<double> softmax_regression_logits(MatrixView<const T> features,
+                                              const std::vector<double>& weights,
+                                              const std::vector<double>& intercept,
+                                              std::size_t num_classes) {
+  return dense_rows(features, weights, intercept, num_classes, false);
+}
+template <class T>
+std::vector<double> softmax_regression_logits(const CsrMatrixView<T>& features,
+                                              const std::vector<double>& weights,
+                                              const std::vector<double>& intercept,
+                                              std::size_t num_classes) {
+  return csr_rows(features, weights, intercept, num_classes, false);
+}
+
+std::size_t predicted_class(const double* logits, std::size_t classes) {
+  bool any_above_minus_inf = false;
+  for (std::size_t k = 0; k < classes; ++k) {
+    if (std::isnan(logits[k]) || logits[k] == std::numeric_limits<double>::infinity())
+      return kNoPrediction;
+    any_above_minus_inf |= logits[k] > -std::numeric_limits<double>::infinity();
+  }
+  if (!any_above_minus_inf) return kNoPrediction;
+  return static_cast<std::size_t>(std::max_element(logits, logits + classes) - logits);
+}
+
+template std::vector<double> softmax_regression_logits<float>(const CsrMatrixView<float>&,
+                                                              const std::vector<double>&,
+                                                              const std::vector<double>&,
+                                                              std::size_t);
+template std::vector<double> softmax_regression_logits<double>(const CsrMatrixView<double>&,
+                                                               const std::vector<double>&,
+                                                               const std::vector<double>&,
+                                                               std::size_t);
+template std::vector<double> softmax_regression_logits<float>(MatrixView<const float>,
+                                                              const std::vector<double>&,
+                                                              const std::vector<double>&,
+                                                              std::size_t);
+template std::vector<double> softmax_regression_logits<double>(MatrixView<const double>,
+                                                               const std::vector<double>&,
+                                                               const std::vector<double>&,
+                                                               std::size_t);
 template std::vector<double> softmax_regression_probabilities<float>(const CsrMatrixView<float>&,
                                                                      const std::vector<double>&,
                                                                      const std::vector<double>&,

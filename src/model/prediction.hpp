@@ -38,4 +38,23 @@ std::vector<double> softmax_regression_probabilities(const CsrMatrixView<T>& fea
                                                      const std::vector<double>& intercept,
                                                      std::size_t num_classes);
 
+// The logits alone (the same products, the same bits as those softmax_rows then reads).
+template <class T>
+std::vector<double> softmax_regression_logits(MatrixView<const T> features,
+                                              const std::vector<double>& weights,
+                                              const std::vector<double>& intercept,
+                                              std::size_t num_classes);
+template <class T>
+std::vector<double> softmax_regression_logits(const CsrMatrixView<T>& features,
+                                              const std::vector<double>& weights,
+                                              const std::vector<double>& intercept,
+                                              std::size_t num_classes);
+
+// The class a row of logits predicts: the largest logit, the first on an exact tie, or
+// kNoPrediction for a row whose probabilities are NaN (a NaN logit, one overflowed to +inf, or
+// every one -inf). Taken on the logits, not the rounded probabilities: logits 0.5 and 0.5 + 2^-53
+// have the same double probabilities, whose first maximum was the smaller logit's class.
+inline constexpr std::size_t kNoPrediction = static_cast<std::size_t>(-1);
+std::size_t predicted_class(const double* logits, std::size_t classes);
+
 }  // namespace softmaxkit::detail
