@@ -99,8 +99,10 @@ struct CvOptions {
 
 struct CvScore {
   double accuracy = 0;  // on the fold's held-out rows
-  double log_loss = 0;  // mean -log p(true class) on the held-out rows, p clipped below at 2^-52
-  FitReport report{};   // the fold's training fit at this C
+  // Mean -log p(true class) on the held-out rows, p clipped below at 2^-52, from the logits
+  // (relative accuracy also for a confident model's tiny losses).
+  double log_loss = 0;
+  FitReport report{};  // the fold's training fit at this C
   // With CvOptions::keep_coefficients, that fit's coefficients (K x n row-major, K), the bits
   // fit_path gives on the fold's training rows; else empty.
   std::vector<double> weights{}, intercept{};

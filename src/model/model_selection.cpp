@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <numbers>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "model/class_labels.hpp"
 #include "model/fit_checks.hpp"
 #include "model/path_predictor.hpp"
+#include "model/prediction.hpp"
 #include "softmaxkit/error.hpp"
 #include "solvers/scratch_pool.hpp"
 
@@ -36,6 +38,28 @@ struct PathStart {
 }  // namespace detail
 
 namespace {
+
+// -log p(true class) from a row's logits, at most 52 log 2 (p clipped at 2^-52). When the true
+// class has the largest logit it is log1p of the other classes' exp(z_j - z_t), accurate to a
+// few ulps however small (it was -log of the rounded probability, whose error near p = 1 is
+// about 1e-16 absolute: 2.28439e-14 for 2.28462e-14, an audit's 3.6e-9 relative at 4.7e-9; a
+// log-softmax kernel is as absolute near 0); otherwise the loss is at least log 2 and
+// (max - z_t) + log(sum of exp(z_j - max)) is accurate as it stands.
+double true_class_log_loss(const double* logits, std::size_t classes, std::size_t truth) {
+  const double top = *std::max_element(logits, logits + classes);
+  double loss = 0;
+  if (logits[truth] == top) {
+    double others = 0;
+    for (std::size_t k = 0; k < classes; ++k)
+      if (k != truth) others += std::exp(logits[k] - top);
+    loss = std::log1p(others);
+  } else {
+    double sum = 0;
+    for (std::size_t k = 0; k < classes; ++k) sum += std::exp(logits[k] - top);
+    loss = (top - logits[truth]) + std::log(sum);
+  }
+  return std::min(loss, 52 * std::numbers::ln2);
+}
 
 std::string number(double value) {
   if (std::isnan(value)) return "nan";
@@ -409,27 +433,28 @@ CvResult cv_impl(std::string_view where, const Features& features,
         largest_weight = std::max(largest_weight, w);
       }
       auto score = [&](std::size_t c, const SoftmaxRegression& model, const PathPoint& point) {
-        const std::vector<double> probabilities = model.predict_proba(test_view);
+        std::vector<double> logits = model.predict_logits(test_view);
         const std::size_t k = classes.size();
         double correct_weight = 0, loss = 0;
         for (std::size_t i = 0; i < truth.size(); ++i) {
-          const double* row = probabilities.data() + i * k;
           // As predict and score: max_element over NaN took the first class, and the log-loss
           // was NaN (the best C then undefined).
-          if (std::any_of(row, row + k, [](double p) { return std::isnan(p); })) {
+          const std::size_t predicted = detail::predicted_class(logits.data() + i * k, k);
+          if (predicted == detail::kNoPrediction) {
             detail::fail(where, "folds[" + std::to_string(f) + "].test[" + std::to_string(i) +
                                     "] (row " + std::to_string(folds[f].test[i]) +
                                     ") has NaN class probabilities at C = " + number(Cs[c]) +
                                     " (a NaN feature, or logits beyond double's range); it cannot "
                                     "be scored");
           }
+          if (predicted == truth[i])
+            correct_weight += test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
+        }
+        for (std::size_t i = 0; i < truth.size(); ++i) {
           const double w = test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
-          if (static_cast<std::size_t>(std::max_element(row, row + k) - row) == truth[i]) {
-            correct_weight += w;
-          }
           // Each term weighs w / largest (at most 1), so no product overflows (weights of
           // 1.5e307 times a log-loss of 7 made inf).
-          loss -= (w / largest_weight) * std::log(std::max(row[truth[i]], 0x1p-52));
+          loss += (w / largest_weight) * true_class_log_loss(logits.data() + i * k, k, truth[i]);
         }
         CvScore& out = result.scores[f][c];
         // Sums over the rows divided by their weight (the log-loss's both scaled by the largest
