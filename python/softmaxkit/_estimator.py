@@ -199,6 +199,13 @@ def _same_classes(previous, classes):
             and previous.dtype.kind == classes.dtype.kind and np.array_equal(previous, classes))
 
 
+def _unknown_rows(logits):
+    """Rows whose probabilities are NaN (the core's softmax): a NaN logit, one that overflowed to
+    +inf, or every logit -inf."""
+    return (np.isnan(logits).any(axis=1) | np.isposinf(logits).any(axis=1)
+            | np.isneginf(logits).all(axis=1))
+
+
 def _check_probabilities(probabilities, where):
     """ValueError naming the first row whose probabilities are NaN (its logits overflowed:
     features near float64's limits; or a NaN or infinite feature, which scikit-learn's
@@ -751,11 +758,29 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         overflow float64) is a ValueError naming it."""
         return self._predict(X, f"{type(self).__name__}.predict")
 
+    def _logits(self, X):
+        """Every class's logits W x + b, shape (n_samples, n_classes), float64: the core's, whose
+        softmax predict_proba returns (the averaged coefficients' with refit=False)."""
+        self._threads()  # as every prediction (set_params can change it after a fit)
+        X = self._prepare(X)
+        core = getattr(self, "_core", None)
+        if core is not None:
+            return core.predict_logits(_core_features(X, for_prediction=True), self._threads())
+        if scipy.sparse.issparse(X):
+            _check_sparse_structure(X)  # scipy's product would read outside the arrays
+        weights, intercept = self._class_weights()
+        return np.asarray(X @ weights.T + intercept)
+
     def _predict(self, X, where):
+        # The largest logit, the first class on an exact tie: predict == classes_[argmax of
+        # decision_function] (for two classes, decision_function > 0), as in scikit-learn. It was
+        # the argmax of the rounded probabilities, which can tie where the logits do not (0.5
+        # and 0.5 + 2**-53) and then named the first class.
         with _model_lock(self):
-            probabilities = self.predict_proba(X)
-            _check_probabilities(probabilities, where)
-            return self.classes_.take(np.argmax(probabilities, axis=1))
+            logits = self._logits(X)
+            _check_probabilities(np.where(_unknown_rows(logits)[:, np.newaxis], np.nan, 0.0),
+                                 where)
+            return self.classes_.take(np.argmax(logits, axis=1))
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on (X, y), weighted by ``sample_weight``, as scikit-learn's
@@ -767,12 +792,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Logits X W' + b; for two classes, the log-odds of classes_[1] (shape (n_samples,))."""
         with _model_lock(self):
-            self._threads()  # as every prediction (set_params can change it after a fit)
-            X = self._prepare(X)
-            if scipy.sparse.issparse(X):
-                _check_sparse_structure(X)  # scipy's product would read outside the arrays
-            scores = X @ self.coef_.T + self.intercept_
-            return scores.ravel() if self.classes_.size == 2 else scores
+            logits = self._logits(X)
+            # Two classes: the difference of their logits, whose sign is exactly which is larger
+            # (it was X @ coef_.T + intercept_, the difference rounded before the sum, whose sign
+            # could disagree with predict near the boundary: 79 of 20000 rows in an audit).
+            return logits[:, 1] - logits[:, 0] if self.classes_.size == 2 else logits
 
     def _class_weights(self):
         """Every class's softmax row and intercept (for two classes both rows, where coef_ is
@@ -787,18 +811,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         whose logits overflow float64 gets NaN, as in predict_proba (for two classes too: from
         the difference of the logits alone it was a confident [-inf, 0])."""
         with _model_lock(self):
-            check_is_fitted(self, "coef_")
-            self._threads()  # as every prediction (set_params can change it after a fit)
-            X = self._prepare(X)
-            if scipy.sparse.issparse(X):
-                _check_sparse_structure(X)  # scipy's product would read outside the arrays
-            weights, intercept = self._class_weights()
-            logits = np.asarray(X @ weights.T + intercept)
+            logits = self._logits(X)
             result = log_softmax(logits, axis=1)
             # As the core's softmax: a logit that overflowed to +inf (or a NaN) has no known
             # value, so the whole row is NaN (log_softmax made some entries -inf).
-            unknown = np.isnan(logits).any(axis=1) | np.isposinf(logits).any(axis=1)
-            result[unknown] = np.nan
+            result[_unknown_rows(logits)] = np.nan
             return result
 
     # ------------------------------------------------------------------ files, pickle

@@ -297,28 +297,30 @@ py::array_t<double> to_array(std::vector<double>&& values, std::size_t rows, std
 }
 
 template <class View>
-py::array_t<double> predict_proba_typed(Model& self, const View& view) {
-  std::vector<double> probabilities;
+py::array_t<double> predict_rows_typed(Model& self, const View& view, bool logits) {
+  std::vector<double> values;
   {
     py::gil_scoped_release release;
-    probabilities = self.model.predict_proba(view);
+    values = logits ? self.model.predict_logits(view) : self.model.predict_proba(view);
   }
-  return to_array(std::move(probabilities), view.rows(), self.model.num_classes());
+  return to_array(std::move(values), view.rows(), self.model.num_classes());
 }
 
-py::array_t<double> predict_proba(Model& self, const py::object& features, int threads) {
+// The rows' probabilities, or (logits) their logits W x + b.
+py::array_t<double> predict_rows(Model& self, const py::object& features, int threads,
+                                 bool logits) {
   if (threads < 0) throw smk::Error("threads must be >= 0");
   // Written only when it changes, so concurrent predictions with one thread count do not race.
   if (self.model.options().threads != threads) self.model.options().threads = threads;
   const bool sparse = py::isinstance<py::tuple>(features);
   const py::array carrier = dtype_carrier(features);
   if (has_dtype<float>(carrier)) {
-    if (sparse) return predict_proba_typed(self, csr_view<float>(features));
-    return predict_proba_typed(self, matrix_view<float>(carrier, "X"));
+    if (sparse) return predict_rows_typed(self, csr_view<float>(features), logits);
+    return predict_rows_typed(self, matrix_view<float>(carrier, "X"), logits);
   }
   if (has_dtype<double>(carrier)) {
-    if (sparse) return predict_proba_typed(self, csr_view<double>(features));
-    return predict_proba_typed(self, matrix_view<double>(carrier, "X"));
+    if (sparse) return predict_rows_typed(self, csr_view<double>(features), logits);
+    return predict_rows_typed(self, matrix_view<double>(carrier, "X"), logits);
   }
   throw py::type_error("X must be float32 or float64");
 }
@@ -590,7 +592,18 @@ PYBIND11_MODULE(_core, module) {
            py::arg("options"), py::arg("on_iteration"),
            "Fit on X (float32/float64, contiguous rows), int32 labels and optional weights of "
            "X's dtype; options are FitOptions members by name. Returns the FitReport as a dict.")
-      .def("predict_proba", &predict_proba, py::arg("X"), py::arg("threads"))
+      .def(
+          "predict_proba",
+          [](Model& self, const py::object& X, int threads) {
+            return predict_rows(self, X, threads, false);
+          },
+          py::arg("X"), py::arg("threads"))
+      .def(
+          "predict_logits",
+          [](Model& self, const py::object& X, int threads) {
+            return predict_rows(self, X, threads, true);
+          },
+          py::arg("X"), py::arg("threads"))
       .def_readonly("last_report", &Model::last_report)
       .def_property_readonly("is_fitted", [](const Model& self) { return self.model.is_fitted(); })
       .def_property_readonly("num_classes",
