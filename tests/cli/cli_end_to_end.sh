@@ -174,5 +174,22 @@ if [[ -n $loader ]]; then
   check "through the loader: an unknown subcommand is exit 2" test "$?" -eq 2
 fi
 
+# One row of 20001 wrong: "%.4f" printed its accuracy, 20000/20001 = 0.999950..., as 1.0000. The
+# text keeps four decimals unless they would round a fraction below 1 up to 1 (an audit).
+{ for i in $(seq 20000); do echo "0,0"; done; echo "1,0"; } >"$work/one_wrong.csv"
+"$cli" train --format csv --train "$work/one_wrong.csv" --model "$work/one_wrong.skm" \
+  --quiet --threads 1
+"$cli" evaluate --format csv --data "$work/one_wrong.csv" --model "$work/one_wrong.skm" \
+  >"$work/out" 2>"$work/err"
+check "evaluate prints 20000/20001 right as 0.99995, not 1.0000: $(cat "$work/out" "$work/err")" \
+  grep -qx "accuracy 0.99995 on 20001 rows" "$work/out"
+"$cli" train --format csv --train "$work/one_wrong.csv" --model "$work/one_wrong.skm" \
+  --threads 1 >"$work/out" 2>"$work/err"
+check "train prints its accuracy 0.99995: $(grep accuracy "$work/out")" \
+  grep -qx "train accuracy 0.99995" "$work/out"
+"$cli" evaluate --format csv --data "$work/train.csv" --model "$work/model.skm" >"$work/out" 2>&1
+check "an accuracy that four decimals show keeps four: $(cat "$work/out")" \
+  grep -qE "^accuracy [01]\.[0-9]{4} on" "$work/out"
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -18,6 +18,7 @@
 #include <system_error>
 #include <vector>
 
+#include "accuracy_text.hpp"
 #include "address_space.hpp"
 #include "json_writer.hpp"
 #include "option_numbers.hpp"
@@ -316,8 +317,9 @@ void print_text(const TrainResult& result, const SoftmaxRegression& model, const
   std::printf(", %zu classes, l2 = %.6g, solver %s\n", model.num_classes(), model.effective_l2(),
               solver_name(model.solver_used()).c_str());
   print_fit_lines(report);
-  std::printf("train accuracy %.4f\n", result.train_accuracy);
-  if (result.test_accuracy) std::printf("test accuracy %.4f\n", *result.test_accuracy);
+  std::printf("train accuracy %s\n", accuracy_text(result.train_accuracy).c_str());
+  if (result.test_accuracy)
+    std::printf("test accuracy %s\n", accuracy_text(*result.test_accuracy).c_str());
   if (!model_path.empty()) std::printf("model written to %s\n", model_path.c_str());
 }
 
@@ -570,7 +572,7 @@ int run_evaluate(EvaluateArguments arguments) {
     if (!weights.empty()) json.add_bool("weighted", true);
     std::printf("%s\n", json.str().c_str());
   } else {
-    std::printf("accuracy %.4f on %zu rows%s\n", accuracy, data.rows(),
+    std::printf("accuracy %s on %zu rows%s\n", accuracy_text(accuracy).c_str(), data.rows(),
                 weights.empty() ? "" : " (weighted by --sample-weights)");
   }
   return 0;

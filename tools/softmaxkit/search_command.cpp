@@ -9,6 +9,7 @@
 #include <map>
 #include <type_traits>
 
+#include "accuracy_text.hpp"
 #include "json_writer.hpp"
 #include "option_numbers.hpp"
 #include "softmaxkit/softmaxkit.hpp"
@@ -332,21 +333,22 @@ int search(const TrainArguments& arguments, const FitOptions& options, const Fea
       on_test ? "" : (", seed " + std::to_string(arguments.cv_seed.value_or(0))).c_str());
   std::printf("%12s  %-19s  %-19s  %9s  %8s\n", "C", "accuracy", "log-loss", "passes", "seconds");
   for (std::size_t c = 0; c < Cs.size(); ++c) {
-    std::printf("%12.6g  %.4f +- %.4f     %.4f +- %.4f     %9.1f  %8.2f%s\n", Cs[c],
-                result.mean_accuracy[c], result.std_accuracy[c], result.mean_log_loss[c],
-                result.std_log_loss[c], result.pass_equivalents[c], result.seconds[c],
-                c == result.best_index ? "  <- best" : "");
+    std::printf("%12.6g  %s +- %.4f     %.4f +- %.4f     %9.1f  %8.2f%s\n", Cs[c],
+                accuracy_text(result.mean_accuracy[c]).c_str(), result.std_accuracy[c],
+                result.mean_log_loss[c], result.std_log_loss[c], result.pass_equivalents[c],
+                result.seconds[c], c == result.best_index ? "  <- best" : "");
   }
-  std::printf("best C = %.6g (mean accuracy %.4f on the %s; ties go to the smaller C)\n",
-              result.best_C, result.mean_accuracy[result.best_index], validation);
+  std::printf("best C = %.6g (mean accuracy %s on the %s; ties go to the smaller C)\n",
+              result.best_C, accuracy_text(result.mean_accuracy[result.best_index]).c_str(),
+              validation);
   std::printf(
       "refit at C = %.6g on all %zu training rows: %s, %d iterations, %.1f pass "
       "equivalents, %.2f s\n",
       result.best_C, train.rows(), std::string(to_string(refit_report.reason)).c_str(),
       refit_report.iterations, refit_report.pass_equivalents, refit_report.seconds);
-  std::printf("train accuracy %.4f\n", train_accuracy);
+  std::printf("train accuracy %s\n", accuracy_text(train_accuracy).c_str());
   if (test_accuracy) {
-    std::printf("test accuracy %.4f%s\n", *test_accuracy,
+    std::printf("test accuracy %s%s\n", accuracy_text(*test_accuracy).c_str(),
                 on_test ? " (the rows that chose C: optimistic)" : "");
   }
   if (!arguments.model_path.empty()) {
