@@ -131,13 +131,14 @@ class SoftmaxRegression {
                 std::span<const double> sample_weight = {});
 
   // rows x num_classes() probabilities (row-major). Throws Error, named as the function called
-  // (predict_proba, predict or score), before fit, on a feature count that differs from the
-  // model's, and when rows x num_classes() doubles would exceed the machine's memory (checked
-  // from the shape, before anything is allocated or read). A row with a NaN feature, or whose
-  // logits leave double's range (a logit that overflows to +inf: an overflowed logit's value is
-  // unknown, so no class can be said to win; also when only a partial sum of the product does,
-  // as features of 1e308 and -1e308 whose exact logit is finite), gets NaN probabilities; predict
-  // and score throw an Error naming the first such row (they predicted the first class for it).
+  // (predict_proba, predict_logits, predict or score), before fit, on a feature count that differs
+  // from the model's, and when rows x num_classes() doubles would exceed the machine's memory
+  // (checked from the shape, before anything is allocated or read). A row with a NaN feature, or
+  // whose logits leave double's range (a logit that overflows to +inf: an overflowed logit's value
+  // is unknown, so no class can be said to win; also when only a partial sum of the product does,
+  // as features of 1e308 and -1e308 whose exact logit is finite), or whose logits are all -inf,
+  // gets NaN probabilities; predict and score throw an Error naming the first such row (they
+  // predicted the first class for it).
   // predict gives each row the class of its largest logit, the smallest label on an exact tie:
   // the most probable class of the logits, which rounded probabilities can hide (logits 0.5 and
   // 0.5 + 2^-53 give equal double probabilities; their first maximum was the wrong class).

@@ -761,13 +761,19 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def _logits(self, X):
         """Every class's logits W x + b, shape (n_samples, n_classes), float64: the core's, whose
         softmax predict_proba returns (the averaged coefficients' with refit=False)."""
-        self._threads()  # as every prediction (set_params can change it after a fit)
-        X = self._prepare(X)
+        X = self._prepare(X)  # NotFittedError first, as predict_proba
+        threads = self._threads()  # checked by every prediction (set_params can change it)
         core = getattr(self, "_core", None)
         if core is not None:
-            return core.predict_logits(_core_features(X, for_prediction=True), self._threads())
+            return core.predict_logits(_core_features(X, for_prediction=True), threads)
         if scipy.sparse.issparse(X):
             _check_sparse_structure(X)  # scipy's product would read outside the arrays
+            if not X.has_canonical_format:
+                # Duplicates summed first, as the core's path does: the product in the caller's
+                # entry order gave other logits than the same matrix's canonical form (3.6e-15,
+                # and another class on boundary rows).
+                X = X.copy()
+                X.sum_duplicates()
         weights, intercept = self._class_weights()
         return np.asarray(X @ weights.T + intercept)
 
@@ -790,9 +796,15 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                               sample_weight=sample_weight)
 
     def decision_function(self, X):
-        """Logits X W' + b; for two classes, the log-odds of classes_[1] (shape (n_samples,))."""
+        """Logits X W' + b (the core's, whose softmax predict_proba gives); for two classes, the
+        log-odds of classes_[1] (shape (n_samples,)). predict is their argmax (two classes:
+        > 0). A row whose probabilities are NaN (logits that overflow, or a NaN or infinite
+        feature) is NaN here, and predict refuses it."""
         with _model_lock(self):
             logits = self._logits(X)
+            # A row whose probabilities are NaN (predict refuses it) has no decision either: NaN,
+            # not a confident +-inf (for two classes the difference of +inf and -inf logits).
+            logits[_unknown_rows(logits)] = np.nan
             # Two classes: the difference of their logits, whose sign is exactly which is larger
             # (it was X @ coef_.T + intercept_, the difference rounded before the sum, whose sign
             # could disagree with predict near the boundary: 79 of 20000 rows in an audit).

@@ -19,7 +19,7 @@ import scipy.sparse
 from scipy.special import expit, softmax
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 import softmaxkit
@@ -674,3 +674,54 @@ def test_predict_is_the_argmax_of_decision_function_on_rows_at_the_boundary(clas
     proba = model.predict_proba(rows)
     chosen = proba[np.arange(proba.shape[0]), expected]
     assert np.all(chosen >= proba.max(axis=1))
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_a_row_predict_refuses_has_a_nan_decision(classes):
+    # Features of 1e308 overflow the logits to +-inf: predict refuses the row, predict_proba is
+    # NaN, and decision_function was a confident +-inf there (for two classes the difference of
+    # +inf and -inf, whose sign could flip between builds).
+    rng = np.random.default_rng(5)
+    y = np.arange(120) % classes
+    X = 1e-3 * (rng.normal(size=(120, 2)) + 2 * np.eye(2)[y % 2])  # weights of hundreds
+    model = SoftmaxRegression(C=1e4).fit(X, y)
+    assert np.abs(model.coef_).min() > 2
+    rows = np.array([[1e308, 1e308], [1e308, -1e308], [5e-4, -2.5e-4]])
+    decision = np.atleast_2d(model.decision_function(rows).T).T
+    assert np.all(np.isnan(decision[:2])) and np.all(np.isfinite(decision[2]))
+    assert np.all(np.isnan(model.predict_proba(rows)[:2]))
+    with pytest.raises(ValueError, match="row 0"):
+        model.predict(rows)
+    assert model.predict(rows[2:]).shape == (1,)
+
+
+def test_an_unfitted_estimator_is_not_fitted_whatever_its_n_threads():
+    X = np.zeros((3, 2))
+    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+        with pytest.raises(NotFittedError):
+            getattr(SoftmaxRegression(n_threads=0), method)(X)
+
+
+def test_refit_false_gives_a_non_canonical_csr_matrix_its_canonical_logits():
+    from softmaxkit import SoftmaxRegressionCV
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(150, 6))
+    y = np.arange(150) % 3
+    model = SoftmaxRegressionCV(Cs=[1.0], cv=3, refit=False).fit(X, y)
+    # Each row's first value split into three duplicate entries, written in reverse order.
+    rows = rng.normal(size=(400, 6))
+    data, indices, indptr = [], [], [0]
+    for row in rows:
+        parts = [row[0] * 0.25, row[0] * 0.5, row[0] - row[0] * 0.75]
+        entries = [(j, v) for j, v in enumerate(row[1:], start=1)] + [(0, p) for p in parts]
+        for j, v in reversed(entries):
+            indices.append(j)
+            data.append(v)
+        indptr.append(len(indices))
+    messy = scipy.sparse.csr_matrix((data, indices, indptr), shape=rows.shape)
+    assert not messy.has_canonical_format
+    canonical = messy.copy()
+    canonical.sum_duplicates()
+    np.testing.assert_array_equal(model.decision_function(messy),
+                                  model.decision_function(canonical))
+    np.testing.assert_array_equal(model.predict(messy), model.predict(canonical))
