@@ -1,5 +1,6 @@
 """The scikit-learn estimator over softmaxkit._core (the C++ SoftmaxRegression)."""
 
+import hashlib
 import numbers
 import os
 import tempfile
@@ -199,6 +200,24 @@ def _same_classes(previous, classes):
             and previous.dtype.kind == classes.dtype.kind and np.array_equal(previous, classes))
 
 
+def _problem_fingerprint(X, y_index, weights):
+    """What tells one fit's problem from another's for warm_start's stopping reference: the
+    shape, the sums of the values and of their squares (other data, or the same rescaled, give
+    others), a CSR matrix's structure, and digests of the labels and the weights. Two passes over
+    the values, no copy."""
+    digest = hashlib.blake2b(np.ascontiguousarray(y_index).tobytes(), digest_size=16)
+    if weights is not None:
+        digest.update(np.ascontiguousarray(weights).tobytes())
+    if scipy.sparse.issparse(X):
+        values = np.ascontiguousarray(X.data)
+        digest.update(np.ascontiguousarray(X.indices).tobytes())
+        digest.update(np.ascontiguousarray(X.indptr).tobytes())
+    else:
+        values = np.ravel(X)
+    return (tuple(X.shape), str(values.dtype), float(np.sum(values, dtype=np.float64)),
+            float(np.dot(values, values)), digest.hexdigest())
+
+
 def _unknown_rows(logits):
     """Rows whose probabilities are NaN (the core's softmax): a NaN logit, one that overflowed to
     +inf, or every logit -inf."""
@@ -387,9 +406,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         Start from the previous solution when the classes and features are the same; with other
         classes or another feature count the fit starts from zero (without a warning). A warm
         fit's stopping rule keeps the reference of the first fit that started from zero (its
-        initial gradient norm) while the features, ``fit_intercept`` and whether the penalty is
-        'l1' stay the same: a loop of short warm fits stops where one long fit would, and a
-        refit of a converged model on the same data stops at once.
+        initial gradient norm) while the problem is the same up to C (the same X, y and
+        sample_weight, ``fit_intercept``, and whether the penalty is 'l1'): a loop of short warm
+        fits stops where one long fit would, and a refit of a converged model on the same data
+        stops at once. A warm fit on other data measures ``tol`` against its own start.
     n_threads : int or None, default=None
         Threads for fit and prediction; None uses every core. Results are bitwise identical for
         any thread count.
@@ -620,8 +640,14 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             # of a converged model on the same data went on (6 more iterations on digits) or
             # warned line_search_failed in float32, and a loop of max_iter=5 warm fits ran 500
             # iterations without converging where one fit converged in 152.
-            chain = (int(X.shape[1]), bool(self.fit_intercept), self.penalty == "l1")
+            # The chain is the same problem up to C: the same data (_problem_fingerprint), labels,
+            # weights, fit_intercept and L1-or-not. Keyed on the width alone, a warm fit on the
+            # same features scaled by 1e-10 inherited a threshold 6e4 times too loose and stopped
+            # 'converged' after one iteration at 4 times the optimum's objective (an audit).
+            chain = (_problem_fingerprint(X, y_index, weights), bool(self.fit_intercept),
+                     self.penalty == "l1")
             reference = None
+            started_cold = core is None
             if core is not None:
                 stored = self.__dict__.get("_reference_gradient_norm")
                 if stored is not None and stored[1] == chain:
@@ -644,7 +670,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                     if isinstance(error, KeyboardInterrupt):
                         report["reason"] = "interrupted"
                     self._set_fitted(core, classes, report, features)
-                    self._set_reference(reference, report, chain)
+                    self._set_reference(reference, report, chain, started_cold)
                     raise
                 if isinstance(error, ValueError):  # the core refused the fit (model unchanged)
                     raise _naming_class_weight(error, sample_weight, self.class_weight) from None
@@ -664,7 +690,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                     "weights are too large for the computing type (try float64 data or smaller "
                     "C), and the estimator is left unfitted")
             self._set_fitted(core, classes, report, features)
-            self._set_reference(reference, report, chain)
+            self._set_reference(reference, report, chain, started_cold)
         if report["reason"] == "max_iterations":
             warnings.warn(
                 f"SoftmaxRegression did not converge in max_iter={self.max_iter} iterations "
@@ -710,10 +736,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
         return on_iteration
 
-    def _set_reference(self, reference, report, chain):
-        """Keeps the reference gradient norm for the next warm fit: the one this fit used, or,
-        for a fit that started cold, its own initial gradient norm."""
-        if not reference:
+    def _set_reference(self, reference, report, chain, started_cold):
+        """Keeps the reference gradient norm for the next warm fit of this chain: the one this
+        fit used, or, for a fit that started from zero, its own initial gradient norm. A warm fit
+        of another chain has no cold fit's norm to keep (its own, a warm start's, was kept)."""
+        if not reference and started_cold:
             reference = report.get("initial_gradient_norm")
         if reference and np.isfinite(reference) and reference > 0:
             self._reference_gradient_norm = (float(reference), chain)

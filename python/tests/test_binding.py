@@ -725,3 +725,25 @@ def test_refit_false_gives_a_non_canonical_csr_matrix_its_canonical_logits():
     np.testing.assert_array_equal(model.decision_function(messy),
                                   model.decision_function(canonical))
     np.testing.assert_array_equal(model.predict(messy), model.predict(canonical))
+
+
+@pytest.mark.parametrize("penalty, solver", [("l2", "lbfgs"), ("l1", "lbfgs"), ("l2", "auto")])
+def test_a_warm_fit_on_other_data_of_the_same_width_stops_on_its_own_rule(penalty, solver):
+    # The chain's reference gradient norm belongs to its data: the same features scaled by 1e-10
+    # inherited a threshold 6e4 times too loose (keyed on the width alone) and stopped
+    # 'converged' after one iteration at 4 times the optimum's objective (an audit).
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 20))
+    y = np.argmax(X @ rng.normal(size=(20, 4)) + rng.gumbel(size=(400, 4)), axis=1)
+    C = 1e9 if penalty == "l1" else 1e12
+    model = SoftmaxRegression(warm_start=True, solver=solver, penalty=penalty, C=C, max_iter=5000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X * 1e5, y)
+        model.fit(X * 1e-5, y)
+        cold = SoftmaxRegression(solver=solver, penalty=penalty, C=C, max_iter=5000).fit(
+            X * 1e-5, y)
+    assert model.fit_report_.iterations > 1
+    assert model.fit_report_.objective <= cold.fit_report_.objective * (1 + 1e-4)
+    assert model.fit_report_.gradient_norm <= model.tol * max(
+        1.0, model.fit_report_.initial_gradient_norm) or model.fit_report_.reason != "converged"
