@@ -131,10 +131,10 @@ struct CvResult {
 // alike (scikit-learn's LogisticRegressionCV weights its scores since its pull request 29419;
 // 1.2 scores unweighted). The folds do not depend on the weights. Errors, besides fit's checks of
 // the weights (each finite and >= 0, not all zero; naming sample_weight[i]): a fold whose test rows
-// all weigh 0, or whose training rows of some class all weigh 0 (its model could not learn it); a
-// weight sum a fit cannot divide by (fit's rule, in the fits' computing type: float data without
-// use_double 2.9e-39 to 8.5e37) over a fold's training rows or, with refit, over all rows, checked
-// before the first fit (fit_path likewise over all rows).
+// all weigh 0; a weight sum a fit cannot divide by (fit's rule, in the fits' computing type: float
+// data without use_double 2.9e-39 to 8.5e37) over a fold's training rows or, with refit, over all
+// rows, checked before the first fit (fit_path likewise over all rows). A fold whose training rows
+// of a class all weigh 0 trains that class as absent, as a single fit does (the model keeps it).
 // Folds run one after the other; each copies its training and test rows (in the features'
 // precision) for the duration of its path, so the memory is the features plus one fold's copies
 // (about the features once more) plus what one fit needs; the refit runs after they are freed.

@@ -14,7 +14,7 @@ import pytest
 import scipy.sparse
 from scipy.special import softmax
 from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 
 from softmaxkit import SoftmaxRegression, SoftmaxRegressionCV
@@ -129,14 +129,45 @@ def test_refit_false_averages_weighted_fold_fits():
     np.testing.assert_allclose(ours.coef_, np.mean(fold_coefs, axis=0), rtol=1e-6, atol=1e-8)
 
 
-def test_weightless_folds_and_bad_weights_are_value_errors():
+def weighted_objective(X, y, weights, coef, intercept, C):
+    """scikit-learn's multinomial objective: sum w_i CE_i + ||W||^2 / (2C), in float64."""
+    logits = X @ coef.T + intercept
+    top = logits.max(axis=1, keepdims=True)
+    lse = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
+    return np.sum(weights * (lse - logits[np.arange(y.size), y])) + np.sum(coef ** 2) / (2 * C)
+
+
+def test_a_fold_whose_training_rows_of_a_class_all_weigh_0_trains_as_scikit_learn_does():
+    # As LogisticRegressionCV (and a single fit, which allows a class weighing 0): the fold's
+    # model keeps the class and learns it is absent (it was a ValueError, "every fold must train
+    # on every class"). Its fits reach scikit-learn's optimum on the fold's weighted rows.
     X, y, weights, folds = weighted_iris(seed=4)
     no_class = weights.copy()
     train, test = folds[2]
     no_class[train[y[train] == 1]] = 0
-    with pytest.raises(ValueError, match="sample_weight: every row of class 1 in the training "
-                                         "part of fold 2 weighs 0"):
-        tight(cv=folds).fit(X, y, sample_weight=no_class)
+    ours = tight(cv=folds, refit=False).fit(X, y, sample_weight=no_class)
+    assert np.all(np.isfinite(ours.log_loss_)) and 0 < ours.C_[0]
+    paths = np.stack([ours.coefs_paths_[k] for k in ours.classes_], axis=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for c, C in enumerate(CS):
+            peer = LogisticRegression(C=C, solver="lbfgs", tol=1e-12, max_iter=100000,
+                                      multi_class="multinomial")
+            peer.fit(X[train], y[train], sample_weight=no_class[train])
+            assert list(peer.classes_) == [0, 1, 2]  # the class's rows are there, weighing 0
+            coef = paths[2, c]
+            mine = weighted_objective(X[train], y[train], no_class[train], coef[:, :-1],
+                                      coef[:, -1], C)
+            theirs = weighted_objective(X[train], y[train], no_class[train], peer.coef_,
+                                        peer.intercept_, C)
+            assert mine <= theirs * (1 + 1e-7), (C, mine, theirs)
+            # The fold's model gives the absent class almost no probability.
+            p = softmax(X[train] @ coef[:, :-1].T + coef[:, -1], axis=1)
+            assert p[:, 1].max() < 1e-3
+
+
+def test_weightless_folds_and_bad_weights_are_value_errors():
+    X, y, weights, folds = weighted_iris(seed=4)
     no_test = weights.copy()
     no_test[folds[3][1]] = 0
     with pytest.raises(ValueError, match="sample_weight: every row of the test part of fold 3 "

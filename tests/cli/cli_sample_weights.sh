@@ -185,10 +185,18 @@ refused "every training row weighs 0 (--class-weight)" --class-weight 0:0,1:0,2:
 # (it named --sample-weights), and the data row counted from 0.
 refused "data row 0 (from 0)'s weight (--class-weight) 1e+39 is beyond float's" \
   --class-weight 0:1e39,1:1,2:1
-refused "--cv 3 with --class-weight: cross_validate: folds[0].train: sample_weight: every row of class 1 weighs 0" \
-  --class-weight 1:0 --C 0.1,1 --cv 3
-refused "--cv 0 with --sample-weights and --class-weight: cross_validate: folds[0].train: sample_weight: every row of class 1" \
-  --class-weight 1:0 --sample-weights "$work/w.txt" --C 0.1,1 --cv 0 --test "$work/test.csv"
+# A class weighing 0 in the folds' training rows trains as absent, as in a single fit and in
+# scikit-learn's LogisticRegressionCV (it was refused: "every fold must train on every class"):
+# the search and its refit run, and the model never predicts that class.
+for search in "--cv 3" "--cv 0 --test $work/test.csv"; do
+  # shellcheck disable=SC2086
+  expect_exit 0 "a search with --class-weight 1:0 ($search)" -- train --format csv \
+    --train "$work/train.csv" --quiet --class-weight 1:0 --sample-weights "$work/w.txt" \
+    --C 0.1,1 $search --model "$work/absent.skm"
+  "$cli" predict --model "$work/absent.skm" --format csv --data "$work/test.csv" >"$work/out"
+  check "the model of a search with --class-weight 1:0 ($search) never predicts 1" \
+    test "$(grep -c '^1$' "$work/out")" -eq 0
+done
 # Weights each within float's range whose sum a float fit cannot divide by (1 / the sum must be
 # a normal float: at most 1 / FLT_MIN = 8.5e37): refused before fitting, naming sample_weight;
 # --double fits in double, where the sum is far inside the range. With --cv 3 each fold's 80
