@@ -135,7 +135,8 @@ Dataset parse_idx(std::string_view images_bytes, std::string_view labels_bytes,
 // and '\n' or "\r\n" line ends (the last line's optional), each finite, >= 0 and within float's
 // range (read as read_csv reads features: std::from_chars, an optional '+'; a value below float's
 // smallest, even below double's, rounds towards 0; negative text is refused even where it would
-// round to -0). Exactly `rows` lines. Error naming the file and the line
+// round to -0, as "-1e-400"; a zero written with a sign, "-0" or "-0.0e5", is the weight +0).
+// Exactly `rows` lines. Error naming the file and the line
 // ("path:line: ...") for a line that is empty, longer than kMaxWeightLineBytes, holds a NUL byte
 // or is not such a number, and naming the file for fewer or more lines than rows (reading stops
 // at the first line beyond them, so a huge file costs no memory). Whether all weights may be 0 is
