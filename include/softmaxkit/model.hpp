@@ -46,9 +46,11 @@ struct FitOptions {
   // above at C = 1). Not at larger C, where the problem is nearly separable and the small
   // curvature lambda hides the gap from both tests (README "Training"): digits at C = 100 stops
   // 2.6e-6 above, at C = 1000 8e-5 above; tolerance 1e-8 gives 3.1e-8 and 2.0e-6 there.
-  double tolerance = 1e-6;
-  int max_iterations = 1000;
-  bool warm_start = false;  // start from the current parameters (same classes and features)
+  double tolerance = 1e-6;    // finite and > 0
+  int max_iterations = 1000;  // >= 0 (0: the start is evaluated and returned)
+  // Start from the current parameters when the model has the same classes and feature count;
+  // otherwise (or unfitted) the fit starts from zero, without an error.
+  bool warm_start = false;
   // > 0: replaces ||initial gradient|| in the stopping rule above (and in the structured
   // solver's switch to its second phase), so a warm start stops where a cold fit would: pass
   // the cold fit's FitReport::initial_gradient_norm (fit_path does). 0: the start's own norm.
@@ -67,7 +69,7 @@ struct FitOptions {
   // none of the rows, or every one, is an Error (the split is row i held out when a hash of i
   // falls below the fraction).
   double validation_fraction = 0;
-  int patience = 10;
+  int patience = 10;             // >= 1, checked also when validation_fraction is 0
   IterationCallback callback{};  // optional; return false to stop training
 };
 
