@@ -147,8 +147,10 @@ struct ChunkShare {
 // would not fit in the machine's memory.
 // Validates the problem once at construction (throws Error naming what is wrong); keeps views,
 // so the data must outlive the object. Reuses its workspace: no allocation per call in steady
-// state. Runs in the calling thread's TBB arena (use tbb::task_arena to limit threads);
-// results are bitwise identical for any number of threads. Not thread-safe per object.
+// state (once each thread of the arena has worked on a call: a thread's first block of a CSR
+// pass makes its logits buffer; tests/allocation_probe.cpp counts on one thread). Runs in the
+// calling thread's TBB arena (use tbb::task_arena to limit threads); results are bitwise identical
+// for any number of threads. Not thread-safe per object.
 template <class T>
 class LossGradient {
  public:

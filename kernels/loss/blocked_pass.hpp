@@ -93,8 +93,9 @@ template <class T, class Source, class RowStep>
 double run_independent_blocks(const BlockPlan& plan, Workspace<T>& workspace, const Source& source,
                               const PassInput<T>& input, const RowStep& row_step) {
   const std::size_t classes = input.classes, columns = input.logit_columns;
-  std::vector<double> block_loss(plan.blocks);
-  tbb::enumerable_thread_specific<std::vector<T>> logits;
+  std::vector<double>& block_loss = workspace.block_loss;
+  block_loss.resize(plan.blocks);
+  tbb::enumerable_thread_specific<std::vector<T>>& logits = workspace.block_logits;
   tbb::parallel_for(
       tbb::blocked_range<std::size_t>(0, plan.blocks, 1),
       [&](const tbb::blocked_range<std::size_t>& blocks) {

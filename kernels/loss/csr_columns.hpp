@@ -204,20 +204,22 @@ void column_major_weight_gradient_by_features(const CsrColumns<T>& columns, cons
   constexpr std::size_t tile = L2Penalty<T>::kSquaresTile;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, L2Penalty<T>::tiles(features), 1),
                     [&](const tbb::blocked_range<std::size_t>& tiles) {
-                      typename L2Penalty<T>::TileSums sums(classes);
                       for (std::size_t t = tiles.begin(); t != tiles.end(); ++t) {
                         const std::size_t first = t * tile;
                         const std::size_t last = std::min(features, first + tile);
-                        sums.reset();
                         for (std::size_t j = first; j < last; ++j) {
                           T* total = weights_out + j * classes;
                           finish_total(columns, j, total, classes);
                           const T* w = weights + j * classes;
                           for (std::size_t k = 0; k < classes; ++k)
                             total[k] = total[k] + penalty.gradient(w[k]);
-                          if (tile_squares != nullptr) sums.add_feature(w);
                         }
-                        if (tile_squares != nullptr) tile_squares[t] = sums.total();
+                        // The tile's weights, just read, are still in cache.
+                        if (tile_squares != nullptr) {
+                          tile_squares[t] = L2Penalty<T>::tile_total_by_features(
+                              classes, first, last,
+                              [&](std::size_t j) { return weights + j * classes; });
+                        }
                       }
                     });
 }

@@ -149,10 +149,10 @@ void transpose_into(const T* parameters, std::size_t rows, std::size_t cols,
                         }
                         if (tile_squares != nullptr) {
                           // From the rows just written (in cache), in feature order.
-                          typename L2Penalty<T>::TileSums sums(rows);
-                          for (std::size_t c = first; c < last; ++c)
-                            sums.add_feature(out + slots(static_cast<std::int32_t>(c)) * rows);
-                          tile_squares[t] = sums.total();
+                          tile_squares[t] = L2Penalty<T>::tile_total_by_features(
+                              rows, first, last, [&](std::size_t c) {
+                                return out + slots(static_cast<std::int32_t>(c)) * rows;
+                              });
                         }
                       }
                     });

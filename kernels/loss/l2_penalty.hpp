@@ -9,7 +9,6 @@
 #include <array>
 #include <cstddef>
 #include <span>
-#include <vector>
 
 namespace softmaxkit::detail {
 
@@ -30,50 +29,58 @@ struct L2Penalty {
 
   static std::size_t tiles(std::size_t cols) { return (cols + kSquaresTile - 1) / kSquaresTile; }
 
-  // Running sums for one tile: `classes` doubles, on the stack for up to 64 classes.
-  class TileSums {
-   public:
-    explicit TileSums(std::size_t classes) : classes_(classes) {
-      if (classes > local_.size()) heap_.resize(classes);
-      reset();
+  // Classes whose running sums are kept at a time, on the stack (a multiple of kSquaresLanes, so
+  // batch after batch adds the same groups in the same order as one pass over all classes). A
+  // heap vector of K sums per tile above 64 classes allocated on every call (an audit counted
+  // one allocation per evaluate at K = 200; regression.hpp promises none in steady state).
+  static constexpr std::size_t kSquaresBatch = 64;
+
+  // Adds a batch's running sums, kSquaresLanes at a time (each group pairwise), to `tile`.
+  static double add_groups(const double* sums, std::size_t count, double tile) {
+    for (std::size_t first = 0; first < count; first += kSquaresLanes) {
+      double lanes[kSquaresLanes] = {};
+      std::copy(sums + first, sums + std::min(count, first + kSquaresLanes), lanes);
+      tile += ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+              ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
     }
-    void reset() { std::fill(data(), data() + classes_, 0.0); }
-    // Adds one feature's weights (its `classes` weights, contiguous: a row of W^T).
-    void add_feature(const T* row) {
-      double* sums = data();
-      for (std::size_t k = 0; k < classes_; ++k) sums[k] += double(row[k]) * double(row[k]);
+    return tile;
+  }
+
+  // The sum of squares of features [first, last) (at most one tile), in the order above, with
+  // feature c's `classes` weights contiguous at feature_row(c) (a row of W^T).
+  template <class FeatureRow>
+  static double tile_total_by_features(std::size_t classes, std::size_t first, std::size_t last,
+                                       const FeatureRow& feature_row) {
+    double tile = 0;
+    for (std::size_t k0 = 0; k0 < classes; k0 += kSquaresBatch) {
+      const std::size_t count = std::min(kSquaresBatch, classes - k0);
+      std::array<double, kSquaresBatch> sums{};
+      for (std::size_t c = first; c < last; ++c) {
+        const T* row = feature_row(c) + k0;
+        for (std::size_t k = 0; k < count; ++k) sums[k] += double(row[k]) * double(row[k]);
+      }
+      tile = add_groups(sums.data(), count, tile);
     }
-    // Adds features [first, last) from W (classes x cols, row-major), in that order: class by
-    // class along W's rows, each running sum still taking its features in ascending order.
-    void add_columns(const T* weights, std::size_t cols, std::size_t first, std::size_t last) {
-      double* sums = data();
-      for (std::size_t k = 0; k < classes_; ++k) {
-        const T* row = weights + k * cols;
-        double sum = sums[k];
+    return tile;
+  }
+  // The same from W (classes x cols, row-major): class by class along W's rows, each running sum
+  // still taking its features in ascending order.
+  static double tile_total_by_classes(const T* weights, std::size_t classes, std::size_t cols,
+                                      std::size_t first, std::size_t last) {
+    double tile = 0;
+    for (std::size_t k0 = 0; k0 < classes; k0 += kSquaresBatch) {
+      const std::size_t count = std::min(kSquaresBatch, classes - k0);
+      std::array<double, kSquaresBatch> sums{};
+      for (std::size_t k = 0; k < count; ++k) {
+        const T* row = weights + (k0 + k) * cols;
+        double sum = 0;
         for (std::size_t c = first; c < last; ++c) sum += double(row[c]) * double(row[c]);
         sums[k] = sum;
       }
+      tile = add_groups(sums.data(), count, tile);
     }
-    // The tile's sum (the groups of kSquaresLanes, pairwise, in class order).
-    double total() const {
-      const double* sums = data();
-      double tile = 0;
-      for (std::size_t first = 0; first < classes_; first += kSquaresLanes) {
-        double lanes[kSquaresLanes] = {};
-        std::copy(sums + first, sums + std::min(classes_, first + kSquaresLanes), lanes);
-        tile += ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
-                ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-      }
-      return tile;
-    }
-
-   private:
-    double* data() { return heap_.empty() ? local_.data() : heap_.data(); }
-    const double* data() const { return heap_.empty() ? local_.data() : heap_.data(); }
-    std::size_t classes_;
-    std::array<double, 64> local_;
-    std::vector<double> heap_;
-  };
+    return tile;
+  }
 
   // Features [first, last) (at most one tile) of weights: their sum of squares in the order
   // above. W is classes x cols (row-major), or cols x classes with by_features
@@ -81,13 +88,12 @@ struct L2Penalty {
   template <bool by_features = false>
   static double tile_squares(const T* weights, std::size_t classes, std::size_t cols,
                              std::size_t first, std::size_t last) {
-    TileSums sums(classes);
     if constexpr (by_features) {
-      for (std::size_t c = first; c < last; ++c) sums.add_feature(weights + c * classes);
+      return tile_total_by_features(classes, first, last,
+                                    [&](std::size_t c) { return weights + c * classes; });
     } else {
-      sums.add_columns(weights, cols, first, last);
+      return tile_total_by_classes(weights, classes, cols, first, last);
     }
-    return sums.total();
   }
   // The value from every tile's sum of squares (tiles(cols) of them).
   double value_of_tiles(std::span<const double> tile_sums) const {

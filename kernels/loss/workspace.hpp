@@ -1,6 +1,8 @@
 // The buffers one LossGradient reuses across calls (sizes in regression.hpp's memory note).
 #pragma once
 
+#include <tbb/enumerable_thread_specific.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <vector>
@@ -23,6 +25,11 @@ struct Workspace {
   std::vector<T> transposed_parameters;
   // The L2 penalty's sums of squares, one per tile of columns (l2_penalty.hpp).
   std::vector<double> penalty_squares;
+  // Passes of independent blocks (blocked_pass.hpp's run_independent_blocks), kept between calls
+  // so that steady state allocates nothing (they were made per call: an audit counted 2-3
+  // allocations per CSR evaluate): each block's loss, and each thread's block of logits.
+  std::vector<double> block_loss;
+  tbb::enumerable_thread_specific<std::vector<T>> block_logits;
 
   Workspace() = default;
   // At least one chunk's sums: a data-parallel share without rows receives the totals there.
