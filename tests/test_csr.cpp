@@ -390,8 +390,9 @@ TEST_CASE("LossGradient refuses a column-major copy larger than the machine's me
   problem.labels = labels;
   problem.num_classes = 5000;
   CHECK_THROWS_WITH_AS(LossGradient<float>{problem},
-                       doctest::Contains("column-major copy of 0 CSR entries and the 4000000 x "
-                                         "5000 row gradients would need 74.5 GiB"),
+                       doctest::Contains("column-major copy of 0 CSR entries, the 4000000 x "
+                                         "5000 row gradients and the 1 x 5000 feature totals "
+                                         "would need 74.5 GiB"),
                        softmaxkit::Error);
 }
 

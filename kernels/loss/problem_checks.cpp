@@ -210,11 +210,15 @@ void check_column_copy_fits(std::size_t rows, std::size_t features, std::size_t 
                                 static_cast<long double>(classes) * element;
   const long double physical = physical_memory_bytes();
   if (physical > 0 && bytes > physical) {
-    char text[256];
+    // Named by all its parts: with few entries the n x K totals dominate (4 entries over 2^31
+    // columns "would need 40 GiB" read as the copy's, an audit).
+    char text[320];
     std::snprintf(text, sizeof text,
-                  "the column-major copy of %zu CSR entries and the %zu x %zu row gradients "
-                  "would need %.3Lg GiB, more than this machine's %.3Lg GiB of memory",
-                  nnz, rows, classes, bytes / 1073741824.0L, physical / 1073741824.0L);
+                  "the column-major copy of %zu CSR entries, the %zu x %zu row gradients and "
+                  "the %zu x %zu feature totals would need %.3Lg GiB, more than this machine's "
+                  "%.3Lg GiB of memory",
+                  nnz, rows, classes, features, classes, bytes / 1073741824.0L,
+                  physical / 1073741824.0L);
     fail(kFunction, text);
   }
 }
