@@ -76,7 +76,8 @@ struct FitOptions {
 struct FitReport {
   double objective = 0;  // at the returned parameters (penalties included)
   // The norm the stopping rule tests (with l1 > 0 the pseudo-gradient's, solvers.hpp), at the
-  // returned parameters and at the start.
+  // returned parameters and at the start (a warm start's own norm, also when the rule's
+  // reference is FitOptions::reference_gradient_norm, as in fit_path's warm fits).
   double gradient_norm = 0;
   double initial_gradient_norm = 0;
   int iterations = 0;
