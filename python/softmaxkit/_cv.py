@@ -119,8 +119,9 @@ class SoftmaxRegressionCV(SoftmaxRegression):
     the held-out scores: accuracy and log-loss are weighted means over each fold's test rows, so
     integer weights act as repeated rows. scikit-learn 1.2's ``LogisticRegressionCV`` scores its
     folds unweighted (later versions weight them, scikit-learn pull request 29419). The folds do
-    not depend on the weights. A fold whose test rows, or whose training rows of some class, all
-    weigh 0 is a ValueError.
+    not depend on the weights. A fold whose test rows all weigh 0 is a ValueError; a fold whose
+    training rows of some class all weigh 0 trains that class as absent, as a single fit and
+    ``LogisticRegressionCV`` do.
 
     Attributes
     ----------

@@ -202,20 +202,22 @@ def _same_classes(previous, classes):
 
 def _problem_fingerprint(X, y_index, weights):
     """What tells one fit's problem from another's for warm_start's stopping reference: the
-    shape, the sums of the values and of their squares (other data, or the same rescaled, give
-    others), a CSR matrix's structure, and digests of the labels and the weights. Two passes over
-    the values, no copy."""
+    shape and dtype, digests of the labels and the weights, a CSR matrix's structure, and the
+    product of X with fixed pseudo-random row weights (one pass over the values, no copy of X:
+    other data, the same rescaled, or its rows permuted, give another product; the sums of the
+    values and of their squares did not tell a permuted 0/1 column apart, an audit)."""
     digest = hashlib.blake2b(np.ascontiguousarray(y_index).tobytes(), digest_size=16)
     if weights is not None:
         digest.update(np.ascontiguousarray(weights).tobytes())
+    mix = np.random.default_rng(20261207).standard_normal(X.shape[0]).astype(X.dtype)
     if scipy.sparse.issparse(X):
-        values = np.ascontiguousarray(X.data)
         digest.update(np.ascontiguousarray(X.indices).tobytes())
         digest.update(np.ascontiguousarray(X.indptr).tobytes())
+        projection = X.T @ mix
     else:
-        values = np.ravel(X)
-    return (tuple(X.shape), str(values.dtype), float(np.sum(values, dtype=np.float64)),
-            float(np.dot(values, values)), digest.hexdigest())
+        projection = mix @ X
+    digest.update(np.ascontiguousarray(projection).tobytes())
+    return (tuple(X.shape), str(X.dtype), digest.hexdigest())
 
 
 def _unknown_rows(logits):
@@ -409,7 +411,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         initial gradient norm) while the problem is the same up to C (the same X, y and
         sample_weight, ``fit_intercept``, and whether the penalty is 'l1'): a loop of short warm
         fits stops where one long fit would, and a refit of a converged model on the same data
-        stops at once. A warm fit on other data measures ``tol`` against its own start.
+        stops at once. A warm fit on other data measures ``tol`` against its own start, and so
+        do later warm fits of that chain.
     n_threads : int or None, default=None
         Threads for fit and prediction; None uses every core. Results are bitwise identical for
         any thread count.
@@ -644,8 +647,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             # weights, fit_intercept and L1-or-not. Keyed on the width alone, a warm fit on the
             # same features scaled by 1e-10 inherited a threshold 6e4 times too loose and stopped
             # 'converged' after one iteration at 4 times the optimum's objective (an audit).
+            # (Computed only for warm_start: a fit without it keeps no reference.)
             chain = (_problem_fingerprint(X, y_index, weights), bool(self.fit_intercept),
-                     self.penalty == "l1")
+                     self.penalty == "l1") if self.warm_start else None
             reference = None
             started_cold = core is None
             if core is not None:
@@ -742,7 +746,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         of another chain has no cold fit's norm to keep (its own, a warm start's, was kept)."""
         if not reference and started_cold:
             reference = report.get("initial_gradient_norm")
-        if reference and np.isfinite(reference) and reference > 0:
+        if chain is not None and reference and np.isfinite(reference) and reference > 0:
             self._reference_gradient_norm = (float(reference), chain)
         else:
             self.__dict__.pop("_reference_gradient_norm", None)

@@ -747,3 +747,27 @@ def test_a_warm_fit_on_other_data_of_the_same_width_stops_on_its_own_rule(penalt
     assert model.fit_report_.objective <= cold.fit_report_.objective * (1 + 1e-4)
     assert model.fit_report_.gradient_norm <= model.tol * max(
         1.0, model.fit_report_.initial_gradient_norm) or model.fit_report_.reason != "converged"
+
+
+def test_the_warm_start_fingerprint_tells_permuted_rows_apart():
+    # Integer features permuted against fixed labels have the same value sum and sum of squares,
+    # which the first fingerprint compared, so a warm fit on them kept the first chain's
+    # reference gradient norm (471 where the new data's own was 20: 'converged' 5e-6 above the
+    # optimum, against 2e-8 for a cold fit; an audit). The same data, copied or not, keep it.
+    from softmaxkit._estimator import _problem_fingerprint
+    rng = np.random.default_rng(1)
+    n = 2000
+    y = np.arange(n) % 3
+    X1 = np.hstack([1000.0 * (y[:, None] == np.arange(3)), rng.integers(0, 5, size=(n, 4))])
+    X2 = X1[rng.permutation(n)]
+    assert X1.sum() == X2.sum() and (X1 ** 2).sum() == (X2 ** 2).sum()
+    weights = rng.random(n)
+    for w in (None, weights):
+        assert _problem_fingerprint(X1, y, w) != _problem_fingerprint(X2, y, w)
+        assert _problem_fingerprint(X1, y, w) == _problem_fingerprint(X1.copy(), y.copy(), w)
+        assert _problem_fingerprint(X1, y, w) != _problem_fingerprint(2 * X1, y, w)
+        sparse1, sparse2 = scipy.sparse.csr_matrix(X1), scipy.sparse.csr_matrix(X2)
+        assert _problem_fingerprint(sparse1, y, w) != _problem_fingerprint(sparse2, y, w)
+        assert _problem_fingerprint(sparse1, y, w) == _problem_fingerprint(sparse1.copy(), y, w)
+    assert _problem_fingerprint(X1, y, None) != _problem_fingerprint(X1, y, weights)
+    assert _problem_fingerprint(X1, y, None) != _problem_fingerprint(X1, (y + 1) % 3, None)
