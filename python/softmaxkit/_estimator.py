@@ -228,11 +228,11 @@ def _unknown_rows(logits):
             | np.isneginf(logits).all(axis=1))
 
 
-def _check_probabilities(probabilities, where):
-    """ValueError naming the first row whose probabilities are NaN (its logits overflowed:
-    features near float64's limits; or a NaN or infinite feature, which scikit-learn's
-    assume_finite lets through), instead of predicting the first class for it."""
-    bad = np.flatnonzero(np.isnan(probabilities).any(axis=1))
+def _check_predictable(logits, where):
+    """ValueError naming the first row whose probabilities are NaN (_unknown_rows: its logits
+    overflowed, features near float64's limits; or a NaN or infinite feature, which
+    scikit-learn's assume_finite lets through), instead of predicting the first class for it."""
+    bad = np.flatnonzero(_unknown_rows(logits))
     if bad.size:
         raise ValueError(
             f"{where}: row {int(bad[0])} (of {bad.size} such rows) has NaN class probabilities: "
@@ -819,8 +819,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         # and 0.5 + 2**-53) and then named the first class.
         with _model_lock(self):
             logits = self._logits(X)
-            _check_probabilities(np.where(_unknown_rows(logits)[:, np.newaxis], np.nan, 0.0),
-                                 where)
+            _check_predictable(logits, where)
             return self.classes_.take(np.argmax(logits, axis=1))
 
     def score(self, X, y, sample_weight=None):

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -40,21 +41,21 @@ inline void take_parameters(std::vector<double>&& x, std::size_t classes, std::s
 }
 
 // Fraction of rows whose largest logit (first on ties; predicted_class) is the row's class index;
-// with
-// sample weights (non-empty), the correct rows' weight over all rows' weight, as score weighs
+// with sample weights (non-empty), the correct rows' weight over all rows' weight, as score weighs
 // them (early stopping counted rows the caller had weighted 0). check_fit_arguments makes that
-// total finite and > 0.
+// total finite and > 0. Empty when a row has no prediction (its probabilities are NaN).
 template <class T>
-double accuracy(const std::vector<double>& logits, std::size_t classes,
-                std::span<const std::int32_t> class_indices, std::span<const T> weights) {
-  if (class_indices.empty()) return 0;
+std::optional<double> accuracy(const std::vector<double>& logits, std::size_t classes,
+                               std::span<const std::int32_t> class_indices,
+                               std::span<const T> weights) {
+  if (class_indices.empty()) return 0.0;
   double correct = 0, total = 0;
   for (std::size_t i = 0; i < class_indices.size(); ++i) {
+    const std::size_t predicted = predicted_class(logits.data() + i * classes, classes);
+    if (predicted == kNoPrediction) return std::nullopt;
     const double weight = weights.empty() ? 1.0 : static_cast<double>(weights[i]);
     total += weight;
-    if (predicted_class(logits.data() + i * classes, classes) ==
-        static_cast<std::size_t>(class_indices[i]))
-      correct += weight;
+    if (predicted == static_cast<std::size_t>(class_indices[i])) correct += weight;
   }
   return correct / total;
 }
@@ -84,14 +85,13 @@ class EarlyStopping {
     // A held-out row with NaN probabilities (a NaN or inf feature, or logits beyond double's
     // range) has no prediction to count: the fit ends as for such a training row (the accuracy
     // took max_element over NaN, and the fit ended early_stopped at an arbitrary point).
-    for (std::size_t i = 0; i < validation_.labels.size(); ++i) {
-      if (predicted_class(logits.data() + i * classes_, classes_) == kNoPrediction) {
-        saw_nan_ = true;
-        return false;
-      }
-    }
-    const double current =
+    const std::optional<double> measured =
         accuracy(logits, classes_, validation_.labels, std::span<const T>(validation_.weights));
+    if (!measured) {
+      saw_nan_ = true;
+      return false;
+    }
+    const double current = *measured;
     if (current > best_accuracy_) {
       best_accuracy_ = current;
       best_point_.assign(point.begin(), point.end());

@@ -424,7 +424,7 @@ CvResult cv_impl(std::string_view where, const Features& features,
         largest_weight = std::max(largest_weight, w);
       }
       auto score = [&](std::size_t c, const SoftmaxRegression& model, const PathPoint& point) {
-        std::vector<double> logits = model.predict_logits(test_view);
+        const std::vector<double> logits = model.predict_logits(test_view);
         const std::size_t k = classes.size();
         double correct_weight = 0, loss = 0;
         for (std::size_t i = 0; i < truth.size(); ++i) {
@@ -438,11 +438,8 @@ CvResult cv_impl(std::string_view where, const Features& features,
                                     " (a NaN feature, or logits beyond double's range); it cannot "
                                     "be scored");
           }
-          if (predicted == truth[i])
-            correct_weight += test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
-        }
-        for (std::size_t i = 0; i < truth.size(); ++i) {
           const double w = test_weights.empty() ? 1.0 : static_cast<double>(test_weights[i]);
+          if (predicted == truth[i]) correct_weight += w;
           // Each term weighs w / largest (at most 1), so no product overflows (weights of
           // 1.5e307 times a log-loss of 7 made inf).
           loss += (w / largest_weight) * true_class_log_loss(logits.data() + i * k, k, truth[i]);
