@@ -3,10 +3,9 @@
 import warnings
 
 import numpy as np
-import scipy.sparse
 from scipy.special import softmax
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import get_scorer
+from sklearn.metrics import log_loss
 from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -16,12 +15,12 @@ from softmaxkit._estimator import (
     _INT32,
     SoftmaxRegression,
     _as_float,
-    _check_sparse_structure,
     _core_features,
     _is_int,
     _model_lock,
     _row_weights,
     _naming_class_weight,
+    _refuse_rows,
     _set_feature_attributes,
     _validate_for_fit,
 )
@@ -414,8 +413,17 @@ class SoftmaxRegressionCV(SoftmaxRegression):
     def score(self, X, y, sample_weight=None):
         """The ``scoring`` metric on (X, y): accuracy (None, 'accuracy') or minus the mean
         log-loss ('neg_log_loss'), weighted by ``sample_weight``, as
-        ``LogisticRegressionCV.score`` (it returned accuracy whatever ``scoring`` said)."""
-        return get_scorer(self.scoring or "accuracy")(self, X, y, sample_weight=sample_weight)
+        ``LogisticRegressionCV.score`` (it returned accuracy whatever ``scoring`` said). A row
+        whose probabilities are NaN (its logits overflow) is a ValueError naming ``score`` and
+        the row (scikit-learn's scorers named ``predict`` or only "Input contains NaN")."""
+        if self.scoring != "neg_log_loss":
+            return super().score(X, y, sample_weight=sample_weight)
+        with _model_lock(self):
+            probabilities = self.predict_proba(X)
+            _refuse_rows(np.isnan(probabilities).any(axis=1), f"{type(self).__name__}.score")
+            # As get_scorer("neg_log_loss"), with the fitted classes as the labels: a test set
+            # that lacks a class is scored, not refused.
+            return -log_loss(y, probabilities, sample_weight=sample_weight, labels=self.classes_)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes)."""
@@ -423,11 +431,12 @@ class SoftmaxRegressionCV(SoftmaxRegression):
             check_is_fitted(self, "coef_")
             if getattr(self, "_core", None) is not None:
                 return super().predict_proba(X)
-            self._threads()  # as every prediction (set_params can change it after a fit)
-            X = self._prepare(X)
-            if scipy.sparse.issparse(X):
-                _check_sparse_structure(X)  # scipy's product would read outside the arrays
-            return softmax(X @ self._weights.T + self._intercept, axis=1)
+            # The logits predict takes the argmax of (a non-canonical CSR matrix's duplicates
+            # summed first: its own entry order gave other products), quietly NaN where they
+            # overflow, as the C++ core's (numpy warned).
+            logits = self._logits(X)
+            with np.errstate(over="ignore", invalid="ignore"):
+                return softmax(logits, axis=1)
 
     def save(self, path):
         """As ``SoftmaxRegression.save``; needs ``refit=True`` (a fitted C++ model)."""

@@ -232,7 +232,13 @@ def _check_predictable(logits, where):
     """ValueError naming the first row whose probabilities are NaN (_unknown_rows: its logits
     overflowed, features near float64's limits; or a NaN or infinite feature, which
     scikit-learn's assume_finite lets through), instead of predicting the first class for it."""
-    bad = np.flatnonzero(_unknown_rows(logits))
+    _refuse_rows(_unknown_rows(logits), where)
+
+
+def _refuse_rows(unknown, where):
+    """ValueError naming the first row of the boolean mask ``unknown`` (rows whose class
+    probabilities are NaN), if any."""
+    bad = np.flatnonzero(unknown)
     if bad.size:
         raise ValueError(
             f"{where}: row {int(bad[0])} (of {bad.size} such rows) has NaN class probabilities: "
@@ -810,7 +816,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 X = X.copy()
                 X.sum_duplicates()
         weights, intercept = self._class_weights()
-        return np.asarray(X @ weights.T + intercept)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow: NaN rows, as the core's
+            return np.asarray(X @ weights.T + intercept)
 
     def _predict(self, X, where):
         # The largest logit, the first class on an exact tie: predict == classes_[argmax of

@@ -725,6 +725,8 @@ def test_refit_false_gives_a_non_canonical_csr_matrix_its_canonical_logits():
     np.testing.assert_array_equal(model.decision_function(messy),
                                   model.decision_function(canonical))
     np.testing.assert_array_equal(model.predict(messy), model.predict(canonical))
+    # predict_proba too (it took its own product in the caller's entry order).
+    np.testing.assert_array_equal(model.predict_proba(messy), model.predict_proba(canonical))
 
 
 @pytest.mark.parametrize("penalty, solver", [("l2", "lbfgs"), ("l1", "lbfgs"), ("l2", "auto")])

@@ -257,6 +257,24 @@ def test_rows_whose_logits_overflow_are_refused_by_predict():
     assert model.score(X[:3], y[:3], sample_weight=weights) == pytest.approx(expected, rel=1e-15)
 
 
+@pytest.mark.parametrize("refit", [True, False])
+@pytest.mark.parametrize("scoring", [None, "accuracy", "neg_log_loss"])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_cv_score_names_itself_for_rows_whose_logits_overflow(refit, scoring):
+    # SoftmaxRegressionCV.score went through scikit-learn's scorer: it named
+    # "SoftmaxRegressionCV.predict" (accuracy) or said only "Input contains NaN." (log-loss).
+    X, y = problem()
+    X *= 1e-3
+    model = SoftmaxRegressionCV(Cs=[1e6], cv=3, scoring=scoring, refit=refit).fit(X, y)
+    huge = np.vstack([X[:3], np.full(X.shape[1], 1.7e308), X[3:5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # refit=False's numpy product warned
+        assert np.isnan(model.predict_proba(huge)[3]).all()
+        with pytest.raises(ValueError,
+                           match=r"^SoftmaxRegressionCV\.score: row 3 \(of 1 such rows\)"):
+            model.score(huge, y[:6])
+
+
 def test_load_reads_back_penalty_none(tmp_path):
     X, y = problem()
     for penalty, C in ((None, 1.0), ("l2", np.inf), ("l2", 1.0), ("l1", 1.0)):
