@@ -81,6 +81,50 @@ TEST_CASE("predict_proba refuses rows x K beyond memory before allocating, wrapp
   }
 }
 
+TEST_CASE("predict_logits names itself for every refusal, dense and CSR, float and double") {
+  Fitted fitted;
+  const softmaxkit::SoftmaxRegression unfitted;
+  const std::vector<float> xf(fitted.x.begin(), fitted.x.end());
+  const MatrixView<const float> view_f(xf.data(), 6, 2);
+  refused_as([&] { unfitted.predict_logits(fitted.view()); },
+             "SoftmaxRegression::predict_logits: the model is not fitted");
+  refused_as([&] { unfitted.predict_logits(view_f); },
+             "SoftmaxRegression::predict_logits: the model is not fitted");
+  refused_as([&] { fitted.model.predict_logits(MatrixView<const double>(fitted.x.data(), 6, 1)); },
+             "SoftmaxRegression::predict_logits: features have 1 columns but the model has 2");
+  refused_as([&] { fitted.model.predict_logits(MatrixView<const float>(xf.data(), 4, 3)); },
+             "SoftmaxRegression::predict_logits: features have 3 columns but the model has 2");
+  // CSR: one row, three columns (the model has two); then a valid view before fit.
+  const std::vector<std::int64_t> offsets = {0, 1};
+  const std::vector<std::int32_t> columns = {2};
+  const std::vector<double> values_d = {1.0};
+  const std::vector<float> values_f = {1.0F};
+  const softmaxkit::CsrMatrixView<double> wide_d(1, 3, offsets, columns, values_d);
+  const softmaxkit::CsrMatrixView<float> wide_f(1, 3, offsets, columns, values_f);
+  refused_as([&] { fitted.model.predict_logits(wide_d); },
+             "SoftmaxRegression::predict_logits: features have 3 columns but the model has 2");
+  refused_as([&] { fitted.model.predict_logits(wide_f); },
+             "SoftmaxRegression::predict_logits: features have 3 columns but the model has 2");
+  refused_as([&] { unfitted.predict_logits(wide_d); },
+             "SoftmaxRegression::predict_logits: the model is not fitted");
+  // rows x K beyond memory: refused from the shape, before a row is read.
+  for (const std::size_t rows :
+       {std::size_t{1} << 62, std::numeric_limits<std::size_t>::max() / 3 + 2}) {
+    CAPTURE(rows);
+    refused_as(
+        [&] { fitted.model.predict_logits(MatrixView<const double>(fitted.x.data(), rows, 2)); },
+        "SoftmaxRegression::predict_logits: features have " + std::to_string(rows) + " rows: ");
+  }
+  // NaN features: NaN logits in that row, no refusal (predict_logits reports, predict refuses).
+  std::vector<double> with_nan = fitted.x;
+  with_nan[2] = std::numeric_limits<double>::quiet_NaN();  // row 1
+  const std::vector<double> logits =
+      fitted.model.predict_logits(MatrixView<const double>(with_nan.data(), 6, 2));
+  REQUIRE(logits.size() == 18);
+  CHECK(std::isnan(logits[3]));
+  CHECK(std::isfinite(logits[0]));
+}
+
 TEST_CASE("cross_validate names cv.folds, not stratified_folds' k") {
   Fitted fitted;
   const std::vector<double> Cs = {1.0};
