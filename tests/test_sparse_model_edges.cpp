@@ -815,3 +815,48 @@ TEST_CASE("sparse edges: block_rows beyond the row count is one block of every r
     }
   }
 }
+
+// Below n / 2 entries a CSR prediction reads W in place; from there on it reads a transposed
+// copy (model.hpp). Each row must come out with the same bits either way: alone (in place) and
+// within the whole matrix (the copy), and near a long-double sum of its entries.
+TEST_CASE("sparse edges: a CSR row predicts the same bits alone and within a batch") {
+  const Sparse<float> narrow = random_sparse<float>(120, 400, 5, 0.02, 31);
+  const Sparse<double> data = widened(narrow);
+  REQUIRE(data.indices.size() >= data.cols / 2);  // the batch takes the transposed copy
+  SoftmaxRegression model(FitOptions{.l2 = 1e-3});
+  model.fit(data.csr(), data.labels);
+  const std::size_t K = model.num_classes();
+  const std::vector<double>& W = model.weights();
+  const std::vector<double>& b = model.intercept();
+  const auto batch_logits_d = model.predict_logits(data.csr());
+  const auto batch_logits_f = model.predict_logits(narrow.csr());
+  const auto batch_proba = model.predict_proba(data.csr());
+  CHECK(batch_logits_f == batch_logits_d);
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    CAPTURE(i);
+    const auto begin = static_cast<std::size_t>(data.offsets[i]);
+    const auto entries = static_cast<std::size_t>(data.offsets[i + 1]) - begin;
+    REQUIRE(entries < data.cols / 2);  // alone: read in place
+    const std::vector<std::int64_t> offsets = {0, static_cast<std::int64_t>(entries)};
+    const std::span<const std::int32_t> columns(data.indices.data() + begin, entries);
+    const CsrMatrixView<double> row_d(1, data.cols, offsets, columns,
+                                      std::span<const double>(data.values.data() + begin, entries));
+    const CsrMatrixView<float> row_f(1, data.cols, offsets, columns,
+                                     std::span<const float>(narrow.values.data() + begin, entries));
+    const auto alone_d = model.predict_logits(row_d);
+    const auto alone_f = model.predict_logits(row_f);
+    const auto alone_proba = model.predict_proba(row_d);
+    for (std::size_t k = 0; k < K; ++k) {
+      CAPTURE(k);
+      CHECK(alone_d[k] == batch_logits_d[i * K + k]);
+      CHECK(alone_f[k] == batch_logits_d[i * K + k]);
+      CHECK(alone_proba[k] == batch_proba[i * K + k]);
+      long double exact = b[k];
+      for (std::size_t e = 0; e < entries; ++e)
+        exact += static_cast<long double>(data.values[begin + e]) *
+                 W[k * data.cols + static_cast<std::size_t>(columns[e])];
+      CHECK(std::abs(static_cast<long double>(alone_d[k]) - exact) <=
+            1e-13L * (1 + std::abs(exact)));
+    }
+  }
+}

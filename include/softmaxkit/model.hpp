@@ -162,9 +162,10 @@ class SoftmaxRegression {
                std::span<const float> sample_weight = {}) const;
   double score(MatrixView<const double> features, std::span<const std::int32_t> labels,
                std::span<const double> sample_weight = {}) const;
-  // CSR rows: logits summed over each row's entries in double (a transposed n x K copy of W is
-  // made per call), then the same softmax; a model fitted on dense data predicts CSR rows and
-  // the other way round.
+  // CSR rows: logits summed over each row's entries in double, then the same softmax; a model
+  // fitted on dense data predicts CSR rows and the other way round. A call with at least n / 2
+  // entries makes a transposed n x K copy of W (n x K doubles); fewer read W in place. Each row's
+  // bits are the same either way, so a row predicts alike alone or in any batch.
   std::vector<double> predict_proba(const CsrMatrixView<float>& features) const;
   std::vector<double> predict_proba(const CsrMatrixView<double>& features) const;
   std::vector<double> predict_logits(const CsrMatrixView<float>& features) const;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <type_traits>
 
 #include "loss/blas.hpp"
@@ -65,6 +66,29 @@ std::vector<double> dense_rows(MatrixView<const T> features, const std::vector<d
   return probabilities;
 }
 
+// Each row's logits: the intercept, then value x W's column entry by entry, every class summed
+// in entry order (a multiply then an add: the same bits whichever way W is read). `w` is the
+// transposed n x K copy of W, or with kInPlace W itself (K x n, a feature's classes cols apart).
+template <bool kInPlace, class T>
+void csr_block_logits(const CsrMatrixView<T>& features, std::size_t begin, std::size_t count,
+                      const double* w, const std::vector<double>& intercept, double* z) {
+  const std::size_t classes = intercept.size(), cols = features.cols();
+  const std::size_t feature_step = kInPlace ? 1 : classes, class_step = kInPlace ? cols : 1;
+  const std::int32_t* columns = features.column_indices().data();
+  const T* values = features.values().data();
+  for (std::size_t i = 0; i < count; ++i) {
+    double* zi = z + i * classes;
+    std::copy(intercept.begin(), intercept.end(), zi);
+    for (std::size_t e = features.row_begin(begin + i); e < features.row_end(begin + i); ++e) {
+      const double v = static_cast<double>(values[e]);
+      const double* wj = w + static_cast<std::size_t>(columns[e]) * feature_step;
+      for (std::size_t k = 0; k < classes; ++k) zi[k] += v * wj[k * class_step];
+    }
+  }
+}
+
+constexpr std::size_t kTransposeTileColumns = 256;
+
 template <class T>
 std::vector<double> csr_rows(const CsrMatrixView<T>& features, const std::vector<double>& weights,
                              const std::vector<double>& intercept, std::size_t num_classes,
@@ -72,32 +96,40 @@ std::vector<double> csr_rows(const CsrMatrixView<T>& features, const std::vector
   const std::size_t rows = features.rows(), cols = features.cols(), classes = num_classes;
   std::vector<double> probabilities(rows * classes);
   if (rows == 0 || classes == 0) return probabilities;
-  std::vector<double> transposed(cols * classes);
-  for (std::size_t k = 0; k < classes; ++k)
-    for (std::size_t j = 0; j < cols; ++j) transposed[j * classes + k] = weights[k * cols + j];
+  // The transposed copy makes each entry's K weights contiguous, at the price of touching all of
+  // W (and allocating its size) per call: for few entries (one row of a news20-sized model,
+  // ~100 entries against 62061 x 20 weights) reading W's columns in place took 0.2 ms against
+  // 1.3 ms (5.9 ms before the copy was tiled), with the same bits.
+  const bool transpose = features.nnz() >= cols / kCsrStridedReadsPerCopy;
+  std::unique_ptr<double[]> transposed;  // every element written below: not zeroed first
+  if (transpose) {
+    transposed = std::make_unique_for_overwrite<double[]>(cols * classes);
+    // In tiles of kTransposeTileColumns features: each class's stretch of a tile is read
+    // contiguously and the tile's rows of the copy (K x 256 doubles) stay in cache while written.
+    for (std::size_t first = 0; first < cols; first += kTransposeTileColumns) {
+      const std::size_t last = std::min(cols, first + kTransposeTileColumns);
+      for (std::size_t k = 0; k < classes; ++k) {
+        const double* source = weights.data() + k * cols;
+        for (std::size_t j = first; j < last; ++j) transposed[j * classes + k] = source[j];
+      }
+    }
+  }
   const std::size_t blocks = (rows + kPredictionBlockRows - 1) / kPredictionBlockRows;
-  const std::int32_t* columns = features.column_indices().data();
-  const T* values = features.values().data();
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 1),
-                    [&](const tbb::blocked_range<std::size_t>& range) {
-                      for (std::size_t block = range.begin(); block != range.end(); ++block) {
-                        const std::size_t begin = block * kPredictionBlockRows;
-                        const std::size_t count = std::min(kPredictionBlockRows, rows - begin);
-                        double* z = probabilities.data() + begin * classes;
-                        for (std::size_t i = 0; i < count; ++i) {
-                          double* zi = z + i * classes;
-                          std::copy(intercept.begin(), intercept.end(), zi);
-                          for (std::size_t e = features.row_begin(begin + i);
-                               e < features.row_end(begin + i); ++e) {
-                            const double v = static_cast<double>(values[e]);
-                            const double* w =
-                                transposed.data() + static_cast<std::size_t>(columns[e]) * classes;
-                            for (std::size_t k = 0; k < classes; ++k) zi[k] += v * w[k];
-                          }
-                        }
-                        if (with_softmax) softmax_rows(MatrixView<double>(z, count, classes));
-                      }
-                    });
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, blocks, 1),
+      [&](const tbb::blocked_range<std::size_t>& range) {
+        for (std::size_t block = range.begin(); block != range.end(); ++block) {
+          const std::size_t begin = block * kPredictionBlockRows;
+          const std::size_t count = std::min(kPredictionBlockRows, rows - begin);
+          double* z = probabilities.data() + begin * classes;
+          if (transpose) {
+            csr_block_logits<false>(features, begin, count, transposed.get(), intercept, z);
+          } else {
+            csr_block_logits<true>(features, begin, count, weights.data(), intercept, z);
+          }
+          if (with_softmax) softmax_rows(MatrixView<double>(z, count, classes));
+        }
+      });
   return probabilities;
 }
 

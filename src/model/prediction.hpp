@@ -16,6 +16,11 @@ namespace softmaxkit::detail {
 // Rows per block: fixed by the shape, so which rows share a dgemm call never depends on the
 // thread count.
 constexpr std::size_t kPredictionBlockRows = 256;
+// CSR prediction reads W's columns in place (strided) when the matrix has fewer than
+// cols / kCsrStridedReadsPerCopy entries, and through a transposed copy of W otherwise: a strided
+// read of an entry's K weights cost about as much as copying this many features' K weights
+// (news20's shape, one thread: the two ways break even near 30,000 entries for 62,061 features).
+constexpr std::size_t kCsrStridedReadsPerCopy = 2;
 // Float rows are widened to double a block at a time; very wide rows get fewer rows per block so
 // that each task's copy stays within this (256 rows of 784 features take 1.6 MB; a block of
 // 3 million features took 6 GB per task before this bound).
