@@ -370,6 +370,22 @@ TEST_CASE("sample weights are checked and named before lambda is computed from t
   // C so small that 1 / (C sum w) overflows: named as C with the weights' sum.
   CHECK(message(std::vector<float>(40, 1e-30f), FitOptions{.C = 1e-300}).find("C =") !=
         std::string::npos);
+  // Double weights whose sum, 4e-309, is too small to divide by: named as sample_weight with
+  // any C or l2 (with C = 1, C * sum underflowed and the Error blamed C; an audit).
+  const std::vector<double> wide = data.widened();
+  for (const FitOptions& options :
+       {FitOptions{.C = 1.0}, FitOptions{.C = 1e300}, FitOptions{.l2 = 0.1}}) {
+    SoftmaxRegression model(options);
+    std::string m = "<no error>";
+    try {
+      model.fit(data.view(wide), data.labels, std::vector<double>(40, 1e-310));
+    } catch (const softmaxkit::Error& error) {
+      m = error.what();
+    }
+    CAPTURE(m);
+    CHECK(m.rfind("SoftmaxRegression::fit: sample_weight: the weights sum to 4e-309, outside", 0) ==
+          0);
+  }
 }
 
 TEST_CASE("a weight sum whose reciprocal is subnormal in the fit's type is refused") {

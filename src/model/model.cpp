@@ -31,6 +31,14 @@ FitReport SoftmaxRegression::fit_impl(const Features& features,
   detail::check_fit_options(options_);
   const double weight_total =
       detail::check_fit_arguments(options_, features, labels, sample_weight);
+  const bool in_double = detail::fits_in_double<T>(options_);
+  const double fraction = options_.validation_fraction;
+  // Before lambda (model.hpp: sample weights before lambda): weights summing to 1.2e-309 made
+  // C * sum underflow and the Error blamed C = 1.
+  detail::check_fit_weight_sum<T>(
+      "SoftmaxRegression::fit",
+      fraction > 0 ? "sample_weight: the training rows' weights" : "sample_weight: the weights",
+      weight_total, in_double);
   const double lambda = detail::regularization_strength(options_, weight_total);
   const std::vector<std::int32_t> classes = detail::distinct_sorted(labels);
   if (classes.size() < 2) detail::fit_fail("labels hold fewer than 2 classes");
@@ -42,12 +50,6 @@ FitReport SoftmaxRegression::fit_impl(const Features& features,
     start = weights_;
     if (options_.fit_intercept) start.insert(start.end(), intercept_.begin(), intercept_.end());
   }
-  const bool in_double = detail::fits_in_double<T>(options_);
-  const double fraction = options_.validation_fraction;
-  detail::check_fit_weight_sum<T>(
-      "SoftmaxRegression::fit",
-      fraction > 0 ? "sample_weight: the training rows' weights" : "sample_weight: the weights",
-      weight_total, in_double);
   if (!in_double) detail::check_lambda_in_float(options_, lambda);
   auto train_in = [&]<class C>(C) {  // C: the precision the fit computes in
     return detail::run_fit<C>(
