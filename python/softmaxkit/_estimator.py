@@ -104,7 +104,7 @@ def _is_canonical(X):
         return False
     if nnz < 2:
         return True
-    increasing = np.diff(indices[:nnz].astype(np.int64, copy=False)) > 0
+    increasing = indices[1:nnz] > indices[:nnz - 1]  # a comparison: no int64 copy, no overflow
     starts = indptr[1:-1]
     starts = starts[(starts > 0) & (starts < nnz)]
     increasing[starts - 1] = True  # a row's first entry may be below the last row's last
