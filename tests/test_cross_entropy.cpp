@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -74,6 +75,13 @@ struct Case {
   Reduction reduction;
 };
 
+// The larger of two errors, NaN once either is: std::fmax drops a NaN, so NaN losses or gradients
+// could never fail a bound (an audit's mutant returning NaN for Reduction::sum passed).
+double worse(double worst, double error) {
+  return std::isnan(worst) || std::isnan(error) ? std::numeric_limits<double>::quiet_NaN()
+                                                : std::max(worst, error);
+}
+
 template <class T>
 double relative(long double got, long double want) {
   return static_cast<double>(std::fabs(got - want) / std::fmax(std::fabs(want), 1e-30L));
@@ -131,19 +139,22 @@ void check_case(const Case& c, unsigned seed, double& worst_loss, double& worst_
                << c.smoothing);
   CHECK(static_cast<long double>(result.total_weight) ==
         doctest::Approx(static_cast<double>(o.total_weight)).epsilon(1e-9));
-  worst_loss = std::fmax(worst_loss, relative<T>(result.loss, o.loss));
+  worst_loss = worse(worst_loss, relative<T>(result.loss, o.loss));
   const long double scale = c.reduction == Reduction::mean ? 1 / o.total_weight : 1;
   for (std::size_t i = 0; i < c.rows; ++i) {
-    worst_loss = std::fmax(worst_loss, relative<T>(losses[i], o.losses[i]) *
-                                           (o.losses[i] == 0 && losses[i] == 0 ? 0 : 1));
+    worst_loss = worse(worst_loss, relative<T>(losses[i], o.losses[i]) *
+                                       (o.losses[i] == 0 && losses[i] == 0 ? 0 : 1));
     long double row_sum = 0;
     for (std::size_t k = 0; k < c.cols; ++k) {
       const long double want = o.gradient[i * c.cols + k];
       // Relative to |g| where the gradient is large against its terms A p - a; where those
       // cancel (a soft target close to p), relative to the terms: float holds them to 2^-24.
       const long double magnitude = std::fmax(std::fabs(want), o.gradient_terms[i * c.cols + k]);
-      const double error = static_cast<double>(std::fabs(gradient(i, k) - want) / magnitude);
-      worst_gradient = std::fmax(worst_gradient, error);
+      // A row that carries no weight (ignored, or weight 0) must have an exactly zero gradient.
+      const double error =
+          magnitude == 0 ? (gradient(i, k) == 0 ? 0.0 : std::numeric_limits<double>::infinity())
+                         : static_cast<double>(std::fabs(gradient(i, k) - want) / magnitude);
+      worst_gradient = worse(worst_gradient, error);
       row_sum += gradient(i, k);
     }
     CHECK(std::fabs(row_sum) <=
@@ -346,15 +357,17 @@ void check_equal_logits_smoothing(double& worst_loss, double& worst_gradient) {
         for (std::size_t i = 0; i < rows; ++i) {
           INFO("K " << cols << " logits " << value << " eps " << eps << " row " << i);
           const long double s = sample_weights[i];
-          worst_loss = std::fmax(worst_loss, relative<T>(losses[i], s * log_k));
+          worst_loss = worse(worst_loss, relative<T>(losses[i], s * log_k));
           for (std::size_t k = 0; k < cols; ++k) {
             const long double a = (1 - static_cast<long double>(eps)) *
                                       (labels[i] == static_cast<std::int32_t>(k) ? 1 : 0) +
                                   static_cast<long double>(eps) / cols;
             const long double p = 1.0L / cols;
             const long double want = s * (p - a), terms = s * (p + a);
-            worst_gradient =
-                std::fmax(worst_gradient, static_cast<double>(std::fabs(g(i, k) - want) / terms));
+            const double error =
+                terms == 0 ? (g(i, k) == 0 ? 0.0 : std::numeric_limits<double>::infinity())
+                           : static_cast<double>(std::fabs(g(i, k) - want) / terms);
+            worst_gradient = worse(worst_gradient, error);
           }
         }
       }

@@ -262,43 +262,67 @@ TEST_CASE("LossGradient: CSR features give the dense path's loss, gradient, Hv a
   }
 }
 
-TEST_CASE("LossGradient over CSR is bitwise identical for 1, 2, 3 and 16 threads") {
+// Every output of every entry point, float and double: an audit's mutant that summed the
+// intercept's gradient in per-thread accumulators passed when only the loss, the weights'
+// gradient and Hv's weights were compared (in float).
+template <class T>
+void check_csr_thread_bits() {
   ProblemShape shape;
   shape.rows = 5000;
   shape.features = 300;
   shape.classes = 12;
   shape.weighted = true;
   shape.l2 = 1e-3;
-  const SparseProblem<float> sparse(shape, 0.03);
+  const SparseProblem<T> sparse(shape, 0.03);
   // Small blocks so that many chunks exist and the threads really share the work.
   softmaxkit::LossGradientOptions options;
   options.block_rows = 64;
-  std::vector<float> first_gradient, first_hv;
-  double first_loss = 0;
+  struct Outputs {
+    double loss = 0, loss_only = 0;
+    std::vector<T> gradient, intercept_gradient, hv, hv_intercept, logits;
+    bool operator==(const Outputs&) const = default;
+  };
+  Outputs first;
   for (int threads : {1, 2, 3, 16}) {
     CAPTURE(threads);
     tbb::task_arena arena(threads);
     arena.execute([&] {
-      LossGradient<float> loss(sparse.sparse_problem(), options);
+      LossGradient<T> loss(sparse.sparse_problem(), options);
       CHECK(loss.product_path() == softmaxkit::ProductPath::csr);
-      std::vector<float> gradient(shape.classes * shape.features),
-          intercept_gradient(shape.classes);
-      std::vector<float> hv(gradient.size()), hv_intercept(shape.classes);
-      const double value = loss.evaluate(sparse.data.parameters, sparse.data.intercept, gradient,
-                                         intercept_gradient);
-      loss.hessian_vector(sparse.data.parameters, sparse.data.intercept, sparse.data.parameters,
-                          sparse.data.intercept, hv, hv_intercept);
+      Outputs out;
+      out.gradient.resize(shape.classes * shape.features);
+      out.intercept_gradient.resize(shape.classes);
+      out.hv.resize(out.gradient.size());
+      out.hv_intercept.resize(shape.classes);
+      out.logits.resize(shape.rows * shape.classes);
+      // A direction other than the point, so that Hv's intercept part is not the gradient's.
+      std::vector<T> direction(sparse.data.parameters.rbegin(), sparse.data.parameters.rend());
+      const std::vector<T> direction_intercept(shape.classes, T(0.5));
+      out.loss = loss.evaluate(sparse.data.parameters, sparse.data.intercept, out.gradient,
+                               out.intercept_gradient);
+      out.loss_only = loss.evaluate(sparse.data.parameters, sparse.data.intercept, {}, {});
+      loss.hessian_vector(sparse.data.parameters, sparse.data.intercept, direction,
+                          direction_intercept, out.hv, out.hv_intercept);
+      loss.predict_logits(sparse.data.parameters, sparse.data.intercept,
+                          softmaxkit::MatrixView<T>(out.logits.data(), shape.rows, shape.classes));
       if (threads == 1) {
-        first_loss = value;
-        first_gradient = gradient;
-        first_hv = hv;
+        first = out;
       } else {
-        CHECK(value == first_loss);
-        CHECK(gradient == first_gradient);
-        CHECK(hv == first_hv);
+        CHECK(out.loss == first.loss);
+        CHECK(out.loss_only == first.loss_only);
+        CHECK(out.gradient == first.gradient);
+        CHECK(out.intercept_gradient == first.intercept_gradient);
+        CHECK(out.hv == first.hv);
+        CHECK(out.hv_intercept == first.hv_intercept);
+        CHECK(out.logits == first.logits);
       }
     });
   }
+}
+
+TEST_CASE("LossGradient over CSR is bitwise identical for 1, 2, 3 and 16 threads") {
+  check_csr_thread_bits<float>();
+  check_csr_thread_bits<double>();
 }
 
 // The column-major copy and the m x K buffer are built at the first gradient or Hv (not by the

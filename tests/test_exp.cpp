@@ -54,7 +54,11 @@ void check_special_values() {
   CHECK(at_minus_infinity == T(0));
   CHECK(!std::signbit(at_minus_infinity));
   CHECK(std::isnan(exp_one<T>(std::numeric_limits<T>::quiet_NaN())));
-  CHECK(exp_one<T>(std::numeric_limits<T>::lowest()) == T(0));
+  // Every underflow is +0, never -0 (an audit's mutant returning -0 for finite underflowing
+  // inputs passed the == T(0) checks alone).
+  const T at_lowest = exp_one<T>(std::numeric_limits<T>::lowest());
+  CHECK(at_lowest == T(0));
+  CHECK(!std::signbit(at_lowest));
   CHECK(exp_one<T>(std::numeric_limits<T>::max()) == infinity);
 
   const T edge = largest_finite_exp_input<T>();
@@ -76,7 +80,9 @@ void check_special_values() {
     INFO("x = " << x);
     CHECK(ulp_error(result, std::exp(static_cast<long double>(x))) <= 1.0);
   }
-  CHECK(exp_one<T>(std::log(std::numeric_limits<T>::denorm_min()) - T(1)) == T(0));
+  const T below_subnormals = exp_one<T>(std::log(std::numeric_limits<T>::denorm_min()) - T(1));
+  CHECK(below_subnormals == T(0));
+  CHECK(!std::signbit(below_subnormals));
   CHECK(exp_one<T>(static_cast<T>(std::log(static_cast<long double>(
             std::numeric_limits<T>::denorm_min())))) == std::numeric_limits<T>::denorm_min());
 }

@@ -1091,11 +1091,32 @@ TEST_CASE("reference_gradient_norm replaces the start's gradient norm in the sto
     CHECK(loose.reason == StopReason::converged);
     CHECK(loose.iterations == 0);
     CHECK(x == std::vector<double>{-1.2, 1.0});
-    // A reference below 1 changes nothing from max(1, reference) = 1 (the rule's floor).
-    x = {-1.2, 1.0};
-    opt.reference_gradient_norm = 0.5;
-    const SolverResult strict = minimize(o, x, opt);
-    CHECK(strict.reason == StopReason::converged);
-    CHECK(strict.gradient_norm <= 1e-3);
+    // A reference below 1 changes nothing from max(1, reference) = 1 (the rule's floor): the fit
+    // stops where a reference of exactly 1 stops it, bit for bit (checking only the gradient
+    // bound let a threshold of tolerance x 0.5 pass, an audit's mutant).
+    std::vector<double> x_one{-1.2, 1.0};
+    opt.reference_gradient_norm = 1.0;
+    const SolverResult at_one = minimize(o, x_one, opt);
+    for (const double reference : {0.5, 1e-6}) {
+      CAPTURE(reference);
+      x = {-1.2, 1.0};
+      opt.reference_gradient_norm = reference;
+      const SolverResult strict = minimize(o, x, opt);
+      CHECK(strict.reason == StopReason::converged);
+      CHECK(strict.gradient_norm <= 1e-3);
+      CHECK(strict.iterations == at_one.iterations);
+      CHECK(strict.evaluations == at_one.evaluations);
+      CHECK(x == x_one);
+    }
+    opt.reference_gradient_norm = 1.0;
+    // and the last iterate before it did not meet the threshold: one iteration fewer misses it.
+    if (at_one.iterations > 0) {
+      std::vector<double> x_short{-1.2, 1.0};
+      SolverOptions shorter = opt;
+      shorter.max_iterations = at_one.iterations - 1;
+      const SolverResult cut = minimize(o, x_short, shorter);
+      CHECK(cut.reason == StopReason::max_iterations);
+      CHECK(cut.gradient_norm > 1e-3);
+    }
   }
 }

@@ -15,6 +15,7 @@
 // Empty rows and empty columns are fine.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -65,6 +66,31 @@ inline std::string entry(std::size_t row, std::size_t offset, std::size_t row_be
   return "row " + std::to_string(row) + ", entry " + std::to_string(offset - row_begin) +
          " (offset " + std::to_string(offset) + ")";
 }
+
+// Names the first entry of row i (entries [begin, end)) whose column index is out of range or not
+// above the previous one; called only for a row that has one.
+[[noreturn]] inline void fail_on_row(std::size_t i, std::int64_t begin, std::int64_t end,
+                                     std::size_t cols,
+                                     std::span<const std::int32_t> column_indices) {
+  std::int64_t previous = -1;
+  for (std::int64_t k = begin; k < end; ++k) {
+    const std::int32_t column = column_indices[static_cast<std::size_t>(k)];
+    const auto offset = static_cast<std::size_t>(k);
+    if (column < 0 || static_cast<std::size_t>(column) >= cols) {
+      fail(entry(i, offset, static_cast<std::size_t>(begin)) + ": column index " +
+           std::to_string(column) + " is outside [0, " + std::to_string(cols) + ")");
+    }
+    if (column <= previous) {
+      fail(entry(i, offset, static_cast<std::size_t>(begin)) + ": column index " +
+           std::to_string(column) +
+           (column == previous ? " repeats"
+                               : " follows a larger one (" + std::to_string(previous) + ")") +
+           "; indices must be strictly increasing within a row");
+    }
+    previous = column;
+  }
+  fail("row " + std::to_string(i) + ": a bad column index was reported but not found");
+}
 }  // namespace csr_detail
 
 template <class T>
@@ -104,25 +130,20 @@ CsrMatrixView<T>::CsrMatrixView(std::size_t rows, std::size_t cols,
                        "; offsets must not decrease and must stay within the " +
                        std::to_string(nnz) + " entries)");
     }
-    std::int64_t previous = -1;
-    for (std::int64_t k = begin; k < end; ++k) {
-      const std::int32_t column = column_indices[static_cast<std::size_t>(k)];
-      const auto offset = static_cast<std::size_t>(k);
-      if (column < 0 || static_cast<std::size_t>(column) >= cols) {
-        csr_detail::fail(csr_detail::entry(i, offset, static_cast<std::size_t>(begin)) +
-                         ": column index " + std::to_string(column) + " is outside [0, " +
-                         std::to_string(cols) + ")");
-      }
-      if (column <= previous) {
-        csr_detail::fail(csr_detail::entry(i, offset, static_cast<std::size_t>(begin)) +
-                         ": column index " + std::to_string(column) +
-                         (column == previous
-                              ? " repeats"
-                              : " follows a larger one (" + std::to_string(previous) + ")") +
-                         "; indices must be strictly increasing within a row");
-      }
-      previous = column;
+    // Two reductions over the row that vectorise (a branch per entry took 40 % of a CSR
+    // prediction's time): the largest index as unsigned (a negative one is above 2^31 - 1 and
+    // so above any cols) and the count of indices not above their predecessor. The row is walked
+    // again to name its first bad entry only when it has one.
+    const std::int32_t* row_columns = column_indices.data() + begin;
+    const auto count = static_cast<std::size_t>(end - begin);
+    std::uint32_t largest = count ? static_cast<std::uint32_t>(row_columns[0]) : 0;
+    std::size_t descents = 0;
+    for (std::size_t k = 1; k < count; ++k) {
+      largest = std::max(largest, static_cast<std::uint32_t>(row_columns[k]));
+      descents += row_columns[k] <= row_columns[k - 1];
     }
+    const bool row_ok = count == 0 || (largest < cols && descents == 0);
+    if (!row_ok) csr_detail::fail_on_row(i, begin, end, cols, column_indices);
   }
   if (row_offsets[rows] != nnz) {
     csr_detail::fail("row_offsets[rows] is " + std::to_string(row_offsets[rows]) +

@@ -66,23 +66,69 @@ std::vector<double> dense_rows(MatrixView<const T> features, const std::vector<d
   return probabilities;
 }
 
-// Each row's logits: the intercept, then value x W's column entry by entry, every class summed
-// in entry order (a multiply then an add: the same bits whichever way W is read). `w` is the
-// transposed n x K copy of W, or with kInPlace W itself (K x n, a feature's classes cols apart).
+// Classes [first, first + N) of one row's logits: the intercept, then value x W's entry for each
+// of the row's entries in order (a multiply then an add: the same bits whichever way W is read,
+// and for any N). The sums stay in registers across the entries; summed in place in the output
+// row, each entry's add waited for the previous entry's store (4.4 against 1.1 ms for scipy's
+// product at K = 2 on news20's shape). `w` is the transposed n x K copy of W, or with kInPlace
+// W itself (K x n, a feature's classes cols apart).
+template <int N, bool kInPlace, class T>
+void csr_row_logits_tile(const std::int32_t* columns, const T* values, std::size_t begin,
+                         std::size_t end, const double* w, std::size_t classes, std::size_t cols,
+                         std::size_t first, const double* intercept, double* zi) {
+  const std::size_t feature_step = kInPlace ? 1 : classes, class_step = kInPlace ? cols : 1;
+  double sums[N];
+  for (int k = 0; k < N; ++k) sums[k] = intercept[first + k];
+  for (std::size_t e = begin; e < end; ++e) {
+    const double v = static_cast<double>(values[e]);
+    const double* wj = w + static_cast<std::size_t>(columns[e]) * feature_step + first * class_step;
+    for (int k = 0; k < N; ++k) sums[k] += v * wj[static_cast<std::size_t>(k) * class_step];
+  }
+  for (int k = 0; k < N; ++k) zi[first + k] = sums[k];
+}
+
+constexpr std::size_t kLogitsTileClasses = 8;
+
 template <bool kInPlace, class T>
 void csr_block_logits(const CsrMatrixView<T>& features, std::size_t begin, std::size_t count,
                       const double* w, const std::vector<double>& intercept, double* z) {
   const std::size_t classes = intercept.size(), cols = features.cols();
-  const std::size_t feature_step = kInPlace ? 1 : classes, class_step = kInPlace ? cols : 1;
   const std::int32_t* columns = features.column_indices().data();
   const T* values = features.values().data();
   for (std::size_t i = 0; i < count; ++i) {
-    double* zi = z + i * classes;
-    std::copy(intercept.begin(), intercept.end(), zi);
-    for (std::size_t e = features.row_begin(begin + i); e < features.row_end(begin + i); ++e) {
-      const double v = static_cast<double>(values[e]);
-      const double* wj = w + static_cast<std::size_t>(columns[e]) * feature_step;
-      for (std::size_t k = 0; k < classes; ++k) zi[k] += v * wj[k * class_step];
+    const std::size_t row_begin = features.row_begin(begin + i),
+                      row_end = features.row_end(begin + i);
+    for (std::size_t first = 0; first < classes; first += kLogitsTileClasses) {
+      const auto tile = [&]<int N>(std::integral_constant<int, N>) {
+        csr_row_logits_tile<N, kInPlace>(columns, values, row_begin, row_end, w, classes, cols,
+                                         first, intercept.data(), z + i * classes);
+      };
+      switch (std::min(kLogitsTileClasses, classes - first)) {
+        case 1:
+          tile(std::integral_constant<int, 1>{});
+          break;
+        case 2:
+          tile(std::integral_constant<int, 2>{});
+          break;
+        case 3:
+          tile(std::integral_constant<int, 3>{});
+          break;
+        case 4:
+          tile(std::integral_constant<int, 4>{});
+          break;
+        case 5:
+          tile(std::integral_constant<int, 5>{});
+          break;
+        case 6:
+          tile(std::integral_constant<int, 6>{});
+          break;
+        case 7:
+          tile(std::integral_constant<int, 7>{});
+          break;
+        default:
+          tile(std::integral_constant<int, 8>{});
+          break;
+      }
     }
   }
 }
