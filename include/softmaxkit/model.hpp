@@ -142,6 +142,8 @@ class SoftmaxRegression {
   // as features of 1e308 and -1e308 whose exact logit is finite), or whose logits are all -inf,
   // gets NaN probabilities; predict and score throw an Error naming the first such row (they
   // predicted the first class for it).
+  // predict and score make the logits a block of rows at a time and keep only each row's class
+  // (rows x 4 bytes; predict_proba and predict_logits return rows x num_classes() doubles).
   // predict gives each row the class of its largest logit, the smallest label on an exact tie:
   // the most probable class of the logits, which rounded probabilities can hide (logits 0.5 and
   // 0.5 + 2^-53 give equal double probabilities; their first maximum was the wrong class).

@@ -825,9 +825,25 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         # the argmax of the rounded probabilities, which can tie where the logits do not (0.5
         # and 0.5 + 2**-53) and then named the first class.
         with _model_lock(self):
-            logits = self._logits(X)
-            _check_predictable(logits, where)
-            return self.classes_.take(np.argmax(logits, axis=1))
+            core = getattr(self, "_core", None)
+            if core is None:  # SoftmaxRegressionCV(refit=False): its averaged coefficients
+                logits = self._logits(X)
+                _check_predictable(logits, where)
+                return self.classes_.take(np.argmax(logits, axis=1))
+            # The core's labels, the same argmax of the same logits made a block at a time: the
+            # logits of every row (n_samples x n_classes doubles, 800 MB for 100,000 rows of
+            # 1000 classes) are built only to name the rows when some cannot be predicted.
+            X = self._prepare(X)
+            threads = self._threads()
+            features = _core_features(X, for_prediction=True)
+            try:
+                labels = core.predict(features, threads)
+            except ValueError as error:
+                if "NaN class probabilities" not in str(error):
+                    raise
+                _check_predictable(core.predict_logits(features, threads), where)
+                raise
+            return self.classes_.take(np.searchsorted(core.class_labels, labels))
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on (X, y), weighted by ``sample_weight``, as scikit-learn's

@@ -332,6 +332,36 @@ py::array_t<T> copy_to_array(const std::vector<T>& values, std::vector<py::ssize
   return out;
 }
 
+// Each row's predicted class label (SoftmaxRegression::predict: the logits a block at a time,
+// never all rows x K of them; an Error naming the first row without a prediction).
+py::array_t<std::int32_t> predict_labels(Model& self, const py::object& features, int threads) {
+  if (threads < 0) throw smk::Error("threads must be >= 0");
+  if (self.model.options().threads != threads) self.model.options().threads = threads;
+  const bool sparse = py::isinstance<py::tuple>(features);
+  const py::array carrier = dtype_carrier(features);
+  std::vector<std::int32_t> labels;
+  auto run = [&](const auto& view) {
+    py::gil_scoped_release release;
+    labels = self.model.predict(view);
+  };
+  if (has_dtype<float>(carrier)) {
+    if (sparse) {
+      run(csr_view<float>(features));
+    } else {
+      run(matrix_view<float>(carrier, "X"));
+    }
+  } else if (has_dtype<double>(carrier)) {
+    if (sparse) {
+      run(csr_view<double>(features));
+    } else {
+      run(matrix_view<double>(carrier, "X"));
+    }
+  } else {
+    throw py::type_error("X must be float32 or float64");
+  }
+  return copy_to_array(labels, {static_cast<py::ssize_t>(labels.size())});
+}
+
 // Sample weights in X's value type (what fit_path and cross_validate take for that view), or
 // none (all 1) for None.
 template <class T>
@@ -598,6 +628,7 @@ PYBIND11_MODULE(_core, module) {
             return predict_rows(self, X, threads, false);
           },
           py::arg("X"), py::arg("threads"))
+      .def("predict", &predict_labels, py::arg("X"), py::arg("threads"))
       .def(
           "predict_logits",
           [](Model& self, const py::object& X, int threads) {

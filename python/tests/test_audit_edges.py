@@ -362,3 +362,36 @@ def test_a_fit_out_of_memory_prints_nothing_on_stdout():
         assert result.stdout in ("fitted\n", "MemoryError\n"), (extra, result.stdout)
         outcomes.append(result.stdout)
     assert "MemoryError\n" in outcomes and "fitted\n" in outcomes
+
+
+_PREDICT_MEMORY_SCRIPT = r"""
+import resource, sys, warnings
+import numpy as np, scipy.sparse, softmaxkit
+warnings.simplefilter("ignore")
+rng = np.random.default_rng(0)
+y = np.arange(2000) % 1000
+model = softmaxkit.SoftmaxRegression(max_iter=2).fit(rng.normal(size=(2000, 2)), y)
+X = rng.normal(size=(200000, 2))
+if sys.argv[1] == "csr":
+    X = scipy.sparse.csr_matrix(X)
+# OpenBLAS's buffers, the worker threads and their malloc arenas (64 MiB of address space
+# each) mapped before the limit.
+model.predict(X[:20000])
+pages = int(open("/proc/self/statm").read().split()[0])
+# 300 MiB of room: the labels need 200,000 x 8 bytes; all logits would need 1.6 GB.
+resource.setrlimit(resource.RLIMIT_AS, (pages * 4096 + 300 * 2**20, resource.RLIM_INFINITY))
+labels = model.predict(X)
+score = model.score(X, labels)
+sys.stdout.write(f"{len(labels)} {score}\n")
+"""
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_predict_and_score_do_not_hold_every_rows_logits(layout):
+    # predict took the argmax of the core's logits for every row at once: n_samples x n_classes
+    # doubles (1.6 GB for 200,000 rows of a 1000-class model) for labels that take 8 bytes a
+    # row (an audit). The core now makes the logits a block at a time.
+    result = subprocess.run([sys.executable, "-c", _PREDICT_MEMORY_SCRIPT, layout],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == "200000 1.0\n"

@@ -91,62 +91,81 @@ FitReport SoftmaxRegression::fit(MatrixView<const double> features,
   return fit_impl<double>(features, labels, sample_weight);
 }
 
+namespace {
+
+// The checks every prediction makes first, named as the public function called: fitted, the
+// feature count, the thread count, and an output of rows x values_per_row elements of `bytes`
+// each that memory can hold (a view claiming more rows than memory holds made
+// std::length_error, and one whose rows x K wraps around size_t a short vector the prediction
+// then overran).
 template <class Features>
-std::vector<double> SoftmaxRegression::predict_rows_impl(const Features& features,
-                                                         const char* where, bool logits) const {
-  if (!is_fitted()) detail::fail(where, "the model is not fitted");
-  if (features.cols() != num_features_) {
+void check_prediction(const SoftmaxRegression& model, const Features& features, const char* where,
+                      std::size_t values_per_row, std::size_t bytes, const char* what) {
+  if (!model.is_fitted()) detail::fail(where, "the model is not fitted");
+  if (features.cols() != model.num_features()) {
     detail::fail(where, "features have " + std::to_string(features.cols()) +
-                            " columns but the model has " + std::to_string(num_features_));
+                            " columns but the model has " + std::to_string(model.num_features()));
   }
-  if (options_.threads < 0 || options_.threads > max_threads) {
-    detail::fail(where, "options().threads is " + std::to_string(options_.threads) +
-                            " (must be in [0, " + std::to_string(max_threads) + "])");
+  const int threads = model.options().threads;
+  if (threads < 0 || threads > max_threads) {
+    detail::fail(where, "options().threads is " + std::to_string(threads) + " (must be in [0, " +
+                            std::to_string(max_threads) + "])");
   }
-  // rows x K doubles: a view claiming more rows than memory holds made std::length_error, and
-  // one whose rows x K wraps around size_t a short vector the prediction then overran.
-  const long double bytes = static_cast<long double>(features.rows()) *
-                            static_cast<long double>(num_classes()) * sizeof(double);
+  const long double total = static_cast<long double>(features.rows()) *
+                            static_cast<long double>(values_per_row) *
+                            static_cast<long double>(bytes);
   const long double physical = detail::physical_memory_bytes();
   const bool addressable =
-      bytes <= static_cast<long double>(std::numeric_limits<std::ptrdiff_t>::max());
-  if (!addressable || (physical > 0 && bytes > physical)) {
+      total <= static_cast<long double>(std::numeric_limits<std::ptrdiff_t>::max());
+  if (!addressable || (physical > 0 && total > physical)) {
     char text[256];
     std::snprintf(text, sizeof text,
-                  "features have %zu rows: %zu probabilities per row would need %.3Lg GiB, more "
-                  "than %s",
-                  features.rows(), num_classes(), bytes / 1073741824.0L,
+                  "features have %zu rows: %zu %s per row would need %.3Lg GiB, more than %s",
+                  features.rows(), values_per_row, what, total / 1073741824.0L,
                   physical > 0 ? "this machine's memory" : "a vector can hold");
     detail::fail(where, text);
   }
-  std::vector<double> probabilities;
+}
+
+}  // namespace
+
+template <class Features>
+std::vector<double> SoftmaxRegression::predict_rows_impl(const Features& features,
+                                                         const char* where, bool logits) const {
+  check_prediction(*this, features, where, num_classes(), sizeof(double),
+                   logits ? "logits" : "probabilities");
+  std::vector<double> values;
   tbb::task_arena arena = detail::fit_arena(options_.threads);
   arena.execute([&] {
-    probabilities =
-        logits ? detail::softmax_regression_logits(features, weights_, intercept_, num_classes())
-               : detail::softmax_regression_probabilities(features, weights_, intercept_,
-                                                          num_classes());
+    values = logits
+                 ? detail::softmax_regression_logits(features, weights_, intercept_, num_classes())
+                 : detail::softmax_regression_probabilities(features, weights_, intercept_,
+                                                            num_classes());
   });
-  return probabilities;
+  return values;
 }
 
 template <class Features>
 std::vector<std::int32_t> SoftmaxRegression::predict_impl(const Features& features,
                                                           const char* where) const {
-  const std::vector<double> logits = predict_rows_impl(features, where, true);
-  const std::size_t k = class_labels_.size(), rows = logits.size() / k;
-  std::vector<std::int32_t> predicted(rows);
-  for (std::size_t i = 0; i < rows; ++i) {
+  // A class index per row: the logits are made a block at a time (predict held all rows x K
+  // of them, 800 MB for the labels of 100,000 rows of 1000 classes).
+  check_prediction(*this, features, where, 1, sizeof(std::int32_t), "labels");
+  std::vector<std::int32_t> predicted;
+  tbb::task_arena arena = detail::fit_arena(options_.threads);
+  arena.execute([&] {
+    predicted = detail::softmax_regression_classes(features, weights_, intercept_, num_classes());
+  });
+  for (std::size_t i = 0; i < predicted.size(); ++i) {
     // The largest logit, not the largest rounded probability (detail::predicted_class). A row
     // whose probabilities are NaN has no class: max_element over NaN returned the first class, a
     // silently wrong label for a NaN feature or logits beyond double's range.
-    const std::size_t c = detail::predicted_class(logits.data() + i * k, k);
-    if (c == detail::kNoPrediction) {
+    if (predicted[i] == detail::kNoPredictedClass) {
       detail::fail(where, "row " + std::to_string(i) +
                               " has NaN class probabilities (a NaN feature, or logits beyond "
                               "double's range); no class can be predicted for it");
     }
-    predicted[i] = class_labels_[c];
+    predicted[i] = class_labels_[static_cast<std::size_t>(predicted[i])];
   }
   return predicted;
 }

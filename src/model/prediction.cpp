@@ -23,47 +23,47 @@ std::size_t prediction_block_rows(std::size_t cols) {
 
 namespace {
 
-// Logits, then (with_softmax) each block's softmax_rows while it is in cache.
-template <class T>
-std::vector<double> dense_rows(MatrixView<const T> features, const std::vector<double>& weights,
-                               const std::vector<double>& intercept, std::size_t num_classes,
-                               bool with_softmax) {
+// Each block's logits (count x K), then finish(begin, count, z) while they are in cache: in `out`
+// (rows x K) when it is given, else in a buffer of one block per task (predict's classes need
+// no rows x K array: 100,000 rows of 1000 classes held 800 MB for their labels).
+template <class T, class Finish>
+void dense_blocks(MatrixView<const T> features, const std::vector<double>& weights,
+                  const std::vector<double>& intercept, std::size_t num_classes, double* out,
+                  const Finish& finish) {
   const std::size_t rows = features.rows(), cols = features.cols(), classes = num_classes;
-  std::vector<double> probabilities(rows * classes);
-  if (rows == 0 || classes == 0) return probabilities;
+  if (rows == 0 || classes == 0) return;
   const std::size_t block_rows = prediction_block_rows(cols);
   const std::size_t blocks = (rows + block_rows - 1) / block_rows;
   SingleThreadedBlas single_threaded_blas;  // our TBB tasks already use every core
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 1),
-                    [&](const tbb::blocked_range<std::size_t>& range) {
-                      std::vector<double> widened;  // float rows as double, once per task
-                      if constexpr (std::is_same_v<T, float>)
-                        widened.resize(std::min(block_rows, rows) * cols);
-                      for (std::size_t block = range.begin(); block != range.end(); ++block) {
-                        const std::size_t begin = block * block_rows;
-                        const std::size_t count = std::min(block_rows, rows - begin);
-                        const double* x = nullptr;
-                        std::size_t x_stride = cols;
-                        if constexpr (std::is_same_v<T, float>) {
-                          for (std::size_t i = 0; i < count; ++i) {
-                            const float* row = features.row(begin + i);
-                            std::copy(row, row + cols,
-                                      widened.begin() + static_cast<std::ptrdiff_t>(i * cols));
-                          }
-                          x = widened.data();
-                        } else {
-                          x = features.row(begin);
-                          x_stride = features.stride();
-                        }
-                        double* z = probabilities.data() + begin * classes;
-                        for (std::size_t i = 0; i < count; ++i)
-                          std::copy(intercept.begin(), intercept.end(), z + i * classes);
-                        gemm(false, true, count, classes, cols, 1.0, x, x_stride, weights.data(),
-                             cols, 1.0, z, classes);
-                        if (with_softmax) softmax_rows(MatrixView<double>(z, count, classes));
-                      }
-                    });
-  return probabilities;
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, blocks, 1),
+      [&](const tbb::blocked_range<std::size_t>& range) {
+        std::vector<double> widened;  // float rows as double, once per task
+        if constexpr (std::is_same_v<T, float>) widened.resize(std::min(block_rows, rows) * cols);
+        std::vector<double> own_logits(out ? 0 : std::min(block_rows, rows) * classes);
+        for (std::size_t block = range.begin(); block != range.end(); ++block) {
+          const std::size_t begin = block * block_rows;
+          const std::size_t count = std::min(block_rows, rows - begin);
+          const double* x = nullptr;
+          std::size_t x_stride = cols;
+          if constexpr (std::is_same_v<T, float>) {
+            for (std::size_t i = 0; i < count; ++i) {
+              const float* row = features.row(begin + i);
+              std::copy(row, row + cols, widened.begin() + static_cast<std::ptrdiff_t>(i * cols));
+            }
+            x = widened.data();
+          } else {
+            x = features.row(begin);
+            x_stride = features.stride();
+          }
+          double* z = out ? out + begin * classes : own_logits.data();
+          for (std::size_t i = 0; i < count; ++i)
+            std::copy(intercept.begin(), intercept.end(), z + i * classes);
+          gemm(false, true, count, classes, cols, 1.0, x, x_stride, weights.data(), cols, 1.0, z,
+               classes);
+          finish(begin, count, z);
+        }
+      });
 }
 
 // Classes [first, first + N) of one row's logits: the intercept, then value x W's entry for each
@@ -135,13 +135,13 @@ void csr_block_logits(const CsrMatrixView<T>& features, std::size_t begin, std::
 
 constexpr std::size_t kTransposeTileColumns = 256;
 
-template <class T>
-std::vector<double> csr_rows(const CsrMatrixView<T>& features, const std::vector<double>& weights,
-                             const std::vector<double>& intercept, std::size_t num_classes,
-                             bool with_softmax) {
+// As dense_blocks, for CSR rows.
+template <class T, class Finish>
+void csr_blocks(const CsrMatrixView<T>& features, const std::vector<double>& weights,
+                const std::vector<double>& intercept, std::size_t num_classes, double* out,
+                const Finish& finish) {
   const std::size_t rows = features.rows(), cols = features.cols(), classes = num_classes;
-  std::vector<double> probabilities(rows * classes);
-  if (rows == 0 || classes == 0) return probabilities;
+  if (rows == 0 || classes == 0) return;
   // The transposed copy makes each entry's K weights contiguous, at the price of touching all of
   // W (and allocating its size) per call: for few entries (one row of a news20-sized model,
   // ~100 entries against 62061 x 20 weights) reading W's columns in place took 0.2 ms against
@@ -164,20 +164,63 @@ std::vector<double> csr_rows(const CsrMatrixView<T>& features, const std::vector
   tbb::parallel_for(
       tbb::blocked_range<std::size_t>(0, blocks, 1),
       [&](const tbb::blocked_range<std::size_t>& range) {
+        std::vector<double> own_logits(out ? 0 : std::min(kPredictionBlockRows, rows) * classes);
         for (std::size_t block = range.begin(); block != range.end(); ++block) {
           const std::size_t begin = block * kPredictionBlockRows;
           const std::size_t count = std::min(kPredictionBlockRows, rows - begin);
-          double* z = probabilities.data() + begin * classes;
+          double* z = out ? out + begin * classes : own_logits.data();
           if (transpose) {
             csr_block_logits<false>(features, begin, count, transposed.get(), intercept, z);
           } else {
             csr_block_logits<true>(features, begin, count, weights.data(), intercept, z);
           }
-          if (with_softmax) softmax_rows(MatrixView<double>(z, count, classes));
+          finish(begin, count, z);
         }
       });
-  return probabilities;
 }
+
+// The three outputs of either representation's blocks (Blocks: dense_blocks or csr_blocks).
+template <class Features, class Blocks>
+std::vector<double> probabilities_of(const Features& features, const std::vector<double>& weights,
+                                     const std::vector<double>& intercept, std::size_t classes,
+                                     const Blocks& blocks) {
+  std::vector<double> out(features.rows() * classes);
+  blocks(features, weights, intercept, classes, out.data(),
+         [&](std::size_t, std::size_t count, double* z) {
+           softmax_rows(MatrixView<double>(z, count, classes));
+         });
+  return out;
+}
+template <class Features, class Blocks>
+std::vector<double> logits_of(const Features& features, const std::vector<double>& weights,
+                              const std::vector<double>& intercept, std::size_t classes,
+                              const Blocks& blocks) {
+  std::vector<double> out(features.rows() * classes);
+  blocks(features, weights, intercept, classes, out.data(),
+         [](std::size_t, std::size_t, double*) {});
+  return out;
+}
+template <class Features, class Blocks>
+std::vector<std::int32_t> classes_of(const Features& features, const std::vector<double>& weights,
+                                     const std::vector<double>& intercept, std::size_t classes,
+                                     const Blocks& blocks) {
+  std::vector<std::int32_t> out(features.rows());
+  blocks(features, weights, intercept, classes, nullptr,
+         [&](std::size_t begin, std::size_t count, const double* z) {
+           for (std::size_t i = 0; i < count; ++i) {
+             const std::size_t c = predicted_class(z + i * classes, classes);
+             out[begin + i] = c == kNoPrediction ? kNoPredictedClass : static_cast<std::int32_t>(c);
+           }
+         });
+  return out;
+}
+
+constexpr auto kDense = [](const auto& features, const auto&... rest) {
+  dense_blocks(features, rest...);
+};
+constexpr auto kCsr = [](const auto& features, const auto&... rest) {
+  csr_blocks(features, rest...);
+};
 
 }  // namespace
 
@@ -186,28 +229,42 @@ std::vector<double> softmax_regression_probabilities(MatrixView<const T> feature
                                                      const std::vector<double>& weights,
                                                      const std::vector<double>& intercept,
                                                      std::size_t num_classes) {
-  return dense_rows(features, weights, intercept, num_classes, true);
+  return probabilities_of(features, weights, intercept, num_classes, kDense);
 }
 template <class T>
 std::vector<double> softmax_regression_probabilities(const CsrMatrixView<T>& features,
                                                      const std::vector<double>& weights,
                                                      const std::vector<double>& intercept,
                                                      std::size_t num_classes) {
-  return csr_rows(features, weights, intercept, num_classes, true);
+  return probabilities_of(features, weights, intercept, num_classes, kCsr);
 }
 template <class T>
 std::vector<double> softmax_regression_logits(MatrixView<const T> features,
                                               const std::vector<double>& weights,
                                               const std::vector<double>& intercept,
                                               std::size_t num_classes) {
-  return dense_rows(features, weights, intercept, num_classes, false);
+  return logits_of(features, weights, intercept, num_classes, kDense);
 }
 template <class T>
 std::vector<double> softmax_regression_logits(const CsrMatrixView<T>& features,
                                               const std::vector<double>& weights,
                                               const std::vector<double>& intercept,
                                               std::size_t num_classes) {
-  return csr_rows(features, weights, intercept, num_classes, false);
+  return logits_of(features, weights, intercept, num_classes, kCsr);
+}
+template <class T>
+std::vector<std::int32_t> softmax_regression_classes(MatrixView<const T> features,
+                                                     const std::vector<double>& weights,
+                                                     const std::vector<double>& intercept,
+                                                     std::size_t num_classes) {
+  return classes_of(features, weights, intercept, num_classes, kDense);
+}
+template <class T>
+std::vector<std::int32_t> softmax_regression_classes(const CsrMatrixView<T>& features,
+                                                     const std::vector<double>& weights,
+                                                     const std::vector<double>& intercept,
+                                                     std::size_t num_classes) {
+  return classes_of(features, weights, intercept, num_classes, kCsr);
 }
 
 std::size_t predicted_class(const double* logits, std::size_t classes) {
@@ -221,37 +278,18 @@ std::size_t predicted_class(const double* logits, std::size_t classes) {
   return static_cast<std::size_t>(std::max_element(logits, logits + classes) - logits);
 }
 
-template std::vector<double> softmax_regression_logits<float>(const CsrMatrixView<float>&,
-                                                              const std::vector<double>&,
-                                                              const std::vector<double>&,
-                                                              std::size_t);
-template std::vector<double> softmax_regression_logits<double>(const CsrMatrixView<double>&,
-                                                               const std::vector<double>&,
-                                                               const std::vector<double>&,
-                                                               std::size_t);
-template std::vector<double> softmax_regression_logits<float>(MatrixView<const float>,
-                                                              const std::vector<double>&,
-                                                              const std::vector<double>&,
-                                                              std::size_t);
-template std::vector<double> softmax_regression_logits<double>(MatrixView<const double>,
-                                                               const std::vector<double>&,
-                                                               const std::vector<double>&,
-                                                               std::size_t);
-template std::vector<double> softmax_regression_probabilities<float>(const CsrMatrixView<float>&,
-                                                                     const std::vector<double>&,
-                                                                     const std::vector<double>&,
-                                                                     std::size_t);
-template std::vector<double> softmax_regression_probabilities<double>(const CsrMatrixView<double>&,
-                                                                      const std::vector<double>&,
-                                                                      const std::vector<double>&,
-                                                                      std::size_t);
-template std::vector<double> softmax_regression_probabilities<float>(MatrixView<const float>,
-                                                                     const std::vector<double>&,
-                                                                     const std::vector<double>&,
-                                                                     std::size_t);
-template std::vector<double> softmax_regression_probabilities<double>(MatrixView<const double>,
-                                                                      const std::vector<double>&,
-                                                                      const std::vector<double>&,
-                                                                      std::size_t);
+// Each entry point for the four feature types (dense and CSR, float and double values).
+#define SOFTMAXKIT_PREDICTION_FOR(Features)                                                        \
+  template std::vector<double> softmax_regression_probabilities(                                   \
+      Features, const std::vector<double>&, const std::vector<double>&, std::size_t);              \
+  template std::vector<double> softmax_regression_logits(Features, const std::vector<double>&,     \
+                                                         const std::vector<double>&, std::size_t); \
+  template std::vector<std::int32_t> softmax_regression_classes(                                   \
+      Features, const std::vector<double>&, const std::vector<double>&, std::size_t);
+SOFTMAXKIT_PREDICTION_FOR(MatrixView<const float>)
+SOFTMAXKIT_PREDICTION_FOR(MatrixView<const double>)
+SOFTMAXKIT_PREDICTION_FOR(const CsrMatrixView<float>&)
+SOFTMAXKIT_PREDICTION_FOR(const CsrMatrixView<double>&)
+#undef SOFTMAXKIT_PREDICTION_FOR
 
 }  // namespace softmaxkit::detail

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "softmaxkit/csr.hpp"
@@ -54,6 +55,21 @@ std::vector<double> softmax_regression_logits(const CsrMatrixView<T>& features,
                                               const std::vector<double>& weights,
                                               const std::vector<double>& intercept,
                                               std::size_t num_classes);
+
+// Each row's predicted class index (predicted_class of its logits), kNoPredictedClass for a row
+// without one; the logits are made a block at a time and never held for all rows (m x 4 bytes,
+// where predict_proba needs m x K x 8).
+inline constexpr std::int32_t kNoPredictedClass = -1;
+template <class T>
+std::vector<std::int32_t> softmax_regression_classes(MatrixView<const T> features,
+                                                     const std::vector<double>& weights,
+                                                     const std::vector<double>& intercept,
+                                                     std::size_t num_classes);
+template <class T>
+std::vector<std::int32_t> softmax_regression_classes(const CsrMatrixView<T>& features,
+                                                     const std::vector<double>& weights,
+                                                     const std::vector<double>& intercept,
+                                                     std::size_t num_classes);
 
 // The class a row of logits predicts: the largest logit, the first on an exact tie, or
 // kNoPrediction for a row whose probabilities are NaN (a NaN logit, one overflowed to +inf, or

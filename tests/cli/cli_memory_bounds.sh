@@ -36,6 +36,26 @@ limited predict "${wide[@]}" --data "$work/wide.csv" --model "$work/m.skm" --pro
 check "predict --proba within 1.5 GB: $(head -c 300 "$work/err")" \
   test "$(wc -l <"$work/out")" -eq 2
 
+# Labels need no rows x K array: predict and evaluate held every row's logits (8 m K bytes) to
+# take their argmax, 2.4 GB for 300,000 rows of a 1000-class model (a 3.6 MB file; an audit).
+# Now the logits are made a block at a time; predict --proba still returns all m x K.
+awk 'BEGIN { for (r = 0; r < 2000; r++) printf "%d,%d,%d\n", r % 1000, r % 37, (r * 7) % 41 }' \
+  >"$work/classes.csv"
+awk 'BEGIN { for (r = 0; r < 300000; r++) printf "%d,%d,%d\n", r % 1000, r % 37, (r * 7) % 41 }' \
+  >"$work/many_rows.csv"
+"$cli" train --format csv --label-column 0 --train "$work/classes.csv" --model "$work/k1000.skm" \
+  --max-iter 3 --quiet >"$work/out" 2>"$work/err"
+check "a 1000-class model: $(head -c 300 "$work/err")" test -s "$work/k1000.skm"
+limited predict --format csv --label-column 0 --data "$work/many_rows.csv" \
+  --model "$work/k1000.skm" >"$work/out" 2>"$work/err"
+check "predict 300,000 rows of 1000 classes within 1.5 GB: $(head -c 300 "$work/err")" \
+  test "$(wc -l <"$work/out")" -eq 300000
+limited evaluate --format csv --label-column 0 --data "$work/many_rows.csv" \
+  --model "$work/k1000.skm" --json >"$work/out" 2>"$work/err"
+check "evaluate 300,000 rows of 1000 classes within 1.5 GB: $(head -c 300 "$work/err")" \
+  grep -q '"accuracy"' "$work/out"
+rm -f "$work/many_rows.csv"
+
 # Model files are checked against their header before they are read whole: a model followed by
 # a gigabyte of zeros (a sparse file), and a gigabyte with no model in it, are refused having
 # read 48 bytes (load read either file whole first, 1 GB, up to a 1 GiB limit: out of memory
