@@ -89,6 +89,15 @@ void csr_row_logits_tile(const std::int32_t* columns, const T* values, std::size
 
 constexpr std::size_t kLogitsTileClasses = 8;
 
+// f(std::integral_constant<int, n>) for a run-time n in [1, N].
+template <std::size_t N, class F>
+void with_tile_size(std::size_t n, const F& f) {
+  if constexpr (N > 1) {
+    if (n < N) return with_tile_size<N - 1>(n, f);
+  }
+  f(std::integral_constant<int, static_cast<int>(N)>{});
+}
+
 template <bool kInPlace, class T>
 void csr_block_logits(const CsrMatrixView<T>& features, std::size_t begin, std::size_t count,
                       const double* w, const std::vector<double>& intercept, double* z) {
@@ -103,32 +112,7 @@ void csr_block_logits(const CsrMatrixView<T>& features, std::size_t begin, std::
         csr_row_logits_tile<N, kInPlace>(columns, values, row_begin, row_end, w, classes, cols,
                                          first, intercept.data(), z + i * classes);
       };
-      switch (std::min(kLogitsTileClasses, classes - first)) {
-        case 1:
-          tile(std::integral_constant<int, 1>{});
-          break;
-        case 2:
-          tile(std::integral_constant<int, 2>{});
-          break;
-        case 3:
-          tile(std::integral_constant<int, 3>{});
-          break;
-        case 4:
-          tile(std::integral_constant<int, 4>{});
-          break;
-        case 5:
-          tile(std::integral_constant<int, 5>{});
-          break;
-        case 6:
-          tile(std::integral_constant<int, 6>{});
-          break;
-        case 7:
-          tile(std::integral_constant<int, 7>{});
-          break;
-        default:
-          tile(std::integral_constant<int, 8>{});
-          break;
-      }
+      with_tile_size<kLogitsTileClasses>(std::min(kLogitsTileClasses, classes - first), tile);
     }
   }
 }
