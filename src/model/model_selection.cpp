@@ -1,6 +1,8 @@
 // fit_path, stratified_folds, cross_validate and log_grid (model_selection.hpp).
 #include "softmaxkit/model_selection.hpp"
 
+#include <tbb/task_arena.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -16,6 +18,7 @@
 #include "io/number_text.hpp"
 #include "model/class_labels.hpp"
 #include "model/fit_checks.hpp"
+#include "model/fit_run.hpp"
 #include "model/path_predictor.hpp"
 #include "model/prediction.hpp"
 #include "softmaxkit/error.hpp"
@@ -423,14 +426,32 @@ CvResult cv_impl(std::string_view where, const Features& features,
         test_weight += w;
         largest_weight = std::max(largest_weight, w);
       }
+      // Each test row's predicted class and log-loss term, from its logits a block at a time
+      // (the fold's rows x K logits were held whole: 480 MB for 60,000 rows of 1000 classes,
+      // four times the test rows' 512 features), then summed in row order as before.
+      std::vector<std::size_t> predicted_classes(truth.size());
+      std::vector<double> row_losses(truth.size());
       auto score = [&](std::size_t c, const SoftmaxRegression& model, const PathPoint& point) {
-        const std::vector<double> logits = model.predict_logits(test_view);
         const std::size_t k = classes.size();
+        tbb::task_arena arena = detail::fit_arena(options.threads);
+        arena.execute([&] {
+          detail::for_each_logit_block(
+              test_view, model.weights(), model.intercept(), k,
+              [&](std::size_t begin, std::size_t count, const double* logits) {
+                for (std::size_t r = 0; r < count; ++r) {
+                  const std::size_t i = begin + r;
+                  predicted_classes[i] = detail::predicted_class(logits + r * k, k);
+                  row_losses[i] = predicted_classes[i] == detail::kNoPrediction
+                                      ? 0.0
+                                      : true_class_log_loss(logits + r * k, k, truth[i]);
+                }
+              });
+        });
         double correct_weight = 0, loss = 0;
         for (std::size_t i = 0; i < truth.size(); ++i) {
           // As predict and score: max_element over NaN took the first class, and the log-loss
           // was NaN (the best C then undefined).
-          const std::size_t predicted = detail::predicted_class(logits.data() + i * k, k);
+          const std::size_t predicted = predicted_classes[i];
           if (predicted == detail::kNoPrediction) {
             detail::fail(where, "folds[" + std::to_string(f) + "].test[" + std::to_string(i) +
                                     "] (row " + std::to_string(folds[f].test[i]) +
@@ -442,7 +463,7 @@ CvResult cv_impl(std::string_view where, const Features& features,
           if (predicted == truth[i]) correct_weight += w;
           // Each term weighs w / largest (at most 1), so no product overflows (weights of
           // 1.5e307 times a log-loss of 7 made inf).
-          loss += (w / largest_weight) * true_class_log_loss(logits.data() + i * k, k, truth[i]);
+          loss += (w / largest_weight) * row_losses[i];
         }
         CvScore& out = result.scores[f][c];
         // Sums over the rows divided by their weight (the log-loss's both scaled by the largest

@@ -184,21 +184,6 @@ std::vector<double> logits_of(const Features& features, const std::vector<double
          [](std::size_t, std::size_t, double*) {});
   return out;
 }
-template <class Features, class Blocks>
-std::vector<std::int32_t> classes_of(const Features& features, const std::vector<double>& weights,
-                                     const std::vector<double>& intercept, std::size_t classes,
-                                     const Blocks& blocks) {
-  std::vector<std::int32_t> out(features.rows());
-  blocks(features, weights, intercept, classes, nullptr,
-         [&](std::size_t begin, std::size_t count, const double* z) {
-           for (std::size_t i = 0; i < count; ++i) {
-             const std::size_t c = predicted_class(z + i * classes, classes);
-             out[begin + i] = c == kNoPrediction ? kNoPredictedClass : static_cast<std::int32_t>(c);
-           }
-         });
-  return out;
-}
-
 constexpr auto kDense = [](const auto& features, const auto&... rest) {
   dense_blocks(features, rest...);
 };
@@ -237,18 +222,48 @@ std::vector<double> softmax_regression_logits(const CsrMatrixView<T>& features,
   return logits_of(features, weights, intercept, num_classes, kCsr);
 }
 template <class T>
+void for_each_logit_block(MatrixView<const T> features, const std::vector<double>& weights,
+                          const std::vector<double>& intercept, std::size_t num_classes,
+                          const LogitBlockVisitor& visit) {
+  dense_blocks(features, weights, intercept, num_classes, nullptr, visit);
+}
+template <class T>
+void for_each_logit_block(const CsrMatrixView<T>& features, const std::vector<double>& weights,
+                          const std::vector<double>& intercept, std::size_t num_classes,
+                          const LogitBlockVisitor& visit) {
+  csr_blocks(features, weights, intercept, num_classes, nullptr, visit);
+}
+
+namespace {
+template <class Features>
+std::vector<std::int32_t> classes_of(const Features& features, const std::vector<double>& weights,
+                                     const std::vector<double>& intercept, std::size_t classes) {
+  std::vector<std::int32_t> out(features.rows());
+  for_each_logit_block(features, weights, intercept, classes,
+                       [&](std::size_t begin, std::size_t count, const double* z) {
+                         for (std::size_t i = 0; i < count; ++i) {
+                           const std::size_t c = predicted_class(z + i * classes, classes);
+                           out[begin + i] = c == kNoPrediction ? kNoPredictedClass
+                                                               : static_cast<std::int32_t>(c);
+                         }
+                       });
+  return out;
+}
+}  // namespace
+
+template <class T>
 std::vector<std::int32_t> softmax_regression_classes(MatrixView<const T> features,
                                                      const std::vector<double>& weights,
                                                      const std::vector<double>& intercept,
                                                      std::size_t num_classes) {
-  return classes_of(features, weights, intercept, num_classes, kDense);
+  return classes_of(features, weights, intercept, num_classes);
 }
 template <class T>
 std::vector<std::int32_t> softmax_regression_classes(const CsrMatrixView<T>& features,
                                                      const std::vector<double>& weights,
                                                      const std::vector<double>& intercept,
                                                      std::size_t num_classes) {
-  return classes_of(features, weights, intercept, num_classes, kCsr);
+  return classes_of(features, weights, intercept, num_classes);
 }
 
 std::size_t predicted_class(const double* logits, std::size_t classes) {
@@ -269,7 +284,10 @@ std::size_t predicted_class(const double* logits, std::size_t classes) {
   template std::vector<double> softmax_regression_logits(Features, const std::vector<double>&,     \
                                                          const std::vector<double>&, std::size_t); \
   template std::vector<std::int32_t> softmax_regression_classes(                                   \
-      Features, const std::vector<double>&, const std::vector<double>&, std::size_t);
+      Features, const std::vector<double>&, const std::vector<double>&, std::size_t);              \
+  template void for_each_logit_block(Features, const std::vector<double>&,                         \
+                                     const std::vector<double>&, std::size_t,                      \
+                                     const LogitBlockVisitor&);
 SOFTMAXKIT_PREDICTION_FOR(MatrixView<const float>)
 SOFTMAXKIT_PREDICTION_FOR(MatrixView<const double>)
 SOFTMAXKIT_PREDICTION_FOR(const CsrMatrixView<float>&)

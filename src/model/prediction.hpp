@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "softmaxkit/csr.hpp"
@@ -55,6 +56,21 @@ std::vector<double> softmax_regression_logits(const CsrMatrixView<T>& features,
                                               const std::vector<double>& weights,
                                               const std::vector<double>& intercept,
                                               std::size_t num_classes);
+
+// Hands each block of rows' logits (count x num_classes, row-major, the bits
+// softmax_regression_logits gives those rows) to visit(begin, count, logits), in a buffer of one
+// block per task: blocks run in parallel, each once, in no set order. For reductions over rows
+// (labels, a held-out log-loss) that need no rows x K array.
+using LogitBlockVisitor =
+    std::function<void(std::size_t begin, std::size_t count, const double* logits)>;
+template <class T>
+void for_each_logit_block(MatrixView<const T> features, const std::vector<double>& weights,
+                          const std::vector<double>& intercept, std::size_t num_classes,
+                          const LogitBlockVisitor& visit);
+template <class T>
+void for_each_logit_block(const CsrMatrixView<T>& features, const std::vector<double>& weights,
+                          const std::vector<double>& intercept, std::size_t num_classes,
+                          const LogitBlockVisitor& visit);
 
 // Each row's predicted class index (predicted_class of its logits), kNoPredictedClass for a row
 // without one; the logits are made a block at a time and never held for all rows (m x 4 bytes,

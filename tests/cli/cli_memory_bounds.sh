@@ -54,6 +54,12 @@ limited evaluate --format csv --label-column 0 --data "$work/many_rows.csv" \
   --model "$work/k1000.skm" --json >"$work/out" 2>"$work/err"
 check "evaluate 300,000 rows of 1000 classes within 1.5 GB: $(head -c 300 "$work/err")" \
   grep -q '"accuracy"' "$work/out"
+# The C search scored each fold's test rows from their logits held whole: 150,000 x 1000 doubles
+# (1.2 GB) per fold here, out of memory under the limit; now a block at a time.
+limited train --format csv --label-column 0 --train "$work/many_rows.csv" --C 1 --cv 2 \
+  --max-iter 2 --model "$work/cv.skm" --quiet >"$work/out" 2>"$work/err"
+check "a C search over 300,000 rows of 1000 classes within 1.5 GB: $(head -c 300 "$work/err")" \
+  test -s "$work/cv.skm"
 rm -f "$work/many_rows.csv"
 
 # Model files are checked against their header before they are read whole: a model followed by
