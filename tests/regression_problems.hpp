@@ -125,6 +125,50 @@ ReferenceResult reference_loss_gradient(const RandomProblem<T>& data,
   return result;
 }
 
+// H (V, v) by its formula (regression.hpp), one row at a time, in long double: for each row
+// p = softmax(z), u = V x + v, r = p * (u - p'u); H_W = sum w r x' / sum w + l2 V, H_b =
+// sum w r / sum w (0 without an intercept). Soft targets do not enter the Hessian.
+template <class T>
+std::vector<long double> reference_hessian_vector(const RandomProblem<T>& data,
+                                                  const std::vector<T>& parameters,
+                                                  const std::vector<T>& intercept,
+                                                  const std::vector<T>& direction,
+                                                  const std::vector<T>& direction_intercept) {
+  const ProblemShape& s = data.shape;
+  const std::size_t stride = s.features + s.stride_padding, K = s.classes, n = s.features;
+  std::vector<long double> out(K * n + K, 0.0L), z(K), u(K);
+  long double weight_sum = 0;
+  for (std::size_t i = 0; i < s.rows; ++i) {
+    const long double weight =
+        data.weights.empty() ? 1.0L : static_cast<long double>(data.weights[i]);
+    weight_sum += weight;
+    const T* x = data.features.data() + i * stride;
+    long double maximum = -INFINITY;
+    for (std::size_t k = 0; k < K; ++k) {
+      z[k] = s.fit_intercept ? static_cast<long double>(intercept[k]) : 0.0L;
+      u[k] = s.fit_intercept ? static_cast<long double>(direction_intercept[k]) : 0.0L;
+      for (std::size_t j = 0; j < n; ++j) {
+        z[k] += static_cast<long double>(parameters[k * n + j]) * x[j];
+        u[k] += static_cast<long double>(direction[k * n + j]) * x[j];
+      }
+      maximum = std::max(maximum, z[k]);
+    }
+    long double sum = 0, pu = 0;
+    for (std::size_t k = 0; k < K; ++k) sum += std::exp(z[k] - maximum);
+    for (std::size_t k = 0; k < K; ++k) pu += std::exp(z[k] - maximum) / sum * u[k];
+    for (std::size_t k = 0; k < K; ++k) {
+      const long double r = weight * std::exp(z[k] - maximum) / sum * (u[k] - pu);
+      for (std::size_t j = 0; j < n; ++j) out[k * n + j] += r * x[j];
+      out[K * n + k] += r;
+    }
+  }
+  for (std::size_t e = 0; e < K * n; ++e)
+    out[e] = out[e] / weight_sum + static_cast<long double>(s.l2) * direction[e];
+  for (std::size_t k = 0; k < K; ++k)
+    out[K * n + k] = s.fit_intercept ? out[K * n + k] / weight_sum : 0.0L;
+  return out;
+}
+
 // max |a - b| / max |b|: a norm-wise relative error that small entries cannot inflate.
 template <class A, class B>
 double relative_error(const std::vector<A>& a, const std::vector<B>& b) {
