@@ -144,7 +144,13 @@ double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace, const So
   if (source.uses_blas()) single_threaded_blas.emplace();
   const std::size_t classes = input.classes;
   auto run_chunk = [&](std::size_t chunk) {
-    T* z = workspace.logits(chunk, plan.block_rows);
+    // The block's logits in its thread's buffer: nothing in a chunk's run spawns TBB work, so
+    // no other chunk can run on this thread meanwhile. One buffer per chunk held chunks x
+    // block_rows x 2K elements, about m x 2K when chunks have one block each (K = 8000 on
+    // 16,000 rows: 1 GB, where a thread's block takes 131 MB).
+    std::vector<T>& buffer = workspace.block_logits.local();
+    buffer.resize(std::max(buffer.size(), plan.block_rows * input.logit_columns));
+    T* z = buffer.data();
     T* weight_sums = workspace.weight_sums(chunk);
     T* intercept_sums = workspace.intercept_sums(chunk);
     double loss = 0;

@@ -18,16 +18,16 @@ struct Workspace {
   std::vector<T> chunk_weight_sums;     // chunks x (K n): each chunk's sum of G^T X_blk
   std::vector<T> chunk_intercept_sums;  // chunks x K: each chunk's column sums of G
   std::vector<double> chunk_loss;       // chunks: each chunk's sum of w_i CE_i
-  std::vector<T> chunk_logits;          // chunks x block_rows x 2K: one block's logits (+ HV)
   // Hessian-vector only, sized at its first call: [W; V], [b; v], zero targets for softmax.
   std::vector<T> stacked_parameters, stacked_intercepts;
   // CSR features only, sized at first use: the parameters transposed (features x logit columns).
   std::vector<T> transposed_parameters;
   // The L2 penalty's sums of squares, one per tile of columns (l2_penalty.hpp).
   std::vector<double> penalty_squares;
-  // Passes of independent blocks (blocked_pass.hpp's run_independent_blocks), kept between calls
-  // so that steady state allocates nothing (they were made per call: an audit counted 2-3
-  // allocations per CSR evaluate): each block's loss, and each thread's block of logits.
+  // Kept between calls so that steady state allocates nothing (they were made per call: an
+  // audit counted 2-3 allocations per CSR evaluate): each block's loss (passes of independent
+  // blocks, blocked_pass.hpp's run_independent_blocks), and each thread's block of logits (every
+  // pass: block_rows x K, or 2K with a Hessian-vector product).
   std::vector<double> block_loss;
   tbb::enumerable_thread_specific<std::vector<T>> block_logits;
 
@@ -43,7 +43,6 @@ struct Workspace {
                               : 0),
         chunk_intercept_sums(std::max<std::size_t>(plan.chunks, 1) * num_classes),
         chunk_loss(std::max<std::size_t>(plan.chunks, 1)),
-        chunk_logits(plan.chunks * plan.block_rows * 2 * num_classes),
         penalty_squares(L2Penalty<T>::tiles(num_features)) {}
 
   T* weight_sums(std::size_t chunk) {
@@ -51,9 +50,6 @@ struct Workspace {
     return chunk_weight_sums.data() + chunk * classes * features;
   }
   T* intercept_sums(std::size_t chunk) { return chunk_intercept_sums.data() + chunk * classes; }
-  T* logits(std::size_t chunk, std::size_t block_rows) {
-    return chunk_logits.data() + chunk * block_rows * 2 * classes;
-  }
 };
 
 }  // namespace softmaxkit::detail

@@ -62,6 +62,16 @@ check "a C search over 300,000 rows of 1000 classes within 1.5 GB: $(head -c 300
   test -s "$work/cv.skm"
 rm -f "$work/many_rows.csv"
 
+# The loss's blocks of logits: one buffer per chunk held about m x 2K floats when chunks had one
+# block each, 2.4 GB for 24,000 rows of 12,000 classes (3 features); now one per thread.
+awk 'BEGIN { for (r = 0; r < 24000; r++) printf "%d,%d,%d,%d\n", r % 12000, r % 37, (r * 7) % 41,
+             (r * 13) % 29 }' >"$work/k12000.csv"
+limited train --format csv --label-column 0 --train "$work/k12000.csv" --max-iter 1 \
+  --model "$work/k12000.skm" --quiet >"$work/out" 2>"$work/err"
+check "a fit of 12,000 classes on 24,000 rows within 1.5 GB: $(head -c 300 "$work/err")" \
+  test -s "$work/k12000.skm"
+rm -f "$work/k12000.csv"
+
 # Model files are checked against their header before they are read whole: a model followed by
 # a gigabyte of zeros (a sparse file), and a gigabyte with no model in it, are refused having
 # read 48 bytes (load read either file whole first, 1 GB, up to a 1 GiB limit: out of memory
