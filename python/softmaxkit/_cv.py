@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 from scipy.special import softmax
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import log_loss
+from sklearn.metrics import get_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -26,6 +26,18 @@ from softmaxkit._estimator import (
 )
 
 _SCORINGS = (None, "accuracy", "neg_log_loss")
+
+
+class _KnownProbabilities:
+    """What a scikit-learn probability scorer reads of a classifier (classes_, predict_proba),
+    answering with probabilities already computed."""
+
+    def __init__(self, classes, probabilities):
+        self.classes_ = classes
+        self._probabilities = probabilities
+
+    def predict_proba(self, X):
+        return self._probabilities
 _MAX_CS = 10000  # as the command's --C-grid count
 
 
@@ -421,9 +433,11 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         with _model_lock(self):
             probabilities = self.predict_proba(X)
             _refuse_rows(np.isnan(probabilities).any(axis=1), f"{type(self).__name__}.score")
-            # As get_scorer("neg_log_loss"), with the fitted classes as the labels: a test set
-            # that lacks a class is scored, not refused.
-            return -log_loss(y, probabilities, sample_weight=sample_weight, labels=self.classes_)
+            # scikit-learn's own scorer on these probabilities, so the value keeps its bits (with
+            # two classes it scores the positive column alone; log_loss on both columns differed
+            # by an ulp).
+            return get_scorer("neg_log_loss")(_KnownProbabilities(self.classes_, probabilities),
+                                              X, y, sample_weight=sample_weight)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes)."""

@@ -183,3 +183,21 @@ def test_score_follows_scoring_as_logistic_regression_cv(refit):
         else:
             expected = accuracy_score(y, model.predict(X), sample_weight=weights)
         assert model.score(X, y, sample_weight=weights) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_score_is_scikit_learns_scorer_bit_for_bit_with_two_classes(refit):
+    # With two classes scikit-learn's log-loss scorer scores the positive column alone; the
+    # score's own log_loss on both columns differed from it by an ulp (an audit, boolean labels).
+    from sklearn.metrics import get_scorer
+
+    rng = np.random.default_rng(0)
+    X, Xt = rng.normal(size=(120, 4)), rng.normal(size=(15, 4))
+    y = np.arange(120) % 2 == 0
+    for scoring in ("neg_log_loss", "accuracy"):
+        model = SoftmaxRegressionCV(Cs=[0.1, 10], cv=3, scoring=scoring, refit=refit,
+                                    max_iter=20).fit(X, y)
+        weights = np.arange(15) % 3 + 0.5
+        for w in (None, weights):
+            assert model.score(Xt, y[:15], sample_weight=w) == \
+                get_scorer(scoring)(model, Xt, y[:15], sample_weight=w)
