@@ -163,25 +163,17 @@ void csr_blocks(const CsrMatrixView<T>& features, const std::vector<double>& wei
       });
 }
 
-// The three outputs of either representation's blocks (Blocks: dense_blocks or csr_blocks).
+// Every row's logits, or with with_softmax their probabilities, from either representation's
+// blocks (Blocks: dense_blocks or csr_blocks).
 template <class Features, class Blocks>
-std::vector<double> probabilities_of(const Features& features, const std::vector<double>& weights,
-                                     const std::vector<double>& intercept, std::size_t classes,
-                                     const Blocks& blocks) {
+std::vector<double> rows_of(const Features& features, const std::vector<double>& weights,
+                            const std::vector<double>& intercept, std::size_t classes,
+                            const Blocks& blocks, bool with_softmax) {
   std::vector<double> out(features.rows() * classes);
   blocks(features, weights, intercept, classes, out.data(),
          [&](std::size_t, std::size_t count, double* z) {
-           softmax_rows(MatrixView<double>(z, count, classes));
+           if (with_softmax) softmax_rows(MatrixView<double>(z, count, classes));
          });
-  return out;
-}
-template <class Features, class Blocks>
-std::vector<double> logits_of(const Features& features, const std::vector<double>& weights,
-                              const std::vector<double>& intercept, std::size_t classes,
-                              const Blocks& blocks) {
-  std::vector<double> out(features.rows() * classes);
-  blocks(features, weights, intercept, classes, out.data(),
-         [](std::size_t, std::size_t, double*) {});
   return out;
 }
 constexpr auto kDense = [](const auto& features, const auto&... rest) {
@@ -198,28 +190,28 @@ std::vector<double> softmax_regression_probabilities(MatrixView<const T> feature
                                                      const std::vector<double>& weights,
                                                      const std::vector<double>& intercept,
                                                      std::size_t num_classes) {
-  return probabilities_of(features, weights, intercept, num_classes, kDense);
+  return rows_of(features, weights, intercept, num_classes, kDense, true);
 }
 template <class T>
 std::vector<double> softmax_regression_probabilities(const CsrMatrixView<T>& features,
                                                      const std::vector<double>& weights,
                                                      const std::vector<double>& intercept,
                                                      std::size_t num_classes) {
-  return probabilities_of(features, weights, intercept, num_classes, kCsr);
+  return rows_of(features, weights, intercept, num_classes, kCsr, true);
 }
 template <class T>
 std::vector<double> softmax_regression_logits(MatrixView<const T> features,
                                               const std::vector<double>& weights,
                                               const std::vector<double>& intercept,
                                               std::size_t num_classes) {
-  return logits_of(features, weights, intercept, num_classes, kDense);
+  return rows_of(features, weights, intercept, num_classes, kDense, false);
 }
 template <class T>
 std::vector<double> softmax_regression_logits(const CsrMatrixView<T>& features,
                                               const std::vector<double>& weights,
                                               const std::vector<double>& intercept,
                                               std::size_t num_classes) {
-  return logits_of(features, weights, intercept, num_classes, kCsr);
+  return rows_of(features, weights, intercept, num_classes, kCsr, false);
 }
 template <class T>
 void for_each_logit_block(MatrixView<const T> features, const std::vector<double>& weights,
