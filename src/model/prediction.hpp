@@ -36,9 +36,10 @@ std::vector<double> softmax_regression_probabilities(MatrixView<const T> feature
                                                      const std::vector<double>& intercept,
                                                      std::size_t num_classes);
 
-// CSR rows: logits b + sum over a row's entries of x_ij W^T[j, :] (W transposed once into an
-// n x K double copy, so each entry reads K contiguous values), in double, in the order of the
-// row's entries; then softmax_rows. Memory: the transposed copy, n K doubles.
+// CSR rows: logits b + sum over a row's entries of x_ij W[:, j], in double, in the order of the
+// row's entries (a multiply then an add), then softmax_rows. W is read through a transposed
+// n x K copy (each entry's K values contiguous; n K doubles, tiled) when the call has at least
+// n / kCsrStridedReadsPerCopy entries, in place below that: the same bits either way.
 template <class T>
 std::vector<double> softmax_regression_probabilities(const CsrMatrixView<T>& features,
                                                      const std::vector<double>& weights,
