@@ -126,10 +126,10 @@ struct ChunkShare {
 // process-wide).
 //
 // Memory: besides views of the data, the object owns about
-//   chunks * (K n + K) + threads * block_rows * K' + K' n + block_rows * K  elements (K' = 2K,
-//   threads: those of the arenas that have run its passes; K' = K until a Hessian-vector
-//   product; until 2026-12-07 a block of logits per chunk, about m x 2K elements when chunks
-//   have one block each),
+//   chunks * (K n + K) + tasks * block_rows * K' + K' n + block_rows * K  elements (K' = 2K,
+//   K until a Hessian-vector product; tasks: the most chunks (or independent blocks) that have
+//   run at once, at most min(threads, chunks); until 2026-12-07 a block of logits per chunk,
+//   about m x 2K elements when chunks have one block each),
 // where chunks = min(max(blocks / 4, min(blocks, 16)), 64, max(4, 64 MiB / (K n sizeof(T))))
 // (for CSR features also at most max(4, nnz / 2^20)) depends only on the shape and, for CSR,
 // the entry count (see kernels/loss/block_plan.hpp, kernels/loss/problem_checks.hpp):

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <tbb/blocked_range.h>
-#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
 
@@ -95,12 +94,10 @@ double run_independent_blocks(const BlockPlan& plan, Workspace<T>& workspace, co
   const std::size_t classes = input.classes, columns = input.logit_columns;
   std::vector<double>& block_loss = workspace.block_loss;
   block_loss.resize(plan.blocks);
-  tbb::enumerable_thread_specific<std::vector<T>>& logits = workspace.block_logits;
   tbb::parallel_for(
       tbb::blocked_range<std::size_t>(0, plan.blocks, 1),
       [&](const tbb::blocked_range<std::size_t>& blocks) {
-        std::vector<T>& z = logits.local();
-        z.resize(plan.block_rows * columns);
+        auto z = workspace.block_logits->lend(plan.block_rows * columns);
         for (std::size_t block = blocks.begin(); block != blocks.end(); ++block) {
           const std::size_t begin = plan.block_begin(block), rows = plan.block_size(block);
           source.logits(begin, rows, input, z.data(), columns);
@@ -144,12 +141,8 @@ double run_blocked_pass(const BlockPlan& plan, Workspace<T>& workspace, const So
   if (source.uses_blas()) single_threaded_blas.emplace();
   const std::size_t classes = input.classes;
   auto run_chunk = [&](std::size_t chunk) {
-    // The block's logits in its thread's buffer: nothing in a chunk's run spawns TBB work, so
-    // no other chunk can run on this thread meanwhile. One buffer per chunk held chunks x
-    // block_rows x 2K elements, about m x 2K when chunks have one block each (K = 8000 on
-    // 16,000 rows: 1 GB, where a thread's block takes 131 MB).
-    std::vector<T>& buffer = workspace.block_logits.local();
-    buffer.resize(std::max(buffer.size(), plan.block_rows * input.logit_columns));
+    // The block's logits in a buffer lent for the chunk's run (workspace.hpp's LogitBuffers).
+    auto buffer = workspace.block_logits->lend(plan.block_rows * input.logit_columns);
     T* z = buffer.data();
     T* weight_sums = workspace.weight_sums(chunk);
     T* intercept_sums = workspace.intercept_sums(chunk);
