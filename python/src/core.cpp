@@ -296,33 +296,38 @@ py::array_t<double> to_array(std::vector<double>&& values, std::size_t rows, std
                              owned->data(), owner);
 }
 
-template <class View>
-py::array_t<double> predict_rows_typed(Model& self, const View& view, bool logits) {
-  std::vector<double> values;
-  {
-    py::gil_scoped_release release;
-    values = logits ? self.model.predict_logits(view) : self.model.predict_proba(view);
-  }
-  return to_array(std::move(values), view.rows(), self.model.num_classes());
-}
-
-// The rows' probabilities, or (logits) their logits W x + b.
-py::array_t<double> predict_rows(Model& self, const py::object& features, int threads,
-                                 bool logits) {
+// For predictions: checks and sets the thread count, then returns predict(view) for X's view
+// (dense or CSR, float or double), run without the GIL.
+template <class Predict>
+auto with_prediction_view(Model& self, const py::object& features, int threads,
+                          const Predict& predict) {
   if (threads < 0) throw smk::Error("threads must be >= 0");
   // Written only when it changes, so concurrent predictions with one thread count do not race.
   if (self.model.options().threads != threads) self.model.options().threads = threads;
   const bool sparse = py::isinstance<py::tuple>(features);
   const py::array carrier = dtype_carrier(features);
+  auto run = [&](const auto& view) {
+    py::gil_scoped_release release;
+    return predict(view);
+  };
   if (has_dtype<float>(carrier)) {
-    if (sparse) return predict_rows_typed(self, csr_view<float>(features), logits);
-    return predict_rows_typed(self, matrix_view<float>(carrier, "X"), logits);
+    return sparse ? run(csr_view<float>(features)) : run(matrix_view<float>(carrier, "X"));
   }
   if (has_dtype<double>(carrier)) {
-    if (sparse) return predict_rows_typed(self, csr_view<double>(features), logits);
-    return predict_rows_typed(self, matrix_view<double>(carrier, "X"), logits);
+    return sparse ? run(csr_view<double>(features)) : run(matrix_view<double>(carrier, "X"));
   }
   throw py::type_error("X must be float32 or float64");
+}
+
+// The rows' probabilities, or (logits) their logits W x + b.
+py::array_t<double> predict_rows(Model& self, const py::object& features, int threads,
+                                 bool logits) {
+  std::vector<double> values = with_prediction_view(self, features, threads, [&](const auto& view) {
+    return logits ? self.model.predict_logits(view) : self.model.predict_proba(view);
+  });
+  const std::size_t classes = self.model.num_classes();  // >= 2: the model is fitted
+  const std::size_t rows = values.size() / classes;
+  return to_array(std::move(values), rows, classes);
 }
 
 template <class T>
@@ -335,30 +340,8 @@ py::array_t<T> copy_to_array(const std::vector<T>& values, std::vector<py::ssize
 // Each row's predicted class label (SoftmaxRegression::predict: the logits a block at a time,
 // never all rows x K of them; an Error naming the first row without a prediction).
 py::array_t<std::int32_t> predict_labels(Model& self, const py::object& features, int threads) {
-  if (threads < 0) throw smk::Error("threads must be >= 0");
-  if (self.model.options().threads != threads) self.model.options().threads = threads;
-  const bool sparse = py::isinstance<py::tuple>(features);
-  const py::array carrier = dtype_carrier(features);
-  std::vector<std::int32_t> labels;
-  auto run = [&](const auto& view) {
-    py::gil_scoped_release release;
-    labels = self.model.predict(view);
-  };
-  if (has_dtype<float>(carrier)) {
-    if (sparse) {
-      run(csr_view<float>(features));
-    } else {
-      run(matrix_view<float>(carrier, "X"));
-    }
-  } else if (has_dtype<double>(carrier)) {
-    if (sparse) {
-      run(csr_view<double>(features));
-    } else {
-      run(matrix_view<double>(carrier, "X"));
-    }
-  } else {
-    throw py::type_error("X must be float32 or float64");
-  }
+  const std::vector<std::int32_t> labels = with_prediction_view(
+      self, features, threads, [&](const auto& view) { return self.model.predict(view); });
   return copy_to_array(labels, {static_cast<py::ssize_t>(labels.size())});
 }
 
