@@ -128,6 +128,12 @@ class SoftmaxRegression {
   // the solver's (about 224 bytes per parameter, structured), each refused before allocating
   // when above physical memory (README "Sparse features"). The structured solver's metric uses G's
   // diagonal (the column second moments) when n + 1 > 2048.
+  // Columns without a single entry in the rows fitted on (training and held-out) do not change
+  // the loss, so the solver runs over the other columns only and those get their optimum: 0 with
+  // a penalty (L2 or L1), the warm start's values (else 0) without one. The used columns' fit is
+  // bit for bit the fit of the same rows with the unused columns removed; FitReport::metric
+  // describes that fit's metric, and the callback sees every column. The memory check above
+  // still counts every column (a file naming column 2^27 is refused as before).
   FitReport fit(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
                 std::span<const float> sample_weight = {});
   FitReport fit(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,

@@ -14,6 +14,7 @@
 #include "model/fit_checks.hpp"
 #include "model/fit_data.hpp"
 #include "model/fit_run.hpp"
+#include "model/unused_columns.hpp"
 #include "softmaxkit/error.hpp"
 
 namespace softmaxkit::mpi {
@@ -292,6 +293,30 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
   });
   result.in_double = detail::fits_in_double<T>(options);
   result.num_features = n;
+  // CSR columns without an entry on any rank are left out of the solve, as softmaxkit's own fit
+  // leaves them (model/unused_columns.hpp), so that the ranks' model is its bits: the solve runs
+  // over `solve_features` (solve_n columns, renumbered) and the others are 0 (no warm start here).
+  std::vector<std::int32_t> kept, renumbered;
+  std::size_t solve_n = n;
+  auto solve_features = features;
+  std::vector<std::int64_t> solve_entries;
+  if constexpr (sparse) {
+    kept = detail::used_columns(column_entries);
+    if (!kept.empty()) {
+      renumbered = detail::renumber_columns(features.column_indices(), kept, n);
+      solve_n = kept.size();
+      solve_features = CsrMatrixView<T>(features.rows(), solve_n, features.row_offsets(),
+                                        renumbered, features.values());
+      for (std::int32_t j : kept)
+        solve_entries.push_back(column_entries[static_cast<std::size_t>(j)]);
+    } else {
+      solve_entries = column_entries;
+    }
+  }
+  // The callback's points over every column (the unused ones 0).
+  std::vector<double> full_point;
+  if (!kept.empty() && options.callback)
+    full_point.assign(classes * n + (options.fit_intercept ? classes : 0), 0.0);
   // The callback runs on every rank and the ranks agree on its answer: one rank stopping alone
   // left the others waiting in the fold. Installed on every rank, also where this rank's options
   // hold none (a rank may give one and another none: the agreement is collective). An exception
@@ -299,12 +324,20 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
   // run without MPI_Abort).
   FitOptions run_options = options;
   bool callback_failed = false;
-  run_options.callback = [comm, &callback_failed,
+  run_options.callback = [comm, &callback_failed, &kept, &full_point, classes, n,
                           user = options.callback](const IterationReport& report) {
     int keep_going = 1, everywhere = 1;
     try {
       collectively(comm, [&] {
-        if (user) keep_going = user(report) ? 1 : 0;
+        if (!user) return;
+        if (kept.empty()) {
+          keep_going = user(report) ? 1 : 0;
+          return;
+        }
+        detail::scatter_columns(report.point, classes, n, kept, full_point);
+        IterationReport whole = report;
+        whole.point = full_point;
+        keep_going = user(whole) ? 1 : 0;
       });
     } catch (...) {
       callback_failed = true;
@@ -333,15 +366,16 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
       SolverKind::structured;
   auto train_in = [&]<class C>(C) {
     const ChunkShare<C> share =
-        make_share<C>(comm, global_rows, first_row, weight_total, column_entries);
+        make_share<C>(comm, global_rows, first_row, weight_total, solve_entries);
     // The structured metric reads sampled rows of the whole problem: gathered to every rank once
     // (rank order is row order, so they arrive sorted), in the precision computed in; CSR rows as
     // CSR, with the whole problem's nnz (what the single process's metric measures a pass by).
     std::vector<C> sampled_features, sampled_weights;
     CsrMatrix<C> sampled_sparse;
     if (structured) {
-      const std::vector<std::size_t> wanted = detail::metric_rows(
-          global_rows, n, classes, options.fit_intercept, detail::SoftmaxMetricSettings{}, sparse);
+      const std::vector<std::size_t> wanted =
+          detail::metric_rows(global_rows, solve_n, classes, options.fit_intercept,
+                              detail::SoftmaxMetricSettings{}, sparse);
       std::vector<C> local_features, local_weights;
       for (std::size_t i : wanted) {
         if (i < first_row || i >= first_row + features.rows()) continue;
@@ -353,7 +387,7 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
           local_weights.push_back(static_cast<C>(sample_weight[i - first_row]));
       }
       if constexpr (sparse) {
-        sampled_sparse = gather_sparse_rows<C>(comm, features, first_row, wanted);
+        sampled_sparse = gather_sparse_rows<C>(comm, solve_features, first_row, wanted);
       } else {
         sampled_features = all_gather(comm, local_features);
       }
@@ -377,15 +411,15 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
     const std::function<std::shared_ptr<detail::SoftmaxMetric<C>>()> factory = make_metric;
     if (features.rows() == 0) {
       detail::FitData<C> data;
-      data.training.cols = n;
+      data.training.cols = solve_n;
       if constexpr (sparse) {
         data.training.is_sparse = true;
-        data.training.sparse = CsrMatrix<C>(0, n, {0}, {}, {});
+        data.training.sparse = CsrMatrix<C>(0, solve_n, {0}, {}, {});
       }
       return detail::run_fit(run_options, data, classes, result.l2, {}, nullptr, &share, factory);
     }
     return detail::run_fit(run_options,
-                           detail::prepare_fit_data<C>(features, indices, sample_weight, 0.0),
+                           detail::prepare_fit_data<C>(solve_features, indices, sample_weight, 0.0),
                            classes, result.l2, {}, nullptr, &share, factory);
   };
   detail::FitOutcome outcome;
@@ -395,6 +429,11 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
     if (callback_failed) throw;  // agreed: every rank throws this Error
     std::fprintf(stderr, "softmaxkit: rank %d: %s (aborting every rank)\n", rank, e.what());
     MPI_Abort(comm, 1);
+  }
+  if (!kept.empty()) {
+    std::vector<double> full(classes * n + (options.fit_intercept ? classes : 0), 0.0);
+    detail::scatter_columns(outcome.parameters, classes, n, kept, full);
+    outcome.parameters = std::move(full);
   }
   result.report = outcome.report;
   result.solver = outcome.solver;

@@ -322,3 +322,24 @@ def test_entries_beyond_the_last_offset_are_not_the_matrix(index_dtype):
         np.testing.assert_array_equal(getattr(model, method)(longer), getattr(model, method)(X))
     assert model.score(longer, y) == model.score(X, y)
     np.testing.assert_array_equal(SoftmaxRegression().fit(longer, y).coef_, model.coef_)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hashed_columns_train_the_compact_model_bitwise_and_zero_elsewhere(dtype):
+    """Columns without entries are left out of the solve (README "Columns without entries"): the
+    compact matrix's columns spread over 2^20 (as HashingVectorizer's) give its coefficients bit
+    for bit, every other coefficient 0, and the same predictions."""
+    X, y = problem(rows=200, features=40, classes=4, density=0.25, dtype=dtype, seed=3)
+    assert np.all(np.diff(X.tocsc().indptr) > 0)  # every compact column used
+    width = 1 << 20
+    spots = np.sort(np.random.RandomState(5).choice(width, 40, replace=False))
+    wide = scipy.sparse.csr_matrix((X.data, spots[X.indices], X.indptr), shape=(200, width))
+    compact = SoftmaxRegression(C=1.0).fit(X, y)
+    spread = SoftmaxRegression(C=1.0).fit(wide, y)
+    assert spread.n_iter_ == compact.n_iter_
+    assert np.array_equal(spread.coef_[:, spots], compact.coef_)
+    assert np.array_equal(spread.intercept_, compact.intercept_)
+    rest = np.ones(width, dtype=bool)
+    rest[spots] = False
+    assert not np.any(spread.coef_[:, rest])
+    assert np.array_equal(spread.predict_proba(wide), compact.predict_proba(X))

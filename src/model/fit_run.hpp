@@ -20,6 +20,7 @@
 #include "model/redundant_directions.hpp"
 #include "model/softmax_metric.hpp"
 #include "model/training_objective.hpp"
+#include "model/unused_columns.hpp"
 #include "softmaxkit/model.hpp"
 #include "solvers/solver_common.hpp"
 
@@ -89,18 +90,14 @@ inline void centre_start(std::vector<double>& x, std::span<const unsigned char> 
   shift_columns(x, classes, features, shifts);
 }
 
-// Trains on data.training from `start` (zeros, or the previous parameters for a warm start).
-// gram_cache: the structured solver's factorisation of G, reused when the rows are the same.
-// share: data.training is a share of a data-parallel problem (softmaxkit::mpi), or null; then
-// make_metric builds the structured solver's metric (from rows gathered from every share).
-// scratch: a C search's pool for the metric's buffers (solvers/scratch_pool.hpp), or null.
+// run_fit over every column of data.
 template <class T>
-FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_t classes,
-                   double lambda, std::vector<double> start,
-                   std::shared_ptr<solvers_detail::GramFactorization>* gram_cache,
-                   const ChunkShare<T>* share = nullptr,
-                   const std::function<std::shared_ptr<SoftmaxMetric<T>>()>& make_metric = {},
-                   solvers_detail::ScratchPool* scratch = nullptr) {
+FitOutcome run_fit_all_columns(
+    const FitOptions& options, const FitData<T>& data, std::size_t classes, double lambda,
+    std::vector<double> start, std::shared_ptr<solvers_detail::GramFactorization>* gram_cache,
+    const ChunkShare<T>* share,
+    const std::function<std::shared_ptr<SoftmaxMetric<T>>()>& make_metric,
+    solvers_detail::ScratchPool* scratch) {
   const std::size_t features = data.training.cols;
   RegressionProblem<T> problem;
   if (data.training.is_sparse) {
@@ -243,6 +240,50 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
   outcome.report.pass_equivalents = outcome.report.evaluations + outcome.report.hessian_products +
                                     outcome.report.setup_pass_equivalents +
                                     outcome.report.metric_pass_equivalents;
+  return outcome;
+}
+
+// Trains on data.training from `start` (zeros, or the previous parameters for a warm start).
+// gram_cache: the structured solver's factorisation of G, reused when the rows are the same.
+// share: data.training is a share of a data-parallel problem (softmaxkit::mpi), or null; then
+// make_metric builds the structured solver's metric (from rows gathered from every share).
+// scratch: a C search's pool for the metric's buffers (solvers/scratch_pool.hpp), or null.
+// CSR columns without entries in data are left out of the solve (model/unused_columns.hpp;
+// not for a share, whose other shares may use them): their optimum is written in (0 with a
+// penalty, else the start's value), and the callback still sees every column.
+template <class T>
+FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_t classes,
+                   double lambda, std::vector<double> start,
+                   std::shared_ptr<solvers_detail::GramFactorization>* gram_cache,
+                   const ChunkShare<T>* share = nullptr,
+                   const std::function<std::shared_ptr<SoftmaxMetric<T>>()>& make_metric = {},
+                   solvers_detail::ScratchPool* scratch = nullptr) {
+  const std::unique_ptr<UsedColumns<T>> used =
+      share == nullptr ? drop_unused_columns(data) : nullptr;
+  if (!used) {
+    return run_fit_all_columns(options, data, classes, lambda, std::move(start), gram_cache, share,
+                               make_metric, scratch);
+  }
+  // The full point: the unused columns' optimum (0 with a penalty, else the start), the used
+  // ones overwritten by every point reached.
+  const std::size_t size = classes * data.training.cols + (options.fit_intercept ? classes : 0);
+  std::vector<double> full(size, 0.0);
+  if (lambda == 0 && options.l1 == 0 && !start.empty())
+    std::copy(start.begin(), start.begin() + static_cast<std::ptrdiff_t>(size), full.begin());
+  FitOptions inner = options;
+  if (options.callback) {
+    inner.callback = [&](const IterationReport& report) {
+      used->scatter(report.point, classes, full);
+      IterationReport whole = report;
+      whole.point = full;
+      return options.callback(whole);
+    };
+  }
+  FitOutcome outcome =
+      run_fit_all_columns(inner, used->data, classes, lambda, used->compress(start, classes),
+                          gram_cache, share, make_metric, scratch);
+  used->scatter(outcome.parameters, classes, full);
+  outcome.parameters = std::move(full);
   return outcome;
 }
 

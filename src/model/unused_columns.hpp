@@ -1,0 +1,141 @@
+// CSR columns without a single entry in the rows a fit sees (training and held-out) leave the
+// loss unchanged whatever their weights are: their gradient is the penalty's alone, so their
+// optimum is 0 with a penalty (L2 or L1) and their start without one. Hashed features
+// (scikit-learn's HashingVectorizer declares 2^20 columns) leave most columns empty: news20's
+// rows spread over 2^20 columns took a fit 11 times as long and 9 times the memory as over its
+// 62,061 columns, all of it in the solver's and the metric's K n-long vectors. So such a fit
+// solves over the used columns only (renumbered in order, the caller's offsets and values
+// borrowed) and writes those optima into the unused columns.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "model/fit_data.hpp"
+#include "softmaxkit/csr.hpp"
+
+namespace softmaxkit::detail {
+
+// The columns with at least one entry (ascending) among `features` counted by `entries`; empty
+// when that is every column or none (the fit then runs over every column).
+inline std::vector<std::int32_t> used_columns(std::span<const std::int64_t> entries) {
+  std::vector<std::int32_t> kept;
+  for (std::size_t j = 0; j < entries.size(); ++j)
+    if (entries[j] > 0) kept.push_back(static_cast<std::int32_t>(j));
+  if (kept.size() == entries.size()) kept.clear();
+  return kept;
+}
+
+// x = [W (classes x features, row-major), b] -> the same over the `kept` columns.
+inline std::vector<double> compress_columns(std::span<const double> x, std::size_t classes,
+                                            std::size_t features,
+                                            std::span<const std::int32_t> kept) {
+  if (x.empty()) return {};
+  const std::size_t used = kept.size();
+  std::vector<double> out(classes * used + (x.size() - classes * features));
+  for (std::size_t k = 0; k < classes; ++k) {
+    const double* row = x.data() + k * features;
+    double* to = out.data() + k * used;
+    for (std::size_t j = 0; j < used; ++j) to[j] = row[static_cast<std::size_t>(kept[j])];
+  }
+  std::copy(x.begin() + static_cast<std::ptrdiff_t>(classes * features), x.end(),
+            out.begin() + static_cast<std::ptrdiff_t>(classes * used));
+  return out;
+}
+
+// The kept columns' values (and b) of a compressed x into a full one whose other columns already
+// hold what they should.
+inline void scatter_columns(std::span<const double> compressed, std::size_t classes,
+                            std::size_t features, std::span<const std::int32_t> kept,
+                            std::span<double> full) {
+  const std::size_t used = kept.size();
+  for (std::size_t k = 0; k < classes; ++k) {
+    const double* from = compressed.data() + k * used;
+    double* row = full.data() + k * features;
+    for (std::size_t j = 0; j < used; ++j) row[static_cast<std::size_t>(kept[j])] = from[j];
+  }
+  std::copy(compressed.begin() + static_cast<std::ptrdiff_t>(classes * used), compressed.end(),
+            full.begin() + static_cast<std::ptrdiff_t>(classes * features));
+}
+
+// Row-major CSR column indices renumbered through `kept` (ascending; every index is in it).
+inline std::vector<std::int32_t> renumber_columns(std::span<const std::int32_t> columns,
+                                                  std::span<const std::int32_t> kept,
+                                                  std::size_t features) {
+  std::vector<std::int32_t> renumber(features, -1);
+  for (std::size_t j = 0; j < kept.size(); ++j)
+    renumber[static_cast<std::size_t>(kept[j])] = static_cast<std::int32_t>(j);
+  std::vector<std::int32_t> out(columns.size());
+  for (std::size_t e = 0; e < columns.size(); ++e)
+    out[e] = renumber[static_cast<std::size_t>(columns[e])];
+  return out;
+}
+
+template <class T>
+struct UsedColumns {
+  std::size_t features = 0;                                        // the data's columns
+  std::vector<std::int32_t> kept;                                  // the used ones, ascending
+  std::vector<std::int32_t> training_columns, validation_columns;  // renumbered entries
+  FitData<T> data;  // the rows over the used columns only
+
+  std::size_t used() const { return kept.size(); }
+
+  std::vector<double> compress(std::span<const double> x, std::size_t classes) const {
+    return compress_columns(x, classes, features, kept);
+  }
+  void scatter(std::span<const double> compressed, std::size_t classes,
+               std::span<double> full) const {
+    scatter_columns(compressed, classes, features, kept, full);
+  }
+};
+
+// `rows` over the `kept` columns, borrowing their offsets and values (`rows` must outlive the
+// result); `columns` receives the renumbered indices.
+template <class T>
+Rows<T> renumbered_rows(const Rows<T>& rows, std::span<const std::int32_t> kept,
+                        std::size_t features, std::vector<std::int32_t>& columns) {
+  const CsrMatrixView<T>& view = rows.sparse_view();
+  columns = renumber_columns(view.column_indices(), kept, features);
+  Rows<T> out;
+  out.is_sparse = true;
+  out.rows = rows.rows;
+  out.cols = kept.size();
+  out.sparse_borrowed =
+      CsrMatrixView<T>(rows.rows, kept.size(), view.row_offsets(), columns, view.values());
+  out.sparse_is_borrowed = true;
+  out.labels = rows.labels;
+  out.weights = rows.weights;
+  return out;
+}
+
+// Null when every column is used (or none is: the fit then runs as it is), else the rows over
+// the used columns. data must outlive the result.
+template <class T>
+std::unique_ptr<UsedColumns<T>> drop_unused_columns(const FitData<T>& data) {
+  if (!data.training.is_sparse) return nullptr;
+  const std::size_t features = data.training.cols;
+  std::vector<std::int64_t> entries(features, 0);
+  for (const Rows<T>* rows : {&data.training, &data.validation}) {
+    if (!rows->is_sparse || rows->rows == 0) continue;
+    for (std::int32_t column : rows->sparse_view().column_indices())
+      entries[static_cast<std::size_t>(column)] = 1;
+  }
+  std::vector<std::int32_t> kept = used_columns(entries);
+  if (kept.empty()) return nullptr;
+  auto result = std::make_unique<UsedColumns<T>>();
+  result->features = features;
+  result->kept = std::move(kept);
+  result->data.training =
+      renumbered_rows(data.training, result->kept, features, result->training_columns);
+  if (data.validation.is_sparse && data.validation.rows != 0) {
+    result->data.validation =
+        renumbered_rows(data.validation, result->kept, features, result->validation_columns);
+  }
+  return result;
+}
+
+}  // namespace softmaxkit::detail
