@@ -8,10 +8,13 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "softmaxkit/csr.hpp"
+#include "softmaxkit/error.hpp"
 #include "softmaxkit/model.hpp"
+#include "softmaxkit/regression.hpp"
 
 namespace {
 
@@ -128,42 +131,56 @@ TEST_CASE("unused CSR columns: the fit over the used ones, bit for bit, and 0 in
   check_options<float>(options);
 }
 
-TEST_CASE("unused CSR columns: a warm start keeps them without a penalty and zeroes them with") {
+TEST_CASE(
+    "unused CSR columns: a warm start's weights there are kept without a penalty, solved with") {
   const Data<double> data(23);
-  // A start whose every column is nonzero: a fit on rows that use every wide column.
+  // A start nonzero in every column but those j % 4 == 1: a fit on rows using all the others.
   std::vector<std::int64_t> offsets{0};
   std::vector<std::int32_t> columns;
   std::vector<double> values;
   for (std::size_t i = 0; i < kRows; ++i) {
     for (std::size_t j = i % 3; j < kWide; j += 3) {
+      if (j % 4 == 1) continue;
       columns.push_back(static_cast<std::int32_t>(j));
       values.push_back(static_cast<double>((i * 31 + j * 7) % 11) / 5.0 - 1.0);
     }
     offsets.push_back(static_cast<std::int64_t>(values.size()));
   }
-  const CsrMatrixView<double> everywhere(kRows, kWide, offsets, columns, values);
-  for (double C : {1.0, 0.0}) {
-    INFO("C " << C << " (0: no penalty)");
-    FitOptions options;
-    if (C > 0) options.C = C;
-    options.max_iterations = 30;
-    SoftmaxRegression wide(options);
-    wide.fit(everywhere, data.labels);
-    const std::vector<double> start = wide.weights();
-    std::size_t nonzero = 0;
-    for (double w : start) nonzero += w != 0;
-    REQUIRE(nonzero == start.size());
-    wide.options().warm_start = true;
-    wide.fit(data.wide_view(), data.labels);
-    std::size_t wrong = 0;
-    for (std::size_t k = 0; k < kClasses; ++k) {
-      for (std::size_t j = 0; j < kWide; ++j) {
-        if (j >= 3 && (j - 3) % kSpread == 0 && (j - 3) / kSpread < kCompact) continue;
-        const double expected = C > 0 ? 0.0 : start[k * kWide + j];
-        wrong += !same_bits(wide.weights()[k * kWide + j], expected);
+  const CsrMatrixView<double> elsewhere(kRows, kWide, offsets, columns, values);
+  auto spread = [](std::size_t j) {
+    return j >= 3 && (j - 3) % kSpread == 0 && (j - 3) / kSpread < kCompact;
+  };
+  for (int max_iterations : {0, 5}) {
+    for (double C : {1.0, 0.0}) {
+      INFO("C " << C << " (0: no penalty), max_iterations " << max_iterations);
+      FitOptions options;
+      if (C > 0) options.C = C;
+      options.max_iterations = 30;
+      SoftmaxRegression wide(options);
+      wide.fit(elsewhere, data.labels);
+      const std::vector<double> start = wide.weights();
+      for (std::size_t k = 0; k < kClasses; ++k)
+        for (std::size_t j = 0; j < kWide; ++j)
+          REQUIRE((start[k * kWide + j] != 0) == (j % 4 != 1));
+      wide.options().warm_start = true;
+      wide.options().max_iterations = max_iterations;
+      wide.fit(data.wide_view(), data.labels);
+      std::size_t wrong = 0;
+      for (std::size_t k = 0; k < kClasses; ++k) {
+        for (std::size_t j = 0; j < kWide; ++j) {
+          const double got = wide.weights()[k * kWide + j], was = start[k * kWide + j];
+          if (max_iterations == 0 || C == 0) {
+            // The start is returned (max_iterations 0); without a penalty unused columns keep it.
+            if (max_iterations == 0 || !spread(j)) wrong += !same_bits(got, was);
+          } else if (!spread(j)) {
+            // With a penalty: 0 where the start is 0; elsewhere solved as the full fit does,
+            // one step at a time (an audit: a short warm fit zeroed them at once).
+            wrong += j % 4 == 1 ? !same_bits(got, 0.0) : got == 0;
+          }
+        }
       }
+      CHECK(wrong == 0);
     }
-    CHECK(wrong == 0);
   }
 }
 
@@ -193,4 +210,35 @@ TEST_CASE("unused CSR columns: the callback sees every column of every point") {
   CHECK(std::memcmp(last.data(), wide.weights().data(), kClasses * kWide * sizeof(double)) == 0);
   CHECK(std::memcmp(last.data() + kClasses * kWide, wide.intercept().data(),
                     kClasses * sizeof(double)) == 0);
+}
+
+TEST_CASE("LossGradientOptions::grid_features: at most 2^31, below the width the width's grid") {
+  const Data<float> data(41);
+  softmaxkit::RegressionProblem<float> problem;
+  problem.sparse_features = data.compact_view();
+  problem.labels = data.labels;
+  problem.num_classes = kClasses;
+  problem.l2 = 0.01;
+  softmaxkit::LossGradientOptions options;
+  options.grid_features = softmaxkit::kCsrMaxColumns + 1;
+  try {
+    softmaxkit::LossGradient<float> loss(problem, options);
+    FAIL("grid_features above 2^31 was accepted");
+  } catch (const softmaxkit::Error& error) {
+    CHECK(std::string(error.what()).find("grid_features") != std::string::npos);
+  }
+  // Below the problem's width, and at 2^31 on data this small (4 chunks either way): the same
+  // bits as the default.
+  std::vector<float> weights(kClasses * kCompact), intercept(kClasses, 0.5f);
+  for (std::size_t e = 0; e < weights.size(); ++e) weights[e] = static_cast<float>(e % 7) / 10;
+  std::vector<float> expected(weights.size()), got(weights.size()), bias(kClasses);
+  const double reference =
+      softmaxkit::LossGradient<float>(problem).evaluate(weights, intercept, expected, bias);
+  for (std::size_t width : {std::size_t{3}, softmaxkit::kCsrMaxColumns}) {
+    options.grid_features = width;
+    const double value =
+        softmaxkit::LossGradient<float>(problem, options).evaluate(weights, intercept, got, bias);
+    CHECK(same_bits(value, reference));
+    CHECK(std::memcmp(got.data(), expected.data(), got.size() * sizeof(float)) == 0);
+  }
 }

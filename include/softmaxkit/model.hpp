@@ -129,11 +129,14 @@ class SoftmaxRegression {
   // when above physical memory (README "Sparse features"). The structured solver's metric uses G's
   // diagonal (the column second moments) when n + 1 > 2048.
   // Columns without a single entry in the rows fitted on (training and held-out) do not change
-  // the loss, so the solver runs over the other columns only and those get their optimum: 0 with
-  // a penalty (L2 or L1), the warm start's values (else 0) without one. The used columns' fit is
-  // bit for bit the fit of the same rows with the unused columns removed; FitReport::metric
-  // describes that fit's metric, and the callback sees every column. The memory check above
-  // still counts every column (a file naming column 2^27 is refused as before).
+  // the loss, so the solver leaves them out and gives them their value: without a penalty the
+  // warm start's (else 0), with one (L2 or L1) 0 — except columns a warm start gives a nonzero
+  // weight, which stay in the solve (the penalty shrinks them step by step, as it would). The
+  // fit over the rest is bit for bit the fit of the same rows with those columns removed when
+  // both plan the same chunk grid (LossGradientOptions::grid_features: it keeps the full width's,
+  // which differs only from 5 x 2^20 entries on); FitReport::metric describes that fit's metric,
+  // and the callback sees every column. The memory check above still counts every column (a file
+  // naming column 2^27 is refused as before).
   FitReport fit(const CsrMatrixView<float>& features, std::span<const std::int32_t> labels,
                 std::span<const float> sample_weight = {});
   FitReport fit(const CsrMatrixView<double>& features, std::span<const std::int32_t> labels,

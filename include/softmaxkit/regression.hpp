@@ -62,6 +62,12 @@ struct LossGradientOptions {
   std::size_t block_rows = 0;
   // The layout of weights, weights_gradient, direction_weights and product_weights (above).
   WeightLayout weight_layout = WeightLayout::classes_by_features;
+  // 0: the chunk grid (and so the bits) is planned for the problem's feature count. Otherwise for
+  // max(this, that count), at most kCsrMaxColumns (else an Error naming grid_features): the grid
+  // of a wider CSR matrix whose columns without entries were dropped. SoftmaxRegression::fit
+  // passes the data's width when it solves over the used columns only (model.hpp), so the grid is
+  // the one softmaxkit::mpi::csr_rows_of_rank cuts the ranks' rows on.
+  std::size_t grid_features = 0;
 };
 
 // One share of a data-parallel problem (softmaxkit::mpi builds these; include/softmaxkit/mpi.hpp).

@@ -158,6 +158,17 @@ struct LossGradient<T>::Impl {
   void logits_pass(const T* weights, const T* intercept, MatrixView<T> logits, bool by_features);
 };
 
+namespace {
+// The feature count the chunk grid is planned for (LossGradientOptions::grid_features).
+std::size_t grid_width(const LossGradientOptions& options, std::size_t features,
+                       std::string_view function) {
+  if (options.grid_features > kCsrMaxColumns)
+    detail::fail(function, "options.grid_features is " + std::to_string(options.grid_features) +
+                               " (must be at most 2^31)");
+  return std::max(features, options.grid_features);
+}
+}  // namespace
+
 template <class T>
 LossGradient<T>::LossGradient(const RegressionProblem<T>& problem)
     : LossGradient(problem, LossGradientOptions{}) {}
@@ -172,12 +183,12 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
   impl_->layout = detail::check_weight_layout(options.weight_layout);
   if (impl_->path == ProductPath::blas) detail::warn_once_if_blas_core_is_slow();
   const bool sparse = impl_->sparse();
-  impl_->plan = sparse
-                    ? detail::make_csr_block_plan(impl_->rows(), problem.sparse_features.nnz(),
-                                                  impl_->features(), problem.num_classes, sizeof(T),
-                                                  options.block_rows)
-                    : detail::make_block_plan(impl_->rows(), impl_->features(), problem.num_classes,
-                                              sizeof(T), options.block_rows);
+  const std::size_t grid = grid_width(options, impl_->features(), "LossGradient");
+  impl_->plan =
+      sparse ? detail::make_csr_block_plan(impl_->rows(), problem.sparse_features.nnz(), grid,
+                                           problem.num_classes, sizeof(T), options.block_rows)
+             : detail::make_block_plan(impl_->rows(), grid, problem.num_classes, sizeof(T),
+                                       options.block_rows);
   detail::check_workspace_fits(impl_->plan, problem.num_classes, impl_->features(), sizeof(T));
   if (sparse) {
     detail::check_column_copy_fits(impl_->rows(), impl_->features(), problem.sparse_features.nnz(),
@@ -261,11 +272,12 @@ LossGradient<T>::LossGradient(const RegressionProblem<T>& problem,
     detail::fail(function, "this share's " + std::to_string(rows) +
                                " rows from share.first_row = " + std::to_string(share.first_row) +
                                " are not inside [0, " + std::to_string(share.global_rows) + ")");
+  const std::size_t grid = grid_width(options, impl_->features(), function);
   const detail::BlockPlan whole =
-      sparse ? detail::make_csr_block_plan(share.global_rows, global_nnz, impl_->features(),
-                                           problem.num_classes, sizeof(T), options.block_rows)
-             : detail::make_block_plan(share.global_rows, impl_->features(), problem.num_classes,
-                                       sizeof(T), options.block_rows);
+      sparse ? detail::make_csr_block_plan(share.global_rows, global_nnz, grid, problem.num_classes,
+                                           sizeof(T), options.block_rows)
+             : detail::make_block_plan(share.global_rows, grid, problem.num_classes, sizeof(T),
+                                       options.block_rows);
   const std::vector<std::size_t> starts = detail::chunk_row_starts(whole);
   const auto first = std::find(starts.begin(), starts.end(), share.first_row);
   const auto last = std::find(starts.begin(), starts.end(), share.first_row + rows);

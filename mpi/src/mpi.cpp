@@ -411,6 +411,7 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
     const std::function<std::shared_ptr<detail::SoftmaxMetric<C>>()> factory = make_metric;
     if (features.rows() == 0) {
       detail::FitData<C> data;
+      data.grid_features = n;  // the grid csr_rows_of_rank cut the rows on
       data.training.cols = solve_n;
       if constexpr (sparse) {
         data.training.is_sparse = true;
@@ -418,9 +419,10 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
       }
       return detail::run_fit(run_options, data, classes, result.l2, {}, nullptr, &share, factory);
     }
-    return detail::run_fit(run_options,
-                           detail::prepare_fit_data<C>(solve_features, indices, sample_weight, 0.0),
-                           classes, result.l2, {}, nullptr, &share, factory);
+    detail::FitData<C> data =
+        detail::prepare_fit_data<C>(solve_features, indices, sample_weight, 0.0);
+    data.grid_features = n;
+    return detail::run_fit(run_options, data, classes, result.l2, {}, nullptr, &share, factory);
   };
   detail::FitOutcome outcome;
   try {

@@ -41,6 +41,9 @@ struct Rows {
 template <class T>
 struct FitData {
   Rows<T> training, validation;
+  // 0, or the width of the data these rows' columns were taken from (model/unused_columns.hpp):
+  // the loss keeps that width's chunk grid (LossGradientOptions::grid_features).
+  std::size_t grid_features = 0;
 };
 
 enum class RowSelection { all, training, held_out };

@@ -110,7 +110,7 @@ FitOutcome run_fit_all_columns(
   problem.num_classes = classes;
   problem.l2 = lambda;
   problem.fit_intercept = options.fit_intercept;
-  TrainingObjective<T> objective(problem, share);
+  TrainingObjective<T> objective(problem, share, data.grid_features);
 
   FitOutcome outcome;
   outcome.parameters = std::move(start);
@@ -259,7 +259,8 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
                    const std::function<std::shared_ptr<SoftmaxMetric<T>>()>& make_metric = {},
                    solvers_detail::ScratchPool* scratch = nullptr) {
   const std::unique_ptr<UsedColumns<T>> used =
-      share == nullptr ? drop_unused_columns(data) : nullptr;
+      share == nullptr ? drop_unused_columns(data, start, classes, lambda > 0 || options.l1 > 0)
+                       : nullptr;
   if (!used) {
     return run_fit_all_columns(options, data, classes, lambda, std::move(start), gram_cache, share,
                                make_metric, scratch);
@@ -268,8 +269,9 @@ FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_
   // ones overwritten by every point reached.
   const std::size_t size = classes * data.training.cols + (options.fit_intercept ? classes : 0);
   std::vector<double> full(size, 0.0);
+  if (!start.empty()) start.resize(size, 0.0);  // as the full fit would take it
   if (lambda == 0 && options.l1 == 0 && !start.empty())
-    std::copy(start.begin(), start.begin() + static_cast<std::ptrdiff_t>(size), full.begin());
+    std::copy(start.begin(), start.end(), full.begin());
   FitOptions inner = options;
   if (options.callback) {
     inner.callback = [&](const IterationReport& report) {

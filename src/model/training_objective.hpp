@@ -20,10 +20,11 @@ template <class T>
 class TrainingObjective {
  public:
   // share: a data-parallel share of the problem (ChunkShare in regression.hpp), or null.
+  // grid_features: LossGradientOptions::grid_features (0: the problem's width).
   explicit TrainingObjective(const RegressionProblem<T>& problem,
-                             const ChunkShare<T>* share = nullptr)
-      : loss_(share != nullptr ? LossGradient<T>(problem, LossGradientOptions{}, *share)
-                               : LossGradient<T>(problem, options_for(problem))),
+                             const ChunkShare<T>* share = nullptr, std::size_t grid_features = 0)
+      : loss_(share != nullptr ? LossGradient<T>(problem, share_options(grid_features), *share)
+                               : LossGradient<T>(problem, options_for(problem, grid_features))),
         classes_(problem.num_classes),
         features_(loss_.num_features()),
         fit_intercept_(problem.fit_intercept),
@@ -67,10 +68,17 @@ class TrainingObjective {
   }
 
  private:
-  static LossGradientOptions options_for(const RegressionProblem<T>& problem) {
+  static LossGradientOptions options_for(const RegressionProblem<T>& problem,
+                                         std::size_t grid_features) {
     LossGradientOptions options;
     if (problem.sparse_features.rows() != 0 || problem.sparse_features.cols() != 0)
       options.weight_layout = WeightLayout::features_by_classes;
+    options.grid_features = grid_features;
+    return options;
+  }
+  static LossGradientOptions share_options(std::size_t grid_features) {
+    LossGradientOptions options;
+    options.grid_features = grid_features;
     return options;
   }
   void load(std::span<const double> x, std::vector<T>& weights, std::vector<T>& intercept) const {

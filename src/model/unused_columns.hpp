@@ -112,10 +112,14 @@ Rows<T> renumbered_rows(const Rows<T>& rows, std::span<const std::int32_t> kept,
   return out;
 }
 
-// Null when every column is used (or none is: the fit then runs as it is), else the rows over
-// the used columns. data must outlive the result.
+// Null when every column is kept (or none is: the fit then runs as it is), else the rows over
+// the kept columns: those with entries in data's rows and, with a penalty, those a warm start
+// (x = [W, b], or empty) gives a nonzero weight, which the full fit would shrink step by step
+// (a short warm fit must not zero them at once). data must outlive the result.
 template <class T>
-std::unique_ptr<UsedColumns<T>> drop_unused_columns(const FitData<T>& data) {
+std::unique_ptr<UsedColumns<T>> drop_unused_columns(const FitData<T>& data,
+                                                    std::span<const double> start,
+                                                    std::size_t classes, bool penalised) {
   if (!data.training.is_sparse) return nullptr;
   const std::size_t features = data.training.cols;
   std::vector<std::int64_t> entries(features, 0);
@@ -124,11 +128,17 @@ std::unique_ptr<UsedColumns<T>> drop_unused_columns(const FitData<T>& data) {
     for (std::int32_t column : rows->sparse_view().column_indices())
       entries[static_cast<std::size_t>(column)] = 1;
   }
+  if (penalised && start.size() >= classes * features) {
+    for (std::size_t k = 0; k < classes; ++k)
+      for (std::size_t j = 0; j < features; ++j)
+        if (start[k * features + j] != 0) entries[j] = 1;
+  }
   std::vector<std::int32_t> kept = used_columns(entries);
   if (kept.empty()) return nullptr;
   auto result = std::make_unique<UsedColumns<T>>();
   result->features = features;
   result->kept = std::move(kept);
+  result->data.grid_features = std::max(features, data.grid_features);
   result->data.training =
       renumbered_rows(data.training, result->kept, features, result->training_columns);
   if (data.validation.is_sparse && data.validation.rows != 0) {

@@ -161,7 +161,10 @@ DistributedFit fit(MPI_Comm comm, const FitOptions& options, MatrixView<const do
 // SoftmaxRegression(options).fit on the concatenated CSR rows. Extra work and memory: the column
 // counts (n int64, summed once), and for the structured solver the sampled rows gathered as CSR
 // (their entries only; about 12,000 rows at most, 10,000 more when n + 1 > 2048, where the
-// single process's metric samples more rows for G's diagonal).
+// single process's metric samples more rows for G's diagonal). Columns without an entry on any
+// rank are left out of the solve as SoftmaxRegression::fit leaves them (model.hpp), with the same
+// chunk grid: then also n int32 (a renumbering), this rank's nnz int32 (its renumbered indices)
+// and, with a callback, the K x n (+ K) doubles of the point it is shown.
 DistributedFit fit(MPI_Comm comm, const FitOptions& options, const CsrMatrixView<float>& features,
                    std::span<const std::int32_t> labels, std::span<const float> sample_weight,
                    std::size_t first_row);
