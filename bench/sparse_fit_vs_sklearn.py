@@ -3,6 +3,7 @@
 
 Usage: bench/sparse_fit_vs_sklearn.py BUILD_DIR [--shape rcv1|news20] [--rows N] [--threads T]
                                       [--skip-sklearn] [--float32] [--solvers auto,newton,lbfgs]
+                                      [--spread-columns W]
 
 Writes the synthetic bag-of-words set with BUILD_DIR/tools/bag_of_words/softmaxkit-bag-of-words,
 loads it with scikit-learn's load_svmlight_file (float64 CSR, the format both then train on),
@@ -15,6 +16,8 @@ scikit-learn. Timings on a shared machine move between runs: read the ratios fro
 --float32: softmaxkit trains on a float32 copy of the CSR values (what the command's LibSVM reader
 gives); scikit-learn still gets the float64 matrix (it converts float32 to float64 anyway), and
 every objective is evaluated in float64 on the float64 matrix.
+--spread-columns W: the shape's columns mapped at random (seed 5) into W columns, most of them
+then empty, as hashed features are (scikit-learn's HashingVectorizer declares 2^20).
 """
 import argparse
 import os
@@ -45,6 +48,7 @@ def main():
     parser.add_argument("--skip-sklearn", action="store_true")
     parser.add_argument("--float32", action="store_true")
     parser.add_argument("--solvers", default="auto,newton,lbfgs")
+    parser.add_argument("--spread-columns", type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
@@ -65,6 +69,14 @@ def main():
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         X, y = load_svmlight_file(path, n_features=SHAPES[args.shape][1], dtype=np.float64)
     y = y.astype(np.int64)
+    if args.spread_columns:
+        import scipy.sparse
+        spots = np.random.default_rng(5).choice(args.spread_columns, X.shape[1], replace=False)
+        X = scipy.sparse.csr_matrix((X.data, spots[X.indices], X.indptr),
+                                    shape=(X.shape[0], args.spread_columns))
+        X.sort_indices()
+        used = np.count_nonzero(np.diff(X.tocsc().indptr))
+        print(f"columns spread over {args.spread_columns}, {used} of them used")
     print(f"{args.shape}: {X.shape[0]} x {X.shape[1]}, {np.unique(y).size} classes, "
           f"{X.nnz / X.shape[0] / X.shape[1]:.3%} non-zero; threads {args.threads}; "
           f"softmaxkit on {'float32' if args.float32 else 'float64'}; "
