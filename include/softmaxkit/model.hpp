@@ -129,7 +129,9 @@ class SoftmaxRegression {
   // when above physical memory (README "Sparse features"). The structured solver's metric uses G's
   // diagonal (the column second moments) when n + 1 > 2048.
   // Columns without a single entry in the rows fitted on (training and held-out) do not change
-  // the loss, so the solver leaves them out and gives them their value: without a penalty the
+  // the loss, so the solver leaves them out (when their K x 224 bytes of solver state each exceed
+  // the nnz int32 of renumbered indices that costs, with n bytes and n int32 for a moment) and
+  // gives them their value: without a penalty the
   // warm start's (else 0), with one (L2 or L1) 0 — except columns a warm start gives a nonzero
   // weight, which stay in the solve (the penalty shrinks them step by step, as it would). The
   // fit over the rest is bit for bit the fit of the same rows with those columns removed when

@@ -301,7 +301,7 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
   auto solve_features = features;
   std::vector<std::int64_t> solve_entries;
   if constexpr (sparse) {
-    kept = detail::used_columns(column_entries);
+    kept = detail::used_columns(std::span<const std::int64_t>(column_entries), classes, global_nnz);
     if (!kept.empty()) {
       renumbered = detail::renumber_columns(features.column_indices(), kept, n);
       solve_n = kept.size();

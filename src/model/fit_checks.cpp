@@ -34,9 +34,9 @@ void check_fit_options(const FitOptions& options, std::string_view where, std::s
 void check_fit_memory(const FitOptions& options, std::size_t classes, std::size_t features) {
   const SolverKind kind =
       options.solver.value_or(options.l1 > 0 ? SolverKind::lbfgs : SolverKind::structured);
-  const long double per_parameter = kind == SolverKind::lbfgs       ? 640.0L
-                                    : kind == SolverKind::newton_cg ? 448.0L
-                                                                    : 224.0L;
+  const long double per_parameter = kind == SolverKind::lbfgs       ? kLbfgsBytesPerParameter
+                                    : kind == SolverKind::newton_cg ? kNewtonBytesPerParameter
+                                                                    : kStructuredBytesPerParameter;
   const long double parameters =
       static_cast<long double>(classes) * (static_cast<long double>(features) + 1.0L);
   const long double bytes = parameters * per_parameter;

@@ -35,6 +35,8 @@ void check_fit_options(const FitOptions& options, std::string_view where = "Soft
 // rcv1 shape (20000 x 47236 x 53, peak RSS over the data) about 190 bytes for the structured
 // solver, 590 for liblbfgs' L-BFGS (memory 10) and 400 for Newton-CG; the constants below are
 // those rounded up. The data themselves are the caller's and not counted.
+inline constexpr long double kStructuredBytesPerParameter = 224.0L,
+                             kLbfgsBytesPerParameter = 640.0L, kNewtonBytesPerParameter = 448.0L;
 void check_fit_memory(const FitOptions& options, std::size_t classes, std::size_t features);
 
 // The L2 strength the fit uses: options.l2, or 1 / (C * weight_total) with C. The only check of
