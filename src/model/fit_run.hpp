@@ -248,8 +248,9 @@ FitOutcome run_fit_all_columns(
 // share: data.training is a share of a data-parallel problem (softmaxkit::mpi), or null; then
 // make_metric builds the structured solver's metric (from rows gathered from every share).
 // scratch: a C search's pool for the metric's buffers (solvers/scratch_pool.hpp), or null.
-// CSR columns without entries in data are left out of the solve (model/unused_columns.hpp;
-// not for a share, whose other shares may use them): their optimum is written in (0 with a
+// CSR columns without entries in data are left out of the solve when that pays, unless a penalty
+// would shrink a warm start's nonzero weights there (model/unused_columns.hpp; not for a share,
+// whose caller, softmaxkit::mpi, leaves them out itself): their optimum is written in (0 with a
 // penalty, else the start's value), and the callback still sees every column.
 template <class T>
 FitOutcome run_fit(const FitOptions& options, const FitData<T>& data, std::size_t classes,
