@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -264,4 +265,24 @@ TEST_CASE("unused CSR columns are left out only when their solver state outweigh
   // eigenvectors mix it with the used columns).
   for (std::size_t k = 0; k < kClasses; ++k)
     CHECK(std::abs(kept.weights()[k * (kCompact + 1) + kCompact]) < 1e-12);
+}
+
+TEST_CASE("unused CSR columns: NaN or inf among the used columns' values ends the fit as before") {
+  // The renumbered view borrows the caller's values: a non-finite one must still end the fit
+  // with StopReason::nan and leave the model as it was (model.hpp), float and double.
+  auto check = [](auto zero) {
+    using T = decltype(zero);
+    for (T bad : {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity()}) {
+      Data<T> data(47);
+      data.values[data.values.size() / 2] = bad;
+      FitOptions options;
+      options.C = 1;
+      SoftmaxRegression wide(options);
+      const FitReport report = wide.fit(data.wide_view(), data.labels);
+      CHECK(report.reason == softmaxkit::StopReason::nan);
+      CHECK(!wide.is_fitted());
+    }
+  };
+  check(0.0f);
+  check(0.0);
 }
