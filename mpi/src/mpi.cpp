@@ -303,7 +303,8 @@ DistributedFit fit_impl(MPI_Comm comm, const FitOptions& options, const Features
   if constexpr (sparse) {
     kept = detail::used_columns(std::span<const std::int64_t>(column_entries), classes, global_nnz);
     if (!kept.empty()) {
-      renumbered = detail::renumber_columns(features.column_indices(), kept, n);
+      renumbered =
+          detail::renumber_columns(features.column_indices(), detail::renumbering(kept, n));
       solve_n = kept.size();
       solve_features = CsrMatrixView<T>(features.rows(), solve_n, features.row_offsets(),
                                         renumbered, features.values());

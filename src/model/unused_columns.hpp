@@ -21,14 +21,12 @@
 
 namespace softmaxkit::detail {
 
-// Leaving columns out of the solve pays when their solver state (kStructuredBytesPerParameter per
-// parameter, the least of the three solvers'; fit_checks.hpp) outweighs the renumbered copy of
-// the column indices (4 bytes per entry): one empty column among 1000 over 9 M entries had made
-// the peak 5 % higher (an audit).
-
 // The columns to keep (ascending) among those counted by `entries` (an entry count or flag per
 // column): those with entries. Empty when that is every column, none, or when leaving the rest
-// out would not pay (above) for `classes` classes over `nnz` entries: the fit then runs over every
+// out would not pay for `classes` classes over `nnz` entries: it pays when their solver state
+// (kStructuredBytesPerParameter per parameter, the least of the three solvers'; fit_checks.hpp)
+// outweighs the renumbered copy of the column indices (4 bytes per entry; one empty column among
+// 1000 over 9 M entries had made the peak 5 % higher, an audit). The fit then runs over every
 // column.
 template <class Count>
 std::vector<std::int32_t> used_columns(std::span<const Count> entries, std::size_t classes,
@@ -74,13 +72,18 @@ inline void scatter_columns(std::span<const double> compressed, std::size_t clas
             full.begin() + static_cast<std::ptrdiff_t>(classes * features));
 }
 
-// Row-major CSR column indices renumbered through `kept` (ascending; every index is in it).
-inline std::vector<std::int32_t> renumber_columns(std::span<const std::int32_t> columns,
-                                                  std::span<const std::int32_t> kept,
-                                                  std::size_t features) {
+// Each of `features` columns' number among the `kept` ones (ascending), -1 if not kept.
+inline std::vector<std::int32_t> renumbering(std::span<const std::int32_t> kept,
+                                             std::size_t features) {
   std::vector<std::int32_t> renumber(features, -1);
   for (std::size_t j = 0; j < kept.size(); ++j)
     renumber[static_cast<std::size_t>(kept[j])] = static_cast<std::int32_t>(j);
+  return renumber;
+}
+
+// CSR column indices (each of a kept column) through a renumbering.
+inline std::vector<std::int32_t> renumber_columns(std::span<const std::int32_t> columns,
+                                                  std::span<const std::int32_t> renumber) {
   std::vector<std::int32_t> out(columns.size());
   for (std::size_t e = 0; e < columns.size(); ++e)
     out[e] = renumber[static_cast<std::size_t>(columns[e])];
@@ -94,8 +97,6 @@ struct UsedColumns {
   std::vector<std::int32_t> training_columns, validation_columns;  // renumbered entries
   FitData<T> data;  // the rows over the used columns only
 
-  std::size_t used() const { return kept.size(); }
-
   std::vector<double> compress(std::span<const double> x, std::size_t classes) const {
     return compress_columns(x, classes, features, kept);
   }
@@ -105,19 +106,19 @@ struct UsedColumns {
   }
 };
 
-// `rows` over the `kept` columns, borrowing their offsets and values (`rows` must outlive the
-// result); `columns` receives the renumbered indices.
+// `rows` over `used` columns through a renumbering, borrowing their offsets and values (`rows`
+// must outlive the result); `columns` receives the renumbered indices.
 template <class T>
-Rows<T> renumbered_rows(const Rows<T>& rows, std::span<const std::int32_t> kept,
-                        std::size_t features, std::vector<std::int32_t>& columns) {
+Rows<T> renumbered_rows(const Rows<T>& rows, std::span<const std::int32_t> renumber,
+                        std::size_t used, std::vector<std::int32_t>& columns) {
   const CsrMatrixView<T>& view = rows.sparse_view();
-  columns = renumber_columns(view.column_indices(), kept, features);
+  columns = renumber_columns(view.column_indices(), renumber);
   Rows<T> out;
   out.is_sparse = true;
   out.rows = rows.rows;
-  out.cols = kept.size();
+  out.cols = used;
   out.sparse_borrowed =
-      CsrMatrixView<T>(rows.rows, kept.size(), view.row_offsets(), columns, view.values());
+      CsrMatrixView<T>(rows.rows, used, view.row_offsets(), columns, view.values());
   out.sparse_is_borrowed = true;
   out.labels = rows.labels;
   out.weights = rows.weights;
@@ -154,11 +155,12 @@ std::unique_ptr<UsedColumns<T>> drop_unused_columns(const FitData<T>& data,
   result->features = features;
   result->kept = std::move(kept);
   result->data.grid_features = std::max(features, data.grid_features);
-  result->data.training =
-      renumbered_rows(data.training, result->kept, features, result->training_columns);
+  const std::vector<std::int32_t> renumber = renumbering(result->kept, features);
+  const std::size_t used = result->kept.size();
+  result->data.training = renumbered_rows(data.training, renumber, used, result->training_columns);
   if (data.validation.is_sparse && data.validation.rows != 0) {
     result->data.validation =
-        renumbered_rows(data.validation, result->kept, features, result->validation_columns);
+        renumbered_rows(data.validation, renumber, used, result->validation_columns);
   }
   return result;
 }
